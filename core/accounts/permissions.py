@@ -1,0 +1,92 @@
+"""The one table that maps each action to the roles allowed to perform it.
+
+A role is granted at an org unit and covers that unit's subtree. GraphQL permission classes and
+services both read this table, so a field and the service behind it cannot disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.Enum):
+    PLATFORM_ADMIN = "platform_admin"
+    TENANT_ADMIN = "tenant_admin"
+    APPROVER = "approver"
+    CLERK = "clerk"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+    SOCIAL_ORG = "social_org"
+    WORKER = "worker"
+
+
+STAFF = frozenset({Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK, Role.FINANCE, Role.AUDITOR})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # Platform operators act outside any province.
+    "tenant.create": frozenset({Role.PLATFORM_ADMIN}),
+    "tenant.list": frozenset({Role.PLATFORM_ADMIN}),
+    # Org tree
+    "org.read": STAFF,
+    "org.write": frozenset({Role.TENANT_ADMIN}),
+    # Users and grants
+    "user.read": frozenset({Role.TENANT_ADMIN, Role.AUDITOR}),
+    "user.write": frozenset({Role.TENANT_ADMIN}),
+    # Audit log
+    "audit.read": frozenset({Role.AUDITOR, Role.TENANT_ADMIN}),
+    # Jobs started by staff
+    "job.read": STAFF,
+}
+
+
+def roles_for(action: str) -> frozenset[Role]:
+    try:
+        return PERMISSIONS[action]
+    except KeyError:  # a typo must not silently mean "nobody" or "everybody"
+        raise KeyError(f"unknown action {action!r}; add it to core/accounts/permissions.py") from None
+
+
+def describe(action: str) -> str:
+    roles = ", ".join(sorted(r.value for r in roles_for(action)))
+    return f"Requires `{action}` (roles: {roles}; granted at an org unit, covering its subtree)."
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    role: Role
+    org_unit_id: int
+    org_unit_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated user of a request or job."""
+
+    user_id: int
+    username: str
+    tenant_id: int
+    grants: tuple[Grant, ...]
+    token_id: int | None = None
+
+    def roles(self) -> frozenset[Role]:
+        return frozenset(g.role for g in self.grants)
+
+    def can(self, action: str, unit_path: str | None = None) -> bool:
+        """True when some grant of an allowed role covers ``unit_path`` (any unit when None)."""
+        allowed = roles_for(action)
+        for grant in self.grants:
+            if grant.role in allowed and (unit_path is None or unit_path.startswith(grant.org_unit_path)):
+                return True
+        return False
+
+    def scope_paths(self, action: str) -> list[str]:
+        """The subtree roots where this principal may perform ``action``: for list filters."""
+        allowed = roles_for(action)
+        paths = sorted({g.org_unit_path for g in self.grants if g.role in allowed})
+        # Drop paths already covered by a shorter one.
+        out: list[str] = []
+        for p in paths:
+            if not any(p.startswith(q) for q in out):
+                out.append(p)
+        return out

@@ -1,0 +1,259 @@
+"""Users, logins, tokens and role grants.
+
+Tokens look like ``hj1.<tenant id>.<secret>``: the tenant id lets the edge set the tenant *before*
+the token lookup, so even the token table sits behind row-level security. Only SHA-256 of the
+secret is stored; a database leak yields no usable tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.accounts.permissions import Grant, Principal, Role
+from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
+from core.audit.services import Actor, record
+from core.dbutil import as_utc, transaction, utcnow
+from core.errors import DomainError, ErrorCode, not_found
+from core.settings import get_settings
+from core.tenancy.context import TenantContext, tenant_scope
+from core.tenancy.services import get_tenant, get_unit
+from core.tenancy.tables import OrgUnit
+from core.validation import clean_text
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a miss costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+TOKEN_PREFIX = "hj1"
+MIN_PASSWORD = 8
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(_hasher.hash, password)
+
+
+async def _verify(hash_: str, password: str) -> bool:
+    def check() -> bool:
+        try:
+            return _hasher.verify(hash_, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(check)
+
+
+def _token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _clean_username(username: str) -> str:
+    username = clean_text("username", username, max_len=64)
+    if not all(ch.isalnum() or ch in "._-@" for ch in username):
+        raise DomainError(ErrorCode.INVALID_INPUT, "username may hold letters, digits and . _ - @", "username")
+    return username
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"password must be at least {MIN_PASSWORD} characters", "password")
+    if len(password) > 256:
+        raise DomainError(ErrorCode.INVALID_INPUT, "password is too long", "password")
+
+
+async def load_principal(tenant: TenantContext, user_id: int, token_id: int | None = None) -> Principal | None:
+    user = await User.select(User.id, User.username, User.active).where(
+        (User.tenant_id == tenant.id) & (User.id == user_id)).first()
+    if user is None or not user["active"]:
+        return None
+    rows = await RoleGrant.select(RoleGrant.role, RoleGrant.org_unit_id, RoleGrant.org_unit_id.path).where(
+        (RoleGrant.tenant_id == tenant.id) & (RoleGrant.user_id == user_id))
+    grants = tuple(Grant(Role(r["role"]), r["org_unit_id"], r["org_unit_id.path"]) for r in rows)
+    return Principal(user_id=user["id"], username=user["username"], tenant_id=tenant.id, grants=grants,
+                     token_id=token_id)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_at: dt.datetime
+    principal: Principal
+    tenant: TenantContext
+
+
+async def login(tenant_code: str, username: str, password: str, ip: str = "") -> LoginResult:
+    settings = get_settings()
+    tenant = await get_tenant(code=(tenant_code or "").strip().lower())
+    if tenant is None:
+        await _verify(_DUMMY_HASH, password or "")
+        raise DomainError(ErrorCode.INVALID_CREDENTIALS, "unknown tenant, username or wrong password")
+    username = (username or "").strip()[:64]
+    with tenant_scope(tenant):
+        since = utcnow() - dt.timedelta(seconds=settings.login_lock_seconds)
+        recent = await LoginAttempt.select(LoginAttempt.succeeded).where(
+            (LoginAttempt.tenant_id == tenant.id) & (LoginAttempt.username == username) & (LoginAttempt.at > since)
+        ).order_by(LoginAttempt.at, ascending=False).limit(settings.login_max_failures)
+        failures = 0
+        for attempt in recent:
+            if attempt["succeeded"]:
+                break
+            failures += 1
+        if failures >= settings.login_max_failures:
+            await record(tenant, Actor(None, username), "auth.login_throttled", "User", "", {"ip": ip})
+            raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS,
+                              f"too many failed logins; try again in {settings.login_lock_seconds // 60} minutes")
+        user = await User.select().where((User.tenant_id == tenant.id) & (User.username == username)).first()
+        ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password or "")
+        ok = ok and user is not None and user["active"]
+        async with transaction():
+            await LoginAttempt.insert(LoginAttempt(tenant_id=tenant.id, username=username, ip=ip[:64], succeeded=ok))
+            if not ok:
+                await record(tenant, Actor(None, username), "auth.login_failed", "User", "", {"ip": ip})
+        if not ok:
+            raise DomainError(ErrorCode.INVALID_CREDENTIALS, "unknown tenant, username or wrong password")
+        secret = secrets.token_urlsafe(32)
+        expires = utcnow() + dt.timedelta(seconds=settings.token_ttl_seconds)
+        async with transaction():
+            row = (await AuthToken.insert(AuthToken(tenant_id=tenant.id, user_id=user["id"], token_hash=_token_hash(secret),
+                                                    expires_at=expires)).returning(AuthToken.id))[0]
+            await record(tenant, Actor(user["id"], username), "auth.login", "User", user["id"], {"ip": ip})
+        principal = await load_principal(tenant, user["id"], row["id"])
+    assert principal is not None
+    return LoginResult(f"{TOKEN_PREFIX}.{tenant.id}.{secret}", expires, principal, tenant)
+
+
+class TokenProblem(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+async def authenticate(token: str) -> tuple[TenantContext, Principal]:
+    """Resolve a bearer token. Raises TokenProblem for malformed, unknown, revoked or expired ones."""
+    parts = (token or "").split(".")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit() or len(parts[1]) > 18:
+        raise TokenProblem(ErrorCode.UNAUTHENTICATED, "malformed token")
+    tenant = await get_tenant(id=int(parts[1]))
+    if tenant is None:
+        raise TokenProblem(ErrorCode.UNAUTHENTICATED, "invalid token")
+    with tenant_scope(tenant):
+        row = await AuthToken.select(AuthToken.id, AuthToken.user_id, AuthToken.expires_at, AuthToken.revoked_at).where(
+            (AuthToken.tenant_id == tenant.id) & (AuthToken.token_hash == _token_hash(parts[2]))).first()
+        if row is None or row["revoked_at"] is not None:
+            raise TokenProblem(ErrorCode.UNAUTHENTICATED, "invalid or revoked token")
+        if as_utc(row["expires_at"]) <= utcnow():
+            raise TokenProblem(ErrorCode.TOKEN_EXPIRED, "token expired; log in again")
+        principal = await load_principal(tenant, row["user_id"], row["id"])
+    if principal is None:
+        raise TokenProblem(ErrorCode.UNAUTHENTICATED, "user is deactivated")
+    return tenant, principal
+
+
+async def logout(tenant: TenantContext, principal: Principal) -> None:
+    async with transaction():
+        await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
+            (AuthToken.tenant_id == tenant.id) & (AuthToken.id == principal.token_id))
+        await record(tenant, Actor(principal.user_id, principal.username), "auth.logout", "User", principal.user_id)
+
+
+async def create_user(tenant: TenantContext, actor: Actor, *, username: str, password: str,
+                      display_name: str = "", grants: list[tuple[str, int]] = ()) -> dict[str, Any]:
+    username = _clean_username(username)
+    display_name = clean_text("displayName", display_name, max_len=100, required=False)
+    _check_password(password)
+    for role, unit_id in grants:
+        await _check_grant(tenant, role, unit_id)
+    password_hash = await hash_password(password)
+    async with transaction():
+        if await User.exists().where((User.tenant_id == tenant.id) & (User.username == username)):
+            raise DomainError(ErrorCode.DUPLICATE, f"username {username!r} is taken", "username")
+        row = (await User.insert(User(tenant_id=tenant.id, username=username, display_name=display_name,
+                                      password_hash=password_hash)).returning(User.id))[0]
+        for role, unit_id in grants:
+            await RoleGrant.insert(RoleGrant(tenant_id=tenant.id, user_id=row["id"], role=role, org_unit_id=unit_id))
+        await record(tenant, actor, "user.create", "User", row["id"],
+                     {"username": username, "grants": [list(g) for g in grants], "password": "set"})
+    return await get_user(tenant, row["id"])  # type: ignore[return-value]
+
+
+async def _check_grant(tenant: TenantContext, role: str, unit_id: int) -> dict[str, Any]:
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"unknown role {role!r}", "role") from None
+    if parsed is Role.PLATFORM_ADMIN and not tenant.is_platform:
+        raise DomainError(ErrorCode.FORBIDDEN, "platform_admin can only be granted in the platform tenant", "role")
+    unit = await get_unit(tenant, unit_id)
+    if unit is None:
+        raise not_found("org unit", "orgUnitId")
+    return unit
+
+
+async def grant_role(tenant: TenantContext, actor: Actor, user_id: int, role: str, unit_id: int) -> dict[str, Any]:
+    await _check_grant(tenant, role, unit_id)
+    async with transaction():
+        if await get_user(tenant, user_id) is None:
+            raise not_found("user", "userId")
+        exists = await RoleGrant.exists().where(
+            (RoleGrant.tenant_id == tenant.id) & (RoleGrant.user_id == user_id) & (RoleGrant.role == role)
+            & (RoleGrant.org_unit_id == unit_id))
+        if not exists:
+            await RoleGrant.insert(RoleGrant(tenant_id=tenant.id, user_id=user_id, role=role, org_unit_id=unit_id))
+            await record(tenant, actor, "user.grant", "User", user_id, {"role": role, "org_unit_id": unit_id})
+    return await get_user(tenant, user_id)  # type: ignore[return-value]
+
+
+async def revoke_role(tenant: TenantContext, actor: Actor, user_id: int, role: str, unit_id: int) -> dict[str, Any]:
+    async with transaction():
+        if await get_user(tenant, user_id) is None:
+            raise not_found("user", "userId")
+        await RoleGrant.delete().where(
+            (RoleGrant.tenant_id == tenant.id) & (RoleGrant.user_id == user_id) & (RoleGrant.role == role)
+            & (RoleGrant.org_unit_id == unit_id))
+        await record(tenant, actor, "user.revoke", "User", user_id, {"role": role, "org_unit_id": unit_id})
+    return await get_user(tenant, user_id)  # type: ignore[return-value]
+
+
+async def set_user_active(tenant: TenantContext, actor: Actor, user_id: int, active: bool) -> dict[str, Any]:
+    async with transaction():
+        if await get_user(tenant, user_id) is None:
+            raise not_found("user", "userId")
+        await User.update({User.active: active}).where((User.tenant_id == tenant.id) & (User.id == user_id))
+        if not active:  # a deactivated user's sessions end now
+            await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
+                (AuthToken.tenant_id == tenant.id) & (AuthToken.user_id == user_id) & AuthToken.revoked_at.is_null())
+        await record(tenant, actor, "user.activate" if active else "user.deactivate", "User", user_id)
+    return await get_user(tenant, user_id)  # type: ignore[return-value]
+
+
+async def get_user(tenant: TenantContext, user_id: int) -> dict[str, Any] | None:
+    return await User.select(User.id, User.username, User.display_name, User.active, User.created_at).where(
+        (User.tenant_id == tenant.id) & (User.id == user_id)).first()
+
+
+async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = await RoleGrant.select(RoleGrant.user_id, RoleGrant.role, RoleGrant.org_unit_id).where(
+        (RoleGrant.tenant_id == tenant.id) & RoleGrant.user_id.is_in(user_ids))
+    out: dict[int, list[dict[str, Any]]] = {u: [] for u in user_ids}
+    for r in rows:
+        out[r["user_id"]].append(r)
+    return out
+
+
+async def list_users(tenant: TenantContext, *, username_prefix: str | None, offset: int, limit: int
+                     ) -> tuple[list[dict[str, Any]], int]:
+    cond = User.tenant_id == tenant.id
+    if username_prefix:
+        cond &= User.username.like(username_prefix.replace("%", "").replace("_", "\\_") + "%")
+    rows = await User.select(User.id, User.username, User.display_name, User.active, User.created_at).where(
+        cond).order_by(User.username).offset(offset).limit(limit)
+    return rows, await User.count().where(cond)
+
+
+__all__ = ["OrgUnit", "login", "authenticate", "logout", "create_user", "grant_role", "revoke_role"]

@@ -1,0 +1,79 @@
+"""create_app(): assembles the HTTP edge, GraphQL, health, metrics and the static UI."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from litestar import Litestar, MediaType, Response, get
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+
+from core.bootstrap import start_database, startup_checks, stop_database
+from core.logging import configure_logging
+from core.settings import ROOT, get_settings
+from core.web import EdgeMiddleware, graphql_get, graphql_post
+
+FRONTEND_DIST = ROOT / "frontend" / "dist"
+
+PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>会家 Huijia</title></head>
+<body style="font-family:sans-serif;max-width:40rem;margin:4rem auto">
+<h1>会家 · 工会服务职工平台</h1>
+<p>平台正在运行。GraphQL 接口位于 <a href="/graphql">/graphql</a>(在浏览器中打开即为 GraphiQL)。</p>
+<p>健康检查:<a href="/health">/health</a> · 指标:<a href="/metrics">/metrics</a></p>
+</body></html>"""
+
+
+@get("/health", media_type=MediaType.JSON)
+async def health() -> Response[Any]:
+    from core.dbutil import raw
+
+    try:
+        await raw("SELECT 1")
+        db = "ok"
+    except Exception:  # noqa: BLE001 - health reports, never raises
+        db = "unavailable"
+    return Response({"status": "ok" if db == "ok" else "degraded", "database": db},
+                    status_code=200 if db == "ok" else 503)
+
+
+@get("/", media_type=MediaType.HTML, include_in_schema=False)
+async def index() -> str:
+    page = FRONTEND_DIST / "index.html"
+    return page.read_text(encoding="utf-8") if page.exists() else PLACEHOLDER
+
+
+class Metrics(PrometheusController):
+    path = "/metrics"
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await start_database()
+        await startup_checks()
+        try:
+            yield
+        finally:
+            from core.jobs.runner import close_runner, drain_local
+
+            await drain_local(timeout=5)
+            await close_runner()
+            await stop_database()
+
+    prometheus = PrometheusConfig(app_name="huijia", group_path=True, exclude=["/metrics", "/health"])
+    route_handlers: list[Any] = [health, index, graphql_post, graphql_get, Metrics]
+    if (FRONTEND_DIST / "assets").exists():
+        route_handlers.append(create_static_files_router(path="/assets", directories=[FRONTEND_DIST / "assets"]))
+    return Litestar(
+        route_handlers=route_handlers,
+        middleware=[prometheus.middleware, EdgeMiddleware],
+        lifespan=[lifespan],
+        debug=False,
+        openapi_config=None,
+        logging_config=None,
+    )

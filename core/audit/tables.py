@@ -1,0 +1,23 @@
+"""The append-only, per-tenant hash-chained audit log."""
+
+from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.tenancy.tables import Tenant
+
+
+class AuditRecord(Table, tablename="audit_record"):
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
+    seq = BigInt()  # 1, 2, 3 … per tenant; a gap means a deleted row
+    actor_id = BigInt(null=True, default=None)
+    actor_name = Varchar(length=64, default="")
+    action = Varchar(length=64)
+    target_type = Varchar(length=64, default="")
+    target_id = Varchar(length=64, default="")
+    changes = JSON(default={})
+    request_id = Varchar(length=64, default="")
+    at = Timestamptz(default=TimestamptzNow())
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64)

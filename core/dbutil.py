@@ -1,0 +1,59 @@
+"""Small database helpers shared by the domains."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+
+def engine() -> Any:
+    return engine_finder()
+
+
+def on_postgres() -> bool:
+    return isinstance(engine(), PostgresEngine)
+
+
+def transaction() -> Any:
+    """A database transaction. Piccolo nests by doing nothing: the outer one commits."""
+    return engine().transaction()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def as_utc(value: Any) -> dt.datetime:
+    """Timestamps come back as aware datetimes on PostgreSQL and sometimes as strings on SQLite."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+async def advisory_xact_lock(namespace: int, key: int) -> None:
+    """Serialise writers on (namespace, key) until the transaction ends. SQLite serialises all
+    writers already, so it needs nothing."""
+    if on_postgres():
+        await raw("SELECT pg_advisory_xact_lock({}, {})", namespace, key)
+
+
+async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run raw SQL with {} placeholders through piccolo (so transactions and RLS apply)."""
+    from piccolo.querystring import QueryString
+
+    return await engine().run_querystring(QueryString(sql, *args))
+
+
+async def rescope_transaction(tenant_id: int) -> None:
+    """Point the current transaction's connection at another tenant.
+
+    Connections get their tenant when acquired; a transaction that switches tenant half-way (a
+    platform operator creating a province, manifest sync) must say so on its own connection.
+    """
+    if on_postgres():
+        await raw("SELECT set_config('app.tenant_id', {}, false)", str(tenant_id))

@@ -1,0 +1,60 @@
+"""Domain errors: the typed failures services raise and GraphQL turns into payload errors.
+
+Codes are stable API (an enum in the schema). Messages are English for the API; the UI keys its
+Chinese text off the code.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ErrorCode(enum.Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    DUPLICATE = "DUPLICATE"
+    CONFLICT = "CONFLICT"
+    INVALID_HIERARCHY = "INVALID_HIERARCHY"
+    INACTIVE = "INACTIVE"
+    PLUGIN_CONFIG = "PLUGIN_CONFIG"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    UNBALANCED = "UNBALANCED"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
+    PERIOD_CLOSED = "PERIOD_CLOSED"
+    SELF_APPROVAL = "SELF_APPROVAL"
+    INVALID_STATE = "INVALID_STATE"
+    INTERNAL = "INTERNAL"
+
+
+class DomainError(Exception):
+    """A user's mistake or a refused action: never a server error."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"
+
+
+class DomainErrors(DomainError):
+    """Several field problems found at once (validation reports all, not just the first)."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].code, errors[0].message, errors[0].field)
+        self.errors = errors
+
+
+def not_found(what: str, field: str | None = "id") -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field)
+
+
+def forbidden(action: str) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action}")

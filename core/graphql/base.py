@@ -1,0 +1,275 @@
+"""GraphQL conventions shared by every domain: scalars, errors, Relay ids, connections, context.
+
+Domains import from here and stay 3–10 lines per resolver.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Generic, NewType, Sequence, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info as _Info
+
+from core.accounts.permissions import Principal, describe
+from core.errors import DomainError, DomainErrors, ErrorCode
+from core.tenancy.context import TenantContext
+
+# ---------------------------------------------------------------------------------------------
+# Scalars. GraphQL Int is 32-bit; fen amounts and ids need 64-bit, range-checked on the way in.
+# ---------------------------------------------------------------------------------------------
+
+_INT64 = 2**63 - 1
+
+
+def _parse_bigint(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("BigInt must be an integer")
+    if isinstance(value, str):
+        if not value.lstrip("-").isdigit() or len(value) > 20:
+            raise ValueError("BigInt must be an integer")
+        value = int(value)
+    if not isinstance(value, int) or not -_INT64 <= value <= _INT64:
+        raise ValueError("BigInt must be an integer within the signed 64-bit range")
+    return value
+
+
+BigInt = strawberry.scalar(
+    NewType("BigInt", int),
+    serialize=int,
+    parse_value=_parse_bigint,
+    description="A signed 64-bit integer (amounts in fen, counts). Sent as a JSON number or decimal string.",
+)
+
+JSONScalar = strawberry.scalar(
+    NewType("JSON", object),
+    serialize=lambda v: v,
+    parse_value=lambda v: v,
+    description="Arbitrary JSON (plugin settings, job results). Never carries personal data.",
+)
+
+ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Stable machine-readable error codes.")
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.type(description="A problem with a mutation's input or a refused action.")
+class UserError:
+    field: str | None = strawberry.field(description="The input field at fault (camelCase), or null.")
+    code: ErrorCodeEnum  # type: ignore[valid-type]
+    message: str = strawberry.field(description="English explanation; the UI shows Chinese text keyed by code.")
+
+
+def user_errors(exc: DomainError) -> list[UserError]:
+    items = exc.errors if isinstance(exc, DomainErrors) else [exc]
+    return [UserError(field=e.field, code=e.code, message=e.message) for e in items]
+
+
+class ApiError(GraphQLError):
+    """A query-side refusal (unauthenticated, forbidden, bad argument): a typed top-level error."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message, extensions={"code": code.value})
+
+
+def api_error(exc: DomainError) -> ApiError:
+    return ApiError(exc.code, exc.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Relay: global ids and connections
+# ---------------------------------------------------------------------------------------------
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(gid: str | None, expected: str | None = None, field: str = "id") -> tuple[str, int]:
+    """Decode; any malformed or wrong-type id is NOT_FOUND (never a hint about other tenants)."""
+    try:
+        raw = base64.b64decode(str(gid), validate=True).decode()
+        type_name, pk = raw.split(":", 1)
+        value = int(pk)
+        if value <= 0 or value > _INT64:
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise DomainError(ErrorCode.NOT_FOUND, f"no object with id {str(gid)[:40]!r}", field) from None
+    if expected is not None and type_name != expected:
+        raise DomainError(ErrorCode.NOT_FOUND, f"no {expected} with id {str(gid)[:40]!r}", field)
+    return type_name, value
+
+
+@strawberry.interface(description="An object with a global id (Relay). `node(id)` finds it within your tenant.")
+class Node:
+    id: strawberry.ID
+
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    total_count: int = strawberry.field(description="All items matching the filter, across pages.")
+    edges: list[Edge[T]]
+    nodes: list[T] = strawberry.field(description="The page's items, without cursors (cheaper to query).")
+    page_info: PageInfo
+
+
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    offset: int
+    limit: int
+
+
+def page_args(first: int | None, after: str | None) -> Page:
+    first = 50 if first is None else first
+    if not 1 <= first <= MAX_PAGE:
+        raise ApiError(ErrorCode.INVALID_INPUT, f"first must be between 1 and {MAX_PAGE}")
+    offset = 0
+    if after:
+        try:
+            raw = base64.b64decode(after, validate=True).decode()
+            prefix, value = raw.split(":", 1)
+            offset = int(value) + 1
+            if prefix != "cursor" or offset < 1 or offset > _INT64:
+                raise ValueError
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ApiError(ErrorCode.INVALID_INPUT, "after is not a valid cursor") from None
+    return Page(offset, first)
+
+
+def _cursor(i: int) -> str:
+    return base64.b64encode(f"cursor:{i}".encode()).decode()
+
+
+def connection(items: Sequence[Any], total: int, page: Page) -> Connection[Any]:
+    edges = [Edge(cursor=_cursor(page.offset + i), node=n) for i, n in enumerate(items)]
+    return Connection(
+        total_count=total,
+        edges=edges,
+        nodes=list(items),
+        page_info=PageInfo(
+            has_next_page=page.offset + len(items) < total,
+            has_previous_page=page.offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Context
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    request_id: str
+    tenant: TenantContext | None
+    principal: Principal | None
+    client_ip: str = ""
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    response_status: int | None = None
+
+    def loader(self, name: str, batch: Callable[[TenantContext, list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+        """A per-request DataLoader closed over the tenant (never cached across requests)."""
+        found = self.loaders.get(name)
+        if found is None:
+            tenant = self.tenant
+            assert tenant is not None
+
+            async def load(keys: list[Any]) -> list[Any]:
+                return await batch(tenant, keys)
+
+            found = self.loaders[name] = DataLoader(load_fn=load)
+        return found
+
+    @property
+    def actor(self) -> Any:
+        from core.audit.services import Actor
+
+        if self.principal is None:
+            return Actor(None, "anonymous")
+        return Actor(self.principal.user_id, self.principal.username)
+
+    def authenticated(self) -> tuple[TenantContext, Principal]:
+        if self.tenant is None or self.principal is None:
+            raise DomainError(ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return self.tenant, self.principal
+
+    def require(self, action: str, unit_path: str | None = None) -> tuple[TenantContext, Principal]:
+        tenant, principal = self.authenticated()
+        if not principal.can(action, unit_path):
+            raise DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action}")
+        return tenant, principal
+
+    def hooks(self) -> Any:
+        from core.plugins import hooks_for
+
+        tenant, _ = self.authenticated()
+        return hooks_for(tenant)
+
+
+Info = _Info[Context, None]
+
+
+def for_query(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Turn DomainErrors raised by a query resolver into typed top-level errors."""
+    import functools
+
+    @functools.wraps(fn)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except DomainError as exc:
+            raise api_error(exc) from None
+
+    return wrapper
+
+
+P = TypeVar("P")
+
+
+async def run_mutation(payload: Callable[..., P], work: Callable[[], Awaitable[dict[str, Any]]]) -> P:
+    """Run a mutation's work; a DomainError becomes the payload's errors and nothing is written
+    (services open their transactions inside ``work``, so the error rolled them back)."""
+    try:
+        return payload(errors=[], **(await work()))
+    except DomainError as exc:
+        return payload(errors=user_errors(exc))
+
+
+def perm(action: str, text: str) -> str:
+    return f"{text} {describe(action)}"
+
+
+def json_loads_maybe(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,230 @@
+"""THE plugin contract: every hook a Huijia plugin may implement.
+
+Hooks come in three families, and the return style can be read off the name:
+
+- ``register_*``: collecting. Every enabled plugin returns a list; the caller receives a list of lists
+  and flattens it. Order is LIFO (province plugins before the built-in national defaults).
+- ``<noun>_<question>``: ``firstresult=True``, synchronous and pure. The first non-``None`` answer
+  wins, so returning ``None`` means "no opinion, ask the next plugin". Province plugins register
+  after the built-in plugin and therefore answer first (pluggy calls implementations LIFO).
+  Never write these as ``async def``: a coroutine is a non-``None`` value and would win every call.
+- ``on_<event>``: notifications; return values are ignored. Enqueue a job, do no I/O inline.
+
+Every hook is called with keyword arguments only, through ``core.plugins.hooks_for(tenant)``, which
+hides the plugins the tenant has not enabled. An implementation may accept any subset of a spec's
+arguments (pluggy's opt-in arguments), which is also how a spec gains parameters without breaking
+existing plugins.
+
+Values are frozen dataclasses from :mod:`core.interface`; amounts are integer fen, ratios integer
+basis points. The reference for each hook, with examples, is ``docs/hooks.md``; a contract test fails
+when a hook here is missing from it or has no ``test_hook_<name>`` test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from core.interface import (
+        EntryInfo,
+        FieldProblem,
+        LevyInfo,
+        LevySplit,
+        MemberInfo,
+        SmallPayerInfo,
+        TagInfo,
+    )
+    from core.tenancy.context import TenantContext
+
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+
+PROJECT_NAME = "huijia"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# -------------------------------------------------------------------------
+# Registration hooks: collect lists from every enabled plugin
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
+    """Return the member tags this plugin offers to ``tenant`` (e.g. 京卡持卡人, 新就业形态).
+
+    The caller flattens the lists; a plugin cannot remove another plugin's tags. Tag codes must be
+    unique within a tenant (prefix local ones with the plugin name if in doubt).
+
+    :param tenant: The tenant whose tag vocabulary is being built.
+    :return: A list of :class:`core.interface.TagInfo` (may be empty).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_jobs() -> list[Callable[..., Any]]:
+    """Return the job functions this plugin contributes to the worker.
+
+    Called once per worker start-up, not per tenant, so it takes no ``tenant``: jobs receive the
+    tenant id as an argument and load the ``TenantContext`` themselves. Each job is an
+    ``async def job(ctx, tenant_id, *ids)`` that the arq worker and the in-process runner both run;
+    its ``__name__`` must be unique across plugins (prefix it with the plugin name).
+
+    :return: A list of job callables (may be empty).
+
+    .. versionadded:: 0.1
+    """
+
+
+# -------------------------------------------------------------------------
+# Hardship (困难职工): questions with one answer
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    """Return the monthly urban 低保 (minimum living guarantee) line, in fen per person, for a region.
+
+    The line drives hardship classification: 深度困难 when per-capita monthly income is below it,
+    相对困难 below a multiple of it, and aid caps expressed as "months of 低保". An implementation
+    may fall back from a county code to its city (``xxxx00``) and province (``xx0000``), and from
+    ``year`` to the nearest earlier year it knows. Return ``None`` when it has no figure, so the next
+    plugin (finally the built-in national plugin, which reads the tenant's ``builtin.dibao`` setting)
+    can answer; core treats a final ``None`` as "not configured" and refuses to classify.
+
+    Stops at first non-None result.
+
+    :param tenant: The tenant asking; its settings hold the line tables.
+    :param region_code: 6-digit 民政 / GB/T 2260 area code, validated by core (e.g. ``"350102"``).
+    :param year: Calendar year the line applies to.
+    :return: Fen per person per month (``151000`` = 1510 元), or ``None`` to defer.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -------------------------------------------------------------------------
+# Members
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProblem]:
+    """Return the problems this plugin finds with a member record about to be saved.
+
+    Collecting: every enabled plugin's problems are shown together, so a province adds rules on top
+    of the national ones (the built-in plugin checks the GB 11643 ID-number check digit). An empty
+    list means "no objection". Must be pure and fast: it runs on every save and on every row of a
+    roster import.
+
+    :param tenant: The member's tenant.
+    :param member: The member as it would be saved (``member.id`` is ``None`` for a new member).
+    :return: A list of :class:`core.interface.FieldProblem` with Chinese ``message_zh``.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -------------------------------------------------------------------------
+# Funds (工会经费): questions with one answer
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit | None:
+    """Return how a grassroots union's payroll levy (拨缴经费) splits between it and the levels above.
+
+    The national rule (built-in plugin) keeps 60 % at the grassroots union and sends 40 % upward,
+    "unless otherwise provided". Parts are whole fen and must add up to ``levy.levy_fen`` exactly;
+    the implementation decides who receives the sub-fen remainder and says so in ``LevySplit.rule``.
+    The built-in plugin gives the remainder to the grassroots union (funds lean towards the base,
+    向基层倾斜). Core raises if the parts do not sum to the levy.
+
+    Stops at first non-None result.
+
+    :param tenant: The tenant whose rules apply.
+    :param levy: The levy collected for one union and one period.
+    :return: A :class:`core.interface.LevySplit`, or ``None`` to defer.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def fund_special_allocation_ratio(tenant: TenantContext, year: int) -> int | None:
+    """Return the share of the year's union-fund income moved into the hardship special fund.
+
+    The special fund is the 解困脱困专项资金 that each level sets aside yearly. The national
+    percentage was not found in any source; the built-in plugin's default is an invented
+    5 % (500 basis points), which every tenant should review in its manifest (``builtin``
+    settings, ``special_allocation_bp``). The yearly allocation job multiplies the year's income by
+    this ratio, rounding down to the fen.
+
+    Stops at first non-None result.
+
+    :param tenant: The tenant whose rules apply.
+    :param year: The fiscal year being allocated.
+    :return: Integer basis points in ``0..10000`` (``500`` = 5 %), or ``None`` to defer.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec(firstresult=True)
+def fund_small_payer_refund(tenant: TenantContext, payer: SmallPayerInfo) -> bool | None:
+    """Return whether a grassroots union gets its whole upward payment refunded (小额缴费全额返还).
+
+    National rule (厅字〔2022〕47号, 工财发〔2023〕22号), implemented by the built-in plugin: a union whose
+    upward payment over the policy year (10-01 to 09-30) is below 10,000 元 gets it all back, except
+    state-owned enterprises and budget-funded units; it cannot be combined with the refund for micro
+    firms of 25 staff or fewer. Provinces extend or end the policy at different dates (Guangdong ran
+    it to 2026-05-31), so the cut-off is a setting. Return ``False`` to refuse outright (a province
+    that stopped the policy) and ``None`` to defer to the national rule.
+
+    Stops at first non-None result.
+
+    :param tenant: The tenant whose rules apply.
+    :param payer: The union's payments and status for one policy year.
+    :return: ``True`` (refund in full), ``False`` (no refund), or ``None`` to defer.
+
+    .. versionadded:: 0.1
+    """
+
+
+# -------------------------------------------------------------------------
+# Notifications: return values are ignored; enqueue work, do no I/O inline
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
+    """Notify that a member joined a union in ``tenant`` (the member row is committed).
+
+    Called after the transaction commits, so an implementation that raises does not undo the join;
+    core logs the error and carries on. Enqueue a job with ``member.id`` for anything slow (a welcome
+    SMS, a card application); do not copy the member's personal data elsewhere.
+
+    :param tenant: The member's tenant.
+    :param member: The member as saved (``member.id`` is set).
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
+    """Notify that a balanced ledger entry was posted (after commit; entries are immutable).
+
+    Use it to keep province reports or external book-keeping in step; enqueue a job with
+    ``entry.id``. An implementation that raises does not undo the posting.
+
+    :param tenant: The entry's tenant.
+    :param entry: The posted entry with its postings.
+
+    .. versionadded:: 0.1
+    """

@@ -1,0 +1,48 @@
+"""arq worker settings: `huijia worker` runs these against REDIS_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq.connections import RedisSettings
+
+from core.settings import get_settings
+
+
+def redis_settings() -> RedisSettings:
+    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
+
+
+async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
+    from core.jobs.runner import execute
+
+    return await execute(tenant_id, job_id)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    from core.bootstrap import start_database
+
+    await start_database()
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    from core.bootstrap import stop_database
+
+    await stop_database()
+
+
+def worker_settings(**overrides: Any) -> dict[str, Any]:
+    from core.bootstrap import load_job_modules
+
+    load_job_modules()
+    settings: dict[str, Any] = {
+        "functions": [run_job],
+        "redis_settings": redis_settings(),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "max_tries": 3,
+        "queue_name": get_settings().job_queue,
+        "job_timeout": 3600,
+    }
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,58 @@
+"""Structured JSON logs with request ids.
+
+Log records carry ids and codes, never personal data: messages are written by us, and the
+formatter drops any ``extra`` key not on an allow-list, so a careless ``extra={"id_number": …}``
+cannot reach the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from contextvars import ContextVar
+
+from core.tenancy.context import current_tenant
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+
+SAFE_EXTRA = frozenset(
+    {"path", "method", "status", "duration_ms", "operation", "job", "job_id", "action", "code",
+     "tenant_code", "user_id", "count", "plugin", "error_type"}
+)
+_STD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = request_id_var.get()
+        if rid:
+            out["request_id"] = rid
+        tenant = current_tenant.get()
+        if tenant is not None:
+            out["tenant"] = tenant.code
+        for key, value in record.__dict__.items():
+            if key not in _STD and key in SAFE_EXTRA:
+                out[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception type and our own frames, but not its message: driver errors quote the
+            # offending row, which may hold personal data.
+            out["error_type"] = record.exc_info[0].__name__
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,569 @@
+"""Plugin discovery, version checks, per-tenant dispatch and per-tenant settings.
+
+- The built-in plugin (:mod:`core.builtin_hooks`, name ``"builtin"``) is registered first and carries
+  the national (全总) defaults. Province plugins are separate packages found through the entry-point
+  group ``huijia.plugins``, exactly as a third party's would be; they register later, so under
+  pluggy's LIFO order they answer before the built-in plugin.
+- Each plugin module exposes ``PLUGIN = PluginInfo(...)``; ``min_core``/``max_core`` are checked
+  against :data:`CORE_VERSION` before the plugin is registered, and ``pm.check_pending()`` rejects
+  implementations of hooks that do not exist (usually a typo).
+- :func:`hooks_for` returns the hooks as one tenant sees them: the built-in plugin plus the plugins
+  that tenant enables, and nothing else (pytest's ``FSHookProxy`` idea, via ``subset_hook_caller``).
+- :func:`validate_plugin_settings` checks a tenant manifest's ``[plugins.<name>]`` tables against
+  each plugin's msgspec schema and fills defaults; :func:`tenant_settings` gives a plugin its typed
+  settings back at call time.
+- ``CORE_TRACE_HOOKS=1`` logs every hook call (hook name, tenant code, implementing plugins, result
+  type and duration) on the ``huijia.plugins.trace`` logger, never argument values, which may be
+  personal data.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import datetime as dt
+import functools
+import importlib.metadata
+import inspect
+import logging
+import os
+import threading
+import time
+import types
+import typing
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+import pluggy
+
+from core import hookspecs
+from core.interface import PluginInfo
+from core.tenancy.context import TenantContext
+
+__all__ = [
+    "BUILTIN_PLUGIN",
+    "CORE_VERSION",
+    "ENTRY_POINT_GROUP",
+    "PluginConfigError",
+    "PluginError",
+    "PluginInfo",
+    "TenantHooks",
+    "available_plugins",
+    "build_plugin_manager",
+    "check_core_compat",
+    "discover_plugins",
+    "get_plugin_manager",
+    "hooks_for",
+    "plugin_info",
+    "register_test_plugin",
+    "tenant_settings",
+    "validate_plugin_settings",
+]
+
+CORE_VERSION = "0.1.0"
+ENTRY_POINT_GROUP = "huijia.plugins"
+BUILTIN_PLUGIN = "builtin"
+TRACE_ENV = "CORE_TRACE_HOOKS"
+
+log = logging.getLogger("huijia.plugins")
+trace_log = logging.getLogger("huijia.plugins.trace")
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+class PluginError(Exception):
+    """A plugin cannot be loaded: incompatible core version, bad ``PLUGIN``, unknown hook, ..."""
+
+
+class PluginConfigError(PluginError):
+    """A tenant's plugin settings are invalid. The message names the tenant, the plugin and the key."""
+
+    def __init__(self, tenant: str, plugin: str, key: str | None, problem: str) -> None:
+        self.tenant = tenant
+        self.plugin = plugin
+        self.key = key
+        self.problem = problem
+        where = f"tenant {tenant!r}: plugin {plugin!r}"
+        if key is not None:
+            where += f": setting {key!r}"
+        super().__init__(f"{where}: {problem}")
+
+
+# -------------------------------------------------------------------------
+# Versions
+# -------------------------------------------------------------------------
+
+
+def _parse_version(text: str) -> tuple[int, ...]:
+    # Plain dotted integers are all we need; pre-release suffixes ("0.2.0rc1") count as their base.
+    parts: list[int] = []
+    for piece in text.strip().split("."):
+        digits = ""
+        for ch in piece:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            raise PluginError(f"cannot parse version {text!r}")
+        parts.append(int(digits))
+        if len(digits) != len(piece):
+            break
+    return tuple(parts)
+
+
+def check_core_compat(info: PluginInfo, core_version: str = CORE_VERSION) -> None:
+    """Raise :class:`PluginError` unless ``core_version`` lies within the plugin's declared bounds.
+
+    ``min_core`` is inclusive. ``max_core`` is inclusive at the precision written: ``"0.1"`` admits
+    0.1.0 … 0.1.99, and ``"1"`` admits every 1.x.
+    """
+    core = _parse_version(core_version)
+    low = _parse_version(info.min_core)
+    width = max(len(core), len(low))
+    if core + (0,) * (width - len(core)) < low + (0,) * (width - len(low)):
+        raise PluginError(
+            f"plugin {info.name!r} {info.version} needs core >= {info.min_core}, but this is core "
+            f"{core_version}; upgrade Huijia or install an older {info.name!r}"
+        )
+    if info.max_core is not None:
+        high = _parse_version(info.max_core)
+        if core[: len(high)] + (0,) * (len(high) - len(core)) > high:
+            raise PluginError(
+                f"plugin {info.name!r} {info.version} supports core up to {info.max_core}, but this is core "
+                f"{core_version}; upgrade the plugin"
+            )
+
+
+# -------------------------------------------------------------------------
+# Discovery and registration
+# -------------------------------------------------------------------------
+
+
+class EntryPointLike(Protocol):
+    name: str
+
+    def load(self) -> Any: ...
+
+
+def plugin_info(plugin: object) -> PluginInfo | None:
+    """The ``PLUGIN`` declaration of a registered plugin object, or ``None`` for bare test plugins."""
+    info = getattr(plugin, "PLUGIN", None)
+    return info if isinstance(info, PluginInfo) else None
+
+
+def discover_plugins(entry_points: Iterable[EntryPointLike] | None = None) -> list[object]:
+    """Load the province plugins installed under the ``huijia.plugins`` entry-point group.
+
+    Each entry point must load a module (or object) whose ``PLUGIN.name`` equals the entry-point
+    name, because the name is how tenant manifests refer to it.
+    """
+    if entry_points is None:
+        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    plugins: list[object] = []
+    for ep in sorted(entry_points, key=lambda e: e.name):  # sorted: a deterministic LIFO order
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # noqa: BLE001 - re-raised with the entry point named
+            raise PluginError(f"plugin {ep.name!r}: cannot import its module: {exc!r}") from exc
+        info = plugin_info(plugin)
+        if info is None:
+            raise PluginError(f"plugin {ep.name!r}: module has no PLUGIN = PluginInfo(...)")
+        if info.name != ep.name:
+            raise PluginError(
+                f"plugin {ep.name!r}: PLUGIN.name is {info.name!r}; it must equal the entry-point name"
+            )
+        plugins.append(plugin)
+    return plugins
+
+
+def _register(
+    pm: pluggy.PluginManager, plugin: object, name: str | None, core_version: str
+) -> str:
+    info = plugin_info(plugin)
+    if info is not None:
+        if name is not None and name != info.name:
+            raise PluginError(f"plugin {info.name!r} cannot be registered as {name!r}")
+        check_core_compat(info, core_version)
+        name = info.name
+    if name is None:
+        raise PluginError(f"plugin {plugin!r} has no PLUGIN and no name was given")
+    try:
+        pm.register(plugin, name=name)
+    except (ValueError, pluggy.PluginValidationError) as exc:
+        raise PluginError(f"plugin {name!r}: {exc}") from exc
+    # An async implementation of a firstresult hook returns a coroutine, which is not None and so
+    # would win every call without ever running; refuse it at load rather than debug it in production.
+    for caller in pm.get_hookcallers(plugin) or ():
+        if caller.spec is None or not caller.spec.opts.get("firstresult"):
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.plugin is plugin and inspect.iscoroutinefunction(impl.function):
+                pm.unregister(plugin)
+                raise PluginError(
+                    f"plugin {name!r}: {caller.name} is a firstresult hook and must be a plain def, not async def"
+                )
+    return name
+
+
+def _install_tracing(pm: pluggy.PluginManager) -> Callable[[], None]:
+    local = threading.local()
+
+    def before(hook_name: str, hook_impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+        stack = getattr(local, "stack", None)
+        if stack is None:
+            stack = local.stack = []
+        stack.append(time.perf_counter())
+
+    def after(
+        outcome: pluggy.Result[Any],
+        hook_name: str,
+        hook_impls: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, Any],
+    ) -> None:
+        elapsed_ms = (time.perf_counter() - local.stack.pop()) * 1000
+        # Only the tenant's code is logged: argument values may hold ID numbers, phones or incomes.
+        tenant = getattr(kwargs.get("tenant"), "code", None)
+        plugins = ",".join(impl.plugin_name for impl in hook_impls)
+        if outcome.exception is not None:
+            result = f"raised {type(outcome.exception).__name__}"
+        else:
+            value = outcome.get_result()
+            result = f"list[{len(value)}]" if isinstance(value, list) else type(value).__name__
+        trace_log.info(
+            "hook %s tenant=%s plugins=[%s] -> %s in %.3f ms", hook_name, tenant, plugins, result, elapsed_ms
+        )
+
+    return pm.add_hookcall_monitoring(before, after)
+
+
+def build_plugin_manager(
+    plugins: Iterable[object] | None = None,
+    *,
+    core_version: str = CORE_VERSION,
+    trace: bool | None = None,
+) -> pluggy.PluginManager:
+    """Build a plugin manager: hook specs, the built-in plugin, then ``plugins``.
+
+    :param plugins: Plugin objects (normally modules) exposing ``PLUGIN``; ``None`` discovers the
+        installed entry points. Tests pass a list to get a fresh manager with just their plugin.
+    :param core_version: The core version plugins are checked against.
+    :param trace: Log hook calls; ``None`` reads the ``CORE_TRACE_HOOKS`` environment variable.
+    :raises PluginError: A plugin is incompatible, malformed, or implements an unknown hook.
+    """
+    from core import builtin_hooks  # imported here: builtin_hooks itself imports this module
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    _register(pm, builtin_hooks, BUILTIN_PLUGIN, core_version)
+    for plugin in discover_plugins() if plugins is None else plugins:
+        _register(pm, plugin, None, core_version)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc)) from exc
+    if trace is None:
+        trace = os.environ.get(TRACE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    if trace:
+        _install_tracing(pm)
+    return pm
+
+
+@functools.cache
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager (built once: built-in plugin plus installed entry points)."""
+    pm = build_plugin_manager()
+    log.info("plugins loaded: %s", ", ".join(name for name, _ in pm.list_name_plugin()))
+    return pm
+
+
+def available_plugins(pm: pluggy.PluginManager | None = None) -> dict[str, PluginInfo]:
+    """Every registered plugin's ``PLUGIN`` declaration by name, including ``"builtin"``."""
+    pm = pm or get_plugin_manager()
+    found: dict[str, PluginInfo] = {}
+    for name, plugin in pm.list_name_plugin():
+        info = plugin_info(plugin) if plugin is not None else None
+        if info is not None:
+            found[name] = info
+    return found
+
+
+def register_test_plugin(
+    plugin: object, name: str | None = None, *, pm: pluggy.PluginManager | None = None
+) -> Callable[[], None]:
+    """Register an extra plugin (a test double) and return a function that unregisters it.
+
+    Like every non-built-in plugin, it is only called for tenants whose ``plugins`` name it.
+    ``name`` is needed only when the object has no ``PLUGIN``. Cached :func:`hooks_for` views
+    are rebuilt automatically, because the cache key includes the set of registered plugins.
+    """
+    pm = pm or get_plugin_manager()
+    _register(pm, plugin, name, CORE_VERSION)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        pm.unregister(plugin)
+        raise PluginError(str(exc)) from exc
+
+    def unregister() -> None:
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
+
+    return unregister
+
+
+# -------------------------------------------------------------------------
+# Tenant-scoped dispatch
+# -------------------------------------------------------------------------
+
+
+class TenantHooks:
+    """``pm.hook`` minus every plugin the tenant has not enabled (the built-in plugin always stays).
+
+    ``hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=..., year=...)``. Call with
+    keyword arguments only, as with any pluggy hook.
+    """
+
+    __slots__ = ("_callers", "_pm", "_remove", "enabled")
+
+    def __init__(self, pm: pluggy.PluginManager, enabled: frozenset[str]) -> None:
+        registered = {name: plugin for name, plugin in pm.list_name_plugin() if plugin is not None}
+        unknown = sorted(enabled - set(registered) - {BUILTIN_PLUGIN})
+        if unknown:
+            raise PluginError(f"enabled plugins are not installed: {', '.join(unknown)}")
+        self._pm = pm
+        self.enabled = enabled
+        self._remove = [p for n, p in registered.items() if n != BUILTIN_PLUGIN and n not in enabled]
+        self._callers: dict[str, pluggy.HookCaller] = {}
+
+    def __getattr__(self, name: str) -> pluggy.HookCaller:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self._callers[name]
+        except KeyError:
+            pass
+        if not hasattr(self._pm.hook, name):
+            raise AttributeError(f"no hook named {name!r}")
+        caller = self._pm.subset_hook_caller(name, remove_plugins=self._remove)
+        self._callers[name] = caller
+        return caller
+
+    def __repr__(self) -> str:
+        return f"<TenantHooks enabled={sorted(self.enabled)}>"
+
+
+# pm -> (snapshot of registered plugins, {enabled set: TenantHooks}). The snapshot makes a cached view
+# stale as soon as a plugin is registered or unregistered: subset_hook_caller only filters out the
+# plugins it was told about, so a plugin registered later would otherwise leak into every tenant.
+_hooks_cache: weakref.WeakKeyDictionary[
+    pluggy.PluginManager, tuple[frozenset[tuple[str, int]], dict[frozenset[str], TenantHooks]]
+] = weakref.WeakKeyDictionary()
+_hooks_lock = threading.Lock()
+
+
+def hooks_for(tenant: TenantContext, pm: pluggy.PluginManager | None = None) -> TenantHooks:
+    """The hooks as ``tenant`` sees them: the built-in plugin plus ``tenant.plugins``.
+
+    Views are cached per set of enabled plugins, so tenants with the same plugins share one.
+    :raises PluginError: The tenant enables a plugin that is not installed.
+    """
+    pm = pm or get_plugin_manager()
+    enabled = frozenset(tenant.plugins)
+    snapshot = frozenset((n, id(p)) for n, p in pm.list_name_plugin() if p is not None)
+    with _hooks_lock:
+        cached = _hooks_cache.get(pm)
+        if cached is None or cached[0] != snapshot:
+            cached = (snapshot, {})
+            _hooks_cache[pm] = cached
+        views = cached[1]
+        view = views.get(enabled)
+        if view is None:
+            view = views[enabled] = TenantHooks(pm, enabled)
+        return view
+
+
+# -------------------------------------------------------------------------
+# Settings
+# -------------------------------------------------------------------------
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, Mapping):
+        return "table"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _clean_msgspec_message(message: str) -> str:
+    # "Expected `int`, got `str` - at `$.dibao`" -> "expected int, got str"; we report the path ourselves.
+    message = message.split(" - at `", 1)[0].replace("`", "")
+    return message[:1].lower() + message[1:]
+
+
+def _leaf_problem(value: object, tp: Any) -> str | None:
+    try:
+        msgspec.convert(value, tp)
+    except msgspec.ValidationError as exc:
+        return _clean_msgspec_message(str(exc))
+    return None
+
+
+def _find_problem(value: object, tp: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    """Walk ``value`` against type ``tp`` and return (path, problem) for the first invalid part.
+
+    msgspec reports dict values as ``$.dibao[...]`` without the key, which is exactly the part an
+    operator needs in order to fix a manifest; so on failure we re-walk the value ourselves.
+    """
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Annotated:
+        found = _find_problem(value, args[0], path)
+        if found:
+            return found
+        problem = _leaf_problem(value, tp)  # the Meta constraints (ranges, patterns)
+        return (path, problem) if problem else None
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        if not isinstance(value, Mapping):
+            return path, f"expected table, got {_type_name(value)}"
+        fields = {f.encode_name: f for f in msgspec.structs.fields(tp)}
+        for key in value:
+            if key not in fields:
+                return (*path, str(key)), f"unknown setting (known: {', '.join(sorted(fields))})"
+        for key, f in fields.items():
+            if key not in value:
+                if f.required:
+                    return (*path, key), "missing required setting"
+                continue
+            found = _find_problem(value[key], f.type, (*path, key))
+            if found:
+                return found
+        problem = _leaf_problem(value, tp)  # cross-field checks in __post_init__
+        return (path, problem) if problem else None
+    if origin in (dict, collections.abc.Mapping):
+        if not isinstance(value, Mapping):
+            return path, f"expected table, got {_type_name(value)}"
+        key_type, value_type = args or (Any, Any)
+        for key, item in value.items():
+            problem = _leaf_problem(key, key_type)
+            if problem:
+                return (*path, str(key)), f"invalid key: {problem}"
+            found = _find_problem(item, value_type, (*path, str(key)))
+            if found:
+                return found
+        return None
+    if origin in (list, tuple, set, frozenset, collections.abc.Sequence):
+        if not isinstance(value, (list, tuple)):
+            return path, f"expected array, got {_type_name(value)}"
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            problem = _leaf_problem(value, tp)
+            return (path, problem) if problem else None
+        item_type = args[0] if args else Any
+        for index, item in enumerate(value):
+            found = _find_problem(item, item_type, (*path, str(index)))
+            if found:
+                return found
+        return None
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if value is None and len(non_none) != len(args):
+            return None
+        if len(non_none) == 1:
+            return _find_problem(value, non_none[0], path)
+    problem = _leaf_problem(value, tp)
+    return (path, problem) if problem else None
+
+
+def _convert_settings(tenant_code: str, plugin: str, raw: object, schema: type[S]) -> S:
+    try:
+        return msgspec.convert(raw, schema)
+    except msgspec.ValidationError as exc:
+        found = _find_problem(raw, schema, ())
+        if found is None:  # the walker disagrees with msgspec; still fail, with msgspec's words
+            found = ((), _clean_msgspec_message(str(exc)))
+        path, problem = found
+        raise PluginConfigError(tenant_code, plugin, ".".join(path) if path else None, problem) from exc
+
+
+def validate_plugin_settings(
+    tenant_code: str,
+    plugins: Sequence[str],
+    settings: Mapping[str, Mapping[str, Any]],
+    *,
+    available: Mapping[str, PluginInfo] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Check a tenant manifest's plugin list and settings; return every plugin's settings with defaults.
+
+    ``settings`` is the manifest's ``[plugins.<name>]`` tables. ``"builtin"`` may always be configured
+    (it is always enabled); any other name must be installed and listed in ``plugins``. The result
+    holds one entry per enabled plugin plus ``"builtin"``, as plain data (dates stay ``date``), ready
+    for ``TenantContext.settings``.
+
+    :raises PluginConfigError: Unknown plugin, unknown setting, or a value of the wrong type; the
+        message names the tenant, the plugin and the setting's dotted path.
+    """
+    available = available if available is not None else available_plugins()
+    enabled = list(dict.fromkeys([BUILTIN_PLUGIN, *plugins]))
+    for name in enabled:
+        if name not in available:
+            raise PluginConfigError(
+                tenant_code, name, None, f"not installed (installed: {', '.join(sorted(available))})"
+            )
+    for name in settings:
+        if name not in available:
+            raise PluginConfigError(
+                tenant_code, name, None, f"settings given for a plugin that is not installed "
+                f"(installed: {', '.join(sorted(available))})"
+            )
+        if name not in enabled:
+            raise PluginConfigError(
+                tenant_code, name, None, "settings given for a plugin the tenant does not enable"
+            )
+    result: dict[str, dict[str, Any]] = {}
+    for name in enabled:
+        raw = settings.get(name, {})
+        schema = available[name].settings_schema
+        if schema is None:
+            if raw:
+                key = next(iter(raw)) if isinstance(raw, Mapping) else None
+                raise PluginConfigError(tenant_code, name, key, "this plugin takes no settings")
+            result[name] = {}
+            continue
+        typed = _convert_settings(tenant_code, name, raw, schema)
+        result[name] = msgspec.to_builtins(typed, builtin_types=(dt.date, dt.datetime, dt.time))
+    return result
+
+
+_settings_cache: dict[tuple[str, type[Any], int], tuple[object, Any]] = {}
+_defaults_cache: dict[type[Any], Any] = {}
+_SETTINGS_CACHE_SIZE = 1024
+
+
+def tenant_settings(tenant: TenantContext, plugin: str, schema: type[S]) -> S:
+    """A plugin's settings for ``tenant`` as its typed msgspec Struct.
+
+    Hooks call this on every invocation, so conversions are cached by the identity of the tenant's
+    settings mapping (which is treated as immutable once it is in a ``TenantContext``). A tenant
+    without settings for the plugin gets the schema's defaults.
+    """
+    raw = tenant.settings.get(plugin)
+    if not raw:
+        default = _defaults_cache.get(schema)
+        if default is None:
+            default = _defaults_cache[schema] = _convert_settings(tenant.code, plugin, {}, schema)
+        return typing.cast(S, default)
+    key = (plugin, schema, id(raw))
+    hit = _settings_cache.get(key)
+    if hit is not None and hit[0] is raw:  # identity check: ids are reused once objects die
+        return typing.cast(S, hit[1])
+    typed = _convert_settings(tenant.code, plugin, raw, schema)
+    if len(_settings_cache) >= _SETTINGS_CACHE_SIZE:
+        _settings_cache.pop(next(iter(_settings_cache)))
+    # Holding `raw` keeps its id from being reused while the entry lives.
+    _settings_cache[key] = (raw, typed)
+    return typed

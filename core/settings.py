@@ -1,0 +1,131 @@
+"""One typed settings object, read from environment variables and validated at start-up.
+
+Every problem is collected and reported together, naming the variable, so an operator fixes a
+deployment in one pass instead of one crash at a time. Secret values are never echoed.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only secrets: the embedded default must start with no configuration at all, but a
+# production deployment (HUIJIA_ENV=production) refuses to run with them.
+_DEV_SECRET = "huijia-dev-secret-not-for-production"
+_DEV_PII_KEYS = "dev1:" + base64.b64encode(b"huijia-dev-pii-key-32-bytes-long").decode()
+_DEV_INDEX_KEY = base64.b64encode(b"huijia-dev-blind-index-key-32byt").decode()
+
+
+class SettingsError(ValueError):
+    """Raised with every invalid variable named."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: str = _DEV_SECRET
+    token_ttl_seconds: int = 8 * 3600
+    login_max_failures: int = 5
+    login_lock_seconds: int = 15 * 60
+    pii_keys: str = _DEV_PII_KEYS
+    pii_index_key: str = _DEV_INDEX_KEY
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    db_pool_max: int = 20
+    data_dir: Path = field(default=ROOT / "var")
+    load_demo: bool = False
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 4000
+    manual_entry_threshold_fen: int = 5_000_000
+    job_queue: str = "huijia:queue"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(urlparse(self.database_url).path)
+
+
+def _int(env: dict[str, str], name: str, default: int, errors: list[str], minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(f"{name}: expected an integer, got {raw!r}")
+        return default
+    if value < minimum:
+        errors.append(f"{name}: must be >= {minimum}, got {value}")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    errors: list[str] = []
+    environment = env.get("HUIJIA_ENV", "development")
+    if environment not in ("development", "test", "production"):
+        errors.append(f"HUIJIA_ENV: expected development, test or production, got {environment!r}")
+    data_dir = Path(env.get("HUIJIA_DATA_DIR", str(ROOT / "var")))
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'huijia.sqlite3'}"
+    scheme = urlparse(database_url).scheme
+    if scheme not in ("sqlite", "postgres", "postgresql"):
+        errors.append(f"DATABASE_URL: scheme must be sqlite or postgresql, got {scheme!r}")
+    redis_url = env.get("REDIS_URL") or None
+    if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+        errors.append("REDIS_URL: scheme must be redis:// or rediss://")
+    secret = env.get("HUIJIA_SECRET_KEY", _DEV_SECRET)
+    pii_keys = env.get("HUIJIA_PII_KEYS", _DEV_PII_KEYS)
+    index_key = env.get("HUIJIA_PII_INDEX_KEY", _DEV_INDEX_KEY)
+    if environment == "production":
+        if secret == _DEV_SECRET or len(secret) < 32:
+            errors.append("HUIJIA_SECRET_KEY: set a random value of at least 32 characters in production")
+        if pii_keys == _DEV_PII_KEYS or index_key == _DEV_INDEX_KEY:
+            errors.append("HUIJIA_PII_KEYS / HUIJIA_PII_INDEX_KEY: the development keys cannot be used in production")
+        if not database_url.startswith(("postgres", "postgresql")):
+            errors.append("DATABASE_URL: production runs on PostgreSQL")
+    log_level = env.get("HUIJIA_LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        errors.append(f"HUIJIA_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    settings = Settings(
+        env=environment,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=secret,
+        token_ttl_seconds=_int(env, "HUIJIA_TOKEN_TTL", 8 * 3600, errors, minimum=60),
+        login_max_failures=_int(env, "HUIJIA_LOGIN_MAX_FAILURES", 5, errors, minimum=1),
+        login_lock_seconds=_int(env, "HUIJIA_LOGIN_LOCK_SECONDS", 900, errors, minimum=1),
+        pii_keys=pii_keys,
+        pii_index_key=index_key,
+        host=env.get("HUIJIA_HOST", "127.0.0.1"),
+        port=_int(env, "HUIJIA_PORT", 8000, errors, minimum=1),
+        log_level=log_level,
+        db_pool_max=_int(env, "HUIJIA_DB_POOL_MAX", 20, errors, minimum=2),
+        data_dir=data_dir,
+        load_demo=env.get("HUIJIA_DEMO", "0") in ("1", "true", "yes"),
+        graphql_max_depth=_int(env, "HUIJIA_GRAPHQL_MAX_DEPTH", 12, errors, minimum=2),
+        graphql_max_aliases=_int(env, "HUIJIA_GRAPHQL_MAX_ALIASES", 30, errors, minimum=1),
+        graphql_max_tokens=_int(env, "HUIJIA_GRAPHQL_MAX_TOKENS", 4000, errors, minimum=100),
+        job_queue=env.get("HUIJIA_JOB_QUEUE", "huijia:queue"),
+        manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
+    )
+    if errors:
+        raise SettingsError("invalid settings:\n  - " + "\n  - ".join(errors))
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

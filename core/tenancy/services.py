@@ -1,0 +1,288 @@
+"""Writes to tenants and the org-unit tree. Every function takes the tenant first and owns its
+transaction; tree writes are serialised per tenant so two concurrent moves cannot tangle paths."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Mapping, Sequence
+
+from core.audit.services import Actor, record
+from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
+from core.errors import DomainError, ErrorCode, not_found
+from core.tenancy.context import TenantContext, tenant_scope
+from core.tenancy.tables import OrgUnit, Tenant
+from core.validation import clean_area_code, clean_code, clean_text
+
+TREE_LOCK_NAMESPACE = 1002
+
+LEVELS = ("province", "city", "county", "grassroots", "industry")
+_RANK = {"province": 0, "city": 1, "county": 2, "grassroots": 3}
+
+
+def check_level(level: str, parent_level: str | None) -> None:
+    if level not in LEVELS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"level must be one of {', '.join(LEVELS)}", "level")
+    if parent_level is None:
+        if level != "province":
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "the root unit must be at province level", "level")
+        return
+    if level == "province":
+        raise DomainError(ErrorCode.INVALID_HIERARCHY, "a tenant has exactly one province-level root", "level")
+    if parent_level == "grassroots":
+        raise DomainError(ErrorCode.INVALID_HIERARCHY, "a grassroots union cannot have sub-units", "parentId")
+    if level == "industry" or parent_level == "industry":
+        # Industry unions sit beside the territorial chain: under province, city or county, and
+        # may hold grassroots unions of their trade.
+        if level == "industry" and parent_level == "industry":
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "industry unions do not nest", "level")
+        if parent_level == "industry" and level != "grassroots":
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "an industry union holds only grassroots unions", "level")
+        return
+    if _RANK[level] <= _RANK[parent_level]:
+        raise DomainError(ErrorCode.INVALID_HIERARCHY, f"a {level} unit cannot sit under a {parent_level} unit", "level")
+
+
+# ---------------------------------------------------------------------------------------------
+# Tenants
+# ---------------------------------------------------------------------------------------------
+
+_cache: dict[Any, tuple[float, TenantContext | None]] = {}
+_CACHE_SECONDS = 30.0
+
+
+def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
+    import json
+
+    plugins = row["plugins"]
+    settings = row["settings"]
+    if isinstance(plugins, str):
+        plugins = json.loads(plugins)
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    return TenantContext(
+        id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
+        plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
+    )
+
+
+def clear_tenant_cache() -> None:
+    _cache.clear()
+
+
+async def get_tenant(*, id: int | None = None, code: str | None = None) -> TenantContext | None:
+    """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot)."""
+    key = ("id", id) if id is not None else ("code", code)
+    hit = _cache.get(key)
+    now = time.monotonic()
+    if hit and now - hit[0] < _CACHE_SECONDS:
+        return hit[1]
+    query = Tenant.select().where(Tenant.active == True)  # noqa: E712
+    query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
+    row = await query.first()
+    ctx = tenant_from_row(row) if row else None
+    _cache[key] = (now, ctx)
+    return ctx
+
+
+async def list_tenants(include_platform: bool = False) -> list[TenantContext]:
+    query = Tenant.select().where(Tenant.active == True).order_by(Tenant.id)  # noqa: E712
+    rows = await query
+    return [tenant_from_row(r) for r in rows if include_platform or not r["is_platform"]]
+
+
+async def create_tenant(
+    actor: Actor,
+    *,
+    code: str,
+    name: str,
+    province_code: str,
+    plugins: Sequence[str] = (),
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    root_name: str | None = None,
+    root_area_code: str | None = None,
+    is_platform: bool = False,
+    manifest_hash: str = "",
+) -> TenantContext:
+    """Create a province tenant and its province-level root unit."""
+    from core.plugins import PluginConfigError, validate_plugin_settings
+
+    code = clean_code("code", code).lower()
+    name = clean_text("name", name, max_len=100)
+    province_code = (province_code or "").strip()
+    if not (len(province_code) == 2 and province_code.isdigit()):
+        raise DomainError(ErrorCode.INVALID_INPUT, "provinceCode must be the 2-digit GB/T 2260 code", "provinceCode")
+    try:
+        clean_settings = validate_plugin_settings(code, list(plugins), dict(settings or {}))
+    except PluginConfigError as exc:
+        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
+    if await Tenant.exists().where(Tenant.code == code):
+        raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
+    async with transaction():
+        row = (
+            await Tenant.insert(
+                Tenant(code=code, name=name, province_code=province_code, plugins=list(plugins),
+                       settings=clean_settings, is_platform=is_platform, manifest_hash=manifest_hash)
+            ).returning(Tenant.id)
+        )[0]
+        tenant = TenantContext(id=row["id"], code=code, name=name, province_code=province_code,
+                               plugins=tuple(plugins), settings=clean_settings, is_platform=is_platform)
+        with tenant_scope(tenant):
+            await rescope_transaction(tenant.id)
+            await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
+                               area_code=clean_area_code("rootAreaCode", root_area_code))
+            await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
+                         {"code": code, "name": name, "plugins": list(plugins)})
+    clear_tenant_cache()
+    return tenant
+
+
+async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugins: Sequence[str],
+                        settings: Mapping[str, Any], manifest_hash: str) -> TenantContext:
+    from core.plugins import PluginConfigError, validate_plugin_settings
+
+    try:
+        clean_settings = validate_plugin_settings(tenant.code, list(plugins), dict(settings))
+    except PluginConfigError as exc:
+        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
+    async with transaction():
+        await Tenant.update({Tenant.name: name, Tenant.plugins: list(plugins), Tenant.settings: clean_settings,
+                             Tenant.manifest_hash: manifest_hash}).where(Tenant.id == tenant.id)
+        with tenant_scope(tenant):
+            await rescope_transaction(tenant.id)
+            await record(tenant, actor, "tenant.update", "Tenant", tenant.id,
+                         {"name": name, "plugins": list(plugins)})
+    clear_tenant_cache()
+    return TenantContext(id=tenant.id, code=tenant.code, name=name, province_code=tenant.province_code,
+                         plugins=tuple(plugins), settings=clean_settings, is_platform=tenant.is_platform)
+
+
+# ---------------------------------------------------------------------------------------------
+# Org units
+# ---------------------------------------------------------------------------------------------
+
+
+async def get_unit(tenant: TenantContext, unit_id: int) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id)).first()
+
+
+async def get_unit_by_code(tenant: TenantContext, code: str) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.code == code)).first()
+
+
+async def root_unit(tenant: TenantContext) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.parent_id.is_null())).first()
+
+
+async def _insert_unit(tenant: TenantContext, parent: Mapping[str, Any] | None, *, code: str, name: str,
+                       level: str, area_code: str | None) -> dict[str, Any]:
+    check_level(level, parent["level"] if parent else None)
+    if await OrgUnit.exists().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.code == code)):
+        raise DomainError(ErrorCode.DUPLICATE, f"an org unit with code {code!r} already exists", "code")
+    inserted = await OrgUnit.insert(
+        OrgUnit(tenant_id=tenant.id, parent_id=parent["id"] if parent else None, code=code, name=name,
+                level=level, area_code=area_code, depth=(parent["depth"] + 1) if parent else 0)
+    ).returning(OrgUnit.id)
+    unit_id = inserted[0]["id"]
+    path = f"{parent['path'] if parent else '/'}{unit_id}/"
+    await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id)
+    return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+
+
+async def create_unit(tenant: TenantContext, actor: Actor, *, parent_id: int, code: str, name: str,
+                      level: str, area_code: str | None = None) -> dict[str, Any]:
+    code = clean_code("code", code)
+    name = clean_text("name", name, max_len=200)
+    area_code = clean_area_code("areaCode", area_code)
+    async with transaction():
+        await advisory_xact_lock(TREE_LOCK_NAMESPACE, tenant.id)
+        parent = await get_unit(tenant, parent_id)
+        if parent is None:
+            raise not_found("parent org unit", "parentId")
+        if not parent["active"]:
+            raise DomainError(ErrorCode.INACTIVE, "the parent org unit is deactivated", "parentId")
+        unit = await _insert_unit(tenant, parent, code=code, name=name, level=level, area_code=area_code)
+        await record(tenant, actor, "org_unit.create", "OrgUnit", unit["id"],
+                     {"code": code, "name": name, "level": level, "parent_id": parent_id, "area_code": area_code})
+    return unit
+
+
+async def rename_unit(tenant: TenantContext, actor: Actor, unit_id: int, name: str) -> dict[str, Any]:
+    name = clean_text("name", name, max_len=200)
+    async with transaction():
+        unit = await get_unit(tenant, unit_id)
+        if unit is None:
+            raise not_found("org unit")
+        if unit["name"] == name:
+            return unit
+        await OrgUnit.update({OrgUnit.name: name}).where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id))
+        await record(tenant, actor, "org_unit.rename", "OrgUnit", unit_id, {"name": [unit["name"], name]})
+    return {**unit, "name": name}
+
+
+async def update_unit_details(tenant: TenantContext, actor: Actor, unit_id: int, *, level: str,
+                              area_code: str | None) -> dict[str, Any]:
+    """Used by manifest sync; checks the level against parent and children."""
+    async with transaction():
+        unit = await get_unit(tenant, unit_id)
+        if unit is None:
+            raise not_found("org unit")
+        parent = await get_unit(tenant, unit["parent_id"]) if unit["parent_id"] else None
+        check_level(level, parent["level"] if parent else None)
+        await OrgUnit.update({OrgUnit.level: level, OrgUnit.area_code: area_code}).where(OrgUnit.id == unit_id)
+        await record(tenant, actor, "org_unit.update", "OrgUnit", unit_id,
+                     {"level": [unit["level"], level], "area_code": [unit["area_code"], area_code]})
+    return {**unit, "level": level, "area_code": area_code}
+
+
+async def move_unit(tenant: TenantContext, actor: Actor, unit_id: int, new_parent_id: int) -> dict[str, Any]:
+    async with transaction():
+        await advisory_xact_lock(TREE_LOCK_NAMESPACE, tenant.id)
+        unit = await get_unit(tenant, unit_id)
+        if unit is None:
+            raise not_found("org unit")
+        new_parent = await get_unit(tenant, new_parent_id)
+        if new_parent is None:
+            raise not_found("new parent org unit", "parentId")
+        if unit["parent_id"] is None:
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "the province root cannot be moved", "id")
+        if new_parent["path"].startswith(unit["path"]):
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "cannot move a unit under itself or its descendants", "parentId")
+        if not new_parent["active"]:
+            raise DomainError(ErrorCode.INACTIVE, "the new parent org unit is deactivated", "parentId")
+        if unit["parent_id"] == new_parent_id:
+            return unit
+        check_level(unit["level"], new_parent["level"])
+        # Children keep their levels, so each direct child must still fit under this unit: true
+        # already, since the unit's own level is unchanged.
+        old_prefix = unit["path"]
+        new_prefix = f"{new_parent['path']}{unit_id}/"
+        delta = new_parent["depth"] + 1 - unit["depth"]
+        await raw(
+            "UPDATE org_unit SET path = {} || substr(path, {}), depth = depth + {} "
+            "WHERE tenant_id = {} AND path LIKE {}",
+            new_prefix, len(old_prefix) + 1, delta, tenant.id, old_prefix + "%",
+        )
+        await OrgUnit.update({OrgUnit.parent_id: new_parent_id}).where(
+            (OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id))
+        await record(tenant, actor, "org_unit.move", "OrgUnit", unit_id,
+                     {"parent_id": [unit["parent_id"], new_parent_id]})
+        return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+
+
+async def deactivate_unit(tenant: TenantContext, actor: Actor, unit_id: int) -> dict[str, Any]:
+    async with transaction():
+        await advisory_xact_lock(TREE_LOCK_NAMESPACE, tenant.id)
+        unit = await get_unit(tenant, unit_id)
+        if unit is None:
+            raise not_found("org unit")
+        if unit["parent_id"] is None:
+            raise DomainError(ErrorCode.INVALID_HIERARCHY, "the province root cannot be deactivated", "id")
+        if not unit["active"]:
+            return unit
+        active_children = await OrgUnit.count().where(
+            (OrgUnit.tenant_id == tenant.id) & (OrgUnit.parent_id == unit_id) & (OrgUnit.active == True))  # noqa: E712
+        if active_children:
+            raise DomainError(ErrorCode.CONFLICT, f"the unit has {active_children} active sub-units; deactivate them first", "id")
+        await OrgUnit.update({OrgUnit.active: False}).where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id))
+        await record(tenant, actor, "org_unit.deactivate", "OrgUnit", unit_id, {"active": [True, False]})
+    return {**unit, "active": False}

@@ -1,0 +1,36 @@
+"""Beijing's hook implementations: thin adapters from settings to :mod:`huijia_beijing.rules`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from core.hookspecs import hookimpl
+from core.interface import PluginInfo, TagInfo
+from core.tenancy.context import TenantContext
+from huijia_beijing import rules
+from huijia_beijing.settings import NAME, BeijingSettings, for_tenant
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code="11",
+    version=importlib.metadata.version("huijia-beijing"),
+    min_core="0.1.0",
+    max_core="0.1",
+    settings_schema=BeijingSettings,
+)
+
+
+@hookimpl
+def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
+
+
+@hookimpl
+def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
+    return rules.member_tags(for_tenant(tenant).member_tags)
+
+
+@hookimpl
+def fund_special_allocation_ratio(tenant: TenantContext, year: int) -> int | None:
+    # None when Beijing has no figure for the year, so the national default answers.
+    return rules.special_allocation_bp(for_tenant(tenant).special_allocation_bp_by_year, year)

@@ -1,0 +1,37 @@
+"""Fujian's hook implementations: thin adapters from settings to :mod:`huijia_fujian.rules`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from core.hookspecs import hookimpl
+from core.interface import LevyInfo, LevySplit, PluginInfo
+from core.tenancy.context import TenantContext
+from huijia_fujian import rules
+from huijia_fujian.settings import NAME, FujianSettings, for_tenant
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code="35",
+    version=importlib.metadata.version("huijia-fujian"),
+    min_core="0.1.0",
+    max_core="0.1",
+    settings_schema=FujianSettings,
+)
+
+
+@hookimpl
+def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
+
+
+@hookimpl
+def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit:
+    settings = for_tenant(tenant)
+    return rules.levy_split(
+        levy.levy_fen,
+        levy.region_code,
+        default_bp=settings.levy_grassroots_bp,
+        by_region=settings.levy_grassroots_bp_by_region,
+        remainder_to=settings.levy_remainder_to,
+    )

@@ -1,0 +1,30 @@
+"""Shanghai's hook implementations: thin adapters from settings to :mod:`huijia_shanghai.rules`."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from core.hookspecs import hookimpl
+from core.interface import FieldProblem, MemberInfo, PluginInfo
+from core.tenancy.context import TenantContext
+from huijia_shanghai import rules
+from huijia_shanghai.settings import NAME, ShanghaiSettings, for_tenant
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code="31",
+    version=importlib.metadata.version("huijia-shanghai"),
+    min_core="0.1.0",
+    max_core="0.1",
+    settings_schema=ShanghaiSettings,
+)
+
+
+@hookimpl
+def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
+
+
+@hookimpl
+def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProblem]:
+    return rules.phone_problems(member.tags, member.phone, for_tenant(tenant).phone_required_tags)

@@ -1,0 +1,111 @@
+"""A dummy plugin implementing every hook (netbox's ``dummy_plugin``, datasette's ``my_plugin``).
+
+Its answers are deliberately unlike any real province's, and come from its settings, so a test can
+tell that (a) the hook reached this plugin, (b) the tenant's settings reached it, and (c) a tenant
+that does not enable it never sees it. When a hook is added to ``core/hookspecs.py``, implement it
+here too; ``test_dummy_implements_every_hook`` fails until you do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from core.hookspecs import hookimpl
+from core.interface import (
+    EntryInfo,
+    FieldProblem,
+    LevyInfo,
+    LevySplit,
+    MemberInfo,
+    PluginInfo,
+    ProblemCode,
+    SmallPayerInfo,
+    TagInfo,
+)
+from core.plugins import tenant_settings
+from core.tenancy.context import TenantContext
+
+NAME = "dummy"
+
+# Notifications received, as (hook, tenant code, object id). Tests clear it; it never holds PII.
+EVENTS: list[tuple[str, str, int | None]] = []
+
+
+class DummySettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    # Region prefix the dummy answers 低保 questions for; anything else defers to the next plugin.
+    region_prefix: str = "99"
+    dibao_fen: int = 99_900
+    special_allocation_bp: int = 1234
+    refused_org_unit_ids: list[int] = msgspec.field(default_factory=lambda: [13])
+    forbidden_name: str = "测试"
+
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code=None,
+    version="0.0.1",
+    min_core="0.1",
+    max_core=None,
+    settings_schema=DummySettings,
+)
+
+
+def _s(tenant: TenantContext) -> DummySettings:
+    return tenant_settings(tenant, NAME, DummySettings)
+
+
+async def dummy_job(ctx: dict[str, Any], tenant_id: int) -> str:
+    return f"dummy job ran for tenant {tenant_id}"
+
+
+@hookimpl
+def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
+    return [TagInfo("dummy_tag", "测试标签")]
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    return [dummy_job]
+
+
+@hookimpl
+def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    s = _s(tenant)
+    return s.dibao_fen if region_code.startswith(s.region_prefix) else None
+
+
+@hookimpl
+def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProblem]:
+    if member.name == _s(tenant).forbidden_name:
+        return [FieldProblem("name", ProblemCode.NOT_ALLOWED, "测试插件：此姓名不允许使用")]
+    return []
+
+
+@hookimpl
+def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit:
+    # Half each, the odd fen going upward: the opposite remainder rule to the national default.
+    grassroots = levy.levy_fen // 2
+    return LevySplit(grassroots, levy.levy_fen - grassroots, rule="dummy 50/50, remainder upward")
+
+
+@hookimpl
+def fund_special_allocation_ratio(tenant: TenantContext, year: int) -> int:
+    return _s(tenant).special_allocation_bp
+
+
+@hookimpl
+def fund_small_payer_refund(tenant: TenantContext, payer: SmallPayerInfo) -> bool | None:
+    # Refuse listed units outright; defer on everyone else so the national rule decides.
+    return False if payer.org_unit_id in _s(tenant).refused_org_unit_ids else None
+
+
+@hookimpl
+def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
+    EVENTS.append(("on_member_joined", tenant.code, member.id))
+
+
+@hookimpl
+def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
+    EVENTS.append(("on_ledger_entry_posted", tenant.code, entry.id))
