@@ -2,12 +2,14 @@
 
 It is an ordinary plugin (datasette's ``DEFAULT_PLUGINS``): province plugins register after it and so
 answer first; whatever they leave as ``None`` falls through to these rules. Its figures are settings
-too (``[plugins.builtin]`` in a tenant manifest), because DOMAIN.md treats every figure as a
+too (``[settings.builtin]`` in a tenant manifest), because DOMAIN.md treats every figure as a
 per-tenant parameter; the defaults below are marked [S] (from a source) or [I] (invented).
 
 The module also holds the pure national rules (``split_levy``, ``lookup_region_year``,
 ``id_number_problems``, ``small_payer_refund_eligible``) that province ``rules.py`` modules reuse, so
-the rounding and fallback behaviour is identical everywhere. The ``@hookimpl`` functions stay thin.
+the rounding and fallback behaviour is identical everywhere. ID-number validation itself is
+``core.pii.idcard``'s; this module only turns its verdict into a ``FieldProblem``. The ``@hookimpl``
+functions stay thin.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.interface import (
     SmallPayerInfo,
     TagInfo,
 )
+from core.pii.idcard import IdNumberError, normalize_id_number
 from core.plugins import BUILTIN_PLUGIN, CORE_VERSION, tenant_settings
 from core.tenancy.context import TenantContext
 
@@ -49,7 +52,7 @@ __all__ = [
 
 
 class BuiltinSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    """National defaults; a tenant may override any of them under ``[plugins.builtin]``."""
+    """National defaults; a tenant may override any of them under ``[settings.builtin]``."""
 
     # [S] 2 % payroll levy: the grassroots union keeps 60 % and sends 40 % up "unless otherwise provided".
     levy_grassroots_bp: BasisPoints = 6000
@@ -92,7 +95,9 @@ def region_fallbacks(region_code: str) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
-def lookup_region_year(table: Mapping[str, Mapping[str | int, int]], region_code: str, year: int) -> int | None:
+def lookup_region_year(
+    table: Mapping[str, Mapping[str | int, int]], region_code: str, year: int
+) -> int | None:
     """Look up a per-region, per-year figure with county -> city -> province and earlier-year fallback.
 
     Among the region chain, the most recent year not after ``year`` wins; on a tie the most specific
@@ -142,26 +147,20 @@ def split_levy(
     return LevySplit(grassroots_fen=grassroots, upward_fen=upward, rule=label)
 
 
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
 def id_number_problems(id_number: str, birth_date: dt.date | None = None) -> list[FieldProblem]:
-    """Check an 18-character 居民身份证号码 against GB 11643-1999 (layout, birth date, check digit).
+    """Check a 居民身份证号码 (GB 11643-1999) and its agreement with ``birth_date``.
 
-    A lower-case ``x`` is accepted (people type it); core stores the upper-case form.
+    The number itself is checked by ``core.pii.idcard.normalize_id_number`` (characters, length,
+    check digit, province, birth date; 15-digit legacy numbers are accepted), so members, archives and
+    imports all apply one rule. A wrong check digit is reported as ``checksum``, anything else as
+    ``invalid``; messages never contain the number.
     """
-    value = id_number.strip().upper()
-    if not _ID_RE.fullmatch(value):
-        return [FieldProblem("id_number", ProblemCode.INVALID, "身份证号码应为18位：前17位为数字，末位为数字或X")]
     try:
-        born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
-    except ValueError:
-        return [FieldProblem("id_number", ProblemCode.INVALID, "身份证号码中的出生日期无效")]
-    total = sum(int(digit) * weight for digit, weight in zip(value[:17], _ID_WEIGHTS, strict=True))
-    if _ID_CHECK[total % 11] != value[17]:
-        return [FieldProblem("id_number", ProblemCode.CHECKSUM, "身份证号码校验位不正确，请核对后重新输入")]
+        canonical = normalize_id_number(id_number)
+    except IdNumberError as exc:
+        code = ProblemCode.CHECKSUM if exc.code == "ID_CHECKSUM" else ProblemCode.INVALID
+        return [FieldProblem("id_number", code, exc.message_zh)]
+    born = dt.date(int(canonical[6:10]), int(canonical[10:12]), int(canonical[12:14]))
     if birth_date is not None and birth_date != born:
         return [FieldProblem("birth_date", ProblemCode.INVALID, "出生日期与身份证号码不一致")]
     return []
@@ -217,7 +216,9 @@ def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
 @hookimpl
 def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit:
     bp = _settings(tenant).levy_grassroots_bp
-    return split_levy(levy.levy_fen, bp, remainder_to="grassroots", rule=f"national {bp}bp, remainder to grassroots")
+    return split_levy(
+        levy.levy_fen, bp, remainder_to="grassroots", rule=f"national {bp}bp, remainder to grassroots"
+    )
 
 
 @hookimpl

@@ -46,7 +46,7 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run raw SQL with {} placeholders through piccolo (so transactions and RLS apply)."""
     from piccolo.querystring import QueryString
 
-    return await engine().run_querystring(QueryString(sql, *args))
+    return [dict(r) for r in await engine().run_querystring(QueryString(sql, *args))]
 
 
 async def rescope_transaction(tenant_id: int) -> None:

@@ -8,7 +8,9 @@ Hooks come in three families, and the return style can be read off the name:
   wins, so returning ``None`` means "no opinion, ask the next plugin". Province plugins register
   after the built-in plugin and therefore answer first (pluggy calls implementations LIFO).
   Never write these as ``async def``: a coroutine is a non-``None`` value and would win every call.
-- ``on_<event>``: notifications; return values are ignored. Enqueue a job, do no I/O inline.
+- ``on_<event>``: notifications, called after commit through ``core.plugins.notify``. These (and only
+  these) may be ``async def``: ``notify`` awaits each implementation's coroutine, so a plugin can
+  ``await enqueue(...)`` a job. Do the real work in that job, not inline.
 
 Every hook is called with keyword arguments only, through ``core.plugins.hooks_for(tenant)``, which
 hides the plugins the tenant has not enabled. An implementation may accept any subset of a spec's
@@ -70,10 +72,13 @@ def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
 def register_jobs() -> list[Callable[..., Any]]:
     """Return the job functions this plugin contributes to the worker.
 
-    Called once per worker start-up, not per tenant, so it takes no ``tenant``: jobs receive the
-    tenant id as an argument and load the ``TenantContext`` themselves. Each job is an
-    ``async def job(ctx, tenant_id, *ids)`` that the arq worker and the in-process runner both run;
-    its ``__name__`` must be unique across plugins (prefix it with the plugin name).
+    Called once at start-up (``core.bootstrap.load_job_modules``), not per tenant, so it takes no
+    ``tenant``. Each job is an ``async def job(ctx, *ids)`` run by both the arq worker and the
+    in-process runner: ``ctx`` is a ``core.jobs.runner.JobContext`` whose ``ctx.tenant`` the runner
+    has already loaded and scoped, and ``ids`` are ints or short strings (never personal data). The
+    job is registered under its ``job_name`` attribute, else its ``__name__``; the name must be unique
+    across plugins, so prefix it with the plugin's name (``"shanghai.card_export"``). Jobs must be
+    idempotent: a retry or duplicate delivery runs them again.
 
     :return: A list of job callables (may be empty).
 
@@ -197,7 +202,7 @@ def fund_small_payer_refund(tenant: TenantContext, payer: SmallPayerInfo) -> boo
 
 
 # -------------------------------------------------------------------------
-# Notifications: return values are ignored; enqueue work, do no I/O inline
+# Notifications: called after commit through core.plugins.notify; may be async (to enqueue jobs)
 # -------------------------------------------------------------------------
 
 
@@ -205,9 +210,10 @@ def fund_small_payer_refund(tenant: TenantContext, payer: SmallPayerInfo) -> boo
 def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
     """Notify that a member joined a union in ``tenant`` (the member row is committed).
 
-    Called after the transaction commits, so an implementation that raises does not undo the join;
-    core logs the error and carries on. Enqueue a job with ``member.id`` for anything slow (a welcome
-    SMS, a card application); do not copy the member's personal data elsewhere.
+    Called through ``core.plugins.notify`` after the transaction commits, so an implementation that
+    fails does not undo the join; the error is logged. May be ``async def``. Enqueue a job with
+    ``member.id`` for anything slow (a welcome SMS, a card application); do not copy the member's
+    personal data elsewhere.
 
     :param tenant: The member's tenant.
     :param member: The member as saved (``member.id`` is set).
@@ -220,8 +226,9 @@ def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
 def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
     """Notify that a balanced ledger entry was posted (after commit; entries are immutable).
 
-    Use it to keep province reports or external book-keeping in step; enqueue a job with
-    ``entry.id``. An implementation that raises does not undo the posting.
+    Called through ``core.plugins.notify``; may be ``async def``. Use it to keep province reports or
+    external book-keeping in step by enqueueing a job with ``entry.id``. An implementation that fails
+    does not undo the posting; the error is logged.
 
     :param tenant: The entry's tenant.
     :param entry: The posted entry with its postings.

@@ -71,7 +71,8 @@ class PluginInfo:
     ``min_version``/``max_version``).
     """
 
-    name: str  # the entry-point name and the key under [plugins] in a tenant manifest
+    # The entry-point name; a tenant manifest lists it in `plugins` and configures it under [settings.<name>].
+    name: str
     province_code: str | None  # GB/T 2260 two-digit province code ("31"); None for non-province plugins
     version: str
     min_core: str
@@ -191,8 +192,8 @@ class LevySplit:
         """Raise ``ValueError`` unless the parts add up to the levy to the fen."""
         if self.total_fen != levy.levy_fen:
             raise ValueError(
-                f"levy split {self.grassroots_fen}+{self.upward_fen} fen does not equal levy {levy.levy_fen} fen"
-                f" (rule {self.rule!r})"
+                f"levy split {self.grassroots_fen}+{self.upward_fen} fen does not equal"
+                f" levy {levy.levy_fen} fen (rule {self.rule!r})"
             )
 
 

@@ -50,3 +50,17 @@ async def tenant_tables(tables: list[str], uniques: dict[str, list[tuple[str, ..
     pg = [i[0] for i in indexes] + [s for t in tables for s in rls_sql(t)]
     lite = [i[1] for i in indexes]
     await run_statements(common, pg, lite)
+
+
+def append_only_sql(table: str) -> list[str]:
+    """PostgreSQL trigger refusing UPDATE and DELETE, so even the app's own role (which owns the
+    table) cannot rewrite history; the hash chain then catches anyone who goes around it."""
+    return [
+        """CREATE OR REPLACE FUNCTION huijia_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END $$""",
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION huijia_append_only()",
+    ]

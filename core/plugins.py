@@ -9,9 +9,10 @@
   implementations of hooks that do not exist (usually a typo).
 - :func:`hooks_for` returns the hooks as one tenant sees them: the built-in plugin plus the plugins
   that tenant enables, and nothing else (pytest's ``FSHookProxy`` idea, via ``subset_hook_caller``).
-- :func:`validate_plugin_settings` checks a tenant manifest's ``[plugins.<name>]`` tables against
+- :func:`validate_plugin_settings` checks a tenant manifest's ``[settings.<name>]`` tables against
   each plugin's msgspec schema and fills defaults; :func:`tenant_settings` gives a plugin its typed
   settings back at call time.
+- :func:`notify` calls an ``on_<event>`` hook for a tenant and awaits async implementations.
 - ``CORE_TRACE_HOOKS=1`` logs every hook call (hook name, tenant code, implementing plugins, result
   type and duration) on the ``huijia.plugins.trace`` logger, never argument values, which may be
   personal data.
@@ -20,7 +21,6 @@
 from __future__ import annotations
 
 import collections.abc
-import datetime as dt
 import functools
 import importlib.metadata
 import inspect
@@ -55,6 +55,7 @@ __all__ = [
     "discover_plugins",
     "get_plugin_manager",
     "hooks_for",
+    "notify",
     "plugin_info",
     "register_test_plugin",
     "tenant_settings",
@@ -177,9 +178,7 @@ def discover_plugins(entry_points: Iterable[EntryPointLike] | None = None) -> li
     return plugins
 
 
-def _register(
-    pm: pluggy.PluginManager, plugin: object, name: str | None, core_version: str
-) -> str:
+def _register(pm: pluggy.PluginManager, plugin: object, name: str | None, core_version: str) -> str:
     info = plugin_info(plugin)
     if info is not None:
         if name is not None and name != info.name:
@@ -192,16 +191,19 @@ def _register(
         pm.register(plugin, name=name)
     except (ValueError, pluggy.PluginValidationError) as exc:
         raise PluginError(f"plugin {name!r}: {exc}") from exc
-    # An async implementation of a firstresult hook returns a coroutine, which is not None and so
-    # would win every call without ever running; refuse it at load rather than debug it in production.
+    # pluggy is synchronous: an async implementation returns a coroutine. For a firstresult hook that
+    # coroutine is a non-None "answer" that wins every call without ever running; for a collecting hook
+    # the caller would find a coroutine where it expects a list. Only on_* notifications, which
+    # core.plugins.notify awaits, may be async. Refuse the rest at load rather than debug it later.
     for caller in pm.get_hookcallers(plugin) or ():
-        if caller.spec is None or not caller.spec.opts.get("firstresult"):
+        if caller.name.startswith("on_"):
             continue
         for impl in caller.get_hookimpls():
             if impl.plugin is plugin and inspect.iscoroutinefunction(impl.function):
                 pm.unregister(plugin)
                 raise PluginError(
-                    f"plugin {name!r}: {caller.name} is a firstresult hook and must be a plain def, not async def"
+                    f"plugin {name!r}: {caller.name} must be a plain def, not async def "
+                    f"(only on_* notification hooks may be async)"
                 )
     return name
 
@@ -383,6 +385,37 @@ def hooks_for(tenant: TenantContext, pm: pluggy.PluginManager | None = None) -> 
         return view
 
 
+async def notify(
+    tenant: TenantContext, hook: str, /, pm: pluggy.PluginManager | None = None, **kwargs: Any
+) -> None:
+    """Call an ``on_<event>`` hook for ``tenant`` and await whatever the implementations return.
+
+    Notifications may be ``async def`` (to ``await enqueue(...)``); pluggy cannot await, so each
+    returned awaitable is awaited here, one at a time. Errors are logged with the plugin's function
+    name and swallowed: the event has already happened (it is called after commit) and one plugin's
+    failure must neither undo it nor stop the other plugins' coroutines. A *synchronous* exception
+    stops pluggy's loop over the remaining implementations, so sync implementations should not raise.
+
+    ``await notify(tenant, "on_member_joined", member=member)``
+    """
+    if not hook.startswith("on_"):
+        raise ValueError(f"notify() is for on_* hooks, not {hook!r}")
+    caller = getattr(hooks_for(tenant, pm), hook)
+    try:
+        results = caller(tenant=tenant, **kwargs)
+    except Exception:
+        log.exception("hook %s failed for tenant %s", hook, tenant.code)
+        return
+    for result in results:
+        if not inspect.isawaitable(result):
+            continue
+        try:
+            await result
+        except Exception:
+            where = getattr(result, "__qualname__", type(result).__name__)
+            log.exception("hook %s: %s failed for tenant %s", hook, where, tenant.code)
+
+
 # -------------------------------------------------------------------------
 # Settings
 # -------------------------------------------------------------------------
@@ -499,10 +532,10 @@ def validate_plugin_settings(
 ) -> dict[str, dict[str, Any]]:
     """Check a tenant manifest's plugin list and settings; return every plugin's settings with defaults.
 
-    ``settings`` is the manifest's ``[plugins.<name>]`` tables. ``"builtin"`` may always be configured
+    ``settings`` is the manifest's ``[settings.<name>]`` tables. ``"builtin"`` may always be configured
     (it is always enabled); any other name must be installed and listed in ``plugins``. The result
-    holds one entry per enabled plugin plus ``"builtin"``, as plain data (dates stay ``date``), ready
-    for ``TenantContext.settings``.
+    holds one entry per enabled plugin plus ``"builtin"``, as JSON-compatible data (dates become ISO
+    strings, which the schemas accept back), ready to store and to put in ``TenantContext.settings``.
 
     :raises PluginConfigError: Unknown plugin, unknown setting, or a value of the wrong type; the
         message names the tenant, the plugin and the setting's dotted path.
@@ -517,8 +550,11 @@ def validate_plugin_settings(
     for name in settings:
         if name not in available:
             raise PluginConfigError(
-                tenant_code, name, None, f"settings given for a plugin that is not installed "
-                f"(installed: {', '.join(sorted(available))})"
+                tenant_code,
+                name,
+                None,
+                f"settings given for a plugin that is not installed "
+                f"(installed: {', '.join(sorted(available))})",
             )
         if name not in enabled:
             raise PluginConfigError(
@@ -535,7 +571,7 @@ def validate_plugin_settings(
             result[name] = {}
             continue
         typed = _convert_settings(tenant_code, name, raw, schema)
-        result[name] = msgspec.to_builtins(typed, builtin_types=(dt.date, dt.datetime, dt.time))
+        result[name] = msgspec.to_builtins(typed)
     return result
 
 

@@ -238,6 +238,8 @@ async def get_user(tenant: TenantContext, user_id: int) -> dict[str, Any] | None
 
 
 async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    if not user_ids:
+        return {}
     rows = await RoleGrant.select(RoleGrant.user_id, RoleGrant.role, RoleGrant.org_unit_id).where(
         (RoleGrant.tenant_id == tenant.id) & RoleGrant.user_id.is_in(user_ids))
     out: dict[int, list[dict[str, Any]]] = {u: [] for u in user_ids}

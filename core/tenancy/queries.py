@@ -68,6 +68,8 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
 
 
 async def units_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict[str, Any] | None]:
+    if not ids:
+        return []
     rows = await OrgUnit.select(*UNIT_COLUMNS).where((OrgUnit.tenant_id == tenant.id) & OrgUnit.id.is_in(list(ids)))
     by_id = {r["id"]: r for r in rows}
     return [by_id.get(i) for i in ids]

@@ -45,21 +45,28 @@ def _signature(name: str) -> str:
     return f"{name}({', '.join(spec.argnames)})"
 
 
+def _headings(lines: list[str]) -> list[tuple[int, int]]:
+    """(line index, level) of each markdown heading, skipping ``#`` comments inside code fences."""
+    found, fenced = [], False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"^(#+)\s", line)):
+            found.append((i, len(m.group(1))))
+    return found
+
+
+LINES = DOCS.splitlines()
+HEADINGS = _headings(LINES)
+
+
 def _section(name: str) -> str:
     """The docs text from the hook's heading to the next heading of the same or a higher level."""
-    lines = DOCS.splitlines()
     sig = _signature(name)
-    for i, line in enumerate(lines):
-        m = re.match(r"^(#+)\s", line)
-        if m and sig in line:
-            level = len(m.group(1))
-            body = []
-            for other in lines[i + 1 :]:
-                n = re.match(r"^(#+)\s", other)
-                if n and len(n.group(1)) <= level:
-                    break
-                body.append(other)
-            return "\n".join(body)
+    for n, (start, level) in enumerate(HEADINGS):
+        if sig in LINES[start]:
+            end = next((i for i, lvl in HEADINGS[n + 1 :] if lvl <= level), len(LINES))
+            return "\n".join(LINES[start + 1 : end])
     raise AssertionError(f"docs/hooks.md has no heading containing {sig}")
 
 
@@ -73,11 +80,10 @@ def test_hook_is_documented(hook: str) -> None:
 @pytest.mark.parametrize("hook", HOOKS)
 def test_docs_name_implementing_plugins(hook: str) -> None:
     section = _section(hook)
-    implemented_by = re.search(r"^Implemented by:(.*)$", section, re.MULTILINE)
-    assert implemented_by, f"{hook}: add an 'Implemented by:' line"
-    installed = {
-        impl.plugin_name for impl in getattr(get_plugin_manager().hook, hook).get_hookimpls()
-    }
+    # The paragraph starting "Implemented by:" (it may wrap over several lines).
+    implemented_by = re.search(r"^Implemented by:(.*?)(?:\n\s*\n|\Z)", section, re.MULTILINE | re.DOTALL)
+    assert implemented_by, f"{hook}: add an 'Implemented by:' paragraph"
+    installed = {impl.plugin_name for impl in getattr(get_plugin_manager().hook, hook).get_hookimpls()}
     for plugin in installed:
         assert f"`{plugin}`" in implemented_by.group(1), f"{hook}: docs do not mention {plugin}"
 
@@ -109,5 +115,5 @@ def test_hook_families(hook: str) -> None:
 
 def test_every_documented_hook_exists() -> None:
     # The reverse direction: a renamed or removed hook must not linger in the docs.
-    documented = set(re.findall(r"^#+\s+`?([a-z_]+)\(", DOCS, re.MULTILINE))
+    documented = {m.group(1) for i, _ in HEADINGS if (m := re.match(r"^#+\s+`?([a-z_]+)\(", LINES[i]))}
     assert documented <= set(HOOKS), f"docs/hooks.md documents unknown hooks: {documented - set(HOOKS)}"

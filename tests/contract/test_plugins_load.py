@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 from types import ModuleType
 from typing import Any
 
-import msgspec
-import pytest
-
 import huijia_beijing.plugin
 import huijia_beijing.rules
 import huijia_shanghai.plugin
+import msgspec
+import pytest
+
 from core.hookspecs import hookimpl
 from core.interface import PluginInfo
 from core.plugins import (
@@ -43,10 +44,14 @@ class FakeEntryPoint:
         return self._obj
 
 
-def fake_plugin(name: str = "fake", *, min_core: str = "0.1", max_core: str | None = None, **hooks: Any) -> Any:
+def fake_plugin(
+    name: str = "fake", *, min_core: str = "0.1", max_core: str | None = None, **hooks: Any
+) -> Any:
     # A module, like real plugins (pluggy needs plugin objects to be hashable).
     module = ModuleType(f"fake_{name}")
-    module.PLUGIN = PluginInfo(name=name, province_code=None, version="9.9.9", min_core=min_core, max_core=max_core)  # type: ignore[attr-defined]
+    module.PLUGIN = PluginInfo(
+        name=name, province_code=None, version="9.9.9", min_core=min_core, max_core=max_core
+    )  # type: ignore[attr-defined]
     for hook_name, function in hooks.items():
         setattr(module, hook_name, function)
     return module
@@ -54,7 +59,9 @@ def fake_plugin(name: str = "fake", *, min_core: str = "0.1", max_core: str | No
 
 def tenant(code: str, plugins: tuple[str, ...], settings: dict[str, Any] | None = None) -> TenantContext:
     validated = validate_plugin_settings(code, plugins, settings or {})
-    return TenantContext(id=hash(code) % 1000, code=code, name=code, province_code="00", plugins=plugins, settings=validated)
+    return TenantContext(
+        id=hash(code) % 1000, code=code, name=code, province_code="00", plugins=plugins, settings=validated
+    )
 
 
 # -------------------------------------------------------------------------
@@ -98,13 +105,23 @@ def test_unknown_hook_is_rejected_by_check_pending() -> None:
         build_plugin_manager([fake_plugin(region_dibao_lines=region_dibao_lines)], trace=False)
 
 
-def test_async_firstresult_hook_is_rejected() -> None:
+def test_async_implementations_are_only_allowed_for_notifications() -> None:
     @hookimpl
     async def region_dibao_line(tenant: Any, region_code: str, year: int) -> int:
         return 1
 
-    with pytest.raises(PluginError, match="must be a plain def"):
-        build_plugin_manager([fake_plugin(region_dibao_line=region_dibao_line)], trace=False)
+    @hookimpl
+    async def member_validate(tenant: Any, member: Any) -> list[Any]:
+        return []
+
+    @hookimpl
+    async def on_member_joined(tenant: Any, member: Any) -> None:
+        return None
+
+    for hook in (region_dibao_line, member_validate):
+        with pytest.raises(PluginError, match="must be a plain def"):
+            build_plugin_manager([fake_plugin(**{hook.__name__: hook})], trace=False)
+    build_plugin_manager([fake_plugin(on_member_joined=on_member_joined)], trace=False)
 
 
 def test_entry_point_name_must_match_plugin_name() -> None:
@@ -166,10 +183,14 @@ def test_core_version_is_the_project_version() -> None:
 
 def test_bad_setting_type_names_tenant_plugin_and_key() -> None:
     with pytest.raises(PluginConfigError) as info:
-        validate_plugin_settings("shanghai", ["shanghai"], {"shanghai": {"dibao": {"310101": {"2024": "1510"}}}})
+        validate_plugin_settings(
+            "shanghai", ["shanghai"], {"shanghai": {"dibao": {"310101": {"2024": "1510"}}}}
+        )
     err = info.value
     assert (err.tenant, err.plugin, err.key) == ("shanghai", "shanghai", "dibao.310101.2024")
-    assert str(err) == "tenant 'shanghai': plugin 'shanghai': setting 'dibao.310101.2024': expected int, got str"
+    assert (
+        str(err) == "tenant 'shanghai': plugin 'shanghai': setting 'dibao.310101.2024': expected int, got str"
+    )
 
 
 @pytest.mark.parametrize(
@@ -178,7 +199,11 @@ def test_bad_setting_type_names_tenant_plugin_and_key() -> None:
         ({"shanghai": {"dibao": {"310101": 151000}}}, "dibao.310101", "expected table, got int"),
         ({"shanghai": {"dibao": {"31010": {"2024": 1}}}}, "dibao.31010", "invalid key"),
         ({"shanghai": {"dibao": {"310101": {"2024": -5}}}}, "dibao.310101.2024", "expected int >= 1"),
-        ({"shanghai": {"phone_required_tags": "new_employment"}}, "phone_required_tags", "expected array, got str"),
+        (
+            {"shanghai": {"phone_required_tags": "new_employment"}},
+            "phone_required_tags",
+            "expected array, got str",
+        ),
         ({"shanghai": {"dibbao": {}}}, "dibbao", "unknown setting"),
         ({"builtin": {"levy_grassroots_bp": 12000}}, "levy_grassroots_bp", "expected int <= 10000"),
     ],
@@ -203,7 +228,9 @@ def test_unknown_or_disabled_plugins_are_refused() -> None:
 
 def test_settings_get_defaults_and_round_trip() -> None:
     result = validate_plugin_settings(
-        "fujian", ["fujian"], {"fujian": {"levy_grassroots_bp": 6500}, "builtin": {"special_allocation_bp": 300}}
+        "fujian",
+        ["fujian"],
+        {"fujian": {"levy_grassroots_bp": 6500}, "builtin": {"special_allocation_bp": 300}},
     )
     assert set(result) == {"builtin", "fujian"}
     assert result["fujian"]["levy_grassroots_bp"] == 6500
@@ -218,9 +245,12 @@ def test_settings_get_defaults_and_round_trip() -> None:
 def test_toml_dates_are_accepted() -> None:
     import tomllib
 
-    manifest = tomllib.loads('[plugins.builtin]\nsmall_payer_refund_until = 2026-05-31\n')
-    result = validate_plugin_settings("guangdong", [], manifest["plugins"])
-    assert str(result["builtin"]["small_payer_refund_until"]) == "2026-05-31"
+    manifest = tomllib.loads("plugins = []\n[settings.builtin]\nsmall_payer_refund_until = 2026-05-31\n")
+    result = validate_plugin_settings("guangdong", manifest["plugins"], manifest["settings"])
+    # Stored as JSON (the tenants table), so the date comes back as an ISO string that re-validates.
+    assert result["builtin"]["small_payer_refund_until"] == "2026-05-31"
+    assert json.loads(json.dumps(result)) == result
+    assert validate_plugin_settings("guangdong", [], result) == result
     with pytest.raises(PluginConfigError, match="small_payer_refund_until"):
         validate_plugin_settings("guangdong", [], {"builtin": {"small_payer_refund_until": "next year"}})
 
@@ -289,7 +319,9 @@ def test_plugin_registered_later_is_not_leaked_to_cached_views() -> None:
     def fund_special_allocation_ratio(tenant: Any, year: int) -> int:
         return 1
 
-    unregister = register_test_plugin(fake_plugin("late", fund_special_allocation_ratio=fund_special_allocation_ratio))
+    unregister = register_test_plugin(
+        fake_plugin("late", fund_special_allocation_ratio=fund_special_allocation_ratio)
+    )
     try:
         assert hooks_for(sh).fund_special_allocation_ratio(tenant=sh, year=2025) == 500
         late = TenantContext(id=1, code="late", name="late", province_code="00", plugins=("late",))
@@ -314,7 +346,9 @@ def test_trace_logs_hook_names_but_no_values(caplog: pytest.LogCaptureFixture) -
     sh = tenant("shanghai", ("shanghai",))
     from core.interface import MemberInfo
 
-    member = MemberInfo(id=1, org_unit_id=1, name="王秘密", phone="13912345678", id_number="11010519491231002X")
+    member = MemberInfo(
+        id=1, org_unit_id=1, name="王秘密", phone="13912345678", id_number="11010519491231002X"
+    )
     with caplog.at_level(logging.INFO, logger="huijia.plugins.trace"):
         hooks_for(sh, pm).member_validate(tenant=sh, member=member)
     text = caplog.text

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from core.plugins import register_test_plugin, validate_plugin_settings
+from core.plugins import available_plugins, register_test_plugin, validate_plugin_settings
 from core.tenancy.context import TenantContext
 
 _MODULE_NAME = "huijia_tests_dummy_plugin"
@@ -20,7 +20,9 @@ def _load_dummy() -> ModuleType:
     # Loaded by path: tests/ is not a package, and --import-mode=importlib does not touch sys.path.
     module = sys.modules.get(_MODULE_NAME)
     if module is None:
-        spec = importlib.util.spec_from_file_location(_MODULE_NAME, Path(__file__).with_name("dummy_plugin.py"))
+        spec = importlib.util.spec_from_file_location(
+            _MODULE_NAME, Path(__file__).with_name("dummy_plugin.py")
+        )
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules[_MODULE_NAME] = module
@@ -42,8 +44,12 @@ def fx_dummy() -> Iterator[ModuleType]:
 
 
 def _tenant(id_: int, code: str, plugins: tuple[str, ...], settings: dict | None = None) -> TenantContext:
-    validated = validate_plugin_settings(code, plugins, settings or {})
-    return TenantContext(id=id_, code=code, name=f"{code} 总工会", province_code="99", plugins=plugins, settings=validated)
+    # Bare test plugins (no PLUGIN, hence no schema) are not "available"; validate the rest.
+    declared = tuple(p for p in plugins if p in available_plugins())
+    validated = validate_plugin_settings(code, declared, settings or {})
+    return TenantContext(
+        id=id_, code=code, name=f"{code} 总工会", province_code="99", plugins=plugins, settings=validated
+    )
 
 
 @pytest.fixture(name="tenant_dummy")

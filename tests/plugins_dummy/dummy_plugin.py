@@ -56,8 +56,12 @@ def _s(tenant: TenantContext) -> DummySettings:
     return tenant_settings(tenant, NAME, DummySettings)
 
 
-async def dummy_job(ctx: dict[str, Any], tenant_id: int) -> str:
-    return f"dummy job ran for tenant {tenant_id}"
+async def dummy_job(ctx: Any, *ids: int) -> str:
+    # ctx is core.jobs.runner.JobContext: the runner has already loaded and scoped ctx.tenant.
+    return f"dummy job ran for tenant {ctx.tenant.code} with {list(ids)}"
+
+
+dummy_job.job_name = "dummy.job"  # type: ignore[attr-defined]
 
 
 @hookimpl
@@ -107,5 +111,6 @@ def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
 
 
 @hookimpl
-def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
+async def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
+    # async, like a real notification that awaits enqueue(...); core.plugins.notify awaits it.
     EVENTS.append(("on_ledger_entry_posted", tenant.code, entry.id))

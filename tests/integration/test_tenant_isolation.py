@@ -1,0 +1,194 @@
+"""A user of one province sees, guesses and changes nothing of another's, through any field;
+and PostgreSQL row-level security holds even when the app-level filter is left out."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from tests.fixtures.api import persona
+
+LIST_UNITS = "{ orgUnits(first: 100) { nodes { id code } } }"
+
+
+@pytest.fixture(scope="module")
+async def beijing_ids(bj_admin):
+    units = (await bj_admin.api.gql(LIST_UNITS))["data"]["orgUnits"]["nodes"]
+    users = (await bj_admin.api.gql("{ users(first: 100) { nodes { id } } }"))["data"]["users"]["nodes"]
+    job = (await bj_admin.api.gql("mutation { auditVerifyStart { job { id } errors { code } } }"))["data"]["auditVerifyStart"]
+    return {"units": [u["id"] for u in units], "users": [u["id"] for u in users], "job": job["job"]["id"]}
+
+
+async def test_node_and_direct_lookups_find_nothing_across_tenants(sh_admin, beijing_ids):
+    api = sh_admin.api
+    for gid in beijing_ids["units"] + beijing_ids["users"] + [beijing_ids["job"]]:
+        body = await api.gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+        assert body["data"]["node"] is None, gid
+    for gid in beijing_ids["units"]:
+        body = await api.gql("query($id: ID!) { orgUnit(id: $id) { id name } }", {"id": gid})
+        assert body["data"]["orgUnit"] is None
+    body = await api.gql("query($id: ID!) { job(id: $id) { id status } }", {"id": beijing_ids["job"]})
+    assert body["data"]["job"] is None
+
+
+async def test_every_id_taking_query_field_refuses_foreign_ids(sh_admin, beijing_ids):
+    """Walk the schema: any Query field with a single required ID argument, given Beijing ids as
+    a Shanghai admin, returns null or a NOT_FOUND/FORBIDDEN error, never an object."""
+    from core.graphql.schema import schema
+
+    query_type = schema._schema.query_type
+    foreign = beijing_ids["units"] + beijing_ids["users"] + [beijing_ids["job"]]
+    checked = 0
+    for name, field in query_type.fields.items():
+        required = [a for a, d in field.args.items() if str(d.type).endswith("!")]
+        if required != ["id"] or str(field.args["id"].type) != "ID!":
+            continue
+        sub = "{ __typename }"
+        for gid in foreign:
+            body = await sh_admin.api.gql(f"query($id: ID!) {{ {name}(id: $id) {sub} }}", {"id": gid}, expect_status=None)
+            data = (body.get("data") or {}).get(name)
+            codes = {e.get("extensions", {}).get("code") for e in body.get("errors", [])}
+            assert data is None and codes <= {"NOT_FOUND", "FORBIDDEN"}, (name, gid, body)
+            checked += 1
+    assert checked >= len(foreign) * 3  # node, orgUnit, job at least
+
+
+async def test_lists_never_include_another_tenants_rows(sh_admin, bj_admin, beijing_ids):
+    sh_units = {u["id"] for u in (await sh_admin.api.gql(LIST_UNITS))["data"]["orgUnits"]["nodes"]}
+    assert not sh_units & set(beijing_ids["units"])
+    sh_users = {u["id"] for u in (await sh_admin.api.gql("{ users(first: 100) { nodes { id } } }"))["data"]["users"]["nodes"]}
+    assert not sh_users & set(beijing_ids["users"])
+    sh_auditor = await persona(sh_admin.api, "shanghai", "auditor")
+    records = (await sh_auditor.api.gql("{ auditRecords(first: 100) { nodes { actorName targetType targetId } } }"))
+    bj_unit_pks = set()
+    from core.graphql.base import from_global_id
+
+    for gid in beijing_ids["units"]:
+        bj_unit_pks.add(str(from_global_id(gid)[1]))
+    for r in records["data"]["auditRecords"]["nodes"]:
+        assert not (r["targetType"] == "OrgUnit" and r["targetId"] in bj_unit_pks and r["targetId"] not in
+                    {str(from_global_id(g)[1]) for g in sh_units})
+
+
+async def test_mutations_with_foreign_ids_change_nothing(sh_admin, bj_admin, beijing_ids):
+    api = sh_admin.api
+    bj_unit = beijing_ids["units"][1]
+    bj_user = beijing_ids["users"][0]
+    sh_root = (await api.gql(LIST_UNITS))["data"]["orgUnits"]["nodes"][0]["id"]
+    attempts = [
+        ("mutation($id: ID!) { orgUnitRename(id: $id, name: \"偷改\") { errors { code } } }", {"id": bj_unit}, "orgUnitRename"),
+        ("mutation($id: ID!) { orgUnitDeactivate(id: $id) { errors { code } } }", {"id": bj_unit}, "orgUnitDeactivate"),
+        ("mutation($id: ID!, $p: ID!) { orgUnitMove(id: $id, newParentId: $p) { errors { code } } }", {"id": bj_unit, "p": sh_root}, "orgUnitMove"),
+        ("mutation($id: ID!, $p: ID!) { orgUnitMove(id: $id, newParentId: $p) { errors { code } } }", {"id": sh_root, "p": bj_unit}, "orgUnitMove"),
+        ("mutation($p: ID!) { orgUnitCreate(input: {parentId: $p, code: \"evil\", name: \"x\", level: GRASSROOTS}) { errors { code } } }", {"p": bj_unit}, "orgUnitCreate"),
+        ("mutation($u: ID!, $o: ID!) { roleGrant(userId: $u, grant: {role: TENANT_ADMIN, orgUnitId: $o}) { errors { code } } }", {"u": bj_user, "o": sh_root}, "roleGrant"),
+        ("mutation($u: ID!, $o: ID!) { roleGrant(userId: $u, grant: {role: TENANT_ADMIN, orgUnitId: $o}) { errors { code } } }", {"u": bj_user, "o": bj_unit}, "roleGrant"),
+        ("mutation($u: ID!) { userSetActive(userId: $u, active: false) { errors { code } } }", {"u": bj_user}, "userSetActive"),
+        ("mutation($o: ID!) { userCreate(input: {username: \"spy\", password: \"12345678910\", grants: [{role: TENANT_ADMIN, orgUnitId: $o}]}) { errors { code } } }", {"o": bj_unit}, "userCreate"),
+    ]
+    for query, variables, name in attempts:
+        body = await api.gql(query, variables)
+        errors = body["data"][name]["errors"]
+        assert errors and errors[0]["code"] == "NOT_FOUND", (name, body)
+    # Beijing is untouched.
+    after = (await bj_admin.api.gql(LIST_UNITS))["data"]["orgUnits"]["nodes"]
+    assert [u["id"] for u in after] == beijing_ids["units"]
+    assert all("偷改" not in u["code"] for u in after)
+    me = await bj_admin.api.gql("{ me { user { active } } }")
+    assert me["data"]["me"]["user"]["active"] is True
+
+
+async def test_a_token_of_one_tenant_cannot_be_replayed_against_another(api, sh_admin):
+    from core.tenancy.services import get_tenant
+
+    beijing = await get_tenant(code="beijing")
+    _, _, secret = sh_admin.token.split(".")
+    forged = f"hj1.{beijing.id}.{secret}"
+    body = await api.gql("{ me { user { username } } }", token=forged, expect_status=401)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+# ---------------------------------------------------------------------------------------------
+# The second fence: PostgreSQL row-level security
+# ---------------------------------------------------------------------------------------------
+
+
+async def _tenant_tables() -> list[str]:
+    from core.dbutil import raw
+
+    rows = await raw(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'tenant_id' AND table_schema = 'public'"
+    )
+    return sorted(r["table_name"] for r in rows)
+
+
+async def test_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass(app):
+    from core.dbutil import raw
+
+    tables = await _tenant_tables()
+    assert {"org_unit", "app_user", "role_grant", "auth_token", "audit_record", "job_record"} <= set(tables)
+    flags = await raw(
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = ANY({})", tables
+    )
+    for row in flags:
+        assert row["relrowsecurity"] and row["relforcerowsecurity"], row
+    role = (await raw("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"))[0]
+    assert role == {"rolsuper": False, "rolbypassrls": False}
+
+
+async def test_raw_query_without_app_filter_sees_only_current_tenant(app):
+    from core.dbutil import raw
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    shanghai = await get_tenant(code="shanghai")
+    beijing = await get_tenant(code="beijing")
+    tables = await _tenant_tables()
+    for tenant in (shanghai, beijing):
+        with tenant_scope(tenant):
+            for table in tables:
+                # Deliberately no WHERE tenant_id = …: only RLS stands between us and the others.
+                rows = await raw(f"SELECT DISTINCT tenant_id FROM {table}")
+                assert {r["tenant_id"] for r in rows} <= {tenant.id}, table
+            units = await raw("SELECT count(*) AS n FROM org_unit")
+            assert units[0]["n"] > 0
+    # No tenant set: every tenant table reads as empty (fails closed).
+    for table in tables:
+        rows = await raw(f"SELECT count(*) AS n FROM {table}")
+        assert rows[0]["n"] == 0, table
+
+
+async def test_rls_blocks_writes_into_another_tenant(app):
+    from core.dbutil import raw
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    shanghai = await get_tenant(code="shanghai")
+    beijing = await get_tenant(code="beijing")
+    with tenant_scope(shanghai):
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await raw("INSERT INTO org_unit (tenant_id, code, name, level, path, depth, active, created_at) "
+                      "VALUES ({}, 'x-evil', 'x', 'grassroots', '/', 1, true, now())", beijing.id)
+        updated = await raw("UPDATE org_unit SET name = 'pwned' WHERE tenant_id = {} RETURNING id", beijing.id)
+        assert updated == []
+
+
+async def test_concurrent_scoped_connections_do_not_leak(app):
+    """Many interleaved queries for different tenants on a shared pool: each sees only its own."""
+    from core.dbutil import raw
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    tenants = [await get_tenant(code=c) for c in ("shanghai", "beijing", "fujian")]
+
+    async def probe(tenant) -> set[int]:
+        with tenant_scope(tenant):
+            await asyncio.sleep(0)
+            rows = await raw("SELECT tenant_id, pg_sleep(0.002) FROM org_unit")
+            return {r["tenant_id"] for r in rows}
+
+    results = await asyncio.gather(*[probe(tenants[i % 3]) for i in range(90)])
+    for i, seen in enumerate(results):
+        assert seen == {tenants[i % 3].id}
