@@ -12,5 +12,7 @@ APP_REGISTRY = AppRegistry(
         "core.accounts.piccolo_app",
         "core.audit.piccolo_app",
         "core.jobs.piccolo_app",
+        "core.members.piccolo_app",
+        "core.funds.piccolo_app",
     ]
 )

@@ -56,7 +56,8 @@ def build_engine(settings: Settings | None = None) -> PostgresEngine | SQLiteEng
         return TenantPostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SQLiteEngine(path=str(path))
+    # timeout: wait for the write lock rather than fail (the embedded default has concurrent writers).
+    return SQLiteEngine(path=str(path), timeout=30)
 
 
 def is_postgres(engine: Any) -> bool:

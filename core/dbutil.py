@@ -18,8 +18,17 @@ def on_postgres() -> bool:
 
 
 def transaction() -> Any:
-    """A database transaction. Piccolo nests by doing nothing: the outer one commits."""
-    return engine().transaction()
+    """A database transaction. Piccolo nests by doing nothing: the outer one commits.
+
+    On SQLite it is IMMEDIATE: a DEFERRED transaction that reads and then writes fails at once
+    with "database is locked" when another writer got in between (no busy wait applies to the
+    upgrade), which in-process jobs running beside a request make likely."""
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        return db.transaction()
+    from piccolo.engine.sqlite import TransactionType
+
+    return db.transaction(transaction_type=TransactionType.immediate)
 
 
 def utcnow() -> dt.datetime:

@@ -8,6 +8,8 @@ Hooks come in three families, and the return style can be read off the name:
   wins, so returning ``None`` means "no opinion, ask the next plugin". Province plugins register
   after the built-in plugin and therefore answer first (pluggy calls implementations LIFO).
   Never write these as ``async def``: a coroutine is a non-``None`` value and would win every call.
+  One question-shaped hook collects instead: ``member_validate``, because every plugin's problems
+  count.
 - ``on_<event>``: notifications, called after commit through ``core.plugins.notify``. These (and only
   these) may be ``async def``: ``notify`` awaits each implementation's coroutine, so a plugin can
   ``await enqueue(...)`` a job. Do the real work in that job, not inline.

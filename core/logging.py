@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from contextvars import ContextVar
 
 from core.tenancy.context import current_tenant
@@ -45,6 +46,8 @@ class JsonFormatter(logging.Formatter):
             # The exception type and our own frames, but not its message: driver errors quote the
             # offending row, which may hold personal data.
             out["error_type"] = record.exc_info[0].__name__
+            tb = traceback.extract_tb(record.exc_info[2])[-8:]
+            out["stack"] = [f"{f.filename.rsplit('/site-packages/', 1)[-1]}:{f.lineno} {f.name}" for f in tb]
         return json.dumps(out, ensure_ascii=False, default=str)
 
 

@@ -578,6 +578,7 @@ def validate_plugin_settings(
 _settings_cache: dict[tuple[str, type[Any], int], tuple[object, Any]] = {}
 _defaults_cache: dict[type[Any], Any] = {}
 _SETTINGS_CACHE_SIZE = 1024
+_settings_lock = threading.Lock()
 
 
 def tenant_settings(tenant: TenantContext, plugin: str, schema: type[S]) -> S:
@@ -598,8 +599,9 @@ def tenant_settings(tenant: TenantContext, plugin: str, schema: type[S]) -> S:
     if hit is not None and hit[0] is raw:  # identity check: ids are reused once objects die
         return typing.cast(S, hit[1])
     typed = _convert_settings(tenant.code, plugin, raw, schema)
-    if len(_settings_cache) >= _SETTINGS_CACHE_SIZE:
-        _settings_cache.pop(next(iter(_settings_cache)))
-    # Holding `raw` keeps its id from being reused while the entry lives.
-    _settings_cache[key] = (raw, typed)
+    with _settings_lock:  # jobs may run hooks in threads; evicting while another thread inserts would raise
+        if len(_settings_cache) >= _SETTINGS_CACHE_SIZE:
+            _settings_cache.pop(next(iter(_settings_cache)))
+        # Holding `raw` keeps its id from being reused while the entry lives.
+        _settings_cache[key] = (raw, typed)
     return typed

@@ -48,6 +48,10 @@ class Settings:
     graphql_max_tokens: int = 4000
     manual_entry_threshold_fen: int = 5_000_000
     job_queue: str = "huijia:queue"
+    # Roster imports (core/members): upload size cap, and worker processes for row validation and
+    # encryption (0 = in the job's own process, with a helper thread).
+    import_max_bytes: int = 300 * 1024 * 1024
+    import_workers: int = 0
 
     @property
     def is_postgres(self) -> bool:
@@ -120,6 +124,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         graphql_max_tokens=_int(env, "HUIJIA_GRAPHQL_MAX_TOKENS", 4000, errors, minimum=100),
         job_queue=env.get("HUIJIA_JOB_QUEUE", "huijia:queue"),
         manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
+        import_max_bytes=_int(env, "HUIJIA_IMPORT_MAX_BYTES", 300 * 1024 * 1024, errors, minimum=1024),
+        import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", 0, errors),
     )
     if errors:
         raise SettingsError("invalid settings:\n  - " + "\n  - ".join(errors))

@@ -94,6 +94,20 @@ class EdgeMiddleware(AbstractMiddleware):
         await send({"type": "http.response.body", "body": body})
 
 
+_NUL_ESCAPE = re.compile(r"\\u0000", re.IGNORECASE)
+
+
+def _has_nul(value: Any) -> bool:
+    """PostgreSQL text cannot hold NUL; refuse it at the edge for every field at once."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else ""
 
@@ -117,6 +131,8 @@ async def _execute(request: Request[Any, Any, Any], payload: Any, allow_mutation
         return _error_response(400, ErrorCode.INVALID_INPUT, "variables must be a JSON object")
     if operation_name is not None and not isinstance(operation_name, str):
         return _error_response(400, ErrorCode.INVALID_INPUT, "operationName must be a string")
+    if _has_nul(query) or _NUL_ESCAPE.search(query) or _has_nul(variables):
+        return _error_response(400, ErrorCode.INVALID_INPUT, "strings may not contain NUL characters")
     state = request.scope["state"]
     context = Context(request_id=state.get("request_id", ""), tenant=state.get("tenant"),
                       principal=state.get("principal"), client_ip=_client_ip(request))

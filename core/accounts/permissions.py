@@ -37,6 +37,27 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.read": frozenset({Role.AUDITOR, Role.TENANT_ADMIN}),
     # Jobs started by staff
     "job.read": STAFF,
+    # Funds: the double-entry ledger (core/funds). Clerks read their own subtree; auditors at the
+    # root read everything.
+    "ledger.read": frozenset({Role.FINANCE, Role.APPROVER, Role.AUDITOR, Role.TENANT_ADMIN, Role.CLERK}),
+    "ledger.post": frozenset({Role.FINANCE}),
+    "ledger.reserve": frozenset({Role.FINANCE}),
+    "ledger.approve": frozenset({Role.APPROVER}),
+    "ledger.close": frozenset({Role.FINANCE}),
+    "ledger.verify": frozenset({Role.AUDITOR, Role.TENANT_ADMIN, Role.FINANCE}),
+    "ledger.configure": frozenset({Role.TENANT_ADMIN}),
+    "fund.write": frozenset({Role.TENANT_ADMIN, Role.FINANCE}),
+    "budget.write": frozenset({Role.FINANCE}),
+    "budget.lift": frozenset({Role.APPROVER}),
+    "report.read": frozenset({Role.FINANCE, Role.APPROVER, Role.AUDITOR, Role.TENANT_ADMIN, Role.CLERK}),
+    # Members (core/members): lists and details are masked; reveal and unmasked export are audited.
+    "member.read": STAFF,
+    "member.write": frozenset({Role.TENANT_ADMIN, Role.CLERK}),
+    "member.reveal": frozenset({Role.TENANT_ADMIN, Role.APPROVER}),
+    "member.import": frozenset({Role.TENANT_ADMIN, Role.CLERK}),
+    "member.export": frozenset({Role.TENANT_ADMIN, Role.CLERK, Role.AUDITOR}),
+    "member.export_unmasked": frozenset({Role.TENANT_ADMIN}),
+    "member.transfer.approve": frozenset({Role.TENANT_ADMIN, Role.APPROVER}),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable, Optional
 
 import strawberry
@@ -85,9 +86,24 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class HuijiaSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log only unexpected failures, by type and path. Strawberry's default logs the message and
+        the query text, which can quote personal data typed into a filter."""
+        for error in errors:
+            original = error.original_error
+            if original is None or isinstance(original, ApiError):
+                continue
+            log.error("graphql resolver failed", exc_info=(type(original), original, original.__traceback__),
+                      extra={"operation": ".".join(str(p) for p in (error.path or []))})
+
+
+log = logging.getLogger("huijia.graphql")
+
+
 def build_schema() -> strawberry.Schema:
     s = get_settings()
-    return strawberry.Schema(
+    return HuijiaSchema(
         query=Query,
         mutation=Mutation,
         types=[OrgUnit, User, Tenant, Job, AuditRecord],

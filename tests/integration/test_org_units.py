@@ -94,7 +94,7 @@ async def test_bad_input_is_typed_and_writes_nothing(sh_admin):
         ({"parentId": root, "code": "bad code!", "name": "x", "level": "CITY"}, "INVALID_INPUT", "code"),
         ({"parentId": root, "code": unique("c"), "name": "", "level": "CITY"}, "INVALID_INPUT", "name"),
         ({"parentId": root, "code": unique("c"), "name": "x" * 201, "level": "CITY"}, "INVALID_INPUT", "name"),
-        ({"parentId": root, "code": unique("c"), "name": "a\u0000b", "level": "CITY"}, "INVALID_INPUT", "name"),
+        ({"parentId": root, "code": unique("c"), "name": "a\u0007b", "level": "CITY"}, "INVALID_INPUT", "name"),
         ({"parentId": root, "code": "sh-xuhui", "name": "重复", "level": "CITY"}, "DUPLICATE", "code"),
         ({"parentId": root, "code": unique("c"), "name": "x", "level": "PROVINCE"}, "INVALID_HIERARCHY", "level"),
         ({"parentId": root, "code": unique("c"), "name": "x", "level": "CITY", "areaCode": "31A"}, "INVALID_INPUT", "areaCode"),

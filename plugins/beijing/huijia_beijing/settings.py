@@ -1,4 +1,4 @@
-"""Settings schema for the Beijing plugin (``[plugins.beijing]`` in a tenant manifest).
+"""Settings schema for the Beijing plugin (``[settings.beijing]`` in a tenant manifest).
 
 Every figure is a setting with a realistic default; defaults marked [I] are not from a source.
 """

@@ -33,4 +33,6 @@ def levy_split(
 ) -> LevySplit:
     """Split a levy exactly (parts sum to ``levy_fen``), the remainder going to ``remainder_to``."""
     bp = grassroots_bp_for(region_code, default_bp, by_region)
-    return split_levy(levy_fen, bp, remainder_to=remainder_to, rule=f"fujian {bp}bp, remainder to {remainder_to}")
+    return split_levy(
+        levy_fen, bp, remainder_to=remainder_to, rule=f"fujian {bp}bp, remainder to {remainder_to}"
+    )

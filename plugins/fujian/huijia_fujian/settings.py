@@ -1,4 +1,4 @@
-"""Settings schema for the Fujian plugin (``[plugins.fujian]`` in a tenant manifest).
+"""Settings schema for the Fujian plugin (``[settings.fujian]`` in a tenant manifest).
 
 Every figure is a setting with a realistic default; defaults marked [I] are not from a source.
 """

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 from core.builtin_hooks import lookup_region_year
 from core.interface import FieldProblem, ProblemCode
-
-# Mainland mobile numbers: 11 digits, 13x-19x. A format fact rather than a policy figure, so not a setting.
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+from core.pii.phone import PhoneError, normalize_phone, phone_kind
 
 
 def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: int) -> int | None:
@@ -17,18 +14,27 @@ def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: i
     return lookup_region_year(table, region_code, year)
 
 
-def phone_problems(tags: Iterable[str], phone: str | None, required_tags: Iterable[str]) -> list[FieldProblem]:
-    """A member carrying any of ``required_tags`` needs a well-formed mainland mobile number.
+def phone_problems(
+    tags: Iterable[str], phone: str | None, required_tags: Iterable[str]
+) -> list[FieldProblem]:
+    """A member carrying any of ``required_tags`` needs a mainland mobile number (not a landline).
 
-    Members without those tags are left alone here (they may give a landline or nothing).
+    Members without those tags are left alone here (they may give a landline or nothing). Parsing is
+    ``core.pii.phone``'s, so "+86 138 0013 8000" counts as a mobile number just as core stores it.
     """
     if not set(tags) & set(required_tags):
         return []
     value = (phone or "").strip()
     if not value:
         return [
-            FieldProblem("phone", ProblemCode.REQUIRED, "该类会员须填写手机号码，以便通过申工社联系和提供服务")
+            FieldProblem(
+                "phone", ProblemCode.REQUIRED, "该类会员须填写手机号码，以便通过申工社联系和提供服务"
+            )
         ]
-    if not MOBILE_RE.fullmatch(value):
-        return [FieldProblem("phone", ProblemCode.INVALID, "手机号码格式不正确，应为11位中国大陆手机号码")]
+    try:
+        kind = phone_kind(normalize_phone(value))
+    except PhoneError:
+        kind = None
+    if kind != "mobile":
+        return [FieldProblem("phone", ProblemCode.INVALID, "须填写11位中国大陆手机号码（不能是固定电话）")]
     return []

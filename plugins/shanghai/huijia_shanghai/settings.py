@@ -1,4 +1,4 @@
-"""Settings schema for the Shanghai plugin (``[plugins.shanghai]`` in a tenant manifest).
+"""Settings schema for the Shanghai plugin (``[settings.shanghai]`` in a tenant manifest).
 
 Every figure is a setting with a realistic default, never a constant in code: 低保 lines change every
 year and are raised by notice, not by software release. Defaults marked [I] are not from a source.

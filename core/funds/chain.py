@@ -1,0 +1,222 @@
+"""The per-tenant hash chain over ledger entries, linked in batches.
+
+Each entry gets a *content hash* when it is posted (its fields and postings, computed in Python
+before the insert) and a row in ``ledger_unchained``, both in the posting transaction. The chainer
+then links committed entries in batches: under a per-tenant advisory lock it takes the queued rows
+(``DELETE … RETURNING``), orders them by entry id and appends links ``seq, prev_hash, hash`` where
+``hash = sha256(tenant | seq | entry id | content hash | prev_hash)``.
+
+Why batches: a chain computed inside each posting transaction has to hold a per-tenant lock until
+COMMIT, which serialises every posting of a province on one lock (and one WAL flush at a time).
+Linking after commit keeps postings concurrent; the lock is held for one short transaction per
+batch, whatever the batch size. Each posting kicks the chainer once it has committed (a process
+keeps one chainer per tenant running while there is work), the ``funds.chain`` cron job catches
+anything left when another process held the lock, and ``verify`` links the queue before checking.
+
+Until it is linked an entry is still protected: ``ledger_entry``/``ledger_posting`` refuse UPDATE and
+DELETE (trigger), its queue row carries the content hash fixed at posting time, and ``verify``
+reports an entry that is neither linked nor queued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from core.dbutil import as_utc
+from core.funds.sql import Sql, ledger_tx, read_conn
+from core.tenancy.context import TenantContext
+
+log = logging.getLogger("huijia.funds")
+
+CHAIN_LOCK_NAMESPACE = 1011
+BATCH = 5000
+
+
+def content_hash(tenant_id: int, key: str, kind: str, memo: str, source_type: str, source_id: str,
+                 entry_date: dt.date | str, reverses_id: int | None, created_by: int | None,
+                 approved_by: int | None, created_at: dt.datetime | str,
+                 lines: Iterable[tuple[int, int]]) -> str:
+    """What an entry is: recomputed by ``verify`` from the stored rows and compared."""
+    if isinstance(entry_date, str):
+        entry_date = dt.date.fromisoformat(entry_date[:10])
+    body = [
+        tenant_id, key, kind, memo, source_type, source_id, entry_date.isoformat(), reverses_id, created_by,
+        approved_by, as_utc(created_at).isoformat(timespec="microseconds"), [[a, m] for a, m in lines],
+    ]
+    canonical = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def link_hash(tenant_id: int, seq: int, entry_id: int, chash: str, prev_hash: str) -> str:
+    return hashlib.sha256(f"{tenant_id}|{seq}|{entry_id}|{chash}|{prev_hash}".encode()).hexdigest()
+
+
+async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
+    """Link up to ``limit`` queued entries. Returns how many, or -1 when another process holds the lock."""
+    async with ledger_tx() as db:
+        if db.pg:
+            got = await db.fetchval("SELECT pg_try_advisory_xact_lock($1, $2)", CHAIN_LOCK_NAMESPACE, tenant.id)
+            if not got:
+                return -1
+        rows = await db.fetch(
+            "DELETE FROM ledger_unchained WHERE id IN (SELECT id FROM ledger_unchained WHERE tenant_id = $1 "
+            "ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash",
+            tenant.id, limit,
+        )
+        if not rows:
+            return 0
+        rows.sort(key=lambda r: r["entry_id"])
+        last = await db.fetchrow(
+            "SELECT seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1", tenant.id)
+        seq = last["seq"] if last else 0
+        prev = last["hash"] if last else ""
+        links = []
+        for r in rows:
+            seq += 1
+            h = link_hash(tenant.id, seq, r["entry_id"], r["content_hash"], prev)
+            links.append((tenant.id, seq, r["entry_id"], r["content_hash"], prev, h))
+            prev = h
+        await _insert_links(db, links)
+        return len(rows)
+
+
+async def _insert_links(db: Sql, links: list[tuple[Any, ...]]) -> None:
+    if db.pg:
+        cols = list(zip(*links))
+        await db.execute(
+            "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
+            "SELECT t, s, e, c, p, h, now() FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], "
+            "$5::text[], $6::text[]) AS x(t, s, e, c, p, h)",
+            list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]), list(cols[5]),
+        )
+    else:
+        now = dt.datetime.now(dt.timezone.utc)
+        await db.executemany(
+            "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)", [(*link, now) for link in links])
+
+
+async def link_all(tenant: TenantContext) -> int:
+    """Link everything queued (used by verify, the cron job and the benchmark). -1 if locked elsewhere."""
+    total = 0
+    while True:
+        n = await link_pending(tenant)
+        if n < 0:
+            return -1 if total == 0 else total
+        total += n
+        if n < BATCH:
+            return total
+
+
+@dataclass
+class _Chainer:
+    running: bool = False
+    dirty: bool = False
+
+
+_chainers: dict[int, _Chainer] = {}
+
+
+async def kick(tenant: TenantContext) -> None:
+    """Called after a posting commits. At most one chainer per tenant runs in a process; the others
+    mark it dirty, and it loops until a pass starts with nothing new (so nothing committed before a
+    kick is left behind by this process). Never raises: the entry is posted whatever happens here."""
+    state = _chainers.setdefault(tenant.id, _Chainer())
+    state.dirty = True
+    if state.running:
+        return
+    state.running = True
+    try:
+        while state.dirty:
+            state.dirty = False
+            if await link_pending(tenant) < 0:
+                break  # another process is linking; the cron job sweeps what it may miss
+    except Exception:  # noqa: BLE001 - chaining is retried by the cron job and by verify
+        log.exception("ledger chain: linking failed", extra={"tenant": tenant.code})
+    finally:
+        state.running = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChainReport:
+    ok: bool = True
+    checked: int = 0
+    pending: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def problem(self, text: str) -> None:
+        self.ok = False
+        if len(self.problems) < 1000:
+            self.problems.append(text)
+
+
+def entry_content_hash(tenant_id: int, e: dict[str, Any], lines: Sequence[tuple[int, int]]) -> str:
+    return content_hash(tenant_id, e["idempotency_key"], e["kind"], e["memo"], e["source_type"], e["source_id"],
+                        e["entry_date"], e["reverses_id"], e["created_by"], e["approved_by"], e["created_at"], lines)
+
+
+async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int = 2000) -> ChainReport:
+    """Recompute every link and every entry's content. Reports edited entries or postings (content
+    mismatch), deleted or inserted links (seq gaps, broken prev links) and entries missing from the chain."""
+    if link_first:
+        await link_all(tenant)
+    report = ChainReport()
+    async with read_conn() as db:
+        prev_hash = ""
+        expected = 1
+        after = 0
+        while True:
+            links = await db.fetch(
+                "SELECT seq, entry_id, content_hash, prev_hash, hash FROM ledger_chain WHERE tenant_id = $1 "
+                "AND seq > $2 ORDER BY seq LIMIT $3", tenant.id, after, chunk)
+            if not links:
+                break
+            ids = [lk["entry_id"] for lk in links]
+            entries = {e["id"]: e for e in await db.fetch(
+                f"SELECT * FROM ledger_entry WHERE tenant_id = $1 AND id IN ({db.in_list(2, len(ids))})",
+                tenant.id, *ids)}
+            lines: dict[int, list[tuple[int, int]]] = {}
+            for p in await db.fetch(
+                    f"SELECT entry_id, account_id, amount_fen FROM ledger_posting WHERE tenant_id = $1 "
+                    f"AND entry_id IN ({db.in_list(2, len(ids))}) ORDER BY id", tenant.id, *ids):
+                lines.setdefault(p["entry_id"], []).append((p["account_id"], p["amount_fen"]))
+            for lk in links:
+                seq = lk["seq"]
+                if seq != expected:
+                    report.problem(f"seq {expected}..{seq - 1} missing (deleted links)")
+                if lk["prev_hash"] != prev_hash:
+                    report.problem(f"seq {seq}: link to the previous entry is broken")
+                if link_hash(tenant.id, seq, lk["entry_id"], lk["content_hash"], lk["prev_hash"]) != lk["hash"]:
+                    report.problem(f"seq {seq}: link does not match its hash (edited)")
+                e = entries.get(lk["entry_id"])
+                if e is None:
+                    report.problem(f"seq {seq}: entry {lk['entry_id']} is missing (deleted)")
+                else:
+                    entry_lines = lines.get(e["id"], [])
+                    if entry_content_hash(tenant.id, e, entry_lines) != lk["content_hash"]:
+                        report.problem(f"seq {seq}: entry {e['id']} does not match its hash (edited entry or postings)")
+                    if sum(a for _, a in entry_lines) != 0:
+                        report.problem(f"entry {e['id']}: postings do not sum to zero")
+                prev_hash = lk["hash"]
+                expected = seq + 1
+                report.checked += 1
+            after = links[-1]["seq"]
+        report.pending = int(await db.fetchval(
+            "SELECT count(*) FROM ledger_unchained WHERE tenant_id = $1", tenant.id) or 0)
+        missing = await db.fetch(
+            "SELECT e.id FROM ledger_entry e WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_chain c "
+            "WHERE c.entry_id = e.id) AND NOT EXISTS (SELECT 1 FROM ledger_unchained u WHERE u.entry_id = e.id) "
+            "ORDER BY e.id LIMIT 100", tenant.id)
+        for m in missing:
+            report.problem(f"entry {m['id']} is in neither the chain nor the queue")
+    return report

@@ -1,0 +1,87 @@
+"""CSV and XLSX files of the ledger reports (returned base64-encoded through GraphQL)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from core.funds.reports import ReportScope, report_table
+from core.tenancy.context import TenantContext
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    content_type: str
+    data: bytes
+    row_count: int
+
+
+def _safe_cell(value: Any) -> Any:
+    """Spreadsheet formula injection: text starting with = + - @ is prefixed with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(headers)
+    for r in rows:
+        w.writerow([_safe_cell(v) for v in r])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 CSV correctly
+
+
+def to_xlsx(title: str, headers: list[str], rows: list[list[Any]], subtitle: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([subtitle])
+    ws.append(headers)
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        ws.append([_safe_cell(v) for v in r])
+    for i, h in enumerate(headers, start=1):
+        ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = max(10, min(40, len(h) * 2 + 2))
+    ws.freeze_panes = "A4"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+async def export_report(tenant: TenantContext, report: str, fmt: str, scope: ReportScope, unit_code: str,
+                        fund_codes: dict[int, str]) -> ExportFile:
+    title, headers, rows = await report_table(tenant, report, scope, fund_codes)
+    start = scope.date_from.isoformat() if scope.date_from else "start"
+    name = f"{tenant.code}-{unit_code}-{report}-{start}-{scope.date_to.isoformat()}.{fmt}"
+    if fmt == "csv":
+        data = to_csv(headers, rows)
+    else:
+        fund = fund_codes.get(scope.fund_id, "") if scope.fund_id else "all funds"
+        subtitle = f"{tenant.name} · {unit_code} · {start} ~ {scope.date_to.isoformat()} · {fund} · generated " \
+                   f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}"
+        data = to_xlsx(title, headers, rows, subtitle)
+    return ExportFile(name, CONTENT_TYPES[fmt], data, len(rows))

@@ -1,0 +1,360 @@
+"""The posting engine: one balanced entry, atomically, with every invariant checked.
+
+Order inside the transaction (the same for every path, so concurrent postings cannot deadlock):
+
+1. a *shared* per-tenant advisory lock (period close and budget creation take it exclusively);
+2. the entry row, ``INSERT … ON CONFLICT (tenant_id, idempotency_key) DO NOTHING``: a repeated key
+   inserts nothing, waits for the first transaction to finish, and the caller gets the first entry
+   back; no exception is caught inside the transaction (STACK-NOTES: that would turn COMMIT into a
+   silent ROLLBACK);
+3. (reservations: their row, locked by the caller before calling in);
+4. the accounts, ``SELECT … ORDER BY id FOR UPDATE``, with the period's closed flag;
+5. the budgets touched by 5xx postings, ``ORDER BY id FOR UPDATE``;
+6. checks (closed period, per unit-and-fund balance, no-negative, budget), then the balance and
+   budget updates, the postings, the transfer rows and the chain queue row.
+
+Any refusal raises a DomainError out of the transaction, which rolls everything back. PostgreSQL
+CHECK constraints (no-negative, non-zero postings) stand behind the Python checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from core.errors import DomainError, ErrorCode
+from core.funds import chain
+from core.funds.chart import EXPENSE_CODES
+from core.funds.sql import Sql, ledger_tx
+from core.tenancy.context import TenantContext
+
+LEDGER_LOCK_NAMESPACE = 1010
+MAX_AMOUNT = 10**15  # fen per posting (10 万亿元): keeps every sum far inside int64
+MAX_LINES = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account_id: int
+    amount_fen: int  # debit positive, credit negative
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRow:
+    kind: str  # remit | grant | levy | refund
+    direction: str  # up | down
+    from_unit_id: int
+    to_unit_id: int
+    fund_id: int
+    amount_fen: int
+
+
+@dataclass
+class EntrySpec:
+    key: str
+    kind: str
+    entry_date: dt.date
+    lines: Sequence[Line]
+    memo: str = ""
+    source_type: str = ""
+    source_id: str = ""
+    reverses_id: int | None = None
+    created_by: int | None = None
+    approved_by: int | None = None
+    transfers: Sequence[TransferRow] = ()
+    # Reservation settlement, filled by the reservation service (which has locked the row):
+    # amounts released from accounts' reserved_fen and from budgets' reserved_fen.
+    release_accounts: dict[int, int] = field(default_factory=dict)
+    release_budgets: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Posted:
+    entry_id: int
+    created: bool  # False: the key had been used; this is the first request's entry
+    accounts: tuple[dict[str, Any], ...] = ()
+
+
+class _Existing(Exception):
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+
+
+def request_hash(kind: str, memo: str, source_type: str, source_id: str, reverses_id: int | None,
+                 lines: Sequence[Line] | Sequence[tuple[int, int]]) -> str:
+    """What a request asked for (not when): a reused key with a different request is refused."""
+    norm = sorted((ln.account_id, ln.amount_fen) if isinstance(ln, Line) else tuple(ln) for ln in lines)
+    body = json.dumps([kind, memo, source_type, source_id, reverses_id, norm], ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def check_lines(lines: Sequence[Line], field_name: str = "postings") -> None:
+    """Shape checks that need no database: at least two lines, whole non-zero fen within range,
+    no account twice, and a zero sum."""
+    if len(lines) < 2:
+        raise DomainError(ErrorCode.INVALID_INPUT, "an entry needs at least two postings", field_name)
+    if len(lines) > MAX_LINES:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"an entry has at most {MAX_LINES} postings", field_name)
+    seen: set[int] = set()
+    for ln in lines:
+        a = ln.amount_fen
+        if not isinstance(a, int) or isinstance(a, bool) or a == 0 or abs(a) > MAX_AMOUNT:
+            raise DomainError(ErrorCode.INVALID_INPUT,
+                              f"each posting amount must be a non-zero whole number of fen up to {MAX_AMOUNT}",
+                              "amountFen")
+        if ln.account_id in seen:
+            raise DomainError(ErrorCode.INVALID_INPUT, "an account appears twice in one entry", field_name)
+        seen.add(ln.account_id)
+    total = sum(ln.amount_fen for ln in lines)
+    if total != 0:
+        raise DomainError(ErrorCode.UNBALANCED, f"debits and credits differ by {total} fen", field_name)
+
+
+def period_of(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+async def post(tenant: TenantContext, spec: EntrySpec, *, db: Sql | None = None, notify: bool = True) -> Posted:
+    """Post one entry in its own transaction (or inside ``db``'s, for callers that locked rows first).
+
+    Returns the entry id; with a repeated idempotency key, the first entry's id and ``created=False``."""
+    check_lines(spec.lines)
+    rhash = request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, spec.reverses_id, spec.lines)
+    created_at = dt.datetime.now(dt.timezone.utc)
+    chash = chain.content_hash(tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id,
+                               spec.entry_date, spec.reverses_id, spec.created_by, spec.approved_by, created_at,
+                               [(ln.account_id, ln.amount_fen) for ln in spec.lines])
+    try:
+        if db is not None:
+            posted = await _post_in(db, tenant, spec, rhash, chash, created_at)
+        else:
+            async with ledger_tx() as own:
+                posted = await _post_in(own, tenant, spec, rhash, chash, created_at)
+    except _Existing as hit:
+        if hit.row["request_hash"] != rhash:
+            raise DomainError(ErrorCode.DUPLICATE,
+                              "this idempotency key was already used for a different request",
+                              "idempotencyKey") from None
+        return Posted(hit.row["id"], False)
+    if db is None:
+        await after_commit(tenant, posted, spec, created_at)
+    return posted
+
+
+async def after_commit(tenant: TenantContext, posted: Posted, spec: EntrySpec, created_at: dt.datetime) -> None:
+    """Link the chain and tell plugins. Call only once the posting transaction has committed."""
+    if not posted.created:
+        return
+    await chain.kick(tenant)
+    await _notify(tenant, posted, spec, created_at)
+
+
+async def _notify(tenant: TenantContext, posted: Posted, spec: EntrySpec, created_at: dt.datetime) -> None:
+    from core.plugins import hooks_for, notify
+
+    try:
+        if not hooks_for(tenant).on_ledger_entry_posted.get_hookimpls():
+            return
+    except Exception:  # noqa: BLE001 - a plugin problem must not fail a committed posting
+        return
+    from core.funds.queries import fund_codes
+    from core.interface import EntryInfo, PostingInfo
+
+    accounts = {a["id"]: a for a in posted.accounts}
+    codes = await fund_codes(tenant)
+    info = EntryInfo(
+        id=posted.entry_id, key=spec.key, posted_at=created_at, memo=spec.memo,
+        postings=tuple(PostingInfo(account_id=ln.account_id, account_code=accounts[ln.account_id]["code"],
+                                   org_unit_id=accounts[ln.account_id]["org_unit_id"],
+                                   fund=codes.get(accounts[ln.account_id]["fund_id"], ""), amount_fen=ln.amount_fen)
+                       for ln in spec.lines),
+        reverses_entry_id=spec.reverses_id,
+    )
+    await notify(tenant, "on_ledger_entry_posted", entry=info)
+
+
+async def lock_shared(db: Sql, tenant: TenantContext) -> None:
+    if db.pg:
+        await db.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", LEDGER_LOCK_NAMESPACE, tenant.id)
+
+
+async def lock_exclusive(db: Sql, tenant: TenantContext) -> None:
+    if db.pg:
+        await db.execute("SELECT pg_advisory_xact_lock($1, $2)", LEDGER_LOCK_NAMESPACE, tenant.id)
+
+
+async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
+                   created_at: dt.datetime) -> Posted:
+    await lock_shared(db, tenant)
+    entry_args = (tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id, spec.entry_date,
+                  spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at)
+    if db.pg:
+        row = await db.fetchrow(
+            "WITH e AS (INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
+            "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id), "
+            "q AS (INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) SELECT $1, id, $12 FROM e) "
+            "SELECT id FROM e", *entry_args)
+    else:
+        row = await db.fetchrow(
+            "INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
+            "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id", *entry_args)
+        if row is not None:
+            await db.execute("INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) VALUES ($1, $2, $3)",
+                             tenant.id, row["id"], chash)
+    if row is None:
+        existing = await db.fetchrow(
+            "SELECT id, request_hash FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key = $2",
+            tenant.id, spec.key)
+        assert existing is not None
+        raise _Existing(existing)
+    entry_id = row["id"]
+
+    # Accounts, locked in id order, and the period's state.
+    ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
+    period = period_of(spec.entry_date)
+    if db.pg:
+        accounts = await db.fetch(
+            "SELECT a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, "
+            "a.reserved_fen, EXISTS (SELECT 1 FROM ledger_period p WHERE p.tenant_id = $1 AND p.period = $3) "
+            "AS closed FROM ledger_account a WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[]) "
+            "ORDER BY a.id FOR UPDATE OF a", tenant.id, ids, period)
+    else:
+        accounts = await db.fetch(
+            "SELECT a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, "
+            "a.reserved_fen, EXISTS (SELECT 1 FROM ledger_period p WHERE p.tenant_id = $1 AND p.period = $2) "
+            f"AS closed FROM ledger_account a WHERE a.tenant_id = $1 AND a.id IN ({db.in_list(3, len(ids))}) "
+            "ORDER BY a.id", tenant.id, period, *ids)
+    if len(accounts) != len(ids):
+        raise DomainError(ErrorCode.NOT_FOUND, "an account of this entry does not exist", "accountId")
+    if accounts and accounts[0]["closed"]:
+        raise DomainError(ErrorCode.PERIOD_CLOSED, f"the accounting period {period} is closed", "entryDate")
+
+    by_id = {a["id"]: a for a in accounts}
+    delta: dict[int, int] = {}
+    for ln in spec.lines:
+        delta[ln.account_id] = ln.amount_fen
+
+    # Each org unit's books balance per fund: cross-unit or cross-fund movements go through the
+    # inter-level (131/132/221/222) and net-asset accounts, so a unit's trial balance always balances.
+    per_book: dict[tuple[int, int], int] = {}
+    for ln in spec.lines:
+        a = by_id[ln.account_id]
+        k = (a["org_unit_id"], a["fund_id"])
+        per_book[k] = per_book.get(k, 0) + ln.amount_fen
+    for (unit_id, fund_id), total in per_book.items():
+        if total:
+            raise DomainError(ErrorCode.UNBALANCED,
+                              f"postings for org unit {unit_id}, fund {fund_id} are off by {total} fen; each unit's "
+                              "books must balance per fund", "postings")
+
+    updates: list[tuple[int, int, int]] = []
+    for a in accounts:
+        d = delta.get(a["id"], 0)
+        release = spec.release_accounts.get(a["id"], 0)
+        new_balance = a["balance_fen"] + d
+        new_reserved = a["reserved_fen"] - release
+        if new_reserved < 0:
+            raise DomainError(ErrorCode.INVALID_STATE, "more released than reserved on an account", "amountFen")
+        if a["no_negative"]:
+            before = a["normal_sign"] * a["balance_fen"] - a["reserved_fen"]
+            after = a["normal_sign"] * new_balance - new_reserved
+            if after < 0 and after < before:
+                raise DomainError(
+                    ErrorCode.INSUFFICIENT_FUNDS,
+                    f"account {a['code']} (id {a['id']}) has {max(before, 0)} fen available; this entry needs "
+                    f"{before - after} fen", "amountFen")
+        updates.append((a["id"], new_balance, new_reserved))
+
+    # Budgets: 5xx postings move spending of (unit, fund, year).
+    spend: dict[tuple[int, int], int] = {}
+    for ln in spec.lines:
+        a = by_id[ln.account_id]
+        if a["code"] in EXPENSE_CODES:
+            k = (a["org_unit_id"], a["fund_id"])
+            spend[k] = spend.get(k, 0) + ln.amount_fen
+    budget_updates: list[tuple[int, int, int]] = []
+    if spend or spec.release_budgets:
+        budget_updates = await _budgets(db, tenant, spec, spend)
+
+    if db.pg:
+        await db.execute(
+            "UPDATE ledger_account a SET balance_fen = u.b, reserved_fen = u.r FROM unnest($1::bigint[], "
+            "$2::bigint[], $3::bigint[]) AS u(i, b, r) WHERE a.id = u.i AND a.tenant_id = $4",
+            [u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates], tenant.id)
+        if budget_updates:
+            await db.execute(
+                "UPDATE ledger_budget b SET spent_fen = u.s, reserved_fen = u.r, updated_at = now() FROM "
+                "unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(i, s, r) WHERE b.id = u.i AND b.tenant_id = $4",
+                [u[0] for u in budget_updates], [u[1] for u in budget_updates], [u[2] for u in budget_updates],
+                tenant.id)
+        n = len(spec.lines)
+        await db.execute(
+            "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
+            "amount_fen) SELECT $1, $2, x.a, x.u, x.f, x.c, $3, x.m FROM unnest($4::bigint[], $5::bigint[], "
+            "$6::bigint[], $7::text[], $8::bigint[]) WITH ORDINALITY AS x(a, u, f, c, m, o) ORDER BY x.o",
+            tenant.id, entry_id, spec.entry_date,
+            [ln.account_id for ln in spec.lines], [by_id[ln.account_id]["org_unit_id"] for ln in spec.lines],
+            [by_id[ln.account_id]["fund_id"] for ln in spec.lines], [by_id[ln.account_id]["code"] for ln in spec.lines],
+            [ln.amount_fen for ln in spec.lines])
+        del n
+    else:
+        await db.executemany("UPDATE ledger_account SET balance_fen = $2, reserved_fen = $3 WHERE id = $1", updates)
+        if budget_updates:
+            await db.executemany("UPDATE ledger_budget SET spent_fen = $2, reserved_fen = $3 WHERE id = $1",
+                                 budget_updates)
+        await db.executemany(
+            "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
+            "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [(tenant.id, entry_id, ln.account_id, by_id[ln.account_id]["org_unit_id"],
+              by_id[ln.account_id]["fund_id"], by_id[ln.account_id]["code"], spec.entry_date, ln.amount_fen)
+             for ln in spec.lines])
+    if spec.transfers:
+        await db.executemany(
+            "INSERT INTO ledger_transfer (tenant_id, entry_id, kind, direction, from_unit_id, to_unit_id, fund_id, "
+            "amount_fen, entry_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            [(tenant.id, entry_id, t.kind, t.direction, t.from_unit_id, t.to_unit_id, t.fund_id, t.amount_fen,
+              spec.entry_date) for t in spec.transfers])
+    return Posted(entry_id, True, tuple(accounts))
+
+
+async def _budgets(db: Sql, tenant: TenantContext, spec: EntrySpec, spend: dict[tuple[int, int], int]
+                   ) -> list[tuple[int, int, int]]:
+    year = spec.entry_date.year
+    conds = []
+    args: list[Any] = [tenant.id, year]
+    for unit_id, fund_id in spend:
+        conds.append(f"(org_unit_id = ${len(args) + 1} AND fund_id = ${len(args) + 2})")
+        args += [unit_id, fund_id]
+    where = f"(year = $2 AND ({' OR '.join(conds)}))" if conds else "FALSE"
+    if spec.release_budgets:
+        ids = sorted(spec.release_budgets)
+        where += f" OR id IN ({db.in_list(len(args) + 1, len(ids))})"
+        args += ids
+    lock = " FOR UPDATE" if db.pg else ""
+    rows = await db.fetch(
+        f"SELECT id, org_unit_id, fund_id, year, amount_fen, lifted_fen, spent_fen, reserved_fen FROM ledger_budget "
+        f"WHERE tenant_id = $1 AND ({where}) ORDER BY id{lock}", *args)
+    out = []
+    for b in rows:
+        d = spend.get((b["org_unit_id"], b["fund_id"]), 0) if b["year"] == year else 0
+        release = spec.release_budgets.get(b["id"], 0)
+        spent = b["spent_fen"] + d
+        reserved = b["reserved_fen"] - release
+        limit = b["amount_fen"] + b["lifted_fen"]
+        before = b["spent_fen"] + b["reserved_fen"]
+        if spent + reserved > limit and spent + reserved > before:
+            raise DomainError(
+                ErrorCode.BUDGET_EXCEEDED,
+                f"the {b['year']} budget of this fund at org unit {b['org_unit_id']} has {max(limit - before, 0)} fen "
+                f"left; this entry needs {spent + reserved - before} fen (an approver can lift the budget)",
+                "amountFen")
+        out.append((b["id"], spent, max(reserved, 0)))
+    return out

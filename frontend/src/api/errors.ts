@@ -1,0 +1,112 @@
+/**
+ * Typed mutation errors → Chinese messages beside their form fields.
+ *
+ * Every mutation payload carries `errors: [{field, code, message}]`. `field` is the camelCase input
+ * field at fault (or null); `code` is an `ErrorCode`; `message` is English for developers. The UI
+ * shows Chinese text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
+ * a test checks this against ../schema.graphql), optionally refined per form and field.
+ */
+import type { FormInstance } from 'antd';
+import type { ErrorCode } from '../graphql/generated';
+import { ApiError, NetworkError } from './client';
+
+export interface UserError {
+  field: string | null;
+  code: ErrorCode;
+  message: string;
+}
+
+export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+  INVALID_INPUT: '输入内容不符合要求，请检查后重试',
+  NOT_FOUND: '对象不存在，或您无权查看',
+  FORBIDDEN: '您没有执行此操作的权限',
+  UNAUTHENTICATED: '尚未登录或登录已失效，请重新登录',
+  INVALID_CREDENTIALS: '用户名或密码错误',
+  TOO_MANY_ATTEMPTS: '尝试次数过多，账号已暂时锁定，请稍后再试',
+  TOKEN_EXPIRED: '登录已过期，请重新登录',
+  DUPLICATE: '已存在相同的记录，请勿重复',
+  CONFLICT: '数据已被他人修改，请刷新后重试',
+  INVALID_HIERARCHY: '组织层级关系不合法（不能移到自身或下级之下，层级须低于上级）',
+  INACTIVE: '对象已停用，不能执行此操作',
+  PLUGIN_CONFIG: '省级插件配置有误，请检查插件名称和设置',
+  INSUFFICIENT_FUNDS: '可用余额不足',
+  UNBALANCED: '借贷金额不平衡',
+  BUDGET_EXCEEDED: '超出预算额度',
+  PERIOD_CLOSED: '该会计期间已结账，不能再记账',
+  SELF_APPROVAL: '不能审批自己提交的事项，请由其他人审批',
+  INVALID_STATE: '当前状态下不能执行此操作',
+  INTERNAL: '服务器内部错误，请稍后重试或联系管理员',
+};
+
+export const UNKNOWN_ERROR = '操作失败，请稍后重试';
+export const NETWORK_ERROR = '无法连接服务器，请检查网络后重试';
+
+/** Overrides for one form: key `code` or `field.code` (the more specific wins). */
+export type ErrorMessages = Partial<Record<string, string>>;
+
+export function errorMessage(code: string | null | undefined, field?: string | null, overrides?: ErrorMessages): string {
+  if (!code) return UNKNOWN_ERROR;
+  if (overrides) {
+    if (field && overrides[`${field}.${code}`]) return overrides[`${field}.${code}`] as string;
+    if (overrides[code]) return overrides[code] as string;
+  }
+  return (ERROR_MESSAGES as Record<string, string>)[code] ?? UNKNOWN_ERROR;
+}
+
+/** A Chinese sentence for anything a request can throw. */
+export function describeError(error: unknown, overrides?: ErrorMessages): string {
+  if (error instanceof NetworkError) return NETWORK_ERROR;
+  if (error instanceof ApiError) return errorMessage(error.code, null, overrides);
+  return UNKNOWN_ERROR;
+}
+
+export interface ApplyOptions {
+  /** Server field → form field name, when they differ (e.g. `newParentId` → `parent`). */
+  fieldMap?: Record<string, string | (string | number)[]>;
+  messages?: ErrorMessages;
+}
+
+export interface FormLevelError {
+  code: ErrorCode;
+  text: string;
+}
+
+type NamePath = string | number | (string | number)[];
+
+function hasMountedField(mounted: unknown, name: NamePath): boolean {
+  const path = Array.isArray(name) ? name : [name];
+  let cur: unknown = mounted;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object' || !(key in (cur as object))) return false;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return true;
+}
+
+/**
+ * Put each error beside its field (form.setFields) and return the rest — errors with no field, or
+ * a field this form does not show — for a form-level alert. Fields not in error are cleared first.
+ */
+export function applyUserErrors(
+  form: FormInstance,
+  errors: readonly UserError[],
+  options: ApplyOptions = {},
+): FormLevelError[] {
+  const mounted = form.getFieldsValue();
+  const byField = new Map<string, { name: NamePath; messages: string[] }>();
+  const rest: FormLevelError[] = [];
+  for (const err of errors) {
+    const text = errorMessage(err.code, err.field, options.messages);
+    const name: NamePath | null = err.field ? (options.fieldMap?.[err.field] ?? err.field) : null;
+    if (name !== null && hasMountedField(mounted, name)) {
+      const key = JSON.stringify(name);
+      const entry = byField.get(key) ?? { name, messages: [] };
+      if (!entry.messages.includes(text)) entry.messages.push(text);
+      byField.set(key, entry);
+    } else if (!rest.some((r) => r.text === text)) {
+      rest.push({ code: err.code, text });
+    }
+  }
+  form.setFields([...byField.values()].map(({ name, messages }) => ({ name, errors: messages })));
+  return rest;
+}

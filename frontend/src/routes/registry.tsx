@@ -1,0 +1,106 @@
+/**
+ * THE route registry. Each screen declares its path, menu label, icon, menu group and the
+ * permission it needs (an action from core/accounts/permissions.py, or a list meaning "any of").
+ * The router, the side menu, the 403 guard and the breadcrumb are all built from this list.
+ *
+ * To add a screen: write src/pages/<Name>.tsx (default export), then add one entry here.
+ * See docs/ui.md.
+ */
+import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
+import {
+  ApartmentOutlined,
+  AccountBookOutlined,
+  AuditOutlined,
+  DashboardOutlined,
+  GlobalOutlined,
+  TeamOutlined,
+  UserSwitchOutlined,
+} from '@ant-design/icons';
+import type { MenuGroupDef, PermissionRequirement, Routed } from './access';
+
+export interface Screen extends Routed {
+  /** Absolute path; nested paths (`/org/:id`) are fine. */
+  path: string;
+  /** Menu label and page title (Chinese). */
+  label: string;
+  icon?: ReactNode;
+  /** Action(s) needed; omitted = any logged-in user. */
+  permission?: PermissionRequirement;
+  /** Menu group key (see MENU_GROUPS); omitted = top level. */
+  group?: string;
+  hideInMenu?: boolean;
+  page: LazyExoticComponent<ComponentType>;
+}
+
+export const MENU_GROUPS: MenuGroupDef[] = [
+  { key: 'org', label: '组织与会员' },
+  { key: 'funds', label: '经费管理' },
+  { key: 'system', label: '系统管理' },
+  { key: 'platform', label: '平台运营' },
+];
+
+export const GROUP_ICONS: Record<string, ReactNode> = {
+  org: <ApartmentOutlined />,
+  funds: <AccountBookOutlined />,
+  system: <AuditOutlined />,
+  platform: <GlobalOutlined />,
+};
+
+export const SCREENS: Screen[] = [
+  {
+    path: '/',
+    label: '工作台',
+    icon: <DashboardOutlined />,
+    page: lazy(() => import('../pages/Dashboard')),
+  },
+  {
+    path: '/org',
+    label: '组织架构',
+    icon: <ApartmentOutlined />,
+    group: 'org',
+    permission: 'org.read',
+    page: lazy(() => import('../pages/OrgTree')),
+  },
+  {
+    // Pending the members API (issue 4): hidden until a role holds `member.read`.
+    path: '/members',
+    label: '会员管理',
+    icon: <TeamOutlined />,
+    group: 'org',
+    permission: 'member.read',
+    page: lazy(() => import('../pages/Pending')),
+  },
+  {
+    // Pending the funds API (issue 3): hidden until a role holds `fund.read`.
+    path: '/funds',
+    label: '经费台账',
+    icon: <AccountBookOutlined />,
+    group: 'funds',
+    permission: 'fund.read',
+    page: lazy(() => import('../pages/Pending')),
+  },
+  {
+    path: '/users',
+    label: '用户与授权',
+    icon: <UserSwitchOutlined />,
+    group: 'system',
+    permission: 'user.read',
+    page: lazy(() => import('../pages/Users')),
+  },
+  {
+    path: '/audit',
+    label: '审计日志',
+    icon: <AuditOutlined />,
+    group: 'system',
+    permission: 'audit.read',
+    page: lazy(() => import('../pages/Audit')),
+  },
+  {
+    path: '/platform/tenants',
+    label: '省份管理',
+    icon: <GlobalOutlined />,
+    group: 'platform',
+    permission: 'tenant.list',
+    page: lazy(() => import('../pages/Tenants')),
+  },
+];

@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// In development the Vite server proxies the API to the backend (`make run`, port 8000 by default;
+// override with HUIJIA_API=http://127.0.0.1:9000 npm run dev).
+const api = process.env.HUIJIA_API ?? 'http://127.0.0.1:8000';
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    proxy: {
+      '/graphql': { target: api, changeOrigin: false },
+      '/health': { target: api },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    // Pages and the chart library are lazy-loaded (React.lazy), so Rollup splits them on its own.
+    chunkSizeWarningLimit: 1000,
+  },
+  test: {
+    environment: 'jsdom',
+    globals: true,
+    setupFiles: ['./src/test/setup.ts'],
+    include: ['src/**/*.test.{ts,tsx}'],
+    css: false,
+  },
+});
