@@ -38,7 +38,7 @@ async def health() -> Response[Any]:
                     status_code=200 if db == "ok" else 503)
 
 
-@get("/", media_type=MediaType.HTML, include_in_schema=False)
+@get(["/", "/{spa_path:path}"], media_type=MediaType.HTML, include_in_schema=False)  # SPA: client routes (/org, /users…) get index.html
 async def index() -> str:
     page = FRONTEND_DIST / "index.html"
     return page.read_text(encoding="utf-8") if page.exists() else PLACEHOLDER

@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = audit.add_parser("verify", help="check every tenant's audit hash chain")
     p.add_argument("--tenant")
     p.set_defaults(fn=cmd_audit_verify)
+
+    from core.funds.cli import add_commands as add_ledger_commands
+
+    add_ledger_commands(sub)
     return parser
 
 

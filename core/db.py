@@ -5,14 +5,16 @@ tenant-owned table has FORCE ROW LEVEL SECURITY with a policy on ``app.tenant_id
 sets ``app.tenant_id`` on every connection *as it is acquired* from the pool, from the acquiring
 task's ``current_tenant``. That is per connection, not per GraphQL operation: graphql-core resolves
 sibling fields concurrently, each resolver acquires its own connection, and each acquisition copies
-the tenant of the task that asked (asyncio copies ContextVars into tasks it creates). asyncpg's
-pool runs RESET ALL when a connection is released, so a tenant never leaks to the next borrower.
+the tenant of the task that asked (asyncio copies ContextVars into tasks it creates). The value
+is (re)set on acquire whenever it differs from the borrower's tenant, so it never leaks to the
+next borrower (see _set_tenant for why it is not reset on release).
 
 SQLite (the embedded default) has no RLS; the app-level tenant filter is the only fence there.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 from urllib.parse import urlparse
 
@@ -31,10 +33,38 @@ def _tenant_setting() -> str:
     return str(tenant.id) if tenant is not None else NO_TENANT
 
 
+# What app.tenant_id holds on each pooled connection, as far as we know. Setting it costs a round
+# trip, and so did asyncpg's default RESET ALL on release; keeping the value across borrowers and
+# setting it only when the next borrower's tenant differs saves both on every query. The known
+# value is dropped (so the next acquire sets it again) whenever it may have changed behind our
+# back: a transaction that re-scoped itself (its SET is undone if it rolls back), or a new
+# connection.
+_known_tenant: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+
+
+def _raw_connection(connection: Any) -> Any:
+    return getattr(connection, "_con", connection)  # a pool proxy wraps the real connection
+
+
 async def _set_tenant(connection: Any) -> None:
-    # SET cannot take bind parameters; set_config can. is_local=false: the whole session until the
-    # pool's RESET ALL on release.
-    await connection.execute("SELECT set_config('app.tenant_id', $1, false)", _tenant_setting())
+    wanted = _tenant_setting()
+    raw = _raw_connection(connection)
+    if _known_tenant.get(raw) == wanted:
+        return
+    # SET cannot take bind parameters; set_config can. is_local=false: for the session.
+    await connection.execute("SELECT set_config('app.tenant_id', $1, false)", wanted)
+    _known_tenant[raw] = wanted
+
+
+def forget_tenant(connection: Any) -> None:
+    _known_tenant.pop(_raw_connection(connection), None)
+
+
+async def _reset(connection: Any) -> None:
+    """Release hook. asyncpg has already rolled back any open transaction; we keep the session
+    settings (only app.tenant_id is ever set, and _set_tenant checks it on every acquire).
+    Open cursors and advisory locks are transaction-scoped in this code base."""
+    return None
 
 
 class TenantPostgresEngine(PostgresEngine):
@@ -42,11 +72,12 @@ class TenantPostgresEngine(PostgresEngine):
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
         kwargs.setdefault("setup", _set_tenant)
+        kwargs.setdefault("reset", _reset)
         await super().start_connection_pool(**kwargs)
 
     async def get_new_connection(self) -> Any:
         connection = await super().get_new_connection()
-        await _set_tenant(connection)
+        await connection.execute("SELECT set_config('app.tenant_id', $1, false)", _tenant_setting())
         return connection
 
 

@@ -65,4 +65,11 @@ async def rescope_transaction(tenant_id: int) -> None:
     platform operator creating a province, manifest sync) must say so on its own connection.
     """
     if on_postgres():
+        from core.db import forget_tenant
+
+        tx = engine().current_transaction.get()
+        if tx is not None:
+            # If this transaction rolls back, PostgreSQL undoes the SET: make the next borrower of
+            # this connection set its tenant afresh rather than trust what we would remember.
+            forget_tenant(tx.connection)
         await raw("SELECT set_config('app.tenant_id', {}, false)", str(tenant_id))

@@ -135,9 +135,14 @@ class Edge(Generic[T]):
 @strawberry.type
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="All items matching the filter, across pages.")
-    edges: list[Edge[T]]
     nodes: list[T] = strawberry.field(description="The page's items, without cursors (cheaper to query).")
     page_info: PageInfo
+    offset: strawberry.Private[int] = 0
+
+    @strawberry.field(description="The page's items with their cursors.")
+    def edges(self) -> list[Edge[T]]:
+        # Built only when asked for: most clients read `nodes`.
+        return [Edge(cursor=_cursor(self.offset + i), node=n) for i, n in enumerate(self.nodes)]
 
 
 MAX_PAGE = 100
@@ -171,16 +176,16 @@ def _cursor(i: int) -> str:
 
 
 def connection(items: Sequence[Any], total: int, page: Page) -> Connection[Any]:
-    edges = [Edge(cursor=_cursor(page.offset + i), node=n) for i, n in enumerate(items)]
+    n = len(items)
     return Connection(
         total_count=total,
-        edges=edges,
         nodes=list(items),
+        offset=page.offset,
         page_info=PageInfo(
-            has_next_page=page.offset + len(items) < total,
+            has_next_page=page.offset + n < total,
             has_previous_page=page.offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=_cursor(page.offset) if n else None,
+            end_cursor=_cursor(page.offset + n - 1) if n else None,
         ),
     )
 

@@ -14,8 +14,11 @@ from strawberry.tools import merge_types
 from core.accounts.graphql import AccountsMutation, AccountsQuery, User, resolve_user
 from core.audit.graphql import AuditQuery, AuditRecord
 from core.errors import DomainError
+from core.funds.graphql import NODE_RESOLVERS as FUNDS_NODES, NODE_TYPES as FUNDS_TYPES, FundsMutation, FundsQuery
+from core.graphql.execution import FastExecutionContext
 from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id, perm, run_mutation
 from core.jobs.graphql import Job, JobsQuery, resolve_job
+from core.members.graphql import NODE_RESOLVERS as MEMBERS_NODES, NODE_TYPES as MEMBERS_TYPES, MembersMutation, MembersQuery
 from core.settings import get_settings
 from core.tenancy.graphql import OrgUnit, TenancyMutation, TenancyQuery, Tenant, resolve_org_unit
 
@@ -25,6 +28,8 @@ NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Any]]] = {
     "OrgUnit": resolve_org_unit,
     "User": resolve_user,
     "Job": resolve_job,
+    **FUNDS_NODES,
+    **MEMBERS_NODES,
 }
 
 
@@ -71,8 +76,8 @@ class CoreMutation:
         return await run_mutation(JobPayload, work)
 
 
-Query = merge_types("Query", (CoreQuery, TenancyQuery, AccountsQuery, AuditQuery, JobsQuery))
-Mutation = merge_types("Mutation", (CoreMutation, TenancyMutation, AccountsMutation))
+Query = merge_types("Query", (CoreQuery, TenancyQuery, AccountsQuery, AuditQuery, JobsQuery, FundsQuery, MembersQuery))
+Mutation = merge_types("Mutation", (CoreMutation, TenancyMutation, AccountsMutation, FundsMutation, MembersMutation))
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -106,8 +111,9 @@ def build_schema() -> strawberry.Schema:
     return HuijiaSchema(
         query=Query,
         mutation=Mutation,
-        types=[OrgUnit, User, Tenant, Job, AuditRecord],
+        types=[OrgUnit, User, Tenant, Job, AuditRecord, *FUNDS_TYPES, *MEMBERS_TYPES],
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=FastExecutionContext,
         extensions=[
             ParserCache,
             ValidationCache,

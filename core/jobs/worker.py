@@ -31,6 +31,12 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await stop_database()
 
 
+def _cron_jobs() -> list[Any]:
+    from core.funds.jobs import cron_jobs as funds_cron_jobs
+
+    return [*funds_cron_jobs()]
+
+
 def worker_settings(**overrides: Any) -> dict[str, Any]:
     from core.bootstrap import load_job_modules
 
@@ -43,6 +49,7 @@ def worker_settings(**overrides: Any) -> dict[str, Any]:
         "max_tries": 3,
         "queue_name": get_settings().job_queue,
         "job_timeout": 3600,
+        "cron_jobs": _cron_jobs(),
     }
     settings.update(overrides)
     return settings

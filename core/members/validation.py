@@ -145,6 +145,7 @@ class CleanMember:
     tags: tuple[str, ...]
     joined_on: dt.date | None
     region_code: str | None = None
+    given: tuple[str, ...] = ()  # optional fields that had a value (an import leaves the others as they are)
 
 
 def unit_problem(unit: UnitInfo, scope_paths: Sequence[str] | None) -> Problem | None:
@@ -305,6 +306,8 @@ def clean_member(values: Mapping[str, Any], ctx: RowContext, *, unit: UnitInfo |
         name=name, name_search=name_key(name), id_number=id_number, gender=gender, birth_date=born,
         phone=phone, org_unit_id=unit.id, employer=employer, work_status=work_status, tags=tuple(tags),
         joined_on=joined_on, region_code=unit.region_code,
+        given=tuple(f for f, v in (("phone", phone), ("employer", employer), ("work_status", status_text),
+                                   ("tags", items), ("joined_on", joined_on)) if v),
     ), []
 
 

@@ -25,6 +25,36 @@ class OrgLevel(enum.Enum):
     INDUSTRY = "industry"
 
 
+_MISSING = object()
+
+
+def selects(info: Info, *paths: str) -> bool:
+    """Whether the query selects any of the dotted sub-paths (e.g. "nodes.parent") of this field."""
+    def walk(selections: Any, parts: list[str]) -> bool:
+        for sel in selections:
+            name = getattr(sel, "name", None)
+            if name is None:  # fragments
+                if walk(getattr(sel, "selections", []), parts):
+                    return True
+                continue
+            if name == parts[0] and (len(parts) == 1 or walk(sel.selections, parts[1:])):
+                return True
+        return False
+
+    return any(walk(info.selected_fields[0].selections, p.split(".")) for p in paths)
+
+
+async def prefetch_parents(info: Info, units: list["OrgUnit"]) -> None:
+    if not units or not selects(info, "nodes.parent", "edges.node.parent"):
+        return
+    loader = info.context.loader("org_unit_by_id", queries.units_by_ids)
+    parent_pks = sorted({u.parent_pk for u in units if u.parent_pk is not None})
+    rows = await loader.load_many(parent_pks)
+    by_pk = {r["id"]: OrgUnit.from_row(r) for r in rows if r}
+    for u in units:
+        u._parent = by_pk.get(u.parent_pk) if u.parent_pk is not None else None  # type: ignore[attr-defined]
+
+
 @strawberry.type(description="A union org unit: province, city, county, grassroots or industry union.")
 class OrgUnit(Node):
     id: strawberry.ID
@@ -48,9 +78,17 @@ class OrgUnit(Node):
         )
 
     @strawberry.field(description="The parent unit; null for the province root.")
-    async def parent(self, info: Info) -> Optional["OrgUnit"]:
+    def parent(self, info: Info) -> Optional["OrgUnit"]:
+        # Lists prefetch parents in one query (see prefetch_parents): answering synchronously
+        # spares graphql-core an awaitable per row, which costs more than the query itself.
+        prefetched = getattr(self, "_parent", _MISSING)
+        if prefetched is not _MISSING:
+            return prefetched  # type: ignore[no-any-return]
         if self.parent_pk is None:
             return None
+        return self._load_parent(info)  # type: ignore[return-value]  # awaited by graphql-core
+
+    async def _load_parent(self, info: Info) -> Optional["OrgUnit"]:
         row = await info.context.loader("org_unit_by_id", queries.units_by_ids).load(self.parent_pk)
         return OrgUnit.from_row(row) if row else None
 
@@ -145,7 +183,9 @@ class TenancyQuery:
             order=order.field.value, descending=order.direction is OrderDirection.DESC,
             offset=page.offset, limit=page.limit, scope_paths=principal.scope_paths("org.read"),
         )
-        return connection([OrgUnit.from_row(r) for r in rows], total or 0, page)
+        units = [OrgUnit.from_row(r) for r in rows]
+        await prefetch_parents(info, units)
+        return connection(units, total or 0, page)
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))
     @for_query

@@ -192,3 +192,24 @@ async def test_concurrent_scoped_connections_do_not_leak(app):
     results = await asyncio.gather(*[probe(tenants[i % 3]) for i in range(90)])
     for i, seen in enumerate(results):
         assert seen == {tenants[i % 3].id}
+
+
+async def test_a_rolled_back_rescope_does_not_confuse_the_next_borrower(app):
+    """A transaction that switched tenant and then rolled back leaves the connection on its first
+    tenant; whoever borrows it next must still get exactly their own rows."""
+    from core.dbutil import raw, rescope_transaction, transaction
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    shanghai = await get_tenant(code="shanghai")
+    beijing = await get_tenant(code="beijing")
+    for _ in range(5):
+        with tenant_scope(shanghai):
+            with pytest.raises(RuntimeError):
+                async with transaction():
+                    await rescope_transaction(beijing.id)
+                    raise RuntimeError("abort")
+        for tenant in (beijing, shanghai, beijing):
+            with tenant_scope(tenant):
+                rows = await raw("SELECT DISTINCT tenant_id FROM org_unit")
+            assert {r["tenant_id"] for r in rows} == {tenant.id}

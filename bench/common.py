@@ -1,0 +1,105 @@
+"""Shared benchmark plumbing: a throwaway PostgreSQL database per run, servers on loopback, load."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import asyncpg
+import httpx
+
+PG_ADMIN = os.environ.get("HUIJIA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+APP_ROLE = "huijia_app_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def create_database() -> str:
+    name = f"huijia_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE):
+            await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS")
+        await conn.execute(f"CREATE DATABASE {name} OWNER {APP_ROLE}")
+    finally:
+        await conn.close()
+    return name
+
+
+async def drop_database(name: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def app_dsn(db: str) -> str:
+    return f"postgresql://{APP_ROLE}@127.0.0.1:5432/{db}"
+
+
+@contextmanager
+def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("server did not start: " + (proc.stderr.read() or b"").decode()[-3000:])
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def load(url: str, body: dict[str, Any], headers: dict[str, str], *, concurrency: int, requests: int,
+               check: Any = None) -> dict[str, float]:
+    """Closed-loop load: `concurrency` clients each sending requests back to back (bounded count)."""
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                r = await client.post("/graphql", json=body, headers=headers)
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 200 or (check and not check(r)):
+                    raise RuntimeError(f"bad response {r.status_code}: {r.text[:300]}")
+
+        started = time.perf_counter()
+        per = requests // concurrency
+        await asyncio.gather(*[worker(per) for _ in range(concurrency)])
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "p50_ms": round(statistics.median(latencies) * 1000, 3),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 3),
+        "rps": round(len(latencies) / elapsed, 1),
+        "n": len(latencies),
+    }
+
+
+def python() -> str:
+    return sys.executable

@@ -1,0 +1,68 @@
+"""`huijia ledger verify` and `huijia ledger check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+
+def add_commands(sub: Any) -> None:
+    ledger = sub.add_parser("ledger", help="union-funds ledger").add_subparsers(dest="sub", required=True)
+    p = ledger.add_parser("verify", help="link pending entries, then recompute every tenant's ledger hash chain")
+    p.add_argument("--tenant")
+    p.set_defaults(fn=cmd_verify)
+    p = ledger.add_parser("check", help="check that balances, reservations and budgets equal the sums of their rows")
+    p.add_argument("--tenant")
+    p.set_defaults(fn=cmd_check)
+
+
+async def _each_tenant(code: str | None, fn: Any) -> bool:
+    from core.bootstrap import start_database, stop_database
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import list_tenants
+
+    await start_database()
+    try:
+        ok = True
+        found = False
+        for tenant in await list_tenants(include_platform=True):
+            if code and tenant.code != code:
+                continue
+            found = True
+            with tenant_scope(tenant):
+                ok = await fn(tenant) and ok
+        if code and not found:
+            print(f"error: no tenant {code!r}")
+            return False
+        return ok
+    finally:
+        await stop_database()
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from core.funds.chain import verify
+
+    async def one(tenant: Any) -> bool:
+        r = await verify(tenant)
+        status = "OK" if r.ok else "BROKEN"
+        print(f"{tenant.code}: {status} ({r.checked} entries linked, {r.pending} pending)")
+        for p in r.problems[:50]:
+            print(f"  - {p}")
+        return r.ok
+
+    return 0 if asyncio.run(_each_tenant(args.tenant, one)) else 1
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from core.funds.integrity import check
+
+    async def one(tenant: Any) -> bool:
+        r = await check(tenant)
+        print(f"{tenant.code}: {'OK' if r.ok else 'MISMATCH'} ({r.accounts} accounts, {r.entries} entries, "
+              f"{r.budgets} budgets)")
+        for p in r.problems[:50]:
+            print(f"  - {p}")
+        return r.ok
+
+    return 0 if asyncio.run(_each_tenant(args.tenant, one)) else 1

@@ -1,0 +1,795 @@
+"""GraphQL for members, households, transfers, roster imports and exports.
+
+Every personal value leaves masked: ``idNumberMasked`` (first 6 + last 4), ``phoneMasked`` (first 3 +
+last 4); the birth date only as ``birthYear``/``age`` (a full birth date next to the masked ID
+would reveal it). The plain value of one field is only available through ``memberReveal``, which
+needs ``member.reveal`` over the member's union and a reason, and is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, Optional
+
+import strawberry
+
+from core.errors import DomainError, ErrorCode, not_found
+from core.graphql.base import (
+    BigInt, Connection, Info, JSONScalar, Node, OrderDirection, UserError, connection, for_query, from_global_id,
+    page_args, perm, run_mutation, to_global_id,
+)
+from core.members import personal, queries, services
+from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
+from core.pii import IdNumberError, PhoneError
+from core.tenancy.context import TenantContext
+from core.tenancy.graphql import OrgUnit
+from core.tenancy.queries import units_by_ids
+
+
+@strawberry.enum(description="Sex, from the ID number.")
+class Gender(enum.Enum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+@strawberry.enum(description="工作状态.")
+class WorkStatus(enum.Enum):
+    ON_DUTY = "on_duty"
+    LAID_OFF = "laid_off"
+    UNEMPLOYED = "unemployed"
+    RETIRED = "retired"
+    SICK_LEAVE = "sick_leave"
+    EARLY_RETIRED = "early_retired"
+    MIGRANT_WORKER = "migrant_worker"
+
+
+@strawberry.enum(description="Membership state: 在会, 会籍转移中, 已退会, 已去世.")
+class MembershipState(enum.Enum):
+    JOINED = "joined"
+    TRANSFERRING = "transferring"
+    LEFT = "left"
+    DECEASED = "deceased"
+
+
+@strawberry.enum(description="A personal field that `memberReveal` can show in full.")
+class RevealField(enum.Enum):
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    BIRTH_DATE = "birth_date"
+
+
+@strawberry.enum(description="Relation of a household person to the household's member.")
+class Relation(enum.Enum):
+    SELF = "self"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    SIBLING = "sibling"
+    OTHER = "other"
+
+
+@strawberry.type(description="A member tag (core, or registered by a plugin for this tenant).")
+class MemberTag:
+    code: str
+    label: str
+    description: str
+
+
+def _tags(tenant: TenantContext, codes: list[str]) -> list[MemberTag]:
+    vocab = tag_vocabulary(tenant)
+    out = []
+    for code in codes or []:
+        tag = vocab.tags.get(code)
+        out.append(MemberTag(code=code, label=tag.label_zh if tag else code, description=tag.description_zh if tag else ""))
+    return out
+
+
+def _age(born: dt.date | None) -> Optional[int]:
+    if born is None:
+        return None
+    today = services.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@strawberry.type(description="One change to a member (personal values are never shown, only that they changed).")
+class MemberHistoryEntry:
+    id: strawberry.ID
+    action: str
+    changes: JSONScalar  # type: ignore[valid-type]
+    actor_name: str
+    at: dt.datetime
+    import_id: Optional[strawberry.ID]
+    transfer_id: Optional[strawberry.ID]
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> "MemberHistoryEntry":
+        return cls(id=strawberry.ID(to_global_id("MemberHistory", r["id"])), action=r["action"],
+                   changes=services.history_changes(r["changes"]), actor_name=r["actor_name"], at=r["at"],
+                   import_id=strawberry.ID(to_global_id("MemberImport", r["import_id"])) if r["import_id"] else None,
+                   transfer_id=strawberry.ID(to_global_id("MemberTransfer", r["transfer_id"])) if r["transfer_id"] else None)
+
+
+@strawberry.type(description="A union member (会员). Personal data is masked; see `memberReveal`.")
+class Member(Node):
+    id: strawberry.ID
+    name: str
+    gender: Gender
+    birth_year: int = strawberry.field(description="From the ID number (the full date only through memberReveal).")
+    age: int
+    id_number_masked: str = strawberry.field(description="First 6 and last 4 characters, e.g. 110105********002X.")
+    phone_masked: Optional[str] = strawberry.field(description="First 3 and last 4 digits, e.g. 138****5678.")
+    employer: str
+    work_status: WorkStatus
+    state: MembershipState
+    joined_on: Optional[dt.date]
+    left_on: Optional[dt.date]
+    version: int = strawberry.field(description="Increases on every change; pass it back as expectedVersion.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    pk: strawberry.Private[int]
+    unit_pk: strawberry.Private[int]
+    household_pk: strawberry.Private[Optional[int]]
+    tag_codes: strawberry.Private[list[str]]
+    tenant: strawberry.Private[TenantContext]
+
+    @classmethod
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "Member":
+        return cls(
+            id=strawberry.ID(to_global_id("Member", r["id"])), name=r["name"], gender=Gender(r["gender"]),
+            birth_year=r["birth_date"].year, age=_age(r["birth_date"]) or 0,
+            id_number_masked=personal.masked_id(r["id_number_enc"], "member", tenant.id) or "",
+            phone_masked=personal.masked_phone(r["phone_enc"], tenant.id), employer=r["employer"],
+            work_status=WorkStatus(r["work_status"]), state=MembershipState(r["state"]), joined_on=r["joined_on"],
+            left_on=r["left_on"], version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"],
+            pk=r["id"], unit_pk=r["org_unit_id"], household_pk=r["household_id"], tag_codes=list(r["tags"] or []),
+            tenant=tenant,
+        )
+
+    @strawberry.field(description="工作状态 in Chinese.")
+    def work_status_label(self) -> str:
+        return WORK_STATUSES[self.work_status.value]
+
+    @strawberry.field(description="会员状态 in Chinese.")
+    def state_label(self) -> str:
+        return STATES[self.state.value]
+
+    @strawberry.field
+    def tags(self) -> list[MemberTag]:
+        return _tags(self.tenant, self.tag_codes)
+
+    @strawberry.field(description="The member's grassroots union.")
+    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+        row = await info.context.loader("org_unit_by_id", units_by_ids).load(self.unit_pk)
+        return OrgUnit.from_row(row) if row else None
+
+    @strawberry.field(description="The member's household, if registered.")
+    async def household(self, info: Info) -> Optional["Household"]:
+        if self.household_pk is None:
+            return None
+        return await resolve_household(info, self.household_pk)
+
+    @strawberry.field(description="Every change to this member, newest first.")
+    async def history(self, info: Info, first: Optional[int] = 20, after: Optional[str] = None) -> Connection[MemberHistoryEntry]:
+        page = page_args(first, after)
+        rows, total = await queries.history(self.tenant, self.pk, page.offset, page.limit)
+        return connection([MemberHistoryEntry.from_row(r) for r in rows], total, page)
+
+
+@strawberry.type(description="A person in a household: a linked member, or a non-member with their own (masked) ID.")
+class HouseholdPerson(Node):
+    id: strawberry.ID
+    relation: Relation
+    relation_label: str
+    name: str
+    id_number_masked: Optional[str]
+    gender: Optional[Gender]
+    birth_year: Optional[int]
+    member: Optional[Member]
+
+
+@strawberry.type(description="A household (户), for hardship archives: its member and the people living with them.")
+class Household(Node):
+    id: strawberry.ID
+    note: str
+    org_unit_id: strawberry.ID
+    people: list[HouseholdPerson]
+    size: int
+
+
+async def build_household(tenant: TenantContext, hh: dict[str, Any]) -> Household:
+    people_rows = await queries.household_people(tenant, hh["id"])
+    members = {m["id"]: m for m in await queries.members_by_ids(tenant, [p["member_id"] for p in people_rows if p["member_id"]]) if m}
+    people = []
+    for p in people_rows:
+        m = members.get(p["member_id"]) if p["member_id"] else None
+        member = Member.from_row(tenant, m) if m else None
+        people.append(HouseholdPerson(
+            id=strawberry.ID(to_global_id("HouseholdPerson", p["id"])), relation=Relation(p["relation"]),
+            relation_label="本人" if p["relation"] == "self" else RELATIONS.get(p["relation"], p["relation"]),
+            name=member.name if member else (p["name"] or ""),
+            id_number_masked=member.id_number_masked if member else personal.masked_id(p["id_number_enc"], "household_person", tenant.id),
+            gender=member.gender if member else (Gender(p["gender"]) if p["gender"] else None),
+            birth_year=member.birth_year if member else (p["birth_date"].year if p["birth_date"] else None),
+            member=member,
+        ))
+    return Household(id=strawberry.ID(to_global_id("Household", hh["id"])), note=hh["note"],
+                     org_unit_id=strawberry.ID(to_global_id("OrgUnit", hh["org_unit_id"])), people=people, size=len(people))
+
+
+@strawberry.enum
+class TransferStatus(enum.Enum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+@strawberry.type(description="A 会籍转移 between two grassroots unions, possibly in different provinces. Both unions approve.")
+class MemberTransfer(Node):
+    id: strawberry.ID
+    status: TransferStatus
+    direction: str = strawberry.field(description="WITHIN (one tenant), OUTGOING or INCOMING.")
+    person_name: str
+    id_number_masked: str
+    member_id: strawberry.ID
+    source_tenant_code: str
+    source_unit_name: str
+    dest_tenant_code: str
+    dest_unit_name: str
+    reason: str
+    requested_by_name: str
+    source_approved_by_name: Optional[str]
+    source_approved_at: Optional[dt.datetime]
+    dest_approved_by_name: Optional[str]
+    dest_approved_at: Optional[dt.datetime]
+    decided_by_name: Optional[str]
+    decision_note: str
+    created_at: dt.datetime
+    completed_at: Optional[dt.datetime]
+
+
+async def _tenant_code(tenant_id: int) -> str:
+    from core.tenancy.services import get_tenant
+
+    t = await get_tenant(id=tenant_id)
+    return t.code if t else ""
+
+
+async def transfer_from_row(tenant: TenantContext, r: dict[str, Any]) -> MemberTransfer:
+    direction = {"both": "WITHIN", "source": "OUTGOING", "dest": "INCOMING"}[r["side"]]
+    return MemberTransfer(
+        id=strawberry.ID(to_global_id("MemberTransfer", r["id"])), status=TransferStatus(r["status"]),
+        direction=direction, person_name=r["person_name"],
+        id_number_masked=services.transfer_display_mask(r, tenant),
+        member_id=strawberry.ID(to_global_id("Member", r["member_id"])),
+        source_tenant_code=await _tenant_code(r["source_tenant_id"]), source_unit_name=r["source_unit_name"],
+        dest_tenant_code=await _tenant_code(r["dest_tenant_id"]), dest_unit_name=r["dest_unit_name"],
+        reason=r["reason"], requested_by_name=r["requested_by_name"],
+        source_approved_by_name=r["source_approved_by_name"], source_approved_at=r["source_approved_at"],
+        dest_approved_by_name=r["dest_approved_by_name"], dest_approved_at=r["dest_approved_at"],
+        decided_by_name=r["decided_by_name"], decision_note=r["decision_note"], created_at=r["created_at"],
+        completed_at=r["completed_at"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Filters for members; all given conditions must hold.")
+class MemberFilter:
+    name_prefix: Optional[str] = None
+    id_number: Optional[str] = strawberry.field(default=None, description="Exact ID number (matched through the blind index).")
+    phone: Optional[str] = strawberry.field(default=None, description="Exact phone number (matched through the blind index).")
+    org_unit_id: Optional[strawberry.ID] = strawberry.field(default=None, description="Members of exactly this union.")
+    subtree_of: Optional[strawberry.ID] = strawberry.field(default=None, description="Members of this unit and every unit below it.")
+    states: Optional[list[MembershipState]] = None
+    work_statuses: Optional[list[WorkStatus]] = None
+    tags: Optional[list[str]] = strawberry.field(default=None, description="Tag codes; a member must carry all of them.")
+
+
+@strawberry.enum
+class MemberOrderField(enum.Enum):
+    NAME = "NAME"
+    CREATED = "CREATED"
+    JOINED_ON = "JOINED_ON"
+
+
+@strawberry.input
+class MemberOrder:
+    field: MemberOrderField = MemberOrderField.NAME
+    direction: OrderDirection = OrderDirection.ASC
+
+
+@strawberry.input(description="A new member. Gender and birth date come from the ID number.")
+class MemberCreateInput:
+    name: str
+    id_number: str
+    org_unit_id: strawberry.ID = strawberry.field(description="A grassroots union you administer.")
+    phone: Optional[str] = None
+    employer: Optional[str] = None
+    work_status: Optional[WorkStatus] = None
+    tags: Optional[list[str]] = None
+    joined_on: Optional[dt.date] = strawberry.field(default=None, description="Defaults to today.")
+
+
+@strawberry.input(description="Fields to change; omitted fields stay as they are. `phone: null` removes the phone.")
+class MemberUpdateInput:
+    name: Optional[str] = strawberry.UNSET
+    id_number: Optional[str] = strawberry.field(default=strawberry.UNSET, description="Corrects a mistyped ID number.")
+    phone: Optional[str] = strawberry.UNSET
+    employer: Optional[str] = strawberry.UNSET
+    work_status: Optional[WorkStatus] = strawberry.UNSET
+    tags: Optional[list[str]] = strawberry.UNSET
+    joined_on: Optional[dt.date] = strawberry.UNSET
+    expected_version: Optional[int] = strawberry.field(default=None, description="Refuse (CONFLICT) if the member changed since.")
+
+
+@strawberry.input(description="Where to transfer: `toOrgUnitId` within your tenant, or `toTenantCode` + `toOrgUnitCode` for another province.")
+class MemberTransferInput:
+    member_id: strawberry.ID
+    to_org_unit_id: Optional[strawberry.ID] = None
+    to_tenant_code: Optional[str] = None
+    to_org_unit_code: Optional[str] = None
+    reason: str = ""
+
+
+@strawberry.input(description="A household person: an existing member (`memberId`), or a non-member (`name` + `idNumber`).")
+class HouseholdPersonInput:
+    relation: Relation
+    member_id: Optional[strawberry.ID] = None
+    name: Optional[str] = None
+    id_number: Optional[str] = None
+
+
+@strawberry.type
+class MemberPayload:
+    member: Optional[Member] = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class RevealPayload:
+    value: Optional[str] = strawberry.field(default=None, description="The plain value (null when none is on record).")
+    errors: list[UserError]
+
+
+@strawberry.type
+class HouseholdPayload:
+    household: Optional[Household] = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class MemberTransferPayload:
+    transfer: Optional[MemberTransfer] = None
+    errors: list[UserError]
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+
+async def _unit_path(info: Info, unit_pk: int) -> str | None:
+    row = await info.context.loader("org_unit_by_id", units_by_ids).load(unit_pk)
+    return row["path"] if row else None
+
+
+async def _member_for(info: Info, gid: Any, action: str, field: str = "id") -> tuple[TenantContext, dict[str, Any]]:
+    """The member with this global id, if the caller may perform ``action`` on it (else NOT_FOUND or FORBIDDEN)."""
+    tenant, principal = info.context.authenticated()
+    _, pk = from_global_id(gid, "Member", field)
+    row = await queries.get_member(tenant, pk)
+    if row is None:
+        raise not_found("member", field)
+    path = await _unit_path(info, row["org_unit_id"])
+    if not principal.can("member.read", path):
+        raise not_found("member", field)
+    info.context.require(action, path)
+    return tenant, row
+
+
+def _scope(info: Info, action: str) -> list[str]:
+    _, principal = info.context.authenticated()
+    return principal.scope_paths(action)
+
+
+def _check_len(value: Optional[str], field: str, limit: int) -> None:
+    if value is not None and (len(value) > limit or "\x00" in value):
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is too long or contains NUL characters", field)
+
+
+async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFilter]) -> queries.MemberFilter:
+    flt = flt or MemberFilter()
+    _check_len(flt.name_prefix, "namePrefix", 50)
+    _check_len(flt.id_number, "idNumber", 40)
+    _check_len(flt.phone, "phone", 40)
+    if flt.tags is not None and (len(flt.tags) > 20 or any(len(t) > 40 or "\x00" in t for t in flt.tags)):
+        raise DomainError(ErrorCode.INVALID_INPUT, "tags: at most 20 codes of 40 characters", "tags")
+    id_bidx = phone_bidx = None
+    if flt.id_number:
+        try:
+            id_bidx = personal.id_bidx(personal.canonical_id_number(flt.id_number.strip()), tenant.id)
+        except IdNumberError as exc:
+            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber") from None
+    if flt.phone:
+        try:
+            phone_bidx = personal.phone_bidx(personal.canonical_phone(flt.phone.strip()), tenant.id)
+        except PhoneError as exc:
+            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "phone") from None
+    subtree = None
+    if flt.subtree_of:
+        _, pk = from_global_id(flt.subtree_of, "OrgUnit", "subtreeOf")
+        subtree = await _unit_path(info, pk)
+        if subtree is None:
+            raise not_found("org unit", "subtreeOf")
+    unit_pk = from_global_id(flt.org_unit_id, "OrgUnit", "orgUnitId")[1] if flt.org_unit_id else None
+    prefix = personal.name_key(flt.name_prefix) if flt.name_prefix else None
+    return queries.MemberFilter(
+        name_prefix=prefix or None, id_bidx=id_bidx, phone_bidx=phone_bidx, org_unit_id=unit_pk, subtree_path=subtree,
+        states=[s.value for s in flt.states] if flt.states else None,
+        work_statuses=[s.value for s in flt.work_statuses] if flt.work_statuses else None,
+        tags=list(flt.tags) if flt.tags else None,
+    )
+
+
+async def resolve_member(info: Info, pk: int) -> Optional[Member]:
+    tenant, principal = info.context.require("member.read")
+    row = await queries.get_member(tenant, pk)
+    if row is None or not principal.can("member.read", await _unit_path(info, row["org_unit_id"])):
+        return None
+    return Member.from_row(tenant, row)
+
+
+async def resolve_household(info: Info, pk: int) -> Optional[Household]:
+    tenant, principal = info.context.require("member.read")
+    hh = await queries.get_household(tenant, pk)
+    if hh is None or not principal.can("member.read", await _unit_path(info, hh["org_unit_id"])):
+        return None
+    return await build_household(tenant, hh)
+
+
+async def resolve_transfer(info: Info, pk: int) -> Optional[MemberTransfer]:
+    tenant, _ = info.context.require("member.read")
+    row = await queries.get_transfer(tenant, pk)
+    return await transfer_from_row(tenant, row) if row else None
+
+
+async def _household_for(info: Info, gid: Any, action: str, field: str = "householdId") -> tuple[TenantContext, dict[str, Any]]:
+    tenant, principal = info.context.authenticated()
+    _, pk = from_global_id(gid, "Household", field)
+    hh = await queries.get_household(tenant, pk)
+    path = await _unit_path(info, hh["org_unit_id"]) if hh else None
+    if hh is None or not principal.can("member.read", path):
+        raise not_found("household", field)
+    info.context.require(action, path)
+    return tenant, hh
+
+
+def _transfer_sides(info: Info, row: dict[str, Any], paths: dict[str, Optional[str]], action: str) -> list[str]:
+    _, principal = info.context.authenticated()
+    sides = ["source", "dest"] if row["side"] == "both" else [row["side"]]
+    return [s for s in sides if paths.get(s) is not None and principal.can(action, paths[s])]
+
+
+async def _transfer_paths(info: Info, tenant: TenantContext, row: dict[str, Any]) -> dict[str, Optional[str]]:
+    paths: dict[str, Optional[str]] = {}
+    if row["source_tenant_id"] == tenant.id:
+        paths["source"] = await _unit_path(info, row["source_unit_id"])
+    if row["dest_tenant_id"] == tenant.id:
+        paths["dest"] = await _unit_path(info, row["dest_unit_id"])
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# Query / Mutation
+# ---------------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class MembersQuery:
+    @strawberry.field(description=perm("member.read", "Members within your scope, masked, paginated. Search by name prefix, exact ID number or phone, union or subtree, state, work status and tags."))
+    @for_query
+    async def members(self, info: Info, filter: Optional[MemberFilter] = None, order_by: Optional[MemberOrder] = None,
+                      first: Optional[int] = 50, after: Optional[str] = None) -> Connection[Member]:
+        tenant, principal = info.context.require("member.read")
+        page = page_args(first, after)
+        flt = await build_filter(info, tenant, filter)
+        order = order_by or MemberOrder()
+        rows, total = await queries.search_members(
+            tenant, flt, scope_paths=principal.scope_paths("member.read"), order=order.field.value,
+            descending=order.direction is OrderDirection.DESC, offset=page.offset, limit=page.limit)
+        return connection([Member.from_row(tenant, r) for r in rows], total, page)
+
+    @strawberry.field(description=perm("member.read", "One member by global id; null if not visible to you."))
+    @for_query
+    async def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
+        return await resolve_member(info, from_global_id(id, "Member")[1])
+
+    @strawberry.field(description=perm("member.read", "The member tags of your tenant: core tags and those registered by its plugins."))
+    @for_query
+    async def member_tags(self, info: Info) -> list[MemberTag]:
+        tenant, _ = info.context.require("member.read")
+        vocab = tag_vocabulary(tenant)
+        return [MemberTag(code=t.code, label=t.label_zh, description=t.description_zh) for t in vocab.tags.values()]
+
+    @strawberry.field(description=perm("member.read", "One household by global id; null if not visible to you."))
+    @for_query
+    async def household(self, info: Info, id: strawberry.ID) -> Optional[Household]:
+        return await resolve_household(info, from_global_id(id, "Household")[1])
+
+    @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming), newest first."))
+    @for_query
+    async def member_transfers(self, info: Info, status: Optional[TransferStatus] = None,
+                               direction: Optional[str] = None, first: Optional[int] = 50,
+                               after: Optional[str] = None) -> Connection[MemberTransfer]:
+        tenant, _ = info.context.require("member.read")
+        page = page_args(first, after)
+        if direction is not None and direction not in ("INCOMING", "OUTGOING"):
+            raise DomainError(ErrorCode.INVALID_INPUT, "direction must be INCOMING or OUTGOING", "direction")
+        rows, total = await queries.list_transfers(tenant, status=status.value if status else None, direction=direction,
+                                                   offset=page.offset, limit=page.limit)
+        return connection([await transfer_from_row(tenant, r) for r in rows], total, page)
+
+    @strawberry.field(description=perm("member.read", "One transfer by global id."))
+    @for_query
+    async def member_transfer(self, info: Info, id: strawberry.ID) -> Optional[MemberTransfer]:
+        return await resolve_transfer(info, from_global_id(id, "MemberTransfer")[1])
+
+
+def _values(input: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(input, name)
+        if value is strawberry.UNSET:
+            continue
+        if isinstance(value, enum.Enum):
+            value = value.value
+        out[name] = value
+    return out
+
+
+def _check_inputs(values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise DomainError(ErrorCode.INVALID_INPUT, "NUL characters are not allowed", key)
+        if isinstance(value, list) and any(isinstance(v, str) and ("\x00" in v or len(v) > 40) for v in value):
+            raise DomainError(ErrorCode.INVALID_INPUT, "invalid tag", key)
+        if isinstance(value, str) and len(value) > 500:
+            raise DomainError(ErrorCode.INVALID_INPUT, "value is too long", key)
+
+
+@strawberry.type
+class MembersMutation:
+    @strawberry.mutation(description=perm("member.write", "Register a member in a grassroots union you administer. Validated by the GB 11643 checksum and the tenant's plugin rules; one person per tenant per ID number."))
+    async def member_create(self, info: Info, input: MemberCreateInput) -> MemberPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("member.write")
+            _, unit_pk = from_global_id(input.org_unit_id, "OrgUnit", "orgUnitId")
+            path = await _unit_path(info, unit_pk)
+            if path is None:
+                raise not_found("org unit", "orgUnitId")
+            info.context.require("member.write", path)
+            values = _values(input, ("name", "id_number", "phone", "employer", "work_status", "tags", "joined_on"))
+            _check_inputs(values)
+            row = await services.create_member(tenant, info.context.actor, values=values, unit_id=unit_pk,
+                                               scope_paths=principal.scope_paths("member.write"))
+            return {"member": Member.from_row(tenant, row)}
+
+        return await run_mutation(MemberPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Change a member's details (not the union: that is a transfer)."))
+    async def member_update(self, info: Info, id: strawberry.ID, input: MemberUpdateInput) -> MemberPayload:
+        async def work() -> dict[str, Any]:
+            tenant, row = await _member_for(info, id, "member.write")
+            changes = _values(input, ("name", "id_number", "phone", "employer", "work_status", "tags", "joined_on"))
+            _check_inputs(changes)
+            for key in ("name", "id_number"):
+                if key in changes and changes[key] is None:
+                    raise DomainError(ErrorCode.INVALID_INPUT, f"{key} cannot be removed", "idNumber" if key == "id_number" else key)
+            updated = await services.update_member(tenant, info.context.actor, row["id"], changes,
+                                                   scope_paths=_scope(info, "member.write"),
+                                                   expected_version=input.expected_version)
+            return {"member": Member.from_row(tenant, updated)}
+
+        return await run_mutation(MemberPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "退会: the member leaves the union."))
+    async def member_leave(self, info: Info, id: strawberry.ID, left_on: Optional[dt.date] = None,
+                           reason: str = "") -> MemberPayload:
+        async def work() -> dict[str, Any]:
+            tenant, row = await _member_for(info, id, "member.write")
+            return {"member": Member.from_row(tenant, await services.leave_member(tenant, info.context.actor, row["id"],
+                                                                                   on=left_on, reason=reason))}
+
+        return await run_mutation(MemberPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Record a member's death; the record is closed."))
+    async def member_mark_deceased(self, info: Info, id: strawberry.ID, died_on: Optional[dt.date] = None) -> MemberPayload:
+        async def work() -> dict[str, Any]:
+            tenant, row = await _member_for(info, id, "member.write")
+            return {"member": Member.from_row(tenant, await services.mark_deceased(tenant, info.context.actor, row["id"],
+                                                                                    on=died_on))}
+
+        return await run_mutation(MemberPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "A member who left joins again, in their old union or another one you administer."))
+    async def member_rejoin(self, info: Info, id: strawberry.ID, org_unit_id: Optional[strawberry.ID] = None,
+                            joined_on: Optional[dt.date] = None) -> MemberPayload:
+        async def work() -> dict[str, Any]:
+            tenant, row = await _member_for(info, id, "member.write")
+            unit_pk = from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1] if org_unit_id else None
+            updated = await services.rejoin_member(tenant, info.context.actor, row["id"], unit_id=unit_pk, on=joined_on,
+                                                   scope_paths=_scope(info, "member.write"))
+            return {"member": Member.from_row(tenant, updated)}
+
+        return await run_mutation(MemberPayload, work)
+
+    @strawberry.mutation(description=perm("member.reveal", "Show one personal field in full (a Member or HouseholdPerson id). Needs a reason; audited (field and reason, never the value)."))
+    async def member_reveal(self, info: Info, id: strawberry.ID, field: RevealField, reason: str) -> RevealPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("member.reveal")
+            _check_inputs({"reason": reason})
+            type_name, pk = from_global_id(id)
+            if type_name == "HouseholdPerson":
+                person = await queries.get_person(tenant, pk)
+                hh = await queries.get_household(tenant, person["household_id"]) if person else None
+                path = await _unit_path(info, hh["org_unit_id"]) if hh else None
+                if person is None or not principal.can("member.read", path):
+                    raise not_found("household person")
+                info.context.require("member.reveal", path)
+                value = await services.reveal(tenant, info.context.actor, person=person, field=field.value, reason=reason)
+            else:
+                _, row = await _member_for(info, id, "member.reveal")
+                value = await services.reveal(tenant, info.context.actor, member=row, field=field.value, reason=reason)
+            return {"value": value}
+
+        return await run_mutation(RevealPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Register a household for a member (the member becomes its first person)."))
+    async def household_create(self, info: Info, member_id: strawberry.ID, note: str = "") -> HouseholdPayload:
+        async def work() -> dict[str, Any]:
+            tenant, row = await _member_for(info, member_id, "member.write", "memberId")
+            hh_id = await services.create_household(tenant, info.context.actor, row["id"], note)
+            return {"household": await build_household(tenant, await queries.get_household(tenant, hh_id))}
+
+        return await run_mutation(HouseholdPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Add a person to a household: a member of your tenant, or a non-member with their own ID number (encrypted). One household per person."))
+    async def household_add_person(self, info: Info, household_id: strawberry.ID, input: HouseholdPersonInput) -> HouseholdPayload:
+        async def work() -> dict[str, Any]:
+            tenant, hh = await _household_for(info, household_id, "member.write")
+            _check_inputs({"name": input.name, "idNumber": input.id_number})
+            if input.relation is Relation.SELF:
+                raise DomainError(ErrorCode.INVALID_INPUT, "a household has one SELF person: its member", "relation")
+            member_pk = None
+            if input.member_id:
+                _, row = await _member_for(info, input.member_id, "member.write", "memberId")
+                member_pk = row["id"]
+            elif not (input.name and input.id_number):
+                raise DomainError(ErrorCode.INVALID_INPUT, "give memberId, or name and idNumber", "memberId")
+            await services.add_person(tenant, info.context.actor, hh["id"], relation=input.relation.value,
+                                      member_id=member_pk, name=input.name, id_number=input.id_number)
+            return {"household": await build_household(tenant, hh)}
+
+        return await run_mutation(HouseholdPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Remove a person from their household."))
+    async def household_remove_person(self, info: Info, person_id: strawberry.ID) -> HouseholdPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("member.write")
+            _, pk = from_global_id(person_id, "HouseholdPerson", "personId")
+            person = await queries.get_person(tenant, pk)
+            if person is None:
+                raise not_found("household person", "personId")
+            _, hh = await _household_for(info, to_global_id("Household", person["household_id"]), "member.write", "personId")
+            await services.remove_person(tenant, info.context.actor, pk)
+            return {"household": await build_household(tenant, hh)}
+
+        return await run_mutation(HouseholdPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove)."))
+    async def member_transfer_request(self, info: Info, input: MemberTransferInput) -> MemberTransferPayload:
+        async def work() -> dict[str, Any]:
+            from core.tenancy.services import get_tenant
+
+            tenant, row = await _member_for(info, input.member_id, "member.write", "memberId")
+            _check_inputs({"reason": input.reason, "toTenantCode": input.to_tenant_code, "toOrgUnitCode": input.to_org_unit_code})
+            dest_tenant = None
+            dest_unit = None
+            if input.to_tenant_code and input.to_tenant_code != tenant.code:
+                dest_tenant = await get_tenant(code=input.to_tenant_code[:32])
+                if dest_tenant is None or dest_tenant.is_platform:
+                    raise not_found("tenant", "toTenantCode")
+                if not input.to_org_unit_code:
+                    raise DomainError(ErrorCode.INVALID_INPUT, "toOrgUnitCode is required for another tenant", "toOrgUnitCode")
+            elif input.to_org_unit_id:
+                dest_unit = from_global_id(input.to_org_unit_id, "OrgUnit", "toOrgUnitId")[1]
+            elif input.to_org_unit_code:
+                from core.tenancy.services import get_unit_by_code
+
+                found = await get_unit_by_code(tenant, input.to_org_unit_code[:64])
+                if found is None:
+                    raise not_found("destination org unit", "toOrgUnitCode")
+                dest_unit = found["id"]
+            else:
+                raise DomainError(ErrorCode.INVALID_INPUT, "give toOrgUnitId, or toTenantCode and toOrgUnitCode", "toOrgUnitId")
+            t = await services.request_transfer(tenant, info.context.actor, row["id"], reason=input.reason,
+                                                dest_tenant=dest_tenant, dest_unit_id=dest_unit,
+                                                dest_unit_code=input.to_org_unit_code)
+            return {"transfer": await transfer_from_row(tenant, t)}
+
+        return await run_mutation(MemberTransferPayload, work)
+
+    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The second approval, by another person, completes it."))
+    async def member_transfer_approve(self, info: Info, id: strawberry.ID) -> MemberTransferPayload:
+        async def work() -> dict[str, Any]:
+            tenant, _ = info.context.require("member.transfer.approve")
+            _, pk = from_global_id(id, "MemberTransfer")
+            row = await queries.get_transfer(tenant, pk)
+            if row is None:
+                raise not_found("transfer")
+            sides = _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.transfer.approve")
+            t = await services.approve_transfer(tenant, info.context.actor, pk, allowed_sides=sides)
+            return {"transfer": await transfer_from_row(tenant, t)}
+
+        return await run_mutation(MemberTransferPayload, work)
+
+    @strawberry.mutation(description=perm("member.transfer.approve", "Reject a pending transfer (either union); the member stays where they were."))
+    async def member_transfer_reject(self, info: Info, id: strawberry.ID, note: str = "") -> MemberTransferPayload:
+        async def work() -> dict[str, Any]:
+            tenant, _ = info.context.require("member.transfer.approve")
+            _check_inputs({"note": note})
+            _, pk = from_global_id(id, "MemberTransfer")
+            row = await queries.get_transfer(tenant, pk)
+            if row is None:
+                raise not_found("transfer")
+            sides = _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.transfer.approve")
+            t = await services.reject_transfer(tenant, info.context.actor, pk, note=note, allowed_sides=sides)
+            return {"transfer": await transfer_from_row(tenant, t)}
+
+        return await run_mutation(MemberTransferPayload, work)
+
+    @strawberry.mutation(description=perm("member.write", "Withdraw a pending transfer (the source union)."))
+    async def member_transfer_cancel(self, info: Info, id: strawberry.ID) -> MemberTransferPayload:
+        async def work() -> dict[str, Any]:
+            tenant, _ = info.context.require("member.write")
+            _, pk = from_global_id(id, "MemberTransfer")
+            row = await queries.get_transfer(tenant, pk)
+            if row is None:
+                raise not_found("transfer")
+            paths = await _transfer_paths(info, tenant, row)
+            sides = [s for s in _transfer_sides(info, row, paths, "member.write") if s == "source"]
+            t = await services.reject_transfer(tenant, info.context.actor, pk, note="", allowed_sides=sides, cancel=True)
+            return {"transfer": await transfer_from_row(tenant, t)}
+
+        return await run_mutation(MemberTransferPayload, work)
+
+
+__all__ = ["Household", "HouseholdPerson", "Member", "MemberTransfer", "MembersMutation", "MembersQuery",
+           "resolve_household", "resolve_member", "resolve_transfer", "BigInt"]
+
+
+async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:
+    tenant, _ = info.context.require("member.read")
+    person = await queries.get_person(tenant, pk)
+    if person is None:
+        return None
+    hh = await resolve_household(info, person["household_id"])
+    gid = to_global_id("HouseholdPerson", pk)
+    return next((p for p in hh.people if p.id == gid), None) if hh else None
+
+
+# Merged into core/graphql/schema.py.
+NODE_RESOLVERS = {
+    "Member": resolve_member,
+    "Household": resolve_household,
+    "HouseholdPerson": _resolve_person,
+    "MemberTransfer": resolve_transfer,
+}
+NODE_TYPES = [Member, Household, HouseholdPerson, MemberTransfer]

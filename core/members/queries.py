@@ -1,0 +1,259 @@
+"""Reads of members, history, households, transfers, imports and exports.
+
+Every query filters on ``tenant_id`` (row-level security is the second fence). Member search is raw
+SQL so it can use the indexes the fence migration builds (see docs/members.md for the plans at
+1,000,000 members): prefix ranges on ``name_search`` (never ``LIKE $1``, which a generic prepared
+plan cannot turn into an index range), exact blind-index matches, org subtrees through the
+``org_unit.path`` index, and tag containment through GIN on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from core.dbutil import on_postgres, raw
+from core.members.personal import prefix_upper_bound
+from core.members.tables import (
+    Household, HouseholdPerson, Member, MemberExport, MemberHistory, MemberImport, MemberImportError, MemberTransfer,
+)
+from core.tenancy.context import TenantContext
+
+MEMBER_COLUMNS = ("id", "org_unit_id", "name", "gender", "birth_date", "id_number_enc", "phone_enc", "employer",
+                  "work_status", "tags", "state", "joined_on", "left_on", "household_id", "version", "created_at",
+                  "updated_at")
+_SELECT = ", ".join(f"m.{c}" for c in MEMBER_COLUMNS)
+
+ORDERS = {"NAME": ("m.name_search", "m.id"), "CREATED": ("m.id",), "JOINED_ON": ("m.joined_on", "m.id")}
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    name_prefix: str | None = None
+    id_bidx: bytes | None = None
+    phone_bidx: bytes | None = None
+    org_unit_id: int | None = None
+    subtree_path: str | None = None
+    states: Sequence[str] | None = None
+    work_statuses: Sequence[str] | None = None
+    tags: Sequence[str] | None = None
+    household_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """For storing an export's filter: the blind indexes as hex, never the values searched for."""
+        return {k: (v.hex() if isinstance(v, bytes) else list(v) if isinstance(v, (list, tuple)) else v)
+                for k, v in self.__dict__.items() if v not in (None, [], ())}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "MemberFilter":
+        values = dict(data)
+        for key in ("id_bidx", "phone_bidx"):
+            if values.get(key):
+                values[key] = bytes.fromhex(values[key])
+        return cls(**values)
+
+
+def _unit_scope(paths: Sequence[str]) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    for p in paths:
+        clauses.append("u.path LIKE {}")
+        args.append(p + "%")
+    return "(" + " OR ".join(clauses) + ")", args
+
+
+def _is_root(path: str) -> bool:
+    return path.count("/") == 2  # "/<id>/"
+
+
+def where(tenant: TenantContext, flt: MemberFilter, scope_paths: Sequence[str] | None) -> tuple[str, list[Any]]:
+    """WHERE clause (with {} placeholders) and its arguments for a member search."""
+    sql = ["m.tenant_id = {}"]
+    args: list[Any] = [tenant.id]
+    if flt.name_prefix:
+        sql.append("m.name_search >= {} AND m.name_search < {}")
+        args += [flt.name_prefix, prefix_upper_bound(flt.name_prefix)]
+    if flt.id_bidx is not None:
+        sql.append("m.id_number_bidx = {}")
+        args.append(flt.id_bidx)
+    if flt.phone_bidx is not None:
+        sql.append("m.phone_bidx = {}")
+        args.append(flt.phone_bidx)
+    if flt.org_unit_id is not None:
+        sql.append("m.org_unit_id = {}")
+        args.append(flt.org_unit_id)
+    if flt.household_id is not None:
+        sql.append("m.household_id = {}")
+        args.append(flt.household_id)
+    unit_sql, unit_args = [], []
+    if flt.subtree_path:
+        unit_sql.append("u.path LIKE {}")
+        unit_args.append(flt.subtree_path + "%")
+    if scope_paths is not None:
+        if not scope_paths:
+            sql.append("1 = 0")
+        elif not any(_is_root(p) for p in scope_paths):
+            clause, cargs = _unit_scope(scope_paths)
+            unit_sql.append(clause)
+            unit_args += cargs
+    if unit_sql:
+        sql.append("m.org_unit_id IN (SELECT u.id FROM org_unit u WHERE u.tenant_id = {} AND "
+                   + " AND ".join(unit_sql) + ")")
+        args += [tenant.id, *unit_args]
+    for column, values in (("state", flt.states), ("work_status", flt.work_statuses)):
+        if values:
+            sql.append(f"m.{column} IN ({', '.join('{}' for _ in values)})")
+            args += list(values)
+    if flt.tags:
+        if on_postgres():
+            sql.append("m.tags @> {}::jsonb")
+            args.append(json.dumps(sorted(set(flt.tags))))
+        else:
+            for tag in flt.tags:
+                sql.append("EXISTS (SELECT 1 FROM json_each(m.tags) j WHERE j.value = {})")
+                args.append(tag)
+    return " AND ".join(sql), args
+
+
+async def search_members(tenant: TenantContext, flt: MemberFilter, *, scope_paths: Sequence[str] | None,
+                         order: str = "NAME", descending: bool = False, offset: int = 0, limit: int = 50,
+                         with_total: bool = True) -> tuple[list[dict[str, Any]], int]:
+    clause, args = where(tenant, flt, scope_paths)
+    direction = " DESC" if descending else ""
+    order_sql = ", ".join(c + direction for c in ORDERS[order])
+    rows = await raw(f"SELECT {_SELECT} FROM member m WHERE {clause} ORDER BY {order_sql} LIMIT {{}} OFFSET {{}}",
+                     *args, limit, offset)
+    total = 0
+    if with_total:
+        if offset == 0 and len(rows) < limit:
+            total = len(rows)
+        else:
+            total = (await raw(f"SELECT count(*) AS n FROM member m WHERE {clause}", *args))[0]["n"]
+    return [_decode(r) for r in rows], total
+
+
+async def iter_members(tenant: TenantContext, flt: MemberFilter, *, scope_paths: Sequence[str] | None,
+                       batch: int = 2000, columns: str = _SELECT) -> Any:
+    """All matching members in (name, id) order, keyset-paged: constant memory for exports."""
+    clause, args = where(tenant, flt, scope_paths)
+    last: tuple[str, int] | None = None
+    while True:
+        extra, extra_args = "", []
+        if last is not None:
+            extra = " AND (m.name_search > {} OR (m.name_search = {} AND m.id > {}))"
+            extra_args = [last[0], last[0], last[1]]
+        rows = await raw(f"SELECT {columns}, m.name_search FROM member m WHERE {clause}{extra} "
+                         f"ORDER BY m.name_search, m.id LIMIT {int(batch)}", *args, *extra_args)
+        if not rows:
+            return
+        for r in rows:
+            yield _decode(r)
+        last = (rows[-1]["name_search"], rows[-1]["id"])
+        if len(rows) < batch:
+            return
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    tags = row.get("tags")
+    if isinstance(tags, str):
+        row["tags"] = json.loads(tags)
+    return row
+
+
+async def get_member(tenant: TenantContext, member_id: int) -> dict[str, Any] | None:
+    row = await Member.select().where((Member.tenant_id == tenant.id) & (Member.id == member_id)).first()
+    return _decode(row) if row else None
+
+
+async def members_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict[str, Any] | None]:
+    if not ids:
+        return []
+    rows = await Member.select().where((Member.tenant_id == tenant.id) & Member.id.is_in(list(ids)))
+    by_id = {r["id"]: _decode(r) for r in rows}
+    return [by_id.get(i) for i in ids]
+
+
+async def member_by_bidx(tenant: TenantContext, bidx: bytes) -> dict[str, Any] | None:
+    row = await Member.select().where((Member.tenant_id == tenant.id) & (Member.id_number_bidx == bidx)).first()
+    return _decode(row) if row else None
+
+
+async def history(tenant: TenantContext, member_id: int, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    cond = (MemberHistory.tenant_id == tenant.id) & (MemberHistory.member_id == member_id)
+    rows = await MemberHistory.select().where(cond).order_by(MemberHistory.id, ascending=False).offset(offset).limit(limit)
+    total = await MemberHistory.count().where(cond)
+    for r in rows:
+        if isinstance(r["changes"], str):
+            r["changes"] = json.loads(r["changes"])
+    return rows, total
+
+
+async def get_household(tenant: TenantContext, household_id: int) -> dict[str, Any] | None:
+    return await Household.select().where((Household.tenant_id == tenant.id) & (Household.id == household_id)).first()
+
+
+async def household_people(tenant: TenantContext, household_id: int) -> list[dict[str, Any]]:
+    return await HouseholdPerson.select().where(
+        (HouseholdPerson.tenant_id == tenant.id) & (HouseholdPerson.household_id == household_id)
+    ).order_by(HouseholdPerson.id)
+
+
+async def get_person(tenant: TenantContext, person_id: int) -> dict[str, Any] | None:
+    return await HouseholdPerson.select().where(
+        (HouseholdPerson.tenant_id == tenant.id) & (HouseholdPerson.id == person_id)).first()
+
+
+async def get_transfer(tenant: TenantContext, transfer_id: int) -> dict[str, Any] | None:
+    return await MemberTransfer.select().where(
+        (MemberTransfer.tenant_id == tenant.id) & (MemberTransfer.id == transfer_id)).first()
+
+
+async def list_transfers(tenant: TenantContext, *, status: str | None, direction: str | None, offset: int,
+                         limit: int) -> tuple[list[dict[str, Any]], int]:
+    cond = MemberTransfer.tenant_id == tenant.id
+    if status:
+        cond &= MemberTransfer.status == status
+    if direction == "INCOMING":
+        cond &= MemberTransfer.side.is_in(["dest", "both"])
+    elif direction == "OUTGOING":
+        cond &= MemberTransfer.side.is_in(["source", "both"])
+    rows = await MemberTransfer.select().where(cond).order_by(MemberTransfer.id, ascending=False).offset(offset).limit(limit)
+    return rows, await MemberTransfer.count().where(cond)
+
+
+async def get_import(tenant: TenantContext, import_id: int) -> dict[str, Any] | None:
+    row = await MemberImport.select().where((MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id)).first()
+    return _json_fields(row, ("scope_paths", "file_error", "header")) if row else None
+
+
+async def list_imports(tenant: TenantContext, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    cond = MemberImport.tenant_id == tenant.id
+    rows = await MemberImport.select().where(cond).order_by(MemberImport.id, ascending=False).offset(offset).limit(limit)
+    return [_json_fields(r, ("scope_paths", "file_error", "header")) for r in rows], await MemberImport.count().where(cond)
+
+
+async def import_errors(tenant: TenantContext, import_id: int, phase: str, offset: int = 0,
+                        limit: int = 50) -> list[dict[str, Any]]:
+    return await MemberImportError.select(
+        MemberImportError.row_no, MemberImportError.column_name, MemberImportError.code, MemberImportError.message,
+    ).where((MemberImportError.tenant_id == tenant.id) & (MemberImportError.import_id == import_id)
+            & (MemberImportError.phase == phase)
+            ).order_by(MemberImportError.row_no).order_by(MemberImportError.id).offset(offset).limit(limit)
+
+
+async def get_export(tenant: TenantContext, export_id: int) -> dict[str, Any] | None:
+    row = await MemberExport.select().where((MemberExport.tenant_id == tenant.id) & (MemberExport.id == export_id)).first()
+    return _json_fields(row, ("scope_paths", "filter")) if row else None
+
+
+async def list_exports(tenant: TenantContext, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    cond = MemberExport.tenant_id == tenant.id
+    rows = await MemberExport.select().where(cond).order_by(MemberExport.id, ascending=False).offset(offset).limit(limit)
+    return [_json_fields(r, ("scope_paths", "filter")) for r in rows], await MemberExport.count().where(cond)
+
+
+def _json_fields(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    for name in names:
+        if isinstance(row.get(name), str):
+            row[name] = json.loads(row[name])
+    return row
