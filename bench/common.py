@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import statistics
@@ -76,22 +77,44 @@ def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
 
 async def load(url: str, body: dict[str, Any], headers: dict[str, str], *, concurrency: int, requests: int,
                check: Any = None) -> dict[str, float]:
-    """Closed-loop load: `concurrency` clients each sending requests back to back (bounded count)."""
+    """Closed-loop load over raw keep-alive HTTP/1.1 sockets: `concurrency` connections each
+    sending pre-encoded requests back to back (bounded count). A thin client on purpose: on a
+    2-core machine an httpx client would eat the CPU the servers are measured on."""
+    host, port = url.split("//", 1)[1].split(":")
+    payload = json.dumps(body).encode()
+    head = [f"POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+            f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        async def worker(n: int) -> None:
-            for _ in range(n):
-                t0 = time.perf_counter()
-                r = await client.post("/graphql", json=body, headers=headers)
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200 or (check and not check(r)):
-                    raise RuntimeError(f"bad response {r.status_code}: {r.text[:300]}")
 
-        started = time.perf_counter()
-        per = requests // concurrency
-        await asyncio.gather(*[worker(per) for _ in range(concurrency)])
-        elapsed = time.perf_counter() - started
+    async def worker(n: int) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            for i in range(n):
+                t0 = time.perf_counter()
+                writer.write(request)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                data = await reader.readexactly(length)
+                latencies.append(time.perf_counter() - t0)
+                if b" 200 " not in status_line:
+                    raise RuntimeError(f"bad response {status_line!r}: {data[:300]!r}")
+                if i == 0 and check and not check(json.loads(data)):
+                    raise RuntimeError(f"unexpected body: {data[:300]!r}")
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    per = requests // concurrency
+    await asyncio.gather(*[worker(per) for _ in range(concurrency)])
+    elapsed = time.perf_counter() - started
     latencies.sort()
     return {
         "p50_ms": round(statistics.median(latencies) * 1000, 3),

@@ -41,5 +41,6 @@ async def app(scope, receive, send):  # noqa: ANN001 - bare ASGI on purpose
                   "active": r["active"], "depth": r["depth"], "parent": {"name": r["parent_name"]} if r["parent_name"] else None}
                  for r in rows]
         body = json.dumps({"data": {"orgUnits": {"nodes": nodes}}}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

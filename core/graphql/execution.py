@@ -89,3 +89,131 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists of objects: when every selected sub-field of the item type is a plain leaf attribute (or a
+# prefetched object whose own selection is again all leaves), the whole list is built as dicts in
+# one tight loop. Any surprise (a null in a non-null field, an unexpected type, a field with a
+# resolver or arguments, @defer) abandons the shortcut and the standard path runs instead; the
+# shortcut only reads attributes, so running both is harmless.
+# ---------------------------------------------------------------------------------------------
+
+_FALLBACK = object()
+
+
+class _Spec:
+    __slots__ = ("cls", "fields")
+
+    def __init__(self, cls: type, fields: list[tuple[Any, ...]]) -> None:
+        self.cls = cls
+        self.fields = fields
+
+
+def _build(spec: _Spec, source: Any) -> Any:
+    if not isinstance(source, spec.cls):
+        return _FALLBACK
+    out: dict[str, Any] = {}
+    for response_name, kind, attr, target, nullable in spec.fields:
+        if kind == 0:  # leaf
+            value = getattr(source, attr, None)
+            if value is None:
+                if not nullable:
+                    return _FALLBACK
+                out[response_name] = None
+                continue
+            try:
+                serialized = target.serialize(value)
+            except Exception:  # noqa: BLE001 - the standard path reports it properly
+                return _FALLBACK
+            if serialized is Undefined or serialized is None:
+                return _FALLBACK
+            out[response_name] = serialized
+        elif kind == 1:  # prefetched object
+            value = getattr(source, attr, _FALLBACK)
+            if value is _FALLBACK:
+                return _FALLBACK
+            if value is None:
+                if not nullable:
+                    return _FALLBACK
+                out[response_name] = None
+                continue
+            built = _build(target, value)
+            if built is _FALLBACK:
+                return _FALLBACK
+            out[response_name] = built
+        else:  # __typename
+            out[response_name] = target
+    return out
+
+
+class FastListExecutionContext(FastExecutionContext):
+    _specs: dict[tuple[Any, ...], Any] = {}
+
+    def _object_spec(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        key = (object_type, id(field_details_list))
+        cached = self._fast_specs.get(key)
+        if cached is not None:
+            return cached[1]
+        spec = self._make_spec(object_type, field_details_list)
+        self._fast_specs[key] = (field_details_list, spec)  # keep the list alive: its id is the key
+        return spec
+
+    def _make_spec(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        definition = (object_type.extensions or {}).get("strawberry-definition")
+        if definition is None:
+            return _FALLBACK
+        collected = self.collect_subfields(object_type, field_details_list)
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            return _FALLBACK
+        fields: list[tuple[Any, ...]] = []
+        for response_name, details in collected.grouped_field_set.items():
+            node = details[0].node
+            if node.arguments or node.directives:
+                return _FALLBACK
+            name = node.name.value
+            if name == "__typename":
+                fields.append((response_name, 2, None, object_type.name, False))
+                continue
+            field_def = object_type.fields.get(name)
+            if field_def is None or field_def.args:
+                return _FALLBACK
+            nullable = not isinstance(field_def.type, GraphQLNonNull)
+            inner = field_def.type.of_type if not nullable else field_def.type
+            sdef = (field_def.extensions or {}).get("strawberry-definition")
+            if sdef is None:
+                return _FALLBACK
+            if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)) and getattr(field_def.resolve, "_is_default", False):
+                fields.append((response_name, 0, sdef.python_name, inner, nullable))
+                continue
+            prefetched = (sdef.metadata or {}).get("prefetched")
+            if prefetched and isinstance(inner, GraphQLObjectType):
+                sub = self._make_spec(inner, details)
+                if sub is _FALLBACK:
+                    return _FALLBACK
+                fields.append((response_name, 1, prefetched, sub, nullable))
+                continue
+            return _FALLBACK
+        return _Spec(definition.origin, fields)
+
+    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any,
+                            position_context: Any) -> Any:
+        manager = self.middleware_manager
+        if isinstance(result, list) and result and (manager is None or manager._middleware_resolvers is None):
+            item_type = return_type.of_type
+            item_nullable = not isinstance(item_type, GraphQLNonNull)
+            inner = item_type if item_nullable else item_type.of_type
+            if isinstance(inner, GraphQLObjectType):
+                if not hasattr(self, "_fast_specs"):
+                    self._fast_specs = {}
+                spec = self._object_spec(inner, field_details_list)
+                if spec is not _FALLBACK:
+                    out = []
+                    for item in result:
+                        built = _build(spec, item) if item is not None else (None if item_nullable else _FALLBACK)
+                        if built is _FALLBACK:
+                            break
+                        out.append(built)
+                    else:
+                        return out
+        return super().complete_list_value(return_type, field_details_list, info, path, result, position_context)

@@ -15,7 +15,7 @@ from core.accounts.graphql import AccountsMutation, AccountsQuery, User, resolve
 from core.audit.graphql import AuditQuery, AuditRecord
 from core.errors import DomainError
 from core.funds.graphql import NODE_RESOLVERS as FUNDS_NODES, NODE_TYPES as FUNDS_TYPES, FundsMutation, FundsQuery
-from core.graphql.execution import FastExecutionContext
+from core.graphql.execution import FastListExecutionContext
 from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id, perm, run_mutation
 from core.jobs.graphql import Job, JobsQuery, resolve_job
 from core.members.graphql import NODE_RESOLVERS as MEMBERS_NODES, NODE_TYPES as MEMBERS_TYPES, MembersMutation, MembersQuery
@@ -113,7 +113,7 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         types=[OrgUnit, User, Tenant, Job, AuditRecord, *FUNDS_TYPES, *MEMBERS_TYPES],
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastExecutionContext,
+        execution_context_class=FastListExecutionContext,
         extensions=[
             ParserCache,
             ValidationCache,

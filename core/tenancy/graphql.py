@@ -44,17 +44,6 @@ def selects(info: Info, *paths: str) -> bool:
     return any(walk(info.selected_fields[0].selections, p.split(".")) for p in paths)
 
 
-async def prefetch_parents(info: Info, units: list["OrgUnit"]) -> None:
-    if not units or not selects(info, "nodes.parent", "edges.node.parent"):
-        return
-    loader = info.context.loader("org_unit_by_id", queries.units_by_ids)
-    parent_pks = sorted({u.parent_pk for u in units if u.parent_pk is not None})
-    rows = await loader.load_many(parent_pks)
-    by_pk = {r["id"]: OrgUnit.from_row(r) for r in rows if r}
-    for u in units:
-        u._parent = by_pk.get(u.parent_pk) if u.parent_pk is not None else None  # type: ignore[attr-defined]
-
-
 @strawberry.type(description="A union org unit: province, city, county, grassroots or industry union.")
 class OrgUnit(Node):
     id: strawberry.ID
@@ -77,7 +66,7 @@ class OrgUnit(Node):
             created_at=row["created_at"], pk=row["id"], parent_pk=row["parent_id"], path=row["path"],
         )
 
-    @strawberry.field(description="The parent unit; null for the province root.")
+    @strawberry.field(description="The parent unit; null for the province root.", metadata={"prefetched": "_parent"})
     def parent(self, info: Info) -> Optional["OrgUnit"]:
         # Lists prefetch parents in one query (see prefetch_parents): answering synchronously
         # spares graphql-core an awaitable per row, which costs more than the query itself.
@@ -176,16 +165,21 @@ class TenancyQuery:
             raise DomainError(ErrorCode.INVALID_INPUT, "nameContains is too long", "nameContains")
         subtree = (await _unit_or_404(tenant, flt.subtree_of, "subtreeOf"))["path"] if flt.subtree_of else None
         parent_pk = from_global_id(flt.parent_id, "OrgUnit", "parentId")[1] if flt.parent_id else None
+        with_parents = selects(info, "nodes.parent", "edges.node.parent")
         rows, total = await queries.list_units(
             tenant,
             queries.UnitFilter(parent_id=parent_pk, subtree_of_path=subtree, level=flt.level.value if flt.level else None,
                                active=flt.active, name_contains=flt.name_contains),
             order=order.field.value, descending=order.direction is OrderDirection.DESC,
             offset=page.offset, limit=page.limit, scope_paths=principal.scope_paths("org.read"),
+            with_total=selects(info, "totalCount", "pageInfo"), with_parents=with_parents,
         )
         units = [OrgUnit.from_row(r) for r in rows]
-        await prefetch_parents(info, units)
-        return connection(units, total or 0, page)
+        if with_parents:
+            # Parents came with the page (one query); answering `parent` from them is synchronous.
+            for unit, row in zip(units, rows):
+                unit._parent = OrgUnit.from_row(row["_parent"]) if row["_parent"] else None  # type: ignore[attr-defined]
+        return connection(units, total if total is not None else len(units), page)
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))
     @for_query

@@ -52,18 +52,70 @@ def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | 
     return cond
 
 
+_SQL_COLUMNS = ("id", "parent_id", "code", "name", "level", "area_code", "path", "depth", "active", "created_at")
+_SQL_ORDER = {"NAME": "name", "CODE": "code", "PATH": "path", "CREATED_AT": "created_at"}
+
+
+def _sql_where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | None) -> tuple[str, list[Any]]:
+    clauses = ["u.tenant_id = {}"]
+    args: list[Any] = [tenant.id]
+    if flt.parent_id is not None:
+        clauses.append("u.parent_id = {}")
+        args.append(flt.parent_id)
+    if flt.subtree_of_path:
+        clauses.append("u.path LIKE {}")
+        args.append(flt.subtree_of_path + "%")
+    if flt.level:
+        clauses.append("u.level = {}")
+        args.append(flt.level)
+    if flt.active is not None:
+        clauses.append("u.active = {}")
+        args.append(flt.active)
+    if flt.name_contains:
+        escaped = flt.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("u.name LIKE {} ESCAPE '\\'")
+        args.append(f"%{escaped}%")
+    if flt.codes:
+        clauses.append("u.code IN (" + ", ".join("{}" for _ in flt.codes) + ")")
+        args.extend(flt.codes)
+    if scope_paths is not None:
+        if not scope_paths:
+            clauses.append("1 = 0")
+        else:
+            clauses.append("(" + " OR ".join("u.path LIKE {}" for _ in scope_paths) + ")")
+            args.extend(p + "%" for p in scope_paths)
+    return " AND ".join(clauses), args
+
+
 async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PATH", descending: bool = False,
                      offset: int = 0, limit: int = 50, scope_paths: Sequence[str] | None = None,
-                     with_total: bool = True) -> tuple[list[dict[str, Any]], int | None]:
-    cond = _where(tenant, flt, scope_paths)
-    column = ORDER_FIELDS[order]
-    rows = await (
-        OrgUnit.select(*UNIT_COLUMNS).where(cond).order_by(column, ascending=not descending)
-        .order_by(OrgUnit.id, ascending=not descending).offset(offset).limit(limit)
-    )
-    total = None
+                     with_total: bool = True, with_parents: bool = False,
+                     ) -> tuple[list[dict[str, Any]], int | None]:
+    """One round trip: the page, its total (a window count) and, if asked, each row's parent
+    (under the key "_parent"), which is what a list screen needs."""
+    from core.dbutil import raw
+
+    where, args = _sql_where(tenant, flt, scope_paths)
+    direction = "DESC" if descending else "ASC"
+    cols = ", ".join(f"u.{c}" for c in _SQL_COLUMNS)
+    parent_cols = ", " + ", ".join(f"p.{c} AS p_{c}" for c in _SQL_COLUMNS) if with_parents else ""
+    join = " LEFT JOIN org_unit p ON p.id = u.parent_id AND p.tenant_id = u.tenant_id" if with_parents else ""
+    total_col = ", count(*) OVER () AS total_count" if with_total else ""
+    sql = (f"SELECT {cols}{parent_cols}{total_col} FROM org_unit u{join} WHERE {where} "
+           f"ORDER BY u.{_SQL_ORDER[order]} {direction}, u.id {direction} LIMIT {{}} OFFSET {{}}")
+    found = await raw(sql, *args, limit, offset)
+    rows: list[dict[str, Any]] = []
+    for r in found:
+        row = {c: r[c] for c in _SQL_COLUMNS}
+        if with_parents:
+            row["_parent"] = {c: r[f"p_{c}"] for c in _SQL_COLUMNS} if r["p_id"] is not None else None
+        rows.append(row)
+    total: int | None = None
     if with_total:
-        total = await OrgUnit.count().where(cond)
+        if found:
+            total = found[0]["total_count"]
+        else:  # past the end, or nothing matches: the window count has no row to ride on
+            total = (await raw(f"SELECT count(*) AS n FROM org_unit u WHERE {where}", *args))[0]["n"]
     return rows, total
 
 
