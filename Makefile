@@ -1,28 +1,39 @@
 # Huijia (会家) — `make` lists the targets. Each target installs what it needs (uv included).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH if present, else the module installed by `make uv` into this python.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py schema bench-api frontend
+.PHONY: help uv install run test test-py schema bench-api frontend test-frontend
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 uv: ## Install uv if it is missing
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 install: uv ## Install the platform and its dev tools from the lock file
 	@$(UV) sync --frozen --quiet
 
-run: install ## Run the platform on the embedded default (SQLite, in-process jobs, demo provinces) at http://127.0.0.1:8000
+run: install frontend ## Run the platform on the embedded default (SQLite, in-process jobs, demo provinces) at http://127.0.0.1:8000
 	@env -u DATABASE_URL -u REDIS_URL $(PY_RUN) huijia serve --demo
 
 test: install ## Run the whole test suite against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
+	@$(MAKE) --no-print-directory test-frontend
 
-schema: install ## Regenerate schema.graphql from the code
+schema: install ## Regenerate schema.graphql from the code (and the web UI's GraphQL types)
 	@$(PY_RUN) python -m core.graphql.export > schema.graphql
+	@if [ -d frontend/node_modules ]; then (cd frontend && npm run -s codegen >/dev/null) || echo "warning: frontend/src/graphql/generated.ts not regenerated: run cd frontend && npm run codegen"; fi
+
+frontend: ## Build the web UI (frontend/dist, served at /); skipped when npm is missing
+	@if command -v npm >/dev/null 2>&1; then cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run -s build; \
+	else echo "npm not found: skipping the web UI build (/ shows a placeholder page)"; fi
+
+test-frontend: install frontend ## Web UI tests: Vitest, generated-types staleness check, end-to-end flows in Debian's Chromium
+	@if command -v npm >/dev/null 2>&1; then cd frontend && npm run -s codegen:check && npm test -- --reporter=dot && UV="$(UV)" npm run -s e2e; \
+	else echo "npm not found: skipping the web UI tests"; fi
 
 bench-api: install ## Benchmark: GraphQL list vs raw asyncpg+JSON (p50 latency ratio)
 	@$(PY_RUN) python -m bench.api
