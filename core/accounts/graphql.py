@@ -156,6 +156,17 @@ async def _require_admin_over(info: Info, unit_pks: list[int]) -> None:
             raise DomainError(ErrorCode.FORBIDDEN, "you can only grant roles within your own subtree", "orgUnitId")
 
 
+async def _change_grant(info: Info, user_id: strawberry.ID, grant: GrantInput, change: Any) -> UserPayload:
+    async def work() -> dict[str, Any]:
+        (role, unit_pk), = await _grant_args(info, [grant])
+        await _require_admin_over(info, [unit_pk])
+        tenant, _ = info.context.authenticated()
+        _, user_pk = from_global_id(user_id, "User", "userId")
+        return {"user": User.from_row(await change(tenant, info.context.actor, user_pk, role, unit_pk))}
+
+    return await run_mutation(UserPayload, work)
+
+
 @strawberry.type
 class AccountsMutation:
     @strawberry.mutation(description="Log in to a province. Repeated failures are throttled (TOO_MANY_ATTEMPTS).")
@@ -194,25 +205,11 @@ class AccountsMutation:
 
     @strawberry.mutation(description=perm("user.write", "Grant a role at an org unit in your subtree."))
     async def role_grant(self, info: Info, user_id: strawberry.ID, grant: GrantInput) -> UserPayload:
-        async def work() -> dict[str, Any]:
-            (role, unit_pk), = await _grant_args(info, [grant])
-            await _require_admin_over(info, [unit_pk])
-            tenant, _ = info.context.authenticated()
-            _, user_pk = from_global_id(user_id, "User", "userId")
-            return {"user": User.from_row(await services.grant_role(tenant, info.context.actor, user_pk, role, unit_pk))}
-
-        return await run_mutation(UserPayload, work)
+        return await _change_grant(info, user_id, grant, services.grant_role)
 
     @strawberry.mutation(description=perm("user.write", "Revoke a role grant."))
     async def role_revoke(self, info: Info, user_id: strawberry.ID, grant: GrantInput) -> UserPayload:
-        async def work() -> dict[str, Any]:
-            (role, unit_pk), = await _grant_args(info, [grant])
-            await _require_admin_over(info, [unit_pk])
-            tenant, _ = info.context.authenticated()
-            _, user_pk = from_global_id(user_id, "User", "userId")
-            return {"user": User.from_row(await services.revoke_role(tenant, info.context.actor, user_pk, role, unit_pk))}
-
-        return await run_mutation(UserPayload, work)
+        return await _change_grant(info, user_id, grant, services.revoke_role)
 
     @strawberry.mutation(description=perm("user.write", "Activate or deactivate a user; deactivation revokes their tokens."))
     async def user_set_active(self, info: Info, user_id: strawberry.ID, active: bool) -> UserPayload:
