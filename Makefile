@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py schema bench-api frontend test-frontend
+.PHONY: help uv install run test test-py schema bench-api bench-import bench-ledger frontend test-frontend
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,9 +31,18 @@ frontend: ## Build the web UI (frontend/dist, served at /); skipped when npm is 
 	@if command -v npm >/dev/null 2>&1; then cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run -s build; \
 	else echo "npm not found: skipping the web UI build (/ shows a placeholder page)"; fi
 
-test-frontend: install frontend ## Web UI tests: Vitest, generated-types staleness check, end-to-end flows in Debian's Chromium
+test-frontend: install frontend chromium ## Web UI tests: Vitest, generated-types staleness check, end-to-end flows in Debian's Chromium
 	@if command -v npm >/dev/null 2>&1; then cd frontend && npm run -s codegen:check && npm test -- --reporter=dot && UV="$(UV)" npm run -s e2e; \
 	else echo "npm not found: skipping the web UI tests"; fi
 
+chromium: ## Install Debian's Chromium for the end-to-end tests if it is missing (never a downloaded browser)
+	@[ -x /usr/bin/chromium ] || ! command -v apt-get >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 bench-api: install ## Benchmark: GraphQL list vs raw asyncpg+JSON (p50 latency ratio)
 	@$(PY_RUN) python -m bench.api
+
+bench-ledger: install ## Benchmark: ledger posting throughput (8 clients, checks + hash chain) vs raw asyncpg INSERTs
+	@$(PY_RUN) python -m bench.ledger
+
+bench-import: install ## Benchmark: 1,000,000-row roster import vs raw COPY (throughput ratio, peak RSS)
+	@$(PY_RUN) python bench/import/run.py

@@ -12,6 +12,7 @@ from litestar.static_files import create_static_files_router
 
 from core.bootstrap import start_database, startup_checks, stop_database
 from core.logging import configure_logging
+from core.members.http import ROUTES as MEMBER_ROUTES
 from core.settings import ROOT, get_settings
 from core.web import EdgeMiddleware, graphql_get, graphql_post
 
@@ -67,6 +68,7 @@ def create_app() -> Litestar:
 
     prometheus = PrometheusConfig(app_name="huijia", group_path=True, exclude=["/metrics", "/health"])
     route_handlers: list[Any] = [health, index, graphql_post, graphql_get, Metrics]
+    route_handlers += MEMBER_ROUTES  # roster upload, templates, error reports, export downloads
     if (FRONTEND_DIST / "assets").exists():
         route_handlers.append(create_static_files_router(path="/assets", directories=[FRONTEND_DIST / "assets"]))
     return Litestar(

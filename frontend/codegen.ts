@@ -21,7 +21,7 @@ const config: CodegenConfig = {
         strictScalars: true,
         useTypeImports: true,
         avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
-        scalars: { BigInt: 'number | string', DateTime: 'string', JSON: 'unknown' },
+        scalars: { BigInt: 'number | string', Date: 'string', DateTime: 'string', JSON: 'unknown' },
         skipTypename: true,
       },
     },

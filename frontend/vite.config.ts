@@ -12,6 +12,9 @@ export default defineConfig({
     proxy: {
       '/graphql': { target: api, changeOrigin: false },
       '/health': { target: api },
+      // roster upload, templates, error reports and export downloads (core/members/http.py)
+      '/imports': { target: api },
+      '/exports': { target: api },
     },
   },
   build: {

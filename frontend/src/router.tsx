@@ -1,21 +1,24 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import type { RouteObject } from 'react-router';
 import { App as AntdApp, ConfigProvider } from 'antd';
-import zhCN from 'antd/locale/zh_CN';
+import zhCN from 'antd/es/locale/zh_CN'; // ESM build: the CommonJS entry arrives as { default } and loses every text
 import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { RequireAuth } from './auth/AuthProvider';
 import { AppLayout } from './layout/AppLayout';
 import { SCREENS } from './routes/registry';
-import { Guard, NotFound } from './routes/Guard';
+import { Guard, NotFound, RouteError } from './routes/Guard';
 import { LoadingState } from './components/states';
 
 dayjs.locale('zh-cn');
 
 const Login = lazy(() => import('./pages/Login'));
 
+const reduceMotion = typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+
 export const THEME = {
   token: {
+    motion: !reduceMotion, // honour the system's “reduce motion” setting
     colorPrimary: '#c8161d', // 工会红
     borderRadius: 6,
     fontFamily:
@@ -27,6 +30,7 @@ export function routes(): RouteObject[] {
   return [
     {
       path: '/login',
+      errorElement: <RouteError />,
       element: (
         <Suspense fallback={<LoadingState minHeight={320} />}>
           <Login />
@@ -35,6 +39,7 @@ export function routes(): RouteObject[] {
     },
     {
       path: '/',
+      errorElement: <RouteError />,
       element: (
         <RequireAuth>
           <AppLayout />
@@ -48,7 +53,8 @@ export function routes(): RouteObject[] {
               <Page />
             </Guard>
           );
-          return s.path === '/' ? { index: true, element } : { path: s.path.slice(1), element };
+          // a page that throws keeps the shell (menu, header) around its error message
+          return s.path === '/' ? { index: true, element, errorElement: <RouteError /> } : { path: s.path.slice(1), element, errorElement: <RouteError /> };
         }),
         { path: '*', element: <NotFound /> },
       ],

@@ -16,7 +16,11 @@ export interface UserError {
   message: string;
 }
 
-export const ERROR_MESSAGES: Record<ErrorCode, string> = {
+/**
+ * Deliberately not `Record<ErrorCode, string>`: a new code in the schema must not break `make run`'s
+ * build; src/api/errors.test.ts fails instead until the code has its Chinese text here.
+ */
+export const ERROR_MESSAGES: Partial<Record<ErrorCode, string>> & Record<string, string> = {
   INVALID_INPUT: '输入内容不符合要求，请检查后重试',
   NOT_FOUND: '对象不存在，或您无权查看',
   FORBIDDEN: '您没有执行此操作的权限',
@@ -35,6 +39,7 @@ export const ERROR_MESSAGES: Record<ErrorCode, string> = {
   PERIOD_CLOSED: '该会计期间已结账，不能再记账',
   SELF_APPROVAL: '不能审批自己提交的事项，请由其他人审批',
   INVALID_STATE: '当前状态下不能执行此操作',
+  NOT_ELIGIBLE: '不符合办理条件',
   INTERNAL: '服务器内部错误，请稍后重试或联系管理员',
 };
 
@@ -50,7 +55,7 @@ export function errorMessage(code: string | null | undefined, field?: string | n
     if (field && overrides[`${field}.${code}`]) return overrides[`${field}.${code}`] as string;
     if (overrides[code]) return overrides[code] as string;
   }
-  return (ERROR_MESSAGES as Record<string, string>)[code] ?? UNKNOWN_ERROR;
+  return ERROR_MESSAGES[code] ?? UNKNOWN_ERROR;
 }
 
 /** A Chinese sentence for anything a request can throw. */

@@ -39,7 +39,7 @@ export const AuthContextProvider = AuthContext.Provider;
 const MAX_TIMER = 2 ** 31 - 1;
 
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { session } = useSession();
+  const { session, ended } = useSession();
   const location = useLocation();
   const [me, setMe] = useState<Me | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -91,7 +91,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   }, [me, load]);
 
   if (!session) {
-    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+    // After an expiry, come back to this page; after "退出登录" the next user starts at the dashboard.
+    return <Navigate to="/login" replace state={ended === 'LOGOUT' ? null : { from: location.pathname + location.search }} />;
   }
   if (error && !me) return <ErrorState error={error} onRetry={() => void load()} title="无法获取登录信息" />;
   if (!value) return <LoadingState tip="正在载入…" minHeight={320} />;

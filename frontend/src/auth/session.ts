@@ -28,11 +28,13 @@ export interface SessionState {
   session: Session | null;
   /** Why the last session ended, shown once on the login page. */
   notice: string | null;
+  /** How the last session ended (null: none has ended since the page loaded). */
+  ended: EndReason | null;
 }
 
 type Listener = () => void;
 const listeners = new Set<Listener>();
-let state: SessionState = { session: readStored(), notice: null };
+let state: SessionState = { session: readStored(), notice: null, ended: null };
 
 function readStored(): Session | null {
   try {
@@ -74,13 +76,13 @@ export function msUntilExpiry(session: Session, now: number = Date.now()): numbe
 export function startSession(session: Session): void {
   localStorage.setItem(SESSION_KEY, JSON.stringify(session));
   if (session.tenantCode) localStorage.setItem(LAST_TENANT_KEY, session.tenantCode);
-  emit({ session, notice: null });
+  emit({ session, notice: null, ended: null });
 }
 
 export function endSession(reason: EndReason): void {
   localStorage.removeItem(SESSION_KEY);
   if (state.session === null && reason !== 'LOGOUT' && state.notice) return; // already ended; keep first notice
-  emit({ session: null, notice: END_NOTICES[reason] });
+  emit({ session: null, notice: END_NOTICES[reason], ended: reason });
 }
 
 export function clearNotice(): void {
@@ -104,5 +106,5 @@ export function lastTenant(): string | null {
 
 /** For tests: re-read localStorage. */
 export function reloadFromStorage(): void {
-  emit({ session: readStored(), notice: null });
+  emit({ session: readStored(), notice: null, ended: null });
 }

@@ -17,11 +17,21 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A signed 64-bit integer (amounts in fen, counts). Sent as a JSON number or decimal string. */
   BigInt: { input: number | string; output: number | string; }
+  /** Date (isoformat) */
+  Date: { input: string; output: string; }
   /** Date with time (isoformat) */
   DateTime: { input: string; output: string; }
   /** Arbitrary JSON (plugin settings, job results). Never carries personal data. */
   JSON: { input: unknown; output: unknown; }
 };
+
+/** Account class in the union accounting system (工会会计制度). */
+export type AccountType =
+  | 'ASSET'
+  | 'EXPENSE'
+  | 'INCOME'
+  | 'LIABILITY'
+  | 'NET_ASSET';
 
 export type AuditFilter = {
   /** e.g. `org_unit.` or `member.reveal` */
@@ -32,6 +42,47 @@ export type AuditFilter = {
   targetType?: InputMaybe<Scalars['String']['input']>;
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
+
+export type BudgetFilter = {
+  fund?: InputMaybe<Scalars['String']['input']>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  year?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type BudgetInput = {
+  amountFen: Scalars['BigInt']['input'];
+  fund: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  year: Scalars['Int']['input'];
+};
+
+export type BudgetLiftInput = {
+  amountFen: Scalars['BigInt']['input'];
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+export type DraftStatus =
+  | 'APPROVED'
+  | 'PENDING_APPROVAL'
+  | 'REJECTED';
+
+/** Where an entry came from. */
+export type EntryKind =
+  | 'LEVY'
+  | 'MANUAL'
+  | 'PAYOUT'
+  | 'REVERSAL'
+  | 'SMALL_PAYER_REFUND'
+  | 'SPECIAL_ALLOCATION'
+  | 'SYSTEM'
+  | 'TRANSFER_DOWN'
+  | 'TRANSFER_UP';
+
+/** Debit or credit. */
+export type EntrySide =
+  | 'CREDIT'
+  | 'DEBIT';
 
 /** Stable machine-readable error codes. */
 export type ErrorCode =
@@ -46,6 +97,7 @@ export type ErrorCode =
   | 'INVALID_HIERARCHY'
   | 'INVALID_INPUT'
   | 'INVALID_STATE'
+  | 'NOT_ELIGIBLE'
   | 'NOT_FOUND'
   | 'PERIOD_CLOSED'
   | 'PLUGIN_CONFIG'
@@ -55,16 +107,252 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'UNBALANCED';
 
+export type ExportFormat =
+  | 'CSV'
+  | 'XLSX';
+
+export type FundCreateInput = {
+  /** For a mutual-aid plan: the plan code (stored as `mutual_aid.<code>`). */
+  code: Scalars['String']['input'];
+  kind: FundKind;
+  name: Scalars['String']['input'];
+};
+
+/** What a fund is for. */
+export type FundKind =
+  | 'GENERAL'
+  | 'HARDSHIP'
+  | 'MUTUAL_AID'
+  | 'PROCUREMENT'
+  | 'WARMTH';
+
 export type GrantInput = {
   orgUnitId: Scalars['ID']['input'];
   role: Role;
 };
+
+/** A household person: an existing member (`memberId`), or a non-member (`name` + `idNumber`). */
+export type HouseholdPersonInput = {
+  idNumber?: InputMaybe<Scalars['String']['input']>;
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  relation: HouseholdRelation;
+};
+
+/** Relation of a household person to the household's member. */
+export type HouseholdRelation =
+  | 'CHILD'
+  | 'GRANDCHILD'
+  | 'GRANDPARENT'
+  | 'OTHER'
+  | 'PARENT'
+  | 'SELF'
+  | 'SIBLING'
+  | 'SPOUSE';
 
 export type JobStatus =
   | 'FAILED'
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+export type LedgerAccountFilter = {
+  code?: InputMaybe<Scalars['String']['input']>;
+  fund?: InputMaybe<Scalars['String']['input']>;
+  nonZero?: Scalars['Boolean']['input'];
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  subtreeOf?: InputMaybe<Scalars['ID']['input']>;
+  type?: InputMaybe<AccountType>;
+};
+
+export type LedgerEntryFilter = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  dateFrom?: InputMaybe<Scalars['Date']['input']>;
+  dateTo?: InputMaybe<Scalars['Date']['input']>;
+  fund?: InputMaybe<Scalars['String']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  kind?: InputMaybe<EntryKind>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  sourceId?: InputMaybe<Scalars['String']['input']>;
+  sourceType?: InputMaybe<Scalars['String']['input']>;
+  subtreeOf?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type LedgerEntryInput = {
+  /** Defaults to today (China time). */
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  /** Unique per tenant: repeating the request returns the first result. */
+  idempotencyKey: Scalars['String']['input'];
+  memo?: InputMaybe<Scalars['String']['input']>;
+  postings: Array<PostingInput>;
+  sourceId?: InputMaybe<Scalars['String']['input']>;
+  sourceType?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type LedgerEntryReverseInput = {
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  id: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memo?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Ledger reports that can be exported. */
+export type LedgerReport =
+  | 'EXPENDITURE_STRUCTURE'
+  | 'FLOWS'
+  | 'FUND_STATEMENT'
+  | 'GRASSROOTS_SHARE'
+  | 'TRIAL_BALANCE';
+
+export type LedgerTransferInput = {
+  amountFen: Scalars['BigInt']['input'];
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  fromOrgUnitId: Scalars['ID']['input'];
+  fund?: Scalars['String']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memo?: InputMaybe<Scalars['String']['input']>;
+  /** An ancestor (上解) or a descendant (补助下级). */
+  toOrgUnitId: Scalars['ID']['input'];
+};
+
+export type LevyInput = {
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  idempotencyKey: Scalars['String']['input'];
+  /** Defaults to 2 % of payrollFen. */
+  levyFen?: InputMaybe<Scalars['BigInt']['input']>;
+  /** The grassroots union. */
+  orgUnitId: Scalars['ID']['input'];
+  payrollFen: Scalars['BigInt']['input'];
+  periodEnd: Scalars['Date']['input'];
+  periodStart: Scalars['Date']['input'];
+  /** True: the collector paid the upper level its share directly (税务代征); false: the union owes it (221) until 上解. */
+  upwardSettled?: Scalars['Boolean']['input'];
+};
+
+/** A new member. Gender and birth date come from the ID number. */
+export type MemberCreateInput = {
+  employer?: InputMaybe<Scalars['String']['input']>;
+  idNumber: Scalars['String']['input'];
+  /** Defaults to today. */
+  joinedOn?: InputMaybe<Scalars['Date']['input']>;
+  name: Scalars['String']['input'];
+  /** A grassroots union you administer. */
+  orgUnitId: Scalars['ID']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  workStatus?: InputMaybe<MemberWorkStatus>;
+};
+
+export type MemberExportFormat =
+  | 'CSV'
+  | 'XLSX';
+
+export type MemberExportStatus =
+  | 'FAILED'
+  | 'QUEUED'
+  | 'READY'
+  | 'RUNNING';
+
+/** Filters for members; all given conditions must hold. */
+export type MemberFilter = {
+  /** Exact ID number (matched through the blind index). */
+  idNumber?: InputMaybe<Scalars['String']['input']>;
+  namePrefix?: InputMaybe<Scalars['String']['input']>;
+  /** Members of exactly this union. */
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  /** Exact phone number (matched through the blind index). */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  states?: InputMaybe<Array<MembershipState>>;
+  /** Members of this unit and every unit below it. */
+  subtreeOf?: InputMaybe<Scalars['ID']['input']>;
+  /** Tag codes; a member must carry all of them. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  workStatuses?: InputMaybe<Array<MemberWorkStatus>>;
+};
+
+/** Sex, from the ID number. */
+export type MemberGender =
+  | 'FEMALE'
+  | 'MALE';
+
+export type MemberImportPhase =
+  | 'COMMIT'
+  | 'PREVIEW';
+
+/** Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed. */
+export type MemberImportStatus =
+  | 'COMMITTED'
+  | 'COMMITTING'
+  | 'DISCARDED'
+  | 'FAILED'
+  | 'INTERRUPTED'
+  | 'INVALID'
+  | 'PREVIEWED'
+  | 'PREVIEWING'
+  | 'UPLOADED'
+  | 'UPLOADING';
+
+export type MemberOrder = {
+  direction?: OrderDirection;
+  field?: MemberOrderField;
+};
+
+export type MemberOrderField =
+  | 'CREATED'
+  | 'JOINED_ON'
+  | 'NAME';
+
+/** A personal field that `memberReveal` can show in full. */
+export type MemberRevealField =
+  | 'BIRTH_DATE'
+  | 'ID_NUMBER'
+  | 'PHONE';
+
+/** Where to transfer: `toOrgUnitId` within your tenant, or `toTenantCode` + `toOrgUnitCode` for another province. */
+export type MemberTransferInput = {
+  memberId: Scalars['ID']['input'];
+  reason?: Scalars['String']['input'];
+  toOrgUnitCode?: InputMaybe<Scalars['String']['input']>;
+  toOrgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  toTenantCode?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type MemberTransferStatus =
+  | 'CANCELLED'
+  | 'COMPLETED'
+  | 'PENDING'
+  | 'REJECTED';
+
+/** Fields to change; omitted fields stay as they are. `phone: null` removes the phone. */
+export type MemberUpdateInput = {
+  employer?: InputMaybe<Scalars['String']['input']>;
+  /** Refuse (CONFLICT) if the member changed since. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  /** Corrects a mistyped ID number. */
+  idNumber?: InputMaybe<Scalars['String']['input']>;
+  joinedOn?: InputMaybe<Scalars['Date']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  phone?: InputMaybe<Scalars['String']['input']>;
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+  workStatus?: InputMaybe<MemberWorkStatus>;
+};
+
+/** 工作状态. */
+export type MemberWorkStatus =
+  | 'EARLY_RETIRED'
+  | 'LAID_OFF'
+  | 'MIGRANT_WORKER'
+  | 'ON_DUTY'
+  | 'RETIRED'
+  | 'SICK_LEAVE'
+  | 'UNEMPLOYED';
+
+/** Membership state: 在会, 会籍转移中, 已退会, 已去世. */
+export type MembershipState =
+  | 'DECEASED'
+  | 'JOINED'
+  | 'LEFT'
+  | 'TRANSFERRING';
 
 /** Sort direction. */
 export type OrderDirection =
@@ -108,6 +396,67 @@ export type OrgUnitOrderField =
   | 'NAME'
   | 'PATH';
 
+/** An account by id, or by org unit + fund code + account code (created on first use). */
+export type PostingInput = {
+  accountId?: InputMaybe<Scalars['ID']['input']>;
+  /** Positive fen. */
+  amountFen: Scalars['BigInt']['input'];
+  /** Account code, e.g. `102`, `501`. */
+  code?: InputMaybe<Scalars['String']['input']>;
+  /** Fund code, e.g. `general`, `hardship`. */
+  fund?: InputMaybe<Scalars['String']['input']>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  side: EntrySide;
+};
+
+/** Report scope: a subtree (default: your own top unit), a date range, optionally one fund. */
+export type ReportInput = {
+  /** Omitted: from the first entry. */
+  dateFrom?: InputMaybe<Scalars['Date']['input']>;
+  dateTo: Scalars['Date']['input'];
+  fund?: InputMaybe<Scalars['String']['input']>;
+  subtreeOf?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type ReservationFilter = {
+  fund?: InputMaybe<Scalars['String']['input']>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  sourceId?: InputMaybe<Scalars['String']['input']>;
+  sourceType?: InputMaybe<Scalars['String']['input']>;
+  status?: InputMaybe<ReservationStatus>;
+};
+
+export type ReservationInput = {
+  amountFen: Scalars['BigInt']['input'];
+  /** The spending account (501-508) a payment will go to. */
+  expenseCode: Scalars['String']['input'];
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  fund: Scalars['String']['input'];
+  fundingCode?: Scalars['String']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memo?: InputMaybe<Scalars['String']['input']>;
+  orgUnitId: Scalars['ID']['input'];
+  sourceId?: InputMaybe<Scalars['String']['input']>;
+  sourceType?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ReservationPostInput = {
+  /** Defaults to what remains. */
+  amountFen?: InputMaybe<Scalars['BigInt']['input']>;
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  /** Release whatever remains after this payment. */
+  final?: Scalars['Boolean']['input'];
+  id: Scalars['ID']['input'];
+  idempotencyKey: Scalars['String']['input'];
+  memo?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ReservationStatus =
+  | 'EXPIRED'
+  | 'OPEN'
+  | 'POSTED'
+  | 'VOIDED';
+
 /** Roles; each is granted at an org unit and covers its subtree. */
 export type Role =
   | 'APPROVER'
@@ -118,6 +467,17 @@ export type Role =
   | 'SOCIAL_ORG'
   | 'TENANT_ADMIN'
   | 'WORKER';
+
+export type SmallPayerRefundInput = {
+  claimsMicroRefund?: Scalars['Boolean']['input'];
+  entryDate?: InputMaybe<Scalars['Date']['input']>;
+  isBudgetFunded?: Scalars['Boolean']['input'];
+  isSoe?: Scalars['Boolean']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  /** 2024 = 2024-10-01 .. 2025-09-30. */
+  policyYear: Scalars['Int']['input'];
+  staffCount?: InputMaybe<Scalars['Int']['input']>;
+};
 
 export type TenantCreateInput = {
   /** Short lower-case code used at login, e.g. `shanghai`. */
@@ -130,6 +490,10 @@ export type TenantCreateInput = {
   /** Per-plugin settings: {plugin: {key: value}}. */
   settings?: InputMaybe<Scalars['JSON']['input']>;
 };
+
+export type TransferDirection =
+  | 'DOWN'
+  | 'UP';
 
 export type UserCreateInput = {
   displayName?: Scalars['String']['input'];
@@ -183,6 +547,111 @@ export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
 
+export type FundsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type FundsQuery = { funds: Array<{ id: string, code: string, kind: FundKind, name: string, active: boolean }> };
+
+export type LedgerConfigQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LedgerConfigQuery = { ledgerConfig: { manualEntryThresholdFen: number | string } };
+
+export type LedgerAccountsQueryVariables = Exact<{
+  filter?: InputMaybe<LedgerAccountFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type LedgerAccountsQuery = { ledgerAccounts: { totalCount: number, nodes: Array<{ id: string, code: string, name: string, type: AccountType, normalBalance: EntrySide, noNegative: boolean, balanceFen: number | string, reservedFen: number | string, availableFen: number | string, orgUnit: { id: string, name: string } | null, fund: { id: string, code: string, name: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LedgerEntryFieldsFragment = { id: string, kind: EntryKind, memo: string, sourceType: string, sourceId: string, entryDate: string, createdAt: string, createdById: string | null, approvedById: string | null, totalFen: number | string, chainSeq: number | string | null, reverses: { id: string } | null, reversedBy: { id: string } | null, postings: Array<{ code: string, side: EntrySide, amountFen: number | string, account: { id: string, code: string, name: string } | null, orgUnit: { id: string, name: string } | null, fund: { code: string, name: string } | null }> };
+
+export type LedgerEntriesQueryVariables = Exact<{
+  filter?: InputMaybe<LedgerEntryFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type LedgerEntriesQuery = { ledgerEntries: { totalCount: number, nodes: Array<{ id: string, kind: EntryKind, memo: string, sourceType: string, sourceId: string, entryDate: string, createdAt: string, createdById: string | null, approvedById: string | null, totalFen: number | string, chainSeq: number | string | null, reverses: { id: string } | null, reversedBy: { id: string } | null, postings: Array<{ code: string, side: EntrySide, amountFen: number | string, account: { id: string, code: string, name: string } | null, orgUnit: { id: string, name: string } | null, fund: { code: string, name: string } | null }> }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LedgerDraftFieldsFragment = { id: string, status: DraftStatus, entryDate: string, memo: string, totalFen: number | string, createdById: string | null, decidedById: string | null, decidedAt: string | null, reason: string, createdAt: string, postings: Array<{ side: EntrySide, amountFen: number | string, account: { id: string, code: string, name: string, orgUnit: { id: string, name: string } | null, fund: { code: string, name: string } | null } | null }>, entry: { id: string } | null };
+
+export type LedgerDraftsQueryVariables = Exact<{
+  status?: InputMaybe<DraftStatus>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type LedgerDraftsQuery = { ledgerDrafts: { totalCount: number, nodes: Array<{ id: string, status: DraftStatus, entryDate: string, memo: string, totalFen: number | string, createdById: string | null, decidedById: string | null, decidedAt: string | null, reason: string, createdAt: string, postings: Array<{ side: EntrySide, amountFen: number | string, account: { id: string, code: string, name: string, orgUnit: { id: string, name: string } | null, fund: { code: string, name: string } | null } | null }>, entry: { id: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type PendingDraftCountQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PendingDraftCountQuery = { ledgerDrafts: { totalCount: number } };
+
+export type LedgerEntryCreateMutationVariables = Exact<{
+  input: LedgerEntryInput;
+}>;
+
+
+export type LedgerEntryCreateMutation = { ledgerEntryCreate: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type LedgerDraftApproveMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type LedgerDraftApproveMutation = { ledgerDraftApprove: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type LedgerDraftRejectMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type LedgerDraftRejectMutation = { ledgerDraftReject: { draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type TrialBalanceReportQueryVariables = Exact<{
+  input: ReportInput;
+}>;
+
+
+export type TrialBalanceReportQuery = { trialBalance: { balanced: boolean, totalDebitFen: number | string, totalCreditFen: number | string, rows: Array<{ code: string, name: string, type: AccountType, openingFen: number | string, debitFen: number | string, creditFen: number | string, closingFen: number | string }> } };
+
+export type FundStatementReportQueryVariables = Exact<{
+  input: ReportInput;
+}>;
+
+
+export type FundStatementReportQuery = { fundStatement: Array<{ openingCashFen: number | string, incomeFen: number | string, expenseFen: number | string, otherCashFen: number | string, closingCashFen: number | string, reservedFen: number | string, orgUnit: { id: string, name: string } | null, fund: { id: string, code: string, name: string } | null }> };
+
+export type ExpenditureStructureReportQueryVariables = Exact<{
+  input: ReportInput;
+}>;
+
+
+export type ExpenditureStructureReportQuery = { expenditureStructure: { totalFen: number | string, rows: Array<{ code: string, name: string, amountFen: number | string, shareBp: number }> } };
+
+export type GrassrootsShareReportQueryVariables = Exact<{
+  input: ReportInput;
+}>;
+
+
+export type GrassrootsShareReportQuery = { grassrootsShare: { totalSpendingFen: number | string, grassrootsSpendingFen: number | string, shareBp: number, byLevel: Array<{ level: string, spendingFen: number | string, shareBp: number }> } };
+
+export type LedgerReportExportQueryVariables = Exact<{
+  report: LedgerReport;
+  format: ExportFormat;
+  input: ReportInput;
+}>;
+
+
+export type LedgerReportExportQuery = { ledgerReportExport: { filename: string, contentType: string, contentBase64: string, rowCount: number } };
+
 export type JobFieldsFragment = { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string };
 
 export type JobQueryVariables = Exact<{
@@ -191,6 +660,97 @@ export type JobQueryVariables = Exact<{
 
 
 export type JobQuery = { job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string } | null };
+
+export type MemberTagsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MemberTagsQuery = { memberTags: Array<{ code: string, label: string, description: string }> };
+
+export type MemberListFieldsFragment = { id: string, name: string, gender: MemberGender, age: number, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, workStatusLabel: string, state: MembershipState, stateLabel: string, joinedOn: string | null, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null };
+
+export type MembersQueryVariables = Exact<{
+  filter?: InputMaybe<MemberFilter>;
+  orderBy?: InputMaybe<MemberOrder>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MembersQuery = { members: { totalCount: number, nodes: Array<{ id: string, name: string, gender: MemberGender, age: number, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, workStatusLabel: string, state: MembershipState, stateLabel: string, joinedOn: string | null, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MemberCountQueryVariables = Exact<{
+  filter?: InputMaybe<MemberFilter>;
+}>;
+
+
+export type MemberCountQuery = { members: { totalCount: number } };
+
+export type MemberDetailQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberDetailQuery = { member: { birthYear: number, leftOn: string | null, version: number, createdAt: string, updatedAt: string, id: string, name: string, gender: MemberGender, age: number, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, workStatusLabel: string, state: MembershipState, stateLabel: string, joinedOn: string | null, household: { id: string, size: number, people: Array<{ id: string, relationLabel: string, name: string, idNumberMasked: string | null, member: { id: string } | null }> } | null, history: { totalCount: number, nodes: Array<{ id: string, action: string, changes: unknown, actorName: string, at: string }> }, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null } | null };
+
+export type MemberRevealMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  field: MemberRevealField;
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberImportFieldsFragment = { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
+
+export type MemberImportQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberImportQuery = { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, errors: { totalCount: number, nodes: Array<{ row: number, column: string, code: string, message: string }> }, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
+
+export type MemberImportsQueryVariables = Exact<{
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MemberImportsQuery = { memberImports: { totalCount: number, nodes: Array<{ id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MemberImportCommitMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  allowErrors: Scalars['Boolean']['input'];
+}>;
+
+
+export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberImportDiscardMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberExportFieldsFragment = { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
+
+export type MemberExportStartMutationVariables = Exact<{
+  filter?: InputMaybe<MemberFilter>;
+  format: MemberExportFormat;
+  unmasked: Scalars['Boolean']['input'];
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberExportQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -331,6 +891,79 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const LedgerEntryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment LedgerEntryFields on LedgerEntry {
+  id
+  kind
+  memo
+  sourceType
+  sourceId
+  entryDate
+  createdAt
+  createdById
+  approvedById
+  totalFen
+  chainSeq
+  reverses {
+    id
+  }
+  reversedBy {
+    id
+  }
+  postings {
+    code
+    side
+    amountFen
+    account {
+      id
+      code
+      name
+    }
+    orgUnit {
+      id
+      name
+    }
+    fund {
+      code
+      name
+    }
+  }
+}
+    `, {"fragmentName":"LedgerEntryFields"}) as unknown as TypedDocumentString<LedgerEntryFieldsFragment, unknown>;
+export const LedgerDraftFieldsFragmentDoc = new TypedDocumentString(`
+    fragment LedgerDraftFields on LedgerDraft {
+  id
+  status
+  entryDate
+  memo
+  totalFen
+  createdById
+  decidedById
+  decidedAt
+  reason
+  createdAt
+  postings {
+    side
+    amountFen
+    account {
+      id
+      code
+      name
+      orgUnit {
+        id
+        name
+      }
+      fund {
+        code
+        name
+      }
+    }
+  }
+  entry {
+    id
+  }
+}
+    `, {"fragmentName":"LedgerDraftFields"}) as unknown as TypedDocumentString<LedgerDraftFieldsFragment, unknown>;
 export const JobFieldsFragmentDoc = new TypedDocumentString(`
     fragment JobFields on Job {
   id
@@ -345,6 +978,94 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   updatedAt
 }
     `, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
+export const MemberListFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MemberListFields on Member {
+  id
+  name
+  gender
+  age
+  idNumberMasked
+  phoneMasked
+  employer
+  workStatus
+  workStatusLabel
+  state
+  stateLabel
+  joinedOn
+  tags {
+    code
+    label
+  }
+  orgUnit {
+    id
+    name
+  }
+}
+    `, {"fragmentName":"MemberListFields"}) as unknown as TypedDocumentString<MemberListFieldsFragment, unknown>;
+export const MemberImportFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MemberImportFields on MemberImport {
+  id
+  filename
+  format
+  encoding
+  status
+  sizeBytes
+  totalRows
+  validRows
+  errorRows
+  wouldCreate
+  wouldUpdate
+  wouldLeaveUnchanged
+  allowErrors
+  committedThroughRow
+  created
+  updated
+  unchanged
+  failed
+  fileError {
+    code
+    message
+    row
+    column
+  }
+  createdByName
+  createdAt
+  finishedAt
+  errorReportCsvUrl
+  errorReportXlsxUrl
+  previewJob {
+    id
+    status
+    progress
+    total
+  }
+  commitJob {
+    id
+    status
+    progress
+    total
+  }
+}
+    `, {"fragmentName":"MemberImportFields"}) as unknown as TypedDocumentString<MemberImportFieldsFragment, unknown>;
+export const MemberExportFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MemberExportFields on MemberExport {
+  id
+  format
+  unmasked
+  status
+  rowCount
+  sizeBytes
+  createdAt
+  finishedAt
+  downloadUrl
+  job {
+    id
+    status
+    progress
+    total
+  }
+}
+    `, {"fragmentName":"MemberExportFields"}) as unknown as TypedDocumentString<MemberExportFieldsFragment, unknown>;
 export const OrgUnitFieldsFragmentDoc = new TypedDocumentString(`
     fragment OrgUnitFields on OrgUnit {
   id
@@ -488,6 +1209,286 @@ export const MeDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const FundsDocument = new TypedDocumentString(`
+    query Funds {
+  funds {
+    id
+    code
+    kind
+    name
+    active
+  }
+}
+    `) as unknown as TypedDocumentString<FundsQuery, FundsQueryVariables>;
+export const LedgerConfigDocument = new TypedDocumentString(`
+    query LedgerConfig {
+  ledgerConfig {
+    manualEntryThresholdFen
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerConfigQuery, LedgerConfigQueryVariables>;
+export const LedgerAccountsDocument = new TypedDocumentString(`
+    query LedgerAccounts($filter: LedgerAccountFilter, $first: Int, $after: String) {
+  ledgerAccounts(filter: $filter, first: $first, after: $after) {
+    totalCount
+    nodes {
+      id
+      code
+      name
+      type
+      normalBalance
+      noNegative
+      balanceFen
+      reservedFen
+      availableFen
+      orgUnit {
+        id
+        name
+      }
+      fund {
+        id
+        code
+        name
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerAccountsQuery, LedgerAccountsQueryVariables>;
+export const LedgerEntriesDocument = new TypedDocumentString(`
+    query LedgerEntries($filter: LedgerEntryFilter, $first: Int, $after: String) {
+  ledgerEntries(filter: $filter, first: $first, after: $after) {
+    totalCount
+    nodes {
+      ...LedgerEntryFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment LedgerEntryFields on LedgerEntry {
+  id
+  kind
+  memo
+  sourceType
+  sourceId
+  entryDate
+  createdAt
+  createdById
+  approvedById
+  totalFen
+  chainSeq
+  reverses {
+    id
+  }
+  reversedBy {
+    id
+  }
+  postings {
+    code
+    side
+    amountFen
+    account {
+      id
+      code
+      name
+    }
+    orgUnit {
+      id
+      name
+    }
+    fund {
+      code
+      name
+    }
+  }
+}`) as unknown as TypedDocumentString<LedgerEntriesQuery, LedgerEntriesQueryVariables>;
+export const LedgerDraftsDocument = new TypedDocumentString(`
+    query LedgerDrafts($status: DraftStatus, $first: Int, $after: String) {
+  ledgerDrafts(status: $status, first: $first, after: $after) {
+    totalCount
+    nodes {
+      ...LedgerDraftFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment LedgerDraftFields on LedgerDraft {
+  id
+  status
+  entryDate
+  memo
+  totalFen
+  createdById
+  decidedById
+  decidedAt
+  reason
+  createdAt
+  postings {
+    side
+    amountFen
+    account {
+      id
+      code
+      name
+      orgUnit {
+        id
+        name
+      }
+      fund {
+        code
+        name
+      }
+    }
+  }
+  entry {
+    id
+  }
+}`) as unknown as TypedDocumentString<LedgerDraftsQuery, LedgerDraftsQueryVariables>;
+export const PendingDraftCountDocument = new TypedDocumentString(`
+    query PendingDraftCount {
+  ledgerDrafts(status: PENDING_APPROVAL, first: 1) {
+    totalCount
+  }
+}
+    `) as unknown as TypedDocumentString<PendingDraftCountQuery, PendingDraftCountQueryVariables>;
+export const LedgerEntryCreateDocument = new TypedDocumentString(`
+    mutation LedgerEntryCreate($input: LedgerEntryInput!) {
+  ledgerEntryCreate(input: $input) {
+    entry {
+      id
+      totalFen
+    }
+    draft {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerEntryCreateMutation, LedgerEntryCreateMutationVariables>;
+export const LedgerDraftApproveDocument = new TypedDocumentString(`
+    mutation LedgerDraftApprove($id: ID!) {
+  ledgerDraftApprove(id: $id) {
+    entry {
+      id
+      totalFen
+    }
+    draft {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerDraftApproveMutation, LedgerDraftApproveMutationVariables>;
+export const LedgerDraftRejectDocument = new TypedDocumentString(`
+    mutation LedgerDraftReject($id: ID!, $reason: String!) {
+  ledgerDraftReject(id: $id, reason: $reason) {
+    draft {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerDraftRejectMutation, LedgerDraftRejectMutationVariables>;
+export const TrialBalanceReportDocument = new TypedDocumentString(`
+    query TrialBalanceReport($input: ReportInput!) {
+  trialBalance(input: $input) {
+    balanced
+    totalDebitFen
+    totalCreditFen
+    rows {
+      code
+      name
+      type
+      openingFen
+      debitFen
+      creditFen
+      closingFen
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<TrialBalanceReportQuery, TrialBalanceReportQueryVariables>;
+export const FundStatementReportDocument = new TypedDocumentString(`
+    query FundStatementReport($input: ReportInput!) {
+  fundStatement(input: $input) {
+    openingCashFen
+    incomeFen
+    expenseFen
+    otherCashFen
+    closingCashFen
+    reservedFen
+    orgUnit {
+      id
+      name
+    }
+    fund {
+      id
+      code
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<FundStatementReportQuery, FundStatementReportQueryVariables>;
+export const ExpenditureStructureReportDocument = new TypedDocumentString(`
+    query ExpenditureStructureReport($input: ReportInput!) {
+  expenditureStructure(input: $input) {
+    totalFen
+    rows {
+      code
+      name
+      amountFen
+      shareBp
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ExpenditureStructureReportQuery, ExpenditureStructureReportQueryVariables>;
+export const GrassrootsShareReportDocument = new TypedDocumentString(`
+    query GrassrootsShareReport($input: ReportInput!) {
+  grassrootsShare(input: $input) {
+    totalSpendingFen
+    grassrootsSpendingFen
+    shareBp
+    byLevel {
+      level
+      spendingFen
+      shareBp
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<GrassrootsShareReportQuery, GrassrootsShareReportQueryVariables>;
+export const LedgerReportExportDocument = new TypedDocumentString(`
+    query LedgerReportExport($report: LedgerReport!, $format: ExportFormat!, $input: ReportInput!) {
+  ledgerReportExport(report: $report, format: $format, input: $input) {
+    filename
+    contentType
+    contentBase64
+    rowCount
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerReportExportQuery, LedgerReportExportQueryVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {
@@ -506,6 +1507,368 @@ export const JobDocument = new TypedDocumentString(`
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const MemberTagsDocument = new TypedDocumentString(`
+    query MemberTags {
+  memberTags {
+    code
+    label
+    description
+  }
+}
+    `) as unknown as TypedDocumentString<MemberTagsQuery, MemberTagsQueryVariables>;
+export const MembersDocument = new TypedDocumentString(`
+    query Members($filter: MemberFilter, $orderBy: MemberOrder, $first: Int, $after: String) {
+  members(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+    totalCount
+    nodes {
+      ...MemberListFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MemberListFields on Member {
+  id
+  name
+  gender
+  age
+  idNumberMasked
+  phoneMasked
+  employer
+  workStatus
+  workStatusLabel
+  state
+  stateLabel
+  joinedOn
+  tags {
+    code
+    label
+  }
+  orgUnit {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<MembersQuery, MembersQueryVariables>;
+export const MemberCountDocument = new TypedDocumentString(`
+    query MemberCount($filter: MemberFilter) {
+  members(filter: $filter, first: 1) {
+    totalCount
+  }
+}
+    `) as unknown as TypedDocumentString<MemberCountQuery, MemberCountQueryVariables>;
+export const MemberDetailDocument = new TypedDocumentString(`
+    query MemberDetail($id: ID!) {
+  member(id: $id) {
+    ...MemberListFields
+    birthYear
+    leftOn
+    version
+    createdAt
+    updatedAt
+    household {
+      id
+      size
+      people {
+        id
+        relationLabel
+        name
+        idNumberMasked
+        member {
+          id
+        }
+      }
+    }
+    history(first: 20) {
+      totalCount
+      nodes {
+        id
+        action
+        changes
+        actorName
+        at
+      }
+    }
+  }
+}
+    fragment MemberListFields on Member {
+  id
+  name
+  gender
+  age
+  idNumberMasked
+  phoneMasked
+  employer
+  workStatus
+  workStatusLabel
+  state
+  stateLabel
+  joinedOn
+  tags {
+    code
+    label
+  }
+  orgUnit {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<MemberDetailQuery, MemberDetailQueryVariables>;
+export const MemberRevealDocument = new TypedDocumentString(`
+    mutation MemberReveal($id: ID!, $field: MemberRevealField!, $reason: String!) {
+  memberReveal(id: $id, field: $field, reason: $reason) {
+    value
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MemberRevealMutation, MemberRevealMutationVariables>;
+export const MemberImportDocument = new TypedDocumentString(`
+    query MemberImport($id: ID!) {
+  memberImport(id: $id) {
+    ...MemberImportFields
+    errors(first: 20) {
+      totalCount
+      nodes {
+        row
+        column
+        code
+        message
+      }
+    }
+  }
+}
+    fragment MemberImportFields on MemberImport {
+  id
+  filename
+  format
+  encoding
+  status
+  sizeBytes
+  totalRows
+  validRows
+  errorRows
+  wouldCreate
+  wouldUpdate
+  wouldLeaveUnchanged
+  allowErrors
+  committedThroughRow
+  created
+  updated
+  unchanged
+  failed
+  fileError {
+    code
+    message
+    row
+    column
+  }
+  createdByName
+  createdAt
+  finishedAt
+  errorReportCsvUrl
+  errorReportXlsxUrl
+  previewJob {
+    id
+    status
+    progress
+    total
+  }
+  commitJob {
+    id
+    status
+    progress
+    total
+  }
+}`) as unknown as TypedDocumentString<MemberImportQuery, MemberImportQueryVariables>;
+export const MemberImportsDocument = new TypedDocumentString(`
+    query MemberImports($first: Int, $after: String) {
+  memberImports(first: $first, after: $after) {
+    totalCount
+    nodes {
+      ...MemberImportFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MemberImportFields on MemberImport {
+  id
+  filename
+  format
+  encoding
+  status
+  sizeBytes
+  totalRows
+  validRows
+  errorRows
+  wouldCreate
+  wouldUpdate
+  wouldLeaveUnchanged
+  allowErrors
+  committedThroughRow
+  created
+  updated
+  unchanged
+  failed
+  fileError {
+    code
+    message
+    row
+    column
+  }
+  createdByName
+  createdAt
+  finishedAt
+  errorReportCsvUrl
+  errorReportXlsxUrl
+  previewJob {
+    id
+    status
+    progress
+    total
+  }
+  commitJob {
+    id
+    status
+    progress
+    total
+  }
+}`) as unknown as TypedDocumentString<MemberImportsQuery, MemberImportsQueryVariables>;
+export const MemberImportCommitDocument = new TypedDocumentString(`
+    mutation MemberImportCommit($id: ID!, $allowErrors: Boolean!) {
+  memberImportCommit(id: $id, allowErrors: $allowErrors) {
+    memberImport {
+      ...MemberImportFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment MemberImportFields on MemberImport {
+  id
+  filename
+  format
+  encoding
+  status
+  sizeBytes
+  totalRows
+  validRows
+  errorRows
+  wouldCreate
+  wouldUpdate
+  wouldLeaveUnchanged
+  allowErrors
+  committedThroughRow
+  created
+  updated
+  unchanged
+  failed
+  fileError {
+    code
+    message
+    row
+    column
+  }
+  createdByName
+  createdAt
+  finishedAt
+  errorReportCsvUrl
+  errorReportXlsxUrl
+  previewJob {
+    id
+    status
+    progress
+    total
+  }
+  commitJob {
+    id
+    status
+    progress
+    total
+  }
+}`) as unknown as TypedDocumentString<MemberImportCommitMutation, MemberImportCommitMutationVariables>;
+export const MemberImportDiscardDocument = new TypedDocumentString(`
+    mutation MemberImportDiscard($id: ID!) {
+  memberImportDiscard(id: $id) {
+    memberImport {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MemberImportDiscardMutation, MemberImportDiscardMutationVariables>;
+export const MemberExportStartDocument = new TypedDocumentString(`
+    mutation MemberExportStart($filter: MemberFilter, $format: MemberExportFormat!, $unmasked: Boolean!, $reason: String!) {
+  memberExportStart(
+    filter: $filter
+    format: $format
+    unmasked: $unmasked
+    reason: $reason
+  ) {
+    memberExport {
+      ...MemberExportFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment MemberExportFields on MemberExport {
+  id
+  format
+  unmasked
+  status
+  rowCount
+  sizeBytes
+  createdAt
+  finishedAt
+  downloadUrl
+  job {
+    id
+    status
+    progress
+    total
+  }
+}`) as unknown as TypedDocumentString<MemberExportStartMutation, MemberExportStartMutationVariables>;
+export const MemberExportDocument = new TypedDocumentString(`
+    query MemberExport($id: ID!) {
+  memberExport(id: $id) {
+    ...MemberExportFields
+  }
+}
+    fragment MemberExportFields on MemberExport {
+  id
+  format
+  unmasked
+  status
+  rowCount
+  sizeBytes
+  createdAt
+  finishedAt
+  downloadUrl
+  job {
+    id
+    status
+    progress
+    total
+  }
+}`) as unknown as TypedDocumentString<MemberExportQuery, MemberExportQueryVariables>;
 export const OrgUnitsPageDocument = new TypedDocumentString(`
     query OrgUnitsPage($filter: OrgUnitFilter, $first: Int, $after: String) {
   orgUnits(

@@ -1,5 +1,18 @@
 /** Chinese labels for schema enums and audit actions. */
-import type { JobStatus, OrgLevel, Role } from '../graphql/generated';
+import type {
+  AccountType,
+  DraftStatus,
+  EntryKind,
+  EntrySide,
+  JobStatus,
+  MemberGender,
+  MemberImportStatus,
+  MemberRevealField,
+  MemberWorkStatus,
+  MembershipState,
+  OrgLevel,
+  Role,
+} from '../graphql/generated';
 
 export const ROLE_LABELS: Record<Role, string> = {
   PLATFORM_ADMIN: '平台管理员',
@@ -68,6 +81,46 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'user.activate': '启用用户',
   'user.deactivate': '停用用户',
   'member.reveal': '查看明文个人信息',
+  'member.create': '新增会员',
+  'member.update': '修改会员',
+  'member.leave': '会员退会',
+  'member.decease': '会员去世',
+  'member.rejoin': '重新入会',
+  'member.import.upload': '上传名册',
+  'member.import.preview': '校验名册',
+  'member.import.commit': '确认导入名册',
+  'member.import.finish': '名册导入完成',
+  'member.import.discard': '放弃导入名册',
+  'import.create': '名册导入：新增',
+  'import.update': '名册导入：更新',
+  'import.rejoin': '名册导入：重新入会',
+  'member.export': '导出会员',
+  'member.export.download': '下载会员导出文件',
+  'member.transfer.request': '申请会籍转移',
+  'member.transfer.approve': '同意会籍转移',
+  'member.transfer.reject': '驳回会籍转移',
+  'member.transfer.cancel': '撤回会籍转移',
+  'member.transfer.complete': '会籍转移完成',
+  'member.transfer.in': '会籍转入',
+  'member.transfer.out': '会籍转出',
+  'member.transfer.incoming': '收到会籍转入申请',
+  'household.create': '登记家庭',
+  'household.add_person': '添加家庭成员',
+  'household.remove_person': '移除家庭成员',
+  'ledger.draft.create': '提交手工记账',
+  'ledger.draft.approve': '批准手工记账',
+  'ledger.draft.reject': '驳回手工记账',
+  'ledger.entry.reverse': '冲销凭证',
+  'ledger.period.close': '会计期间结账',
+  'ledger.reservation.create': '预留资金',
+  'ledger.reservation.post': '预留资金支付',
+  'ledger.reservation.void': '作废预留',
+  'ledger.reservation.expire': '预留过期',
+  'ledger.special_allocation': '专项资金计提',
+  'ledger.config': '修改记账设置',
+  'budget.set': '设置预算',
+  'budget.lift': '调增预算',
+  'fund.create': '新建经费',
 };
 
 export const AUDIT_PREFIXES: { value: string; label: string }[] = [
@@ -76,7 +129,8 @@ export const AUDIT_PREFIXES: { value: string; label: string }[] = [
   { value: 'user.', label: '用户与授权' },
   { value: 'tenant.', label: '省份管理' },
   { value: 'member.', label: '会员' },
-  { value: 'fund', label: '经费' },
+  { value: 'ledger.', label: '经费记账' },
+  { value: 'budget.', label: '预算' },
 ];
 
 export const TARGET_TYPE_LABELS: Record<string, string> = {
@@ -84,6 +138,12 @@ export const TARGET_TYPE_LABELS: Record<string, string> = {
   OrgUnit: '组织',
   Tenant: '省份',
   Member: '会员',
+  HouseholdPerson: '家庭成员',
+  Household: '家庭',
+  MemberTransfer: '会籍转移',
+  MemberImport: '名册导入',
+  MemberExport: '会员导出',
+  LedgerEntry: '记账凭证',
 };
 
 export function auditActionLabel(action: string): string {
@@ -103,4 +163,125 @@ export const PROVINCES: { code: string; name: string }[] = [
 
 export function provinceName(code: string): string {
   return PROVINCES.find((p) => p.code === code)?.name ?? code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Funds (core/funds)
+
+
+export const ACCOUNT_TYPE_LABELS: Record<AccountType, string> = {
+  ASSET: '资产',
+  LIABILITY: '负债',
+  NET_ASSET: '净资产',
+  INCOME: '收入',
+  EXPENSE: '支出',
+};
+
+export const SIDE_LABELS: Record<EntrySide, string> = { DEBIT: '借', CREDIT: '贷' };
+
+export const ENTRY_KIND_LABELS: Record<EntryKind, string> = {
+  MANUAL: '手工记账',
+  LEVY: '拨缴经费',
+  TRANSFER_UP: '上解',
+  TRANSFER_DOWN: '补助下级',
+  SMALL_PAYER_REFUND: '小额缴费返还',
+  SPECIAL_ALLOCATION: '专项资金计提',
+  PAYOUT: '支付',
+  REVERSAL: '冲销',
+  SYSTEM: '系统',
+};
+
+export const DRAFT_STATUS_LABELS: Record<DraftStatus, string> = {
+  PENDING_APPROVAL: '待审批',
+  APPROVED: '已批准',
+  REJECTED: '已驳回',
+};
+
+/** The chart of accounts (工会会计制度), as in core/funds/chart.py. */
+export const CHART: { code: string; name: string; type: AccountType }[] = [
+  ['101', '库存现金', 'ASSET'],
+  ['102', '银行存款', 'ASSET'],
+  ['131', '应收上级经费', 'ASSET'],
+  ['132', '应收下级经费', 'ASSET'],
+  ['221', '应付上级经费', 'LIABILITY'],
+  ['222', '应付下级经费', 'LIABILITY'],
+  ['301', '固定基金', 'NET_ASSET'],
+  ['302', '在建工程占用资金', 'NET_ASSET'],
+  ['303', '投资基金', 'NET_ASSET'],
+  ['311', '工会资金结转', 'NET_ASSET'],
+  ['321', '工会资金结余', 'NET_ASSET'],
+  ['401', '会费收入', 'INCOME'],
+  ['402', '拨缴经费收入', 'INCOME'],
+  ['403', '上级补助收入', 'INCOME'],
+  ['404', '政府补助收入', 'INCOME'],
+  ['405', '行政补助收入', 'INCOME'],
+  ['406', '事业收入', 'INCOME'],
+  ['407', '投资收益', 'INCOME'],
+  ['408', '其他收入', 'INCOME'],
+  ['501', '职工活动支出', 'EXPENSE'],
+  ['502', '维权支出', 'EXPENSE'],
+  ['503', '业务支出', 'EXPENSE'],
+  ['504', '行政支出', 'EXPENSE'],
+  ['505', '资本性支出', 'EXPENSE'],
+  ['506', '补助下级支出', 'EXPENSE'],
+  ['507', '事业支出', 'EXPENSE'],
+  ['508', '其他支出', 'EXPENSE'],
+].map(([code, name, type]) => ({ code, name, type: type as AccountType }));
+
+export const GRASSROOTS_LEVEL_LABELS: Record<string, string> = {
+  province: '省级',
+  city: '市级',
+  county: '县（区）级',
+  grassroots: '基层',
+  industry: '产业',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Members (core/members)
+
+export const MEMBERSHIP_STATE_LABELS: Record<MembershipState, string> = {
+  JOINED: '在会',
+  TRANSFERRING: '会籍转移中',
+  LEFT: '已退会',
+  DECEASED: '已去世',
+};
+
+export const WORK_STATUS_LABELS: Record<MemberWorkStatus, string> = {
+  ON_DUTY: '在岗',
+  LAID_OFF: '下岗',
+  UNEMPLOYED: '失业',
+  RETIRED: '退休',
+  SICK_LEAVE: '病休',
+  EARLY_RETIRED: '内退',
+  MIGRANT_WORKER: '农民工',
+};
+
+export const GENDER_LABELS: Record<MemberGender, string> = { MALE: '男', FEMALE: '女' };
+
+export const REVEAL_FIELD_LABELS: Record<MemberRevealField, string> = {
+  ID_NUMBER: '身份证号',
+  PHONE: '手机号',
+  BIRTH_DATE: '出生日期',
+};
+
+export const IMPORT_STATUS_LABELS: Record<MemberImportStatus, string> = {
+  UPLOADING: '上传中',
+  UPLOADED: '已上传',
+  PREVIEWING: '校验中',
+  PREVIEWED: '待确认',
+  INVALID: '文件无效',
+  COMMITTING: '导入中',
+  INTERRUPTED: '已中断',
+  COMMITTED: '已完成',
+  FAILED: '失败',
+  DISCARDED: '已放弃',
+};
+
+/** One search box for name, ID number or phone: decide which filter the text means. */
+export function parseMemberQuery(text: string): { namePrefix?: string; idNumber?: string; phone?: string } {
+  const t = text.replace(/\s+/g, '');
+  if (!t) return {};
+  if (/^\d{17}[\dXx]$/.test(t) || /^\d{15}$/.test(t)) return { idNumber: t.toUpperCase() };
+  if (/^1\d{10}$/.test(t)) return { phone: t };
+  return { namePrefix: text.trim() };
 }

@@ -26,7 +26,7 @@ export default function Dashboard() {
       {stats.length > 0 && (
         <Row gutter={[16, 16]} className="hj-stats">
           {stats.map((p) => (
-            <Col key={p.key} xs={12} md={12} xl={6}>
+            <Col key={p.key} flex="1 1 150px">
               <p.component />
             </Col>
           ))}

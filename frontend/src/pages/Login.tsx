@@ -83,7 +83,7 @@ export default function Login() {
             <Typography.Text type="secondary">省总工会管理后台</Typography.Text>
           </div>
         </div>
-        <Card className="hj-login-card" bordered={false}>
+        <Card className="hj-login-card" variant="borderless">
           <Typography.Title level={2} className="hj-login-subtitle">
             账号登录
           </Typography.Title>

@@ -172,7 +172,7 @@ export default function OrgTree() {
       return {
         key: id,
         title: <UnitTitle unit={n.unit} />,
-        isLeaf: n.childIds !== undefined && n.childIds.length === 0,
+        isLeaf: n.unit.level === 'GRASSROOTS' || (n.childIds !== undefined && n.childIds.length === 0),
         children: n.childIds?.filter((c) => nodes[c]).map(build),
       };
     };
@@ -368,7 +368,7 @@ export default function OrgTree() {
               detail.loading ? <LoadingState /> : <EmptyState description="组织不存在或无权查看" />
             ) : (
               <>
-                <Descriptions column={{ xs: 1, sm: 2 }} size="small" bordered>
+                <Descriptions column={{ xs: 1, sm: 2, lg: 1, xxl: 2 }} size="small" bordered styles={{ label: { width: 112, whiteSpace: 'nowrap' } }}>
                   <Descriptions.Item label="名称">{selectedUnit.name}</Descriptions.Item>
                   <Descriptions.Item label="编码">
                     <Typography.Text code>{selectedUnit.code}</Typography.Text>
@@ -379,7 +379,7 @@ export default function OrgTree() {
                     {selectedUnit.active ? <Badge status="success" text="在用" /> : <Badge status="default" text="已停用" />}
                   </Descriptions.Item>
                   <Descriptions.Item label="创建时间">{formatDateTime(selectedUnit.createdAt)}</Descriptions.Item>
-                  <Descriptions.Item label="上级组织" span={2}>
+                  <Descriptions.Item label="上级组织" span="filled">
                     {selectedUnit.ancestors.length ? selectedUnit.ancestors.map((a) => a.name).join(' / ') : '（本省总工会）'}
                   </Descriptions.Item>
                 </Descriptions>
@@ -499,7 +499,7 @@ function CreateDialog({ parent, onClose, onDone }: { parent: Unit; onClose: () =
     }
   };
   return (
-    <Modal open title="新建下级组织" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnClose>
+    <Modal open title="新建下级组织" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
       <Typography.Paragraph type="secondary">上级组织：{parent.name}</Typography.Paragraph>
       <FormAlert errors={formErrors} />
       <Form<CreateForm> form={form} layout="vertical" name="org-create" onFinish={submit} initialValues={{ level: levels[0] }}>
@@ -550,7 +550,7 @@ function RenameDialog({ unit, onClose, onDone }: { unit: Unit; onClose: () => vo
     }
   };
   return (
-    <Modal open title={`重命名“${unit.name}”`} okText="保存" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnClose>
+    <Modal open title={`重命名“${unit.name}”`} okText="保存" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
       <FormAlert errors={formErrors} />
       <Form form={form} layout="vertical" name="org-rename" onFinish={submit} initialValues={{ name: unit.name }}>
         <Form.Item label="新名称" name="name" rules={[{ required: true, whitespace: true, message: '请输入新名称' }, { max: 200, message: '名称不能超过 200 个字' }]}>
@@ -593,7 +593,7 @@ function MoveDialog({ unit, onClose, onDone }: { unit: Unit; onClose: () => void
     }
   };
   return (
-    <Modal open title={`移动“${unit.name}”`} okText="移动" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnClose>
+    <Modal open title={`移动“${unit.name}”`} okText="移动" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
       <Alert type="info" showIcon message="该组织的全部下级组织将一并移动。" style={{ marginBottom: 16 }} />
       <FormAlert errors={formErrors} />
       <Form form={form} layout="vertical" name="org-move" onFinish={submit}>

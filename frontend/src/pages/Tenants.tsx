@@ -155,7 +155,7 @@ function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: s
     }
   };
   return (
-    <Modal open title="开通省份" okText="开通" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnClose width={560}>
+    <Modal open title="开通省份" okText="开通" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden width={560}>
       <FormAlert errors={formErrors} />
       <Form<TenantForm>
         form={form}

@@ -244,7 +244,7 @@ function CreateUserDialog({ onClose, onDone }: { onClose: () => void; onDone: (u
     }
   };
   return (
-    <Modal open title="新建用户" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnClose width={600}>
+    <Modal open title="新建用户" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden width={600}>
       <FormAlert errors={formErrors} />
       <Form<CreateUserForm> form={form} layout="vertical" name="user-create" onFinish={submit} initialValues={{ grants: [{}] }}>
         <Form.Item
@@ -340,7 +340,7 @@ function GrantsDialog({ user, onClose, onChanged }: { user: UserRow; onClose: ()
   };
 
   return (
-    <Modal open title={`管理角色：${user.displayName || user.username}`} footer={null} onCancel={onClose} destroyOnClose width={600}>
+    <Modal open title={`管理角色：${user.displayName || user.username}`} footer={null} onCancel={onClose} destroyOnHidden width={600}>
       <Typography.Title level={3} className="hj-section-title">
         现有授权
       </Typography.Title>

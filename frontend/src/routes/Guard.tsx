@@ -38,3 +38,19 @@ export function NotFound() {
     />
   );
 }
+
+/** Shown when a page throws while rendering (instead of React Router's English developer page). */
+export function RouteError() {
+  return (
+    <Result
+      status="error"
+      title="页面出错了"
+      subTitle="页面发生意外错误。请刷新重试；如果问题持续出现，请联系系统管理员。"
+      extra={
+        <Button type="primary" onClick={() => window.location.assign('/')}>
+          返回工作台
+        </Button>
+      }
+    />
+  );
+}

@@ -7,12 +7,19 @@ afterEach(() => {
   localStorage.clear();
 });
 
-// jsdom lacks these; antd's responsive helpers and Tree virtual list call them.
+// jsdom lacks these; antd's responsive helpers and Tree virtual list call them. matchMedia answers
+// min-/max-width queries as a 1280 px wide desktop would (tests may change window.innerWidth).
+function widthMatches(query: string): boolean {
+  const width = window.innerWidth || 1280;
+  const min = /min-width:\s*(\d+)px/.exec(query);
+  const max = /max-width:\s*(\d+(?:\.\d+)?)px/.exec(query);
+  return (!min || width >= Number(min[1])) && (!max || width <= Number(max[1]));
+}
 if (!window.matchMedia) {
   Object.defineProperty(window, 'matchMedia', {
     writable: true,
     value: (query: string) => ({
-      matches: false,
+      matches: widthMatches(query),
       media: query,
       onchange: null,
       addListener: () => {},

@@ -1,5 +1,6 @@
 /** A labelled bar chart (ECharts core build with only what it needs; import it lazily). */
-import ReactEChartsCore from 'echarts-for-react/lib/core';
+// The ESM build: the CommonJS one (lib/) arrives as { default } through Vite's interop.
+import ReactEChartsCore from 'echarts-for-react/esm/core';
 import * as echarts from 'echarts/core';
 import { BarChart } from 'echarts/charts';
 import { GridComponent, TooltipComponent, AriaComponent } from 'echarts/components';
@@ -13,12 +14,14 @@ export interface BarDatum {
 }
 
 export default function BarChartView({ data, title, height = 280 }: { data: BarDatum[]; title: string; height?: number }) {
+  const reduceMotion = typeof window !== 'undefined' && window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
   const option = {
-    aria: { enabled: true, label: { description: `${title}：${data.map((d) => `${d.label}${d.value}个`).join('，')}` } },
+    animation: !reduceMotion,
+    aria: { enabled: true, label: { description: `${title}：${data.map((d) => `${d.label} ${d.value}`).join('，')}` } },
     grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
     xAxis: { type: 'category', data: data.map((d) => d.label), axisLabel: { interval: 0, hideOverlap: true } },
-    yAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'value', minInterval: 1, axisLabel: { formatter: (v: number) => v.toLocaleString('zh-CN') } },
     series: [
       {
         type: 'bar',
@@ -26,13 +29,10 @@ export default function BarChartView({ data, title, height = 280 }: { data: BarD
         data: data.map((d) => d.value),
         barMaxWidth: 48,
         itemStyle: { color: '#c8161d', borderRadius: [4, 4, 0, 0] },
-        label: { show: true, position: 'top' },
+        label: { show: true, position: 'top', formatter: (p: { value: number }) => p.value.toLocaleString('zh-CN') },
       },
     ],
   };
-  return (
-    <div role="img" aria-label={`${title}：${data.map((d) => `${d.label} ${d.value} 个`).join('，')}`}>
-      <ReactEChartsCore echarts={echarts} option={option} style={{ height, width: '100%' }} notMerge lazyUpdate />
-    </div>
-  );
+  // ECharts' aria option gives the chart container role="img" and this description.
+  return <ReactEChartsCore echarts={echarts} option={option} style={{ height, width: '100%' }} notMerge lazyUpdate />;
 }

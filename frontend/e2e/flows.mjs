@@ -1,0 +1,467 @@
+// End-to-end flows. Each runs in a fresh browser context (empty localStorage) against one backend.
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DESKTOP, PHONE, shot } from './harness.mjs';
+import { roster } from './roster.mjs';
+
+const PASSWORD = 'huijia-demo';
+
+async function pickOption(page, label, text) {
+  // Open the Select by clicking it; type to filter when it is searchable.
+  const box = page.getByLabel(label, { exact: true });
+  await page.locator('.ant-select', { has: box }).click();
+  if ((await box.getAttribute('readonly')) === null) await page.keyboard.type(text);
+  await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: text }).first().click();
+}
+
+async function login(page, { province = '上海市总工会', username, password = PASSWORD }) {
+  await page.goto('/login');
+  await page.getByRole('heading', { name: '账号登录' }).waitFor();
+  await pickOption(page, '所属省份', province);
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: /登\s*录/ }).click();
+  // back to where the user was sent from (the dashboard by default)
+  await page.waitForURL((u) => u.pathname !== '/login');
+  await page.locator('h1#hj-page-title').waitFor();
+}
+
+async function menuItems(page) {
+  const items = await page.locator('nav[aria-label="主菜单"] .ant-menu-item').allInnerTexts();
+  return items.map((s) => s.trim());
+}
+
+async function gqlAs(base, token, query, variables = {}) {
+  const r = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return r.json();
+}
+
+/** Make sure 测试甲 exists (when the reveal flow runs alone): import a one-person roster through the API. */
+async function ensureMember(base) {
+  const login = await gqlAs(base, null, 'mutation($p:String!){login(tenantCode:"shanghai",username:"admin",password:$p){token}}', { p: PASSWORD });
+  const token = login.data.login.token;
+  const found = await gqlAs(base, token, '{ members(filter:{namePrefix:"测试甲"}, first:1) { totalCount } }');
+  if (found.data.members.totalCount > 0) return;
+  const up = await fetch(`${base}/imports?filename=one.csv`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: roster(1).csv });
+  const { import: imp } = await up.json();
+  for (let i = 0; i < 100; i++) {
+    const r = await gqlAs(base, token, 'query($id:ID!){ memberImport(id:$id){ status } }', { id: imp.id });
+    if (r.data.memberImport.status === 'PREVIEWED') break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  await gqlAs(base, token, 'mutation($id:ID!){ memberImportCommit(id:$id, allowErrors:true){ errors{code} } }', { id: imp.id });
+  for (let i = 0; i < 100; i++) {
+    const r = await gqlAs(base, token, 'query($id:ID!){ memberImport(id:$id){ status } }', { id: imp.id });
+    if (r.data.memberImport.status === 'COMMITTED') return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error('could not import 测试甲');
+}
+
+export const FLOWS = [
+  {
+    name: 'login page, keyboard login and dashboard',
+    async run({ page }) {
+      await page.goto('/');
+      // not logged in → redirected to the login page
+      await page.waitForURL('**/login');
+      await page.getByRole('heading', { name: '账号登录' }).waitFor();
+      await page.waitForFunction(() => document.querySelector('.ant-select-selection-item')?.textContent);
+      await shot(page, 'login');
+      // keyboard only: the province picker is first in the focus order
+      await page.keyboard.press('Tab');
+      const focused = await page.evaluate(() => document.activeElement?.id);
+      assert.equal(focused, 'login_tenantCode', 'Tab reaches the province picker');
+      await page.keyboard.type('上海');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('admin');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(PASSWORD);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: '工作台' }).waitFor();
+      assert.equal(await page.locator('.hj-tenant-name').innerText(), '上海市总工会');
+      // stat cards and the org-level chart
+      await page.getByText('在用组织').waitFor();
+      await page.locator('canvas').first().waitFor();
+      await page.getByRole('img', { name: /各级组织数量/ }).waitFor();
+      const items = await menuItems(page);
+      for (const label of ['工作台', '组织架构', '用户与授权', '审计日志']) assert.ok(items.includes(label), `menu has ${label}: ${items}`);
+      assert.ok(!items.includes('省份管理'), 'a province admin does not see platform screens');
+    },
+  },
+  {
+    name: 'wrong password shows a Chinese error beside the field',
+    async run({ page }) {
+      await page.goto('/login');
+      await pickOption(page, '所属省份', '上海市总工会');
+      await page.getByLabel('用户名').fill('admin');
+      await page.getByLabel('密码').fill('wrong-password');
+      await page.getByRole('button', { name: /登\s*录/ }).click();
+      await page.locator('#login_password_help').getByText('用户名或密码错误').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/login');
+    },
+  },
+  {
+    name: 'create an org unit, then find it in the audit log and verify the chain',
+    async run({ page }) {
+      await login(page, { username: 'admin' });
+      await page.getByRole('menuitem', { name: '组织架构' }).click();
+      await page.getByRole('heading', { level: 1, name: '组织架构' }).waitFor();
+      const tree = page.getByRole('tree', { name: '组织树' });
+      await tree.getByText('黄浦区总工会').click();
+      await page.getByRole('heading', { level: 2, name: '黄浦区总工会' }).waitFor();
+      await page.getByRole('button', { name: '新建下级组织' }).click();
+      const dialog = page.getByRole('dialog', { name: '新建下级组织' });
+      await dialog.getByLabel('组织名称').fill('外滩金融集团工会');
+      await dialog.getByLabel('组织编码').fill('sh-huangpu-waitan');
+      // duplicate code first: the server's DUPLICATE error appears beside the code field in Chinese
+      await dialog.getByLabel('组织编码').fill('sh-huangpu-bailian');
+      await dialog.getByRole('button', { name: /创\s*建/ }).click();
+      await dialog.getByText('该编码已被本省其他组织使用').waitFor();
+      await dialog.getByLabel('组织编码').fill('sh-huangpu-waitan');
+      await dialog.getByRole('button', { name: /创\s*建/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('heading', { level: 2, name: '外滩金融集团工会' }).waitFor();
+      await tree.getByText('外滩金融集团工会').waitFor();
+      await shot(page, 'org-tree');
+      // rename it
+      await page.getByRole('button', { name: '重命名' }).click();
+      const rename = page.getByRole('dialog', { name: /重命名/ });
+      await rename.getByLabel('新名称').fill('外滩金融集团有限公司工会');
+      await rename.getByRole('button', { name: /保\s*存/ }).click();
+      await page.getByRole('heading', { level: 2, name: '外滩金融集团有限公司工会' }).waitFor();
+      // audit log shows the creation; the chain verifies
+      await page.getByRole('menuitem', { name: '审计日志' }).click();
+      await page.getByRole('heading', { level: 1, name: '审计日志' }).waitFor();
+      await page.getByPlaceholder('开始日期').waitFor(); // antd zh_CN locale is in effect
+      await page.getByRole('cell', { name: /新建组织/ }).first().waitFor();
+      await page.getByRole('cell', { name: /重命名组织/ }).first().waitFor();
+      await page.getByRole('button', { name: '校验审计链' }).click();
+      await page.getByText('审计链完整').waitFor();
+      await shot(page, 'audit-log');
+    },
+  },
+  {
+    name: 'tenant admin creates a worker; the worker sees no staff screens',
+    async run({ page }) {
+      await login(page, { username: 'admin' });
+      await page.getByRole('menuitem', { name: '用户与授权' }).click();
+      await page.getByRole('heading', { level: 1, name: '用户与授权' }).waitFor();
+      await page.getByRole('cell', { name: /approver/ }).first().waitFor();
+      await page.getByRole('button', { name: '新建用户' }).click();
+      const dialog = page.getByRole('dialog', { name: '新建用户' });
+      await dialog.getByLabel('用户名').fill('zhangsan');
+      await dialog.getByLabel('姓名').fill('张三');
+      await dialog.getByLabel('初始密码').fill('short');
+      await dialog.getByRole('button', { name: /创\s*建/ }).click();
+      await dialog.getByText('密码至少 8 位').waitFor();
+      await dialog.getByLabel('初始密码').fill('zhangsan-pass-1');
+      await pickOption(page, '角色 1', '职工');
+      await pickOption(page, '授权组织 1', '百联集团');
+      await dialog.getByRole('button', { name: /创\s*建/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('cell', { name: 'zhangsan 张三' }).waitFor();
+      await page.getByText('职工 · 百联集团有限公司工会').waitFor();
+      await shot(page, 'users');
+      // log out through the user menu, log in as the worker
+      await page.getByRole('button', { name: /用户菜单/ }).click();
+      await page.getByText('退出登录').click();
+      await page.waitForURL('**/login');
+      await login(page, { username: 'zhangsan', password: 'zhangsan-pass-1' });
+      const items = await menuItems(page);
+      assert.deepEqual(items, ['工作台'], `a worker sees only the dashboard, got ${items}`);
+      await page.getByText('职工').first().waitFor();
+      await page.goto('/users');
+      await page.getByText('无权访问').waitFor();
+      await page.goto('/org');
+      await page.getByText('无权访问').waitFor();
+    },
+  },
+  {
+    name: 'clerk navigation follows permissions',
+    async run({ page }) {
+      await login(page, { username: 'clerk' });
+      const items = await menuItems(page);
+      assert.ok(items.includes('组织架构'), `clerk sees the org tree: ${items}`);
+      for (const hidden of ['用户与授权', '审计日志', '省份管理']) assert.ok(!items.includes(hidden), `clerk must not see ${hidden}`);
+      await page.getByRole('menuitem', { name: '组织架构' }).click();
+      await page.getByRole('tree', { name: '组织树' }).getByText('上海市总工会').waitFor();
+      assert.equal(await page.getByRole('button', { name: '新建下级组织' }).count(), 0, 'clerk cannot create units');
+      await page.goto('/audit');
+      await page.getByText('无权访问').waitFor();
+    },
+  },
+  {
+    name: 'expired or revoked token sends the user back to login with a Chinese notice',
+    async run({ page, base }) {
+      await login(page, { username: 'auditor' });
+      // 1. client-side expiry: expiresAt in the past
+      await page.evaluate(() => {
+        const s = JSON.parse(localStorage.getItem('huijia.session'));
+        s.expiresAt = new Date(Date.now() - 1000).toISOString();
+        localStorage.setItem('huijia.session', JSON.stringify(s));
+      });
+      await page.goto('/audit');
+      await page.waitForURL('**/login');
+      await page.getByText('登录已过期，请重新登录。').waitFor();
+      await shot(page, 'login-expired');
+      // 2. server-side: the token is revoked (logout through the API) while the page is open
+      await login(page, { username: 'auditor' });
+      await page.getByRole('menuitem', { name: '审计日志' }).click();
+      await page.getByRole('heading', { level: 1, name: '审计日志' }).waitFor();
+      const token = await page.evaluate(() => JSON.parse(localStorage.getItem('huijia.session')).token);
+      const out = await gqlAs(base, token, 'mutation { logout { ok } }');
+      assert.equal(out.data.logout.ok, true);
+      await page.getByRole('button', { name: /查\s*询/ }).click(); // next request gets HTTP 401
+      await page.waitForURL('**/login');
+      await page.getByText('登录状态已失效，请重新登录。').waitFor();
+    },
+  },
+  {
+    name: 'platform operator lists provinces and onboards one',
+    async run({ page }) {
+      await login(page, { province: '会家平台运营', username: 'operator' });
+      const items = await menuItems(page);
+      assert.deepEqual(items.sort(), ['工作台', '省份管理'].sort(), `operator menu: ${items}`);
+      await page.getByRole('menuitem', { name: '省份管理' }).click();
+      await page.getByRole('heading', { level: 1, name: '省份管理' }).waitFor();
+      await page.getByRole('cell', { name: '北京市总工会' }).waitFor();
+      await page.getByRole('button', { name: '开通省份' }).click();
+      const dialog = page.getByRole('dialog', { name: '开通省份' });
+      await pickOption(page, '省级行政区', '广东省');
+      assert.equal(await dialog.getByLabel('名称', { exact: true }).inputValue(), '广东省总工会');
+      await dialog.getByLabel('登录代码').fill('shanghai');
+      await dialog.getByLabel('根组织行政区划代码').fill('440000');
+      await dialog.getByRole('button', { name: /开\s*通/ }).click();
+      await dialog.getByText('该登录代码已被其他省份使用').waitFor();
+      await dialog.getByLabel('登录代码').fill('guangdong');
+      await dialog.getByRole('button', { name: /开\s*通/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('cell', { name: '广东省总工会' }).waitFor();
+      await page.getByText('已开通“广东省总工会”（登录代码 guangdong）').waitFor();
+      await shot(page, 'platform-tenants');
+      // the new province appears in the login picker
+      await page.getByRole('button', { name: /用户菜单/ }).click();
+      await page.getByText('退出登录').click();
+      await page.waitForURL('**/login');
+      await page.getByLabel('所属省份', { exact: true }).focus();
+      await page.keyboard.type('广东');
+      await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '广东省总工会' }).waitFor();
+    },
+  },
+  {
+    name: 'import a roster: preview, progress, error report',
+    async run({ page }) {
+      await login(page, { username: 'clerk' });
+      await page.getByRole('menuitem', { name: '导入名册' }).click();
+      await page.getByRole('heading', { level: 1, name: '导入名册' }).waitFor();
+      const GOOD = 1500;
+      const { csv, bad } = roster(GOOD);
+      const dir = mkdtempSync(join(tmpdir(), 'huijia-roster-'));
+      const file = join(dir, '黄浦区百联集团会员名册.csv');
+      await import('node:fs').then((fs) => fs.writeFileSync(file, csv));
+      await page.locator('input[type=file]').setInputFiles(file);
+      // the dry-run preview: counts and the first errors, nothing imported yet
+      await page.getByText('待确认').first().waitFor({ timeout: 60_000 });
+      const stat = async (title) => (await page.locator('.ant-statistic', { hasText: title }).locator('.ant-statistic-content').innerText()).replace(/,/g, '');
+      assert.equal(await stat('总行数'), String(GOOD + bad));
+      assert.equal(await stat('可导入'), String(GOOD));
+      assert.equal(await stat('有错误'), String(bad));
+      await page.getByRole('cell', { name: /校验码|校验位/ }).first().waitFor();
+      await shot(page, 'members-import-preview');
+      // commit, skipping the bad rows; watch the progress bar through to the end
+      const confirm = page.getByRole('button', { name: '确认导入' });
+      assert.equal(await confirm.isDisabled(), true, 'errors must be acknowledged first');
+      await page.getByText(/跳过 \d+ 行有错误的记录/).click();
+      await confirm.click();
+      const seen = new Set();
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        if (await page.getByText('正在导入').count()) seen.add('running');
+        const pct = await page.getByRole('progressbar', { name: '导入进度' }).getAttribute('aria-valuenow').catch(() => null);
+        if (pct !== null) seen.add(`pct:${pct}`);
+        if (await page.getByText('导入完成').count()) break;
+        if (Date.now() > deadline) throw new Error(`import did not finish; saw ${[...seen]}`);
+        await page.waitForTimeout(100);
+      }
+      console.log(`    progress observed: ${[...seen].join(' ')}`);
+      await page.getByText(`新增 ${GOOD} 人`).waitFor();
+      await page.getByText(`${bad} 行有错误未导入`).waitFor();
+      await shot(page, 'members-import-done');
+      // the error report: row, column and a Chinese message for each bad row
+      const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: /下载错误报告/ }).first().click()]);
+      assert.match(xlsx.suggestedFilename(), /错误报告.*\.xlsx$/);
+      const xlsxPath = join(dir, 'report.xlsx');
+      await xlsx.saveAs(xlsxPath);
+      assert.equal(readFileSync(xlsxPath).subarray(0, 2).toString(), 'PK', 'a real XLSX file');
+      const [csvDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV 格式' }).first().click()]);
+      const csvPath = join(dir, 'report.csv');
+      await csvDl.saveAs(csvPath);
+      const report = readFileSync(csvPath, 'utf8');
+      assert.match(report, /行号/);
+      for (const row of [GOOD + 2, GOOD + 3, GOOD + 4, GOOD + 5, GOOD + 6]) assert.match(report, new RegExp(`^${row},`, 'm'), `row ${row} is in the report:\n${report}`);
+      // the members are there, masked
+      await page.getByRole('menuitem', { name: '会员管理' }).click();
+      await page.getByRole('heading', { level: 1, name: '会员管理' }).waitFor();
+      await page.getByText(`共 ${GOOD.toLocaleString('zh-CN')} 条`).waitFor();
+      await page.locator('.ant-message-notice').first().waitFor({ state: 'detached', timeout: 10_000 });
+      await shot(page, 'members-list');
+    },
+  },
+  {
+    name: 'reveal an ID number with a reason, then find it in the audit log',
+    async run({ page, base }) {
+      await login(page, { username: 'admin' });
+      await ensureMember(base);
+      await page.getByRole('menuitem', { name: '会员管理' }).click();
+      await page.getByLabel('查找').fill('测试甲');
+      await page.getByRole('button', { name: /查\s*询/ }).click();
+      await page.getByRole('link', { name: '测试甲' }).click();
+      await page.getByRole('heading', { level: 1, name: '测试甲' }).waitFor();
+      const masked = await page.getByRole('row', { name: /身份证号/ }).innerText();
+      assert.match(masked, /310101\*+\d{3}[\dX]/, `masked by default: ${masked}`);
+      await page.getByRole('button', { name: '查看完整身份证号' }).click();
+      const dialog = page.getByRole('dialog', { name: /查看测试甲的完整身份证号/ });
+      await dialog.getByRole('button', { name: /确认查看/ }).click();
+      await dialog.getByText('请填写查看理由').waitFor();
+      await dialog.getByLabel('查看理由').fill('办理困难帮扶核实身份');
+      await dialog.getByRole('button', { name: /确认查看/ }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const { firstId } = roster(1);
+      await page.getByText(firstId, { exact: true }).waitFor();
+      await page.getByText('已记入审计').waitFor();
+      await shot(page, 'member-detail-revealed');
+      // the audit log has the reveal, with its reason and without the value
+      await page.getByRole('menuitem', { name: '审计日志' }).click();
+      await pickOption(page, '操作类别', '会员');
+      await page.getByRole('button', { name: /查\s*询/ }).click();
+      const row = page.getByRole('row', { name: /查看明文个人信息/ }).first();
+      await row.waitFor();
+      await row.getByRole('button', { name: /展开行|Expand row/ }).click();
+      const changes = page.locator('.hj-json').first();
+      await changes.waitFor();
+      const text = await changes.innerText();
+      assert.match(text, /办理困难帮扶核实身份/);
+      assert.match(text, /id_number|ID_NUMBER/i);
+      assert.ok(!text.includes(firstId), 'the audit record never holds the value');
+      await shot(page, 'audit-reveal');
+    },
+  },
+  {
+    name: 'manual entry above the threshold, approved by a second user, changes the balance',
+    async run({ page }) {
+      await login(page, { username: 'finance' });
+      const items = await menuItems(page);
+      for (const l of ['账户余额', '记账凭证', '记账审批', '经费报表']) assert.ok(items.includes(l), `finance sees ${l}: ${items}`);
+      // before: no 银行存款 balance at the province union
+      await page.getByRole('menuitem', { name: '账户余额' }).click();
+      await page.getByRole('heading', { level: 1, name: '账户余额' }).waitFor();
+      await page.locator('.ant-table-tbody').waitFor();
+      assert.equal(await page.getByRole('cell', { name: /102 银行存款/ }).count(), 0, 'no bank balance yet');
+      // post 60,000 元: above the 50,000 元 default threshold, so it waits for approval
+      await page.getByRole('menuitem', { name: '记账凭证' }).click();
+      await page.getByRole('button', { name: '手工记账' }).click();
+      const dialog = page.getByRole('dialog', { name: '手工记账' });
+      await dialog.getByLabel('摘要').fill('收到市财政拨付的职工服务补助');
+      await dialog.getByLabel('金额（元） 1').fill('60000');
+      await pickOption(page, '科目 2', '404');
+      await dialog.getByLabel('金额（元） 2').fill('59000');
+      await dialog.getByText(/借贷不平衡/).waitFor();
+      await dialog.getByLabel('金额（元） 2').fill('60000');
+      await dialog.getByText('借贷平衡').waitFor();
+      await dialog.getByText(/金额超过审批阈值/).waitFor();
+      await shot(page, 'funds-manual-entry');
+      await dialog.getByRole('button', { name: /提\s*交/ }).click();
+      await page.waitForURL('**/funds/approvals');
+      await page.getByRole('cell', { name: /收到市财政拨付的职工服务补助/ }).waitFor();
+      await page.getByText('我提交的').waitFor();
+      // log in as the approver (a second person) and approve
+      await page.getByRole('button', { name: /用户菜单/ }).click();
+      await page.getByText('退出登录').click();
+      await page.waitForURL('**/login');
+      await login(page, { username: 'approver' });
+      await page.getByRole('menuitem', { name: '记账审批' }).click();
+      await page.getByRole('cell', { name: /收到市财政拨付的职工服务补助/ }).waitFor();
+      await shot(page, 'funds-approvals');
+      await page.getByRole('button', { name: '批准' }).click();
+      await page.getByRole('dialog', { name: /批准并入账/ }).getByRole('button', { name: '批准入账' }).click();
+      await page.getByText('已批准，凭证已入账').waitFor();
+      await page.getByText('没有待审批的记账').waitFor();
+      // the balance changed
+      await page.getByRole('menuitem', { name: '账户余额' }).click();
+      const row = page.getByRole('row', { name: /102 银行存款/ });
+      await row.waitFor();
+      assert.match(await row.innerText(), /60,000\.00/);
+      await shot(page, 'funds-accounts');
+      // the entry is in the ledger, approved; reports are balanced
+      await page.getByRole('menuitem', { name: '记账凭证' }).click();
+      await page.getByRole('cell', { name: /收到市财政拨付的职工服务补助/ }).waitFor();
+      await page.getByText('已审批').waitFor();
+      await shot(page, 'funds-entries');
+      await page.getByRole('menuitem', { name: '经费报表' }).click();
+      await page.getByText('借贷平衡').waitFor();
+      await page.getByRole('cell', { name: '102 银行存款' }).waitFor();
+      await shot(page, 'funds-reports');
+      await page.getByRole('tab', { name: '经费收支表' }).click();
+      await page.getByRole('cell', { name: '工会经费' }).first().waitFor();
+      // dashboard shows the funds position
+      await page.getByRole('menuitem', { name: '工作台' }).click();
+      await page.getByText('货币资金合计（元）').waitFor();
+      await page.getByText('¥60,000.00').waitFor();
+    },
+  },
+  {
+    name: 'dashboard with data: stat cards, org levels, funds position, members by unit',
+    async run({ page }) {
+      await login(page, { username: 'admin' });
+      for (const t of ['在用组织', '在会会员', '待审批记账', '系统用户', '近 7 日审计记录']) await page.getByText(t, { exact: true }).first().waitFor();
+      await page.getByRole('img', { name: /各级组织数量/ }).waitFor();
+      await page.getByRole('img', { name: /各下级组织会员人数/ }).waitFor();
+      await page.getByRole('img', { name: /各项经费货币资金/ }).waitFor();
+      assert.equal(await page.getByText('加载失败').count(), 0, 'every panel loaded');
+      await shot(page, 'dashboard', { fullPage: true });
+    },
+  },
+  {
+    name: 'phone width: login, drawer menu, dashboard and org tree',
+    viewport: PHONE,
+    async run({ page }) {
+      await page.goto('/login');
+      await page.getByRole('heading', { name: '账号登录' }).waitFor();
+      await page.waitForFunction(() => document.querySelector('.ant-select-selection-item')?.textContent);
+      await shot(page, 'phone-login');
+      await login(page, { username: 'admin' });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `no horizontal scrolling on the dashboard (overflow ${overflow}px)`);
+      await page.locator('canvas').first().waitFor();
+      await shot(page, 'phone-dashboard');
+      await page.getByRole('button', { name: '打开菜单' }).click();
+      await page.getByRole('menuitem', { name: '组织架构' }).waitFor();
+      await shot(page, 'phone-menu');
+      await page.getByRole('menuitem', { name: '组织架构' }).click();
+      await page.getByRole('heading', { level: 1, name: '组织架构' }).waitFor();
+      await page.getByRole('tree', { name: '组织树' }).getByText('徐汇区总工会').waitFor();
+      const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow2 <= 1, `no horizontal scrolling on the org tree (overflow ${overflow2}px)`);
+      await shot(page, 'phone-org-tree');
+      for (const [path, title] of [['/members', '会员管理'], ['/members/import', '导入名册'], ['/funds', '账户余额'], ['/funds/entries', '记账凭证'], ['/funds/reports', '经费报表'], ['/users', '用户与授权'], ['/audit', '审计日志']]) {
+        await page.goto(path);
+        await page.getByRole('heading', { level: 1, name: title }).waitFor();
+        await page.waitForLoadState('networkidle');
+        const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(over <= 1, `no horizontal scrolling on ${path} at 390 px (overflow ${over}px)`);
+        assert.equal(await page.getByText('加载失败').count(), 0, `${path} loaded without errors`);
+        if (path === '/members') await shot(page, 'phone-members');
+      }
+    },
+  },
+];
+
+export { DESKTOP };

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { act, render, screen } from '@testing-library/react';
+import { Form, Input, type FormInstance } from 'antd';
+import { buildSchema, isEnumType } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { ApiError, NetworkError } from './client';
+import { ERROR_MESSAGES, NETWORK_ERROR, UNKNOWN_ERROR, applyUserErrors, describeError, errorMessage, type UserError } from './errors';
+
+const schemaPath = resolve(__dirname, '../../../schema.graphql');
+
+describe('ERROR_MESSAGES', () => {
+  it('has Chinese text for every ErrorCode in schema.graphql', () => {
+    const schema = buildSchema(readFileSync(schemaPath, 'utf8'));
+    const type = schema.getType('ErrorCode');
+    expect(type && isEnumType(type)).toBe(true);
+    const codes = isEnumType(type) ? type.getValues().map((v) => v.name) : [];
+    expect(codes.length).toBeGreaterThan(10);
+    const missing = codes.filter((c) => !ERROR_MESSAGES[c]);
+    expect(missing, `add Chinese messages to src/api/errors.ts for: ${missing.join(', ')}`).toEqual([]);
+    for (const c of codes) expect(ERROR_MESSAGES[c]).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+describe('errorMessage', () => {
+  it('prefers field.code overrides, then code overrides, then the dictionary', () => {
+    const overrides = { 'code.DUPLICATE': '编码重复', DUPLICATE: '重复了' };
+    expect(errorMessage('DUPLICATE', 'code', overrides)).toBe('编码重复');
+    expect(errorMessage('DUPLICATE', 'name', overrides)).toBe('重复了');
+    expect(errorMessage('DUPLICATE', 'name')).toBe(ERROR_MESSAGES.DUPLICATE);
+    expect(errorMessage('SOMETHING_NEW')).toBe(UNKNOWN_ERROR);
+    expect(errorMessage(null)).toBe(UNKNOWN_ERROR);
+  });
+
+  it('describes thrown errors in Chinese', () => {
+    expect(describeError(new NetworkError('fetch failed'))).toBe(NETWORK_ERROR);
+    expect(describeError(new ApiError('FORBIDDEN', 'not allowed: org.write'))).toBe(ERROR_MESSAGES.FORBIDDEN);
+    expect(describeError(new Error('boom'))).toBe(UNKNOWN_ERROR);
+  });
+});
+
+function TestForm({ onReady }: { onReady: (f: FormInstance) => void }) {
+  const [form] = Form.useForm();
+  onReady(form);
+  return (
+    <Form form={form} name="t">
+      <Form.Item label="编码" name="code">
+        <Input />
+      </Form.Item>
+      <Form.Item label="名称" name="name">
+        <Input />
+      </Form.Item>
+      <Form.Item label="上级组织" name="newParentId">
+        <Input />
+      </Form.Item>
+      <Form.Item label="授权" name={['grants', 0, 'role']}>
+        <Input />
+      </Form.Item>
+    </Form>
+  );
+}
+
+describe('applyUserErrors', () => {
+  function setup() {
+    let form!: FormInstance;
+    render(<TestForm onReady={(f) => (form = f)} />);
+    return form;
+  }
+
+  it('puts each error beside its field, in Chinese, keyed by code', async () => {
+    const form = setup();
+    const errors: UserError[] = [
+      { field: 'code', code: 'DUPLICATE', message: "an org unit with code 'x' already exists" },
+      { field: 'name', code: 'INVALID_INPUT', message: 'name is required' },
+    ];
+    let rest: ReturnType<typeof applyUserErrors> = [];
+    act(() => {
+      rest = applyUserErrors(form, errors, { messages: { 'code.DUPLICATE': '该编码已被使用' } });
+    });
+    expect(rest).toEqual([]);
+    expect(form.getFieldError('code')).toEqual(['该编码已被使用']);
+    expect(form.getFieldError('name')).toEqual([ERROR_MESSAGES.INVALID_INPUT]);
+    expect(await screen.findByText('该编码已被使用')).toBeInTheDocument();
+    // the English developer message is never shown
+    expect(screen.queryByText(/already exists/)).toBeNull();
+  });
+
+  it('maps server field names to form fields and nested names', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(form, [{ field: 'parentId', code: 'INVALID_HIERARCHY', message: 'x' }], { fieldMap: { parentId: 'newParentId' } });
+      applyUserErrors(form, [{ field: 'role', code: 'FORBIDDEN', message: 'x' }], { fieldMap: { role: ['grants', 0, 'role'] } });
+    });
+    expect(form.getFieldError('newParentId')).toEqual([ERROR_MESSAGES.INVALID_HIERARCHY]);
+    expect(form.getFieldError(['grants', 0, 'role'])).toEqual([ERROR_MESSAGES.FORBIDDEN]);
+  });
+
+  it('returns errors without a field, or for a field the form does not show, for a form-level alert', () => {
+    const form = setup();
+    let rest: ReturnType<typeof applyUserErrors> = [];
+    act(() => {
+      rest = applyUserErrors(form, [
+        { field: null, code: 'FORBIDDEN', message: 'x' },
+        { field: 'orgUnitId', code: 'NOT_FOUND', message: 'y' },
+        { field: null, code: 'FORBIDDEN', message: 'duplicate entry is shown once' },
+      ]);
+    });
+    expect(rest).toEqual([
+      { code: 'FORBIDDEN', text: ERROR_MESSAGES.FORBIDDEN },
+      { code: 'NOT_FOUND', text: ERROR_MESSAGES.NOT_FOUND },
+    ]);
+    expect(form.getFieldError('code')).toEqual([]);
+  });
+
+  it('joins several messages for the same field', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(form, [
+        { field: 'code', code: 'INVALID_INPUT', message: 'a' },
+        { field: 'code', code: 'DUPLICATE', message: 'b' },
+      ]);
+    });
+    expect(form.getFieldError('code')).toEqual([ERROR_MESSAGES.INVALID_INPUT, ERROR_MESSAGES.DUPLICATE]);
+  });
+});

@@ -1,0 +1,174 @@
+/** 记账凭证: ledger entries with filters; finance staff post manual entries (maker-checker above a threshold). */
+import { useState } from 'react';
+import { App, Button, Card, DatePicker, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { EditOutlined, ReloadOutlined, SearchOutlined } from '@ant-design/icons';
+import type { Dayjs } from 'dayjs';
+import { useNavigate } from 'react-router';
+import { useGql } from '../../api/useGql';
+import { LedgerEntriesDocument, type EntryKind, type LedgerEntryFieldsFragment, type LedgerEntryFilter } from '../../graphql/generated';
+import { useAuth } from '../../auth/AuthProvider';
+import { PageContainer } from '../../components/PageContainer';
+import { CursorPager, useCursorPager } from '../../components/CursorPager';
+import { EmptyState, ErrorState } from '../../components/states';
+import { OrgUnitPicker } from '../../components/OrgUnitPicker';
+import { ENTRY_KIND_LABELS } from '../../lib/labels';
+import { formatDate } from '../../lib/format';
+import { Amount, FundSelect, ManualEntryDialog, PostingsTable } from './shared';
+
+type Row = LedgerEntryFieldsFragment;
+const PAGE_SIZE = 20;
+
+interface FilterForm {
+  subtreeOf?: string;
+  fund?: string;
+  kind?: EntryKind;
+  sourceType?: string;
+  range?: [Dayjs | null, Dayjs | null] | null;
+}
+
+export default function FundsEntries() {
+  const { can } = useAuth();
+  const { message } = App.useApp();
+  const navigate = useNavigate();
+  const [form] = Form.useForm<FilterForm>();
+  const [filter, setFilter] = useState<LedgerEntryFilter>({});
+  const pager = useCursorPager();
+  const q = useGql(LedgerEntriesDocument, { filter, first: PAGE_SIZE, after: pager.after });
+  const [creating, setCreating] = useState(false);
+
+  const columns: ColumnsType<Row> = [
+    { title: '日期', dataIndex: 'entryDate', width: 110, render: formatDate },
+    {
+      title: '摘要',
+      dataIndex: 'memo',
+      render: (memo: string, r) => (
+        <Space direction="vertical" size={0}>
+          <span>{memo || '—'}</span>
+          <Space size={4} wrap>
+            {r.reverses && <Tag color="orange">冲销凭证</Tag>}
+            {r.reversedBy && <Tag>已被冲销</Tag>}
+            {r.approvedById && <Tag color="green">已审批</Tag>}
+          </Space>
+        </Space>
+      ),
+    },
+    { title: '类型', dataIndex: 'kind', width: 110, responsive: ['sm'], render: (k: EntryKind) => ENTRY_KIND_LABELS[k] ?? k },
+    { title: '金额（元）', dataIndex: 'totalFen', align: 'right', width: 150, render: (v) => <Amount fen={v} strong /> },
+    { title: '链序号', dataIndex: 'chainSeq', width: 90, responsive: ['lg'], render: (v) => v ?? '待链接' },
+  ];
+  const conn = q.data?.ledgerEntries;
+
+  return (
+    <PageContainer
+      title="记账凭证"
+      subTitle="凭证一经入账不可修改，更正须做冲销凭证；所有凭证以哈希链相连"
+      extra={
+        can('ledger.post') ? (
+          <Button type="primary" icon={<EditOutlined />} onClick={() => setCreating(true)}>
+            手工记账
+          </Button>
+        ) : null
+      }
+    >
+      <Card size="small" className="hj-panel">
+        <Form<FilterForm>
+          form={form}
+          layout="inline"
+          name="entries-filter"
+          className="hj-filter-form"
+          onFinish={(v) => {
+            setFilter({
+              subtreeOf: v.subtreeOf ?? null,
+              fund: v.fund ?? null,
+              kind: v.kind ?? null,
+              sourceType: v.sourceType?.trim() || null,
+              dateFrom: v.range?.[0]?.format('YYYY-MM-DD') ?? null,
+              dateTo: v.range?.[1]?.format('YYYY-MM-DD') ?? null,
+            });
+            pager.reset();
+          }}
+        >
+          <Form.Item label="组织（含下级）" name="subtreeOf">
+            <OrgUnitPicker placeholder="全部组织" />
+          </Form.Item>
+          <Form.Item label="经费" name="fund">
+            <FundSelect />
+          </Form.Item>
+          <Form.Item label="类型" name="kind">
+            <Select allowClear placeholder="全部" style={{ width: 130 }} options={Object.entries(ENTRY_KIND_LABELS).map(([value, label]) => ({ value, label }))} />
+          </Form.Item>
+          <Form.Item label="来源" name="sourceType">
+            <Input allowClear placeholder="如 aid_grant" style={{ width: 130 }} />
+          </Form.Item>
+          <Form.Item label="日期" name="range">
+            <DatePicker.RangePicker allowEmpty={[true, true]} />
+          </Form.Item>
+          <Form.Item>
+            <Space>
+              <Button type="primary" htmlType="submit" icon={<SearchOutlined />}>
+                查询
+              </Button>
+              <Button
+                icon={<ReloadOutlined />}
+                onClick={() => {
+                  form.resetFields();
+                  setFilter({});
+                  pager.reset();
+                }}
+              >
+                重置
+              </Button>
+            </Space>
+          </Form.Item>
+        </Form>
+        {q.error ? (
+          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+        ) : (
+          <>
+            <Table<Row>
+              rowKey="id"
+              size="middle"
+              columns={columns}
+              dataSource={conn?.nodes ?? []}
+              loading={q.loading}
+              pagination={false}
+              scroll={{ x: 520 }}
+              expandable={{
+                expandedRowRender: (r) => (
+                  <>
+                    <PostingsTable
+                      rows={r.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.code, accountName: p.account?.name, orgUnitName: p.orgUnit?.name, fundName: p.fund?.name }))}
+                    />
+                    <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
+                      来源：{r.sourceType || '—'} {r.sourceId ? `#${r.sourceId}` : ''} · 录入于 {r.createdAt.slice(0, 19).replace('T', ' ')}
+                    </Typography.Paragraph>
+                  </>
+                ),
+              }}
+              locale={{ emptyText: <EmptyState description="没有符合条件的凭证" /> }}
+            />
+            {conn && (
+              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
+            )}
+          </>
+        )}
+      </Card>
+      {creating && (
+        <ManualEntryDialog
+          onClose={() => setCreating(false)}
+          onDone={async (r) => {
+            setCreating(false);
+            if (r.draft) {
+              message.warning('金额超过审批阈值，已提交审批；审核人批准后入账');
+              navigate('/funds/approvals');
+            } else {
+              message.success('已记账');
+              await q.refetch();
+            }
+          }}
+        />
+      )}
+    </PageContainer>
+  );
+}

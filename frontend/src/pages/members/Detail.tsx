@@ -1,0 +1,178 @@
+/** One member: masked personal data; revealing a value asks for a reason, which is audited. */
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { Alert, Breadcrumb, Button, Card, Col, Descriptions, Form, Input, List, Modal, Row, Space, Tag, Timeline, Typography } from 'antd';
+import { EyeOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import { gql } from '../../api/client';
+import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
+import { useGql } from '../../api/useGql';
+import { MemberDetailDocument, MemberRevealDocument, type MemberRevealField } from '../../graphql/generated';
+import { useAuth } from '../../auth/AuthProvider';
+import { PageContainer } from '../../components/PageContainer';
+import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { FormAlert } from '../../components/FormAlert';
+import { AUDIT_ACTION_LABELS, GENDER_LABELS, REVEAL_FIELD_LABELS } from '../../lib/labels';
+import { formatDate, formatDateTime } from '../../lib/format';
+
+const REASON_HINTS = ['办理困难帮扶核实身份', '会员本人来电核对信息', '会籍转移核对'];
+
+function Revealable({ memberId, field, masked, revealed, onReveal }: { memberId: string; field: MemberRevealField; masked: string | null; revealed?: string | null; onReveal: (field: MemberRevealField) => void }) {
+  const { can } = useAuth();
+  if (revealed !== undefined) {
+    return (
+      <Space wrap>
+        <Typography.Text className="hj-mono-small" copyable={!!revealed}>
+          {revealed ?? '（未登记）'}
+        </Typography.Text>
+        <Tag icon={<SafetyCertificateOutlined />} color="gold">
+          已记入审计
+        </Tag>
+      </Space>
+    );
+  }
+  return (
+    <Space wrap>
+      <span className="hj-mono-small">{masked ?? '—'}</span>
+      {can('member.reveal') && masked ? (
+        <Button size="small" icon={<EyeOutlined />} onClick={() => onReveal(field)} aria-label={`查看完整${REVEAL_FIELD_LABELS[field]}`} data-member={memberId}>
+          查看完整{REVEAL_FIELD_LABELS[field]}
+        </Button>
+      ) : null}
+    </Space>
+  );
+}
+
+export default function MemberDetail() {
+  const { id = '' } = useParams();
+  const q = useGql(MemberDetailDocument, { id });
+  const [revealing, setRevealing] = useState<MemberRevealField | null>(null);
+  const [revealed, setRevealed] = useState<Partial<Record<MemberRevealField, string | null>>>({});
+  const m = q.data?.member;
+
+  return (
+    <PageContainer title={m ? m.name : '会员详情'} subTitle={m ? `${m.orgUnit?.name ?? ''} · ${m.stateLabel}` : undefined}>
+      <Breadcrumb style={{ marginBottom: 12 }} items={[{ title: <Link to="/members">会员管理</Link> }, { title: m?.name ?? '会员详情' }]} />
+      {q.error ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+      ) : !q.data ? (
+        <LoadingState />
+      ) : !m ? (
+        <EmptyState description="会员不存在，或不在您的管辖范围内" />
+      ) : (
+        <Row gutter={[16, 16]}>
+          <Col xs={24} xl={15}>
+            <Card size="small" className="hj-panel" title={<Typography.Title level={2} className="hj-card-title">基本信息</Typography.Title>}>
+              <Descriptions column={{ xs: 1, xxl: 2 }} size="small" bordered styles={{ label: { width: 110, whiteSpace: 'nowrap' } }}>
+                <Descriptions.Item label="姓名">{m.name}</Descriptions.Item>
+                <Descriptions.Item label="性别">{GENDER_LABELS[m.gender]}</Descriptions.Item>
+                <Descriptions.Item label="身份证号" span="filled">
+                  <Revealable memberId={m.id} field="ID_NUMBER" masked={m.idNumberMasked} revealed={revealed.ID_NUMBER} onReveal={setRevealing} />
+                </Descriptions.Item>
+                <Descriptions.Item label="出生日期" span="filled">
+                  <Revealable memberId={m.id} field="BIRTH_DATE" masked={`${m.birthYear} 年（${m.age} 岁）`} revealed={revealed.BIRTH_DATE} onReveal={setRevealing} />
+                </Descriptions.Item>
+                <Descriptions.Item label="手机号" span="filled">
+                  <Revealable memberId={m.id} field="PHONE" masked={m.phoneMasked ?? null} revealed={revealed.PHONE} onReveal={setRevealing} />
+                </Descriptions.Item>
+                <Descriptions.Item label="工作单位">{m.employer || '—'}</Descriptions.Item>
+                <Descriptions.Item label="工作状态">{m.workStatusLabel}</Descriptions.Item>
+                <Descriptions.Item label="所属工会">{m.orgUnit?.name ?? '—'}</Descriptions.Item>
+                <Descriptions.Item label="会员状态">{m.stateLabel}</Descriptions.Item>
+                <Descriptions.Item label="入会日期">{formatDate(m.joinedOn)}</Descriptions.Item>
+                <Descriptions.Item label="退会日期">{formatDate(m.leftOn)}</Descriptions.Item>
+                <Descriptions.Item label="标签" span="filled">
+                  {m.tags.length ? m.tags.map((t) => <Tag key={t.code}>{t.label}</Tag>) : '—'}
+                </Descriptions.Item>
+              </Descriptions>
+            </Card>
+            <Card size="small" className="hj-panel" style={{ marginTop: 16 }} title={<Typography.Title level={2} className="hj-card-title">家庭成员</Typography.Title>}>
+              {!m.household ? (
+                <EmptyState description="尚未登记家庭信息" />
+              ) : (
+                <List
+                  size="small"
+                  dataSource={m.household.people}
+                  renderItem={(p) => (
+                    <List.Item>
+                      <Space wrap>
+                        <Tag>{p.relationLabel}</Tag>
+                        {p.member && p.member.id !== m.id ? <Link to={`/members/${encodeURIComponent(p.member.id)}`}>{p.name}</Link> : <span>{p.name}</span>}
+                        <span className="hj-mono-small">{p.idNumberMasked ?? ''}</span>
+                      </Space>
+                    </List.Item>
+                  )}
+                />
+              )}
+            </Card>
+          </Col>
+          <Col xs={24} xl={9}>
+            <Card size="small" className="hj-panel" title={<Typography.Title level={2} className="hj-card-title">变更记录</Typography.Title>}>
+              {m.history.nodes.length === 0 ? (
+                <EmptyState description="暂无变更记录" />
+              ) : (
+                <Timeline
+                  items={m.history.nodes.map((h) => ({
+                    children: (
+                      <>
+                        <div>{AUDIT_ACTION_LABELS[h.action] ?? h.action}</div>
+                        <Typography.Text type="secondary">
+                          {h.actorName || '系统'} · {formatDateTime(h.at)}
+                        </Typography.Text>
+                      </>
+                    ),
+                  }))}
+                />
+              )}
+            </Card>
+          </Col>
+        </Row>
+      )}
+      {revealing && m && (
+        <RevealDialog
+          memberId={m.id}
+          memberName={m.name}
+          field={revealing}
+          onClose={() => setRevealing(null)}
+          onDone={(value) => {
+            setRevealed((r) => ({ ...r, [revealing]: value }));
+            setRevealing(null);
+          }}
+        />
+      )}
+    </PageContainer>
+  );
+}
+
+function RevealDialog({ memberId, memberName, field, onClose, onDone }: { memberId: string; memberName: string; field: MemberRevealField; onClose: () => void; onDone: (value: string | null) => void }) {
+  const [form] = Form.useForm<{ reason: string }>();
+  const [busy, setBusy] = useState(false);
+  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
+  const label = REVEAL_FIELD_LABELS[field];
+  const submit = async (v: { reason: string }) => {
+    setBusy(true);
+    setFormErrors([]);
+    try {
+      const { memberReveal: r } = await gql(MemberRevealDocument, { id: memberId, field, reason: v.reason.trim() });
+      if (r.errors.length) {
+        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '请说明查看理由（至少几个字）', FORBIDDEN: '您没有查看明文个人信息的权限' } }));
+        return;
+      }
+      onDone(r.value ?? null);
+    } catch (e) {
+      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal open title={`查看${memberName}的完整${label}`} okText="确认查看" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
+      <Alert type="warning" showIcon style={{ marginBottom: 16 }} message="查看明文个人信息将记入审计日志（记录查看人、时间和理由，不记录信息本身）。请仅在办理业务确有需要时查看。" />
+      <FormAlert errors={formErrors} />
+      <Form form={form} layout="vertical" name="member-reveal" onFinish={submit}>
+        <Form.Item label="查看理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写查看理由' }, { max: 200, message: '理由不能超过 200 个字' }]} extra={`例如：${REASON_HINTS.join('；')}`}>
+          <Input.TextArea rows={3} autoFocus maxLength={200} showCount />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,138 @@
+/** Export the filtered members (masked by default) as a background job, then download the file. */
+import { useState } from 'react';
+import { Alert, Button, Checkbox, Form, Input, Modal, Progress, Radio, Result } from 'antd';
+import { gql } from '../../api/client';
+import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
+import { downloadFile } from '../../api/files';
+import { usePoll } from '../../api/usePoll';
+import { MemberExportDocument, MemberExportStartDocument, type MemberExportFieldsFragment, type MemberExportFormat, type MemberFilter } from '../../graphql/generated';
+import { useAuth } from '../../auth/AuthProvider';
+import { FormAlert } from '../../components/FormAlert';
+import { toBigInt } from '../../lib/money';
+
+interface ExportForm {
+  format: MemberExportFormat;
+  unmasked: boolean;
+  reason?: string;
+}
+
+function percent(job: { progress: number | string; total: number | string } | null | undefined): number {
+  if (!job) return 0;
+  const total = Number(toBigInt(job.total));
+  return total > 0 ? Math.min(100, Math.round((Number(toBigInt(job.progress)) / total) * 100)) : 0;
+}
+
+export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter; total?: number; onClose: () => void }) {
+  const { can } = useAuth();
+  const [form] = Form.useForm<ExportForm>();
+  const unmasked = Form.useWatch('unmasked', form);
+  const [busy, setBusy] = useState(false);
+  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
+  const [exp, setExp] = useState<MemberExportFieldsFragment | null>(null);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
+  const running = !!exp && (exp.status === 'QUEUED' || exp.status === 'RUNNING');
+
+  const download = async (e: MemberExportFieldsFragment) => {
+    if (!e.downloadUrl) return;
+    setDownloadError(null);
+    try {
+      await downloadFile(e.downloadUrl, `会员导出.${e.format.toLowerCase()}`);
+    } catch (err) {
+      setDownloadError(describeError(err));
+    }
+  };
+
+  usePoll(
+    async () => {
+      if (!exp) return;
+      const { memberExport } = await gql(MemberExportDocument, { id: exp.id });
+      if (!memberExport) return;
+      setExp(memberExport);
+      if (memberExport.status === 'READY') await download(memberExport);
+    },
+    1000,
+    running,
+  );
+
+  const submit = async (v: ExportForm) => {
+    setBusy(true);
+    setFormErrors([]);
+    try {
+      const { memberExportStart: r } = await gql(MemberExportStartDocument, { filter, format: v.format, unmasked: !!v.unmasked, reason: v.reason?.trim() ?? '' });
+      if (r.errors.length || !r.memberExport) {
+        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '导出明文须填写理由', FORBIDDEN: '您没有导出明文的权限' } }));
+        return;
+      }
+      setExp(r.memberExport);
+      if (r.memberExport.status === 'READY') await download(r.memberExport);
+    } catch (e) {
+      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal
+      open
+      title="导出会员"
+      onCancel={onClose}
+      destroyOnHidden
+      footer={
+        exp ? (
+          <Button onClick={onClose}>关闭</Button>
+        ) : (
+          <>
+            <Button onClick={onClose}>取消</Button>
+            <Button type="primary" loading={busy} onClick={() => form.submit()}>
+              开始导出
+            </Button>
+          </>
+        )
+      }
+    >
+      {!exp ? (
+        <>
+          <FormAlert errors={formErrors} />
+          <Alert type="info" showIcon style={{ marginBottom: 16 }} message={`将按当前查询条件导出${total !== undefined ? ` ${total.toLocaleString('zh-CN')} 名` : ''}会员。`} />
+          <Form<ExportForm> form={form} layout="vertical" name="member-export" onFinish={submit} initialValues={{ format: 'XLSX', unmasked: false }}>
+            <Form.Item label="文件格式" name="format">
+              <Radio.Group options={[{ value: 'XLSX', label: 'Excel（XLSX）' }, { value: 'CSV', label: 'CSV' }]} />
+            </Form.Item>
+            {can('member.export_unmasked') && (
+              <Form.Item name="unmasked" valuePropName="checked">
+                <Checkbox>导出完整身份证号和手机号（明文，记入审计日志）</Checkbox>
+              </Form.Item>
+            )}
+            {unmasked && (
+              <Form.Item label="导出理由" name="reason" rules={[{ required: true, whitespace: true, message: '导出明文须填写理由' }]}>
+                <Input.TextArea rows={2} maxLength={200} showCount />
+              </Form.Item>
+            )}
+          </Form>
+        </>
+      ) : exp.status === 'FAILED' ? (
+        <Result status="error" title="导出失败" subTitle="请稍后重试；如果问题持续出现，请联系系统管理员。" />
+      ) : exp.status === 'READY' ? (
+        <Result
+          status="success"
+          title={`已导出 ${exp.rowCount.toLocaleString('zh-CN')} 名会员`}
+          subTitle={exp.unmasked ? '文件含明文个人信息，请妥善保管，用后删除。' : '文件中的身份证号、手机号已脱敏。'}
+          extra={
+            <>
+              {downloadError && <Alert type="error" showIcon message={`下载失败：${downloadError}`} style={{ marginBottom: 12 }} />}
+              <Button type="primary" onClick={() => void download(exp)}>
+                再次下载
+              </Button>
+            </>
+          }
+        />
+      ) : (
+        <div role="status" aria-live="polite">
+          <p>正在生成导出文件…</p>
+          <Progress percent={percent(exp.job)} status="active" />
+        </div>
+      )}
+    </Modal>
+  );
+}
