@@ -67,6 +67,17 @@ def _check_password(password: str) -> None:
         raise DomainError(ErrorCode.INVALID_INPUT, "password is too long", "password")
 
 
+def check_new_credentials(username: str, password: str, field_prefix: str = "") -> None:
+    """Validate before anything is written (callers may be mid-way through a larger creation)."""
+    try:
+        _clean_username(username)
+        _check_password(password)
+    except DomainError as exc:
+        if field_prefix and exc.field:
+            exc.field = field_prefix + exc.field[0].upper() + exc.field[1:]
+        raise
+
+
 async def load_principal(tenant: TenantContext, user_id: int, token_id: int | None = None) -> Principal | None:
     user = await User.select(User.id, User.username, User.active).where(
         (User.tenant_id == tenant.id) & (User.id == user_id)).first()

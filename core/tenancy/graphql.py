@@ -228,6 +228,9 @@ class TenantCreateInput:
     plugins: list[str] = strawberry.field(default_factory=list)
     settings: Optional[JSONScalar] = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
     root_area_code: Optional[str] = None
+    admin_username: Optional[str] = strawberry.field(
+        default=None, description="If given, the province's first tenant_admin is created at its root unit.")
+    admin_password: Optional[str] = strawberry.field(default=None, description="Password for adminUsername (at least 8 characters).")
 
 
 @strawberry.type
@@ -246,9 +249,13 @@ class TenancyMutation:
             if input.settings is not None and settings is None:
                 from core.errors import DomainError, ErrorCode
                 raise DomainError(ErrorCode.INVALID_INPUT, "settings must be an object", "settings")
+            admin = None
+            if input.admin_username is not None:
+                admin = (input.admin_username, input.admin_password or "")
             t = await services.create_tenant(info.context.actor, code=input.code, name=input.name,
                                              province_code=input.province_code, plugins=input.plugins,
-                                             settings=settings or {}, root_area_code=input.root_area_code)
+                                             settings=settings or {}, root_area_code=input.root_area_code,
+                                             first_admin=admin)
             return {"tenant": Tenant.from_context(t)}
 
         return await run_mutation(TenantPayload, work)

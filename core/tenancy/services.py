@@ -102,8 +102,10 @@ async def create_tenant(
     root_area_code: str | None = None,
     is_platform: bool = False,
     manifest_hash: str = "",
+    first_admin: tuple[str, str] | None = None,
 ) -> TenantContext:
-    """Create a province tenant and its province-level root unit."""
+    """Create a province tenant and its province-level root unit (and, if asked, its first admin:
+    without one, nobody could log in to the new province to do anything)."""
     from core.plugins import PluginConfigError, validate_plugin_settings
 
     code = clean_code("code", code).lower()
@@ -117,6 +119,10 @@ async def create_tenant(
         raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
     if await Tenant.exists().where(Tenant.code == code):
         raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
+    if first_admin is not None:
+        from core.accounts.services import check_new_credentials
+
+        check_new_credentials(*first_admin, field_prefix="admin")
     async with transaction():
         row = (
             await Tenant.insert(
@@ -130,8 +136,14 @@ async def create_tenant(
             await rescope_transaction(tenant.id)
             await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
                                area_code=clean_area_code("rootAreaCode", root_area_code))
+            root = await root_unit(tenant)
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
                          {"code": code, "name": name, "plugins": list(plugins)})
+            if first_admin is not None:
+                from core.accounts.services import create_user
+
+                await create_user(tenant, actor, username=first_admin[0], password=first_admin[1],
+                                  display_name="管理员", grants=[("tenant_admin", root["id"])])
     clear_tenant_cache()
     return tenant
 

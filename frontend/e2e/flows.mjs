@@ -242,10 +242,13 @@ export const FLOWS = [
       await dialog.getByRole('button', { name: /开\s*通/ }).click();
       await dialog.getByText('该登录代码已被其他省份使用').waitFor();
       await dialog.getByLabel('登录代码').fill('guangdong');
+      await dialog.getByLabel('首位管理员用户名').fill('gd_admin');
+      await dialog.getByLabel('初始密码').fill(PASSWORD);
       await dialog.getByRole('button', { name: /开\s*通/ }).click();
       await dialog.waitFor({ state: 'detached' });
       await page.getByRole('cell', { name: '广东省总工会' }).waitFor();
       await page.getByText('已开通“广东省总工会”（登录代码 guangdong）').waitFor();
+      await page.getByText('首位系统管理员').waitFor();
       await shot(page, 'platform-tenants');
       // the new province appears in the login picker
       await page.getByRole('button', { name: /用户菜单/ }).click();
@@ -254,6 +257,10 @@ export const FLOWS = [
       await page.getByLabel('所属省份', { exact: true }).focus();
       await page.keyboard.type('广东');
       await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: '广东省总工会' }).waitFor();
+      // and its first administrator can log in and administer it
+      await login(page, { province: '广东省总工会', username: 'gd_admin' });
+      await page.getByRole('heading', { level: 1, name: '工作台' }).waitFor();
+      assert.ok((await menuItems(page)).includes('组织架构'));
     },
   },
   {

@@ -140,6 +140,18 @@ async def test_platform_operator_onboards_a_province(api, operator, sh_admin):
     units = (await admin.api.gql("{ orgUnits { totalCount nodes { name level } } }"))["data"]["orgUnits"]
     assert units == {"totalCount": 1, "nodes": [{"name": "浙江省总工会", "level": "PROVINCE"}]}
 
+    # Onboarding can create the province's first administrator in the same step.
+    code2 = unique("jiangsu")
+    out = await operator.api.gql(create, {"in": {"code": code2, "name": "江苏省总工会", "provinceCode": "32",
+                                                 "adminUsername": "js_admin", "adminPassword": "first-admin-pw"}})
+    assert out["data"]["tenantCreate"]["errors"] == []
+    token = await login(api, code2, "js_admin", "first-admin-pw")
+    me = (await api.gql(ME, token=token))["data"]["me"]
+    assert me["grants"] == [{"role": "TENANT_ADMIN", "orgUnit": {"code": code2}}]
+    weak = await operator.api.gql(create, {"in": {"code": unique("t"), "name": "x", "provinceCode": "32",
+                                                  "adminUsername": "a", "adminPassword": "short"}})
+    assert weak["data"]["tenantCreate"]["errors"][0]["field"] == "adminPassword"
+
     # Duplicates, bad plugin settings and non-operators are refused with typed codes.
     dup = await operator.api.gql(create, {"in": {"code": code, "name": "x", "provinceCode": "33"}})
     assert dup["data"]["tenantCreate"]["errors"][0]["code"] == "DUPLICATE"

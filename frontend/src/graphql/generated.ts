@@ -480,6 +480,10 @@ export type SmallPayerRefundInput = {
 };
 
 export type TenantCreateInput = {
+  /** Password for adminUsername (at least 8 characters). */
+  adminPassword?: InputMaybe<Scalars['String']['input']>;
+  /** If given, the province's first tenant_admin is created at its root unit. */
+  adminUsername?: InputMaybe<Scalars['String']['input']>;
   /** Short lower-case code used at login, e.g. `shanghai`. */
   code: Scalars['String']['input'];
   name: Scalars['String']['input'];

@@ -13,7 +13,7 @@ import { EmptyState, ErrorState } from '../components/states';
 import { FormAlert } from '../components/FormAlert';
 import { PROVINCES, provinceName } from '../lib/labels';
 
-type TenantRow = TenantFieldsFragment;
+type TenantRow = TenantFieldsFragment & { adminUsername?: string };
 
 export default function Tenants() {
   const { can } = useAuth();
@@ -69,10 +69,16 @@ export default function Tenants() {
           style={{ marginBottom: 16 }}
           message={`已开通“${created.name}”（登录代码 ${created.code}）`}
           description={
-            <span>
-              下一步：为该省创建首位系统管理员，例如在服务器上运行{' '}
-              <Typography.Text code copyable>{`huijia users create --tenant ${created.code} --username admin --role tenant_admin`}</Typography.Text>
-            </span>
+            created.adminUsername ? (
+              <span>
+                首位系统管理员 <Typography.Text code>{created.adminUsername}</Typography.Text> 已创建，请将登录代码、用户名和初始密码通过安全渠道交给该省。
+              </span>
+            ) : (
+              <span>
+                未创建管理员。可在服务器上运行{' '}
+                <Typography.Text code copyable>{`huijia users create --tenant ${created.code} --username admin --role tenant_admin`}</Typography.Text>
+              </span>
+            )
           }
         />
       )}
@@ -114,6 +120,8 @@ interface TenantForm {
   plugins: string[];
   rootAreaCode?: string;
   settings?: string;
+  adminUsername?: string;
+  adminPassword?: string;
 }
 
 function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: string[]; onClose: () => void; onDone: (t: TenantRow) => Promise<void> }) {
@@ -133,6 +141,8 @@ function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: s
           plugins: v.plugins ?? [],
           settings,
           rootAreaCode: v.rootAreaCode?.trim() || null,
+          adminUsername: v.adminUsername?.trim() || null,
+          adminPassword: v.adminUsername?.trim() ? v.adminPassword ?? '' : null,
         },
       });
       if (r.errors.length || !r.tenant) {
@@ -142,12 +152,14 @@ function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: s
               'code.DUPLICATE': '该登录代码已被其他省份使用',
               'settings.PLUGIN_CONFIG': '插件或插件设置有误：请确认插件已安装、设置项符合插件要求',
               'provinceCode.INVALID_INPUT': '请选择两位数的省级行政区划代码',
+              'adminPassword.INVALID_INPUT': '初始密码至少 8 个字符',
+              'adminUsername.INVALID_INPUT': '用户名只能包含字母、数字和 . _ - @',
             },
           }),
         );
         return;
       }
-      await onDone(r.tenant);
+      await onDone({ ...r.tenant, adminUsername: v.adminUsername?.trim() || undefined });
     } catch (e) {
       setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
     } finally {
@@ -195,6 +207,18 @@ function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: s
         </Form.Item>
         <Form.Item label="根组织行政区划代码" name="rootAreaCode" rules={[{ pattern: /^(\d{6}|\d{9}|\d{12})$/, message: '行政区划代码为 6、9 或 12 位数字' }]} extra="可选，如 440000">
           <Input inputMode="numeric" maxLength={12} />
+        </Form.Item>
+        <Form.Item label="首位管理员用户名" name="adminUsername" extra="可选：开通时一并创建该省的系统管理员（省总工会根组织）" rules={[{ max: 64, message: '不能超过 64 个字符' }]}>
+          <Input autoComplete="off" placeholder="例如：admin" />
+        </Form.Item>
+        <Form.Item noStyle shouldUpdate={(a, b) => a.adminUsername !== b.adminUsername}>
+          {({ getFieldValue }) =>
+            getFieldValue('adminUsername')?.trim() ? (
+              <Form.Item label="初始密码" name="adminPassword" rules={[{ required: true, message: '请输入初始密码' }, { min: 8, message: '初始密码至少 8 个字符' }]}>
+                <Input.Password autoComplete="new-password" />
+              </Form.Item>
+            ) : null
+          }
         </Form.Item>
         <Form.Item label="启用插件" name="plugins" extra="省级插件包名；不选则只使用全国默认规则">
           <Select mode="tags" placeholder="输入插件名后回车" options={knownPlugins.map((p) => ({ value: p, label: p }))} tokenSeparators={[',', ' ']} />
