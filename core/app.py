@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -57,12 +58,24 @@ def create_app() -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await start_database()
         await startup_checks()
+        stop_cron = asyncio.Event()
+        cron_task = None
+        if not settings.redis_url and settings.env != "test":
+            # Embedded default: no arq worker, so its cron jobs run here.
+            from core.jobs.scheduler import run_cron
+
+            cron_task = asyncio.create_task(run_cron(stop_cron))
         try:
             yield
         finally:
+            from core.funds.chain import wait_background
             from core.jobs.runner import close_runner, drain_local
 
+            stop_cron.set()
+            if cron_task is not None:
+                await cron_task
             await drain_local(timeout=5)
+            await wait_background()
             await close_runner()
             await stop_database()
 

@@ -14,7 +14,7 @@ from core.settings import get_settings
 log = logging.getLogger("huijia")
 
 # Modules whose import registers @job functions.
-JOB_MODULES = ["core.jobs.builtin", "core.funds.jobs"]
+JOB_MODULES = ["core.jobs.builtin", "core.funds.jobs", "core.members.jobs"]
 
 
 def load_job_modules() -> None:

@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     from core.funds.cli import add_commands as add_ledger_commands
 
     add_ledger_commands(sub)
+
+    from core.members.keys import add_commands as add_key_commands
+
+    add_key_commands(sub)
     return parser
 
 

@@ -20,6 +20,7 @@ reports an entry that is neither linked nor queued.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -60,14 +61,22 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
     """Link up to ``limit`` queued entries. Returns how many, or -1 when another process holds the lock."""
     async with ledger_tx() as db:
         if db.pg:
-            got = await db.fetchval("SELECT pg_try_advisory_xact_lock($1, $2)", CHAIN_LOCK_NAMESPACE, tenant.id)
-            if not got:
+            # One round trip: try the lock and, only if it was granted, take the queued rows. The chain's
+            # head is read by a later statement, so under a snapshot taken while the lock is held (rows
+            # another linker took and committed meanwhile are skipped by the DELETE: they are gone).
+            rows = await db.fetch(
+                "WITH l AS (SELECT pg_try_advisory_xact_lock($3::integer, $4::integer) AS got), "
+                "d AS (DELETE FROM ledger_unchained WHERE id IN (SELECT u.id FROM ledger_unchained u, l WHERE l.got "
+                "AND u.tenant_id = $1 ORDER BY u.entry_id LIMIT $2) RETURNING entry_id, content_hash) "
+                "SELECT l.got, d.entry_id, d.content_hash FROM l LEFT JOIN d ON TRUE",
+                tenant.id, limit, CHAIN_LOCK_NAMESPACE, tenant.id)
+            if not rows[0]["got"]:
                 return -1
-        rows = await db.fetch(
-            "DELETE FROM ledger_unchained WHERE id IN (SELECT id FROM ledger_unchained WHERE tenant_id = $1 "
-            "ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash",
-            tenant.id, limit,
-        )
+            rows = [r for r in rows if r["entry_id"] is not None]
+        else:
+            rows = await db.fetch(
+                "DELETE FROM ledger_unchained WHERE id IN (SELECT id FROM ledger_unchained WHERE tenant_id = $1 "
+                "ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])
@@ -120,10 +129,24 @@ class _Chainer:
 
 
 _chainers: dict[int, _Chainer] = {}
+_background: set[asyncio.Task[None]] = set()
+# Passes a posting request makes before it hands the rest to a background task: under sustained load
+# there is always more to link, and one unlucky request must not keep linking for everyone.
+KICK_PASSES = 3
+
+
+async def _drain(tenant: TenantContext, state: _Chainer, max_passes: int) -> None:
+    passes = 0
+    while state.dirty and passes < max_passes:
+        state.dirty = False
+        passes += 1
+        if await link_pending(tenant) < 0:
+            state.dirty = False  # another process is linking; the cron job sweeps what it may miss
+            return
 
 
 async def kick(tenant: TenantContext) -> None:
-    """Called after a posting commits. At most one chainer per tenant runs in a process; the others
+    """Called after a posting commits. At most one linker per tenant runs in a process; the others
     mark it dirty, and it loops until a pass starts with nothing new (so nothing committed before a
     kick is left behind by this process). Never raises: the entry is posted whatever happens here."""
     state = _chainers.setdefault(tenant.id, _Chainer())
@@ -131,15 +154,37 @@ async def kick(tenant: TenantContext) -> None:
     if state.running:
         return
     state.running = True
+    handed_off = False
     try:
-        while state.dirty:
-            state.dirty = False
-            if await link_pending(tenant) < 0:
-                break  # another process is linking; the cron job sweeps what it may miss
+        await _drain(tenant, state, KICK_PASSES)
+        if state.dirty:
+            task = asyncio.get_running_loop().create_task(_drain_in_background(tenant, state))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+            handed_off = True
     except Exception:  # noqa: BLE001 - chaining is retried by the cron job and by verify
         log.exception("ledger chain: linking failed", extra={"tenant": tenant.code})
     finally:
+        if not handed_off:
+            state.running = False
+
+
+async def _drain_in_background(tenant: TenantContext, state: _Chainer) -> None:
+    from core.tenancy.context import tenant_scope
+
+    try:
+        with tenant_scope(tenant):
+            await _drain(tenant, state, 1_000_000)
+    except Exception:  # noqa: BLE001
+        log.exception("ledger chain: background linking failed", extra={"tenant": tenant.code})
+    finally:
         state.running = False
+
+
+async def wait_background(timeout: float = 10.0) -> None:
+    """Let background linkers finish (tests, shutdown)."""
+    if _background:
+        await asyncio.wait(list(_background), timeout=timeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +214,7 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
     """Recompute every link and every entry's content. Reports edited entries or postings (content
     mismatch), deleted or inserted links (seq gaps, broken prev links) and entries missing from the chain."""
     if link_first:
+        await wait_background()
         await link_all(tenant)
     report = ChainReport()
     async with read_conn() as db:

@@ -16,12 +16,22 @@ from typing import Any, Optional
 import strawberry
 
 from core.errors import DomainError, ErrorCode, not_found
-from core.funds import chart, queries, reports, services
-from core.jobs.graphql import Job
+from core.funds import queries, reports, services
 from core.graphql.base import (
-    BigInt, Connection, Info, Node, UserError, connection, for_query, from_global_id, page_args, perm, run_mutation,
+    BigInt,
+    Connection,
+    Info,
+    Node,
+    UserError,
+    connection,
+    for_query,
+    from_global_id,
+    page_args,
+    perm,
+    run_mutation,
     to_global_id,
 )
+from core.jobs.graphql import Job
 from core.tenancy import queries as unit_queries
 from core.tenancy.context import TenantContext
 from core.tenancy.graphql import OrgUnit

@@ -8,10 +8,16 @@ Order inside the transaction (the same for every path, so concurrent postings ca
    back; no exception is caught inside the transaction (STACK-NOTES: that would turn COMMIT into a
    silent ROLLBACK);
 3. (reservations: their row, locked by the caller before calling in);
-4. the accounts, ``SELECT … ORDER BY id FOR UPDATE``, with the period's closed flag;
-5. the budgets touched by 5xx postings, ``ORDER BY id FOR UPDATE``;
-6. checks (closed period, per unit-and-fund balance, no-negative, budget), then the balance and
-   budget updates, the postings, the transfer rows and the chain queue row.
+4. the accounts, ``ORDER BY id FOR NO KEY UPDATE`` (compatible with the KEY SHARE locks that
+   foreign-key checks take, so inserting a row that references an account never deadlocks with the
+   account's update);
+5. the budgets touched by 5xx postings, in id order;
+6. checks (per unit-and-fund balance, no-negative in Python on the locked rows; closed period and
+   budget limits on the results of the write statement), balance and budget updates, the postings,
+   the transfer rows and the chain queue row.
+
+On PostgreSQL steps 1–4 are one statement and step 6 another (see ``_post_pg``): BEGIN, two
+statements, COMMIT, as many round trips as a bare insert of the same rows.
 
 Any refusal raises a DomainError out of the transaction, which rolls everything back. PostgreSQL
 CHECK constraints (no-negative, non-zero postings) stand behind the Python checks.
@@ -189,59 +195,24 @@ async def lock_exclusive(db: Sql, tenant: TenantContext) -> None:
 
 async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
                    created_at: dt.datetime) -> Posted:
-    await lock_shared(db, tenant)
-    entry_args = (tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id, spec.entry_date,
-                  spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at)
     if db.pg:
-        row = await db.fetchrow(
-            "WITH e AS (INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
-            "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id), "
-            "q AS (INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) SELECT $1, id, $12 FROM e) "
-            "SELECT id FROM e", *entry_args)
-    else:
-        row = await db.fetchrow(
-            "INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
-            "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id", *entry_args)
-        if row is not None:
-            await db.execute("INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) VALUES ($1, $2, $3)",
-                             tenant.id, row["id"], chash)
-    if row is None:
-        existing = await db.fetchrow(
-            "SELECT id, request_hash FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key = $2",
-            tenant.id, spec.key)
-        assert existing is not None
-        raise _Existing(existing)
-    entry_id = row["id"]
+        return await _post_pg(db, tenant, spec, rhash, chash, created_at)
+    return await _post_generic(db, tenant, spec, rhash, chash, created_at)
 
-    # Accounts, locked in id order, and the period's state.
-    ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
-    period = period_of(spec.entry_date)
-    if db.pg:
-        accounts = await db.fetch(
-            "SELECT a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, "
-            "a.reserved_fen, EXISTS (SELECT 1 FROM ledger_period p WHERE p.tenant_id = $1 AND p.period = $3) "
-            "AS closed FROM ledger_account a WHERE a.tenant_id = $1 AND a.id = ANY($2::bigint[]) "
-            "ORDER BY a.id FOR UPDATE OF a", tenant.id, ids, period)
-    else:
-        accounts = await db.fetch(
-            "SELECT a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, "
-            "a.reserved_fen, EXISTS (SELECT 1 FROM ledger_period p WHERE p.tenant_id = $1 AND p.period = $2) "
-            f"AS closed FROM ledger_account a WHERE a.tenant_id = $1 AND a.id IN ({db.in_list(3, len(ids))}) "
-            "ORDER BY a.id", tenant.id, period, *ids)
+
+async def _raise_existing(db: Sql, tenant: TenantContext, key: str) -> None:
+    existing = await db.fetchrow(
+        "SELECT id, request_hash FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key = $2", tenant.id, key)
+    assert existing is not None
+    raise _Existing(existing)
+
+
+def _check_accounts(spec: EntrySpec, ids: list[int], accounts: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """The Python checks on the locked accounts: existence, each book balanced, no-negative.
+    Returns (id, new balance, new reserved) for every account."""
     if len(accounts) != len(ids):
         raise DomainError(ErrorCode.NOT_FOUND, "an account of this entry does not exist", "accountId")
-    if accounts and accounts[0]["closed"]:
-        raise DomainError(ErrorCode.PERIOD_CLOSED, f"the accounting period {period} is closed", "entryDate")
-
     by_id = {a["id"]: a for a in accounts}
-    delta: dict[int, int] = {}
-    for ln in spec.lines:
-        delta[ln.account_id] = ln.amount_fen
-
     # Each org unit's books balance per fund: cross-unit or cross-fund movements go through the
     # inter-level (131/132/221/222) and net-asset accounts, so a unit's trial balance always balances.
     per_book: dict[tuple[int, int], int] = {}
@@ -254,12 +225,11 @@ async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
             raise DomainError(ErrorCode.UNBALANCED,
                               f"postings for org unit {unit_id}, fund {fund_id} are off by {total} fen; each unit's "
                               "books must balance per fund", "postings")
-
+    delta = {ln.account_id: ln.amount_fen for ln in spec.lines}
     updates: list[tuple[int, int, int]] = []
     for a in accounts:
-        d = delta.get(a["id"], 0)
         release = spec.release_accounts.get(a["id"], 0)
-        new_balance = a["balance_fen"] + d
+        new_balance = a["balance_fen"] + delta.get(a["id"], 0)
         new_reserved = a["reserved_fen"] - release
         if new_reserved < 0:
             raise DomainError(ErrorCode.INVALID_STATE, "more released than reserved on an account", "amountFen")
@@ -272,50 +242,151 @@ async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
                     f"account {a['code']} (id {a['id']}) has {max(before, 0)} fen available; this entry needs "
                     f"{before - after} fen", "amountFen")
         updates.append((a["id"], new_balance, new_reserved))
+    return updates
 
-    # Budgets: 5xx postings move spending of (unit, fund, year).
+
+def _spending(spec: EntrySpec, by_id: dict[int, dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Net 5xx amounts per (unit, fund): what the entry adds to budgets' spending."""
     spend: dict[tuple[int, int], int] = {}
     for ln in spec.lines:
         a = by_id[ln.account_id]
         if a["code"] in EXPENSE_CODES:
             k = (a["org_unit_id"], a["fund_id"])
             spend[k] = spend.get(k, 0) + ln.amount_fen
-    budget_updates: list[tuple[int, int, int]] = []
-    if spend or spec.release_budgets:
-        budget_updates = await _budgets(db, tenant, spec, spend)
+    return {k: v for k, v in spend.items() if v}
 
-    if db.pg:
-        await db.execute(
-            "UPDATE ledger_account a SET balance_fen = u.b, reserved_fen = u.r FROM unnest($1::bigint[], "
-            "$2::bigint[], $3::bigint[]) AS u(i, b, r) WHERE a.id = u.i AND a.tenant_id = $4",
-            [u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates], tenant.id)
-        if budget_updates:
-            await db.execute(
-                "UPDATE ledger_budget b SET spent_fen = u.s, reserved_fen = u.r, updated_at = now() FROM "
-                "unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS u(i, s, r) WHERE b.id = u.i AND b.tenant_id = $4",
-                [u[0] for u in budget_updates], [u[1] for u in budget_updates], [u[2] for u in budget_updates],
-                tenant.id)
-        n = len(spec.lines)
-        await db.execute(
-            "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
-            "amount_fen) SELECT $1, $2, x.a, x.u, x.f, x.c, $3, x.m FROM unnest($4::bigint[], $5::bigint[], "
-            "$6::bigint[], $7::text[], $8::bigint[]) WITH ORDINALITY AS x(a, u, f, c, m, o) ORDER BY x.o",
-            tenant.id, entry_id, spec.entry_date,
-            [ln.account_id for ln in spec.lines], [by_id[ln.account_id]["org_unit_id"] for ln in spec.lines],
-            [by_id[ln.account_id]["fund_id"] for ln in spec.lines], [by_id[ln.account_id]["code"] for ln in spec.lines],
-            [ln.amount_fen for ln in spec.lines])
-        del n
-    else:
-        await db.executemany("UPDATE ledger_account SET balance_fen = $2, reserved_fen = $3 WHERE id = $1", updates)
-        if budget_updates:
-            await db.executemany("UPDATE ledger_budget SET spent_fen = $2, reserved_fen = $3 WHERE id = $1",
-                                 budget_updates)
-        await db.executemany(
-            "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
-            "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [(tenant.id, entry_id, ln.account_id, by_id[ln.account_id]["org_unit_id"],
-              by_id[ln.account_id]["fund_id"], by_id[ln.account_id]["code"], spec.entry_date, ln.amount_fen)
-             for ln in spec.lines])
+
+def _budget_refusal(b: dict[str, Any], added: int) -> DomainError:
+    limit = b["amount_fen"] + b["lifted_fen"]
+    before = b["spent_fen"] + b["reserved_fen"] - added
+    return DomainError(
+        ErrorCode.BUDGET_EXCEEDED,
+        f"the {b['year']} budget of this fund at org unit {b['org_unit_id']} has {max(limit - before, 0)} fen left; "
+        f"this entry needs {added} fen (an approver can lift the budget)", "amountFen")
+
+
+_ACCOUNT_COLS = "a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, a.reserved_fen"
+
+
+async def _post_pg(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
+                   created_at: dt.datetime) -> Posted:
+    """PostgreSQL: BEGIN, two statements, COMMIT — as many round trips as a bare insert of the rows.
+
+    Statement 1 takes the shared ledger lock, inserts the entry (or nothing, for a repeated key) and
+    its chain-queue row, then locks the accounts in id order — only if the entry was inserted (each CTE
+    reads the one before, so they run in that order). Statement 2, whose snapshot is taken with the
+    lock held, reads the period's state, updates balances and budgets and inserts postings and transfer
+    rows; a closed period or an exceeded budget found in its result raises, and the rollback undoes it.
+    """
+    ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
+    rows = await db.fetch(
+        "WITH l AS (SELECT pg_advisory_xact_lock_shared($14::integer, $15::integer)), "
+        "e AS (INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
+        "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM l "
+        "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id), "
+        "q AS (INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) SELECT $1, id, $12 FROM e), "
+        f"a AS (SELECT {_ACCOUNT_COLS} FROM ledger_account a WHERE a.tenant_id = $1 AND a.id = ANY($16::bigint[]) "
+        "AND EXISTS (SELECT 1 FROM e) ORDER BY a.id FOR NO KEY UPDATE) "
+        "SELECT e.id AS entry_id, a.* FROM e LEFT JOIN a ON TRUE ORDER BY a.id",
+        tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id, spec.entry_date,
+        spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at, LEDGER_LOCK_NAMESPACE,
+        tenant.id, ids)
+    if not rows:
+        await _raise_existing(db, tenant, spec.key)
+    entry_id = rows[0]["entry_id"]
+    accounts = [r for r in rows if r["id"] is not None]
+    updates = _check_accounts(spec, ids, accounts)
+    by_id = {a["id"]: a for a in accounts}
+    spend = _spending(spec, by_id)
+    year = spec.entry_date.year
+
+    # Budgets. Usually one (unit, fund) spends and nothing is released: its budget row (if any) is
+    # updated by natural key inside statement 2. Otherwise lock the budgets in id order first.
+    by_key: tuple[list[int], list[int], list[int]] = ([], [], [])
+    by_row: list[tuple[int, int, int]] = []
+    if spec.release_budgets or len(spend) > 1:
+        by_row = await _budgets(db, tenant, spec, spend)
+    elif spend:
+        (unit_id, fund_id), d = next(iter(spend.items()))
+        by_key = ([unit_id], [fund_id], [d])
+
+    args: list[Any] = [
+        tenant.id, entry_id, spec.entry_date, period_of(spec.entry_date), year,
+        [ln.account_id for ln in spec.lines], [by_id[ln.account_id]["org_unit_id"] for ln in spec.lines],
+        [by_id[ln.account_id]["fund_id"] for ln in spec.lines], [by_id[ln.account_id]["code"] for ln in spec.lines],
+        [ln.amount_fen for ln in spec.lines],
+        [u[0] for u in updates], [u[1] for u in updates], [u[2] for u in updates],
+        *by_key,
+        [b[0] for b in by_row], [b[1] for b in by_row], [b[2] for b in by_row],
+    ]
+    transfers_sql = ""
+    if spec.transfers:
+        transfers_sql = (
+            ", t AS (INSERT INTO ledger_transfer (tenant_id, entry_id, kind, direction, from_unit_id, to_unit_id, "
+            "fund_id, amount_fen, entry_date) SELECT $1, $2, x.k, x.d, x.f, x.t, x.u, x.m, $3 FROM unnest("
+            "$20::text[], $21::text[], $22::bigint[], $23::bigint[], $24::bigint[], $25::bigint[]) AS x(k, d, f, t, u, m))")
+        args += [[t.kind for t in spec.transfers], [t.direction for t in spec.transfers],
+                 [t.from_unit_id for t in spec.transfers], [t.to_unit_id for t in spec.transfers],
+                 [t.fund_id for t in spec.transfers], [t.amount_fen for t in spec.transfers]]
+    result = await db.fetch(
+        "WITH p AS (SELECT EXISTS (SELECT 1 FROM ledger_period WHERE tenant_id = $1 AND period = $4) AS closed), "
+        "u AS (UPDATE ledger_account a SET balance_fen = x.b, reserved_fen = x.r FROM unnest($11::bigint[], "
+        "$12::bigint[], $13::bigint[]) AS x(i, b, r) WHERE a.id = x.i AND a.tenant_id = $1), "
+        "i AS (INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
+        "amount_fen) SELECT $1, $2, x.a, x.u, x.f, x.c, $3, x.m FROM unnest($6::bigint[], $7::bigint[], "
+        "$8::bigint[], $9::text[], $10::bigint[]) WITH ORDINALITY AS x(a, u, f, c, m, o) ORDER BY x.o), "
+        "bk AS (UPDATE ledger_budget b SET spent_fen = b.spent_fen + x.d, updated_at = now() FROM unnest("
+        "$14::bigint[], $15::bigint[], $16::bigint[]) AS x(u, f, d) WHERE b.tenant_id = $1 AND b.org_unit_id = x.u "
+        "AND b.fund_id = x.f AND b.year = $5 RETURNING b.id, b.org_unit_id, b.year, b.amount_fen, b.lifted_fen, "
+        "b.spent_fen, b.reserved_fen, x.d AS added), "
+        "br AS (UPDATE ledger_budget b SET spent_fen = x.s, reserved_fen = x.r, updated_at = now() FROM unnest("
+        "$17::bigint[], $18::bigint[], $19::bigint[]) AS x(i, s, r) WHERE b.id = x.i AND b.tenant_id = $1)"
+        f"{transfers_sql} "
+        "SELECT p.closed, bk.* FROM p LEFT JOIN bk ON TRUE", *args)
+    if result[0]["closed"]:
+        raise DomainError(ErrorCode.PERIOD_CLOSED, f"the accounting period {period_of(spec.entry_date)} is closed",
+                          "entryDate")
+    for b in result:
+        if b["id"] is not None and b["added"] > 0 and b["spent_fen"] + b["reserved_fen"] > b["amount_fen"] + b["lifted_fen"]:
+            raise _budget_refusal(b, b["added"])
+    return Posted(entry_id, True, tuple(accounts))
+
+
+async def _post_generic(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
+                        created_at: dt.datetime) -> Posted:
+    """SQLite (the embedded default): the same steps one statement at a time; the IMMEDIATE
+    transaction already serialises writers, so there are no locks to take."""
+    row = await db.fetchrow(
+        "INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
+        "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+        "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+        tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id, spec.entry_date,
+        spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at)
+    if row is None:
+        await _raise_existing(db, tenant, spec.key)
+    entry_id = row["id"]  # type: ignore[index]
+    await db.execute("INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) VALUES ($1, $2, $3)",
+                     tenant.id, entry_id, chash)
+    period = period_of(spec.entry_date)
+    if await db.fetchval("SELECT count(*) FROM ledger_period WHERE tenant_id = $1 AND period = $2", tenant.id, period):
+        raise DomainError(ErrorCode.PERIOD_CLOSED, f"the accounting period {period} is closed", "entryDate")
+    ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
+    accounts = await db.fetch(
+        f"SELECT {_ACCOUNT_COLS} FROM ledger_account a WHERE a.tenant_id = $1 AND a.id IN ({db.in_list(2, len(ids))}) "
+        "ORDER BY a.id", tenant.id, *ids)
+    updates = _check_accounts(spec, ids, accounts)
+    by_id = {a["id"]: a for a in accounts}
+    budget_updates = await _budgets(db, tenant, spec, _spending(spec, by_id))
+    await db.executemany("UPDATE ledger_account SET balance_fen = $2, reserved_fen = $3 WHERE id = $1", updates)
+    if budget_updates:
+        await db.executemany("UPDATE ledger_budget SET spent_fen = $2, reserved_fen = $3 WHERE id = $1", budget_updates)
+    await db.executemany(
+        "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
+        "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [(tenant.id, entry_id, ln.account_id, by_id[ln.account_id]["org_unit_id"], by_id[ln.account_id]["fund_id"],
+          by_id[ln.account_id]["code"], spec.entry_date, ln.amount_fen) for ln in spec.lines])
     if spec.transfers:
         await db.executemany(
             "INSERT INTO ledger_transfer (tenant_id, entry_id, kind, direction, from_unit_id, to_unit_id, fund_id, "
@@ -327,18 +398,22 @@ async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
 
 async def _budgets(db: Sql, tenant: TenantContext, spec: EntrySpec, spend: dict[tuple[int, int], int]
                    ) -> list[tuple[int, int, int]]:
+    """Lock (id order) and check the budgets an entry touches: those of its spending (unit, fund) in
+    the entry's year, and those a reservation releases. Returns (id, new spent, new reserved)."""
     year = spec.entry_date.year
+    if not spend and not spec.release_budgets:
+        return []
     conds = []
     args: list[Any] = [tenant.id, year]
     for unit_id, fund_id in spend:
         conds.append(f"(org_unit_id = ${len(args) + 1} AND fund_id = ${len(args) + 2})")
         args += [unit_id, fund_id]
-    where = f"(year = $2 AND ({' OR '.join(conds)}))" if conds else "FALSE"
+    where = f"(year = $2 AND ({' OR '.join(conds)}))" if conds else "1 = 0"
     if spec.release_budgets:
         ids = sorted(spec.release_budgets)
         where += f" OR id IN ({db.in_list(len(args) + 1, len(ids))})"
         args += ids
-    lock = " FOR UPDATE" if db.pg else ""
+    lock = " FOR NO KEY UPDATE" if db.pg else ""
     rows = await db.fetch(
         f"SELECT id, org_unit_id, fund_id, year, amount_fen, lifted_fen, spent_fen, reserved_fen FROM ledger_budget "
         f"WHERE tenant_id = $1 AND ({where}) ORDER BY id{lock}", *args)

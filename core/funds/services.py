@@ -9,11 +9,10 @@ manual entry, a levy, a transfer, a reservation) into balanced entries.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from core.audit.services import SYSTEM, Actor, record
@@ -389,7 +388,7 @@ async def decide_draft(tenant: TenantContext, actor: Actor, draft_id: int, *, ap
     posted: Posted | None = None
     spec: EntrySpec | None = None
     async with ledger_tx() as db:
-        lock = " FOR UPDATE" if db.pg else ""
+        lock = " FOR NO KEY UPDATE" if db.pg else ""
         d = await db.fetchrow(f"SELECT * FROM ledger_draft WHERE tenant_id = $1 AND id = $2{lock}", tenant.id, draft_id)
         if d is None:
             raise not_found("draft entry")
@@ -454,16 +453,23 @@ async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, k
                      lines=[Line(p["account_id"], -p["amount_fen"]) for p in lines], created_by=actor.user_id,
                      transfers=[TransferRow(t["kind"], t["direction"], t["from_unit_id"], t["to_unit_id"],
                                             t["fund_id"], -t["amount_fen"]) for t in transfers])
-    async with ledger_tx() as db:
-        already = await db.fetchrow("SELECT id, idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND "
-                                    "reverses_id = $2", tenant.id, entry_id)
-        if already is not None and already["idempotency_key"] != key:
-            raise DomainError(ErrorCode.INVALID_STATE, f"entry {entry_id} was already reversed by entry {already['id']}",
-                              "id")
-        done = await posting.post(tenant, spec, db=db)
-        if done.created:
-            await record(tenant, actor, "ledger.entry.reverse", "LedgerEntry", done.entry_id,
-                         {"reverses": entry_id, "key": key})
+    from asyncpg import UniqueViolationError
+
+    try:
+        async with ledger_tx() as db:
+            already = await db.fetchrow("SELECT id, idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND "
+                                        "reverses_id = $2", tenant.id, entry_id)
+            if already is not None and already["idempotency_key"] != key:
+                raise DomainError(ErrorCode.INVALID_STATE,
+                                  f"entry {entry_id} was already reversed by entry {already['id']}", "id")
+            done = await posting.post(tenant, spec, db=db)
+            if done.created:
+                await record(tenant, actor, "ledger.entry.reverse", "LedgerEntry", done.entry_id,
+                             {"reverses": entry_id, "key": key})
+    except UniqueViolationError:
+        # Two reversals of one entry raced: the unique index on reverses_id let one through. The
+        # error left the transaction (rolled back), so nothing of this attempt was written.
+        raise DomainError(ErrorCode.INVALID_STATE, f"entry {entry_id} was already reversed", "id") from None
     await posting.after_commit(tenant, done, spec, utcnow())
     return done.entry_id
 
@@ -769,7 +775,7 @@ async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], 
                                   "reservation", "idempotencyKey")
             return existing["id"]
         res_id = row["id"]
-        lock = " FOR UPDATE" if db.pg else ""
+        lock = " FOR NO KEY UPDATE" if db.pg else ""
         acc = await db.fetchrow(f"SELECT id, code, normal_sign, balance_fen, reserved_fen FROM ledger_account "
                                 f"WHERE tenant_id = $1 AND id = $2{lock}", tenant.id, funding_id)
         available = acc["normal_sign"] * acc["balance_fen"] - acc["reserved_fen"]
@@ -798,7 +804,7 @@ async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], 
 
 
 async def _lock_reservation(db: Sql, tenant: TenantContext, res_id: int) -> dict[str, Any]:
-    lock = " FOR UPDATE" if db.pg else ""
+    lock = " FOR NO KEY UPDATE" if db.pg else ""
     r = await db.fetchrow(f"SELECT * FROM ledger_reservation WHERE tenant_id = $1 AND id = $2{lock}", tenant.id, res_id)
     if r is None:
         raise not_found("reservation")
@@ -862,7 +868,7 @@ async def void_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, 
                 return r
             raise DomainError(ErrorCode.INVALID_STATE, f"the reservation is {r['status']}", "id")
         rest = r["amount_fen"] - r["posted_fen"]
-        lock = " FOR UPDATE" if db.pg else ""
+        lock = " FOR NO KEY UPDATE" if db.pg else ""
         await db.fetchrow(f"SELECT id FROM ledger_account WHERE tenant_id = $1 AND id = $2{lock}", tenant.id,
                           r["account_id"])
         await db.execute("UPDATE ledger_account SET reserved_fen = reserved_fen - $3 WHERE tenant_id = $1 AND id = $2",
@@ -937,7 +943,7 @@ async def lift_budget(tenant: TenantContext, actor: Actor, budget_id: int, *, am
     amount_fen = clean_amount(amount_fen)
     reason_ = clean_text("reason", reason, max_len=500)
     async with ledger_tx() as db:
-        lock = " FOR UPDATE" if db.pg else ""
+        lock = " FOR NO KEY UPDATE" if db.pg else ""
         b = await db.fetchrow(f"SELECT id, lifted_fen, created_by FROM ledger_budget WHERE tenant_id = $1 AND id = $2"
                               f"{lock}", tenant.id, budget_id)
         if b is None:
@@ -989,6 +995,3 @@ async def close_period(tenant: TenantContext, actor: Actor, period: str) -> dict
         out = await db.fetchrow("SELECT * FROM ledger_period WHERE tenant_id = $1 AND period = $2", tenant.id, period)
     return out  # type: ignore[return-value]
 
-
-def digest(*parts: Iterable[Any]) -> str:
-    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()

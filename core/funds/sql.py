@@ -14,7 +14,23 @@ import contextlib
 import re
 from typing import Any, AsyncIterator, Iterable, Sequence
 
-from core.dbutil import engine, on_postgres
+from core.dbutil import engine as _find_engine
+
+_engine: Any = None
+
+
+def engine() -> Any:
+    """The piccolo engine, looked up once (engine_finder re-reads piccolo_conf on every call)."""
+    global _engine
+    if _engine is None:
+        _engine = _find_engine()
+    return _engine
+
+
+def on_postgres() -> bool:
+    from piccolo.engine.postgres import PostgresEngine
+
+    return isinstance(engine(), PostgresEngine)
 
 _PARAM = re.compile(r"\$(\d+)")
 

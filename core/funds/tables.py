@@ -8,7 +8,16 @@ same transaction as the postings; a CHECK constraint keeps ``no_negative`` accou
 """
 
 from piccolo.columns import (
-    JSON, BigInt, BigSerial, Boolean, Date, ForeignKey, Integer, OnDelete, Timestamptz, Varchar,
+    JSON,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table

@@ -142,7 +142,11 @@ class Connection(Generic[T]):
     @strawberry.field(description="The page's items with their cursors.")
     def edges(self) -> list[Edge[T]]:
         # Built only when asked for: most clients read `nodes`.
-        return [Edge(cursor=_cursor(self.offset + i), node=n) for i, n in enumerate(self.nodes)]
+        return make_edges(self.nodes, self.offset)
+
+
+def make_edges(nodes: Sequence[Any], offset: int) -> list[Edge[Any]]:
+    return [Edge(cursor=_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
 
 
 MAX_PAGE = 100

@@ -31,7 +31,8 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await stop_database()
 
 
-def _cron_jobs() -> list[Any]:
+def cron_job_list() -> list[Any]:
+    """Every cron job of the platform (arq CronJob objects; the embedded scheduler runs them too)."""
     from core.funds.jobs import cron_jobs as funds_cron_jobs
 
     return [*funds_cron_jobs()]
@@ -49,7 +50,7 @@ def worker_settings(**overrides: Any) -> dict[str, Any]:
         "max_tries": 3,
         "queue_name": get_settings().job_queue,
         "job_timeout": 3600,
-        "cron_jobs": _cron_jobs(),
+        "cron_jobs": cron_job_list(),
     }
     settings.update(overrides)
     return settings

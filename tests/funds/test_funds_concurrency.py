@@ -5,7 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from tests.funds.helpers import (
-    ENTRY_CREATE, RESERVE, TRANSFER, account, balance, counts, fund_cash, integrity, key, line, make_tree,
+    ENTRY_CREATE,
+    RESERVE,
+    TRANSFER,
+    account,
+    balance,
+    counts,
+    fund_cash,
+    integrity,
+    key,
+    line,
+    make_tree,
 )
 
 
@@ -97,11 +107,27 @@ async def test_opposite_transfers_between_the_same_accounts_do_not_deadlock(api,
     # Manual entries in opposite directions between the same two accounts, too.
     a = [line(t.g1, "102", "DEBIT", 10), line(t.g1, "101", "CREDIT", 10)]
     b = [line(t.g1, "101", "DEBIT", 10), line(t.g1, "102", "CREDIT", 10)]
-    await fund_cash(sh_finance, t.g1, 0 or 1_000)
+    await fund_cash(sh_finance, t.g1, 1_000)
     seed = await sh_finance.api.gql(ENTRY_CREATE, {"i": {"idempotencyKey": key(), "postings": b}})
     assert seed["data"]["ledgerEntryCreate"]["errors"] == []
     bodies = await asyncio.wait_for(asyncio.gather(*[
         sh_finance.api.gql(ENTRY_CREATE, {"i": {"idempotencyKey": key(), "postings": p}}) for p in [a, b] * 15]), 60)
     assert all(x["data"]["ledgerEntryCreate"]["errors"] == [] or
                [e["code"] for e in x["data"]["ledgerEntryCreate"]["errors"]] == ["INSUFFICIENT_FUNDS"] for x in bodies)
+    await integrity(t.tenant)
+
+
+async def test_racing_reversals_of_one_entry_reverse_it_once(api, sh_finance):
+    from tests.funds.helpers import REVERSE, entry
+
+    t = await make_tree()
+    await fund_cash(sh_finance, t.g1, 1_000)
+    spent = await entry(sh_finance, [line(t.g1, "501", "DEBIT", 300), line(t.g1, "102", "CREDIT", 300)])
+    eid = spent["entry"]["id"]
+    bodies = await asyncio.gather(*[sh_finance.api.gql(REVERSE, {"i": {"id": eid, "idempotencyKey": key()}})
+                                    for _ in range(10)])
+    results = [b["data"]["ledgerEntryReverse"] for b in bodies]
+    assert sum(1 for r in results if r["errors"] == []) == 1
+    assert {e["code"] for r in results for e in r["errors"]} == {"INVALID_STATE"}
+    assert await balance(sh_finance, t.g1, "102") == 1_000
     await integrity(t.tenant)

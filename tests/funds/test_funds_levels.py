@@ -8,8 +8,21 @@ import datetime as dt
 
 from core.jobs import runner
 from tests.funds.helpers import (
-    RES_POST, RES_VOID, RESERVE, TRANSFER, account, balance, codes, counts, entry, fund_cash, integrity, key, line,
-    make_tree, user_with,
+    RES_POST,
+    RES_VOID,
+    RESERVE,
+    TRANSFER,
+    account,
+    balance,
+    codes,
+    counts,
+    entry,
+    fund_cash,
+    integrity,
+    key,
+    line,
+    make_tree,
+    user_with,
 )
 
 LEVY = """mutation($i: LevyInput!) { levyRecord(input: $i) { levyFen grassrootsFen upwardFen rule
