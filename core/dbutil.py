@@ -58,6 +58,14 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in await engine().run_querystring(QueryString(sql, *args))]
 
 
+async def raw_records(sql: str, *args: Any) -> list[Any]:
+    """Like raw() but rows come as the driver gives them (mapping-like): for hot paths that read
+    each row once and would only copy it."""
+    from piccolo.querystring import QueryString
+
+    return list(await engine().run_querystring(QueryString(sql, *args)))
+
+
 async def rescope_transaction(tenant_id: int) -> None:
     """Point the current transaction's connection at another tenant.
 

@@ -48,6 +48,7 @@ class Settings:
     graphql_max_tokens: int = 4000
     manual_entry_threshold_fen: int = 5_000_000
     job_queue: str = "huijia:queue"
+    auth_cache_seconds: int = 5
     # Roster imports (core/members): upload size cap, and worker processes for row validation and
     # encryption (0 = in the job's own process, with a helper thread).
     import_max_bytes: int = 300 * 1024 * 1024
@@ -123,6 +124,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         graphql_max_aliases=_int(env, "HUIJIA_GRAPHQL_MAX_ALIASES", 30, errors, minimum=1),
         graphql_max_tokens=_int(env, "HUIJIA_GRAPHQL_MAX_TOKENS", 4000, errors, minimum=100),
         job_queue=env.get("HUIJIA_JOB_QUEUE", "huijia:queue"),
+        auth_cache_seconds=_int(env, "HUIJIA_AUTH_CACHE_SECONDS", 5, errors),
         manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
         import_max_bytes=_int(env, "HUIJIA_IMPORT_MAX_BYTES", 300 * 1024 * 1024, errors, minimum=1024),
         import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", 0, errors),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,8 +146,38 @@ class TokenProblem(Exception):
         self.code = code
 
 
+# token -> (tenant, principal, expires_at, cached at). Every request authenticates; most of them
+# repeat a token seen a moment ago. Changes made in this process (logout, grants, deactivation)
+# drop the entries at once; another process's change is seen within HUIJIA_AUTH_CACHE_SECONDS.
+_auth_cache: dict[str, tuple[TenantContext, Principal, dt.datetime, float]] = {}
+_AUTH_CACHE_MAX = 10_000
+
+
+def forget_user_tokens(tenant_id: int, user_id: int | None = None) -> None:
+    for key, (tenant, principal, _, _) in list(_auth_cache.items()):
+        if tenant.id == tenant_id and (user_id is None or principal.user_id == user_id):
+            _auth_cache.pop(key, None)
+
+
 async def authenticate(token: str) -> tuple[TenantContext, Principal]:
     """Resolve a bearer token. Raises TokenProblem for malformed, unknown, revoked or expired ones."""
+    ttl = get_settings().auth_cache_seconds
+    if ttl:
+        hit = _auth_cache.get(token)
+        if hit is not None:
+            tenant, principal, expires_at, cached_at = hit
+            if time.monotonic() - cached_at < ttl and expires_at > utcnow():
+                return tenant, principal
+            _auth_cache.pop(token, None)
+    tenant, principal, expires_at = await _authenticate(token)
+    if ttl:
+        if len(_auth_cache) >= _AUTH_CACHE_MAX:
+            _auth_cache.clear()
+        _auth_cache[token] = (tenant, principal, expires_at, time.monotonic())
+    return tenant, principal
+
+
+async def _authenticate(token: str) -> tuple[TenantContext, Principal, dt.datetime]:
     parts = (token or "").split(".")
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit() or len(parts[1]) > 18:
         raise TokenProblem(ErrorCode.UNAUTHENTICATED, "malformed token")
@@ -174,7 +205,7 @@ async def authenticate(token: str) -> tuple[TenantContext, Principal]:
     grants = tuple(Grant(Role(r["role"]), r["org_unit_id"], r["path"]) for r in rows if r["role"] is not None)
     principal = Principal(user_id=first["user_id"], username=first["username"], tenant_id=tenant.id, grants=grants,
                           token_id=first["token_id"])
-    return tenant, principal
+    return tenant, principal, as_utc(first["expires_at"])
 
 
 async def logout(tenant: TenantContext, principal: Principal) -> None:
@@ -182,6 +213,7 @@ async def logout(tenant: TenantContext, principal: Principal) -> None:
         await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
             (AuthToken.tenant_id == tenant.id) & (AuthToken.id == principal.token_id))
         await record(tenant, Actor(principal.user_id, principal.username), "auth.logout", "User", principal.user_id)
+    forget_user_tokens(tenant.id, principal.user_id)
 
 
 async def create_user(tenant: TenantContext, actor: Actor, *, username: str, password: str,
@@ -228,6 +260,7 @@ async def grant_role(tenant: TenantContext, actor: Actor, user_id: int, role: st
         if not exists:
             await RoleGrant.insert(RoleGrant(tenant_id=tenant.id, user_id=user_id, role=role, org_unit_id=unit_id))
             await record(tenant, actor, "user.grant", "User", user_id, {"role": role, "org_unit_id": unit_id})
+    forget_user_tokens(tenant.id, user_id)
     return await get_user(tenant, user_id)  # type: ignore[return-value]
 
 
@@ -239,6 +272,7 @@ async def revoke_role(tenant: TenantContext, actor: Actor, user_id: int, role: s
             (RoleGrant.tenant_id == tenant.id) & (RoleGrant.user_id == user_id) & (RoleGrant.role == role)
             & (RoleGrant.org_unit_id == unit_id))
         await record(tenant, actor, "user.revoke", "User", user_id, {"role": role, "org_unit_id": unit_id})
+    forget_user_tokens(tenant.id, user_id)
     return await get_user(tenant, user_id)  # type: ignore[return-value]
 
 
@@ -251,6 +285,7 @@ async def set_user_active(tenant: TenantContext, actor: Actor, user_id: int, act
             await AuthToken.update({AuthToken.revoked_at: utcnow()}).where(
                 (AuthToken.tenant_id == tenant.id) & (AuthToken.user_id == user_id) & AuthToken.revoked_at.is_null())
         await record(tenant, actor, "user.activate" if active else "user.deactivate", "User", user_id)
+    forget_user_tokens(tenant.id, user_id)
     return await get_user(tenant, user_id)  # type: ignore[return-value]
 
 

@@ -103,48 +103,104 @@ _FALLBACK = object()
 
 
 class _Spec:
-    __slots__ = ("cls", "fields")
+    __slots__ = ("cls", "compiled", "fields")
 
     def __init__(self, cls: type, fields: list[tuple[Any, ...]]) -> None:
         self.cls = cls
         self.fields = fields
+        self.compiled: Any = None
 
 
-def _build(spec: _Spec, source: Any) -> Any:
-    if not isinstance(source, spec.cls):
+_COMPILED: dict[Any, Any] = {}
+
+
+def _shape(spec: _Spec) -> Any:
+    """A structural key for a spec: equal selections on the same type compile to one function."""
+    return (spec.cls, tuple((name, kind, attr, _shape(t) if kind == 1 else (id(t) if kind == 0 else t), nullable)
+                            for name, kind, attr, t, nullable in spec.fields))
+
+
+def _build(spec: _Spec, source: Any, memo: dict[int, Any]) -> Any:
+    fn = spec.compiled
+    if fn is None:
+        shape = _shape(spec)
+        fn = _COMPILED.get(shape)
+        if fn is None:
+            if len(_COMPILED) > 5000:  # bounded: shapes come from client queries
+                _COMPILED.clear()
+            fn = _COMPILED[shape] = _compile(spec)
+        spec.compiled = fn
+    try:
+        return fn(source, memo)
+    except Exception:  # noqa: BLE001 - any surprise: the standard path runs and reports it
         return _FALLBACK
-    out: dict[str, Any] = {}
-    for response_name, kind, attr, target, nullable in spec.fields:
-        if kind == 0:  # leaf
-            value = getattr(source, attr, None)
-            if value is None:
-                if not nullable:
-                    return _FALLBACK
-                out[response_name] = None
-                continue
-            try:
-                serialized = target.serialize(value)
-            except Exception:  # noqa: BLE001 - the standard path reports it properly
-                return _FALLBACK
-            if serialized is Undefined or serialized is None:
-                return _FALLBACK
-            out[response_name] = serialized
-        elif kind == 1:  # prefetched object
-            value = getattr(source, attr, _FALLBACK)
-            if value is _FALLBACK:
-                return _FALLBACK
-            if value is None:
-                if not nullable:
-                    return _FALLBACK
-                out[response_name] = None
-                continue
-            built = _build(target, value)
-            if built is _FALLBACK:
-                return _FALLBACK
-            out[response_name] = built
-        else:  # __typename
-            out[response_name] = target
-    return out
+
+
+_PLAIN = {"String": str, "ID": str, "Boolean": bool}
+
+
+def _compile(spec: _Spec) -> Any:
+    """Turn a spec into straight-line Python (one function per selection shape): the loop over
+    field descriptors was itself the hot spot once graphql-core was out of the way."""
+    env: dict[str, Any] = {"_FB": _FALLBACK, "_UNDEF": Undefined, "_CLS": spec.cls, "_build": _build}
+    lines = ["def build(src, memo):", "    if not isinstance(src, _CLS):", "        return _FB", "    out = {}"]
+    for i, (response_name, kind, attr, target, nullable) in enumerate(spec.fields):
+        key = repr(response_name)
+        if kind == 2:
+            lines.append(f"    out[{key}] = {target!r}")
+            continue
+        lines.append(f"    v = src.{attr}" if attr.isidentifier() else f"    v = getattr(src, {attr!r})")
+        lines.append("    if v is None:")
+        lines.append(f"        out[{key}] = None" if nullable else "        return _FB")
+        lines.append("    else:")
+        if kind == 0 and isinstance(target, dict):
+            env[f"t{i}"] = target
+            lines += [f"        s = t{i}.get(v)", "        if s is None:", "            return _FB", f"        out[{key}] = s"]
+        elif kind == 0:
+            env[f"t{i}"] = target.serialize
+            plain = _PLAIN.get(target.name)
+            if plain is not None:
+                env[f"p{i}"] = plain
+                lines += [f"        if type(v) is p{i}:", f"            out[{key}] = v", "        else:"]
+                indent = "            "
+            elif target.name == "Int":
+                lines += ["        if type(v) is int and -2147483648 <= v <= 2147483647:", f"            out[{key}] = v",
+                          "        else:"]
+                indent = "            "
+            else:
+                indent = "        "
+            lines += [f"{indent}s = t{i}(v)", f"{indent}if s is None or s is _UNDEF:", f"{indent}    return _FB",
+                      f"{indent}out[{key}] = s"]
+        else:  # prefetched object, built once per distinct object
+            env[f"t{i}"] = target
+            lines += ["        b = memo.get(id(v))", "        if b is None:", f"            b = _build(t{i}, v, memo)",
+                      "            if b is _FB:", "                return _FB", "            memo[id(v)] = b",
+                      f"        out[{key}] = b"]
+    lines.append("    return out")
+    exec("\n".join(lines), env)  # noqa: S102 - generated from the schema, never from input
+    return env["build"]
+
+
+_ENUM_TABLES: dict[int, Any] = {}
+
+
+def _enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
+    """Python enum member -> GraphQL name, computed once per enum with the type's own serialize."""
+    key = id(enum_type)
+    if key not in _ENUM_TABLES:
+        _ENUM_TABLES[key] = _make_enum_table(enum_type)
+    return _ENUM_TABLES[key]  # type: ignore[no-any-return]
+
+
+def _make_enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
+    definition = (enum_type.extensions or {}).get("strawberry-definition")
+    wrapped = getattr(definition, "wrapped_cls", None)
+    if wrapped is None:
+        return None
+    try:
+        return {member: enum_type.serialize(member) for member in wrapped}
+    except Exception:  # noqa: BLE001
+        return None
 
 
 class FastListExecutionContext(FastExecutionContext):
@@ -184,7 +240,12 @@ class FastListExecutionContext(FastExecutionContext):
             if sdef is None:
                 return _FALLBACK
             if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)) and getattr(field_def.resolve, "_is_default", False):
-                fields.append((response_name, 0, sdef.python_name, inner, nullable))
+                target: Any = inner
+                if isinstance(inner, GraphQLEnumType):
+                    target = _enum_table(inner)
+                    if target is None:
+                        return _FALLBACK
+                fields.append((response_name, 0, sdef.python_name, target, nullable))
                 continue
             prefetched = (sdef.metadata or {}).get("prefetched")
             if prefetched and isinstance(inner, GraphQLObjectType):
@@ -208,9 +269,10 @@ class FastListExecutionContext(FastExecutionContext):
                     self._fast_specs = {}
                 spec = self._object_spec(inner, field_details_list)
                 if spec is not _FALLBACK:
+                    memo: dict[int, Any] = {}
                     out = []
                     for item in result:
-                        built = _build(spec, item) if item is not None else (None if item_nullable else _FALLBACK)
+                        built = _build(spec, item, memo) if item is not None else (None if item_nullable else _FALLBACK)
                         if built is _FALLBACK:
                             break
                         out.append(built)

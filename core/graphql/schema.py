@@ -106,14 +106,14 @@ class HuijiaSchema(strawberry.Schema):
 log = logging.getLogger("huijia.graphql")
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(fast: bool = True) -> strawberry.Schema:
     s = get_settings()
     return HuijiaSchema(
         query=Query,
         mutation=Mutation,
         types=[OrgUnit, User, Tenant, Job, AuditRecord, *FUNDS_TYPES, *MEMBERS_TYPES],
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastListExecutionContext,
+        execution_context_class=FastListExecutionContext if fast else None,
         extensions=[
             ParserCache,
             ValidationCache,

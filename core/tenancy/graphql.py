@@ -26,6 +26,7 @@ class OrgLevel(enum.Enum):
 
 
 _MISSING = object()
+_LEVELS = {level.value: level for level in OrgLevel}
 
 
 def selects(info: Info, *paths: str) -> bool:
@@ -60,10 +61,11 @@ class OrgUnit(Node):
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "OrgUnit":
+        pk = row["id"]
         return cls(
-            id=strawberry.ID(to_global_id("OrgUnit", row["id"])), code=row["code"], name=row["name"],
-            level=OrgLevel(row["level"]), area_code=row["area_code"], active=row["active"], depth=row["depth"],
-            created_at=row["created_at"], pk=row["id"], parent_pk=row["parent_id"], path=row["path"],
+            id=strawberry.ID(to_global_id("OrgUnit", pk)), code=row["code"], name=row["name"],
+            level=_LEVELS[row["level"]], area_code=row["area_code"], active=row["active"], depth=row["depth"],
+            created_at=row["created_at"], pk=pk, parent_pk=row["parent_id"], path=row["path"],
         )
 
     @strawberry.field(description="The parent unit; null for the province root.", metadata={"prefetched": "_parent"})
@@ -177,8 +179,17 @@ class TenancyQuery:
         units = [OrgUnit.from_row(r) for r in rows]
         if with_parents:
             # Parents came with the page (one query); answering `parent` from them is synchronous.
+            # A page shares few parents: build each once.
+            parents: dict[int, OrgUnit] = {}
             for unit, row in zip(units, rows):
-                unit._parent = OrgUnit.from_row(row["_parent"]) if row["_parent"] else None  # type: ignore[attr-defined]
+                p = row["_parent"]
+                if p is None:
+                    unit._parent = None  # type: ignore[attr-defined]
+                    continue
+                parent = parents.get(p["id"])
+                if parent is None:
+                    parent = parents[p["id"]] = OrgUnit.from_row(p)
+                unit._parent = parent  # type: ignore[attr-defined]
         return connection(units, total if total is not None else len(units), page)
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))

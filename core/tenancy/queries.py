@@ -93,7 +93,7 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
                      ) -> tuple[list[dict[str, Any]], int | None]:
     """One round trip: the page, its total (a window count) and, if asked, each row's parent
     (under the key "_parent"), which is what a list screen needs."""
-    from core.dbutil import raw
+    from core.dbutil import raw, raw_records
 
     where, args = _sql_where(tenant, flt, scope_paths)
     direction = "DESC" if descending else "ASC"
@@ -103,7 +103,7 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
     total_col = ", count(*) OVER () AS total_count" if with_total else ""
     sql = (f"SELECT {cols}{parent_cols}{total_col} FROM org_unit u{join} WHERE {where} "
            f"ORDER BY u.{_SQL_ORDER[order]} {direction}, u.id {direction} LIMIT {{}} OFFSET {{}}")
-    found = await raw(sql, *args, limit, offset)
+    found = await raw_records(sql, *args, limit, offset)
     rows: list[dict[str, Any]] = []
     for r in found:
         row = {c: r[c] for c in _SQL_COLUMNS}
