@@ -50,9 +50,9 @@ class Settings:
     job_queue: str = "huijia:queue"
     auth_cache_seconds: int = 5
     # Roster imports (core/members): upload size cap, and worker processes for row validation and
-    # encryption (0 = in the job's own process, with a helper thread).
+    # encryption of large files (-1 = automatic: up to 2, by CPU count; 0 = a helper thread only).
     import_max_bytes: int = 300 * 1024 * 1024
-    import_workers: int = 0
+    import_workers: int = -1
 
     @property
     def is_postgres(self) -> bool:
@@ -127,7 +127,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         auth_cache_seconds=_int(env, "HUIJIA_AUTH_CACHE_SECONDS", 5, errors),
         manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
         import_max_bytes=_int(env, "HUIJIA_IMPORT_MAX_BYTES", 300 * 1024 * 1024, errors, minimum=1024),
-        import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", 0, errors),
+        import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", -1, errors, minimum=-1),
     )
     if errors:
         raise SettingsError("invalid settings:\n  - " + "\n  - ".join(errors))

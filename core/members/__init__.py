@@ -1,0 +1,7 @@
+"""Members (会员), households, membership transfers, and roster import/export (issue 4).
+
+See docs/members.md. Modules: ``tables`` (piccolo), ``services`` (writes), ``queries`` (reads),
+``graphql``, ``http`` (file upload/download routes), ``jobs``, ``importer`` + ``roster`` (reading
+files), ``exporter``, ``validation``, ``personal`` (encryption contexts, blind indexes, masks),
+``filestore`` (encrypted files at rest), ``keys`` (keyring and rotation), ``vocab``.
+"""

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from core.members.keys import keyring
+from core.members import keys
 
 CHUNK = 1024 * 1024
 
@@ -50,7 +50,7 @@ class EncryptedWriter:
         self._buf = bytearray()
         self._chunk_no = 0
         self.size = 0
-        self._ring = keyring()
+        self._ring = keys.keyring()
 
     def write(self, data: bytes) -> int:
         self._buf += data
@@ -88,7 +88,7 @@ class EncryptedReader(io.RawIOBase):
         self._line = len(first)
         total = os.fstat(self._f.fileno()).st_size
         self._chunks = max(1, -(-total // self._line)) if self._line else 0
-        self._ring = keyring()
+        self._ring = keys.keyring()
         self._pos = 0
         self._cache: tuple[int, bytes] | None = None
         last = self._chunk(self._chunks - 1) if self._chunks else b""

@@ -13,27 +13,30 @@ import enum
 from typing import Any, Optional
 
 import strawberry
+from strawberry.tools import merge_types
 
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
-    BigInt, Connection, Info, JSONScalar, Node, OrderDirection, UserError, connection, for_query, from_global_id,
+    make_edges,
+    BigInt, Connection, Edge, Info, PageInfo, JSONScalar, Node, OrderDirection, UserError, connection, for_query, from_global_id,
     page_args, perm, run_mutation, to_global_id,
 )
 from core.members import personal, queries, services
 from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import IdNumberError, PhoneError
+from core.jobs.graphql import Job
 from core.tenancy.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 from core.tenancy.queries import units_by_ids
 
 
-@strawberry.enum(description="Sex, from the ID number.")
+@strawberry.enum(name="MemberGender", description="Sex, from the ID number.")
 class Gender(enum.Enum):
     MALE = "M"
     FEMALE = "F"
 
 
-@strawberry.enum(description="工作状态.")
+@strawberry.enum(name="MemberWorkStatus", description="工作状态.")
 class WorkStatus(enum.Enum):
     ON_DUTY = "on_duty"
     LAID_OFF = "laid_off"
@@ -52,14 +55,14 @@ class MembershipState(enum.Enum):
     DECEASED = "deceased"
 
 
-@strawberry.enum(description="A personal field that `memberReveal` can show in full.")
+@strawberry.enum(name="MemberRevealField", description="A personal field that `memberReveal` can show in full.")
 class RevealField(enum.Enum):
     ID_NUMBER = "id_number"
     PHONE = "phone"
     BIRTH_DATE = "birth_date"
 
 
-@strawberry.enum(description="Relation of a household person to the household's member.")
+@strawberry.enum(name="HouseholdRelation", description="Relation of a household person to the household's member.")
 class Relation(enum.Enum):
     SELF = "self"
     SPOUSE = "spouse"
@@ -219,12 +222,18 @@ async def build_household(tenant: TenantContext, hh: dict[str, Any]) -> Househol
                      org_unit_id=strawberry.ID(to_global_id("OrgUnit", hh["org_unit_id"])), people=people, size=len(people))
 
 
-@strawberry.enum
+@strawberry.enum(name="MemberTransferStatus")
 class TransferStatus(enum.Enum):
     PENDING = "pending"
     COMPLETED = "completed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+
+
+@strawberry.enum(name="MemberTransferDirection", description="INCOMING: to one of your unions; OUTGOING: from one.")
+class TransferDirection(enum.Enum):
+    INCOMING = "INCOMING"
+    OUTGOING = "OUTGOING"
 
 
 @strawberry.type(description="A 会籍转移 between two grassroots unions, possibly in different provinces. Both unions approve.")
@@ -273,6 +282,15 @@ async def transfer_from_row(tenant: TenantContext, r: dict[str, Any]) -> MemberT
         decided_by_name=r["decided_by_name"], decision_note=r["decision_note"], created_at=r["created_at"],
         completed_at=r["completed_at"],
     )
+
+
+@strawberry.type(description="A page of members. `totalCount` is exact up to 100,000 matches; beyond that it is 100000 and `totalCountIsExact` is false (narrow the filter for an exact figure).")
+class MemberConnection:
+    total_count: int = strawberry.field(description="Members matching the filter, across pages (capped at 100000).")
+    total_count_is_exact: bool
+    edges: list[Edge[Member]]
+    nodes: list[Member] = strawberry.field(description="The page's items, without cursors (cheaper to query).")
+    page_info: PageInfo
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,19 +510,21 @@ async def _transfer_paths(info: Info, tenant: TenantContext, row: dict[str, Any]
 
 
 @strawberry.type
-class MembersQuery:
+class MemberRecordsQuery:
     @strawberry.field(description=perm("member.read", "Members within your scope, masked, paginated. Search by name prefix, exact ID number or phone, union or subtree, state, work status and tags."))
     @for_query
     async def members(self, info: Info, filter: Optional[MemberFilter] = None, order_by: Optional[MemberOrder] = None,
-                      first: Optional[int] = 50, after: Optional[str] = None) -> Connection[Member]:
+                      first: Optional[int] = 50, after: Optional[str] = None) -> "MemberConnection":
         tenant, principal = info.context.require("member.read")
         page = page_args(first, after)
         flt = await build_filter(info, tenant, filter)
         order = order_by or MemberOrder()
-        rows, total = await queries.search_members(
+        rows, total, exact = await queries.search_members(
             tenant, flt, scope_paths=principal.scope_paths("member.read"), order=order.field.value,
             descending=order.direction is OrderDirection.DESC, offset=page.offset, limit=page.limit)
-        return connection([Member.from_row(tenant, r) for r in rows], total, page)
+        base = connection([Member.from_row(tenant, r) for r in rows], total, page)
+        return MemberConnection(total_count=base.total_count, edges=make_edges(base.nodes, page.offset), nodes=base.nodes,
+                                page_info=base.page_info, total_count_is_exact=exact)
 
     @strawberry.field(description=perm("member.read", "One member by global id; null if not visible to you."))
     @for_query
@@ -526,13 +546,12 @@ class MembersQuery:
     @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming), newest first."))
     @for_query
     async def member_transfers(self, info: Info, status: Optional[TransferStatus] = None,
-                               direction: Optional[str] = None, first: Optional[int] = 50,
+                               direction: Optional[TransferDirection] = None, first: Optional[int] = 50,
                                after: Optional[str] = None) -> Connection[MemberTransfer]:
         tenant, _ = info.context.require("member.read")
         page = page_args(first, after)
-        if direction is not None and direction not in ("INCOMING", "OUTGOING"):
-            raise DomainError(ErrorCode.INVALID_INPUT, "direction must be INCOMING or OUTGOING", "direction")
-        rows, total = await queries.list_transfers(tenant, status=status.value if status else None, direction=direction,
+        rows, total = await queries.list_transfers(tenant, status=status.value if status else None,
+                                                   direction=direction.value if direction else None,
                                                    offset=page.offset, limit=page.limit)
         return connection([await transfer_from_row(tenant, r) for r in rows], total, page)
 
@@ -565,7 +584,7 @@ def _check_inputs(values: dict[str, Any]) -> None:
 
 
 @strawberry.type
-class MembersMutation:
+class MemberRecordsMutation:
     @strawberry.mutation(description=perm("member.write", "Register a member in a grassroots union you administer. Validated by the GB 11643 checksum and the tenant's plugin rules; one person per tenant per ID number."))
     async def member_create(self, info: Info, input: MemberCreateInput) -> MemberPayload:
         async def work() -> dict[str, Any]:
@@ -771,8 +790,292 @@ class MembersMutation:
         return await run_mutation(MemberTransferPayload, work)
 
 
-__all__ = ["Household", "HouseholdPerson", "Member", "MemberTransfer", "MembersMutation", "MembersQuery",
-           "resolve_household", "resolve_member", "resolve_transfer", "BigInt"]
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Roster imports and exports
+# ---------------------------------------------------------------------------------------------
+
+
+@strawberry.enum(name="MemberImportStatus", description="Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed.")
+class ImportStatus(enum.Enum):
+    UPLOADING = "uploading"
+    UPLOADED = "uploaded"
+    PREVIEWING = "previewing"
+    PREVIEWED = "previewed"
+    INVALID = "invalid"
+    COMMITTING = "committing"
+    INTERRUPTED = "interrupted"
+    COMMITTED = "committed"
+    FAILED = "failed"
+    DISCARDED = "discarded"
+
+
+@strawberry.enum(name="MemberImportPhase")
+class ImportPhase(enum.Enum):
+    PREVIEW = "preview"
+    COMMIT = "commit"
+
+
+@strawberry.type(name="MemberImportFileError", description="Why a whole file cannot be imported (Chinese message; row/column when known).")
+class ImportFileError:
+    code: str
+    message: str
+    row: Optional[int]
+    column: str
+
+
+@strawberry.type(name="MemberImportRowError", description="One problem with one row (never quoting the personal value).")
+class ImportRowError:
+    row: int
+    column: str
+    code: str
+    message: str
+
+
+@strawberry.type(name="MemberImportColumn", description="A column of the uploaded file's header and the field it was mapped to (null: ignored).")
+class ImportColumn:
+    field: Optional[str]
+    column: str
+
+
+@strawberry.type(description="An uploaded roster (名册): its dry-run preview, and its commit with checkpoints.")
+class MemberImport(Node):
+    id: strawberry.ID
+    filename: str
+    format: str
+    encoding: str = strawberry.field(description="utf-8-sig, utf-16 or gb18030 (GBK files are detected and decoded).")
+    status: ImportStatus
+    size_bytes: BigInt  # type: ignore[valid-type]
+    total_rows: int
+    valid_rows: int
+    error_rows: int
+    would_create: int
+    would_update: int
+    would_leave_unchanged: int
+    allow_errors: bool
+    committed_through_row: int = strawberry.field(description="Every row up to this one is committed (or reported); a resumed commit continues after it.")
+    batches_committed: int
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    file_error: Optional[ImportFileError]
+    columns: list[ImportColumn]
+    created_by_name: str
+    created_at: dt.datetime
+    finished_at: Optional[dt.datetime]
+    error_report_csv_url: str
+    error_report_xlsx_url: str
+    pk: strawberry.Private[int]
+    tenant: strawberry.Private[TenantContext]
+    preview_job_pk: strawberry.Private[Optional[int]]
+    commit_job_pk: strawberry.Private[Optional[int]]
+
+    @classmethod
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "MemberImport":
+        fe = r["file_error"] or None
+        return cls(
+            id=strawberry.ID(to_global_id("MemberImport", r["id"])), filename=r["filename"], format=r["format"],
+            encoding=r["encoding"], status=ImportStatus(r["status"]), size_bytes=r["size_bytes"], total_rows=r["total_rows"],
+            valid_rows=r["valid_rows"], error_rows=r["error_rows"], would_create=r["would_create"],
+            would_update=r["would_update"], would_leave_unchanged=r["would_unchange"], allow_errors=r["allow_errors"],
+            committed_through_row=r["committed_through_row"], batches_committed=r["batches_committed"],
+            created=r["created_count"], updated=r["updated_count"], unchanged=r["unchanged_count"], failed=r["failed_count"],
+            file_error=ImportFileError(code=fe.get("code", ""), message=fe.get("message", ""), row=fe.get("row"),
+                                       column=fe.get("column") or "") if fe else None,
+            columns=[ImportColumn(field=c.get("field"), column=c.get("column", "")) for c in (r["header"] or [])],
+            created_by_name=r["created_by_name"], created_at=r["created_at"], finished_at=r["finished_at"],
+            error_report_csv_url=f"/imports/{r['id']}/errors.csv", error_report_xlsx_url=f"/imports/{r['id']}/errors.xlsx",
+            pk=r["id"], tenant=tenant, preview_job_pk=r["preview_job_id"], commit_job_pk=r["commit_job_id"],
+        )
+
+    @strawberry.field(description="Row errors of a phase (default: the commit's once it started, else the preview's), by row.")
+    async def errors(self, phase: Optional[ImportPhase] = None, first: Optional[int] = 20,
+                     after: Optional[str] = None) -> Connection[ImportRowError]:
+        page = page_args(first, after)
+        if phase is None:
+            phase = ImportPhase.COMMIT if self.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED,
+                                                          ImportStatus.INTERRUPTED) else ImportPhase.PREVIEW
+        rows = await queries.import_errors(self.tenant, self.pk, phase.value, page.offset, page.limit + 1)
+        total = page.offset + len(rows)
+        items = [ImportRowError(row=r["row_no"], column=r["column_name"], code=r["code"], message=r["message"])
+                 for r in rows[: page.limit]]
+        return connection(items, total, page)
+
+    @strawberry.field(description="The preview (dry-run) job.")
+    async def preview_job(self, info: Info) -> Optional[Job]:
+        return await _job(self.tenant, self.preview_job_pk)
+
+    @strawberry.field(description="The latest commit job.")
+    async def commit_job(self, info: Info) -> Optional[Job]:
+        return await _job(self.tenant, self.commit_job_pk)
+
+
+async def _job(tenant: TenantContext, pk: Optional[int]) -> Optional[Job]:
+    from core.jobs.runner import get_job
+
+    if pk is None:
+        return None
+    row = await get_job(tenant, pk)
+    return Job.from_row(row) if row else None
+
+
+@strawberry.enum(name="MemberExportFormat")
+class ExportFormat(enum.Enum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@strawberry.enum(name="MemberExportStatus")
+class ExportStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@strawberry.type(description="An export of filtered members; download from `downloadUrl` (your own exports only).")
+class MemberExport(Node):
+    id: strawberry.ID
+    format: ExportFormat
+    unmasked: bool
+    reason: str
+    status: ExportStatus
+    row_count: int
+    size_bytes: BigInt  # type: ignore[valid-type]
+    downloads: int
+    created_by_name: str
+    created_at: dt.datetime
+    finished_at: Optional[dt.datetime]
+    download_url: Optional[str]
+    job_pk: strawberry.Private[Optional[int]]
+    tenant: strawberry.Private[TenantContext]
+
+    @classmethod
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "MemberExport":
+        return cls(id=strawberry.ID(to_global_id("MemberExport", r["id"])), format=ExportFormat(r["format"]),
+                   unmasked=r["unmasked"], reason=r["reason"], status=ExportStatus(r["status"]), row_count=r["row_count"],
+                   size_bytes=r["size_bytes"], downloads=r["downloads"], created_by_name=r["created_by_name"],
+                   created_at=r["created_at"], finished_at=r["finished_at"],
+                   download_url=f"/exports/{r['id']}" if r["status"] == "ready" else None, job_pk=r["job_id"], tenant=tenant)
+
+    @strawberry.field
+    async def job(self) -> Optional[Job]:
+        return await _job(self.tenant, self.job_pk)
+
+
+@strawberry.type
+class MemberImportPayload:
+    member_import: Optional[MemberImport] = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class MemberExportPayload:
+    member_export: Optional[MemberExport] = None
+    errors: list[UserError]
+
+
+def sees_all_imports(principal: Any) -> bool:
+    """Imports (their counts and row errors) are visible to their uploader, and to everyone who may
+    import anywhere in the tenant (``member.import`` at the province root)."""
+    return any(p.count("/") == 2 for p in principal.scope_paths("member.import"))
+
+
+def can_see_import(principal: Any, row: dict[str, Any]) -> bool:
+    return row["created_by"] == principal.user_id or sees_all_imports(principal)
+
+
+async def resolve_import(info: Info, pk: int) -> Optional[MemberImport]:
+    tenant, principal = info.context.authenticated()
+    row = await queries.get_import(tenant, pk)
+    if row is None or not can_see_import(principal, row):
+        return None
+    return MemberImport.from_row(tenant, row)
+
+
+async def resolve_export(info: Info, pk: int) -> Optional[MemberExport]:
+    tenant, principal = info.context.authenticated()
+    row = await queries.get_export(tenant, pk)
+    if row is None or row["created_by"] != principal.user_id:
+        return None
+    return MemberExport.from_row(tenant, row)
+
+
+@strawberry.type
+class MemberFilesQuery:
+    @strawberry.field(description=perm("member.import", "One roster import: status, preview counts, first errors, checkpoint."))
+    @for_query
+    async def member_import(self, info: Info, id: strawberry.ID) -> Optional[MemberImport]:
+        info.context.require("member.import")
+        return await resolve_import(info, from_global_id(id, "MemberImport")[1])
+
+    @strawberry.field(description=perm("member.import", "Roster imports, newest first: your own, or all of the tenant's for importers at the province root. Upload with `POST /imports?filename=…` (the body is the file)."))
+    @for_query
+    async def member_imports(self, info: Info, first: Optional[int] = 20, after: Optional[str] = None) -> Connection[MemberImport]:
+        tenant, principal = info.context.require("member.import")
+        page = page_args(first, after)
+        rows, total = await queries.list_imports(tenant, page.offset, page.limit,
+                                                 None if sees_all_imports(principal) else principal.user_id)
+        return connection([MemberImport.from_row(tenant, r) for r in rows], total, page)
+
+    @strawberry.field(description=perm("member.export", "One of your exports."))
+    @for_query
+    async def member_export(self, info: Info, id: strawberry.ID) -> Optional[MemberExport]:
+        info.context.require("member.export")
+        return await resolve_export(info, from_global_id(id, "MemberExport")[1])
+
+
+@strawberry.type
+class MemberFilesMutation:
+    @strawberry.mutation(description=perm("member.import", "Commit a previewed import (or resume an interrupted one after its checkpoint). Refused when the preview found errors, unless allowErrors: then those rows are skipped and reported."))
+    async def member_import_commit(self, info: Info, id: strawberry.ID, allow_errors: bool = False) -> MemberImportPayload:
+        from core.members import importer
+
+        async def work() -> dict[str, Any]:
+            tenant, _ = info.context.require("member.import")
+            found = await resolve_import(info, from_global_id(id, "MemberImport")[1])
+            if found is None:
+                raise not_found("import")
+            row = await importer.start_commit(tenant, info.context.actor, found.pk, allow_errors=allow_errors)
+            return {"member_import": MemberImport.from_row(tenant, row)}
+
+        return await run_mutation(MemberImportPayload, work)
+
+    @strawberry.mutation(description=perm("member.import", "Discard an import that was not committed (its stored file is deleted)."))
+    async def member_import_discard(self, info: Info, id: strawberry.ID) -> MemberImportPayload:
+        from core.members import importer
+
+        async def work() -> dict[str, Any]:
+            tenant, _ = info.context.require("member.import")
+            found = await resolve_import(info, from_global_id(id, "MemberImport")[1])
+            if found is None:
+                raise not_found("import")
+            return {"member_import": MemberImport.from_row(tenant, await importer.discard(tenant, info.context.actor, found.pk))}
+
+        return await run_mutation(MemberImportPayload, work)
+
+    @strawberry.mutation(description=perm("member.export", "Export the members matching a filter (within your scope) to CSV or XLSX, masked. `unmasked: true` needs `member.export_unmasked` and a reason; it is audited."))
+    async def member_export_start(self, info: Info, filter: Optional[MemberFilter] = None, format: ExportFormat = ExportFormat.XLSX,
+                                  unmasked: bool = False, reason: str = "") -> MemberExportPayload:
+        from core.members import exporter
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("member.export")
+            if unmasked:
+                info.context.require("member.export_unmasked")
+            _check_inputs({"reason": reason})
+            flt = await build_filter(info, tenant, filter)
+            scope = principal.scope_paths("member.export_unmasked" if unmasked else "member.export")
+            read_scope = principal.scope_paths("member.read")
+            scope = [p for p in scope if any(p.startswith(r) for r in read_scope)]
+            row = await exporter.start_export(tenant, info.context.actor, flt=flt, scope_paths=scope, fmt=format.value,
+                                              unmasked=unmasked, reason=reason)
+            return {"member_export": MemberExport.from_row(tenant, row)}
+
+        return await run_mutation(MemberExportPayload, work)
 
 
 async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:
@@ -786,10 +1089,14 @@ async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:
 
 
 # Merged into core/graphql/schema.py.
+MembersQuery = merge_types("MembersQuery", (MemberRecordsQuery, MemberFilesQuery))
+MembersMutation = merge_types("MembersMutation", (MemberRecordsMutation, MemberFilesMutation))
 NODE_RESOLVERS = {
     "Member": resolve_member,
     "Household": resolve_household,
     "HouseholdPerson": _resolve_person,
     "MemberTransfer": resolve_transfer,
+    "MemberImport": resolve_import,
+    "MemberExport": resolve_export,
 }
-NODE_TYPES = [Member, Household, HouseholdPerson, MemberTransfer]
+NODE_TYPES = [Member, Household, HouseholdPerson, MemberTransfer, MemberImport, MemberExport]

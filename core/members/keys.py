@@ -97,3 +97,43 @@ async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationRe
                     if len(rows) < batch:
                         break
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# `huijia keys ...` (wired into core/cli.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def _cmd_generate(args: Any) -> int:
+    entry = generate_entry(args.key_id)
+    print(entry)
+    print("Put it FIRST in HUIJIA_PII_KEYS (keep the old keys after it), restart, then run `huijia keys rotate`.",
+          file=__import__("sys").stderr)
+    return 0
+
+
+def _cmd_rotate(args: Any) -> int:
+    import asyncio
+
+    from core.cli import _with_db
+
+    report = asyncio.run(_with_db(lambda: rotate(args.tenant, batch=args.batch)))
+    print(f"active key: {report.active_key}")
+    for label, n in sorted(report.reencrypted.items()):
+        print(f"  re-encrypted {label}: {n}")
+    for label, n in sorted(report.failed.items()):
+        print(f"  FAILED {label}: {n} (a key they need is missing from HUIJIA_PII_KEYS)")
+    print(f"total re-encrypted: {report.total}; nothing left under older keys" if not report.failed
+          else "some tokens could not be re-encrypted; keep the old keys until they are fixed")
+    return 1 if report.failed else 0
+
+
+def add_commands(sub: Any) -> None:
+    keys = sub.add_parser("keys", help="PII encryption keys").add_subparsers(dest="sub", required=True)
+    p = keys.add_parser("generate", help="print a new key entry for HUIJIA_PII_KEYS")
+    p.add_argument("--key-id", help="default: k<UTC timestamp>")
+    p.set_defaults(fn=_cmd_generate)
+    p = keys.add_parser("rotate", help="re-encrypt every stored token under the active (first) key")
+    p.add_argument("--tenant", help="only this tenant code")
+    p.add_argument("--batch", type=int, default=500)
+    p.set_defaults(fn=_cmd_rotate)

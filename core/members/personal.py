@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from operator import mul
 
-from core.members.keys import keyring
+from core.members import keys
 from core.pii import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from core.pii.idcard import CHECK_CHARS, MIN_BIRTH_DATE, PROVINCE_CODES, WEIGHTS, _today
 
@@ -76,19 +76,19 @@ def context(table: str, field: str, tenant_id: int) -> str:
 
 
 def encrypt(value: str, table: str, field: str, tenant_id: int) -> str:
-    return keyring().encrypt(value, context=context(table, field, tenant_id))
+    return keys.keyring().encrypt(value, context=context(table, field, tenant_id))
 
 
 def decrypt(token: str, table: str, field: str, tenant_id: int) -> str:
-    return keyring().decrypt(token, context=context(table, field, tenant_id))
+    return keys.keyring().decrypt(token, context=context(table, field, tenant_id))
 
 
 def id_bidx(canonical: str, tenant_id: int) -> bytes:
-    return bytes.fromhex(keyring().blind_index(canonical, purpose=ID_PURPOSE, tenant_id=tenant_id))
+    return bytes.fromhex(keys.keyring().blind_index(canonical, purpose=ID_PURPOSE, tenant_id=tenant_id))
 
 
 def phone_bidx(canonical: str, tenant_id: int) -> bytes:
-    return bytes.fromhex(keyring().blind_index(canonical, purpose=PHONE_PURPOSE, tenant_id=tenant_id))
+    return bytes.fromhex(keys.keyring().blind_index(canonical, purpose=PHONE_PURPOSE, tenant_id=tenant_id))
 
 
 def masked_id(token: str | None, table: str, tenant_id: int) -> str | None:

@@ -134,10 +134,36 @@ def _guarded_lines(text: io.TextIOBase, counter: list[int]) -> Iterator[str]:
         yield line
 
 
+def _decoded_lines(f: BinaryIO, sniffed: Sniffed, counter: list[int]) -> Iterator[str]:
+    """Lines decoded one by one, so a decoding error names its own row. Safe for UTF-8 and GB18030,
+    where the byte 0x0A never occurs inside a character."""
+    decoder = codecs.getincrementaldecoder(sniffed.encoding)(errors="strict")
+    while True:
+        raw = f.readline(MAX_LINE * 4 + 1)
+        if len(raw) > MAX_LINE * 4:
+            raise FileProblem("LINE_TOO_LONG", f"第{counter[0] + 1}行超过{MAX_LINE // 1024}KB：这不像会员名册（文件可能已损坏）",
+                              row=counter[0] + 1)
+        try:
+            text = decoder.decode(raw, final=not raw)
+        except UnicodeDecodeError:
+            raise FileProblem("ENCODING", f"第{counter[0] + 1}行有无法按{sniffed.encoding_label}解码的字符：文件编码前后不一致或已损坏",
+                              row=counter[0] + 1) from None
+        if not raw:
+            return
+        if len(text) > MAX_LINE:
+            raise FileProblem("LINE_TOO_LONG", f"第{counter[0] + 1}行超过{MAX_LINE // 1024}KB：这不像会员名册（文件可能已损坏）",
+                              row=counter[0] + 1)
+        yield text
+
+
 def csv_rows(f: BinaryIO, sniffed: Sniffed) -> Iterator[tuple[int, list[Any]]]:
-    text = io.TextIOWrapper(f, encoding=sniffed.encoding, errors="strict", newline="")
     counter = [0]
-    reader = csv.reader(_guarded_lines(text, counter), delimiter=sniffed.delimiter)
+    if sniffed.encoding == "utf-16":
+        text = io.TextIOWrapper(f, encoding=sniffed.encoding, errors="strict", newline="")
+        lines: Iterator[str] = _guarded_lines(text, counter)
+    else:
+        lines = _decoded_lines(f, sniffed, counter)
+    reader = csv.reader(lines, delimiter=sniffed.delimiter)
     while True:
         try:
             cells = next(reader)
@@ -292,7 +318,7 @@ def template_xlsx() -> bytes:
     for col in "BDH":  # ID, phone and dates as text: Excel would round an 18-digit number
         for row in range(1, 5001):
             ws[f"{col}{row}"].number_format = "@"
-    for col, width in zip("ABCDEFGH", (10, 22, 28, 16, 26, 10, 24, 14)):
+    for col, width in zip("ABCDEFGH", (10, 22, 28, 16, 26, 10, 24, 14), strict=True):
         ws.column_dimensions[col].width = width
     notes = wb.create_sheet("填写说明")
     notes.append(["列", "说明"])

@@ -17,10 +17,10 @@ import uuid
 from typing import Any, Mapping, Sequence
 
 from core.audit.services import Actor, record
-from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction, utcnow
+from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal, queries
-from core.members.tables import Household, HouseholdPerson, Member, MemberHistory, MemberTransfer
+from core.members.tables import Household, HouseholdPerson, Member, MemberHistory, MemberTag, MemberTransfer
 from core.members.validation import (
     CleanMember, Problem, RowContext, UnitDirectory, UnitInfo, clean_member, parse_date, plugin_problems,
     raise_problems, unit_problem,
@@ -79,6 +79,13 @@ async def add_history(tenant: TenantContext, actor: Actor, member_id: int, actio
         tenant_id=tenant.id, member_id=member_id, action=action, changes=dict(changes), actor_id=actor.user_id,
         actor_name=actor.username[:64], import_id=import_id, transfer_id=transfer_id,
     ))
+
+
+async def set_tags(tenant: TenantContext, member_id: int, tags: Sequence[str]) -> None:
+    """Keep member_tag (the searchable copy) equal to the member's tags."""
+    await MemberTag.delete().where((MemberTag.tenant_id == tenant.id) & (MemberTag.member_id == member_id))
+    if tags:
+        await MemberTag.insert(*[MemberTag(tenant_id=tenant.id, member_id=member_id, tag=t) for t in dict.fromkeys(tags)])
 
 
 async def _locked_member(tenant: TenantContext, member_id: int) -> dict[str, Any]:
@@ -184,6 +191,7 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
                                   "idNumber") from None
             raise
         member_id = inserted[0]["id"]
+        await set_tags(tenant, member_id, clean.tags)
         changes = {"org_unit_id": unit.id, "work_status": clean.work_status, "tags": list(clean.tags),
                    "fields": sorted(["name", "id_number", "employer"] + (["phone"] if clean.phone else []))}
         await add_history(tenant, actor, member_id, "create", changes)
@@ -248,6 +256,8 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
             if key in diff:
                 update[col] = list(clean.tags) if key == "tags" else getattr(clean, key)
         await Member.update(update).where((Member.tenant_id == tenant.id) & (Member.id == member_id))
+        if "tags" in diff:
+            await set_tags(tenant, member_id, clean.tags)
         await add_history(tenant, actor, member_id, "update", diff)
         await record(tenant, actor, "member.update", "Member", member_id, diff)
     return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
@@ -639,6 +649,7 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
     # Source half.
     await HouseholdPerson.delete().where((HouseholdPerson.tenant_id == source.id)
                                          & (HouseholdPerson.member_id == member["id"]))
+    await set_tags(source, member["id"], [])
     await Member.delete().where((Member.tenant_id == source.id) & (Member.id == member["id"]))
     out = {"state": ["transferring", "transferred_out"], "to_tenant": dest.code, "to_unit": row["dest_unit_id"]}
     await add_history(source, actor, member["id"], "transfer.out", out, transfer_id=source_transfer_id)
@@ -661,6 +672,7 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
             state="joined", joined_on=member["joined_on"], version=member["version"] + 1,
             created_at=member["created_at"], updated_at=utcnow(),
         ))
+        await set_tags(dest, member["id"], list(member["tags"] or []))
         changes = {"state": ["transferring", "joined"], "from_tenant": source.code, "org_unit_id": row["dest_unit_id"]}
         await add_history(dest, actor, member["id"], "transfer.in", changes, transfer_id=dest_transfer)
         await record(dest, actor, "member.transfer.in", "Member", member["id"], changes)

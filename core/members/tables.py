@@ -15,7 +15,7 @@ Deliberate departures from the default table shape:
 """
 
 from piccolo.columns import (
-    JSONB, OnDelete, BigInt, BigSerial, Boolean, Bytea, Date, ForeignKey, Integer, Text, Timestamptz, Varchar,
+    JSONB, Array, OnDelete, BigInt, BigSerial, Boolean, Bytea, Date, ForeignKey, Integer, Timestamptz, Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -37,7 +37,7 @@ class Member(Table, tablename="member"):
     phone_bidx = Bytea(null=True, default=None)
     employer = Varchar(length=200, default="")
     work_status = Varchar(length=16, default="on_duty")
-    tags = JSONB(default=[])
+    tags = Array(base_column=Varchar(length=40), default=list)  # for display; searched through member_tag
     state = Varchar(length=16, default="joined")  # joined | transferring | left | deceased
     joined_on = Date(null=True, default=None)
     left_on = Date(null=True, default=None)
@@ -49,6 +49,20 @@ class Member(Table, tablename="member"):
     last_import_row = Integer(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class MemberTag(Table, tablename="member_tag"):
+    """One (member, tag) pair: the searchable copy of ``member.tags``.
+
+    Tag search cannot use a GIN index on the array: under row-level security PostgreSQL applies
+    only *leakproof* operators before the policy, and array containment (like jsonb containment) is
+    not leakproof, so ``tags @> ...`` is always a filter after the scan. Equality on text is
+    leakproof, so ``(tenant_id, tag, member_id)`` here is an ordinary, usable index."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=False, on_delete=OnDelete.restrict)
+    member_id = BigInt()
+    tag = Varchar(length=40)
 
 
 class MemberHistory(Table, tablename="member_history"):

@@ -11,14 +11,16 @@ _seq = itertools.count(1)
 
 
 def make_id(birth: str = "19850612", area: str = "310101", seq: int | None = None, male: bool = True) -> str:
-    """A valid GB 11643 number; distinct on each call unless ``seq`` is given."""
+    """A valid GB 11643 number; distinct on each call unless ``seq`` is given (500 per birth date,
+    then the next day)."""
+    import datetime as dt
+
     n = next(_seq) if seq is None else seq
-    s = (n * 2 + (1 if male else 0)) % 1000
-    body = f"{area}{birth}{s:03d}"
-    # vary the birth day as well so that numbers stay unique past 500 calls
-    if seq is None and n >= 500:
-        day = 1 + (n // 500) % 28
-        body = f"{area}{birth[:6]}{day:02d}{s:03d}"
+    born = dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8])) + dt.timedelta(days=n // 500)
+    if born > dt.date.today():
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=n // 500 % 20000)
+    s = (n % 500) * 2 + (1 if male else 0)
+    body = f"{area}{born:%Y%m%d}{s:03d}"
     return body + check_char(body)
 
 
@@ -51,7 +53,7 @@ MEMBERS = """query($f: MemberFilter, $first: Int, $after: String, $o: MemberOrde
   members(filter: $f, first: $first, after: $after, orderBy: $o) { totalCount pageInfo { hasNextPage endCursor }
   nodes { %s } } }""" % MEMBER_FIELDS
 
-REVEAL = """mutation($id: ID!, $f: RevealField!, $r: String!) { memberReveal(id: $id, field: $f, reason: $r) {
+REVEAL = """mutation($id: ID!, $f: MemberRevealField!, $r: String!) { memberReveal(id: $id, field: $f, reason: $r) {
   value errors { field code message } } }"""
 
 
@@ -62,3 +64,52 @@ async def create_member(p: Any, unit_code: str, **fields: Any) -> dict[str, Any]
     payload = res["data"]["memberCreate"]
     assert payload["errors"] == [], payload
     return payload["member"]
+
+
+IMPORT = """query($id: ID!) { memberImport(id: $id) { id status filename format encoding totalRows validRows errorRows
+  wouldCreate wouldUpdate wouldLeaveUnchanged committedThroughRow batchesCommitted created updated unchanged failed
+  fileError { code message row column } columns { field column }
+  errors(first: 100) { totalCount nodes { row column code message } } previewJob { status } commitJob { status } } }"""
+
+COMMIT = """mutation($id: ID!, $allow: Boolean!) { memberImportCommit(id: $id, allowErrors: $allow) {
+  memberImport { id status } errors { field code message } } }"""
+
+HEADER = "姓名,身份证号码,所属工会,手机号码,工作单位,工作状态,会员标签,入会日期"
+
+
+def roster_csv(rows: list[list[str]], header: str = HEADER, encoding: str = "utf-8") -> bytes:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(header.split(","))
+    w.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+async def upload(p: Any, content: bytes, filename: str = "名册.csv", expect: int | None = 201) -> dict[str, Any]:
+    from core.jobs import runner
+
+    r = await p.api.client.post("/imports", params={"filename": filename}, content=content,
+                                headers={"authorization": f"Bearer {p.token}"})
+    if expect is not None:
+        assert r.status_code == expect, r.text
+    await runner.drain_local()
+    body = r.json()
+    body["_status"] = r.status_code
+    return body
+
+
+async def import_state(p: Any, gid: str) -> dict[str, Any]:
+    res = await p.api.gql(IMPORT, {"id": gid})
+    assert "errors" not in res, res
+    return res["data"]["memberImport"]
+
+
+async def commit(p: Any, gid: str, allow: bool = False) -> dict[str, Any]:
+    from core.jobs import runner
+
+    res = await p.api.gql(COMMIT, {"id": gid, "allow": allow})
+    await runner.drain_local(120)
+    return res["data"]["memberImportCommit"]

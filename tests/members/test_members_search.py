@@ -94,3 +94,32 @@ async def test_member_tags_include_plugin_tags(sh_admin, bj_admin):
     assert {"model_worker", "new_employment", "outdoor_worker"} <= codes and "jingka" not in codes
     bj = await bj_admin.api.gql("{ memberTags { code label } }")
     assert "jingka" in {t["code"] for t in bj["data"]["memberTags"]}
+
+
+async def test_total_count_is_capped_and_says_so(sh_admin, people, monkeypatch):
+    from core.members import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    res = await sh_admin.api.gql("query($f: MemberFilter) { members(filter: $f, first: 1) { totalCount totalCountIsExact } }",
+                                 {"f": {"namePrefix": "欧阳搜索"}})
+    assert res["data"]["members"] == {"totalCount": 2, "totalCountIsExact": False}
+    res = await sh_admin.api.gql("query($f: MemberFilter) { members(filter: $f, first: 1) { totalCount totalCountIsExact } }",
+                                 {"f": {"namePrefix": "欧阳搜索甲"}})
+    assert res["data"]["members"] == {"totalCount": 1, "totalCountIsExact": True}
+
+
+async def test_rare_states_are_found(sh_admin):
+    m = await create_member(sh_admin, "sh-pudong-dianqi", name="状态查询")
+    await sh_admin.api.gql("mutation($id: ID!) { memberLeave(id: $id) { errors { code } } }", {"id": m["id"]})
+    found, _ = await names(sh_admin, {"states": ["LEFT"], "namePrefix": "状态"})
+    assert found == ["状态查询"]
+
+
+async def test_tag_only_count_matches_the_full_count(sh_admin, people, monkeypatch):
+    from core.members import queries
+
+    q = "query($f: MemberFilter) { members(filter: $f, first: 1) { totalCount } }"
+    fast = (await sh_admin.api.gql(q, {"f": {"tags": ["outdoor_worker"]}}))["data"]["members"]["totalCount"]
+    monkeypatch.setattr(queries, "_tag_only", lambda *a: False)
+    slow = (await sh_admin.api.gql(q, {"f": {"tags": ["outdoor_worker"]}}))["data"]["members"]["totalCount"]
+    assert fast == slow >= 2

@@ -15,7 +15,7 @@ APPROVE = """mutation($id: ID!) { memberTransferApprove(id: $id) { transfer { id
   errors { field code message } } }"""
 REJECT = """mutation($id: ID!) { memberTransferReject(id: $id, note: "不符合条件") { transfer { status } errors { code } } }"""
 CANCEL = """mutation($id: ID!) { memberTransferCancel(id: $id) { transfer { status } errors { code } } }"""
-TRANSFERS = """query($d: String) { memberTransfers(direction: $d) { nodes { id status direction personName idNumberMasked } } }"""
+TRANSFERS = """query($d: MemberTransferDirection) { memberTransfers(direction: $d) { nodes { id status direction personName idNumberMasked } } }"""
 MEMBER = "query($id: ID!) { member(id: $id) { state orgUnit { code } history { nodes { action } } } }"
 
 
@@ -151,6 +151,8 @@ async def test_transfer_between_tenants_moves_the_row(api, sh_admin, bj_admin, s
     assert (await sh_admin.api.gql(MEMBER, {"id": m["id"]}))["data"]["member"] is None
     assert (await sh_admin.api.gql(MEMBERS, {"f": {"idNumber": idn}}))["data"]["members"]["totalCount"] == 0
     assert (await bj_admin.api.gql(MEMBERS, {"f": {"idNumber": idn}}))["data"]["members"]["totalCount"] == 1
+    assert (await bj_admin.api.gql(MEMBERS, {"f": {"idNumber": idn, "tags": ["model_worker"]}}))["data"]["members"]["totalCount"] == 1
+    assert (await sh_admin.api.gql(MEMBERS, {"f": {"tags": ["model_worker"], "namePrefix": "跨省转移"}}))["data"]["members"]["totalCount"] == 0
     # Re-encrypted for Beijing: Beijing can reveal it.
     res = await bj_admin.api.gql(REVEAL, {"id": m["id"], "f": "ID_NUMBER", "r": "接收核对"})
     assert res["data"]["memberReveal"]["value"] == idn

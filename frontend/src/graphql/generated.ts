@@ -308,6 +308,11 @@ export type MemberRevealField =
   | 'ID_NUMBER'
   | 'PHONE';
 
+/** INCOMING: to one of your unions; OUTGOING: from one. */
+export type MemberTransferDirection =
+  | 'INCOMING'
+  | 'OUTGOING';
+
 /** Where to transfer: `toOrgUnitId` within your tenant, or `toTenantCode` + `toOrgUnitCode` for another province. */
 export type MemberTransferInput = {
   memberId: Scalars['ID']['input'];

@@ -1,0 +1,160 @@
+"""HTTP routes for files, which GraphQL does not carry well. Bearer-authenticated like /graphql (the
+edge middleware has already resolved tenant and user).
+
+- ``POST /imports?filename=名册.xlsx`` — the request body *is* the file (any content type; CSV or
+  XLSX is recognised from the content). Streamed to the encrypted store, never held whole in
+  memory. Answers 201 with the import (preview running) or 422 with ``fileError`` when the file
+  cannot be a roster (empty, wrong type, unknown encoding, header mismatch, too large).
+- ``GET /imports/template.xlsx`` / ``GET /imports/template.csv`` — the roster template.
+- ``GET /imports/<id>/errors.xlsx`` / ``.csv`` — the row error report (行号, 列, 错误说明) of the
+  latest phase (the commit's once it started, else the preview's).
+- ``GET /exports/<id>`` — a finished export, for the user who made it. Every download is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Iterator
+from urllib.parse import quote
+
+from litestar import Request, Response, get, post
+from litestar.response import Stream
+
+from core.errors import ErrorCode
+from core.graphql.base import to_global_id
+
+MAX_REPORT_ROWS = 100_000
+
+
+def _error(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response[Any]:
+    value = code.value if isinstance(code, ErrorCode) else code
+    return Response({"error": {"code": value, "message": message, **extra}}, status_code=status)
+
+
+def _who(request: Request[Any, Any, Any]) -> tuple[Any, Any]:
+    state = request.scope.get("state", {})
+    return state.get("tenant"), state.get("principal")
+
+
+def _disposition(filename: str) -> str:
+    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def import_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": to_global_id("MemberImport", row["id"]), "status": row["status"].upper(), "filename": row["filename"],
+        "format": row["format"], "encoding": row["encoding"], "sizeBytes": row["size_bytes"],
+        "fileError": row["file_error"] or None,
+        "previewJobId": to_global_id("Job", row["preview_job_id"]) if row["preview_job_id"] else None,
+    }
+
+
+@post("/imports", status_code=201, request_max_body_size=None)
+async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
+    from core.audit.services import Actor
+    from core.members.importer import receive_upload
+    from core.settings import get_settings
+
+    tenant, principal = _who(request)
+    if principal is None:
+        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+    if not principal.can("member.import"):
+        return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.import")
+    limit = get_settings().import_max_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return _error(413, ErrorCode.INVALID_INPUT, f"文件超过{limit // (1024 * 1024)}MB上限：请拆分为多个文件后分别导入")
+    filename = request.query_params.get("filename") or "roster"
+    row = await receive_upload(tenant, Actor(principal.user_id, principal.username),
+                               principal.scope_paths("member.import"), filename, request.stream(), limit)
+    body = {"import": import_json(row)}
+    return Response(body, status_code=422 if row["status"] == "invalid" else 201)
+
+
+@get(["/imports/template.csv", "/imports/template.xlsx"])
+async def import_template(request: Request[Any, Any, Any]) -> Response[Any]:
+    from core.members import roster
+
+    fmt = request.url.path.rsplit(".", 1)[-1]
+    _, principal = _who(request)
+    if principal is None:
+        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+    if fmt == "csv":
+        return Response(roster.template_csv(), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": _disposition("会员名册导入模板.csv")})
+    if fmt == "xlsx":
+        return Response(roster.template_xlsx(),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"content-disposition": _disposition("会员名册导入模板.xlsx")})
+    return _error(404, ErrorCode.NOT_FOUND, "template.csv or template.xlsx")
+
+
+@get(["/imports/{import_id:int}/errors.csv", "/imports/{import_id:int}/errors.xlsx"])
+async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Response[Any]:
+    from core.members import queries
+    from core.members.importer import error_report_rows
+
+    fmt = request.url.path.rsplit(".", 1)[-1]
+    tenant, principal = _who(request)
+    if principal is None:
+        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+    from core.members.graphql import can_see_import
+
+    imp = await queries.get_import(tenant, import_id)
+    if imp is None or not can_see_import(principal, imp):
+        return _error(404, ErrorCode.NOT_FOUND, "import not found")
+    if fmt not in ("csv", "xlsx"):
+        return _error(404, ErrorCode.NOT_FOUND, "errors.csv or errors.xlsx")
+    phase = "commit" if imp["status"] in ("committing", "committed", "interrupted") else "preview"
+    errors = await queries.import_errors(tenant, import_id, phase, 0, MAX_REPORT_ROWS)
+    rows = list(error_report_rows(errors))
+    if imp["file_error"]:
+        fe = imp["file_error"]
+        rows.insert(1, [fe.get("row") or "", fe.get("column") or "", fe.get("message", "")])
+    name = f"导入错误报告-{import_id}.{fmt}"
+    if fmt == "csv":
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": _disposition(name)})
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("错误")
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"content-disposition": _disposition(name)})
+
+
+@get("/exports/{export_id:int}")
+async def download_export(request: Request[Any, Any, Any], export_id: int) -> Response[Any]:
+    from core.audit.services import Actor
+    from core.members import exporter, filestore, queries
+
+    tenant, principal = _who(request)
+    if principal is None:
+        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+    exp = await queries.get_export(tenant, export_id)
+    if exp is None or exp["created_by"] != principal.user_id:
+        return _error(404, ErrorCode.NOT_FOUND, "export not found")
+    if not principal.can("member.export_unmasked" if exp["unmasked"] else "member.export"):
+        return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.export")
+    if exp["status"] != "ready" or not filestore.stored_exists(exporter.KIND, tenant.id, export_id):
+        return _error(409, ErrorCode.INVALID_STATE, f"the export is {exp['status']}")
+    await exporter.note_download(tenant, Actor(principal.user_id, principal.username), exp)
+
+    def chunks() -> Iterator[bytes]:
+        with filestore.open_stored(exporter.KIND, tenant.id, export_id) as f:
+            yield from iter(lambda: f.read(256 * 1024), b"")
+
+    media = "text/csv; charset=utf-8" if exp["format"] == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Stream(chunks, media_type=media, headers={"content-disposition": _disposition(f"会员导出-{export_id}.{exp['format']}")})
+
+
+ROUTES = [upload_import, import_template, import_errors, download_export]
