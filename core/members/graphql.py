@@ -8,6 +8,8 @@ needs ``member.reveal`` over the member's union and a reason, and is audited.
 
 from __future__ import annotations
 
+import base64
+
 import datetime as dt
 import enum
 from typing import Any, Optional
@@ -509,6 +511,31 @@ async def _transfer_paths(info: Info, tenant: TenantContext, row: dict[str, Any]
 # ---------------------------------------------------------------------------------------------
 
 
+def _member_cursor(position: int, member_pk: int) -> str:
+    """Opaque cursor: the row's position and id. Key-ordered lists seek past that row instead of
+    counting past every earlier one; the id, not the sort key, rides in the cursor, so no
+    personal data does."""
+    return base64.b64encode(f"mcursor:{position}:{member_pk}".encode()).decode()
+
+
+def _decode_member_cursor(after: Optional[str]) -> tuple[int, Optional[int]]:
+    if not after:
+        return 0, None
+    try:
+        raw = base64.b64decode(after, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        raw = ""
+    if raw.startswith("mcursor:"):
+        try:
+            position_text, pk_text = raw[len("mcursor:"):].split(":")
+            position, pk = int(position_text), int(pk_text)
+            if 0 <= position <= 2**62 and 0 < pk <= 2**62:
+                return position + 1, pk
+        except ValueError:
+            pass
+    return page_args(1, after).offset, None  # an offset cursor (or a bad one: page_args says so)
+
+
 @strawberry.type
 class MemberRecordsQuery:
     @strawberry.field(description=perm("member.read", "Members within your scope, masked, paginated. Search by name prefix, exact ID number or phone, union or subtree, state, work status and tags."))
@@ -516,15 +543,23 @@ class MemberRecordsQuery:
     async def members(self, info: Info, filter: Optional[MemberFilter] = None, order_by: Optional[MemberOrder] = None,
                       first: Optional[int] = 50, after: Optional[str] = None) -> "MemberConnection":
         tenant, principal = info.context.require("member.read")
-        page = page_args(first, after)
+        offset, after_key = _decode_member_cursor(after)
+        page = page_args(first, None)
+        page = type(page)(offset, page.limit)
         flt = await build_filter(info, tenant, filter)
         order = order_by or MemberOrder()
         rows, total, exact = await queries.search_members(
             tenant, flt, scope_paths=principal.scope_paths("member.read"), order=order.field.value,
-            descending=order.direction is OrderDirection.DESC, offset=page.offset, limit=page.limit)
+            descending=order.direction is OrderDirection.DESC, offset=page.offset, limit=page.limit,
+            after_key=after_key)
         base = connection([Member.from_row(tenant, r) for r in rows], total, page)
-        return MemberConnection(total_count=base.total_count, edges=make_edges(base.nodes, page.offset), nodes=base.nodes,
-                                page_info=base.page_info, total_count_is_exact=exact)
+        cursors = [_member_cursor(page.offset + i, r["id"]) for i, r in enumerate(rows)]
+        edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, base.nodes)]
+        info_ = base.page_info
+        page_info = PageInfo(has_next_page=info_.has_next_page, has_previous_page=info_.has_previous_page,
+                             start_cursor=cursors[0] if cursors else None, end_cursor=cursors[-1] if cursors else None)
+        return MemberConnection(total_count=base.total_count, edges=edges, nodes=base.nodes,
+                                page_info=page_info, total_count_is_exact=exact)
 
     @strawberry.field(description=perm("member.read", "One member by global id; null if not visible to you."))
     @for_query
