@@ -16,7 +16,7 @@ from typing import Any, Mapping
 from core.audit.tables import AuditRecord
 from core.dbutil import advisory_xact_lock, as_utc, transaction, utcnow
 from core.logging import request_id_var
-from core.pii_redact import redact_changes
+from core.pii.masking import redact
 from core.tenancy.context import TenantContext
 
 AUDIT_LOCK_NAMESPACE = 1001
@@ -77,7 +77,7 @@ async def record(
             "action": action,
             "target_type": target_type,
             "target_id": str(target_id),
-            "changes": redact_changes(dict(changes or {})),
+            "changes": redact(dict(changes or {})),
             "request_id": request_id_var.get(),
             "at": utcnow(),
         }

@@ -651,6 +651,35 @@ def _context(tenant: TenantContext, units: Any, scope_paths: Sequence[str]) -> R
 # ---------------------------------------------------------------------------------------------
 
 
+async def _prepared_batches(it: Iterator[Any], preparer: Any, timing: dict[str, float] | None = None) -> Any:
+    """Yield (prepared rows, errors, row count, last row number) per batch, in file order, while up to
+    PIPELINE_DEPTH later batches are already being prepared in the worker processes."""
+    import time
+
+    clock = time.perf_counter
+    pending: deque[tuple[asyncio.Future[Any], int, int]] = deque()
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < PIPELINE_DEPTH:
+            t0 = clock()
+            nxt = await _next_batch(it)
+            if timing is not None:
+                timing["read_s"] += clock() - t0
+            if nxt is None:
+                exhausted = True
+                break
+            rows, last = nxt
+            pending.append((preparer.submit(rows), len(rows), last))
+        if not pending:
+            return
+        fut, n, last = pending.popleft()
+        t0 = clock()
+        prepared, errors = await fut
+        if timing is not None:
+            timing["prepare_wait_s"] += clock() - t0
+        yield prepared, errors, n, last
+
+
 async def run_preview(tenant: TenantContext, import_id: int, progress: Any = None) -> dict[str, Any]:
     from core.members.services import unit_directory
 
@@ -686,20 +715,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
 
     async def _preview_loop(store: Any, it: Iterator[Any]) -> None:
         nonlocal stored
-        pending: deque[tuple[asyncio.Future[Any], int, int]] = deque()
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < PIPELINE_DEPTH:
-                nxt = await _next_batch(it)
-                if nxt is None:
-                    exhausted = True
-                    break
-                rows, last = nxt
-                pending.append((preparer.submit(rows), len(rows), last))
-            if not pending:
-                break
-            fut, n, last = pending.popleft()
-            prepared, errors = await fut
+        async for prepared, errors, n, _last in _prepared_batches(it, preparer):
             counts["total"] += n
             plan = plan_batch(prepared, await store.existing([r.id_bidx for r in prepared]), None)
             errors = errors + plan.errors
@@ -842,24 +858,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     clock = __import__("time").perf_counter
     it = _batches(tenant.id, import_id, after_row=start)
     try:
-        pending: deque[tuple[asyncio.Future[Any], int, int]] = deque()
-        exhausted = False
-        while True:
-            while not exhausted and len(pending) < PIPELINE_DEPTH:
-                t0 = clock()
-                nxt = await _next_batch(it)
-                timing["read_s"] += clock() - t0
-                if nxt is None:
-                    exhausted = True
-                    break
-                rows, last = nxt
-                pending.append((preparer.submit(rows), len(rows), last))
-            if not pending:
-                break
-            fut, n, last = pending.popleft()
-            t0 = clock()
-            prepared, errors = await fut
-            timing["prepare_wait_s"] += clock() - t0
+        async for prepared, errors, n, last in _prepared_batches(it, preparer, timing):
             t0 = clock()
             for attempt in range(3):
                 try:
