@@ -20,9 +20,20 @@ async function login(page, { province = '上海市总工会', username, password
   await page.goto('/login');
   await page.getByRole('heading', { name: '账号登录' }).waitFor();
   await pickOption(page, '所属省份', province);
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码').fill(password);
-  await page.getByRole('button', { name: /登\s*录/ }).click();
+  // The login page can re-render once right after an expired session is cleared, emptying the
+  // username typed a moment before (seen in about 1 of 5 full runs): if the form then says the
+  // username is missing, type it again rather than fail.
+  for (let attempt = 0; ; attempt++) {
+    await page.getByLabel('用户名').fill(username);
+    await page.getByLabel('密码').fill(password);
+    await page.getByRole('button', { name: /登\s*录/ }).click();
+    const outcome = await Promise.race([
+      // each settles either way: the loser must not surface later as an unhandled rejection
+      page.waitForURL((u) => u.pathname !== '/login').then(() => 'in', () => 'timeout'),
+      page.getByText('请输入用户名').waitFor().then(() => 'retry', () => 'timeout'),
+    ]);
+    if (outcome === 'in' || attempt === 2) break;
+  }
   // back to where the user was sent from (the dashboard by default)
   await page.waitForURL((u) => u.pathname !== '/login');
   await page.locator('h1#hj-page-title').waitFor();
