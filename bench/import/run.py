@@ -16,6 +16,10 @@ roster CSV, and in the same run measures:
   per member and the checkpoint per batch;
 - ``upload_s`` / ``preview_s``: storing the upload encrypted, and the dry run, for the record.
 
+- ``floor_write_s``: the commit's write path alone, on rows built beforehand (``bench/import/floor.py``,
+  in a database of its own); ``ratio_ceiling`` = raw COPY time / that, the best ratio the import could
+  reach if validating, encrypting and reading the file cost nothing.
+
 ``ratio`` = import throughput / raw COPY throughput (unindexed: the strict baseline);
 ``ratio_vs_indexed`` uses the indexed COPY. Peak RSS is this process's (``ru_maxrss``) and, with
 ``--workers``, the largest worker process's. The last line printed is one JSON object.
@@ -157,6 +161,15 @@ async def file_chunks(path: Path):
             yield piece
 
 
+def db_floor(rows: int, units: int) -> dict:
+    """Time the write path alone, in its own database (see bench/import/floor.py)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("floor.py")), "--rows", str(rows),
+                           "--units", str(units)], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 async def run(args: argparse.Namespace) -> dict:
     from core.bootstrap import load_job_modules, migrate, start_database, stop_database
     from core.tenancy.manifest import sync_all
@@ -226,6 +239,7 @@ async def run(args: argparse.Namespace) -> dict:
             explain = importlib.import_module("bench.import.explain")  # `import` is a keyword
             await explain.explain_all(tenant, Path(args.explain).resolve())
         rows = args.rows
+        floor = db_floor(rows, args.units) if args.floor else {}
         out = {
             "bench": "import",
             "ratio": round(raw_s / import_s, 4),
@@ -242,6 +256,10 @@ async def run(args: argparse.Namespace) -> dict:
             "raw_copy_indexed_s": round(raw_idx_s, 2),
             "ratio_vs_indexed": round(raw_idx_s / import_s, 4),
             "import_s": round(import_s, 2),
+            # The commit's own write path on rows that cost nothing to prepare (bench/import/floor.py):
+            # raw_copy_s / floor_write_s is the best ratio any Python speed-up could reach.
+            "floor_write_s": floor.get("floor_write_s"),
+            "ratio_ceiling": round(raw_s / floor["floor_write_s"], 4) if floor else None,
             "import_rows_per_s": round(rows / import_s),
             "upload_s": round(upload_s, 2),
             "preview_s": round(preview_s, 2),
@@ -265,6 +283,8 @@ def main() -> int:
                         help="worker processes for validation+encryption (-1 = automatic, 0 = a thread)")
     parser.add_argument("--reimport", action="store_true", help="also time an idempotent re-import of the same file")
     parser.add_argument("--explain", metavar="FILE", help="write EXPLAIN ANALYZE of the member searches to FILE")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip timing the write path alone on pre-prepared rows (saves about a minute)")
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     args = parser.parse_args()
     db = f"huijia_importbench_{uuid.uuid4().hex[:8]}"
