@@ -20,10 +20,12 @@ from core.members.tables import MemberExport
 from core.members.vocab import STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import mask_id_number, mask_phone
 from core.tenancy.context import TenantContext
+from core.xlsx_stream import XlsxStreamWriter
 
 KIND = "exports"
 HEADER = ["姓名", "身份证号码", "性别", "出生年份", "手机号码", "所属工会", "工会代码", "工作单位", "工作状态", "会员标签",
           "会员状态", "入会日期"]
+WIDTHS = [10, 22, 6, 10, 15, 28, 14, 28, 10, 18, 10, 12]
 _COLUMNS = ("m.id, m.org_unit_id, m.name, m.gender, m.birth_date, m.id_number_enc, m.phone_enc, m.employer, "
             "m.work_status, m.tags, m.state, m.joined_on")
 
@@ -52,7 +54,7 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
 
 
 class _Sink(io.RawIOBase):
-    """A write-only, unseekable binary stream into the encrypted store (for csv and openpyxl)."""
+    """A write-only, unseekable binary stream into the encrypted store (for csv and the XLSX writer)."""
 
     def __init__(self, writer: filestore.EncryptedWriter) -> None:
         super().__init__()
@@ -84,12 +86,10 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
     count = 0
     try:
         if exp["format"] == "xlsx":
-            import openpyxl
-
-            wb = openpyxl.Workbook(write_only=True)
-            ws = wb.create_sheet("会员名册")
-            ws.append(HEADER)
-            add = ws.append
+            # Streamed into the encrypted store: no plain-text temporary file (core/xlsx_stream.py).
+            book = XlsxStreamWriter(sink, "会员名册", widths=WIDTHS)  # type: ignore[arg-type]
+            book.header(HEADER)
+            add = book.row
         else:
             text = io.TextIOWrapper(io.BufferedWriter(sink, 256 * 1024), encoding="utf-8-sig", newline="")
             out = csv.writer(text)
@@ -113,7 +113,7 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
             if progress and count % 5000 == 0:
                 await progress(count, None)
         if exp["format"] == "xlsx":
-            wb.save(sink)  # type: ignore[arg-type]
+            book.finish()
         else:
             text.flush()
             text.detach().flush()

@@ -119,14 +119,13 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
         csv.writer(out).writerows(rows)
         return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": _disposition(name)})
-    import openpyxl
+    from core.xlsx_stream import XlsxStreamWriter
 
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("错误")
-    for r in rows:
-        ws.append(r)
     buf = io.BytesIO()
-    wb.save(buf)
+    with XlsxStreamWriter(buf, "错误", widths=[8, 14, 60]) as book:
+        book.header(rows[0])
+        for r in rows[1:]:
+            book.row(r)
     return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"content-disposition": _disposition(name)})
 

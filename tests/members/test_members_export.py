@@ -106,3 +106,28 @@ async def test_export_permissions(api, exported_people):
     bj = await persona(api, "beijing", "tenant_admin")
     exp = await run_export(bj, {"namePrefix": "导出"})
     assert exp["rowCount"] == 0
+
+
+async def test_unmasked_xlsx_export_never_touches_a_plain_temporary_file(api, sh_admin, exported_people, monkeypatch):
+    """An unmasked roster is written straight into the encrypted store: any temporary file (where
+    openpyxl's write-only mode would spool the sheet in clear text) fails the job."""
+    import tempfile
+
+    import openpyxl
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the export wrote a temporary file")
+
+    for name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    exp = await run_export(sh_admin, {"namePrefix": "导出"}, fmt="XLSX", unmasked=True, reason="报送市总工会职工保障")
+    monkeypatch.undo()
+    assert exp["status"] == "READY" and exp["rowCount"] == 3
+    r = await download(api, sh_admin, exp["downloadUrl"])
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    rows = [list(row) for row in ws.iter_rows(values_only=True)]
+    assert rows[0][:2] == ["姓名", "身份证号码"] and ws["A1"].font.b and ws.freeze_panes == "A2"
+    # ID numbers stay text (Excel would round an 18-digit number); years are numbers.
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["导出甲"][1] == exported_people[0] and isinstance(by_name["导出甲"][3], int)
+    assert by_name["导出甲"][4] == "13311112222"
