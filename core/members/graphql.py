@@ -245,7 +245,7 @@ class MemberTransfer(Node):
     direction: str = strawberry.field(description="WITHIN (one tenant), OUTGOING or INCOMING.")
     person_name: str
     id_number_masked: str
-    member_id: strawberry.ID
+    member_id: strawberry.ID = strawberry.field(description="The member this copy of the transfer is about. Once a transfer between provinces completes, the destination's copy names the destination's member: the moved member (same id), or the destination's own earlier record of the person when the transfer merged into it.")
     source_tenant_code: str
     source_unit_name: str
     dest_tenant_code: str
@@ -747,7 +747,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(HouseholdPayload, work)
 
-    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove)."))
+    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove). If the other province holds a former member's record of the person, the transfer will complete into that record; an active member there is refused (CONFLICT), and so is a deceased record (INVALID_STATE)."))
     async def member_transfer_request(self, info: Info, input: MemberTransferInput) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             from core.tenancy.services import get_tenant
@@ -780,7 +780,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(MemberTransferPayload, work)
 
-    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The second approval, by another person, completes it."))
+    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The second approval, by another person, completes it; it is refused (CONFLICT or INVALID_STATE, nothing changes) if the destination province has come to hold an active or deceased record of the person since the request."))
     async def member_transfer_approve(self, info: Info, id: strawberry.ID) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.require("member.transfer.approve")

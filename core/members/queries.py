@@ -224,6 +224,16 @@ async def get_member(tenant: TenantContext, member_id: int) -> dict[str, Any] | 
     return _decode(row) if row else None
 
 
+async def lock_member(tenant: TenantContext, member_id: int) -> dict[str, Any] | None:
+    """The member row under a row lock (FOR UPDATE) until the transaction ends: what an import batch
+    takes on the people it writes. SQLite serialises writers already and has no row locks."""
+    query = Member.select().where((Member.tenant_id == tenant.id) & (Member.id == member_id))
+    if on_postgres():
+        query = query.lock_rows()
+    row = await query.first()
+    return _decode(row) if row else None
+
+
 async def members_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict[str, Any] | None]:
     if not ids:
         return []

@@ -6,7 +6,8 @@ validated (``core.members.validation``), encrypted and blind-indexed here and ne
 in plain text, except through ``reveal`` (audited, with a reason).
 
 Org-unit changes happen only through transfers (会籍转移), which need both unions' approval; a
-transfer between tenants moves the member row itself (see ``_move_between_tenants``).
+transfer between tenants moves the member row itself, or merges it into the destination's record of
+a former member (see ``_move_between_tenants``).
 """
 
 from __future__ import annotations
@@ -471,7 +472,10 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                            dest_tenant: TenantContext | None, dest_unit_id: int | None = None,
                            dest_unit_code: str | None = None) -> dict[str, Any]:
     """Open a transfer to a grassroots union of this tenant (``dest_unit_id``) or of another tenant
-    (``dest_tenant`` + ``dest_unit_code``). The member is "transferring" until both unions decide."""
+    (``dest_tenant`` + ``dest_unit_code``). The member is "transferring" until both unions decide.
+    Between tenants, the destination's record of the person, if any, is checked here and again on
+    completion (``_check_destination_record``): a former member's record is merged into, an active
+    or deceased one refuses."""
     reason = clean_text("reason", reason, max_len=500, required=False)
     cross = dest_tenant is not None and dest_tenant.id != tenant.id
     target = dest_tenant if cross else tenant
@@ -502,8 +506,7 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
         if not cross and dest.id == source.id:
             raise DomainError(ErrorCode.INVALID_INPUT, "the member already belongs to this union", "toOrgUnitId")
         if clash is not None:
-            raise DomainError(ErrorCode.CONFLICT, "the destination tenant already has a record of this person "
-                              "(as a member or a former member); it must be resolved there first", "toOrgUnitCode")
+            _check_destination_record(clash, "toOrgUnitCode")
         uid = uuid.uuid4().hex
         masked = mask_id_number(id_plain)
         common = dict(
@@ -533,6 +536,22 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                              {"from_tenant": tenant.code, "to_unit": dest.id})
                 await rescope_transaction(tenant.id)
     return await queries.get_transfer(tenant, own)  # type: ignore[return-value]
+
+
+ACTIVE_STATES = ("joined", "transferring")
+
+
+def _check_destination_record(existing: Mapping[str, Any], field: str) -> None:
+    """Whether a transfer between tenants may end in the destination's existing record of the
+    person (same ID number). A former member's record (``left``) is reused: the transfer completes
+    by merging into it. An active member there is a genuine conflict, and a closed (deceased)
+    record cannot be reopened by a transfer. The messages reach the source union, so they say no
+    more about the other tenant's record than the refusal needs: no id, unit, name or dates."""
+    if existing["state"] in ACTIVE_STATES:
+        raise DomainError(ErrorCode.CONFLICT, "the person is already an active member in the destination tenant", field)
+    if existing["state"] == "deceased":
+        raise DomainError(ErrorCode.INVALID_STATE, "the destination tenant's record of this person is closed "
+                          "(recorded as deceased); it must be corrected there before a transfer", field)
 
 
 async def _transfer_rows(tenant: TenantContext, transfer_id: int) -> tuple[dict[str, Any], TenantContext | None]:
@@ -575,7 +594,7 @@ def approvable_sides(row: Mapping[str, Any], can: Any) -> list[str]:
 async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int, *, allowed_sides: Sequence[str]) -> dict[str, Any]:
     """Record one union's approval (the first pending side the actor may approve). The same person
     cannot approve both sides, nor a transfer they requested. The second approval completes it."""
-    completed_in: TenantContext | None = None
+    completed_in: tuple[TenantContext, int] | None = None
     async with transaction():
         row, other = await _transfer_rows(tenant, transfer_id)
         await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, row["member_id"])
@@ -606,12 +625,16 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
         if done:
             completed_in = await _complete(tenant, other, row, actor)
     if completed_in is not None:
-        with tenant_scope(completed_in):
-            await joined_notice(completed_in, row["member_id"])
+        dest_tenant, dest_member_id = completed_in
+        with tenant_scope(dest_tenant):
+            await joined_notice(dest_tenant, dest_member_id)
     return await queries.get_transfer(tenant, transfer_id)  # type: ignore[return-value]
 
 
-async def _complete(tenant: TenantContext, other: TenantContext | None, row: Mapping[str, Any], actor: Actor) -> TenantContext:
+async def _complete(tenant: TenantContext, other: TenantContext | None, row: Mapping[str, Any],
+                    actor: Actor) -> tuple[TenantContext, int]:
+    """Carry out a transfer both unions approved. Returns the destination tenant and the id of the
+    member there (the moving member's own id, or the destination's record it merged into)."""
     source_tenant = tenant if row["source_tenant_id"] == tenant.id else other
     dest_tenant = tenant if row["dest_tenant_id"] == tenant.id else other
     assert source_tenant is not None and dest_tenant is not None
@@ -630,28 +653,46 @@ async def _complete(tenant: TenantContext, other: TenantContext | None, row: Map
             await add_history(source_tenant, actor, member["id"], "transfer.complete", changes, transfer_id=own_id)
             await record(source_tenant, actor, "member.transfer.complete", "Member", member["id"], changes)
             await rescope_transaction(tenant.id)
-            return source_tenant
-        await _move_between_tenants(source_tenant, dest_tenant, member, row, own_id, actor)
+            return source_tenant, member["id"]
+        dest_member_id = await _move_between_tenants(source_tenant, dest_tenant, member, row, own_id, actor)
     await rescope_transaction(tenant.id)
-    return dest_tenant
+    return dest_tenant, dest_member_id
 
 
 async def _move_between_tenants(source: TenantContext, dest: TenantContext, member: Mapping[str, Any],
-                                row: Mapping[str, Any], source_transfer_id: int, actor: Actor) -> None:
-    """Move (not copy) the member row: delete it in the source tenant and insert it, with the same
-    id, in the destination, its personal data re-encrypted and re-indexed for the destination
-    tenant. The source keeps its history rows (ending with "transfer.out") and its household record
-    (archives are cancelled on transfer); the destination's history starts with "transfer.in".
+                                row: Mapping[str, Any], source_transfer_id: int, actor: Actor) -> int:
+    """Move (not copy) the member row out of the source tenant, and return the member's id in the
+    destination.
+
+    The source row is deleted (the source keeps its history rows, ending with "transfer.out", and
+    its household record: archives are cancelled on transfer). If the destination has no record of
+    the person, the row is inserted there with the same id, its personal data re-encrypted and
+    re-indexed for the destination tenant; the destination's history starts with "transfer.in".
+    If the destination holds a former member's record (``left``), the transfer merges into it
+    (``_merge_into``) and the destination keeps that record's id. An active or deceased record
+    there refuses the completion (``_check_destination_record``): the whole approval rolls back.
+
     Row-level security allows neither tenant to write the other's rows, so the connection is
-    rescoped between the two halves, inside one transaction: both halves land or neither does."""
+    rescoped between the halves, inside one transaction: both halves land or neither does."""
     id_plain = personal.decrypt(member["id_number_enc"], "member", "id_number", source.id)
     phone_plain = personal.decrypt(member["phone_enc"], "member", "phone", source.id) if member["phone_enc"] else None
+    # Decide first, before writing anything: is there a record of the person in the destination?
+    with tenant_scope(dest):
+        await rescope_transaction(dest.id)
+        bidx = personal.id_bidx(id_plain, dest.id)
+        existing = await _locked_member_by_bidx(dest, bidx)
+        if existing is not None:
+            _check_destination_record(existing, "id")
+        await rescope_transaction(source.id)
     # Source half.
     await HouseholdPerson.delete().where((HouseholdPerson.tenant_id == source.id)
                                          & (HouseholdPerson.member_id == member["id"]))
     await set_tags(source, member["id"], [])
     await Member.delete().where((Member.tenant_id == source.id) & (Member.id == member["id"]))
-    out = {"state": ["transferring", "transferred_out"], "to_tenant": dest.code, "to_unit": row["dest_unit_id"]}
+    out: dict[str, Any] = {"state": ["transferring", "transferred_out"], "to_tenant": dest.code,
+                           "to_unit": row["dest_unit_id"]}
+    if existing is not None:
+        out["merged_into"] = existing["id"]
     await add_history(source, actor, member["id"], "transfer.out", out, transfer_id=source_transfer_id)
     await record(source, actor, "member.transfer.out", "Member", member["id"], out)
     # Destination half.
@@ -659,24 +700,100 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
         await rescope_transaction(dest.id)
         dest_transfer = (await MemberTransfer.select(MemberTransfer.id).where(
             (MemberTransfer.tenant_id == dest.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first())["id"]
-        bidx = personal.id_bidx(id_plain, dest.id)
-        if await Member.exists().where((Member.tenant_id == dest.id) & (Member.id_number_bidx == bidx)):
-            raise DomainError(ErrorCode.CONFLICT, "the destination tenant now has a record of this person", "id")
-        await Member.insert(Member(
-            id=member["id"], tenant_id=dest.id, org_unit_id=row["dest_unit_id"], name=member["name"],
-            name_search=personal.name_key(member["name"]), gender=member["gender"], birth_date=member["birth_date"],
-            id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id), id_number_bidx=bidx,
-            phone_enc=personal.encrypt(phone_plain, "member", "phone", dest.id) if phone_plain else None,
-            phone_bidx=personal.phone_bidx(phone_plain, dest.id) if phone_plain else None,
-            employer=member["employer"], work_status=member["work_status"], tags=list(member["tags"] or []),
-            state="joined", joined_on=member["joined_on"], version=member["version"] + 1,
-            created_at=member["created_at"], updated_at=utcnow(),
-        ))
+        if existing is not None:
+            await _merge_into(source, dest, existing, member, row, id_plain, phone_plain, dest_transfer, actor)
+            return existing["id"]
+        try:
+            await Member.insert(Member(
+                id=member["id"], tenant_id=dest.id, org_unit_id=row["dest_unit_id"], name=member["name"],
+                name_search=personal.name_key(member["name"]), gender=member["gender"], birth_date=member["birth_date"],
+                id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id), id_number_bidx=bidx,
+                phone_enc=personal.encrypt(phone_plain, "member", "phone", dest.id) if phone_plain else None,
+                phone_bidx=personal.phone_bidx(phone_plain, dest.id) if phone_plain else None,
+                employer=member["employer"], work_status=member["work_status"], tags=list(member["tags"] or []),
+                state="joined", joined_on=member["joined_on"], version=member["version"] + 1,
+                created_at=member["created_at"], updated_at=utcnow(),
+            ))
+        except Exception as exc:
+            # The unique (tenant_id, id_number_bidx) index caught a record of the person created in
+            # the destination after our look-up (an import, a create, or another transfer of the same
+            # person from a third tenant). It is new, hence active: a conflict, not a merge.
+            if _unique_violation(exc):
+                raise DomainError(ErrorCode.CONFLICT, "the person is already an active member in the destination "
+                                  "tenant", "id") from None
+            raise
         await set_tags(dest, member["id"], list(member["tags"] or []))
         changes = {"state": ["transferring", "joined"], "from_tenant": source.code, "org_unit_id": row["dest_unit_id"]}
         await add_history(dest, actor, member["id"], "transfer.in", changes, transfer_id=dest_transfer)
         await record(dest, actor, "member.transfer.in", "Member", member["id"], changes)
         await _link_household_people(dest, member["id"], bidx)
+        return member["id"]
+
+
+async def _locked_member_by_bidx(tenant: TenantContext, bidx: bytes) -> dict[str, Any] | None:
+    """The tenant's record of a person, locked for this transaction: the member advisory lock (what
+    every service write on a member takes) and the row lock (what an import batch takes with
+    FOR UPDATE), so neither can change it between our decision and our write."""
+    for _ in range(3):
+        found = await queries.member_by_bidx(tenant, bidx)
+        if found is None:
+            return None
+        await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, found["id"])
+        row = await queries.lock_member(tenant, found["id"])
+        # Its ID number may have been corrected while we waited for the locks: look again.
+        if row is not None and bytes(row["id_number_bidx"]) == bidx:
+            return row
+    raise DomainError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id")
+
+
+async def _merge_into(source: TenantContext, dest: TenantContext, existing: Mapping[str, Any],
+                      member: Mapping[str, Any], row: Mapping[str, Any], id_plain: str, phone_plain: str | None,
+                      dest_transfer_id: int, actor: Actor) -> None:
+    """Complete a transfer into the destination's record of a former member (see docs/members.md §3,
+    "Into a former member's record"). The record keeps its id, history, household and creation
+    date, and becomes a member of the destination union again. The moving record is the current
+    one (its union kept it until today), so its values win wherever it has one; the old record's
+    phone and employer stay only where the moving record has none; tags are the union of both, since
+    a transfer should not silently drop what the destination once recorded (a 劳动模范 title)."""
+    old_phone = personal.decrypt(existing["phone_enc"], "member", "phone", dest.id) if existing["phone_enc"] else None
+    phone = phone_plain or old_phone
+    employer = member["employer"] or existing["employer"]
+    tags = list(dict.fromkeys(list(existing["tags"] or []) + list(member["tags"] or [])))
+    # Membership is continuous across a transfer: the moving record's joined_on carries over, as it
+    # does when the row moves into a tenant with no record of the person.
+    joined_on = member["joined_on"] or today()
+    changes: dict[str, Any] = {
+        "state": [existing["state"], "joined"], "from_tenant": source.code, "from_member_id": member["id"],
+        "org_unit_id": [existing["org_unit_id"], row["dest_unit_id"]],
+        "joined_on": [_plain(existing["joined_on"]), _plain(joined_on)], "left_on": [_plain(existing["left_on"]), None],
+    }
+    # Like every history row: which personal fields changed, never their values.
+    if existing["name"] != member["name"]:
+        changes["name"] = "changed"
+    if phone != old_phone:
+        changes["phone"] = "changed"
+    for key, old, new in (("employer", existing["employer"], employer),
+                          ("work_status", existing["work_status"], member["work_status"]),
+                          ("tags", list(existing["tags"] or []), tags)):
+        if old != new:
+            changes[key] = [old, new]
+    await Member.update({
+        Member.state: "joined", Member.org_unit_id: row["dest_unit_id"], Member.joined_on: joined_on,
+        Member.left_on: None, Member.name: member["name"], Member.name_search: personal.name_key(member["name"]),
+        Member.gender: member["gender"], Member.birth_date: member["birth_date"],
+        # The same number, encrypted afresh for this tenant under the active key.
+        Member.id_number_enc: personal.encrypt(id_plain, "member", "id_number", dest.id),
+        Member.phone_enc: personal.encrypt(phone, "member", "phone", dest.id) if phone else None,
+        Member.phone_bidx: personal.phone_bidx(phone, dest.id) if phone else None,
+        Member.employer: employer, Member.work_status: member["work_status"], Member.tags: tags,
+        Member.version: existing["version"] + 1, Member.updated_at: utcnow(),
+    }).where((Member.tenant_id == dest.id) & (Member.id == existing["id"]))
+    await set_tags(dest, existing["id"], tags)
+    # The destination's copy of the transfer points at the member the destination can see.
+    await MemberTransfer.update({MemberTransfer.member_id: existing["id"]}).where(
+        (MemberTransfer.tenant_id == dest.id) & (MemberTransfer.id == dest_transfer_id))
+    await add_history(dest, actor, existing["id"], "transfer.in.merged", changes, transfer_id=dest_transfer_id)
+    await record(dest, actor, "member.transfer.in.merged", "Member", existing["id"], changes)
 
 
 async def reject_transfer(tenant: TenantContext, actor: Actor, transfer_id: int, *, note: str,
