@@ -220,6 +220,7 @@ async def run(args: argparse.Namespace) -> dict:
             import_s = time.perf_counter() - t
             assert result["status"] == "committed" and result["created"] == args.rows, result
             reimport_s = None
+            again: dict = {}
             if args.reimport:
                 imp2 = await importer.receive_upload(tenant, actor, [root["path"]], "roster.csv", file_chunks(csv_path),
                                                      10 * 1024 * 1024 * 1024)
@@ -266,6 +267,7 @@ async def run(args: argparse.Namespace) -> dict:
             "reimport_unchanged_s": round(reimport_s, 2) if reimport_s else None,
             "generate_csv_s": round(gen_s, 2),
             "commit_timing": result.get("timing"),
+            "reimport_timing": again.get("timing") if args.reimport else None,
             "loadavg_1m": round(os.getloadavg()[0], 2),
             "members": members,
             "history_rows": history,
