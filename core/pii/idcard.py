@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from operator import mul
 from datetime import date, datetime, timedelta, timezone
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
 
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
+_CHECK_SET = frozenset(CHECK_CHARS)
 
 # Province-level codes (GB/T 2260) accepted as the first two digits of an ID number.
 _MAINLAND_PROVINCES = frozenset(
@@ -98,8 +100,7 @@ def check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits (pure arithmetic, no other validation)."""
     if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
         raise ValueError("check_char needs exactly 17 ASCII digits")
-    total = sum(int(digit) * weight for digit, weight in zip(first17, WEIGHTS, strict=True))
-    return CHECK_CHARS[total % 11]
+    return CHECK_CHARS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
 
 def has_valid_checksum(id18: str) -> bool:
@@ -169,6 +170,15 @@ def normalize_id_number(raw: str, *, today: date | None = None) -> str:
     checked in that order (a checksum failure is reported before area/date, because a mistyped digit
     is by far the likeliest cause and may itself produce a bad area or date).
     """
+    # The usual input is already canonical (a roster cell, a stored number): check it without the
+    # normalisation; anything unusual, valid or not, takes the full path below (same errors).
+    if type(raw) is str and len(raw) == 18 and raw.isascii() and raw[:17].isdigit() and raw[17] in _CHECK_SET \
+            and CHECK_CHARS[sum(map(mul, map(int, raw[:17]), WEIGHTS)) % 11] == raw[17] and raw[:2] in PROVINCE_CODES:
+        try:
+            _parse_birth_date(raw[6:14], today or _today())
+            return raw
+        except IdNumberError:
+            pass
     value = _clean(raw)
     if not _ALLOWED.fullmatch(value):
         raise IdNumberError(
