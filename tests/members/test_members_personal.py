@@ -125,3 +125,12 @@ def test_sniff_encodings():
     assert (utf16.encoding, utf16.delimiter) == ("utf-16", "\t")
     rows = list(roster.csv_rows(io.BytesIO(text.replace(",", "\t").encode("utf-16")), utf16))
     assert rows[1] == (2, ["张三", "1", "2"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(id_like)
+def test_core_fast_path_agrees_with_the_full_normalisation(value):
+    # A leading full-width space is removed by the normalisation but keeps the input off the fast
+    # path (which takes only 18 ASCII characters): both routes must give the same value or error.
+    assert _outcome(lambda v: normalize_id_number(v, today=TODAY), value) == \
+        _outcome(lambda v: normalize_id_number("\u3000" + v, today=TODAY), value)
