@@ -38,7 +38,7 @@ def keyring() -> Keyring:
     from core.settings import get_settings
 
     s = get_settings()
-    return _cached(s.pii_keys, s.pii_index_key)
+    return _cached(s.pii_keys, s.pii_index_keys)
 
 
 def generate_entry(key_id: str | None = None) -> str:
