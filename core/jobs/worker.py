@@ -21,8 +21,11 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
 
 async def startup(ctx: dict[str, Any]) -> None:
     from core.bootstrap import start_database
+    from core.members.keys import check_index_keys
 
     await start_database()
+    # A worker writes members too (imports, transfers): same refusal as the web app.
+    await check_index_keys()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
