@@ -842,7 +842,7 @@ class MemberRecordsMutation:
 # ---------------------------------------------------------------------------------------------
 
 
-@strawberry.enum(name="MemberImportStatus", description="Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed.")
+@strawberry.enum(name="MemberImportStatus", description="Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed. EXPIRED: not committed or discarded within the retention period, so its file was deleted (upload again).")
 class ImportStatus(enum.Enum):
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
@@ -854,6 +854,7 @@ class ImportStatus(enum.Enum):
     COMMITTED = "committed"
     FAILED = "failed"
     DISCARDED = "discarded"
+    EXPIRED = "expired"
 
 
 @strawberry.enum(name="MemberImportPhase")
@@ -972,12 +973,13 @@ class ExportFormat(enum.Enum):
     XLSX = "xlsx"
 
 
-@strawberry.enum(name="MemberExportStatus")
+@strawberry.enum(name="MemberExportStatus", description="EXPIRED: the file was deleted after the retention period (export again).")
 class ExportStatus(enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
     READY = "ready"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 @strawberry.type(description="An export of filtered members; download from `downloadUrl` (your own exports only).")

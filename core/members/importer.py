@@ -826,6 +826,7 @@ def _workers(rows: int = 0, size: int = 0) -> int:
 async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, allow_errors: bool) -> dict[str, Any]:
     """Check that the import may be committed (or resumed) and start the commit job."""
     from core.jobs.runner import enqueue, get_job
+    from core.settings import get_settings
 
     async with transaction():
         imp = await queries.get_import(tenant, import_id)
@@ -837,6 +838,9 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
             if job is not None and job["status"] in ("queued", "running") and \
                     (utcnow() - job["updated_at"]).total_seconds() < STALE_SECONDS:
                 raise DomainError(ErrorCode.INVALID_STATE, "this import is being committed right now", "id")
+        elif status == "expired":
+            raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired (its file was deleted after "
+                              f"{get_settings().import_retention_hours} hours without activity): upload it again", "id")
         elif status != "previewed":
             raise DomainError(ErrorCode.INVALID_STATE, f"an import can be committed after its preview (status: {status})", "id")
         if imp["valid_rows"] == 0:
@@ -852,9 +856,16 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
                               "file and upload it again, or commit with allowErrors to skip those rows", "allowErrors")
         if not filestore.stored_exists(KIND, tenant.id, import_id):
             raise DomainError(ErrorCode.INVALID_STATE, "the uploaded file is no longer stored; upload it again", "id")
-        await MemberImport.update({MemberImport.status: "committing", MemberImport.allow_errors: bool(allow_errors or imp["allow_errors"]),
-                                   MemberImport.updated_at: utcnow()}).where(
-            (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id))
+        # Only from the status read above: the retention job may have expired the import (and
+        # deleted its file) since; its own update checks status and age the same way.
+        moved = await MemberImport.update({MemberImport.status: "committing",
+                                           MemberImport.allow_errors: bool(allow_errors or imp["allow_errors"]),
+                                           MemberImport.updated_at: utcnow()}).where(
+            (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id) & (MemberImport.status == status)
+        ).returning(MemberImport.id)
+        if not moved:
+            raise DomainError(ErrorCode.INVALID_STATE, "the import changed meanwhile (expired or taken by another "
+                              "commit); reload it", "id")
         await record(tenant, actor, "member.import.commit", "MemberImport", import_id,
                      {"resume_after_row": imp["committed_through_row"], "allow_errors": bool(allow_errors)})
     job_id = await enqueue(tenant, "member.import.commit", import_id, created_by=actor.user_id)
@@ -1052,7 +1063,8 @@ async def discard(tenant: TenantContext, actor: Actor, import_id: int) -> dict[s
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
         raise not_found("import")
-    if imp["status"] in ("committing", "committed", "discarded") or (imp["status"] == "interrupted" and imp["committed_through_row"]):
+    if imp["status"] in ("committing", "committed", "discarded", "expired") or \
+            (imp["status"] == "interrupted" and imp["committed_through_row"]):
         raise DomainError(ErrorCode.INVALID_STATE, f"cannot discard an import in status {imp['status']}; resume it instead", "id")
     filestore.delete_stored(KIND, tenant.id, import_id)
     await _mark(tenant, import_id, status="discarded")
