@@ -728,7 +728,8 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     await MemberImportError.delete().where((MemberImportError.tenant_id == tenant.id)
                                            & (MemberImportError.import_id == import_id) & (MemberImportError.phase == "preview"))
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
-    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"]), ix=await personal.index_keys(tenant))
+    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"]),
+                        ix=await personal.index_keys(tenant))
     counts = {"total": 0, "valid": 0, "c": 0, "u": 0, "n": 0, "errors": 0}
     stored = 0
 
@@ -897,7 +898,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     start = imp["committed_through_row"]
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
     duplicates = await _preview_duplicates(tenant, import_id)
-    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"]), ix=await personal.index_keys(tenant))
+    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"]),
+                        ix=await personal.index_keys(tenant))
     notify_joins = _has_join_listeners(tenant)
     done_rows = 0
     batch_no = 0

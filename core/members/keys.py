@@ -58,7 +58,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 INDEXED_COLUMNS: tuple[tuple[str, str, str, tuple[str, str], str, bool], ...] = (
     ("member", "id_number_enc", "id_number_bidx", ("member", "id_number"), "person.id_number", True),
     ("member", "phone_enc", "phone_bidx", ("member", "phone"), "person.phone", False),
-    ("household_person", "id_number_enc", "id_number_bidx", ("household_person", "id_number"), "person.id_number", True),
+    ("household_person", "id_number_enc", "id_number_bidx", ("household_person", "id_number"), "person.id_number",
+     True),
 )
 # Blind indexes inside member_export.filter: (blind-index key, token key, token context field, purpose).
 EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
@@ -66,7 +67,7 @@ EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
     ("phone_bidx", "phone_enc", "filter_phone", "person.phone"),
 )
 
-# Tests set these to a callable(label, batch number) that raises, to simulate an interruption.
+# Tests set this to a callable(label, batch number) that raises, to simulate an interruption.
 INDEX_AFTER_BATCH: Callable[[str, int], None] | None = None
 
 
@@ -317,8 +318,8 @@ async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: Ind
                     "fix them and run again"), False
         await _save_state(tenant, key_id=goal, next_key_id=None, checkpoint={}, rotated_at=utcnow())
         async with transaction():
-            await record(tenant, Actor(None, "keys rotate-index"), "member.index_key.rotate", "MemberIndexKey", tenant.id,
-                         {"from": key, "to": goal, "recomputed": report.total - before})
+            await record(tenant, Actor(None, "keys rotate-index"), "member.index_key.rotate", "MemberIndexKey",
+                         tenant.id, {"from": key, "to": goal, "recomputed": report.total - before})
         moved += [key, goal] if not moved else [goal]
 
 
@@ -358,8 +359,8 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
                     todo.append((row["id"], old, new))
             taken: dict[bytes, int] = {}
             if unique and todo:
-                found = await raw(f"SELECT id, {bidx_col} AS bidx FROM {table} WHERE tenant_id = {{}} AND {bidx_col} IN "
-                                  f"({', '.join('{}' for _ in todo)})", tenant.id, *[t[2] for t in todo])
+                found = await raw(f"SELECT id, {bidx_col} AS bidx FROM {table} WHERE tenant_id = {{}} "
+                                  f"AND {bidx_col} IN ({', '.join('{}' for _ in todo)})", tenant.id, *[t[2] for t in todo])
                 taken = {bytes(r["bidx"]): r["id"] for r in found}
             done = 0
             for row_id, old, new in todo:
@@ -369,9 +370,8 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
                     continue
                 # Only if the row still holds what we read: an edit since then wrote the new key's value.
                 same = f"{bidx_col} IS NULL" if old is None else f"{bidx_col} = {{}}"
-                await raw(f"UPDATE {table} SET {bidx_col} = {{}} WHERE tenant_id = {{}} AND id = {{}} AND {same}",
-                          new, tenant.id, row_id, *([] if old is None else [old]))
-                done += 1
+                done += len(await raw(f"UPDATE {table} SET {bidx_col} = {{}} WHERE tenant_id = {{}} AND id = {{}} "
+                                      f"AND {same} RETURNING id", new, tenant.id, row_id, *([] if old is None else [old])))
             report.count(report.recomputed, label, done)
             checkpoint[label] = last_id
             await _save_state(tenant, checkpoint=checkpoint)
@@ -515,7 +515,8 @@ def _cmd_rotate_index(args: Any) -> int:
 
 def add_commands(sub: Any) -> None:
     keys = sub.add_parser("keys", help="PII encryption and blind-index keys").add_subparsers(dest="sub", required=True)
-    p = keys.add_parser("generate", help="print a new key entry for HUIJIA_PII_KEYS (or --index: HUIJIA_PII_INDEX_KEYS)")
+    p = keys.add_parser("generate",
+                        help="print a new key entry for HUIJIA_PII_KEYS (or, with --index, HUIJIA_PII_INDEX_KEYS)")
     p.add_argument("--key-id", help="default: k<UTC timestamp> (i<UTC timestamp> with --index)")
     p.add_argument("--index", action="store_true", help="a blind-index key")
     p.set_defaults(fn=_cmd_generate)

@@ -675,7 +675,8 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
         await Member.insert(Member(
             id=member["id"], tenant_id=dest.id, org_unit_id=row["dest_unit_id"], name=member["name"],
             name_search=personal.name_key(member["name"]), gender=member["gender"], birth_date=member["birth_date"],
-            id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id), id_number_bidx=ix.id_bidx(id_plain),
+            id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id),
+            id_number_bidx=ix.id_bidx(id_plain),
             phone_enc=personal.encrypt(phone_plain, "member", "phone", dest.id) if phone_plain else None,
             phone_bidx=ix.phone_bidx(phone_plain) if phone_plain else None,
             employer=member["employer"], work_status=member["work_status"], tags=list(member["tags"] or []),
