@@ -57,12 +57,15 @@ async def migrate(quiet: bool = True) -> None:
 
 async def startup_checks() -> dict[str, Any]:
     """Load plugins (core-version check, pending hooks) and validate every tenant's settings, so a
-    bad manifest setting stops start-up with a message naming tenant, plugin and key."""
+    bad manifest setting stops start-up with a message naming tenant, plugin and key; and check that
+    the blind-index keys every tenant's stored indexes need are configured."""
+    from core.members.keys import check_index_keys
     from core.plugins import get_plugin_manager, validate_plugin_settings
     from core.tenancy.services import list_tenants
 
     get_plugin_manager()
     for tenant in await list_tenants(include_platform=True):
         validate_plugin_settings(tenant.code, list(tenant.plugins), dict(tenant.settings))
+    await check_index_keys()
     load_job_modules()
     return {}

@@ -36,7 +36,9 @@ class Settings:
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
     pii_keys: str = _DEV_PII_KEYS
-    pii_index_key: str = _DEV_INDEX_KEY
+    # "i2:BASE64,i1:BASE64" (first = active) from HUIJIA_PII_INDEX_KEYS, or the bare base64 key of
+    # HUIJIA_PII_INDEX_KEY (deployments that never rotated it), which the keyring calls "i1".
+    pii_index_keys: str = _DEV_INDEX_KEY
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -53,6 +55,16 @@ class Settings:
     # encryption of large files (-1 = automatic: up to 2, by CPU count; 0 = a helper thread only).
     import_max_bytes: int = 300 * 1024 * 1024
     import_workers: int = -1
+    # Retention of stored files (core/members/retention.py): an upload not committed or discarded
+    # within this many hours of its last activity, and a finished export this many hours after it
+    # was made, are deleted by the hourly `members.purge` job (the rows stay, status "expired").
+    import_retention_hours: int = 72
+    export_retention_hours: int = 24
+
+    @property
+    def pii_index_key(self) -> str:
+        """The index key spec (kept for callers of the single-key era; same value as pii_index_keys)."""
+        return self.pii_index_keys
 
     @property
     def is_postgres(self) -> bool:
@@ -77,6 +89,23 @@ def _int(env: dict[str, str], name: str, default: int, errors: list[str], minimu
     return value
 
 
+def _index_keys(env: dict[str, str], errors: list[str]) -> str:
+    """HUIJIA_PII_INDEX_KEYS, or the single HUIJIA_PII_INDEX_KEY, which the keyring calls "i1" (what
+    every blind index written before index keys had ids is under). Both at once would be ambiguous."""
+    many = env.get("HUIJIA_PII_INDEX_KEYS", "")
+    one = env.get("HUIJIA_PII_INDEX_KEY", "")
+    if many.strip() and one.strip():
+        errors.append("HUIJIA_PII_INDEX_KEYS / HUIJIA_PII_INDEX_KEY: set one of them, not both "
+                      "(put the old single key into the list as 'i1:BASE64')")
+        return many
+    if many.strip():
+        return many
+    if "HUIJIA_PII_INDEX_KEYS" in env:
+        errors.append("HUIJIA_PII_INDEX_KEYS: empty; expected 'key_id:BASE64KEY[,key_id:BASE64KEY...]'")
+        return many
+    return env.get("HUIJIA_PII_INDEX_KEY", _DEV_INDEX_KEY)
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     errors: list[str] = []
@@ -93,12 +122,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         errors.append("REDIS_URL: scheme must be redis:// or rediss://")
     secret = env.get("HUIJIA_SECRET_KEY", _DEV_SECRET)
     pii_keys = env.get("HUIJIA_PII_KEYS", _DEV_PII_KEYS)
-    index_key = env.get("HUIJIA_PII_INDEX_KEY", _DEV_INDEX_KEY)
+    index_keys = _index_keys(env, errors)
+    try:
+        # Build the keyring once here so a malformed key list stops start-up with the others.
+        from core.pii.crypto import Keyring
+
+        Keyring.from_settings(pii_keys, index_keys)
+    except ValueError as exc:  # the message names the variable and key id, never key material
+        errors.append(str(exc))
     if environment == "production":
         if secret == _DEV_SECRET or len(secret) < 32:
             errors.append("HUIJIA_SECRET_KEY: set a random value of at least 32 characters in production")
-        if pii_keys == _DEV_PII_KEYS or index_key == _DEV_INDEX_KEY:
-            errors.append("HUIJIA_PII_KEYS / HUIJIA_PII_INDEX_KEY: the development keys cannot be used in production")
+        if pii_keys == _DEV_PII_KEYS or _DEV_INDEX_KEY in index_keys:
+            errors.append("HUIJIA_PII_KEYS / HUIJIA_PII_INDEX_KEYS: the development keys cannot be used in production")
         if not database_url.startswith(("postgres", "postgresql")):
             errors.append("DATABASE_URL: production runs on PostgreSQL")
     log_level = env.get("HUIJIA_LOG_LEVEL", "INFO").upper()
@@ -113,7 +149,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         login_max_failures=_int(env, "HUIJIA_LOGIN_MAX_FAILURES", 5, errors, minimum=1),
         login_lock_seconds=_int(env, "HUIJIA_LOGIN_LOCK_SECONDS", 900, errors, minimum=1),
         pii_keys=pii_keys,
-        pii_index_key=index_key,
+        pii_index_keys=index_keys,
         host=env.get("HUIJIA_HOST", "127.0.0.1"),
         port=_int(env, "HUIJIA_PORT", 8000, errors, minimum=1),
         log_level=log_level,
@@ -128,6 +164,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
         import_max_bytes=_int(env, "HUIJIA_IMPORT_MAX_BYTES", 300 * 1024 * 1024, errors, minimum=1024),
         import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", -1, errors, minimum=-1),
+        import_retention_hours=_int(env, "HUIJIA_IMPORT_RETENTION_HOURS", 72, errors, minimum=1),
+        export_retention_hours=_int(env, "HUIJIA_EXPORT_RETENTION_HOURS", 24, errors, minimum=1),
     )
     if errors:
         raise SettingsError("invalid settings:\n  - " + "\n  - ".join(errors))

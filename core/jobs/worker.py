@@ -21,8 +21,11 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
 
 async def startup(ctx: dict[str, Any]) -> None:
     from core.bootstrap import start_database
+    from core.members.keys import check_index_keys
 
     await start_database()
+    # A worker writes members too (imports, transfers): same refusal as the web app.
+    await check_index_keys()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -34,8 +37,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def cron_job_list() -> list[Any]:
     """Every cron job of the platform (arq CronJob objects; the embedded scheduler runs them too)."""
     from core.funds.jobs import cron_jobs as funds_cron_jobs
+    from core.members.jobs import cron_jobs as members_cron_jobs
 
-    return [*funds_cron_jobs()]
+    return [*funds_cron_jobs(), *members_cron_jobs()]
 
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:

@@ -53,6 +53,23 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
     return await queries.get_export(tenant, export_id)  # type: ignore[return-value]
 
 
+async def live_filter(tenant: TenantContext, flt: queries.MemberFilter) -> queries.MemberFilter:
+    """The stored filter with its exact ID/phone blind indexes computed now, from the encrypted
+    values, under the tenant's current index keys: an export that waited in the queue while the
+    index key was rotated still finds its people. (Filters stored before the values were kept
+    encrypted have only their blind indexes.)"""
+    import dataclasses
+
+    changes: dict[str, Any] = {}
+    if flt.id_enc:
+        plain = personal.decrypt(flt.id_enc, "member_export", "filter_id_number", tenant.id)
+        changes["id_bidx"] = tuple((await personal.index_keys(tenant)).id_bidxs(plain))
+    if flt.phone_enc:
+        plain = personal.decrypt(flt.phone_enc, "member_export", "filter_phone", tenant.id)
+        changes["phone_bidx"] = tuple((await personal.index_keys(tenant)).phone_bidxs(plain))
+    return dataclasses.replace(flt, **changes) if changes else flt
+
+
 class _Sink(io.RawIOBase):
     """A write-only, unseekable binary stream into the encrypted store (for csv and the XLSX writer)."""
 
@@ -75,9 +92,11 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
         raise not_found("export")
     if exp["status"] == "ready":
         return {"status": "ready", "rows": exp["row_count"]}
+    if exp["status"] == "expired":  # waited in the queue past its retention (core/members/retention.py)
+        return {"status": "expired"}
     await MemberExport.update({MemberExport.status: "running"}).where(
         (MemberExport.tenant_id == tenant.id) & (MemberExport.id == export_id))
-    flt = queries.MemberFilter.from_json(exp["filter"] or {})
+    flt = await live_filter(tenant, queries.MemberFilter.from_json(exp["filter"] or {}))
     unmasked = exp["unmasked"]
     vocab = tag_vocabulary(tenant)
     units: dict[int, tuple[str, str]] = {}

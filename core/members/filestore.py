@@ -8,6 +8,11 @@ directory from the end) and decrypts only the chunks it touches. Reordered, trun
 edited chunks fail authentication.
 
 Only ids appear in paths: ``members/imports/<tenant id>/<import id>.enc``.
+
+Data-key rotation (``huijia keys rotate``) re-encrypts stored files with :func:`reencrypt_stored`:
+chunk by chunk into a temporary file, then an atomic rename, so a reader that has the file open
+keeps reading the old copy and a new reader sees one whole file or the other. Retention
+(``core/members/retention.py``) deletes them with :func:`purge_stored`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import BinaryIO, Iterator
 from core.members import keys
 
 CHUNK = 1024 * 1024
+KINDS = ("imports", "exports")
 
 
 def root() -> Path:
@@ -159,6 +165,72 @@ def open_stored(kind: str, tenant_id: int, object_id: int) -> BinaryIO:
 
 def delete_stored(kind: str, tenant_id: int, object_id: int) -> None:
     path_for(kind, tenant_id, object_id).unlink(missing_ok=True)
+
+
+def purge_stored(kind: str, tenant_id: int, object_id: int) -> bool:
+    """Delete the stored file and any half-written one a crashed writer left (``.part``). True when
+    there was something to delete."""
+    path = path_for(kind, tenant_id, object_id)
+    found = False
+    for p in (path, path.with_suffix(".part")):
+        try:
+            p.unlink()
+            found = True
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def stored_ids(kind: str, tenant_id: int) -> list[int]:
+    """Ids of the complete stored files of one kind and tenant, in order."""
+    folder = root() / kind / str(int(tenant_id))
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob("*.enc") if p.stem.isdigit())
+
+
+def reencrypt_stored(kind: str, tenant_id: int, object_id: int) -> bool:
+    """Re-encrypt one stored file under the active data key; False when it already is (or is gone).
+
+    A file is written under one key (the writer's keyring is fixed when it starts, and this writes a
+    whole new file), so its first line tells. The temporary file is renamed over the original only
+    if the original is still there: if the import was committed or discarded, or the file purged,
+    while this copied it, the copy is dropped rather than bringing the file back."""
+    path = path_for(kind, tenant_id, object_id)
+    ring = keys.keyring()
+    try:
+        src = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False
+    tmp = path.with_suffix(".rotate")
+    with src:
+        first = src.readline()
+        if not first or first.startswith(f"v1.{ring.active_key_id}.".encode("ascii")):
+            return False
+        info = os.fstat(src.fileno())
+        chunks = max(1, -(-info.st_size // len(first)))  # as EncryptedReader counts them
+        src.seek(0)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii", newline="\n") as out:
+                for n in range(chunks):
+                    line = src.readline().rstrip(b"\n").decode("ascii")
+                    context = _context(kind, tenant_id, object_id, n, n == chunks - 1)
+                    out.write(ring.reencrypt(line, context=context) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current != info.st_ino:
+                tmp.unlink(missing_ok=True)
+                return False
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return True
 
 
 def stored_exists(kind: str, tenant_id: int, object_id: int) -> bool:

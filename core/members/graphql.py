@@ -424,7 +424,9 @@ def _check_len(value: Optional[str], field: str, limit: int) -> None:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is too long or contains NUL characters", field)
 
 
-async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFilter]) -> queries.MemberFilter:
+async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFilter],
+                       seal: bool = False) -> queries.MemberFilter:
+    """``seal``: also keep the exact ID/phone searched for, encrypted (an export's stored filter)."""
     flt = flt or MemberFilter()
     _check_len(flt.name_prefix, "namePrefix", 50)
     _check_len(flt.id_number, "idNumber", 40)
@@ -432,16 +434,22 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
     if flt.tags is not None and (len(flt.tags) > 20 or any(len(t) > 40 or "\x00" in t for t in flt.tags)):
         raise DomainError(ErrorCode.INVALID_INPUT, "tags: at most 20 codes of 40 characters", "tags")
     id_bidx = phone_bidx = None
+    id_enc = phone_enc = None
     if flt.id_number:
         try:
-            id_bidx = personal.id_bidx(personal.canonical_id_number(flt.id_number.strip()), tenant.id)
+            id_plain = personal.canonical_id_number(flt.id_number.strip())
         except IdNumberError as exc:
             raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber") from None
+        # Under every index key the tenant's members may be under (more than one during a rotation).
+        id_bidx = tuple((await personal.index_keys(tenant)).id_bidxs(id_plain))
+        id_enc = personal.encrypt(id_plain, "member_export", "filter_id_number", tenant.id) if seal else None
     if flt.phone:
         try:
-            phone_bidx = personal.phone_bidx(personal.canonical_phone(flt.phone.strip()), tenant.id)
+            phone_plain = personal.canonical_phone(flt.phone.strip())
         except PhoneError as exc:
             raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "phone") from None
+        phone_bidx = tuple((await personal.index_keys(tenant)).phone_bidxs(phone_plain))
+        phone_enc = personal.encrypt(phone_plain, "member_export", "filter_phone", tenant.id) if seal else None
     subtree = None
     if flt.subtree_of:
         _, pk = from_global_id(flt.subtree_of, "OrgUnit", "subtreeOf")
@@ -452,6 +460,7 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
     prefix = personal.name_key(flt.name_prefix) if flt.name_prefix else None
     return queries.MemberFilter(
         name_prefix=prefix or None, id_bidx=id_bidx, phone_bidx=phone_bidx, org_unit_id=unit_pk, subtree_path=subtree,
+        id_enc=id_enc, phone_enc=phone_enc,
         states=[s.value for s in flt.states] if flt.states else None,
         work_statuses=[s.value for s in flt.work_statuses] if flt.work_statuses else None,
         tags=list(flt.tags) if flt.tags else None,
@@ -833,7 +842,7 @@ class MemberRecordsMutation:
 # ---------------------------------------------------------------------------------------------
 
 
-@strawberry.enum(name="MemberImportStatus", description="Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed.")
+@strawberry.enum(name="MemberImportStatus", description="Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed. EXPIRED: not committed or discarded within the retention period, so its file was deleted (upload again).")
 class ImportStatus(enum.Enum):
     UPLOADING = "uploading"
     UPLOADED = "uploaded"
@@ -845,6 +854,7 @@ class ImportStatus(enum.Enum):
     COMMITTED = "committed"
     FAILED = "failed"
     DISCARDED = "discarded"
+    EXPIRED = "expired"
 
 
 @strawberry.enum(name="MemberImportPhase")
@@ -963,12 +973,13 @@ class ExportFormat(enum.Enum):
     XLSX = "xlsx"
 
 
-@strawberry.enum(name="MemberExportStatus")
+@strawberry.enum(name="MemberExportStatus", description="EXPIRED: the file was deleted after the retention period (export again).")
 class ExportStatus(enum.Enum):
     QUEUED = "queued"
     RUNNING = "running"
     READY = "ready"
     FAILED = "failed"
+    EXPIRED = "expired"
 
 
 @strawberry.type(description="An export of filtered members; download from `downloadUrl` (your own exports only).")
@@ -1102,7 +1113,7 @@ class MemberFilesMutation:
             if unmasked:
                 info.context.require("member.export_unmasked")
             _check_inputs({"reason": reason})
-            flt = await build_filter(info, tenant, filter)
+            flt = await build_filter(info, tenant, filter, seal=True)
             scope = principal.scope_paths("member.export_unmasked" if unmasked else "member.export")
             read_scope = principal.scope_paths("member.read")
             scope = [p for p in scope if any(p.startswith(r) for r in read_scope)]

@@ -9,6 +9,7 @@ edge middleware has already resolved tenant and user).
 - ``GET /imports/<id>/errors.xlsx`` / ``.csv`` — the row error report (行号, 列, 错误说明) of the
   latest phase (the commit's once it started, else the preview's).
 - ``GET /exports/<id>`` — a finished export, for the user who made it. Every download is audited.
+  410 once it has expired (``HUIJIA_EXPORT_RETENTION_HOURS``, see ``core/members/retention.py``).
 """
 
 from __future__ import annotations
@@ -143,6 +144,11 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
         return _error(404, ErrorCode.NOT_FOUND, "export not found")
     if not principal.can("member.export_unmasked" if exp["unmasked"] else "member.export"):
         return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.export")
+    if exp["status"] == "expired":
+        from core.settings import get_settings
+
+        return _error(410, ErrorCode.INVALID_STATE, f"the export has expired (files are kept "
+                      f"{get_settings().export_retention_hours} hours): export again")
     if exp["status"] != "ready" or not filestore.stored_exists(exporter.KIND, tenant.id, export_id):
         return _error(409, ErrorCode.INVALID_STATE, f"the export is {exp['status']}")
     await exporter.note_download(tenant, Actor(principal.user_id, principal.username), exp)

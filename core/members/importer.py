@@ -89,13 +89,17 @@ class Prepared:
     joined_on: dt.date | None
     given: tuple[str, ...]
     region_code: str | None
-    id_bidx: bytes
+    id_bidx: bytes  # under the index key to write with
     phone_bidx: bytes | None
     id_enc: str | None = None
     phone_enc: str | None = None
+    # The same values under the tenant's other index keys to match (only while a rotation is in
+    # progress or pending): an existing member may still be under one of them.
+    id_alt: tuple[bytes, ...] = ()
+    phone_alt: tuple[bytes, ...] = ()
 
 
-_CONTEXTS: dict[str, tuple[RowContext, bool]] = {}
+_CONTEXTS: dict[str, tuple[RowContext, bool, personal.IndexKeys]] = {}
 WORKER_PEAK_RSS_KB = 0
 _CTX_LOCK = threading.Lock()
 
@@ -108,7 +112,7 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     """Validate (core + plugin rules), blind-index and (for a commit) encrypt one batch of rows."""
     from core.plugins import hooks_for
 
-    ctx, encrypt = _CONTEXTS[key]
+    ctx, encrypt, ix = _CONTEXTS[key]
     tenant_id = ctx.tenant.id
     hook = hooks_for(ctx.tenant).member_validate if ctx.run_plugins else None
     ring = personal.keys.keyring()
@@ -128,9 +132,9 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
         item = Prepared(
             row_no, clean.name, clean.name_search, clean.id_number, clean.gender, clean.birth_date, phone,
             clean.org_unit_id, clean.employer, clean.work_status, clean.tags, clean.joined_on, clean.given,
-            clean.region_code, personal.id_bidx(clean.id_number, tenant_id),
-            personal.phone_bidx(phone, tenant_id) if phone else None,
+            clean.region_code, b"", None,
         )
+        _index(item, ix)
         if encrypt:
             item.id_enc = ring.encrypt(clean.id_number, context=id_ctx)
             item.phone_enc = ring.encrypt(phone, context=phone_ctx) if phone else None
@@ -138,21 +142,38 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     return out, errors
 
 
-class Preparer:
-    """Runs ``prepare_batch`` off the event loop: one helper thread, or N worker processes."""
+def _index(item: Prepared, ix: personal.IndexKeys) -> None:
+    """Blind-index a row's ID number and phone under the write key, and under the other keys to match."""
+    ids = ix.id_bidxs(item.id_number)
+    item.id_bidx, item.id_alt = ids[0], tuple(ids[1:])
+    if item.phone:
+        phones = ix.phone_bidxs(item.phone)
+        item.phone_bidx, item.phone_alt = phones[0], tuple(phones[1:])
+    else:
+        item.phone_bidx, item.phone_alt = None, ()
 
-    def __init__(self, ctx: RowContext, encrypt: bool, workers: int) -> None:
+
+def _lookup_bidxs(rows: Sequence[Prepared]) -> list[bytes]:
+    return [b for r in rows for b in (r.id_bidx, *r.id_alt)]
+
+
+class Preparer:
+    """Runs ``prepare_batch`` off the event loop: one helper thread, or N worker processes.
+    ``ix``: the tenant's index keys when the job started (a commit batch re-checks them)."""
+
+    def __init__(self, ctx: RowContext, encrypt: bool, workers: int, ix: personal.IndexKeys) -> None:
         self.key = uuid.uuid4().hex
+        self.ix = ix
         self.executor: Executor
         if workers > 0:
             import multiprocessing
 
-            payload = pickle.dumps((ctx, encrypt))
+            payload = pickle.dumps((ctx, encrypt, ix))
             self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
                                                 initializer=_init_worker, initargs=(self.key, payload))
         else:
             with _CTX_LOCK:
-                _CONTEXTS[self.key] = (ctx, encrypt)
+                _CONTEXTS[self.key] = (ctx, encrypt, ix)
             self.executor = ThreadPoolExecutor(1, thread_name_prefix="member-import")
             # The helper thread is CPU-bound; with the default 5 ms GIL switch interval every small
             # database round trip of the event loop waited up to 5 ms for the GIL (measured: a third
@@ -202,18 +223,33 @@ def _tags_of(value: Any) -> list[str]:
     return list(value or [])
 
 
+def _same_phone(stored: bytes | None, r: Prepared) -> bool:
+    """The stored phone blind index is the row's phone, under any of the keys to match."""
+    stored = bytes(stored or b"")
+    if r.phone_bidx is None:
+        return not stored
+    return stored == r.phone_bidx or stored in r.phone_alt
+
+
 def plan_batch(rows: Sequence[Prepared], existing: dict[bytes, dict[str, Any]], import_id: int | None) -> Plan:
     """What each valid row would do: create, update (with the changed fields), or nothing; or why
     it cannot (a second row for one person, a member in a transfer, deceased, or in another union)."""
     plan = Plan()
     first_in_batch: dict[bytes, int] = {}
     for r in rows:
+        # All rows of a batch are indexed under the same write key, so this finds repeats.
         earlier = first_in_batch.get(r.id_bidx)
         if earlier is not None:
             plan.errors.append((r.row_no, "id_number", DUPLICATE, f"与第{earlier}行是同一人（身份证号码重复）"))
             continue
         first_in_batch[r.id_bidx] = r.row_no
+        # During an index key rotation the member may still be under the old key (or already under
+        # the new one): one person, whichever key their row is under.
         e = existing.get(r.id_bidx)
+        for alt in r.id_alt:
+            if e is not None:
+                break
+            e = existing.get(alt)
         if e is None:
             plan.creates.append(r)
             continue
@@ -247,7 +283,7 @@ def plan_batch(rows: Sequence[Prepared], existing: dict[bytes, dict[str, Any]], 
         if "joined_on" in r.given and e["joined_on"] != r.joined_on:
             changes["joined_on"] = [e["joined_on"].isoformat() if e["joined_on"] else None,
                                     r.joined_on.isoformat() if r.joined_on else None]
-        if "phone" in r.given and bytes(e["phone_bidx"] or b"") != (r.phone_bidx or b""):
+        if "phone" in r.given and not _same_phone(e["phone_bidx"], r):
             changes["phone"] = "changed"
         if changes:
             plan.updates.append((r, e, changes))
@@ -692,7 +728,8 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     await MemberImportError.delete().where((MemberImportError.tenant_id == tenant.id)
                                            & (MemberImportError.import_id == import_id) & (MemberImportError.phase == "preview"))
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
-    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"]))
+    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"]),
+                        ix=await personal.index_keys(tenant))
     counts = {"total": 0, "valid": 0, "c": 0, "u": 0, "n": 0, "errors": 0}
     stored = 0
 
@@ -717,7 +754,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
         nonlocal stored
         async for prepared, errors, n, _last in _prepared_batches(it, preparer):
             counts["total"] += n
-            plan = plan_batch(prepared, await store.existing([r.id_bidx for r in prepared]), None)
+            plan = plan_batch(prepared, await store.existing(_lookup_bidxs(prepared)), None)
             errors = errors + plan.errors
             kinds = [(r.row_no, r.id_bidx, "c") for r in plan.creates] + \
                     [(r.row_no, r.id_bidx, "u") for r, _, _ in plan.updates] + \
@@ -790,6 +827,7 @@ def _workers(rows: int = 0, size: int = 0) -> int:
 async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, allow_errors: bool) -> dict[str, Any]:
     """Check that the import may be committed (or resumed) and start the commit job."""
     from core.jobs.runner import enqueue, get_job
+    from core.settings import get_settings
 
     async with transaction():
         imp = await queries.get_import(tenant, import_id)
@@ -801,6 +839,9 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
             if job is not None and job["status"] in ("queued", "running") and \
                     (utcnow() - job["updated_at"]).total_seconds() < STALE_SECONDS:
                 raise DomainError(ErrorCode.INVALID_STATE, "this import is being committed right now", "id")
+        elif status == "expired":
+            raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired (its file was deleted after "
+                              f"{get_settings().import_retention_hours} hours without activity): upload it again", "id")
         elif status != "previewed":
             raise DomainError(ErrorCode.INVALID_STATE, f"an import can be committed after its preview (status: {status})", "id")
         if imp["valid_rows"] == 0:
@@ -816,9 +857,16 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
                               "file and upload it again, or commit with allowErrors to skip those rows", "allowErrors")
         if not filestore.stored_exists(KIND, tenant.id, import_id):
             raise DomainError(ErrorCode.INVALID_STATE, "the uploaded file is no longer stored; upload it again", "id")
-        await MemberImport.update({MemberImport.status: "committing", MemberImport.allow_errors: bool(allow_errors or imp["allow_errors"]),
-                                   MemberImport.updated_at: utcnow()}).where(
-            (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id))
+        # Only from the status read above: the retention job may have expired the import (and
+        # deleted its file) since; its own update checks status and age the same way.
+        moved = await MemberImport.update({MemberImport.status: "committing",
+                                           MemberImport.allow_errors: bool(allow_errors or imp["allow_errors"]),
+                                           MemberImport.updated_at: utcnow()}).where(
+            (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id) & (MemberImport.status == status)
+        ).returning(MemberImport.id)
+        if not moved:
+            raise DomainError(ErrorCode.INVALID_STATE, "the import changed meanwhile (expired or taken by another "
+                              "commit); reload it", "id")
         await record(tenant, actor, "member.import.commit", "MemberImport", import_id,
                      {"resume_after_row": imp["committed_through_row"], "allow_errors": bool(allow_errors)})
     job_id = await enqueue(tenant, "member.import.commit", import_id, created_by=actor.user_id)
@@ -850,7 +898,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     start = imp["committed_through_row"]
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
     duplicates = await _preview_duplicates(tenant, import_id)
-    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"]))
+    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"]),
+                        ix=await personal.index_keys(tenant))
     notify_joins = _has_join_listeners(tenant)
     done_rows = 0
     batch_no = 0
@@ -862,7 +911,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
             t0 = clock()
             for attempt in range(3):
                 try:
-                    created = await _commit_batch(tenant, import_id, actor, prepared, errors, last, n, duplicates)
+                    created = await _commit_batch(tenant, import_id, actor, prepared, errors, last, n, duplicates,
+                                                  preparer.ix)
                     break
                 except Exception as exc:  # a single create raced the batch: look the people up again
                     from core.members.services import _unique_violation
@@ -940,8 +990,11 @@ async def _preview_duplicates(tenant: TenantContext, import_id: int) -> dict[int
 
 async def _commit_batch(tenant: TenantContext, import_id: int, actor: Actor, prepared: list[Prepared],
                         errors: list[RowError], last_row: int, n_rows: int,
-                        duplicates: dict[int, str] | None = None) -> list[tuple[int, Prepared]]:
-    """One batch in one transaction, with the checkpoint: it all lands, or none of it."""
+                        duplicates: dict[int, str] | None = None,
+                        prepared_keys: personal.IndexKeys | None = None) -> list[tuple[int, Prepared]]:
+    """One batch in one transaction, with the checkpoint: it all lands, or none of it.
+    ``prepared_keys``: the index keys the rows were blind-indexed with (re-done here if a rotation
+    started since)."""
     if duplicates:
         errors = errors + [(r.row_no, "id_number", DUPLICATE, duplicates[r.row_no]) for r in prepared if r.row_no in duplicates]
         prepared = [r for r in prepared if r.row_no not in duplicates]
@@ -966,6 +1019,12 @@ async def _commit_batch(tenant: TenantContext, import_id: int, actor: Actor, pre
             return []  # another runner already committed this batch
         prepared = [r for r in prepared if r.row_no > checkpoint]
         errors = [e for e in errors if e[0] > checkpoint]
+        # After the import lock, so a rotation batch (which takes it too) is not half-way through
+        # this tenant's rows; shared index lock, so a rotation cannot start until this commits.
+        ix = await personal.index_keys(tenant, for_write=True)
+        if ix != prepared_keys:
+            for r in prepared:
+                _index(r, ix)
         plan = await _plan_locked(store, prepared, import_id)
         created = await store.write(plan, import_id, actor)
         all_errors = errors + plan.errors
@@ -998,11 +1057,11 @@ async def _plan_locked(store: Any, prepared: list[Prepared], import_id: int) -> 
     after the import. Rows to create are guarded by the unique index (a concurrent create aborts
     the batch, which the caller retries); rows to update are re-read under the lock, so a change
     made between the two reads is planned against, never overwritten."""
-    plan = plan_batch(prepared, await store.existing([r.id_bidx for r in prepared]), import_id)
+    plan = plan_batch(prepared, await store.existing(_lookup_bidxs(prepared)), import_id)
     if not plan.updates:
         return plan
     changing = [r for r, _, _ in plan.updates]
-    again = plan_batch(changing, await store.lock_existing([r.id_bidx for r in changing]), import_id)
+    again = plan_batch(changing, await store.lock_existing(_lookup_bidxs(changing)), import_id)
     plan.updates = again.updates
     plan.unchanged += again.unchanged
     plan.creates += again.creates  # the person left the tenant in between (a transfer): create again
@@ -1029,7 +1088,8 @@ async def discard(tenant: TenantContext, actor: Actor, import_id: int) -> dict[s
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
         raise not_found("import")
-    if imp["status"] in ("committing", "committed", "discarded") or (imp["status"] == "interrupted" and imp["committed_through_row"]):
+    if imp["status"] in ("committing", "committed", "discarded", "expired") or \
+            (imp["status"] == "interrupted" and imp["committed_through_row"]):
         raise DomainError(ErrorCode.INVALID_STATE, f"cannot discard an import in status {imp['status']}; resume it instead", "id")
     filestore.delete_stored(KIND, tenant.id, import_id)
     await _mark(tenant, import_id, status="discarded")

@@ -35,3 +35,33 @@ async def export(ctx: JobContext, export_id: int) -> dict[str, Any]:
     from core.members.exporter import run_export
 
     return await run_export(ctx.tenant, export_id, progress=ctx.progress)
+
+
+@job("members.purge")
+async def purge(ctx: JobContext, *bucket: Any) -> dict[str, Any]:
+    """Delete stored uploads and exports past their retention (rows kept, status "expired")."""
+    from core.members.retention import purge_expired
+
+    return await purge_expired(ctx.tenant)
+
+
+async def cron_purge(ctx: dict[str, Any]) -> int:
+    """Hourly: one purge job per tenant, keyed by the hour (two schedulers firing start one)."""
+    import datetime as dt
+
+    from core.jobs.runner import enqueue
+    from core.tenancy.services import list_tenants
+
+    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H")
+    n = 0
+    for tenant in await list_tenants():
+        await enqueue(tenant, "members.purge", hour, key=f"members.purge:{hour}")
+        n += 1
+    return n
+
+
+def cron_jobs() -> list[Any]:
+    """arq ``cron_jobs`` of the members domain (the embedded scheduler runs the same list)."""
+    from arq import cron
+
+    return [cron(cron_purge, name="members.cron.purge", minute=17, unique=True)]

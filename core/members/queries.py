@@ -34,27 +34,54 @@ KEYSET_ORDERS = {"NAME": ("name_search", "id"), "CREATED": ("id",)}
 @dataclass(frozen=True)
 class MemberFilter:
     name_prefix: str | None = None
-    id_bidx: bytes | None = None
-    phone_bidx: bytes | None = None
+    # Exact ID number / phone: the blind index, or several (one per index key to match while the
+    # tenant's index key is being rotated); a member matching any of them matches.
+    id_bidx: bytes | Sequence[bytes] | None = None
+    phone_bidx: bytes | Sequence[bytes] | None = None
     org_unit_id: int | None = None
     subtree_path: str | None = None
     states: Sequence[str] | None = None
     work_statuses: Sequence[str] | None = None
     tags: Sequence[str] | None = None
     household_id: int | None = None
+    # The searched ID number / phone, encrypted (only for a stored export filter, never searched on):
+    # the export job and a blind-index key rotation recompute the blind indexes from them.
+    id_enc: str | None = None
+    phone_enc: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """For storing an export's filter: the blind indexes as hex, never the values searched for."""
-        return {k: (v.hex() if isinstance(v, bytes) else list(v) if isinstance(v, (list, tuple)) else v)
-                for k, v in self.__dict__.items() if v not in (None, [], ())}
+        """For storing an export's filter: blind indexes as hex and the encrypted tokens, never the
+        values searched for."""
+        def plain(v: Any) -> Any:
+            if isinstance(v, bytes):
+                return v.hex()
+            if isinstance(v, (list, tuple)):
+                return [x.hex() if isinstance(x, bytes) else x for x in v]
+            return v
+
+        return {k: plain(v) for k, v in self.__dict__.items() if v not in (None, [], ())}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "MemberFilter":
         values = dict(data)
         for key in ("id_bidx", "phone_bidx"):
             if values.get(key):
-                values[key] = bytes.fromhex(values[key])
+                v = values[key]
+                values[key] = bytes.fromhex(v) if isinstance(v, str) else tuple(bytes.fromhex(x) for x in v)
         return cls(**values)
+
+
+def _bidx_values(value: bytes | Sequence[bytes]) -> list[bytes]:
+    return [value] if isinstance(value, bytes) else list(value)
+
+
+def _bidx_clause(column: str, value: bytes | Sequence[bytes]) -> tuple[str, list[Any]]:
+    values = _bidx_values(value)
+    if not values:
+        return "1 = 0", []
+    if len(values) == 1:
+        return f"{column} = {{}}", values
+    return f"{column} IN ({', '.join('{}' for _ in values)})", values
 
 
 def _unit_scope(paths: Sequence[str]) -> tuple[str, list[Any]]:
@@ -95,12 +122,11 @@ async def where(tenant: TenantContext, flt: MemberFilter, scope_paths: Sequence[
     if flt.name_prefix:
         sql.append("m.name_search >= {} AND m.name_search < {}")
         args += [flt.name_prefix, prefix_upper_bound(flt.name_prefix)]
-    if flt.id_bidx is not None:
-        sql.append("m.id_number_bidx = {}")
-        args.append(flt.id_bidx)
-    if flt.phone_bidx is not None:
-        sql.append("m.phone_bidx = {}")
-        args.append(flt.phone_bidx)
+    for column, value in (("m.id_number_bidx", flt.id_bidx), ("m.phone_bidx", flt.phone_bidx)):
+        if value is not None:
+            clause, values = _bidx_clause(column, value)
+            sql.append(clause)
+            args += values
     if flt.org_unit_id is not None:
         sql.append("m.org_unit_id = {}")
         args.append(flt.org_unit_id)
@@ -242,8 +268,10 @@ async def members_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict
     return [by_id.get(i) for i in ids]
 
 
-async def member_by_bidx(tenant: TenantContext, bidx: bytes) -> dict[str, Any] | None:
-    row = await Member.select().where((Member.tenant_id == tenant.id) & (Member.id_number_bidx == bidx)).first()
+async def member_by_bidx(tenant: TenantContext, bidx: bytes | Sequence[bytes]) -> dict[str, Any] | None:
+    """The member with this ID number blind index (or any of several: one per index key to match)."""
+    values = [bidx] if isinstance(bidx, bytes) else list(bidx)
+    row = await Member.select().where((Member.tenant_id == tenant.id) & Member.id_number_bidx.is_in(values)).first()
     return _decode(row) if row else None
 
 

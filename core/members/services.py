@@ -102,14 +102,14 @@ def _unique_violation(exc: Exception) -> bool:
     return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
 
 
-def _member_values(tenant: TenantContext, m: CleanMember) -> dict[Any, Any]:
+def _member_values(tenant: TenantContext, m: CleanMember, ix: personal.IndexKeys) -> dict[Any, Any]:
     return {
         Member.name: m.name, Member.name_search: m.name_search, Member.gender: m.gender,
         Member.birth_date: m.birth_date,
         Member.id_number_enc: personal.encrypt(m.id_number, "member", "id_number", tenant.id),
-        Member.id_number_bidx: personal.id_bidx(m.id_number, tenant.id),
+        Member.id_number_bidx: ix.id_bidx(m.id_number),
         Member.phone_enc: personal.encrypt(m.phone, "member", "phone", tenant.id) if m.phone else None,
-        Member.phone_bidx: personal.phone_bidx(m.phone, tenant.id) if m.phone else None,
+        Member.phone_bidx: ix.phone_bidx(m.phone) if m.phone else None,
         Member.employer: m.employer, Member.work_status: m.work_status, Member.tags: list(m.tags),
     }
 
@@ -125,10 +125,11 @@ def clean_for_api(tenant: TenantContext, values: Mapping[str, Any], unit: UnitIn
     return clean
 
 
-async def _link_household_people(tenant: TenantContext, member_id: int, bidx: bytes) -> None:
-    """A non-member household person who becomes a member is turned into a link (no second copy)."""
+async def _link_household_people(tenant: TenantContext, member_id: int, bidxs: Sequence[bytes]) -> None:
+    """A non-member household person who becomes a member is turned into a link (no second copy).
+    ``bidxs``: the person's ID number under each index key to match (see personal.index_keys)."""
     person = await HouseholdPerson.select(HouseholdPerson.id, HouseholdPerson.household_id).where(
-        (HouseholdPerson.tenant_id == tenant.id) & (HouseholdPerson.id_number_bidx == bidx)).first()
+        (HouseholdPerson.tenant_id == tenant.id) & HouseholdPerson.id_number_bidx.is_in(list(bidxs))).first()
     if person is None:
         return
     await HouseholdPerson.update({
@@ -176,10 +177,14 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
     if unit is None:
         raise not_found("org unit", "orgUnitId")
     clean = clean_for_api(tenant, values, unit, scope_paths)
-    row_values = _member_values(tenant, clean)
-    bidx = row_values[Member.id_number_bidx]
     async with transaction():
-        if await Member.exists().where((Member.tenant_id == tenant.id) & (Member.id_number_bidx == bidx)):
+        # Inside the transaction: the index key to write under can change when a rotation starts.
+        ix = await personal.index_keys(tenant, for_write=True)
+        row_values = _member_values(tenant, clean, ix)
+        bidxs = ix.id_bidxs(clean.id_number)
+        # Every key to match: during a rotation the same person may still be under the old one,
+        # which the unique index (one value per row) cannot see.
+        if await Member.exists().where((Member.tenant_id == tenant.id) & Member.id_number_bidx.is_in(bidxs)):
             raise DomainError(ErrorCode.DUPLICATE, "a member with this ID number already exists in this tenant", "idNumber")
         try:
             inserted = await Member.insert(Member(
@@ -196,7 +201,7 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
         changes = {"org_unit_id": unit.id, "work_status": clean.work_status, "tags": list(clean.tags),
                    "fields": sorted(["name", "id_number", "employer"] + (["phone"] if clean.phone else []))}
         await add_history(tenant, actor, member_id, "create", changes)
-        await _link_household_people(tenant, member_id, bidx)
+        await _link_household_people(tenant, member_id, bidxs)
         await record(tenant, actor, "member.create", "Member", member_id, changes)
     await joined_notice(tenant, member_id)
     return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
@@ -229,7 +234,8 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
         }
         merged = {**current, **{k: v for k, v in changes.items()}}
         clean = clean_for_api(tenant, merged, unit, scope_paths, member_id)
-        new_values = _member_values(tenant, clean)
+        ix = await personal.index_keys(tenant, for_write=True)
+        new_values = _member_values(tenant, clean, ix)
         diff: dict[str, Any] = {}
         for key in _EDITABLE:
             old = current[key]
@@ -245,7 +251,8 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
             update.update({Member.name: clean.name, Member.name_search: clean.name_search})
         if "id_number" in diff:
             bidx = new_values[Member.id_number_bidx]
-            if await Member.exists().where((Member.tenant_id == tenant.id) & (Member.id_number_bidx == bidx)
+            if await Member.exists().where((Member.tenant_id == tenant.id)
+                                           & Member.id_number_bidx.is_in(ix.id_bidxs(clean.id_number))
                                            & (Member.id != member_id)):
                 raise DomainError(ErrorCode.DUPLICATE, "another member has this ID number", "idNumber")
             update.update({Member.id_number_enc: new_values[Member.id_number_enc], Member.id_number_bidx: bidx,
@@ -414,13 +421,14 @@ async def add_person(tenant: TenantContext, actor: Actor, household_id: int, *, 
         hh = await queries.get_household(tenant, household_id)
         if hh is None:
             raise not_found("household", "householdId")
+        ix = await personal.index_keys(tenant, for_write=True)
         if canonical is not None:
-            bidx = personal.id_bidx(canonical, tenant.id)
-            existing = await queries.member_by_bidx(tenant, bidx)
+            bidxs = ix.id_bidxs(canonical)
+            existing = await queries.member_by_bidx(tenant, bidxs)
             if existing is not None:
                 member_id = existing["id"]
             elif await HouseholdPerson.exists().where((HouseholdPerson.tenant_id == tenant.id)
-                                                      & (HouseholdPerson.id_number_bidx == bidx)):
+                                                      & HouseholdPerson.id_number_bidx.is_in(bidxs)):
                 raise DomainError(ErrorCode.CONFLICT, "this person already belongs to a household", "idNumber")
         if member_id is not None:
             member = await _locked_member(tenant, member_id)
@@ -439,7 +447,7 @@ async def add_person(tenant: TenantContext, actor: Actor, household_id: int, *, 
             pid = (await HouseholdPerson.insert(HouseholdPerson(
                 tenant_id=tenant.id, household_id=household_id, relation=relation, name=name,
                 id_number_enc=personal.encrypt(canonical, "household_person", "id_number", tenant.id),
-                id_number_bidx=personal.id_bidx(canonical, tenant.id), gender=gender, birth_date=born,
+                id_number_bidx=ix.id_bidx(canonical), gender=gender, birth_date=born,
             )).returning(HouseholdPerson.id))[0]["id"]
         await Household.update({Household.updated_at: utcnow()}).where(Household.id == household_id)
         await record(tenant, actor, "household.add_person", "Household", household_id,
@@ -493,7 +501,8 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                 dest_row = await OrgUnit.select(OrgUnit.id).where(
                     (OrgUnit.tenant_id == target.id) & (OrgUnit.code == (dest_unit_code or ""))).first()
                 dest = await unit_info(target, dest_row["id"]) if dest_row else None
-                clash = await queries.member_by_bidx(target, personal.id_bidx(id_plain, target.id))
+                target_keys = await personal.index_keys(target)
+                clash = await queries.member_by_bidx(target, target_keys.id_bidxs(id_plain))
                 await rescope_transaction(tenant.id)
         else:
             dest = await unit_info(tenant, dest_unit_id) if dest_unit_id else None
@@ -679,8 +688,11 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
     # Decide first, before writing anything: is there a record of the person in the destination?
     with tenant_scope(dest):
         await rescope_transaction(dest.id)
-        bidx = personal.id_bidx(id_plain, dest.id)
-        existing = await _locked_member_by_bidx(dest, bidx)
+        # Writes below use the destination's current index key; the look-up matches every key of
+        # a rotation in progress (personal.index_keys).
+        ix = await personal.index_keys(dest, for_write=True)
+        bidxs = ix.id_bidxs(id_plain)
+        existing = await _locked_member_by_bidx(dest, bidxs)
         if existing is not None:
             _check_destination_record(existing, "id")
         await rescope_transaction(source.id)
@@ -701,15 +713,15 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
         dest_transfer = (await MemberTransfer.select(MemberTransfer.id).where(
             (MemberTransfer.tenant_id == dest.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first())["id"]
         if existing is not None:
-            await _merge_into(source, dest, existing, member, row, id_plain, phone_plain, dest_transfer, actor)
+            await _merge_into(source, dest, existing, member, row, id_plain, phone_plain, dest_transfer, actor, ix)
             return existing["id"]
         try:
             await Member.insert(Member(
                 id=member["id"], tenant_id=dest.id, org_unit_id=row["dest_unit_id"], name=member["name"],
                 name_search=personal.name_key(member["name"]), gender=member["gender"], birth_date=member["birth_date"],
-                id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id), id_number_bidx=bidx,
+                id_number_enc=personal.encrypt(id_plain, "member", "id_number", dest.id), id_number_bidx=ix.id_bidx(id_plain),
                 phone_enc=personal.encrypt(phone_plain, "member", "phone", dest.id) if phone_plain else None,
-                phone_bidx=personal.phone_bidx(phone_plain, dest.id) if phone_plain else None,
+                phone_bidx=ix.phone_bidx(phone_plain) if phone_plain else None,
                 employer=member["employer"], work_status=member["work_status"], tags=list(member["tags"] or []),
                 state="joined", joined_on=member["joined_on"], version=member["version"] + 1,
                 created_at=member["created_at"], updated_at=utcnow(),
@@ -726,29 +738,29 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
         changes = {"state": ["transferring", "joined"], "from_tenant": source.code, "org_unit_id": row["dest_unit_id"]}
         await add_history(dest, actor, member["id"], "transfer.in", changes, transfer_id=dest_transfer)
         await record(dest, actor, "member.transfer.in", "Member", member["id"], changes)
-        await _link_household_people(dest, member["id"], bidx)
+        await _link_household_people(dest, member["id"], bidxs)
         return member["id"]
 
 
-async def _locked_member_by_bidx(tenant: TenantContext, bidx: bytes) -> dict[str, Any] | None:
+async def _locked_member_by_bidx(tenant: TenantContext, bidxs: Sequence[bytes]) -> dict[str, Any] | None:
     """The tenant's record of a person, locked for this transaction: the member advisory lock (what
     every service write on a member takes) and the row lock (what an import batch takes with
     FOR UPDATE), so neither can change it between our decision and our write."""
     for _ in range(3):
-        found = await queries.member_by_bidx(tenant, bidx)
+        found = await queries.member_by_bidx(tenant, bidxs)
         if found is None:
             return None
         await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, found["id"])
         row = await queries.lock_member(tenant, found["id"])
         # Its ID number may have been corrected while we waited for the locks: look again.
-        if row is not None and bytes(row["id_number_bidx"]) == bidx:
+        if row is not None and bytes(row["id_number_bidx"]) in bidxs:
             return row
     raise DomainError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id")
 
 
 async def _merge_into(source: TenantContext, dest: TenantContext, existing: Mapping[str, Any],
                       member: Mapping[str, Any], row: Mapping[str, Any], id_plain: str, phone_plain: str | None,
-                      dest_transfer_id: int, actor: Actor) -> None:
+                      dest_transfer_id: int, actor: Actor, ix: personal.IndexKeys) -> None:
     """Complete a transfer into the destination's record of a former member (see docs/members.md §3,
     "Into a former member's record"). The record keeps its id, history, household and creation
     date, and becomes a member of the destination union again. The moving record is the current
@@ -784,7 +796,8 @@ async def _merge_into(source: TenantContext, dest: TenantContext, existing: Mapp
         # The same number, encrypted afresh for this tenant under the active key.
         Member.id_number_enc: personal.encrypt(id_plain, "member", "id_number", dest.id),
         Member.phone_enc: personal.encrypt(phone, "member", "phone", dest.id) if phone else None,
-        Member.phone_bidx: personal.phone_bidx(phone, dest.id) if phone else None,
+        Member.id_number_bidx: ix.id_bidx(id_plain),  # under the key writes use now (mid-rotation too)
+        Member.phone_bidx: ix.phone_bidx(phone) if phone else None,
         Member.employer: employer, Member.work_status: member["work_status"], Member.tags: tags,
         Member.version: existing["version"] + 1, Member.updated_at: utcnow(),
     }).where((Member.tenant_id == dest.id) & (Member.id == existing["id"]))

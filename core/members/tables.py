@@ -203,14 +203,32 @@ class MemberExport(Table, tablename="member_export"):
     created_by = BigInt(null=True, default=None)
     created_by_name = Varchar(length=100, default="")
     scope_paths = JSONB(default=[])
-    filter = JSONB(default={})  # no personal data: exact ID/phone filters are kept as blind indexes
+    # No personal data in the clear: an exact ID/phone filter is kept as its blind indexes plus the
+    # value encrypted (so a blind-index key rotation can recompute them, see core/members/keys.py).
+    filter = JSONB(default={})
     format = Varchar(length=8, default="csv")
     unmasked = Boolean(default=False)
     reason = Varchar(length=200, default="")
-    status = Varchar(length=16, default="queued")  # queued | running | ready | failed
+    status = Varchar(length=16, default="queued")  # queued | running | ready | failed | expired
     row_count = Integer(default=0)
     size_bytes = BigInt(default=0)
     job_id = BigInt(null=True, default=None)
     downloads = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)
+
+
+class MemberIndexKey(Table, tablename="member_index_key"):
+    """Which blind-index key a tenant's stored blind indexes are under (one row per tenant, unique by
+    the fence migration), and the rotation in progress, if any: while ``next_key_id`` is set, new
+    values are written under it and lookups match both keys; ``checkpoint`` holds the last row id
+    recomputed per column, so an interrupted rotation resumes (see core/members/keys.py). A tenant
+    without a row has no blind index yet: its first writer records the active key."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=False, on_delete=OnDelete.restrict)
+    key_id = Varchar(length=32)
+    next_key_id = Varchar(length=32, null=True, default=None)
+    checkpoint = JSONB(default={})
+    rotated_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -17,8 +17,12 @@ key has encrypted 2**32 values (the random-nonce limit for AES-GCM).
 Blind index: HMAC-SHA256 under a separate index key over ``purpose | tenant | value``, giving a
 deterministic, tenant- and purpose-separated digest for exact-match lookup and de-duplication
 without decrypting. It reveals equality (within one tenant and purpose) and nothing else; values with
-few possibilities (sex, birth year) must not be blind-indexed on their own. Changing the index key
-means recomputing every index, so it is not rotated through the keyring.
+few possibilities (sex, birth year) must not be blind-indexed on their own. Index keys carry ids too
+(``HUIJIA_PII_INDEX_KEYS`` = ``"i2:BASE64,i1:BASE64"``, first = active; a lone
+``HUIJIA_PII_INDEX_KEY`` is id ``i1``), but a digest does not say which key made it: whoever
+stores digests must record the key id beside them and recompute them to rotate (the members domain
+does this per tenant, see ``core.members.keys``). The key id is deliberately not part of the HMAC
+input, so the digests made before index keys had ids are still valid under ``i1``.
 
 Key material never appears in exception messages or reprs.
 """
@@ -38,7 +42,7 @@ from types import MappingProxyType
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["DecryptError", "Keyring", "generate_key", "is_token"]
+__all__ = ["DEFAULT_INDEX_KEY_ID", "DecryptError", "Keyring", "generate_key", "is_token"]
 
 TOKEN_VERSION = "v1"
 KEY_BYTES = 32
@@ -49,6 +53,8 @@ _PURPOSE = re.compile(r"[a-z0-9_.:-]{1,64}")
 _TOKEN = re.compile(r"v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]+)")
 _B64_STD = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _B64_URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+# The id of the single index key of HUIJIA_PII_INDEX_KEY (and of a bare index key given to Keyring).
+DEFAULT_INDEX_KEY_ID = "i1"
 
 
 class DecryptError(Exception):
@@ -95,66 +101,89 @@ def _check_context(context: str) -> bytes:
     return context.encode("utf-8")
 
 
+def _check_key_id(key_id: object) -> None:
+    if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        raise ValueError(f"keyring: key id {key_id!r} must be 1-32 characters of A-Z, a-z, 0-9, '_' or '-'")
+
+
+def _parse_spec(spec: str, var: str) -> dict[str, bytes]:
+    """``"id:BASE64[,id:BASE64...]"`` -> keys by id, in order (the first is the active one)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"{var}: empty; expected 'key_id:BASE64KEY[,key_id:BASE64KEY...]'")
+    keys: dict[str, bytes] = {}
+    for position, entry in enumerate(spec.split(","), start=1):
+        entry = entry.strip()
+        if not entry:
+            raise ValueError(f"{var}: entry {position} is empty (stray comma?)")
+        key_id, sep, material = entry.partition(":")
+        key_id = key_id.strip()
+        if not sep:
+            raise ValueError(f"{var}: entry {position} has no ':'; expected 'key_id:BASE64KEY'")
+        if not _KEY_ID.fullmatch(key_id):
+            raise ValueError(
+                f"{var}: entry {position} has an invalid key id (1-32 characters of A-Z, a-z, 0-9, '_' or '-')"
+            )
+        if key_id in keys:
+            raise ValueError(f"{var}: key id {key_id!r} appears more than once")
+        keys[key_id] = _decode_key(material, f"{var}: key {key_id!r}")
+    return keys
+
+
 class Keyring:
-    """Data keys by id (one of them active) plus the blind-index key."""
+    """Data keys by id (one of them active) plus blind-index keys by id (one of them active)."""
 
-    __slots__ = ("_active", "_aead", "_index_key", "_keys")
+    __slots__ = ("_active", "_active_index", "_aead", "_index_keys", "_keys")
 
-    def __init__(self, keys: Mapping[str, bytes], active: str, index_key: bytes) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active: str, index_key: bytes | Mapping[str, bytes],
+                 active_index: str | None = None) -> None:
+        """``index_key``: one key (id ``i1``) or index keys by id; ``active_index`` defaults to the
+        first of them."""
         if not keys:
             raise ValueError("keyring: at least one data key is required")
         for key_id, key in keys.items():
-            if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
-                raise ValueError(
-                    f"keyring: key id {key_id!r} must be 1-32 characters of A-Z, a-z, 0-9, '_' or '-'"
-                )
+            _check_key_id(key_id)
             if not isinstance(key, (bytes, bytearray)) or len(key) != KEY_BYTES:
                 raise ValueError(f"keyring: key {key_id!r} must be {KEY_BYTES} bytes")
         if active not in keys:
             raise ValueError(f"keyring: active key id {active!r} is not among the keys")
-        if not isinstance(index_key, (bytes, bytearray)) or len(index_key) < KEY_BYTES:
-            raise ValueError(f"keyring: the blind-index key must be at least {KEY_BYTES} bytes")
-        if any(hmac.compare_digest(bytes(index_key), bytes(key)) for key in keys.values()):
-            raise ValueError("keyring: the blind-index key must differ from every data key")
+        index_keys = {DEFAULT_INDEX_KEY_ID: index_key} if isinstance(index_key, (bytes, bytearray)) else dict(index_key)
+        if not index_keys:
+            raise ValueError("keyring: at least one blind-index key is required")
+        for key_id, key in index_keys.items():
+            _check_key_id(key_id)
+            if not isinstance(key, (bytes, bytearray)) or len(key) < KEY_BYTES:
+                raise ValueError(f"keyring: the blind-index key must be at least {KEY_BYTES} bytes ({key_id!r})")
+            if any(hmac.compare_digest(bytes(key), bytes(data)) for data in keys.values()):
+                raise ValueError(f"keyring: the blind-index key {key_id!r} must differ from every data key")
+        active_index = next(iter(index_keys)) if active_index is None else active_index
+        if active_index not in index_keys:
+            raise ValueError(f"keyring: active blind-index key id {active_index!r} is not among the index keys")
         self._keys = MappingProxyType({key_id: bytes(key) for key_id, key in keys.items()})
         self._aead = {key_id: AESGCM(bytes(key)) for key_id, key in keys.items()}
         self._active = active
-        self._index_key = bytes(index_key)
+        self._index_keys = MappingProxyType({key_id: bytes(key) for key_id, key in index_keys.items()})
+        self._active_index = active_index
 
     @classmethod
-    def from_settings(cls, spec: str, index_key_b64: str) -> Keyring:
-        """Build from ``"k2:BASE64,k1:BASE64"`` (first = active) and a base64 index key.
+    def from_settings(cls, spec: str, index_spec: str) -> Keyring:
+        """Build from ``"k2:BASE64,k1:BASE64"`` (first = active) and the index keys: either one
+        base64 key (HUIJIA_PII_INDEX_KEY, id ``i1``) or ``"i2:BASE64,i1:BASE64"``
+        (HUIJIA_PII_INDEX_KEYS, first = active). Base64 has no ':', so the two cannot be confused.
 
         Raises ValueError naming the offending entry by position and key id, never its key.
         """
-        if not isinstance(spec, str) or not spec.strip():
-            raise ValueError("HUIJIA_PII_KEYS: empty; expected 'key_id:BASE64KEY[,key_id:BASE64KEY...]'")
-        keys: dict[str, bytes] = {}
-        order: list[str] = []
-        for position, entry in enumerate(spec.split(","), start=1):
-            entry = entry.strip()
-            if not entry:
-                raise ValueError(f"HUIJIA_PII_KEYS: entry {position} is empty (stray comma?)")
-            key_id, sep, material = entry.partition(":")
-            key_id = key_id.strip()
-            if not sep:
-                raise ValueError(f"HUIJIA_PII_KEYS: entry {position} has no ':'; expected 'key_id:BASE64KEY'")
-            if not _KEY_ID.fullmatch(key_id):
-                raise ValueError(
-                    f"HUIJIA_PII_KEYS: entry {position} has an invalid key id "
-                    "(1-32 characters of A-Z, a-z, 0-9, '_' or '-')"
-                )
-            if key_id in keys:
-                raise ValueError(f"HUIJIA_PII_KEYS: key id {key_id!r} appears more than once")
-            keys[key_id] = _decode_key(material, f"HUIJIA_PII_KEYS: key {key_id!r}")
-            order.append(key_id)
-        if not isinstance(index_key_b64, str) or not index_key_b64.strip():
-            raise ValueError("HUIJIA_PII_INDEX_KEY: empty; expected a base64 32-byte key")
-        index_key = _decode_key(index_key_b64, "HUIJIA_PII_INDEX_KEY")
-        return cls(keys, order[0], index_key)
+        keys = _parse_spec(spec, "HUIJIA_PII_KEYS")
+        if isinstance(index_spec, str) and ":" in index_spec:
+            index_keys = _parse_spec(index_spec, "HUIJIA_PII_INDEX_KEYS")
+        else:
+            if not isinstance(index_spec, str) or not index_spec.strip():
+                raise ValueError("HUIJIA_PII_INDEX_KEY: empty; expected a base64 32-byte key")
+            index_keys = {DEFAULT_INDEX_KEY_ID: _decode_key(index_spec, "HUIJIA_PII_INDEX_KEY")}
+        return cls(keys, next(iter(keys)), index_keys)
 
     def __repr__(self) -> str:
-        return f"Keyring(active={self._active!r}, key_ids={sorted(self._keys)!r})"
+        return (f"Keyring(active={self._active!r}, key_ids={sorted(self._keys)!r}, "
+                f"active_index={self._active_index!r}, index_key_ids={sorted(self._index_keys)!r})")
 
     @property
     def active_key_id(self) -> str:
@@ -163,6 +192,14 @@ class Keyring:
     @property
     def key_ids(self) -> frozenset[str]:
         return frozenset(self._keys)
+
+    @property
+    def active_index_key_id(self) -> str:
+        return self._active_index
+
+    @property
+    def index_key_ids(self) -> frozenset[str]:
+        return frozenset(self._index_keys)
 
     # -- encryption ---------------------------------------------------------------------------------
 
@@ -228,13 +265,17 @@ class Keyring:
 
     # -- blind index --------------------------------------------------------------------------------
 
-    def blind_index(self, value: str, *, purpose: str, tenant_id: int) -> str:
+    def blind_index(self, value: str, *, purpose: str, tenant_id: int, key_id: str | None = None) -> str:
         """Deterministic keyed digest (64 hex chars) for exact lookup / de-duplication.
 
         ``value`` should already be in canonical form (``normalize_id_number``, ``normalize_phone``);
         here it is only NFKC-normalised and stripped, so "ID as typed" and "ID canonical" may differ.
         ``purpose`` names what is indexed (e.g. "member.id_number"), lower-case ``[a-z0-9_.:-]``.
+        ``key_id`` picks the index key (default: the active one); an unknown id is a ValueError.
         """
+        index_key = self._index_keys.get(self._active_index if key_id is None else key_id)
+        if index_key is None:
+            raise ValueError(f"unknown blind-index key id {key_id!r}")
         if not isinstance(value, str):
             raise TypeError(f"value must be a str, not {type(value).__name__}")
         if not isinstance(purpose, str) or not _PURPOSE.fullmatch(purpose):
@@ -243,4 +284,4 @@ class Keyring:
             raise ValueError("tenant_id must be a non-negative int")
         canonical = unicodedata.normalize("NFKC", value).strip()
         message = f"huijia-bidx-v1|{purpose}|{tenant_id}|{canonical}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(index_key, message, hashlib.sha256).hexdigest()

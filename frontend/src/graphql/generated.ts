@@ -247,7 +247,9 @@ export type MemberExportFormat =
   | 'CSV'
   | 'XLSX';
 
+/** EXPIRED: the file was deleted after the retention period (export again). */
 export type MemberExportStatus =
+  | 'EXPIRED'
   | 'FAILED'
   | 'QUEUED'
   | 'READY'
@@ -279,11 +281,12 @@ export type MemberImportPhase =
   | 'COMMIT'
   | 'PREVIEW';
 
-/** Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed. */
+/** Where an import stands. UPLOADED/PREVIEWING → PREVIEWED (or INVALID) → COMMITTING → COMMITTED; INTERRUPTED can be resumed. EXPIRED: not committed or discarded within the retention period, so its file was deleted (upload again). */
 export type MemberImportStatus =
   | 'COMMITTED'
   | 'COMMITTING'
   | 'DISCARDED'
+  | 'EXPIRED'
   | 'FAILED'
   | 'INTERRUPTED'
   | 'INVALID'

@@ -275,6 +275,7 @@ export const IMPORT_STATUS_LABELS: Record<MemberImportStatus, string> = {
   COMMITTED: '已完成',
   FAILED: '失败',
   DISCARDED: '已放弃',
+  EXPIRED: '已过期',
 };
 
 /** One search box for name, ID number or phone: decide which filter the text means. */

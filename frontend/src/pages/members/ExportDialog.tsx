@@ -113,6 +113,8 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
         </>
       ) : exp.status === 'FAILED' ? (
         <Result status="error" title="导出失败" subTitle="请稍后重试；如果问题持续出现，请联系系统管理员。" />
+      ) : exp.status === 'EXPIRED' ? (
+        <Result status="warning" title="导出文件已过期" subTitle="导出文件超过保留期限，已自动删除。如仍需要，请重新导出。" />
       ) : exp.status === 'READY' ? (
         <Result
           status="success"

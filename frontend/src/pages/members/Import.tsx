@@ -41,6 +41,7 @@ const STATUS_COLORS: Partial<Record<MemberImportStatus, string>> = {
   COMMITTED: 'green',
   FAILED: 'red',
   DISCARDED: 'default',
+  EXPIRED: 'default',
 };
 
 function jobPercent(job: { progress: number | string; total: number | string } | null | undefined): number | null {
@@ -259,6 +260,9 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
         )}
         {imp.status === 'FAILED' && <Result status="error" title="导入失败" subTitle="请稍后重试；已导入的行不会重复导入。" />}
         {imp.status === 'DISCARDED' && <Alert type="info" showIcon message="已放弃该名册，未导入任何会员。" />}
+        {imp.status === 'EXPIRED' && (
+          <Alert type="warning" showIcon message="该名册超过保留期限未确认导入，文件已删除。如需导入，请重新上传。" />
+        )}
       </div>
       <Descriptions size="small" column={{ xs: 1, md: 3 }} style={{ marginTop: 16 }}>
         <Descriptions.Item label="上传人">{imp.createdByName}</Descriptions.Item>
