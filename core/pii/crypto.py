@@ -49,6 +49,7 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _TAG_BYTES = 16
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_CHECKED_PURPOSES: set[str] = set()
 _PURPOSE = re.compile(r"[a-z0-9_.:-]{1,64}")
 _TOKEN = re.compile(r"v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]+)")
 _B64_STD = re.compile(r"[A-Za-z0-9+/]*={0,2}")
@@ -278,10 +279,13 @@ class Keyring:
             raise ValueError(f"unknown blind-index key id {key_id!r}")
         if not isinstance(value, str):
             raise TypeError(f"value must be a str, not {type(value).__name__}")
-        if not isinstance(purpose, str) or not _PURPOSE.fullmatch(purpose):
-            raise ValueError("purpose must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-'")
-        if isinstance(tenant_id, bool) or not isinstance(tenant_id, int) or tenant_id < 0:
+        if type(purpose) is not str or purpose not in _CHECKED_PURPOSES:  # a few constants: check each once
+            if not isinstance(purpose, str) or not _PURPOSE.fullmatch(purpose):
+                raise ValueError("purpose must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-'")
+            _CHECKED_PURPOSES.add(purpose)
+        if type(tenant_id) is not int or tenant_id < 0:  # bool is not int here
             raise ValueError("tenant_id must be a non-negative int")
-        canonical = unicodedata.normalize("NFKC", value).strip()
+        # NFKC leaves ASCII as it is; roster values are ASCII, and this runs twice per imported row.
+        canonical = value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
         message = f"huijia-bidx-v1|{purpose}|{tenant_id}|{canonical}".encode()
-        return hmac.new(index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(index_key, message, "sha256").hex()
