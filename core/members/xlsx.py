@@ -13,9 +13,10 @@ before the first row. This reader:
   back by index through a small page cache;
 - streams the worksheet with expat, one row at a time;
 - refuses any DOCTYPE (so no entity expansion, internal or external) and bounds what it keeps:
-  a text of more than ``max_row_chars`` characters is cut there (the row guard then refuses it),
-  a row has at most 16,384 cells, rows and columns stay within Excel's limits, and no run of
-  16 MB of XML may pass without the parser seeing an element.
+  a text of more than ``max_row_chars`` characters is cut there and a row's texts may not add up
+  to more (the CSV reader's line guard), a row has at most 16,384 cells and a string 4,096 rich-text
+  runs, rows and columns stay within Excel's limits, and expat may not hold more than 16 MB of an
+  unfinished tag.
 
 Values are what openpyxl's ``load_workbook(read_only=True, data_only=True)`` and
 ``iter_rows(values_only=True)`` give, which the importer was built on: ``t="s"``/``inlineStr``/
