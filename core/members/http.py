@@ -1,10 +1,13 @@
 """HTTP routes for files, which GraphQL does not carry well. Bearer-authenticated like /graphql (the
 edge middleware has already resolved tenant and user).
 
-- ``POST /imports?filename=名册.xlsx`` — the request body *is* the file (any content type; CSV or
-  XLSX is recognised from the content). Streamed to the encrypted store, never held whole in
-  memory. Answers 201 with the import (preview running) or 422 with ``fileError`` when the file
-  cannot be a roster (empty, wrong type, unknown encoding, header mismatch, too large).
+- ``POST /imports`` — the roster, either as the whole request body (``?filename=名册.xlsx``; any
+  content type but multipart/form-data; CSV or XLSX is recognised from the content) or as the
+  ``file`` field of a ``multipart/form-data`` form (the filename from the part, ``filename*``
+  understood). Streamed to the encrypted store, never held whole in memory, the size limit enforced
+  as it arrives. Answers 201 with the import (preview running) or 422 with ``fileError`` when the file
+  cannot be a roster (empty, wrong type, unknown encoding, header mismatch, too large); a form that
+  is not usable (no ``file`` part, two files, malformed) is a 400 with ``error.fileError`` in Chinese.
 - ``GET /imports/template.xlsx`` / ``GET /imports/template.csv`` — the roster template.
 - ``GET /imports/<id>/errors.xlsx`` / ``.csv`` — the row error report (行号, 列, 错误说明) of the
   latest phase (the commit's once it started, else the preview's).
@@ -56,6 +59,7 @@ def import_json(row: dict[str, Any]) -> dict[str, Any]:
 async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
     from core.audit.services import Actor
     from core.members.importer import receive_upload
+    from core.multipart import MultipartFile, MultipartProblem, form_boundary
     from core.settings import get_settings
 
     tenant, principal = _who(request)
@@ -64,14 +68,39 @@ async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
     if not principal.can("member.import"):
         return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.import")
     limit = get_settings().import_max_bytes
+    try:
+        boundary = form_boundary(request.headers.get("content-type"))
+    except MultipartProblem as problem:
+        return _form_error(problem)
+    allowed = limit if boundary is None else limit + MULTIPART_SLACK
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdigit() and int(declared) > allowed:
         return _error(413, ErrorCode.INVALID_INPUT, f"文件超过{limit // (1024 * 1024)}MB上限：请拆分为多个文件后分别导入")
     filename = request.query_params.get("filename") or "roster"
-    row = await receive_upload(tenant, Actor(principal.user_id, principal.username),
-                               principal.scope_paths("member.import"), filename, request.stream(), limit)
+    body: Any = request.stream()
+    if boundary is not None:
+        form = MultipartFile(body, boundary, max_body=allowed)
+        try:
+            filename = await form.open() or filename
+        except MultipartProblem as problem:
+            return _form_error(problem)
+        body = form
+    try:
+        row = await receive_upload(tenant, Actor(principal.user_id, principal.username),
+                                   principal.scope_paths("member.import"), filename, body, limit)
+    except MultipartProblem as problem:  # found after the file part: the import is marked failed
+        return _form_error(problem)
     body = {"import": import_json(row)}
     return Response(body, status_code=422 if row["status"] == "invalid" else 201)
+
+
+# Part headers and small text fields around the file in a multipart/form-data upload.
+MULTIPART_SLACK = 64 * 1024
+
+
+def _form_error(problem: Any) -> Response[Any]:
+    return _error(problem.status, ErrorCode.INVALID_INPUT, problem.message,
+                  fileError={"code": "UPLOAD", "message": problem.message_zh, "row": None, "column": ""})
 
 
 @get(["/imports/template.csv", "/imports/template.xlsx"])

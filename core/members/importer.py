@@ -583,9 +583,11 @@ async def receive_upload(tenant: TenantContext, actor: Actor, scope_paths: Seque
                 break
             digest.update(piece)
             writer.write(piece)
-    except BaseException:
+    except BaseException as exc:
         writer.abort()
-        await _mark(tenant, import_id, status="failed", file_error={"code": "UPLOAD", "message": "上传中断", "row": None, "column": ""})
+        # A multipart form found broken after its file part says why (core.multipart.MultipartProblem).
+        message = getattr(exc, "message_zh", None) or "上传中断"
+        await _mark(tenant, import_id, status="failed", file_error={"code": "UPLOAD", "message": message, "row": None, "column": ""})
         raise
     if too_large:
         writer.abort()

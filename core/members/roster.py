@@ -6,10 +6,11 @@ streaming its rows with constant memory.
   BOM), UTF-16 with BOM (Excel's "Unicode text") and **GBK/GB18030** (Excel's default "CSV" on a
   Chinese Windows) are detected from the first megabyte and decoded; anything else is refused with
   a message saying how to save the file.
-- XLSX: openpyxl in read-only mode (``iter_rows``), after checking the zip directory (a zip bomb or
-  a damaged file fails before parsing). Read-only mode streams the sheet, but an XLSX keeps all
-  distinct strings in one shared table that openpyxl loads whole; that table grows with the file, so
-  very large rosters should come as CSV (docs/members.md has the measurements).
+- XLSX: :mod:`core.members.xlsx`, a streaming reader (expat over the zip members; the shared-strings
+  table spills to a sealed temporary file when large), after checking the zip directory (a zip
+  bomb or a damaged file fails before parsing). Values are what openpyxl's read-only mode gave,
+  which the importer's checks are written against; openpyxl is still used to *write* templates,
+  error reports and exports.
 
 Row numbers are what a person sees in Excel: the header is row 1 (or wherever it is found in the
 first 10 rows) and every record counts, blank ones included.
@@ -26,6 +27,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
+from core.members import xlsx
 from core.members.validation import FIELDS
 
 SNIFF_BYTES = 1024 * 1024
@@ -184,39 +186,29 @@ def csv_rows(f: BinaryIO, sniffed: Sniffed) -> Iterator[tuple[int, list[Any]]]:
 
 def xlsx_rows(f: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
     try:
-        with zipfile.ZipFile(f) as z:
-            infos = z.infolist()
+        z = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise FileProblem("FILE_TYPE", "文件已损坏，或不是有效的XLSX文件：请在Excel中重新保存后上传") from None
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
-        raise FileProblem("FILE_TYPE", "这是一个压缩包，不是Excel（XLSX）文件：请上传CSV或XLSX格式的会员名册")
-    total = sum(i.file_size for i in infos)
-    packed = sum(i.compress_size for i in infos) or 1
-    if total > XLSX_MAX_UNCOMPRESSED or total / packed > XLSX_MAX_RATIO:
-        raise FileProblem("FILE_TOO_LARGE", "XLSX文件解压后过大：请拆分为多个文件或改用CSV格式")
-    f.seek(0)
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(f, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many types for damaged files
-        raise FileProblem("FILE_TYPE", "无法读取该XLSX文件（文件可能已损坏或加密）：请在Excel中重新保存后上传") from None
-    try:
-        sheets = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"] or wb.worksheets
-        ws = sheets[0]
-        ws.reset_dimensions()  # do not trust the stored dimension; read every row
-        for row_no, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = list(row)
-            while cells and (cells[-1] is None or cells[-1] == ""):
-                cells.pop()
-            yield row_no, cells
-    except FileProblem:
-        raise
-    except Exception:  # noqa: BLE001
-        raise FileProblem("FILE_TYPE", "读取XLSX文件时出错（文件可能已损坏）：请在Excel中重新保存后上传") from None
-    finally:
-        wb.close()
+    with z:
+        infos = z.infolist()
+        names = {i.filename for i in infos}
+        if "xl/workbook.xml" not in names:
+            raise FileProblem("FILE_TYPE", "这是一个压缩包，不是Excel（XLSX）文件：请上传CSV或XLSX格式的会员名册")
+        total = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos) or 1
+        if total > XLSX_MAX_UNCOMPRESSED or total / packed > XLSX_MAX_RATIO:
+            raise FileProblem("FILE_TOO_LARGE", "XLSX文件解压后过大：请拆分为多个文件或改用CSV格式")
+        try:
+            yield from xlsx.rows(z, max_row_chars=MAX_LINE)
+        except xlsx.BadXlsx as exc:
+            if exc.stage == "row":
+                raise FileProblem("LINE_TOO_LONG", f"第{exc.row}行超过{MAX_LINE // 1024}K个字符：这不像会员名册（文件可能已损坏）",
+                                  row=exc.row) from None
+            if exc.stage == "doctype":
+                raise FileProblem("FILE_TYPE", "XLSX文件中含有不允许的XML声明（DOCTYPE），可能是被篡改的文件：请在Excel中重新保存后上传") from None
+            if exc.stage == "workbook":
+                raise FileProblem("FILE_TYPE", "无法读取该XLSX文件（文件可能已损坏或加密）：请在Excel中重新保存后上传") from None
+            raise FileProblem("FILE_TYPE", "读取XLSX文件时出错（文件可能已损坏）：请在Excel中重新保存后上传") from None
 
 
 def open_rows(f: BinaryIO, sniffed: Sniffed) -> Iterator[tuple[int, list[Any]]]:
