@@ -237,13 +237,14 @@ export function MemberForm({ member, onReload }: { member?: EditMember; onReload
           <Input maxLength={200} />
         </Form.Item>
         <Form.Item label="工作状态" name="workStatus">
-          <Select options={WORK_STATUS_OPTIONS} />
+          <Select options={WORK_STATUS_OPTIONS} showSearch optionFilterProp="label" />
         </Form.Item>
         <Form.Item label="会员标签" name="tags">
           <Select
             mode="multiple"
             allowClear
             placeholder="可多选"
+            optionFilterProp="label"
             loading={tags.loading}
             options={(tags.data?.memberTags ?? []).map((t) => ({ value: t.code, label: t.label, title: t.description }))}
           />
