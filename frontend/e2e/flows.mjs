@@ -4,7 +4,7 @@ import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DESKTOP, PHONE, shot } from './harness.mjs';
-import { roster } from './roster.mjs';
+import { idNumber, roster } from './roster.mjs';
 
 const PASSWORD = 'huijia-demo';
 
@@ -51,6 +51,38 @@ async function gqlAs(base, token, query, variables = {}) {
     body: JSON.stringify({ query, variables }),
   });
   return r.json();
+}
+
+async function tokenFor(base, username, tenant = 'shanghai') {
+  const r = await gqlAs(base, null, 'mutation($t:String!,$u:String!,$p:String!){login(tenantCode:$t,username:$u,password:$p){token}}', { t: tenant, u: username, p: PASSWORD });
+  return r.data.login.token;
+}
+
+/** Register a member through the API (as the tenant admin) in the union with this code; returns its id. */
+async function createMemberApi(base, { name, id, unitCode = 'sh-huangpu-bailian' }) {
+  const token = await tokenFor(base, 'admin');
+  const units = await gqlAs(base, token, 'query($c:String!){ orgUnits(filter:{nameContains:$c}, first:50){ nodes{ id code } } }', { c: '' });
+  const unit = units.data.orgUnits.nodes.find((u) => u.code === unitCode);
+  assert.ok(unit, `unit ${unitCode} exists`);
+  const r = await gqlAs(base, token, 'mutation($i:MemberCreateInput!){ memberCreate(input:$i){ member{ id } errors{ field code } } }', { i: { name, idNumber: id, orgUnitId: unit.id, employer: '百联集团' } });
+  assert.deepEqual(r.data.memberCreate.errors, [], `created ${name}`);
+  return r.data.memberCreate.member.id;
+}
+
+async function logout(page) {
+  await page.getByRole('button', { name: /用户菜单/ }).click();
+  await page.getByText('退出登录').click();
+  await page.waitForURL('**/login');
+}
+
+/** The form-item help (error) text under a field of the named antd form. */
+function fieldHelp(page, form, field) {
+  return page.locator(`#${form}_${field}_help`);
+}
+
+async function noSidewaysScroll(page, what) {
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(over <= 1, `no horizontal scrolling on ${what} (overflow ${over}px)`);
 }
 
 /** Make sure 测试甲 exists (when the reveal flow runs alone): import a one-person roster through the API. */
@@ -436,6 +468,192 @@ export const FLOWS = [
     },
   },
   {
+    name: 'clerk creates a member and edits it (a stale version is refused)',
+    async run({ page, base }) {
+      await login(page, { username: 'clerk' });
+      await page.getByRole('menuitem', { name: '会员管理' }).click();
+      await page.getByRole('heading', { level: 1, name: '会员管理' }).waitFor();
+      await page.getByRole('button', { name: /新增会员/ }).click();
+      await page.getByRole('heading', { level: 1, name: '新增会员' }).waitFor();
+      await page.getByLabel('姓名').fill('新建会员甲');
+      // a wrong checksum first: the server's error appears under 身份证号码, in Chinese
+      await page.getByLabel('身份证号码').fill('310101197906120310');
+      await page.getByLabel('手机号码').fill('13900001111');
+      await pickOption(page, '所属工会', '百联集团有限公司工会');
+      await page.getByLabel('工作单位').fill('百联集团');
+      await pickOption(page, '会员标签', '劳动模范');
+      await page.getByRole('button', { name: /登记会员/ }).click();
+      await fieldHelp(page, 'member-create', 'idNumber').getByText('身份证号码不正确（须为 18 位，校验位正确）').waitFor();
+      await shot(page, 'member-create');
+      await page.getByLabel('身份证号码').fill(idNumber('310101', '19790612', 31));
+      await page.getByRole('button', { name: /登记会员/ }).click();
+      await page.getByRole('heading', { level: 1, name: '新建会员甲' }).waitFor();
+      const memberId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+      await page.getByText('劳动模范').waitFor();
+      assert.match(await page.getByRole('row', { name: /手机号/ }).innerText(), /139\*\*\*\*1111/);
+      // edit: someone else changes the member after the form loaded → a clear Chinese conflict
+      await page.getByRole('button', { name: /编\s*辑/ }).click();
+      await page.getByRole('heading', { level: 1, name: '编辑会员：新建会员甲' }).waitFor();
+      await page.getByLabel('工作单位').fill('百联股份');
+      const admin = await tokenFor(base, 'admin');
+      const other = await gqlAs(base, admin, 'mutation($id:ID!){ memberUpdate(id:$id, input:{employer:"百联集团（总部）"}){ errors{ code } } }', { id: memberId });
+      assert.deepEqual(other.data.memberUpdate.errors, []);
+      await page.getByRole('button', { name: /保\s*存/ }).click();
+      await page.getByText('该会员信息已被他人修改，请刷新后重试').waitFor();
+      await shot(page, 'member-edit-conflict');
+      await page.getByRole('button', { name: '刷新，载入最新信息' }).click();
+      await page.waitForFunction(() => document.querySelector('#member-edit_employer')?.value === '百联集团（总部）');
+      await page.getByLabel('工作单位').fill('百联股份');
+      await pickOption(page, '工作状态', '退休');
+      await page.getByRole('button', { name: /保\s*存/ }).click();
+      await page.getByRole('heading', { level: 1, name: '新建会员甲' }).waitFor();
+      await page.getByRole('cell', { name: '百联股份' }).waitFor();
+      await page.getByRole('cell', { name: '退休' }).waitFor();
+      await page.getByText('修改信息').first().waitFor();
+    },
+  },
+  {
+    name: 'leave then rejoin',
+    async run({ page, base }) {
+      const id = await createMemberApi(base, { name: '退会测试', id: idNumber('310101', '19800101', 41) });
+      await login(page, { username: 'clerk' });
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByRole('heading', { level: 1, name: '退会测试' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: /重新入会/ }).count(), 0, 'an active member cannot rejoin');
+      await page.getByRole('button', { name: /退\s*会/ }).click();
+      const leave = page.getByRole('dialog', { name: '办理退会：退会测试' });
+      await leave.getByLabel('退会原因').fill('本人申请退会');
+      await shot(page, 'member-leave');
+      await leave.getByRole('button', { name: '确认退会' }).click();
+      await page.getByText('已办理退会').waitFor();
+      await page.getByRole('cell', { name: '已退会' }).waitFor();
+      await page.getByText(/原因：本人申请退会/).waitFor();
+      assert.equal(await page.getByRole('button', { name: /^\S*\s*退\s*会$/ }).count(), 0, 'a member who left cannot leave again');
+      await page.getByRole('button', { name: /重新入会/ }).click();
+      const rejoin = page.getByRole('dialog', { name: '重新入会：退会测试' });
+      await rejoin.getByRole('button', { name: '确认入会' }).click();
+      await page.getByText('已重新入会').waitFor();
+      await page.getByRole('cell', { name: '在会' }).waitFor();
+      const history = page.locator('.ant-timeline');
+      await history.getByText('重新入会').waitFor();
+      await history.getByText('退会', { exact: true }).waitFor();
+      await shot(page, 'member-detail-actions');
+      // the action buttons wrap at phone width instead of widening the page
+      await page.setViewportSize(PHONE);
+      await page.waitForTimeout(300);
+      await noSidewaysScroll(page, 'the member detail page at 390 px');
+    },
+  },
+  {
+    name: 'clerk requests a transfer to another province; both provinces’ approvers approve it',
+    async run({ page, base }) {
+      const id = await createMemberApi(base, { name: '转移测试', id: idNumber('310101', '19820202', 51) });
+      await login(page, { username: 'clerk' });
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByRole('heading', { level: 1, name: '转移测试' }).waitFor();
+      await page.getByRole('button', { name: /会籍转移/ }).click();
+      const dialog = page.getByRole('dialog', { name: '申请会籍转移：转移测试' });
+      await dialog.getByText('外省工会').click();
+      await pickOption(page, '转入省份', '北京市总工会');
+      // an unknown union code first: NOT_FOUND beside the code field
+      await dialog.getByLabel('转入工会编码').fill('bj-nowhere');
+      await dialog.getByLabel('转移原因').fill('调动到北京工作');
+      await dialog.getByRole('button', { name: '提交申请' }).click();
+      await fieldHelp(page, 'member-transfer', 'toOrgUnitCode').getByText('对方省份没有该编码的基层工会').waitFor();
+      await dialog.getByLabel('转入工会编码').fill('bj-dongcheng-wangfujing');
+      await shot(page, 'member-transfer-request');
+      await dialog.getByRole('button', { name: '提交申请' }).click();
+      await page.getByText('会籍转移申请已提交，等待双方工会审批').waitFor();
+      await page.getByText('会籍转移办理中').waitFor();
+      // the requesting clerk cannot approve
+      await page.getByRole('menuitem', { name: '会籍转移' }).click();
+      await page.getByRole('heading', { level: 1, name: '会籍转移' }).waitFor();
+      await page.getByRole('button', { name: '撤回转移测试的会籍转移' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: '同意转移测试的会籍转移' }).count(), 0);
+      await logout(page);
+
+      // Shanghai's approver approves the source side
+      await login(page, { username: 'approver' });
+      await page.getByRole('menuitem', { name: '会籍转移' }).click();
+      await page.getByRole('button', { name: '同意转移测试的会籍转移' }).click();
+      await page.getByRole('dialog', { name: /同意会籍转移/ }).getByRole('button', { name: /同\s*意/ }).click();
+      await page.getByText('已同意', { exact: true }).waitFor();
+      const row = page.getByRole('row', { name: /转移测试/ });
+      await row.getByText(/approver 已同意/).waitFor();
+      await row.getByText('等待对方审批').waitFor();
+      await shot(page, 'member-transfers');
+      await logout(page);
+
+      // Beijing's approver sees it as incoming and completes it
+      await login(page, { province: '北京市总工会', username: 'approver' });
+      await page.getByRole('menuitem', { name: '会籍转移' }).click();
+      const incoming = page.getByRole('row', { name: /转移测试/ });
+      await incoming.getByText('外省转入').waitFor();
+      await incoming.getByText(/转入：北京市总工会 王府井百货集团工会/).waitFor();
+      await page.getByRole('button', { name: '同意转移测试的会籍转移' }).click();
+      await page.getByRole('dialog', { name: /同意会籍转移/ }).getByRole('button', { name: /同\s*意/ }).click();
+      await page.getByText('已同意', { exact: true }).waitFor();
+      await page.getByText('已完成', { exact: true }).click();
+      const done = page.getByRole('row', { name: /转移测试/ });
+      await done.getByText('已完成').waitFor();
+      await done.getByRole('link', { name: '转移测试' }).click();
+      await page.getByRole('heading', { level: 1, name: '转移测试' }).waitFor();
+      await page.getByRole('cell', { name: '王府井百货集团工会' }).first().waitFor();
+      await page.getByRole('cell', { name: '在会' }).waitFor();
+    },
+  },
+  {
+    name: 'approver rejects a transfer within the province with a note; the member stays',
+    async run({ page, base }) {
+      const id = await createMemberApi(base, { name: '驳回测试', id: idNumber('310101', '19830303', 61) });
+      await login(page, { username: 'clerk' });
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByRole('button', { name: /会籍转移/ }).click();
+      const dialog = page.getByRole('dialog', { name: '申请会籍转移：驳回测试' });
+      await pickOption(page, '转入工会', '复旦大学附属中山医院工会');
+      await dialog.getByRole('button', { name: '提交申请' }).click();
+      await page.getByText('会籍转移办理中').waitFor();
+      await logout(page);
+      await login(page, { username: 'approver' });
+      await page.getByRole('menuitem', { name: '会籍转移' }).click();
+      await page.getByRole('row', { name: /驳回测试/ }).getByText('省内转移').waitFor();
+      await page.getByRole('button', { name: '驳回驳回测试的会籍转移' }).click();
+      const reject = page.getByRole('dialog', { name: '驳回驳回测试的会籍转移' });
+      await reject.getByLabel('驳回说明').fill('转入单位尚未确认');
+      await reject.getByRole('button', { name: /驳\s*回/ }).click();
+      await page.getByText('已驳回', { exact: true }).first().waitFor();
+      await page.getByText('已驳回', { exact: true }).first().click();
+      await page.getByRole('row', { name: /驳回测试/ }).getByText(/转入单位尚未确认/).waitFor();
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByRole('cell', { name: '在会' }).waitFor();
+      await page.getByRole('cell', { name: '百联集团有限公司工会' }).waitFor();
+    },
+  },
+  {
+    name: 'household: a clerk registers a household and adds and removes a person',
+    async run({ page, base }) {
+      const id = await createMemberApi(base, { name: '家庭测试', id: idNumber('310101', '19840404', 71) });
+      await login(page, { username: 'clerk' });
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByRole('heading', { level: 1, name: '家庭测试' }).waitFor();
+      await page.getByRole('button', { name: /登记家庭/ }).click();
+      await page.getByText('已登记家庭').waitFor();
+      await page.getByRole('button', { name: /添加家庭成员/ }).click();
+      const dialog = page.getByRole('dialog', { name: '添加家庭成员' });
+      await pickOption(page, '与会员关系', '子女');
+      await dialog.getByLabel('姓名').fill('家庭测试子');
+      await dialog.getByLabel('身份证号码').fill(idNumber('310101', '20100505', 72));
+      await dialog.getByRole('button', { name: /添\s*加/ }).click();
+      await page.getByText('已添加家庭成员').waitFor();
+      await page.getByText('家庭测试子').waitFor();
+      await page.getByText('非会员').waitFor();
+      await page.getByRole('button', { name: '移出家庭测试子' }).click();
+      await page.locator('.ant-popconfirm').getByRole('button', { name: /移\s*出/ }).click();
+      await page.getByText('已移除家庭成员').waitFor();
+      assert.equal(await page.getByText('家庭测试子').count(), 0);
+    },
+  },
+  {
     name: 'dashboard with data: stat cards, org levels, funds position, members by unit',
     async run({ page }) {
       await login(page, { username: 'admin' });
@@ -469,7 +687,7 @@ export const FLOWS = [
       const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow2 <= 1, `no horizontal scrolling on the org tree (overflow ${overflow2}px)`);
       await shot(page, 'phone-org-tree');
-      for (const [path, title] of [['/members', '会员管理'], ['/members/import', '导入名册'], ['/funds', '账户余额'], ['/funds/entries', '记账凭证'], ['/funds/reports', '经费报表'], ['/users', '用户与授权'], ['/audit', '审计日志']]) {
+      for (const [path, title] of [['/members', '会员管理'], ['/members/new', '新增会员'], ['/members/transfers', '会籍转移'], ['/members/import', '导入名册'], ['/funds', '账户余额'], ['/funds/entries', '记账凭证'], ['/funds/reports', '经费报表'], ['/users', '用户与授权'], ['/audit', '审计日志']]) {
         await page.goto(path);
         await page.getByRole('heading', { level: 1, name: title }).waitFor();
         await page.waitForLoadState('networkidle');

@@ -702,7 +702,7 @@ export type MemberDetailQueryVariables = Exact<{
 }>;
 
 
-export type MemberDetailQuery = { member: { birthYear: number, leftOn: string | null, version: number, createdAt: string, updatedAt: string, id: string, name: string, gender: MemberGender, age: number, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, workStatusLabel: string, state: MembershipState, stateLabel: string, joinedOn: string | null, household: { id: string, size: number, people: Array<{ id: string, relationLabel: string, name: string, idNumberMasked: string | null, member: { id: string } | null }> } | null, history: { totalCount: number, nodes: Array<{ id: string, action: string, changes: unknown, actorName: string, at: string }> }, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null } | null };
+export type MemberDetailQuery = { member: { birthYear: number, leftOn: string | null, version: number, createdAt: string, updatedAt: string, id: string, name: string, gender: MemberGender, age: number, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, workStatusLabel: string, state: MembershipState, stateLabel: string, joinedOn: string | null, household: { id: string, size: number, note: string, people: Array<{ id: string, relation: HouseholdRelation, relationLabel: string, name: string, idNumberMasked: string | null, member: { id: string } | null }> } | null, history: { totalCount: number, nodes: Array<{ id: string, action: string, changes: unknown, actorName: string, at: string }> }, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null } | null };
 
 export type MemberRevealMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -763,6 +763,120 @@ export type MemberExportQueryVariables = Exact<{
 
 
 export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
+
+export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string };
+
+export type MemberEditQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberEditQuery = { member: { id: string, name: string, idNumberMasked: string, phoneMasked: string | null, employer: string, workStatus: MemberWorkStatus, state: MembershipState, joinedOn: string | null, version: number, tags: Array<{ code: string, label: string }>, orgUnit: { id: string, name: string } | null } | null };
+
+export type MemberCreateMutationVariables = Exact<{
+  input: MemberCreateInput;
+}>;
+
+
+export type MemberCreateMutation = { memberCreate: { member: { id: string, name: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberUpdateMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: MemberUpdateInput;
+}>;
+
+
+export type MemberUpdateMutation = { memberUpdate: { member: { id: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberLeaveMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  leftOn?: InputMaybe<Scalars['Date']['input']>;
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type MemberLeaveMutation = { memberLeave: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberMarkDeceasedMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  diedOn?: InputMaybe<Scalars['Date']['input']>;
+}>;
+
+
+export type MemberMarkDeceasedMutation = { memberMarkDeceased: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberRejoinMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  joinedOn?: InputMaybe<Scalars['Date']['input']>;
+}>;
+
+
+export type MemberRejoinMutation = { memberRejoin: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type HouseholdCreateMutationVariables = Exact<{
+  memberId: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+}>;
+
+
+export type HouseholdCreateMutation = { householdCreate: { household: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type HouseholdAddPersonMutationVariables = Exact<{
+  householdId: Scalars['ID']['input'];
+  input: HouseholdPersonInput;
+}>;
+
+
+export type HouseholdAddPersonMutation = { householdAddPerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type HouseholdRemovePersonMutationVariables = Exact<{
+  personId: Scalars['ID']['input'];
+}>;
+
+
+export type HouseholdRemovePersonMutation = { householdRemovePerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberTransferFieldsFragment = { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null };
+
+export type MemberTransfersQueryVariables = Exact<{
+  status?: InputMaybe<MemberTransferStatus>;
+  direction?: InputMaybe<MemberTransferDirection>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MemberTransfersQuery = { memberTransfers: { totalCount: number, nodes: Array<{ id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MemberTransferRequestMutationVariables = Exact<{
+  input: MemberTransferInput;
+}>;
+
+
+export type MemberTransferRequestMutation = { memberTransferRequest: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberTransferApproveMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberTransferApproveMutation = { memberTransferApprove: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberTransferRejectMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+}>;
+
+
+export type MemberTransferRejectMutation = { memberTransferReject: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type MemberTransferCancelMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -1078,6 +1192,37 @@ export const MemberExportFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"MemberExportFields"}) as unknown as TypedDocumentString<MemberExportFieldsFragment, unknown>;
+export const UserErrorFieldsFragmentDoc = new TypedDocumentString(`
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}
+    `, {"fragmentName":"UserErrorFields"}) as unknown as TypedDocumentString<UserErrorFieldsFragment, unknown>;
+export const MemberTransferFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}
+    `, {"fragmentName":"MemberTransferFields"}) as unknown as TypedDocumentString<MemberTransferFieldsFragment, unknown>;
 export const OrgUnitFieldsFragmentDoc = new TypedDocumentString(`
     fragment OrgUnitFields on OrgUnit {
   id
@@ -1582,8 +1727,10 @@ export const MemberDetailDocument = new TypedDocumentString(`
     household {
       id
       size
+      note
       people {
         id
+        relation
         relationLabel
         name
         idNumberMasked
@@ -1881,6 +2028,356 @@ export const MemberExportDocument = new TypedDocumentString(`
     total
   }
 }`) as unknown as TypedDocumentString<MemberExportQuery, MemberExportQueryVariables>;
+export const MemberEditDocument = new TypedDocumentString(`
+    query MemberEdit($id: ID!) {
+  member(id: $id) {
+    id
+    name
+    idNumberMasked
+    phoneMasked
+    employer
+    workStatus
+    state
+    joinedOn
+    version
+    tags {
+      code
+      label
+    }
+    orgUnit {
+      id
+      name
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MemberEditQuery, MemberEditQueryVariables>;
+export const MemberCreateDocument = new TypedDocumentString(`
+    mutation MemberCreate($input: MemberCreateInput!) {
+  memberCreate(input: $input) {
+    member {
+      id
+      name
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<MemberCreateMutation, MemberCreateMutationVariables>;
+export const MemberUpdateDocument = new TypedDocumentString(`
+    mutation MemberUpdate($id: ID!, $input: MemberUpdateInput!) {
+  memberUpdate(id: $id, input: $input) {
+    member {
+      id
+      version
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<MemberUpdateMutation, MemberUpdateMutationVariables>;
+export const MemberLeaveDocument = new TypedDocumentString(`
+    mutation MemberLeave($id: ID!, $leftOn: Date, $reason: String!) {
+  memberLeave(id: $id, leftOn: $leftOn, reason: $reason) {
+    member {
+      id
+      state
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<MemberLeaveMutation, MemberLeaveMutationVariables>;
+export const MemberMarkDeceasedDocument = new TypedDocumentString(`
+    mutation MemberMarkDeceased($id: ID!, $diedOn: Date) {
+  memberMarkDeceased(id: $id, diedOn: $diedOn) {
+    member {
+      id
+      state
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<MemberMarkDeceasedMutation, MemberMarkDeceasedMutationVariables>;
+export const MemberRejoinDocument = new TypedDocumentString(`
+    mutation MemberRejoin($id: ID!, $orgUnitId: ID, $joinedOn: Date) {
+  memberRejoin(id: $id, orgUnitId: $orgUnitId, joinedOn: $joinedOn) {
+    member {
+      id
+      state
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<MemberRejoinMutation, MemberRejoinMutationVariables>;
+export const HouseholdCreateDocument = new TypedDocumentString(`
+    mutation HouseholdCreate($memberId: ID!, $note: String!) {
+  householdCreate(memberId: $memberId, note: $note) {
+    household {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<HouseholdCreateMutation, HouseholdCreateMutationVariables>;
+export const HouseholdAddPersonDocument = new TypedDocumentString(`
+    mutation HouseholdAddPerson($householdId: ID!, $input: HouseholdPersonInput!) {
+  householdAddPerson(householdId: $householdId, input: $input) {
+    household {
+      id
+      size
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<HouseholdAddPersonMutation, HouseholdAddPersonMutationVariables>;
+export const HouseholdRemovePersonDocument = new TypedDocumentString(`
+    mutation HouseholdRemovePerson($personId: ID!) {
+  householdRemovePerson(personId: $personId) {
+    household {
+      id
+      size
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}`) as unknown as TypedDocumentString<HouseholdRemovePersonMutation, HouseholdRemovePersonMutationVariables>;
+export const MemberTransfersDocument = new TypedDocumentString(`
+    query MemberTransfers($status: MemberTransferStatus, $direction: MemberTransferDirection, $first: Int, $after: String) {
+  memberTransfers(
+    status: $status
+    direction: $direction
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    nodes {
+      ...MemberTransferFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}`) as unknown as TypedDocumentString<MemberTransfersQuery, MemberTransfersQueryVariables>;
+export const MemberTransferRequestDocument = new TypedDocumentString(`
+    mutation MemberTransferRequest($input: MemberTransferInput!) {
+  memberTransferRequest(input: $input) {
+    transfer {
+      ...MemberTransferFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}
+fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}`) as unknown as TypedDocumentString<MemberTransferRequestMutation, MemberTransferRequestMutationVariables>;
+export const MemberTransferApproveDocument = new TypedDocumentString(`
+    mutation MemberTransferApprove($id: ID!) {
+  memberTransferApprove(id: $id) {
+    transfer {
+      ...MemberTransferFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}
+fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}`) as unknown as TypedDocumentString<MemberTransferApproveMutation, MemberTransferApproveMutationVariables>;
+export const MemberTransferRejectDocument = new TypedDocumentString(`
+    mutation MemberTransferReject($id: ID!, $note: String!) {
+  memberTransferReject(id: $id, note: $note) {
+    transfer {
+      ...MemberTransferFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}
+fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}`) as unknown as TypedDocumentString<MemberTransferRejectMutation, MemberTransferRejectMutationVariables>;
+export const MemberTransferCancelDocument = new TypedDocumentString(`
+    mutation MemberTransferCancel($id: ID!) {
+  memberTransferCancel(id: $id) {
+    transfer {
+      ...MemberTransferFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+}
+fragment MemberTransferFields on MemberTransfer {
+  id
+  status
+  direction
+  personName
+  idNumberMasked
+  memberId
+  sourceTenantCode
+  sourceUnitName
+  destTenantCode
+  destUnitName
+  reason
+  requestedByName
+  sourceApprovedByName
+  sourceApprovedAt
+  destApprovedByName
+  destApprovedAt
+  decidedByName
+  decisionNote
+  createdAt
+  completedAt
+}`) as unknown as TypedDocumentString<MemberTransferCancelMutation, MemberTransferCancelMutationVariables>;
 export const OrgUnitsPageDocument = new TypedDocumentString(`
     query OrgUnitsPage($filter: OrgUnitFilter, $first: Int, $after: String) {
   orgUnits(

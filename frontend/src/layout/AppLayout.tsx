@@ -34,6 +34,8 @@ function Brand({ collapsed }: { collapsed?: boolean }) {
   );
 }
 
+const MENU_SCREENS = SCREENS.filter((s) => !s.hideInMenu);
+
 export function AppLayout() {
   const { me, permissions, logout } = useAuth();
   const location = useLocation();
@@ -45,7 +47,8 @@ export function AppLayout() {
 
   const menu = useMemo(() => buildMenu(SCREENS, MENU_GROUPS, permissions), [permissions]);
   const items = useMemo(() => toItems(menu), [menu]);
-  const current = matchEntry(SCREENS, location.pathname);
+  // Hidden entries (/members/new, /members/:id/edit) highlight the menu item they sit under.
+  const current = matchEntry(MENU_SCREENS, location.pathname);
   const openGroups = useMemo(() => menu.filter((n) => n.children).map((n) => n.key), [menu]);
 
   const onClick: MenuProps['onClick'] = ({ key }) => {

@@ -4,10 +4,12 @@ import type {
   DraftStatus,
   EntryKind,
   EntrySide,
+  HouseholdRelation,
   JobStatus,
   MemberGender,
   MemberImportStatus,
   MemberRevealField,
+  MemberTransferStatus,
   MemberWorkStatus,
   MembershipState,
   OrgLevel,
@@ -277,6 +279,54 @@ export const IMPORT_STATUS_LABELS: Record<MemberImportStatus, string> = {
   DISCARDED: '已放弃',
   EXPIRED: '已过期',
 };
+
+export const TRANSFER_STATUS_LABELS: Record<MemberTransferStatus, string> = {
+  PENDING: '待审批',
+  COMPLETED: '已完成',
+  REJECTED: '已驳回',
+  CANCELLED: '已撤回',
+};
+
+/** MemberTransfer.direction is a plain string (WITHIN, OUTGOING, INCOMING). */
+export const TRANSFER_DIRECTION_LABELS: Record<string, string> = {
+  WITHIN: '省内转移',
+  OUTGOING: '转出外省',
+  INCOMING: '外省转入',
+};
+
+/** Relations a clerk can add (SELF is the household's own member, created with the household). */
+export const HOUSEHOLD_RELATION_LABELS: Record<HouseholdRelation, string> = {
+  SELF: '本人',
+  SPOUSE: '配偶',
+  CHILD: '子女',
+  PARENT: '父母',
+  GRANDPARENT: '祖父母/外祖父母',
+  GRANDCHILD: '孙子女/外孙子女',
+  SIBLING: '兄弟姐妹',
+  OTHER: '其他',
+};
+
+/** Member history actions (core/members/services.py add_history), which are not audit actions. */
+export const MEMBER_HISTORY_LABELS: Record<string, string> = {
+  create: '新增会员',
+  update: '修改信息',
+  leave: '退会',
+  decease: '登记去世',
+  rejoin: '重新入会',
+  'household.join': '加入家庭',
+  'household.leave': '移出家庭',
+  'transfer.request': '申请会籍转移',
+  'transfer.complete': '会籍转移完成',
+  'transfer.out': '会籍转出',
+  'transfer.in': '会籍转入',
+  'transfer.in.merged': '会籍转入（合并原有记录）',
+  'transfer.rejected': '会籍转移被驳回',
+  'transfer.cancelled': '会籍转移已撤回',
+};
+
+export function memberHistoryLabel(action: string): string {
+  return MEMBER_HISTORY_LABELS[action] ?? AUDIT_ACTION_LABELS[action] ?? AUDIT_ACTION_LABELS[`member.${action}`] ?? '其他变更';
+}
 
 /** One search box for name, ID number or phone: decide which filter the text means. */
 export function parseMemberQuery(text: string): { namePrefix?: string; idNumber?: string; phone?: string } {

@@ -48,6 +48,20 @@ describe('route registry filtering', () => {
     expect(unknown, `unknown actions in the registry: ${unknown.join(', ')}`).toEqual([]);
   });
 
+  it('offers the member write screens only with member.write, and transfers to every member reader', () => {
+    const reader = paths(visibleEntries(SCREENS, perms(['member.read'])));
+    expect(reader).toContain('/members/transfers');
+    expect(reader).not.toContain('/members/new');
+    expect(reader).not.toContain('/members/:id/edit');
+    const writer = paths(visibleEntries(SCREENS, perms(['member.read', 'member.write'])));
+    expect(writer).toEqual(expect.arrayContaining(['/members/new', '/members/:id/edit', '/members/transfers']));
+    // the hidden form pages highlight 会员管理 in the menu; 会籍转移 highlights itself
+    const menu = SCREENS.filter((s) => !s.hideInMenu);
+    expect(matchEntry(menu, '/members/new')?.path).toBe('/members');
+    expect(matchEntry(menu, '/members/TWVtYmVyOjE%3D/edit')?.path).toBe('/members');
+    expect(matchEntry(menu, '/members/transfers')?.path).toBe('/members/transfers');
+  });
+
   it('has unique paths and Chinese labels', () => {
     expect(new Set(paths(SCREENS)).size).toBe(SCREENS.length);
     for (const s of SCREENS) expect(s.label).toMatch(/^[\u4e00-\u9fff]/);

@@ -1,8 +1,8 @@
 /** One member: masked personal data; revealing a value asks for a reason, which is audited. */
 import { useState } from 'react';
-import { Link, useParams } from 'react-router';
-import { Alert, Breadcrumb, Button, Card, Col, Descriptions, Form, Input, List, Modal, Row, Space, Tag, Timeline, Typography } from 'antd';
-import { EyeOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import { Link, useNavigate, useParams } from 'react-router';
+import { Alert, App, Breadcrumb, Button, Card, Col, Descriptions, Form, Input, Modal, Row, Space, Tag, Timeline, Typography } from 'antd';
+import { EditOutlined, EyeOutlined, LoginOutlined, LogoutOutlined, SafetyCertificateOutlined, StopOutlined, SwapOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
 import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
@@ -11,7 +11,8 @@ import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { FormAlert } from '../../components/FormAlert';
-import { AUDIT_ACTION_LABELS, GENDER_LABELS, REVEAL_FIELD_LABELS } from '../../lib/labels';
+import { GENDER_LABELS, REVEAL_FIELD_LABELS, memberHistoryLabel } from '../../lib/labels';
+import { DeceasedDialog, HouseholdEditor, LeaveDialog, RejoinDialog, TransferDialog, allowedActions, type LifecycleAction } from './MemberActions';
 import { formatDate, formatDateTime } from '../../lib/format';
 
 const REASON_HINTS = ['办理困难帮扶核实身份', '会员本人来电核对信息', '会籍转移核对'];
@@ -42,15 +43,72 @@ function Revealable({ memberId, field, masked, revealed, onReveal }: { memberId:
   );
 }
 
+/** The dates and reason a lifecycle change carries (personal values are never in `changes`). */
+function historyDetail(changes: unknown): string {
+  if (!changes || typeof changes !== 'object') return '';
+  const c = changes as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof c.left_on === 'string') parts.push(`退会日期 ${c.left_on}`);
+  if (typeof c.died_on === 'string') parts.push(`去世日期 ${c.died_on}`);
+  if (typeof c.joined_on === 'string') parts.push(`入会日期 ${c.joined_on}`);
+  if (typeof c.reason === 'string' && c.reason) parts.push(`原因：${c.reason}`);
+  return parts.join('；');
+}
+
 export default function MemberDetail() {
   const { id = '' } = useParams();
   const q = useGql(MemberDetailDocument, { id });
   const [revealing, setRevealing] = useState<MemberRevealField | null>(null);
   const [revealed, setRevealed] = useState<Partial<Record<MemberRevealField, string | null>>>({});
   const m = q.data?.member;
+  const { can } = useAuth();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const [acting, setActing] = useState<Exclude<LifecycleAction, 'edit'> | null>(null);
+  const actions = m ? allowedActions(m.state, can) : [];
+  const done = (text: string) => () => {
+    setActing(null);
+    message.success(text);
+    // the state, dates and the history list all come from the same query
+    void q.refetch();
+  };
 
   return (
-    <PageContainer title={m ? m.name : '会员详情'} subTitle={m ? `${m.orgUnit?.name ?? ''} · ${m.stateLabel}` : undefined}>
+    <PageContainer
+      title={m ? m.name : '会员详情'}
+      subTitle={m ? `${m.orgUnit?.name ?? ''} · ${m.stateLabel}` : undefined}
+      extra={
+        m && actions.length ? (
+          <Space wrap>
+            {actions.includes('edit') && (
+              <Button icon={<EditOutlined />} onClick={() => navigate(`/members/${encodeURIComponent(m.id)}/edit`)}>
+                编辑
+              </Button>
+            )}
+            {actions.includes('transfer') && (
+              <Button icon={<SwapOutlined />} onClick={() => setActing('transfer')}>
+                会籍转移
+              </Button>
+            )}
+            {actions.includes('rejoin') && (
+              <Button type="primary" icon={<LoginOutlined />} onClick={() => setActing('rejoin')}>
+                重新入会
+              </Button>
+            )}
+            {actions.includes('leave') && (
+              <Button danger icon={<LogoutOutlined />} onClick={() => setActing('leave')}>
+                退会
+              </Button>
+            )}
+            {actions.includes('deceased') && (
+              <Button danger icon={<StopOutlined />} onClick={() => setActing('deceased')}>
+                登记去世
+              </Button>
+            )}
+          </Space>
+        ) : undefined
+      }
+    >
       <Breadcrumb style={{ marginBottom: 12 }} items={[{ title: <Link to="/members">会员管理</Link> }, { title: m?.name ?? '会员详情' }]} />
       {q.error ? (
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
@@ -59,6 +117,20 @@ export default function MemberDetail() {
       ) : !m ? (
         <EmptyState description="会员不存在，或不在您的管辖范围内" />
       ) : (
+        <>
+        {m.state === 'TRANSFERRING' && (
+          <Alert
+            type="info"
+            showIcon
+            style={{ marginBottom: 16 }}
+            message="会籍转移办理中"
+            description={
+              <span>
+                转出、转入双方工会审批后完成转移；可在<Link to="/members/transfers">会籍转移</Link>页面查看审批进度。
+              </span>
+            }
+          />
+        )}
         <Row gutter={[16, 16]}>
           <Col xs={24} xl={15}>
             <Card size="small" className="hj-panel" title={<Typography.Title level={2} className="hj-card-title">基本信息</Typography.Title>}>
@@ -86,23 +158,7 @@ export default function MemberDetail() {
               </Descriptions>
             </Card>
             <Card size="small" className="hj-panel" style={{ marginTop: 16 }} title={<Typography.Title level={2} className="hj-card-title">家庭成员</Typography.Title>}>
-              {!m.household ? (
-                <EmptyState description="尚未登记家庭信息" />
-              ) : (
-                <List
-                  size="small"
-                  dataSource={m.household.people}
-                  renderItem={(p) => (
-                    <List.Item>
-                      <Space wrap>
-                        <Tag>{p.relationLabel}</Tag>
-                        {p.member && p.member.id !== m.id ? <Link to={`/members/${encodeURIComponent(p.member.id)}`}>{p.name}</Link> : <span>{p.name}</span>}
-                        <span className="hj-mono-small">{p.idNumberMasked ?? ''}</span>
-                      </Space>
-                    </List.Item>
-                  )}
-                />
-              )}
+              <HouseholdEditor member={m} onChanged={() => void q.refetch()} />
             </Card>
           </Col>
           <Col xs={24} xl={9}>
@@ -114,7 +170,8 @@ export default function MemberDetail() {
                   items={m.history.nodes.map((h) => ({
                     children: (
                       <>
-                        <div>{AUDIT_ACTION_LABELS[h.action] ?? h.action}</div>
+                        <div>{memberHistoryLabel(h.action)}</div>
+                        {historyDetail(h.changes) && <div className="hj-history-detail">{historyDetail(h.changes)}</div>}
                         <Typography.Text type="secondary">
                           {h.actorName || '系统'} · {formatDateTime(h.at)}
                         </Typography.Text>
@@ -126,7 +183,12 @@ export default function MemberDetail() {
             </Card>
           </Col>
         </Row>
+        </>
       )}
+      {m && acting === 'leave' && <LeaveDialog member={m} onClose={() => setActing(null)} onDone={done('已办理退会')} />}
+      {m && acting === 'rejoin' && <RejoinDialog member={m} onClose={() => setActing(null)} onDone={done('已重新入会')} />}
+      {m && acting === 'deceased' && <DeceasedDialog member={m} onClose={() => setActing(null)} onDone={done('已登记去世')} />}
+      {m && acting === 'transfer' && <TransferDialog member={m} onClose={() => setActing(null)} onDone={done('会籍转移申请已提交，等待双方工会审批')} />}
       {revealing && m && (
         <RevealDialog
           memberId={m.id}

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { DownloadOutlined, ReloadOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
+import { DownloadOutlined, PlusOutlined, ReloadOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
 import { useGql } from '../../api/useGql';
 import { MemberTagsDocument, MembersDocument, type MemberFilter, type MemberListFieldsFragment, type MemberWorkStatus, type MembershipState } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
@@ -88,6 +88,11 @@ export default function MembersList() {
       subTitle="身份证号、手机号默认脱敏显示；查看完整信息须说明理由并记入审计日志"
       extra={
         <>
+          {can('member.write') && (
+            <Button type="primary" icon={<PlusOutlined />} onClick={() => navigate('/members/new')}>
+              新增会员
+            </Button>
+          )}
           {can('member.import') && (
             <Button icon={<UploadOutlined />} onClick={() => navigate('/members/import')}>
               导入名册
