@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py schema bench-api bench-import bench-ledger frontend test-frontend
+.PHONY: help uv install run test test-py schema bench-api bench-import bench-ledger frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,8 +35,13 @@ test-frontend: install frontend chromium ## Web UI tests: Vitest, generated-type
 	@if command -v npm >/dev/null 2>&1; then cd frontend && npm run -s codegen:check && npm test -- --reporter=dot && UV="$(UV)" npm run -s e2e; \
 	else echo "npm not found: skipping the web UI tests"; fi
 
-chromium: ## Install Debian's Chromium for the end-to-end tests if it is missing (never a downloaded browser)
+screenshots: install frontend chromium ## Run the end-to-end flows and write their screenshots into docs/screenshots/
+	@cd frontend && HUIJIA_E2E_SHOTS=docs UV="$(UV)" npm run -s e2e
+
+chromium: ## Install Debian's Chromium (and Chinese fonts) for the end-to-end tests if missing (never a downloaded browser)
 	@[ -x /usr/bin/chromium ] || ! command -v apt-get >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# Chinese fonts, or the screenshots the end-to-end tests write to docs/ show empty boxes.
+	@fc-list :lang=zh 2>/dev/null | grep -q . || ! command -v apt-get >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 bench-api: install ## Benchmark: GraphQL list vs raw asyncpg+JSON (p50 latency ratio)
 	@$(PY_RUN) python -m bench.api

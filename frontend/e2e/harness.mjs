@@ -12,7 +12,11 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 export const FRONTEND = resolve(here, '..');
 export const ROOT = resolve(FRONTEND, '..');
-export const SHOTS = resolve(ROOT, 'docs', 'screenshots');
+// Screenshots go to docs/screenshots/ only when asked (`make screenshots`): every run renders them
+// afresh, and writing them into docs/ each time left a developer's tree with modified images.
+export const SHOTS = process.env.HUIJIA_E2E_SHOTS === 'docs'
+  ? resolve(ROOT, 'docs', 'screenshots')
+  : resolve(ROOT, 'frontend', 'e2e', '.out', 'screenshots');
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // The Makefile passes its uv command (`uv`, or `python3 -m uv`) as UV.
 const UV = (process.env.UV || 'uv').trim().split(/\s+/);
