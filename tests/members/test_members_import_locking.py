@@ -82,3 +82,30 @@ async def test_a_change_between_read_and_lock_is_planned_against(sh_admin, monke
     assert last["action"] == "import.update"
     assert last["changes"]["name"] == ["并发乙", "并发甲"] and last["changes"]["employer"] == ["旧单位", "新单位"]
     assert member["version"] == 3
+
+
+async def test_bulk_lookups_are_planned_for_each_batch(sh_admin, monkeypatch):
+    """The preview's and the commit's look-ups by blind index never run on a generic plan: one made
+    while a tenant's table was empty would scan every row of it in each later batch (see
+    importer._CUSTOM_PLANS)."""
+    from core.dbutil import engine
+
+    monkeypatch.setattr(importer, "BATCH_ROWS", 5)
+    rows = [[f"计划{i:02d}", make_id(), UNIT, "", "", "", "", ""] for i in range(60)]
+    up = await upload(sh_admin, roster_csv(rows))
+    await commit(sh_admin, up["import"]["id"])
+    assert (await import_state(sh_admin, up["import"]["id"]))["created"] == 60
+    pool = engine().pool
+    held = [await pool.acquire() for _ in range(pool.get_size())]
+    try:
+        seen = []
+        for conn in held:
+            seen += [dict(r) for r in await conn.fetch(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%FROM member WHERE tenant_id = $1 AND id_number_bidx = ANY%' "
+                "AND statement NOT LIKE '%pg_prepared_statements%'")]
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    assert sum(r["custom_plans"] for r in seen) >= 24, seen  # 12 preview + 12 commit batches
+    assert all(r["generic_plans"] == 0 for r in seen), seen
