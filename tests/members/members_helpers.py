@@ -113,3 +113,20 @@ async def commit(p: Any, gid: str, allow: bool = False) -> dict[str, Any]:
     res = await p.api.gql(COMMIT, {"id": gid, "allow": allow})
     await runner.drain_local(120)
     return res["data"]["memberImportCommit"]
+
+
+async def make_tenant(prefix: str, label: str = "测试") -> tuple[Any, str]:
+    """A fresh tenant (Fujian's province code) with one grassroots union; returns it and the union's code."""
+    from core.audit.services import Actor
+    from core.tenancy import services as tenancy
+    from core.tenancy.context import tenant_scope
+    from tests.fixtures.api import unique
+
+    code = unique(prefix)
+    tenant = await tenancy.create_tenant(Actor(None, "test"), code=code, name=f"{label}{code}", province_code="35",
+                                         root_area_code="350000")
+    with tenant_scope(tenant):
+        root = await tenancy.root_unit(tenant)
+        await tenancy.create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=f"{code}-g",
+                                  name=f"{label}基层工会", level="grassroots", area_code="350102")
+    return tenant, f"{code}-g"

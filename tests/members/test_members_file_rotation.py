@@ -17,7 +17,7 @@ from core.jobs import runner
 from core.members import filestore, keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import commit, create_member, import_state, make_id, roster_csv, upload
+from tests.members.members_helpers import make_tenant as _make_tenant, commit, create_member, import_state, make_id, roster_csv, upload
 
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 INDEX = b"huijia-dev-blind-index-key-32byt"
@@ -31,18 +31,7 @@ def in_process_jobs(monkeypatch):
 
 
 async def make_tenant(prefix: str) -> tuple[Any, str]:
-    from core.audit.services import Actor
-    from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
-
-    code = unique(prefix)
-    tenant = await tenancy.create_tenant(Actor(None, "test"), code=code, name=f"文件轮换{code}", province_code="35",
-                                         root_area_code="350000")
-    with tenant_scope(tenant):
-        root = await tenancy.root_unit(tenant)
-        await tenancy.create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=f"{code}-g",
-                                  name="文件轮换基层工会", level="grassroots", area_code="350102")
-    return tenant, f"{code}-g"
+    return await _make_tenant(prefix, "文件轮换")
 
 
 def first_key(kind: str, tenant_id: int, object_id: int) -> str:

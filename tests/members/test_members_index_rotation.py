@@ -21,7 +21,7 @@ from core.jobs import runner
 from core.members import keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import (
+from tests.members.members_helpers import make_tenant as _make_tenant, (
     CREATE, MEMBERS, commit, create_member, import_state, make_id, roster_csv, upload,
 )
 
@@ -57,19 +57,7 @@ def use(monkeypatch, *index_ids: str) -> Keyring:
 
 
 async def make_tenant(prefix: str) -> tuple[Any, str]:
-    """A fresh tenant with one grassroots union (its code is returned)."""
-    from core.audit.services import Actor
-    from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
-
-    code = unique(prefix)
-    tenant = await tenancy.create_tenant(Actor(None, "test"), code=code, name=f"索引轮换{code}", province_code="35",
-                                         root_area_code="350000")
-    with tenant_scope(tenant):
-        root = await tenancy.root_unit(tenant)
-        await tenancy.create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=f"{code}-g",
-                                  name="轮换测试基层工会", level="grassroots", area_code="350102")
-    return tenant, f"{code}-g"
+    return await _make_tenant(prefix, "索引轮换")
 
 
 async def rows(tenant: Any, sql: str, *args: Any) -> list[dict[str, Any]]:

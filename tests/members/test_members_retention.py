@@ -14,7 +14,7 @@ import pytest
 from core.jobs import runner
 from core.members import filestore
 from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import COMMIT, create_member, import_state, make_id, roster_csv, upload
+from tests.members.members_helpers import make_tenant as _make_tenant, COMMIT, create_member, import_state, make_id, roster_csv, upload
 
 EXPORT_START = """mutation($f: MemberFilter) { memberExportStart(filter: $f, format: CSV) {
   memberExport { id status downloadUrl } errors { code } } }"""
@@ -28,18 +28,7 @@ def in_process_jobs(monkeypatch):
 
 
 async def make_tenant(prefix: str) -> tuple[Any, str]:
-    from core.audit.services import Actor
-    from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
-
-    code = unique(prefix)
-    tenant = await tenancy.create_tenant(Actor(None, "test"), code=code, name=f"保留期{code}", province_code="35",
-                                         root_area_code="350000")
-    with tenant_scope(tenant):
-        root = await tenancy.root_unit(tenant)
-        await tenancy.create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=f"{code}-g",
-                                  name="保留期测试基层工会", level="grassroots", area_code="350102")
-    return tenant, f"{code}-g"
+    return await _make_tenant(prefix, "保留期")
 
 
 async def sql(tenant: Any, query: str, *args: Any) -> list[dict[str, Any]]:
