@@ -309,15 +309,48 @@ async def _staging_tables(conn: Any) -> None:
             joined_on date, state text, action text, changes jsonb) ON COMMIT DELETE ROWS""")
 
 
-# The bulk look-ups (``member.id_number_bidx = ANY(<5,000 values>)``) are prepared statements on
-# pooled connections. After five executions PostgreSQL may keep a generic plan, made from the
-# statistics of that moment: a preview of a first roster into an empty tenant then fixed a plan that
-# scans the whole tenant's rows, and the commit that followed reused it while the table grew to
-# 1,000,000 rows (measured: 100,000 rows took 62 s instead of 5 s). A custom plan per batch costs a
-# millisecond and always sees the table as it is. Only these statements: for the whole transaction
-# the setting would also re-plan every foreign-key check (an SPI plan per inserted row), which
-# doubled the commit's time.
-_CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan"
+# The bulk look-ups (``member.id_number_bidx = ANY(<5,000 values>)``) must probe the unique index,
+# 5,000 times, whatever the table's size and statistics; PostgreSQL chooses otherwise on its own:
+# - a generic plan (kept after five executions of a prepared statement) made while a tenant's table
+#   was empty scans every row of the tenant in each later batch: a preview into an empty tenant fixed
+#   it, and the commit that followed reused it while the table grew to 1,000,000 rows (100,000 rows
+#   took 62 s instead of 5 s);
+# - with its default page costs, a custom plan prefers a (parallel) sequential or tenant-prefix scan
+#   with a filter up to several hundred thousand rows: 50-400 ms a batch instead of 20 ms.
+# So these statements, and only they, are planned for each batch with sequential and bitmap scans
+# off. (For a whole batch transaction the settings would also re-plan every foreign-key check, an SPI
+# plan per inserted row, which doubled the commit's time.)
+_CUSTOM_PLANS = "SET plan_cache_mode = force_custom_plan; SET enable_seqscan = off; SET enable_bitmapscan = off"
+_DEFAULT_PLANS = "RESET plan_cache_mode; RESET enable_seqscan; RESET enable_bitmapscan"
+
+
+class _Statistics:
+    """Re-analyses ``member`` after a commit that changed a large share of it.
+
+    A first roster can grow the table from nothing to a million rows in a couple of minutes, far
+    faster than autovacuum re-analyses it, and until it does the planner costs the tenant's rows as
+    a few hundred for every search. ANALYZE needs the table's owner; run by another role PostgreSQL
+    skips it with a warning, and autovacuum remains the only source."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.created = 0
+
+    @classmethod
+    async def start(cls) -> "_Statistics":
+        async with engine().pool.acquire() as conn:
+            size = await conn.fetchval("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'member'::regclass")
+        return cls(int(size or 0))
+
+    def note(self, created: int) -> None:
+        self.created += created
+
+    def stale(self) -> bool:
+        return self.created >= max(5_000, self.size // 10)
+
+    async def refresh(self) -> None:
+        async with engine().pool.acquire() as conn:
+            await conn.execute("ANALYZE member")
 
 
 async def _fetch_custom_plan(conn: Any, sql: str, *args: Any) -> list[Any]:
@@ -328,9 +361,9 @@ async def _fetch_custom_plan(conn: Any, sql: str, *args: Any) -> list[Any]:
         # Inside a transaction the rollback undoes the SET; outside one it would stay on the
         # pooled connection.
         if not conn.is_in_transaction():
-            await conn.execute("RESET plan_cache_mode")
+            await conn.execute(_DEFAULT_PLANS)
         raise
-    await conn.execute("RESET plan_cache_mode")
+    await conn.execute(_DEFAULT_PLANS)
     return rows
 
 
@@ -935,6 +968,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     timing = {"read_s": 0.0, "prepare_wait_s": 0.0, "write_s": 0.0}
     clock = __import__("time").perf_counter
     it = _batches(tenant.id, import_id, after_row=start)
+    stats = await _Statistics.start() if on_postgres() else None
     try:
         async for prepared, errors, n, last in _prepared_batches(it, preparer, timing):
             t0 = clock()
@@ -948,6 +982,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
 
                     if attempt == 2 or not _unique_violation(exc):
                         raise
+            if stats is not None:
+                stats.note(len(created))
             timing["write_s"] += clock() - t0
             done_rows += n
             batch_no += 1
@@ -971,6 +1007,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     finally:
         it.close()
         preparer.close()
+    if stats is not None and stats.stale():
+        await stats.refresh()  # leave searches (and the next import) with the table as it now is
     final = await queries.get_import(tenant, import_id)
     assert final is not None
     await _mark(tenant, import_id, status="committed")
