@@ -21,7 +21,8 @@ from core.jobs import runner
 from core.members import keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import make_tenant as _make_tenant, (
+from tests.members.members_helpers import (
+    make_tenant as _make_tenant,
     CREATE, MEMBERS, commit, create_member, import_state, make_id, roster_csv, upload,
 )
 
