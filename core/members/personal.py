@@ -1,6 +1,6 @@
 """Personal data of members and household people: canonical forms, encryption contexts, blind
 indexes and masks, on top of ``core.pii`` (which owns the rules; this module only adds fast paths
-for the common, already-canonical input of a roster import).
+for the common, already-canonical phone numbers of a roster import).
 
 - Contexts bind a ciphertext to its column and tenant: ``member.id_number:<tenant id>``. A token
   copied to another column or tenant does not decrypt.
@@ -20,17 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from operator import mul
 from typing import Any
 
 from core.members import keys
 from core.pii import mask_id_number, mask_phone, normalize_id_number, normalize_phone
-from core.pii.idcard import CHECK_CHARS, MIN_BIRTH_DATE, PROVINCE_CODES, WEIGHTS, _today
 
 ID_PURPOSE = "person.id_number"
 PHONE_PURPOSE = "person.phone"
 
-_ID18 = re.compile(r"\d{17}[\dX]")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _date_cache: dict[str, dt.date | None] = {}
 
@@ -50,15 +47,8 @@ def _birth(yyyymmdd: str) -> dt.date | None:
 
 
 def canonical_id_number(raw: str, today: dt.date | None = None) -> str:
-    """``core.pii.normalize_id_number``, with a fast path for an already-canonical 18-character
-    number (the usual roster cell). Same result, same ``IdNumberError`` for anything else."""
-    if len(raw) == 18 and raw.isascii():
-        value = raw.upper() if raw[17] == "x" else raw
-        if _ID18.fullmatch(value) and value[:2] in PROVINCE_CODES:
-            if CHECK_CHARS[sum(map(mul, map(int, value[:17]), WEIGHTS)) % 11] == value[17]:
-                born = _birth(value[6:14])
-                if born is not None and MIN_BIRTH_DATE <= born <= (today or _today()):
-                    return value
+    """``core.pii.normalize_id_number``, which has its own fast path for an already-canonical
+    18-character number (the usual roster cell)."""
     return normalize_id_number(raw, today=today)
 
 
