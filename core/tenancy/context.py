@@ -26,6 +26,8 @@ class TenantContext:
     # Per-plugin settings from the manifest, already validated: {"shanghai": {...}}
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     is_platform: bool = False
+    # tenant.settings_version when this context was read: lets a process notice stale settings.
+    settings_version: int = 0
 
     def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
         return self.settings.get(plugin, {})

@@ -18,7 +18,7 @@ from typing import Any
 from core.audit.services import Actor
 from core.errors import DomainError
 from core.settings import ROOT
-from core.tenancy import services
+from core.tenancy import plugin_settings, services
 from core.tenancy.context import TenantContext, tenant_scope
 
 TENANTS_DIR = ROOT / "tenants"
@@ -121,10 +121,16 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
                                                   plugins=m.plugins, settings=m.settings, root_name=root.name,
                                                   root_area_code=root.area_code, manifest_hash=m.digest)
             report.created.append(m.code)
+            await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:
             report.unchanged.append(m.code)
             tenant = await services.get_tenant(id=row["id"])
             assert tenant is not None
+            with tenant_scope(tenant):
+                if not await plugin_settings.has_versions(tenant):
+                    # A tenant synced before settings were versioned: record the manifest's as version 1,
+                    # so later syncs can tell a manifest edit from an API edit.
+                    await _record_manifest_settings(tenant, m)
             return tenant
         else:
             current = await services.get_tenant(id=row["id"])
@@ -137,6 +143,15 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
     with tenant_scope(tenant):
         await _sync_units(tenant, m, report)
     return tenant
+
+
+async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
+    from core.dbutil import transaction
+
+    with tenant_scope(tenant):
+        async with transaction():
+            await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings)
+    plugin_settings.forget_cached_tenant(tenant.id)
 
 
 async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) -> None:
