@@ -344,3 +344,51 @@ async def test_another_process_sees_the_change_through_the_settings_version(tmp_
     assert tenant_settings(job_tenant, "shanghai", ShanghaiSettings).phone_required_tags == ["fresh"]
     # While nothing changes, the cached context (and its converted settings) is reused as is.
     assert await tenancy.get_current_tenant(stale.id) is job_tenant
+
+
+SQLITE_SCRIPT = '''
+import asyncio, json, httpx
+from core.app import create_app
+
+async def main():
+    app = create_app()
+    async with app.lifespan():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            async def gql(query, variables=None, token=None):
+                h = {"authorization": "Bearer " + token} if token else {}
+                r = await c.post("/graphql", headers=h, json={"query": query, "variables": variables or {}})
+                return r.json()
+            login = 'mutation { login(tenantCode: "fujian", username: "admin", password: "huijia-demo") { token } }'
+            token = (await gql(login))["data"]["login"]["token"]
+            listed = (await gql(%(settings)r, token=token))["data"]["pluginSettings"]
+            fj = [s for s in listed if s["plugin"] == "fujian"][0]
+            ok = (await gql(%(update)r, {"p": "fujian", "s": {**fj["settings"], "levy_grassroots_bp": 7000}, "v": fj["version"]}, token))
+            bad = (await gql(%(update)r, {"p": "fujian", "s": {"levy_grassroots_bp_by_region": {"3502": 1}}, "v": fj["version"] + 1}, token))
+            stale = (await gql(%(update)r, {"p": "fujian", "s": {}, "v": fj["version"]}, token))
+            hist = (await gql(%(history)r, {"p": "fujian", "first": 10}, token))["data"]["pluginSettingsHistory"]
+            print("RESULT " + json.dumps({
+                "before": fj["version"], "after": ok["data"]["pluginSettingsUpdate"]["pluginSettings"]["version"],
+                "bad": [e["field"] for e in bad["data"]["pluginSettingsUpdate"]["errors"]],
+                "stale": [e["code"] for e in stale["data"]["pluginSettingsUpdate"]["errors"]],
+                "history": [(v["version"], v["source"]) for v in hist["nodes"]],
+            }))
+
+asyncio.run(main())
+''' % {"settings": SETTINGS, "update": UPDATE, "history": HISTORY}
+
+
+def test_settings_edit_works_on_the_embedded_sqlite_default(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.integration.test_embedded_default import _env
+
+    env = _env(tmp_path)
+    demo = subprocess.run([sys.executable, "-m", "core.cli", "demo"], env=env, capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    run = subprocess.run([sys.executable, "-c", SQLITE_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.split("RESULT ", 1)[1])
+    assert result == {"before": 1, "after": 2, "bad": ["settings.levy_grassroots_bp_by_region.3502"],
+                      "stale": ["CONFLICT"], "history": [[2, "API"], [1, "MANIFEST"]]}
