@@ -3,7 +3,9 @@
 A manifest names the tenant, its enabled plugins with their settings, and a seed org tree. Sync
 creates what is missing and updates what changed; a second run with the same files writes
 nothing (the manifest hash is stored on the tenant). Units present in the database but absent
-from the manifest are left alone: they were created by the province's own staff.
+from the manifest are left alone: they were created by the province's own staff. Plugin settings
+edited through the API are kept until the manifest's own table for that plugin changes
+(core/tenancy/plugin_settings.py).
 """
 
 from __future__ import annotations
