@@ -108,7 +108,8 @@ async def ensure_platform_tenant() -> TenantContext:
     tenant = await services.get_tenant(code=PLATFORM_CODE)
     if tenant is None:
         tenant = await services.create_tenant(SYNC_ACTOR, code=PLATFORM_CODE, name="会家平台运营", province_code="00",
-                                              root_name="平台运营中心", is_platform=True)
+                                              root_name="平台运营中心", is_platform=True,
+                                              record_settings=False)
     return tenant
 
 
@@ -121,7 +122,8 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             root = m.units[0]
             tenant = await services.create_tenant(SYNC_ACTOR, code=m.code, name=m.name, province_code=m.province_code,
                                                   plugins=m.plugins, settings=m.settings, root_name=root.name,
-                                                  root_area_code=root.area_code, manifest_hash=m.digest)
+                                                  root_area_code=root.area_code, manifest_hash=m.digest,
+                                                  record_settings=False)
             report.created.append(m.code)
             await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:

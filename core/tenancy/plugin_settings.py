@@ -217,6 +217,17 @@ async def update_settings(tenant: TenantContext, actor: Actor, plugin: str, sett
     return PluginState(plugin, clean, version, await get_version(tenant, plugin, version))
 
 
+async def record_initial(tenant: TenantContext, actor: Actor) -> TenantContext:
+    """Version 1 of each enabled plugin's settings, as a new tenant was created with them (through
+    the API; inside the creating transaction). Returns the context with its new settings_version."""
+    import dataclasses
+
+    for plugin in enabled_plugins(tenant):
+        await _write_version(tenant, actor, plugin, 1, dict(tenant.settings.get(plugin, {})), SOURCE_API, [])
+    await Tenant.update({Tenant.settings_version: 1}).where(Tenant.id == tenant.id)
+    return dataclasses.replace(tenant, settings_version=1)
+
+
 async def has_versions(tenant: TenantContext) -> bool:
     return bool(await PluginSettingsVersion.exists().where(PluginSettingsVersion.tenant_id == tenant.id))
 

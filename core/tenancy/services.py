@@ -120,9 +120,13 @@ async def create_tenant(
     is_platform: bool = False,
     manifest_hash: str = "",
     first_admin: tuple[str, str] | None = None,
+    record_settings: bool = True,
 ) -> TenantContext:
     """Create a province tenant and its province-level root unit (and, if asked, its first admin:
-    without one, nobody could log in to the new province to do anything)."""
+    without one, nobody could log in to the new province to do anything).
+
+    ``record_settings``: record the settings as version 1 of each plugin's (source ``api``).
+    Manifest sync passes False and records them from the manifest instead."""
     from core.plugins import PluginConfigError, validate_plugin_settings
 
     code = clean_code("code", code).lower()
@@ -156,6 +160,10 @@ async def create_tenant(
             root = await root_unit(tenant)
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
                          {"code": code, "name": name, "plugins": list(plugins)})
+            if record_settings:
+                from core.tenancy.plugin_settings import record_initial
+
+                tenant = await record_initial(tenant, actor)
             if first_admin is not None:
                 from core.accounts.services import create_user
 

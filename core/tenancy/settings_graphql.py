@@ -4,6 +4,7 @@ tenant's plugin settings (versioned; see core/tenancy/plugin_settings.py)."""
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import datetime
 from typing import Any, Optional
 
@@ -97,6 +98,11 @@ def describe_schema(plugin: str) -> tuple[str | None, dict[str, Any], list[Plugi
     schema_cls = info.settings_schema if info else None
     if schema_cls is None:
         return None, {"type": "object", "properties": {}, "additionalProperties": False}, []
+    return _describe(schema_cls)
+
+
+@functools.lru_cache(maxsize=64)
+def _describe(schema_cls: type[msgspec.Struct]) -> tuple[str | None, dict[str, Any], list[PluginSettingField]]:
     full = msgspec.json.schema(schema_cls)
     defs = full.get("$defs", {})
     body = defs.get(schema_cls.__name__, full)

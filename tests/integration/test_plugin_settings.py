@@ -392,3 +392,21 @@ def test_settings_edit_works_on_the_embedded_sqlite_default(tmp_path):
     result = json.loads(run.stdout.split("RESULT ", 1)[1])
     assert result == {"before": 1, "after": 2, "bad": ["settings.levy_grassroots_bp_by_region.3502"],
                       "stale": ["CONFLICT"], "history": [[2, "API"], [1, "MANIFEST"]]}
+
+
+async def test_tenant_create_records_version_one_from_the_api(api, operator):
+    from tests.fixtures.api import login
+
+    code = unique("psnew")
+    body = await operator.api.gql(
+        """mutation($i: TenantCreateInput!) { tenantCreate(input: $i) { tenant { code } errors { field code } } }""",
+        {"i": {"code": code, "name": f"新省{code}", "provinceCode": "35", "plugins": ["fujian"],
+               "settings": {"fujian": {"levy_grassroots_bp": 6500}}, "adminUsername": "admin",
+               "adminPassword": "correct-horse-battery"}})
+    assert body["data"]["tenantCreate"]["errors"] == []
+    admin = Persona(code, "admin", token := await login(api, code, "admin"), api.as_(token))
+    fj = await settings_of(admin, "fujian")
+    assert fj["version"] == 1 and fj["source"] == "API" and fj["changedBy"] == operator.username
+    assert fj["settings"]["levy_grassroots_bp"] == 6500
+    payload = await update(admin, "fujian", {**fj["settings"], "levy_grassroots_bp": 7000}, 1)
+    assert payload["errors"] == [] and payload["pluginSettings"]["version"] == 2
