@@ -72,6 +72,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'auth.login_throttled': '登录被限制',
   'tenant.create': '开通省份',
   'tenant.update': '更新省份',
+  'plugin_settings.update': '修改插件设置',
   'org_unit.create': '新建组织',
   'org_unit.rename': '重命名组织',
   'org_unit.update': '更新组织',
