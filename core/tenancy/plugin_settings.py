@@ -189,7 +189,7 @@ async def _write_version(tenant: TenantContext, actor: Actor, plugin: str, versi
     changes: dict[str, Any] = {"plugin": plugin, "version": version, "source": source, "changed_keys": audited}
     if len(keys) > len(audited):
         changes["more_changed_keys"] = len(keys) - len(audited)
-    await record(tenant, actor, "plugin_settings.update", "PluginSettings", f"{plugin}@{version}", changes)
+    await record(tenant, actor, "plugin_settings.update", "PluginSettings", plugin, changes)
 
 
 async def update_settings(tenant: TenantContext, actor: Actor, plugin: str, settings: Any,

@@ -410,3 +410,26 @@ async def test_tenant_create_records_version_one_from_the_api(api, operator):
     assert fj["settings"]["levy_grassroots_bp"] == 6500
     payload = await update(admin, "fujian", {**fj["settings"], "levy_grassroots_bp": 7000}, 1)
     assert payload["errors"] == [] and payload["pluginSettings"]["version"] == 2
+
+
+async def test_a_tenant_synced_before_versioning_gets_version_one_from_its_unchanged_manifest(tmp_path, api):
+    from core.audit.services import Actor
+    from core.tenancy import services as tenancy
+    from core.tenancy.manifest import parse_manifest
+
+    code = unique("psold")
+    write_manifest(tmp_path, code)
+    m = parse_manifest(tmp_path / f"{code}.toml")
+    # As an earlier sync left it: settings on the tenant, the manifest hash stored, no versions.
+    await tenancy.create_tenant(Actor(None, "tenants-sync"), code=code, name=m.name, province_code=m.province_code,
+                                plugins=m.plugins, settings=m.settings, manifest_hash=m.digest, record_settings=False)
+    admin = await persona(api, code, "tenant_admin")
+    assert (await settings_of(admin, "shanghai"))["version"] == 0
+    assert (await sync_all(tmp_path)).unchanged == [code]
+    sh = await settings_of(admin, "shanghai")
+    assert sh["version"] == 1 and sh["source"] == "MANIFEST"
+    # From then on an API edit survives the same manifest.
+    await update(admin, "shanghai", {"phone_required_tags": []}, 1)
+    write_manifest(tmp_path, code, root_name="改名")
+    assert (await sync_all(tmp_path)).updated == [code]
+    assert (await settings_of(admin, "shanghai"))["settings"]["phone_required_tags"] == []
