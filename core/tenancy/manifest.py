@@ -151,10 +151,14 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
 
 async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
     from core.dbutil import transaction
+    from core.plugins import PluginConfigError
 
-    with tenant_scope(tenant):
-        async with transaction():
-            await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings)
+    try:
+        with tenant_scope(tenant):
+            async with transaction():
+                await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings)
+    except PluginConfigError as exc:  # e.g. a plugin upgrade changed its schema since the last sync
+        raise ManifestError(f"{m.source}: {exc}") from None
     plugin_settings.forget_cached_tenant(tenant.id)
 
 
