@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Org tree
     "org.read": STAFF,
     "org.write": frozenset({Role.TENANT_ADMIN}),
+    # Province plugin settings (rules such as 低保 lines, levy splits); checked at the province root.
+    "plugin.configure": frozenset({Role.TENANT_ADMIN}),
     # Users and grants
     "user.read": frozenset({Role.TENANT_ADMIN, Role.AUDITOR}),
     "user.write": frozenset({Role.TENANT_ADMIN}),

@@ -188,7 +188,8 @@ async def _authenticate(token: str) -> tuple[TenantContext, Principal, dt.dateti
         # One round trip for token, user and grants: this runs on every request.
         rows = await raw(
             "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.username, u.active, "
-            "g.role, g.org_unit_id, o.path "
+            "g.role, g.org_unit_id, o.path, "
+            "(SELECT settings_version FROM tenant WHERE id = t.tenant_id) AS settings_version "
             "FROM auth_token t JOIN app_user u ON u.id = t.user_id AND u.tenant_id = t.tenant_id "
             "LEFT JOIN role_grant g ON g.user_id = u.id AND g.tenant_id = t.tenant_id "
             "LEFT JOIN org_unit o ON o.id = g.org_unit_id AND o.tenant_id = t.tenant_id "
@@ -202,6 +203,10 @@ async def _authenticate(token: str) -> tuple[TenantContext, Principal, dt.dateti
         raise TokenProblem(ErrorCode.TOKEN_EXPIRED, "token expired; log in again")
     if not first["active"]:
         raise TokenProblem(ErrorCode.UNAUTHENTICATED, "user is deactivated")
+    if first["settings_version"] != tenant.settings_version:
+        # Plugin settings changed (perhaps through another process) since this process cached the
+        # tenant: riding on the token query, this costs a query only when it happened.
+        tenant = await get_tenant(id=tenant.id, settings_version=first["settings_version"]) or tenant
     grants = tuple(Grant(Role(r["role"]), r["org_unit_id"], r["path"]) for r in rows if r["role"] is not None)
     principal = Principal(user_id=first["user_id"], username=first["username"], tenant_id=tenant.id, grants=grants,
                           token_id=first["token_id"])

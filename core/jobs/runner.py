@@ -123,9 +123,11 @@ async def dispatch(tenant_id: int, job_id: int) -> None:
 
 
 async def execute(tenant_id: int, job_id: int) -> str:
-    from core.tenancy.services import get_tenant
+    from core.tenancy.services import get_current_tenant
 
-    tenant = await get_tenant(id=tenant_id)
+    # Checked against the database, not only the cache: a job must see plugin settings edited
+    # a moment ago, whichever process edited them.
+    tenant = await get_current_tenant(tenant_id)
     if tenant is None:
         return "no-tenant"
     with tenant_scope(tenant):

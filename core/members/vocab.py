@@ -80,7 +80,7 @@ class TagVocabulary:
         return self.lookup.get(_key(text))
 
 
-_cache: dict[tuple[int, int, tuple[str, ...]], TagVocabulary] = {}
+_cache: dict[tuple[int, int, int, tuple[str, ...]], TagVocabulary] = {}
 _lock = threading.Lock()
 
 
@@ -88,7 +88,8 @@ def tag_vocabulary(tenant: TenantContext) -> TagVocabulary:
     """Core tags plus every enabled plugin's ``register_member_tags`` (cached per tenant settings)."""
     from core.plugins import hooks_for
 
-    key = (tenant.id, id(tenant.settings), tenant.plugins)
+    # settings_version: settings now change at run time, and id() alone may be reused by the new mapping.
+    key = (tenant.id, tenant.settings_version, id(tenant.settings), tenant.plugins)
     hit = _cache.get(key)
     if hit is not None:
         return hit

@@ -23,9 +23,11 @@ class TenantContext:
     name: str  # e.g. "上海市总工会"
     province_code: str  # GB/T 2260 two-digit province code, e.g. "31"
     plugins: tuple[str, ...] = ()
-    # Per-plugin settings from the manifest, already validated: {"shanghai": {...}}
+    # Per-plugin settings (manifest or API edit, see core/tenancy/plugin_settings.py), validated: {"shanghai": {...}}
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     is_platform: bool = False
+    # tenant.settings_version when this context was read: lets a process notice stale settings.
+    settings_version: int = 0
 
     def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
         return self.settings.get(plugin, {})

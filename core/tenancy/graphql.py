@@ -14,6 +14,7 @@ from core.graphql.base import (
 )
 from core.tenancy import queries, services
 from core.tenancy.context import TenantContext
+from core.tenancy.settings_graphql import PluginSettingsMutation, PluginSettingsQuery
 
 
 @strawberry.enum(description="Level of an org unit in the union hierarchy.")
@@ -153,7 +154,7 @@ async def _unit_or_404(tenant: TenantContext, gid: Any, field: str = "id") -> di
 
 
 @strawberry.type
-class TenancyQuery:
+class TenancyQuery(PluginSettingsQuery):
     @strawberry.field(description=perm("org.read", "Org units visible to you, paginated."))
     @for_query
     async def org_units(self, info: Info, filter: Optional[OrgUnitFilter] = None, order_by: Optional[OrgUnitOrder] = None,
@@ -251,7 +252,7 @@ class TenantPayload:
 
 
 @strawberry.type
-class TenancyMutation:
+class TenancyMutation(PluginSettingsMutation):
     @strawberry.mutation(description=perm("tenant.create", "Onboard a province: creates the tenant and its root unit."))
     async def tenant_create(self, info: Info, input: TenantCreateInput) -> TenantPayload:
         async def work() -> dict[str, Any]:

@@ -3,7 +3,9 @@
 A manifest names the tenant, its enabled plugins with their settings, and a seed org tree. Sync
 creates what is missing and updates what changed; a second run with the same files writes
 nothing (the manifest hash is stored on the tenant). Units present in the database but absent
-from the manifest are left alone: they were created by the province's own staff.
+from the manifest are left alone: they were created by the province's own staff. Plugin settings
+edited through the API are kept until the manifest's own table for that plugin changes
+(core/tenancy/plugin_settings.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from core.audit.services import Actor
 from core.errors import DomainError
 from core.settings import ROOT
-from core.tenancy import services
+from core.tenancy import plugin_settings, services
 from core.tenancy.context import TenantContext, tenant_scope
 
 TENANTS_DIR = ROOT / "tenants"
@@ -106,7 +108,8 @@ async def ensure_platform_tenant() -> TenantContext:
     tenant = await services.get_tenant(code=PLATFORM_CODE)
     if tenant is None:
         tenant = await services.create_tenant(SYNC_ACTOR, code=PLATFORM_CODE, name="会家平台运营", province_code="00",
-                                              root_name="平台运营中心", is_platform=True)
+                                              root_name="平台运营中心", is_platform=True,
+                                              record_settings=False)
     return tenant
 
 
@@ -119,12 +122,19 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             root = m.units[0]
             tenant = await services.create_tenant(SYNC_ACTOR, code=m.code, name=m.name, province_code=m.province_code,
                                                   plugins=m.plugins, settings=m.settings, root_name=root.name,
-                                                  root_area_code=root.area_code, manifest_hash=m.digest)
+                                                  root_area_code=root.area_code, manifest_hash=m.digest,
+                                                  record_settings=False)
             report.created.append(m.code)
+            await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:
             report.unchanged.append(m.code)
             tenant = await services.get_tenant(id=row["id"])
             assert tenant is not None
+            with tenant_scope(tenant):
+                if not await plugin_settings.has_versions(tenant):
+                    # A tenant synced before settings were versioned: record the manifest's as version 1,
+                    # so later syncs can tell a manifest edit from an API edit.
+                    await _record_manifest_settings(tenant, m)
             return tenant
         else:
             current = await services.get_tenant(id=row["id"])
@@ -137,6 +147,19 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
     with tenant_scope(tenant):
         await _sync_units(tenant, m, report)
     return tenant
+
+
+async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
+    from core.dbutil import transaction
+    from core.plugins import PluginConfigError
+
+    try:
+        with tenant_scope(tenant):
+            async with transaction():
+                await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings)
+    except PluginConfigError as exc:  # e.g. a plugin upgrade changed its schema since the last sync
+        raise ManifestError(f"{m.source}: {exc}") from None
+    plugin_settings.forget_cached_tenant(tenant.id)
 
 
 async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) -> None:

@@ -62,6 +62,7 @@ def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
     return TenantContext(
         id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
         plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
+        settings_version=row.get("settings_version") or 0,
     )
 
 
@@ -69,12 +70,19 @@ def clear_tenant_cache() -> None:
     _cache.clear()
 
 
-async def get_tenant(*, id: int | None = None, code: str | None = None) -> TenantContext | None:
-    """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot)."""
+async def get_tenant(*, id: int | None = None, code: str | None = None,
+                     settings_version: int | None = None) -> TenantContext | None:
+    """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot).
+
+    ``settings_version``: the tenant's current ``settings_version`` as the caller just read it from
+    the database; a cached context with another version is stale (plugin settings were edited, maybe
+    by another process) and is read again.
+    """
     key = ("id", id) if id is not None else ("code", code)
     hit = _cache.get(key)
     now = time.monotonic()
-    if hit and now - hit[0] < _CACHE_SECONDS:
+    if hit and now - hit[0] < _CACHE_SECONDS and (
+            settings_version is None or hit[1] is None or hit[1].settings_version == settings_version):
         return hit[1]
     query = Tenant.select().where(Tenant.active == True)  # noqa: E712
     query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
@@ -82,6 +90,15 @@ async def get_tenant(*, id: int | None = None, code: str | None = None) -> Tenan
     ctx = tenant_from_row(row) if row else None
     _cache[key] = (now, ctx)
     return ctx
+
+
+async def get_current_tenant(tenant_id: int) -> TenantContext | None:
+    """Like ``get_tenant(id=...)`` but never with stale plugin settings: one small query compares
+    the cached context's ``settings_version`` with the database (for job starts, not every request)."""
+    row = await Tenant.select(Tenant.settings_version).where(Tenant.id == tenant_id).first()
+    if row is None:
+        return None
+    return await get_tenant(id=tenant_id, settings_version=row["settings_version"])
 
 
 async def list_tenants(include_platform: bool = False) -> list[TenantContext]:
@@ -103,9 +120,13 @@ async def create_tenant(
     is_platform: bool = False,
     manifest_hash: str = "",
     first_admin: tuple[str, str] | None = None,
+    record_settings: bool = True,
 ) -> TenantContext:
     """Create a province tenant and its province-level root unit (and, if asked, its first admin:
-    without one, nobody could log in to the new province to do anything)."""
+    without one, nobody could log in to the new province to do anything).
+
+    ``record_settings``: record the settings as version 1 of each plugin's (source ``api``).
+    Manifest sync passes False and records them from the manifest instead."""
     from core.plugins import PluginConfigError, validate_plugin_settings
 
     code = clean_code("code", code).lower()
@@ -139,6 +160,10 @@ async def create_tenant(
             root = await root_unit(tenant)
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
                          {"code": code, "name": name, "plugins": list(plugins)})
+            if record_settings:
+                from core.tenancy.plugin_settings import record_initial
+
+                tenant = await record_initial(tenant, actor)
             if first_admin is not None:
                 from core.accounts.services import create_user
 
@@ -150,22 +175,26 @@ async def create_tenant(
 
 async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugins: Sequence[str],
                         settings: Mapping[str, Any], manifest_hash: str) -> TenantContext:
-    from core.plugins import PluginConfigError, validate_plugin_settings
+    """Apply an edited manifest. Plugin settings go through ``plugin_settings.apply_manifest``: a
+    plugin's manifest table replaces its current settings only if the table itself changed."""
+    from core.plugins import PluginConfigError
+    from core.tenancy.plugin_settings import apply_manifest, forget_cached_tenant
 
-    try:
-        clean_settings = validate_plugin_settings(tenant.code, list(plugins), dict(settings))
-    except PluginConfigError as exc:
-        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
     async with transaction():
-        await Tenant.update({Tenant.name: name, Tenant.plugins: list(plugins), Tenant.settings: clean_settings,
+        await Tenant.update({Tenant.name: name, Tenant.plugins: list(plugins),
                              Tenant.manifest_hash: manifest_hash}).where(Tenant.id == tenant.id)
         with tenant_scope(tenant):
             await rescope_transaction(tenant.id)
+            try:
+                await apply_manifest(tenant, actor, plugins, dict(settings))
+            except PluginConfigError as exc:
+                raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
             await record(tenant, actor, "tenant.update", "Tenant", tenant.id,
                          {"name": name, "plugins": list(plugins)})
-    clear_tenant_cache()
-    return TenantContext(id=tenant.id, code=tenant.code, name=name, province_code=tenant.province_code,
-                         plugins=tuple(plugins), settings=clean_settings, is_platform=tenant.is_platform)
+    forget_cached_tenant(tenant.id)
+    fresh = await get_tenant(id=tenant.id)
+    assert fresh is not None
+    return fresh
 
 
 # ---------------------------------------------------------------------------------------------

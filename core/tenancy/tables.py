@@ -1,6 +1,6 @@
 """Tenants (provincial federations) and their union org-unit trees."""
 
-from piccolo.columns import OnDelete, JSON, BigSerial, Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, Boolean, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -16,6 +16,9 @@ class Tenant(Table, tablename="tenant"):
     settings = JSON(default={})
     # Hash of the manifest last synced, so `tenants sync` can tell "unchanged" cheaply.
     manifest_hash = Varchar(length=64, default="")
+    # Bumped by every plugin-settings change (manifest or API): processes compare it with the
+    # TenantContext they hold to notice that its settings are stale.
+    settings_version = Integer(default=0)
     is_platform = Boolean(default=False)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -38,4 +41,24 @@ class OrgUnit(Table, tablename="org_unit"):
     path = Varchar(length=1000, default="")
     depth = Integer(default=0)
     active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+
+class PluginSettingsVersion(Table, tablename="plugin_settings_version"):
+    """One version of one plugin's settings for a tenant. Append-only: a change, including a revert,
+    is a new row; the newest row per (tenant, plugin) is what ``tenant.settings`` holds."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
+    plugin = Varchar(length=64)
+    version = Integer()
+    settings = JSON(default={})
+    source = Varchar(length=16)  # manifest | api
+    actor_id = BigInt(null=True, default=None)
+    actor_name = Varchar(length=100, default="")
+    # For source = manifest: sha256 of the manifest's own [settings.<plugin>] table, so the next
+    # sync can tell whether the manifest changed since (and must not undo API edits otherwise).
+    manifest_hash = Varchar(length=64, default="")
+    changed_keys = JSON(default=[])
     created_at = Timestamptz(default=TimestamptzNow())

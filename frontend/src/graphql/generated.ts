@@ -404,6 +404,11 @@ export type OrgUnitOrderField =
   | 'NAME'
   | 'PATH';
 
+/** Where a version of a plugin's settings came from. */
+export type PluginSettingsSource =
+  | 'API'
+  | 'MANIFEST';
+
 /** An account by id, or by org unit + fund code + account code (created on first use). */
 export type PostingInput = {
   accountId?: InputMaybe<Scalars['ID']['input']>;
@@ -938,6 +943,39 @@ export type OrgUnitDeactivateMutationVariables = Exact<{
 
 export type OrgUnitDeactivateMutation = { orgUnitDeactivate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
+export type PluginSettingsFieldsFragment = { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> };
+
+export type PluginSettingsListQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PluginSettingsListQuery = { pluginSettings: Array<{ plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> }> };
+
+export type PluginSettingsHistoryQueryVariables = Exact<{
+  plugin: Scalars['String']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type PluginSettingsHistoryQuery = { pluginSettingsHistory: { totalCount: number, nodes: Array<{ version: number, settings: unknown, source: PluginSettingsSource, changedBy: string, changedKeys: Array<string>, createdAt: string }> } };
+
+export type PluginSettingsUpdateMutationVariables = Exact<{
+  plugin: Scalars['String']['input'];
+  settings: Scalars['JSON']['input'];
+  expectedVersion: Scalars['Int']['input'];
+}>;
+
+
+export type PluginSettingsUpdateMutation = { pluginSettingsUpdate: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type PluginSettingsRevertMutationVariables = Exact<{
+  plugin: Scalars['String']['input'];
+  toVersion: Scalars['Int']['input'];
+  expectedVersion: Scalars['Int']['input'];
+}>;
+
+
+export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
 export type TenantsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1235,6 +1273,24 @@ export const OrgUnitFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"OrgUnitFields"}) as unknown as TypedDocumentString<OrgUnitFieldsFragment, unknown>;
+export const PluginSettingsFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PluginSettingsFields on PluginSettings {
+  plugin
+  version
+  settings
+  source
+  changedBy
+  changedAt
+  description
+  fields {
+    name
+    type
+    required
+    default
+    description
+  }
+}
+    `, {"fragmentName":"PluginSettingsFields"}) as unknown as TypedDocumentString<PluginSettingsFieldsFragment, unknown>;
 export const TenantFieldsFragmentDoc = new TypedDocumentString(`
     fragment TenantFields on Tenant {
   id
@@ -2570,6 +2626,109 @@ export const OrgUnitDeactivateDocument = new TypedDocumentString(`
   depth
   createdAt
 }`) as unknown as TypedDocumentString<OrgUnitDeactivateMutation, OrgUnitDeactivateMutationVariables>;
+export const PluginSettingsListDocument = new TypedDocumentString(`
+    query PluginSettingsList {
+  pluginSettings {
+    ...PluginSettingsFields
+  }
+}
+    fragment PluginSettingsFields on PluginSettings {
+  plugin
+  version
+  settings
+  source
+  changedBy
+  changedAt
+  description
+  fields {
+    name
+    type
+    required
+    default
+    description
+  }
+}`) as unknown as TypedDocumentString<PluginSettingsListQuery, PluginSettingsListQueryVariables>;
+export const PluginSettingsHistoryDocument = new TypedDocumentString(`
+    query PluginSettingsHistory($plugin: String!, $first: Int) {
+  pluginSettingsHistory(plugin: $plugin, first: $first) {
+    totalCount
+    nodes {
+      version
+      settings
+      source
+      changedBy
+      changedKeys
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PluginSettingsHistoryQuery, PluginSettingsHistoryQueryVariables>;
+export const PluginSettingsUpdateDocument = new TypedDocumentString(`
+    mutation PluginSettingsUpdate($plugin: String!, $settings: JSON!, $expectedVersion: Int!) {
+  pluginSettingsUpdate(
+    plugin: $plugin
+    settings: $settings
+    expectedVersion: $expectedVersion
+  ) {
+    pluginSettings {
+      ...PluginSettingsFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment PluginSettingsFields on PluginSettings {
+  plugin
+  version
+  settings
+  source
+  changedBy
+  changedAt
+  description
+  fields {
+    name
+    type
+    required
+    default
+    description
+  }
+}`) as unknown as TypedDocumentString<PluginSettingsUpdateMutation, PluginSettingsUpdateMutationVariables>;
+export const PluginSettingsRevertDocument = new TypedDocumentString(`
+    mutation PluginSettingsRevert($plugin: String!, $toVersion: Int!, $expectedVersion: Int!) {
+  pluginSettingsRevert(
+    plugin: $plugin
+    toVersion: $toVersion
+    expectedVersion: $expectedVersion
+  ) {
+    pluginSettings {
+      ...PluginSettingsFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment PluginSettingsFields on PluginSettings {
+  plugin
+  version
+  settings
+  source
+  changedBy
+  changedAt
+  description
+  fields {
+    name
+    type
+    required
+    default
+    description
+  }
+}`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

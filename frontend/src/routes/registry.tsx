@@ -21,6 +21,7 @@ import {
   TeamOutlined,
   UploadOutlined,
   UserSwitchOutlined,
+  SettingOutlined,
 } from '@ant-design/icons';
 import type { MenuGroupDef, PermissionRequirement, Routed } from './access';
 
@@ -151,6 +152,14 @@ export const SCREENS: Screen[] = [
     group: 'system',
     permission: 'user.read',
     page: lazy(() => import('../pages/Users')),
+  },
+  {
+    path: '/settings/plugins',
+    label: '插件设置',
+    icon: <SettingOutlined />,
+    group: 'system',
+    permission: 'plugin.configure',
+    page: lazy(() => import('../pages/PluginSettings')),
   },
   {
     path: '/audit',
