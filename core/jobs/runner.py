@@ -143,7 +143,13 @@ async def dispatch(tenant_id: int, job_id: int, *, again: bool = False) -> None:
     else:
         task = asyncio.create_task(execute(tenant_id, job_id))
         _local_tasks.add(task)
-        task.add_done_callback(_local_tasks.discard)
+        task.add_done_callback(_local_done)
+
+
+def _local_done(task: asyncio.Task[Any]) -> None:
+    _local_tasks.discard(task)
+    if not task.cancelled():
+        task.exception()  # already logged and recorded by execute(); nobody else awaits an in-process run
 
 
 async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None = None,

@@ -922,10 +922,10 @@ async def commit_activity(tenant: TenantContext, imp: dict[str, Any]) -> str:
 
 
 async def shown_status(tenant: TenantContext, imp: dict[str, Any]) -> str:
-    """The status to report: a commit whose job stopped is INTERRUPTED (resumable), whatever the
-    import row still says."""
-    if imp["status"] == "committing" and await commit_activity(tenant, imp) == "stopped":
-        return "interrupted"
+    """The status to report, from the commit job rather than the import row alone: a commit whose
+    job stopped (its worker died) is INTERRUPTED and may be resumed; one whose job runs is COMMITTING."""
+    if imp["status"] in ("committing", "interrupted"):
+        return "committing" if await commit_activity(tenant, imp) == "live" else "interrupted"
     return imp["status"]
 
 
@@ -1055,7 +1055,11 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     except BaseException:
         _forget_broken_transaction()
         try:
-            await _mark(tenant, import_id, status="interrupted")
+            # Only from committing: a run declared dead and replaced by a resume must not mark the
+            # import interrupted behind the resume's back (or after it committed).
+            await MemberImport.update({MemberImport.status: "interrupted", MemberImport.updated_at: utcnow()}).where(
+                (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id)
+                & (MemberImport.status == "committing"))
         except Exception:  # noqa: BLE001 - the database itself may be gone; the checkpoint is what counts
             log.warning("could not mark import interrupted", extra={"job_id": import_id})
         raise
