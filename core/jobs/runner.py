@@ -218,8 +218,9 @@ async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None 
                 await beating
             except asyncio.CancelledError:
                 pass
-        await _finish(tenant_id, job_id, "succeeded", token=token,
-                      result=result if isinstance(result, dict) else {"value": result})
+        if not await _finish(tenant_id, job_id, "succeeded", token=token,
+                             result=result if isinstance(result, dict) else {"value": result}):
+            return "superseded"  # declared dead and run again meanwhile: that run reports
         return "succeeded"
 
 
@@ -230,7 +231,7 @@ async def _status(tenant_id: int, job_id: int) -> str | None:
 
 
 async def _finish(tenant_id: int, job_id: int, status: str, *, token: str | None = None,
-                  result: dict[str, Any] | None = None, errors: list[dict[str, Any]] | None = None) -> None:
+                  result: dict[str, Any] | None = None, errors: list[dict[str, Any]] | None = None) -> bool:
     values: dict[Any, Any] = {JobRecord.status: status, JobRecord.updated_at: utcnow()}
     if result is not None:
         values[JobRecord.result] = result
@@ -240,7 +241,7 @@ async def _finish(tenant_id: int, job_id: int, status: str, *, token: str | None
     if token is not None:
         # Only the run that holds the record ends it: a run declared dead must not overwrite its retry.
         where = where & (JobRecord.run_token == token)
-    await JobRecord.update(values).where(where)
+    return bool(await JobRecord.update(values).where(where).returning(JobRecord.id))
 
 
 async def get_job(tenant: TenantContext, job_id: int, *, now: dt.datetime | None = None,

@@ -259,3 +259,30 @@ async def test_a_root_admin_may_retry_a_job_someone_else_started(api, sh_admin):
     assert out["errors"] == []
     await runner.drain_local()
     assert (await record(tenant, job_id))["status"] == "succeeded"
+
+
+async def test_enqueuing_the_key_of_a_dead_run_runs_the_same_record_again(api):
+    """What `specialAllocationRun` for the same year does: the deterministic key finds the record,
+    the dead run is seen as such (not "running"), and the same record runs again."""
+    tenant = await tenant_of("shanghai")
+    job_id, gate = await new_record(tenant)
+    hung = start_run(tenant, job_id, heartbeat_every=3600)
+    await asyncio.wait_for(gate.running.wait(), 10)
+    key = (await record(tenant, job_id))["job_key"]
+    assert await runner.enqueue(tenant, BLOCK, "unused", key=key) == job_id  # live: nothing new starts
+    await asyncio.sleep(0.05)
+    assert gate.started == 1
+    with tenant_scope(tenant):
+        await heartbeat.interrupt_stale(tenant.id, now=utcnow() + dt.timedelta(seconds=60))
+    assert await runner.enqueue(tenant, BLOCK, "unused", key=key) == job_id
+    for _ in range(100):
+        if gate.started == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert gate.started == 2  # the same record, with its own argument, runs again
+    gate.open.set()
+    await runner.drain_local()
+    # The hung run never beat, so it ran on; but its final write is fenced by its run token.
+    assert await hung == "superseded"
+    done = await record(tenant, job_id)
+    assert done["status"] == "succeeded" and done["attempts"] == 2
