@@ -24,6 +24,7 @@ import {
 import { PageContainer } from '../../components/PageContainer';
 import { CursorPager, useCursorPager } from '../../components/CursorPager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { InterruptedJob } from '../../components/InterruptedJob';
 import { IMPORT_STATUS_LABELS } from '../../lib/labels';
 import { formatDateTime } from '../../lib/format';
 import { toBigInt } from '../../lib/money';
@@ -168,7 +169,10 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
         style={{ marginBottom: 16 }}
       />
       <div aria-live="polite">
-        {PREVIEWING.includes(imp.status) && (
+        {PREVIEWING.includes(imp.status) && imp.previewJob?.status === 'INTERRUPTED' && (
+          <InterruptedJob job={imp.previewJob} what="名册校验" onRetried={() => q.refetch()} />
+        )}
+        {PREVIEWING.includes(imp.status) && imp.previewJob?.status !== 'INTERRUPTED' && (
           <div role="status">
             <Typography.Paragraph>正在逐行校验名册（身份证号校验码、必填项、所属工会、文件内重复）…</Typography.Paragraph>
             <Progress percent={previewPct ?? 0} status="active" aria-label="校验进度" />
@@ -232,7 +236,9 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
         {(imp.status === 'COMMITTING' || imp.status === 'INTERRUPTED') && (
           <div role="status">
             <Typography.Paragraph>
-              {imp.status === 'COMMITTING' ? '正在导入…' : '导入被中断：已导入的行有记录，继续导入会从中断处接着完成。'}已处理到第 {imp.committedThroughRow.toLocaleString('zh-CN')} 行，共 {imp.totalRows.toLocaleString('zh-CN')} 行。
+              {imp.status === 'COMMITTING'
+                ? '正在导入…'
+                : `导入被中断${imp.commitJob?.status === 'INTERRUPTED' ? '（处理导入的服务进程意外停止）' : ''}：已导入的行有记录，继续导入会从中断处接着完成。`}已处理到第 {imp.committedThroughRow.toLocaleString('zh-CN')} 行，共 {imp.totalRows.toLocaleString('zh-CN')} 行。
             </Typography.Paragraph>
             <Progress percent={commitPct} status={imp.status === 'COMMITTING' ? 'active' : 'exception'} aria-label="导入进度" />
             {imp.status === 'INTERRUPTED' && (
