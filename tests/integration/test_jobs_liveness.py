@@ -286,3 +286,68 @@ async def test_enqueuing_the_key_of_a_dead_run_runs_the_same_record_again(api):
     assert await hung == "superseded"
     done = await record(tenant, job_id)
     assert done["status"] == "succeeded" and done["attempts"] == 2
+
+
+SQLITE_SCRIPT = '''
+import asyncio, datetime as dt
+from core.bootstrap import migrate, start_database
+from core.dbutil import utcnow
+from core.jobs import heartbeat, runner
+from core.jobs.tables import JobRecord
+from core.tenancy.context import tenant_scope
+from core.tenancy.manifest import sync_all
+from core.tenancy.services import get_tenant
+
+gate = asyncio.Event()
+runs = []
+
+@runner.job("tests.sqlite.block")
+async def block(ctx, name):
+    runs.append(ctx.attempt)
+    await gate.wait()
+    return {"attempt": ctx.attempt}
+
+async def main():
+    await migrate()
+    await sync_all()
+    tenant = await get_tenant(code="fujian")
+    with tenant_scope(tenant):
+        job_id = (await JobRecord.insert(JobRecord(tenant_id=tenant.id, job_key="sqlite-block", name="tests.sqlite.block",
+                                                   args=["x"])).returning(JobRecord.id))[0]["id"]
+        hung = asyncio.create_task(runner.execute(tenant.id, job_id, heartbeat_every=3600))
+        while not runs:
+            await asyncio.sleep(0.05)
+        print("SECOND", await runner.execute(tenant.id, job_id))
+        print("LIVE", await heartbeat.sweep(stale_after=30))
+        await asyncio.sleep(1.3)
+        print("SWEPT", await heartbeat.sweep(stale_after=1))
+        print("READ", (await runner.get_job(tenant, job_id))["status"])
+        await runner.retry(tenant, job_id)
+        while len(runs) < 2:
+            await asyncio.sleep(0.05)
+        gate.set()
+        print("HUNG", await hung)
+        await runner.drain_local()
+        row = await runner.get_job(tenant, job_id)
+        print("DONE", row["status"], row["attempts"])
+
+asyncio.run(main())
+'''
+
+
+def test_liveness_on_the_embedded_default_sqlite(tmp_path):
+    """Claim, heartbeat staleness, sweep and retry on SQLite (its timestamps and UPDATE … RETURNING)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "HUIJIA_JOB_QUEUE")}
+    env["HUIJIA_DATA_DIR"] = str(tmp_path)
+    env["HUIJIA_ENV"] = "development"
+    run = subprocess.run([sys.executable, "-c", SQLITE_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines())
+    assert lines["SECOND"] == "already-running"  # a second delivery while the first beats
+    assert lines["LIVE"] == "0"
+    assert lines["SWEPT"] == "1" and lines["READ"] == "interrupted"
+    assert lines["HUNG"] == "superseded" and lines["DONE"] == "succeeded 2"
