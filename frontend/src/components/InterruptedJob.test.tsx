@@ -18,6 +18,9 @@ function retried(errors: unknown[] = []) {
   };
 }
 
+// Full page renders with antd take seconds on a loaded CI machine; the default 5 s is too tight.
+vi.setConfig({ testTimeout: 30_000 });
+
 afterEach(() => vi.unstubAllGlobals());
 
 describe('InterruptedJob', () => {

@@ -2,7 +2,7 @@ import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import MemberImportPage from './Import';
+import MemberImportPage, { refusalText } from './Import';
 import { Providers } from '../../router';
 import { WithAuth, fakeAuth, mockGraphQL } from '../../test/utils';
 
@@ -64,6 +64,9 @@ function renderPage() {
   );
 }
 
+// Full page renders with antd take seconds on a loaded CI machine; the default 5 s is too tight.
+vi.setConfig({ testTimeout: 30_000 });
+
 afterEach(() => vi.unstubAllGlobals());
 
 describe('导入名册 after a worker died', () => {
@@ -97,5 +100,34 @@ describe('导入名册 after a worker died', () => {
     await userEvent.setup().click(await screen.findByRole('button', { name: '名册.csv' }));
     await screen.findByText(/导入被中断（处理导入的服务进程意外停止）/);
     expect(screen.getByRole('button', { name: /继续导入/ })).toBeInTheDocument();
+  });
+});
+
+describe('refusals say what may be done', () => {
+  it('one text per state, for resume and discard alike', () => {
+    expect(refusalText('COMMITTING', 'commit')).toBe(refusalText('COMMITTING', 'discard'));
+    expect(refusalText('COMMITTING', 'discard')).toBe('该名册正在导入，请等待导入完成');
+    expect(refusalText('INTERRUPTED', 'discard')).toMatch(/继续导入/);
+    expect(refusalText('COMMITTED', 'commit')).toBe('该名册已导入完成');
+    expect(refusalText('EXPIRED', 'commit')).toMatch(/重新上传/);
+  });
+
+  it('a commit refused because another one started shows that it is being imported', async () => {
+    let status = 'PREVIEWED';
+    mockGraphQL(({ query }) => {
+      if (query.includes('memberImportCommit')) {
+        status = 'COMMITTING';
+        return { json: { data: { memberImportCommit: { memberImport: null, errors: [{ field: 'id', code: 'INVALID_STATE', message: 'this import is being committed right now: wait for it to finish' }] } } } };
+      }
+      const current = imp({ status, validRows: 10, totalRows: 10, previewJob: { id: PREVIEW_JOB, status: 'SUCCEEDED', progress: 10, total: 0, retryable: false } });
+      if (query.includes('memberImports'))
+        return { json: { data: { memberImports: { totalCount: 1, nodes: [current], pageInfo: { hasNextPage: false, endCursor: null } } } } };
+      return { json: { data: { memberImport: { ...current, errors: { totalCount: 0, nodes: [] } } } } };
+    });
+    renderPage();
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: '名册.csv' }));
+    await user.click(await screen.findByRole('button', { name: /确认导入/ }));
+    await screen.findByText('该名册正在导入，请等待导入完成');
   });
 });

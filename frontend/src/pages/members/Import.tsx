@@ -51,6 +51,27 @@ function jobPercent(job: { progress: number | string; total: number | string } |
   return total > 0 ? Math.min(100, Math.floor((Number(toBigInt(job.progress)) / total) * 100)) : null;
 }
 
+/**
+ * Why a commit (resume) or discard was refused (INVALID_STATE), from the import's state as it now is:
+ * the API answers both from one state, so the UI says what may be done instead.
+ */
+export function refusalText(status: MemberImportStatus | undefined, action: 'commit' | 'discard'): string {
+  switch (status) {
+    case 'COMMITTING':
+      return '该名册正在导入，请等待导入完成';
+    case 'INTERRUPTED':
+      return action === 'discard' ? '该名册已有部分行导入，不能放弃：请点击“继续导入”完成剩余的行' : '该名册当前不能继续导入，请刷新后重试';
+    case 'COMMITTED':
+      return '该名册已导入完成';
+    case 'DISCARDED':
+      return '该名册已放弃；如需导入，请重新上传';
+    case 'EXPIRED':
+      return '该名册已超过保留期限，文件已删除；如需导入，请重新上传';
+    default:
+      return action === 'discard' ? '该名册当前不能放弃' : '该名册当前不能导入（可能已导入或已放弃）';
+  }
+}
+
 function step(status: MemberImportStatus): number {
   if (PREVIEWING.includes(status)) return 1;
   if (status === 'PREVIEWED' || status === 'INVALID') return 1;
@@ -126,7 +147,12 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
     try {
       const { memberImportCommit: r } = await gql(MemberImportCommitDocument, { id: imp.id, allowErrors });
       if (r.errors.length) {
-        message.error(errorMessage(r.errors[0].code, r.errors[0].field, { INVALID_STATE: '该名册当前不能导入（可能已导入或已放弃）', 'allowErrors.INVALID_INPUT': '名册有错误行：请勾选“跳过有错误的行”或修改后重新上传' }));
+        if (r.errors[0].code === 'INVALID_STATE') {
+          const now = await q.refetch();
+          message.error(refusalText(now?.memberImport?.status, 'commit'));
+          return;
+        }
+        message.error(errorMessage(r.errors[0].code, r.errors[0].field, { 'allowErrors.INVALID_INPUT': '名册有错误行：请勾选“跳过有错误的行”或修改后重新上传' }));
         return;
       }
       await q.refetch();
@@ -141,8 +167,9 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
     setBusy(true);
     try {
       const { memberImportDiscard: r } = await gql(MemberImportDiscardDocument, { id: imp.id });
-      if (r.errors.length) message.error(errorMessage(r.errors[0].code));
-      await q.refetch();
+      const now = await q.refetch();
+      if (r.errors.length)
+        message.error(r.errors[0].code === 'INVALID_STATE' ? refusalText(now?.memberImport?.status, 'discard') : errorMessage(r.errors[0].code));
       onChanged();
     } catch (e) {
       message.error(describeError(e));
