@@ -271,8 +271,14 @@ async def retry(tenant: TenantContext, job_id: int, *, now: dt.datetime | None =
         ).returning(JobRecord.id)
         if not moved:
             raise DomainError(ErrorCode.INVALID_STATE, "the job was retried meanwhile: it is queued or running again", "id")
-    await dispatch(tenant.id, job_id, again=True)
-    found = await get_job(tenant, job_id)
+        try:
+            await dispatch(tenant.id, job_id, again=True)
+        except Exception:
+            # Nothing will run it (the queue is unreachable): leave it retryable rather than QUEUED forever.
+            await JobRecord.update({JobRecord.status: row["status"], JobRecord.errors: row["errors"]}).where(
+                (JobRecord.tenant_id == tenant.id) & (JobRecord.id == job_id) & (JobRecord.status == "queued"))
+            raise
+        found = await get_job(tenant, job_id)
     assert found is not None
     return found
 

@@ -351,3 +351,30 @@ def test_liveness_on_the_embedded_default_sqlite(tmp_path):
     assert lines["LIVE"] == "0"
     assert lines["SWEPT"] == "1" and lines["READ"] == "interrupted"
     assert lines["HUNG"] == "superseded" and lines["DONE"] == "succeeded 2"
+
+
+async def test_a_retry_that_cannot_reach_the_queue_leaves_the_job_retryable(api, sh_admin, monkeypatch):
+    tenant = await tenant_of("shanghai")
+    job_id, gate = await new_record(tenant, created_by=await user_id(sh_admin))
+    task = start_run(tenant, job_id)
+    await asyncio.wait_for(gate.running.wait(), 10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+    async def queue_down(*args: Any, **kw: Any) -> None:
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(runner, "dispatch", queue_down)
+    with pytest.raises(ConnectionError):
+        with tenant_scope(tenant):
+            await runner.retry(tenant, job_id)
+    row = await record(tenant, job_id)
+    assert row["status"] == "interrupted" and row["errors"][0]["code"] == "INTERRUPTED"
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+    monkeypatch.setitem(runner.REGISTRY, BLOCK, blocking_job)
+    gate.open.set()
+    with tenant_scope(tenant):
+        await runner.retry(tenant, job_id)
+    await runner.drain_local()
+    assert (await record(tenant, job_id))["status"] == "succeeded" and gate.finished == 1
