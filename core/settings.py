@@ -60,6 +60,10 @@ class Settings:
     # was made, are deleted by the hourly `members.purge` job (the rows stay, status "expired").
     import_retention_hours: int = 72
     export_retention_hours: int = 24
+    # Job liveness (core/jobs/heartbeat.py): a running job writes a heartbeat this often; a run whose
+    # heartbeat is older than the stale threshold is marked interrupted (its worker died).
+    job_heartbeat_seconds: int = 5
+    job_stale_seconds: int = 40
 
     @property
     def pii_index_key(self) -> str:
@@ -166,7 +170,13 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", -1, errors, minimum=-1),
         import_retention_hours=_int(env, "HUIJIA_IMPORT_RETENTION_HOURS", 72, errors, minimum=1),
         export_retention_hours=_int(env, "HUIJIA_EXPORT_RETENTION_HOURS", 24, errors, minimum=1),
+        job_heartbeat_seconds=_int(env, "HUIJIA_JOB_HEARTBEAT_SECONDS", 5, errors, minimum=1),
+        job_stale_seconds=_int(env, "HUIJIA_JOB_STALE_SECONDS", 40, errors, minimum=2),
     )
+    if settings.job_stale_seconds < 2 * settings.job_heartbeat_seconds:
+        # One late heartbeat (a busy database, a GC pause) must not declare a live run dead.
+        errors.append(f"HUIJIA_JOB_STALE_SECONDS: must be at least twice HUIJIA_JOB_HEARTBEAT_SECONDS "
+                      f"({settings.job_heartbeat_seconds}), got {settings.job_stale_seconds}")
     if errors:
         raise SettingsError("invalid settings:\n  - " + "\n  - ".join(errors))
     return settings

@@ -17,7 +17,7 @@ from core.errors import DomainError
 from core.funds.graphql import NODE_RESOLVERS as FUNDS_NODES, NODE_TYPES as FUNDS_TYPES, FundsMutation, FundsQuery
 from core.graphql.execution import FastListExecutionContext
 from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id, perm, run_mutation
-from core.jobs.graphql import Job, JobsQuery, resolve_job
+from core.jobs.graphql import Job, JobsMutation, JobsQuery, resolve_job
 from core.members.graphql import NODE_RESOLVERS as MEMBERS_NODES, NODE_TYPES as MEMBERS_TYPES, MembersMutation, MembersQuery
 from core.settings import get_settings
 from core.tenancy.graphql import OrgUnit, TenancyMutation, TenancyQuery, Tenant, resolve_org_unit
@@ -77,7 +77,7 @@ class CoreMutation:
 
 
 Query = merge_types("Query", (CoreQuery, TenancyQuery, AccountsQuery, AuditQuery, JobsQuery, FundsQuery, MembersQuery))
-Mutation = merge_types("Mutation", (CoreMutation, TenancyMutation, AccountsMutation, FundsMutation, MembersMutation))
+Mutation = merge_types("Mutation", (CoreMutation, TenancyMutation, AccountsMutation, JobsMutation, FundsMutation, MembersMutation))
 
 
 def _should_mask(error: GraphQLError) -> bool:

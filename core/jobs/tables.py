@@ -14,12 +14,17 @@ class JobRecord(Table, tablename="job_record"):
     job_key = Varchar(length=200)
     name = Varchar(length=100)
     args = JSON(default=[])  # ids only, never personal data
-    status = Varchar(length=16, default="queued")  # queued | running | succeeded | failed
+    status = Varchar(length=16, default="queued")  # queued | running | succeeded | failed | interrupted
     progress = BigInt(default=0)
     total = BigInt(default=0)
     attempts = Integer(default=0)
     result = JSON(default={})
     errors = JSON(default=[])
     created_by = BigInt(null=True, default=None)
+    # Liveness of the current run (core/jobs/heartbeat.py): the runner stamps heartbeat_at every few
+    # seconds while it runs; run_token names the run that claimed the record, so a run that was
+    # declared dead and then wakes up cannot overwrite the record of the retry that replaced it.
+    heartbeat_at = Timestamptz(null=True, default=None)
+    run_token = Varchar(length=32, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

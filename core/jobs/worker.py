@@ -37,9 +37,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def cron_job_list() -> list[Any]:
     """Every cron job of the platform (arq CronJob objects; the embedded scheduler runs them too)."""
     from core.funds.jobs import cron_jobs as funds_cron_jobs
+    from core.jobs.heartbeat import cron_jobs as liveness_cron_jobs
     from core.members.jobs import cron_jobs as members_cron_jobs
 
-    return [*funds_cron_jobs(), *members_cron_jobs()]
+    return [*liveness_cron_jobs(), *funds_cron_jobs(), *members_cron_jobs()]
 
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:

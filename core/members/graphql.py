@@ -1039,7 +1039,14 @@ async def resolve_import(info: Info, pk: int) -> Optional[MemberImport]:
     row = await queries.get_import(tenant, pk)
     if row is None or not can_see_import(principal, row):
         return None
-    return MemberImport.from_row(tenant, row)
+    return await _shown_import(tenant, row)
+
+
+async def _shown_import(tenant: TenantContext, row: dict[str, Any]) -> MemberImport:
+    """An import as reported: a commit whose job stopped (its worker died) shows INTERRUPTED."""
+    from core.members.importer import shown_status
+
+    return MemberImport.from_row(tenant, {**row, "status": await shown_status(tenant, row)})
 
 
 async def resolve_export(info: Info, pk: int) -> Optional[MemberExport]:
@@ -1065,7 +1072,7 @@ class MemberFilesQuery:
         page = page_args(first, after)
         rows, total = await queries.list_imports(tenant, page.offset, page.limit,
                                                  None if sees_all_imports(principal) else principal.user_id)
-        return connection([MemberImport.from_row(tenant, r) for r in rows], total, page)
+        return connection([await _shown_import(tenant, r) for r in rows], total, page)
 
     @strawberry.field(description=perm("member.export", "One of your exports."))
     @for_query

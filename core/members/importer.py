@@ -897,9 +897,44 @@ def _workers(rows: int = 0, size: int = 0) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+async def commit_activity(tenant: TenantContext, imp: dict[str, Any]) -> str:
+    """Whether a commit is under way for this import: "live" (its job is queued or running with a
+    fresh heartbeat), or "stopped" (no commit job, or it was interrupted, failed or finished). The
+    job's status is read through ``get_job``, which marks a run with a stale heartbeat interrupted,
+    so a commit whose worker died counts as stopped as soon as its heartbeat is stale. Resume and
+    discard both decide from this one answer."""
+    from core.jobs.runner import get_job
+
+    if imp["status"] not in ("committing", "interrupted"):
+        return "stopped"
+    if not imp["commit_job_id"]:
+        # A commit being started: the status moved and the job is about to be recorded.
+        return "live" if (utcnow() - imp["updated_at"]).total_seconds() < STALE_SECONDS else "stopped"
+    job = await get_job(tenant, imp["commit_job_id"])
+    if job is None:
+        return "stopped"
+    if job["status"] == "running":
+        return "live"
+    if job["status"] == "queued":
+        # A queued job has no heartbeat yet; one no worker took for this long is presumed lost.
+        return "live" if (utcnow() - job["updated_at"]).total_seconds() < STALE_SECONDS else "stopped"
+    return "stopped"
+
+
+async def shown_status(tenant: TenantContext, imp: dict[str, Any]) -> str:
+    """The status to report, from the commit job rather than the import row alone: a commit whose
+    job stopped (its worker died) is INTERRUPTED and may be resumed; one whose job runs is COMMITTING."""
+    if imp["status"] in ("committing", "interrupted"):
+        return "committing" if await commit_activity(tenant, imp) == "live" else "interrupted"
+    return imp["status"]
+
+
+BEING_COMMITTED = "this import is being committed right now: wait for it to finish"
+
+
 async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, allow_errors: bool) -> dict[str, Any]:
     """Check that the import may be committed (or resumed) and start the commit job."""
-    from core.jobs.runner import enqueue, get_job
+    from core.jobs.runner import enqueue
     from core.settings import get_settings
 
     async with transaction():
@@ -908,10 +943,12 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
             raise not_found("import")
         status = imp["status"]
         if status in ("committing", "interrupted"):
-            job = await get_job(tenant, imp["commit_job_id"]) if imp["commit_job_id"] else None
-            if job is not None and job["status"] in ("queued", "running") and \
-                    (utcnow() - job["updated_at"]).total_seconds() < STALE_SECONDS:
-                raise DomainError(ErrorCode.INVALID_STATE, "this import is being committed right now", "id")
+            if await commit_activity(tenant, imp) == "live":
+                raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id")
+        elif status == "committed":
+            raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id")
+        elif status == "discarded":
+            raise DomainError(ErrorCode.INVALID_STATE, "this import was discarded: upload the file again", "id")
         elif status == "expired":
             raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired (its file was deleted after "
                               f"{get_settings().import_retention_hours} hours without activity): upload it again", "id")
@@ -932,10 +969,17 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
             raise DomainError(ErrorCode.INVALID_STATE, "the uploaded file is no longer stored; upload it again", "id")
         # Only from the status read above: the retention job may have expired the import (and
         # deleted its file) since; its own update checks status and age the same way.
+        # Compare-and-set on the commit job too: two resumes of a stopped commit both read the same
+        # status, and only the first may start a job. The job id is cleared until the new job is
+        # recorded, so the stopped job no longer speaks for the import.
+        same_job = (MemberImport.commit_job_id == imp["commit_job_id"]) if imp["commit_job_id"] \
+            else MemberImport.commit_job_id.is_null()
         moved = await MemberImport.update({MemberImport.status: "committing",
                                            MemberImport.allow_errors: bool(allow_errors or imp["allow_errors"]),
+                                           MemberImport.commit_job_id: None,
                                            MemberImport.updated_at: utcnow()}).where(
             (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id) & (MemberImport.status == status)
+            & same_job
         ).returning(MemberImport.id)
         if not moved:
             raise DomainError(ErrorCode.INVALID_STATE, "the import changed meanwhile (expired or taken by another "
@@ -1011,7 +1055,11 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     except BaseException:
         _forget_broken_transaction()
         try:
-            await _mark(tenant, import_id, status="interrupted")
+            # Only from committing: a run declared dead and replaced by a resume must not mark the
+            # import interrupted behind the resume's back (or after it committed).
+            await MemberImport.update({MemberImport.status: "interrupted", MemberImport.updated_at: utcnow()}).where(
+                (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id)
+                & (MemberImport.status == "committing"))
         except Exception:  # noqa: BLE001 - the database itself may be gone; the checkpoint is what counts
             log.warning("could not mark import interrupted", extra={"job_id": import_id})
         raise
@@ -1166,9 +1214,19 @@ async def discard(tenant: TenantContext, actor: Actor, import_id: int) -> dict[s
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
         raise not_found("import")
-    if imp["status"] in ("committing", "committed", "discarded", "expired") or \
-            (imp["status"] == "interrupted" and imp["committed_through_row"]):
-        raise DomainError(ErrorCode.INVALID_STATE, f"cannot discard an import in status {imp['status']}; resume it instead", "id")
+    status = imp["status"]
+    if status in ("committing", "interrupted"):
+        if await commit_activity(tenant, imp) == "live":
+            raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id")
+        if imp["committed_through_row"]:
+            raise DomainError(ErrorCode.INVALID_STATE, "rows of this import were already written: resume it to "
+                              "finish (memberImportCommit continues after the last committed row)", "id")
+    elif status == "committed":
+        raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id")
+    elif status == "discarded":
+        raise DomainError(ErrorCode.INVALID_STATE, "this import is already discarded", "id")
+    elif status == "expired":
+        raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired; its file is already deleted", "id")
     filestore.delete_stored(KIND, tenant.id, import_id)
     await _mark(tenant, import_id, status="discarded")
     await _audit(tenant, actor, "member.import.discard", import_id, {})

@@ -70,3 +70,12 @@ def test_retention_settings_are_validated_with_the_others():
         load_settings({"HUIJIA_IMPORT_RETENTION_HOURS": "0", "HUIJIA_EXPORT_RETENTION_HOURS": "a day"})
     text = str(exc.value)
     assert "HUIJIA_IMPORT_RETENTION_HOURS: must be >= 1" in text and "HUIJIA_EXPORT_RETENTION_HOURS: expected an integer" in text
+
+
+def test_job_liveness_settings_keep_the_stale_threshold_above_two_heartbeats():
+    s = load_settings({"HUIJIA_JOB_HEARTBEAT_SECONDS": "2", "HUIJIA_JOB_STALE_SECONDS": "10"})
+    assert (s.job_heartbeat_seconds, s.job_stale_seconds) == (2, 10)
+    assert (load_settings({}).job_heartbeat_seconds, load_settings({}).job_stale_seconds) == (5, 40)
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"HUIJIA_JOB_HEARTBEAT_SECONDS": "10", "HUIJIA_JOB_STALE_SECONDS": "15"})
+    assert "HUIJIA_JOB_STALE_SECONDS" in str(exc.value)

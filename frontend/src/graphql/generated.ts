@@ -152,6 +152,7 @@ export type HouseholdRelation =
 
 export type JobStatus =
   | 'FAILED'
+  | 'INTERRUPTED'
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
@@ -669,14 +670,21 @@ export type LedgerReportExportQueryVariables = Exact<{
 
 export type LedgerReportExportQuery = { ledgerReportExport: { filename: string, contentType: string, contentBase64: string, rowCount: number } };
 
-export type JobFieldsFragment = { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string };
+export type JobFieldsFragment = { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean };
 
 export type JobQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type JobQuery = { job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string } | null };
+export type JobQuery = { job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean } | null };
+
+export type JobRetryMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type JobRetryMutation = { jobRetry: { job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type MemberTagsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -718,14 +726,14 @@ export type MemberRevealMutationVariables = Exact<{
 
 export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
-export type MemberImportFieldsFragment = { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
+export type MemberImportFieldsFragment = { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null };
 
 export type MemberImportQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberImportQuery = { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, errors: { totalCount: number, nodes: Array<{ row: number, column: string, code: string, message: string }> }, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
+export type MemberImportQuery = { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, errors: { totalCount: number, nodes: Array<{ row: number, column: string, code: string, message: string }> }, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null };
 
 export type MemberImportsQueryVariables = Exact<{
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -733,7 +741,7 @@ export type MemberImportsQueryVariables = Exact<{
 }>;
 
 
-export type MemberImportsQuery = { memberImports: { totalCount: number, nodes: Array<{ id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type MemberImportsQuery = { memberImports: { totalCount: number, nodes: Array<{ id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type MemberImportCommitMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -741,7 +749,7 @@ export type MemberImportCommitMutationVariables = Exact<{
 }>;
 
 
-export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type MemberImportDiscardMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -750,7 +758,7 @@ export type MemberImportDiscardMutationVariables = Exact<{
 
 export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
-export type MemberExportFieldsFragment = { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
+export type MemberExportFieldsFragment = { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null };
 
 export type MemberExportStartMutationVariables = Exact<{
   filter?: InputMaybe<MemberFilter>;
@@ -760,14 +768,14 @@ export type MemberExportStartMutationVariables = Exact<{
 }>;
 
 
-export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type MemberExportQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
+export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null };
 
 export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string };
 
@@ -1140,6 +1148,8 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   errors
   createdAt
   updatedAt
+  heartbeatAt
+  retryable
 }
     `, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
 export const MemberListFieldsFragmentDoc = new TypedDocumentString(`
@@ -1202,12 +1212,14 @@ export const MemberImportFieldsFragmentDoc = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
   commitJob {
     id
     status
     progress
     total
+    retryable
   }
 }
     `, {"fragmentName":"MemberImportFields"}) as unknown as TypedDocumentString<MemberImportFieldsFragment, unknown>;
@@ -1227,6 +1239,7 @@ export const MemberExportFieldsFragmentDoc = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
 }
     `, {"fragmentName":"MemberExportFields"}) as unknown as TypedDocumentString<MemberExportFieldsFragment, unknown>;
@@ -1719,7 +1732,36 @@ export const JobDocument = new TypedDocumentString(`
   errors
   createdAt
   updatedAt
+  heartbeatAt
+  retryable
 }`) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const JobRetryDocument = new TypedDocumentString(`
+    mutation JobRetry($id: ID!) {
+  jobRetry(id: $id) {
+    job {
+      ...JobFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  name
+  status
+  progress
+  total
+  attempts
+  result
+  errors
+  createdAt
+  updatedAt
+  heartbeatAt
+  retryable
+}`) as unknown as TypedDocumentString<JobRetryMutation, JobRetryMutationVariables>;
 export const MemberTagsDocument = new TypedDocumentString(`
     query MemberTags {
   memberTags {
@@ -1891,12 +1933,14 @@ export const MemberImportDocument = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
   commitJob {
     id
     status
     progress
     total
+    retryable
   }
 }`) as unknown as TypedDocumentString<MemberImportQuery, MemberImportQueryVariables>;
 export const MemberImportsDocument = new TypedDocumentString(`
@@ -1947,12 +1991,14 @@ export const MemberImportsDocument = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
   commitJob {
     id
     status
     progress
     total
+    retryable
   }
 }`) as unknown as TypedDocumentString<MemberImportsQuery, MemberImportsQueryVariables>;
 export const MemberImportCommitDocument = new TypedDocumentString(`
@@ -2003,12 +2049,14 @@ export const MemberImportCommitDocument = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
   commitJob {
     id
     status
     progress
     total
+    retryable
   }
 }`) as unknown as TypedDocumentString<MemberImportCommitMutation, MemberImportCommitMutationVariables>;
 export const MemberImportDiscardDocument = new TypedDocumentString(`
@@ -2059,6 +2107,7 @@ export const MemberExportStartDocument = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
 }`) as unknown as TypedDocumentString<MemberExportStartMutation, MemberExportStartMutationVariables>;
 export const MemberExportDocument = new TypedDocumentString(`
@@ -2082,6 +2131,7 @@ export const MemberExportDocument = new TypedDocumentString(`
     status
     progress
     total
+    retryable
   }
 }`) as unknown as TypedDocumentString<MemberExportQuery, MemberExportQueryVariables>;
 export const MemberEditDocument = new TypedDocumentString(`

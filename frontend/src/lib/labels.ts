@@ -63,6 +63,7 @@ export const JOB_STATUS_LABELS: Record<JobStatus, string> = {
   RUNNING: '进行中',
   SUCCEEDED: '已完成',
   FAILED: '失败',
+  INTERRUPTED: '已中断',
 };
 
 export const AUDIT_ACTION_LABELS: Record<string, string> = {

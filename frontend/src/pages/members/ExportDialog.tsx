@@ -9,6 +9,7 @@ import { MemberExportDocument, MemberExportStartDocument, type MemberExportField
 import { useAuth } from '../../auth/AuthProvider';
 import { FormAlert } from '../../components/FormAlert';
 import { toBigInt } from '../../lib/money';
+import { InterruptedJob } from '../../components/InterruptedJob';
 
 interface ExportForm {
   format: MemberExportFormat;
@@ -30,7 +31,9 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
   const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const [exp, setExp] = useState<MemberExportFieldsFragment | null>(null);
   const [downloadError, setDownloadError] = useState<string | null>(null);
-  const running = !!exp && (exp.status === 'QUEUED' || exp.status === 'RUNNING');
+  const jobActive = exp?.job?.status === 'QUEUED' || exp?.job?.status === 'RUNNING';
+  // Poll while the export or its job runs (a retried job runs again before the export says so).
+  const running = !!exp && (exp.status === 'QUEUED' || exp.status === 'RUNNING' || (exp.status === 'FAILED' && jobActive));
 
   const download = async (e: MemberExportFieldsFragment) => {
     if (!e.downloadUrl) return;
@@ -53,6 +56,12 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
     1000,
     running,
   );
+
+  const reload = async () => {
+    if (!exp) return;
+    const { memberExport } = await gql(MemberExportDocument, { id: exp.id });
+    if (memberExport) setExp(memberExport);
+  };
 
   const submit = async (v: ExportForm) => {
     setBusy(true);
@@ -111,7 +120,9 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
             )}
           </Form>
         </>
-      ) : exp.status === 'FAILED' ? (
+      ) : exp.status !== 'READY' && exp.status !== 'EXPIRED' && exp.job?.status === 'INTERRUPTED' ? (
+        <InterruptedJob job={exp.job} what="导出" onRetried={reload} />
+      ) : exp.status === 'FAILED' && !jobActive ? (
         <Result status="error" title="导出失败" subTitle="请稍后重试；如果问题持续出现，请联系系统管理员。" />
       ) : exp.status === 'EXPIRED' ? (
         <Result status="warning" title="导出文件已过期" subTitle="导出文件超过保留期限，已自动删除。如仍需要，请重新导出。" />

@@ -24,6 +24,7 @@ import {
 import { PageContainer } from '../../components/PageContainer';
 import { CursorPager, useCursorPager } from '../../components/CursorPager';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { InterruptedJob } from '../../components/InterruptedJob';
 import { IMPORT_STATUS_LABELS } from '../../lib/labels';
 import { formatDateTime } from '../../lib/format';
 import { toBigInt } from '../../lib/money';
@@ -48,6 +49,27 @@ function jobPercent(job: { progress: number | string; total: number | string } |
   if (!job) return null;
   const total = Number(toBigInt(job.total));
   return total > 0 ? Math.min(100, Math.floor((Number(toBigInt(job.progress)) / total) * 100)) : null;
+}
+
+/**
+ * Why a commit (resume) or discard was refused (INVALID_STATE), from the import's state as it now is:
+ * the API answers both from one state, so the UI says what may be done instead.
+ */
+export function refusalText(status: MemberImportStatus | undefined, action: 'commit' | 'discard'): string {
+  switch (status) {
+    case 'COMMITTING':
+      return '该名册正在导入，请等待导入完成';
+    case 'INTERRUPTED':
+      return action === 'discard' ? '该名册已有部分行导入，不能放弃：请点击“继续导入”完成剩余的行' : '该名册当前不能继续导入，请刷新后重试';
+    case 'COMMITTED':
+      return '该名册已导入完成';
+    case 'DISCARDED':
+      return '该名册已放弃；如需导入，请重新上传';
+    case 'EXPIRED':
+      return '该名册已超过保留期限，文件已删除；如需导入，请重新上传';
+    default:
+      return action === 'discard' ? '该名册当前不能放弃' : '该名册当前不能导入（可能已导入或已放弃）';
+  }
 }
 
 function step(status: MemberImportStatus): number {
@@ -125,7 +147,12 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
     try {
       const { memberImportCommit: r } = await gql(MemberImportCommitDocument, { id: imp.id, allowErrors });
       if (r.errors.length) {
-        message.error(errorMessage(r.errors[0].code, r.errors[0].field, { INVALID_STATE: '该名册当前不能导入（可能已导入或已放弃）', 'allowErrors.INVALID_INPUT': '名册有错误行：请勾选“跳过有错误的行”或修改后重新上传' }));
+        if (r.errors[0].code === 'INVALID_STATE') {
+          const now = await q.refetch();
+          message.error(refusalText(now?.memberImport?.status, 'commit'));
+          return;
+        }
+        message.error(errorMessage(r.errors[0].code, r.errors[0].field, { 'allowErrors.INVALID_INPUT': '名册有错误行：请勾选“跳过有错误的行”或修改后重新上传' }));
         return;
       }
       await q.refetch();
@@ -140,8 +167,9 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
     setBusy(true);
     try {
       const { memberImportDiscard: r } = await gql(MemberImportDiscardDocument, { id: imp.id });
-      if (r.errors.length) message.error(errorMessage(r.errors[0].code));
-      await q.refetch();
+      const now = await q.refetch();
+      if (r.errors.length)
+        message.error(r.errors[0].code === 'INVALID_STATE' ? refusalText(now?.memberImport?.status, 'discard') : errorMessage(r.errors[0].code));
       onChanged();
     } catch (e) {
       message.error(describeError(e));
@@ -168,7 +196,10 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
         style={{ marginBottom: 16 }}
       />
       <div aria-live="polite">
-        {PREVIEWING.includes(imp.status) && (
+        {PREVIEWING.includes(imp.status) && imp.previewJob?.status === 'INTERRUPTED' && (
+          <InterruptedJob job={imp.previewJob} what="名册校验" onRetried={() => q.refetch()} />
+        )}
+        {PREVIEWING.includes(imp.status) && imp.previewJob?.status !== 'INTERRUPTED' && (
           <div role="status">
             <Typography.Paragraph>正在逐行校验名册（身份证号校验码、必填项、所属工会、文件内重复）…</Typography.Paragraph>
             <Progress percent={previewPct ?? 0} status="active" aria-label="校验进度" />
@@ -232,7 +263,9 @@ function CurrentImport({ id, onChanged }: { id: string; onChanged: () => void })
         {(imp.status === 'COMMITTING' || imp.status === 'INTERRUPTED') && (
           <div role="status">
             <Typography.Paragraph>
-              {imp.status === 'COMMITTING' ? '正在导入…' : '导入被中断：已导入的行有记录，继续导入会从中断处接着完成。'}已处理到第 {imp.committedThroughRow.toLocaleString('zh-CN')} 行，共 {imp.totalRows.toLocaleString('zh-CN')} 行。
+              {imp.status === 'COMMITTING'
+                ? '正在导入…'
+                : `导入被中断${imp.commitJob?.status === 'INTERRUPTED' ? '（处理导入的服务进程意外停止）' : ''}：已导入的行有记录，继续导入会从中断处接着完成。`}已处理到第 {imp.committedThroughRow.toLocaleString('zh-CN')} 行，共 {imp.totalRows.toLocaleString('zh-CN')} 行。
             </Typography.Paragraph>
             <Progress percent={commitPct} status={imp.status === 'COMMITTING' ? 'active' : 'exception'} aria-label="导入进度" />
             {imp.status === 'INTERRUPTED' && (
