@@ -53,6 +53,16 @@ def upsert_head_sql(placeholders: tuple[str, str, str, str]) -> str:
 HEAD_SELECT = "SELECT seq, hash FROM chain_head WHERE tenant_id = {} AND chain = {}"
 
 
+def continue_from(*found: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Where the next append links on: the last record or the anchored head, whichever is further
+    (the head on a tie). After someone deleted the newest records the chain goes on from the head,
+    so the app keeps working and the deletion stays visible to verify as a gap for good, instead of
+    the next append reusing a deleted seq (which the forward-only head would refuse, stopping every
+    audited write of the province)."""
+    rows = sorted((r for r in found if r is not None), key=lambda r: (r["seq"], r.get("k", 0)))
+    return rows[-1] if rows else None
+
+
 def head_problems(chain: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, last_seq: int,
                   hash_at_head: str | None) -> list[str]:
     """Compare the anchored head with the records found, without a lock or snapshot: ``before`` is the

@@ -25,6 +25,11 @@ from core.tenancy.context import TenantContext
 
 AUDIT_LOCK_NAMESPACE = 1001
 CHAIN = "audit"
+# The last record and the anchored head, in one round trip (the record first, then the head).
+LAST_AND_HEAD = (
+    "SELECT * FROM (SELECT 0 AS k, seq, hash FROM audit_record WHERE tenant_id = {} ORDER BY seq DESC LIMIT 1) r "
+    "UNION ALL SELECT 1, seq, hash FROM chain_head WHERE tenant_id = {} AND chain = {}"
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,8 @@ async def record(
     """Append one record. Sensitive values in ``changes`` are redacted before they are stored."""
     async with transaction():
         await advisory_xact_lock(AUDIT_LOCK_NAMESPACE, tenant.id)
-        last = (
-            await AuditRecord.select(AuditRecord.seq, AuditRecord.hash)
-            .where(AuditRecord.tenant_id == tenant.id)
-            .order_by(AuditRecord.seq, ascending=False)
-            .limit(1)
-            .first()
-        )
+        rows = await raw(LAST_AND_HEAD, tenant.id, tenant.id, CHAIN)
+        last = anchor.continue_from(*rows)
         seq = (last["seq"] + 1) if last else 1
         prev_hash = last["hash"] if last else ""
         row = {
@@ -97,8 +97,9 @@ class VerifyResult:
     ok: bool
     checked: int
     problems: list[str] = field(default_factory=list)
-    last_seq: int = 0
-    last_hash: str = ""
+    # The anchored head as verify read it before scanning, and found in the chain when ok.
+    head_seq: int = 0
+    head_hash: str = ""
 
 
 async def verify_chain(tenant: TenantContext, checkpoint: Mapping[str, Any] | None = None) -> VerifyResult:
@@ -130,7 +131,8 @@ async def verify_chain(tenant: TenantContext, checkpoint: Mapping[str, Any] | No
     problems += anchor.head_problems(CHAIN, before, after, last_seq, hash_at_head)
     if checkpoint is not None:
         problems += anchor.checkpoint_problems(checkpoint, tenant, hash_at, last_seq)
-    return VerifyResult(ok=not problems, checked=len(rows), problems=problems, last_seq=last_seq, last_hash=prev_hash)
+    return VerifyResult(ok=not problems, checked=len(rows), problems=problems, head_seq=before["seq"] if before else 0,
+                        head_hash=before["hash"] if before else "")
 
 
 async def _head(tenant: TenantContext) -> dict[str, Any] | None:
@@ -139,19 +141,13 @@ async def _head(tenant: TenantContext) -> dict[str, Any] | None:
 
 
 async def checkpoint(tenant: TenantContext) -> dict[str, Any]:
-    """A signed checkpoint of the audit chain's current head, for an auditor to keep outside the
-    database. Refused (CheckpointError) when the head does not match the last record or the chain is
-    empty: signing a head already cut short would vouch for the damage."""
-    async with transaction():
-        # The append lock: no record lands between reading the head and the last record.
-        await advisory_xact_lock(AUDIT_LOCK_NAMESPACE, tenant.id)
-        head = await _head(tenant)
-        last = await raw("SELECT seq, hash FROM audit_record WHERE tenant_id = {} ORDER BY seq DESC LIMIT 1", tenant.id)
-    last_seq, last_hash = (last[0]["seq"], last[0]["hash"]) if last else (0, "")
-    at_head = last_hash if head is not None and head["seq"] == last_seq else None
-    problems = anchor.head_problems(CHAIN, head, head, last_seq, at_head)
-    if problems:
-        raise anchor.CheckpointError(f"{problems[0]}; run `huijia audit verify` before taking a checkpoint")
-    if last_seq == 0:
+    """A signed checkpoint of the audit chain's head, for an auditor to keep outside the database.
+    The whole chain is verified first and the checkpoint names the head that verify found in it;
+    refused (CheckpointError) when verify finds problems, since signing a damaged chain would vouch
+    for the damage, or when the chain is empty."""
+    result = await verify_chain(tenant)
+    if not result.ok:
+        raise anchor.CheckpointError(f"{result.problems[0]}; run `huijia audit verify` (the chain is damaged)")
+    if not result.head_seq:
         raise anchor.CheckpointError("the audit chain is empty: nothing to checkpoint")
-    return anchor.make_checkpoint(tenant, CHAIN, last_seq, last_hash)
+    return anchor.make_checkpoint(tenant, CHAIN, result.head_seq, result.head_hash)

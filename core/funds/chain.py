@@ -43,6 +43,11 @@ CHAIN_LOCK_NAMESPACE = 1011
 CHAIN = "ledger"
 HEAD_UPSERT = anchor.upsert_head_sql(("$1", "$2", "$3", "$4"))
 HEAD_SELECT = "SELECT seq, hash FROM chain_head WHERE tenant_id = $1 AND chain = $2"
+# The last link and the anchored head, in one round trip; the next link goes on from the further.
+LAST_AND_HEAD = (
+    "SELECT * FROM (SELECT 0 AS k, seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) r "
+    "UNION ALL SELECT 1, seq, hash FROM chain_head WHERE tenant_id = $1 AND chain = $2"
+)
 BATCH = 5000
 
 
@@ -88,8 +93,7 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])
-        last = await db.fetchrow(
-            "SELECT seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1", tenant.id)
+        last = anchor.continue_from(*await db.fetch(LAST_AND_HEAD, tenant.id, CHAIN))
         seq = last["seq"] if last else 0
         prev = last["hash"] if last else ""
         links = []
@@ -207,6 +211,9 @@ class ChainReport:
     checked: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
+    # The anchored head as verify read it before scanning, and found in the chain when ok.
+    head_seq: int = 0
+    head_hash: str = ""
 
     def problem(self, text: str) -> None:
         self.ok = False
@@ -287,6 +294,8 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
         for m in missing:
             report.problem(f"entry {m['id']} is in neither the chain nor the queue")
         after = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
+        if before is not None:
+            report.head_seq, report.head_hash = before["seq"], before["hash"]
         for p in anchor.head_problems(CHAIN, before, after, last_seq, hash_at_head):
             report.problem(p)
         if checkpoint is not None:
@@ -297,21 +306,12 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
 
 async def checkpoint(tenant: TenantContext) -> dict[str, Any]:
     """A signed checkpoint of the ledger chain's head, for an auditor to keep outside the database.
-    Links what is queued first, so the checkpoint covers every committed entry. Refused
-    (CheckpointError) when the head does not match the last link or nothing is linked yet."""
-    await wait_background()
-    await link_all(tenant)
-    async with ledger_tx() as db:
-        if db.pg:  # the linkers' lock: no batch lands between reading the head and the last link
-            await db.execute("SELECT pg_advisory_xact_lock($1::integer, $2::integer)", CHAIN_LOCK_NAMESPACE, tenant.id)
-        head = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
-        last = await db.fetchrow(
-            "SELECT seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1", tenant.id)
-    last_seq, last_hash = (last["seq"], last["hash"]) if last else (0, "")
-    at_head = last_hash if head is not None and head["seq"] == last_seq else None
-    problems = anchor.head_problems(CHAIN, head, head, last_seq, at_head)
-    if problems:
-        raise anchor.CheckpointError(f"{problems[0]}; run `huijia ledger verify` before taking a checkpoint")
-    if last_seq == 0:
+    Links what is queued, verifies the whole chain and names the head that verify found in it;
+    refused (CheckpointError) when verify finds problems (signing a damaged chain would vouch for the
+    damage) or nothing is linked yet."""
+    r = await verify(tenant)
+    if not r.ok:
+        raise anchor.CheckpointError(f"{r.problems[0]}; run `huijia ledger verify` (the chain is damaged)")
+    if not r.head_seq:
         raise anchor.CheckpointError("the ledger chain is empty: nothing to checkpoint")
-    return anchor.make_checkpoint(tenant, CHAIN, last_seq, last_hash)
+    return anchor.make_checkpoint(tenant, CHAIN, r.head_seq, r.head_hash)
