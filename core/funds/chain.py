@@ -243,7 +243,7 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
         last_seq = 0
         hash_at: str | None = None
         hash_at_head: str | None = None
-        before = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
+        head_before = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
         while True:
             links = await db.fetch(
                 "SELECT seq, entry_id, content_hash, prev_hash, hash FROM ledger_chain WHERE tenant_id = $1 "
@@ -278,7 +278,7 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
                         report.problem(f"entry {e['id']}: postings do not sum to zero")
                 if checkpoint is not None and seq == checkpoint["seq"]:
                     hash_at = lk["hash"]
-                if before is not None and seq == before["seq"]:
+                if head_before is not None and seq == head_before["seq"]:
                     hash_at_head = lk["hash"]
                 prev_hash = lk["hash"]
                 expected = seq + 1
@@ -293,10 +293,10 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
             "ORDER BY e.id LIMIT 100", tenant.id)
         for m in missing:
             report.problem(f"entry {m['id']} is in neither the chain nor the queue")
-        after = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
-        if before is not None:
-            report.head_seq, report.head_hash = before["seq"], before["hash"]
-        for p in anchor.head_problems(CHAIN, before, after, last_seq, hash_at_head):
+        head_after = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
+        if head_before is not None:
+            report.head_seq, report.head_hash = head_before["seq"], head_before["hash"]
+        for p in anchor.head_problems(CHAIN, head_before, head_after, last_seq, hash_at_head):
             report.problem(p)
         if checkpoint is not None:
             for p in anchor.checkpoint_problems(checkpoint, tenant, hash_at, last_seq):

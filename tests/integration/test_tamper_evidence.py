@@ -383,3 +383,25 @@ async def test_migrate_as_owner_is_repeatable_and_refuses_an_app_role_that_is_th
                            "huijia_owner_test"], capture_output=True, text=True, timeout=180,
                           env={**os.environ, "DATABASE_URL": OWNER_DSN.replace("huijia_owner_test", "nobody_here")})
     assert same.returncode == 2 and "is the owner role" in same.stderr, same.stdout + same.stderr
+
+
+async def test_app_role_refreshes_member_statistics_only_through_the_owner_function(app):
+    """The roster import analyses member as it grows; ANALYZE needs the owner, so it goes through
+    huijia_analyze_member() (SECURITY DEFINER), while a plain ANALYZE by the app role does nothing."""
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+
+    async def analyses() -> int:
+        return await conn.fetchval("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'member'")
+
+    try:
+        before = await analyses()
+        await conn.execute("ANALYZE member")  # PostgreSQL skips it with a warning: not the owner
+        await conn.execute("SELECT huijia_analyze_member()")
+        for _ in range(50):
+            await conn.execute("SELECT pg_stat_clear_snapshot()")
+            if await analyses() > before:
+                break
+            await asyncio.sleep(0.1)
+        assert await analyses() == before + 1
+    finally:
+        await conn.close()
