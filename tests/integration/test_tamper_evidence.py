@@ -405,3 +405,28 @@ async def test_app_role_refreshes_member_statistics_only_through_the_owner_funct
         assert await analyses() == before + 1
     finally:
         await conn.close()
+
+
+def test_checkpoint_signature_covers_every_field_and_the_key():
+    from core.audit import anchor
+    from core.tenancy.context import TenantContext
+
+    tenant = TenantContext(id=42, code="anhui", name="安徽省总工会", province_code="34")
+    doc = anchor.make_checkpoint(tenant, "ledger", 7, "ab" * 32)
+    assert anchor.parse_checkpoint(json.dumps(doc), "ledger") == doc
+    for name, value in (("tenant", "fujian"), ("tenant_id", 43), ("chain", "audit"), ("seq", 8), ("head_hash", "cd" * 32),
+                        ("at", "2020-01-01T00:00:00+00:00"), ("signature", "0" * 64)):
+        with pytest.raises(anchor.CheckpointError, match="signature does not verify"):
+            anchor.parse_checkpoint(json.dumps({**doc, name: value}), "ledger")
+    # Signed under another secret: named as such, not as a forgery.
+    other = {**doc, "key": "0" * 16}
+    with pytest.raises(anchor.CheckpointError, match="another HUIJIA_SECRET_KEY"):
+        anchor.parse_checkpoint(json.dumps(other), "ledger")
+
+
+def test_owner_url_must_be_postgresql():
+    from core.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError, match="DATABASE_OWNER_URL"):
+        load_settings({"DATABASE_OWNER_URL": "sqlite:///x.db"})
+    assert load_settings({"DATABASE_OWNER_URL": "postgresql://owner@h/db"}).database_owner_url == "postgresql://owner@h/db"
