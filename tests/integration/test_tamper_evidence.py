@@ -194,6 +194,22 @@ async def test_verify_raises_no_false_alarm_while_appends_run(api, operator):
     assert final["ok"] and head["seq"] == final["checked"] == (await _last_audit(tenant))["seq"]
 
 
+async def test_ledger_verify_raises_no_false_alarm_while_entries_are_posted_and_linked(api, operator):
+    code, tenant, _ = await _province(api, operator, mutations=0)
+    t = await make_tree(code)
+    finance = await user_with(api, code, [("finance", None)])
+    auditor = await persona(api, code, "auditor")
+    await fund_cash(finance, t.g1, 1_000)
+    posts = [fund_cash(finance, t.g1 if i % 2 else t.g2, 10 + i) for i in range(12)]
+    checks = [auditor.api.gql(LEDGER_VERIFY) for _ in range(4)]
+    results = await asyncio.gather(*posts, *checks)
+    for verdict in results[len(posts):]:
+        assert verdict["data"]["ledgerVerify"]["ok"] is True, verdict
+    final = (await auditor.api.gql(LEDGER_VERIFY))["data"]["ledgerVerify"]
+    head = await _head(tenant, "ledger")
+    assert final["ok"] and final["pending"] == 0 and head["seq"] == final["checked"] == 13
+
+
 # --- checkpoints ----------------------------------------------------------------------------
 
 
@@ -430,3 +446,35 @@ def test_owner_url_must_be_postgresql():
     with pytest.raises(SettingsError, match="DATABASE_OWNER_URL"):
         load_settings({"DATABASE_OWNER_URL": "sqlite:///x.db"})
     assert load_settings({"DATABASE_OWNER_URL": "postgresql://owner@h/db"}).database_owner_url == "postgresql://owner@h/db"
+
+
+def test_embedded_sqlite_default_anchors_and_checkpoints_the_audit_chain(tmp_path: Path):
+    """No PostgreSQL, no roles: the head and checkpoints work the same on the embedded default."""
+    import sqlite3
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "HUIJIA_JOB_QUEUE")}
+    env.update(HUIJIA_DATA_DIR=str(tmp_path), HUIJIA_ENV="development")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "core.cli", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    assert cli("demo").returncode == 0
+    kept = tmp_path / "cp.json"
+    made = cli("audit", "checkpoint", "--tenant", "fujian", "--out", str(kept))
+    assert made.returncode == 0, made.stderr
+    seq = json.loads(kept.read_text())["seq"]
+    ok = cli("audit", "verify", "--checkpoint", str(kept))
+    assert ok.returncode == 0 and "fujian: OK" in ok.stdout and "still holds its head" in ok.stdout, ok.stdout + ok.stderr
+    db = sqlite3.connect(tmp_path / "huijia.sqlite3")
+    try:
+        tenant_id = db.execute("SELECT id FROM tenant WHERE code = 'fujian'").fetchone()[0]
+        assert db.execute("SELECT seq FROM chain_head WHERE tenant_id = ? AND chain = 'audit'", (tenant_id,)).fetchone()[0] == seq
+        db.execute("DELETE FROM audit_record WHERE tenant_id = ? AND seq = ?", (tenant_id, seq))  # no triggers here
+        db.commit()
+    finally:
+        db.close()
+    broken = cli("audit", "verify", "--tenant", "fujian")
+    assert broken.returncode == 1 and "the newest 1 record(s) were deleted" in broken.stdout, broken.stdout
+    refused = cli("migrate", "--owner-url", "postgresql://owner@127.0.0.1/x")
+    assert refused.returncode == 2 and "for PostgreSQL" in refused.stderr
