@@ -45,7 +45,9 @@ async def stop_database() -> None:
         await db.close_connection_pool()
 
 
-async def migrate(quiet: bool = True) -> None:
+async def migrate(quiet: bool = True, grant_to: str | None = None) -> None:
+    """Run the migrations. ``grant_to``: connected as the owner role, then grant that app role
+    row access (core/dbroles.py)."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     out = io.StringIO()
@@ -53,6 +55,10 @@ async def migrate(quiet: bool = True) -> None:
         result = await run_forwards("all")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
+    if grant_to:
+        from core.dbroles import grant_app_role
+
+        await grant_app_role(grant_to)
 
 
 async def startup_checks() -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The `huijia` command: serve, worker, migrate, tenants sync, users create, demo, audit verify."""
+"""The `huijia` command: serve, worker, migrate, tenants sync, users create, demo, audit verify/checkpoint."""
 
 from __future__ import annotations
 
@@ -36,9 +36,32 @@ async def _with_db(fn: Any) -> Any:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core.bootstrap import migrate
+    from core.dbroles import RoleError, role_of
+    from core.settings import get_settings
 
-    _run(_with_db(lambda: migrate(quiet=not args.verbose)))
-    print("migrations: up to date")
+    settings = get_settings()
+    owner_url = args.owner_url or settings.database_owner_url
+    app_role = None
+    if owner_url and owner_url != settings.database_url:
+        if not settings.is_postgres:
+            print("error: a separate owner role is for PostgreSQL; DATABASE_URL is not postgresql://", file=sys.stderr)
+            return 2
+        app_role = args.app_role or role_of(settings.database_url)
+        if not app_role:
+            print("error: DATABASE_URL names no user: pass --app-role", file=sys.stderr)
+            return 2
+        if "piccolo_conf" in sys.modules:  # the engine would already be bound to the app role
+            print("error: the database engine was set up before migrate could switch to the owner", file=sys.stderr)
+            return 2
+        # This process only migrates: from here on it is the owner (the engine is built from settings).
+        os.environ["DATABASE_URL"] = owner_url
+        get_settings.cache_clear()
+    try:
+        _run(_with_db(lambda: migrate(quiet=not args.verbose, grant_to=app_role)))
+    except RoleError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("migrations: up to date" + (f"; app role {app_role} granted row access" if app_role else ""))
     return 0
 
 
@@ -148,25 +171,97 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_checkpoint(path: str, chain: str) -> dict[str, Any]:
+    """The checkpoint document at ``path`` (``-`` for stdin), signature checked. SystemExit(2) if unusable."""
+    from core.audit.anchor import CheckpointError, parse_checkpoint
+
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        return parse_checkpoint(text, chain)
+    except (OSError, CheckpointError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def checkpoint_tenant(args: argparse.Namespace, doc: dict[str, Any] | None) -> str | None:
+    """Which tenant to verify: --tenant, or the checkpoint's; both must agree."""
+    if doc is None:
+        return args.tenant
+    if args.tenant and args.tenant != doc["tenant"]:
+        print(f"error: the checkpoint is for tenant {doc['tenant']!r}, not {args.tenant!r}", file=sys.stderr)
+        raise SystemExit(2)
+    return doc["tenant"]
+
+
+def print_checkpoint(doc: dict[str, Any], out: str | None) -> None:
+    import json
+
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+    sys.stdout.write(text)
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from core.audit.anchor import CheckpointError
     from core.audit.services import verify_chain
     from core.tenancy.context import tenant_scope
     from core.tenancy.services import list_tenants
 
+    doc = _read_checkpoint(args.checkpoint, "audit") if args.checkpoint else None
+    code = checkpoint_tenant(args, doc)
+
     async def go() -> bool:
         ok = True
+        found = False
         for tenant in await list_tenants(include_platform=True):
-            if args.tenant and tenant.code != args.tenant:
+            if code and tenant.code != code:
                 continue
+            found = True
             with tenant_scope(tenant):
-                result = await verify_chain(tenant)
+                try:
+                    result = await verify_chain(tenant, checkpoint=doc)
+                except CheckpointError as exc:  # the tenant's id differs from the checkpoint's
+                    print(f"error: {exc}", file=sys.stderr)
+                    return False
             print(f"{tenant.code}: {'OK' if result.ok else 'BROKEN'} ({result.checked} records)")
             for p in result.problems[:50]:
                 print(f"  - {p}")
+            if doc is not None and result.ok:
+                print(f"  checkpoint of {doc['at']}: seq {doc['seq']} still holds its head")
             ok = ok and result.ok
+        if code and not found:
+            print(f"error: no tenant {code!r}", file=sys.stderr)
+            return False
         return ok
 
     return 0 if _run(_with_db(go)) else 1
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from core.audit.anchor import CheckpointError
+    from core.audit.services import checkpoint
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    async def go() -> dict[str, Any] | None:
+        tenant = await get_tenant(code=args.tenant)
+        if tenant is None:
+            print(f"error: no tenant {args.tenant!r}", file=sys.stderr)
+            return None
+        with tenant_scope(tenant):
+            try:
+                return await checkpoint(tenant)
+            except CheckpointError as exc:
+                print(f"error: {args.tenant}: {exc}", file=sys.stderr)
+                return None
+
+    doc = _run(_with_db(go))
+    if doc is None:
+        return 1
+    print_checkpoint(doc, args.out)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="run database migrations forward")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--owner-url", help="connect as this owner role (default DATABASE_OWNER_URL), then grant the "
+                   "app role (the user of DATABASE_URL) row access only")
+    p.add_argument("--app-role", help="the app role to grant, when DATABASE_URL names no user")
     p.set_defaults(fn=cmd_migrate)
 
     tenants = sub.add_parser("tenants", help="province tenants").add_subparsers(dest="sub", required=True)
@@ -206,9 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_demo)
 
     audit = sub.add_parser("audit", help="audit log").add_subparsers(dest="sub", required=True)
-    p = audit.add_parser("verify", help="check every tenant's audit hash chain")
+    p = audit.add_parser("verify", help="check every tenant's audit hash chain and its anchored head")
     p.add_argument("--tenant")
+    p.add_argument("--checkpoint", metavar="FILE", help="also prove the chain still holds this checkpoint's head "
+                   "(a document from `huijia audit checkpoint`; - for stdin); implies its tenant")
     p.set_defaults(fn=cmd_audit_verify)
+    p = audit.add_parser("checkpoint", help="print a signed checkpoint of a tenant's audit chain head (JSON) for an "
+                         "auditor to keep outside the database")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("--out", metavar="FILE", help="also write the document to FILE")
+    p.set_defaults(fn=cmd_audit_checkpoint)
 
     from core.funds.cli import add_commands as add_ledger_commands
 

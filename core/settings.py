@@ -30,6 +30,9 @@ class SettingsError(ValueError):
 class Settings:
     env: str = "development"
     database_url: str = ""
+    # The role that owns the tables (creates and alters them) when it is not the app's own: used by
+    # `huijia migrate` only, never by the running app (see docs/operations.md).
+    database_owner_url: str = ""
     redis_url: str | None = None
     secret_key: str = _DEV_SECRET
     token_ttl_seconds: int = 8 * 3600
@@ -121,6 +124,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     scheme = urlparse(database_url).scheme
     if scheme not in ("sqlite", "postgres", "postgresql"):
         errors.append(f"DATABASE_URL: scheme must be sqlite or postgresql, got {scheme!r}")
+    database_owner_url = env.get("DATABASE_OWNER_URL", "")
+    if database_owner_url and not database_owner_url.startswith(("postgres://", "postgresql://")):
+        errors.append("DATABASE_OWNER_URL: a separate owner role is for PostgreSQL; expected postgresql://…")
     redis_url = env.get("REDIS_URL") or None
     if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
         errors.append("REDIS_URL: scheme must be redis:// or rediss://")
@@ -147,6 +153,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     settings = Settings(
         env=environment,
         database_url=database_url,
+        database_owner_url=database_owner_url,
         redis_url=redis_url,
         secret_key=secret,
         token_ttl_seconds=_int(env, "HUIJIA_TOKEN_TTL", 8 * 3600, errors, minimum=60),

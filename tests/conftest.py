@@ -1,8 +1,10 @@
 """Test set-up: a fresh PostgreSQL database and Redis key space per run, the app driven in-process.
 
 The environment is set before any core module is imported (settings and the piccolo engine are
-read once). The app connects as a NOSUPERUSER NOBYPASSRLS role that owns its tables: with FORCE
-ROW LEVEL SECURITY even the owner is fenced, which is what the isolation tests rely on.
+read once). Roles as in production (docs/operations.md): an owner role owns the database and runs
+the migrations (`huijia migrate --owner-url`, in a subprocess: a process has one engine); the app,
+and so every test, connects as a NOSUPERUSER NOBYPASSRLS role that owns nothing and may only read
+and write rows. Row-level security fences it, and FORCE ROW LEVEL SECURITY fences the owner too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pytest
 RUN_ID = uuid.uuid4().hex[:10]
 PG_ADMIN_DSN = os.environ.get("HUIJIA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 APP_ROLE = "huijia_app_test"
+OWNER_ROLE = "huijia_owner_test"
 TEST_DB = f"huijia_test_{RUN_ID}"
+OWNER_DSN = f"postgresql://{OWNER_ROLE}@127.0.0.1:5432/{TEST_DB}"
 REDIS_URL = os.environ.get("HUIJIA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 QUEUE = f"huijia-test:{RUN_ID}"
 
@@ -38,15 +42,27 @@ os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")
 async def _create_database() -> None:
     conn = await asyncpg.connect(PG_ADMIN_DSN)
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
-        if not exists:
-            try:
-                await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-            except asyncpg.DuplicateObjectError:  # a parallel run won the race
-                pass
-        await conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {APP_ROLE}")
+        for role in (APP_ROLE, OWNER_ROLE):
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            if not exists:
+                try:
+                    await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+                except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):  # a parallel run won the race
+                    pass
+        await conn.execute(f"CREATE DATABASE {TEST_DB} OWNER {OWNER_ROLE}")
     finally:
         await conn.close()
+
+
+async def _migrate_as_owner() -> None:
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.cli", "migrate", "--owner-url", OWNER_DSN,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"huijia migrate --owner-url failed:\n{out.decode()}")
 
 
 async def _drop_database() -> None:
@@ -72,11 +88,11 @@ async def _clean_redis() -> None:
 @pytest.fixture(scope="session")
 async def database():
     await _create_database()
-    from core.bootstrap import migrate, start_database, stop_database
+    await _migrate_as_owner()
+    from core.bootstrap import start_database, stop_database
     from core.tenancy.manifest import sync_all
 
     await start_database()
-    await migrate()
     await sync_all()
     yield TEST_DB
     from core.jobs.runner import close_runner, drain_local

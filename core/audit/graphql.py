@@ -7,8 +7,8 @@ from typing import Any, Optional
 
 import strawberry
 
-from core.audit import queries
-from core.audit.services import verify_chain
+from core.audit import anchor, queries
+from core.audit.services import checkpoint as audit_checkpoint, verify_chain
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     BigInt, Connection, Info, JSONScalar, Node, connection, for_query, from_global_id, json_loads_maybe,
@@ -55,6 +55,48 @@ class AuditVerification:
     problems: list[str]
 
 
+@strawberry.type(description="A signed checkpoint of one hash chain's head (HMAC-SHA256 under a key derived from "
+                         "the platform secret). Keep `document` outside the platform; pass it back to `auditVerify` "
+                         "or `ledgerVerify` to prove the chain still holds this head at this position.")
+class ChainCheckpoint:
+    tenant: str
+    chain: str
+    seq: BigInt  # type: ignore[valid-type]
+    head_hash: str
+    at: str
+    signature: str
+    document: str = strawberry.field(description="The checkpoint as the JSON document to keep, exactly as signed.")
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "ChainCheckpoint":
+        import json
+
+        return cls(tenant=doc["tenant"], chain=doc["chain"], seq=doc["seq"], head_hash=doc["head_hash"], at=doc["at"],
+                   signature=doc["signature"], document=json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+def parse_checkpoint_arg(text: Optional[str], chain: str, tenant: Any) -> Optional[dict[str, Any]]:
+    """A checkpoint passed to a verify query: signature, chain and tenant checked, else INVALID_INPUT."""
+    if text is None:
+        return None
+    if len(text) > 10_000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "checkpoint is too long", "checkpoint")
+    try:
+        doc = anchor.parse_checkpoint(text, chain)
+    except anchor.CheckpointError as exc:
+        raise DomainError(ErrorCode.INVALID_INPUT, str(exc), "checkpoint") from None
+    if doc["tenant_id"] != tenant.id:
+        raise DomainError(ErrorCode.INVALID_INPUT, "checkpoint is for another tenant", "checkpoint")
+    return doc
+
+
+async def make_checkpoint(fn: Any, tenant: Any) -> ChainCheckpoint:
+    try:
+        return ChainCheckpoint.from_doc(await fn(tenant))
+    except anchor.CheckpointError as exc:  # head does not match, or nothing to checkpoint yet
+        raise DomainError(ErrorCode.INVALID_STATE, str(exc)) from None
+
+
 @strawberry.type
 class AuditQuery:
     @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first."))
@@ -73,9 +115,19 @@ class AuditQuery:
                                                  until=f.until, offset=page.offset, limit=page.limit)
         return connection([AuditRecord.from_row(r) for r in rows], total, page)
 
-    @strawberry.field(description=perm("audit.read", "Recompute the hash chain now and report edits or deletions."))
+    @strawberry.field(description=perm("audit.read", "Recompute the hash chain now and report edits or deletions, "
+                                       "including deleted newest records (the chain's anchored head). Given a "
+                                       "`checkpoint` document, also prove the chain still holds its head."))
     @for_query
-    async def audit_verify(self, info: Info) -> AuditVerification:
+    async def audit_verify(self, info: Info, checkpoint: Optional[str] = None) -> AuditVerification:
         tenant, _ = info.context.require("audit.read")
-        result = await verify_chain(tenant)
+        doc = parse_checkpoint_arg(checkpoint, "audit", tenant)
+        result = await verify_chain(tenant, checkpoint=doc)
         return AuditVerification(ok=result.ok, checked=result.checked, problems=result.problems[:100])
+
+    @strawberry.field(description=perm("audit.read", "A signed checkpoint of the audit chain's current head, for an "
+                                       "auditor to keep outside the platform."))
+    @for_query
+    async def audit_checkpoint(self, info: Info) -> ChainCheckpoint:
+        tenant, _ = info.context.require("audit.read")
+        return await make_checkpoint(audit_checkpoint, tenant)

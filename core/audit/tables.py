@@ -21,3 +21,17 @@ class AuditRecord(Table, tablename="audit_record"):
     at = Timestamptz(default=TimestamptzNow())
     prev_hash = Varchar(length=64, default="")
     hash = Varchar(length=64)
+
+
+class ChainHead(Table, tablename="chain_head"):
+    """Where each of a tenant's hash chains ends (chain "audit" or "ledger"), written in the same
+    transaction, under the same lock, as every append. Verify compares it with the last record, so
+    deleting the newest records (or all of them) no longer leaves a shorter chain that looks whole.
+    A trigger lets the head only move forward (see core/migration_sql.py)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=False, on_delete=OnDelete.restrict)
+    chain = Varchar(length=16)
+    seq = BigInt()
+    hash = Varchar(length=64)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -13,6 +13,10 @@ batch, whatever the batch size. Each posting kicks the chainer once it has commi
 keeps one chainer per tenant running while there is work), the ``funds.chain`` cron job catches
 anything left when another process held the lock, and ``verify`` links the queue before checking.
 
+The chain's head (``chain_head``, chain "ledger") moves in each linking transaction, under the same
+lock, so ``verify`` notices the newest links and entries deleted; signed checkpoints kept outside
+the database catch a rewrite of links and head together (see core/audit/anchor.py).
+
 Until it is linked an entry is still protected: ``ledger_entry``/``ledger_posting`` refuse UPDATE and
 DELETE (trigger), its queue row carries the content hash fixed at posting time, and ``verify``
 reports an entry that is neither linked nor queued.
@@ -28,6 +32,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from core.audit import anchor
 from core.dbutil import as_utc
 from core.funds.sql import Sql, ledger_tx, read_conn
 from core.tenancy.context import TenantContext
@@ -35,6 +40,14 @@ from core.tenancy.context import TenantContext
 log = logging.getLogger("huijia.funds")
 
 CHAIN_LOCK_NAMESPACE = 1011
+CHAIN = "ledger"
+HEAD_UPSERT = anchor.upsert_head_sql(("$1", "$2", "$3", "$4"))
+HEAD_SELECT = "SELECT seq, hash FROM chain_head WHERE tenant_id = $1 AND chain = $2"
+# The last link and the anchored head, in one round trip; the next link goes on from the further.
+LAST_AND_HEAD = (
+    "SELECT * FROM (SELECT 0 AS k, seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) r "
+    "UNION ALL SELECT 1, seq, hash FROM chain_head WHERE tenant_id = $1 AND chain = $2"
+)
 BATCH = 5000
 
 
@@ -80,8 +93,7 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])
-        last = await db.fetchrow(
-            "SELECT seq, hash FROM ledger_chain WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1", tenant.id)
+        last = anchor.continue_from(*await db.fetch(LAST_AND_HEAD, tenant.id, CHAIN))
         seq = last["seq"] if last else 0
         prev = last["hash"] if last else ""
         links = []
@@ -91,6 +103,7 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
             links.append((tenant.id, seq, r["entry_id"], r["content_hash"], prev, h))
             prev = h
         await _insert_links(db, links)
+        await db.execute(HEAD_UPSERT, tenant.id, CHAIN, seq, prev)
         return len(rows)
 
 
@@ -198,6 +211,9 @@ class ChainReport:
     checked: int = 0
     pending: int = 0
     problems: list[str] = field(default_factory=list)
+    # The anchored head as verify read it before scanning, and found in the chain when ok.
+    head_seq: int = 0
+    head_hash: str = ""
 
     def problem(self, text: str) -> None:
         self.ok = False
@@ -210,9 +226,12 @@ def entry_content_hash(tenant_id: int, e: dict[str, Any], lines: Sequence[tuple[
                         e["entry_date"], e["reverses_id"], e["created_by"], e["approved_by"], e["created_at"], lines)
 
 
-async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int = 2000) -> ChainReport:
+async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int = 2000,
+                 checkpoint: dict[str, Any] | None = None) -> ChainReport:
     """Recompute every link and every entry's content. Reports edited entries or postings (content
-    mismatch), deleted or inserted links (seq gaps, broken prev links) and entries missing from the chain."""
+    mismatch), deleted or inserted links (seq gaps, broken prev links), entries missing from the chain,
+    a deleted tail (the anchored head points past the last link) and, given a checkpoint (see
+    anchor.parse_checkpoint), a chain that no longer holds the checkpoint's head at its seq."""
     if link_first:
         await wait_background()
         await link_all(tenant)
@@ -221,6 +240,10 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
         prev_hash = ""
         expected = 1
         after = 0
+        last_seq = 0
+        hash_at: str | None = None
+        hash_at_head: str | None = None
+        head_before = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
         while True:
             links = await db.fetch(
                 "SELECT seq, entry_id, content_hash, prev_hash, hash FROM ledger_chain WHERE tenant_id = $1 "
@@ -253,8 +276,13 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
                         report.problem(f"seq {seq}: entry {e['id']} does not match its hash (edited entry or postings)")
                     if sum(a for _, a in entry_lines) != 0:
                         report.problem(f"entry {e['id']}: postings do not sum to zero")
+                if checkpoint is not None and seq == checkpoint["seq"]:
+                    hash_at = lk["hash"]
+                if head_before is not None and seq == head_before["seq"]:
+                    hash_at_head = lk["hash"]
                 prev_hash = lk["hash"]
                 expected = seq + 1
+                last_seq = seq
                 report.checked += 1
             after = links[-1]["seq"]
         report.pending = int(await db.fetchval(
@@ -265,4 +293,25 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
             "ORDER BY e.id LIMIT 100", tenant.id)
         for m in missing:
             report.problem(f"entry {m['id']} is in neither the chain nor the queue")
+        head_after = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
+        if head_before is not None:
+            report.head_seq, report.head_hash = head_before["seq"], head_before["hash"]
+        for p in anchor.head_problems(CHAIN, head_before, head_after, last_seq, hash_at_head):
+            report.problem(p)
+        if checkpoint is not None:
+            for p in anchor.checkpoint_problems(checkpoint, tenant, hash_at, last_seq):
+                report.problem(p)
     return report
+
+
+async def checkpoint(tenant: TenantContext) -> dict[str, Any]:
+    """A signed checkpoint of the ledger chain's head, for an auditor to keep outside the database.
+    Links what is queued, verifies the whole chain and names the head that verify found in it;
+    refused (CheckpointError) when verify finds problems (signing a damaged chain would vouch for the
+    damage) or nothing is linked yet."""
+    r = await verify(tenant)
+    if not r.ok:
+        raise anchor.CheckpointError(f"{r.problems[0]}; run `huijia ledger verify` (the chain is damaged)")
+    if not r.head_seq:
+        raise anchor.CheckpointError("the ledger chain is empty: nothing to checkpoint")
+    return anchor.make_checkpoint(tenant, CHAIN, r.head_seq, r.head_hash)

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import strawberry
 
+from core.audit.graphql import ChainCheckpoint
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import queries, reports, services
 from core.graphql.base import (
@@ -1016,14 +1017,27 @@ class FundsQuery:
         tenant, _ = info.context.require("ledger.read")
         return LedgerConfig(manual_entry_threshold_fen=await services.manual_threshold(tenant))
 
-    @strawberry.field(description=perm("ledger.verify", "Link pending entries, then recompute the whole hash chain (granted at the province root)."))
+    @strawberry.field(description=perm("ledger.verify", "Link pending entries, then recompute the whole hash chain and compare its anchored head; given a `checkpoint` document from `ledgerCheckpoint`, also prove the chain still holds its head (granted at the province root)."))
     @for_query
-    async def ledger_verify(self, info: Info) -> LedgerVerification:
+    async def ledger_verify(self, info: Info, checkpoint: Optional[str] = None) -> LedgerVerification:
+        from core.audit.graphql import parse_checkpoint_arg
         from core.funds.chain import verify
 
         tenant, _ = info.context.require("ledger.verify", await _root_path(info.context.authenticated()[0]))
-        r = await verify(tenant)
+        doc = parse_checkpoint_arg(checkpoint, "ledger", tenant)
+        r = await verify(tenant, checkpoint=doc)
         return LedgerVerification(ok=r.ok, checked=r.checked, pending=r.pending, problems=r.problems[:100])
+
+    @strawberry.field(description=perm("ledger.verify", "Link pending entries, then a signed checkpoint of the ledger "
+                                       "chain's head, for an auditor to keep outside the platform (granted at the "
+                                       "province root)."))
+    @for_query
+    async def ledger_checkpoint(self, info: Info) -> ChainCheckpoint:
+        from core.audit.graphql import make_checkpoint
+        from core.funds.chain import checkpoint
+
+        tenant, _ = info.context.require("ledger.verify", await _root_path(info.context.authenticated()[0]))
+        return await make_checkpoint(checkpoint, tenant)
 
     # Reports -------------------------------------------------------------------------------
 

@@ -334,8 +334,9 @@ class _Statistics:
     sequential and bitmap scans off (see _CUSTOM_PLANS): measured, 2.3 s per batch at a million rows
     and 190 s of a 246 s commit. So the commit analyses the table each time the rows it created
     have doubled it (about eight times for a million rows, well under a second each) and at the
-    end, which also leaves later searches well planned. ANALYZE needs the table's owner; run by
-    another role PostgreSQL skips it with a warning, and autovacuum remains the only source."""
+    end, which also leaves later searches well planned. ANALYZE needs the table's owner, which the
+    app role is not (docs/operations.md, "Database roles"): it calls huijia_analyze_member(), a
+    SECURITY DEFINER function of the owner's that analyses this one table and nothing else."""
 
     FIRST = 5_000
 
@@ -359,7 +360,7 @@ class _Statistics:
 
     async def refresh(self) -> None:
         async with engine().pool.acquire() as conn:
-            await conn.execute("ANALYZE member")
+            await conn.execute("SELECT huijia_analyze_member()")
         self.size += self.since_refresh
         self.since_refresh = 0
 

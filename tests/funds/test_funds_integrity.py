@@ -12,6 +12,7 @@ import pytest
 
 from core.dbutil import raw
 from core.tenancy.context import tenant_scope
+from tests.conftest import OWNER_DSN
 from tests.funds.helpers import TRANSFER, entry, fund_cash, key, line, make_tree
 
 VERIFY = "{ ledgerVerify { ok checked pending problems } }"
@@ -32,19 +33,37 @@ async def test_posted_rows_cannot_be_updated_or_deleted_by_the_app(api, sh_finan
     from core.graphql.base import from_global_id
 
     _, entry_id = from_global_id(r["entry"]["id"])
+    rewrites = ["UPDATE ledger_posting SET amount_fen = amount_fen * 2 WHERE entry_id = {}",
+                "DELETE FROM ledger_posting WHERE entry_id = {}",
+                "UPDATE ledger_entry SET memo = 'x' WHERE id = {}",
+                "DELETE FROM ledger_entry WHERE id = {}"]
     with tenant_scope(t.tenant):
-        for sql in ("UPDATE ledger_posting SET amount_fen = amount_fen * 2 WHERE entry_id = {}",
-                    "DELETE FROM ledger_posting WHERE entry_id = {}",
-                    "UPDATE ledger_entry SET memo = 'x' WHERE id = {}",
-                    "DELETE FROM ledger_entry WHERE id = {}"):
-            with pytest.raises(Exception, match="append-only"):
+        # The app role holds no UPDATE, DELETE or TRUNCATE privilege on these tables at all.
+        for sql in rewrites:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
                 await raw(sql, entry_id)
-        with pytest.raises(Exception, match="append-only"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await raw("UPDATE ledger_chain SET hash = 'x' WHERE tenant_id = {}", t.tenant.id)
-        with pytest.raises(Exception, match="append-only"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await raw("DELETE FROM ledger_transfer WHERE tenant_id = {}", t.tenant.id)
-        with pytest.raises(Exception, match="append-only"):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await raw("TRUNCATE ledger_posting")
+    # The owner has every privilege; the triggers refuse it (and a single-role deployment) instead.
+    owner = await asyncpg.connect(OWNER_DSN)
+    try:
+        await owner.execute("SELECT set_config('app.tenant_id', $1, false)", str(t.tenant.id))
+        for sql in rewrites:
+            with pytest.raises(Exception, match="append-only"):
+                await owner.execute(sql.replace("{}", "$1"), entry_id)
+        for sql in ("UPDATE ledger_chain SET hash = 'x' WHERE tenant_id = $1", "DELETE FROM ledger_transfer WHERE tenant_id = $1"):
+            with pytest.raises(Exception, match="append-only"):
+                await owner.execute(sql, t.tenant.id)
+        for table in ("ledger_entry", "ledger_posting", "ledger_chain", "ledger_transfer"):
+            with pytest.raises(Exception, match="append-only"):
+                await owner.execute(f"TRUNCATE {table} CASCADE")
+    finally:
+        await owner.close()
+    with tenant_scope(t.tenant):
         # The CHECK constraint stands behind the services: cash cannot go negative even by raw SQL.
         with pytest.raises(asyncpg.CheckViolationError):
             await raw("UPDATE ledger_account SET balance_fen = -1 WHERE tenant_id = {} AND code = '102' AND org_unit_id = {}",
