@@ -1098,6 +1098,11 @@ class FundsMutation:
             refs = []
             for p in input.postings:
                 if p.account_id is not None:
+                    if p.org_unit_id is not None or p.fund is not None or p.code is not None:
+                        # Two ways of naming the account in one line could disagree; picking one
+                        # silently could post to an account the caller did not mean.
+                        raise DomainError(ErrorCode.INVALID_INPUT, "give accountId, or orgUnitId with fund and code, "
+                                          "not both", "accountId")
                     refs.append(services.AccountRef(account_id=from_global_id(p.account_id, "LedgerAccount", "accountId")[1]))
                 else:
                     if p.org_unit_id is None:

@@ -557,12 +557,15 @@ async def record_levy(tenant: TenantContext, actor: Actor, *, unit: dict[str, An
     if levy_fen is None:
         levy_fen = payroll_fen * 2 // 100
     levy_fen = clean_amount(levy_fen, "levyFen")
+    if levy_fen > payroll_fen:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"levyFen ({levy_fen}) cannot exceed payrollFen ({payroll_fen}): the "
+                          "levy is a share of the payroll", "levyFen")
     if period_end < period_start:
         raise DomainError(ErrorCode.INVALID_INPUT, "periodEnd is before periodStart", "periodEnd")
     if unit["level"] != "grassroots":
         raise DomainError(ErrorCode.INVALID_INPUT, "the levy is recorded for a grassroots union", "orgUnitId")
     info = LevyInfo(org_unit_id=unit["id"], period_start=period_start, period_end=period_end,
-                    payroll_fen=payroll_fen, levy_fen=levy_fen, region_code=unit.get("area_code"))
+                    payroll_fen=payroll_fen, levy_fen=levy_fen, region_code=await region_code_of(tenant, unit))
     split = hooks_for(tenant).fund_levy_split(tenant=tenant, levy=info)
     if not isinstance(split, LevySplit):
         raise DomainError(ErrorCode.PLUGIN_CONFIG, "no plugin answered fund_levy_split", "levyFen")
@@ -595,6 +598,19 @@ async def record_levy(tenant: TenantContext, actor: Actor, *, unit: dict[str, An
                                {"unit": unit["id"], "levy_fen": levy_fen, "grassroots_fen": g, "upward_fen": u,
                                 "rule": split.rule, "settled": upward_settled})
     return LevyResult(done.entry_id, levy_fen, g, u, split.rule, parent["id"])
+
+
+async def region_code_of(tenant: TenantContext, unit: dict[str, Any]) -> str | None:
+    """The unit's own area code, else its nearest ancestor's: grassroots unions rarely have one of
+    their own, and a province's per-region rules (levy split overrides) are keyed by area code."""
+    if unit.get("area_code"):
+        return unit["area_code"]
+    from core.tenancy.queries import ancestors
+
+    for upper in reversed(await ancestors(tenant, unit)):  # nearest first
+        if upper.get("area_code"):
+            return upper["area_code"]
+    return None
 
 
 @dataclass(frozen=True)

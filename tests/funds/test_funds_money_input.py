@@ -76,3 +76,27 @@ async def test_whole_json_integers_are_still_accepted(api, sh_finance):
     t = await make_tree()
     await fund_cash(sh_finance, t.g1, 12_345)
     assert await balance(sh_finance, t.g1, "102") == 12_345
+
+
+async def test_posting_naming_its_account_twice_ways_is_refused_even_when_both_exist(api, sh_finance):
+    t = await make_tree()
+    await fund_cash(sh_finance, t.g1, 1_000)
+    await fund_cash(sh_finance, t.g2, 1_000)
+    from tests.funds.helpers import account
+
+    g1_cash = await account(sh_finance, t.g1, "102")
+    before = await counts(t.tenant)
+    # accountId says g1's cash, orgUnitId says g2: refused, not silently "resolved" to accountId.
+    conflicting = {"side": "CREDIT", "amountFen": 500, "accountId": g1_cash["id"], "orgUnitId": t.id("g2"),
+                   "fund": "general", "code": "102"}
+    body = await sh_finance.api.gql(ENTRY_CREATE, {"i": {"idempotencyKey": key(), "postings": [
+        line(t.g2, "501", "DEBIT", 500), conflicting]}})
+    payload = body["data"]["ledgerEntryCreate"]
+    assert codes(payload) == ["INVALID_INPUT"] and payload["errors"][0]["field"] == "accountId", payload
+    for extra in ({"orgUnitId": t.id("g1")}, {"code": "101"}, {"fund": "hardship"}):
+        p = {"side": "CREDIT", "amountFen": 500, "accountId": g1_cash["id"], **extra}
+        body = await sh_finance.api.gql(ENTRY_CREATE, {"i": {"idempotencyKey": key(), "postings": [
+            line(t.g1, "501", "DEBIT", 500), p]}})
+        assert codes(body["data"]["ledgerEntryCreate"]) == ["INVALID_INPUT"], (extra, body)
+    assert await counts(t.tenant) == before
+    assert await balance(sh_finance, t.g1, "102") == 1_000 and await balance(sh_finance, t.g2, "102") == 1_000
