@@ -313,6 +313,16 @@ async def needs_approval(tenant: TenantContext, amount_fen: int) -> bool:
     return amount_fen > await manual_threshold(tenant)
 
 
+async def _must_wait(tenant: TenantContext, key: str, amount_fen: int) -> bool:
+    """Above the threshold, and not already posted under this key: repeating a request whose draft
+    was approved returns the posted entry (the posting path checks it is the same request)."""
+    if not await needs_approval(tenant, amount_fen):
+        return False
+    from core.dbutil import raw
+
+    return not await raw("SELECT id FROM ledger_entry WHERE tenant_id = {} AND idempotency_key = {}", tenant.id, key)
+
+
 @dataclass(frozen=True)
 class ManualResult:
     entry_id: int | None = None
@@ -344,7 +354,7 @@ async def create_manual_entry(tenant: TenantContext, actor: Actor, *, refs: Sequ
     total = sum(a for a in amounts if a > 0)
     spec = EntrySpec(key=key, kind=chart.MANUAL, entry_date=entry_date, memo=memo_, source_type=st, source_id=si,
                      lines=[Line(0, a) for a in amounts], created_by=actor.user_id)
-    if not await needs_approval(tenant, total):
+    if not await _must_wait(tenant, key, total):
         done = await _post_audited(tenant, actor, spec, resolved, "ledger.entry.post",
                                    {"key": key, "total_fen": total, "date": entry_date.isoformat()})
         return ManualResult(entry_id=done.entry_id)
@@ -503,7 +513,7 @@ async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, k
     from asyncpg import UniqueViolationError
 
     total = sum(ln.amount_fen for ln in spec.lines if ln.amount_fen > 0)
-    if await needs_approval(tenant, total):
+    if await _must_wait(tenant, key, total):
         from core.dbutil import raw
 
         already = await raw("SELECT id FROM ledger_entry WHERE tenant_id = {} AND reverses_id = {}", tenant.id, entry_id)
@@ -584,7 +594,7 @@ async def transfer(tenant: TenantContext, actor: Actor, *, from_unit: dict[str, 
     spec = EntrySpec(key=key, kind=entry_kind, entry_date=entry_date, memo=_memo(memo) or default_memo,
                      lines=[Line(0, a) for _, a in codes], created_by=actor.user_id,
                      transfers=[TransferRow(kind, direction, from_unit["id"], to_unit["id"], f["id"], amount_fen)])
-    if await needs_approval(tenant, amount_fen):
+    if await _must_wait(tenant, key, amount_fen):
         return TransferResult(None, direction, await _create_draft(tenant, actor, spec, resolved, amount_fen))
     done = await _post_audited(tenant, actor, spec, resolved, f"ledger.transfer.{direction}",
                                {"from": from_unit["id"], "to": to_unit["id"], "fund": f["code"], "amount_fen": amount_fen})
@@ -756,7 +766,7 @@ async def small_payer_refund(tenant: TenantContext, actor: Actor, *, unit: dict[
                      source_id=f"{unit['id']}:{policy_year}", lines=[Line(0, a) for _, _, a in items],
                      created_by=actor.user_id, transfers=transfers)
     resolved = [Resolved(un, f, c, None) for un, c, _ in items]
-    if await needs_approval(tenant, total):
+    if await _must_wait(tenant, spec.key, total):
         return RefundResult(None, True, total, await _create_draft(tenant, actor, spec, resolved, total))
     done = await _post_audited(tenant, actor, spec, resolved, "ledger.small_payer_refund",
                                {"unit": unit["id"], "policy_year": policy_year, "amount_fen": total})
