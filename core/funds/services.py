@@ -808,9 +808,9 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
     Every run recomputes, per unit, what is due now against what the ledger shows allocated for
     the year so far (allocation entries less their reversals) and posts only the difference. So a
     second run after late levies tops up, a unit skipped for lack of cash is retried, and a rerun
-    with nothing new posts nothing. The key of a top-up names the amount already allocated
-    (``sys:special-allocation:<year>:<unit>:<allocated>``): two runs racing on the same state post
-    it once. Dated 12-31 of the year, or today if that December is closed. An over-allocation
+    with nothing new posts nothing. The key of a top-up names how many allocation entries (and
+    reversals of them) the unit has for the year (``sys:special-allocation:<year>:<unit>:<n>``): two
+    runs racing on the same state post it once, and a run after a reversal gets a fresh key. Dated 12-31 of the year, or today if that December is closed. An over-allocation
     (income reversed after the run) is reported, never taken back automatically."""
     from core.dbutil import raw
     from core.plugins import hooks_for
@@ -830,12 +830,13 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
     # What was allocated for the year so far: the hardship cash moved by allocation entries (only the
     # ledger writes that kind; a client cannot) and by reversals of them.
     done_rows = await raw(
-        "SELECT p.org_unit_id, SUM(p.amount_fen) AS allocated FROM ledger_posting p JOIN ledger_entry e ON "
+        "SELECT p.org_unit_id, SUM(p.amount_fen) AS allocated, COUNT(*) AS n FROM ledger_posting p JOIN ledger_entry e ON "
         "e.id = p.entry_id AND e.tenant_id = p.tenant_id WHERE p.tenant_id = {} AND p.fund_id = {} AND p.code = {} "
         "AND e.source_type = 'special_allocation' AND e.source_id LIKE {} AND (e.kind = {} OR (e.kind = {} AND "
         "e.reverses_id IN (SELECT id FROM ledger_entry WHERE tenant_id = {} AND kind = {}))) GROUP BY p.org_unit_id",
         tenant.id, hardship["id"], CASH, f"{year}:%", chart.ALLOCATION, chart.REVERSAL, tenant.id, chart.ALLOCATION)
     allocated = {r["org_unit_id"]: int(r["allocated"] or 0) for r in done_rows}
+    seen = {r["org_unit_id"]: int(r["n"] or 0) for r in done_rows}  # one hardship-cash posting per entry
     december_closed = bool(await raw("SELECT id FROM ledger_period WHERE tenant_id = {} AND period = {}", tenant.id,
                                      f"{year:04d}-12"))
     entry_date = today() if december_closed else dt.date(year, 12, 31)
@@ -857,7 +858,8 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
             continue
         unit = units[r["org_unit_id"]]
         memo = f"{year}年度计提解困脱困专项资金 ({bp / 100:.2f}%)" + (" 补提" if so_far else "")
-        spec = EntrySpec(key=posting.sys_key("special-allocation", year, unit["id"], so_far), kind=chart.ALLOCATION,
+        spec = EntrySpec(key=posting.sys_key("special-allocation", year, unit["id"], seen.get(unit["id"], 0)),
+                         kind=chart.ALLOCATION,
                          entry_date=entry_date, memo=memo, source_type="special_allocation",
                          source_id=f"{year}:{unit['id']}",
                          lines=[Line(0, amount), Line(0, -amount), Line(0, amount), Line(0, -amount)],

@@ -73,3 +73,51 @@ async def test_levy_larger_than_its_payroll_is_refused_and_writes_nothing(api, s
     # Equal to the payroll is odd but not impossible (a levy paid for a tiny payroll in arrears).
     r = (await sh_finance.api.gql(LEVY, _levy(t.id("g1"), 10_000, levyFen=10_000)))["data"]["levyRecord"]
     assert r["errors"] == [] and r["levyFen"] == 10_000
+
+
+TRANSFER = """mutation($i: LedgerTransferInput!) { ledgerTransfer(input: $i) { entry { id } errors { code field message } } }"""
+
+
+async def _remit(p, t, amount: int) -> dict:
+    body = await p.api.gql(TRANSFER, {"i": {"fromOrgUnitId": t.id("g1"), "toOrgUnitId": t.id("county"),
+                                            "amountFen": amount, "idempotencyKey": key()}})
+    return body["data"]["ledgerTransfer"]
+
+
+async def test_remitting_a_share_the_collector_already_paid_is_refused_and_221_never_goes_negative(api, sh_finance):
+    from tests.funds.helpers import balance, entry, integrity, line
+
+    t = await make_tree()
+    # Settled mode: the collector paid the county its 8,000 directly; g1 owes nothing upward.
+    r = (await sh_finance.api.gql(LEVY, _levy(t.id("g1"), 1_000_000)))["data"]["levyRecord"]
+    assert r["errors"] == [] and r["upwardFen"] == 8_000
+    before = await counts(t.tenant)
+    again = await _remit(sh_finance, t, 8_000)
+    assert codes(again) == ["INSUFFICIENT_FUNDS"] and "221" in again["errors"][0]["message"], again
+    assert await counts(t.tenant) == before
+    assert await balance(sh_finance, t.g1, "221") == 0
+    # A manual entry cannot do it either.
+    manual = await entry(sh_finance, [line(t.g1, "221", "DEBIT", 1), line(t.g1, "102", "CREDIT", 1)])
+    assert codes(manual) == ["INSUFFICIENT_FUNDS"]
+    # Accrued mode: g1 owes 4,000 and may remit exactly that, not a fen more.
+    r = (await sh_finance.api.gql(LEVY, _levy(t.id("g1"), 500_000, upwardSettled=False, levyFen=10_000)))["data"]["levyRecord"]
+    assert r["errors"] == [] and r["upwardFen"] == 4_000
+    assert codes(await _remit(sh_finance, t, 4_001)) == ["INSUFFICIENT_FUNDS"]
+    assert (await _remit(sh_finance, t, 4_000))["errors"] == []
+    assert await balance(sh_finance, t.g1, "221") == 0 and await balance(sh_finance, t.county, "132") == 0
+    await integrity(t.tenant)
+
+
+async def test_concurrent_remittances_settle_what_is_owed_exactly_once(api, sh_finance):
+    import asyncio
+
+    from tests.funds.helpers import balance, integrity
+
+    t = await make_tree()
+    r = (await sh_finance.api.gql(LEVY, _levy(t.id("g1"), 500_000, upwardSettled=False, levyFen=10_000)))["data"]["levyRecord"]
+    assert r["errors"] == [] and r["upwardFen"] == 4_000
+    results = await asyncio.gather(*[_remit(sh_finance, t, 4_000) for _ in range(6)])
+    assert sorted(tuple(codes(x)) for x in results) == [()] + [("INSUFFICIENT_FUNDS",)] * 5
+    assert await balance(sh_finance, t.g1, "221") == 0
+    assert await balance(sh_finance, t.g1, "102") == 6_000
+    await integrity(t.tenant)
