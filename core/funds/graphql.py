@@ -435,7 +435,7 @@ class LedgerVerification:
 
 @strawberry.type
 class LedgerConfig:
-    manual_entry_threshold_fen: BigInt = strawberry.field(description="Manual entries whose debits exceed this need approval.")  # type: ignore[valid-type]
+    manual_entry_threshold_fen: BigInt = strawberry.field(description="The approval threshold: a manual entry, reversal, transfer, small-payer refund or reservation moving more than this waits for a second person with ledger.approve.")  # type: ignore[valid-type]
 
 
 # Reports
@@ -1352,7 +1352,7 @@ class FundsMutation:
 
         return await run_mutation(FundPayload, work)
 
-    @strawberry.mutation(description=perm("ledger.configure", "Set the manual-entry approval threshold (null: platform default)."))
+    @strawberry.mutation(description=perm("ledger.configure", "Set the approval threshold for money moving out (null: platform default)."))
     async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: Optional[BigInt]) -> LedgerConfigPayload:  # type: ignore[valid-type]
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.authenticated()

@@ -214,16 +214,16 @@ CFG = """mutation($v: BigInt) { ledgerConfigUpdate(manualEntryThresholdFen: $v) 
 async def test_small_payer_refund_above_threshold_waits_for_approval(api, sh_finance, sh_admin):
     t = await make_tree()
     levy = """mutation($i: LevyInput!) { levyRecord(input: $i) { errors { code } } }"""
-    for unit, payroll in (("g1", 1_000_000), ("g2", 500_000)):  # upward 8,000 and 4,000 fen in policy year 2023
-        r = await sh_finance.api.gql(levy, {"i": {"orgUnitId": t.id(unit), "periodStart": "2024-01-01",
-                                                  "periodEnd": "2024-01-31", "payrollFen": payroll,
-                                                  "idempotencyKey": key(), "entryDate": "2024-02-01"}})
+    for unit, payroll in (("g1", 1_000_000), ("g2", 500_000)):  # upward 8,000 and 4,000 fen in policy year 2019
+        r = await sh_finance.api.gql(levy, {"i": {"orgUnitId": t.id(unit), "periodStart": "2020-01-01",
+                                                  "periodEnd": "2020-01-31", "payrollFen": payroll,
+                                                  "idempotencyKey": key(), "entryDate": "2020-03-02"}})
         assert r["data"]["levyRecord"]["errors"] == []
     maker, checker = await _maker_checker_pair(api)
     # The national refund is under 10,000 元, far below the default threshold: lower it for this test.
     assert (await sh_admin.api.gql(CFG, {"v": 4_000}))["data"]["ledgerConfigUpdate"]["errors"] == []
     try:
-        above = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g1"), "policyYear": 2023}}))["data"]["smallPayerRefund"]
+        above = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g1"), "policyYear": 2019}}))["data"]["smallPayerRefund"]
         assert above["errors"] == [] and above["entry"] is None and above["draft"]["kind"] == "SMALL_PAYER_REFUND"
         assert await balance(sh_finance, t.g1, "403") == 0
         assert codes((await maker.api.gql(DRAFT_APPROVE, {"id": above["draft"]["id"]}))["data"]["ledgerDraftApprove"]) == ["SELF_APPROVAL"]
@@ -231,9 +231,9 @@ async def test_small_payer_refund_above_threshold_waits_for_approval(api, sh_fin
         assert ok["errors"] == [] and ok["entry"]["kind"] == "SMALL_PAYER_REFUND"
         assert await balance(sh_finance, t.g1, "403") == 8_000
         # Asking again returns the approved refund, never a second one.
-        again = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g1"), "policyYear": 2023}}))["data"]["smallPayerRefund"]
+        again = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g1"), "policyYear": 2019}}))["data"]["smallPayerRefund"]
         assert again["errors"] == [] and again["entry"]["id"] == ok["entry"]["id"]
-        at = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g2"), "policyYear": 2023}}))["data"]["smallPayerRefund"]
+        at = (await maker.api.gql(REFUND, {"i": {"orgUnitId": t.id("g2"), "policyYear": 2019}}))["data"]["smallPayerRefund"]
         assert at["errors"] == [] and at["entry"]["kind"] == "SMALL_PAYER_REFUND" and at["draft"] is None
     finally:
         assert (await sh_admin.api.gql(CFG, {"v": None}))["data"]["ledgerConfigUpdate"]["errors"] == []
