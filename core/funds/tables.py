@@ -117,7 +117,7 @@ class Draft(Table, tablename="ledger_draft"):
     source_type = Varchar(length=32, default="")
     source_id = Varchar(length=64, default="")
     postings = JSON(default=[])  # [[account_id, amount_fen], ...]
-    total_fen = BigInt(default=0)  # sum of the debits
+    total_fen = BigInt(default=0)  # what it moves, compared with the threshold (a manual entry: its debits)
     request_hash = Varchar(length=64, default="")
     created_by = BigInt(null=True, default=None)
     decided_by = BigInt(null=True, default=None)

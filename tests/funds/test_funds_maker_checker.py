@@ -5,6 +5,7 @@ can never approve their own, whatever roles they hold."""
 
 from __future__ import annotations
 
+from tests.fixtures.api import persona
 from tests.funds.helpers import (
     RES_POST,
     RESERVE,
@@ -86,6 +87,11 @@ async def test_reservation_above_threshold_cannot_be_paid_until_a_second_person_
     # The maker cannot approve it; finance without ledger.approve cannot either.
     assert codes((await maker.api.gql(RES_APPROVE, {"id": rid}))["data"]["reservationApprove"]) == ["SELF_APPROVAL"]
     assert codes((await sh_finance.api.gql(RES_APPROVE, {"id": rid}))["data"]["reservationApprove"]) == ["FORBIDDEN"]
+    # Another province's approver does not even find it; an approver of another subtree may not approve.
+    bj_approver = await persona(api, "beijing", "approver")
+    assert codes((await bj_approver.api.gql(RES_APPROVE, {"id": rid}))["data"]["reservationApprove"]) == ["NOT_FOUND"]
+    elsewhere = await user_with(api, "shanghai", [("approver", (await make_tree()).county)])
+    assert codes((await elsewhere.api.gql(RES_APPROVE, {"id": rid}))["data"]["reservationApprove"]) == ["FORBIDDEN"]
     approved = (await checker.api.gql(RES_APPROVE, {"id": rid}))["data"]["reservationApprove"]
     assert approved["errors"] == [] and approved["reservation"]["status"] == "OPEN"
     assert approved["reservation"]["approvedById"]
