@@ -810,8 +810,9 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
     second run after late levies tops up, a unit skipped for lack of cash is retried, and a rerun
     with nothing new posts nothing. The key of a top-up names how many allocation entries (and
     reversals of them) the unit has for the year (``sys:special-allocation:<year>:<unit>:<n>``): two
-    runs racing on the same state post it once, and a run after a reversal gets a fresh key. Dated 12-31 of the year, or today if that December is closed. An over-allocation
-    (income reversed after the run) is reported, never taken back automatically."""
+    runs racing on the same state post it once, and a run after a reversal gets a fresh key. Dated
+    12-31 of the year, or today if that December is closed. An over-allocation (income reversed after
+    the run) is reported, never taken back automatically."""
     from core.dbutil import raw
     from core.plugins import hooks_for
 
