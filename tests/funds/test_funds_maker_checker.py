@@ -244,3 +244,19 @@ async def test_small_payer_refund_above_threshold_waits_for_approval(api, sh_fin
     finally:
         assert (await sh_admin.api.gql(CFG, {"v": None}))["data"]["ledgerConfigUpdate"]["errors"] == []
     await integrity(t.tenant)
+
+
+async def test_racing_approvals_of_one_transfer_draft_post_it_once(api, sh_finance):
+    import asyncio
+
+    t = await make_tree()
+    limit = await _threshold(sh_finance)
+    await _cash(sh_finance, t.county, limit + 1, limit)
+    d = (await sh_finance.api.gql(TRANSFER_D, {"i": {"fromOrgUnitId": t.id("county"), "toOrgUnitId": t.id("g1"),
+                                                     "amountFen": limit + 1, "idempotencyKey": key()}}))["data"]["ledgerTransfer"]
+    checkers = [await user_with(api, "shanghai", [("approver", None)]) for _ in range(4)]
+    results = await asyncio.gather(*[c.api.gql(DRAFT_APPROVE, {"id": d["draft"]["id"]}) for c in checkers])
+    payloads = [r["data"]["ledgerDraftApprove"] for r in results]
+    assert sorted(tuple(codes(p)) for p in payloads) == [()] + [("INVALID_STATE",)] * 3, payloads
+    assert await balance(sh_finance, t.g1, "102") == limit + 1
+    await integrity(t.tenant)
