@@ -159,7 +159,7 @@ class LevyInfo:
     period_end: dt.date
     payroll_fen: int
     levy_fen: int
-    region_code: str | None = None  # 民政 area code of the grassroots union, for regional rules
+    region_code: str | None = None  # 民政 area code of the union, else of its nearest ancestor with one
 
     def __post_init__(self) -> None:
         if self.levy_fen < 0 or self.payroll_fen < 0:

@@ -103,3 +103,10 @@ REVERSAL = "reversal"
 ENTRY_KINDS = (MANUAL, LEVY, TRANSFER_UP, TRANSFER_DOWN, REFUND, ALLOCATION, PAYOUT, REVERSAL, "system")
 
 CASH = "102"  # where funds hold their money
+
+# Liabilities whose balance may not swing over (not flagged no-negative on the account row, so
+# existing rows need no change): 221 应付上级经费 is what a unit owes upward; below zero it would
+# mean the unit remitted (上解) more than it owed, e.g. a share the tax collector already paid the
+# upper level directly (settled-mode levy). The engine refuses such an entry like an overdraft.
+OWED_UPWARD = "221"
+NO_SWING_CODES = frozenset({OWED_UPWARD})

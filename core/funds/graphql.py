@@ -18,6 +18,7 @@ import strawberry
 from core.audit.graphql import ChainCheckpoint
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import queries, reports, services
+from core.funds.posting import shown_key
 from core.graphql.base import (
     BigInt,
     Connection,
@@ -88,6 +89,7 @@ class DraftStatus(enum.Enum):
 
 @strawberry.enum
 class ReservationStatus(enum.Enum):
+    PENDING_APPROVAL = "pending_approval"
     OPEN = "open"
     POSTED = "posted"
     VOIDED = "voided"
@@ -233,7 +235,8 @@ class LedgerEntry(Node):
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> "LedgerEntry":
-        return cls(id=strawberry.ID(to_global_id("LedgerEntry", r["id"])), idempotency_key=r["idempotency_key"],
+        return cls(id=strawberry.ID(to_global_id("LedgerEntry", r["id"])),
+                   idempotency_key=shown_key(r["idempotency_key"]),
                    kind=EntryKind(r["kind"]), memo=r["memo"], source_type=r["source_type"], source_id=r["source_id"],
                    entry_date=services._as_date(r["entry_date"]), created_at=r["created_at"],
                    created_by_id=_gid("User", r["created_by"]), approved_by_id=_gid("User", r["approved_by"]),
@@ -283,10 +286,11 @@ class DraftLine:
         return await _load_account(info, self.account_pk)
 
 
-@strawberry.type(description="A manual entry above the tenant's threshold, waiting for a second person (maker-checker).")
+@strawberry.type(description="An entry above the tenant's approval threshold (a manual entry, reversal, transfer between levels or small-payer refund), waiting for a second person (maker-checker).")
 class LedgerDraft(Node):
     id: strawberry.ID
     idempotency_key: str
+    kind: EntryKind = strawberry.field(description="The entry it becomes once approved.")
     status: DraftStatus
     entry_date: dt.date
     memo: str
@@ -306,7 +310,8 @@ class LedgerDraft(Node):
         import json
 
         lines = r["postings"] if isinstance(r["postings"], list) else json.loads(r["postings"])
-        return cls(id=strawberry.ID(to_global_id("LedgerDraft", r["id"])), idempotency_key=r["idempotency_key"],
+        return cls(id=strawberry.ID(to_global_id("LedgerDraft", r["id"])),
+                   idempotency_key=shown_key(r["idempotency_key"]), kind=EntryKind(r.get("kind") or "manual"),
                    status=DraftStatus(r["status"]), entry_date=services._as_date(r["entry_date"]), memo=r["memo"],
                    source_type=r["source_type"], source_id=r["source_id"], total_fen=r["total_fen"],
                    postings=[DraftLine(side=EntrySide.DEBIT if m > 0 else EntrySide.CREDIT, amount_fen=abs(m),
@@ -322,11 +327,12 @@ class LedgerDraft(Node):
         return LedgerEntry.from_row(row) if row else None
 
 
-@strawberry.type(description="Money held for a later payment (two-phase: reserve → post, fully or in parts → void).")
+@strawberry.type(description="Money held for a later payment (two-phase: reserve → post, fully or in parts → void). Above the approval threshold it starts PENDING_APPROVAL and cannot be paid until a second person approves it.")
 class Reservation(Node):
     id: strawberry.ID
     idempotency_key: str
     status: ReservationStatus
+    approved_by_id: Optional[strawberry.ID] = strawberry.field(description="The checker, for a reservation above the approval threshold.")
     amount_fen: BigInt  # type: ignore[valid-type]
     posted_fen: BigInt  # type: ignore[valid-type]
     remaining_fen: BigInt  # type: ignore[valid-type]
@@ -342,9 +348,10 @@ class Reservation(Node):
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> "Reservation":
-        open_ = r["status"] == "open"
-        return cls(id=strawberry.ID(to_global_id("Reservation", r["id"])), idempotency_key=r["idempotency_key"],
-                   status=ReservationStatus(r["status"]), amount_fen=r["amount_fen"], posted_fen=r["posted_fen"],
+        open_ = r["status"] in ("open", "pending_approval")
+        return cls(id=strawberry.ID(to_global_id("Reservation", r["id"])),
+                   idempotency_key=shown_key(r["idempotency_key"]), status=ReservationStatus(r["status"]),
+                   approved_by_id=_gid("User", r.get("approved_by")), amount_fen=r["amount_fen"], posted_fen=r["posted_fen"],
                    remaining_fen=(r["amount_fen"] - r["posted_fen"]) if open_ else 0, expires_at=r["expires_at"],
                    memo=r["memo"], source_type=r["source_type"], source_id=r["source_id"], created_at=r["created_at"],
                    account_pk=r["account_id"], expense_pk=r["expense_account_id"], unit_pk=r["org_unit_id"],
@@ -429,7 +436,7 @@ class LedgerVerification:
 
 @strawberry.type
 class LedgerConfig:
-    manual_entry_threshold_fen: BigInt = strawberry.field(description="Manual entries whose debits exceed this need approval.")  # type: ignore[valid-type]
+    manual_entry_threshold_fen: BigInt = strawberry.field(description="The approval threshold: a manual entry, reversal, transfer, small-payer refund or reservation moving more than this waits for a second person with ledger.approve.")  # type: ignore[valid-type]
 
 
 # Reports
@@ -712,6 +719,7 @@ class LedgerEntryPayload:
 @strawberry.type
 class LedgerTransferPayload:
     entry: Optional[LedgerEntry] = None
+    draft: Optional[LedgerDraft] = strawberry.field(default=None, description="Set when the transfer is above the approval threshold and waits for an approver.")
     direction: Optional[TransferDirection] = None
     errors: list[UserError]
 
@@ -729,6 +737,7 @@ class LevyPayload:
 @strawberry.type
 class SmallPayerRefundPayload:
     entry: Optional[LedgerEntry] = None
+    draft: Optional[LedgerDraft] = strawberry.field(default=None, description="Set when the refund is above the approval threshold and waits for an approver.")
     upward_paid_fen: Optional[BigInt] = None  # type: ignore[valid-type]
     errors: list[UserError]
 
@@ -1112,6 +1121,11 @@ class FundsMutation:
             refs = []
             for p in input.postings:
                 if p.account_id is not None:
+                    if p.org_unit_id is not None or p.fund is not None or p.code is not None:
+                        # Two ways of naming the account in one line could disagree; picking one
+                        # silently could post to an account the caller did not mean.
+                        raise DomainError(ErrorCode.INVALID_INPUT, "give accountId, or orgUnitId with fund and code, "
+                                          "not both", "accountId")
                     refs.append(services.AccountRef(account_id=from_global_id(p.account_id, "LedgerAccount", "accountId")[1]))
                 else:
                     if p.org_unit_id is None:
@@ -1125,7 +1139,7 @@ class FundsMutation:
             res = await services.create_manual_entry(
                 tenant, info.context.actor, refs=refs, amounts=amounts, key=input.idempotency_key,
                 entry_date=input.entry_date, memo=input.memo, source_type=input.source_type, source_id=input.source_id,
-                resolved=resolved)
+                resolved=resolved, origin=services.USER)
             return await _entry_payload(tenant, res.entry_id, res.draft_id)
 
         return await run_mutation(LedgerEntryPayload, work)
@@ -1162,9 +1176,9 @@ class FundsMutation:
             tenant, _ = info.context.require("ledger.post")
             row = await _entry_row(info, from_global_id(input.id, "LedgerEntry")[1])
             _require_all(info, "ledger.post", await queries.entry_unit_paths(tenant, row["id"]))
-            entry_id = await services.reverse_entry(tenant, info.context.actor, row["id"], key=input.idempotency_key,
-                                                    memo=input.memo, entry_date=input.entry_date)
-            return await _entry_payload(tenant, entry_id)
+            res = await services.reverse_entry(tenant, info.context.actor, row["id"], key=input.idempotency_key,
+                                               memo=input.memo, entry_date=input.entry_date, origin=services.USER)
+            return await _entry_payload(tenant, res.entry_id, res.draft_id)
 
         return await run_mutation(LedgerEntryPayload, work)
 
@@ -1175,10 +1189,11 @@ class FundsMutation:
             src = await _unit(tenant, input.from_org_unit_id, "fromOrgUnitId")
             dst = await _unit(tenant, input.to_org_unit_id, "toOrgUnitId")
             info.context.require("ledger.post", src["path"])
-            entry_id, direction = await services.transfer(
+            res = await services.transfer(
                 tenant, info.context.actor, from_unit=src, to_unit=dst, fund=input.fund, amount_fen=input.amount_fen,
-                key=input.idempotency_key, memo=input.memo, entry_date=input.entry_date)
-            return {**await _entry_payload(tenant, entry_id), "direction": TransferDirection(direction)}
+                key=input.idempotency_key, memo=input.memo, entry_date=input.entry_date, origin=services.USER)
+            return {**await _entry_payload(tenant, res.entry_id, res.draft_id),
+                    "direction": TransferDirection(res.direction)}
 
         return await run_mutation(LedgerTransferPayload, work)
 
@@ -1196,7 +1211,8 @@ class FundsMutation:
             r = await services.record_levy(
                 tenant, info.context.actor, unit=unit, parent=parent, period_start=input.period_start,
                 period_end=input.period_end, payroll_fen=input.payroll_fen, levy_fen=input.levy_fen,
-                key=input.idempotency_key, upward_settled=input.upward_settled, entry_date=input.entry_date)
+                key=input.idempotency_key, upward_settled=input.upward_settled, entry_date=input.entry_date,
+                origin=services.USER)
             return {**await _entry_payload(tenant, r.entry_id), "levy_fen": r.levy_fen,
                     "grassroots_fen": r.grassroots_fen, "upward_fen": r.upward_fen, "rule": r.rule}
 
@@ -1212,7 +1228,7 @@ class FundsMutation:
                 is_budget_funded=input.is_budget_funded, claims_micro_refund=input.claims_micro_refund,
                 staff_count=input.staff_count, entry_date=input.entry_date,
                 authorize=lambda payers: _require_all(info, "ledger.post", [u["path"] for u in payers]))
-            return {**await _entry_payload(tenant, r.entry_id), "upward_paid_fen": r.upward_paid_fen}
+            return {**await _entry_payload(tenant, r.entry_id, r.draft_id), "upward_paid_fen": r.upward_paid_fen}
 
         return await run_mutation(SmallPayerRefundPayload, work)
 
@@ -1225,8 +1241,25 @@ class FundsMutation:
             res_id = await services.reserve(
                 tenant, info.context.actor, unit=unit, fund=input.fund, amount_fen=input.amount_fen,
                 expense_code=input.expense_code, key=input.idempotency_key, funding_code=input.funding_code,
-                expires_at=input.expires_at, memo=input.memo, source_type=input.source_type, source_id=input.source_id)
+                expires_at=input.expires_at, memo=input.memo, source_type=input.source_type, source_id=input.source_id,
+                origin=services.USER)
             return {"reservation": Reservation.from_row(await queries.get_reservation(tenant, res_id))}  # type: ignore[arg-type]
+
+        return await run_mutation(ReservationPayload, work)
+
+    @strawberry.mutation(description=perm("ledger.approve", "Approve a reservation above the approval threshold so it can be paid; not your own (SELF_APPROVAL). To refuse it, void it."))
+    async def reservation_approve(self, info: Info, id: strawberry.ID) -> ReservationPayload:
+        async def work() -> dict[str, Any]:
+            from core.tenancy.services import get_unit
+
+            tenant, _ = info.context.require("ledger.approve")
+            res = await queries.get_reservation(tenant, from_global_id(id, "Reservation")[1])
+            if res is None:
+                raise not_found("reservation")
+            unit = await get_unit(tenant, res["org_unit_id"])
+            info.context.require("ledger.approve", unit["path"] if unit else None)
+            row = await services.approve_reservation(tenant, info.context.actor, res["id"])
+            return {"reservation": Reservation.from_row(row)}
 
         return await run_mutation(ReservationPayload, work)
 
@@ -1293,19 +1326,31 @@ class FundsMutation:
 
         return await run_mutation(LedgerPeriodPayload, work)
 
-    @strawberry.mutation(description=perm("ledger.post", "Start the yearly special-fund allocation for a year (idempotent; granted at the province root). Poll `job(id)`."))
+    @strawberry.mutation(description=perm("ledger.post", "Start the yearly special-fund allocation for a year that has ended (granted at the province root). Each run allocates per unit only what is still due, so running again after late income or a skipped unit tops up. Poll `job(id)`."))
     async def special_allocation_run(self, info: Info, year: int) -> FundsJobPayload:
         async def work() -> dict[str, Any]:
             from core.jobs.runner import enqueue, get_job
 
+            from core.dbutil import utcnow
+            from core.funds.jobs import SPECIAL_ALLOCATION, special_allocation_key
+            from core.jobs.tables import JobRecord
+
             tenant, principal = info.context.authenticated()
             info.context.require("ledger.post", await _root_path(tenant))
-            if not 2000 <= year <= 2100:
-                raise DomainError(ErrorCode.INVALID_INPUT, "year must be between 2000 and 2100", "year")
-            from core.funds.jobs import SPECIAL_ALLOCATION, special_allocation_key
-
-            job_id = await enqueue(tenant, SPECIAL_ALLOCATION, year, key=special_allocation_key(year),
-                                   created_by=principal.user_id)
+            services.check_allocation_year(year)
+            # Every run recomputes what is still due, so a run after the year-end one (late levies,
+            # units skipped for lack of cash) must start a new job, not find the finished one. A run
+            # already queued or running for the year is returned instead of a second one.
+            base = special_allocation_key(year)
+            busy = await JobRecord.select(JobRecord.id).where(
+                (JobRecord.tenant_id == tenant.id) & (JobRecord.name == SPECIAL_ALLOCATION)
+                & JobRecord.status.is_in(["queued", "running"])
+                & ((JobRecord.job_key == base) | JobRecord.job_key.like(f"{base}:%"))).first()
+            if busy is not None:
+                job_id = busy["id"]
+            else:
+                job_id = await enqueue(tenant, SPECIAL_ALLOCATION, year, key=f"{base}:{utcnow().isoformat()}",
+                                       created_by=principal.user_id)
             return {"job": Job.from_row(await get_job(tenant, job_id))}
 
         return await run_mutation(FundsJobPayload, work)
@@ -1321,7 +1366,7 @@ class FundsMutation:
 
         return await run_mutation(FundPayload, work)
 
-    @strawberry.mutation(description=perm("ledger.configure", "Set the manual-entry approval threshold (null: platform default)."))
+    @strawberry.mutation(description=perm("ledger.configure", "Set the approval threshold for money moving out (null: platform default)."))
     async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: Optional[BigInt]) -> LedgerConfigPayload:  # type: ignore[valid-type]
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.authenticated()

@@ -43,7 +43,7 @@ async def check(tenant: TenantContext) -> CheckReport:
         for row in await db.fetch(
                 "SELECT a.id, a.code, a.reserved_fen, COALESCE(x.held, 0) AS held FROM ledger_account a LEFT JOIN "
                 "(SELECT account_id, SUM(amount_fen - posted_fen) AS held FROM ledger_reservation WHERE tenant_id = $1 "
-                "AND status = 'open' GROUP BY account_id) x ON x.account_id = a.id WHERE a.tenant_id = $1 AND "
+                "AND status IN ('open', 'pending_approval') GROUP BY account_id) x ON x.account_id = a.id WHERE a.tenant_id = $1 AND "
                 "a.reserved_fen <> COALESCE(x.held, 0)", t):
             r.problem(f"account {row['id']} ({row['code']}): reserved {row['reserved_fen']} != open reservations "
                       f"{row['held']}")
@@ -72,7 +72,7 @@ async def check(tenant: TenantContext) -> CheckReport:
                 b["fund_id"], _d(b["year"], 1, 1), _d(b["year"], 12, 31))
             held = await db.fetchval(
                 "SELECT COALESCE(SUM(amount_fen - posted_fen), 0) FROM ledger_reservation WHERE tenant_id = $1 AND "
-                "budget_id = $2 AND status = 'open'", t, b["id"])
+                "budget_id = $2 AND status IN ('open', 'pending_approval')", t, b["id"])
             if int(spent) != b["spent_fen"]:
                 r.problem(f"budget {b['id']} ({b['year']}): spent {b['spent_fen']} != postings {spent}")
             if int(held) != b["reserved_fen"]:

@@ -23,8 +23,8 @@ def special_allocation_key(year: int) -> str:
 
 @job(SPECIAL_ALLOCATION)
 async def special_allocation_job(ctx: JobContext, year: int) -> dict[str, Any]:
-    """Move the year's share of income into the hardship special fund, per org unit (idempotent:
-    one idempotency key per unit and year)."""
+    """Move the year's share of income into the hardship special fund, per org unit. Each run posts
+    only what is still due per unit (see services.allocate_special_fund), so reruns are safe."""
     from core.errors import DomainError
     from core.funds.services import allocate_special_fund
 

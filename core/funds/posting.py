@@ -33,11 +33,32 @@ from typing import Any, Sequence
 
 from core.errors import DomainError, ErrorCode
 from core.funds import chain
-from core.funds.chart import EXPENSE_CODES
+from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
 from core.funds.sql import Sql, ledger_tx
 from core.tenancy.context import TenantContext
 
 LEDGER_LOCK_NAMESPACE = 1010
+
+# Idempotency keys live in two namespaces that can never meet: what a client sends is stored as
+# ``user:<key>``, keys the ledger derives itself (a reservation's payment, a unit's yearly
+# allocation, a refund) as ``sys:<...>``. A client key can then never pose as a system key (a
+# manual entry keyed like a reservation payment would otherwise make the payment look done).
+# Rows written before the namespaces carry bare keys; see docs/funds.md.
+USER_PREFIX = "user:"
+SYS_PREFIX = "sys:"
+
+
+def user_key(key: str) -> str:
+    return USER_PREFIX + key
+
+
+def sys_key(*parts: Any) -> str:
+    return SYS_PREFIX + ":".join(str(p) for p in parts)
+
+
+def shown_key(stored: str) -> str:
+    """The key as the client sent it (system and pre-namespace keys as stored)."""
+    return stored[len(USER_PREFIX):] if stored.startswith(USER_PREFIX) else stored
 MAX_AMOUNT = 10**15  # fen per posting (10 万亿元): keeps every sum far inside int64
 MAX_LINES = 100
 
@@ -233,10 +254,16 @@ def _check_accounts(spec: EntrySpec, ids: list[int], accounts: list[dict[str, An
         new_reserved = a["reserved_fen"] - release
         if new_reserved < 0:
             raise DomainError(ErrorCode.INVALID_STATE, "more released than reserved on an account", "amountFen")
-        if a["no_negative"]:
+        if a["no_negative"] or a["code"] in NO_SWING_CODES:
             before = a["normal_sign"] * a["balance_fen"] - a["reserved_fen"]
             after = a["normal_sign"] * new_balance - new_reserved
             if after < 0 and after < before:
+                if a["code"] in NO_SWING_CODES:
+                    raise DomainError(
+                        ErrorCode.INSUFFICIENT_FUNDS,
+                        f"account {a['code']} (id {a['id']}) shows {max(before, 0)} fen owed upward; this entry "
+                        f"settles {before - after} fen (more than is owed: was the share already paid directly?)",
+                        "amountFen")
                 raise DomainError(
                     ErrorCode.INSUFFICIENT_FUNDS,
                     f"account {a['code']} (id {a['id']}) has {max(before, 0)} fen available; this entry needs "

@@ -206,8 +206,9 @@ async def list_entries(tenant: TenantContext, flt: EntryFilter, *, scope_paths: 
         where += " AND e.kind = {}"
         args.append(flt.kind)
     if flt.key:
-        where += " AND e.idempotency_key = {}"
-        args.append(flt.key)
+        # A client's key is stored as user:<key>; system and pre-namespace keys as given.
+        where += " AND e.idempotency_key IN ({}, {})"
+        args += [f"user:{flt.key}", flt.key]
     posting_conds = []
     pargs: list[Any] = []
     if flt.account_id is not None:

@@ -45,6 +45,20 @@ def clean_key(value: str | None, field: str = "idempotencyKey") -> str:
     return value
 
 
+USER, APP = "user", "app"
+
+
+def stored_key(value: str | None, origin: str, field: str = "idempotencyKey") -> str:
+    """The idempotency key as stored: ``user:<key>`` for what a client sent through the API,
+    ``app:<key>`` for another domain calling these services in code. The ledger's own derived keys
+    are ``sys:...`` (posting.sys_key). The namespaces never meet, so no caller can pre-empt another's
+    key (a client key cannot pose as a reservation payment or a yearly allocation)."""
+    raw = clean_key(value, field)
+    if origin not in (USER, APP):
+        raise ValueError(f"unknown key origin {origin!r}")
+    return f"{origin}:{raw}"
+
+
 def clean_amount(value: Any, field: str = "amountFen", *, allow_zero: bool = False) -> int:
     low = 0 if allow_zero else 1
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_FEN:
@@ -292,6 +306,23 @@ async def set_manual_threshold(tenant: TenantContext, actor: Actor, threshold_fe
     return await manual_threshold(tenant)
 
 
+async def needs_approval(tenant: TenantContext, amount_fen: int) -> bool:
+    """Maker-checker, the one rule for every path that moves money out (manual entries, reversals,
+    transfers between levels, small-payer refunds, reservations): above the tenant's threshold a
+    second person with ``ledger.approve`` must approve before the money moves."""
+    return amount_fen > await manual_threshold(tenant)
+
+
+async def _must_wait(tenant: TenantContext, key: str, amount_fen: int) -> bool:
+    """Above the threshold, and not already posted under this key: repeating a request whose draft
+    was approved returns the posted entry (the posting path checks it is the same request)."""
+    if not await needs_approval(tenant, amount_fen):
+        return False
+    from core.dbutil import raw
+
+    return not await raw("SELECT id FROM ledger_entry WHERE tenant_id = {} AND idempotency_key = {}", tenant.id, key)
+
+
 @dataclass(frozen=True)
 class ManualResult:
     entry_id: int | None = None
@@ -312,9 +343,9 @@ def signed_lines(items: Sequence[tuple[str, int]]) -> list[int]:
 async def create_manual_entry(tenant: TenantContext, actor: Actor, *, refs: Sequence[AccountRef],
                               amounts: Sequence[int], key: str, entry_date: dt.date | None = None,
                               memo: str | None = None, source_type: str | None = None, source_id: str | None = None,
-                              resolved: Sequence[Resolved] | None = None) -> ManualResult:
+                              resolved: Sequence[Resolved] | None = None, origin: str = APP) -> ManualResult:
     """Post a manual entry, or park it for approval when its debits exceed the tenant's threshold."""
-    key = clean_key(key)
+    key = stored_key(key, origin)
     entry_date = clean_date(entry_date)
     memo_ = _memo(memo)
     st, si = _source(source_type, source_id)
@@ -323,7 +354,7 @@ async def create_manual_entry(tenant: TenantContext, actor: Actor, *, refs: Sequ
     total = sum(a for a in amounts if a > 0)
     spec = EntrySpec(key=key, kind=chart.MANUAL, entry_date=entry_date, memo=memo_, source_type=st, source_id=si,
                      lines=[Line(0, a) for a in amounts], created_by=actor.user_id)
-    if total <= await manual_threshold(tenant):
+    if not await _must_wait(tenant, key, total):
         done = await _post_audited(tenant, actor, spec, resolved, "ledger.entry.post",
                                    {"key": key, "total_fen": total, "date": entry_date.isoformat()})
         return ManualResult(entry_id=done.entry_id)
@@ -341,9 +372,9 @@ async def _create_draft(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
         if existing is not None and draft is None:
             raise DomainError(ErrorCode.DUPLICATE, "this idempotency key was already used for a posted entry",
                               "idempotencyKey")
-        ids = await _ids_for(db, tenant, resolved)
+        ids = await _ids_for(db, tenant, resolved) if resolved else [ln.account_id for ln in spec.lines]
         lines = [[i, ln.amount_fen] for i, ln in zip(ids, spec.lines)]
-        rhash = posting.request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, None,
+        rhash = posting.request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, spec.reverses_id,
                                      [tuple(x) for x in lines])
         if draft is not None:
             if draft["request_hash"] != rhash:
@@ -354,18 +385,21 @@ async def _create_draft(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
                              tenant.id, period):
             raise DomainError(ErrorCode.PERIOD_CLOSED, f"the accounting period {period} is closed", "entryDate")
         await _check_books_balance(db, tenant, lines)
+        transfers = [[t.kind, t.direction, t.from_unit_id, t.to_unit_id, t.fund_id, t.amount_fen]
+                     for t in spec.transfers]
         row = await db.fetchrow(
             "INSERT INTO ledger_draft (tenant_id, idempotency_key, status, entry_date, memo, source_type, source_id, "
-            "postings, total_fen, request_hash, created_by, reason, created_at) VALUES ($1, $2, 'pending_approval', "
-            "$3, $4, $5, $6, $7, $8, $9, $10, '', $11) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+            "postings, total_fen, request_hash, created_by, reason, created_at, kind, reverses_id, transfers) VALUES "
+            "($1, $2, 'pending_approval', $3, $4, $5, $6, $7, $8, $9, $10, '', $11, $12, $13, $14) "
+            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
             tenant.id, spec.key, spec.entry_date, spec.memo, spec.source_type, spec.source_id, json.dumps(lines),
-            total, rhash, actor.user_id, utcnow())
+            total, rhash, actor.user_id, utcnow(), spec.kind, spec.reverses_id, json.dumps(transfers))
         if row is None:  # a concurrent identical request won; return its draft
             again = await db.fetchrow("SELECT id FROM ledger_draft WHERE tenant_id = $1 AND idempotency_key = $2",
                                       tenant.id, spec.key)
             return again["id"]  # type: ignore[index]
         await record(tenant, actor, "ledger.draft.create", "LedgerDraft", row["id"],
-                     {"key": spec.key, "total_fen": total, "date": spec.entry_date.isoformat()})
+                     {"key": spec.key, "kind": spec.kind, "total_fen": total, "date": spec.entry_date.isoformat()})
     return row["id"]
 
 
@@ -384,7 +418,19 @@ async def _check_books_balance(db: Sql, tenant: TenantContext, lines: Sequence[S
 async def decide_draft(tenant: TenantContext, actor: Actor, draft_id: int, *, approve: bool,
                        reason: str | None = None) -> ManualResult:
     """Approve (post) or reject a pending manual entry. The maker can do neither (SELF_APPROVAL)."""
+    from asyncpg import UniqueViolationError
+
     reason_ = clean_text("reason", reason, max_len=500, required=not approve)
+    try:
+        return await _decide_draft(tenant, actor, draft_id, approve=approve, reason_=reason_)
+    except UniqueViolationError:
+        # Approving a reversal raced another reversal of the same entry: the unique index on
+        # reverses_id let one through, and this transaction rolled back whole.
+        raise DomainError(ErrorCode.INVALID_STATE, "the entry was already reversed", "id") from None
+
+
+async def _decide_draft(tenant: TenantContext, actor: Actor, draft_id: int, *, approve: bool,
+                        reason_: str) -> ManualResult:
     posted: Posted | None = None
     spec: EntrySpec | None = None
     async with ledger_tx() as db:
@@ -399,10 +445,20 @@ async def decide_draft(tenant: TenantContext, actor: Actor, draft_id: int, *, ap
         now = utcnow()
         if approve:
             lines = d["postings"] if isinstance(d["postings"], list) else json.loads(d["postings"])
-            spec = EntrySpec(key=d["idempotency_key"], kind=chart.MANUAL, entry_date=_as_date(d["entry_date"]),
-                             memo=d["memo"], source_type=d["source_type"], source_id=d["source_id"],
+            transfers = d.get("transfers") or []
+            transfers = transfers if isinstance(transfers, list) else json.loads(transfers)
+            reverses_id = d.get("reverses_id")
+            if reverses_id is not None:
+                already = await db.fetchval("SELECT id FROM ledger_entry WHERE tenant_id = $1 AND reverses_id = $2",
+                                            tenant.id, reverses_id)
+                if already is not None:
+                    raise DomainError(ErrorCode.INVALID_STATE,
+                                      f"entry {reverses_id} was already reversed by entry {already}", "id")
+            spec = EntrySpec(key=d["idempotency_key"], kind=d.get("kind") or chart.MANUAL,
+                             entry_date=_as_date(d["entry_date"]), memo=d["memo"], source_type=d["source_type"],
+                             source_id=d["source_id"], reverses_id=reverses_id,
                              lines=[Line(a, m) for a, m in lines], created_by=d["created_by"],
-                             approved_by=actor.user_id)
+                             approved_by=actor.user_id, transfers=[TransferRow(*t) for t in transfers])
             posted = await posting.post(tenant, spec, db=db)
             await db.execute("UPDATE ledger_draft SET status = 'approved', decided_by = $3, decided_at = $4, "
                              "entry_id = $5, reason = $6 WHERE tenant_id = $1 AND id = $2",
@@ -434,11 +490,12 @@ def _as_date(value: Any) -> dt.date:
 
 
 async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, key: str, memo: str | None = None,
-                        entry_date: dt.date | None = None) -> int:
-    """Post the mirror image of an entry (dated today unless given), linked by ``reverses_id``."""
+                        entry_date: dt.date | None = None, origin: str = APP) -> ManualResult:
+    """Post the mirror image of an entry (dated today unless given), linked by ``reverses_id``; above
+    the approval threshold it waits for an approver as a draft (a reversal moves money too)."""
     from core.funds.queries import entry_lines, get_entry
 
-    key = clean_key(key)
+    key = stored_key(key, origin)
     entry_date = clean_date(entry_date)
     original = await get_entry(tenant, entry_id)
     if original is None:
@@ -455,6 +512,15 @@ async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, k
                                             t["fund_id"], -t["amount_fen"]) for t in transfers])
     from asyncpg import UniqueViolationError
 
+    total = sum(ln.amount_fen for ln in spec.lines if ln.amount_fen > 0)
+    if await _must_wait(tenant, key, total):
+        from core.dbutil import raw
+
+        already = await raw("SELECT id FROM ledger_entry WHERE tenant_id = {} AND reverses_id = {}", tenant.id, entry_id)
+        if already:
+            raise DomainError(ErrorCode.INVALID_STATE,
+                              f"entry {entry_id} was already reversed by entry {already[0]['id']}", "id")
+        return ManualResult(draft_id=await _create_draft(tenant, actor, spec, (), total))
     try:
         async with ledger_tx() as db:
             already = await db.fetchrow("SELECT id, idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND "
@@ -471,7 +537,7 @@ async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, k
         # error left the transaction (rolled back), so nothing of this attempt was written.
         raise DomainError(ErrorCode.INVALID_STATE, f"entry {entry_id} was already reversed", "id") from None
     await posting.after_commit(tenant, done, spec, utcnow())
-    return done.entry_id
+    return ManualResult(entry_id=done.entry_id)
 
 
 async def _transfers_of(tenant: TenantContext, entry_id: int) -> list[dict[str, Any]]:
@@ -489,16 +555,26 @@ def _is_ancestor(upper: dict[str, Any], lower: dict[str, Any]) -> bool:
     return lower["path"].startswith(upper["path"]) and upper["id"] != lower["id"]
 
 
+@dataclass(frozen=True)
+class TransferResult:
+    entry_id: int | None
+    direction: str
+    draft_id: int | None = None
+
+
 async def transfer(tenant: TenantContext, actor: Actor, *, from_unit: dict[str, Any], to_unit: dict[str, Any],
                    fund: str, amount_fen: int, key: str, memo: str | None = None,
-                   entry_date: dt.date | None = None) -> tuple[int, str]:
+                   entry_date: dt.date | None = None, origin: str = APP) -> TransferResult:
     """上解 (to an ancestor) or 补助下级 (to a descendant): both sides in one entry.
 
     Up:   payer Dr 221 应付上级经费 / Cr 102;  receiver Dr 102 / Cr 132 应收下级经费.
     Down: payer Dr 506 补助下级支出 / Cr 102;  receiver Dr 102 / Cr 403 上级补助收入.
+
+    Up settles what the payer owes (221); the engine refuses paying up more than is owed. Above the
+    approval threshold the transfer waits for an approver as a draft.
     """
     amount_fen = clean_amount(amount_fen)
-    key = clean_key(key)
+    key = stored_key(key, origin)
     entry_date = clean_date(entry_date)
     if from_unit["id"] == to_unit["id"]:
         raise DomainError(ErrorCode.INVALID_INPUT, "a transfer needs two different org units", "toOrgUnitId")
@@ -518,9 +594,11 @@ async def transfer(tenant: TenantContext, actor: Actor, *, from_unit: dict[str, 
     spec = EntrySpec(key=key, kind=entry_kind, entry_date=entry_date, memo=_memo(memo) or default_memo,
                      lines=[Line(0, a) for _, a in codes], created_by=actor.user_id,
                      transfers=[TransferRow(kind, direction, from_unit["id"], to_unit["id"], f["id"], amount_fen)])
+    if await _must_wait(tenant, key, amount_fen):
+        return TransferResult(None, direction, await _create_draft(tenant, actor, spec, resolved, amount_fen))
     done = await _post_audited(tenant, actor, spec, resolved, f"ledger.transfer.{direction}",
                                {"from": from_unit["id"], "to": to_unit["id"], "fund": f["code"], "amount_fen": amount_fen})
-    return done.entry_id, direction
+    return TransferResult(done.entry_id, direction)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,7 +618,8 @@ class LevyResult:
 
 async def record_levy(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], parent: dict[str, Any],
                       period_start: dt.date, period_end: dt.date, payroll_fen: int, levy_fen: int | None,
-                      key: str, upward_settled: bool = True, entry_date: dt.date | None = None) -> LevyResult:
+                      key: str, upward_settled: bool = True, entry_date: dt.date | None = None,
+                      origin: str = APP) -> LevyResult:
     """A grassroots union's 2 % payroll levy, split by hook ``fund_levy_split`` (general fund).
 
     Settled (税务代征, the default): the collector pays each level its share directly:
@@ -551,18 +630,21 @@ async def record_levy(tenant: TenantContext, actor: Actor, *, unit: dict[str, An
     from core.interface import LevyInfo, LevySplit
     from core.plugins import hooks_for
 
-    key = clean_key(key)
+    key = stored_key(key, origin)
     entry_date = clean_date(entry_date)
     payroll_fen = clean_amount(payroll_fen, "payrollFen", allow_zero=True)
     if levy_fen is None:
         levy_fen = payroll_fen * 2 // 100
     levy_fen = clean_amount(levy_fen, "levyFen")
+    if levy_fen > payroll_fen:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"levyFen ({levy_fen}) cannot exceed payrollFen ({payroll_fen}): the "
+                          "levy is a share of the payroll", "levyFen")
     if period_end < period_start:
         raise DomainError(ErrorCode.INVALID_INPUT, "periodEnd is before periodStart", "periodEnd")
     if unit["level"] != "grassroots":
         raise DomainError(ErrorCode.INVALID_INPUT, "the levy is recorded for a grassroots union", "orgUnitId")
     info = LevyInfo(org_unit_id=unit["id"], period_start=period_start, period_end=period_end,
-                    payroll_fen=payroll_fen, levy_fen=levy_fen, region_code=unit.get("area_code"))
+                    payroll_fen=payroll_fen, levy_fen=levy_fen, region_code=await region_code_of(tenant, unit))
     split = hooks_for(tenant).fund_levy_split(tenant=tenant, levy=info)
     if not isinstance(split, LevySplit):
         raise DomainError(ErrorCode.PLUGIN_CONFIG, "no plugin answered fund_levy_split", "levyFen")
@@ -597,11 +679,25 @@ async def record_levy(tenant: TenantContext, actor: Actor, *, unit: dict[str, An
     return LevyResult(done.entry_id, levy_fen, g, u, split.rule, parent["id"])
 
 
+async def region_code_of(tenant: TenantContext, unit: dict[str, Any]) -> str | None:
+    """The unit's own area code, else its nearest ancestor's: grassroots unions rarely have one of
+    their own, and a province's per-region rules (levy split overrides) are keyed by area code."""
+    if unit.get("area_code"):
+        return unit["area_code"]
+    from core.tenancy.queries import ancestors
+
+    for upper in reversed(await ancestors(tenant, unit)):  # nearest first
+        if upper.get("area_code"):
+            return upper["area_code"]
+    return None
+
+
 @dataclass(frozen=True)
 class RefundResult:
     entry_id: int | None
     eligible: bool
     upward_paid_fen: int
+    draft_id: int | None = None
 
 
 async def upward_paid(tenant: TenantContext, unit_id: int, start: dt.date, end: dt.date) -> dict[int, int]:
@@ -660,14 +756,31 @@ async def small_payer_refund(tenant: TenantContext, actor: Actor, *, unit: dict[
         if amount > 0:
             items += [(receivers[rid], "506", amount), (receivers[rid], CASH, -amount)]
             transfers.append(TransferRow("refund", "down", rid, unit["id"], f["id"], amount))
-    spec = EntrySpec(key=f"small-payer-refund:{unit['id']}:{policy_year}", kind=chart.REFUND, entry_date=entry_date,
+    legacy = await _legacy_entry(tenant, f"small-payer-refund:{unit['id']}:{policy_year}", chart.REFUND,
+                                 "small_payer_refund", f"{unit['id']}:{policy_year}")
+    if legacy is not None:  # refunded before keys had namespaces
+        return RefundResult(legacy, True, total)
+    spec = EntrySpec(key=posting.sys_key("small-payer-refund", unit["id"], policy_year), kind=chart.REFUND,
+                     entry_date=entry_date,
                      memo=f"小额缴费工会全额返还 {policy_year}年度", source_type="small_payer_refund",
                      source_id=f"{unit['id']}:{policy_year}", lines=[Line(0, a) for _, _, a in items],
                      created_by=actor.user_id, transfers=transfers)
     resolved = [Resolved(un, f, c, None) for un, c, _ in items]
+    if await _must_wait(tenant, spec.key, total):
+        return RefundResult(None, True, total, await _create_draft(tenant, actor, spec, resolved, total))
     done = await _post_audited(tenant, actor, spec, resolved, "ledger.small_payer_refund",
                                {"unit": unit["id"], "policy_year": policy_year, "amount_fen": total})
     return RefundResult(done.entry_id, True, total)
+
+
+async def _legacy_entry(tenant: TenantContext, key: str, kind: str, source_type: str, source_id: str) -> int | None:
+    """An entry the ledger posted under a bare system key, before keys had namespaces: counted only
+    if it is what that key meant (kind and source), so a client entry that took the key is ignored."""
+    from core.dbutil import raw
+
+    rows = await raw("SELECT id FROM ledger_entry WHERE tenant_id = {} AND idempotency_key = {} AND kind = {} AND "
+                     "source_type = {} AND source_id = {}", tenant.id, key, kind, source_type, source_id)
+    return rows[0]["id"] if rows else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,17 +788,35 @@ async def small_payer_refund(tenant: TenantContext, actor: Actor, *, unit: dict[
 # ---------------------------------------------------------------------------------------------
 
 
+def check_allocation_year(year: Any) -> int:
+    """Only a year that has ended (China time): until then income can still arrive, and a run
+    would allocate a share of part of the year."""
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
+        raise DomainError(ErrorCode.INVALID_INPUT, "year must be between 2000 and 2100", "year")
+    if year >= today().year:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{year} has not ended; the special fund is allocated for a past "
+                          "year", "year")
+    return year
+
+
 async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor = SYSTEM,
                                 progress: Any = None) -> dict[str, Any]:
     """Move ``ratio`` of each unit's year income (4xx of the general fund, less 403 grants from above,
-    which the granting level already counted) into the hardship special fund, dated 12-31:
-    general Dr 311 / Cr 102; hardship Dr 102 / Cr 311. One idempotency key per unit and year, so a
-    rerun (or the cron job firing twice) posts nothing new."""
+    which the granting level already counted) into the hardship special fund:
+    general Dr 311 / Cr 102; hardship Dr 102 / Cr 311.
+
+    Every run recomputes, per unit, what is due now against what the ledger shows allocated for
+    the year so far (allocation entries less their reversals) and posts only the difference. So a
+    second run after late levies tops up, a unit skipped for lack of cash is retried, and a rerun
+    with nothing new posts nothing. The key of a top-up names how many allocation entries (and
+    reversals of them) the unit has for the year (``sys:special-allocation:<year>:<unit>:<n>``): two
+    runs racing on the same state post it once, and a run after a reversal gets a fresh key. Dated
+    12-31 of the year, or today if that December is closed. An over-allocation (income reversed after
+    the run) is reported, never taken back automatically."""
     from core.dbutil import raw
     from core.plugins import hooks_for
 
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise DomainError(ErrorCode.INVALID_INPUT, "year must be between 2000 and 2100", "year")
+    year = check_allocation_year(year)
     bp = hooks_for(tenant).fund_special_allocation_ratio(tenant=tenant, year=year)
     if not isinstance(bp, int) or isinstance(bp, bool) or not 0 <= bp <= 10000:
         raise DomainError(ErrorCode.PLUGIN_CONFIG, f"fund_special_allocation_ratio gave {bp!r}; expected 0..10000 bp",
@@ -697,18 +828,41 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
         "AND code IN ('401','402','404','405','406','407','408') AND entry_date >= {} AND entry_date <= {} "
         "GROUP BY org_unit_id ORDER BY org_unit_id", tenant.id, general["id"], dt.date(year, 1, 1),
         dt.date(year, 12, 31))
+    # What was allocated for the year so far: the hardship cash moved by allocation entries (only the
+    # ledger writes that kind; a client cannot) and by reversals of them.
+    done_rows = await raw(
+        "SELECT p.org_unit_id, SUM(p.amount_fen) AS allocated, COUNT(*) AS n FROM ledger_posting p JOIN ledger_entry e ON "
+        "e.id = p.entry_id AND e.tenant_id = p.tenant_id WHERE p.tenant_id = {} AND p.fund_id = {} AND p.code = {} "
+        "AND e.source_type = 'special_allocation' AND e.source_id LIKE {} AND (e.kind = {} OR (e.kind = {} AND "
+        "e.reverses_id IN (SELECT id FROM ledger_entry WHERE tenant_id = {} AND kind = {}))) GROUP BY p.org_unit_id",
+        tenant.id, hardship["id"], CASH, f"{year}:%", chart.ALLOCATION, chart.REVERSAL, tenant.id, chart.ALLOCATION)
+    allocated = {r["org_unit_id"]: int(r["allocated"] or 0) for r in done_rows}
+    seen = {r["org_unit_id"]: int(r["n"] or 0) for r in done_rows}  # one hardship-cash posting per entry
+    december_closed = bool(await raw("SELECT id FROM ledger_period WHERE tenant_id = {} AND period = {}", tenant.id,
+                                     f"{year:04d}-12"))
+    entry_date = today() if december_closed else dt.date(year, 12, 31)
     from core.tenancy.queries import units_by_ids
 
     units = {u["id"]: u for u in await units_by_ids(tenant, [r["org_unit_id"] for r in rows]) if u}
-    posted, already, skipped, total = 0, 0, [], 0
+    posted, already, skipped, over, total = 0, 0, [], [], 0
     for i, r in enumerate(rows):
-        amount = int(r["income"] or 0) * bp // 10000
-        if amount <= 0:
+        due = max(int(r["income"] or 0), 0) * bp // 10000
+        so_far = allocated.get(r["org_unit_id"], 0)
+        amount = due - so_far
+        if progress is not None:
+            await progress(i + 1, len(rows))
+        if amount < 0:
+            over.append({"org_unit_id": r["org_unit_id"], "due_fen": due, "allocated_fen": so_far})
+            continue
+        if amount == 0:
+            already += 1 if due else 0
             continue
         unit = units[r["org_unit_id"]]
-        spec = EntrySpec(key=f"special-allocation:{year}:{unit['id']}", kind=chart.ALLOCATION,
-                         entry_date=dt.date(year, 12, 31), memo=f"{year}年度计提解困脱困专项资金 ({bp / 100:.2f}%)",
-                         source_type="special_allocation", source_id=f"{year}:{unit['id']}",
+        memo = f"{year}年度计提解困脱困专项资金 ({bp / 100:.2f}%)" + (" 补提" if so_far else "")
+        spec = EntrySpec(key=posting.sys_key("special-allocation", year, unit["id"], seen.get(unit["id"], 0)),
+                         kind=chart.ALLOCATION,
+                         entry_date=entry_date, memo=memo, source_type="special_allocation",
+                         source_id=f"{year}:{unit['id']}",
                          lines=[Line(0, amount), Line(0, -amount), Line(0, amount), Line(0, -amount)],
                          created_by=actor.user_id)
         resolved = [Resolved(unit, general, "311", None), Resolved(unit, general, CASH, None),
@@ -716,6 +870,8 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
         try:
             done = await _post_audited(tenant, actor, spec, resolved)
         except DomainError as exc:
+            # Insufficient cash, or a racing run saw other income: nothing was allocated for this
+            # unit by this attempt, so the next run tries again.
             skipped.append({"org_unit_id": unit["id"], "code": exc.code.value, "message": exc.message})
             continue
         if done.created:
@@ -723,11 +879,9 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
             total += amount
         else:
             already += 1
-        if progress is not None:
-            await progress(i + 1, len(rows))
     summary = {"year": year, "ratio_bp": bp, "posted": posted, "already_done": already, "allocated_fen": total,
-               "skipped": skipped[:100]}
-    if posted or skipped:
+               "skipped": skipped[:100], "over_allocated": over[:100]}
+    if posted or skipped or over:
         await record(tenant, actor, "ledger.special_allocation", "LedgerYear", year, summary)
     return summary
 
@@ -739,11 +893,20 @@ async def allocate_special_fund(tenant: TenantContext, year: int, actor: Actor =
 
 async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], fund: str, amount_fen: int,
                   expense_code: str, key: str, funding_code: str = CASH, expires_at: dt.datetime | None = None,
-                  memo: str | None = None, source_type: str | None = None, source_id: str | None = None) -> int:
+                  memo: str | None = None, source_type: str | None = None, source_id: str | None = None,
+                  origin: str = APP, approved_by: int | None = None) -> int:
     """Hold money on the fund's account (cash by default) for a later payment to ``expense_code``.
-    Reduces the available balance and, when the unit has a budget for the fund this year, its headroom."""
+    Reduces the available balance and, when the unit has a budget for the fund this year, its headroom.
+
+    Above the approval threshold the reservation is created ``pending_approval`` (the money is held,
+    so approving cannot fail for lack of it) and cannot be paid until a second person approves it
+    (:func:`approve_reservation`). A domain whose own workflow already had a second person approve
+    passes that person as ``approved_by`` (never the actor: SELF_APPROVAL)."""
     amount_fen = clean_amount(amount_fen)
-    key = clean_key(key)
+    key = stored_key(key, origin)
+    if approved_by is not None and approved_by == actor.user_id:
+        raise DomainError(ErrorCode.SELF_APPROVAL, "the maker of a reservation cannot also be its approver", "id")
+    pending = approved_by is None and await needs_approval(tenant, amount_fen)
     memo_ = _memo(memo)
     st, si = _source(source_type, source_id)
     if expense_code not in EXPENSE_CODES:
@@ -758,13 +921,15 @@ async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], 
         await posting.lock_shared(db, tenant)
         funding_id, expense_id = await ensure_accounts(db, tenant, [(unit["id"], f["id"], funding_code),
                                                                    (unit["id"], f["id"], expense_code)])
+        now = utcnow()
         row = await db.fetchrow(
             "INSERT INTO ledger_reservation (tenant_id, idempotency_key, account_id, expense_account_id, org_unit_id, "
             "fund_id, amount_fen, posted_fen, status, expires_at, source_type, source_id, memo, created_by, created_at, "
-            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 'open', $8, $9, $10, $11, $12, $13, $13) "
-            "ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
+            "updated_at, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $14, $8, $9, $10, $11, $12, "
+            "$13, $13, $15, $16) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id",
             tenant.id, key, funding_id, expense_id, unit["id"], f["id"], amount_fen, expires_at, st, si, memo_,
-            actor.user_id, utcnow())
+            actor.user_id, now, "pending_approval" if pending else "open", approved_by,
+            now if approved_by is not None else None)
         if row is None:
             existing = await db.fetchrow("SELECT id, account_id, amount_fen, expense_account_id FROM ledger_reservation "
                                          "WHERE tenant_id = $1 AND idempotency_key = $2", tenant.id, key)
@@ -799,8 +964,26 @@ async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], 
             await db.execute("UPDATE ledger_reservation SET budget_id = $3 WHERE tenant_id = $1 AND id = $2",
                              tenant.id, res_id, budget["id"])
         await record(tenant, actor, "ledger.reservation.create", "Reservation", res_id,
-                     {"amount_fen": amount_fen, "unit": unit["id"], "fund": f["code"], "key": key})
+                     {"amount_fen": amount_fen, "unit": unit["id"], "fund": f["code"], "key": key,
+                      "pending_approval": pending, "approved_by": approved_by})
     return res_id
+
+
+async def approve_reservation(tenant: TenantContext, actor: Actor, res_id: int) -> dict[str, Any]:
+    """The checker approves a reservation above the threshold; only then can it be paid."""
+    async with ledger_tx() as db:
+        r = await _lock_reservation(db, tenant, res_id)
+        if r["status"] != "pending_approval":
+            raise DomainError(ErrorCode.INVALID_STATE, f"the reservation is {r['status'].replace('_', ' ')}", "id")
+        if actor.user_id is not None and actor.user_id == r["created_by"]:
+            raise DomainError(ErrorCode.SELF_APPROVAL, "you cannot approve a reservation you made yourself", "id")
+        now = utcnow()
+        await db.execute("UPDATE ledger_reservation SET status = 'open', approved_by = $3, approved_at = $4, "
+                         "updated_at = $4 WHERE tenant_id = $1 AND id = $2", tenant.id, res_id, actor.user_id, now)
+        await record(tenant, actor, "ledger.reservation.approve", "Reservation", res_id,
+                     {"amount_fen": r["amount_fen"], "maker": r["created_by"]})
+        out = await db.fetchrow("SELECT * FROM ledger_reservation WHERE tenant_id = $1 AND id = $2", tenant.id, res_id)
+    return out  # type: ignore[return-value]
 
 
 async def _lock_reservation(db: Sql, tenant: TenantContext, res_id: int) -> dict[str, Any]:
@@ -814,18 +997,26 @@ async def _lock_reservation(db: Sql, tenant: TenantContext, res_id: int) -> dict
 async def post_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, key: str, amount_fen: int | None = None,
                            final: bool = False, memo: str | None = None, entry_date: dt.date | None = None) -> int:
     """Pay from a reservation: Dr the expense account / Cr the funding account, releasing the same
-    amount from the reservation. ``final`` releases whatever is left; so does paying the remainder."""
-    key = clean_key(key)
+    amount from the reservation. ``final`` releases whatever is left; so does paying the remainder.
+
+    The payment's key is derived from the reservation (``sys:reservation:<id>:<key>``), so no other
+    request can take it; a repeated key returns the first payment only after checking that it is
+    this reservation's payment of this amount (DUPLICATE otherwise, never a silent "already paid")."""
+    raw_key = clean_key(key)
     entry_date = clean_date(entry_date)
     memo_ = _memo(memo)
+    if amount_fen is not None:
+        amount_fen = clean_amount(amount_fen)
     async with ledger_tx() as db:
         await posting.lock_shared(db, tenant)
         r = await _lock_reservation(db, tenant, res_id)
-        entry_key = f"reservation:{res_id}:{key}"
-        prior = await db.fetchrow("SELECT id FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key = $2",
-                                  tenant.id, entry_key)
+        entry_key = posting.sys_key("reservation", res_id, raw_key)
+        prior = await _prior_payment(db, tenant, r, entry_key, f"reservation:{res_id}:{raw_key}", amount_fen)
         if prior is not None:
-            return prior["id"]
+            return prior
+        if r["status"] == "pending_approval":
+            raise DomainError(ErrorCode.INVALID_STATE, "the reservation is above the approval threshold and waits "
+                              "for an approver (reservationApprove)", "id")
         if r["status"] != "open":
             raise DomainError(ErrorCode.INVALID_STATE, f"the reservation is {r['status']}", "id")
         if r["expires_at"] is not None and _aware(r["expires_at"]) <= utcnow():
@@ -851,6 +1042,28 @@ async def post_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, 
     return done.entry_id
 
 
+async def _prior_payment(db: Sql, tenant: TenantContext, r: dict[str, Any], key: str, legacy_key: str,
+                         amount_fen: int | None) -> int | None:
+    """The entry a repeated payment key points at, checked to be this reservation's payment (kind,
+    accounts, amount). A mismatch under the system key is DUPLICATE; a mismatching entry under the
+    pre-namespace key is someone else's entry that took the key, and is ignored."""
+    rows = await db.fetch("SELECT id, idempotency_key, kind FROM ledger_entry WHERE tenant_id = $1 AND "
+                          "idempotency_key IN ($2, $3)", tenant.id, key, legacy_key)
+    for row in sorted(rows, key=lambda x: x["idempotency_key"] != key):  # the system key first
+        lines = await db.fetch("SELECT account_id, amount_fen FROM ledger_posting WHERE tenant_id = $1 AND entry_id = $2",
+                               tenant.id, row["id"])
+        got = {ln["account_id"]: ln["amount_fen"] for ln in lines}
+        paid = got.get(r["expense_account_id"], 0)
+        matches = (row["kind"] == chart.PAYOUT and len(got) == 2 and paid > 0
+                   and got.get(r["account_id"]) == -paid and (amount_fen is None or amount_fen == paid))
+        if matches:
+            return row["id"]
+        if row["idempotency_key"] == key:
+            raise DomainError(ErrorCode.DUPLICATE, "this idempotency key was already used for a different payment "
+                              "from this reservation", "idempotencyKey")
+    return None
+
+
 def _aware(value: Any) -> dt.datetime:
     from core.dbutil import as_utc
 
@@ -863,7 +1076,7 @@ async def void_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, 
     reason_ = clean_text("reason", reason, max_len=500, required=False)
     async with ledger_tx() as db:
         r = await _lock_reservation(db, tenant, res_id)
-        if r["status"] != "open":
+        if r["status"] not in ("open", "pending_approval"):
             if expired:
                 return r
             raise DomainError(ErrorCode.INVALID_STATE, f"the reservation is {r['status']}", "id")
@@ -892,7 +1105,8 @@ async def expire_reservations(tenant: TenantContext, now: dt.datetime | None = N
     from core.dbutil import raw
 
     now = now or utcnow()
-    rows = await raw("SELECT id FROM ledger_reservation WHERE tenant_id = {} AND status = 'open' AND expires_at IS NOT "
+    rows = await raw("SELECT id FROM ledger_reservation WHERE tenant_id = {} AND status IN ('open', 'pending_approval') "
+                     "AND expires_at IS NOT "
                      "NULL AND expires_at <= {} ORDER BY id LIMIT 10000", tenant.id, now)
     for r in rows:
         await void_reservation(tenant, SYSTEM, r["id"], expired=True, reason="expired")

@@ -55,7 +55,7 @@ class Account(Table, tablename="ledger_account"):
 class Entry(Table, tablename="ledger_entry"):
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
-    idempotency_key = Varchar(length=200)
+    idempotency_key = Varchar(length=300)  # namespaced: user:<key>, app:<key>, sys:<...>
     kind = Varchar(length=24)
     memo = Varchar(length=500, default="")
     source_type = Varchar(length=32, default="")
@@ -105,18 +105,19 @@ class Unchained(Table, tablename="ledger_unchained"):
 
 
 class Draft(Table, tablename="ledger_draft"):
-    """A manual entry above the tenant's threshold, waiting for a second person's approval."""
+    """An entry above the tenant's approval threshold (manual, reversal, transfer, refund), waiting for a
+    second person's approval."""
 
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
-    idempotency_key = Varchar(length=200)
+    idempotency_key = Varchar(length=300)  # namespaced: user:<key>, app:<key>, sys:<...>
     status = Varchar(length=20, default="pending_approval")  # pending_approval | approved | rejected
     entry_date = Date()
     memo = Varchar(length=500, default="")
     source_type = Varchar(length=32, default="")
     source_id = Varchar(length=64, default="")
     postings = JSON(default=[])  # [[account_id, amount_fen], ...]
-    total_fen = BigInt(default=0)  # sum of the debits
+    total_fen = BigInt(default=0)  # what it moves, compared with the threshold (a manual entry: its debits)
     request_hash = Varchar(length=64, default="")
     created_by = BigInt(null=True, default=None)
     decided_by = BigInt(null=True, default=None)
@@ -124,6 +125,9 @@ class Draft(Table, tablename="ledger_draft"):
     reason = Varchar(length=500, default="")
     entry_id = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    kind = Varchar(length=32, default="manual")  # the entry kind it becomes: manual | reversal | transfer_* | refund
+    reverses_id = BigInt(null=True, default=None)
+    transfers = JSON(default=[])  # [[kind, direction, from_unit_id, to_unit_id, fund_id, amount_fen], ...]
 
 
 class Reservation(Table, tablename="ledger_reservation"):
@@ -131,7 +135,7 @@ class Reservation(Table, tablename="ledger_reservation"):
 
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
-    idempotency_key = Varchar(length=200)
+    idempotency_key = Varchar(length=300)  # namespaced: user:<key>, app:<key>, sys:<...>
     account_id = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
     expense_account_id = ForeignKey(Account, null=False, on_delete=OnDelete.restrict)
     budget_id = BigInt(null=True, default=None)
@@ -139,7 +143,7 @@ class Reservation(Table, tablename="ledger_reservation"):
     fund_id = BigInt()
     amount_fen = BigInt()
     posted_fen = BigInt(default=0)
-    status = Varchar(length=16, default="open")  # open | posted | voided | expired
+    status = Varchar(length=16, default="open")  # pending_approval | open | posted | voided | expired
     expires_at = Timestamptz(null=True, default=None)
     source_type = Varchar(length=32, default="")
     source_id = Varchar(length=64, default="")
@@ -147,6 +151,8 @@ class Reservation(Table, tablename="ledger_reservation"):
     created_by = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    approved_by = BigInt(null=True, default=None)  # the checker, above the approval threshold
+    approved_at = Timestamptz(null=True, default=None)
 
 
 class Budget(Table, tablename="ledger_budget"):

@@ -28,23 +28,46 @@ from core.tenancy.context import TenantContext
 _INT64 = 2**63 - 1
 
 
+def _bad_scalar(message: str) -> GraphQLError:
+    """A refused scalar value as a typed GraphQLError (not a ValueError): graphql-core reports it as
+    is, wrapped with the variable's name and path ("Variable '$i' has invalid
+    value.postings[0].amountFen: ..."), with code INVALID_INPUT; never masked, never logged."""
+    return ApiError(ErrorCode.INVALID_INPUT, message)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _parse_bigint(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("BigInt must be an integer")
-    if isinstance(value, str):
-        if not value.lstrip("-").isdigit() or len(value) > 20:
-            raise ValueError("BigInt must be an integer")
-        value = int(value)
-    if not isinstance(value, int) or not -_INT64 <= value <= _INT64:
-        raise ValueError("BigInt must be an integer within the signed 64-bit range")
+    """Only a JSON integer: a money amount typed as a string ("100", Arabic-Indic "١٠٠", "1e3"),
+    a float (100.5, 1e3) or a boolean is a client bug, and guessing what it meant could move the
+    wrong amount. (A JSON 1e3 arrives as a float and is refused like 100.5.)"""
+    if type(value) is not int:
+        raise _bad_scalar(f"BigInt must be a JSON integer (not a string, decimal or boolean); got {_describe(value)}")
+    if not -_INT64 <= value <= _INT64:
+        raise _bad_scalar(f"BigInt must be within the signed 64-bit range; got {_describe(value)}")
     return value
+
+
+def _parse_bigint_literal(node: Any, variables: Any = None) -> int:
+    from graphql.language import IntValueNode, VariableNode
+
+    if isinstance(node, VariableNode):
+        return _parse_bigint((variables or {}).get(node.name.value))
+    if isinstance(node, IntValueNode):
+        return _parse_bigint(int(node.value))
+    raise _bad_scalar(f"BigInt must be an integer literal; got {_describe(getattr(node, 'value', node.kind))}")
 
 
 BigInt = strawberry.scalar(
     NewType("BigInt", int),
     serialize=int,
     parse_value=_parse_bigint,
-    description="A signed 64-bit integer (amounts in fen, counts). Sent as a JSON number or decimal string.",
+    parse_literal=_parse_bigint_literal,
+    description="A signed 64-bit integer (amounts in fen, counts), sent as a JSON integer: strings, decimals "
+                "and booleans are refused.",
 )
 
 JSONScalar = strawberry.scalar(

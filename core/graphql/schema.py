@@ -84,7 +84,10 @@ def _should_mask(error: GraphQLError) -> bool:
     """Typed errors and GraphQL's own syntax/validation errors pass; anything unexpected (a bug, a
     driver error quoting a row) is masked to a generic message."""
     original = error.original_error
-    if original is None or isinstance(original, ApiError):
+    # A GraphQLError inside another is graphql-core's own report of a bad input value (a variable
+    # a scalar refused: "Variable '$y' has invalid value: Int cannot represent ..."): the client's
+    # mistake, shown as is. ApiError (our typed refusals) is one too.
+    if original is None or isinstance(original, GraphQLError):
         return False
     if isinstance(original, (ValueError, TypeError)) and "BigInt" in str(original):
         return False
@@ -97,7 +100,7 @@ class HuijiaSchema(strawberry.Schema):
         the query text, which can quote personal data typed into a filter."""
         for error in errors:
             original = error.original_error
-            if original is None or isinstance(original, ApiError):
+            if original is None or isinstance(original, GraphQLError):
                 continue
             log.error("graphql resolver failed", exc_info=(type(original), original, original.__traceback__),
                       extra={"operation": ".".join(str(p) for p in (error.path or []))})

@@ -27,6 +27,7 @@ def _admin_dsn() -> str:
 async def test_posted_rows_cannot_be_updated_or_deleted_by_the_app(api, sh_finance):
     t = await make_tree()
     r = await fund_cash(sh_finance, t.g1, 500)
+    await entry(sh_finance, [line(t.g1, "311", "DEBIT", 100), line(t.g1, "221", "CREDIT", 100)])  # owed upward
     moved = await sh_finance.api.gql(TRANSFER, {"i": {"fromOrgUnitId": t.id("g1"), "toOrgUnitId": t.id("county"),
                                                       "amountFen": 100, "idempotencyKey": key()}})
     assert moved["data"]["ledgerTransfer"]["errors"] == []

@@ -81,8 +81,8 @@ async def test_random_operation_sequences_keep_the_ledger_consistent(database, o
                 elif kind == "transfer":
                     key = uuid.uuid4().hex
                     requests.append(("transfer", op, key))
-                    eid, _ = await services.transfer(tenant, ACTOR, from_unit=units[op[1]], to_unit=units[op[2]],
-                                                     fund=op[3], amount_fen=op[4], key=key)
+                    eid = (await services.transfer(tenant, ACTOR, from_unit=units[op[1]], to_unit=units[op[2]],
+                                                   fund=op[3], amount_fen=op[4], key=key)).entry_id
                     entries.append(eid)
                 elif kind == "reserve":
                     rid = await services.reserve(tenant, ACTOR, unit=units[op[1]], fund=op[2], amount_fen=op[3],
@@ -95,8 +95,8 @@ async def test_random_operation_sequences_keep_the_ledger_consistent(database, o
                 elif kind == "void" and reservations:
                     await services.void_reservation(tenant, ACTOR, reservations[op[1] % len(reservations)])
                 elif kind == "reverse" and entries:
-                    entries.append(await services.reverse_entry(tenant, ACTOR, entries[op[1] % len(entries)],
-                                                                key=uuid.uuid4().hex))
+                    entries.append((await services.reverse_entry(tenant, ACTOR, entries[op[1] % len(entries)],
+                                                                 key=uuid.uuid4().hex)).entry_id)
                 elif kind == "repeat" and requests:
                     req = requests[op[1] % len(requests)]
                     if req[0] == "manual":
@@ -105,8 +105,8 @@ async def test_random_operation_sequences_keep_the_ledger_consistent(database, o
                         assert entries[-1] in entries[:before]  # the first entry again, nothing new
                     else:
                         o = req[1]
-                        eid, _ = await services.transfer(tenant, ACTOR, from_unit=units[o[1]], to_unit=units[o[2]],
-                                                         fund=o[3], amount_fen=o[4], key=req[2])
+                        eid = (await services.transfer(tenant, ACTOR, from_unit=units[o[1]], to_unit=units[o[2]],
+                                                       fund=o[3], amount_fen=o[4], key=req[2])).entry_id
                         assert eid in entries
             except DomainError:
                 pass  # refusals (insufficient funds, invalid state, hierarchy …) are fine; they must write nothing

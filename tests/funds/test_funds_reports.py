@@ -26,7 +26,9 @@ async def _seed(p):
     # The county spends 5,000 on administration (504); the city 10,000 on 503.
     await entry(p, [line(t.county, "504", "DEBIT", 5_000), line(t.county, "102", "CREDIT", 5_000)], entryDate=d)
     await entry(p, [line(t.city, "503", "DEBIT", 10_000), line(t.city, "102", "CREDIT", 10_000)], entryDate=d)
-    # g2 remits 1,000 up to the city... after receiving it as income.
+    # g2 remits 1,000 up to the city... after receiving it as income. A remittance settles what is
+    # owed upward (221), so the debt is booked first, before 2023 (no effect on the figures below).
+    await entry(p, [line(t.g2, "311", "DEBIT", 1_000), line(t.g2, "221", "CREDIT", 1_000)], entryDate="2022-12-31")
     await entry(p, [line(t.g2, "102", "DEBIT", 1_000), line(t.g2, "401", "CREDIT", 1_000)], entryDate=d)
     body = await p.api.gql(TRANSFER, {"i": {"fromOrgUnitId": t.id("g2"), "toOrgUnitId": t.id("city"),
                                             "amountFen": 1_000, "idempotencyKey": key(), "entryDate": d}})

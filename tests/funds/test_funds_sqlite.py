@@ -53,6 +53,22 @@ SCRIPT = textwrap.dedent('''
                 p = await gql(fin, "mutation($i: ReservationPostInput!) { reservationPost(input: $i) { reservation { status } errors { code } } }",
                               {"i": {"id": rid, "idempotencyKey": "p-1", "amountFen": 100, "final": True}})
                 assert p["reservationPost"]["reservation"]["status"] == "POSTED", p
+                # Maker-checker on SQLite too: with a low threshold a transfer and a reservation wait for the approver.
+                adm, appr = await login("admin"), await login("approver")
+                await gql(adm, "mutation { ledgerConfigUpdate(manualEntryThresholdFen: 200) { errors { code } } }")
+                d = await gql(fin, "mutation($i: LedgerTransferInput!) { ledgerTransfer(input: $i) { entry { id } draft { id kind } errors { code } } }",
+                              {"i": {"fromOrgUnitId": parent, "toOrgUnitId": g["id"], "amountFen": 400, "idempotencyKey": "t-2"}})
+                assert d["ledgerTransfer"]["entry"] is None and d["ledgerTransfer"]["draft"]["kind"] == "TRANSFER_DOWN", d
+                ok = await gql(appr, "mutation($id: ID!) { ledgerDraftApprove(id: $id) { entry { kind } errors { code } } }",
+                               {"id": d["ledgerTransfer"]["draft"]["id"]})
+                assert ok["ledgerDraftApprove"]["entry"]["kind"] == "TRANSFER_DOWN", ok
+                r2 = await gql(fin, "mutation($i: ReservationInput!) { reservationCreate(input: $i) { reservation { id status } errors { code } } }",
+                               {"i": {"orgUnitId": g["id"], "fund": "general", "amountFen": 300, "expenseCode": "501", "idempotencyKey": "r-2"}})
+                assert r2["reservationCreate"]["reservation"]["status"] == "PENDING_APPROVAL", r2
+                ra = await gql(appr, "mutation($id: ID!) { reservationApprove(id: $id) { reservation { status } errors { code } } }",
+                               {"id": r2["reservationCreate"]["reservation"]["id"]})
+                assert ra["reservationApprove"]["reservation"]["status"] == "OPEN", ra
+                await gql(adm, "mutation { ledgerConfigUpdate(manualEntryThresholdFen: null) { errors { code } } }")
                 tb = await gql(fin, "query($i: ReportInput!) { trialBalance(input: $i) { balanced totalDebitFen } }",
                                {"i": {"dateTo": "2100-01-01"}})
                 assert tb["trialBalance"]["balanced"] and tb["trialBalance"]["totalDebitFen"] > 0, tb

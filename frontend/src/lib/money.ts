@@ -1,5 +1,6 @@
 /**
- * Money is integer fen (分) in the API (GraphQL BigInt: a JSON number or a decimal string).
+ * Money is integer fen (分) in the API (GraphQL BigInt). Send it as a JSON integer: the API refuses
+ * strings and decimals. Fen amounts stay below 2^53 (the ledger caps a posting at 10^15), so Number is exact.
  * These helpers never go through floating point, so 0.1 + 0.2 problems cannot appear.
  */
 

@@ -117,7 +117,7 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
           idempotencyKey: key,
           memo: v.memo.trim(),
           entryDate: v.entryDate.format('YYYY-MM-DD'),
-          postings: v.postings.map((l) => ({ side: l.side!, orgUnitId: l.orgUnitId!, fund: l.fund!, code: l.code!, amountFen: yuanToFen(l.amount!)! })),
+          postings: v.postings.map((l) => ({ side: l.side!, orgUnitId: l.orgUnitId!, fund: l.fund!, code: l.code!, amountFen: Number(yuanToFen(l.amount!)!) })),
         },
       });
       if (r.errors.length) {
