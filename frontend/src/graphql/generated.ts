@@ -15,7 +15,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** A signed 64-bit integer (amounts in fen, counts). Sent as a JSON number or decimal string. */
+  /** A signed 64-bit integer (amounts in fen, counts), sent as a JSON integer: strings, decimals and booleans are refused. */
   BigInt: { input: number | string; output: number | string; }
   /** Date (isoformat) */
   Date: { input: string; output: string; }
@@ -468,6 +468,7 @@ export type ReservationPostInput = {
 export type ReservationStatus =
   | 'EXPIRED'
   | 'OPEN'
+  | 'PENDING_APPROVAL'
   | 'POSTED'
   | 'VOIDED';
 
