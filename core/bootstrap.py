@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from core.dbutil import engine
 from core.settings import get_settings
 
 log = logging.getLogger("huijia")
-
-# Modules whose import registers @job functions.
-JOB_MODULES = ["core.jobs.builtin", "core.funds.jobs", "core.members.jobs"]
+T = TypeVar("T")
 
 
 def load_job_modules() -> None:
-    from core.jobs.runner import REGISTRY, job
-    from core.plugins import get_plugin_manager
+    """Register every plugin's jobs (core's domains included) with the runner; refuses duplicates."""
+    from core.jobs.runner import install_jobs
 
-    for name in JOB_MODULES:
-        importlib.import_module(name)
-    for jobs in get_plugin_manager().hook.register_jobs():
-        for fn in jobs or ():
-            if getattr(fn, "__name__", None) and fn.__name__ not in REGISTRY:
-                job(getattr(fn, "job_name", fn.__name__))(fn)
+    install_jobs()
+
+
+async def with_database(fn: Callable[[], Awaitable[T]]) -> T:
+    """Run ``fn`` with the connection pool open (CLI commands)."""
+    await start_database()
+    try:
+        return await fn()
+    finally:
+        await stop_database()
 
 
 async def start_database() -> None:
@@ -55,17 +57,28 @@ async def migrate(quiet: bool = True) -> None:
         raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
 
 
+async def run_registered_checks() -> None:
+    """The start-up checks domains and plugins registered (e.g. members' blind-index keys)."""
+    from core.registry import get_registry
+
+    for _plugin, check in get_registry().startup_checks:
+        await check()
+
+
 async def startup_checks() -> dict[str, Any]:
-    """Load plugins (core-version check, pending hooks) and validate every tenant's settings, so a
-    bad manifest setting stops start-up with a message naming tenant, plugin and key; and check that
-    the blind-index keys every tenant's stored indexes need are configured."""
-    from core.members.keys import check_index_keys
-    from core.plugins import get_plugin_manager, validate_plugin_settings
+    """Load plugins (core-version check, pending hooks), collect and check everything they register
+    (duplicate fields, permissions, jobs; province plugins serving unknown capabilities), and validate
+    every tenant's settings and capabilities, so a bad plugin or manifest stops start-up with a
+    message naming tenant, plugin and key; then run the checks domains registered."""
+    from core.plugins import validate_plugin_settings
+    from core.registry import get_registry
     from core.tenancy.services import list_tenants
 
-    get_plugin_manager()
+    registry = get_registry().check()
     for tenant in await list_tenants(include_platform=True):
-        validate_plugin_settings(tenant.code, list(tenant.plugins), dict(tenant.settings))
-    await check_index_keys()
+        registry.validate_tenant(tenant.code, list(tenant.plugins), list(tenant.capabilities))
+        validate_plugin_settings(tenant.code, list(tenant.plugins), dict(tenant.settings),
+                                 capabilities=list(tenant.capabilities))
+    await run_registered_checks()
     load_job_modules()
     return {}

@@ -8,7 +8,19 @@ from typing import Any, Optional
 
 import strawberry
 
-from core.graphql.base import BigInt, Info, JSONScalar, Node, for_query, from_global_id, json_loads_maybe, perm, to_global_id
+from core.graphql.base import (
+    BigInt,
+    Info,
+    JSONScalar,
+    Node,
+    UserError,
+    for_query,
+    from_global_id,
+    json_loads_maybe,
+    perm,
+    run_mutation,
+    to_global_id,
+)
 from core.jobs.runner import get_job
 
 
@@ -58,3 +70,26 @@ class JobsQuery:
     @for_query
     async def job(self, info: Info, id: strawberry.ID) -> Optional[Job]:
         return await resolve_job(info, from_global_id(id, "Job")[1])
+
+
+@strawberry.type
+class JobPayload:
+    job: Optional[Job] = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class JobsMutation:
+    @strawberry.mutation(description=perm("audit.read", "Start a background re-verification of the audit chain; poll `job(id)`."))
+    async def audit_verify_start(self, info: Info) -> JobPayload:
+        from core.jobs.runner import enqueue
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("audit.read")
+            job_id = await enqueue(tenant, "audit.verify", created_by=principal.user_id)
+            from core.audit.services import record
+
+            await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
+            return {"job": Job.from_row(await get_job(tenant, job_id))}
+
+        return await run_mutation(JobPayload, work)

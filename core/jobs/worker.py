@@ -20,12 +20,11 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from core.bootstrap import start_database
-    from core.members.keys import check_index_keys
+    from core.bootstrap import run_registered_checks, start_database
 
     await start_database()
-    # A worker writes members too (imports, transfers): same refusal as the web app.
-    await check_index_keys()
+    # A worker writes members too (imports, transfers): the same registered checks as the web app.
+    await run_registered_checks()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -35,11 +34,11 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 def cron_job_list() -> list[Any]:
-    """Every cron job of the platform (arq CronJob objects; the embedded scheduler runs them too)."""
-    from core.funds.jobs import cron_jobs as funds_cron_jobs
-    from core.members.jobs import cron_jobs as members_cron_jobs
+    """Every cron job of the platform (arq CronJob objects from ``register_cron``; the embedded
+    scheduler runs them too)."""
+    from core.registry import get_registry
 
-    return [*funds_cron_jobs(), *members_cron_jobs()]
+    return list(get_registry().cron)
 
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:

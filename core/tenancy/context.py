@@ -26,6 +26,8 @@ class TenantContext:
     # Per-plugin settings from the manifest, already validated: {"shanghai": {...}}
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     is_platform: bool = False
+    # Capability codes the manifest enables (core.registry knows their labels and owners).
+    capabilities: tuple[str, ...] = ()
 
     def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
         return self.settings.get(plugin, {})

@@ -98,6 +98,12 @@ class OrgUnit(Node):
         return [OrgUnit.from_row(r) for r in rows]
 
 
+@strawberry.type(description="A capability (业务模块) the tenant enables: the UI shows its menus only when listed.")
+class Capability:
+    code: str = strawberry.field(description="Stable code, e.g. `hardship`.")
+    label: str = strawberry.field(description="Chinese menu label, e.g. 困难职工帮扶.")
+
+
 @strawberry.type(description="A province tenant (省总工会).")
 class Tenant(Node):
     id: strawberry.ID
@@ -106,11 +112,18 @@ class Tenant(Node):
     province_code: str
     plugins: list[str]
     is_platform: bool
+    capabilities: list[Capability] = strawberry.field(
+        description="The installed capabilities this tenant enables (its manifest's `capabilities`)."
+    )
 
     @classmethod
     def from_context(cls, t: TenantContext) -> "Tenant":
+        from core.registry import get_registry
+
+        caps = [Capability(code=c.code, label=c.label_zh) for c in get_registry().enabled_capabilities(t.capabilities)]
         return cls(id=strawberry.ID(to_global_id("Tenant", t.id)), code=t.code, name=t.name,
-                   province_code=t.province_code, plugins=list(t.plugins), is_platform=t.is_platform)
+                   province_code=t.province_code, plugins=list(t.plugins), is_platform=t.is_platform,
+                   capabilities=caps)
 
 
 @strawberry.type(description="A province that can be chosen on the login screen.")

@@ -55,14 +55,36 @@ def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
 
     plugins = row["plugins"]
     settings = row["settings"]
+    capabilities = row.get("capabilities") or []
     if isinstance(plugins, str):
         plugins = json.loads(plugins)
     if isinstance(settings, str):
         settings = json.loads(settings)
+    if isinstance(capabilities, str):
+        capabilities = json.loads(capabilities)
     return TenantContext(
         id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
         plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
+        capabilities=tuple(capabilities),
     )
+
+
+def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[str],
+                    settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A tenant's plugins, capabilities and settings, checked; returns the settings with defaults.
+
+    :raises DomainError: PLUGIN_CONFIG (unknown capability, a province plugin whose capability is not
+        enabled, bad settings), naming the tenant, the plugin and the key.
+    """
+    from core.plugins import PluginConfigError, validate_plugin_settings
+    from core.registry import get_registry
+
+    try:
+        get_registry().validate_tenant(code, list(plugins), list(capabilities))
+        return validate_plugin_settings(code, list(plugins), dict(settings), capabilities=list(capabilities))
+    except PluginConfigError as exc:
+        field = "capabilities" if "capabilit" in exc.problem else "settings"
+        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), field) from None
 
 
 def clear_tenant_cache() -> None:
@@ -98,6 +120,7 @@ async def create_tenant(
     province_code: str,
     plugins: Sequence[str] = (),
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    capabilities: Sequence[str] = (),
     root_name: str | None = None,
     root_area_code: str | None = None,
     is_platform: bool = False,
@@ -106,17 +129,12 @@ async def create_tenant(
 ) -> TenantContext:
     """Create a province tenant and its province-level root unit (and, if asked, its first admin:
     without one, nobody could log in to the new province to do anything)."""
-    from core.plugins import PluginConfigError, validate_plugin_settings
-
     code = clean_code("code", code).lower()
     name = clean_text("name", name, max_len=100)
     province_code = (province_code or "").strip()
     if not (len(province_code) == 2 and province_code.isdigit()):
         raise DomainError(ErrorCode.INVALID_INPUT, "provinceCode must be the 2-digit GB/T 2260 code", "provinceCode")
-    try:
-        clean_settings = validate_plugin_settings(code, list(plugins), dict(settings or {}))
-    except PluginConfigError as exc:
-        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
+    clean_settings = validate_config(code, plugins, capabilities, settings or {})
     if await Tenant.exists().where(Tenant.code == code):
         raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
     if first_admin is not None:
@@ -127,18 +145,21 @@ async def create_tenant(
         row = (
             await Tenant.insert(
                 Tenant(code=code, name=name, province_code=province_code, plugins=list(plugins),
-                       settings=clean_settings, is_platform=is_platform, manifest_hash=manifest_hash)
+                       capabilities=list(capabilities), settings=clean_settings, is_platform=is_platform,
+                       manifest_hash=manifest_hash)
             ).returning(Tenant.id)
         )[0]
         tenant = TenantContext(id=row["id"], code=code, name=name, province_code=province_code,
-                               plugins=tuple(plugins), settings=clean_settings, is_platform=is_platform)
+                               plugins=tuple(plugins), settings=clean_settings, is_platform=is_platform,
+                               capabilities=tuple(capabilities))
         with tenant_scope(tenant):
             await rescope_transaction(tenant.id)
             await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
                                area_code=clean_area_code("rootAreaCode", root_area_code))
             root = await root_unit(tenant)
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
-                         {"code": code, "name": name, "plugins": list(plugins)})
+                         {"code": code, "name": name, "plugins": list(plugins),
+                          "capabilities": list(capabilities)})
             if first_admin is not None:
                 from core.accounts.services import create_user
 
@@ -149,23 +170,22 @@ async def create_tenant(
 
 
 async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugins: Sequence[str],
-                        settings: Mapping[str, Any], manifest_hash: str) -> TenantContext:
-    from core.plugins import PluginConfigError, validate_plugin_settings
-
-    try:
-        clean_settings = validate_plugin_settings(tenant.code, list(plugins), dict(settings))
-    except PluginConfigError as exc:
-        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
+                        settings: Mapping[str, Any], manifest_hash: str,
+                        capabilities: Sequence[str] | None = None) -> TenantContext:
+    capabilities = tenant.capabilities if capabilities is None else tuple(capabilities)
+    clean_settings = validate_config(tenant.code, plugins, capabilities, settings)
     async with transaction():
         await Tenant.update({Tenant.name: name, Tenant.plugins: list(plugins), Tenant.settings: clean_settings,
+                             Tenant.capabilities: list(capabilities),
                              Tenant.manifest_hash: manifest_hash}).where(Tenant.id == tenant.id)
         with tenant_scope(tenant):
             await rescope_transaction(tenant.id)
             await record(tenant, actor, "tenant.update", "Tenant", tenant.id,
-                         {"name": name, "plugins": list(plugins)})
+                         {"name": name, "plugins": list(plugins), "capabilities": list(capabilities)})
     clear_tenant_cache()
     return TenantContext(id=tenant.id, code=tenant.code, name=name, province_code=tenant.province_code,
-                         plugins=tuple(plugins), settings=clean_settings, is_platform=tenant.is_platform)
+                         plugins=tuple(plugins), settings=clean_settings, is_platform=tenant.is_platform,
+                         capabilities=tuple(capabilities))
 
 
 # ---------------------------------------------------------------------------------------------
