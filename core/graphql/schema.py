@@ -77,13 +77,14 @@ class CapabilityGate(FieldExtension):
             return None
         else:
             exc = capability_refusal(self.capability)
-        payload = self._payload_type()
+        payload = self._payload_type(info)
         if payload is not None:
             return payload(errors=[UserError(field=None, code=exc.code, message=exc.message)])
         raise api_error(exc)
 
-    def _payload_type(self) -> Any:
-        tp = self.field.type
+    @staticmethod
+    def _payload_type(info: Info) -> Any:
+        tp = info.return_type
         definition = getattr(tp, "__strawberry_definition__", None)
         if definition is not None and any(f.python_name == "errors" for f in definition.fields):
             return tp
