@@ -5,14 +5,14 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-from core.dbutil import engine
-from core.settings import get_settings
+from core.dbutil import start_database, stop_database, with_database
+
+__all__ = ["load_job_modules", "migrate", "run_registered_checks", "start_database", "startup_checks",
+           "stop_database", "with_database"]
 
 log = logging.getLogger("huijia")
-T = TypeVar("T")
 
 
 def load_job_modules() -> None:
@@ -20,31 +20,6 @@ def load_job_modules() -> None:
     from core.jobs.runner import install_jobs
 
     install_jobs()
-
-
-async def with_database(fn: Callable[[], Awaitable[T]]) -> T:
-    """Run ``fn`` with the connection pool open (CLI commands)."""
-    await start_database()
-    try:
-        return await fn()
-    finally:
-        await stop_database()
-
-
-async def start_database() -> None:
-    from piccolo.engine.postgres import PostgresEngine
-
-    db = engine()
-    if isinstance(db, PostgresEngine) and db.pool is None:
-        await db.start_connection_pool(max_size=get_settings().db_pool_max, min_size=1)
-
-
-async def stop_database() -> None:
-    from piccolo.engine.postgres import PostgresEngine
-
-    db = engine()
-    if isinstance(db, PostgresEngine) and db.pool is not None:
-        await db.close_connection_pool()
 
 
 async def migrate(quiet: bool = True) -> None:
@@ -61,8 +36,7 @@ async def run_registered_checks() -> None:
     """The start-up checks domains and plugins registered (e.g. members' blind-index keys)."""
     from core.registry import get_registry
 
-    for _plugin, check in get_registry().startup_checks:
-        await check()
+    await get_registry().run_startup_checks()
 
 
 async def startup_checks() -> dict[str, Any]:

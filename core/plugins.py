@@ -300,11 +300,10 @@ def build_plugin_manager(
     """
     import importlib
 
-    from core import builtin_hooks  # imported here: builtin_hooks itself imports this module
-
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    _register(pm, builtin_hooks, BUILTIN_PLUGIN, core_version)
+    # By name, like the domains: builtin_hooks imports this module for tenant_settings.
+    _register(pm, importlib.import_module("core.builtin_hooks"), BUILTIN_PLUGIN, core_version)
     if core:
         for name, path in CORE_PLUGINS:
             _register(pm, importlib.import_module(path), name, core_version)

@@ -288,6 +288,11 @@ class Registry:
                         f"serves capability {code!r}, which the tenant does not enable (add it to `capabilities`)",
                     )
 
+    async def run_startup_checks(self) -> None:
+        """Run every registered start-up check; the first that raises stops start-up."""
+        for _plugin, check in self.startup_checks:
+            await check()
+
     def action_enabled(self, action: str, capabilities: Sequence[str]) -> bool:
         """False for an action of a capability plugin none of whose capabilities the tenant enables."""
         self.permissions  # noqa: B018 - fills permission_owner

@@ -103,6 +103,7 @@ __all__ = [
     "tenant_settings",
     "region_fallbacks",
     "lookup_region_year",
+    "split_levy",
     # tenancy
     "TenantContext",
     "tenant_scope",
@@ -227,6 +228,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "get_settings": ("core.settings", "get_settings"),
     "region_fallbacks": ("core.builtin_hooks", "region_fallbacks"),
     "lookup_region_year": ("core.builtin_hooks", "lookup_region_year"),
+    "split_levy": ("core.builtin_hooks", "split_levy"),
     "normalize_phone": ("core.pii.phone", "normalize_phone"),
     "phone_kind": ("core.pii.phone", "phone_kind"),
     "PhoneError": ("core.pii.phone", "PhoneError"),

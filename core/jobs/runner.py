@@ -86,10 +86,14 @@ async def _arq() -> Any:
     if _arq_pool is None:
         from arq import create_pool
 
-        from core.jobs.worker import redis_settings
-
         _arq_pool = await create_pool(redis_settings(), default_queue_name=get_settings().job_queue)
     return _arq_pool
+
+
+def redis_settings() -> Any:
+    from arq.connections import RedisSettings
+
+    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
 
 
 async def close_runner() -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.connections import RedisSettings
-
+from core.jobs.runner import redis_settings
 from core.settings import get_settings
 
-
-def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
+__all__ = ["cron_job_list", "redis_settings", "run_job", "worker_settings"]
 
 
 async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
@@ -20,15 +17,16 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from core.bootstrap import run_registered_checks, start_database
+    from core.dbutil import start_database
+    from core.registry import get_registry
 
     await start_database()
     # A worker writes members too (imports, transfers): the same registered checks as the web app.
-    await run_registered_checks()
+    await get_registry().run_startup_checks()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    from core.bootstrap import stop_database
+    from core.dbutil import stop_database
 
     await stop_database()
 
@@ -42,9 +40,9 @@ def cron_job_list() -> list[Any]:
 
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:
-    from core.bootstrap import load_job_modules
+    from core.jobs.runner import install_jobs
 
-    load_job_modules()
+    install_jobs()
     settings: dict[str, Any] = {
         "functions": [run_job],
         "redis_settings": redis_settings(),
