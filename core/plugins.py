@@ -359,8 +359,10 @@ def _add_capability_specs(pm: pluggy.PluginManager, plugins: Sequence[object]) -
                 raise PluginError(
                     f"plugin {impl.plugin_name!r}: hook specs in {getattr(module, '__name__', module)!r}: {exc}"
                 ) from exc
+            # A plugin providing several capabilities names the one a spec module belongs to
+            # with a module-level CAPABILITY = "code".
             _spec_owner.setdefault(pm, {}).update(
-                {name: impl.plugin_name for name in _spec_names(module)}
+                {name: (impl.plugin_name, getattr(module, "CAPABILITY", None)) for name in _spec_names(module)}
             )
 
 
@@ -369,8 +371,10 @@ def _spec_names(module: object) -> list[str]:
     return [name for name in dir(module) if getattr(getattr(module, name, None), marker, None) is not None]
 
 
-# pm -> {capability hook name: the plugin whose register_hookspecs declared it}
-_spec_owner: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, str]] = weakref.WeakKeyDictionary()
+# pm -> {capability hook name: (the plugin whose register_hookspecs declared it, the module's CAPABILITY)}
+_spec_owner: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, tuple[str, str | None]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class HostInfo:
@@ -386,13 +390,17 @@ class HostInfo:
                 self.capabilities_of[impl.plugin_name] = codes
         self.always_on = frozenset({BUILTIN_PLUGIN, *CORE_PLUGIN_NAMES})
         self.hook_capability: dict[str, str] = {}
-        for hook, owner in _spec_owner.get(pm, {}).items():
+        for hook, (owner, declared) in _spec_owner.get(pm, {}).items():
             codes = self.capabilities_of.get(owner, ())
-            module_cap = None
-            if len(codes) == 1:
-                module_cap = codes[0]
-            if module_cap is not None:
-                self.hook_capability[hook] = module_cap
+            if declared is not None and declared in codes:
+                self.hook_capability[hook] = declared
+            elif len(codes) == 1:
+                self.hook_capability[hook] = codes[0]
+            elif codes:
+                raise PluginError(
+                    f"plugin {owner!r}: provides several capabilities ({', '.join(codes)}); its hook spec "
+                    f"module declaring {hook!r} must set CAPABILITY = one of them"
+                )
 
     def plugin_active(self, name: str, plugins: frozenset[str], capabilities: frozenset[str]) -> bool:
         if name in self.always_on:

@@ -250,6 +250,8 @@ class TenantCreateInput:
     name: str
     province_code: str = strawberry.field(description="GB/T 2260 two-digit province code, e.g. `31`.")
     plugins: list[str] = strawberry.field(default_factory=list)
+    capabilities: list[str] = strawberry.field(
+        default_factory=list, description="Capability codes to enable (see `me { tenant { capabilities } }`).")
     settings: Optional[JSONScalar] = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
     root_area_code: Optional[str] = None
     admin_username: Optional[str] = strawberry.field(
@@ -278,6 +280,7 @@ class TenancyMutation:
                 admin = (input.admin_username, input.admin_password or "")
             t = await services.create_tenant(info.context.actor, code=input.code, name=input.name,
                                              province_code=input.province_code, plugins=input.plugins,
+                                             capabilities=input.capabilities,
                                              settings=settings or {}, root_area_code=input.root_area_code,
                                              first_admin=admin)
             return {"tenant": Tenant.from_context(t)}

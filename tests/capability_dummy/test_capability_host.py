@@ -277,3 +277,25 @@ async def test_hook_register_startup_checks(app) -> None:
     with pytest.raises(RuntimeError, match="refusing plugin's key"):
         for _plugin, check in build_registry(pm).startup_checks:
             await check()
+
+
+TENANT_CREATE = """mutation($code: String!, $caps: [String!]!, $plugins: [String!]!) {
+  tenantCreate(input: {code: $code, name: "新省", provinceCode: "95", plugins: $plugins, capabilities: $caps}) {
+    tenant { code capabilities { code label } } errors { field code message }
+  }
+}"""
+
+
+async def test_tenant_create_enables_capabilities_and_refuses_bad_ones(operator):
+    ok = (await operator.api.gql(TENANT_CREATE, {"code": "capnew", "caps": ["testcap"], "plugins": ["testprov"]}))
+    payload = ok["data"]["tenantCreate"]
+    assert payload["errors"] == []
+    assert payload["tenant"]["capabilities"] == [{"code": "testcap", "label": "测试能力"}]
+    unknown = (await operator.api.gql(TENANT_CREATE, {"code": "capbad1", "caps": ["nope"], "plugins": []}))
+    errors = unknown["data"]["tenantCreate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("capabilities", "PLUGIN_CONFIG")]
+    assert "unknown capability" in errors[0]["message"]
+    missing = (await operator.api.gql(TENANT_CREATE, {"code": "capbad2", "caps": [], "plugins": ["testprov"]}))
+    errors = missing["data"]["tenantCreate"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("capabilities", "PLUGIN_CONFIG")]
+    assert "serves capability 'testcap'" in errors[0]["message"]
