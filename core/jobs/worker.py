@@ -41,7 +41,9 @@ def cron_job_list() -> list[Any]:
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:
     from core.jobs.runner import install_jobs
+    from core.registry import get_registry
 
+    get_registry().check()  # a conflicting plugin stops the worker too, before it takes any job
     install_jobs()
     settings: dict[str, Any] = {
         "functions": [run_job],
