@@ -369,3 +369,30 @@ def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
 
     .. versionadded:: 0.1
     """
+
+
+@hookspec
+def register_routes() -> list[Any]:
+    """Return HTTP route handlers (litestar ``@get``/``@post`` functions) this plugin serves.
+
+    For what GraphQL cannot carry: file uploads and downloads (the members roster upload, export
+    downloads). The web app mounts them beside ``/graphql``; each handler authenticates through the
+    request's ``TenantContext``/``Principal`` (set by the edge middleware) and checks its permission
+    and, for a capability, that the tenant enables it. Paths start with the plugin's name.
+
+    :return: A list of litestar route handlers (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_shutdown() -> list[Callable[[], Any]]:
+    """Return async functions the web app awaits when it shuts down (after in-process jobs drain).
+
+    For background work a plugin started in-process and must let finish (funds' chain linker).
+
+    :return: A list of ``async def stop() -> None`` callables (may be empty).
+
+    .. versionadded:: 0.2
+    """

@@ -11,7 +11,8 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
 - ``cli``: functions adding ``huijia`` subcommands;
 - ``piccolo_apps``: app modules for ``huijia migrate`` and ``piccolo_conf.APP_REGISTRY``;
 - ``graphql``: contributions with their gating capability resolved (the schema merges them);
-- ``startup_checks``: async checks the web app and the worker run before serving.
+- ``startup_checks``: async checks the web app and the worker run before serving;
+- ``routes`` and ``shutdown``: HTTP handlers beside ``/graphql`` and async shutdown functions.
 
 Each section is computed on first use (the permission table is needed while GraphQL modules are
 still being imported, so it cannot wait for the GraphQL section); :meth:`Registry.check` computes
@@ -206,6 +207,23 @@ class Registry:
         return [(plugin, fn) for plugin, fns in self._results("register_startup_checks") for fn in fns]
 
     @functools.cached_property
+    def routes(self) -> list[Any]:
+        found: list[Any] = []
+        owner: dict[str, str] = {}
+        for plugin, handlers in self._results("register_routes"):
+            for handler in handlers:
+                for path in sorted(getattr(handler, "paths", ()) or ()):
+                    if path in owner:
+                        raise PluginError(f"plugin {plugin!r}: HTTP route {path!r} is already served by plugin {owner[path]!r}")
+                    owner[path] = plugin
+                found.append(handler)
+        return found
+
+    @functools.cached_property
+    def shutdown(self) -> list[tuple[str, Callable[[], Any]]]:
+        return [(plugin, fn) for plugin, fns in self._results("register_shutdown") for fn in fns]
+
+    @functools.cached_property
     def graphql(self) -> list[Contribution]:
         out: list[Contribution] = []
         for plugin, contributions in self._results("register_graphql"):
@@ -248,7 +266,7 @@ class Registry:
     def check(self) -> Registry:
         """Compute every section now, so a conflict stops start-up before anything serves."""
         for section in ("capabilities", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
-                        "graphql", "nodes"):
+                        "routes", "shutdown", "graphql", "nodes"):
             getattr(self, section)
         self._check_province_plugins()
         return self

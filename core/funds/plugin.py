@@ -50,3 +50,11 @@ def register_cli() -> list[Any]:
     from core.funds.cli import add_commands
 
     return [add_commands]
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    # Posting links entries into the hash chain in the background; let those tasks finish.
+    from core.funds.chain import wait_background
+
+    return [wait_background]

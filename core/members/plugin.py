@@ -58,3 +58,11 @@ def register_startup_checks() -> list[Any]:
     from core.members.keys import check_index_keys
 
     return [check_index_keys]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    # Roster upload, templates, error reports, export downloads: files GraphQL cannot carry.
+    from core.members.http import ROUTES
+
+    return list(ROUTES)

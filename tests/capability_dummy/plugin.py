@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar import Request, Response
 
 from core.sdk import CapabilityInfo, JobContext, PluginInfo, Role, enqueue, hookimpl, job, list_tenants
 
@@ -99,6 +100,40 @@ def register_cron() -> list[Any]:
 @hookimpl
 def register_cli() -> list[Any]:
     return [add_commands]
+
+
+async def items_csv(request: Request) -> Response:
+    """GET /testcap/items.csv: the tenant's items as CSV (a file GraphQL cannot carry)."""
+    from core.sdk import raw, tenant_scope
+
+    state = request.scope.get("state", {})
+    tenant, principal = state.get("tenant"), state.get("principal")
+    if tenant is None or principal is None:
+        return Response({"code": "UNAUTHENTICATED"}, status_code=401)
+    if NAME not in tenant.capabilities:
+        return Response({"code": "CAPABILITY_NOT_ENABLED"}, status_code=403)
+    if not principal.can("testcap.read"):
+        return Response({"code": "FORBIDDEN"}, status_code=403)
+    with tenant_scope(tenant):
+        rows = await raw("SELECT title, amount_fen FROM testcap_item WHERE tenant_id = {} ORDER BY id", tenant.id)
+    body = "title,amount_fen\n" + "".join(f"{r['title']},{r['amount_fen']}\n" for r in rows)
+    return Response(body, media_type="text/csv")
+
+
+async def shutdown() -> None:
+    RAN.append(("shutdown", None))
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from litestar import get
+
+    return [get("/testcap/items.csv", name="testcap-items-csv")(items_csv)]
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    return [shutdown]
 
 
 @hookimpl

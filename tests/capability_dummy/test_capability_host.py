@@ -299,3 +299,31 @@ async def test_tenant_create_enables_capabilities_and_refuses_bad_ones(operator)
     errors = missing["data"]["tenantCreate"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("capabilities", "PLUGIN_CONFIG")]
     assert "serves capability 'testcap'" in errors[0]["message"]
+
+
+async def test_hook_register_routes(client, cap_admin, sh_admin, api, captenants):
+    """A capability's HTTP route is mounted beside /graphql and refuses tenants without it."""
+    from core.registry import get_registry
+
+    paths = {p for h in get_registry().routes for p in h.paths}
+    assert {"/testcap/items.csv", "/imports"} <= paths  # the capability's and members' routes
+    _payload(await cap_admin.api.gql(CREATE, {"t": "导出", "a": 3}))
+    ok = await client.get("/testcap/items.csv", headers={"authorization": f"Bearer {cap_admin.token}"})
+    assert ok.status_code == 200 and "导出,3" in ok.text
+    assert "别人的" not in ok.text  # capother's row
+    refused = await client.get("/testcap/items.csv", headers={"authorization": f"Bearer {sh_admin.token}"})
+    assert refused.status_code == 403 and refused.json()["code"] == "CAPABILITY_NOT_ENABLED"
+    anonymous = await client.get("/testcap/items.csv")
+    assert anonymous.status_code == 401
+
+
+async def test_hook_register_shutdown(captenants):
+    from core.registry import get_registry
+    from tests.capability_dummy import plugin
+
+    registered = {(p, fn.__name__) for p, fn in get_registry().shutdown}
+    assert {("core.funds", "wait_background"), ("testcap", "shutdown")} <= registered
+    plugin.RAN.clear()
+    for _plugin, stop in get_registry().shutdown:  # what the app's lifespan does on exit
+        await stop()
+    assert plugin.RAN == [("shutdown", None)]

@@ -119,6 +119,16 @@ def register_startup_checks() -> list[Any]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    return []
+
+
+@hookimpl
 def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     s = _s(tenant)
     return s.dibao_fen if region_code.startswith(s.region_prefix) else None
