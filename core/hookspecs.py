@@ -40,10 +40,9 @@ if TYPE_CHECKING:
 
     from core.interface import (
         CapabilityInfo,
-        GraphQLContribution,
-        Role,
         EntryInfo,
         FieldProblem,
+        GraphQLContribution,
         LevyInfo,
         LevySplit,
         MemberInfo,
