@@ -53,13 +53,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+_merged: dict[str, frozenset[Role]] | None = None
+
+
 def roles_for(action: str) -> frozenset[Role]:
     """The roles allowed ``action``: core's table above merged with every plugin's
     ``register_permissions`` (this module contributes PERMISSIONS through the same hook)."""
-    from core.registry import get_registry
+    global _merged
+    table = _merged
+    if table is None:  # resolved once: this runs for every permission check of every request
+        from core.registry import get_registry
 
+        table = _merged = get_registry().permissions
     try:
-        return get_registry().permissions[action]
+        return table[action]
     except KeyError:  # a typo must not silently mean "nobody" or "everybody"
         raise KeyError(
             f"unknown action {action!r}; add it to core/accounts/permissions.py or a plugin's register_permissions"
