@@ -42,3 +42,14 @@ def test_every_sdk_name_resolves() -> None:
     for name in core.sdk.__all__:
         assert getattr(core.sdk, name) is not None, name
     assert importlib.import_module("core.files") is core.sdk.files
+
+
+def test_every_workspace_plugin_is_under_the_plugin_contracts() -> None:
+    """A plugin package added under plugins/ must be linted like the others, not silently skipped."""
+    packages = {p.name for p in ROOT.glob("plugins/*/huijia_*") if p.is_dir()}
+    assert packages, "no plugin packages found"
+    only_sdk = set(_contract("plugins import only core.sdk")["source_modules"])
+    independent = set(_contract("plugins do not import each other")["modules"])
+    assert packages <= set(CONFIG["root_packages"])
+    assert packages <= only_sdk
+    assert packages <= independent
