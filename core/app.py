@@ -13,7 +13,7 @@ from litestar.static_files import create_static_files_router
 
 from core.bootstrap import start_database, startup_checks, stop_database
 from core.logging import configure_logging
-from core.members.http import ROUTES as MEMBER_ROUTES
+from core.registry import get_registry
 from core.settings import ROOT, get_settings
 from core.web import EdgeMiddleware, graphql_get, graphql_post
 
@@ -68,20 +68,20 @@ def create_app() -> Litestar:
         try:
             yield
         finally:
-            from core.funds.chain import wait_background
             from core.jobs.runner import close_runner, drain_local
 
             stop_cron.set()
             if cron_task is not None:
                 await cron_task
             await drain_local(timeout=5)
-            await wait_background()
+            for _plugin, stop in get_registry().shutdown:  # e.g. funds' background chain linker
+                await stop()
             await close_runner()
             await stop_database()
 
     prometheus = PrometheusConfig(app_name="huijia", group_path=True, exclude=["/metrics", "/health"])
     route_handlers: list[Any] = [health, index, graphql_post, graphql_get, Metrics]
-    route_handlers += MEMBER_ROUTES  # roster upload, templates, error reports, export downloads
+    route_handlers += get_registry().routes  # register_routes: roster upload, export downloads, ...
     if (FRONTEND_DIST / "assets").exists():
         route_handlers.append(create_static_files_router(path="/assets", directories=[FRONTEND_DIST / "assets"]))
     return Litestar(

@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import logging
 from typing import Any
 
-from core.dbutil import engine
-from core.settings import get_settings
+from core.dbutil import start_database, stop_database, with_database
+
+__all__ = ["load_job_modules", "migrate", "run_registered_checks", "start_database", "startup_checks",
+           "stop_database", "with_database"]
 
 log = logging.getLogger("huijia")
 
-# Modules whose import registers @job functions.
-JOB_MODULES = ["core.jobs.builtin", "core.funds.jobs", "core.members.jobs"]
-
 
 def load_job_modules() -> None:
-    from core.jobs.runner import REGISTRY, job
-    from core.plugins import get_plugin_manager
+    """Register every plugin's jobs (core's domains included) with the runner; refuses duplicates."""
+    from core.jobs.runner import install_jobs
 
-    for name in JOB_MODULES:
-        importlib.import_module(name)
-    for jobs in get_plugin_manager().hook.register_jobs():
-        for fn in jobs or ():
-            if getattr(fn, "__name__", None) and fn.__name__ not in REGISTRY:
-                job(getattr(fn, "job_name", fn.__name__))(fn)
-
-
-async def start_database() -> None:
-    from piccolo.engine.postgres import PostgresEngine
-
-    db = engine()
-    if isinstance(db, PostgresEngine) and db.pool is None:
-        await db.start_connection_pool(max_size=get_settings().db_pool_max, min_size=1)
-
-
-async def stop_database() -> None:
-    from piccolo.engine.postgres import PostgresEngine
-
-    db = engine()
-    if isinstance(db, PostgresEngine) and db.pool is not None:
-        await db.close_connection_pool()
+    install_jobs()
 
 
 async def migrate(quiet: bool = True, grant_to: str | None = None) -> None:
@@ -61,17 +38,27 @@ async def migrate(quiet: bool = True, grant_to: str | None = None) -> None:
         await grant_app_role(grant_to)
 
 
+async def run_registered_checks() -> None:
+    """The start-up checks domains and plugins registered (e.g. members' blind-index keys)."""
+    from core.registry import get_registry
+
+    await get_registry().run_startup_checks()
+
+
 async def startup_checks() -> dict[str, Any]:
-    """Load plugins (core-version check, pending hooks) and validate every tenant's settings, so a
-    bad manifest setting stops start-up with a message naming tenant, plugin and key; and check that
-    the blind-index keys every tenant's stored indexes need are configured."""
-    from core.members.keys import check_index_keys
-    from core.plugins import get_plugin_manager, validate_plugin_settings
+    """Load plugins (core-version check, pending hooks), collect and check everything they register
+    (duplicate fields, permissions, jobs; province plugins serving unknown capabilities), and validate
+    every tenant's settings and capabilities, so a bad plugin or manifest stops start-up with a
+    message naming tenant, plugin and key; then run the checks domains registered."""
+    from core.plugins import validate_plugin_settings
+    from core.registry import get_registry
     from core.tenancy.services import list_tenants
 
-    get_plugin_manager()
+    registry = get_registry().check()
     for tenant in await list_tenants(include_platform=True):
-        validate_plugin_settings(tenant.code, list(tenant.plugins), dict(tenant.settings))
-    await check_index_keys()
+        registry.validate_tenant(tenant.code, list(tenant.plugins), list(tenant.capabilities))
+        validate_plugin_settings(tenant.code, list(tenant.plugins), dict(tenant.settings),
+                                 capabilities=list(tenant.capabilities))
+    await run_registered_checks()
     load_job_modules()
     return {}

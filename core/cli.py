@@ -25,13 +25,9 @@ def _run(coro: Any) -> Any:
 
 
 async def _with_db(fn: Any) -> Any:
-    from core.bootstrap import start_database, stop_database
+    from core.bootstrap import with_database
 
-    await start_database()
-    try:
-        return await fn()
-    finally:
-        await stop_database()
+    return await with_database(fn)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -315,20 +311,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="also write the document to FILE")
     p.set_defaults(fn=cmd_audit_checkpoint)
 
-    from core.funds.cli import add_commands as add_ledger_commands
-
-    add_ledger_commands(sub)
-
-    from core.members.keys import add_commands as add_key_commands
-
-    add_key_commands(sub)
+    add_registered_commands(sub)
     return parser
 
 
+def add_registered_commands(sub: Any, registry: Any = None) -> None:
+    """Add the subcommands domains and plugins register (``register_cli``); a name taken twice stops."""
+    from core.plugins import PluginError
+    from core.registry import get_registry
+
+    for plugin, add in (registry or get_registry()).cli:
+        try:
+            add(sub)
+        except argparse.ArgumentError as exc:  # argparse (3.11+) refuses a second parser of one name
+            raise PluginError(f"plugin {plugin!r}: cannot add its commands: {exc}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
+    from core.plugins import PluginError
     from core.settings import SettingsError
 
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except PluginError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         from core.settings import get_settings
 

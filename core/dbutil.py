@@ -31,6 +31,30 @@ def transaction() -> Any:
     return db.transaction(transaction_type=TransactionType.immediate)
 
 
+async def start_database() -> None:
+    """Open the PostgreSQL connection pool (SQLite needs none). Re-exported by core.bootstrap."""
+    from core.settings import get_settings
+
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is None:
+        await db.start_connection_pool(max_size=get_settings().db_pool_max, min_size=1)
+
+
+async def stop_database() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine) and db.pool is not None:
+        await db.close_connection_pool()
+
+
+async def with_database(fn: Any) -> Any:
+    """Run ``await fn()`` with the connection pool open (CLI commands)."""
+    await start_database()
+    try:
+        return await fn()
+    finally:
+        await stop_database()
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 

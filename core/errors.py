@@ -29,6 +29,8 @@ class ErrorCode(enum.Enum):
     SELF_APPROVAL = "SELF_APPROVAL"
     INVALID_STATE = "INVALID_STATE"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    # The tenant has not enabled the capability (plugin) that owns the field.
+    CAPABILITY_NOT_ENABLED = "CAPABILITY_NOT_ENABLED"
     INTERNAL = "INTERNAL"
 
 

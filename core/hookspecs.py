@@ -3,7 +3,10 @@
 Hooks come in three families, and the return style can be read off the name:
 
 - ``register_*``: collecting. Every enabled plugin returns a list; the caller receives a list of lists
-  and flattens it. Order is LIFO (province plugins before the built-in national defaults).
+  and flattens it. Order is LIFO (province plugins before the built-in national defaults). Those
+  without a ``tenant`` argument are the *capability host*: called once at start-up by
+  ``core.registry``, which attributes each result to the plugin that returned it, namespaces it and
+  refuses duplicates (core's own domains register through them too).
 - ``<noun>_<question>``: ``firstresult=True``, synchronous and pure. The first non-``None`` answer
   wins, so returning ``None`` means "no opinion, ask the next plugin". Province plugins register
   after the built-in plugin and therefore answer first (pluggy calls implementations LIFO).
@@ -32,9 +35,14 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import argparse
+    import types
+
     from core.interface import (
+        CapabilityInfo,
         EntryInfo,
         FieldProblem,
+        GraphQLContribution,
         LevyInfo,
         LevySplit,
         MemberInfo,
@@ -74,17 +82,140 @@ def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
 def register_jobs() -> list[Callable[..., Any]]:
     """Return the job functions this plugin contributes to the worker.
 
-    Called once at start-up (``core.bootstrap.load_job_modules``), not per tenant, so it takes no
-    ``tenant``. Each job is an ``async def job(ctx, *ids)`` run by both the arq worker and the
-    in-process runner: ``ctx`` is a ``core.jobs.runner.JobContext`` whose ``ctx.tenant`` the runner
-    has already loaded and scoped, and ``ids`` are ints or short strings (never personal data). The
-    job is registered under its ``job_name`` attribute, else its ``__name__``; the name must be unique
-    across plugins, so prefix it with the plugin's name (``"shanghai.card_export"``). Jobs must be
-    idempotent: a retry or duplicate delivery runs them again.
+    Called once at start-up (``core.registry``), not per tenant, so it takes no ``tenant``. Each job
+    is an ``async def job(ctx, *ids)`` run by both the arq worker and the in-process runner: ``ctx`` is
+    a ``JobContext`` whose ``ctx.tenant`` the runner has already loaded and scoped, and ``ids`` are
+    ints or short strings (never personal data). A plugin's job is registered as
+    ``"<plugin>.<name>"``, where name is its ``job_name`` attribute (set by ``@job("name")``), else
+    its ``__name__``; a name already starting with ``"<plugin>."`` is not prefixed twice. Core's own
+    domains keep their names. Start-up refuses two jobs with one name, naming both plugins. Jobs must
+    be idempotent: a retry or duplicate delivery runs them again.
 
     :return: A list of job callables (may be empty).
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_hookspecs() -> list[types.ModuleType]:
+    """Return modules of hook specs this plugin adds: a capability's own contract.
+
+    A capability plugin (``hardship``) declares the questions it asks province plugins in its own
+    hookspecs module (marked with ``core.hookspecs.hookspec``) and returns it here; the host adds it
+    with ``pm.add_hookspecs`` and then validates every implementation, so a province plugin's typo'd
+    or mis-typed implementation fails at start-up exactly as for core's hooks. Hooks declared here
+    are *capability hooks*: ``hooks_for(tenant)`` calls their implementations only for tenants that
+    enable the capability (and the province plugin).
+
+    :return: A list of modules (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_piccolo_apps() -> list[str]:
+    """Return the dotted paths of this plugin's piccolo app modules (each defines ``APP_CONFIG``).
+
+    ``huijia migrate`` runs their migrations and ``piccolo_conf.APP_REGISTRY`` lists them. Every
+    tenant-owned table needs ``tenant_id`` and a fence migration calling
+    ``core.sdk.tenant_tables([...])``, which enables and forces row-level security exactly as for
+    core's tables; the isolation tests find such tables in the catalog and check them.
+
+    :return: A list of module paths, e.g. ``["huijia_hardship.piccolo_app"]`` (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_graphql() -> list[GraphQLContribution]:
+    """Return the GraphQL this plugin adds: Query/Mutation field classes, types and Node resolvers.
+
+    The host merges every contribution into the one schema (``core.graphql.schema``), refusing two
+    plugins that define the same field or Node type. Fields and nodes of a capability plugin are
+    gated by the host: for a tenant that has not enabled the capability a query refuses with a
+    ``CAPABILITY_NOT_ENABLED`` error, a mutation returns it in its payload ``errors``, and
+    ``node(id)`` returns null. Import the strawberry modules inside the implementation (their
+    ``perm(...)`` descriptions need the permission table, which is built from the hooks).
+
+    :return: A list of :class:`core.interface.GraphQLContribution` (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_permissions() -> dict[str, Any]:
+    """Return the actions this plugin adds and the roles allowed each: ``{"hardship.read": [...]}``.
+
+    Merged into the one permission table that ``Principal.can``, ``Context.require`` and ``perm(...)``
+    read. Roles are :class:`core.interface.Role` members (or their string values). An action
+    another plugin (or core) already defines stops start-up; an unknown action still raises when
+    checked. Prefix actions with the plugin or capability name.
+
+    :return: A mapping of action to roles (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_cron() -> list[Any]:
+    """Return arq ``CronJob`` objects (``arq.cron(fn, name=..., ...)``) this plugin schedules.
+
+    Run by ``huijia worker`` and, on the embedded default without Redis, by the in-process
+    scheduler on the same schedule. A cron function takes arq's ``ctx`` dict and normally enqueues a
+    per-tenant job with a deterministic key, so a cron that fires twice does the work once. Cron
+    names must be unique across plugins.
+
+    :return: A list of ``arq.cron.CronJob`` (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_cli() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Return functions that add subcommands to the ``huijia`` command line.
+
+    Each function receives the top-level subparsers object and adds its commands
+    (``sub.add_parser("hardship", ...)``), setting ``fn=`` to the handler as core's commands do. A
+    command name another plugin already took stops start-up.
+
+    :return: A list of callables taking the subparsers object (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_capabilities() -> list[CapabilityInfo]:
+    """Return the capabilities this plugin provides, which a tenant enables in its manifest.
+
+    A capability is a code, a Chinese menu label and an optional settings schema. A plugin that
+    returns any is a *capability plugin*: it is installed platform-wide (not listed in a manifest's
+    ``plugins``), and its GraphQL, nodes and hooks act only for tenants whose manifest lists the code
+    under ``capabilities``. An unknown capability in a manifest, or two plugins providing one code,
+    stops start-up.
+
+    :return: A list of :class:`core.interface.CapabilityInfo` (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_startup_checks() -> list[Callable[[], Any]]:
+    """Return async functions run at start-up by the web app and the worker (after plugins load).
+
+    A check raises to refuse start-up (e.g. members' ``check_index_keys``: the blind-index keys the
+    stored rows need must be configured). Keep them fast and read-only.
+
+    :return: A list of ``async def check() -> None`` callables (may be empty).
+
+    .. versionadded:: 0.2
     """
 
 
@@ -236,4 +367,31 @@ def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
     :param entry: The posted entry with its postings.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def register_routes() -> list[Any]:
+    """Return HTTP route handlers (litestar ``@get``/``@post`` functions) this plugin serves.
+
+    For what GraphQL cannot carry: file uploads and downloads (the members roster upload, export
+    downloads). The web app mounts them beside ``/graphql``; each handler authenticates through the
+    request's ``TenantContext``/``Principal`` (set by the edge middleware) and checks its permission
+    and, for a capability, that the tenant enables it. Paths start with the plugin's name.
+
+    :return: A list of litestar route handlers (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_shutdown() -> list[Callable[[], Any]]:
+    """Return async functions the web app awaits when it shuts down (after in-process jobs drain).
+
+    For background work a plugin started in-process and must let finish (funds' chain linker).
+
+    :return: A list of ``async def stop() -> None`` callables (may be empty).
+
+    .. versionadded:: 0.2
     """

@@ -18,13 +18,18 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
 __all__ = [
     "BASIS_POINTS",
+    "CapabilityInfo",
+    "GraphQLContribution",
+    "NodeInfo",
+    "Role",
     "BasisPoints",
     "DibaoTable",
     "Fen",
@@ -79,6 +84,78 @@ class PluginInfo:
     max_core: str | None = None
     # msgspec Struct describing the plugin's settings, with defaults; None = the plugin takes none
     settings_schema: type[msgspec.Struct] | None = None
+    # Capabilities a province plugin serves (implements hooks of): a tenant manifest that enables this
+    # plugin must enable each of them too, or start-up refuses the manifest.
+    capabilities: tuple[str, ...] = ()
+
+
+# -------------------------------------------------------------------------
+# The capability host: what register_* hooks return
+# -------------------------------------------------------------------------
+
+
+class Role(enum.Enum):
+    """A role granted at an org unit (covering its subtree). ``register_permissions`` maps actions to these."""
+
+    PLATFORM_ADMIN = "platform_admin"
+    TENANT_ADMIN = "tenant_admin"
+    APPROVER = "approver"
+    CLERK = "clerk"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+    SOCIAL_ORG = "social_org"
+    WORKER = "worker"
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityInfo:
+    """A capability a tenant can enable in its manifest (``capabilities = ["hardship"]``).
+
+    ``code`` is stable ASCII (it is stored on the tenant and keys ``[settings.<code>]``); ``label_zh``
+    is the menu label the UI shows. Province plugins that serve the capability name ``code`` in their
+    ``PluginInfo.capabilities``.
+    """
+
+    code: str
+    label_zh: str
+    # msgspec Struct for the tenant's [settings.<code>] table, with defaults; None = no settings
+    settings_schema: type[msgspec.Struct] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """A Relay Node type a plugin adds, and how ``node(id)`` finds one.
+
+    ``resolve(info, pk)`` must apply the tenant filter and permission itself (return ``None`` when the
+    row is not visible). ``table`` is the tenant-owned table behind the type: the isolation tests walk
+    it with another tenant's ids, so give it for every Node backed by a table.
+    """
+
+    type_name: str
+    resolve: Callable[[Any, int], Awaitable[Any]]
+    table: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLContribution:
+    """What ``register_graphql`` returns: strawberry classes merged into the one schema.
+
+    ``query``/``mutation`` are ``@strawberry.type`` classes whose fields become Query/Mutation fields;
+    ``types`` are extra types to include (Node implementations not reachable from a field);
+    ``nodes`` feed ``node(id)``. ``capability`` gates every field and node: for a tenant that has not
+    enabled it they refuse with ``CAPABILITY_NOT_ENABLED``. It defaults to the plugin's only
+    capability; core's own domains leave it ``None`` (always on).
+    """
+
+    query: Sequence[type] = ()
+    mutation: Sequence[type] = ()
+    types: Sequence[type] = ()
+    nodes: Sequence[NodeInfo] = ()
+    capability: str | None = None
+
+
+PermissionTable = Mapping[str, "frozenset[Role] | Sequence[Role | str]"]
 
 
 # -------------------------------------------------------------------------

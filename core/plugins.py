@@ -12,6 +12,12 @@
 - :func:`validate_plugin_settings` checks a tenant manifest's ``[settings.<name>]`` tables against
   each plugin's msgspec schema and fills defaults; :func:`tenant_settings` gives a plugin its typed
   settings back at call time.
+- Core's own domains are plugins too (:data:`CORE_PLUGINS`, named ``core.<domain>``, always on): they
+  contribute their GraphQL, jobs, cron, CLI commands, piccolo apps and start-up checks through the
+  same ``register_*`` hooks as a capability plugin, so the generic infrastructure imports no domain.
+- ``register_hookspecs`` adds a capability's own hook contract after every plugin is registered;
+  pluggy then validates the province plugins' implementations of it. ``hooks_for`` calls a
+  capability's hooks (and the capability plugin itself) only for tenants that enable the capability.
 - :func:`notify` calls an ``on_<event>`` hook for a tenant and awaits async implementations.
 - ``CORE_TRACE_HOOKS=1`` logs every hook call (hook name, tenant code, implementing plugins, result
   type and duration) on the ``huijia.plugins.trace`` logger, never argument values, which may be
@@ -43,6 +49,10 @@ from core.tenancy.context import TenantContext
 
 __all__ = [
     "BUILTIN_PLUGIN",
+    "CORE_PLUGINS",
+    "EXTRA_PLUGINS_ENV",
+    "HostInfo",
+    "host_info",
     "CORE_VERSION",
     "ENTRY_POINT_GROUP",
     "PluginConfigError",
@@ -66,6 +76,20 @@ CORE_VERSION = "0.1.0"
 ENTRY_POINT_GROUP = "huijia.plugins"
 BUILTIN_PLUGIN = "builtin"
 TRACE_ENV = "CORE_TRACE_HOOKS"
+# Core's domains, registered as always-on plugins right after the built-in plugin. Named by string:
+# this module imports no domain (the list is the composition root, like Django's INSTALLED_APPS).
+CORE_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("core.tenancy", "core.tenancy.plugin"),
+    ("core.accounts", "core.accounts.plugin"),
+    ("core.audit", "core.audit.plugin"),
+    ("core.jobs", "core.jobs.plugin"),
+    ("core.funds", "core.funds.plugin"),
+    ("core.members", "core.members.plugin"),
+)
+CORE_PLUGIN_NAMES = frozenset(name for name, _ in CORE_PLUGINS)
+# Comma-separated module paths of plugins to load besides the installed entry points (a plugin under
+# development, or the test suite's capability). Same trust as installing a package.
+EXTRA_PLUGINS_ENV = "HUIJIA_PLUGINS_EXTRA"
 
 log = logging.getLogger("huijia.plugins")
 trace_log = logging.getLogger("huijia.plugins.trace")
@@ -178,6 +202,25 @@ def discover_plugins(entry_points: Iterable[EntryPointLike] | None = None) -> li
     return plugins
 
 
+def extra_plugins(value: str | None = None) -> list[object]:
+    """The plugin modules named in ``HUIJIA_PLUGINS_EXTRA`` (comma-separated dotted paths)."""
+    import importlib
+
+    value = os.environ.get(EXTRA_PLUGINS_ENV, "") if value is None else value
+    found: list[object] = []
+    for path in (p.strip() for p in value.split(",")):
+        if not path:
+            continue
+        try:
+            module = importlib.import_module(path)
+        except Exception as exc:  # noqa: BLE001 - re-raised naming the module
+            raise PluginError(f"plugin module {path!r} ({EXTRA_PLUGINS_ENV}): cannot import it: {exc!r}") from exc
+        if plugin_info(module) is None:
+            raise PluginError(f"plugin module {path!r} ({EXTRA_PLUGINS_ENV}): has no PLUGIN = PluginInfo(...)")
+        found.append(module)
+    return found
+
+
 def _register(pm: pluggy.PluginManager, plugin: object, name: str | None, core_version: str) -> str:
     info = plugin_info(plugin)
     if info is not None:
@@ -244,6 +287,7 @@ def build_plugin_manager(
     *,
     core_version: str = CORE_VERSION,
     trace: bool | None = None,
+    core: bool = True,
 ) -> pluggy.PluginManager:
     """Build a plugin manager: hook specs, the built-in plugin, then ``plugins``.
 
@@ -251,24 +295,134 @@ def build_plugin_manager(
         installed entry points. Tests pass a list to get a fresh manager with just their plugin.
     :param core_version: The core version plugins are checked against.
     :param trace: Log hook calls; ``None`` reads the ``CORE_TRACE_HOOKS`` environment variable.
+    :param core: Register core's domain plugins (:data:`CORE_PLUGINS`); hook-only tests may skip them.
     :raises PluginError: A plugin is incompatible, malformed, or implements an unknown hook.
     """
-    from core import builtin_hooks  # imported here: builtin_hooks itself imports this module
+    import importlib
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    _register(pm, builtin_hooks, BUILTIN_PLUGIN, core_version)
-    for plugin in discover_plugins() if plugins is None else plugins:
+    # By name, like the domains: builtin_hooks imports this module for tenant_settings.
+    _register(pm, importlib.import_module("core.builtin_hooks"), BUILTIN_PLUGIN, core_version)
+    if core:
+        for name, path in CORE_PLUGINS:
+            _register(pm, importlib.import_module(path), name, core_version)
+    if plugins is None:
+        plugins = [*discover_plugins(), *extra_plugins()]
+    for plugin in plugins:
         _register(pm, plugin, None, core_version)
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(str(exc)) from exc
+    _add_capability_specs(pm, [p for _, p in pm.list_name_plugin() if p is not None])
+    _check_pending(pm)
     if trace is None:
         trace = os.environ.get(TRACE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
     if trace:
         _install_tracing(pm)
     return pm
+
+
+def _check_pending(pm: pluggy.PluginManager) -> None:
+    """Refuse an implementation of a hook no spec declares, naming the plugin (pluggy names only the hook)."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin {_name_of(pm, exc.plugin)!r}: {exc}") from exc
+
+
+def _name_of(pm: pluggy.PluginManager, plugin: object) -> str:
+    return pm.get_name(plugin) or repr(plugin)
+
+
+def _single_result(impl: pluggy.HookImpl, hook: str) -> Any:
+    # register_* hooks take no arguments; calling each implementation ourselves tells us whose result it is.
+    return impl.function()
+
+
+def _add_capability_specs(pm: pluggy.PluginManager, plugins: Sequence[object]) -> None:
+    """Add the hook specs ``plugins`` return from ``register_hookspecs``.
+
+    ``add_hookspecs`` verifies the implementations already registered against each new spec (argument
+    names), so a province plugin registered before the capability is checked too; ``check_pending``
+    afterwards refuses implementations no spec declares.
+    """
+    caller = pm.hook.register_hookspecs
+    for impl in reversed(caller.get_hookimpls()):
+        if impl.plugin not in plugins:
+            continue
+        for module in _single_result(impl, "register_hookspecs") or ():
+            try:
+                pm.add_hookspecs(module)
+            except pluggy.PluginValidationError as exc:
+                raise PluginError(
+                    f"plugin {_name_of(pm, exc.plugin)!r}: {exc} (spec from plugin {impl.plugin_name!r})"
+                ) from exc
+            except ValueError as exc:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: hook specs in {getattr(module, '__name__', module)!r}: {exc}"
+                ) from exc
+            # A plugin providing several capabilities names the one a spec module belongs to
+            # with a module-level CAPABILITY = "code".
+            _spec_owner.setdefault(pm, {}).update(
+                {name: (impl.plugin_name, getattr(module, "CAPABILITY", None)) for name in _spec_names(module)}
+            )
+
+
+def _spec_names(module: object) -> list[str]:
+    marker = f"{hookspecs.PROJECT_NAME}_spec"
+    return [name for name in dir(module) if getattr(getattr(module, name, None), marker, None) is not None]
+
+
+# pm -> {capability hook name: (the plugin whose register_hookspecs declared it, the module's CAPABILITY)}
+_spec_owner: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, tuple[str, str | None]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class HostInfo:
+    """Which plugins are capability plugins, and which hooks belong to which capability."""
+
+    __slots__ = ("always_on", "capabilities_of", "hook_capability")
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.capabilities_of: dict[str, tuple[str, ...]] = {}
+        for impl in pm.hook.register_capabilities.get_hookimpls():
+            codes = tuple(c.code for c in _single_result(impl, "register_capabilities") or ())
+            if codes:
+                self.capabilities_of[impl.plugin_name] = codes
+        self.always_on = frozenset({BUILTIN_PLUGIN, *CORE_PLUGIN_NAMES})
+        self.hook_capability: dict[str, str] = {}
+        for hook, (owner, declared) in _spec_owner.get(pm, {}).items():
+            codes = self.capabilities_of.get(owner, ())
+            if declared is not None and declared in codes:
+                self.hook_capability[hook] = declared
+            elif len(codes) == 1:
+                self.hook_capability[hook] = codes[0]
+            elif codes:
+                raise PluginError(
+                    f"plugin {owner!r}: provides several capabilities ({', '.join(codes)}); its hook spec "
+                    f"module declaring {hook!r} must set CAPABILITY = one of them"
+                )
+
+    def plugin_active(self, name: str, plugins: frozenset[str], capabilities: frozenset[str]) -> bool:
+        if name in self.always_on:
+            return True
+        codes = self.capabilities_of.get(name)
+        if codes is not None:  # a capability plugin: on for tenants enabling any of its capabilities
+            return bool(capabilities.intersection(codes))
+        return name in plugins
+
+
+def capability_settings_schemas(pm: pluggy.PluginManager | None = None) -> dict[str, type[msgspec.Struct] | None]:
+    """Every installed capability's settings schema by code."""
+    pm = pm or get_plugin_manager()
+    found: dict[str, type[msgspec.Struct] | None] = {}
+    for impl in pm.hook.register_capabilities.get_hookimpls():
+        for info in _single_result(impl, "register_capabilities") or ():
+            found[info.code] = info.settings_schema
+    return found
+
+
+def host_info(pm: pluggy.PluginManager | None = None) -> HostInfo:
+    return HostInfo(pm or get_plugin_manager())
 
 
 @functools.cache
@@ -302,10 +456,11 @@ def register_test_plugin(
     pm = pm or get_plugin_manager()
     _register(pm, plugin, name, CORE_VERSION)
     try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
+        _add_capability_specs(pm, [plugin])
+        _check_pending(pm)
+    except PluginError:
         pm.unregister(plugin)
-        raise PluginError(str(exc)) from exc
+        raise
 
     def unregister() -> None:
         if pm.is_registered(plugin):
@@ -326,16 +481,23 @@ class TenantHooks:
     keyword arguments only, as with any pluggy hook.
     """
 
-    __slots__ = ("_callers", "_pm", "_remove", "enabled")
+    __slots__ = ("_all", "_callers", "_host", "_pm", "_remove", "capabilities", "enabled")
 
-    def __init__(self, pm: pluggy.PluginManager, enabled: frozenset[str]) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager, enabled: frozenset[str], capabilities: frozenset[str] = frozenset()
+    ) -> None:
         registered = {name: plugin for name, plugin in pm.list_name_plugin() if plugin is not None}
         unknown = sorted(enabled - set(registered) - {BUILTIN_PLUGIN})
         if unknown:
             raise PluginError(f"enabled plugins are not installed: {', '.join(unknown)}")
         self._pm = pm
+        self._host = HostInfo(pm)
         self.enabled = enabled
-        self._remove = [p for n, p in registered.items() if n != BUILTIN_PLUGIN and n not in enabled]
+        self.capabilities = capabilities
+        self._remove = [
+            p for n, p in registered.items() if not self._host.plugin_active(n, enabled, capabilities)
+        ]
+        self._all = list(registered.values())
         self._callers: dict[str, pluggy.HookCaller] = {}
 
     def __getattr__(self, name: str) -> pluggy.HookCaller:
@@ -347,31 +509,37 @@ class TenantHooks:
             pass
         if not hasattr(self._pm.hook, name):
             raise AttributeError(f"no hook named {name!r}")
-        caller = self._pm.subset_hook_caller(name, remove_plugins=self._remove)
+        capability = self._host.hook_capability.get(name)
+        # A capability's own hooks answer nothing for a tenant that has not enabled the capability.
+        remove = self._all if capability is not None and capability not in self.capabilities else self._remove
+        caller = self._pm.subset_hook_caller(name, remove_plugins=remove)
         self._callers[name] = caller
         return caller
 
     def __repr__(self) -> str:
-        return f"<TenantHooks enabled={sorted(self.enabled)}>"
+        return f"<TenantHooks enabled={sorted(self.enabled)} capabilities={sorted(self.capabilities)}>"
 
 
 # pm -> (snapshot of registered plugins, {enabled set: TenantHooks}). The snapshot makes a cached view
 # stale as soon as a plugin is registered or unregistered: subset_hook_caller only filters out the
 # plugins it was told about, so a plugin registered later would otherwise leak into every tenant.
 _hooks_cache: weakref.WeakKeyDictionary[
-    pluggy.PluginManager, tuple[frozenset[tuple[str, int]], dict[frozenset[str], TenantHooks]]
+    pluggy.PluginManager,
+    tuple[frozenset[tuple[str, int]], dict[tuple[frozenset[str], frozenset[str]], TenantHooks]],
 ] = weakref.WeakKeyDictionary()
 _hooks_lock = threading.Lock()
 
 
 def hooks_for(tenant: TenantContext, pm: pluggy.PluginManager | None = None) -> TenantHooks:
-    """The hooks as ``tenant`` sees them: the built-in plugin plus ``tenant.plugins``.
+    """The hooks as ``tenant`` sees them: the built-in plugin, core's domains, ``tenant.plugins`` and
+    the capability plugins of ``tenant.capabilities``; a capability's own hooks only when enabled.
 
-    Views are cached per set of enabled plugins, so tenants with the same plugins share one.
+    Views are cached per set of enabled plugins and capabilities, so tenants alike share one.
     :raises PluginError: The tenant enables a plugin that is not installed.
     """
     pm = pm or get_plugin_manager()
     enabled = frozenset(tenant.plugins)
+    capabilities = frozenset(tenant.capabilities)
     snapshot = frozenset((n, id(p)) for n, p in pm.list_name_plugin() if p is not None)
     with _hooks_lock:
         cached = _hooks_cache.get(pm)
@@ -379,9 +547,9 @@ def hooks_for(tenant: TenantContext, pm: pluggy.PluginManager | None = None) -> 
             cached = (snapshot, {})
             _hooks_cache[pm] = cached
         views = cached[1]
-        view = views.get(enabled)
+        view = views.get((enabled, capabilities))
         if view is None:
-            view = views[enabled] = TenantHooks(pm, enabled)
+            view = views[(enabled, capabilities)] = TenantHooks(pm, enabled, capabilities)
         return view
 
 
@@ -529,6 +697,8 @@ def validate_plugin_settings(
     settings: Mapping[str, Mapping[str, Any]],
     *,
     available: Mapping[str, PluginInfo] | None = None,
+    capabilities: Sequence[str] = (),
+    capability_schemas: Mapping[str, type[msgspec.Struct] | None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Check a tenant manifest's plugin list and settings; return every plugin's settings with defaults.
 
@@ -537,10 +707,22 @@ def validate_plugin_settings(
     holds one entry per enabled plugin plus ``"builtin"``, as JSON-compatible data (dates become ISO
     strings, which the schemas accept back), ready to store and to put in ``TenantContext.settings``.
 
+    ``[settings.<capability>]`` may configure an enabled capability (``capabilities``), checked
+    against its ``CapabilityInfo.settings_schema``.
+
     :raises PluginConfigError: Unknown plugin, unknown setting, or a value of the wrong type; the
         message names the tenant, the plugin and the setting's dotted path.
     """
     available = available if available is not None else available_plugins()
+    if capabilities:
+        schemas = capability_schemas if capability_schemas is not None else capability_settings_schemas()
+        # A capability's settings table is validated like a plugin's; the capability code is its key.
+        available = {**available, **{
+            code: PluginInfo(name=code, province_code=None, version=CORE_VERSION, min_core=CORE_VERSION,
+                             settings_schema=schemas.get(code))
+            for code in capabilities if code in schemas
+        }}
+        plugins = [*plugins, *(c for c in capabilities if c in schemas)]
     enabled = list(dict.fromkeys([BUILTIN_PLUGIN, *plugins]))
     for name in enabled:
         if name not in available:

@@ -34,6 +34,10 @@ os.environ.update(
         "HUIJIA_LOG_LEVEL": "WARNING",
         "HUIJIA_LOGIN_MAX_FAILURES": "5",
         "HUIJIA_DB_POOL_MAX": "30",
+        # A small capability plugin and a province plugin serving it (tests/capability_dummy), installed
+        # for the whole run as a real one would be: its tables migrate with core's and the isolation
+        # tests walk them.
+        "HUIJIA_PLUGINS_EXTRA": "tests.capability_dummy.plugin,tests.capability_dummy.province",
     }
 )
 os.environ.setdefault("PICCOLO_CONF", "piccolo_conf")

@@ -98,15 +98,18 @@ class UserPayload:
 
 
 async def _me(info: Info) -> Me:
-    from core.accounts.permissions import PERMISSIONS
+    from core.registry import get_registry
 
     tenant, principal = info.context.authenticated()
+    registry = get_registry()
     row = await services.get_user(tenant, principal.user_id)
     assert row is not None
     return Me(
         user=User.from_row(row), tenant=Tenant.from_context(tenant),
         grants=[RoleGrant(role=g.role, org_unit_pk=g.org_unit_id) for g in principal.grants],
-        permissions=sorted(a for a in PERMISSIONS if principal.can(a)),
+        # A capability's actions are listed only where the tenant enables it (its fields refuse otherwise).
+        permissions=sorted(a for a in registry.permissions if principal.can(a)
+                           and registry.action_enabled(a, tenant.capabilities)),
     )
 
 

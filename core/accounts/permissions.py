@@ -6,19 +6,11 @@ services both read this table, so a field and the service behind it cannot disag
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from core.interface import Role
 
-class Role(enum.Enum):
-    PLATFORM_ADMIN = "platform_admin"
-    TENANT_ADMIN = "tenant_admin"
-    APPROVER = "approver"
-    CLERK = "clerk"
-    FINANCE = "finance"
-    AUDITOR = "auditor"
-    SOCIAL_ORG = "social_org"
-    WORKER = "worker"
+__all__ = ["PERMISSIONS", "STAFF", "Grant", "Principal", "Role", "describe", "roles_for"]
 
 
 STAFF = frozenset({Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK, Role.FINANCE, Role.AUDITOR})
@@ -63,11 +55,24 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 
+_merged: dict[str, frozenset[Role]] | None = None
+
+
 def roles_for(action: str) -> frozenset[Role]:
+    """The roles allowed ``action``: core's table above merged with every plugin's
+    ``register_permissions`` (this module contributes PERMISSIONS through the same hook)."""
+    global _merged
+    table = _merged
+    if table is None:  # resolved once: this runs for every permission check of every request
+        from core.registry import get_registry
+
+        table = _merged = get_registry().permissions
     try:
-        return PERMISSIONS[action]
+        return table[action]
     except KeyError:  # a typo must not silently mean "nobody" or "everybody"
-        raise KeyError(f"unknown action {action!r}; add it to core/accounts/permissions.py") from None
+        raise KeyError(
+            f"unknown action {action!r}; add it to core/accounts/permissions.py or a plugin's register_permissions"
+        ) from None
 
 
 def describe(action: str) -> str:

@@ -25,7 +25,7 @@ def add_commands(sub: Any) -> None:
 
 
 async def _each_tenant(code: str | None, fn: Any) -> bool:
-    from core.bootstrap import start_database, stop_database
+    from core.dbutil import start_database, stop_database
     from core.tenancy.context import tenant_scope
     from core.tenancy.services import list_tenants
 

@@ -1,36 +1,32 @@
-"""Assemble the one GraphQL schema from the domains' Query and Mutation types."""
+"""Assemble the one GraphQL schema from what core's domains and the plugins register.
+
+Every Query/Mutation class, type and Node comes from a ``register_graphql`` contribution
+(``core.registry``); this module owns only ``node(id)``, the capability gate and the schema options.
+Two plugins defining the same field or Node type stop the build, naming both.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.extensions import FieldExtension
 from strawberry.tools import merge_types
+from strawberry.utils.str_converters import to_camel_case
 
-from core.accounts.graphql import AccountsMutation, AccountsQuery, User, resolve_user
-from core.audit.graphql import AuditQuery, AuditRecord
-from core.errors import DomainError
-from core.funds.graphql import NODE_RESOLVERS as FUNDS_NODES, NODE_TYPES as FUNDS_TYPES, FundsMutation, FundsQuery
+from core.errors import DomainError, ErrorCode
 from core.graphql.execution import FastListExecutionContext
-from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id, perm, run_mutation
-from core.jobs.graphql import Job, JobsMutation, JobsQuery, resolve_job
-from core.members.graphql import NODE_RESOLVERS as MEMBERS_NODES, NODE_TYPES as MEMBERS_TYPES, MembersMutation, MembersQuery
+from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id
+from core.plugins import PluginError
 from core.settings import get_settings
-from core.tenancy.graphql import OrgUnit, TenancyMutation, TenancyQuery, Tenant, resolve_org_unit
 
-# node(id) dispatch: type name -> resolver(info, pk). Each resolver applies its own permission and
-# tenant filter, so a guessed id from another tenant finds nothing.
-NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Any]]] = {
-    "OrgUnit": resolve_org_unit,
-    "User": resolve_user,
-    "Job": resolve_job,
-    **FUNDS_NODES,
-    **MEMBERS_NODES,
-}
+NodeResolver = Callable[[Info, int], Awaitable[Any]]
 
 
 @strawberry.type
@@ -44,7 +40,10 @@ class CoreQuery:
             if exc.code.value == "NOT_FOUND":
                 return None
             raise api_error(exc) from None
-        resolver = NODE_RESOLVERS.get(type_name)
+        # node(id) dispatch: type name -> resolver(info, pk), per schema (a schema built without a
+        # plugin has none of its types). Each resolver applies its own permission and tenant filter,
+        # so a guessed id from another tenant finds nothing.
+        resolver = info.schema.node_resolvers.get(type_name)  # type: ignore[attr-defined]
         if resolver is None:
             return None
         try:
@@ -53,31 +52,116 @@ class CoreQuery:
             raise api_error(exc) from None
 
 
-@strawberry.type
-class JobPayload:
-    job: Optional[Job] = None
-    errors: list[UserError]
+# ---------------------------------------------------------------------------------------------
+# Capability gate: the host, not each capability, refuses a capability's fields for a tenant that
+# has not enabled it.
+# ---------------------------------------------------------------------------------------------
 
 
-@strawberry.type
-class CoreMutation:
-    @strawberry.mutation(description=perm("audit.read", "Start a background re-verification of the audit chain; poll `job(id)`."))
-    async def audit_verify_start(self, info: Info) -> JobPayload:
-        from core.jobs.runner import enqueue, get_job
-
-        async def work() -> dict[str, Any]:
-            tenant, principal = info.context.require("audit.read")
-            job_id = await enqueue(tenant, "audit.verify", created_by=principal.user_id)
-            from core.audit.services import record
-
-            await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
-            return {"job": Job.from_row(await get_job(tenant, job_id))}
-
-        return await run_mutation(JobPayload, work)
+def capability_refusal(capability: str) -> DomainError:
+    return DomainError(ErrorCode.CAPABILITY_NOT_ENABLED, f"capability {capability!r} is not enabled for this tenant")
 
 
-Query = merge_types("Query", (CoreQuery, TenancyQuery, AccountsQuery, AuditQuery, JobsQuery, FundsQuery, MembersQuery))
-Mutation = merge_types("Mutation", (CoreMutation, TenancyMutation, AccountsMutation, JobsMutation, FundsMutation, MembersMutation))
+class CapabilityGate(FieldExtension):
+    """Refuse a field unless the request's tenant enables ``capability``: a query gets a typed
+    top-level error, a mutation its payload ``errors`` (the API's usual shape for refusals)."""
+
+    def __init__(self, capability: str) -> None:
+        self.capability = capability
+
+    def _refusal(self, info: Info) -> Any:
+        tenant = info.context.tenant
+        if tenant is None:
+            exc = DomainError(ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        elif self.capability in tenant.capabilities:
+            return None
+        else:
+            exc = capability_refusal(self.capability)
+        payload = self._payload_type(info)
+        if payload is not None:
+            return payload(errors=[UserError(field=None, code=exc.code, message=exc.message)])
+        raise api_error(exc)
+
+    @staticmethod
+    def _payload_type(info: Info) -> Any:
+        tp = info.return_type
+        definition = getattr(tp, "__strawberry_definition__", None)
+        if definition is not None and any(f.python_name == "errors" for f in definition.fields):
+            return tp
+        return None
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        refused = self._refusal(info)
+        return refused if refused is not None else next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
+        refused = self._refusal(info)
+        if refused is not None:
+            return refused
+        result = next_(source, info, **kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+
+def _gate_fields(cls: type, capability: str) -> None:
+    for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if not any(isinstance(e, CapabilityGate) and e.capability == capability for e in f.extensions):
+            f.extensions.append(CapabilityGate(capability))
+
+
+def _gate_node(resolver: NodeResolver, capability: str) -> NodeResolver:
+    async def gated(info: Info, pk: int) -> Any:
+        tenant = info.context.tenant
+        if tenant is None or capability not in tenant.capabilities:
+            return None  # node(id) semantics: not visible to you
+        return await resolver(info, pk)
+
+    return gated
+
+
+def _field_names(cls: type) -> list[str]:
+    return [f.graphql_name or to_camel_case(f.python_name) for f in cls.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+
+
+def _merge(kind: str, classes: list[tuple[str, type]]) -> Any:
+    owner: dict[str, str] = {}
+    for plugin, cls in classes:
+        for name in _field_names(cls):
+            if name in owner:
+                raise PluginError(f"plugin {plugin!r}: {kind} field {name!r} is already defined by plugin {owner[name]!r}")
+            owner[name] = plugin
+    return merge_types(kind, tuple(cls for _, cls in classes))
+
+
+@dataclass(frozen=True)
+class Assembly:
+    query: Any
+    mutation: Any
+    types: list[type]
+    node_resolvers: dict[str, NodeResolver]
+
+
+def assemble(registry: Registry) -> Assembly:
+    """Merge the registered contributions; gate a capability's fields and nodes."""
+    queries: list[tuple[str, type]] = [("core", CoreQuery)]
+    mutations: list[tuple[str, type]] = []
+    types: list[type] = []
+    for c in registry.graphql:
+        g = c.graphql
+        for cls in (*g.query, *g.mutation):
+            if g.capability is not None:
+                _gate_fields(cls, g.capability)
+        queries += [(c.plugin, cls) for cls in g.query]
+        mutations += [(c.plugin, cls) for cls in g.mutation]
+        types += [t for t in g.types if t not in types]
+    resolvers: dict[str, NodeResolver] = {}
+    for name, (node, capability, _plugin) in registry.nodes.items():
+        resolvers[name] = node.resolve if capability is None else _gate_node(node.resolve, capability)
+    return Assembly(
+        query=_merge("Query", queries),
+        mutation=_merge("Mutation", mutations) if mutations else None,
+        types=types,
+        node_resolvers=resolvers,
+    )
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -108,13 +192,20 @@ class HuijiaSchema(strawberry.Schema):
 
 log = logging.getLogger("huijia.graphql")
 
+if TYPE_CHECKING:
+    from core.registry import Registry
 
-def build_schema(fast: bool = True) -> strawberry.Schema:
+
+def build_schema(fast: bool = True, registry: Registry | None = None) -> strawberry.Schema:
+    """The schema of ``registry``'s plugins (default: the process's installed plugins)."""
+    from core.registry import get_registry
+
     s = get_settings()
-    return HuijiaSchema(
-        query=Query,
-        mutation=Mutation,
-        types=[OrgUnit, User, Tenant, Job, AuditRecord, *FUNDS_TYPES, *MEMBERS_TYPES],
+    parts = assemble(registry or get_registry())
+    built = HuijiaSchema(
+        query=parts.query,
+        mutation=parts.mutation,
+        types=parts.types,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=FastListExecutionContext if fast else None,
         extensions=[
@@ -126,6 +217,8 @@ def build_schema(fast: bool = True) -> strawberry.Schema:
             MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),
         ],
     )
+    built.node_resolvers = parts.node_resolvers  # type: ignore[attr-defined]
+    return built
 
 
 schema = build_schema()

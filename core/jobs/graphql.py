@@ -10,7 +10,17 @@ import strawberry
 
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
-    BigInt, Info, JSONScalar, Node, UserError, for_query, from_global_id, json_loads_maybe, perm, run_mutation, to_global_id,
+    BigInt,
+    Info,
+    JSONScalar,
+    Node,
+    UserError,
+    for_query,
+    from_global_id,
+    json_loads_maybe,
+    perm,
+    run_mutation,
+    to_global_id,
 )
 from core.jobs.runner import RETRYABLE, get_job
 
@@ -78,15 +88,29 @@ class JobsQuery:
 
 
 @strawberry.type
-class JobRetryPayload:
+class JobPayload:
     job: Optional[Job] = None
     errors: list[UserError]
 
 
 @strawberry.type
 class JobsMutation:
+    @strawberry.mutation(description=perm("audit.read", "Start a background re-verification of the audit chain; poll `job(id)`."))
+    async def audit_verify_start(self, info: Info) -> JobPayload:
+        from core.jobs.runner import enqueue
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("audit.read")
+            job_id = await enqueue(tenant, "audit.verify", created_by=principal.user_id)
+            from core.audit.services import record
+
+            await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
+            return {"job": Job.from_row(await get_job(tenant, job_id))}
+
+        return await run_mutation(JobPayload, work)
+
     @strawberry.mutation(description=perm("job.read", "Run an INTERRUPTED (or FAILED) job again: it continues from its last checkpoint. Allowed to the user who started it and to a tenant_admin at the province root. Of two retries at once, one runs the job; the other gets INVALID_STATE."))
-    async def job_retry(self, info: Info, id: strawberry.ID) -> JobRetryPayload:
+    async def job_retry(self, info: Info, id: strawberry.ID) -> JobPayload:
         from core.jobs.runner import retry
 
         async def work() -> dict[str, Any]:
@@ -105,4 +129,4 @@ class JobsMutation:
                                                                             "attempts": row["attempts"]})
             return {"job": Job.from_row(done)}
 
-        return await run_mutation(JobRetryPayload, work)
+        return await run_mutation(JobPayload, work)

@@ -1,6 +1,8 @@
 """One job function, two runners.
 
-A job is an ``async def fn(ctx: JobContext, *ids)`` registered with ``@job("name")``. ``enqueue``
+A job is an ``async def fn(ctx: JobContext, *ids)`` named with ``@job("name")`` and registered by
+returning it from a plugin's ``register_jobs`` (core's domains do the same); :func:`install_jobs`
+fills :data:`REGISTRY` from ``core.registry``, which namespaces and de-duplicates names. ``enqueue``
 writes a JobRecord (or finds the existing one for the same deterministic key) and hands its id to
 arq when REDIS_URL is set, or to an in-process asyncio task otherwise. Either way ``execute`` runs
 it: it loads the tenant, scopes the task to it, claims the record for one run (a job that already
@@ -38,11 +40,26 @@ class JobFailed(Exception):
 
 
 def job(name: str) -> Callable[[JobFn], JobFn]:
-    def register(fn: JobFn) -> JobFn:
-        REGISTRY[name] = fn
+    """Name a job function. It runs once returned from ``register_jobs`` (a plugin's job is then
+    registered as ``"<plugin>.<name>"``); the decorator itself registers nothing, so importing a
+    module cannot silently replace another plugin's job."""
+
+    def mark(fn: JobFn) -> JobFn:
+        fn.job_name = name  # type: ignore[attr-defined]
         return fn
 
-    return register
+    return mark
+
+
+def install_jobs() -> dict[str, JobFn]:
+    """Fill REGISTRY from every plugin's ``register_jobs`` (idempotent)."""
+    from core.registry import get_registry
+
+    jobs = get_registry().jobs
+    if REGISTRY != jobs:
+        REGISTRY.clear()
+        REGISTRY.update(jobs)
+    return REGISTRY
 
 
 @dataclass
@@ -82,10 +99,14 @@ async def _arq() -> Any:
     if _arq_pool is None:
         from arq import create_pool
 
-        from core.jobs.worker import redis_settings
-
         _arq_pool = await create_pool(redis_settings(), default_queue_name=get_settings().job_queue)
     return _arq_pool
+
+
+def redis_settings() -> Any:
+    from arq.connections import RedisSettings
+
+    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
 
 
 async def close_runner() -> None:
@@ -103,6 +124,8 @@ async def drain_local(timeout: float = 30.0) -> None:
 
 async def enqueue(tenant: TenantContext, name: str, *args: Any, key: str | None = None,
                   created_by: int | None = None) -> int:
+    if not REGISTRY:
+        install_jobs()
     if name not in REGISTRY:
         raise KeyError(f"unknown job {name!r}")
     clean = _check_args(args)
@@ -171,7 +194,7 @@ async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None 
             return "missing"
         if rec["status"] == "succeeded":
             return "already-done"
-        fn = REGISTRY.get(rec["name"])
+        fn = (REGISTRY or install_jobs()).get(rec["name"])
         if fn is None:
             await _finish(tenant_id, job_id, "failed", errors=[{"code": "UNKNOWN_JOB", "message": rec["name"]}])
             return "unknown"

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from arq.connections import RedisSettings
-
+from core.jobs.runner import redis_settings
 from core.settings import get_settings
 
-
-def redis_settings() -> RedisSettings:
-    return RedisSettings.from_dsn(get_settings().redis_url or "redis://127.0.0.1:6379")
+__all__ = ["cron_job_list", "redis_settings", "run_job", "worker_settings"]
 
 
 async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
@@ -20,33 +17,34 @@ async def run_job(ctx: dict[str, Any], tenant_id: int, job_id: int) -> str:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from core.bootstrap import start_database
-    from core.members.keys import check_index_keys
+    from core.dbutil import start_database
+    from core.registry import get_registry
 
     await start_database()
-    # A worker writes members too (imports, transfers): same refusal as the web app.
-    await check_index_keys()
+    # A worker writes members too (imports, transfers): the same registered checks as the web app.
+    await get_registry().run_startup_checks()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    from core.bootstrap import stop_database
+    from core.dbutil import stop_database
 
     await stop_database()
 
 
 def cron_job_list() -> list[Any]:
-    """Every cron job of the platform (arq CronJob objects; the embedded scheduler runs them too)."""
-    from core.funds.jobs import cron_jobs as funds_cron_jobs
-    from core.jobs.heartbeat import cron_jobs as liveness_cron_jobs
-    from core.members.jobs import cron_jobs as members_cron_jobs
+    """Every cron job of the platform (arq CronJob objects from ``register_cron``; the embedded
+    scheduler runs them too)."""
+    from core.registry import get_registry
 
-    return [*liveness_cron_jobs(), *funds_cron_jobs(), *members_cron_jobs()]
+    return list(get_registry().cron)
 
 
 def worker_settings(**overrides: Any) -> dict[str, Any]:
-    from core.bootstrap import load_job_modules
+    from core.jobs.runner import install_jobs
+    from core.registry import get_registry
 
-    load_job_modules()
+    get_registry().check()  # a conflicting plugin stops the worker too, before it takes any job
+    install_jobs()
     settings: dict[str, Any] = {
         "functions": [run_job],
         "redis_settings": redis_settings(),

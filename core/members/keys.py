@@ -482,7 +482,7 @@ def _cmd_generate(args: Any) -> int:
 
 
 def _cmd_rotate(args: Any) -> int:
-    from core.cli import _with_db
+    from core.dbutil import with_database as _with_db
 
     report = asyncio.run(_with_db(lambda: rotate(args.tenant, batch=args.batch)))
     print(f"active key: {report.active_key}")
@@ -496,7 +496,7 @@ def _cmd_rotate(args: Any) -> int:
 
 
 def _cmd_rotate_index(args: Any) -> int:
-    from core.cli import _with_db
+    from core.dbutil import with_database as _with_db
 
     report = asyncio.run(_with_db(lambda: rotate_index(args.tenant, batch=args.batch)))
     print(f"active index key: {report.active_key}")

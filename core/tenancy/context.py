@@ -28,6 +28,8 @@ class TenantContext:
     is_platform: bool = False
     # tenant.settings_version when this context was read: lets a process notice stale settings.
     settings_version: int = 0
+    # Capability codes the manifest enables (core.registry knows their labels and owners).
+    capabilities: tuple[str, ...] = ()
 
     def plugin_settings(self, plugin: str) -> Mapping[str, Any]:
         return self.settings.get(plugin, {})

@@ -99,6 +99,12 @@ class OrgUnit(Node):
         return [OrgUnit.from_row(r) for r in rows]
 
 
+@strawberry.type(description="A capability (业务模块) the tenant enables: the UI shows its menus only when listed.")
+class Capability:
+    code: str = strawberry.field(description="Stable code, e.g. `hardship`.")
+    label: str = strawberry.field(description="Chinese menu label, e.g. 困难职工帮扶.")
+
+
 @strawberry.type(description="A province tenant (省总工会).")
 class Tenant(Node):
     id: strawberry.ID
@@ -107,11 +113,18 @@ class Tenant(Node):
     province_code: str
     plugins: list[str]
     is_platform: bool
+    capabilities: list[Capability] = strawberry.field(
+        description="The installed capabilities this tenant enables (its manifest's `capabilities`)."
+    )
 
     @classmethod
     def from_context(cls, t: TenantContext) -> "Tenant":
+        from core.registry import get_registry
+
+        caps = [Capability(code=c.code, label=c.label_zh) for c in get_registry().enabled_capabilities(t.capabilities)]
         return cls(id=strawberry.ID(to_global_id("Tenant", t.id)), code=t.code, name=t.name,
-                   province_code=t.province_code, plugins=list(t.plugins), is_platform=t.is_platform)
+                   province_code=t.province_code, plugins=list(t.plugins), is_platform=t.is_platform,
+                   capabilities=caps)
 
 
 @strawberry.type(description="A province that can be chosen on the login screen.")
@@ -238,6 +251,8 @@ class TenantCreateInput:
     name: str
     province_code: str = strawberry.field(description="GB/T 2260 two-digit province code, e.g. `31`.")
     plugins: list[str] = strawberry.field(default_factory=list)
+    capabilities: list[str] = strawberry.field(
+        default_factory=list, description="Capability codes to enable (see `me { tenant { capabilities } }`).")
     settings: Optional[JSONScalar] = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
     root_area_code: Optional[str] = None
     admin_username: Optional[str] = strawberry.field(
@@ -266,6 +281,7 @@ class TenancyMutation(PluginSettingsMutation):
                 admin = (input.admin_username, input.admin_password or "")
             t = await services.create_tenant(info.context.actor, code=input.code, name=input.name,
                                              province_code=input.province_code, plugins=input.plugins,
+                                             capabilities=input.capabilities,
                                              settings=settings or {}, root_area_code=input.root_area_code,
                                              first_admin=admin)
             return {"tenant": Tenant.from_context(t)}

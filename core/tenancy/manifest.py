@@ -1,6 +1,7 @@
 """Province manifests (tenants/<code>.toml) and their idempotent sync.
 
-A manifest names the tenant, its enabled plugins with their settings, and a seed org tree. Sync
+A manifest names the tenant, its enabled plugins with their settings, the capabilities it enables
+(``capabilities = ["hardship"]``), and a seed org tree. Sync
 creates what is missing and updates what changed; a second run with the same files writes
 nothing (the manifest hash is stored on the tenant). Units present in the database but absent
 from the manifest are left alone: they were created by the province's own staff. Plugin settings
@@ -52,6 +53,8 @@ class Manifest:
     source: str
     digest: str = ""
     is_platform: bool = False
+    # Capabilities the province enables (e.g. "hardship"); province plugins serving one need it here.
+    capabilities: list[str] = field(default_factory=list)
 
 
 def parse_manifest(path: Path) -> Manifest:
@@ -66,6 +69,9 @@ def parse_manifest(path: Path) -> Manifest:
     plugins = data.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ManifestError(f"{path.name}: 'plugins' must be a list of plugin names")
+    capabilities = data.get("capabilities", [])
+    if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
+        raise ManifestError(f"{path.name}: 'capabilities' must be a list of capability codes")
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ManifestError(f"{path.name}: '[settings]' must be a table of plugin tables")
@@ -88,7 +94,7 @@ def parse_manifest(path: Path) -> Manifest:
         raise ManifestError(f"{path.name}: at least the province root unit is required")
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return Manifest(code=data["code"], name=data["name"], province_code=data["province_code"], plugins=plugins,
-                    settings=settings, units=units, source=path.name, digest=digest)
+                    settings=settings, units=units, source=path.name, digest=digest, capabilities=capabilities)
 
 
 def load_manifests(directory: Path = TENANTS_DIR) -> list[Manifest]:
@@ -121,7 +127,8 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
         if row is None:
             root = m.units[0]
             tenant = await services.create_tenant(SYNC_ACTOR, code=m.code, name=m.name, province_code=m.province_code,
-                                                  plugins=m.plugins, settings=m.settings, root_name=root.name,
+                                                  plugins=m.plugins, settings=m.settings,
+                                                  capabilities=m.capabilities, root_name=root.name,
                                                   root_area_code=root.area_code, manifest_hash=m.digest,
                                                   record_settings=False)
             report.created.append(m.code)
@@ -140,7 +147,8 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             current = await services.get_tenant(id=row["id"])
             assert current is not None
             tenant = await services.update_tenant(SYNC_ACTOR, current, name=m.name, plugins=m.plugins,
-                                                  settings=m.settings, manifest_hash=m.digest)
+                                                  settings=m.settings, manifest_hash=m.digest,
+                                                  capabilities=m.capabilities)
             report.updated.append(m.code)
     except DomainError as exc:
         raise ManifestError(f"{m.source}: {exc.message}") from None
@@ -156,7 +164,7 @@ async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
     try:
         with tenant_scope(tenant):
             async with transaction():
-                await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings)
+                await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings, m.capabilities)
     except PluginConfigError as exc:  # e.g. a plugin upgrade changed its schema since the last sync
         raise ManifestError(f"{m.source}: {exc}") from None
     plugin_settings.forget_cached_tenant(tenant.id)

@@ -79,9 +79,12 @@ def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 
 def enabled_plugins(tenant: TenantContext) -> list[str]:
-    from core.plugins import BUILTIN_PLUGIN
+    """The built-in plugin, the tenant's plugins, and its capabilities that take settings."""
+    from core.plugins import BUILTIN_PLUGIN, capability_settings_schemas
 
-    return list(dict.fromkeys([BUILTIN_PLUGIN, *tenant.plugins]))
+    schemas = capability_settings_schemas()
+    configurable = [c for c in tenant.capabilities if schemas.get(c) is not None]
+    return list(dict.fromkeys([BUILTIN_PLUGIN, *tenant.plugins, *configurable]))
 
 
 async def _tenant_row(tenant: TenantContext) -> dict[str, Any]:
@@ -161,9 +164,10 @@ def validate_one(tenant: TenantContext, plugin: str, settings: Any) -> dict[str,
         raise DomainError(ErrorCode.PLUGIN_CONFIG, "settings must be a JSON object", "settings")
     if len(json.dumps(settings, ensure_ascii=False, default=str)) > MAX_SETTINGS_CHARS:
         raise DomainError(ErrorCode.INVALID_INPUT, f"settings may be at most {MAX_SETTINGS_CHARS} characters", "settings")
-    plugins = [] if plugin == BUILTIN_PLUGIN else [plugin]
+    capabilities = [plugin] if plugin in tenant.capabilities else []
+    plugins = [] if plugin == BUILTIN_PLUGIN or capabilities else [plugin]
     try:
-        clean = validate_plugin_settings(tenant.code, plugins, {plugin: dict(settings)})
+        clean = validate_plugin_settings(tenant.code, plugins, {plugin: dict(settings)}, capabilities=capabilities)
     except PluginConfigError as exc:
         field = f"settings.{exc.key}" if exc.key else "settings"
         message = f"setting {exc.key!r}: {exc.problem}" if exc.key else exc.problem
@@ -233,7 +237,8 @@ async def has_versions(tenant: TenantContext) -> bool:
 
 
 async def apply_manifest(tenant: TenantContext, actor: Actor, plugins: Sequence[str],
-                         manifest_settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+                         manifest_settings: Mapping[str, Any],
+                         capabilities: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
     """Reconcile a manifest's ``[settings.*]`` with the stored versions; return the effective settings.
 
     Runs inside the caller's transaction and tenant scope (manifest sync). Per enabled plugin: if the
@@ -244,7 +249,8 @@ async def apply_manifest(tenant: TenantContext, actor: Actor, plugins: Sequence[
     """
     from core.plugins import validate_plugin_settings
 
-    from_manifest = validate_plugin_settings(tenant.code, list(plugins), dict(manifest_settings))
+    from_manifest = validate_plugin_settings(tenant.code, list(plugins), dict(manifest_settings),
+                                             capabilities=list(capabilities))
     async with transaction():
         await advisory_xact_lock(SETTINGS_LOCK_NAMESPACE, tenant.id)
         row = await _tenant_row(tenant)
@@ -263,7 +269,8 @@ async def apply_manifest(tenant: TenantContext, actor: Actor, plugins: Sequence[
             before = current.settings if current else row["settings"].get(plugin, {})
             new.append((plugin, (current.version if current else 0) + 1, changed_keys(before, from_manifest[plugin]), digest))
         # A kept API version was valid when stored; a plugin upgrade may have changed its schema since.
-        effective = validate_plugin_settings(tenant.code, list(plugins), effective)
+        effective = validate_plugin_settings(tenant.code, list(plugins), effective,
+                                             capabilities=list(capabilities))
         for plugin, version, keys, digest in new:
             await _write_version(tenant, actor, plugin, version, effective[plugin], SOURCE_MANIFEST, keys, digest)
         if new or effective != row["settings"]:

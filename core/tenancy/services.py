@@ -55,15 +55,37 @@ def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
 
     plugins = row["plugins"]
     settings = row["settings"]
+    capabilities = row.get("capabilities") or []
     if isinstance(plugins, str):
         plugins = json.loads(plugins)
     if isinstance(settings, str):
         settings = json.loads(settings)
+    if isinstance(capabilities, str):
+        capabilities = json.loads(capabilities)
     return TenantContext(
         id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
         plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
         settings_version=row.get("settings_version") or 0,
+        capabilities=tuple(capabilities),
     )
+
+
+def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[str],
+                    settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A tenant's plugins, capabilities and settings, checked; returns the settings with defaults.
+
+    :raises DomainError: PLUGIN_CONFIG (unknown capability, a province plugin whose capability is not
+        enabled, bad settings), naming the tenant, the plugin and the key.
+    """
+    from core.plugins import PluginConfigError, validate_plugin_settings
+    from core.registry import get_registry
+
+    try:
+        get_registry().validate_tenant(code, list(plugins), list(capabilities))
+        return validate_plugin_settings(code, list(plugins), dict(settings), capabilities=list(capabilities))
+    except PluginConfigError as exc:
+        field = "capabilities" if "capabilit" in exc.problem else "settings"
+        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), field) from None
 
 
 def clear_tenant_cache() -> None:
@@ -115,6 +137,7 @@ async def create_tenant(
     province_code: str,
     plugins: Sequence[str] = (),
     settings: Mapping[str, Mapping[str, Any]] | None = None,
+    capabilities: Sequence[str] = (),
     root_name: str | None = None,
     root_area_code: str | None = None,
     is_platform: bool = False,
@@ -127,17 +150,12 @@ async def create_tenant(
 
     ``record_settings``: record the settings as version 1 of each plugin's (source ``api``).
     Manifest sync passes False and records them from the manifest instead."""
-    from core.plugins import PluginConfigError, validate_plugin_settings
-
     code = clean_code("code", code).lower()
     name = clean_text("name", name, max_len=100)
     province_code = (province_code or "").strip()
     if not (len(province_code) == 2 and province_code.isdigit()):
         raise DomainError(ErrorCode.INVALID_INPUT, "provinceCode must be the 2-digit GB/T 2260 code", "provinceCode")
-    try:
-        clean_settings = validate_plugin_settings(code, list(plugins), dict(settings or {}))
-    except PluginConfigError as exc:
-        raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
+    clean_settings = validate_config(code, plugins, capabilities, settings or {})
     if await Tenant.exists().where(Tenant.code == code):
         raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
     if first_admin is not None:
@@ -148,18 +166,21 @@ async def create_tenant(
         row = (
             await Tenant.insert(
                 Tenant(code=code, name=name, province_code=province_code, plugins=list(plugins),
-                       settings=clean_settings, is_platform=is_platform, manifest_hash=manifest_hash)
+                       capabilities=list(capabilities), settings=clean_settings, is_platform=is_platform,
+                       manifest_hash=manifest_hash)
             ).returning(Tenant.id)
         )[0]
         tenant = TenantContext(id=row["id"], code=code, name=name, province_code=province_code,
-                               plugins=tuple(plugins), settings=clean_settings, is_platform=is_platform)
+                               plugins=tuple(plugins), settings=clean_settings, is_platform=is_platform,
+                               capabilities=tuple(capabilities))
         with tenant_scope(tenant):
             await rescope_transaction(tenant.id)
             await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
                                area_code=clean_area_code("rootAreaCode", root_area_code))
             root = await root_unit(tenant)
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
-                         {"code": code, "name": name, "plugins": list(plugins)})
+                         {"code": code, "name": name, "plugins": list(plugins),
+                          "capabilities": list(capabilities)})
             if record_settings:
                 from core.tenancy.plugin_settings import record_initial
 
@@ -174,24 +195,29 @@ async def create_tenant(
 
 
 async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugins: Sequence[str],
-                        settings: Mapping[str, Any], manifest_hash: str) -> TenantContext:
+                        settings: Mapping[str, Any], manifest_hash: str,
+                        capabilities: Sequence[str] | None = None) -> TenantContext:
     """Apply an edited manifest. Plugin settings go through ``plugin_settings.apply_manifest``: a
     plugin's manifest table replaces its current settings only if the table itself changed."""
     from core.plugins import PluginConfigError
     from core.tenancy.plugin_settings import apply_manifest, forget_cached_tenant
 
+    capabilities = tenant.capabilities if capabilities is None else tuple(capabilities)
+    validate_config(tenant.code, plugins, capabilities, settings)
     async with transaction():
         await Tenant.update({Tenant.name: name, Tenant.plugins: list(plugins),
+                             Tenant.capabilities: list(capabilities),
                              Tenant.manifest_hash: manifest_hash}).where(Tenant.id == tenant.id)
         with tenant_scope(tenant):
             await rescope_transaction(tenant.id)
             try:
-                await apply_manifest(tenant, actor, plugins, dict(settings))
+                await apply_manifest(tenant, actor, plugins, dict(settings), capabilities)
             except PluginConfigError as exc:
                 raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), "settings") from None
             await record(tenant, actor, "tenant.update", "Tenant", tenant.id,
-                         {"name": name, "plugins": list(plugins)})
+                         {"name": name, "plugins": list(plugins), "capabilities": list(capabilities)})
     forget_cached_tenant(tenant.id)
+    clear_tenant_cache()
     fresh = await get_tenant(id=tenant.id)
     assert fresh is not None
     return fresh

@@ -92,10 +92,10 @@ def _type_text(s: Any, defs: dict[str, Any]) -> str:
 
 def describe_schema(plugin: str) -> tuple[str | None, dict[str, Any], list[PluginSettingField]]:
     """(description, JSON Schema, fields) of a plugin's settings schema; empty for a plugin without one."""
-    from core.plugins import available_plugins
+    from core.plugins import available_plugins, capability_settings_schemas
 
     info = available_plugins().get(plugin)
-    schema_cls = info.settings_schema if info else None
+    schema_cls = info.settings_schema if info else capability_settings_schemas().get(plugin)
     if schema_cls is None:
         return None, {"type": "object", "properties": {}, "additionalProperties": False}, []
     return _describe(schema_cls)

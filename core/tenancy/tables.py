@@ -13,6 +13,8 @@ class Tenant(Table, tablename="tenant"):
     name = Varchar(length=100)
     province_code = Varchar(length=2)
     plugins = JSON(default=[])
+    # Capability codes the manifest enables (core.registry validates them against installed plugins).
+    capabilities = JSON(default=[])
     settings = JSON(default={})
     # Hash of the manifest last synced, so `tenants sync` can tell "unchanged" cheaply.
     manifest_hash = Varchar(length=64, default="")

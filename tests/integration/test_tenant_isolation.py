@@ -33,26 +33,106 @@ async def test_node_and_direct_lookups_find_nothing_across_tenants(sh_admin, bei
     assert body["data"]["job"] is None
 
 
-async def test_every_id_taking_query_field_refuses_foreign_ids(sh_admin, beijing_ids):
-    """Walk the schema: any Query field with a single required ID argument, given Beijing ids as
-    a Shanghai admin, returns null or a NOT_FOUND/FORBIDDEN error, never an object."""
-    from core.graphql.schema import schema
+# ---------------------------------------------------------------------------------------------
+# Generic walks: every Node type and ID-taking field comes from the registry / the schema, so a new
+# capability's types are covered without anyone adding them to a list here.
+# ---------------------------------------------------------------------------------------------
 
-    query_type = schema._schema.query_type
-    foreign = beijing_ids["units"] + beijing_ids["users"] + [beijing_ids["job"]]
-    checked = 0
-    for name, field in query_type.fields.items():
+
+async def foreign_node_ids(owner_code: str, per_type: int = 3) -> dict[str, list[str]]:
+    """Global ids of ``owner``'s rows for every registered Node type backed by a table."""
+    from core.dbutil import raw
+    from core.graphql.base import to_global_id
+    from core.registry import get_registry
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    owner = await get_tenant(code=owner_code)
+    found: dict[str, list[str]] = {}
+    for name, (node, _capability, _plugin) in get_registry().nodes.items():
+        if node.table is None:
+            continue
+        with tenant_scope(owner):
+            rows = await raw(f"SELECT id FROM {node.table} ORDER BY id LIMIT {{}}", per_type)
+        found[name] = [to_global_id(name, r["id"]) for r in rows]
+    return found
+
+
+async def assert_node_walk_finds_nothing(who, foreign: dict[str, list[str]]) -> set[str]:
+    """``node(id)`` with each foreign id returns null for ``who``; returns the types actually tried."""
+    tried = set()
+    for type_name, gids in foreign.items():
+        for gid in gids:
+            body = await who.api.gql("query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+            assert body["data"]["node"] is None, (type_name, gid, body)
+            tried.add(type_name)
+    return tried
+
+
+def _gated_query_fields() -> dict[str, str]:
+    """Query field name -> the capability gating it (from the registry's contributions)."""
+    from strawberry.utils.str_converters import to_camel_case
+
+    from core.registry import get_registry
+
+    gated = {}
+    for c in get_registry().graphql:
+        if c.graphql.capability is None:
+            continue
+        for cls in c.graphql.query:
+            for f in cls.__strawberry_definition__.fields:
+                gated[f.graphql_name or to_camel_case(f.python_name)] = c.graphql.capability
+    return gated
+
+
+async def assert_id_fields_refuse(who, foreign: list[str]) -> set[str]:
+    """Any Query field with a single required ``id: ID!``, given foreign ids, returns null with a
+    NOT_FOUND/FORBIDDEN error (or no error), never an object; a field of a capability ``who``'s tenant
+    has not enabled refuses with exactly CAPABILITY_NOT_ENABLED. Returns the fields walked."""
+    from core.graphql.schema import schema
+    from core.tenancy.services import get_tenant
+
+    tenant = await get_tenant(code=who.tenant)
+    gated = _gated_query_fields()
+    walked = set()
+    for name, field in schema._schema.query_type.fields.items():
         required = [a for a, d in field.args.items() if str(d.type).endswith("!")]
         if required != ["id"] or str(field.args["id"].type) != "ID!":
             continue
-        sub = "{ __typename }"
         for gid in foreign:
-            body = await sh_admin.api.gql(f"query($id: ID!) {{ {name}(id: $id) {sub} }}", {"id": gid}, expect_status=None)
+            body = await who.api.gql(f"query($id: ID!) {{ {name}(id: $id) {{ __typename }} }}", {"id": gid},
+                                     expect_status=None)
             data = (body.get("data") or {}).get(name)
             codes = {e.get("extensions", {}).get("code") for e in body.get("errors", [])}
-            assert data is None and codes <= {"NOT_FOUND", "FORBIDDEN"}, (name, gid, body)
-            checked += 1
-    assert checked >= len(foreign) * 3  # node, orgUnit, job at least
+            assert data is None, (name, gid, body)
+            if name in gated and gated[name] not in tenant.capabilities:
+                assert codes == {"CAPABILITY_NOT_ENABLED"}, (name, gid, body)
+            else:
+                assert codes <= {"NOT_FOUND", "FORBIDDEN"}, (name, gid, body)
+        walked.add(name)
+    return walked
+
+
+async def test_every_id_taking_query_field_refuses_foreign_ids(sh_admin, beijing_ids):
+    """Walk the schema: any Query field with a single required ID argument, given Beijing ids as
+    a Shanghai admin, returns null or a NOT_FOUND/FORBIDDEN error, never an object."""
+    node_ids = await foreign_node_ids("beijing")
+    foreign = beijing_ids["units"] + beijing_ids["users"] + [beijing_ids["job"]]
+    foreign += [gid for gids in node_ids.values() for gid in gids if gid not in foreign]
+    walked = await assert_id_fields_refuse(sh_admin, foreign)
+    assert {"node", "orgUnit", "job"} <= walked
+
+
+async def test_node_walk_covers_every_registered_node_type(sh_admin, beijing_ids):
+    """node(id) with Beijing's ids of every registered Node type (core's and plugins') finds nothing."""
+    from core.registry import get_registry
+
+    foreign = await foreign_node_ids("beijing")
+    tried = await assert_node_walk_finds_nothing(sh_admin, foreign)
+    assert {"OrgUnit", "User", "Job"} <= tried
+    # Every registered Node type names its table (NodeInfo.table), so the walk reaches all of them.
+    untabled = sorted(n for n, (info, _, _) in get_registry().nodes.items() if not info.table)
+    assert untabled == [], f"Node types without NodeInfo.table escape the isolation walk: {untabled}"
 
 
 async def test_lists_never_include_another_tenants_rows(sh_admin, bj_admin, beijing_ids):

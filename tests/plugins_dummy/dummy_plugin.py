@@ -74,6 +74,60 @@ def register_jobs() -> list[Any]:
     return [dummy_job]
 
 
+# The start-up (capability host) hooks: a province plugin normally has nothing to register; the
+# capability in tests/capability_dummy exercises them for real (test_hook_register_graphql etc.).
+
+
+@hookimpl
+def register_hookspecs() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return []
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    return {}
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_cli() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_capabilities() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_startup_checks() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    return []
+
+
 @hookimpl
 def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     s = _s(tenant)

@@ -40,6 +40,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, string>> & Record<string,
   SELF_APPROVAL: '不能审批自己提交的事项，请由其他人审批',
   INVALID_STATE: '当前状态下不能执行此操作',
   NOT_ELIGIBLE: '不符合办理条件',
+  CAPABILITY_NOT_ENABLED: '本省尚未开通此业务模块',
   INTERNAL: '服务器内部错误，请稍后重试或联系管理员',
 };
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.hookspecs import hookimpl
-from core.interface import PluginInfo, TagInfo
-from core.tenancy.context import TenantContext
+from core.sdk import hookimpl, PluginInfo, TagInfo, TenantContext
 from huijia_beijing import rules
 from huijia_beijing.settings import NAME, BeijingSettings, for_tenant
 

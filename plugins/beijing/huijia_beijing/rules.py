@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from core.builtin_hooks import lookup_region_year
-from core.interface import TagInfo
+from core.sdk import lookup_region_year, TagInfo
 from huijia_beijing.settings import TagSetting
 
 

@@ -9,9 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.interface import BasisPoints, DibaoTable, YearKey
-from core.plugins import tenant_settings
-from core.tenancy.context import TenantContext
+from core.sdk import BasisPoints, DibaoTable, tenant_settings, TenantContext, YearKey
 
 NAME = "beijing"
 

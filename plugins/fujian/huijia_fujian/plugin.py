@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.hookspecs import hookimpl
-from core.interface import LevyInfo, LevySplit, PluginInfo
-from core.tenancy.context import TenantContext
+from core.sdk import hookimpl, LevyInfo, LevySplit, PluginInfo, TenantContext
 from huijia_fujian import rules
 from huijia_fujian.settings import NAME, FujianSettings, for_tenant
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from core.builtin_hooks import lookup_region_year, region_fallbacks, split_levy
-from core.interface import LevySplit
+from core.sdk import LevySplit, lookup_region_year, region_fallbacks, split_levy
 
 
 def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: int) -> int | None:

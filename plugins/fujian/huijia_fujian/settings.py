@@ -9,9 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from core.interface import BasisPoints, DibaoTable, RegionCode
-from core.plugins import tenant_settings
-from core.tenancy.context import TenantContext
+from core.sdk import BasisPoints, DibaoTable, RegionCode, tenant_settings, TenantContext
 
 NAME = "fujian"
 

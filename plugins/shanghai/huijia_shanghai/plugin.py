@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.hookspecs import hookimpl
-from core.interface import FieldProblem, MemberInfo, PluginInfo
-from core.tenancy.context import TenantContext
+from core.sdk import FieldProblem, hookimpl, MemberInfo, PluginInfo, TenantContext
 from huijia_shanghai import rules
 from huijia_shanghai.settings import NAME, ShanghaiSettings, for_tenant
 

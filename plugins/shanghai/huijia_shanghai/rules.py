@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from core.builtin_hooks import lookup_region_year
-from core.interface import FieldProblem, ProblemCode
-from core.pii.phone import PhoneError, normalize_phone, phone_kind
+from core.sdk import FieldProblem, lookup_region_year, normalize_phone, phone_kind, PhoneError, ProblemCode
 
 
 def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: int) -> int | None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from core.interface import DibaoTable
-from core.plugins import tenant_settings
-from core.tenancy.context import TenantContext
+from core.sdk import DibaoTable, tenant_settings, TenantContext
 
 NAME = "shanghai"
 

@@ -1,0 +1,60 @@
+"""The funds domain as a plugin: ledger app, GraphQL, jobs, cron and `huijia ledger`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.hookspecs import hookimpl
+
+# Node type -> the tenant-owned table behind it (the isolation tests walk these).
+NODE_TABLES = {
+    "Fund": "ledger_fund",
+    "LedgerAccount": "ledger_account",
+    "LedgerEntry": "ledger_entry",
+    "LedgerDraft": "ledger_draft",
+    "Reservation": "ledger_reservation",
+    "Budget": "ledger_budget",
+}
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["core.funds.piccolo_app"]
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.funds.graphql import NODE_RESOLVERS, NODE_TYPES, FundsMutation, FundsQuery
+    from core.interface import GraphQLContribution, NodeInfo
+
+    nodes = [NodeInfo(name, fn, NODE_TABLES.get(name)) for name, fn in NODE_RESOLVERS.items()]
+    return [GraphQLContribution(query=[FundsQuery], mutation=[FundsMutation], types=NODE_TYPES, nodes=nodes)]
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from core.funds import jobs
+
+    return [jobs.special_allocation_job, jobs.expire_reservations_job, jobs.chain_job, jobs.verify_job]
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    from core.funds.jobs import cron_jobs
+
+    return cron_jobs()
+
+
+@hookimpl
+def register_cli() -> list[Any]:
+    from core.funds.cli import add_commands
+
+    return [add_commands]
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    # Posting links entries into the hash chain in the background; let those tasks finish.
+    from core.funds.chain import wait_background
+
+    return [wait_background]

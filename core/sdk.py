@@ -1,0 +1,252 @@
+"""The one public API for plugins: import from here, and only here.
+
+Capability and province plugins import ``core.sdk`` (plus third-party libraries: piccolo,
+strawberry, msgspec, arq) and nothing else from ``core``; the import-linter contracts in
+``pyproject.toml`` enforce it, so core can move its internals without breaking a plugin. Everything
+listed in ``__all__`` is stable API: adding is safe, renaming or removing bumps ``CORE_VERSION``'s
+minor and needs a deprecation first. ``docs/plugins.md`` walks through each group with examples.
+
+Groups:
+
+- plugin contract: :data:`hookimpl`, :data:`hookspec`, the interface dataclasses
+  (:class:`PluginInfo`, :class:`CapabilityInfo`, :class:`GraphQLContribution`, :class:`NodeInfo`,
+  :class:`Role`, ``MemberInfo`` ...), :func:`hooks_for`, :func:`notify`, :func:`tenant_settings`;
+- tenancy: :class:`TenantContext`, :func:`tenant_scope`, :func:`get_tenant`, :func:`list_tenants`,
+  :func:`capability_enabled`, the ``TenantTable``/``OrgUnitTable`` tables to reference in foreign keys;
+- errors: :class:`DomainError`, :class:`DomainErrors`, :class:`ErrorCode`, :func:`not_found`, :func:`forbidden`;
+- permissions: :class:`Principal`, :func:`roles_for`, :func:`perm` (descriptions), ``Context.require``;
+- audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
+- database: :func:`transaction`, :func:`raw`, :func:`utcnow`, :func:`tenant_tables` (the RLS fence
+  for a plugin's tenant-owned tables, in its fence migration);
+- jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
+- ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
+  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
+- members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`;
+- files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
+- GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
+  :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
+  :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
+- settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
+  capability settings as the plugin's msgspec Struct).
+
+Heavy modules (ledger, members, GraphQL) are imported on first use, so importing the SDK from a
+plugin module stays cheap and cannot create an import cycle with core's start-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from core.errors import DomainError, DomainErrors, ErrorCode, forbidden, not_found
+from core.hookspecs import hookimpl, hookspec
+from core.interface import (
+    BASIS_POINTS,
+    FEN_PER_YUAN,
+    BasisPoints,
+    CapabilityInfo,
+    DibaoTable,
+    EntryInfo,
+    Fen,
+    FieldProblem,
+    GraphQLContribution,
+    LevyInfo,
+    LevySplit,
+    MemberInfo,
+    NodeInfo,
+    PluginInfo,
+    PostingInfo,
+    ProblemCode,
+    RegionCode,
+    Role,
+    SmallPayerInfo,
+    TagInfo,
+    YearKey,
+)
+from core.plugins import hooks_for, notify, tenant_settings
+from core.tenancy.context import TenantContext, tenant_scope
+
+if TYPE_CHECKING:
+    from core.accounts.permissions import Principal
+    from core.audit.services import Actor
+    from core.funds.posting import EntrySpec, Line
+    from core.graphql.base import ApiError, Connection, Info, Node, UserError
+    from core.jobs.runner import JobContext, JobFailed
+
+__all__ = [
+    # plugin contract
+    "BASIS_POINTS",
+    "FEN_PER_YUAN",
+    "BasisPoints",
+    "CapabilityInfo",
+    "DibaoTable",
+    "EntryInfo",
+    "Fen",
+    "FieldProblem",
+    "GraphQLContribution",
+    "LevyInfo",
+    "LevySplit",
+    "MemberInfo",
+    "NodeInfo",
+    "PluginInfo",
+    "PostingInfo",
+    "ProblemCode",
+    "RegionCode",
+    "Role",
+    "SmallPayerInfo",
+    "TagInfo",
+    "YearKey",
+    "capability_enabled",
+    "hookimpl",
+    "hookspec",
+    "hooks_for",
+    "notify",
+    "tenant_settings",
+    "region_fallbacks",
+    "lookup_region_year",
+    "split_levy",
+    # tenancy
+    "TenantContext",
+    "tenant_scope",
+    "get_tenant",
+    "list_tenants",
+    "TenantTable",
+    "OrgUnitTable",
+    "get_unit",
+    # errors
+    "DomainError",
+    "DomainErrors",
+    "ErrorCode",
+    "forbidden",
+    "not_found",
+    # permissions
+    "Principal",
+    "roles_for",
+    "perm",
+    # audit
+    "Actor",
+    "SYSTEM",
+    "audit_record",
+    # database
+    "transaction",
+    "raw",
+    "utcnow",
+    "tenant_tables",
+    # jobs
+    "job",
+    "enqueue",
+    "get_job",
+    "JobContext",
+    "JobFailed",
+    # ledger
+    "EntrySpec",
+    "Line",
+    "ledger_post",
+    "ledger_reserve",
+    "ledger_post_reservation",
+    "ledger_void_reservation",
+    "ledger_reverse",
+    # members
+    "get_member",
+    "members_by_ids",
+    "member_info_of",
+    # files
+    "files",
+    # GraphQL
+    "ApiError",
+    "BigInt",
+    "Connection",
+    "Info",
+    "Node",
+    "UserError",
+    "api_error",
+    "connection",
+    "for_query",
+    "from_global_id",
+    "page_args",
+    "run_mutation",
+    "to_global_id",
+    # settings
+    "get_settings",
+    # pii helpers safe for rules
+    "normalize_phone",
+    "phone_kind",
+    "PhoneError",
+]
+
+
+def capability_enabled(tenant: TenantContext, code: str) -> bool:
+    """Whether ``tenant`` enables capability ``code`` (the host already gates GraphQL and hooks)."""
+    return code in tenant.capabilities
+
+
+# Lazily resolved names: attribute -> (module, name). Resolved on first access and cached in globals.
+_LAZY: dict[str, tuple[str, str]] = {
+    "get_tenant": ("core.tenancy.services", "get_tenant"),
+    "list_tenants": ("core.tenancy.services", "list_tenants"),
+    "get_unit": ("core.tenancy.services", "get_unit"),
+    "TenantTable": ("core.tenancy.tables", "Tenant"),
+    "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
+    "Principal": ("core.accounts.permissions", "Principal"),
+    "roles_for": ("core.accounts.permissions", "roles_for"),
+    "Actor": ("core.audit.services", "Actor"),
+    "SYSTEM": ("core.audit.services", "SYSTEM"),
+    "audit_record": ("core.audit.services", "record"),
+    "transaction": ("core.dbutil", "transaction"),
+    "raw": ("core.dbutil", "raw"),
+    "utcnow": ("core.dbutil", "utcnow"),
+    "tenant_tables": ("core.migration_sql", "tenant_tables"),
+    "job": ("core.jobs.runner", "job"),
+    "enqueue": ("core.jobs.runner", "enqueue"),
+    "get_job": ("core.jobs.runner", "get_job"),
+    "JobContext": ("core.jobs.runner", "JobContext"),
+    "JobFailed": ("core.jobs.runner", "JobFailed"),
+    "EntrySpec": ("core.funds.posting", "EntrySpec"),
+    "Line": ("core.funds.posting", "Line"),
+    "ledger_post": ("core.funds.posting", "post"),
+    "ledger_reserve": ("core.funds.services", "reserve"),
+    "ledger_post_reservation": ("core.funds.services", "post_reservation"),
+    "ledger_void_reservation": ("core.funds.services", "void_reservation"),
+    "ledger_reverse": ("core.funds.services", "reverse_entry"),
+    "get_member": ("core.members.queries", "get_member"),
+    "members_by_ids": ("core.members.queries", "members_by_ids"),
+    "member_info_of": ("core.members.services", "member_info_of"),
+    "files": ("core.files", None),  # type: ignore[dict-item]
+    "ApiError": ("core.graphql.base", "ApiError"),
+    "BigInt": ("core.graphql.base", "BigInt"),
+    "Connection": ("core.graphql.base", "Connection"),
+    "Info": ("core.graphql.base", "Info"),
+    "Node": ("core.graphql.base", "Node"),
+    "UserError": ("core.graphql.base", "UserError"),
+    "api_error": ("core.graphql.base", "api_error"),
+    "connection": ("core.graphql.base", "connection"),
+    "for_query": ("core.graphql.base", "for_query"),
+    "from_global_id": ("core.graphql.base", "from_global_id"),
+    "page_args": ("core.graphql.base", "page_args"),
+    "perm": ("core.graphql.base", "perm"),
+    "run_mutation": ("core.graphql.base", "run_mutation"),
+    "to_global_id": ("core.graphql.base", "to_global_id"),
+    "get_settings": ("core.settings", "get_settings"),
+    "region_fallbacks": ("core.builtin_hooks", "region_fallbacks"),
+    "lookup_region_year": ("core.builtin_hooks", "lookup_region_year"),
+    "split_levy": ("core.builtin_hooks", "split_levy"),
+    "normalize_phone": ("core.pii.phone", "normalize_phone"),
+    "phone_kind": ("core.pii.phone", "phone_kind"),
+    "PhoneError": ("core.pii.phone", "PhoneError"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'core.sdk' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
