@@ -87,6 +87,7 @@ export type EntrySide =
 /** Stable machine-readable error codes. */
 export type ErrorCode =
   | 'BUDGET_EXCEEDED'
+  | 'CAPABILITY_NOT_ENABLED'
   | 'CONFLICT'
   | 'DUPLICATE'
   | 'FORBIDDEN'
@@ -499,6 +500,8 @@ export type TenantCreateInput = {
   adminPassword?: InputMaybe<Scalars['String']['input']>;
   /** If given, the province's first tenant_admin is created at its root unit. */
   adminUsername?: InputMaybe<Scalars['String']['input']>;
+  /** Capability codes to enable (see `me { tenant { capabilities } }`). */
+  capabilities?: Array<Scalars['String']['input']>;
   /** Short lower-case code used at login, e.g. `shanghai`. */
   code: Scalars['String']['input'];
   name: Scalars['String']['input'];
