@@ -112,7 +112,7 @@ async def import_template(request: Request[Any, Any, Any]) -> Response[Any]:
     if principal is None:
         return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     if fmt == "csv":
-        return Response(roster.template_csv(), media_type="text/csv; charset=utf-8",
+        return Response(roster.template_csv(), media_type="text/csv",
                         headers={"content-disposition": _disposition("会员名册导入模板.csv")})
     if fmt == "xlsx":
         return Response(roster.template_xlsx(),
@@ -147,7 +147,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out).writerows(rows)
-        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv",
                         headers={"content-disposition": _disposition(name)})
     from core.xlsx_stream import XlsxStreamWriter
 
@@ -186,7 +186,7 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
         with filestore.open_stored(exporter.KIND, tenant.id, export_id) as f:
             yield from iter(lambda: f.read(256 * 1024), b"")
 
-    media = "text/csv; charset=utf-8" if exp["format"] == "csv" else \
+    media = "text/csv" if exp["format"] == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Stream(chunks, media_type=media, headers={"content-disposition": _disposition(f"会员导出-{export_id}.{exp['format']}")})
 
