@@ -111,9 +111,11 @@ class EdgeMiddleware(AbstractMiddleware):
             if path not in ("/health", "/metrics") or status >= 500:
                 extra = {"method": scope.get("method"), "path": path, "status": status,
                          "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+                level = logging.INFO if status < 500 else logging.WARNING  # e.g. /health's 503
                 if state.get("error_type"):
                     extra["error_type"] = state["error_type"]
-                log.log(logging.ERROR if status >= 500 else logging.INFO, "request", extra=extra)
+                    level = logging.ERROR
+                log.log(level, "request", extra=extra)
             current_tenant.reset(tenant_token)
             request_id_var.reset(rid_token)
 
