@@ -237,6 +237,7 @@ async def _execute(request: Request[Any, Any, Any], payload: Any, allow_mutation
         return _error_response(400, ErrorCode.INVALID_INPUT, "variables must be a JSON object")
     if operation_name is not None and not isinstance(operation_name, str):
         return _error_response(400, ErrorCode.INVALID_INPUT, "operationName must be a string")
+    operation_name = operation_name or None  # "" is how some clients say "none"
     if _NUL_ESCAPE.search(query):
         return _error_response(400, ErrorCode.INVALID_INPUT, "strings may not contain NUL characters")
     problem = _json_problem(payload)

@@ -148,6 +148,19 @@ async def test_keywords_inside_strings_or_field_names_do_not_count_as_operations
     assert r.status_code == 200 and "errors" not in r.json(), r.text
 
 
+async def test_empty_operation_name_means_none(client):
+    r = await client.post("/graphql", json={"query": "{ __typename }", "operationName": ""})
+    assert r.status_code == 200 and r.json() == {"data": {"__typename": "Query"}}, r.text
+
+
+async def test_file_ids_beyond_bigint_are_not_found_not_500(client, sh_admin):
+    headers = {"authorization": f"Bearer {sh_admin.token}"}
+    for url in ("/exports/99999999999999999999999", "/imports/99999999999999999999999/errors.csv",
+                f"/exports/{2**63}", f"/imports/{2**63}/errors.xlsx"):
+        r = await client.get(url, headers=headers)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND", (url, r.text)
+
+
 # --- 2. server errors are logged and shaped ----------------------------------------------------------
 
 async def test_resolver_crash_is_a_logged_500_in_the_api_error_shape(client, monkeypatch, json_log):
