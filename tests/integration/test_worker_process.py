@@ -131,3 +131,19 @@ async def test_killed_worker_mid_import_leaves_no_processes(sh_admin, file_store
     worker.proc.kill()
     worker.proc.wait(10)
     await worker.assert_nothing_left()
+
+
+async def test_sigterm_mid_import_cancels_cleanly_and_leaves_no_processes(sh_admin, file_store):
+    worker = Worker(file_store)
+    await worker.wait_for(lambda: any("Starting worker" in line for line in worker.lines))
+    gid = await upload(sh_admin, big_roster())
+    await worker.wait_for(lambda: sum("forkserver" in cmd for _, cmd in worker.processes()) >= 2, timeout=120)
+    worker.proc.send_signal(signal.SIGTERM)
+    assert worker.proc.wait(60) == 0
+    await worker.assert_nothing_left()
+    records = [json.loads(line) for line in worker.lines if line.strip()]
+    # Cancelled, not crashed: the reader thread was let finish instead of the generator being closed
+    # under it ("generator already executing"), so the job is left to run again, not failed.
+    assert not [r for r in records if r["level"] == "ERROR"], [r for r in records if r["level"] == "ERROR"]
+    assert any("cancelled, will be run again" in r["msg"] for r in records), records[-5:]
+    assert (await import_state(sh_admin, gid))["status"] in ("UPLOADED", "PREVIEWING")
