@@ -73,6 +73,24 @@ class Worker:
 
 
 @pytest.fixture
+def start_worker(file_store):
+    """Start `huijia worker`; whatever a failing test leaves running is killed at teardown."""
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        started.append(Worker(file_store))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        for pid, _ in worker.processes():
+            os.kill(pid, signal.SIGKILL)
+        if worker.proc.poll() is None:
+            worker.proc.kill()
+        worker.proc.wait(10)
+
+
+@pytest.fixture
 def file_store(tmp_path, monkeypatch):
     """The app (in this process) and the worker subprocess share one encrypted file store."""
     from core.members import filestore
@@ -98,8 +116,8 @@ async def upload(p, content: bytes) -> str:
     return r.json()["import"]["id"]
 
 
-async def test_worker_logs_json_and_sigterm_after_an_import_leaves_no_processes(sh_admin, file_store):
-    worker = Worker(file_store)
+async def test_worker_logs_json_and_sigterm_after_an_import_leaves_no_processes(sh_admin, start_worker):
+    worker = start_worker()
     await worker.wait_for(lambda: any("Starting worker" in line for line in worker.lines))
     gid = await upload(sh_admin, big_roster())
     seen_pool = False
@@ -122,8 +140,8 @@ async def test_worker_logs_json_and_sigterm_after_an_import_leaves_no_processes(
     assert all({"ts", "level", "logger", "msg"} <= set(r) for r in records)
 
 
-async def test_killed_worker_mid_import_leaves_no_processes(sh_admin, file_store):
-    worker = Worker(file_store)
+async def test_killed_worker_mid_import_leaves_no_processes(sh_admin, start_worker):
+    worker = start_worker()
     await worker.wait_for(lambda: any("Starting worker" in line for line in worker.lines))
     await upload(sh_admin, big_roster())
     # Worker, resource tracker, forkserver and a pool worker: the import is under way.
@@ -133,8 +151,8 @@ async def test_killed_worker_mid_import_leaves_no_processes(sh_admin, file_store
     await worker.assert_nothing_left()
 
 
-async def test_sigterm_mid_import_cancels_cleanly_and_leaves_no_processes(sh_admin, file_store):
-    worker = Worker(file_store)
+async def test_sigterm_mid_import_cancels_cleanly_and_leaves_no_processes(sh_admin, start_worker):
+    worker = start_worker()
     await worker.wait_for(lambda: any("Starting worker" in line for line in worker.lines))
     gid = await upload(sh_admin, big_roster())
     await worker.wait_for(lambda: sum("forkserver" in cmd for _, cmd in worker.processes()) >= 2, timeout=120)
