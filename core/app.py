@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 from litestar import Litestar, MediaType, Response, get
+from litestar.exceptions import HTTPException
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
@@ -15,7 +16,8 @@ from core.bootstrap import start_database, startup_checks, stop_database
 from core.logging import configure_logging
 from core.registry import get_registry
 from core.settings import ROOT, get_settings
-from core.web import EdgeMiddleware, graphql_get, graphql_post
+from core.web import (EdgeMiddleware, graphql_get, graphql_post, http_exception_handler, internal_error_handler,
+                      security_headers)
 
 FRONTEND_DIST = ROOT / "frontend" / "dist"
 
@@ -87,6 +89,8 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         middleware=[prometheus.middleware, EdgeMiddleware],
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        before_send=[security_headers],
         lifespan=[lifespan],
         debug=False,
         openapi_config=None,

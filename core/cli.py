@@ -158,11 +158,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from arq.worker import run_worker
 
     from core.jobs.worker import worker_settings
+    from core.logging import configure_logging
     from core.settings import get_settings
 
-    if not get_settings().redis_url:
+    settings = get_settings()
+    if not settings.redis_url:
         print("error: REDIS_URL is not set; without it jobs run in-process inside `huijia serve`", file=sys.stderr)
         return 2
+    # As `serve` does: JSON lines through the formatter that keeps personal data out (arq's own
+    # logger and a crash's traceback included).
+    configure_logging(settings.log_level)
     run_worker(worker_settings())  # type: ignore[arg-type]
     return 0
 

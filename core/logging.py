@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _message(record),
         }
         rid = request_id_var.get()
         if rid:
@@ -49,6 +49,22 @@ class JsonFormatter(logging.Formatter):
             tb = traceback.extract_tb(record.exc_info[2])[-8:]
             out["stack"] = [f"{f.filename.rsplit('/site-packages/', 1)[-1]}:{f.lineno} {f.name}" for f in tb]
         return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def _message(record: logging.LogRecord) -> str:
+    """The message, without the text of the exception being logged: arq logs a failed job as
+    ``"... failed, %s: %s", type, exc`` and asyncio appends the failed task's repr, both quoting the
+    exception's message, which (driver errors) can quote a row."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is None:
+        return record.getMessage()
+    if isinstance(record.args, tuple) and any(arg is exc for arg in record.args):
+        record = logging.makeLogRecord({**record.__dict__, "args": tuple(
+            type(arg).__name__ if arg is exc else arg for arg in record.args)})
+    message = record.getMessage()
+    if record.name == "asyncio":
+        message = message.split("\n", 1)[0]
+    return message
 
 
 def configure_logging(level: str = "INFO") -> None:

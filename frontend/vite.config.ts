@@ -20,6 +20,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     assetsDir: 'assets',
+    // Two pages: the UI, and GraphiQL (served by the API at GET /graphql outside production).
+    rollupOptions: { input: { main: 'index.html', graphiql: 'graphiql.html' } },
     // Pages and the chart library are lazy-loaded (React.lazy), so Rollup splits them on its own.
     chunkSizeWarningLimit: 1000,
   },

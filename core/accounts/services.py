@@ -179,7 +179,8 @@ async def authenticate(token: str) -> tuple[TenantContext, Principal]:
 
 async def _authenticate(token: str) -> tuple[TenantContext, Principal, dt.datetime]:
     parts = (token or "").split(".")
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit() or len(parts[1]) > 18:
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or not parts[1].isascii() or not parts[1].isdigit() \
+            or len(parts[1]) > 18:  # isdigit() alone takes '²' (int() fails) and '١٢'
         raise TokenProblem(ErrorCode.UNAUTHENTICATED, "malformed token")
     tenant = await get_tenant(id=int(parts[1]))
     if tenant is None:

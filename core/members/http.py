@@ -29,6 +29,8 @@ from core.errors import ErrorCode
 from core.graphql.base import to_global_id
 
 MAX_REPORT_ROWS = 100_000
+# Ids in paths are BIGINT: a larger number is no row (and would be a driver error, a 500).
+MAX_ID = 2**63 - 1
 
 
 def _error(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response[Any]:
@@ -112,7 +114,7 @@ async def import_template(request: Request[Any, Any, Any]) -> Response[Any]:
     if principal is None:
         return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     if fmt == "csv":
-        return Response(roster.template_csv(), media_type="text/csv; charset=utf-8",
+        return Response(roster.template_csv(), media_type="text/csv",
                         headers={"content-disposition": _disposition("会员名册导入模板.csv")})
     if fmt == "xlsx":
         return Response(roster.template_xlsx(),
@@ -132,7 +134,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
         return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     from core.members.graphql import can_see_import
 
-    imp = await queries.get_import(tenant, import_id)
+    imp = await queries.get_import(tenant, import_id) if import_id <= MAX_ID else None
     if imp is None or not can_see_import(principal, imp):
         return _error(404, ErrorCode.NOT_FOUND, "import not found")
     if fmt not in ("csv", "xlsx"):
@@ -147,7 +149,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
     if fmt == "csv":
         out = io.StringIO()
         csv.writer(out).writerows(rows)
-        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+        return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv",
                         headers={"content-disposition": _disposition(name)})
     from core.xlsx_stream import XlsxStreamWriter
 
@@ -168,7 +170,7 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
     tenant, principal = _who(request)
     if principal is None:
         return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
-    exp = await queries.get_export(tenant, export_id)
+    exp = await queries.get_export(tenant, export_id) if export_id <= MAX_ID else None
     if exp is None or exp["created_by"] != principal.user_id:
         return _error(404, ErrorCode.NOT_FOUND, "export not found")
     if not principal.can("member.export_unmasked" if exp["unmasked"] else "member.export"):
@@ -186,7 +188,7 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
         with filestore.open_stored(exporter.KIND, tenant.id, export_id) as f:
             yield from iter(lambda: f.read(256 * 1024), b"")
 
-    media = "text/csv; charset=utf-8" if exp["format"] == "csv" else \
+    media = "text/csv" if exp["format"] == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Stream(chunks, media_type=media, headers={"content-disposition": _disposition(f"会员导出-{export_id}.{exp['format']}")})
 

@@ -104,8 +104,35 @@ WORKER_PEAK_RSS_KB = 0
 _CTX_LOCK = threading.Lock()
 
 
-def _init_worker(key: str, payload: bytes) -> None:
+def _init_worker(key: str, payload: bytes, owner_pid: int) -> None:
     _CONTEXTS[key] = pickle.loads(payload)
+    threading.Thread(target=_exit_with_owner, args=(owner_pid,), name="import-owner-watch", daemon=True).start()
+
+
+def _exit_with_owner(owner_pid: int) -> None:
+    """Exit when the process that started this worker does. A killed ``huijia worker`` would leave
+    its pool workers blocked on their task queue for good (each holds the queue's write end, so it
+    never sees EOF), and with them the forkserver and the resource tracker, whose pipes they hold."""
+    import os
+    import select
+    import time
+
+    try:
+        fd = os.pidfd_open(owner_pid)
+    except (AttributeError, OSError):  # not Linux, or the owner is already gone
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+    else:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(owner_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:
+                pass
+    os._exit(1)
 
 
 def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[list[Prepared], list[RowError]]:
@@ -167,10 +194,11 @@ class Preparer:
         self.executor: Executor
         if workers > 0:
             import multiprocessing
+            import os
 
             payload = pickle.dumps((ctx, encrypt, ix))
             self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                                initializer=_init_worker, initargs=(self.key, payload))
+                                                initializer=_init_worker, initargs=(self.key, payload, os.getpid()))
         else:
             with _CTX_LOCK:
                 _CONTEXTS[self.key] = (ctx, encrypt, ix)
@@ -747,7 +775,16 @@ def _batches(tenant_id: int, import_id: int, after_row: int = 0) -> Iterator[tup
 
 async def _next_batch(it: Iterator[Any]) -> Any:
     """The next batch, read (and decrypted, decoded, parsed) in a thread so the loop stays free."""
-    return await asyncio.to_thread(next, it, None)
+    read = asyncio.ensure_future(asyncio.to_thread(next, it, None))
+    try:
+        return await asyncio.shield(read)
+    except asyncio.CancelledError:
+        # A stopping worker cancels the job: the thread cannot be stopped, so let it finish the
+        # batch; closing the generator while it runs raised "generator already executing" instead.
+        await asyncio.wait([read])
+        if not read.cancelled():
+            read.exception()  # retrieved: the cancellation is what the caller hears about
+        raise
 
 
 def _context(tenant: TenantContext, units: Any, scope_paths: Sequence[str]) -> RowContext:

@@ -698,6 +698,28 @@ export const FLOWS = [
       }
     },
   },
+  {
+    name: 'graphiql runs offline from local assets with the UI login',
+    async run({ page, base }) {
+      // Any request off this origin (a CDN) fails the flow: GraphiQL must work with no network.
+      const foreign = [];
+      await page.route((url) => !url.href.startsWith(base), (route) => {
+        foreign.push(route.request().url());
+        return route.abort();
+      });
+      await login(page, { username: 'admin' });
+      await page.goto('/graphql');
+      const editor = page.locator('.graphiql-query-editor .CodeMirror').first();
+      await editor.waitFor();
+      await editor.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.type('{ me { user { username } tenant { code } ');
+      await page.keyboard.press('Control+Enter');
+      await page.locator('.graphiql-response').getByText('"shanghai"').waitFor();
+      assert.deepEqual(foreign, [], 'no request leaves the origin');
+    },
+  },
 ];
 
 export { DESKTOP };

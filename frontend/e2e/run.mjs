@@ -18,6 +18,10 @@ try {
     const page = await context.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(String(e)));
+    // The server's Content-Security-Policy (core/web.py) must never have to block anything the UI does.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(`CSP: ${m.text()}`);
+    });
     page.setDefaultTimeout(15_000);
     try {
       await flow.run({ page, context, base: backend.base, browser });
