@@ -305,14 +305,24 @@ async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[i
     return out
 
 
-async def list_users(tenant: TenantContext, *, username_prefix: str | None, offset: int, limit: int
-                     ) -> tuple[list[dict[str, Any]], int]:
-    cond = User.tenant_id == tenant.id
+async def list_users(tenant: TenantContext, principal: Principal, *, username_prefix: str | None, offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Users visible to ``principal``: those with a grant inside its ``user.read`` subtree."""
+    from core.accounts.scope import users_scope_clause
+
+    scope, args = users_scope_clause(principal, "user.read", tenant.id)
+    where = ["u.tenant_id = {}", scope]
+    params: list[Any] = [tenant.id, *args]
     if username_prefix:
-        cond &= User.username.like(username_prefix.replace("%", "").replace("_", "\\_") + "%")
-    rows = await User.select(User.id, User.username, User.display_name, User.active, User.created_at).where(
-        cond).order_by(User.username).offset(offset).limit(limit)
-    return rows, await User.count().where(cond)
+        where.append("u.username LIKE {}")
+        params.append(username_prefix.replace("\\", "").replace("%", "").replace("_", "\\_") + "%")
+    cond = " AND ".join(where)
+    rows = await raw(f"SELECT u.id, u.username, u.display_name, u.active, u.created_at FROM app_user u WHERE {cond} "
+                     "ORDER BY u.username LIMIT {} OFFSET {}", *params, limit, offset)
+    total = (await raw(f"SELECT count(*) AS n FROM app_user u WHERE {cond}", *params))[0]["n"]
+    for r in rows:
+        r["created_at"] = as_utc(r["created_at"])
+    return rows, total
 
 
 __all__ = ["OrgUnit", "login", "authenticate", "logout", "create_user", "grant_role", "revoke_role"]

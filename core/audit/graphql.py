@@ -57,11 +57,11 @@ class AuditVerification:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first."))
+    @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first. Below the province root you see the records of the staff whose every grant lies in your subtree."))
     @for_query
     async def audit_records(self, info: Info, filter: Optional[AuditFilter] = None, first: Optional[int] = 50,
                             after: Optional[str] = None) -> Connection[AuditRecord]:
-        tenant, _ = info.context.require("audit.read")
+        tenant, principal = info.context.require("audit.read")
         page = page_args(first, after)
         f = filter or AuditFilter()
         for name in ("action_prefix", "target_type", "target_id"):
@@ -70,7 +70,8 @@ class AuditQuery:
         actor = from_global_id(f.actor_id, "User", "actorId")[1] if f.actor_id else None
         rows, total = await queries.list_records(tenant, action_prefix=f.action_prefix, actor_id=actor,
                                                  target_type=f.target_type, target_id=f.target_id, since=f.since,
-                                                 until=f.until, offset=page.offset, limit=page.limit)
+                                                 until=f.until, offset=page.offset, limit=page.limit,
+                                                 principal=principal)
         return connection([AuditRecord.from_row(r) for r in rows], total, page)
 
     @strawberry.field(description=perm("audit.read", "Recompute the hash chain now and report edits or deletions."))

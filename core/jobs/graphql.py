@@ -10,6 +10,8 @@ import strawberry
 
 from core.graphql.base import BigInt, Info, JSONScalar, Node, for_query, from_global_id, json_loads_maybe, perm, to_global_id
 from core.jobs.runner import get_job
+from core.accounts.scope import in_subtree
+from core.tenancy.queries import units_by_ids
 
 
 @strawberry.enum
@@ -46,15 +48,22 @@ async def resolve_job(info: Info, pk: int) -> Optional[Job]:
     row = await get_job(tenant, pk)
     if row is None:
         return None
-    # Staff may read any job of their tenant; others only the jobs they started.
-    if row["created_by"] != principal.user_id and not principal.can("job.read"):
-        return None
+    # Its creator reads a job; other staff only when their job.read subtree covers the job's unit.
+    if row["created_by"] != principal.user_id:
+        path = None
+        if row.get("org_unit_id") is not None:
+            unit = await info.context.loader("org_unit_by_id", units_by_ids).load(row["org_unit_id"])
+            if unit is None:
+                return None
+            path = unit["path"]
+        if not in_subtree(principal, "job.read", path):
+            return None
     return Job.from_row(row)
 
 
 @strawberry.type
 class JobsQuery:
-    @strawberry.field(description=perm("job.read", "A job's status and progress (also readable by the user who started it)."))
+    @strawberry.field(description=perm("job.read", "A job's status and progress: readable by the user who started it, and by job.read holders whose subtree covers the job's org unit (the province root for province-wide jobs)."))
     @for_query
     async def job(self, info: Info, id: strawberry.ID) -> Optional[Job]:
         return await resolve_job(info, from_global_id(id, "Job")[1])

@@ -89,7 +89,7 @@ async def drain_local(timeout: float = 30.0) -> None:
 
 
 async def enqueue(tenant: TenantContext, name: str, *args: Any, key: str | None = None,
-                  created_by: int | None = None) -> int:
+                  created_by: int | None = None, org_unit_id: int | None = None) -> int:
     if name not in REGISTRY:
         raise KeyError(f"unknown job {name!r}")
     clean = _check_args(args)
@@ -104,7 +104,7 @@ async def enqueue(tenant: TenantContext, name: str, *args: Any, key: str | None 
                     return job_id
             else:
                 job_id = (await JobRecord.insert(JobRecord(tenant_id=tenant.id, job_key=key, name=name, args=clean,
-                                                           created_by=created_by)).returning(JobRecord.id))[0]["id"]
+                                                           created_by=created_by, org_unit_id=org_unit_id)).returning(JobRecord.id))[0]["id"]
     await dispatch(tenant.id, job_id)
     return job_id
 

@@ -21,5 +21,8 @@ class JobRecord(Table, tablename="job_record"):
     result = JSON(default={})
     errors = JSON(default=[])
     created_by = BigInt(null=True, default=None)
+    # Besides its creator, job.read holders whose subtree covers this unit read the job; null means
+    # the whole province (only a root grant covers it).
+    org_unit_id = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

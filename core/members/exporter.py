@@ -47,7 +47,10 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
         )).returning(MemberExport.id))[0]["id"]
         await record(tenant, actor, "member.export", "MemberExport", export_id,
                      {"format": fmt, "unmasked": unmasked, "reason": reason, "filter": sorted(flt.to_json())})
-    job_id = await enqueue(tenant, "member.export", export_id, key=f"member.export:{export_id}", created_by=actor.user_id)
+    from core.accounts.scope import unit_of_scope
+
+    job_id = await enqueue(tenant, "member.export", export_id, key=f"member.export:{export_id}", created_by=actor.user_id,
+                           org_unit_id=unit_of_scope(scope_paths))
     await MemberExport.update({MemberExport.job_id: job_id}).where(
         (MemberExport.tenant_id == tenant.id) & (MemberExport.id == export_id))
     return await queries.get_export(tenant, export_id)  # type: ignore[return-value]

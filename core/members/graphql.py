@@ -486,7 +486,9 @@ async def resolve_household(info: Info, pk: int) -> Optional[Household]:
 async def resolve_transfer(info: Info, pk: int) -> Optional[MemberTransfer]:
     tenant, _ = info.context.require("member.read")
     row = await queries.get_transfer(tenant, pk)
-    return await transfer_from_row(tenant, row) if row else None
+    if row is None or not _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.read"):
+        return None  # neither of this tenant's unions in the transfer lies in your subtree
+    return await transfer_from_row(tenant, row)
 
 
 async def _household_for(info: Info, gid: Any, action: str, field: str = "householdId") -> tuple[TenantContext, dict[str, Any]]:
@@ -587,16 +589,16 @@ class MemberRecordsQuery:
     async def household(self, info: Info, id: strawberry.ID) -> Optional[Household]:
         return await resolve_household(info, from_global_id(id, "Household")[1])
 
-    @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming), newest first."))
+    @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming) whose union on your tenant's side lies in your subtree, newest first."))
     @for_query
     async def member_transfers(self, info: Info, status: Optional[TransferStatus] = None,
                                direction: Optional[TransferDirection] = None, first: Optional[int] = 50,
                                after: Optional[str] = None) -> Connection[MemberTransfer]:
-        tenant, _ = info.context.require("member.read")
+        tenant, principal = info.context.require("member.read")
         page = page_args(first, after)
         rows, total = await queries.list_transfers(tenant, status=status.value if status else None,
                                                    direction=direction.value if direction else None,
-                                                   offset=page.offset, limit=page.limit)
+                                                   offset=page.offset, limit=page.limit, principal=principal)
         return connection([await transfer_from_row(tenant, r) for r in rows], total, page)
 
     @strawberry.field(description=perm("member.read", "One transfer by global id."))
