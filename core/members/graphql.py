@@ -26,6 +26,7 @@ from core.graphql.base import (
 from core.members import personal, queries, services
 from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import IdNumberError, PhoneError
+from core.accounts.scope import require_in_subtree
 from core.jobs.graphql import Job
 from core.tenancy.context import TenantContext
 from core.tenancy.graphql import OrgUnit
@@ -457,6 +458,15 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
         if subtree is None:
             raise not_found("org unit", "subtreeOf")
     unit_pk = from_global_id(flt.org_unit_id, "OrgUnit", "orgUnitId")[1] if flt.org_unit_id else None
+    if seal:
+        # A stored filter (an export) may only name unions the caller reads; a search just finds
+        # nothing outside its scope.
+        _, principal = info.context.authenticated()
+        if subtree is not None:
+            require_in_subtree(principal, "member.read", subtree, what="org unit", field="subtreeOf")
+        if unit_pk is not None:
+            require_in_subtree(principal, "member.read", await _unit_path(info, unit_pk), what="org unit",
+                               field="orgUnitId")
     prefix = personal.name_key(flt.name_prefix) if flt.name_prefix else None
     return queries.MemberFilter(
         name_prefix=prefix or None, id_bidx=id_bidx, phone_bidx=phone_bidx, org_unit_id=unit_pk, subtree_path=subtree,
