@@ -180,10 +180,33 @@ async def _change_grant(info: Info, user_id: strawberry.ID, grant: GrantInput, c
     return await run_mutation(UserPayload, work)
 
 
+def _login_fields(info: Info) -> int:
+    """How many ``login`` fields the operation selects (aliases and fragments included): a batch of
+    aliases would otherwise try many passwords in one request."""
+    from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+    def count(selection_set: Any, seen: frozenset[str]) -> int:
+        n = 0
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                n += sel.name.value == "login"
+            elif isinstance(sel, InlineFragmentNode):
+                n += count(sel.selection_set, seen)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+                fragment = info._raw_info.fragments.get(sel.name.value)
+                n += count(fragment.selection_set, seen | {sel.name.value}) if fragment else 0
+        return n
+
+    return count(info.operation.selection_set, frozenset())
+
+
 @strawberry.type
 class AccountsMutation:
-    @strawberry.mutation(description="Log in to a province. Repeated failures are throttled (TOO_MANY_ATTEMPTS).")
+    @strawberry.mutation(description="Log in to a province. One `login` per request (a second is refused with INVALID_INPUT and none is tried). Repeated failures from one address are throttled (TOO_MANY_ATTEMPTS, with `extensions.retryAfterSeconds`); the owner on another address is still let in.")
     async def login(self, info: Info, tenant_code: str, username: str, password: str) -> LoginPayload:
+        if _login_fields(info) > 1:
+            return LoginPayload(errors=[UserError(field=None, code=ErrorCode.INVALID_INPUT,
+                                                  message="send one login per request")])
         try:
             result = await services.login(tenant_code, username, password, ip=info.context.client_ip)
         except DomainError as exc:
@@ -233,5 +256,15 @@ class AccountsMutation:
             if user_pk == principal.user_id and not active:
                 raise DomainError(ErrorCode.INVALID_INPUT, "you cannot deactivate yourself", "userId")
             return {"user": User.from_row(await services.set_user_active(tenant, info.context.actor, user_pk, active))}
+
+        return await run_mutation(UserPayload, work)
+
+    @strawberry.mutation(description=perm("user.write", "Lift the login locks on a user's account (from every address) after repeated failed logins. The user must lie in your subtree."))
+    async def user_unlock(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("user.write")
+            _, user_pk = from_global_id(user_id, "User", "userId")
+            await _require_user(tenant, principal, user_pk, "user.write")
+            return {"user": User.from_row(await services.unlock_user(tenant, info.context.actor, user_pk))}
 
         return await run_mutation(UserPayload, work)
