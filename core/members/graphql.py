@@ -768,7 +768,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(HouseholdPayload, work)
 
-    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove). If the other province holds a former member's record of the person, the transfer will complete into that record; an active member there is refused (CONFLICT), and so is a deceased record (INVALID_STATE)."))
+    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove). The answer never depends on the other province's records of the person: that province checks them when it approves (an active member there is refused with CONFLICT, a deceased record with INVALID_STATE, told to it only); a former member's record is completed into."))
     async def member_transfer_request(self, info: Info, input: MemberTransferInput) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             from core.tenancy.services import get_tenant
@@ -801,7 +801,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(MemberTransferPayload, work)
 
-    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The second approval, by another person, completes it; it is refused (CONFLICT or INVALID_STATE, nothing changes) if the destination province has come to hold an active or deceased record of the person since the request."))
+    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The destination's approval checks its own records of the person (CONFLICT: active member there; INVALID_STATE: deceased record). The second approval, by another person, completes it; if the destination's records no longer allow it, nothing changes and the source side gets one uniform CONFLICT that says nothing about those records."))
     async def member_transfer_approve(self, info: Info, id: strawberry.ID) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.require("member.transfer.approve")
