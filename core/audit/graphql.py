@@ -29,13 +29,17 @@ class AuditRecord(Node):
     request_id: str
     at: datetime
     hash: str
+    reason: Optional[str] = strawberry.field(description="The reason the actor gave (reveals, unmasked exports, refusals), when there is one.")
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> "AuditRecord":
+        changes = json_loads_maybe(r["changes"])
+        reason = changes.get("reason") if isinstance(changes, dict) else None
         return cls(id=strawberry.ID(to_global_id("AuditRecord", r["id"])), seq=r["seq"], actor_name=r["actor_name"],
                    actor_id=strawberry.ID(to_global_id("User", r["actor_id"])) if r["actor_id"] else None,
                    action=r["action"], target_type=r["target_type"], target_id=r["target_id"],
-                   changes=json_loads_maybe(r["changes"]), request_id=r["request_id"], at=r["at"], hash=r["hash"])
+                   changes=changes, request_id=r["request_id"], at=r["at"], hash=r["hash"],
+                   reason=reason if isinstance(reason, str) and reason else None)
 
 
 @strawberry.input

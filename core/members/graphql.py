@@ -415,6 +415,25 @@ async def _member_for(info: Info, gid: Any, action: str, field: str = "id") -> t
     return tenant, row
 
 
+async def _audit_refusal(info: Info, action: str, gid: Any, changes: dict[str, Any], exc: DomainError) -> None:
+    """Attempts at personal data belong in the log even when refused (no permission, no or a poor
+    reason, an object out of reach). Only for logged-in callers: anonymous ones are refused before
+    anything is looked at."""
+    from core.audit.services import record
+
+    tenant, principal = info.context.tenant, info.context.principal
+    if tenant is None or principal is None:
+        return
+    target_type, target_id = "", ""
+    if gid is not None:
+        try:
+            target_type, target_id = from_global_id(gid)
+        except DomainError:
+            target_type, target_id = "", ""
+    clean = {k: (v.strip()[:200] if isinstance(v, str) else v) for k, v in changes.items()}
+    await record(tenant, info.context.actor, action, target_type, target_id, {**clean, "refused": exc.code.value})
+
+
 def _scope(info: Info, action: str) -> list[str]:
     _, principal = info.context.authenticated()
     return principal.scope_paths(action)
@@ -587,6 +606,14 @@ class MemberRecordsQuery:
     async def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
         return await resolve_member(info, from_global_id(id, "Member")[1])
 
+    @strawberry.field(description=perm("member.read", "The reasons your province accepts for an unmasked export; besides them, free text written as `其他：…` (at least 4 characters)."))
+    @for_query
+    async def pii_access_reasons(self, info: Info) -> list[str]:
+        from core.members.reasons import tenant_reasons
+
+        tenant, _ = info.context.require("member.read")
+        return tenant_reasons(tenant)
+
     @strawberry.field(description=perm("member.read", "The member tags of your tenant: core tags and those registered by its plugins."))
     @for_query
     async def member_tags(self, info: Info) -> list[MemberTag]:
@@ -707,6 +734,13 @@ class MemberRecordsMutation:
 
     @strawberry.mutation(description=perm("member.reveal", "Show one personal field in full (a Member or HouseholdPerson id). Needs a reason; audited (field and reason, never the value)."))
     async def member_reveal(self, info: Info, id: strawberry.ID, field: RevealField, reason: str) -> RevealPayload:
+        async def attempt() -> dict[str, Any]:
+            try:
+                return await work()
+            except DomainError as exc:
+                await _audit_refusal(info, "member.reveal.refused", id, {"field": field.value, "reason": reason}, exc)
+                raise
+
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("member.reveal")
             _check_inputs({"reason": reason})
@@ -724,7 +758,7 @@ class MemberRecordsMutation:
                 value = await services.reveal(tenant, info.context.actor, member=row, field=field.value, reason=reason)
             return {"value": value}
 
-        return await run_mutation(RevealPayload, work)
+        return await run_mutation(RevealPayload, attempt)
 
     @strawberry.mutation(description=perm("member.write", "Register a household for a member (the member becomes its first person)."))
     async def household_create(self, info: Info, member_id: strawberry.ID, note: str = "") -> HouseholdPayload:
@@ -1120,6 +1154,14 @@ class MemberFilesMutation:
                                   unmasked: bool = False, reason: str = "") -> MemberExportPayload:
         from core.members import exporter
 
+        async def attempt() -> dict[str, Any]:
+            try:
+                return await work()
+            except DomainError as exc:
+                if unmasked:
+                    await _audit_refusal(info, "member.export.refused", None, {"unmasked": True, "reason": reason}, exc)
+                raise
+
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("member.export")
             if unmasked:
@@ -1133,7 +1175,7 @@ class MemberFilesMutation:
                                               unmasked=unmasked, reason=reason)
             return {"member_export": MemberExport.from_row(tenant, row)}
 
-        return await run_mutation(MemberExportPayload, work)
+        return await run_mutation(MemberExportPayload, attempt)
 
 
 async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:
