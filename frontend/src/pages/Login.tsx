@@ -17,6 +17,14 @@ interface LoginForm {
   password: string;
 }
 
+/** "请在 45 秒后重试" / "请在 3 分钟后重试": the lock-out says for how long. */
+export function lockoutText(extensions: unknown): string | null {
+  const seconds = Number((extensions as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds);
+  if (!Number.isFinite(seconds) || seconds <= 0) return null;
+  const wait = seconds < 60 ? `${Math.ceil(seconds)} 秒` : `${Math.ceil(seconds / 60)} 分钟`;
+  return `该账号在本机登录失败次数过多，请在 ${wait}后重试，或请管理员解除锁定`;
+}
+
 const LOGIN_MESSAGES = {
   'password.INVALID_CREDENTIALS': '用户名或密码错误',
   INVALID_CREDENTIALS: '省份、用户名或密码错误',
@@ -56,7 +64,8 @@ export default function Login() {
       if (login.errors.length > 0 || !login.token || !login.expiresAt) {
         // INVALID_CREDENTIALS comes without a field: put it beside the password.
         const errs = login.errors.map((e) => (e.code === 'INVALID_CREDENTIALS' && !e.field ? { ...e, field: 'password' } : e));
-        setFormErrors(applyUserErrors(form, errs, { messages: LOGIN_MESSAGES }));
+        const lockout = login.errors.map((e) => (e.code === 'TOO_MANY_ATTEMPTS' ? lockoutText(e.extensions) : null)).find(Boolean);
+        setFormErrors(applyUserErrors(form, errs, { messages: lockout ? { ...LOGIN_MESSAGES, TOO_MANY_ATTEMPTS: lockout } : LOGIN_MESSAGES }));
         return;
       }
       clearNotice();
