@@ -35,11 +35,12 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
     walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
     # Control: the same ids, made inside the district, are visible to the district's staff, so a
     # refusal below is the subtree rule at work and not a malformed call.
+    inside: dict[str, str] = {}
     for type_name, maker in SAMPLES.items():
         if type_name not in samples:
             continue
-        inside = await maker(ctx, INSIDE_PLACE)
-        seen = [r for r, p in walkers.items() if (await p.api.gql(NODE, {"id": inside}))["data"]["node"]]
+        inside[type_name] = await maker(ctx, INSIDE_PLACE)
+        seen = [r for r, p in walkers.items() if (await p.api.gql(NODE, {"id": inside[type_name]}))["data"]["node"]]
         assert seen, f"no district role sees its own {type_name}"
     await runner.drain_local()
     fields = id_fields(schema)
@@ -53,7 +54,7 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
     checked = 0
     for type_name, by_place in samples.items():
         for place, gid in by_place.items():
-            for call in calls_for(schema, gid):
+            for call in calls_for(schema, gid, inside):
                 for role, p in walkers.items():
                     body = await p.api.gql(call.text, call.variables, expect_status=None)
                     problem = refused(call, body)
