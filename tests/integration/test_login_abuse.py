@@ -153,3 +153,48 @@ async def test_repeated_failures_leave_a_few_aggregated_audit_records_with_a_cou
     # 5 failures (records at 1, 2, 4) then 4 refusals while locked (records at 1, 2, 4).
     assert failed == [1, 2, 4] and throttled == [1, 2, 4]
     assert all(r["changes"]["window_seconds"] > 0 and r["changes"]["window_start"] for r in mine)
+
+
+async def test_concurrent_guesses_from_one_address_are_each_counted_and_lock_it(from_address):
+    import asyncio
+
+    from core.accounts import throttle
+    from core.tenancy.services import get_tenant
+
+    attacker = await from_address("198.51.100.123")
+    user = await make_user("fujian", "finance")
+    answers = await asyncio.gather(*[_try(attacker, user, f"parallel-{i}-xx") for i in range(12)])
+    codes = [a["errors"][0]["code"] for a in answers]
+    assert all(a["token"] is None for a in answers) and set(codes) <= {"INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"}
+    tenant = await get_tenant(code="fujian")
+    keys = throttle.Keys.of(tenant.id, user, "198.51.100.123")
+    # Every password actually tried was counted (atomic increments), and the address is locked.
+    assert await throttle._get_store().get(keys.pair) == codes.count("INVALID_CREDENTIALS") >= 5
+    assert (await _try(attacker, user, PASSWORD))["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+
+
+async def test_without_redis_the_same_rules_hold_in_process(from_address, monkeypatch):
+    import dataclasses
+
+    from core.accounts import throttle
+    from core.settings import get_settings
+
+    no_redis = dataclasses.replace(get_settings(), redis_url=None)
+    monkeypatch.setattr(throttle, "get_settings", lambda: no_redis)
+    throttle.reset_local()
+    try:
+        attacker = await from_address("198.51.100.200")
+        owner = await from_address("203.0.113.200")
+        user = await make_user("fujian", "auditor")
+        for _ in range(5):
+            await _try(attacker, user, "wrong-password")
+        assert isinstance(throttle._get_store(), throttle._LocalStore)
+        err = (await _try(attacker, user, PASSWORD))["errors"][0]
+        assert err["code"] == "TOO_MANY_ATTEMPTS" and err["extensions"]["retryAfterSeconds"] > 0
+        assert (await _try(owner, user, PASSWORD))["token"]
+        from core.tenancy.services import get_tenant
+
+        await throttle.unlock_account((await get_tenant(code="fujian")).id, user)
+        assert (await _try(attacker, user, PASSWORD))["token"]
+    finally:
+        throttle.reset_local()

@@ -10,19 +10,12 @@ import { LoginDocument, LoginTenantsDocument } from '../graphql/generated';
 import { clearNotice, lastTenant, startSession } from '../auth/session';
 import { useSession } from '../auth/AuthProvider';
 import { FormAlert } from '../components/FormAlert';
+import { lockoutText } from '../lib/access';
 
 interface LoginForm {
   tenantCode: string;
   username: string;
   password: string;
-}
-
-/** "请在 45 秒后重试" / "请在 3 分钟后重试": the lock-out says for how long. */
-export function lockoutText(extensions: unknown): string | null {
-  const seconds = Number((extensions as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds);
-  if (!Number.isFinite(seconds) || seconds <= 0) return null;
-  const wait = seconds < 60 ? `${Math.ceil(seconds)} 秒` : `${Math.ceil(seconds / 60)} 分钟`;
-  return `该账号在本机登录失败次数过多，请在 ${wait}后重试，或请管理员解除锁定`;
 }
 
 const LOGIN_MESSAGES = {

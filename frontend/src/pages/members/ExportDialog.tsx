@@ -10,20 +10,13 @@ import { MemberExportDocument, MemberExportStartDocument, PiiAccessReasonsDocume
 import { useAuth } from '../../auth/AuthProvider';
 import { FormAlert } from '../../components/FormAlert';
 import { toBigInt } from '../../lib/money';
+import { OTHER_REASON as OTHER, exportReason } from '../../lib/access';
 
 interface ExportForm {
   format: MemberExportFormat;
   unmasked: boolean;
   reason?: string;
   otherReason?: string;
-}
-
-const OTHER = '其他';
-
-/** What the API takes: a listed reason as is, or "其他：" and the text written. */
-export function exportReason(v: Pick<ExportForm, 'reason' | 'otherReason'>): string {
-  if (v.reason === OTHER) return `其他：${(v.otherReason ?? '').trim()}`;
-  return v.reason ?? '';
 }
 
 function percent(job: { progress: number | string; total: number | string } | null | undefined): number {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lockoutText } from './Login';
-import { exportReason } from './members/ExportDialog';
+import { exportReason, lockoutText } from './access';
 
 describe('login lock-out text', () => {
   it('says for how long, in seconds or minutes', () => {
