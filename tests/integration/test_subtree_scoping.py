@@ -9,7 +9,7 @@ from core.jobs import runner
 from tests.fixtures.api import persona
 from tests.fixtures.subtree_walk import (
     INSIDE, INSIDE_PLACE, PLACES, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for, id_fields,
-    make_samples, missing_node_types, node_types, refused, tenant_fingerprint,
+    list_fields, make_samples, missing_node_types, node_types, refused, tenant_fingerprint,
 )
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -27,27 +27,38 @@ async def test_every_node_type_has_a_sample_maker_or_a_reason_it_has_no_unit():
     assert {"Member", "Job", "User", "MemberTransfer", "LedgerEntry"} <= set(node_types(schema))
 
 
-async def test_every_id_taking_field_refuses_objects_outside_a_district_users_subtree(api):
+@pytest.fixture(scope="module")
+async def walk(api):
+    """Sample objects of every Node type at the root and in a sibling district (outside), the same
+    inside the district, and a walker per staff role granted at the district."""
     from core.graphql.schema import schema
 
-    ctx = WalkContext(api)
-    samples = await make_samples(ctx, schema)
-    walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
-    # Control: the same ids, made inside the district, are visible to the district's staff, so a
-    # refusal below is the subtree rule at work and not a malformed call.
-    inside: dict[str, str] = {}
-    for type_name, maker in SAMPLES.items():
-        if type_name not in samples:
-            continue
-        inside[type_name] = await maker(ctx, INSIDE_PLACE)
-        seen = [r for r, p in walkers.items() if (await p.api.gql(NODE, {"id": inside[type_name]}))["data"]["node"]]
+    runner.FORCE_IN_PROCESS = True
+    try:
+        ctx = WalkContext(api)
+        samples = await make_samples(ctx, schema)
+        walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
+        inside = {t: await SAMPLES[t](ctx, INSIDE_PLACE) for t in samples}
+        await runner.drain_local()
+    finally:
+        runner.FORCE_IN_PROCESS = False
+    return {"samples": samples, "walkers": walkers, "inside": inside,
+            "outside": {gid for by_place in samples.values() for gid in by_place.values()}}
+
+
+async def test_every_id_taking_field_refuses_objects_outside_a_district_users_subtree(walk):
+    from core.graphql.schema import schema
+
+    samples, walkers, inside, outside = walk["samples"], walk["walkers"], walk["inside"], walk["outside"]
+    # Control: the same kinds of objects, made inside the district, are visible to the district's
+    # staff, so a refusal below is the subtree rule at work and not a malformed call.
+    for type_name, gid in inside.items():
+        seen = [r for r, p in walkers.items() if (await p.api.gql(NODE, {"id": gid}))["data"]["node"]]
         assert seen, f"no district role sees its own {type_name}"
-    await runner.drain_local()
     fields = id_fields(schema)
     assert {"node", "job", "memberTransfer", "member"} <= set(fields["query"])
     assert {"userSetActive", "roleGrant", "memberReveal", "memberTransferApprove"} <= set(fields["mutation"])
 
-    outside = {gid for by_place in samples.values() for gid in by_place.values()}
     before = await tenant_fingerprint()
     audited_before = await audit_actions_by([p.username for p in walkers.values()])
     leaks = []
@@ -57,7 +68,7 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
             for call in calls_for(schema, gid, inside):
                 for role, p in walkers.items():
                     body = await p.api.gql(call.text, call.variables, expect_status=None)
-                    problem = refused(call, body)
+                    problem = refused(call, body, outside)
                     checked += 1
                     if problem:
                         if problem.startswith("HTTP"):
@@ -70,6 +81,28 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
     assert await tenant_fingerprint() == before
     after = await audit_actions_by([p.username for p in walkers.values()])
     assert [a for a in after[len(audited_before):] if not a[1].endswith(".refused")] == []
+
+
+async def test_every_list_field_shows_a_district_user_nothing_outside_its_subtree(walk):
+    """The same samples through the unfiltered lists (every Query field returning a page of Node
+    objects with no required argument): nothing made outside the district shows up."""
+    from core.graphql.schema import schema
+
+    walkers, inside, outside = walk["walkers"], walk["inside"], walk["outside"]
+    lists = list_fields(schema)
+    assert {"users", "memberTransfers", "members", "auditRecords", "ledgerEntries"} <= {f for f, _ in lists}
+    leaks, seen_inside = [], set()
+    for name, text in lists:
+        for role, p in walkers.items():
+            body = await p.api.gql(text, expect_status=None)
+            nodes = ((body.get("data") or {}).get(name) or {}).get("nodes") or []
+            ids = {n["id"] for n in nodes}
+            seen_inside |= ids & set(inside.values())
+            if ids & outside:
+                leaks.append((name, role, sorted(ids & outside)))
+    assert leaks == []
+    # Control: the lists do show the district's own objects.
+    assert len(seen_inside) >= 5, seen_inside
 
 
 USERS = "{ users(first: 100) { nodes { id username grants { role orgUnit { code } } } } }"
