@@ -48,7 +48,8 @@ def require_in_subtree(principal: Principal, action: str, unit_path: str | None,
     if not in_subtree(principal, read_action or action, unit_path):
         raise DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field)
     if not in_subtree(principal, action, unit_path):
-        raise DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action}", field)
+        # Like a missing permission anywhere (Context.require): a refusal of the caller, not of a field.
+        raise DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action}")
 
 
 def scope_clause(principal: Principal, action: str, unit_column: str, tenant_id: int) -> tuple[str, list[Any]]:

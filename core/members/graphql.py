@@ -408,10 +408,8 @@ async def _member_for(info: Info, gid: Any, action: str, field: str = "id") -> t
     row = await queries.get_member(tenant, pk)
     if row is None:
         raise not_found("member", field)
-    path = await _unit_path(info, row["org_unit_id"])
-    if not principal.can("member.read", path):
-        raise not_found("member", field)
-    info.context.require(action, path)
+    require_in_subtree(principal, action, await _unit_path(info, row["org_unit_id"]), what="member", field=field,
+                       read_action="member.read")
     return tenant, row
 
 
@@ -524,10 +522,10 @@ async def _household_for(info: Info, gid: Any, action: str, field: str = "househ
     tenant, principal = info.context.authenticated()
     _, pk = from_global_id(gid, "Household", field)
     hh = await queries.get_household(tenant, pk)
-    path = await _unit_path(info, hh["org_unit_id"]) if hh else None
-    if hh is None or not principal.can("member.read", path):
+    if hh is None:
         raise not_found("household", field)
-    info.context.require(action, path)
+    require_in_subtree(principal, action, await _unit_path(info, hh["org_unit_id"]), what="household", field=field,
+                       read_action="member.read")
     return tenant, hh
 
 
