@@ -112,9 +112,9 @@ async def login(tenant_code: str, username: str, password: str, ip: str = "") ->
     username = (username or "").strip()[:64]
     keys = throttle.Keys.of(tenant.id, username, ip)
     with tenant_scope(tenant):
-        wait = await throttle.retry_after(keys)
+        wait, lock = await throttle.retry_after(keys)
         if wait:
-            await _audit_failure(tenant, username, ip, "auth.login_throttled")
+            await _audit_failure(tenant, username, ip, "auth.login_throttled", by_address=lock == "address")
             raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS,
                               f"too many failed logins; try again in {wait} seconds",
                               extensions={"retryAfterSeconds": wait})
@@ -138,19 +138,23 @@ async def login(tenant_code: str, username: str, password: str, ip: str = "") ->
     return LoginResult(f"{TOKEN_PREFIX}.{tenant.id}.{secret}", expires, principal, tenant)
 
 
-async def _audit_failure(tenant: TenantContext, username: str, ip: str, action: str) -> None:
+async def _audit_failure(tenant: TenantContext, username: str, ip: str, action: str, by_address: bool = False) -> None:
     """Failed and throttled logins, aggregated: anyone can send them without logging in, so they
     must not grow the audit log one record each. Per (account, action, window) a record is written
     at the 1st, 2nd, 4th, 8th … event, carrying the running count: a million guesses in a window
-    leave 21 records, and the last one says how many there were to within a factor of two."""
+    leave 21 records, and the last one says how many there were to within a factor of two. Refusals
+    of an address locked for spraying are counted per address instead (``by_address``), so varying
+    the username buys no fresh records."""
     window = get_settings().login_lock_seconds
     bucket = int(time.time()) // window
-    key = f"{throttle.Keys.of(tenant.id, username, ip).account_prefix}audit:{action}:{bucket}"
+    key = throttle.audit_key(throttle.Keys.of(tenant.id, username, ip), action, bucket, by_address)
     count = await throttle.count_event(key)
     if count & (count - 1) == 0:
         start = dt.datetime.fromtimestamp(bucket * window, dt.timezone.utc).isoformat()
-        await record(tenant, Actor(None, username), action, "User", "",
-                     {"ip": ip, "count": count, "window_start": start, "window_seconds": window})
+        changes = {"ip": ip, "count": count, "window_start": start, "window_seconds": window}
+        if by_address:
+            changes["per"] = "address"
+        await record(tenant, Actor(None, username), action, "User", "", changes)
 
 
 async def unlock_user(tenant: TenantContext, actor: Actor, user_id: int) -> dict[str, Any]:

@@ -145,10 +145,12 @@ def _delay(over: int, window: int) -> int:
     return min(window, BASE_DELAY * 2 ** min(over, 20))
 
 
-async def retry_after(keys: Keys) -> int:
-    """Seconds this (account, address) must wait; 0 when it may try now."""
+async def retry_after(keys: Keys) -> tuple[int, str]:
+    """Seconds this (account, address) must wait (0 when it may try now), and which lock holds it:
+    "address" (spraying, whatever the account) or "account"."""
     store = _get_store()
-    return max(await store.ttl(keys.address_lock), await store.ttl(keys.pair_lock))
+    address, pair = await store.ttl(keys.address_lock), await store.ttl(keys.pair_lock)
+    return (address, "address") if address >= pair and address else (pair, "account")
 
 
 async def failed(keys: Keys) -> int:
@@ -177,6 +179,13 @@ async def succeeded(keys: Keys) -> None:
 async def unlock_account(tenant_id: int, username: str) -> None:
     """Clear every address's lock and count on the account (an admin's unlock)."""
     await _get_store().delete_prefix(Keys.of(tenant_id, username, "").account_prefix)
+
+
+def audit_key(keys: Keys, action: str, bucket: int, by_address: bool = False) -> str:
+    """The counter aggregating audit records of one kind per account (or, for an address-wide lock,
+    per address: a sprayer varying usernames must not get a fresh record per name) and window."""
+    base = keys.address if by_address else keys.account_prefix.rstrip(":")
+    return f"{base}:audit:{action}:{bucket}"
 
 
 async def count_event(key: str) -> int:

@@ -106,6 +106,21 @@ async def test_password_spraying_from_one_address_locks_that_address_out_of_ever
     fresh = await make_user("fujian", "clerk")
     err = (await _try(sprayer, fresh, PASSWORD))["errors"][0]
     assert err["code"] == "TOO_MANY_ATTEMPTS" and err["extensions"]["retryAfterSeconds"] > 0
+    # Varying the username while locked buys no fresh audit records: they are counted per address.
+    for i in range(7):
+        assert (await _try(sprayer, f"nobody-{i}-spray", "x-password"))["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
+    from core.dbutil import raw
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant
+
+    tenant = await get_tenant(code="fujian")
+    with tenant_scope(tenant):
+        rows = await raw("SELECT changes FROM audit_record WHERE tenant_id = {} AND action = 'auth.login_throttled' "
+                         "AND changes::text LIKE {}", tenant.id, '%198.51.100.99%')
+    import json
+
+    counts = sorted(json.loads(r["changes"])["count"] if isinstance(r["changes"], str) else r["changes"]["count"] for r in rows)
+    assert counts == [1, 2, 4, 8]  # 8 refusals of the locked address, 4 records
     # Others are unaffected.
     other = await from_address("203.0.113.99")
     assert (await _try(other, fresh, PASSWORD))["token"]
