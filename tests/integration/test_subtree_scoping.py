@@ -8,7 +8,7 @@ import pytest
 from core.jobs import runner
 from tests.fixtures.api import persona
 from tests.fixtures.subtree_walk import (
-    INSIDE, INSIDE_PLACE, PLACES, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for, id_fields,
+    INSIDE, INSIDE_PLACE, PLACES, fresh_id, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for, id_fields,
     list_fields, make_samples, missing_node_types, node_types, refused, tenant_fingerprint,
 )
 
@@ -171,7 +171,7 @@ async def test_a_district_sees_only_transfers_of_its_own_unions(api, sh_admin):
     from tests.members.members_helpers import create_member
 
     xuhui_clerk = await persona(api, "shanghai", "clerk", "sh-xuhui")
-    m = await create_member(xuhui_clerk, "sh-xuhui-kuaidi", name="徐汇转移")
+    m = await create_member(xuhui_clerk, "sh-xuhui-kuaidi", name="徐汇转移", idNumber=fresh_id())
     from tests.members.members_helpers import unit_gid
 
     res = await xuhui_clerk.api.gql("""mutation($i: MemberTransferInput!) { memberTransferRequest(input: $i) {
@@ -213,9 +213,9 @@ async def test_a_district_auditor_reads_only_the_records_of_its_own_staff(api, s
 
     inside_clerk = await persona(api, "shanghai", "clerk", "sh-huangpu")
     sibling_clerk = await persona(api, "shanghai", "clerk", "sh-xuhui")
-    await create_member(inside_clerk, "sh-huangpu-bailian", name="本区记录")
-    await create_member(sibling_clerk, "sh-xuhui-kuaidi", name="邻区记录")
-    await create_member(sh_admin, "sh-huangpu-bailian", name="省级记录")
+    await create_member(inside_clerk, "sh-huangpu-bailian", name="本区记录", idNumber=fresh_id())
+    await create_member(sibling_clerk, "sh-xuhui-kuaidi", name="邻区记录", idNumber=fresh_id())
+    await create_member(sh_admin, "sh-huangpu-bailian", name="省级记录", idNumber=fresh_id())
     auditor = await persona(api, "shanghai", "auditor", "sh-huangpu")
     actors = {r["actorName"] for r in (await auditor.api.gql(AUDIT))["data"]["auditRecords"]["nodes"]}
     assert inside_clerk.username in actors

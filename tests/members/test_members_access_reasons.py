@@ -7,7 +7,8 @@ import pytest
 
 from core.jobs import runner
 from tests.fixtures.api import persona
-from tests.members.members_helpers import REVEAL, create_member, make_id
+from tests.fixtures.subtree_walk import fresh_id
+from tests.members.members_helpers import REVEAL, create_member
 
 START = """mutation($u: Boolean!, $r: String!) { memberExportStart(filter: {namePrefix: "理由"}, format: CSV, unmasked: $u, reason: $r) {
   memberExport { id unmasked } errors { field code message } } }"""
@@ -58,7 +59,7 @@ async def test_the_reason_list_is_the_provinces_own(api, sh_admin):
 
 
 async def test_refused_reveals_and_unmasked_exports_are_audited_with_what_was_given(api, sh_admin, sh_auditor):
-    idn = make_id()
+    idn = fresh_id("310115")
     m = await create_member(sh_admin, "sh-huangpu-bailian", name="拒绝审计", idNumber=idn, phone="13700004321")
     clerk = await persona(api, "shanghai", "clerk")
     res = await clerk.api.gql(REVEAL, {"id": m["id"], "f": "ID_NUMBER", "r": "想看看"})

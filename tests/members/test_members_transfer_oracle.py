@@ -11,7 +11,8 @@ import pytest
 
 from core.jobs import runner
 from tests.fixtures.api import persona
-from tests.members.members_helpers import create_member, make_id
+from tests.fixtures.subtree_walk import fresh_id
+from tests.members.members_helpers import create_member
 
 FJ_OLD = "fj-fuzhou-dianli"
 FJ_DEST = "fj-xiamen-siming-hangkong"
@@ -30,7 +31,7 @@ def in_process_jobs(monkeypatch):
 
 
 async def _fujian_record(fj, kind: str) -> str:
-    idn = make_id(area="350102")
+    idn = fresh_id("350102")
     if kind == "unknown":
         return idn
     m = await create_member(fj, FJ_OLD, name="福建档案", idNumber=idn, joinedOn="2012-05-01")
