@@ -64,6 +64,9 @@ class BuiltinSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     small_payer_refund_until: dt.date | None = None
     # 低保 lines for tenants without a province plugin (or regions the plugin does not cover).
     dibao: DibaoTable = {}
+    # Reasons staff may give for seeing personal data unmasked (unmasked member exports), besides
+    # free text written as "其他：…" (core/members/reasons.py).
+    pii_access_reasons: list[str] = msgspec.field(default_factory=lambda: ["审计核查", "上级调阅", "帮扶审批"])
 
 
 PLUGIN = PluginInfo(

@@ -7,6 +7,7 @@ Chinese text off the code.
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 
 class ErrorCode(enum.Enum):
@@ -37,11 +38,14 @@ class ErrorCode(enum.Enum):
 class DomainError(Exception):
     """A user's mistake or a refused action: never a server error."""
 
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None,
+                 extensions: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # Machine-readable details beside the code (e.g. ``retryAfterSeconds``); never personal data.
+        self.extensions = extensions
 
     def __repr__(self) -> str:
         return f"DomainError({self.code.value}, {self.message!r}, field={self.field!r})"

@@ -38,6 +38,7 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     login_max_failures: int = 5
     login_lock_seconds: int = 15 * 60
+    login_ip_max_failures: int = 50
     pii_keys: str = _DEV_PII_KEYS
     # "i2:BASE64,i1:BASE64" (first = active) from HUIJIA_PII_INDEX_KEYS, or the bare base64 key of
     # HUIJIA_PII_INDEX_KEY (deployments that never rotated it), which the keyring calls "i1".
@@ -159,6 +160,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         token_ttl_seconds=_int(env, "HUIJIA_TOKEN_TTL", 8 * 3600, errors, minimum=60),
         login_max_failures=_int(env, "HUIJIA_LOGIN_MAX_FAILURES", 5, errors, minimum=1),
         login_lock_seconds=_int(env, "HUIJIA_LOGIN_LOCK_SECONDS", 900, errors, minimum=1),
+        login_ip_max_failures=_int(env, "HUIJIA_LOGIN_IP_MAX_FAILURES", 50, errors, minimum=1),
         pii_keys=pii_keys,
         pii_index_keys=index_keys,
         host=env.get("HUIJIA_HOST", "127.0.0.1"),

@@ -10,6 +10,7 @@ import strawberry
 
 from core.accounts import services
 from core.accounts.permissions import Role as RoleValue
+from core.accounts.scope import require_user_covered, user_grant_paths, user_visible
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection, Info, Node, UserError, connection, for_query, from_global_id, page_args, perm,
@@ -46,13 +47,15 @@ class User(Node):
         return cls(id=strawberry.ID(to_global_id("User", row["id"])), username=row["username"],
                    display_name=row["display_name"], active=row["active"], created_at=row["created_at"], pk=row["id"])
 
-    @strawberry.field(description="Role grants. Visible to the user themself and to user.read holders.")
+    @strawberry.field(description="Role grants. The user themself sees all of theirs; user.read holders see those inside their subtree.")
     async def grants(self, info: Info) -> list[RoleGrant]:
         tenant, principal = info.context.authenticated()
-        if principal.user_id != self.pk and not principal.can("user.read"):
-            return []
         rows = (await services.grants_for_users(tenant, [self.pk]))[self.pk]
-        return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
+        if principal.user_id == self.pk:
+            return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
+        units = {u["id"]: u for u in await unit_queries.units_by_ids(tenant, [r["org_unit_id"] for r in rows]) if u}
+        return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows
+                if r["org_unit_id"] in units and principal.can("user.read", units[r["org_unit_id"]]["path"])]
 
 
 @strawberry.type(description="You: the logged-in user, the tenant and your grants.")
@@ -124,19 +127,21 @@ class AccountsQuery:
     @for_query
     async def users(self, info: Info, username_prefix: Optional[str] = None, first: Optional[int] = 50,
                     after: Optional[str] = None) -> Connection[User]:
-        tenant, _ = info.context.require("user.read")
+        tenant, principal = info.context.require("user.read")
         page = page_args(first, after)
         if username_prefix and len(username_prefix) > 64:
             raise DomainError(ErrorCode.INVALID_INPUT, "usernamePrefix is too long", "usernamePrefix")
-        rows, total = await services.list_users(tenant, username_prefix=username_prefix, offset=page.offset,
+        rows, total = await services.list_users(tenant, principal, username_prefix=username_prefix, offset=page.offset,
                                                 limit=page.limit)
         return connection([User.from_row(r) for r in rows], total, page)
 
 
 async def resolve_user(info: Info, pk: int) -> Optional[User]:
     tenant, principal = info.context.authenticated()
-    if principal.user_id != pk and not principal.can("user.read"):
-        return None
+    if principal.user_id != pk:
+        paths = (await user_grant_paths(tenant.id, [pk]))[pk]
+        if not principal.can("user.read") or not user_visible(principal, "user.read", paths):
+            return None
     row = await services.get_user(tenant, pk)
     return User.from_row(row) if row else None
 
@@ -159,21 +164,52 @@ async def _require_admin_over(info: Info, unit_pks: list[int]) -> None:
             raise DomainError(ErrorCode.FORBIDDEN, "you can only grant roles within your own subtree", "orgUnitId")
 
 
+async def _require_user(tenant: Any, principal: Any, user_pk: int, action: str) -> None:
+    """The target user exists and ``action`` covers every unit they hold a grant at."""
+    if await services.get_user(tenant, user_pk) is None:
+        raise DomainError(ErrorCode.NOT_FOUND, "user not found", "userId")
+    await require_user_covered(principal, tenant.id, user_pk, action)
+
+
 async def _change_grant(info: Info, user_id: strawberry.ID, grant: GrantInput, change: Any) -> UserPayload:
     async def work() -> dict[str, Any]:
         (role, unit_pk), = await _grant_args(info, [grant])
         await _require_admin_over(info, [unit_pk])
-        tenant, _ = info.context.authenticated()
+        tenant, principal = info.context.authenticated()
         _, user_pk = from_global_id(user_id, "User", "userId")
+        await _require_user(tenant, principal, user_pk, "user.write")
         return {"user": User.from_row(await change(tenant, info.context.actor, user_pk, role, unit_pk))}
 
     return await run_mutation(UserPayload, work)
 
 
+def _login_fields(info: Info) -> int:
+    """How many ``login`` fields the operation selects (aliases and fragments included): a batch of
+    aliases would otherwise try many passwords in one request."""
+    from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+    def count(selection_set: Any, seen: frozenset[str]) -> int:
+        n = 0
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                n += sel.name.value == "login"
+            elif isinstance(sel, InlineFragmentNode):
+                n += count(sel.selection_set, seen)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+                fragment = info._raw_info.fragments.get(sel.name.value)
+                n += count(fragment.selection_set, seen | {sel.name.value}) if fragment else 0
+        return n
+
+    return count(info.operation.selection_set, frozenset())
+
+
 @strawberry.type
 class AccountsMutation:
-    @strawberry.mutation(description="Log in to a province. Repeated failures are throttled (TOO_MANY_ATTEMPTS).")
+    @strawberry.mutation(description="Log in to a province. One `login` per request (a second is refused with INVALID_INPUT and none is tried). Repeated failures from one address are throttled (TOO_MANY_ATTEMPTS, with `extensions.retryAfterSeconds`); the owner on another address is still let in.")
     async def login(self, info: Info, tenant_code: str, username: str, password: str) -> LoginPayload:
+        if _login_fields(info) > 1:
+            return LoginPayload(errors=[UserError(field=None, code=ErrorCode.INVALID_INPUT,
+                                                  message="send one login per request")])
         try:
             result = await services.login(tenant_code, username, password, ip=info.context.client_ip)
         except DomainError as exc:
@@ -219,8 +255,19 @@ class AccountsMutation:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("user.write")
             _, user_pk = from_global_id(user_id, "User", "userId")
+            await _require_user(tenant, principal, user_pk, "user.write")
             if user_pk == principal.user_id and not active:
                 raise DomainError(ErrorCode.INVALID_INPUT, "you cannot deactivate yourself", "userId")
             return {"user": User.from_row(await services.set_user_active(tenant, info.context.actor, user_pk, active))}
+
+        return await run_mutation(UserPayload, work)
+
+    @strawberry.mutation(description=perm("user.write", "Lift the login locks on a user's account (from every address) after repeated failed logins. The user must lie in your subtree."))
+    async def user_unlock(self, info: Info, user_id: strawberry.ID) -> UserPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("user.write")
+            _, user_pk = from_global_id(user_id, "User", "userId")
+            await _require_user(tenant, principal, user_pk, "user.write")
+            return {"user": User.from_row(await services.unlock_user(tenant, info.context.actor, user_pk))}
 
         return await run_mutation(UserPayload, work)

@@ -18,6 +18,7 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.accounts import throttle
 from core.accounts.permissions import Grant, Principal, Role
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
 from core.audit.services import Actor, record
@@ -100,44 +101,71 @@ class LoginResult:
 
 
 async def login(tenant_code: str, username: str, password: str, ip: str = "") -> LoginResult:
+    """Check a password, throttled per (account, address), per account and per address
+    (``core.accounts.throttle``). A refusal for throttling says for how long (``retryAfterSeconds``
+    in the error's extensions) and is not a failure the owner can be blamed for."""
     settings = get_settings()
     tenant = await get_tenant(code=(tenant_code or "").strip().lower())
     if tenant is None:
         await _verify(_DUMMY_HASH, password or "")
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, "unknown tenant, username or wrong password")
     username = (username or "").strip()[:64]
+    keys = throttle.Keys.of(tenant.id, username, ip)
     with tenant_scope(tenant):
-        since = utcnow() - dt.timedelta(seconds=settings.login_lock_seconds)
-        recent = await LoginAttempt.select(LoginAttempt.succeeded).where(
-            (LoginAttempt.tenant_id == tenant.id) & (LoginAttempt.username == username) & (LoginAttempt.at > since)
-        ).order_by(LoginAttempt.at, ascending=False).limit(settings.login_max_failures)
-        failures = 0
-        for attempt in recent:
-            if attempt["succeeded"]:
-                break
-            failures += 1
-        if failures >= settings.login_max_failures:
-            await record(tenant, Actor(None, username), "auth.login_throttled", "User", "", {"ip": ip})
+        wait, lock = await throttle.retry_after(keys)
+        if wait:
+            await _audit_failure(tenant, username, ip, "auth.login_throttled", by_address=lock == "address")
             raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS,
-                              f"too many failed logins; try again in {settings.login_lock_seconds // 60} minutes")
+                              f"too many failed logins; try again in {wait} seconds",
+                              extensions={"retryAfterSeconds": wait})
         user = await User.select().where((User.tenant_id == tenant.id) & (User.username == username)).first()
         ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password or "")
         ok = ok and user is not None and user["active"]
-        async with transaction():
-            await LoginAttempt.insert(LoginAttempt(tenant_id=tenant.id, username=username, ip=ip[:64], succeeded=ok))
-            if not ok:
-                await record(tenant, Actor(None, username), "auth.login_failed", "User", "", {"ip": ip})
         if not ok:
+            await throttle.failed(keys)
+            await _audit_failure(tenant, username, ip, "auth.login_failed")
             raise DomainError(ErrorCode.INVALID_CREDENTIALS, "unknown tenant, username or wrong password")
+        await throttle.succeeded(keys)
         secret = secrets.token_urlsafe(32)
         expires = utcnow() + dt.timedelta(seconds=settings.token_ttl_seconds)
         async with transaction():
+            await LoginAttempt.insert(LoginAttempt(tenant_id=tenant.id, username=username, ip=ip[:64], succeeded=True))
             row = (await AuthToken.insert(AuthToken(tenant_id=tenant.id, user_id=user["id"], token_hash=_token_hash(secret),
                                                     expires_at=expires)).returning(AuthToken.id))[0]
             await record(tenant, Actor(user["id"], username), "auth.login", "User", user["id"], {"ip": ip})
         principal = await load_principal(tenant, user["id"], row["id"])
     assert principal is not None
     return LoginResult(f"{TOKEN_PREFIX}.{tenant.id}.{secret}", expires, principal, tenant)
+
+
+async def _audit_failure(tenant: TenantContext, username: str, ip: str, action: str, by_address: bool = False) -> None:
+    """Failed and throttled logins, aggregated: anyone can send them without logging in, so they
+    must not grow the audit log one record each. Per (account, action, window) a record is written
+    at the 1st, 2nd, 4th, 8th … event, carrying the running count: a million guesses in a window
+    leave 21 records, and the last one says how many there were to within a factor of two. Refusals
+    of an address locked for spraying are counted per address instead (``by_address``), so varying
+    the username buys no fresh records."""
+    window = get_settings().login_lock_seconds
+    bucket = int(time.time()) // window
+    key = throttle.audit_key(throttle.Keys.of(tenant.id, username, ip), action, bucket, by_address)
+    count = await throttle.count_event(key)
+    if count & (count - 1) == 0:
+        start = dt.datetime.fromtimestamp(bucket * window, dt.timezone.utc).isoformat()
+        changes = {"ip": ip, "count": count, "window_start": start, "window_seconds": window}
+        if by_address:
+            changes["per"] = "address"
+        await record(tenant, Actor(None, username), action, "User", "", changes)
+
+
+async def unlock_user(tenant: TenantContext, actor: Actor, user_id: int) -> dict[str, Any]:
+    """Clear the login locks on a user's account, from every address."""
+    row = await get_user(tenant, user_id)
+    if row is None:
+        raise not_found("user", "userId")
+    await throttle.unlock_account(tenant.id, row["username"])
+    async with transaction():
+        await record(tenant, actor, "user.unlock", "User", user_id)
+    return row
 
 
 class TokenProblem(Exception):
@@ -311,14 +339,24 @@ async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[i
     return out
 
 
-async def list_users(tenant: TenantContext, *, username_prefix: str | None, offset: int, limit: int
-                     ) -> tuple[list[dict[str, Any]], int]:
-    cond = User.tenant_id == tenant.id
+async def list_users(tenant: TenantContext, principal: Principal, *, username_prefix: str | None, offset: int,
+                     limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Users visible to ``principal``: those with a grant inside its ``user.read`` subtree."""
+    from core.accounts.scope import users_scope_clause
+
+    scope, args = users_scope_clause(principal, "user.read", tenant.id)
+    where = ["u.tenant_id = {}", scope]
+    params: list[Any] = [tenant.id, *args]
     if username_prefix:
-        cond &= User.username.like(username_prefix.replace("%", "").replace("_", "\\_") + "%")
-    rows = await User.select(User.id, User.username, User.display_name, User.active, User.created_at).where(
-        cond).order_by(User.username).offset(offset).limit(limit)
-    return rows, await User.count().where(cond)
+        where.append("u.username LIKE {}")
+        params.append(username_prefix.replace("\\", "").replace("%", "").replace("_", "\\_") + "%")
+    cond = " AND ".join(where)
+    rows = await raw(f"SELECT u.id, u.username, u.display_name, u.active, u.created_at FROM app_user u WHERE {cond} "
+                     "ORDER BY u.username LIMIT {} OFFSET {}", *params, limit, offset)
+    total = (await raw(f"SELECT count(*) AS n FROM app_user u WHERE {cond}", *params))[0]["n"]
+    for r in rows:
+        r["created_at"] = as_utc(r["created_at"])
+    return rows, total
 
 
 __all__ = ["OrgUnit", "login", "authenticate", "logout", "create_user", "grant_role", "revoke_role"]

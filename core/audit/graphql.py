@@ -29,13 +29,17 @@ class AuditRecord(Node):
     request_id: str
     at: datetime
     hash: str
+    reason: Optional[str] = strawberry.field(description="The reason the actor gave (reveals, unmasked exports, refusals), when there is one.")
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> "AuditRecord":
+        changes = json_loads_maybe(r["changes"])
+        reason = changes.get("reason") if isinstance(changes, dict) else None
         return cls(id=strawberry.ID(to_global_id("AuditRecord", r["id"])), seq=r["seq"], actor_name=r["actor_name"],
                    actor_id=strawberry.ID(to_global_id("User", r["actor_id"])) if r["actor_id"] else None,
                    action=r["action"], target_type=r["target_type"], target_id=r["target_id"],
-                   changes=json_loads_maybe(r["changes"]), request_id=r["request_id"], at=r["at"], hash=r["hash"])
+                   changes=changes, request_id=r["request_id"], at=r["at"], hash=r["hash"],
+                   reason=reason if isinstance(reason, str) and reason else None)
 
 
 @strawberry.input
@@ -99,11 +103,11 @@ async def make_checkpoint(fn: Any, tenant: Any) -> ChainCheckpoint:
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first."))
+    @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first. Below the province root you see the records of the staff whose every grant lies in your subtree."))
     @for_query
     async def audit_records(self, info: Info, filter: Optional[AuditFilter] = None, first: Optional[int] = 50,
                             after: Optional[str] = None) -> Connection[AuditRecord]:
-        tenant, _ = info.context.require("audit.read")
+        tenant, principal = info.context.require("audit.read")
         page = page_args(first, after)
         f = filter or AuditFilter()
         for name in ("action_prefix", "target_type", "target_id"):
@@ -112,7 +116,8 @@ class AuditQuery:
         actor = from_global_id(f.actor_id, "User", "actorId")[1] if f.actor_id else None
         rows, total = await queries.list_records(tenant, action_prefix=f.action_prefix, actor_id=actor,
                                                  target_type=f.target_type, target_id=f.target_id, since=f.since,
-                                                 until=f.until, offset=page.offset, limit=page.limit)
+                                                 until=f.until, offset=page.offset, limit=page.limit,
+                                                 principal=principal)
         return connection([AuditRecord.from_row(r) for r in rows], total, page)
 
     @strawberry.field(description=perm("audit.read", "Recompute the hash chain now and report edits or deletions, "

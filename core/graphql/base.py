@@ -91,22 +91,25 @@ class UserError:
     field: str | None = strawberry.field(description="The input field at fault (camelCase), or null.")
     code: ErrorCodeEnum  # type: ignore[valid-type]
     message: str = strawberry.field(description="English explanation; the UI shows Chinese text keyed by code.")
+    extensions: JSONScalar | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Details beside the code, e.g. `{retryAfterSeconds: 120}` for TOO_MANY_ATTEMPTS.")
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
     items = exc.errors if isinstance(exc, DomainErrors) else [exc]
-    return [UserError(field=e.field, code=e.code, message=e.message) for e in items]
+    return [UserError(field=e.field, code=e.code, message=e.message, extensions=getattr(e, "extensions", None))
+            for e in items]
 
 
 class ApiError(GraphQLError):
     """A query-side refusal (unauthenticated, forbidden, bad argument): a typed top-level error."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message, extensions={"code": code.value})
+    def __init__(self, code: ErrorCode, message: str, extensions: dict[str, Any] | None = None) -> None:
+        super().__init__(message, extensions={"code": code.value, **(extensions or {})})
 
 
 def api_error(exc: DomainError) -> ApiError:
-    return ApiError(exc.code, exc.message)
+    return ApiError(exc.code, exc.message, getattr(exc, "extensions", None))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ from core.graphql.base import (
     to_global_id,
 )
 from core.jobs.runner import RETRYABLE, get_job
+from core.accounts.scope import in_subtree
+from core.tenancy.queries import units_by_ids
 
 
 @strawberry.enum
@@ -60,28 +62,38 @@ class Job(Node):
                    retryable=r["status"] in RETRYABLE)
 
 
+async def _job_unit_path(info: Info, row: dict[str, Any]) -> str | None:
+    """The path of the org unit a job belongs to; ``None`` for a province-wide job (only root grants
+    cover it). A unit that no longer exists is treated as province-wide."""
+    if row.get("org_unit_id") is None:
+        return None
+    unit = await info.context.loader("org_unit_by_id", units_by_ids).load(row["org_unit_id"])
+    return unit["path"] if unit is not None else None
+
+
 async def resolve_job(info: Info, pk: int) -> Optional[Job]:
     tenant, principal = info.context.authenticated()
     row = await get_job(tenant, pk)
     if row is None:
         return None
-    # Staff may read any job of their tenant; others only the jobs they started.
-    if row["created_by"] != principal.user_id and not principal.can("job.read"):
+    # Its creator reads a job; other staff only when their job.read subtree covers the job's unit.
+    if row["created_by"] != principal.user_id and not in_subtree(principal, "job.read", await _job_unit_path(info, row)):
         return None
     return Job.from_row(row)
 
 
-def _is_root_admin(principal: Any) -> bool:
-    """A tenant_admin granted at the province root (org unit paths are "/<root id>/"): jobs carry no
-    org unit yet, so only an admin over the whole tenant is "over" every job."""
+def _is_admin_over(principal: Any, unit_path: str | None) -> bool:
+    """A tenant_admin whose grant covers the job's unit (the province root for province-wide jobs)."""
     from core.accounts.permissions import Role
 
-    return any(g.role == Role.TENANT_ADMIN and g.org_unit_path.count("/") == 2 for g in principal.grants)
+    return any(g.role == Role.TENANT_ADMIN and (g.org_unit_path.count("/") == 2 if unit_path is None
+                                                  else unit_path.startswith(g.org_unit_path))
+               for g in principal.grants)
 
 
 @strawberry.type
 class JobsQuery:
-    @strawberry.field(description=perm("job.read", "A job's status and progress (also readable by the user who started it)."))
+    @strawberry.field(description=perm("job.read", "A job's status and progress: readable by the user who started it, and by job.read holders whose subtree covers the job's org unit (the province root for province-wide jobs)."))
     @for_query
     async def job(self, info: Info, id: strawberry.ID) -> Optional[Job]:
         return await resolve_job(info, from_global_id(id, "Job")[1])
@@ -109,7 +121,7 @@ class JobsMutation:
 
         return await run_mutation(JobPayload, work)
 
-    @strawberry.mutation(description=perm("job.read", "Run an INTERRUPTED (or FAILED) job again: it continues from its last checkpoint. Allowed to the user who started it and to a tenant_admin at the province root. Of two retries at once, one runs the job; the other gets INVALID_STATE."))
+    @strawberry.mutation(description=perm("job.read", "Run an INTERRUPTED (or FAILED) job again: it continues from its last checkpoint. Allowed to the user who started it and to a tenant_admin whose subtree covers the job's org unit (the province root for province-wide jobs). Of two retries at once, one runs the job; the other gets INVALID_STATE."))
     async def job_retry(self, info: Info, id: strawberry.ID) -> JobPayload:
         from core.jobs.runner import retry
 
@@ -117,11 +129,12 @@ class JobsMutation:
             tenant, principal = info.context.authenticated()
             pk = from_global_id(id, "Job")[1]
             row = await get_job(tenant, pk)
-            if row is None or (row["created_by"] != principal.user_id and not principal.can("job.read")):
+            path = await _job_unit_path(info, row) if row is not None else None
+            if row is None or (row["created_by"] != principal.user_id and not in_subtree(principal, "job.read", path)):
                 raise not_found("job")
-            if not (_is_root_admin(principal) or (row["created_by"] == principal.user_id and principal.can("job.read"))):
-                raise DomainError(ErrorCode.FORBIDDEN, "only the user who started this job or a tenant_admin at the "
-                                  "province root may retry it", "id")
+            if not (_is_admin_over(principal, path) or (row["created_by"] == principal.user_id and principal.can("job.read"))):
+                raise DomainError(ErrorCode.FORBIDDEN, "only the user who started this job or a tenant_admin over "
+                                  "its org unit may retry it", "id")
             done = await retry(tenant, pk)
             from core.audit.services import record
 

@@ -123,7 +123,7 @@ async def drain_local(timeout: float = 30.0) -> None:
 
 
 async def enqueue(tenant: TenantContext, name: str, *args: Any, key: str | None = None,
-                  created_by: int | None = None) -> int:
+                  created_by: int | None = None, org_unit_id: int | None = None) -> int:
     if not REGISTRY:
         install_jobs()
     if name not in REGISTRY:
@@ -144,7 +144,7 @@ async def enqueue(tenant: TenantContext, name: str, *args: Any, key: str | None 
                 again = True  # failed or interrupted: run the same record again
             else:
                 job_id = (await JobRecord.insert(JobRecord(tenant_id=tenant.id, job_key=key, name=name, args=clean,
-                                                           created_by=created_by)).returning(JobRecord.id))[0]["id"]
+                                                           created_by=created_by, org_unit_id=org_unit_id)).returning(JobRecord.id))[0]["id"]
     await dispatch(tenant.id, job_id, again=again)
     return job_id
 

@@ -26,5 +26,8 @@ class JobRecord(Table, tablename="job_record"):
     # declared dead and then wakes up cannot overwrite the record of the retry that replaced it.
     heartbeat_at = Timestamptz(null=True, default=None)
     run_token = Varchar(length=32, default="")
+    # Besides its creator, job.read holders whose subtree covers this unit read the job; null means
+    # the whole province (only a root grant covers it).
+    org_unit_id = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

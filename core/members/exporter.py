@@ -2,7 +2,8 @@
 
 The export job walks the members in keyset pages (constant memory) and writes the file through the
 encrypted store (``filestore``), so even a masked export (names plus masked IDs) is not left in
-plain text on disk. An unmasked export needs ``member.export_unmasked`` and a reason; starting it
+plain text on disk. An unmasked export needs ``member.export_unmasked`` and a reason from the
+tenant's list (``core/members/reasons.py``); starting it, or being refused it,
 and every download are audited. Files are served by ``GET /exports/<id>`` to their creator.
 """
 
@@ -37,9 +38,12 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
 
     if fmt not in ("csv", "xlsx"):
         raise DomainError(ErrorCode.INVALID_INPUT, "format must be CSV or XLSX", "format")
-    reason = clean_text("reason", reason, max_len=200, required=unmasked)
-    if unmasked and len(reason) < 2:
-        raise DomainError(ErrorCode.INVALID_INPUT, "an unmasked export needs a reason", "reason")
+    if unmasked:
+        from core.members.reasons import check_access_reason
+
+        reason = check_access_reason(tenant, reason)
+    else:
+        reason = clean_text("reason", reason, max_len=200, required=False)
     async with transaction():
         export_id = (await MemberExport.insert(MemberExport(
             tenant_id=tenant.id, created_by=actor.user_id, created_by_name=actor.username[:100],
@@ -47,7 +51,10 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
         )).returning(MemberExport.id))[0]["id"]
         await record(tenant, actor, "member.export", "MemberExport", export_id,
                      {"format": fmt, "unmasked": unmasked, "reason": reason, "filter": sorted(flt.to_json())})
-    job_id = await enqueue(tenant, "member.export", export_id, key=f"member.export:{export_id}", created_by=actor.user_id)
+    from core.accounts.scope import unit_of_scope
+
+    job_id = await enqueue(tenant, "member.export", export_id, key=f"member.export:{export_id}", created_by=actor.user_id,
+                           org_unit_id=unit_of_scope(scope_paths))
     await MemberExport.update({MemberExport.job_id: job_id}).where(
         (MemberExport.tenant_id == tenant.id) & (MemberExport.id == export_id))
     return await queries.get_export(tenant, export_id)  # type: ignore[return-value]

@@ -26,6 +26,7 @@ from core.graphql.base import (
 from core.members import personal, queries, services
 from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import IdNumberError, PhoneError
+from core.accounts.scope import require_in_subtree
 from core.jobs.graphql import Job
 from core.tenancy.context import TenantContext
 from core.tenancy.graphql import OrgUnit
@@ -407,11 +408,28 @@ async def _member_for(info: Info, gid: Any, action: str, field: str = "id") -> t
     row = await queries.get_member(tenant, pk)
     if row is None:
         raise not_found("member", field)
-    path = await _unit_path(info, row["org_unit_id"])
-    if not principal.can("member.read", path):
-        raise not_found("member", field)
-    info.context.require(action, path)
+    require_in_subtree(principal, action, await _unit_path(info, row["org_unit_id"]), what="member", field=field,
+                       read_action="member.read")
     return tenant, row
+
+
+async def _audit_refusal(info: Info, action: str, gid: Any, changes: dict[str, Any], exc: DomainError) -> None:
+    """Attempts at personal data belong in the log even when refused (no permission, no or a poor
+    reason, an object out of reach). Only for logged-in callers: anonymous ones are refused before
+    anything is looked at."""
+    from core.audit.services import record
+
+    tenant, principal = info.context.tenant, info.context.principal
+    if tenant is None or principal is None:
+        return
+    target_type, target_id = "", ""
+    if gid is not None:
+        try:
+            target_type, target_id = from_global_id(gid)
+        except DomainError:
+            target_type, target_id = "", ""
+    clean = {k: (v.strip()[:200] if isinstance(v, str) else v) for k, v in changes.items()}
+    await record(tenant, info.context.actor, action, target_type, target_id, {**clean, "refused": exc.code.value})
 
 
 def _scope(info: Info, action: str) -> list[str]:
@@ -457,6 +475,15 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
         if subtree is None:
             raise not_found("org unit", "subtreeOf")
     unit_pk = from_global_id(flt.org_unit_id, "OrgUnit", "orgUnitId")[1] if flt.org_unit_id else None
+    if seal:
+        # A stored filter (an export) may only name unions the caller reads; a search just finds
+        # nothing outside its scope.
+        _, principal = info.context.authenticated()
+        if subtree is not None:
+            require_in_subtree(principal, "member.read", subtree, what="org unit", field="subtreeOf")
+        if unit_pk is not None:
+            require_in_subtree(principal, "member.read", await _unit_path(info, unit_pk), what="org unit",
+                               field="orgUnitId")
     prefix = personal.name_key(flt.name_prefix) if flt.name_prefix else None
     return queries.MemberFilter(
         name_prefix=prefix or None, id_bidx=id_bidx, phone_bidx=phone_bidx, org_unit_id=unit_pk, subtree_path=subtree,
@@ -486,17 +513,19 @@ async def resolve_household(info: Info, pk: int) -> Optional[Household]:
 async def resolve_transfer(info: Info, pk: int) -> Optional[MemberTransfer]:
     tenant, _ = info.context.require("member.read")
     row = await queries.get_transfer(tenant, pk)
-    return await transfer_from_row(tenant, row) if row else None
+    if row is None or not _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.read"):
+        return None  # neither of this tenant's unions in the transfer lies in your subtree
+    return await transfer_from_row(tenant, row)
 
 
 async def _household_for(info: Info, gid: Any, action: str, field: str = "householdId") -> tuple[TenantContext, dict[str, Any]]:
     tenant, principal = info.context.authenticated()
     _, pk = from_global_id(gid, "Household", field)
     hh = await queries.get_household(tenant, pk)
-    path = await _unit_path(info, hh["org_unit_id"]) if hh else None
-    if hh is None or not principal.can("member.read", path):
+    if hh is None:
         raise not_found("household", field)
-    info.context.require(action, path)
+    require_in_subtree(principal, action, await _unit_path(info, hh["org_unit_id"]), what="household", field=field,
+                       read_action="member.read")
     return tenant, hh
 
 
@@ -575,6 +604,14 @@ class MemberRecordsQuery:
     async def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
         return await resolve_member(info, from_global_id(id, "Member")[1])
 
+    @strawberry.field(description=perm("member.read", "The reasons your province accepts for an unmasked export; besides them, free text written as `其他：…` (at least 4 characters)."))
+    @for_query
+    async def pii_access_reasons(self, info: Info) -> list[str]:
+        from core.members.reasons import tenant_reasons
+
+        tenant, _ = info.context.require("member.read")
+        return tenant_reasons(tenant)
+
     @strawberry.field(description=perm("member.read", "The member tags of your tenant: core tags and those registered by its plugins."))
     @for_query
     async def member_tags(self, info: Info) -> list[MemberTag]:
@@ -587,16 +624,16 @@ class MemberRecordsQuery:
     async def household(self, info: Info, id: strawberry.ID) -> Optional[Household]:
         return await resolve_household(info, from_global_id(id, "Household")[1])
 
-    @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming), newest first."))
+    @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming) whose union on your tenant's side lies in your subtree, newest first."))
     @for_query
     async def member_transfers(self, info: Info, status: Optional[TransferStatus] = None,
                                direction: Optional[TransferDirection] = None, first: Optional[int] = 50,
                                after: Optional[str] = None) -> Connection[MemberTransfer]:
-        tenant, _ = info.context.require("member.read")
+        tenant, principal = info.context.require("member.read")
         page = page_args(first, after)
         rows, total = await queries.list_transfers(tenant, status=status.value if status else None,
                                                    direction=direction.value if direction else None,
-                                                   offset=page.offset, limit=page.limit)
+                                                   offset=page.offset, limit=page.limit, principal=principal)
         return connection([await transfer_from_row(tenant, r) for r in rows], total, page)
 
     @strawberry.field(description=perm("member.read", "One transfer by global id."))
@@ -695,6 +732,13 @@ class MemberRecordsMutation:
 
     @strawberry.mutation(description=perm("member.reveal", "Show one personal field in full (a Member or HouseholdPerson id). Needs a reason; audited (field and reason, never the value)."))
     async def member_reveal(self, info: Info, id: strawberry.ID, field: RevealField, reason: str) -> RevealPayload:
+        async def attempt() -> dict[str, Any]:
+            try:
+                return await work()
+            except DomainError as exc:
+                await _audit_refusal(info, "member.reveal.refused", id, {"field": field.value, "reason": reason}, exc)
+                raise
+
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("member.reveal")
             _check_inputs({"reason": reason})
@@ -712,7 +756,7 @@ class MemberRecordsMutation:
                 value = await services.reveal(tenant, info.context.actor, member=row, field=field.value, reason=reason)
             return {"value": value}
 
-        return await run_mutation(RevealPayload, work)
+        return await run_mutation(RevealPayload, attempt)
 
     @strawberry.mutation(description=perm("member.write", "Register a household for a member (the member becomes its first person)."))
     async def household_create(self, info: Info, member_id: strawberry.ID, note: str = "") -> HouseholdPayload:
@@ -756,7 +800,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(HouseholdPayload, work)
 
-    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove). If the other province holds a former member's record of the person, the transfer will complete into that record; an active member there is refused (CONFLICT), and so is a deceased record (INVALID_STATE)."))
+    @strawberry.mutation(description=perm("member.write", "Start a 会籍转移 to another grassroots union, in your tenant or another province's. Needs both unions' approval (memberTransferApprove). The answer never depends on the other province's records of the person: that province checks them when it approves (an active member there is refused with CONFLICT, a deceased record with INVALID_STATE, told to it only); a former member's record is completed into."))
     async def member_transfer_request(self, info: Info, input: MemberTransferInput) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             from core.tenancy.services import get_tenant
@@ -789,7 +833,7 @@ class MemberRecordsMutation:
 
         return await run_mutation(MemberTransferPayload, work)
 
-    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The second approval, by another person, completes it; it is refused (CONFLICT or INVALID_STATE, nothing changes) if the destination province has come to hold an active or deceased record of the person since the request."))
+    @strawberry.mutation(description=perm("member.transfer.approve", "Approve a transfer for your union's side (source or destination). The destination's approval checks its own records of the person (CONFLICT: active member there; INVALID_STATE: deceased record). The second approval, by another person, completes it; if the destination's records no longer allow it, nothing changes and the source side gets one uniform CONFLICT that says nothing about those records."))
     async def member_transfer_approve(self, info: Info, id: strawberry.ID) -> MemberTransferPayload:
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.require("member.transfer.approve")
@@ -1115,6 +1159,14 @@ class MemberFilesMutation:
                                   unmasked: bool = False, reason: str = "") -> MemberExportPayload:
         from core.members import exporter
 
+        async def attempt() -> dict[str, Any]:
+            try:
+                return await work()
+            except DomainError as exc:
+                if unmasked:
+                    await _audit_refusal(info, "member.export.refused", None, {"unmasked": True, "reason": reason}, exc)
+                raise
+
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("member.export")
             if unmasked:
@@ -1128,7 +1180,7 @@ class MemberFilesMutation:
                                               unmasked=unmasked, reason=reason)
             return {"member_export": MemberExport.from_row(tenant, row)}
 
-        return await run_mutation(MemberExportPayload, work)
+        return await run_mutation(MemberExportPayload, attempt)
 
 
 async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:

@@ -306,7 +306,9 @@ async def get_transfer(tenant: TenantContext, transfer_id: int) -> dict[str, Any
 
 
 async def list_transfers(tenant: TenantContext, *, status: str | None, direction: str | None, offset: int,
-                         limit: int) -> tuple[list[dict[str, Any]], int]:
+                         limit: int, principal: Any = None) -> tuple[list[dict[str, Any]], int]:
+    """This tenant's copies of transfers; with ``principal``, only those whose union on this
+    tenant's side lies in its ``member.read`` subtree."""
     cond = MemberTransfer.tenant_id == tenant.id
     if status:
         cond &= MemberTransfer.status == status
@@ -314,6 +316,14 @@ async def list_transfers(tenant: TenantContext, *, status: str | None, direction
         cond &= MemberTransfer.side.is_in(["dest", "both"])
     elif direction == "OUTGOING":
         cond &= MemberTransfer.side.is_in(["source", "both"])
+    if principal is not None:
+        from core.accounts.scope import covers_root
+
+        if not covers_root(principal, "member.read"):
+            ids = await _unit_ids(tenant, [], principal.scope_paths("member.read") or ["/-none-/"])
+            own_source = MemberTransfer.side.is_in(["source", "both"]) & MemberTransfer.source_unit_id.is_in(ids or [0])
+            own_dest = MemberTransfer.side.is_in(["dest", "both"]) & MemberTransfer.dest_unit_id.is_in(ids or [0])
+            cond &= (own_source | own_dest)
     rows = await MemberTransfer.select().where(cond).order_by(MemberTransfer.id, ascending=False).offset(offset).limit(limit)
     return rows, await MemberTransfer.count().where(cond)
 

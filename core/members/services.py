@@ -481,9 +481,10 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                            dest_unit_code: str | None = None) -> dict[str, Any]:
     """Open a transfer to a grassroots union of this tenant (``dest_unit_id``) or of another tenant
     (``dest_tenant`` + ``dest_unit_code``). The member is "transferring" until both unions decide.
-    Between tenants, the destination's record of the person, if any, is checked here and again on
-    completion (``_check_destination_record``): a former member's record is merged into, an active
-    or deceased one refuses."""
+    Between tenants, the destination's records of the person are NOT looked at here: the answer
+    must not tell the requesting province whether the person is known, active or deceased there
+    (docs/members.md, "What a province learns"). The destination checks them when it approves
+    (``_check_destination_record``, told to the destination only), and again on completion."""
     reason = clean_text("reason", reason, max_len=500, required=False)
     cross = dest_tenant is not None and dest_tenant.id != tenant.id
     target = dest_tenant if cross else tenant
@@ -501,12 +502,9 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                 dest_row = await OrgUnit.select(OrgUnit.id).where(
                     (OrgUnit.tenant_id == target.id) & (OrgUnit.code == (dest_unit_code or ""))).first()
                 dest = await unit_info(target, dest_row["id"]) if dest_row else None
-                target_keys = await personal.index_keys(target)
-                clash = await queries.member_by_bidx(target, target_keys.id_bidxs(id_plain))
                 await rescope_transaction(tenant.id)
         else:
             dest = await unit_info(tenant, dest_unit_id) if dest_unit_id else None
-            clash = None
         if dest is None:
             raise not_found("destination org unit", "toOrgUnitCode" if cross else "toOrgUnitId")
         if dest.level != "grassroots" or not dest.active:
@@ -514,8 +512,6 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                               "toOrgUnitCode" if cross else "toOrgUnitId")
         if not cross and dest.id == source.id:
             raise DomainError(ErrorCode.INVALID_INPUT, "the member already belongs to this union", "toOrgUnitId")
-        if clash is not None:
-            _check_destination_record(clash, "toOrgUnitCode")
         uid = uuid.uuid4().hex
         masked = mask_id_number(id_plain)
         common = dict(
@@ -550,6 +546,15 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
 ACTIVE_STATES = ("joined", "transferring")
 
 
+class DestinationRecordError(DomainError):
+    """A refusal that stems from the destination tenant's records of the person. Told as is to the
+    destination's staff (their own data); the source union gets ``UNIFORM_REFUSAL`` instead."""
+
+
+UNIFORM_REFUSAL = ("the destination province cannot complete this transfer as it stands; it must review "
+                   "the transfer (reject it, or approve it again once its records allow)")
+
+
 def _check_destination_record(existing: Mapping[str, Any], field: str) -> None:
     """Whether a transfer between tenants may end in the destination's existing record of the
     person (same ID number). A former member's record (``left``) is reused: the transfer completes
@@ -557,9 +562,9 @@ def _check_destination_record(existing: Mapping[str, Any], field: str) -> None:
     record cannot be reopened by a transfer. The messages reach the source union, so they say no
     more about the other tenant's record than the refusal needs: no id, unit, name or dates."""
     if existing["state"] in ACTIVE_STATES:
-        raise DomainError(ErrorCode.CONFLICT, "the person is already an active member in the destination tenant", field)
+        raise DestinationRecordError(ErrorCode.CONFLICT, "the person is already an active member in the destination tenant", field)
     if existing["state"] == "deceased":
-        raise DomainError(ErrorCode.INVALID_STATE, "the destination tenant's record of this person is closed "
+        raise DestinationRecordError(ErrorCode.INVALID_STATE, "the destination tenant's record of this person is closed "
                           "(recorded as deceased); it must be corrected there before a transfer", field)
 
 
@@ -621,6 +626,9 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
         if actor.user_id is not None and actor.user_id in (row["source_approved_by"], row["dest_approved_by"]):
             raise DomainError(ErrorCode.SELF_APPROVAL, "the other union's approval must come from another person", "id")
         side = sides[0]
+        cross = row["source_tenant_id"] != row["dest_tenant_id"]
+        if cross and side == "dest":
+            await _check_destination_for(tenant, other, row)
         now = utcnow()
         values = {getattr(MemberTransfer, f"{side}_approved_by"): actor.user_id,
                   getattr(MemberTransfer, f"{side}_approved_by_name"): actor.username[:100],
@@ -632,12 +640,33 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
         await record(tenant, actor, "member.transfer.approve", "MemberTransfer", transfer_id,
                      {"side": side, "completed": done})
         if done:
-            completed_in = await _complete(tenant, other, row, actor)
+            try:
+                completed_in = await _complete(tenant, other, row, actor)
+            except DestinationRecordError as exc:
+                if cross and side == "source":
+                    raise DomainError(ErrorCode.CONFLICT, UNIFORM_REFUSAL, "id") from None
+                raise exc
     if completed_in is not None:
         dest_tenant, dest_member_id = completed_in
         with tenant_scope(dest_tenant):
             await joined_notice(dest_tenant, dest_member_id)
     return await queries.get_transfer(tenant, transfer_id)  # type: ignore[return-value]
+
+
+async def _check_destination_for(dest: TenantContext, source: TenantContext | None, row: Mapping[str, Any]) -> None:
+    """The destination approving: does it hold an active or deceased record of the person? (Its
+    own data, so it is told precisely.) The ID number is read from the source's member row."""
+    assert source is not None
+    with tenant_scope(source):
+        await rescope_transaction(source.id)
+        member = await queries.get_member(source, row["member_id"])
+        await rescope_transaction(dest.id)
+    if member is None:
+        raise DomainError(ErrorCode.INVALID_STATE, "the member is no longer waiting for this transfer", "id")
+    id_plain = personal.decrypt(member["id_number_enc"], "member", "id_number", source.id)
+    existing = await queries.member_by_bidx(dest, (await personal.index_keys(dest)).id_bidxs(id_plain))
+    if existing is not None:
+        _check_destination_record(existing, "id")
 
 
 async def _complete(tenant: TenantContext, other: TenantContext | None, row: Mapping[str, Any],
@@ -731,8 +760,8 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
             # the destination after our look-up (an import, a create, or another transfer of the same
             # person from a third tenant). It is new, hence active: a conflict, not a merge.
             if _unique_violation(exc):
-                raise DomainError(ErrorCode.CONFLICT, "the person is already an active member in the destination "
-                                  "tenant", "id") from None
+                raise DestinationRecordError(ErrorCode.CONFLICT, "the person is already an active member in the "
+                                             "destination tenant", "id") from None
             raise
         await set_tags(dest, member["id"], list(member["tags"] or []))
         changes = {"state": ["transferring", "joined"], "from_tenant": source.code, "org_unit_id": row["dest_unit_id"]}
@@ -755,7 +784,7 @@ async def _locked_member_by_bidx(tenant: TenantContext, bidxs: Sequence[bytes]) 
         # Its ID number may have been corrected while we waited for the locks: look again.
         if row is not None and bytes(row["id_number_bidx"]) in bidxs:
             return row
-    raise DomainError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id")
+    raise DestinationRecordError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id")
 
 
 async def _merge_into(source: TenantContext, dest: TenantContext, existing: Mapping[str, Any],

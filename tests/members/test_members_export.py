@@ -87,7 +87,7 @@ async def test_unmasked_export_needs_permission_and_reason(api, sh_admin, export
     assert res["errors"][0]["code"] == "FORBIDDEN"
     res = await run_export(sh_admin, {"namePrefix": "导出"}, unmasked=True, reason="")
     assert res["errors"][0]["field"] == "reason"
-    exp = await run_export(sh_admin, {"namePrefix": "导出"}, unmasked=True, reason="报送市总工会职工保障")
+    exp = await run_export(sh_admin, {"namePrefix": "导出"}, unmasked=True, reason="其他：报送市总工会职工保障")
     assert exp["unmasked"] and exp["rowCount"] == 3
     r = await download(api, sh_admin, exp["downloadUrl"])
     assert all(i in r.content.decode("utf-8-sig") for i in exported_people)
@@ -120,7 +120,7 @@ async def test_unmasked_xlsx_export_never_touches_a_plain_temporary_file(api, sh
 
     for name in ("NamedTemporaryFile", "TemporaryFile", "SpooledTemporaryFile", "mkstemp"):
         monkeypatch.setattr(tempfile, name, refuse)
-    exp = await run_export(sh_admin, {"namePrefix": "导出"}, fmt="XLSX", unmasked=True, reason="报送市总工会职工保障")
+    exp = await run_export(sh_admin, {"namePrefix": "导出"}, fmt="XLSX", unmasked=True, reason="其他：报送市总工会职工保障")
     monkeypatch.undo()
     assert exp["status"] == "READY" and exp["rowCount"] == 3
     r = await download(api, sh_admin, exp["downloadUrl"])

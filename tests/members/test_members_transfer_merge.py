@@ -2,8 +2,10 @@
 
 A worker who was a member in Fujian, left (退会), worked in Shanghai and now moves back: the
 transfer completes into Fujian's old record (it keeps its id, history and household) instead of
-being refused. An active member there is a conflict and a deceased record a refusal, both at the
-request and again at the final approval; concurrent completions and imports leave one row."""
+being refused. An active member there is a conflict and a deceased record a refusal, told to the
+destination when it approves; the requesting province learns nothing of the destination's records
+(a final approval by the source that finds them changed gets one uniform CONFLICT); concurrent
+completions and imports leave one row."""
 
 from __future__ import annotations
 
@@ -202,7 +204,9 @@ async def test_moving_record_without_phone_or_employer_keeps_the_destinations(pe
     assert "陈旧档" not in json.dumps(changes, ensure_ascii=False)
 
 
-async def test_request_refused_when_destination_has_an_active_or_deceased_record(people, sh_admin):
+async def test_request_is_accepted_alike_and_the_destination_is_told_of_its_active_or_deceased_record_on_approval(people, sh_admin):
+    """The request says nothing about Fujian's records (see test_members_transfer_oracle.py); Fujian,
+    approving, is told precisely, since the records are its own, and nothing changes."""
     fj = people["fj_admin"]
     cases = []
     # Transferring within Fujian counts as active.
@@ -218,17 +222,22 @@ async def test_request_refused_when_destination_has_an_active_or_deceased_record
     dead = await create_member(fj, FJ_OLD, name="已故会员", idNumber=idn)
     assert (await fj.api.gql(DECEASED, {"id": dead["id"]}))["data"]["memberMarkDeceased"]["errors"] == []
     cases.append((idn, "INVALID_STATE", "deceased"))
-    for idn, code, words in cases:
-        m = await create_member(sh_admin, SH_UNIT, name="被拒转移", idNumber=idn)
+    for i, (idn, code, words) in enumerate(cases):
+        name = f"被拒转移{i}"
+        m = await create_member(sh_admin, SH_UNIT, name=name, idNumber=idn)
         res = await request_to_fujian(people["sh_clerk"], m["id"])
-        err = res["errors"][0]
-        assert res["transfer"] is None and err["code"] == code and words in err["message"]
-        # The refusal names nothing of Fujian's record beyond its standing.
-        for secret in (idn, FJ_OLD, "电力", str(pk(busy["id"])), str(pk(dead["id"]))):
-            assert secret not in err["message"]
+        assert res["errors"] == [] and res["transfer"]["status"] == "PENDING"
+        fj_tid = await incoming_id(fj, name)
+        res = await people["fj_approver"].api.gql(APPROVE, {"id": fj_tid})
+        err = res["data"]["memberTransferApprove"]["errors"][0]
+        assert err["code"] == code and words in err["message"] and idn not in err["message"]
+        assert (await fj.api.gql(TRANSFER, {"id": fj_tid}))["data"]["memberTransfer"]["status"] == "PENDING"
+        assert (await sh_admin.api.gql(MEMBER, {"id": m["id"]}))["data"]["member"]["state"] == "TRANSFERRING"
+        # Fujian rejects; Shanghai's member is back, and Shanghai saw only the decision.
+        rej = await people["fj_approver"].api.gql(
+            'mutation($id: ID!) { memberTransferReject(id: $id, note: "") { transfer { status } errors { code } } }', {"id": fj_tid})
+        assert rej["data"]["memberTransferReject"]["errors"] == []
         assert (await sh_admin.api.gql(MEMBER, {"id": m["id"]}))["data"]["member"]["state"] == "JOINED"
-    incoming = (await fj.api.gql(INCOMING))["data"]["memberTransfers"]["nodes"]
-    assert not [t for t in incoming if t["personName"] == "被拒转移"]
 
 
 async def test_final_approval_refused_when_the_destination_record_changed(people, sh_admin):
@@ -264,7 +273,9 @@ async def test_final_approval_refused_when_the_destination_record_changed(people
     assert (await fj.api.gql(DECEASED, {"id": old["id"]}))["data"]["memberMarkDeceased"]["errors"] == []
     res = await people["sh_approver"].api.gql(APPROVE, {"id": out["transfer"]["id"]})
     err = res["data"]["memberTransferApprove"]["errors"][0]
-    assert err["code"] == "INVALID_STATE" and "deceased" in err["message"] and idn not in err["message"]
+    # Shanghai is not told what Fujian's record says: one uniform refusal.
+    assert err["code"] == "CONFLICT" and "deceased" not in err["message"] and idn not in err["message"]
+    assert "active" not in err["message"]
     assert (await sh_admin.api.gql(TRANSFER, {"id": out["transfer"]["id"]}))["data"]["memberTransfer"]["status"] == "PENDING"
     assert (await fj.api.gql(MEMBER, {"id": old["id"]}))["data"]["member"]["state"] == "DECEASED"
 

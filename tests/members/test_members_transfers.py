@@ -165,12 +165,17 @@ async def test_transfer_between_tenants_moves_the_row(api, sh_admin, bj_admin, s
         assert v["data"]["auditVerify"]["ok"] is True
 
 
-async def test_cross_tenant_transfer_refused_when_destination_has_the_person(sh_admin, bj_admin):
+async def test_cross_tenant_transfer_to_a_province_holding_the_person_is_refused_by_that_province_not_at_the_request(sh_admin, bj_admin):
     idn = make_id(area="110105")
-    m = await create_member(sh_admin, "sh-huangpu-nanjinglu", idNumber=idn)
+    m = await create_member(sh_admin, "sh-huangpu-nanjinglu", name="北京已在会", idNumber=idn)
     bj_units = await bj_admin.api.gql('{ orgUnits(filter: {level: GRASSROOTS}, first: 1) { nodes { code } } }')
     code = bj_units["data"]["orgUnits"]["nodes"][0]["code"]
     await create_member(bj_admin, code, idNumber=idn)
     res = await sh_admin.api.gql(REQUEST, {"input": {"memberId": m["id"], "toTenantCode": "beijing", "toOrgUnitCode": code}})
-    assert res["data"]["memberTransferRequest"]["errors"][0]["code"] == "CONFLICT"
-    assert (await sh_admin.api.gql(MEMBER, {"id": m["id"]}))["data"]["member"]["state"] == "JOINED"
+    # The request tells Shanghai nothing about Beijing's records.
+    assert res["data"]["memberTransferRequest"]["errors"] == []
+    incoming = (await bj_admin.api.gql(TRANSFERS, {"d": "INCOMING"}))["data"]["memberTransfers"]["nodes"]
+    bj_tid = next(t["id"] for t in incoming if t["personName"] == "北京已在会")
+    res = await bj_admin.api.gql(APPROVE, {"id": bj_tid})
+    assert res["data"]["memberTransferApprove"]["errors"][0]["code"] == "CONFLICT"
+    assert (await sh_admin.api.gql(MEMBER, {"id": m["id"]}))["data"]["member"]["state"] == "TRANSFERRING"

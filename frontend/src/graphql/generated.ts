@@ -531,7 +531,7 @@ export type AuditRecordsQueryVariables = Exact<{
 }>;
 
 
-export type AuditRecordsQuery = { auditRecords: { totalCount: number, nodes: Array<{ id: string, seq: number | string, actorName: string, actorId: string | null, action: string, targetType: string, targetId: string, changes: unknown, requestId: string, at: string, hash: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type AuditRecordsQuery = { auditRecords: { totalCount: number, nodes: Array<{ id: string, seq: number | string, actorName: string, actorId: string | null, action: string, targetType: string, targetId: string, changes: unknown, reason: string | null, requestId: string, at: string, hash: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type AuditVerifyQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -557,7 +557,7 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, extensions: unknown | null }> } };
 
 export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
@@ -773,6 +773,11 @@ export type MemberExportStartMutationVariables = Exact<{
 
 
 export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type PiiAccessReasonsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PiiAccessReasonsQuery = { piiAccessReasons: Array<string> };
 
 export type MemberExportQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -1040,6 +1045,13 @@ export type RoleRevokeMutationVariables = Exact<{
 
 
 export type RoleRevokeMutation = { roleRevoke: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type UserUnlockMutationVariables = Exact<{
+  userId: Scalars['ID']['input'];
+}>;
+
+
+export type UserUnlockMutation = { userUnlock: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type UserSetActiveMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -1348,6 +1360,7 @@ export const AuditRecordsDocument = new TypedDocumentString(`
       targetType
       targetId
       changes
+      reason
       requestId
       at
       hash
@@ -1397,6 +1410,7 @@ export const LoginDocument = new TypedDocumentString(`
       field
       code
       message
+      extensions
     }
   }
 }
@@ -2114,6 +2128,11 @@ export const MemberExportStartDocument = new TypedDocumentString(`
     retryable
   }
 }`) as unknown as TypedDocumentString<MemberExportStartMutation, MemberExportStartMutationVariables>;
+export const PiiAccessReasonsDocument = new TypedDocumentString(`
+    query PiiAccessReasons {
+  piiAccessReasons
+}
+    `) as unknown as TypedDocumentString<PiiAccessReasonsQuery, PiiAccessReasonsQueryVariables>;
 export const MemberExportDocument = new TypedDocumentString(`
     query MemberExport($id: ID!) {
   memberExport(id: $id) {
@@ -2937,6 +2956,34 @@ export const RoleRevokeDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<RoleRevokeMutation, RoleRevokeMutationVariables>;
+export const UserUnlockDocument = new TypedDocumentString(`
+    mutation UserUnlock($userId: ID!) {
+  userUnlock(userId: $userId) {
+    user {
+      ...UserFields
+    }
+    errors {
+      field
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  username
+  displayName
+  active
+  createdAt
+  grants {
+    role
+    orgUnit {
+      id
+      name
+      code
+    }
+  }
+}`) as unknown as TypedDocumentString<UserUnlockMutation, UserUnlockMutationVariables>;
 export const UserSetActiveDocument = new TypedDocumentString(`
     mutation UserSetActive($userId: ID!, $active: Boolean!) {
   userSetActive(userId: $userId, active: $active) {

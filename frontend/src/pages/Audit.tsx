@@ -78,6 +78,13 @@ export default function Audit() {
       ),
     },
     {
+      title: '理由',
+      dataIndex: 'reason',
+      width: 180,
+      responsive: ['md'],
+      render: (v: string | null) => (v ? <span>{v}</span> : <Typography.Text type="secondary">—</Typography.Text>),
+    },
+    {
       title: '对象',
       key: 'target',
       responsive: ['sm'],

@@ -10,6 +10,7 @@ import { LoginDocument, LoginTenantsDocument } from '../graphql/generated';
 import { clearNotice, lastTenant, startSession } from '../auth/session';
 import { useSession } from '../auth/AuthProvider';
 import { FormAlert } from '../components/FormAlert';
+import { lockoutText } from '../lib/access';
 
 interface LoginForm {
   tenantCode: string;
@@ -56,7 +57,8 @@ export default function Login() {
       if (login.errors.length > 0 || !login.token || !login.expiresAt) {
         // INVALID_CREDENTIALS comes without a field: put it beside the password.
         const errs = login.errors.map((e) => (e.code === 'INVALID_CREDENTIALS' && !e.field ? { ...e, field: 'password' } : e));
-        setFormErrors(applyUserErrors(form, errs, { messages: LOGIN_MESSAGES }));
+        const lockout = login.errors.map((e) => (e.code === 'TOO_MANY_ATTEMPTS' ? lockoutText(e.extensions) : null)).find(Boolean);
+        setFormErrors(applyUserErrors(form, errs, { messages: lockout ? { ...LOGIN_MESSAGES, TOO_MANY_ATTEMPTS: lockout } : LOGIN_MESSAGES }));
         return;
       }
       clearNotice();

@@ -11,6 +11,7 @@ import {
   RoleRevokeDocument,
   UserCreateDocument,
   UserSetActiveDocument,
+  UserUnlockDocument,
   UsersDocument,
   type Role,
   type UserFieldsFragment,
@@ -72,6 +73,19 @@ export default function Users() {
     });
   };
 
+  const unlock = async (u: UserRow) => {
+    try {
+      const { userUnlock: r } = await gql(UserUnlockDocument, { userId: u.id });
+      if (r.errors.length) {
+        message.error(errorMessage(r.errors[0].code, r.errors[0].field, GRANT_MESSAGES));
+        return;
+      }
+      message.success(`已解除“${u.displayName || u.username}”的登录锁定`);
+    } catch (e) {
+      message.error(describeError(e));
+    }
+  };
+
   const columns: ColumnsType<UserRow> = [
     {
       title: '用户名',
@@ -117,6 +131,11 @@ export default function Users() {
           <Button type="link" size="small" onClick={() => setEditing(u)} aria-label={`管理 ${u.username} 的角色`}>
             管理角色
           </Button>
+          {u.id !== me.user.id && (
+            <Button type="link" size="small" onClick={() => void unlock(u)} aria-label={`解除 ${u.username} 的登录锁定`}>
+              解除锁定
+            </Button>
+          )}
           {u.id !== me.user.id &&
             (u.active ? (
               <Button type="link" size="small" danger onClick={() => setActive(u, false)} aria-label={`停用 ${u.username}`}>

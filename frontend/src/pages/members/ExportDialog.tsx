@@ -1,20 +1,23 @@
 /** Export the filtered members (masked by default) as a background job, then download the file. */
 import { useState } from 'react';
-import { Alert, Button, Checkbox, Form, Input, Modal, Progress, Radio, Result } from 'antd';
+import { Alert, Button, Checkbox, Form, Input, Modal, Progress, Radio, Result, Select } from 'antd';
 import { gql } from '../../api/client';
 import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
 import { downloadFile } from '../../api/files';
 import { usePoll } from '../../api/usePoll';
-import { MemberExportDocument, MemberExportStartDocument, type MemberExportFieldsFragment, type MemberExportFormat, type MemberFilter } from '../../graphql/generated';
+import { useGql } from '../../api/useGql';
+import { MemberExportDocument, MemberExportStartDocument, PiiAccessReasonsDocument, type MemberExportFieldsFragment, type MemberExportFormat, type MemberFilter } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { FormAlert } from '../../components/FormAlert';
 import { toBigInt } from '../../lib/money';
 import { InterruptedJob } from '../../components/InterruptedJob';
+import { OTHER_REASON as OTHER, exportReason } from '../../lib/access';
 
 interface ExportForm {
   format: MemberExportFormat;
   unmasked: boolean;
   reason?: string;
+  otherReason?: string;
 }
 
 function percent(job: { progress: number | string; total: number | string } | null | undefined): number {
@@ -27,6 +30,8 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
   const { can } = useAuth();
   const [form] = Form.useForm<ExportForm>();
   const unmasked = Form.useWatch('unmasked', form);
+  const reason = Form.useWatch('reason', form);
+  const reasons = useGql(PiiAccessReasonsDocument, {}, { skip: !can('member.export_unmasked') });
   const [busy, setBusy] = useState(false);
   const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const [exp, setExp] = useState<MemberExportFieldsFragment | null>(null);
@@ -67,9 +72,9 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
     setBusy(true);
     setFormErrors([]);
     try {
-      const { memberExportStart: r } = await gql(MemberExportStartDocument, { filter, format: v.format, unmasked: !!v.unmasked, reason: v.reason?.trim() ?? '' });
+      const { memberExportStart: r } = await gql(MemberExportStartDocument, { filter, format: v.format, unmasked: !!v.unmasked, reason: v.unmasked ? exportReason(v) : '' });
       if (r.errors.length || !r.memberExport) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '导出明文须填写理由', FORBIDDEN: '您没有导出明文的权限' } }));
+        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '请选择导出理由；选“其他”时须写明具体理由（至少 4 个字）', FORBIDDEN: '您没有导出明文的权限' } }));
         return;
       }
       setExp(r.memberExport);
@@ -114,8 +119,21 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
               </Form.Item>
             )}
             {unmasked && (
-              <Form.Item label="导出理由" name="reason" rules={[{ required: true, whitespace: true, message: '导出明文须填写理由' }]}>
-                <Input.TextArea rows={2} maxLength={200} showCount />
+              <Form.Item label="导出理由" name="reason" rules={[{ required: true, message: '请选择导出理由' }]}>
+                <Select
+                  placeholder="请选择"
+                  loading={reasons.loading}
+                  options={[...(reasons.data?.piiAccessReasons ?? []), OTHER].map((r) => ({ value: r, label: r }))}
+                />
+              </Form.Item>
+            )}
+            {unmasked && reason === OTHER && (
+              <Form.Item
+                label="具体理由"
+                name="otherReason"
+                rules={[{ required: true, whitespace: true, min: 4, message: '请写明具体理由（至少 4 个字）' }]}
+              >
+                <Input.TextArea rows={2} maxLength={190} showCount />
               </Form.Item>
             )}
           </Form>
