@@ -61,6 +61,7 @@ __all__ = [
     "make_user",
     "persona",
     "plugin_under_test",
+    "run_jobs",
     "synthetic_id_number",
     "unique",
 ]
@@ -384,6 +385,20 @@ async def persona(api: Api, tenant: str, role: str, unit_code: str | None = None
     username = await make_user(tenant, role, unit_code)
     token = await login(api, tenant, username)
     return Persona(tenant, username, token, api.as_(token))
+
+
+async def run_jobs() -> None:
+    """Run every queued job once under a real arq worker in burst mode (returns when the queue is empty)."""
+    from arq.worker import Worker
+
+    from core.jobs.worker import worker_settings
+
+    settings = worker_settings(burst=True, handle_signals=False, on_startup=None, on_shutdown=None, poll_delay=0.05)
+    worker = Worker(**settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
 
 
 # -------------------------------------------------------------------------
