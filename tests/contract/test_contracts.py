@@ -210,3 +210,18 @@ def test_no_hook_is_documented_as_added_after_the_current_contract_version() -> 
         found = re.search(r"versionadded:: (\d+)\.(\d+)", spec.function.__doc__ or "")
         assert found, f"{name}: no versionadded"
         assert (int(found[1]), int(found[2])) <= current, f"{name} is newer than contract {hookspecs.CONTRACT}"
+
+
+def test_the_plugin_guide_indexes_every_core_hook_with_a_link_to_its_reference() -> None:
+    guide = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    index = guide[guide.index("## Hook index"):]
+    index = index[: index.index("\n## ", 1)]
+    pm = build_plugin_manager([], trace=False, core=False)
+    hooks = [n for n in dir(pm.hook) if getattr(getattr(pm.hook, n), "spec", None) is not None
+             and getattr(pm.hook, n).spec.namespace is hookspecs]
+    assert hooks
+    for name in hooks:
+        row = next((line for line in index.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"docs/plugins.md hook index lacks {name}"
+        anchor = re.search(r"\(hooks\.md#([\w-]+)\)", row)
+        assert anchor and anchor[1].startswith(name), row
