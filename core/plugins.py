@@ -357,9 +357,15 @@ def _apply_renames(hook: str, hookimpl: pluggy.HookImpl, renames: Sequence[Any],
         argnames[argnames.index(r.old)] = r.new
         where = f" in contract {contract.name} {r.since}" if contract is not None else f" in {r.since}"
         code = getattr(hookimpl.function, "__code__", None)
-        warnings.warn_explicit(
+        message = (
             f"plugin {hookimpl.plugin_name!r}: hook {hook}(): argument {r.old!r} was renamed {r.new!r}{where}; "
-            f"rename it in the implementation (the old name will stop working at the next major version)",
+            f"rename it in the implementation (the old name will stop working at the next major version)"
+        )
+        # Logged as well: Python hides DeprecationWarning outside __main__ by default, and the operator
+        # starting the platform should see which plugin needs an update.
+        log.warning("%s", message)
+        warnings.warn_explicit(
+            message,
             DeprecationWarning,
             filename=code.co_filename if code else "<plugin>",
             lineno=code.co_firstlineno if code else 0,

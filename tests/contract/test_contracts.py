@@ -131,7 +131,8 @@ def old_style_province(name: str = "oldprov") -> types.ModuleType:
 
 
 @pytest.mark.parametrize("province_first", [False, True], ids=["after-capability", "before-capability"])
-def test_an_implementation_using_a_renamed_argument_loads_gets_the_value_and_warns(province_first: bool) -> None:
+def test_an_implementation_using_a_renamed_argument_loads_gets_the_value_and_warns(province_first: bool,
+                                                                                   caplog) -> None:
     caps = capability(spec_module(ContractVersion("rc", "1.1"), renamed=True))
     prov = old_style_province()
     plugins = [prov, caps] if province_first else [caps, prov]
@@ -142,6 +143,8 @@ def test_an_implementation_using_a_renamed_argument_loads_gets_the_value_and_war
         "plugin 'oldprov'" in m and "rc_limit()" in m and "'amount' was renamed 'amount_fen'" in m and "rc 1.1" in m
         for m in messages
     ), messages
+    # logged too, for the operator (Python hides DeprecationWarning outside __main__ by default)
+    assert any("plugin 'oldprov'" in r.getMessage() and "'amount'" in r.getMessage() for r in caplog.records)
     t = tenant(("oldprov",), ("rc",))
     assert hooks_for(t, pm).rc_limit(tenant=t, amount_fen=21) == 42
 
