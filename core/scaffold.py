@@ -760,6 +760,13 @@ async def test_a_tenant_without_the_capability_gets_capability_not_enabled(api, 
     assert (await outsider.api.gql("query($id: ID!) { node(id: $id) { id } }", {"id": rid}))["data"]["node"] is None
 
 
+async def test_the_table_is_fenced_by_forced_row_level_security(plugin_tenant) -> None:
+    from core.sdk import raw
+
+    rows = await raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = {}", "@@name@@_record")
+    assert rows == [{"relrowsecurity": True, "relforcerowsecurity": True}]
+
+
 async def test_the_count_job_runs_under_a_real_worker(plugin_tenant, clerk) -> None:
     from core.sdk import enqueue, get_job, tenant_scope
 

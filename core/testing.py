@@ -476,8 +476,8 @@ async def create_plugin_tenant(plugin_names: list[str], tmp: Path, settings: str
             province.append(name)
             capabilities += [c for c in infos[name].capabilities if c not in capabilities]
     code = f"pt{next(_seq)}x{uuid.uuid4().hex[:6]}"
-    # Two-digit codes from 71 up are not provinces in GB/T 2260's mainland range used by the demos.
-    province_code = next((infos[n].province_code for n in province if infos[n].province_code), None) or "71"
+    # 91 is no province in GB/T 2260 (which ends at 82, Macao): a test tenant cannot pass for a real one.
+    province_code = next((infos[n].province_code for n in province if infos[n].province_code), None) or "91"
     text = textwrap.dedent(_MANIFEST.format(code=code, province=province_code, plugins=_toml_list(tuple(province)),
                                             capabilities=_toml_list(tuple(capabilities)))) + settings
     path = tmp / f"{code}.toml"

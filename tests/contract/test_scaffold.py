@@ -145,6 +145,12 @@ def test_an_existing_target_directory_is_never_overwritten(tmp_path: Path, capsy
     assert [p.name for p in (tmp_path / "hebei").iterdir()] == ["keep.txt"]
 
 
+def test_without_dir_the_package_goes_under_plugins(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["plugin", "new", "hunan"]) == 0
+    assert (tmp_path / "plugins" / "hunan" / "huijia_hunan" / "plugin.py").is_file()
+
+
 def test_check_name_accepts_a_new_lower_case_identifier(tmp_path: Path) -> None:
     check_name("mutual_aid", taken=set())
     with pytest.raises(ScaffoldError, match="already used"):
