@@ -1,4 +1,4 @@
-"""The `huijia` command: serve, worker, migrate, tenants sync, users create, demo, audit verify/checkpoint."""
+"""The `huijia` command: serve, worker, migrate, tenants sync, users create, demo, audit verify/checkpoint, plugin new."""
 
 from __future__ import annotations
 
@@ -265,6 +265,23 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plugin_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from core.scaffold import ScaffoldError, generate
+
+    target = Path(args.dir or "plugins") / args.name
+    try:
+        files = generate(args.name, target, capability=args.capability)
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    kind = "capability plugin" if args.capability else "province plugin"
+    print(f"created {kind} {args.name!r} in {target} ({len(files)} files)")
+    print(f"next: install it into this environment (uv pip install -e {target}), then run pytest in {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="huijia", description="Huijia (会家) platform command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -315,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", required=True)
     p.add_argument("--out", metavar="FILE", help="also write the document to FILE")
     p.set_defaults(fn=cmd_audit_checkpoint)
+
+    plugin = sub.add_parser("plugin", help="plugin developer's kit").add_subparsers(dest="sub", required=True)
+    p = plugin.add_parser("new", help="scaffold a plugin package (province plugin, or --capability)")
+    p.add_argument("name", help="the plugin's name: a lower-case Python identifier, e.g. anhui")
+    p.add_argument("--capability", action="store_true", help="a capability plugin (tables, GraphQL, jobs, hooks)")
+    p.add_argument("--dir", help="parent directory of the new package (default: plugins)")
+    p.set_defaults(fn=cmd_plugin_new)
 
     add_registered_commands(sub)
     return parser

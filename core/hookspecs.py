@@ -51,12 +51,40 @@ if TYPE_CHECKING:
     )
     from core.tenancy.context import TenantContext
 
-__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+from core.interface import ContractVersion, RenamedArg
+
+__all__ = ["CONTRACT", "PROJECT_NAME", "RENAMED_ATTR", "hookimpl", "hookspec", "renamed_arg"]
 
 PROJECT_NAME = "huijia"
 
+# The version of this contract. Bump the minor for a new hook or argument, the major for a removal or
+# a change of meaning, and add the version to docs/hooks-changelog.md (a contract test checks it).
+CONTRACT = ContractVersion("huijia.core", "0.2")
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+RENAMED_ATTR = f"{PROJECT_NAME}_renamed_args"
+
+
+def renamed_arg(old: str, new: str, *, since: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare on a hook spec that argument ``old`` was renamed ``new`` in contract version ``since``.
+
+    An implementation still using ``old`` loads, receives the value, and its plugin gets a
+    ``DeprecationWarning`` at registration naming the plugin, the hook and the argument. Stack it
+    under ``@hookspec``::
+
+        @hookspec(firstresult=True)
+        @renamed_arg("region", "region_code", since="0.3")
+        def region_dibao_line(tenant, region_code, year): ...
+    """
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        found = tuple(getattr(fn, RENAMED_ATTR, ()))
+        setattr(fn, RENAMED_ATTR, (*found, RenamedArg(old, new, since)))
+        return fn
+
+    return mark
 
 
 # -------------------------------------------------------------------------

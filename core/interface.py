@@ -27,6 +27,7 @@ import msgspec
 __all__ = [
     "BASIS_POINTS",
     "CapabilityInfo",
+    "ContractVersion",
     "GraphQLContribution",
     "NodeInfo",
     "Role",
@@ -44,6 +45,7 @@ __all__ = [
     "PluginInfo",
     "PostingInfo",
     "ProblemCode",
+    "RenamedArg",
     "SmallPayerInfo",
     "TagInfo",
 ]
@@ -87,6 +89,56 @@ class PluginInfo:
     # Capabilities a province plugin serves (implements hooks of): a tenant manifest that enables this
     # plugin must enable each of them too, or start-up refuses the manifest.
     capabilities: tuple[str, ...] = ()
+    # The hook contracts this plugin was written against, by contract name: {"huijia.core": "0.2"} and,
+    # for a province plugin serving a capability, {"testcap": "1.0"}. Checked at start-up against each
+    # hookspec module's CONTRACT: the major must match and the minor must not be newer than the spec's.
+    contracts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractVersion:
+    """The version of one hook contract: core's (``core.hookspecs.CONTRACT``) or a capability's.
+
+    Every hookspec module declares ``CONTRACT = ContractVersion("<name>", "<major>.<minor>")``. Adding
+    a hook or an optional argument bumps the minor (old plugins keep loading); removing a hook or
+    changing what an answer means bumps the major (every plugin must be updated and re-declare). A
+    renamed argument is a minor change when the spec declares it with :func:`core.hookspecs.renamed_arg`.
+    """
+
+    name: str
+    version: str
+
+    def __post_init__(self) -> None:
+        parse_contract_version(self.version)  # refuse "1", "v1.0" or "1.0.0" where the spec is written
+
+    @property
+    def major(self) -> int:
+        return parse_contract_version(self.version)[0]
+
+    @property
+    def minor(self) -> int:
+        return parse_contract_version(self.version)[1]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+def parse_contract_version(text: str) -> tuple[int, int]:
+    """``"1.2"`` -> ``(1, 2)``; anything but two dot-separated non-negative integers raises ``ValueError``."""
+    parts = str(text).strip().split(".")
+    if len(parts) != 2 or not all(p.isdigit() and p.isascii() for p in parts):
+        raise ValueError(f"contract version {text!r} must be MAJOR.MINOR, e.g. \"1.0\"")
+    return int(parts[0]), int(parts[1])
+
+
+@dataclass(frozen=True, slots=True)
+class RenamedArg:
+    """A hook argument renamed in a contract: implementations using ``old`` still load, get the value
+    and a ``DeprecationWarning``; declared on the spec with :func:`core.hookspecs.renamed_arg`."""
+
+    old: str
+    new: str
+    since: str  # the contract version that renamed it
 
 
 # -------------------------------------------------------------------------

@@ -52,6 +52,9 @@ __all__ = [
     "CORE_PLUGINS",
     "EXTRA_PLUGINS_ENV",
     "HostInfo",
+    "HuijiaPluginManager",
+    "check_contracts",
+    "installed_contracts",
     "host_info",
     "CORE_VERSION",
     "ENTRY_POINT_GROUP",
@@ -300,7 +303,7 @@ def build_plugin_manager(
     """
     import importlib
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = HuijiaPluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     # By name, like the domains: builtin_hooks imports this module for tenant_settings.
     _register(pm, importlib.import_module("core.builtin_hooks"), BUILTIN_PLUGIN, core_version)
@@ -313,11 +316,118 @@ def build_plugin_manager(
         _register(pm, plugin, None, core_version)
     _add_capability_specs(pm, [p for _, p in pm.list_name_plugin() if p is not None])
     _check_pending(pm)
+    check_contracts(pm)
     if trace is None:
         trace = os.environ.get(TRACE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
     if trace:
         _install_tracing(pm)
     return pm
+
+
+class HuijiaPluginManager(pluggy.PluginManager):
+    """pluggy's manager plus renamed hook arguments (:func:`core.hookspecs.renamed_arg`).
+
+    pluggy passes arguments to implementations by the names in their signatures and refuses a name
+    the spec lacks. When the spec declares ``old -> new``, an implementation still using ``old`` is
+    rewritten before that check to receive ``new``'s value in ``old``'s position (pluggy calls
+    implementations positionally, in ``argnames`` order), and a ``DeprecationWarning`` names the
+    plugin, the hook and the argument. pluggy verifies every implementation through ``_verify_hook``,
+    both at ``register`` and when a capability's specs arrive later with ``add_hookspecs``.
+    """
+
+    def _verify_hook(self, hook: pluggy.HookCaller, hookimpl: pluggy.HookImpl) -> None:
+        spec = hook.spec
+        renames = getattr(spec.function, hookspecs.RENAMED_ATTR, ()) if spec is not None else ()
+        if renames:
+            _apply_renames(hook.name, hookimpl, renames, contract_of(spec.namespace))
+        super()._verify_hook(hook, hookimpl)
+
+
+def _apply_renames(hook: str, hookimpl: pluggy.HookImpl, renames: Sequence[Any], contract: Any) -> None:
+    import warnings
+
+    argnames = list(hookimpl.argnames)
+    for r in renames:
+        if r.old not in argnames:
+            continue
+        if r.new in argnames:
+            raise pluggy.PluginValidationError(
+                hookimpl.plugin, f"{hook}() takes both {r.old!r} and its new name {r.new!r}"
+            )
+        argnames[argnames.index(r.old)] = r.new
+        where = f" in contract {contract.name} {r.since}" if contract is not None else f" in {r.since}"
+        code = getattr(hookimpl.function, "__code__", None)
+        message = (
+            f"plugin {hookimpl.plugin_name!r}: hook {hook}(): argument {r.old!r} was renamed {r.new!r}{where}; "
+            f"rename it in the implementation (the old name will stop working at the next major version)"
+        )
+        # Logged as well: Python hides DeprecationWarning outside __main__ by default, and the operator
+        # starting the platform should see which plugin needs an update.
+        log.warning("%s", message)
+        warnings.warn_explicit(
+            message,
+            DeprecationWarning,
+            filename=code.co_filename if code else "<plugin>",
+            lineno=code.co_firstlineno if code else 0,
+            module=getattr(hookimpl.function, "__module__", None),
+        )
+    hookimpl.argnames = tuple(argnames)
+
+
+def contract_of(module: object) -> Any:
+    """The ``CONTRACT`` a hookspec module (or class) declares, or ``None``."""
+    from core.interface import ContractVersion
+
+    found = getattr(module, "CONTRACT", None)
+    return found if isinstance(found, ContractVersion) else None
+
+
+def installed_contracts(pm: pluggy.PluginManager) -> dict[str, Any]:
+    """Every hook contract this manager knows, by name: core's and each capability's (``ContractVersion``)."""
+    found = {hookspecs.CONTRACT.name: hookspecs.CONTRACT}
+    for module in _spec_modules.get(pm, ()):
+        contract = contract_of(module)
+        if contract is not None:
+            found[contract.name] = contract
+    return found
+
+
+def check_contracts(pm: pluggy.PluginManager) -> None:
+    """Refuse a plugin written against a contract version this host does not provide.
+
+    The plugin's major must equal the contract's, and its minor must not be newer: a plugin for
+    ``huijia.core 0.1`` loads on a 0.2 host (minors only add), one for 0.3 or 1.0 does not.
+    """
+    from core.interface import parse_contract_version
+
+    contracts = installed_contracts(pm)
+    for name, plugin in pm.list_name_plugin():
+        info = plugin_info(plugin) if plugin is not None else None
+        if info is None:
+            continue
+        for contract_name, wanted in dict(info.contracts).items():
+            spec = contracts.get(contract_name)
+            if spec is None:
+                known = ", ".join(sorted(contracts))
+                raise PluginError(
+                    f"plugin {name!r} implements contract {contract_name!r} {wanted}, which no installed plugin "
+                    f"provides (installed contracts: {known}); install the capability plugin that declares it"
+                )
+            try:
+                major, minor = parse_contract_version(wanted)
+            except ValueError as exc:
+                raise PluginError(f"plugin {name!r}: contract {contract_name!r}: {exc}") from None
+            if major != spec.major:
+                raise PluginError(
+                    f"plugin {name!r} implements contract {contract_name!r} {wanted}, but this host provides "
+                    f"{spec.version} (a different major version); update the plugin to {contract_name} "
+                    f"{spec.major}.x"
+                )
+            if minor > spec.minor:
+                raise PluginError(
+                    f"plugin {name!r} implements contract {contract_name!r} {wanted}, newer than this host's "
+                    f"{spec.version}; upgrade Huijia (or the capability plugin) or install an older {name!r}"
+                )
 
 
 def _check_pending(pm: pluggy.PluginManager) -> None:
@@ -364,6 +474,22 @@ def _add_capability_specs(pm: pluggy.PluginManager, plugins: Sequence[object]) -
             _spec_owner.setdefault(pm, {}).update(
                 {name: (impl.plugin_name, getattr(module, "CAPABILITY", None)) for name in _spec_names(module)}
             )
+            contract = contract_of(module)
+            if contract is None:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: hook specs in {getattr(module, '__name__', module)!r} declare no "
+                    f"CONTRACT = ContractVersion(\"<capability>\", \"1.0\")"
+                )
+            if contract.name == hookspecs.CONTRACT.name:
+                raise PluginError(f"plugin {impl.plugin_name!r}: contract name {contract.name!r} is core's")
+            owners = _contract_owner.setdefault(pm, {})
+            if owners.get(contract.name, impl.plugin_name) != impl.plugin_name:
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r}: contract {contract.name!r} is already declared by plugin "
+                    f"{owners[contract.name]!r}"
+                )
+            owners[contract.name] = impl.plugin_name
+            _spec_modules.setdefault(pm, []).append(module)
 
 
 def _spec_names(module: object) -> list[str]:
@@ -375,6 +501,9 @@ def _spec_names(module: object) -> list[str]:
 _spec_owner: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, tuple[str, str | None]]] = (
     weakref.WeakKeyDictionary()
 )
+# pm -> the capability hookspec modules added, and {contract name: the plugin declaring it}
+_spec_modules: weakref.WeakKeyDictionary[pluggy.PluginManager, list[object]] = weakref.WeakKeyDictionary()
+_contract_owner: weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 class HostInfo:
@@ -458,6 +587,7 @@ def register_test_plugin(
     try:
         _add_capability_specs(pm, [plugin])
         _check_pending(pm)
+        check_contracts(pm)
     except PluginError:
         pm.unregister(plugin)
         raise

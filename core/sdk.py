@@ -8,7 +8,9 @@ minor and needs a deprecation first. ``docs/plugins.md`` walks through each grou
 
 Groups:
 
-- plugin contract: :data:`hookimpl`, :data:`hookspec`, the interface dataclasses
+- plugin contract: :data:`hookimpl`, :data:`hookspec`, :data:`CORE_CONTRACT` (core's hook contract
+  version, to declare in ``PluginInfo.contracts``), :class:`ContractVersion` and :func:`renamed_arg`
+  (for a capability's own hookspecs module), the interface dataclasses
   (:class:`PluginInfo`, :class:`CapabilityInfo`, :class:`GraphQLContribution`, :class:`NodeInfo`,
   :class:`Role`, ``MemberInfo`` ...), :func:`hooks_for`, :func:`notify`, :func:`tenant_settings`;
 - tenancy: :class:`TenantContext`, :func:`tenant_scope`, :func:`get_tenant`, :func:`list_tenants`,
@@ -38,12 +40,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.errors import DomainError, DomainErrors, ErrorCode, forbidden, not_found
-from core.hookspecs import hookimpl, hookspec
+from core.hookspecs import CONTRACT as CORE_CONTRACT
+from core.hookspecs import hookimpl, hookspec, renamed_arg
 from core.interface import (
     BASIS_POINTS,
     FEN_PER_YUAN,
     BasisPoints,
     CapabilityInfo,
+    ContractVersion,
     DibaoTable,
     EntryInfo,
     Fen,
@@ -57,6 +61,7 @@ from core.interface import (
     PostingInfo,
     ProblemCode,
     RegionCode,
+    RenamedArg,
     Role,
     SmallPayerInfo,
     TagInfo,
@@ -78,6 +83,8 @@ __all__ = [
     "FEN_PER_YUAN",
     "BasisPoints",
     "CapabilityInfo",
+    "ContractVersion",
+    "CORE_CONTRACT",
     "DibaoTable",
     "EntryInfo",
     "Fen",
@@ -91,6 +98,7 @@ __all__ = [
     "PostingInfo",
     "ProblemCode",
     "RegionCode",
+    "RenamedArg",
     "Role",
     "SmallPayerInfo",
     "TagInfo",
@@ -99,6 +107,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "hooks_for",
+    "renamed_arg",
     "notify",
     "tenant_settings",
     "region_fallbacks",

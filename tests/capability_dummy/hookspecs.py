@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from core.sdk import TenantContext, hookspec
+from core.sdk import ContractVersion, TenantContext, hookspec
+
+# The capability's contract with the province plugins serving it; its history is in CHANGELOG.md here.
+CONTRACT = ContractVersion("testcap", "1.0")
 
 
 @hookspec(firstresult=True)

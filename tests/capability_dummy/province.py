@@ -14,7 +14,8 @@ class TestprovSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
 
 
 PLUGIN = PluginInfo(name=NAME, province_code=None, version="0.0.1", min_core="0.1",
-                    settings_schema=TestprovSettings, capabilities=("testcap",))
+                    settings_schema=TestprovSettings, capabilities=("testcap",),
+                    contracts={"huijia.core": "0.2", "testcap": "1.0"})
 
 
 @hookimpl

@@ -15,6 +15,8 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=ShanghaiSettings,
+    # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
+    contracts={"huijia.core": "0.1"},
 )
 
 
