@@ -108,4 +108,6 @@ async def database():
     await _drop_database()
 
 
-pytest_plugins = ["tests.fixtures.api"]
+# The subtree walk's hooks, and the test capability's contribution to it (a real capability package
+# would load its own through a ``pytest11`` entry point instead).
+pytest_plugins = ["tests.fixtures.api", "tests.fixtures.subtree_walk", "tests.capability_dummy.walk_samples"]
