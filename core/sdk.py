@@ -17,6 +17,12 @@ Groups:
   :func:`capability_enabled`, the ``TenantTable``/``OrgUnitTable`` tables to reference in foreign keys;
 - errors: :class:`DomainError`, :class:`DomainErrors`, :class:`ErrorCode`, :func:`not_found`, :func:`forbidden`;
 - permissions: :class:`Principal`, :func:`roles_for`, :func:`perm` (descriptions), ``Context.require``;
+- subtree guard: :func:`in_subtree`, :func:`require_in_subtree` (one object: check the TARGET's org
+  unit path, from :func:`get_unit`), :func:`scope_clause` (lists: a SQL condition for :func:`raw`).
+  A grant for an action covers its unit and everything below it; a capability whose rows belong to
+  an org unit checks every id it is given against the unit of the thing it names, and filters
+  every list, exactly as core does. Refusals: outside what the caller may read is NOT_FOUND,
+  readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
 - database: :func:`transaction`, :func:`raw`, :func:`utcnow`, :func:`tenant_tables` (the RLS fence
   for a plugin's tenant-owned tables, in its fence migration);
@@ -131,6 +137,10 @@ __all__ = [
     "Principal",
     "roles_for",
     "perm",
+    # subtree guard
+    "in_subtree",
+    "require_in_subtree",
+    "scope_clause",
     # audit
     "Actor",
     "SYSTEM",
@@ -197,6 +207,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
     "Principal": ("core.accounts.permissions", "Principal"),
     "roles_for": ("core.accounts.permissions", "roles_for"),
+    "in_subtree": ("core.accounts.scope", "in_subtree"),
+    "require_in_subtree": ("core.accounts.scope", "require_in_subtree"),
+    "scope_clause": ("core.accounts.scope", "scope_clause"),
     "Actor": ("core.audit.services", "Actor"),
     "SYSTEM": ("core.audit.services", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),

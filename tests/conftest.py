@@ -32,4 +32,6 @@ TEST_DB = ENV.database
 REDIS_URL = ENV.redis_url
 QUEUE = ENV.queue
 
-pytest_plugins = ["tests.fixtures.api"]
+# The subtree walk's hooks, and the test capability's contribution to it (a real capability package
+# would load its own through a ``pytest11`` entry point instead).
+pytest_plugins = ["tests.fixtures.api", "tests.fixtures.subtree_walk", "tests.capability_dummy.walk_samples"]

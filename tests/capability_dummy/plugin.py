@@ -104,7 +104,7 @@ def register_cli() -> list[Any]:
 
 async def items_csv(request: Request) -> Response:
     """GET /testcap/items.csv: the tenant's items as CSV (a file GraphQL cannot carry)."""
-    from core.sdk import raw, tenant_scope
+    from core.sdk import raw, scope_clause, tenant_scope
 
     state = request.scope.get("state", {})
     tenant, principal = state.get("tenant"), state.get("principal")
@@ -114,8 +114,11 @@ async def items_csv(request: Request) -> Response:
         return Response({"code": "CAPABILITY_NOT_ENABLED"}, status_code=403)
     if not principal.can("testcap.read"):
         return Response({"code": "FORBIDDEN"}, status_code=403)
+    # Like the GraphQL list: only items whose unit lies in the caller's testcap.read subtree.
+    scope, params = scope_clause(principal, "testcap.read", "t.org_unit_id", tenant.id)
     with tenant_scope(tenant):
-        rows = await raw("SELECT title, amount_fen FROM testcap_item WHERE tenant_id = {} ORDER BY id", tenant.id)
+        rows = await raw(f"SELECT t.title, t.amount_fen FROM testcap_item t WHERE t.tenant_id = {{}} AND {scope} "
+                         "ORDER BY t.id", tenant.id, *params)
     body = "title,amount_fen\n" + "".join(f"{r['title']},{r['amount_fen']}\n" for r in rows)
     return Response(body, media_type="text/csv")
 

@@ -20,8 +20,8 @@ from tests.integration.test_tenant_isolation import (
     foreign_node_ids,
 )
 
-CREATE = """mutation($t: String!, $a: BigInt!) {
-  testcapItemCreate(title: $t, amountFen: $a) { item { id title amountFen } errors { field code message } }
+CREATE = """mutation($u: ID!, $t: String!, $a: BigInt!) {
+  testcapItemCreate(orgUnitId: $u, title: $t, amountFen: $a) { item { id title amountFen } errors { field code message } }
 }"""
 ITEMS = "{ testcapItems { id title amountFen } }"
 ME = "{ me { tenant { code capabilities { code label } } permissions } }"
@@ -69,6 +69,22 @@ async def other_admin(api, captenants):
     return await persona(api, "capother", "tenant_admin")
 
 
+async def root_gid(tenant_code: str) -> str:
+    """The global id of a province's root unit (items belong to an org unit)."""
+    from core.graphql.base import to_global_id
+    from core.tenancy.context import tenant_scope
+    from core.tenancy.services import get_tenant, root_unit
+
+    tenant = await get_tenant(code=tenant_code)
+    with tenant_scope(tenant):
+        return to_global_id("OrgUnit", (await root_unit(tenant))["id"])
+
+
+async def _create(who, title: str, amount: int) -> dict:
+    """testcapItemCreate at ``who``'s province root."""
+    return await who.api.gql(CREATE, {"u": await root_gid(who.tenant), "t": title, "a": amount})
+
+
 def _payload(body, name="testcapItemCreate"):
     assert "errors" not in body, body
     return body["data"][name]
@@ -79,19 +95,23 @@ async def test_capability_fields_refuse_a_tenant_that_has_not_enabled_it(sh_admi
     from core.tenancy.context import tenant_scope
     from core.tenancy.services import get_tenant
 
+    # Counted rather than assumed empty: the subtree walk enables every installed capability on
+    # Shanghai while it runs, and its sample items stay behind once the capability is off again.
+    shanghai = await get_tenant(code="shanghai")
+    with tenant_scope(shanghai):
+        before = (await raw("SELECT count(*) AS n FROM testcap_item"))[0]["n"]
     body = await sh_admin.api.gql(ITEMS, expect_status=None)
     assert body["data"] is None or body["data"].get("testcapItems") is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["CAPABILITY_NOT_ENABLED"]
-    payload = _payload(await sh_admin.api.gql(CREATE, {"t": "偷偷", "a": 100}))
+    payload = _payload(await _create(sh_admin, "偷偷", 100))
     assert payload["item"] is None
     assert [e["code"] for e in payload["errors"]] == ["CAPABILITY_NOT_ENABLED"]
-    shanghai = await get_tenant(code="shanghai")
     with tenant_scope(shanghai):
-        assert (await raw("SELECT count(*) AS n FROM testcap_item"))[0]["n"] == 0
+        assert (await raw("SELECT count(*) AS n FROM testcap_item"))[0]["n"] == before
 
 
 async def test_capability_fields_work_for_a_tenant_that_enables_it(cap_admin):
-    created = _payload(await cap_admin.api.gql(CREATE, {"t": "第一件", "a": 6000}))
+    created = _payload(await _create(cap_admin, "第一件", 6000))
     assert created["errors"] == [] and created["item"]["amountFen"] == 6000
     items = (await cap_admin.api.gql(ITEMS))["data"]["testcapItems"]
     assert created["item"] in items
@@ -103,11 +123,11 @@ async def test_capability_fields_work_for_a_tenant_that_enables_it(cap_admin):
 async def test_hook_register_hookspecs(cap_admin, other_admin):
     """The capability's own hook reaches the province plugin for capland (limit 7000 from its
     settings) and not for capother, which enables the capability but not the province plugin."""
-    refused = _payload(await cap_admin.api.gql(CREATE, {"t": "太多", "a": 8000}))
+    refused = _payload(await _create(cap_admin, "太多", 8000))
     assert refused["item"] is None
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [("amountFen", "INVALID_INPUT")]
     assert "7000" in refused["errors"][0]["message"]
-    allowed = _payload(await other_admin.api.gql(CREATE, {"t": "默认上限", "a": 8000}))
+    allowed = _payload(await _create(other_admin, "默认上限", 8000))
     assert allowed["errors"] == []
 
 
@@ -147,10 +167,10 @@ async def test_hook_register_permissions(api, captenants):
     with pytest.raises(KeyError, match="unknown action 'testcap.delete'"):
         roles_for("testcap.delete")
     finance = await persona(api, "capland", "finance")
-    payload = _payload(await finance.api.gql(CREATE, {"t": "x", "a": 1}))
+    payload = _payload(await _create(finance, "x", 1))
     assert [e["code"] for e in payload["errors"]] == ["FORBIDDEN"]
     clerk = await persona(api, "capland", "clerk")
-    assert _payload(await clerk.api.gql(CREATE, {"t": "经办", "a": 1}))["errors"] == []
+    assert _payload(await _create(clerk, "经办", 1))["errors"] == []
 
 
 async def test_capability_rows_are_isolated_by_rls_and_the_automatic_walks(cap_admin, other_admin):
@@ -158,7 +178,7 @@ async def test_capability_rows_are_isolated_by_rls_and_the_automatic_walks(cap_a
     from core.tenancy.context import tenant_scope
     from core.tenancy.services import get_tenant
 
-    _payload(await other_admin.api.gql(CREATE, {"t": "别人的", "a": 10}))
+    _payload(await _create(other_admin, "别人的", 10))
     # The catalog walk of the isolation tests finds the capability's table, fenced like core's.
     tables = await _tenant_tables()
     assert "testcap_item" in tables
@@ -307,7 +327,7 @@ async def test_hook_register_routes(client, cap_admin, sh_admin, api, captenants
 
     paths = {p for h in get_registry().routes for p in h.paths}
     assert {"/testcap/items.csv", "/imports"} <= paths  # the capability's and members' routes
-    _payload(await cap_admin.api.gql(CREATE, {"t": "导出", "a": 3}))
+    _payload(await _create(cap_admin, "导出", 3))
     ok = await client.get("/testcap/items.csv", headers={"authorization": f"Bearer {cap_admin.token}"})
     assert ok.status_code == 200 and "导出,3" in ok.text
     assert "别人的" not in ok.text  # capother's row

@@ -8,8 +8,9 @@ import pytest
 from core.jobs import runner
 from tests.fixtures.api import persona
 from tests.fixtures.subtree_walk import (
-    INSIDE, INSIDE_PLACE, PLACES, fresh_id, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for, id_fields,
-    list_fields, make_samples, missing_node_types, node_types, refused, tenant_fingerprint,
+    INSIDE, INSIDE_PLACE, PLACES, fresh_id, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for,
+    every_capability_enabled, id_fields, list_fields, listed_ids, make_samples, missing_node_types, node_types, refused,
+    tenant_fingerprint,
 )
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -25,25 +26,31 @@ async def test_every_node_type_has_a_sample_maker_or_a_reason_it_has_no_unit():
 
     assert missing_node_types(schema) == []
     assert {"Member", "Job", "User", "MemberTransfer", "LedgerEntry"} <= set(node_types(schema))
+    # A capability's Node type gets its maker from the capability's own test code (a pytest hook).
+    from tests.capability_dummy.walk_samples import make_item
+
+    assert SAMPLES["TestcapItem"] is make_item
 
 
 @pytest.fixture(scope="module")
 async def walk(api):
     """Sample objects of every Node type at the root and in a sibling district (outside), the same
-    inside the district, and a walker per staff role granted at the district."""
+    inside the district, and a walker per staff role granted at the district. The province enables
+    every installed capability while the module runs, so capabilities' fields are walked too."""
     from core.graphql.schema import schema
 
-    runner.FORCE_IN_PROCESS = True
-    try:
-        ctx = WalkContext(api)
-        samples = await make_samples(ctx, schema)
-        walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
-        inside = {t: await SAMPLES[t](ctx, INSIDE_PLACE) for t in samples}
-        await runner.drain_local()
-    finally:
-        runner.FORCE_IN_PROCESS = False
-    return {"samples": samples, "walkers": walkers, "inside": inside,
-            "outside": {gid for by_place in samples.values() for gid in by_place.values()}}
+    async with every_capability_enabled() as capabilities:
+        runner.FORCE_IN_PROCESS = True
+        try:
+            ctx = WalkContext(api)
+            samples = await make_samples(ctx, schema)
+            walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
+            inside = {t: await SAMPLES[t](ctx, INSIDE_PLACE) for t in samples}
+            await runner.drain_local()
+        finally:
+            runner.FORCE_IN_PROCESS = False
+        yield {"samples": samples, "walkers": walkers, "inside": inside, "capabilities": capabilities,
+               "outside": {gid for by_place in samples.values() for gid in by_place.values()}}
 
 
 async def test_every_id_taking_field_refuses_objects_outside_a_district_users_subtree(walk):
@@ -63,9 +70,11 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
     audited_before = await audit_actions_by([p.username for p in walkers.values()])
     leaks = []
     checked = 0
+    walked: dict[str, set[str]] = {}
     for type_name, by_place in samples.items():
         for place, gid in by_place.items():
             for call in calls_for(schema, gid, inside):
+                walked.setdefault(type_name, set()).add(call.field)
                 for role, p in walkers.items():
                     body = await p.api.gql(call.text, call.variables, expect_status=None)
                     problem = refused(call, body, outside)
@@ -77,6 +86,12 @@ async def test_every_id_taking_field_refuses_objects_outside_a_district_users_su
     await runner.drain_local()
     assert leaks == [], "\n".join(sorted({f"{f} {t}@{pl} as {r}: {p}" for r, f, t, pl, p in leaks})[:80])
     assert checked >= len(samples) * len(PLACES) * len(STAFF_ROLES) * 30
+    # The test capability took part like core: enabled, its items sampled outside and inside, its
+    # by-id field and node(id) given their ids, and its create given units outside the district.
+    assert "testcap" in walk["capabilities"]
+    assert set(samples["TestcapItem"]) == set(PLACES) and "TestcapItem" in inside
+    assert {"node", "testcapItem", "testcapItemCreate"} <= walked["TestcapItem"]
+    assert "testcapItemCreate" in walked["OrgUnit"]
     # Nothing changed, and no refused call left an audit record of a write.
     assert await tenant_fingerprint() == before
     after = await audit_actions_by([p.username for p in walkers.values()])
@@ -90,19 +105,19 @@ async def test_every_list_field_shows_a_district_user_nothing_outside_its_subtre
 
     walkers, inside, outside = walk["walkers"], walk["inside"], walk["outside"]
     lists = list_fields(schema)
-    assert {"users", "memberTransfers", "members", "auditRecords", "ledgerEntries"} <= {f for f, _ in lists}
+    assert {"users", "memberTransfers", "members", "auditRecords", "ledgerEntries", "testcapItems"} <= {f for f, _ in lists}
     leaks, seen_inside = [], set()
     for name, text in lists:
         for role, p in walkers.items():
             body = await p.api.gql(text, expect_status=None)
-            nodes = ((body.get("data") or {}).get(name) or {}).get("nodes") or []
-            ids = {n["id"] for n in nodes}
+            ids = listed_ids(name, body)
             seen_inside |= ids & set(inside.values())
             if ids & outside:
                 leaks.append((name, role, sorted(ids & outside)))
     assert leaks == []
-    # Control: the lists do show the district's own objects.
+    # Control: the lists do show the district's own objects, the capability's among them.
     assert len(seen_inside) >= 5, seen_inside
+    assert inside["TestcapItem"] in seen_inside
 
 
 USERS = "{ users(first: 100) { nodes { id username grants { role orgUnit { code } } } } }"

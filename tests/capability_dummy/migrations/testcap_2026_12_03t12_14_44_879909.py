@@ -24,6 +24,19 @@ class Tenant(Table, tablename="tenant", schema=None):
     )
 
 
+class OrgUnit(Table, tablename="org_unit", schema=None):
+    id = BigSerial(
+        null=False,
+        primary_key=True,
+        unique=False,
+        index=False,
+        index_method=IndexMethod.btree,
+        choices=None,
+        db_column_name=None,
+        secret=False,
+    )
+
+
 ID = "2026-12-03T12:14:44:879909"
 VERSION = "1.38.0"
 DESCRIPTION = ""
@@ -70,6 +83,30 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": Tenant,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="TestcapItem",
+        tablename="testcap_item",
+        column_name="org_unit_id",
+        db_column_name="org_unit_id",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": OrgUnit,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
