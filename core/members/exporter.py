@@ -36,10 +36,11 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
     from core.validation import clean_text
 
     if fmt not in ("csv", "xlsx"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "format must be CSV or XLSX", "format")
-    reason = clean_text("reason", reason, max_len=200, required=unmasked)
+        raise DomainError(ErrorCode.INVALID_INPUT, "format must be CSV or XLSX", "format", "导出格式应为 CSV 或 XLSX")
+    reason = clean_text("reason", reason, max_len=200, required=unmasked, label_zh="导出原因")
     if unmasked and len(reason) < 2:
-        raise DomainError(ErrorCode.INVALID_INPUT, "an unmasked export needs a reason", "reason")
+        raise DomainError(ErrorCode.INVALID_INPUT, "an unmasked export needs a reason", "reason",
+                          "导出完整信息须填写原因")
     async with transaction():
         export_id = (await MemberExport.insert(MemberExport(
             tenant_id=tenant.id, created_by=actor.user_id, created_by_name=actor.username[:100],
@@ -89,7 +90,7 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
 
     exp = await queries.get_export(tenant, export_id)
     if exp is None:
-        raise not_found("export")
+        raise not_found("export", message_zh="导出记录不存在，或您无权查看")
     if exp["status"] == "ready":
         return {"status": "ready", "rows": exp["row_count"]}
     if exp["status"] == "expired":  # waited in the queue past its retention (core/members/retention.py)
