@@ -140,3 +140,14 @@ async def test_title_row_with_repeated_words_above_the_header_is_skipped(sh_admi
     body = await upload(sh_admin, content)
     imp = await import_state(sh_admin, body["import"]["id"])
     assert imp["status"] == "PREVIEWED" and imp["validRows"] == 1, imp["fileError"]
+
+
+async def test_roster_row_with_landline_for_new_employment_names_the_tag_rule(sh_admin):
+    rows = [["骑手乙", make_id(area="310115"), UNIT, "021-63210000", "", "", "新就业形态", ""],
+            ["文员乙", make_id(area="310115"), UNIT, "021-63210001", "", "", "", ""]]
+    body = await upload(sh_admin, roster_csv(rows))
+    imp = await import_state(sh_admin, body["import"]["id"])
+    assert (imp["status"], imp["validRows"], imp["errorRows"]) == ("PREVIEWED", 1, 1)
+    (err,) = imp["errors"]["nodes"]
+    assert err["row"] == 2 and err["column"] == "手机号码"
+    assert "「新就业形态劳动者」标签要求填写11位中国大陆手机号码" in err["message"]

@@ -1,8 +1,10 @@
 /**
  * Typed mutation errors → Chinese messages beside their form fields.
  *
- * Every mutation payload carries `errors: [{field, code, message}]`. `field` is the camelCase input
- * field at fault (or null); `code` is an `ErrorCode`; `message` is English for developers. The UI
+ * Every mutation payload carries `errors: [{field, code, message, messageZh}]`. `field` is the
+ * camelCase input field at fault (or null); `code` is an `ErrorCode`; `message` is English for
+ * developers. `messageZh`, when the server sends it, is the Chinese sentence for this very case
+ * (which rule failed: 「新就业形态劳动者」标签要求填写手机号码…) and is shown as is. Otherwise the UI
  * shows Chinese text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
  * a test checks this against ../schema.graphql), optionally refined per form and field.
  */
@@ -14,6 +16,12 @@ export interface UserError {
   field: string | null;
   code: ErrorCode;
   message: string;
+  messageZh?: string | null;
+}
+
+/** Only Chinese text reaches the screen: a `messageZh` without any Chinese in it is ignored. */
+function chineseText(text: string | null | undefined): string | null {
+  return text && /[\u4e00-\u9fff]/.test(text) ? text : null;
 }
 
 /**
@@ -58,11 +66,45 @@ export function errorMessage(code: string | null | undefined, field?: string | n
   return ERROR_MESSAGES[code] ?? UNKNOWN_ERROR;
 }
 
-/** A Chinese sentence for anything a request can throw. */
+/** A Chinese sentence for anything a request can throw (the server's own Chinese text first). */
 export function describeError(error: unknown, overrides?: ErrorMessages): string {
   if (error instanceof NetworkError) return NETWORK_ERROR;
-  if (error instanceof ApiError) return errorMessage(error.code, null, overrides);
+  if (error instanceof ApiError) {
+    const zh = error.errors[0]?.extensions?.messageZh;
+    return chineseText(typeof zh === 'string' ? zh : null) ?? errorMessage(error.code, null, overrides);
+  }
   return UNKNOWN_ERROR;
+}
+
+/**
+ * Seconds until a locked-out login may try again, when the server says (`retryAfter` on the
+ * payload error or in a top-level error's extensions), else null.
+ */
+export function retryAfterSeconds(source: unknown): number | null {
+  const pick = (v: unknown) => {
+    const n = typeof v === 'string' ? Number(v) : v;
+    return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.ceil(n) : null;
+  };
+  if (source instanceof ApiError) {
+    for (const e of source.errors) {
+      const n = pick(e.extensions?.retryAfter);
+      if (n !== null) return n;
+    }
+    return null;
+  }
+  if (source && typeof source === 'object') {
+    const o = source as Record<string, unknown>;
+    return pick(o.retryAfter) ?? pick((o.extensions as Record<string, unknown> | undefined)?.retryAfter);
+  }
+  return null;
+}
+
+/** 「约 N 分钟」 / 「N 秒」 for a lock-out countdown. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} 秒`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return rest ? `${minutes} 分 ${rest} 秒` : `${minutes} 分钟`;
 }
 
 export interface ApplyOptions {
@@ -101,7 +143,7 @@ export function applyUserErrors(
   const byField = new Map<string, { name: NamePath; messages: string[] }>();
   const rest: FormLevelError[] = [];
   for (const err of errors) {
-    const text = errorMessage(err.code, err.field, options.messages);
+    const text = chineseText(err.messageZh) ?? errorMessage(err.code, err.field, options.messages);
     const name: NamePath | null = err.field ? (options.fieldMap?.[err.field] ?? err.field) : null;
     if (name !== null && hasMountedField(mounted, name)) {
       const key = JSON.stringify(name);

@@ -547,12 +547,12 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -610,14 +610,14 @@ export type LedgerEntryCreateMutationVariables = Exact<{
 }>;
 
 
-export type LedgerEntryCreateMutation = { ledgerEntryCreate: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerEntryCreateMutation = { ledgerEntryCreate: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type LedgerDraftApproveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type LedgerDraftApproveMutation = { ledgerDraftApprove: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerDraftApproveMutation = { ledgerDraftApprove: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type LedgerDraftRejectMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -625,7 +625,7 @@ export type LedgerDraftRejectMutationVariables = Exact<{
 }>;
 
 
-export type LedgerDraftRejectMutation = { ledgerDraftReject: { draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerDraftRejectMutation = { ledgerDraftReject: { draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type TrialBalanceReportQueryVariables = Exact<{
   input: ReportInput;
@@ -711,7 +711,7 @@ export type MemberRevealMutationVariables = Exact<{
 }>;
 
 
-export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberImportFieldsFragment = { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
 
@@ -736,14 +736,14 @@ export type MemberImportCommitMutationVariables = Exact<{
 }>;
 
 
-export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberImportDiscardMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberExportFieldsFragment = { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null };
 
@@ -755,7 +755,7 @@ export type MemberExportStartMutationVariables = Exact<{
 }>;
 
 
-export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberExportQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -764,7 +764,7 @@ export type MemberExportQueryVariables = Exact<{
 
 export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string } | null } | null };
 
-export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string };
+export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string, messageZh: string | null };
 
 export type MemberEditQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -778,7 +778,7 @@ export type MemberCreateMutationVariables = Exact<{
 }>;
 
 
-export type MemberCreateMutation = { memberCreate: { member: { id: string, name: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberCreateMutation = { memberCreate: { member: { id: string, name: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberUpdateMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -786,7 +786,7 @@ export type MemberUpdateMutationVariables = Exact<{
 }>;
 
 
-export type MemberUpdateMutation = { memberUpdate: { member: { id: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberUpdateMutation = { memberUpdate: { member: { id: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberLeaveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -795,7 +795,7 @@ export type MemberLeaveMutationVariables = Exact<{
 }>;
 
 
-export type MemberLeaveMutation = { memberLeave: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberLeaveMutation = { memberLeave: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberMarkDeceasedMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -803,7 +803,7 @@ export type MemberMarkDeceasedMutationVariables = Exact<{
 }>;
 
 
-export type MemberMarkDeceasedMutation = { memberMarkDeceased: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberMarkDeceasedMutation = { memberMarkDeceased: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberRejoinMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -812,7 +812,7 @@ export type MemberRejoinMutationVariables = Exact<{
 }>;
 
 
-export type MemberRejoinMutation = { memberRejoin: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberRejoinMutation = { memberRejoin: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdCreateMutationVariables = Exact<{
   memberId: Scalars['ID']['input'];
@@ -820,7 +820,7 @@ export type HouseholdCreateMutationVariables = Exact<{
 }>;
 
 
-export type HouseholdCreateMutation = { householdCreate: { household: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdCreateMutation = { householdCreate: { household: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdAddPersonMutationVariables = Exact<{
   householdId: Scalars['ID']['input'];
@@ -828,14 +828,14 @@ export type HouseholdAddPersonMutationVariables = Exact<{
 }>;
 
 
-export type HouseholdAddPersonMutation = { householdAddPerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdAddPersonMutation = { householdAddPerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdRemovePersonMutationVariables = Exact<{
   personId: Scalars['ID']['input'];
 }>;
 
 
-export type HouseholdRemovePersonMutation = { householdRemovePerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdRemovePersonMutation = { householdRemovePerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferFieldsFragment = { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null };
 
@@ -854,14 +854,14 @@ export type MemberTransferRequestMutationVariables = Exact<{
 }>;
 
 
-export type MemberTransferRequestMutation = { memberTransferRequest: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferRequestMutation = { memberTransferRequest: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferApproveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberTransferApproveMutation = { memberTransferApprove: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferApproveMutation = { memberTransferApprove: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferRejectMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -869,14 +869,14 @@ export type MemberTransferRejectMutationVariables = Exact<{
 }>;
 
 
-export type MemberTransferRejectMutation = { memberTransferReject: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferRejectMutation = { memberTransferReject: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferCancelMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -913,7 +913,7 @@ export type OrgUnitCreateMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitCreateMutation = { orgUnitCreate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitCreateMutation = { orgUnitCreate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitRenameMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -921,7 +921,7 @@ export type OrgUnitRenameMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitRenameMutation = { orgUnitRename: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitRenameMutation = { orgUnitRename: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitMoveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -929,14 +929,14 @@ export type OrgUnitMoveMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitMoveMutation = { orgUnitMove: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitMoveMutation = { orgUnitMove: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitDeactivateMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type OrgUnitDeactivateMutation = { orgUnitDeactivate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitDeactivateMutation = { orgUnitDeactivate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
@@ -950,7 +950,7 @@ export type TenantCreateMutationVariables = Exact<{
 }>;
 
 
-export type TenantCreateMutation = { tenantCreate: { tenant: { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type TenantCreateMutation = { tenantCreate: { tenant: { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type UserFieldsFragment = { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> };
 
@@ -973,7 +973,7 @@ export type UserCreateMutationVariables = Exact<{
 }>;
 
 
-export type UserCreateMutation = { userCreate: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type UserCreateMutation = { userCreate: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type RoleGrantMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -981,7 +981,7 @@ export type RoleGrantMutationVariables = Exact<{
 }>;
 
 
-export type RoleGrantMutation = { roleGrant: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type RoleGrantMutation = { roleGrant: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type RoleRevokeMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -989,7 +989,7 @@ export type RoleRevokeMutationVariables = Exact<{
 }>;
 
 
-export type RoleRevokeMutation = { roleRevoke: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type RoleRevokeMutation = { roleRevoke: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type UserSetActiveMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -997,7 +997,7 @@ export type UserSetActiveMutationVariables = Exact<{
 }>;
 
 
-export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1197,6 +1197,7 @@ export const UserErrorFieldsFragmentDoc = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
     `, {"fragmentName":"UserErrorFields"}) as unknown as TypedDocumentString<UserErrorFieldsFragment, unknown>;
 export const MemberTransferFieldsFragmentDoc = new TypedDocumentString(`
@@ -1324,6 +1325,7 @@ export const LoginDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1336,6 +1338,7 @@ export const LogoutDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1532,6 +1535,7 @@ export const LedgerEntryCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1551,6 +1555,7 @@ export const LedgerDraftApproveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1566,6 +1571,7 @@ export const LedgerDraftRejectDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1781,6 +1787,7 @@ export const MemberRevealDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1909,6 +1916,7 @@ export const MemberImportCommitDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1966,6 +1974,7 @@ export const MemberImportDiscardDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1985,6 +1994,7 @@ export const MemberExportStartDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2067,6 +2077,7 @@ export const MemberCreateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberCreateMutation, MemberCreateMutationVariables>;
 export const MemberUpdateDocument = new TypedDocumentString(`
     mutation MemberUpdate($id: ID!, $input: MemberUpdateInput!) {
@@ -2084,6 +2095,7 @@ export const MemberUpdateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberUpdateMutation, MemberUpdateMutationVariables>;
 export const MemberLeaveDocument = new TypedDocumentString(`
     mutation MemberLeave($id: ID!, $leftOn: Date, $reason: String!) {
@@ -2101,6 +2113,7 @@ export const MemberLeaveDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberLeaveMutation, MemberLeaveMutationVariables>;
 export const MemberMarkDeceasedDocument = new TypedDocumentString(`
     mutation MemberMarkDeceased($id: ID!, $diedOn: Date) {
@@ -2118,6 +2131,7 @@ export const MemberMarkDeceasedDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberMarkDeceasedMutation, MemberMarkDeceasedMutationVariables>;
 export const MemberRejoinDocument = new TypedDocumentString(`
     mutation MemberRejoin($id: ID!, $orgUnitId: ID, $joinedOn: Date) {
@@ -2135,6 +2149,7 @@ export const MemberRejoinDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberRejoinMutation, MemberRejoinMutationVariables>;
 export const HouseholdCreateDocument = new TypedDocumentString(`
     mutation HouseholdCreate($memberId: ID!, $note: String!) {
@@ -2151,6 +2166,7 @@ export const HouseholdCreateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdCreateMutation, HouseholdCreateMutationVariables>;
 export const HouseholdAddPersonDocument = new TypedDocumentString(`
     mutation HouseholdAddPerson($householdId: ID!, $input: HouseholdPersonInput!) {
@@ -2168,6 +2184,7 @@ export const HouseholdAddPersonDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdAddPersonMutation, HouseholdAddPersonMutationVariables>;
 export const HouseholdRemovePersonDocument = new TypedDocumentString(`
     mutation HouseholdRemovePerson($personId: ID!) {
@@ -2185,6 +2202,7 @@ export const HouseholdRemovePersonDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdRemovePersonMutation, HouseholdRemovePersonMutationVariables>;
 export const MemberTransfersDocument = new TypedDocumentString(`
     query MemberTransfers($status: MemberTransferStatus, $direction: MemberTransferDirection, $first: Int, $after: String) {
@@ -2241,6 +2259,7 @@ export const MemberTransferRequestDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2279,6 +2298,7 @@ export const MemberTransferApproveDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2317,6 +2337,7 @@ export const MemberTransferRejectDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2355,6 +2376,7 @@ export const MemberTransferCancelDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2488,6 +2510,7 @@ export const OrgUnitCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2511,6 +2534,7 @@ export const OrgUnitRenameDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2534,6 +2558,7 @@ export const OrgUnitMoveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2557,6 +2582,7 @@ export const OrgUnitDeactivateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2594,6 +2620,7 @@ export const TenantCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2650,6 +2677,7 @@ export const UserCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2678,6 +2706,7 @@ export const RoleGrantDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2706,6 +2735,7 @@ export const RoleRevokeDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2734,6 +2764,7 @@ export const UserSetActiveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
