@@ -698,6 +698,75 @@ export const FLOWS = [
       }
     },
   },
+  {
+    name: 'newcomer: member detail layout, a name on one line at 1280 and 1440 px, no card over another at 390 px',
+    async run({ page, base }) {
+      const id = await createMemberApi(base, { name: '欧阳思远', id: idNumber('310101', '19860606', 81) });
+      const token = await tokenFor(base, 'admin');
+      const hh = await gqlAs(base, token, 'mutation($m:ID!){ householdCreate(memberId:$m, note:"") { household { id } errors { code } } }', { m: id });
+      assert.deepEqual(hh.data.householdCreate.errors, []);
+      const add = await gqlAs(base, token, 'mutation($h:ID!,$i:HouseholdPersonInput!){ householdAddPerson(householdId:$h, input:$i) { errors { code } } }', { h: hh.data.householdCreate.household.id, i: { relation: 'SPOUSE', name: '司马晓雯', idNumber: idNumber('310101', '19870707', 82) } });
+      assert.deepEqual(add.data.householdAddPerson.errors, []);
+      await login(page, { username: 'admin' });
+      for (const width of [1280, 1366, 1440]) {
+        await page.setViewportSize({ width, height: 900 });
+        await page.goto(`/members/${encodeURIComponent(id)}`);
+        const name = page.getByTestId('member-name');
+        await name.waitFor();
+        const { height, line } = await name.evaluate((el) => ({
+          height: el.getBoundingClientRect().height,
+          line: parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.6,
+        }));
+        assert.ok(height < line * 1.5, `the name is one line at ${width} px (height ${height}px, line ${line}px)`);
+      }
+      await page.setViewportSize(PHONE);
+      await page.goto(`/members/${encodeURIComponent(id)}`);
+      await page.getByText('司马晓雯').waitFor();
+      await page.getByTestId('member-history').getByText('新增会员').first().waitFor();
+      const boxes = {};
+      for (const key of ['member-basic', 'member-household', 'member-history']) boxes[key] = await page.getByTestId(key).boundingBox();
+      const overlap = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const keys = Object.keys(boxes);
+      for (let i = 0; i < keys.length; i++) {
+        for (let j = i + 1; j < keys.length; j++) {
+          assert.ok(!overlap(boxes[keys[i]], boxes[keys[j]]), `${keys[i]} and ${keys[j]} do not overlap at 390 px: ${JSON.stringify(boxes)}`);
+        }
+      }
+      await noSidewaysScroll(page, 'the member detail page');
+      await shot(page, 'phone-member-detail', { fullPage: true });
+    },
+  },
+  {
+    name: 'newcomer: audit log and member list read as Chinese: labels, system actors, pinyin order',
+    async run({ page }) {
+      await login(page, { username: 'admin' });
+      await page.goto('/audit');
+      await page.getByRole('heading', { level: 1, name: '审计日志' }).waitFor();
+      const table = page.locator('.ant-table-tbody');
+      await table.getByText('演示数据').first().waitFor();
+      const cells = await table.locator('td').allInnerTexts();
+      const raw = cells.filter((t) => /\b[a-z_]+\.[a-z_.]+\b|^(cli|tenants-sync|demo)$|#\d+/.test(t.trim()));
+      assert.deepEqual(raw, [], 'no action codes, system actor ids or 用户 #11 in the audit table');
+      await page.goto('/members');
+      await page.getByRole('heading', { level: 1, name: '会员管理' }).waitFor();
+      await page.locator('.ant-table-tbody tr').nth(5).waitFor();
+      const names = (await page.locator('.ant-table-tbody tr td:first-child').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+      // Each name's pinyin initial (阿 A, 八 B, 嚓 C, …: the first character of each letter in the zh
+      // collation); in code-point order 刘 (L) came before 周 (Z) before 张 (Z) before 李 (L).
+      const collator = new Intl.Collator('zh-CN');
+      const starts = [...'阿八嚓哒妸发旮哈讥咔垃痳拏噢妑七呥扨它穵夕丫帀'];
+      const letters = 'ABCDEFGHJKLMNOPQRSTWXYZ';
+      const initial = (name) => {
+        if (/^[A-Za-z]/.test(name)) return `0${name[0].toUpperCase()}`; // Latin names come first
+        let k = 0;
+        while (k + 1 < starts.length && collator.compare(starts[k + 1], name[0]) <= 0) k++;
+        return letters[k];
+      };
+      const initials = names.map(initial);
+      assert.ok(names.length >= 10, `a full page of members (${names.length})`);
+      assert.deepEqual(initials, [...initials].sort(), `members listed by pinyin: ${names.join(' ')}`);
+    },
+  },
 ];
 
 export { DESKTOP };
