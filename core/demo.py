@@ -109,6 +109,9 @@ def _city_name(unit: dict[str, Any], by_id: dict[int, dict[str, Any]], tenant: T
 def _member_values(tenant: TenantContext, n: int, unit: dict[str, Any], by_id: dict[int, dict[str, Any]],
                    areas: list[str], today: dt.date, tags: set[str]) -> dict[str, Any]:
     rng = _rng(tenant.code, "member", n)
+    # Ages and dates from the start of the year, not today: the same people on every run of a year
+    # (a rerun after an interrupted one finds them instead of making new ones).
+    today = dt.date(today.year, 1, 1)
     region = _region(unit, by_id)
     area = region if region and not region.endswith("0000") and rng.random() < 0.7 else rng.choice(areas)
     male = rng.random() < 0.55
