@@ -34,7 +34,7 @@ async def test_member_list_sorts_names_by_pinyin_across_pages(sh_admin):
     unit = made["data"]["orgUnitCreate"]["orgUnit"]["id"]
     assert sorted(PINYIN) != PINYIN  # code-point order is not what people expect here
     for i, name in enumerate(reversed(PINYIN)):
-        await create_member(sh_admin, "sh-huangpu-pinyin", name=name, idNumber=make_id(seq=900 + i))
+        await create_member(sh_admin, "sh-huangpu-pinyin", name=name, idNumber=make_id(birth="19720101", area="310115", seq=900 + i))
     flt = {"orgUnitId": unit}
     assert await _walk(sh_admin.api, flt, "ASC") == PINYIN
     assert await _walk(sh_admin.api, flt, "DESC") == PINYIN[::-1]
