@@ -140,11 +140,21 @@ describe('the server’s Chinese text (messageZh)', () => {
           { field: 'name', code: 'INVALID_INPUT', message: 'phone must be a mobile', messageZh: '「新就业形态劳动者」标签要求填写11位中国大陆手机号码（不能是固定电话）' },
           { field: 'code', code: 'DUPLICATE', message: 'duplicate', messageZh: null },
         ],
-        { messages: { 'name.INVALID_INPUT': '名称不正确' } },
+        { messages: { INVALID_INPUT: '输入不正确' } },
       );
     });
     expect(form.getFieldError('name')).toEqual(['「新就业形态劳动者」标签要求填写11位中国大陆手机号码（不能是固定电话）']);
     expect(form.getFieldError('code')).toEqual([ERROR_MESSAGES.DUPLICATE]); // no messageZh: the code's text
+  });
+
+  it('gives way to a form’s own text for that very field and code', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(form, [{ field: 'code', code: 'DUPLICATE', message: 'x', messageZh: '已存在相同的编码' }], {
+        messages: { 'code.DUPLICATE': '该编码已被本省其他组织使用' },
+      });
+    });
+    expect(form.getFieldError('code')).toEqual(['该编码已被本省其他组织使用']);
   });
 
   it('is ignored when it holds no Chinese (never English on screen)', () => {

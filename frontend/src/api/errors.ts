@@ -4,8 +4,9 @@
  * Every mutation payload carries `errors: [{field, code, message, messageZh}]`. `field` is the
  * camelCase input field at fault (or null); `code` is an `ErrorCode`; `message` is English for
  * developers. `messageZh`, when the server sends it, is the Chinese sentence for this very case
- * (which rule failed: 「新就业形态劳动者」标签要求填写手机号码…) and is shown as is. Otherwise the UI
- * shows Chinese text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
+ * (which rule failed: 「新就业形态劳动者」标签要求填写手机号码…) and is shown as is, unless the form
+ * has its own text for that field and code (`field.code` override). Otherwise the UI shows Chinese
+ * text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
  * a test checks this against ../schema.graphql), optionally refined per form and field.
  */
 import type { FormInstance } from 'antd';
@@ -143,7 +144,10 @@ export function applyUserErrors(
   const byField = new Map<string, { name: NamePath; messages: string[] }>();
   const rest: FormLevelError[] = [];
   for (const err of errors) {
-    const text = chineseText(err.messageZh) ?? errorMessage(err.code, err.field, options.messages);
+    // A form's own text for this field and code was written for that form: it wins. Then the
+    // server's sentence for the case, then the form's text for the code, then the dictionary.
+    const own = err.field ? options.messages?.[`${err.field}.${err.code}`] : undefined;
+    const text = own ?? chineseText(err.messageZh) ?? errorMessage(err.code, err.field, options.messages);
     const name: NamePath | null = err.field ? (options.fieldMap?.[err.field] ?? err.field) : null;
     if (name !== null && hasMountedField(mounted, name)) {
       const key = JSON.stringify(name);
