@@ -131,6 +131,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 await _create_user(code, username, DEMO_PASSWORD, role, None, name, exist_ok=True)
             lines.append(code)
         await _create_user("platform", "operator", DEMO_PASSWORD, "platform_admin", None, "平台运营", exist_ok=True)
+        from core.demo import seed_all
+
+        for r in await seed_all(lines):
+            print(f"  {r.tenant}: {r.members_created} members, {r.households_created} households, "
+                  f"{r.entries_posted} ledger entries added")
         return lines
 
     codes = _run(_with_db(go))

@@ -1,7 +1,8 @@
 """Domain errors: the typed failures services raise and GraphQL turns into payload errors.
 
-Codes are stable API (an enum in the schema). Messages are English for the API; the UI keys its
-Chinese text off the code.
+Codes are stable API (an enum in the schema). Messages are English for the API. A refusal a person
+will read can also carry ``message_zh``, the Chinese sentence for this very case (which rule, which
+field); the UI shows it before its own text keyed by the code, which stays the fallback.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ class ErrorCode(enum.Enum):
 class DomainError(Exception):
     """A user's mistake or a refused action: never a server error."""
 
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None,
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None, message_zh: str | None = None,
                  extensions: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.message_zh = message_zh
         # Machine-readable details beside the code (e.g. ``retryAfterSeconds``); never personal data.
         self.extensions = extensions
 
@@ -55,12 +57,12 @@ class DomainErrors(DomainError):
     """Several field problems found at once (validation reports all, not just the first)."""
 
     def __init__(self, errors: list[DomainError]) -> None:
-        super().__init__(errors[0].code, errors[0].message, errors[0].field)
+        super().__init__(errors[0].code, errors[0].message, errors[0].field, errors[0].message_zh)
         self.errors = errors
 
 
-def not_found(what: str, field: str | None = "id") -> DomainError:
-    return DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field)
+def not_found(what: str, field: str | None = "id", message_zh: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field, message_zh)
 
 
 def forbidden(action: str) -> DomainError:

@@ -12,16 +12,20 @@ _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_SAFE_INT = 2**63 - 1
 
 
-def clean_text(field: str, value: str | None, *, max_len: int, required: bool = True) -> str:
+def clean_text(field: str, value: str | None, *, max_len: int, required: bool = True, label_zh: str | None = None) -> str:
+    """``label_zh``: the field's Chinese name, for the errors' Chinese text (``message_zh``)."""
     value = (value or "").strip()
     if not value:
         if required:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is required", field)
+            raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is required", field,
+                              f"请填写{label_zh}" if label_zh else None)
         return ""
     if len(value) > max_len:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is longer than {max_len} characters", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is longer than {max_len} characters", field,
+                          f"{label_zh}不能超过 {max_len} 个字" if label_zh else None)
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} contains control characters", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} contains control characters", field,
+                          f"{label_zh}含有不可见的控制字符" if label_zh else None)
     return value
 
 

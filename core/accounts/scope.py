@@ -42,11 +42,13 @@ def in_subtree(principal: Principal, action: str, unit_path: str | None) -> bool
 
 
 def require_in_subtree(principal: Principal, action: str, unit_path: str | None, *, what: str = "object",
-                       field: str | None = "id", read_action: str | None = None) -> None:
+                       field: str | None = "id", read_action: str | None = None,
+                       message_zh: str | None = None) -> None:
     """Raise unless ``action`` covers ``unit_path``. Outside ``read_action`` (default: ``action``)
-    the thing does not exist for this caller (NOT_FOUND); readable but not actionable is FORBIDDEN."""
+    the thing does not exist for this caller (NOT_FOUND, with ``message_zh`` for people when given);
+    readable but not actionable is FORBIDDEN."""
     if not in_subtree(principal, read_action or action, unit_path):
-        raise DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field)
+        raise DomainError(ErrorCode.NOT_FOUND, f"{what} not found", field, message_zh)
     if not in_subtree(principal, action, unit_path):
         # Like a missing permission anywhere (Context.require): a refusal of the caller, not of a field.
         raise DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action}")

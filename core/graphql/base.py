@@ -90,26 +90,35 @@ class OrderDirection(enum.Enum):
 class UserError:
     field: str | None = strawberry.field(description="The input field at fault (camelCase), or null.")
     code: ErrorCodeEnum  # type: ignore[valid-type]
-    message: str = strawberry.field(description="English explanation; the UI shows Chinese text keyed by code.")
+    message: str = strawberry.field(description="English explanation, for developers and logs.")
+    message_zh: str | None = strawberry.field(
+        default=None,
+        description="Chinese text for people, naming the rule that failed, when the server has one; "
+                    "else the UI shows its Chinese text keyed by code.")
     extensions: JSONScalar | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Details beside the code, e.g. `{retryAfterSeconds: 120}` for TOO_MANY_ATTEMPTS.")
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
     items = exc.errors if isinstance(exc, DomainErrors) else [exc]
-    return [UserError(field=e.field, code=e.code, message=e.message, extensions=getattr(e, "extensions", None))
-            for e in items]
+    return [UserError(field=e.field, code=e.code, message=e.message, message_zh=e.message_zh,
+                      extensions=getattr(e, "extensions", None)) for e in items]
 
 
 class ApiError(GraphQLError):
-    """A query-side refusal (unauthenticated, forbidden, bad argument): a typed top-level error."""
+    """A query-side refusal (unauthenticated, forbidden, bad argument): a typed top-level error.
+    ``extensions.messageZh`` carries the Chinese text when the refusal has one."""
 
-    def __init__(self, code: ErrorCode, message: str, extensions: dict[str, Any] | None = None) -> None:
-        super().__init__(message, extensions={"code": code.value, **(extensions or {})})
+    def __init__(self, code: ErrorCode, message: str, message_zh: str | None = None,
+                 extensions: dict[str, Any] | None = None) -> None:
+        merged: dict[str, Any] = {"code": code.value, **(extensions or {})}
+        if message_zh:
+            merged["messageZh"] = message_zh
+        super().__init__(message, extensions=merged)
 
 
 def api_error(exc: DomainError) -> ApiError:
-    return ApiError(exc.code, exc.message, getattr(exc, "extensions", None))
+    return ApiError(exc.code, exc.message, exc.message_zh, getattr(exc, "extensions", None))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,13 +37,13 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
     from core.validation import clean_text
 
     if fmt not in ("csv", "xlsx"):
-        raise DomainError(ErrorCode.INVALID_INPUT, "format must be CSV or XLSX", "format")
+        raise DomainError(ErrorCode.INVALID_INPUT, "format must be CSV or XLSX", "format", "导出格式应为 CSV 或 XLSX")
     if unmasked:
         from core.members.reasons import check_access_reason
 
         reason = check_access_reason(tenant, reason)
     else:
-        reason = clean_text("reason", reason, max_len=200, required=False)
+        reason = clean_text("reason", reason, max_len=200, required=False, label_zh="导出原因")
     async with transaction():
         export_id = (await MemberExport.insert(MemberExport(
             tenant_id=tenant.id, created_by=actor.user_id, created_by_name=actor.username[:100],
@@ -96,7 +96,7 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
 
     exp = await queries.get_export(tenant, export_id)
     if exp is None:
-        raise not_found("export")
+        raise not_found("export", message_zh="导出记录不存在，或您无权查看")
     if exp["status"] == "ready":
         return {"status": "ready", "rows": exp["row_count"]}
     if exp["status"] == "expired":  # waited in the queue past its retention (core/members/retention.py)

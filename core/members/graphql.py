@@ -407,9 +407,10 @@ async def _member_for(info: Info, gid: Any, action: str, field: str = "id") -> t
     _, pk = from_global_id(gid, "Member", field)
     row = await queries.get_member(tenant, pk)
     if row is None:
-        raise not_found("member", field)
+        raise not_found("member", field, "会员不存在，或您无权查看")
     require_in_subtree(principal, action, await _unit_path(info, row["org_unit_id"]), what="member", field=field,
-                       read_action="member.read")
+                       read_action="member.read",
+                       message_zh="会员不存在，或您无权查看")
     return tenant, row
 
 
@@ -439,7 +440,8 @@ def _scope(info: Info, action: str) -> list[str]:
 
 def _check_len(value: Optional[str], field: str, limit: int) -> None:
     if value is not None and (len(value) > limit or "\x00" in value):
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is too long or contains NUL characters", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is too long or contains NUL characters", field,
+                          "查询条件过长或含有不允许的字符")
 
 
 async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFilter],
@@ -450,14 +452,15 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
     _check_len(flt.id_number, "idNumber", 40)
     _check_len(flt.phone, "phone", 40)
     if flt.tags is not None and (len(flt.tags) > 20 or any(len(t) > 40 or "\x00" in t for t in flt.tags)):
-        raise DomainError(ErrorCode.INVALID_INPUT, "tags: at most 20 codes of 40 characters", "tags")
+        raise DomainError(ErrorCode.INVALID_INPUT, "tags: at most 20 codes of 40 characters", "tags",
+                          "会员标签条件最多 20 个，每个不超过 40 个字符")
     id_bidx = phone_bidx = None
     id_enc = phone_enc = None
     if flt.id_number:
         try:
             id_plain = personal.canonical_id_number(flt.id_number.strip())
         except IdNumberError as exc:
-            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber") from None
+            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber", exc.message_zh) from None
         # Under every index key the tenant's members may be under (more than one during a rotation).
         id_bidx = tuple((await personal.index_keys(tenant)).id_bidxs(id_plain))
         id_enc = personal.encrypt(id_plain, "member_export", "filter_id_number", tenant.id) if seal else None
@@ -465,7 +468,7 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
         try:
             phone_plain = personal.canonical_phone(flt.phone.strip())
         except PhoneError as exc:
-            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "phone") from None
+            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "phone", exc.message_zh) from None
         phone_bidx = tuple((await personal.index_keys(tenant)).phone_bidxs(phone_plain))
         phone_enc = personal.encrypt(phone_plain, "member_export", "filter_phone", tenant.id) if seal else None
     subtree = None
@@ -473,7 +476,7 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
         _, pk = from_global_id(flt.subtree_of, "OrgUnit", "subtreeOf")
         subtree = await _unit_path(info, pk)
         if subtree is None:
-            raise not_found("org unit", "subtreeOf")
+            raise not_found("org unit", "subtreeOf", "所选工会不存在，或不在您的管辖范围内")
     unit_pk = from_global_id(flt.org_unit_id, "OrgUnit", "orgUnitId")[1] if flt.org_unit_id else None
     if seal:
         # A stored filter (an export) may only name unions the caller reads; a search just finds
@@ -523,9 +526,10 @@ async def _household_for(info: Info, gid: Any, action: str, field: str = "househ
     _, pk = from_global_id(gid, "Household", field)
     hh = await queries.get_household(tenant, pk)
     if hh is None:
-        raise not_found("household", field)
+        raise not_found("household", field, "家庭不存在，或您无权查看")
     require_in_subtree(principal, action, await _unit_path(info, hh["org_unit_id"]), what="household", field=field,
-                       read_action="member.read")
+                       read_action="member.read",
+                       message_zh="家庭不存在，或您无权查看")
     return tenant, hh
 
 
@@ -657,11 +661,11 @@ def _values(input: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 def _check_inputs(values: dict[str, Any]) -> None:
     for key, value in values.items():
         if isinstance(value, str) and "\x00" in value:
-            raise DomainError(ErrorCode.INVALID_INPUT, "NUL characters are not allowed", key)
+            raise DomainError(ErrorCode.INVALID_INPUT, "NUL characters are not allowed", key, "含有不允许的字符")
         if isinstance(value, list) and any(isinstance(v, str) and ("\x00" in v or len(v) > 40) for v in value):
-            raise DomainError(ErrorCode.INVALID_INPUT, "invalid tag", key)
+            raise DomainError(ErrorCode.INVALID_INPUT, "invalid tag", key, "会员标签不正确")
         if isinstance(value, str) and len(value) > 500:
-            raise DomainError(ErrorCode.INVALID_INPUT, "value is too long", key)
+            raise DomainError(ErrorCode.INVALID_INPUT, "value is too long", key, "填写内容过长（不超过 500 个字符）")
 
 
 @strawberry.type
@@ -673,7 +677,7 @@ class MemberRecordsMutation:
             _, unit_pk = from_global_id(input.org_unit_id, "OrgUnit", "orgUnitId")
             path = await _unit_path(info, unit_pk)
             if path is None:
-                raise not_found("org unit", "orgUnitId")
+                raise not_found("org unit", "orgUnitId", "所选工会不存在")
             info.context.require("member.write", path)
             values = _values(input, ("name", "id_number", "phone", "employer", "work_status", "tags", "joined_on"))
             _check_inputs(values)
@@ -691,7 +695,9 @@ class MemberRecordsMutation:
             _check_inputs(changes)
             for key in ("name", "id_number"):
                 if key in changes and changes[key] is None:
-                    raise DomainError(ErrorCode.INVALID_INPUT, f"{key} cannot be removed", "idNumber" if key == "id_number" else key)
+                    raise DomainError(ErrorCode.INVALID_INPUT, f"{key} cannot be removed",
+                                      "idNumber" if key == "id_number" else key,
+                                      "身份证号码不能删除" if key == "id_number" else "姓名不能删除")
             updated = await services.update_member(tenant, info.context.actor, row["id"], changes,
                                                    scope_paths=_scope(info, "member.write"),
                                                    expected_version=input.expected_version)
@@ -748,7 +754,7 @@ class MemberRecordsMutation:
                 hh = await queries.get_household(tenant, person["household_id"]) if person else None
                 path = await _unit_path(info, hh["org_unit_id"]) if hh else None
                 if person is None or not principal.can("member.read", path):
-                    raise not_found("household person")
+                    raise not_found("household person", message_zh="家庭成员不存在")
                 info.context.require("member.reveal", path)
                 value = await services.reveal(tenant, info.context.actor, person=person, field=field.value, reason=reason)
             else:
@@ -773,13 +779,15 @@ class MemberRecordsMutation:
             tenant, hh = await _household_for(info, household_id, "member.write")
             _check_inputs({"name": input.name, "idNumber": input.id_number})
             if input.relation is Relation.SELF:
-                raise DomainError(ErrorCode.INVALID_INPUT, "a household has one SELF person: its member", "relation")
+                raise DomainError(ErrorCode.INVALID_INPUT, "a household has one SELF person: its member", "relation",
+                                  "一个家庭只有一位本人（即登记家庭的会员）")
             member_pk = None
             if input.member_id:
                 _, row = await _member_for(info, input.member_id, "member.write", "memberId")
                 member_pk = row["id"]
             elif not (input.name and input.id_number):
-                raise DomainError(ErrorCode.INVALID_INPUT, "give memberId, or name and idNumber", "memberId")
+                raise DomainError(ErrorCode.INVALID_INPUT, "give memberId, or name and idNumber", "memberId",
+                                  "请选择本省会员，或填写非会员的姓名和身份证号码")
             await services.add_person(tenant, info.context.actor, hh["id"], relation=input.relation.value,
                                       member_id=member_pk, name=input.name, id_number=input.id_number)
             return {"household": await build_household(tenant, hh)}
@@ -793,7 +801,7 @@ class MemberRecordsMutation:
             _, pk = from_global_id(person_id, "HouseholdPerson", "personId")
             person = await queries.get_person(tenant, pk)
             if person is None:
-                raise not_found("household person", "personId")
+                raise not_found("household person", "personId", "家庭成员不存在")
             _, hh = await _household_for(info, to_global_id("Household", person["household_id"]), "member.write", "personId")
             await services.remove_person(tenant, info.context.actor, pk)
             return {"household": await build_household(tenant, hh)}
@@ -812,9 +820,10 @@ class MemberRecordsMutation:
             if input.to_tenant_code and input.to_tenant_code != tenant.code:
                 dest_tenant = await get_tenant(code=input.to_tenant_code[:32])
                 if dest_tenant is None or dest_tenant.is_platform:
-                    raise not_found("tenant", "toTenantCode")
+                    raise not_found("tenant", "toTenantCode", "转入的省（市）不存在或未开通")
                 if not input.to_org_unit_code:
-                    raise DomainError(ErrorCode.INVALID_INPUT, "toOrgUnitCode is required for another tenant", "toOrgUnitCode")
+                    raise DomainError(ErrorCode.INVALID_INPUT, "toOrgUnitCode is required for another tenant", "toOrgUnitCode",
+                                      "转往外省须填写转入工会代码")
             elif input.to_org_unit_id:
                 dest_unit = from_global_id(input.to_org_unit_id, "OrgUnit", "toOrgUnitId")[1]
             elif input.to_org_unit_code:
@@ -822,10 +831,11 @@ class MemberRecordsMutation:
 
                 found = await get_unit_by_code(tenant, input.to_org_unit_code[:64])
                 if found is None:
-                    raise not_found("destination org unit", "toOrgUnitCode")
+                    raise not_found("destination org unit", "toOrgUnitCode", "转入工会不存在")
                 dest_unit = found["id"]
             else:
-                raise DomainError(ErrorCode.INVALID_INPUT, "give toOrgUnitId, or toTenantCode and toOrgUnitCode", "toOrgUnitId")
+                raise DomainError(ErrorCode.INVALID_INPUT, "give toOrgUnitId, or toTenantCode and toOrgUnitCode", "toOrgUnitId",
+                                  "请选择本省转入工会，或填写外省省份和工会代码")
             t = await services.request_transfer(tenant, info.context.actor, row["id"], reason=input.reason,
                                                 dest_tenant=dest_tenant, dest_unit_id=dest_unit,
                                                 dest_unit_code=input.to_org_unit_code)
@@ -840,7 +850,7 @@ class MemberRecordsMutation:
             _, pk = from_global_id(id, "MemberTransfer")
             row = await queries.get_transfer(tenant, pk)
             if row is None:
-                raise not_found("transfer")
+                raise not_found("transfer", message_zh="会籍转移记录不存在，或您无权查看")
             sides = _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.transfer.approve")
             t = await services.approve_transfer(tenant, info.context.actor, pk, allowed_sides=sides)
             return {"transfer": await transfer_from_row(tenant, t)}
@@ -855,7 +865,7 @@ class MemberRecordsMutation:
             _, pk = from_global_id(id, "MemberTransfer")
             row = await queries.get_transfer(tenant, pk)
             if row is None:
-                raise not_found("transfer")
+                raise not_found("transfer", message_zh="会籍转移记录不存在，或您无权查看")
             sides = _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.transfer.approve")
             t = await services.reject_transfer(tenant, info.context.actor, pk, note=note, allowed_sides=sides)
             return {"transfer": await transfer_from_row(tenant, t)}
@@ -869,7 +879,7 @@ class MemberRecordsMutation:
             _, pk = from_global_id(id, "MemberTransfer")
             row = await queries.get_transfer(tenant, pk)
             if row is None:
-                raise not_found("transfer")
+                raise not_found("transfer", message_zh="会籍转移记录不存在，或您无权查看")
             paths = await _transfer_paths(info, tenant, row)
             sides = [s for s in _transfer_sides(info, row, paths, "member.write") if s == "source"]
             t = await services.reject_transfer(tenant, info.context.actor, pk, note="", allowed_sides=sides, cancel=True)
@@ -1135,7 +1145,7 @@ class MemberFilesMutation:
             tenant, _ = info.context.require("member.import")
             found = await resolve_import(info, from_global_id(id, "MemberImport")[1])
             if found is None:
-                raise not_found("import")
+                raise not_found("import", message_zh="导入记录不存在，或您无权查看")
             row = await importer.start_commit(tenant, info.context.actor, found.pk, allow_errors=allow_errors)
             return {"member_import": MemberImport.from_row(tenant, row)}
 
@@ -1149,7 +1159,7 @@ class MemberFilesMutation:
             tenant, _ = info.context.require("member.import")
             found = await resolve_import(info, from_global_id(id, "MemberImport")[1])
             if found is None:
-                raise not_found("import")
+                raise not_found("import", message_zh="导入记录不存在，或您无权查看")
             return {"member_import": MemberImport.from_row(tenant, await importer.discard(tenant, info.context.actor, found.pk))}
 
         return await run_mutation(MemberImportPayload, work)

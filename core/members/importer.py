@@ -42,7 +42,7 @@ import uuid
 from collections import deque
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Iterator, Sequence
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from core.audit.services import Actor, record
 from core.dbutil import engine, on_postgres, transaction, utcnow
@@ -753,9 +753,13 @@ async def _audit(tenant: TenantContext, actor: Actor, action: str, import_id: in
 # ---------------------------------------------------------------------------------------------
 
 
-def _batches(tenant_id: int, import_id: int, after_row: int = 0) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], int]]:
-    """(rows, last row number) per batch, for the data rows after ``after_row``."""
+def _batches(tenant_id: int, import_id: int, after_row: int = 0,
+             where: dict[str, int] | None = None) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], int]]:
+    """(rows, last row number) per batch, for the data rows after ``after_row``. ``where`` (if
+    given) is kept up to date with the bytes read so far (``pos``) of the file's ``size``."""
     with filestore.open_stored(KIND, tenant_id, import_id) as f:
+        if where is not None:
+            where["size"] = f.raw.size  # type: ignore[attr-defined]
         sniffed = roster.sniff(f)
         rows = roster.open_rows(f, sniffed)
         header = roster.find_header(rows)
@@ -767,8 +771,12 @@ def _batches(tenant_id: int, import_id: int, after_row: int = 0) -> Iterator[tup
                 continue
             batch.append((row_no, values))
             if len(batch) >= BATCH_ROWS:
+                if where is not None:
+                    where["pos"] = f.tell()
                 yield batch, last
                 batch = []
+        if where is not None:
+            where["pos"] = where.get("size", 0)
         if batch or last > after_row:
             yield batch, last
 
@@ -827,12 +835,22 @@ async def _prepared_batches(it: Iterator[Any], preparer: Any, timing: dict[str, 
         yield prepared, errors, n, last
 
 
+def _estimated_rows(done: int, where: Mapping[str, int]) -> int:
+    """The preview's total, before the file has been read to its end: the rows so far scaled by the
+    share of the file's bytes they took (rows are about the same size), so the UI can show a
+    percentage. Never below ``done``; exact once the file has been read."""
+    pos, size = where.get("pos", 0), where.get("size", 0)
+    if pos <= 0 or size <= 0:
+        return done
+    return max(done, round(done * size / pos))
+
+
 async def run_preview(tenant: TenantContext, import_id: int, progress: Any = None) -> dict[str, Any]:
     from core.members.services import unit_directory
 
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
-        raise not_found("import")
+        raise not_found("import", message_zh="导入记录不存在，或您无权查看")
     if imp["status"] not in ("uploaded", "previewing"):
         return {"status": imp["status"]}
     await _mark(tenant, import_id, status="previewing")
@@ -843,15 +861,18 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
                         ix=await personal.index_keys(tenant))
     counts = {"total": 0, "valid": 0, "c": 0, "u": 0, "n": 0, "errors": 0}
     stored = 0
+    where: dict[str, int] = {}
 
     async def run(store: Any) -> None:
         nonlocal stored
         await store.seen_start()
-        it = _batches(tenant.id, import_id)
+        it = _batches(tenant.id, import_id, where=where)
         try:
             await _preview_loop(store, it)
         finally:
             it.close()
+        if counts["total"] == 0:
+            raise roster.FileProblem("NO_DATA_ROWS", "名册中没有数据行（只有表头）：空文件不能导入，请在表头下逐行填写会员信息后重新上传")
         dups, dup_counts = await store.seen_duplicates(MAX_STORED_ERRORS)
         dup_errors = [(r, "id_number", DUPLICATE, f"与第{first}行是同一人（身份证号码重复）") for r, first in dups]
         room = max(0, MAX_STORED_ERRORS - stored)
@@ -882,7 +903,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
             if counts["total"] >= FAIL_FAST_ROWS and counts["c"] + counts["u"] + counts["n"] == 0:
                 raise roster.FileProblem("NO_VALID_ROWS", f"前{counts['total']}行没有一行有效，已停止检查：请确认这是会员名册，并对照下面的错误修改")
             if progress:
-                await progress(counts["total"], None)
+                await progress(counts["total"], _estimated_rows(counts["total"], where))
 
     try:
         if on_postgres():
@@ -900,6 +921,8 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     finally:
         preparer.close()
     valid = counts["c"] + counts["u"] + counts["n"]
+    if progress:
+        await progress(counts["total"], counts["total"])
     await _mark(tenant, import_id, status="previewed", extra={
         MemberImport.total_rows: counts["total"], MemberImport.valid_rows: valid,
         MemberImport.error_rows: counts["errors"], MemberImport.would_create: counts["c"],
@@ -968,6 +991,7 @@ async def shown_status(tenant: TenantContext, imp: dict[str, Any]) -> str:
 
 
 BEING_COMMITTED = "this import is being committed right now: wait for it to finish"
+BEING_COMMITTED_ZH = "该名册正在导入中，请等待完成"
 
 
 async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, allow_errors: bool) -> dict[str, Any]:
@@ -978,33 +1002,39 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
     async with transaction():
         imp = await queries.get_import(tenant, import_id)
         if imp is None:
-            raise not_found("import")
+            raise not_found("import", message_zh="导入记录不存在，或您无权查看")
         status = imp["status"]
         if status in ("committing", "interrupted"):
             if await commit_activity(tenant, imp) == "live":
-                raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id")
+                raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id", BEING_COMMITTED_ZH)
         elif status == "committed":
-            raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id", "该名册已导入完成")
         elif status == "discarded":
-            raise DomainError(ErrorCode.INVALID_STATE, "this import was discarded: upload the file again", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "this import was discarded: upload the file again", "id",
+                              "该名册已放弃，请重新上传")
         elif status == "expired":
             raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired (its file was deleted after "
-                              f"{get_settings().import_retention_hours} hours without activity): upload it again", "id")
+                              f"{get_settings().import_retention_hours} hours without activity): upload it again", "id",
+                              f"上传的名册已过期（{get_settings().import_retention_hours} 小时未操作，文件已删除），请重新上传")
         elif status != "previewed":
-            raise DomainError(ErrorCode.INVALID_STATE, f"an import can be committed after its preview (status: {status})", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, f"an import can be committed after its preview (status: {status})", "id",
+                              "名册须先完成校验预览才能导入")
         if imp["valid_rows"] == 0:
-            raise DomainError(ErrorCode.INVALID_STATE, "the preview found no valid rows", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "the preview found no valid rows", "id", "校验未发现有效的数据行，不能导入")
         stored = await MemberImportError.count().where((MemberImportError.tenant_id == tenant.id)
                                                        & (MemberImportError.import_id == import_id)
                                                        & (MemberImportError.phase == "preview"))
         if stored >= MAX_STORED_ERRORS:
             raise DomainError(ErrorCode.INVALID_INPUT, f"the preview found more than {MAX_STORED_ERRORS} errors: fix the "
-                              "file and upload it again", "id")
+                              "file and upload it again", "id",
+                              f"校验发现超过 {MAX_STORED_ERRORS} 处错误，请修改文件后重新上传")
         if imp["error_rows"] and not (allow_errors or imp["allow_errors"]):
             raise DomainError(ErrorCode.INVALID_INPUT, f"the preview found {imp['error_rows']} rows with errors: fix the "
-                              "file and upload it again, or commit with allowErrors to skip those rows", "allowErrors")
+                              "file and upload it again, or commit with allowErrors to skip those rows", "allowErrors",
+                              f"校验发现 {imp['error_rows']} 行有错误：请修改文件后重新上传，或选择跳过这些行导入")
         if not filestore.stored_exists(KIND, tenant.id, import_id):
-            raise DomainError(ErrorCode.INVALID_STATE, "the uploaded file is no longer stored; upload it again", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "the uploaded file is no longer stored; upload it again", "id",
+                              "上传的文件已不存在，请重新上传")
         # Only from the status read above: the retention job may have expired the import (and
         # deleted its file) since; its own update checks status and age the same way.
         # Compare-and-set on the commit job too: two resumes of a stopped commit both read the same
@@ -1038,7 +1068,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
 
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
-        raise not_found("import")
+        raise not_found("import", message_zh="导入记录不存在，或您无权查看")
     if imp["status"] == "committed":
         return {"status": "committed"}
     if imp["status"] not in ("committing", "interrupted"):
@@ -1251,20 +1281,22 @@ async def discard(tenant: TenantContext, actor: Actor, import_id: int) -> dict[s
     """Drop an import that was not committed (deletes the stored file; the record stays)."""
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
-        raise not_found("import")
+        raise not_found("import", message_zh="导入记录不存在，或您无权查看")
     status = imp["status"]
     if status in ("committing", "interrupted"):
         if await commit_activity(tenant, imp) == "live":
-            raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id")
+            raise DomainError(ErrorCode.INVALID_STATE, BEING_COMMITTED, "id", BEING_COMMITTED_ZH)
         if imp["committed_through_row"]:
             raise DomainError(ErrorCode.INVALID_STATE, "rows of this import were already written: resume it to "
-                              "finish (memberImportCommit continues after the last committed row)", "id")
+                              "finish (memberImportCommit continues after the last committed row)", "id",
+                              "该名册已有部分数据写入，请继续导入以完成")
     elif status == "committed":
-        raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id")
+        raise DomainError(ErrorCode.INVALID_STATE, "this import is already committed", "id", "该名册已导入完成")
     elif status == "discarded":
-        raise DomainError(ErrorCode.INVALID_STATE, "this import is already discarded", "id")
+        raise DomainError(ErrorCode.INVALID_STATE, "this import is already discarded", "id", "该名册已放弃")
     elif status == "expired":
-        raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired; its file is already deleted", "id")
+        raise DomainError(ErrorCode.INVALID_STATE, "the upload has expired; its file is already deleted", "id",
+                              "上传的名册已过期，文件已删除")
     filestore.delete_stored(KIND, tenant.id, import_id)
     await _mark(tenant, import_id, status="discarded")
     await _audit(tenant, actor, "member.import.discard", import_id, {})

@@ -30,6 +30,31 @@ ORDERS = {"NAME": ("m.name_search", "m.id"), "CREATED": ("m.id",), "JOINED_ON": 
 # costs what the first page costs. JOINED_ON may be NULL, so it keeps OFFSET.
 KEYSET_ORDERS = {"NAME": ("name_search", "id"), "CREATED": ("id",)}
 
+# Lists in name order sort as Chinese readers expect, by pinyin (张 after 李 after 陈), not by code
+# point. PostgreSQL: ICU's zh collation (pinyin), when the server has ICU, with its own indexes
+# (migrations/members/*_pinyin.py); name_search itself stays COLLATE "C" for prefix ranges.
+# SQLite: ``core.db``'s zh_pinyin collation (GB 2312 order, which is pinyin order for the 3,755
+# common characters). Without either, code-point order.
+PG_NAME_COLLATION = "zh-x-icu"
+_pg_collation: bool | None = None
+
+
+async def name_collation() -> str:
+    """The COLLATE clause for sorting names on this database ("" when there is none)."""
+    global _pg_collation
+    if not on_postgres():
+        from core.db import SQLITE_NAME_COLLATION
+
+        return f" COLLATE {SQLITE_NAME_COLLATION}"
+    if _pg_collation is None:
+        rows = await raw("SELECT count(*) AS n FROM pg_collation WHERE collname = {}", PG_NAME_COLLATION)
+        _pg_collation = bool(rows and rows[0]["n"])
+    return f' COLLATE "{PG_NAME_COLLATION}"' if _pg_collation else ""
+
+
+def _sorted_by(column: str, collation: str) -> str:
+    return f"{column}{collation}" if column.endswith("name_search") else column
+
 
 @dataclass(frozen=True)
 class MemberFilter:
@@ -183,14 +208,15 @@ async def search_members(tenant: TenantContext, flt: MemberFilter, *, scope_path
     capped one a few milliseconds)."""
     clause, args = await where(tenant, flt, scope_paths)
     direction = " DESC" if descending else ""
-    order_sql = ", ".join(c + direction for c in ORDERS[order])
+    collation = await name_collation()
+    order_sql = ", ".join(_sorted_by(c, collation) + direction for c in ORDERS[order])
     key_cols = KEYSET_ORDERS.get(order)
     seek, seek_args, skip = "", [], offset
     if after_key is not None and key_cols is not None:
         # The cursor names the last row by id only (no personal data in cursors); its sort key is
         # read back in the same statement.
-        cols = ", ".join(f"m.{c}" for c in key_cols)
-        ref = ", ".join(f"k.{c}" for c in key_cols)
+        cols = ", ".join(_sorted_by(f"m.{c}", collation) for c in key_cols)
+        ref = ", ".join(_sorted_by(f"k.{c}", collation) for c in key_cols)
         seek = (f" AND ({cols}) {'<' if descending else '>'} "
                 f"(SELECT {ref} FROM member k WHERE k.tenant_id = {{}} AND k.id = {{}})")
         seek_args, skip = [tenant.id, after_key], 0

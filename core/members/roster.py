@@ -222,9 +222,27 @@ def normalise_header(text: Any) -> str:
 
 
 def map_header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
-    """Field -> column index for a header row, and the headers that were not recognised."""
+    """Field -> column index for a header row, and the headers that were not recognised. Raises
+    ``FileProblem`` when two columns mean the same field (see ``_map_header``)."""
+    mapping, unknown, conflict = _map_header(cells)
+    if conflict is not None:
+        raise conflict
+    return mapping, unknown
+
+
+def _map_header(cells: list[Any]) -> tuple[dict[str, int], list[str], FileProblem | None]:
+    """Like ``map_header``, returning the first conflict instead of raising it.
+
+    Two columns for one optional field: the field's own name (the template's, e.g. 「工作单位」)
+    wins over a synonym (e.g. 「单位」, often some other "unit" in a union's roster; 「电话」 beside
+    「手机号码」 is an office line), and the synonym's column is left out like an unknown header.
+    For a required column (name, ID number, union) choosing silently could file the wrong person,
+    so two columns are a conflict, as are the same text twice or two different synonyms. The
+    message quotes the headers as the file has them, not only the field's name."""
     mapping: dict[str, int] = {}
+    texts: dict[str, str] = {}
     unknown: list[str] = []
+    conflict: FileProblem | None = None
     for idx, cell in enumerate(cells):
         key = normalise_header(cell)
         if not key:
@@ -234,10 +252,27 @@ def map_header(cells: list[Any]) -> tuple[dict[str, int], list[str]]:
             unknown.append(key[:20])
             continue
         if field in mapping:
-            raise FileProblem("HEADER", f"表头中「{FIELDS[field][0]}」出现了两次（第{mapping[field] + 1}列和第{idx + 1}列）",
-                              row=None, column=FIELDS[field][0])
+            canonical = COLUMNS[field][0]
+            earlier = texts[field]
+            if earlier != key and canonical in (earlier, key) and field not in REQUIRED_COLUMNS:
+                if key == canonical:  # the field's own name replaces the synonym seen first
+                    unknown.append(earlier[:20])
+                    mapping[field], texts[field] = idx, key
+                else:
+                    unknown.append(key[:20])
+                continue
+            if conflict is None:
+                where = f"（第{mapping[field] + 1}列和第{idx + 1}列）"
+                if earlier == key:
+                    message = f"表头中「{key[:20]}」出现了两次{where}，请只保留一列"
+                else:
+                    message = (f"表头中「{earlier[:20]}」和「{key[:20]}」都是「{FIELDS[field][0]}」列，"
+                               f"该列出现了两次{where}：请只保留一列，或把另一列改成其他名称")
+                conflict = FileProblem("HEADER", message, row=None, column=FIELDS[field][0])
+            continue
         mapping[field] = idx
-    return mapping, unknown
+        texts[field] = key
+    return mapping, unknown, conflict
 
 
 @dataclass
@@ -255,8 +290,11 @@ def find_header(rows: Iterator[tuple[int, list[Any]]]) -> Header:
         if len(cells) > MAX_COLUMNS:
             raise FileProblem("HEADER", f"第{row_no}行有{len(cells)}列，超过{MAX_COLUMNS}列：这不像会员名册", row=row_no)
         if any(c not in (None, "") for c in cells):
-            mapping, unknown = map_header(cells)
+            mapping, unknown, conflict = _map_header(cells)
             if all(f in mapping for f in REQUIRED_COLUMNS):
+                if conflict is not None:
+                    conflict.row = row_no
+                    raise conflict
                 return Header(row_no, mapping, unknown)
             if mapping and (best is None or len(mapping) > len(best[1])):
                 best = (row_no, mapping, unknown)

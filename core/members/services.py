@@ -26,12 +26,14 @@ from core.members.validation import (
     CleanMember, Problem, RowContext, UnitDirectory, UnitInfo, clean_member, parse_date, plugin_problems,
     raise_problems, unit_problem,
 )
-from core.members.vocab import RELATIONS, tag_vocabulary
+from core.members.vocab import RELATIONS, STATES, tag_vocabulary
 from core.pii import IdNumberError, mask_id_number
 from core.tenancy.context import TenantContext, tenant_scope
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 
+DUPLICATE_ZH = "本省（市）已有使用该身份证号码的会员"
+CLOSED_ZH = "已去世会员的档案已关闭，不能修改"
 MEMBER_LOCK_NAMESPACE = 1401
 HOUSEHOLD_LOCK_NAMESPACE = 1402
 
@@ -93,7 +95,7 @@ async def _locked_member(tenant: TenantContext, member_id: int) -> dict[str, Any
     await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, member_id)
     row = await queries.get_member(tenant, member_id)
     if row is None:
-        raise not_found("member")
+        raise not_found("member", message_zh="会员不存在，或您无权查看")
     return row
 
 
@@ -175,7 +177,7 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
                         scope_paths: Sequence[str] | None) -> dict[str, Any]:
     unit = await unit_info(tenant, unit_id)
     if unit is None:
-        raise not_found("org unit", "orgUnitId")
+        raise not_found("org unit", "orgUnitId", "所选工会不存在")
     clean = clean_for_api(tenant, values, unit, scope_paths)
     async with transaction():
         # Inside the transaction: the index key to write under can change when a rotation starts.
@@ -185,7 +187,8 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
         # Every key to match: during a rotation the same person may still be under the old one,
         # which the unique index (one value per row) cannot see.
         if await Member.exists().where((Member.tenant_id == tenant.id) & Member.id_number_bidx.is_in(bidxs)):
-            raise DomainError(ErrorCode.DUPLICATE, "a member with this ID number already exists in this tenant", "idNumber")
+            raise DomainError(ErrorCode.DUPLICATE, "a member with this ID number already exists in this tenant", "idNumber",
+                              DUPLICATE_ZH)
         try:
             inserted = await Member.insert(Member(
                 tenant_id=tenant.id, org_unit_id=unit.id, joined_on=clean.joined_on or today(), state="joined",
@@ -194,7 +197,7 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
         except Exception as exc:  # the unique index caught a concurrent create of the same person
             if _unique_violation(exc):
                 raise DomainError(ErrorCode.DUPLICATE, "a member with this ID number already exists in this tenant",
-                                  "idNumber") from None
+                                  "idNumber", DUPLICATE_ZH) from None
             raise
         member_id = inserted[0]["id"]
         await set_tags(tenant, member_id, clean.tags)
@@ -216,14 +219,15 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
     """Partial update: ``changes`` holds only the fields being set (``phone: None`` clears it)."""
     unknown = set(changes) - set(_EDITABLE)
     if unknown:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"cannot change {sorted(unknown)[0]} here")
+        raise DomainError(ErrorCode.INVALID_INPUT, f"cannot change {sorted(unknown)[0]} here",
+                          message_zh="该项不能在此修改")
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if expected_version is not None and row["version"] != expected_version:
             raise DomainError(ErrorCode.CONFLICT, "the member was changed by someone else; reload and retry",
-                              "expectedVersion")
+                              "expectedVersion", "该会员信息已被他人修改，请刷新后重试")
         if row["state"] == "deceased":
-            raise DomainError(ErrorCode.INVALID_STATE, "a deceased member's record is closed", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "a deceased member's record is closed", "id", CLOSED_ZH)
         unit = await unit_info(tenant, row["org_unit_id"])
         assert unit is not None
         current = {
@@ -254,7 +258,7 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
             if await Member.exists().where((Member.tenant_id == tenant.id)
                                            & Member.id_number_bidx.is_in(ix.id_bidxs(clean.id_number))
                                            & (Member.id != member_id)):
-                raise DomainError(ErrorCode.DUPLICATE, "another member has this ID number", "idNumber")
+                raise DomainError(ErrorCode.DUPLICATE, "another member has this ID number", "idNumber", DUPLICATE_ZH)
             update.update({Member.id_number_enc: new_values[Member.id_number_enc], Member.id_number_bidx: bidx,
                            Member.gender: clean.gender, Member.birth_date: clean.birth_date})
         if "phone" in diff:
@@ -278,22 +282,23 @@ def _plain(value: Any) -> Any:
 def _check_date(value: Any, field: str, not_before: dt.date | None = None) -> dt.date:
     day = parse_date(value) if value is not None else today()
     if day is None:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is not a valid date", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is not a valid date", field, "日期格式不正确，应为如 2024-03-01 的日期")
     if day > today():
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} cannot be in the future", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} cannot be in the future", field, "日期不能晚于今天")
     if not_before and day < not_before:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is before the member joined", field)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is before the member joined", field, "日期不能早于入会日期")
     return day
 
 
 async def leave_member(tenant: TenantContext, actor: Actor, member_id: int, *, on: dt.date | None,
                        reason: str) -> dict[str, Any]:
     """退会: joined -> left."""
-    reason = clean_text("reason", reason, max_len=200, required=False)
+    reason = clean_text("reason", reason, max_len=200, required=False, label_zh="退会原因")
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if row["state"] != "joined":
-            raise DomainError(ErrorCode.INVALID_STATE, f"only a joined member can leave (state: {row['state']})", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, f"only a joined member can leave (state: {row['state']})", "id",
+                              f"只有在会会员可以办理退会（当前状态：{STATES.get(row['state'], row['state'])}）")
         day = _check_date(on, "leftOn", row["joined_on"])
         await Member.update({Member.state: "left", Member.left_on: day, Member.version: row["version"] + 1,
                              Member.updated_at: utcnow()}).where((Member.tenant_id == tenant.id) & (Member.id == member_id))
@@ -307,7 +312,8 @@ async def mark_deceased(tenant: TenantContext, actor: Actor, member_id: int, *, 
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if row["state"] not in ("joined", "left"):
-            raise DomainError(ErrorCode.INVALID_STATE, f"cannot record a death in state {row['state']}", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, f"cannot record a death in state {row['state']}", "id",
+                              f"当前状态（{STATES.get(row['state'], row['state'])}）下不能登记去世")
         day = _check_date(on, "diedOn", row["birth_date"])
         await Member.update({Member.state: "deceased", Member.left_on: row["left_on"] or day,
                              Member.version: row["version"] + 1, Member.updated_at: utcnow()}).where(
@@ -324,10 +330,10 @@ async def rejoin_member(tenant: TenantContext, actor: Actor, member_id: int, *, 
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if row["state"] != "left":
-            raise DomainError(ErrorCode.INVALID_STATE, "only a member who left can rejoin", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "only a member who left can rejoin", "id", "只有已退会的会员可以重新入会")
         unit = await unit_info(tenant, unit_id or row["org_unit_id"])
         if unit is None:
-            raise not_found("org unit", "orgUnitId")
+            raise not_found("org unit", "orgUnitId", "所选工会不存在")
         problem = unit_problem(unit, scope_paths)
         if problem:
             raise_problems([Problem("org_unit", problem.code, problem.message)])
@@ -349,11 +355,12 @@ async def reveal(tenant: TenantContext, actor: Actor, *, member: Mapping[str, An
                  person: Mapping[str, Any] | None = None, field: str, reason: str) -> str | None:
     """The plain value of one personal field, for a stated reason; the audit record names the field
     and the reason, never the value."""
-    reason = clean_text("reason", reason, max_len=200)
+    reason = clean_text("reason", reason, max_len=200, label_zh="查看原因")
     if len(reason) < 2:
-        raise DomainError(ErrorCode.INVALID_INPUT, "give a reason of at least 2 characters", "reason")
+        raise DomainError(ErrorCode.INVALID_INPUT, "give a reason of at least 2 characters", "reason",
+                          "请填写查看原因（至少 2 个字）")
     if field not in REVEAL_FIELDS:
-        raise DomainError(ErrorCode.INVALID_INPUT, "unknown field", "field")
+        raise DomainError(ErrorCode.INVALID_INPUT, "unknown field", "field", "不能查看该项信息")
     if member is not None:
         target_type, target_id, table, row = "Member", member["id"], "member", member
     elif person is not None:
@@ -361,17 +368,18 @@ async def reveal(tenant: TenantContext, actor: Actor, *, member: Mapping[str, An
         if row["member_id"] is not None:
             linked = await queries.get_member(tenant, row["member_id"])
             if linked is None:
-                raise not_found("member")
+                raise not_found("member", message_zh="会员不存在，或您无权查看")
             target_type, target_id, table, row = "Member", linked["id"], "member", linked
     else:
-        raise not_found("member")
+        raise not_found("member", message_zh="会员不存在，或您无权查看")
     if field == "birth_date":
         value = row["birth_date"].isoformat() if row["birth_date"] else None
     elif field == "id_number":
         value = personal.decrypt(row["id_number_enc"], table, "id_number", tenant.id) if row["id_number_enc"] else None
     else:
         if table != "member":
-            raise DomainError(ErrorCode.INVALID_INPUT, "household people have no phone on record", "field")
+            raise DomainError(ErrorCode.INVALID_INPUT, "household people have no phone on record", "field",
+                                  "家庭成员没有登记手机号码")
         value = personal.decrypt(row["phone_enc"], "member", "phone", tenant.id) if row["phone_enc"] else None
     async with transaction():
         await record(tenant, actor, "member.reveal", target_type, target_id, {"field": field, "reason": reason})
@@ -384,13 +392,14 @@ async def reveal(tenant: TenantContext, actor: Actor, *, member: Mapping[str, An
 
 
 async def create_household(tenant: TenantContext, actor: Actor, member_id: int, note: str = "") -> int:
-    note = clean_text("note", note, max_len=200, required=False)
+    note = clean_text("note", note, max_len=200, required=False, label_zh="备注")
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if row["household_id"] is not None:
-            raise DomainError(ErrorCode.CONFLICT, "the member already belongs to a household", "memberId")
+            raise DomainError(ErrorCode.CONFLICT, "the member already belongs to a household", "memberId",
+                              "该会员已登记在一个家庭中")
         if row["state"] == "deceased":
-            raise DomainError(ErrorCode.INVALID_STATE, "a deceased member's record is closed", "memberId")
+            raise DomainError(ErrorCode.INVALID_STATE, "a deceased member's record is closed", "memberId", CLOSED_ZH)
         hh = (await Household.insert(Household(tenant_id=tenant.id, org_unit_id=row["org_unit_id"], note=note,
                                                created_by=actor.user_id)).returning(Household.id))[0]["id"]
         await HouseholdPerson.insert(HouseholdPerson(tenant_id=tenant.id, household_id=hh, member_id=member_id,
@@ -406,21 +415,23 @@ async def add_person(tenant: TenantContext, actor: Actor, household_id: int, *, 
     """Add a person: an existing member (linked), or a non-member with their own encrypted ID. A
     non-member whose ID number matches a member of the tenant is linked to that member instead."""
     if relation not in RELATIONS:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"relation must be one of {', '.join(RELATIONS)}", "relation")
+        raise DomainError(ErrorCode.INVALID_INPUT, f"relation must be one of {', '.join(RELATIONS)}", "relation",
+                          "与会员的关系应为：" + "、".join(RELATIONS.values()))
     canonical = None
     if member_id is None:
-        name = clean_text("name", name, max_len=50)
+        name = clean_text("name", name, max_len=50, label_zh="姓名")
         if not id_number:
-            raise DomainError(ErrorCode.INVALID_INPUT, "idNumber is required for a non-member", "idNumber")
+            raise DomainError(ErrorCode.INVALID_INPUT, "idNumber is required for a non-member", "idNumber",
+                                  "非会员家庭成员须填写身份证号码")
         try:
             canonical = personal.canonical_id_number(id_number.strip())
         except IdNumberError as exc:
-            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber") from None
+            raise DomainError(ErrorCode.INVALID_INPUT, exc.message_en, "idNumber", exc.message_zh) from None
     async with transaction():
         await advisory_xact_lock(HOUSEHOLD_LOCK_NAMESPACE, tenant.id)
         hh = await queries.get_household(tenant, household_id)
         if hh is None:
-            raise not_found("household", "householdId")
+            raise not_found("household", "householdId", "家庭不存在，或您无权查看")
         ix = await personal.index_keys(tenant, for_write=True)
         if canonical is not None:
             bidxs = ix.id_bidxs(canonical)
@@ -429,11 +440,13 @@ async def add_person(tenant: TenantContext, actor: Actor, household_id: int, *, 
                 member_id = existing["id"]
             elif await HouseholdPerson.exists().where((HouseholdPerson.tenant_id == tenant.id)
                                                       & HouseholdPerson.id_number_bidx.is_in(bidxs)):
-                raise DomainError(ErrorCode.CONFLICT, "this person already belongs to a household", "idNumber")
+                raise DomainError(ErrorCode.CONFLICT, "this person already belongs to a household", "idNumber",
+                                  "此人已登记在一个家庭中")
         if member_id is not None:
             member = await _locked_member(tenant, member_id)
             if member["household_id"] is not None:
-                raise DomainError(ErrorCode.CONFLICT, "this member already belongs to a household", "memberId")
+                raise DomainError(ErrorCode.CONFLICT, "this member already belongs to a household", "memberId",
+                                  "该会员已登记在一个家庭中")
             pid = (await HouseholdPerson.insert(HouseholdPerson(
                 tenant_id=tenant.id, household_id=household_id, member_id=member_id, relation=relation,
             )).returning(HouseholdPerson.id))[0]["id"]
@@ -459,7 +472,7 @@ async def remove_person(tenant: TenantContext, actor: Actor, person_id: int) -> 
     async with transaction():
         person = await queries.get_person(tenant, person_id)
         if person is None:
-            raise not_found("household person")
+            raise not_found("household person", message_zh="家庭成员不存在")
         await HouseholdPerson.delete().where((HouseholdPerson.tenant_id == tenant.id) & (HouseholdPerson.id == person_id))
         if person["member_id"] is not None:
             await Member.update({Member.household_id: None}).where(
@@ -485,14 +498,15 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
     must not tell the requesting province whether the person is known, active or deceased there
     (docs/members.md, "What a province learns"). The destination checks them when it approves
     (``_check_destination_record``, told to the destination only), and again on completion."""
-    reason = clean_text("reason", reason, max_len=500, required=False)
+    reason = clean_text("reason", reason, max_len=500, required=False, label_zh="转移原因")
     cross = dest_tenant is not None and dest_tenant.id != tenant.id
     target = dest_tenant if cross else tenant
     assert target is not None
     async with transaction():
         row = await _locked_member(tenant, member_id)
         if row["state"] != "joined":
-            raise DomainError(ErrorCode.INVALID_STATE, f"only a joined member can transfer (state: {row['state']})", "memberId")
+            raise DomainError(ErrorCode.INVALID_STATE, f"only a joined member can transfer (state: {row['state']})", "memberId",
+                              f"只有在会会员可以办理会籍转移（当前状态：{STATES.get(row['state'], row['state'])}）")
         source = await unit_info(tenant, row["org_unit_id"])
         assert source is not None
         id_plain = personal.decrypt(row["id_number_enc"], "member", "id_number", tenant.id)
@@ -506,12 +520,13 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
         else:
             dest = await unit_info(tenant, dest_unit_id) if dest_unit_id else None
         if dest is None:
-            raise not_found("destination org unit", "toOrgUnitCode" if cross else "toOrgUnitId")
+            raise not_found("destination org unit", "toOrgUnitCode" if cross else "toOrgUnitId", "转入工会不存在")
         if dest.level != "grassroots" or not dest.active:
             raise DomainError(ErrorCode.INVALID_INPUT, "the destination must be an active grassroots union",
-                              "toOrgUnitCode" if cross else "toOrgUnitId")
+                              "toOrgUnitCode" if cross else "toOrgUnitId", "转入单位须为未撤销的基层工会")
         if not cross and dest.id == source.id:
-            raise DomainError(ErrorCode.INVALID_INPUT, "the member already belongs to this union", "toOrgUnitId")
+            raise DomainError(ErrorCode.INVALID_INPUT, "the member already belongs to this union", "toOrgUnitId",
+                              "该会员已在此工会")
         uid = uuid.uuid4().hex
         masked = mask_id_number(id_plain)
         common = dict(
@@ -553,6 +568,7 @@ class DestinationRecordError(DomainError):
 
 UNIFORM_REFUSAL = ("the destination province cannot complete this transfer as it stands; it must review "
                    "the transfer (reject it, or approve it again once its records allow)")
+UNIFORM_REFUSAL_ZH = "转入省（市）目前无法完成此次转移，须由其审核后再办理"
 
 
 def _check_destination_record(existing: Mapping[str, Any], field: str) -> None:
@@ -562,10 +578,12 @@ def _check_destination_record(existing: Mapping[str, Any], field: str) -> None:
     record cannot be reopened by a transfer. The messages reach the source union, so they say no
     more about the other tenant's record than the refusal needs: no id, unit, name or dates."""
     if existing["state"] in ACTIVE_STATES:
-        raise DestinationRecordError(ErrorCode.CONFLICT, "the person is already an active member in the destination tenant", field)
+        raise DestinationRecordError(ErrorCode.CONFLICT, "the person is already an active member in the destination tenant", field,
+                                     "此人已是转入省（市）的在会会员")
     if existing["state"] == "deceased":
         raise DestinationRecordError(ErrorCode.INVALID_STATE, "the destination tenant's record of this person is closed "
-                          "(recorded as deceased); it must be corrected there before a transfer", field)
+                          "(recorded as deceased); it must be corrected there before a transfer", field,
+                                     "转入省（市）已将此人登记为去世，须先在那里更正后才能转移")
 
 
 async def _transfer_rows(tenant: TenantContext, transfer_id: int) -> tuple[dict[str, Any], TenantContext | None]:
@@ -573,13 +591,14 @@ async def _transfer_rows(tenant: TenantContext, transfer_id: int) -> tuple[dict[
 
     row = await queries.get_transfer(tenant, transfer_id)
     if row is None:
-        raise not_found("transfer")
+        raise not_found("transfer", message_zh="会籍转移记录不存在，或您无权查看")
     other = None
     if row["side"] != "both":
         other_id = row["dest_tenant_id"] if row["side"] == "source" else row["source_tenant_id"]
         other = await get_tenant(id=other_id)
         if other is None:
-            raise DomainError(ErrorCode.INACTIVE, "the other tenant of this transfer is not active", "id")
+            raise DomainError(ErrorCode.INACTIVE, "the other tenant of this transfer is not active", "id",
+                              "转移涉及的另一省（市）已停用")
     return row, other
 
 
@@ -615,16 +634,20 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
         row = await queries.get_transfer(tenant, transfer_id)
         assert row is not None
         if row["status"] != "pending":
-            raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id",
+                              "该会籍转移已办结或已撤回，不能再操作")
         pending = [s for s in ("source", "dest") if row[f"{s}_approved_at"] is None
                    and (row["side"] == "both" or row["side"] == s)]
         sides = [s for s in pending if s in allowed_sides]
         if not sides:
-            raise DomainError(ErrorCode.FORBIDDEN, "you cannot approve a pending side of this transfer", "id")
+            raise DomainError(ErrorCode.FORBIDDEN, "you cannot approve a pending side of this transfer", "id",
+                              "您无权审批该会籍转移")
         if actor.user_id is not None and actor.user_id == row["requested_by"]:
-            raise DomainError(ErrorCode.SELF_APPROVAL, "the person who requested a transfer cannot approve it", "id")
+            raise DomainError(ErrorCode.SELF_APPROVAL, "the person who requested a transfer cannot approve it", "id",
+                              "申请人不能审批自己提出的会籍转移")
         if actor.user_id is not None and actor.user_id in (row["source_approved_by"], row["dest_approved_by"]):
-            raise DomainError(ErrorCode.SELF_APPROVAL, "the other union's approval must come from another person", "id")
+            raise DomainError(ErrorCode.SELF_APPROVAL, "the other union's approval must come from another person", "id",
+                              "另一方工会的审批须由其他人办理")
         side = sides[0]
         cross = row["source_tenant_id"] != row["dest_tenant_id"]
         if cross and side == "dest":
@@ -644,7 +667,7 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
                 completed_in = await _complete(tenant, other, row, actor)
             except DestinationRecordError as exc:
                 if cross and side == "source":
-                    raise DomainError(ErrorCode.CONFLICT, UNIFORM_REFUSAL, "id") from None
+                    raise DomainError(ErrorCode.CONFLICT, UNIFORM_REFUSAL, "id", UNIFORM_REFUSAL_ZH) from None
                 raise exc
     if completed_in is not None:
         dest_tenant, dest_member_id = completed_in
@@ -680,7 +703,8 @@ async def _complete(tenant: TenantContext, other: TenantContext | None, row: Map
         await rescope_transaction(source_tenant.id)
         member = await queries.get_member(source_tenant, row["member_id"])
         if member is None or member["state"] != "transferring":
-            raise DomainError(ErrorCode.INVALID_STATE, "the member is no longer waiting for this transfer", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, "the member is no longer waiting for this transfer", "id",
+                              "该会员已不在等待此次会籍转移")
         own_id = (await MemberTransfer.select(MemberTransfer.id).where(
             (MemberTransfer.tenant_id == source_tenant.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first())["id"]
         if source_tenant.id == dest_tenant.id:
@@ -761,7 +785,7 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
             # person from a third tenant). It is new, hence active: a conflict, not a merge.
             if _unique_violation(exc):
                 raise DestinationRecordError(ErrorCode.CONFLICT, "the person is already an active member in the "
-                                             "destination tenant", "id") from None
+                                             "destination tenant", "id", "此人已是转入省（市）的在会会员") from None
             raise
         await set_tags(dest, member["id"], list(member["tags"] or []))
         changes = {"state": ["transferring", "joined"], "from_tenant": source.code, "org_unit_id": row["dest_unit_id"]}
@@ -784,7 +808,8 @@ async def _locked_member_by_bidx(tenant: TenantContext, bidxs: Sequence[bytes]) 
         # Its ID number may have been corrected while we waited for the locks: look again.
         if row is not None and bytes(row["id_number_bidx"]) in bidxs:
             return row
-    raise DestinationRecordError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id")
+    raise DestinationRecordError(ErrorCode.CONFLICT, "the destination's records of this person are being changed; try again", "id",
+                                 "转入省（市）正在修改此人的档案，请稍后重试")
 
 
 async def _merge_into(source: TenantContext, dest: TenantContext, existing: Mapping[str, Any],
@@ -842,16 +867,18 @@ async def reject_transfer(tenant: TenantContext, actor: Actor, transfer_id: int,
                           allowed_sides: Sequence[str], cancel: bool = False) -> dict[str, Any]:
     """Either union rejects (or the source cancels): both rows close and the member is "joined"
     again in the source union."""
-    note = clean_text("note", note, max_len=500, required=False)
+    note = clean_text("note", note, max_len=500, required=False, label_zh="备注")
     async with transaction():
         row, other = await _transfer_rows(tenant, transfer_id)
         await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, row["member_id"])
         row = await queries.get_transfer(tenant, transfer_id)
         assert row is not None
         if row["status"] != "pending":
-            raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id")
+            raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id",
+                              "该会籍转移已办结或已撤回，不能再操作")
         if not allowed_sides:
-            raise DomainError(ErrorCode.FORBIDDEN, "not allowed: " + ("cancel" if cancel else "reject") + " this transfer", "id")
+            raise DomainError(ErrorCode.FORBIDDEN, "not allowed: " + ("cancel" if cancel else "reject") + " this transfer", "id",
+                              "您无权" + ("撤回" if cancel else "驳回") + "该会籍转移")
         status = "cancelled" if cancel else "rejected"
         await _update_both(tenant, other, row["transfer_uid"], {
             MemberTransfer.status: status, MemberTransfer.decided_by_name: actor.username[:100],

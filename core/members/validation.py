@@ -337,6 +337,7 @@ def raise_problems(problems: Sequence[Problem]) -> None:
     """Turn problems into the API's DomainErrors (every field at once)."""
     if not problems:
         return
-    errors = [DomainError(_API_CODES.get(p.code, ErrorCode.INVALID_INPUT), p.message, FIELDS.get(p.field, ("", None))[1] or None)
+    errors = [DomainError(_API_CODES.get(p.code, ErrorCode.INVALID_INPUT), p.message,
+                          FIELDS.get(p.field, ("", None))[1] or None, message_zh=p.message)
               for p in problems]
     raise DomainErrors(errors) if len(errors) > 1 else errors[0]

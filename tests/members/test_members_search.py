@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.db import pinyin_key
 from tests.members.members_helpers import MEMBERS, create_member, make_id, unit_gid
 
 
@@ -30,14 +31,15 @@ async def names(p, flt, first=50, order=None):
 
 async def test_name_prefix_and_order(sh_admin, people):
     found, conn = await names(sh_admin, {"namePrefix": "欧阳搜索"})
-    assert found == sorted(found) and set(found) >= {"欧阳搜索甲", "欧阳搜索乙", "欧阳搜索丙"}
+    # Name order is pinyin order (丙 bing, 甲 jia, 乙 yi), not code points (丙 乙 甲).
+    assert found == sorted(found, key=pinyin_key) and set(found) >= {"欧阳搜索甲", "欧阳搜索乙", "欧阳搜索丙"}
     found, _ = await names(sh_admin, {"namePrefix": "欧阳搜索甲"})
     assert found == ["欧阳搜索甲"]
     # Latin names match case-insensitively, ignoring spaces.
     found, _ = await names(sh_admin, {"namePrefix": "ouyangs"})
     assert found == ["Ouyang Search"]
     desc, _ = await names(sh_admin, {"namePrefix": "欧阳搜索"}, order={"field": "NAME", "direction": "DESC"})
-    assert desc == sorted(desc, reverse=True)
+    assert desc == sorted(desc, key=pinyin_key, reverse=True)
 
 
 async def test_exact_id_and_phone(sh_admin, people):

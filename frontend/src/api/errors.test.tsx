@@ -5,7 +5,7 @@ import { Form, Input, type FormInstance } from 'antd';
 import { buildSchema, isEnumType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ApiError, NetworkError } from './client';
-import { ERROR_MESSAGES, NETWORK_ERROR, UNKNOWN_ERROR, applyUserErrors, describeError, errorMessage, type UserError } from './errors';
+import { ERROR_MESSAGES, NETWORK_ERROR, UNKNOWN_ERROR, applyUserErrors, describeError, errorMessage, formatWait, retryAfterSeconds, type UserError } from './errors';
 
 const schemaPath = resolve(__dirname, '../../../schema.graphql');
 
@@ -121,5 +121,73 @@ describe('applyUserErrors', () => {
       ]);
     });
     expect(form.getFieldError('code')).toEqual([ERROR_MESSAGES.INVALID_INPUT, ERROR_MESSAGES.DUPLICATE]);
+  });
+});
+
+describe('the server’s Chinese text (messageZh)', () => {
+  function setup() {
+    let form!: FormInstance;
+    render(<TestForm onReady={(f) => (form = f)} />);
+    return form;
+  }
+
+  it('is shown beside the field before any text keyed by code, so the rule that failed is named', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(
+        form,
+        [
+          { field: 'name', code: 'INVALID_INPUT', message: 'phone must be a mobile', messageZh: '「新就业形态劳动者」标签要求填写11位中国大陆手机号码（不能是固定电话）' },
+          { field: 'code', code: 'DUPLICATE', message: 'duplicate', messageZh: null },
+        ],
+        { messages: { INVALID_INPUT: '输入不正确' } },
+      );
+    });
+    expect(form.getFieldError('name')).toEqual(['「新就业形态劳动者」标签要求填写11位中国大陆手机号码（不能是固定电话）']);
+    expect(form.getFieldError('code')).toEqual([ERROR_MESSAGES.DUPLICATE]); // no messageZh: the code's text
+  });
+
+  it('gives way to a form’s own text for that very field and code', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(form, [{ field: 'code', code: 'DUPLICATE', message: 'x', messageZh: '已存在相同的编码' }], {
+        messages: { 'code.DUPLICATE': '该编码已被本省其他组织使用' },
+      });
+    });
+    expect(form.getFieldError('code')).toEqual(['该编码已被本省其他组织使用']);
+  });
+
+  it('is ignored when it holds no Chinese (never English on screen)', () => {
+    const form = setup();
+    act(() => {
+      applyUserErrors(form, [{ field: 'name', code: 'INVALID_INPUT', message: 'x', messageZh: 'name is required' }]);
+    });
+    expect(form.getFieldError('name')).toEqual([ERROR_MESSAGES.INVALID_INPUT]);
+  });
+
+  it('describes a top-level error by its extensions.messageZh', () => {
+    const err = new ApiError('INVALID_INPUT', 'bad check digit', 200, [{ message: 'bad check digit', extensions: { code: 'INVALID_INPUT', messageZh: '身份证号码校验位不正确' } }]);
+    expect(describeError(err)).toBe('身份证号码校验位不正确');
+  });
+});
+
+describe('retryAfterSeconds / formatWait', () => {
+  it('reads retryAfter from a top-level error or a payload error, and nothing else', () => {
+    const top = new ApiError('TOO_MANY_ATTEMPTS', 'too many', 200, [{ message: 'too many', extensions: { code: 'TOO_MANY_ATTEMPTS', retryAfter: 90.2 } }]);
+    expect(retryAfterSeconds(top)).toBe(91);
+    expect(retryAfterSeconds({ code: 'TOO_MANY_ATTEMPTS', retryAfter: '30' })).toBe(30);
+    expect(retryAfterSeconds({ code: 'TOO_MANY_ATTEMPTS' })).toBeNull();
+    expect(retryAfterSeconds(new ApiError('TOO_MANY_ATTEMPTS', 'too many'))).toBeNull();
+    expect(retryAfterSeconds({ retryAfter: -5 })).toBeNull();
+    // What the login mutation sends: the payload error's extensions.retryAfterSeconds.
+    expect(retryAfterSeconds({ code: 'TOO_MANY_ATTEMPTS', extensions: { retryAfterSeconds: 120 } })).toBe(120);
+    const topSeconds = new ApiError('TOO_MANY_ATTEMPTS', 'too many', 200, [{ message: 'too many', extensions: { code: 'TOO_MANY_ATTEMPTS', retryAfterSeconds: 45 } }]);
+    expect(retryAfterSeconds(topSeconds)).toBe(45);
+  });
+
+  it('says the wait in Chinese', () => {
+    expect(formatWait(45)).toBe('45 秒');
+    expect(formatWait(900)).toBe('15 分钟');
+    expect(formatWait(754)).toBe('12 分 34 秒');
   });
 });

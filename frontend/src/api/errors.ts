@@ -1,9 +1,12 @@
 /**
  * Typed mutation errors → Chinese messages beside their form fields.
  *
- * Every mutation payload carries `errors: [{field, code, message}]`. `field` is the camelCase input
- * field at fault (or null); `code` is an `ErrorCode`; `message` is English for developers. The UI
- * shows Chinese text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
+ * Every mutation payload carries `errors: [{field, code, message, messageZh}]`. `field` is the
+ * camelCase input field at fault (or null); `code` is an `ErrorCode`; `message` is English for
+ * developers. `messageZh`, when the server sends it, is the Chinese sentence for this very case
+ * (which rule failed: 「新就业形态劳动者」标签要求填写手机号码…) and is shown as is, unless the form
+ * has its own text for that field and code (`field.code` override). Otherwise the UI shows Chinese
+ * text keyed by code (ERROR_MESSAGES, one entry for every ErrorCode in the schema —
  * a test checks this against ../schema.graphql), optionally refined per form and field.
  */
 import type { FormInstance } from 'antd';
@@ -14,6 +17,12 @@ export interface UserError {
   field: string | null;
   code: ErrorCode;
   message: string;
+  messageZh?: string | null;
+}
+
+/** Only Chinese text reaches the screen: a `messageZh` without any Chinese in it is ignored. */
+function chineseText(text: string | null | undefined): string | null {
+  return text && /[\u4e00-\u9fff]/.test(text) ? text : null;
 }
 
 /**
@@ -59,11 +68,46 @@ export function errorMessage(code: string | null | undefined, field?: string | n
   return ERROR_MESSAGES[code] ?? UNKNOWN_ERROR;
 }
 
-/** A Chinese sentence for anything a request can throw. */
+/** A Chinese sentence for anything a request can throw (the server's own Chinese text first). */
 export function describeError(error: unknown, overrides?: ErrorMessages): string {
   if (error instanceof NetworkError) return NETWORK_ERROR;
-  if (error instanceof ApiError) return errorMessage(error.code, null, overrides);
+  if (error instanceof ApiError) {
+    const zh = error.errors[0]?.extensions?.messageZh;
+    return chineseText(typeof zh === 'string' ? zh : null) ?? errorMessage(error.code, null, overrides);
+  }
   return UNKNOWN_ERROR;
+}
+
+/**
+ * Seconds until a locked-out login may try again, when the server says (`retryAfterSeconds` in the
+ * payload error's or a top-level error's extensions; `retryAfter` is read too), else null.
+ */
+export function retryAfterSeconds(source: unknown): number | null {
+  const pick = (v: unknown) => {
+    const n = typeof v === 'string' ? Number(v) : v;
+    return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.ceil(n) : null;
+  };
+  if (source instanceof ApiError) {
+    for (const e of source.errors) {
+      const n = pick(e.extensions?.retryAfterSeconds) ?? pick(e.extensions?.retryAfter);
+      if (n !== null) return n;
+    }
+    return null;
+  }
+  if (source && typeof source === 'object') {
+    const o = source as Record<string, unknown>;
+    const ext = o.extensions as Record<string, unknown> | undefined;
+    return pick(o.retryAfter) ?? pick(ext?.retryAfterSeconds) ?? pick(ext?.retryAfter);
+  }
+  return null;
+}
+
+/** 「约 N 分钟」 / 「N 秒」 for a lock-out countdown. */
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} 秒`;
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  return rest ? `${minutes} 分 ${rest} 秒` : `${minutes} 分钟`;
 }
 
 export interface ApplyOptions {
@@ -102,7 +146,10 @@ export function applyUserErrors(
   const byField = new Map<string, { name: NamePath; messages: string[] }>();
   const rest: FormLevelError[] = [];
   for (const err of errors) {
-    const text = errorMessage(err.code, err.field, options.messages);
+    // A form's own text for this field and code was written for that form: it wins. Then the
+    // server's sentence for the case, then the form's text for the code, then the dictionary.
+    const own = err.field ? options.messages?.[`${err.field}.${err.code}`] : undefined;
+    const text = own ?? chineseText(err.messageZh) ?? errorMessage(err.code, err.field, options.messages);
     const name: NamePath | null = err.field ? (options.fieldMap?.[err.field] ?? err.field) : null;
     if (name !== null && hasMountedField(mounted, name)) {
       const key = JSON.stringify(name);

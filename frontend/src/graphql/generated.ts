@@ -557,12 +557,12 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, extensions: unknown | null }> } };
+export type LoginMutation = { login: { token: string | null, expiresAt: string | null, user: { id: string, username: string, displayName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
 export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -620,14 +620,14 @@ export type LedgerEntryCreateMutationVariables = Exact<{
 }>;
 
 
-export type LedgerEntryCreateMutation = { ledgerEntryCreate: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerEntryCreateMutation = { ledgerEntryCreate: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type LedgerDraftApproveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type LedgerDraftApproveMutation = { ledgerDraftApprove: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerDraftApproveMutation = { ledgerDraftApprove: { entry: { id: string, totalFen: number | string } | null, draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type LedgerDraftRejectMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -635,7 +635,7 @@ export type LedgerDraftRejectMutationVariables = Exact<{
 }>;
 
 
-export type LedgerDraftRejectMutation = { ledgerDraftReject: { draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type LedgerDraftRejectMutation = { ledgerDraftReject: { draft: { id: string, status: DraftStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type TrialBalanceReportQueryVariables = Exact<{
   input: ReportInput;
@@ -728,7 +728,7 @@ export type MemberRevealMutationVariables = Exact<{
 }>;
 
 
-export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberRevealMutation = { memberReveal: { value: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberImportFieldsFragment = { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null };
 
@@ -753,14 +753,14 @@ export type MemberImportCommitMutationVariables = Exact<{
 }>;
 
 
-export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberImportCommitMutation = { memberImportCommit: { memberImport: { id: string, filename: string, format: string, encoding: string, status: MemberImportStatus, sizeBytes: number | string, totalRows: number, validRows: number, errorRows: number, wouldCreate: number, wouldUpdate: number, wouldLeaveUnchanged: number, allowErrors: boolean, committedThroughRow: number, created: number, updated: number, unchanged: number, failed: number, createdByName: string, createdAt: string, finishedAt: string | null, errorReportCsvUrl: string, errorReportXlsxUrl: string, fileError: { code: string, message: string, row: number | null, column: string } | null, previewJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null, commitJob: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberImportDiscardMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberImportDiscardMutation = { memberImportDiscard: { memberImport: { id: string, status: MemberImportStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberExportFieldsFragment = { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null };
 
@@ -772,7 +772,7 @@ export type MemberExportStartMutationVariables = Exact<{
 }>;
 
 
-export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberExportStartMutation = { memberExportStart: { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PiiAccessReasonsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -786,7 +786,7 @@ export type MemberExportQueryVariables = Exact<{
 
 export type MemberExportQuery = { memberExport: { id: string, format: MemberExportFormat, unmasked: boolean, status: MemberExportStatus, rowCount: number, sizeBytes: number | string, createdAt: string, finishedAt: string | null, downloadUrl: string | null, job: { id: string, status: JobStatus, progress: number | string, total: number | string, retryable: boolean } | null } | null };
 
-export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string };
+export type UserErrorFieldsFragment = { field: string | null, code: ErrorCode, message: string, messageZh: string | null };
 
 export type MemberEditQueryVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -800,7 +800,7 @@ export type MemberCreateMutationVariables = Exact<{
 }>;
 
 
-export type MemberCreateMutation = { memberCreate: { member: { id: string, name: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberCreateMutation = { memberCreate: { member: { id: string, name: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberUpdateMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -808,7 +808,7 @@ export type MemberUpdateMutationVariables = Exact<{
 }>;
 
 
-export type MemberUpdateMutation = { memberUpdate: { member: { id: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberUpdateMutation = { memberUpdate: { member: { id: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberLeaveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -817,7 +817,7 @@ export type MemberLeaveMutationVariables = Exact<{
 }>;
 
 
-export type MemberLeaveMutation = { memberLeave: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberLeaveMutation = { memberLeave: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberMarkDeceasedMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -825,7 +825,7 @@ export type MemberMarkDeceasedMutationVariables = Exact<{
 }>;
 
 
-export type MemberMarkDeceasedMutation = { memberMarkDeceased: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberMarkDeceasedMutation = { memberMarkDeceased: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberRejoinMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -834,7 +834,7 @@ export type MemberRejoinMutationVariables = Exact<{
 }>;
 
 
-export type MemberRejoinMutation = { memberRejoin: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberRejoinMutation = { memberRejoin: { member: { id: string, state: MembershipState } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdCreateMutationVariables = Exact<{
   memberId: Scalars['ID']['input'];
@@ -842,7 +842,7 @@ export type HouseholdCreateMutationVariables = Exact<{
 }>;
 
 
-export type HouseholdCreateMutation = { householdCreate: { household: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdCreateMutation = { householdCreate: { household: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdAddPersonMutationVariables = Exact<{
   householdId: Scalars['ID']['input'];
@@ -850,14 +850,14 @@ export type HouseholdAddPersonMutationVariables = Exact<{
 }>;
 
 
-export type HouseholdAddPersonMutation = { householdAddPerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdAddPersonMutation = { householdAddPerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type HouseholdRemovePersonMutationVariables = Exact<{
   personId: Scalars['ID']['input'];
 }>;
 
 
-export type HouseholdRemovePersonMutation = { householdRemovePerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type HouseholdRemovePersonMutation = { householdRemovePerson: { household: { id: string, size: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferFieldsFragment = { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null };
 
@@ -876,14 +876,14 @@ export type MemberTransferRequestMutationVariables = Exact<{
 }>;
 
 
-export type MemberTransferRequestMutation = { memberTransferRequest: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferRequestMutation = { memberTransferRequest: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferApproveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberTransferApproveMutation = { memberTransferApprove: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferApproveMutation = { memberTransferApprove: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferRejectMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -891,14 +891,14 @@ export type MemberTransferRejectMutationVariables = Exact<{
 }>;
 
 
-export type MemberTransferRejectMutation = { memberTransferReject: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferRejectMutation = { memberTransferReject: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MemberTransferCancelMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -935,7 +935,7 @@ export type OrgUnitCreateMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitCreateMutation = { orgUnitCreate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitCreateMutation = { orgUnitCreate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitRenameMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -943,7 +943,7 @@ export type OrgUnitRenameMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitRenameMutation = { orgUnitRename: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitRenameMutation = { orgUnitRename: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitMoveMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -951,14 +951,14 @@ export type OrgUnitMoveMutationVariables = Exact<{
 }>;
 
 
-export type OrgUnitMoveMutation = { orgUnitMove: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitMoveMutation = { orgUnitMove: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type OrgUnitDeactivateMutationVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type OrgUnitDeactivateMutation = { orgUnitDeactivate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type OrgUnitDeactivateMutation = { orgUnitDeactivate: { orgUnit: { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PluginSettingsFieldsFragment = { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> };
 
@@ -1005,7 +1005,7 @@ export type TenantCreateMutationVariables = Exact<{
 }>;
 
 
-export type TenantCreateMutation = { tenantCreate: { tenant: { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type TenantCreateMutation = { tenantCreate: { tenant: { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type UserFieldsFragment = { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> };
 
@@ -1028,7 +1028,7 @@ export type UserCreateMutationVariables = Exact<{
 }>;
 
 
-export type UserCreateMutation = { userCreate: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type UserCreateMutation = { userCreate: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type RoleGrantMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -1036,7 +1036,7 @@ export type RoleGrantMutationVariables = Exact<{
 }>;
 
 
-export type RoleGrantMutation = { roleGrant: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type RoleGrantMutation = { roleGrant: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type RoleRevokeMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -1044,7 +1044,7 @@ export type RoleRevokeMutationVariables = Exact<{
 }>;
 
 
-export type RoleRevokeMutation = { roleRevoke: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type RoleRevokeMutation = { roleRevoke: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type UserUnlockMutationVariables = Exact<{
   userId: Scalars['ID']['input'];
@@ -1059,7 +1059,7 @@ export type UserSetActiveMutationVariables = Exact<{
 }>;
 
 
-export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1264,6 +1264,7 @@ export const UserErrorFieldsFragmentDoc = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
     `, {"fragmentName":"UserErrorFields"}) as unknown as TypedDocumentString<UserErrorFieldsFragment, unknown>;
 export const MemberTransferFieldsFragmentDoc = new TypedDocumentString(`
@@ -1410,6 +1411,7 @@ export const LoginDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
       extensions
     }
   }
@@ -1423,6 +1425,7 @@ export const LogoutDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1619,6 +1622,7 @@ export const LedgerEntryCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1638,6 +1642,7 @@ export const LedgerDraftApproveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1653,6 +1658,7 @@ export const LedgerDraftRejectDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -1897,6 +1903,7 @@ export const MemberRevealDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2029,6 +2036,7 @@ export const MemberImportCommitDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2088,6 +2096,7 @@ export const MemberImportDiscardDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2107,6 +2116,7 @@ export const MemberExportStartDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2196,6 +2206,7 @@ export const MemberCreateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberCreateMutation, MemberCreateMutationVariables>;
 export const MemberUpdateDocument = new TypedDocumentString(`
     mutation MemberUpdate($id: ID!, $input: MemberUpdateInput!) {
@@ -2213,6 +2224,7 @@ export const MemberUpdateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberUpdateMutation, MemberUpdateMutationVariables>;
 export const MemberLeaveDocument = new TypedDocumentString(`
     mutation MemberLeave($id: ID!, $leftOn: Date, $reason: String!) {
@@ -2230,6 +2242,7 @@ export const MemberLeaveDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberLeaveMutation, MemberLeaveMutationVariables>;
 export const MemberMarkDeceasedDocument = new TypedDocumentString(`
     mutation MemberMarkDeceased($id: ID!, $diedOn: Date) {
@@ -2247,6 +2260,7 @@ export const MemberMarkDeceasedDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberMarkDeceasedMutation, MemberMarkDeceasedMutationVariables>;
 export const MemberRejoinDocument = new TypedDocumentString(`
     mutation MemberRejoin($id: ID!, $orgUnitId: ID, $joinedOn: Date) {
@@ -2264,6 +2278,7 @@ export const MemberRejoinDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<MemberRejoinMutation, MemberRejoinMutationVariables>;
 export const HouseholdCreateDocument = new TypedDocumentString(`
     mutation HouseholdCreate($memberId: ID!, $note: String!) {
@@ -2280,6 +2295,7 @@ export const HouseholdCreateDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdCreateMutation, HouseholdCreateMutationVariables>;
 export const HouseholdAddPersonDocument = new TypedDocumentString(`
     mutation HouseholdAddPerson($householdId: ID!, $input: HouseholdPersonInput!) {
@@ -2297,6 +2313,7 @@ export const HouseholdAddPersonDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdAddPersonMutation, HouseholdAddPersonMutationVariables>;
 export const HouseholdRemovePersonDocument = new TypedDocumentString(`
     mutation HouseholdRemovePerson($personId: ID!) {
@@ -2314,6 +2331,7 @@ export const HouseholdRemovePersonDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }`) as unknown as TypedDocumentString<HouseholdRemovePersonMutation, HouseholdRemovePersonMutationVariables>;
 export const MemberTransfersDocument = new TypedDocumentString(`
     query MemberTransfers($status: MemberTransferStatus, $direction: MemberTransferDirection, $first: Int, $after: String) {
@@ -2370,6 +2388,7 @@ export const MemberTransferRequestDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2408,6 +2427,7 @@ export const MemberTransferApproveDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2446,6 +2466,7 @@ export const MemberTransferRejectDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2484,6 +2505,7 @@ export const MemberTransferCancelDocument = new TypedDocumentString(`
   field
   code
   message
+  messageZh
 }
 fragment MemberTransferFields on MemberTransfer {
   id
@@ -2617,6 +2639,7 @@ export const OrgUnitCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2640,6 +2663,7 @@ export const OrgUnitRenameDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2663,6 +2687,7 @@ export const OrgUnitMoveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2686,6 +2711,7 @@ export const OrgUnitDeactivateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2826,6 +2852,7 @@ export const TenantCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2882,6 +2909,7 @@ export const UserCreateDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2910,6 +2938,7 @@ export const RoleGrantDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2938,6 +2967,7 @@ export const RoleRevokeDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }
@@ -2994,6 +3024,7 @@ export const UserSetActiveDocument = new TypedDocumentString(`
       field
       code
       message
+      messageZh
     }
   }
 }

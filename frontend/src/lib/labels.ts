@@ -128,7 +128,55 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'budget.set': '设置预算',
   'budget.lift': '调增预算',
   'fund.create': '新建经费',
+  'ledger.entry.post': '手工记账',
+  'ledger.levy': '拨缴经费入账',
+  'ledger.transfer.up': '上解上级经费',
+  'ledger.transfer.down': '补助下级经费',
+  'ledger.small_payer_refund': '小额缴费工会返还',
+  'member.purge': '清理到期个人信息',
+  'member.index_key.rotate': '轮换检索密钥',
+  'member.transfer.in.merged': '会籍转入（并入原档案）',
+  'household.join': '加入家庭',
+  'household.leave': '离开家庭',
+  'demo.seed': '加载演示数据',
 };
+
+/** Audit actors that are not people: the command line, the manifest sync, jobs. */
+export const SYSTEM_ACTOR_LABELS: Record<string, string> = {
+  system: '系统',
+  cli: '命令行',
+  'tenants-sync': '租户同步',
+  demo: '演示数据',
+  anonymous: '未登录访问',
+  'keys rotate-index': '密钥轮换（命令行）',
+  'members.purge': '到期清理任务',
+};
+
+/**
+ * Who did it, in Chinese: a system actor's label (it has no user id), else the name as recorded
+ * (a user's name, or the username typed at a failed login).
+ */
+export function actorLabel(name: string | null | undefined, actorId?: string | null): string {
+  if (!name) return '系统';
+  if (!actorId && SYSTEM_ACTOR_LABELS[name]) return SYSTEM_ACTOR_LABELS[name];
+  return name;
+}
+
+/** Where a ledger entry came from (`sourceType`). Plugins may add codes: unknown ones show as 其他来源. */
+export const SOURCE_TYPE_LABELS: Record<string, string> = {
+  levy: '拨缴经费',
+  small_payer_refund: '小额缴费工会返还',
+  special_allocation: '专项资金计提',
+  aid_grant: '困难帮扶补助',
+  claim: '互助保障理赔',
+  campaign_payment: '活动支出',
+  milestone: '项目节点付款',
+};
+
+export function sourceTypeLabel(code: string | null | undefined): string {
+  if (!code) return '—';
+  return SOURCE_TYPE_LABELS[code] ?? `其他来源（${code}）`;
+}
 
 export const AUDIT_PREFIXES: { value: string; label: string }[] = [
   { value: 'auth.', label: '登录与退出' },
@@ -153,10 +201,39 @@ export const TARGET_TYPE_LABELS: Record<string, string> = {
   MemberImport: '名册导入',
   MemberExport: '会员导出',
   LedgerEntry: '记账凭证',
+  LedgerYear: '年度经费',
+  Reservation: '资金预留',
+  Budget: '预算',
+  Fund: '经费',
+  LedgerDraft: '待审批凭证',
+  LedgerConfig: '记账设置',
+  LedgerPeriod: '会计期间',
+  MemberIndexKey: '检索密钥',
+  MemberFiles: '会员文件',
+  Job: '后台任务',
 };
 
+/** A Chinese name for any audit action: its own label, else its area's (never the raw code). */
 export function auditActionLabel(action: string): string {
-  return AUDIT_ACTION_LABELS[action] ?? action;
+  const known = AUDIT_ACTION_LABELS[action];
+  if (known) return known;
+  const area = AUDIT_PREFIXES.find((p) => action.startsWith(p.value)) ?? EXTRA_AREAS.find((p) => action.startsWith(p.value));
+  return area ? `${area.label}：其他操作` : '其他操作';
+}
+
+const EXTRA_AREAS: { value: string; label: string }[] = [
+  { value: 'household.', label: '家庭' },
+  { value: 'fund.', label: '经费' },
+  { value: 'import.', label: '名册导入' },
+  { value: 'demo.', label: '演示数据' },
+];
+
+/** `用户 #11` made readable: the object's name when the page knows it, else its kind and number. */
+export function targetLabel(type: string, id: string | null | undefined, name?: string | null): string {
+  const kind = TARGET_TYPE_LABELS[type] ?? (type ? '其他对象' : '');
+  if (name) return kind ? `${kind}「${name}」` : name;
+  if (!id) return kind || '—';
+  return `${kind}（编号 ${id}）`;
 }
 
 /** GB/T 2260 two-digit province codes. */

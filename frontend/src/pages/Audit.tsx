@@ -7,12 +7,20 @@ import type { Dayjs } from 'dayjs';
 import { gql } from '../api/client';
 import { describeError } from '../api/errors';
 import { useGql } from '../api/useGql';
-import { AuditRecordsDocument, AuditVerifyDocument, UsersDocument, type AuditFilter, type AuditRecordsQuery, type AuditVerifyQuery } from '../graphql/generated';
+import {
+  AuditRecordsDocument,
+  AuditVerifyDocument,
+  OrgUnitsPageDocument,
+  UsersDocument,
+  type AuditFilter,
+  type AuditRecordsQuery,
+  type AuditVerifyQuery,
+} from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { PageContainer } from '../components/PageContainer';
 import { CursorPager, useCursorPager } from '../components/CursorPager';
 import { EmptyState, ErrorState } from '../components/states';
-import { AUDIT_PREFIXES, TARGET_TYPE_LABELS, auditActionLabel } from '../lib/labels';
+import { AUDIT_PREFIXES, TARGET_TYPE_LABELS, actorLabel, auditActionLabel, targetLabel } from '../lib/labels';
 import { formatDateTime } from '../lib/format';
 
 type AuditRow = AuditRecordsQuery['auditRecords']['nodes'][number];
@@ -37,6 +45,36 @@ function toFilter(v: FilterForm): AuditFilter {
   };
 }
 
+/** The primary key inside a global id (`base64("User:11")` → `"11"`), or null. */
+export function pkOf(globalId: string): string | null {
+  try {
+    const [, pk] = atob(globalId).split(':');
+    return pk ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The name of an audit record's object, when the page knows it: a user or org unit it has loaded,
+ * else a name the record's own changes carry (e.g. 新建组织 records the unit's name).
+ */
+export function targetName(
+  r: Pick<AuditRow, 'targetType' | 'targetId' | 'changes'>,
+  names: Record<string, Map<string, string>>,
+): string | null {
+  const known = r.targetId ? names[r.targetType]?.get(r.targetId) : undefined;
+  if (known) return known;
+  const c = (r.changes ?? {}) as Record<string, unknown>;
+  for (const key of ['display_name', 'name', 'username', 'code']) {
+    const v = c[key];
+    if (typeof v === 'string' && v) return v;
+    // An update records [old, new].
+    if (Array.isArray(v) && typeof v[1] === 'string' && v[1]) return v[1];
+  }
+  return null;
+}
+
 function Changes({ value }: { value: unknown }) {
   const text = JSON.stringify(value ?? {}, null, 2);
   return <pre className="hj-json">{text === '{}' ? '（无）' : text}</pre>;
@@ -49,6 +87,21 @@ export default function Audit() {
   const pager = useCursorPager();
   const q = useGql(AuditRecordsDocument, { filter, first: PAGE_SIZE, after: pager.after });
   const users = useGql(UsersDocument, { first: 100 }, { skip: !can('user.read') });
+  const units = useGql(OrgUnitsPageDocument, { first: 100 }, { skip: !can('org.read') });
+  const names: Record<string, Map<string, string>> = {
+    User: new Map(
+      (users.data?.users.nodes ?? []).flatMap((u) => {
+        const pk = pkOf(u.id);
+        return pk ? [[pk, u.displayName ? `${u.displayName}（${u.username}）` : u.username] as [string, string]] : [];
+      }),
+    ),
+    OrgUnit: new Map(
+      (units.data?.orgUnits.nodes ?? []).flatMap((u) => {
+        const pk = pkOf(u.id);
+        return pk ? [[pk, u.name] as [string, string]] : [];
+      }),
+    ),
+  };
   const [verify, setVerify] = useState<{ loading: boolean; result?: AuditVerifyQuery['auditVerify']; error?: unknown }>({ loading: false });
 
   const runVerify = async () => {
@@ -64,19 +117,18 @@ export default function Audit() {
   const columns: ColumnsType<AuditRow> = [
     { title: '序号', dataIndex: 'seq', width: 80 },
     { title: '时间', dataIndex: 'at', width: 170, render: formatDateTime },
-    { title: '操作人', dataIndex: 'actorName', width: 120, render: (v: string) => v || '系统' },
     {
-      title: '操作',
-      dataIndex: 'action',
-      render: (a: string) => (
-        <Space direction="vertical" size={0}>
-          <span>{auditActionLabel(a)}</span>
-          <Typography.Text type="secondary" className="hj-mono-small">
-            {a}
-          </Typography.Text>
-        </Space>
-      ),
+      title: '操作人',
+      key: 'actor',
+      width: 140,
+      render: (_, r) =>
+        !r.actorId && r.actorName && actorLabel(r.actorName, r.actorId) !== r.actorName ? (
+          <Typography.Text type="secondary">{actorLabel(r.actorName, r.actorId)}</Typography.Text>
+        ) : (
+          actorLabel(r.actorName, r.actorId)
+        ),
     },
+    { title: '操作', dataIndex: 'action', render: (a: string) => auditActionLabel(a) },
     {
       title: '理由',
       dataIndex: 'reason',
@@ -88,12 +140,7 @@ export default function Audit() {
       title: '对象',
       key: 'target',
       responsive: ['sm'],
-      render: (_, r) => (
-        <span>
-          {TARGET_TYPE_LABELS[r.targetType] ?? r.targetType}
-          {r.targetId ? <Typography.Text type="secondary"> #{r.targetId}</Typography.Text> : null}
-        </span>
-      ),
+      render: (_, r) => targetLabel(r.targetType, r.targetId, targetName(r, names)),
     },
   ];
 
@@ -210,8 +257,12 @@ export default function Audit() {
                     <Descriptions.Item label="变更内容">
                       <Changes value={r.changes} />
                     </Descriptions.Item>
-                    <Descriptions.Item label="对象">
-                      {r.targetType} {r.targetId ? `#${r.targetId}` : ''}
+                    <Descriptions.Item label="对象">{targetLabel(r.targetType, r.targetId, targetName(r, names))}</Descriptions.Item>
+                    <Descriptions.Item label="操作代码">
+                      <Typography.Text className="hj-mono-small">
+                        {r.action}
+                        {r.targetType ? ` · ${r.targetType}${r.targetId ? ` ${r.targetId}` : ''}` : ''}
+                      </Typography.Text>
                     </Descriptions.Item>
                     <Descriptions.Item label="请求编号">
                       <Typography.Text copyable className="hj-mono-small">

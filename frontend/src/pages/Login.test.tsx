@@ -67,6 +67,33 @@ describe('Login', () => {
     expect(within(alert).getByText(/尝试次数过多/)).toBeInTheDocument();
   });
 
+  it('says how long a lock-out lasts when the server gives retryAfter in a top-level error', async () => {
+    mockGraphQL(({ query }) =>
+      query.includes('loginTenants')
+        ? { json: TENANTS }
+        : { json: { data: null, errors: [{ message: 'too many failed logins', extensions: { code: 'TOO_MANY_ATTEMPTS', retryAfter: 754 } }] } },
+    );
+    renderLogin();
+    await fillAndSubmit('wrong');
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByText(/尝试次数过多/)).toBeInTheDocument();
+    expect(within(alert).getByText(/请在 12 分 3\d 秒后再试/)).toBeInTheDocument();
+    // No point trying before then: the button says when.
+    expect(screen.getByRole('button', { name: /后可重试/ })).toBeDisabled();
+  });
+
+  it('reads retryAfter on the payload error too, and counts down in seconds', async () => {
+    mockGraphQL(({ query }) =>
+      query.includes('loginTenants')
+        ? { json: TENANTS }
+        : { json: { data: { login: { token: null, expiresAt: null, user: null, errors: [{ field: null, code: 'TOO_MANY_ATTEMPTS', message: 'too many', retryAfter: 45 }] } } } },
+    );
+    renderLogin();
+    await fillAndSubmit('wrong');
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByText(/请在 4\d 秒后再试/)).toBeInTheDocument();
+  });
+
   it('starts the session and goes to the dashboard', async () => {
     const fetchMock = mockGraphQL(({ query }) =>
       query.includes('loginTenants')

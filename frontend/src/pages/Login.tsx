@@ -4,7 +4,8 @@ import { Navigate, useLocation, useNavigate } from 'react-router';
 import { Alert, Button, Card, Form, Input, Select, Typography } from 'antd';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
 import { gql } from '../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../api/errors';
+import { ApiError } from '../api/client';
+import { ERROR_MESSAGES, applyUserErrors, describeError, formatWait, retryAfterSeconds, type FormLevelError } from '../api/errors';
 import { useGql } from '../api/useGql';
 import { LoginDocument, LoginTenantsDocument } from '../graphql/generated';
 import { clearNotice, lastTenant, startSession } from '../auth/session';
@@ -32,7 +33,35 @@ export default function Login() {
   const tenants = useGql(LoginTenantsDocument);
   const [submitting, setSubmitting] = useState(false);
   const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
+  // A lock-out the server timed (retryAfter): when it ends, as a clock time, and the seconds left.
+  const [lockedUntil, setLockedUntil] = useState<number | null>(null);
+  const [now, setNow] = useState(() => Date.now());
   const from = (location.state as { from?: string } | null)?.from ?? '/';
+  const lockLeft = lockedUntil === null ? 0 : Math.max(0, Math.ceil((lockedUntil - now) / 1000));
+
+  useEffect(() => {
+    if (lockedUntil === null) return undefined;
+    const timer = window.setInterval(() => {
+      const t = Date.now();
+      setNow(t);
+      if (t >= lockedUntil) {
+        setLockedUntil(null);
+        setFormErrors([]);
+      }
+    }, 1000);
+    return () => window.clearInterval(timer);
+  }, [lockedUntil]);
+
+  const lockOut = (seconds: number | null) => {
+    if (seconds === null) {
+      setFormErrors([{ code: 'TOO_MANY_ATTEMPTS', text: ERROR_MESSAGES.TOO_MANY_ATTEMPTS ?? '尝试次数过多，请稍后再试' }]);
+      return;
+    }
+    const t = Date.now();
+    setNow(t);
+    setLockedUntil(t + seconds * 1000);
+    setFormErrors([]);
+  };
 
   useEffect(() => {
     document.title = '登录 · 会家';
@@ -55,6 +84,11 @@ export default function Login() {
     try {
       const { login } = await gql(LoginDocument, values);
       if (login.errors.length > 0 || !login.token || !login.expiresAt) {
+        const locked = login.errors.find((e) => e.code === 'TOO_MANY_ATTEMPTS');
+        if (locked) {
+          lockOut(retryAfterSeconds(locked));
+          return;
+        }
         // INVALID_CREDENTIALS comes without a field: put it beside the password.
         const errs = login.errors.map((e) => (e.code === 'INVALID_CREDENTIALS' && !e.field ? { ...e, field: 'password' } : e));
         const lockout = login.errors.map((e) => (e.code === 'TOO_MANY_ATTEMPTS' ? lockoutText(e.extensions) : null)).find(Boolean);
@@ -65,6 +99,10 @@ export default function Login() {
       startSession({ token: login.token, expiresAt: login.expiresAt, tenantCode: values.tenantCode, username: values.username });
       navigate(from, { replace: true });
     } catch (e) {
+      if (e instanceof ApiError && e.code === 'TOO_MANY_ATTEMPTS') {
+        lockOut(retryAfterSeconds(e));
+        return;
+      }
       setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
     } finally {
       setSubmitting(false);
@@ -104,6 +142,16 @@ export default function Login() {
               }
             />
           ) : null}
+          {lockLeft > 0 && (
+            <Alert
+              type="error"
+              showIcon
+              role="alert"
+              style={{ marginBottom: 16 }}
+              message="尝试次数过多，账号已暂时锁定"
+              description={`请在 ${formatWait(lockLeft)}后再试。`}
+            />
+          )}
           <FormAlert errors={formErrors} />
           <Form<LoginForm> form={form} layout="vertical" onFinish={onFinish} requiredMark={false} size="large" name="login">
             <Form.Item label="所属省份" name="tenantCode" rules={[{ required: true, message: '请选择所属省份' }]}>
@@ -123,8 +171,8 @@ export default function Login() {
               <Input.Password prefix={<LockOutlined />} autoComplete="current-password" placeholder="请输入密码" />
             </Form.Item>
             <Form.Item style={{ marginBottom: 8 }}>
-              <Button type="primary" htmlType="submit" block loading={submitting}>
-                登录
+              <Button type="primary" htmlType="submit" block loading={submitting} disabled={lockLeft > 0}>
+                {lockLeft > 0 ? `${formatWait(lockLeft)}后可重试` : '登录'}
               </Button>
             </Form.Item>
           </Form>

@@ -27,4 +27,14 @@ def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int
 
 @hookimpl
 def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProblem]:
-    return rules.phone_problems(member.tags, member.phone, for_tenant(tenant).phone_required_tags)
+    required = for_tenant(tenant).phone_required_tags
+    if not set(member.tags) & set(required):
+        return []
+    return rules.phone_problems(member.tags, member.phone, required, _tag_labels(tenant))
+
+
+def _tag_labels(tenant: TenantContext) -> dict[str, str]:
+    """Tag code -> Chinese label as this tenant shows it (core tags plus every plugin's)."""
+    from core.members.vocab import tag_vocabulary
+
+    return {code: tag.label_zh for code, tag in tag_vocabulary(tenant).tags.items()}

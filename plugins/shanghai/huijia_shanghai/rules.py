@@ -13,20 +13,30 @@ def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: i
 
 
 def phone_problems(
-    tags: Iterable[str], phone: str | None, required_tags: Iterable[str]
+    tags: Iterable[str],
+    phone: str | None,
+    required_tags: Iterable[str],
+    labels: Mapping[str, str] | None = None,
 ) -> list[FieldProblem]:
     """A member carrying any of ``required_tags`` needs a mainland mobile number (not a landline).
 
     Members without those tags are left alone here (they may give a landline or nothing). Parsing is
     ``core.pii.phone``'s, so "+86 138 0013 8000" counts as a mobile number just as core stores it.
+    The message names the tag that brings the rule in (``labels``: tag code -> Chinese label), so a
+    clerk whose landline is refused sees why this member, unlike others, needs a mobile.
     """
-    if not set(tags) & set(required_tags):
+    tag_set = set(tags)
+    hit = [t for t in required_tags if t in tag_set]
+    if not hit:
         return []
+    tag = "、".join(f"「{(labels or {}).get(t, t)}」" for t in hit)
     value = (phone or "").strip()
     if not value:
         return [
             FieldProblem(
-                "phone", ProblemCode.REQUIRED, "该类会员须填写手机号码，以便通过申工社联系和提供服务"
+                "phone",
+                ProblemCode.REQUIRED,
+                f"带有{tag}标签的会员须填写手机号码，以便通过申工社联系和提供服务",
             )
         ]
     try:
@@ -34,5 +44,11 @@ def phone_problems(
     except PhoneError:
         kind = None
     if kind != "mobile":
-        return [FieldProblem("phone", ProblemCode.INVALID, "须填写11位中国大陆手机号码（不能是固定电话）")]
+        return [
+            FieldProblem(
+                "phone",
+                ProblemCode.INVALID,
+                f"{tag}标签要求填写11位中国大陆手机号码（不能是固定电话）",
+            )
+        ]
     return []

@@ -93,3 +93,15 @@ def test_district_override_beats_the_city_line_for_the_same_year() -> None:
     table = {"310000": {"2024": 151000}, "310151": {"2024": 140000}}  # e.g. 崇明 with its own line
     assert rules.dibao_line(table, "310151", 2024) == 140000
     assert rules.dibao_line(table, "310101", 2024) == 151000
+
+
+def test_landline_refusal_names_the_tag_that_requires_a_mobile() -> None:
+    labels = {"new_employment": "新就业形态劳动者"}
+    (problem,) = rules.phone_problems(["new_employment"], "021-63210000", REQUIRED, labels)
+    assert problem.code == ProblemCode.INVALID
+    assert "「新就业形态劳动者」标签要求填写11位中国大陆手机号码" in problem.message_zh
+    (missing,) = rules.phone_problems(["new_employment"], None, REQUIRED, labels)
+    assert "「新就业形态劳动者」" in missing.message_zh
+    # Without labels the code still names the rule's tag rather than saying nothing.
+    (bare,) = rules.phone_problems(["new_employment"], "021-63210000", REQUIRED)
+    assert "new_employment" in bare.message_zh

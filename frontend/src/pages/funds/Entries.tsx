@@ -1,6 +1,6 @@
 /** 记账凭证: ledger entries with filters; finance staff post manual entries (maker-checker above a threshold). */
 import { useState } from 'react';
-import { App, Button, Card, DatePicker, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Card, DatePicker, Form, Select, Space, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { EditOutlined, ReloadOutlined, SearchOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
@@ -12,7 +12,10 @@ import { PageContainer } from '../../components/PageContainer';
 import { CursorPager, useCursorPager } from '../../components/CursorPager';
 import { EmptyState, ErrorState } from '../../components/states';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
-import { ENTRY_KIND_LABELS } from '../../lib/labels';
+import { ENTRY_KIND_LABELS, SOURCE_TYPE_LABELS, sourceTypeLabel } from '../../lib/labels';
+
+// Sources whose ids are the ledger's own bookkeeping (unit id and date), meaningless to staff.
+const INTERNAL_SOURCE_IDS = new Set(['levy', 'small_payer_refund', 'special_allocation']);
 import { formatDate } from '../../lib/format';
 import { Amount, FundSelect, ManualEntryDialog, PostingsTable } from './shared';
 
@@ -99,7 +102,12 @@ export default function FundsEntries() {
             <Select allowClear placeholder="全部" style={{ width: 130 }} options={Object.entries(ENTRY_KIND_LABELS).map(([value, label]) => ({ value, label }))} />
           </Form.Item>
           <Form.Item label="来源" name="sourceType">
-            <Input allowClear placeholder="如 aid_grant" style={{ width: 130 }} />
+            <Select
+              allowClear
+              placeholder="全部"
+              style={{ width: 150 }}
+              options={Object.entries(SOURCE_TYPE_LABELS).map(([value, label]) => ({ value, label }))}
+            />
           </Form.Item>
           <Form.Item label="日期" name="range">
             <DatePicker.RangePicker allowEmpty={[true, true]} />
@@ -141,7 +149,8 @@ export default function FundsEntries() {
                       rows={r.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.code, accountName: p.account?.name, orgUnitName: p.orgUnit?.name, fundName: p.fund?.name }))}
                     />
                     <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
-                      来源：{r.sourceType || '—'} {r.sourceId ? `#${r.sourceId}` : ''} · 录入于 {r.createdAt.slice(0, 19).replace('T', ' ')}
+                      来源：{sourceTypeLabel(r.sourceType)}
+                      {r.sourceId && !INTERNAL_SOURCE_IDS.has(r.sourceType ?? '') ? `（编号 ${r.sourceId}）` : ''} · 录入于 {r.createdAt.slice(0, 19).replace('T', ' ')}
                     </Typography.Paragraph>
                   </>
                 ),

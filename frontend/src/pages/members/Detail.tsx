@@ -11,7 +11,7 @@ import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { FormAlert } from '../../components/FormAlert';
-import { GENDER_LABELS, REVEAL_FIELD_LABELS, memberHistoryLabel } from '../../lib/labels';
+import { GENDER_LABELS, REVEAL_FIELD_LABELS, actorLabel, memberHistoryLabel } from '../../lib/labels';
 import { DeceasedDialog, HouseholdEditor, LeaveDialog, RejoinDialog, TransferDialog, allowedActions, type LifecycleAction } from './MemberActions';
 import { formatDate, formatDateTime } from '../../lib/format';
 
@@ -133,9 +133,20 @@ export default function MemberDetail() {
         )}
         <Row gutter={[16, 16]}>
           <Col xs={24} xl={15}>
-            <Card size="small" className="hj-panel" title={<Typography.Title level={2} className="hj-card-title">基本信息</Typography.Title>}>
-              <Descriptions column={{ xs: 1, xxl: 2 }} size="small" bordered styles={{ label: { width: 110, whiteSpace: 'nowrap' } }}>
-                <Descriptions.Item label="姓名">{m.name}</Descriptions.Item>
+            <Card size="small" className="hj-panel hj-panel-flow" data-testid="member-basic" title={<Typography.Title level={2} className="hj-card-title">基本信息</Typography.Title>}>
+              {/* Every breakpoint named: antd fills the missing ones with 3 columns, which at
+                  1280–1440 px squeezed each value into a few characters (a name one character a line). */}
+              <Descriptions
+                column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }}
+                size="small"
+                bordered
+                styles={{ label: { width: 110, whiteSpace: 'nowrap' }, content: { minWidth: '8em' } }}
+              >
+                <Descriptions.Item label="姓名">
+                  <span className="hj-person-name" data-testid="member-name">
+                    {m.name}
+                  </span>
+                </Descriptions.Item>
                 <Descriptions.Item label="性别">{GENDER_LABELS[m.gender]}</Descriptions.Item>
                 <Descriptions.Item label="身份证号" span="filled">
                   <Revealable memberId={m.id} field="ID_NUMBER" masked={m.idNumberMasked} revealed={revealed.ID_NUMBER} onReveal={setRevealing} />
@@ -157,12 +168,12 @@ export default function MemberDetail() {
                 </Descriptions.Item>
               </Descriptions>
             </Card>
-            <Card size="small" className="hj-panel" style={{ marginTop: 16 }} title={<Typography.Title level={2} className="hj-card-title">家庭成员</Typography.Title>}>
+            <Card size="small" className="hj-panel hj-panel-flow" data-testid="member-household" style={{ marginTop: 16 }} title={<Typography.Title level={2} className="hj-card-title">家庭成员</Typography.Title>}>
               <HouseholdEditor member={m} onChanged={() => void q.refetch()} />
             </Card>
           </Col>
           <Col xs={24} xl={9}>
-            <Card size="small" className="hj-panel" title={<Typography.Title level={2} className="hj-card-title">变更记录</Typography.Title>}>
+            <Card size="small" className="hj-panel hj-panel-flow" data-testid="member-history" title={<Typography.Title level={2} className="hj-card-title">变更记录</Typography.Title>}>
               {m.history.nodes.length === 0 ? (
                 <EmptyState description="暂无变更记录" />
               ) : (
@@ -173,7 +184,7 @@ export default function MemberDetail() {
                         <div>{memberHistoryLabel(h.action)}</div>
                         {historyDetail(h.changes) && <div className="hj-history-detail">{historyDetail(h.changes)}</div>}
                         <Typography.Text type="secondary">
-                          {h.actorName || '系统'} · {formatDateTime(h.at)}
+                          {actorLabel(h.actorName)} · {formatDateTime(h.at)}
                         </Typography.Text>
                       </>
                     ),
