@@ -160,9 +160,11 @@ class _RedisSummaries:
         return data
 
     async def floor(self, key: str, seq: int) -> int:
+        # A key of its own that outlives the summary: a flusher that read the summary before another
+        # cleared it must still find the first floor, not set a later one and miss the record.
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(key, "floor", seq)
-            pipe.hget(key, "floor")
+            pipe.set(key + ":floor", seq, nx=True, ex=RETAIN_SECONDS)
+            pipe.get(key + ":floor")
             _, value = await pipe.execute()
         return int(value)
 
@@ -184,6 +186,7 @@ class _LocalSummaries:
         self.data: dict[str, dict[str, Any]] = {}
         self.pointers: dict[str, str] = {}
         self.claims: set[str] = set()
+        self.floors: dict[str, int] = {}
 
     async def add(self, key: str, ev: Event, now: float, window: int, window_end: int) -> str | None:
         entry = self.data.get(key)
@@ -226,7 +229,9 @@ class _LocalSummaries:
         return out
 
     async def floor(self, key: str, seq: int) -> int:
-        return int(self.data[key].setdefault("floor", seq))
+        if len(self.floors) > LOCAL_MAX_PENDING:
+            self.floors.clear()
+        return self.floors.setdefault(key, seq)
 
     async def done(self, key: str) -> None:
         self.data.pop(key, None)

@@ -389,6 +389,28 @@ async def test_a_flusher_that_died_after_writing_does_not_cause_a_second_record(
     assert await store.read(key) is None  # and the pending summary is gone
 
 
+async def test_concurrent_writers_past_the_claim_still_write_one_record(from_address, sh_auditor, audit_clock):
+    """The second fence: flushers whose Redis claims overlapped (one outlived its claim's expiry)
+    write one record between them, through the check under the tenant's audit lock."""
+    import asyncio
+
+    from core.accounts import login_audit
+    from core.tenancy.services import get_tenant
+
+    attacker = await from_address("198.51.100.146")
+    name = unique("ghost-fence")
+    for i in range(2):
+        await _try(attacker, name, f"fence-{i}-xxxx", tenant="shanghai")
+    tenant = await get_tenant(code="shanghai")
+    key = login_audit.summary_key(login_audit.Event(tenant.id, name, "", "auth.login_failed"),
+                                  audit_clock.start // audit_clock.window)
+    data = await login_audit._store().read(key)
+    wrote = await asyncio.gather(*[login_audit.write_summary(key, data) for _ in range(5)])
+    assert sorted(wrote) == [False, False, False, False, True]
+    mine = await _summaries(sh_auditor, name)
+    assert len(mine) == 1 and mine[0]["changes"]["count"] == 2
+
+
 async def test_pending_summaries_survive_a_restart_of_the_api_process(from_address, sh_auditor, audit_clock):
     """They live in Redis: a new store (as in a fresh process) flushes what the old one counted."""
     from core.accounts import login_audit, throttle
