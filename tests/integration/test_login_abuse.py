@@ -475,9 +475,18 @@ async def test_summaries_are_written_into_the_account_tenant_only(from_address, 
     assert login_audit.mask_address("not-an-ip") == "-"
 
 
-def test_the_login_audit_flush_is_a_cron_job_every_minute():
+async def test_the_login_audit_flush_is_a_cron_job_every_minute(from_address, sh_auditor, monkeypatch):
+    from core.accounts import login_audit
     from core.jobs.worker import cron_job_list
 
     jobs = {j.name: j for j in cron_job_list()}
-    assert "accounts.cron.login_audit" in jobs
-    assert jobs["accounts.cron.login_audit"].minute is None and jobs["accounts.cron.login_audit"].second == 5
+    job = jobs["accounts.cron.login_audit"]
+    assert job.minute is None and job.second == 5
+    # What the scheduler runs writes the closed windows (here: by the real clock, one window on).
+    attacker = await from_address("198.51.100.147")
+    name = unique("ghost-cron")
+    await _try(attacker, name, "cron-0-xxxx", tenant="shanghai")
+    later = login_audit.clock() + login_audit.throttle.get_settings().login_lock_seconds + 10
+    monkeypatch.setattr(login_audit, "clock", lambda: later)
+    assert await job.coroutine({}) >= 1
+    assert [r["changes"]["count"] for r in await _summaries(sh_auditor, name)] == [1]
