@@ -26,3 +26,18 @@ def register_graphql() -> list[Any]:
 
     return [GraphQLContribution(query=[AccountsQuery], mutation=[AccountsMutation], types=[User],
                                 nodes=[NodeInfo("User", resolve_user, "app_user")])]
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    from core.accounts.login_audit import cron_jobs
+
+    return cron_jobs()
+
+
+@hookimpl
+def register_shutdown() -> list[Any]:
+    # The embedded default's pending login-failure summaries live in this process only.
+    from core.accounts.login_audit import flush_on_shutdown
+
+    return [flush_on_shutdown]

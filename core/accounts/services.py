@@ -18,7 +18,7 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.accounts import throttle
+from core.accounts import login_audit, throttle
 from core.accounts.permissions import Grant, Principal, Role
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
 from core.audit.services import Actor, record
@@ -139,22 +139,11 @@ async def login(tenant_code: str, username: str, password: str, ip: str = "") ->
 
 
 async def _audit_failure(tenant: TenantContext, username: str, ip: str, action: str, by_address: bool = False) -> None:
-    """Failed and throttled logins, aggregated: anyone can send them without logging in, so they
-    must not grow the audit log one record each. Per (account, action, window) a record is written
-    at the 1st, 2nd, 4th, 8th … event, carrying the running count: a million guesses in a window
-    leave 21 records, and the last one says how many there were to within a factor of two. Refusals
-    of an address locked for spraying are counted per address instead (``by_address``), so varying
-    the username buys no fresh records."""
-    window = get_settings().login_lock_seconds
-    bucket = int(time.time()) // window
-    key = throttle.audit_key(throttle.Keys.of(tenant.id, username, ip), action, bucket, by_address)
-    count = await throttle.count_event(key)
-    if count & (count - 1) == 0:
-        start = dt.datetime.fromtimestamp(bucket * window, dt.timezone.utc).isoformat()
-        changes = {"ip": ip, "count": count, "window_start": start, "window_seconds": window}
-        if by_address:
-            changes["per"] = "address"
-        await record(tenant, Actor(None, username), action, "User", "", changes)
+    """Failed and throttled logins are counted into one summary record per (account, action,
+    window), or per (address, window) for refusals of an address locked for spraying, written when
+    the window closes (``core.accounts.login_audit``): anyone can send them without logging in, so
+    they must not grow the append-only audit log one record each."""
+    await login_audit.note(tenant.id, username, ip, action, by_address)
 
 
 async def unlock_user(tenant: TenantContext, actor: Actor, user_id: int) -> dict[str, Any]:

@@ -155,7 +155,7 @@ async def retry_after(keys: Keys) -> tuple[int, str]:
 
 async def failed(keys: Keys) -> int:
     """Count a failure; lock the pair or the address when they crossed their limits. Returns the
-    account's failures in the window (for the audit aggregation)."""
+    account's failures in the window."""
     s = get_settings()
     store = _get_store()
     window = s.login_lock_seconds
@@ -179,18 +179,6 @@ async def succeeded(keys: Keys) -> None:
 async def unlock_account(tenant_id: int, username: str) -> None:
     """Clear every address's lock and count on the account (an admin's unlock)."""
     await _get_store().delete_prefix(Keys.of(tenant_id, username, "").account_prefix)
-
-
-def audit_key(keys: Keys, action: str, bucket: int, by_address: bool = False) -> str:
-    """The counter aggregating audit records of one kind per account (or, for an address-wide lock,
-    per address: a sprayer varying usernames must not get a fresh record per name) and window."""
-    base = keys.address if by_address else keys.account_prefix.rstrip(":")
-    return f"{base}:audit:{action}:{bucket}"
-
-
-async def count_event(key: str) -> int:
-    """A counter for audit aggregation, per window."""
-    return await _get_store().incr(key, get_settings().login_lock_seconds)
 
 
 def reset_local() -> None:
