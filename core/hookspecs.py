@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         SmallPayerInfo,
         TagInfo,
     )
-    from core.tenancy.context import TenantContext
+    from core.context import TenantContext
 
 from core.interface import ContractVersion, RenamedArg
 

@@ -45,7 +45,7 @@ import pluggy
 
 from core import hookspecs
 from core.interface import PluginInfo
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 __all__ = [
     "BUILTIN_PLUGIN",

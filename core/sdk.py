@@ -74,11 +74,11 @@ from core.interface import (
     YearKey,
 )
 from core.plugins import hooks_for, notify, tenant_settings
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 
 if TYPE_CHECKING:
     from core.accounts.permissions import Principal
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.funds.posting import EntrySpec, Line
     from core.graphql.base import ApiError, Connection, Info, Node, UserError
     from core.jobs.runner import JobContext, JobFailed
@@ -210,8 +210,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "in_subtree": ("core.accounts.scope", "in_subtree"),
     "require_in_subtree": ("core.accounts.scope", "require_in_subtree"),
     "scope_clause": ("core.accounts.scope", "scope_clause"),
-    "Actor": ("core.audit.services", "Actor"),
-    "SYSTEM": ("core.audit.services", "SYSTEM"),
+    "Actor": ("core.actor", "Actor"),
+    "SYSTEM": ("core.actor", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),

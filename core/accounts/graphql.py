@@ -214,7 +214,7 @@ class AccountsMutation:
             result = await services.login(tenant_code, username, password, ip=info.context.client_ip)
         except DomainError as exc:
             return LoginPayload(errors=user_errors(exc))
-        from core.tenancy.context import tenant_scope
+        from core.context import tenant_scope
 
         # This request arrived without a tenant; the RLS fence needs the one just logged into.
         with tenant_scope(result.tenant):

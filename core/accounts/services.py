@@ -21,11 +21,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from core.accounts import throttle
 from core.accounts.permissions import Grant, Principal, Role
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import as_utc, raw, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.settings import get_settings
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 from core.tenancy.services import get_tenant, get_unit
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text

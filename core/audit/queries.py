@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from core.audit.tables import AuditRecord
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 
 async def list_records(tenant: TenantContext, *, action_prefix: str | None, actor_id: int | None,

@@ -35,7 +35,7 @@ from core.graphql.base import (
 )
 from core.jobs.graphql import Job
 from core.tenancy import queries as unit_queries
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 
 # ---------------------------------------------------------------------------------------------

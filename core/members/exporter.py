@@ -13,14 +13,16 @@ import csv
 import io
 from typing import Any, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+
+from core.audit.services import record
 from core.dbutil import transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries
 from core.members.tables import MemberExport
 from core.members.vocab import STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import mask_id_number, mask_phone
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.xlsx_stream import XlsxStreamWriter
 
 KIND = "exports"

@@ -44,7 +44,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterator, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+
+from core.audit.services import record
 from core.dbutil import engine, on_postgres, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
@@ -52,7 +54,7 @@ from core.members.tables import MemberImport, MemberImportError
 from core.members.validation import (
     CONFLICT, DUPLICATE, FIELDS, STATE, RowContext, clean_member, plugin_problems,
 )
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 log = logging.getLogger("huijia.members.import")
 

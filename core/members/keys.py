@@ -128,7 +128,7 @@ class RotationReport:
 async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationReport:
     """Re-encrypt every token and stored file not under the active key. Idempotent and restartable."""
     from core.dbutil import raw, transaction
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     ring = keyring()
     active = ring.active_key_id
@@ -245,7 +245,7 @@ class IndexRotationReport:
 
 async def rotate_index(tenant_code: str | None = None, batch: int = 500) -> IndexRotationReport:
     """Move every tenant's blind indexes to the active index key. Idempotent, resumable."""
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     target = keyring().active_index_key_id
     report = IndexRotationReport(active_key=target)
@@ -271,7 +271,8 @@ async def _save_state(tenant: Any, **values: Any) -> None:
 
 async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: IndexRotationReport) -> tuple[str, bool]:
     """(what happened, for the operator; whether the tenant is now under ``target``)."""
-    from core.audit.services import Actor, record
+    from core.actor import Actor
+    from core.audit.services import record
     from core.dbutil import on_postgres, raw, transaction, utcnow
     from core.members import personal
     from core.members.tables import MemberIndexKey
@@ -440,7 +441,7 @@ async def check_index_keys() -> None:
     the same person in twice, so the process refuses to start instead."""
     from core.members import personal
     from core.settings import SettingsError
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     ring = keyring()
     problems = []

@@ -18,7 +18,7 @@ from core.members.personal import prefix_upper_bound
 from core.members.tables import (
     Household, HouseholdPerson, Member, MemberExport, MemberHistory, MemberImport, MemberImportError, MemberTransfer,
 )
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 MEMBER_COLUMNS = ("id", "org_unit_id", "name", "gender", "birth_date", "id_number_enc", "phone_enc", "employer",
                   "work_status", "tags", "state", "joined_on", "left_on", "household_id", "version", "created_at",

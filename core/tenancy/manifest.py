@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.audit.services import Actor
+from core.actor import Actor
 from core.errors import DomainError
 from core.settings import ROOT
 from core.tenancy import plugin_settings, services
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 
 TENANTS_DIR = ROOT / "tenants"
 SYNC_ACTOR = Actor(None, "tenants-sync")

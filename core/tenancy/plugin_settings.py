@@ -19,10 +19,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+
+from core.audit.services import record
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction
 from core.errors import DomainError, ErrorCode
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.tables import PluginSettingsVersion, Tenant
 
 SETTINGS_LOCK_NAMESPACE = 1003

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+
+from core.audit.services import record
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 from core.tenancy.tables import OrgUnit, Tenant
 from core.validation import clean_area_code, clean_code, clean_text
 

@@ -110,7 +110,7 @@ async def test_password_spraying_from_one_address_locks_that_address_out_of_ever
     for i in range(7):
         assert (await _try(sprayer, f"nobody-{i}-spray", "x-password"))["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(code="fujian")

@@ -130,7 +130,7 @@ async def test_admin_reads_settings_with_schema_and_manifest_version(tmp_path, a
 
 async def test_update_is_versioned_audited_and_the_next_request_applies_it(tmp_path, api):
     from core.audit.tables import AuditRecord
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     code, admin, _ = await province(tmp_path, api)
@@ -215,7 +215,7 @@ async def test_wrong_roles_are_refused(tmp_path, api):
 
 async def test_another_tenants_plugin_and_history_are_unreachable(tmp_path, api, bj_admin):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     code, admin, _ = await province(tmp_path, api)
@@ -413,7 +413,7 @@ async def test_tenant_create_records_version_one_from_the_api(api, operator):
 
 
 async def test_a_tenant_synced_before_versioning_gets_version_one_from_its_unchanged_manifest(tmp_path, api):
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
     from core.tenancy.manifest import parse_manifest
 

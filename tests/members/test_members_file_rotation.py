@@ -43,7 +43,7 @@ async def filter_token(tenant: Any, export_id: int) -> str:
     import json
 
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         value = (await raw("SELECT filter FROM member_export WHERE tenant_id = {} AND id = {}", tenant.id, export_id))[0]["filter"]

@@ -25,7 +25,7 @@ from core.interface import (
     TagInfo,
 )
 from core.plugins import tenant_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 NAME = "dummy"
 
