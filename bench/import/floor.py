@@ -37,7 +37,7 @@ from run import ROLE, add_units, create_database, drop_database  # noqa: E402  (
 def fake_rows(start: int, count: int, unit_ids: list[int], tenant_id: int, rnd: random.Random, ix: Any) -> list:
     from core.members import personal
     from core.members.importer import Prepared
-    from core.members.keys import keyring
+    from core.members.pii_keys import keyring
 
     ring = keyring()
     id_ctx = personal.context("member", "id_number", tenant_id)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.jobs import runner
-from core.members import keys
+from core.members import keys, pii_keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
 from tests.members.members_helpers import (
@@ -53,7 +53,7 @@ def in_process_jobs(monkeypatch):
 def use(monkeypatch, *index_ids: str) -> Keyring:
     """This process now runs with HUIJIA_PII_INDEX_KEYS = the given ids (first = active)."""
     r = ring(*index_ids)
-    monkeypatch.setattr(keys, "keyring", lambda: r)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: r)
     return r
 
 
