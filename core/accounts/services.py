@@ -27,6 +27,7 @@ from core.dbutil import as_utc, raw, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.settings import get_settings
 from core.context import TenantContext, tenant_scope
+from core.tenancy.cache import on_forget_tenant
 from core.tenancy.services import get_tenant, get_unit
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
@@ -186,6 +187,11 @@ def forget_user_tokens(tenant_id: int, user_id: int | None = None) -> None:
     for key, (tenant, principal, _, _) in list(_auth_cache.items()):
         if tenant.id == tenant_id and (user_id is None or principal.user_id == user_id):
             _auth_cache.pop(key, None)
+
+
+# Cached principals carry their tenant's context: when that tenant's settings change in this
+# process (plugin settings edit, manifest sync), its tokens are resolved afresh.
+on_forget_tenant(forget_user_tokens)
 
 
 async def authenticate(token: str) -> tuple[TenantContext, Principal]:

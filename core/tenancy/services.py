@@ -12,6 +12,7 @@ from core.audit.services import record
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
 from core.context import TenantContext, tenant_scope
+from core.tenancy.cache import CACHE_SECONDS, TENANTS, clear_tenant_cache, forget_cached_tenant
 from core.tenancy.tables import OrgUnit, Tenant
 from core.validation import clean_area_code, clean_code, clean_text
 
@@ -47,10 +48,6 @@ def check_level(level: str, parent_level: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 # Tenants
 # ---------------------------------------------------------------------------------------------
-
-_cache: dict[Any, tuple[float, TenantContext | None]] = {}
-_CACHE_SECONDS = 30.0
-
 
 def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
     import json
@@ -90,10 +87,6 @@ def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[st
         raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), field) from None
 
 
-def clear_tenant_cache() -> None:
-    _cache.clear()
-
-
 async def get_tenant(*, id: int | None = None, code: str | None = None,
                      settings_version: int | None = None) -> TenantContext | None:
     """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot).
@@ -103,16 +96,16 @@ async def get_tenant(*, id: int | None = None, code: str | None = None,
     by another process) and is read again.
     """
     key = ("id", id) if id is not None else ("code", code)
-    hit = _cache.get(key)
+    hit = TENANTS.get(key)
     now = time.monotonic()
-    if hit and now - hit[0] < _CACHE_SECONDS and (
+    if hit and now - hit[0] < CACHE_SECONDS and (
             settings_version is None or hit[1] is None or hit[1].settings_version == settings_version):
         return hit[1]
     query = Tenant.select().where(Tenant.active == True)  # noqa: E712
     query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
     row = await query.first()
     ctx = tenant_from_row(row) if row else None
-    _cache[key] = (now, ctx)
+    TENANTS[key] = (now, ctx)
     return ctx
 
 
@@ -202,7 +195,7 @@ async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugi
     """Apply an edited manifest. Plugin settings go through ``plugin_settings.apply_manifest``: a
     plugin's manifest table replaces its current settings only if the table itself changed."""
     from core.plugins import PluginConfigError
-    from core.tenancy.plugin_settings import apply_manifest, forget_cached_tenant
+    from core.tenancy.plugin_settings import apply_manifest
 
     capabilities = tenant.capabilities if capabilities is None else tuple(capabilities)
     validate_config(tenant.code, plugins, capabilities, settings)
