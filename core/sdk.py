@@ -77,7 +77,7 @@ from core.plugins import hooks_for, notify, tenant_settings
 from core.context import TenantContext, tenant_scope
 
 if TYPE_CHECKING:
-    from core.accounts.permissions import Principal
+    from core.permissions import Principal
     from core.actor import Actor
     from core.funds.posting import EntrySpec, Line
     from core.graphql.base import ApiError, Connection, Info, Node, UserError
@@ -205,11 +205,11 @@ _LAZY: dict[str, tuple[str, str]] = {
     "get_unit": ("core.tenancy.services", "get_unit"),
     "TenantTable": ("core.tenancy.tables", "Tenant"),
     "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
-    "Principal": ("core.accounts.permissions", "Principal"),
-    "roles_for": ("core.accounts.permissions", "roles_for"),
-    "in_subtree": ("core.accounts.scope", "in_subtree"),
-    "require_in_subtree": ("core.accounts.scope", "require_in_subtree"),
-    "scope_clause": ("core.accounts.scope", "scope_clause"),
+    "Principal": ("core.permissions", "Principal"),
+    "roles_for": ("core.permissions", "roles_for"),
+    "in_subtree": ("core.scope", "in_subtree"),
+    "require_in_subtree": ("core.scope", "require_in_subtree"),
+    "scope_clause": ("core.scope", "scope_clause"),
     "Actor": ("core.actor", "Actor"),
     "SYSTEM": ("core.actor", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),

@@ -193,7 +193,7 @@ async def run(args: argparse.Namespace) -> dict:
         raw_s = await raw_copy(dsn, csv_path, "roster_raw", indexed=False)
         raw_idx_s = await raw_copy(dsn, csv_path, "roster_raw_indexed", indexed=True)
 
-        from core.accounts.permissions import Principal  # noqa: F401 - import order
+        from core.permissions import Principal  # noqa: F401 - import order
         from core.actor import Actor
         from core.members import importer, queries
         from core.context import tenant_scope

@@ -9,8 +9,8 @@ from typing import Any, Optional
 import strawberry
 
 from core.accounts import services
-from core.accounts.permissions import Role as RoleValue
-from core.accounts.scope import require_user_covered, user_grant_paths, user_visible
+from core.permissions import Role as RoleValue
+from core.scope import require_user_covered, user_grant_paths, user_visible
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection, Info, Node, UserError, connection, for_query, from_global_id, page_args, perm,

@@ -16,7 +16,6 @@ from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
 from core.actor import SYSTEM, Actor
-
 from core.audit.services import record
 from core.dbutil import utcnow
 from core.errors import DomainError, ErrorCode, not_found

@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from core.accounts.permissions import Principal, describe
+from core.permissions import Principal, describe
 from core.actor import Actor
 from core.errors import DomainError, DomainErrors, ErrorCode
 from core.context import TenantContext

@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterator, Sequence
 
 from core.actor import Actor
-
 from core.audit.services import record
 from core.dbutil import engine, on_postgres, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found

@@ -317,7 +317,7 @@ async def list_transfers(tenant: TenantContext, *, status: str | None, direction
     elif direction == "OUTGOING":
         cond &= MemberTransfer.side.is_in(["source", "both"])
     if principal is not None:
-        from core.accounts.scope import covers_root
+        from core.scope import covers_root
 
         if not covers_root(principal, "member.read"):
             ids = await _unit_ids(tenant, [], principal.scope_paths("member.read") or ["/-none-/"])

@@ -24,7 +24,6 @@ import datetime as dt
 from typing import Any
 
 from core.actor import Actor
-
 from core.audit.services import record
 from core.dbutil import transaction, utcnow
 from core.members import filestore

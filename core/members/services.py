@@ -18,7 +18,6 @@ import uuid
 from typing import Any, Mapping, Sequence
 
 from core.actor import Actor
-
 from core.audit.services import record
 from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from core.actor import Actor
-
 from core.audit.services import record
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction
 from core.errors import DomainError, ErrorCode

@@ -4,10 +4,9 @@ transaction; tree writes are serialised per tenant so two concurrent moves canno
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 from core.actor import Actor
-
 from core.audit.services import record
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
@@ -48,6 +47,25 @@ def check_level(level: str, parent_level: str | None) -> None:
 # ---------------------------------------------------------------------------------------------
 # Tenants
 # ---------------------------------------------------------------------------------------------
+
+# How a new province's first admin is checked and created. That admin is a core.accounts user, and
+# accounts builds on tenancy (its users belong to tenants and org units), so accounts hands these
+# in when it is imported (``provide_first_admin``) instead of tenancy importing accounts.
+_first_admin: tuple[Callable[..., None], Callable[..., Awaitable[Any]]] | None = None
+
+
+def provide_first_admin(check: Callable[..., None], create: Callable[..., Awaitable[Any]]) -> None:
+    """``check(username, password, field_prefix=...)`` validates before anything is written;
+    ``create(tenant, actor, username=, password=, display_name=, grants=)`` creates the user."""
+    global _first_admin
+    _first_admin = (check, create)
+
+
+def _first_admin_provider() -> tuple[Callable[..., None], Callable[..., Awaitable[Any]]]:
+    if _first_admin is None:
+        raise RuntimeError("no first-admin provider: core.accounts.services is not loaded")
+    return _first_admin
+
 
 def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
     import json
@@ -154,8 +172,7 @@ async def create_tenant(
     if await Tenant.exists().where(Tenant.code == code):
         raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
     if first_admin is not None:
-        from core.accounts.services import check_new_credentials
-
+        check_new_credentials, create_user = _first_admin_provider()
         check_new_credentials(*first_admin, field_prefix="admin")
     async with transaction():
         row = (
@@ -181,8 +198,6 @@ async def create_tenant(
 
                 tenant = await record_initial(tenant, actor)
             if first_admin is not None:
-                from core.accounts.services import create_user
-
                 await create_user(tenant, actor, username=first_admin[0], password=first_admin[1],
                                   display_name="管理员", grants=[("tenant_admin", root["id"])])
     clear_tenant_cache()

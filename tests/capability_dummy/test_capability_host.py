@@ -161,7 +161,7 @@ async def test_me_lists_the_enabled_capabilities_and_their_actions(cap_admin, sh
 
 async def test_hook_register_permissions(api, captenants):
     """The capability's actions join the one permission table: a finance user is refused."""
-    from core.accounts.permissions import Role, roles_for
+    from core.permissions import Role, roles_for
 
     assert roles_for("testcap.write") == frozenset({Role.TENANT_ADMIN, Role.CLERK})
     with pytest.raises(KeyError, match="unknown action 'testcap.delete'"):

@@ -159,7 +159,7 @@ async def test_a_district_admin_cannot_deactivate_a_root_admin_nor_one_with_a_gr
 
 
 def _root_principal(tenant):
-    from core.accounts.permissions import Grant, Principal, Role
+    from core.permissions import Grant, Principal, Role
 
     return Principal(user_id=0, username="test", tenant_id=tenant.id, grants=(Grant(Role.TENANT_ADMIN, 0, "/"),))
 
