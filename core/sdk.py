@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.context import TenantContext, tenant_scope
 from core.errors import DomainError, DomainErrors, ErrorCode, forbidden, not_found
 from core.hookspecs import CONTRACT as CORE_CONTRACT
 from core.hookspecs import hookimpl, hookspec, renamed_arg
@@ -74,14 +75,13 @@ from core.interface import (
     YearKey,
 )
 from core.plugins import hooks_for, notify, tenant_settings
-from core.context import TenantContext, tenant_scope
 
 if TYPE_CHECKING:
-    from core.permissions import Principal
     from core.actor import Actor
     from core.funds.posting import EntrySpec, Line
     from core.graphql.base import ApiError, Connection, Info, Node, UserError
     from core.jobs.runner import JobContext, JobFailed
+    from core.permissions import Principal
 
 __all__ = [
     # plugin contract

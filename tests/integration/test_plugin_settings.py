@@ -327,19 +327,20 @@ async def test_another_process_sees_the_change_through_the_settings_version(tmp_
     from core.accounts import services as accounts
     from core.plugins import tenant_settings
     from core.tenancy import services as tenancy
+    from core.tenancy.cache import TENANTS
     from huijia_shanghai.settings import ShanghaiSettings
 
     code, admin, _ = await province(tmp_path, api)
     stale = await tenancy.get_tenant(code=code)
     await update(admin, "shanghai", {"phone_required_tags": ["fresh"]}, 1)
     # That process still holds the old context in its tenant cache (its auth cache entry expired).
-    tenancy._cache[("id", stale.id)] = (__import__("time").monotonic(), stale)
+    TENANTS[("id", stale.id)] = (__import__("time").monotonic(), stale)
     accounts._auth_cache.pop(admin.token, None)
     tenant, _ = await accounts.authenticate(admin.token)
     assert tenant.settings_version > stale.settings_version
     assert tenant_settings(tenant, "shanghai", ShanghaiSettings).phone_required_tags == ["fresh"]
     # A job start checks the version too.
-    tenancy._cache[("id", stale.id)] = (__import__("time").monotonic(), stale)
+    TENANTS[("id", stale.id)] = (__import__("time").monotonic(), stale)
     job_tenant = await tenancy.get_current_tenant(stale.id)
     assert tenant_settings(job_tenant, "shanghai", ShanghaiSettings).phone_required_tags == ["fresh"]
     # While nothing changes, the cached context (and its converted settings) is reused as is.
