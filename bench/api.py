@@ -18,9 +18,9 @@ async def seed(db: str) -> tuple[int, str]:
     """Migrate, create a province with 150 units and a logged-in clerk; return (tenant id, token)."""
     os.environ["DATABASE_URL"] = app_dsn(db)
     from core.accounts.services import create_user, login
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.bootstrap import migrate, start_database, stop_database
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.manifest import ensure_platform_tenant
     from core.tenancy.services import create_tenant, create_unit, root_unit
 

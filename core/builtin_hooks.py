@@ -38,7 +38,7 @@ from core.interface import (
 )
 from core.pii.idcard import IdNumberError, normalize_id_number
 from core.plugins import BUILTIN_PLUGIN, CORE_VERSION, tenant_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 __all__ = [
     "PLUGIN",

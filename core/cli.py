@@ -82,10 +82,10 @@ def cmd_tenants_sync(args: argparse.Namespace) -> int:
 async def _create_user(tenant_code: str, username: str, password: str, role: str, unit_code: str | None,
                        display_name: str = "", exist_ok: bool = False) -> str:
     from core.accounts import services as accounts
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.errors import DomainError, ErrorCode
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     if tenant is None:
@@ -131,11 +131,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 await _create_user(code, username, DEMO_PASSWORD, role, None, name, exist_ok=True)
             lines.append(code)
         await _create_user("platform", "operator", DEMO_PASSWORD, "platform_admin", None, "平台运营", exist_ok=True)
-        from core.demo import seed_all
+        from core.registry import get_registry
 
-        for r in await seed_all(lines):
-            print(f"  {r.tenant}: {r.members_created} members, {r.households_created} households, "
-                  f"{r.entries_posted} ledger entries added")
+        for _plugin, seed in get_registry().demo_data:
+            for line in await seed(lines):
+                print(f"  {line}")
         return lines
 
     codes = _run(_with_db(go))
@@ -212,7 +212,7 @@ def print_checkpoint(doc: dict[str, Any], out: str | None) -> None:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from core.audit.anchor import CheckpointError
     from core.audit.services import verify_chain
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import list_tenants
 
     doc = _read_checkpoint(args.checkpoint, "audit") if args.checkpoint else None
@@ -248,7 +248,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from core.audit.anchor import CheckpointError
     from core.audit.services import checkpoint
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     async def go() -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from core.settings import Settings, get_settings
-from core.tenancy.context import current_tenant
+from core.context import current_tenant
 
 # Sentinel for "no tenant": an id no tenant has, so policies fail closed rather than erroring.
 NO_TENANT = "0"

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         SmallPayerInfo,
         TagInfo,
     )
-    from core.tenancy.context import TenantContext
+    from core.context import TenantContext
 
 from core.interface import ContractVersion, RenamedArg
 
@@ -420,6 +420,21 @@ def register_shutdown() -> list[Callable[[], Any]]:
     For background work a plugin started in-process and must let finish (funds' chain linker).
 
     :return: A list of ``async def stop() -> None`` callables (may be empty).
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_demo_data() -> list[Callable[..., Any]]:
+    """Return async functions that fill the embedded default's demo provinces with sample data.
+
+    ``huijia demo`` (and ``huijia serve --demo``, which ``make run`` uses) awaits each one after the
+    demo provinces are synced and their users exist, on the embedded default only. Each takes the
+    province codes and returns printable lines; it must go through the services (so the data obeys
+    every rule), be deterministic and be idempotent: a second run adds nothing.
+
+    :return: A list of ``async def seed(codes: list[str]) -> list[str]`` callables (may be empty).
 
     .. versionadded:: 0.2
     """

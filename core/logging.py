@@ -14,7 +14,7 @@ import time
 import traceback
 from contextvars import ContextVar
 
-from core.tenancy.context import current_tenant
+from core.context import current_tenant
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 

@@ -45,7 +45,7 @@ import pluggy
 
 from core import hookspecs
 from core.interface import PluginInfo
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 __all__ = [
     "BUILTIN_PLUGIN",
@@ -88,6 +88,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core.jobs", "core.jobs.plugin"),
     ("core.funds", "core.funds.plugin"),
     ("core.members", "core.members.plugin"),
+    ("core.demo", "core.demo"),
 )
 CORE_PLUGIN_NAMES = frozenset(name for name, _ in CORE_PLUGINS)
 # Comma-separated module paths of plugins to load besides the installed entry points (a plugin under

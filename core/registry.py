@@ -13,6 +13,7 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
 - ``graphql``: contributions with their gating capability resolved (the schema merges them);
 - ``startup_checks``: async checks the web app and the worker run before serving;
 - ``routes`` and ``shutdown``: HTTP handlers beside ``/graphql`` and async shutdown functions.
+- ``demo_data``: async seeders ``huijia demo`` runs on the embedded default.
 
 Each section is computed on first use (the permission table is needed while GraphQL modules are
 still being imported, so it cannot wait for the GraphQL section); :meth:`Registry.check` computes
@@ -222,6 +223,10 @@ class Registry:
     @functools.cached_property
     def shutdown(self) -> list[tuple[str, Callable[[], Any]]]:
         return [(plugin, fn) for plugin, fns in self._results("register_shutdown") for fn in fns]
+
+    @functools.cached_property
+    def demo_data(self) -> list[tuple[str, Callable[..., Any]]]:
+        return [(plugin, fn) for plugin, fns in self._results("register_demo_data") for fn in fns]
 
     @functools.cached_property
     def graphql(self) -> list[Contribution]:

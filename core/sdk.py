@@ -29,7 +29,8 @@ Groups:
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
-- members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`;
+- members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
+  (the tenant's member tags with their Chinese labels, core's and every plugin's);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from core.context import TenantContext, tenant_scope
 from core.errors import DomainError, DomainErrors, ErrorCode, forbidden, not_found
 from core.hookspecs import CONTRACT as CORE_CONTRACT
 from core.hookspecs import hookimpl, hookspec, renamed_arg
@@ -74,14 +76,13 @@ from core.interface import (
     YearKey,
 )
 from core.plugins import hooks_for, notify, tenant_settings
-from core.tenancy.context import TenantContext, tenant_scope
 
 if TYPE_CHECKING:
-    from core.accounts.permissions import Principal
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.funds.posting import EntrySpec, Line
     from core.graphql.base import ApiError, Connection, Info, Node, UserError
     from core.jobs.runner import JobContext, JobFailed
+    from core.permissions import Principal
 
 __all__ = [
     # plugin contract
@@ -167,6 +168,7 @@ __all__ = [
     # members
     "get_member",
     "members_by_ids",
+    "tag_vocabulary",
     "member_info_of",
     # files
     "files",
@@ -205,13 +207,13 @@ _LAZY: dict[str, tuple[str, str]] = {
     "get_unit": ("core.tenancy.services", "get_unit"),
     "TenantTable": ("core.tenancy.tables", "Tenant"),
     "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
-    "Principal": ("core.accounts.permissions", "Principal"),
-    "roles_for": ("core.accounts.permissions", "roles_for"),
-    "in_subtree": ("core.accounts.scope", "in_subtree"),
-    "require_in_subtree": ("core.accounts.scope", "require_in_subtree"),
-    "scope_clause": ("core.accounts.scope", "scope_clause"),
-    "Actor": ("core.audit.services", "Actor"),
-    "SYSTEM": ("core.audit.services", "SYSTEM"),
+    "Principal": ("core.permissions", "Principal"),
+    "roles_for": ("core.permissions", "roles_for"),
+    "in_subtree": ("core.scope", "in_subtree"),
+    "require_in_subtree": ("core.scope", "require_in_subtree"),
+    "scope_clause": ("core.scope", "scope_clause"),
+    "Actor": ("core.actor", "Actor"),
+    "SYSTEM": ("core.actor", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
@@ -231,6 +233,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
+    "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),
     "files": ("core.files", None),  # type: ignore[dict-item]
     "ApiError": ("core.graphql.base", "ApiError"),

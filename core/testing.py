@@ -381,9 +381,9 @@ async def login(api: Api, tenant: str, username: str, password: str = PASSWORD) 
 async def make_user(tenant_code: str, role: str, unit_code: str | None = None, username: str | None = None) -> str:
     """Create a user through the accounts service (test set-up) with one grant; return the username."""
     from core.accounts import services as accounts
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     assert tenant is not None, tenant_code
@@ -508,7 +508,7 @@ async def create_plugin_tenant(plugin_names: list[str], tmp: Path, settings: str
     await sync_manifest(parse_manifest(path), SyncReport())
     from core.graphql.base import to_global_id
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     made = PluginTenant(code, tuple(province), tuple(capabilities), f"{code}-root", f"{code}-district", f"{code}-g1")
     tenant = await made.context()
@@ -539,10 +539,10 @@ def synthetic_id_number(n: int, born: str = "19800101", area: str = "110105") ->
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def members(plugin_tenant: PluginTenant) -> list[dict[str, Any]]:
     """Three members of the tenant's grassroots union, created through the members service (rows as stored)."""
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.members.services import create_member
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await plugin_tenant.context()
     created = []
@@ -568,10 +568,10 @@ class FundedAccounts:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def funded_accounts(plugin_tenant: PluginTenant) -> FundedAccounts:
     """Dr 102 cash / Cr 404 subsidy income at the root (1,000,000 fen) and the district (200,000 fen)."""
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.funds.services import AccountRef, create_manual_entry
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await plugin_tenant.context()
     funded = FundedAccounts(root_cash_fen=1_000_000, district_cash_fen=200_000)

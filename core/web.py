@@ -33,7 +33,7 @@ from core.errors import ErrorCode
 from core.graphql.base import Context
 from core.logging import request_id_var
 from core.settings import ROOT
-from core.tenancy.context import current_tenant
+from core.context import current_tenant
 
 log = logging.getLogger("huijia.http")
 _RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -37,7 +37,7 @@ from run import ROLE, add_units, create_database, drop_database  # noqa: E402  (
 def fake_rows(start: int, count: int, unit_ids: list[int], tenant_id: int, rnd: random.Random, ix: Any) -> list:
     from core.members import personal
     from core.members.importer import Prepared
-    from core.members.keys import keyring
+    from core.members.pii_keys import keyring
 
     ring = keyring()
     id_ctx = personal.context("member", "id_number", tenant_id)
@@ -59,12 +59,12 @@ def fake_rows(start: int, count: int, unit_ids: list[int], tenant_id: int, rnd: 
 
 
 async def measure(rows: int, units: int) -> dict:
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.bootstrap import migrate, start_database, stop_database
     from core.members import importer
     from core.members.tables import MemberImport
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.manifest import sync_all
 
     await start_database()

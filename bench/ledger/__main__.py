@@ -52,10 +52,10 @@ async def setup(db: str) -> dict[str, Any]:
     os.environ.setdefault("HUIJIA_LOG_LEVEL", "WARNING")
     os.environ.setdefault("HUIJIA_DB_POOL_MAX", "20")
     os.environ.pop("REDIS_URL", None)
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.bootstrap import migrate, start_database
     from core.funds import services
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.manifest import ensure_platform_tenant
     from core.tenancy.services import create_tenant, create_unit, root_unit
 
@@ -98,7 +98,7 @@ async def run_ours(tenant: Any, units: list[Any], round_no: int) -> tuple[float,
     from core.funds import chain
     from core.funds.posting import EntrySpec, Line, post
     from core.funds.services import today
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     day = today()
     latencies: list[float] = []
@@ -200,7 +200,7 @@ async def main() -> None:
                   f"ratio {t_raw / t_ours:.3f}")
         from core.funds.chain import verify
         from core.funds.integrity import check
-        from core.tenancy.context import tenant_scope
+        from core.context import tenant_scope
 
         with tenant_scope(ours_t):
             chain_report = await verify(ours_t, link_first=False)

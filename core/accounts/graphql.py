@@ -9,8 +9,8 @@ from typing import Any, Optional
 import strawberry
 
 from core.accounts import services
-from core.accounts.permissions import Role as RoleValue
-from core.accounts.scope import require_user_covered, user_grant_paths, user_visible
+from core.permissions import Role as RoleValue
+from core.scope import require_user_covered, user_grant_paths, user_visible
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection, Info, Node, UserError, connection, for_query, from_global_id, page_args, perm,
@@ -214,7 +214,7 @@ class AccountsMutation:
             result = await services.login(tenant_code, username, password, ip=info.context.client_ip)
         except DomainError as exc:
             return LoginPayload(errors=user_errors(exc))
-        from core.tenancy.context import tenant_scope
+        from core.context import tenant_scope
 
         # This request arrived without a tenant; the RLS fence needs the one just logged into.
         with tenant_scope(result.tenant):

@@ -327,10 +327,11 @@ async def write_summary(key: str, data: dict[str, Any], closed_early: bool = Fal
     The first attempt notes the tenant's last audit ``seq`` with the summary (kept by every later
     attempt): its record, if written at all, comes after that, so looking for it reads only the
     records appended since, through the (tenant_id, seq) index, however long the log."""
-    from core.audit.services import AUDIT_LOCK_NAMESPACE, Actor, record
+    from core.actor import Actor
+    from core.audit.services import AUDIT_LOCK_NAMESPACE, record
     from core.audit.tables import AuditRecord
     from core.dbutil import advisory_xact_lock, raw, transaction
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(id=int(data["tenant"]))

@@ -9,7 +9,7 @@ from core.hookspecs import hookimpl
 
 @hookimpl
 def register_permissions() -> dict[str, Any]:
-    from core.accounts.permissions import PERMISSIONS
+    from core.permissions import PERMISSIONS
 
     return dict(PERMISSIONS)
 

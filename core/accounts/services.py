@@ -19,14 +19,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.accounts import login_audit, throttle
-from core.accounts.permissions import Grant, Principal, Role
+from core.permissions import Grant, Principal, Role
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import as_utc, raw, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.settings import get_settings
-from core.tenancy.context import TenantContext, tenant_scope
-from core.tenancy.services import get_tenant, get_unit
+from core.context import TenantContext, tenant_scope
+from core.tenancy.cache import on_forget_tenant
+from core.tenancy.services import get_tenant, get_unit, provide_first_admin
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 
@@ -176,6 +178,11 @@ def forget_user_tokens(tenant_id: int, user_id: int | None = None) -> None:
             _auth_cache.pop(key, None)
 
 
+# Cached principals carry their tenant's context: when that tenant's settings change in this
+# process (plugin settings edit, manifest sync), its tokens are resolved afresh.
+on_forget_tenant(forget_user_tokens)
+
+
 async def authenticate(token: str) -> tuple[TenantContext, Principal]:
     """Resolve a bearer token. Raises TokenProblem for malformed, unknown, revoked or expired ones."""
     ttl = get_settings().auth_cache_seconds
@@ -259,6 +266,10 @@ async def create_user(tenant: TenantContext, actor: Actor, *, username: str, pas
     return await get_user(tenant, row["id"])  # type: ignore[return-value]
 
 
+# tenantCreate with adminUsername creates the new province's first admin through these.
+provide_first_admin(check_new_credentials, create_user)
+
+
 async def _check_grant(tenant: TenantContext, role: str, unit_id: int) -> dict[str, Any]:
     try:
         parsed = Role(role)
@@ -331,7 +342,7 @@ async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[i
 async def list_users(tenant: TenantContext, principal: Principal, *, username_prefix: str | None, offset: int,
                      limit: int) -> tuple[list[dict[str, Any]], int]:
     """Users visible to ``principal``: those with a grant inside its ``user.read`` subtree."""
-    from core.accounts.scope import users_scope_clause
+    from core.scope import users_scope_clause
 
     scope, args = users_scope_clause(principal, "user.read", tenant.id)
     where = ["u.tenant_id = {}", scope]

@@ -30,7 +30,7 @@ import hmac
 import json
 from typing import Any, Mapping
 
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 CHAINS = ("audit", "ledger")
 FORMAT = "huijia-chain-checkpoint/1"

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from core.audit.tables import AuditRecord
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 
 async def list_records(tenant: TenantContext, *, action_prefix: str | None, actor_id: int | None,
@@ -19,7 +19,7 @@ async def list_records(tenant: TenantContext, *, action_prefix: str | None, acto
     if principal is not None:
         from piccolo.columns.combination import WhereRaw
 
-        from core.accounts.scope import users_covered_clause
+        from core.scope import users_covered_clause
 
         clause, args = users_covered_clause(principal, "audit.read", tenant.id, "actor_id")
         if clause != "1 = 1":

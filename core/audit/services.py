@@ -16,12 +16,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from core.actor import Actor
 from core.audit import anchor
 from core.audit.tables import AuditRecord
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction, utcnow
 from core.logging import request_id_var
 from core.pii.masking import redact
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 AUDIT_LOCK_NAMESPACE = 1001
 CHAIN = "audit"
@@ -30,15 +31,6 @@ LAST_AND_HEAD = (
     "SELECT * FROM (SELECT 0 AS k, seq, hash FROM audit_record WHERE tenant_id = {} ORDER BY seq DESC LIMIT 1) r "
     "UNION ALL SELECT 1, seq, hash FROM chain_head WHERE tenant_id = {} AND chain = {}"
 )
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: int | None
-    username: str
-
-
-SYSTEM = Actor(None, "system")
 
 
 def _digest(row: Mapping[str, Any], prev_hash: str) -> str:

@@ -1,15 +1,21 @@
-"""The append-only, per-tenant hash-chained audit log."""
+"""The append-only, per-tenant hash-chained audit log.
+
+The tenant foreign keys name ``core.tenancy.tables.Tenant`` lazily: tenancy records its changes in
+this log, so the audit package sits below tenancy and must not import it. The constraint in the
+database is the same (the migrations declare it).
+"""
 
 from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from core.tenancy.tables import Tenant
+_TENANT = LazyTableReference("Tenant", module_path="core.tenancy.tables")
 
 
 class AuditRecord(Table, tablename="audit_record"):
     id = BigSerial(primary_key=True)
-    tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
+    tenant_id = ForeignKey(_TENANT, null=False, index=True, on_delete=OnDelete.restrict)
     seq = BigInt()  # 1, 2, 3 … per tenant; a gap means a deleted row
     actor_id = BigInt(null=True, default=None)
     actor_name = Varchar(length=64, default="")
@@ -30,7 +36,7 @@ class ChainHead(Table, tablename="chain_head"):
     A trigger lets the head only move forward (see core/migration_sql.py)."""
 
     id = BigSerial(primary_key=True)
-    tenant_id = ForeignKey(Tenant, null=False, index=False, on_delete=OnDelete.restrict)
+    tenant_id = ForeignKey(_TENANT, null=False, index=False, on_delete=OnDelete.restrict)
     chain = Varchar(length=16)
     seq = BigInt()
     hash = Varchar(length=64)

@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 from core.audit import anchor
 from core.dbutil import as_utc
 from core.funds.sql import Sql, ledger_tx, read_conn
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 log = logging.getLogger("huijia.funds")
 
@@ -183,7 +183,7 @@ async def kick(tenant: TenantContext) -> None:
 
 
 async def _drain_in_background(tenant: TenantContext, state: _Chainer) -> None:
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     try:
         with tenant_scope(tenant):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.funds.reports import ReportScope, report_table
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

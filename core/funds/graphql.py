@@ -1,6 +1,6 @@
 """GraphQL for union funds: accounts, entries, balances, reservations, budgets, periods, reports.
 
-Roles (core/accounts/permissions.py): finance posts (ledger.post, ledger.reserve, budget.write,
+Roles (core/permissions.py): finance posts (ledger.post, ledger.reserve, budget.write,
 ledger.close), approvers approve manual entries above the threshold and lift budgets, auditors read
 everything, clerks read their own subtree. Amounts are BigInt fen; posting inputs carry a side and a
 positive amount.
@@ -35,7 +35,7 @@ from core.graphql.base import (
 )
 from core.jobs.graphql import Job
 from core.tenancy import queries as unit_queries
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 
 # ---------------------------------------------------------------------------------------------

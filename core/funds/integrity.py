@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from core.funds.chart import EXPENSE_CODES
 from core.funds.sql import read_conn
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 
 @dataclass

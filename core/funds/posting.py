@@ -35,7 +35,7 @@ from core.errors import DomainError, ErrorCode
 from core.funds import chain
 from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
 from core.funds.sql import Sql, ledger_tx
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 LEDGER_LOCK_NAMESPACE = 1010
 

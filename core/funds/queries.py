@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from core.dbutil import raw
 from core.funds.tables import Account, Budget, Draft, Entry, Fund, LedgerConfig, Period, Posting, Reservation
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 # ---------------------------------------------------------------------------------------------
 # Funds: tiny and hot, cached per process for a few seconds (creation clears the cache).

@@ -16,7 +16,7 @@ from typing import Any
 from core.dbutil import raw
 from core.errors import DomainError, ErrorCode
 from core.funds.chart import CHART, EXPENSE_CODES
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 MAX_RANGE_DAYS = 366 * 50
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from core.audit.services import SYSTEM, Actor, record
+from core.actor import SYSTEM, Actor
+from core.audit.services import record
 from core.dbutil import utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import chart, posting
@@ -23,7 +24,7 @@ from core.funds.chart import CASH, CHART, EXPENSE_CODES
 from core.funds.posting import EntrySpec, Line, Posted, TransferRow
 from core.funds.sql import Sql, ledger_tx
 from core.settings import get_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.validation import clean_text
 
 CHINA = ZoneInfo("Asia/Shanghai")

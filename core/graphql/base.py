@@ -17,9 +17,10 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from core.accounts.permissions import Principal, describe
+from core.permissions import Principal, describe
+from core.actor import Actor
 from core.errors import DomainError, DomainErrors, ErrorCode
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 # ---------------------------------------------------------------------------------------------
 # Scalars. GraphQL Int is 32-bit; fen amounts and ids need 64-bit, range-checked on the way in.
@@ -257,9 +258,7 @@ class Context:
         return found
 
     @property
-    def actor(self) -> Any:
-        from core.audit.services import Actor
-
+    def actor(self) -> Actor:
         if self.principal is None:
             return Actor(None, "anonymous")
         return Actor(self.principal.user_id, self.principal.username)

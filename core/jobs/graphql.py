@@ -23,7 +23,7 @@ from core.graphql.base import (
     to_global_id,
 )
 from core.jobs.runner import RETRYABLE, get_job
-from core.accounts.scope import in_subtree
+from core.scope import in_subtree
 from core.tenancy.queries import units_by_ids
 
 
@@ -84,7 +84,7 @@ async def resolve_job(info: Info, pk: int) -> Optional[Job]:
 
 def _is_admin_over(principal: Any, unit_path: str | None) -> bool:
     """A tenant_admin whose grant covers the job's unit (the province root for province-wide jobs)."""
-    from core.accounts.permissions import Role
+    from core.permissions import Role
 
     return any(g.role == Role.TENANT_ADMIN and (g.org_unit_path.count("/") == 2 if unit_path is None
                                                   else unit_path.startswith(g.org_unit_path))

@@ -168,7 +168,7 @@ async def settle(tenant_id: int, row: dict[str, Any] | None, *, now: dt.datetime
 async def sweep(*, now: dt.datetime | None = None, stale_after: float | None = None) -> int:
     """Mark every tenant's dead runs interrupted (each tenant under its own scope: row-level
     security hides other tenants' jobs)."""
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import list_tenants
 
     n = 0

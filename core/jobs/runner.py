@@ -27,7 +27,7 @@ from core.errors import DomainError, ErrorCode, not_found
 from core.jobs import heartbeat
 from core.jobs.tables import JobRecord
 from core.settings import get_settings
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 
 log = logging.getLogger("huijia.jobs")
 

@@ -13,14 +13,15 @@ import csv
 import io
 from typing import Any, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries
 from core.members.tables import MemberExport
 from core.members.vocab import STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import mask_id_number, mask_phone
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.xlsx_stream import XlsxStreamWriter
 
 KIND = "exports"
@@ -51,7 +52,7 @@ async def start_export(tenant: TenantContext, actor: Actor, *, flt: queries.Memb
         )).returning(MemberExport.id))[0]["id"]
         await record(tenant, actor, "member.export", "MemberExport", export_id,
                      {"format": fmt, "unmasked": unmasked, "reason": reason, "filter": sorted(flt.to_json())})
-    from core.accounts.scope import unit_of_scope
+    from core.scope import unit_of_scope
 
     job_id = await enqueue(tenant, "member.export", export_id, key=f"member.export:{export_id}", created_by=actor.user_id,
                            org_unit_id=unit_of_scope(scope_paths))

@@ -1,12 +1,12 @@
 """Uploaded rosters and generated exports: the members domain's area of ``core.files``.
 
 Files live under ``<data_dir>/members/<kind>/<tenant id>/<object id>.enc`` (kinds ``imports`` and
-``exports``), encrypted with the PII keyring from :mod:`core.members.keys`; the chunk format and the
+``exports``), encrypted with the PII keyring from :mod:`core.members.pii_keys`; the chunk format and the
 encryption context are ``core.files``'s (this area keeps the unprefixed context its files were
 first written with). Data-key rotation (``huijia keys rotate``) calls :func:`reencrypt_stored`;
 retention (``core/members/retention.py``) calls :func:`purge_stored`.
 
-The module-level functions look up :func:`root` and ``keys.keyring`` on every call, so tests (and
+The module-level functions look up :func:`root` and ``pii_keys.keyring`` on every call, so tests (and
 the key-rotation command) that replace them are honoured.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from core.files import CHUNK, EncryptedReader as _Reader, EncryptedWriter as _Writer, FileStore
-from core.members import keys
+from core.members import pii_keys
 
 __all__ = ["CHUNK", "KINDS", "EncryptedReader", "EncryptedWriter", "delete_stored", "open_stored", "path_for",
            "purge_stored", "reencrypt_stored", "root", "store_stream", "stored_exists", "stored_ids"]
@@ -30,7 +30,7 @@ def root() -> Path:
     return get_settings().data_dir / "members"
 
 
-STORE = FileStore("members", root=lambda: root(), keyring=lambda: keys.keyring(), context_prefix="")
+STORE = FileStore("members", root=lambda: root(), keyring=lambda: pii_keys.keyring(), context_prefix="")
 
 
 class EncryptedWriter(_Writer):

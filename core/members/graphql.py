@@ -26,9 +26,9 @@ from core.graphql.base import (
 from core.members import personal, queries, services
 from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import IdNumberError, PhoneError
-from core.accounts.scope import require_in_subtree
+from core.scope import require_in_subtree
 from core.jobs.graphql import Job
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 from core.tenancy.queries import units_by_ids
 

@@ -59,7 +59,7 @@ def import_json(row: dict[str, Any]) -> dict[str, Any]:
 
 @post("/imports", status_code=201, request_max_body_size=None)
 async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.members.importer import receive_upload
     from core.multipart import MultipartFile, MultipartProblem, form_boundary
     from core.settings import get_settings
@@ -164,7 +164,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
 
 @get("/exports/{export_id:int}")
 async def download_export(request: Request[Any, Any, Any], export_id: int) -> Response[Any]:
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.members import exporter, filestore, queries
 
     tenant, principal = _who(request)

@@ -44,15 +44,17 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import engine, on_postgres, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
+from core.members import pii_keys
 from core.members.tables import MemberImport, MemberImportError
 from core.members.validation import (
     CONFLICT, DUPLICATE, FIELDS, STATE, RowContext, clean_member, plugin_problems,
 )
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 log = logging.getLogger("huijia.members.import")
 
@@ -142,7 +144,7 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     ctx, encrypt, ix = _CONTEXTS[key]
     tenant_id = ctx.tenant.id
     hook = hooks_for(ctx.tenant).member_validate if ctx.run_plugins else None
-    ring = personal.keys.keyring()
+    ring = pii_keys.keyring()
     id_ctx = personal.context("member", "id_number", tenant_id)
     phone_ctx = personal.context("member", "phone", tenant_id)
     out: list[Prepared] = []

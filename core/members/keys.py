@@ -1,4 +1,5 @@
-"""The PII keyring of this process, and key rotation (`huijia keys generate | rotate | rotate-index`).
+"""PII key rotation (`huijia keys generate | rotate | rotate-index`); the keyring itself is
+:mod:`core.members.pii_keys`, below the codec and file store that rotation re-encrypts through.
 
 Keys come from settings: ``HUIJIA_PII_KEYS`` = ``"k2:BASE64,k1:BASE64"`` (data keys, first =
 active) and ``HUIJIA_PII_INDEX_KEYS`` = ``"i2:BASE64,i1:BASE64"`` (blind-index keys, first = active;
@@ -36,13 +37,13 @@ column. The protocol:
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from core.pii import Keyring, generate_key
+from core.members import pii_keys
+from core.members.pii_keys import generate_entry
+from core.pii import Keyring
 
 # (table, token column, context field) of every encrypted column. Contexts are
 # "<table>.<field>:<tenant id>" (see core.members.personal).
@@ -69,27 +70,6 @@ EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
 
 # Tests set this to a callable(label, batch number) that raises, to simulate an interruption.
 INDEX_AFTER_BATCH: Callable[[str, int], None] | None = None
-
-
-@functools.lru_cache(maxsize=1)
-def _cached(spec: str, index_keys: str) -> Keyring:
-    return Keyring.from_settings(spec, index_keys)
-
-
-def keyring() -> Keyring:
-    """The keyring built from the current settings (cached; settings are read once per process)."""
-    from core.settings import get_settings
-
-    s = get_settings()
-    return _cached(s.pii_keys, s.pii_index_keys)
-
-
-def generate_entry(key_id: str | None = None, *, index: bool = False) -> str:
-    """A new ``key_id:BASE64`` entry to put first in HUIJIA_PII_KEYS (or HUIJIA_PII_INDEX_KEYS)."""
-    key_id = key_id or ("i" if index else "k") + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
-    # Validate the id the same way the keyring will.
-    Keyring({key_id: b"\0" * 32}, key_id, {key_id: b"\1" * 32})
-    return f"{key_id}:{generate_key()}"
 
 
 async def _all_tenants() -> list[Any]:
@@ -128,9 +108,9 @@ class RotationReport:
 async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationReport:
     """Re-encrypt every token and stored file not under the active key. Idempotent and restartable."""
     from core.dbutil import raw, transaction
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
-    ring = keyring()
+    ring = pii_keys.keyring()
     active = ring.active_key_id
     prefix = f"v1.{active}.%"
     report = RotationReport(active_key=active)
@@ -245,9 +225,9 @@ class IndexRotationReport:
 
 async def rotate_index(tenant_code: str | None = None, batch: int = 500) -> IndexRotationReport:
     """Move every tenant's blind indexes to the active index key. Idempotent, resumable."""
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
-    target = keyring().active_index_key_id
+    target = pii_keys.keyring().active_index_key_id
     report = IndexRotationReport(active_key=target)
     for tenant in await _all_tenants():
         if tenant_code and tenant.code != tenant_code:
@@ -271,12 +251,13 @@ async def _save_state(tenant: Any, **values: Any) -> None:
 
 async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: IndexRotationReport) -> tuple[str, bool]:
     """(what happened, for the operator; whether the tenant is now under ``target``)."""
-    from core.audit.services import Actor, record
+    from core.actor import Actor
+    from core.audit.services import record
     from core.dbutil import on_postgres, raw, transaction, utcnow
     from core.members import personal
     from core.members.tables import MemberIndexKey
 
-    ring = keyring()
+    ring = pii_keys.keyring()
     moved: list[str] = []
     while True:
         state = await personal.index_state(tenant.id)
@@ -332,7 +313,7 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
     from core.members import personal
     from core.members.importer import IMPORT_LOCK_NAMESPACE
 
-    ring = keyring()
+    ring = pii_keys.keyring()
     label = f"{table}.{bidx_col}"
     last_id = int(checkpoint.get(label, 0))
     left_behind = 0
@@ -391,7 +372,7 @@ async def _recompute_export_filters(tenant: Any, goal: str, checkpoint: dict[str
     from core.members import personal
     from core.members.tables import MemberExport
 
-    ring = keyring()
+    ring = pii_keys.keyring()
     label = "member_export.filter"
     last_id = int(checkpoint.get(label, 0))
     left_behind = 0
@@ -440,9 +421,9 @@ async def check_index_keys() -> None:
     the same person in twice, so the process refuses to start instead."""
     from core.members import personal
     from core.settings import SettingsError
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
-    ring = keyring()
+    ring = pii_keys.keyring()
     problems = []
     for tenant in await _all_tenants():
         with tenant_scope(tenant):

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.members import keys
+from core.members import pii_keys
 from core.pii import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 
 ID_PURPOSE = "person.id_number"
@@ -72,22 +72,23 @@ def context(table: str, field: str, tenant_id: int) -> str:
 
 
 def encrypt(value: str, table: str, field: str, tenant_id: int) -> str:
-    return keys.keyring().encrypt(value, context=context(table, field, tenant_id))
+    return pii_keys.keyring().encrypt(value, context=context(table, field, tenant_id))
 
 
 def decrypt(token: str, table: str, field: str, tenant_id: int) -> str:
-    return keys.keyring().decrypt(token, context=context(table, field, tenant_id))
+    return pii_keys.keyring().decrypt(token, context=context(table, field, tenant_id))
 
 
 def id_bidx(canonical: str, tenant_id: int, key_id: str | None = None) -> bytes:
     """The blind index under ``key_id`` (default: the active index key). Writers and lookups should
     go through :func:`index_keys`, which knows the tenant's key."""
-    return bytes.fromhex(keys.keyring().blind_index(canonical, purpose=ID_PURPOSE, tenant_id=tenant_id, key_id=key_id))
+    return bytes.fromhex(pii_keys.keyring().blind_index(canonical, purpose=ID_PURPOSE, tenant_id=tenant_id,
+                                                        key_id=key_id))
 
 
 def phone_bidx(canonical: str, tenant_id: int, key_id: str | None = None) -> bytes:
-    return bytes.fromhex(keys.keyring().blind_index(canonical, purpose=PHONE_PURPOSE, tenant_id=tenant_id,
-                                                    key_id=key_id))
+    return bytes.fromhex(pii_keys.keyring().blind_index(canonical, purpose=PHONE_PURPOSE, tenant_id=tenant_id,
+                                                        key_id=key_id))
 
 
 # pg_advisory_xact_lock namespace for a tenant's blind-index key: writers hold it shared, the start
@@ -125,7 +126,7 @@ class IndexKeys:
 
 
 def keys_for_state(tenant_id: int, key_id: str, next_key_id: str | None) -> IndexKeys:
-    ring = keys.keyring()
+    ring = pii_keys.keyring()
     for k in (key_id, next_key_id):
         if k is not None and k not in ring.index_key_ids:
             raise IndexKeyUnavailable(
@@ -157,7 +158,7 @@ async def index_keys(tenant: Any, *, for_write: bool = False) -> IndexKeys:
         await raw("SELECT pg_advisory_xact_lock_shared({}, {})", INDEX_LOCK_NAMESPACE, tenant.id)
     state = await index_state(tenant.id)
     if state is None:
-        active = keys.keyring().active_index_key_id
+        active = pii_keys.keyring().active_index_key_id
         if not for_write:
             return keys_for_state(tenant.id, active, None)
         await MemberIndexKey.insert(MemberIndexKey(tenant_id=tenant.id, key_id=active)).on_conflict(

@@ -18,7 +18,7 @@ from core.members.personal import prefix_upper_bound
 from core.members.tables import (
     Household, HouseholdPerson, Member, MemberExport, MemberHistory, MemberImport, MemberImportError, MemberTransfer,
 )
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 MEMBER_COLUMNS = ("id", "org_unit_id", "name", "gender", "birth_date", "id_number_enc", "phone_enc", "employer",
                   "work_status", "tags", "state", "joined_on", "left_on", "household_id", "version", "created_at",
@@ -343,7 +343,7 @@ async def list_transfers(tenant: TenantContext, *, status: str | None, direction
     elif direction == "OUTGOING":
         cond &= MemberTransfer.side.is_in(["source", "both"])
     if principal is not None:
-        from core.accounts.scope import covers_root
+        from core.scope import covers_root
 
         if not covers_root(principal, "member.read"):
             ids = await _unit_ids(tenant, [], principal.scope_paths("member.read") or ["/-none-/"])

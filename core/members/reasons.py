@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from core.errors import DomainError, ErrorCode
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 MIN_FREE_TEXT = 4
 # Words that say nothing about why (what a script or a careless click sends).

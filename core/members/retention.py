@@ -23,11 +23,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import transaction, utcnow
 from core.members import filestore
 from core.members.tables import MemberExport, MemberImport
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 PURGE_JOB = "members.purge"
 ACTOR = Actor(None, PURGE_JOB)

@@ -17,7 +17,8 @@ import json
 import uuid
 from typing import Any, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal, queries
@@ -28,7 +29,7 @@ from core.members.validation import (
 )
 from core.members.vocab import RELATIONS, STATES, tag_vocabulary
 from core.pii import IdNumberError, mask_id_number
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 

@@ -22,7 +22,7 @@ from core.members.vocab import (
     DEFAULT_WORK_STATUS, MAX_TAGS, WORK_STATUS_BY_LABEL, WORK_STATUSES, TagVocabulary,
 )
 from core.pii import IdNumberError, PhoneError
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 # field key -> (Chinese column label, GraphQL input field)
 FIELDS: dict[str, tuple[str, str]] = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from core.interface import TagInfo
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 # 工作状态 (DOMAIN.md §1 archive fields).
 WORK_STATUSES: dict[str, str] = {

@@ -13,7 +13,7 @@ from core.graphql.base import (
     from_global_id, page_args, perm, run_mutation, to_global_id,
 )
 from core.tenancy import queries, services
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.settings_graphql import PluginSettingsMutation, PluginSettingsQuery
 
 

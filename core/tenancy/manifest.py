@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.audit.services import Actor
+from core.actor import Actor
 from core.errors import DomainError
 from core.settings import ROOT
-from core.tenancy import plugin_settings, services
-from core.tenancy.context import TenantContext, tenant_scope
+from core.tenancy import cache, plugin_settings, services
+from core.context import TenantContext, tenant_scope
 
 TENANTS_DIR = ROOT / "tenants"
 SYNC_ACTOR = Actor(None, "tenants-sync")
@@ -167,7 +167,7 @@ async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
                 await plugin_settings.apply_manifest(tenant, SYNC_ACTOR, m.plugins, m.settings, m.capabilities)
     except PluginConfigError as exc:  # e.g. a plugin upgrade changed its schema since the last sync
         raise ManifestError(f"{m.source}: {exc}") from None
-    plugin_settings.forget_cached_tenant(tenant.id)
+    cache.forget_cached_tenant(tenant.id)
 
 
 async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) -> None:

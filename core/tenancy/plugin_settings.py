@@ -19,10 +19,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction
 from core.errors import DomainError, ErrorCode
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
+from core.tenancy.cache import forget_cached_tenant
 from core.tenancy.tables import PluginSettingsVersion, Tenant
 
 SETTINGS_LOCK_NAMESPACE = 1003
@@ -173,15 +175,6 @@ def validate_one(tenant: TenantContext, plugin: str, settings: Any) -> dict[str,
         message = f"setting {exc.key!r}: {exc.problem}" if exc.key else exc.problem
         raise DomainError(ErrorCode.PLUGIN_CONFIG, message, field) from None
     return clean[plugin]
-
-
-def forget_cached_tenant(tenant_id: int) -> None:
-    """This process sees a change at once; others notice ``settings_version`` moved (see get_tenant)."""
-    from core.accounts.services import forget_user_tokens
-    from core.tenancy.services import clear_tenant_cache
-
-    clear_tenant_cache()
-    forget_user_tokens(tenant_id)
 
 
 async def _write_version(tenant: TenantContext, actor: Actor, plugin: str, version: int, settings: dict[str, Any],

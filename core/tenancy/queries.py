@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from piccolo.columns.combination import Or
 
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 from core.tenancy.tables import OrgUnit
 
 ORDER_FIELDS = {"NAME": OrgUnit.name, "CODE": OrgUnit.code, "PATH": OrgUnit.path, "CREATED_AT": OrgUnit.created_at}

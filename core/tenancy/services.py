@@ -4,12 +4,14 @@ transaction; tree writes are serialised per tenant so two concurrent moves canno
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any, Awaitable, Callable, Mapping, Sequence
 
-from core.audit.services import Actor, record
+from core.actor import Actor
+from core.audit.services import record
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
-from core.tenancy.context import TenantContext, tenant_scope
+from core.context import TenantContext, tenant_scope
+from core.tenancy.cache import CACHE_SECONDS, TENANTS, clear_tenant_cache, forget_cached_tenant
 from core.tenancy.tables import OrgUnit, Tenant
 from core.validation import clean_area_code, clean_code, clean_text
 
@@ -46,8 +48,23 @@ def check_level(level: str, parent_level: str | None) -> None:
 # Tenants
 # ---------------------------------------------------------------------------------------------
 
-_cache: dict[Any, tuple[float, TenantContext | None]] = {}
-_CACHE_SECONDS = 30.0
+# How a new province's first admin is checked and created. That admin is a core.accounts user, and
+# accounts builds on tenancy (its users belong to tenants and org units), so accounts hands these
+# in when it is imported (``provide_first_admin``) instead of tenancy importing accounts.
+_first_admin: tuple[Callable[..., None], Callable[..., Awaitable[Any]]] | None = None
+
+
+def provide_first_admin(check: Callable[..., None], create: Callable[..., Awaitable[Any]]) -> None:
+    """``check(username, password, field_prefix=...)`` validates before anything is written;
+    ``create(tenant, actor, username=, password=, display_name=, grants=)`` creates the user."""
+    global _first_admin
+    _first_admin = (check, create)
+
+
+def _first_admin_provider() -> tuple[Callable[..., None], Callable[..., Awaitable[Any]]]:
+    if _first_admin is None:
+        raise RuntimeError("no first-admin provider: core.accounts.services is not loaded")
+    return _first_admin
 
 
 def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
@@ -88,10 +105,6 @@ def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[st
         raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), field) from None
 
 
-def clear_tenant_cache() -> None:
-    _cache.clear()
-
-
 async def get_tenant(*, id: int | None = None, code: str | None = None,
                      settings_version: int | None = None) -> TenantContext | None:
     """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot).
@@ -101,16 +114,16 @@ async def get_tenant(*, id: int | None = None, code: str | None = None,
     by another process) and is read again.
     """
     key = ("id", id) if id is not None else ("code", code)
-    hit = _cache.get(key)
+    hit = TENANTS.get(key)
     now = time.monotonic()
-    if hit and now - hit[0] < _CACHE_SECONDS and (
+    if hit and now - hit[0] < CACHE_SECONDS and (
             settings_version is None or hit[1] is None or hit[1].settings_version == settings_version):
         return hit[1]
     query = Tenant.select().where(Tenant.active == True)  # noqa: E712
     query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
     row = await query.first()
     ctx = tenant_from_row(row) if row else None
-    _cache[key] = (now, ctx)
+    TENANTS[key] = (now, ctx)
     return ctx
 
 
@@ -159,8 +172,7 @@ async def create_tenant(
     if await Tenant.exists().where(Tenant.code == code):
         raise DomainError(ErrorCode.DUPLICATE, f"tenant {code!r} already exists", "code")
     if first_admin is not None:
-        from core.accounts.services import check_new_credentials
-
+        check_new_credentials, create_user = _first_admin_provider()
         check_new_credentials(*first_admin, field_prefix="admin")
     async with transaction():
         row = (
@@ -186,8 +198,6 @@ async def create_tenant(
 
                 tenant = await record_initial(tenant, actor)
             if first_admin is not None:
-                from core.accounts.services import create_user
-
                 await create_user(tenant, actor, username=first_admin[0], password=first_admin[1],
                                   display_name="管理员", grants=[("tenant_admin", root["id"])])
     clear_tenant_cache()
@@ -200,7 +210,7 @@ async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugi
     """Apply an edited manifest. Plugin settings go through ``plugin_settings.apply_manifest``: a
     plugin's manifest table replaces its current settings only if the table itself changed."""
     from core.plugins import PluginConfigError
-    from core.tenancy.plugin_settings import apply_manifest, forget_cached_tenant
+    from core.tenancy.plugin_settings import apply_manifest
 
     capabilities = tenant.capabilities if capabilities is None else tuple(capabilities)
     validate_config(tenant.code, plugins, capabilities, settings)

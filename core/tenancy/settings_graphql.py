@@ -16,7 +16,7 @@ from core.graphql.base import (
     Connection, Info, JSONScalar, UserError, connection, for_query, page_args, perm, run_mutation,
 )
 from core.tenancy import plugin_settings as ps
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 
 @strawberry.enum(description="Where a version of a plugin's settings came from.")

@@ -72,7 +72,7 @@ async def other_admin(api, captenants):
 async def root_gid(tenant_code: str) -> str:
     """The global id of a province's root unit (items belong to an org unit)."""
     from core.graphql.base import to_global_id
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant, root_unit
 
     tenant = await get_tenant(code=tenant_code)
@@ -92,7 +92,7 @@ def _payload(body, name="testcapItemCreate"):
 
 async def test_capability_fields_refuse_a_tenant_that_has_not_enabled_it(sh_admin):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     # Counted rather than assumed empty: the subtree walk enables every installed capability on
@@ -133,7 +133,7 @@ async def test_hook_register_hookspecs(cap_admin, other_admin):
 
 def test_province_hooks_of_a_capability_run_only_for_tenants_enabling_both(captenants):
     from core.plugins import hooks_for, validate_plugin_settings
-    from core.tenancy.context import TenantContext
+    from core.context import TenantContext
 
     def tenant(plugins, capabilities):
         settings = validate_plugin_settings("t", plugins, {}, capabilities=capabilities)
@@ -161,7 +161,7 @@ async def test_me_lists_the_enabled_capabilities_and_their_actions(cap_admin, sh
 
 async def test_hook_register_permissions(api, captenants):
     """The capability's actions join the one permission table: a finance user is refused."""
-    from core.accounts.permissions import Role, roles_for
+    from core.permissions import Role, roles_for
 
     assert roles_for("testcap.write") == frozenset({Role.TENANT_ADMIN, Role.CLERK})
     with pytest.raises(KeyError, match="unknown action 'testcap.delete'"):
@@ -175,7 +175,7 @@ async def test_hook_register_permissions(api, captenants):
 
 async def test_capability_rows_are_isolated_by_rls_and_the_automatic_walks(cap_admin, other_admin):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     _payload(await _create(other_admin, "别人的", 10))
@@ -215,7 +215,7 @@ async def test_hook_register_graphql(captenants):
 async def test_hook_register_jobs_namespaces_a_plugin_job(cap_admin, captenants):
     """The capability's job "count" is registered as "testcap.count" and runs under a real arq worker."""
     from core.jobs.runner import REGISTRY, enqueue, get_job, install_jobs
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
     from tests.capability_dummy import plugin
     from tests.integration.test_jobs import run_worker_burst

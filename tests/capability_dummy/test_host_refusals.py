@@ -246,7 +246,7 @@ async def test_start_up_refuses_a_stored_tenant_whose_capabilities_became_invali
     half-configured): startup_checks validates every stored tenant against the registry."""
     from core import bootstrap
     from core.tenancy import services
-    from core.tenancy.context import TenantContext
+    from core.context import TenantContext
 
     ghost = TenantContext(id=999_999, code="ghostland", name="ghost", province_code="94", capabilities=("gone",))
     real = await services.list_tenants(include_platform=True)

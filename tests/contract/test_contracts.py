@@ -18,7 +18,7 @@ from core import hookspecs
 from core.interface import CapabilityInfo, ContractVersion, PluginInfo
 from core.plugins import PluginError, build_plugin_manager, hooks_for, installed_contracts
 from core.sdk import hookimpl, hookspec, renamed_arg
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -53,3 +53,28 @@ def test_every_workspace_plugin_is_under_the_plugin_contracts() -> None:
     assert packages <= set(CONFIG["root_packages"])
     assert packages <= only_sdk
     assert packages <= independent
+
+
+def test_no_cycle_contract_covers_core_and_every_package_of_it() -> None:
+    """The acyclic contract starts at core and names each package with modules of its own, so a
+    new package is checked from the start and the list cannot quietly lose one."""
+    contract = _contract("no import cycles inside core")
+    assert contract["type"] == "acyclic_siblings"
+    assert "depth" not in contract, "a depth limit would leave deeper modules unchecked"
+    ancestors = set(contract["ancestors"])
+    packages = {
+        f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__)
+        if m.ispkg and any(pkgutil.iter_modules([str(Path(core.__path__[0]) / m.name)]))
+    }
+    assert "core" in ancestors
+    assert packages <= ancestors, sorted(packages - ancestors)
+
+
+def test_leaf_modules_may_import_no_other_core_module() -> None:
+    """core.context and core.actor are imported by every layer; the forbidden list names every other
+    module of core, so a new one cannot slip an import cycle back in through them."""
+    contract = _contract("the leaf modules import nothing of core")
+    leaves = set(contract["source_modules"])
+    assert leaves == {"core.context", "core.actor"}
+    modules = {f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__)}
+    assert set(contract["forbidden_modules"]) == modules - leaves

@@ -30,7 +30,7 @@ from core.plugins import (
     register_test_plugin,
     validate_plugin_settings,
 )
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 PROVINCES = {"shanghai": "31", "beijing": "11", "fujian": "35"}
 

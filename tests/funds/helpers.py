@@ -60,9 +60,9 @@ class Tree:
 
 
 async def make_tree(tenant_code: str = "shanghai") -> Tree:
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     n = next(_n)
@@ -84,9 +84,9 @@ async def make_tree(tenant_code: str = "shanghai") -> Tree:
 async def user_with(api: Api, tenant_code: str, grants: list[tuple[str, dict[str, Any] | None]]) -> Persona:
     """A user with several role grants ((role, unit row or None for the root))."""
     from core.accounts import services as accounts
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     username = f"fu{next(_n)}_{uuid.uuid4().hex[:6]}"
@@ -129,7 +129,7 @@ async def balance(p: Persona, unit: dict[str, Any], code: str, fund: str = "gene
 async def counts(tenant: Any) -> dict[str, int]:
     """Row counts of the ledger tables for one tenant (to prove that a refusal wrote nothing)."""
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     out = {}
     with tenant_scope(tenant):
@@ -144,7 +144,7 @@ async def counts(tenant: Any) -> dict[str, int]:
 async def integrity(tenant: Any) -> None:
     from core.funds.chain import verify
     from core.funds.integrity import check
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         c = await check(tenant)

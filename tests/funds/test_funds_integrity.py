@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from core.dbutil import raw
-from core.tenancy.context import tenant_scope
+from core.context import tenant_scope
 from tests.conftest import OWNER_DSN
 from tests.funds.helpers import TRANSFER, entry, fund_cash, key, line, make_tree
 

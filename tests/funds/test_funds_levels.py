@@ -159,7 +159,7 @@ JOB = "query($id: ID!) { job(id: $id) { id status result errors } }"
 
 async def test_special_fund_allocation_job_is_idempotent_per_year(api, sh_finance, monkeypatch):
     from core.funds import services
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     t = await make_tree()
     await entry(sh_finance, [line(t.g1, "102", "DEBIT", 100_000), line(t.g1, "404", "CREDIT", 100_000)],
@@ -329,7 +329,7 @@ async def test_expired_reservations_are_voided_by_the_job(api, sh_finance, monke
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     job_id = await runner.enqueue(t.tenant, "funds.expire_reservations", "test", key=key("expire"))
     await runner.drain_local()
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(t.tenant):
         rec = await runner.get_job(t.tenant, job_id)

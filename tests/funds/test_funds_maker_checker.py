@@ -124,10 +124,10 @@ async def test_pending_reservation_refused_by_voiding_releases_the_hold(api, sh_
 
 
 async def test_reservation_approved_in_code_needs_a_checker_other_than_the_maker(api, sh_finance):
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.errors import DomainError, ErrorCode
     from core.funds import services
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     t = await make_tree()
     limit = await _threshold(sh_finance)

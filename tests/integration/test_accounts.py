@@ -33,7 +33,7 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(api)
 
 async def test_password_is_stored_as_argon2(api):
     from core.accounts.tables import User
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     user = await make_user("beijing", "clerk")
@@ -45,7 +45,7 @@ async def test_password_is_stored_as_argon2(api):
 
 async def test_logout_revokes_and_expired_tokens_are_refused(api):
     from core.accounts.tables import AuthToken
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     p = await persona(api, "beijing", "clerk")

@@ -58,7 +58,7 @@ async def test_only_auditors_and_admins_read_the_log(api):
 
 async def test_the_app_cannot_update_or_delete_audit_rows(app):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     with tenant_scope(await get_tenant(code="shanghai")):

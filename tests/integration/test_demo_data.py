@@ -95,3 +95,14 @@ def test_demo_seeds_members_households_and_a_year_of_ledger_entries_once(tmp_pat
     assert api.returncode == 0, api.stderr[-3000:]
     counts = json.loads(api.stdout.split("COUNTS ", 1)[1])
     assert counts == {code: seeded["members"][code][0] for code in PROVINCES}
+
+
+def test_hook_register_demo_data():
+    """`huijia demo` runs the seeders plugins register; core's own is core.demo's, which the test above
+    drives end to end through the command."""
+    from core import demo
+    from core.registry import get_registry
+
+    seeders = get_registry().demo_data
+    assert ("core.demo", demo.seed_for_cli) in seeders
+    assert all(callable(fn) for _plugin, fn in seeders)

@@ -22,7 +22,7 @@ async def test_fast_and_standard_execution_agree(api, sh_admin, query):
     from core.graphql.base import Context
     from core.graphql.schema import build_schema, schema
     from core.accounts.services import authenticate
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     standard = build_schema(fast=False)
     tenant, principal = await authenticate(sh_admin.token)

@@ -49,7 +49,7 @@ async def test_retrying_a_finished_job_is_harmless(api, sh_auditor):
 async def test_job_progress_and_failure_are_recorded(api, sh_admin):
     from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, get_unit_by_code
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     tenant = await get_tenant(code="shanghai")
     with tenant_scope(tenant):

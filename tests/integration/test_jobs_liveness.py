@@ -14,7 +14,7 @@ from core.dbutil import utcnow
 from core.graphql.base import from_global_id, json_loads_maybe, to_global_id
 from core.jobs import heartbeat, runner
 from core.jobs.tables import JobRecord
-from core.tenancy.context import tenant_scope
+from core.context import tenant_scope
 from tests.fixtures.api import persona
 
 BLOCK = "tests.liveness.block"
@@ -296,7 +296,7 @@ from core.bootstrap import migrate, start_database
 from core.dbutil import utcnow
 from core.jobs import heartbeat, runner
 from core.jobs.tables import JobRecord
-from core.tenancy.context import tenant_scope
+from core.context import tenant_scope
 from core.tenancy.manifest import sync_all
 from core.tenancy.services import get_tenant
 

@@ -85,7 +85,7 @@ async def _records(tenant, action: str, like: str) -> list[dict]:
     import json
 
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         rows = await raw("SELECT changes FROM audit_record WHERE tenant_id = {} AND action = {} AND changes::text LIKE {}",
@@ -465,7 +465,7 @@ async def test_summaries_are_written_into_the_account_tenant_only(from_address, 
     await audit_clock.flush_after_window()
     sh, bj = await get_tenant(code="shanghai"), await get_tenant(code="beijing")
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     for tenant, expected in ((sh, 1), (bj, 0)):
         with tenant_scope(tenant):

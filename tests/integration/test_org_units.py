@@ -156,7 +156,7 @@ async def test_concurrent_moves_keep_paths_consistent(sh_admin):
     await asyncio.gather(*[api.gql(MOVE, {"id": c["id"], "p": b["id"]}) for c in counties])
     sub_b = (await api.gql(UNIT_BY_CODE, {"f": {"subtreeOf": b["id"]}}))["data"]["orgUnits"]
     assert sub_b["totalCount"] == 7
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
     from core.tenancy.tables import OrgUnit
 

@@ -130,7 +130,7 @@ async def test_admin_reads_settings_with_schema_and_manifest_version(tmp_path, a
 
 async def test_update_is_versioned_audited_and_the_next_request_applies_it(tmp_path, api):
     from core.audit.tables import AuditRecord
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     code, admin, _ = await province(tmp_path, api)
@@ -215,7 +215,7 @@ async def test_wrong_roles_are_refused(tmp_path, api):
 
 async def test_another_tenants_plugin_and_history_are_unreachable(tmp_path, api, bj_admin):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     code, admin, _ = await province(tmp_path, api)
@@ -327,19 +327,20 @@ async def test_another_process_sees_the_change_through_the_settings_version(tmp_
     from core.accounts import services as accounts
     from core.plugins import tenant_settings
     from core.tenancy import services as tenancy
+    from core.tenancy.cache import TENANTS
     from huijia_shanghai.settings import ShanghaiSettings
 
     code, admin, _ = await province(tmp_path, api)
     stale = await tenancy.get_tenant(code=code)
     await update(admin, "shanghai", {"phone_required_tags": ["fresh"]}, 1)
     # That process still holds the old context in its tenant cache (its auth cache entry expired).
-    tenancy._cache[("id", stale.id)] = (__import__("time").monotonic(), stale)
+    TENANTS[("id", stale.id)] = (__import__("time").monotonic(), stale)
     accounts._auth_cache.pop(admin.token, None)
     tenant, _ = await accounts.authenticate(admin.token)
     assert tenant.settings_version > stale.settings_version
     assert tenant_settings(tenant, "shanghai", ShanghaiSettings).phone_required_tags == ["fresh"]
     # A job start checks the version too.
-    tenancy._cache[("id", stale.id)] = (__import__("time").monotonic(), stale)
+    TENANTS[("id", stale.id)] = (__import__("time").monotonic(), stale)
     job_tenant = await tenancy.get_current_tenant(stale.id)
     assert tenant_settings(job_tenant, "shanghai", ShanghaiSettings).phone_required_tags == ["fresh"]
     # While nothing changes, the cached context (and its converted settings) is reused as is.
@@ -413,7 +414,7 @@ async def test_tenant_create_records_version_one_from_the_api(api, operator):
 
 
 async def test_a_tenant_synced_before_versioning_gets_version_one_from_its_unchanged_manifest(tmp_path, api):
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
     from core.tenancy.manifest import parse_manifest
 

@@ -8,7 +8,7 @@ from tests.fixtures.api import unique
 
 
 async def test_bad_stored_setting_stops_startup(database):
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.bootstrap import startup_checks
     from core.plugins import PluginConfigError
     from core.tenancy.services import clear_tenant_cache, create_tenant

@@ -133,8 +133,8 @@ async def test_a_district_admin_cannot_deactivate_a_root_admin_nor_one_with_a_gr
     # A user holding a grant in the district AND one at the root is not the district's to manage.
     from tests.fixtures.api import make_user
     from core.accounts import services as accounts
-    from core.audit.services import Actor
-    from core.tenancy.context import tenant_scope
+    from core.actor import Actor
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant, root_unit
 
     both = await make_user("shanghai", "clerk", "sh-huangpu")
@@ -159,7 +159,7 @@ async def test_a_district_admin_cannot_deactivate_a_root_admin_nor_one_with_a_gr
 
 
 def _root_principal(tenant):
-    from core.accounts.permissions import Grant, Principal, Role
+    from core.permissions import Grant, Principal, Role
 
     return Principal(user_id=0, username="test", tenant_id=tenant.id, grants=(Grant(Role.TENANT_ADMIN, 0, "/"),))
 

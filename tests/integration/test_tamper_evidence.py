@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from core.dbutil import raw
-from core.tenancy.context import tenant_scope
+from core.context import tenant_scope
 from tests.conftest import APP_ROLE, OWNER_DSN, PG_ADMIN_DSN, TEST_DB
 from tests.fixtures.api import Persona, persona, unique
 from tests.funds.helpers import entry, fund_cash, line, make_tree, user_with
@@ -425,7 +425,7 @@ async def test_app_role_refreshes_member_statistics_only_through_the_owner_funct
 
 def test_checkpoint_signature_covers_every_field_and_the_key():
     from core.audit import anchor
-    from core.tenancy.context import TenantContext
+    from core.context import TenantContext
 
     tenant = TenantContext(id=42, code="anhui", name="安徽省总工会", province_code="34")
     doc = anchor.make_checkpoint(tenant, "ledger", 7, "ab" * 32)

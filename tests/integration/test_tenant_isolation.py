@@ -44,7 +44,7 @@ async def foreign_node_ids(owner_code: str, per_type: int = 3) -> dict[str, list
     from core.dbutil import raw
     from core.graphql.base import to_global_id
     from core.registry import get_registry
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     owner = await get_tenant(code=owner_code)
@@ -220,7 +220,7 @@ async def test_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass(app)
 
 async def test_raw_query_without_app_filter_sees_only_current_tenant(app):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")
@@ -242,7 +242,7 @@ async def test_raw_query_without_app_filter_sees_only_current_tenant(app):
 
 async def test_rls_blocks_writes_into_another_tenant(app):
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")
@@ -258,7 +258,7 @@ async def test_rls_blocks_writes_into_another_tenant(app):
 async def test_concurrent_scoped_connections_do_not_leak(app):
     """Many interleaved queries for different tenants on a shared pool: each sees only its own."""
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     tenants = [await get_tenant(code=c) for c in ("shanghai", "beijing", "fujian")]
@@ -278,7 +278,7 @@ async def test_a_rolled_back_rescope_does_not_confuse_the_next_borrower(app):
     """A transaction that switched tenant and then rolled back leaves the connection on its first
     tenant; whoever borrows it next must still get exactly their own rows."""
     from core.dbutil import raw, rescope_transaction, transaction
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")

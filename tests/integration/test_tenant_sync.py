@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def test_sync_is_idempotent_and_applies_edits(tmp_path, sh_auditor):
     from core.audit.tables import AuditRecord
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     shutil.copy(ROOT / "tenants" / "beijing.toml", tmp_path / "beijing.toml")

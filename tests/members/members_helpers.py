@@ -31,7 +31,7 @@ def bad_checksum(valid: str) -> str:
 
 async def unit_gid(api_persona: Any, code: str) -> str:
     from core.graphql.base import to_global_id
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant, get_unit_by_code
 
     tenant = await get_tenant(code=api_persona.tenant)
@@ -117,9 +117,9 @@ async def commit(p: Any, gid: str, allow: bool = False) -> dict[str, Any]:
 
 async def make_tenant(prefix: str, label: str = "测试") -> tuple[Any, str]:
     """A fresh tenant (Fujian's province code) with one grassroots union; returns it and the union's code."""
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.tenancy import services as tenancy
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from tests.fixtures.api import unique
 
     code = unique(prefix)

@@ -67,7 +67,7 @@ AFTER = PRELUDE + textwrap.dedent('''
                 dup = await gql(CREATE, {"i": {"name": "重复", "idNumber": idn(2), "orgUnitId": unit["id"]}})
                 print("AFTER", found, phones, dup["data"]["memberCreate"]["errors"][0]["code"])
                 from core.members.retention import purge_expired
-                from core.tenancy.context import tenant_scope
+                from core.context import tenant_scope
                 from core.tenancy.services import get_tenant
                 tenant = await get_tenant(code="fujian")
                 with tenant_scope(tenant):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.jobs import runner
-from core.members import filestore, keys
+from core.members import filestore, keys, pii_keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
 from tests.members.members_helpers import make_tenant as _make_tenant, commit, create_member, import_state, make_id, roster_csv, upload
@@ -43,7 +43,7 @@ async def filter_token(tenant: Any, export_id: int) -> str:
     import json
 
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         value = (await raw("SELECT filter FROM member_export WHERE tenant_id = {} AND id = {}", tenant.id, export_id))[0]["filter"]
@@ -81,7 +81,7 @@ async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, t
 
     k2 = os.urandom(32)
     new_ring = Keyring({"k2": k2, "dev1": DEV_KEY}, "k2", INDEX)
-    monkeypatch.setattr(keys, "keyring", lambda: new_ring)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: new_ring)
     report = await keys.rotate(t.code)
     assert report.reencrypted["files.imports"] == 1 and report.reencrypted["files.exports"] == 1
     assert report.reencrypted["member_export.filter"] == 1 and report.reencrypted["member.id_number_enc"] >= 1
@@ -96,7 +96,7 @@ async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, t
     # Readable with the new key alone: the export downloads unchanged, the import commits (its
     # SHA-256 is checked against the preview's, so the plaintext is byte for byte the same).
     only_new = Keyring({"k2": k2}, "k2", INDEX)
-    monkeypatch.setattr(keys, "keyring", lambda: only_new)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: only_new)
     after = (await api.client.get(url, headers={"authorization": f"Bearer {p.token}"})).content
     assert after == before
     assert (await commit(p, imp_gid))["errors"] == []
@@ -122,10 +122,10 @@ def test_reencrypt_does_not_resurrect_a_deleted_file(tmp_path, monkeypatch):
     """A file deleted (committed, discarded, purged) while rotation copied it stays deleted."""
     monkeypatch.setattr(filestore, "root", lambda: tmp_path)
     old = Keyring({"dev1": DEV_KEY}, "dev1", INDEX)
-    monkeypatch.setattr(keys, "keyring", lambda: old)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: old)
     filestore.store_stream(iter([b"x" * (filestore.CHUNK + 10)]), "imports", 7, 1)
     new = Keyring({"k2": os.urandom(32), "dev1": DEV_KEY}, "k2", INDEX)
-    monkeypatch.setattr(keys, "keyring", lambda: new)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: new)
     real_replace = os.replace
 
     def deleted_meanwhile(src: Any, dst: Any) -> None:  # pragma: no cover - must not be reached

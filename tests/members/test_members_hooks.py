@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from core.audit.services import Actor
+from core.actor import Actor
 from core.hookspecs import hookimpl
 from core.interface import FieldProblem, MemberInfo, ProblemCode, TagInfo
 from core.plugins import register_test_plugin
@@ -62,7 +62,7 @@ async def _unit(tenant, code):
 async def test_hook_calls_on_create_update_and_join(api, spy_tenant):
     from core.errors import DomainError
     from core.members import services
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     spy, tenant = spy_tenant
     actor = Actor(None, "test")
@@ -90,7 +90,7 @@ async def test_hook_calls_on_import_rows_and_joins(api, spy_tenant, monkeypatch)
     from core.jobs import runner
     from core.members import importer, queries
     from core.members.tables import MemberImport
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     spy, tenant = spy_tenant

@@ -237,7 +237,7 @@ async def test_existing_members_in_other_units_transfers_and_left(sh_admin):
     res = await sh_admin.api.gql("query($id: ID!) { member(id: $id) { id } }", {"id": left["id"]})
     await sh_admin.api.gql("mutation($id: ID!) { memberLeave(id: $id) { errors { code } } }", {"id": left["id"]})
     from core.members import personal, queries
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
     from core.graphql.base import from_global_id
 

@@ -19,7 +19,7 @@ from core.dbutil import utcnow
 from core.graphql.base import from_global_id, to_global_id
 from core.jobs import heartbeat, runner
 from core.members import importer, queries
-from core.tenancy.context import tenant_scope
+from core.context import tenant_scope
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
 UNIT = "sh-huangpu-bailian"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.jobs import runner
-from core.members import keys
+from core.members import keys, pii_keys
 from core.pii import Keyring
 from tests.fixtures.api import persona, unique
 from tests.members.members_helpers import (
@@ -53,7 +53,7 @@ def in_process_jobs(monkeypatch):
 def use(monkeypatch, *index_ids: str) -> Keyring:
     """This process now runs with HUIJIA_PII_INDEX_KEYS = the given ids (first = active)."""
     r = ring(*index_ids)
-    monkeypatch.setattr(keys, "keyring", lambda: r)
+    monkeypatch.setattr(pii_keys, "keyring", lambda: r)
     return r
 
 
@@ -63,7 +63,7 @@ async def make_tenant(prefix: str) -> tuple[Any, str]:
 
 async def rows(tenant: Any, sql: str, *args: Any) -> list[dict[str, Any]]:
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         return await raw(sql, *args)
@@ -274,7 +274,7 @@ async def test_rotation_waits_for_writers_that_read_the_old_key(api, monkeypatch
     from core.dbutil import transaction
     from core.members import personal, services
     from core.members.tables import Member
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     t, unit = await make_tenant("rotw")
     p = await persona(api, t.code, "tenant_admin")
@@ -318,7 +318,7 @@ async def test_two_rows_of_one_person_are_reported_not_merged(api, monkeypatch):
     index: the rotation reports the conflict, stays open (lookups keep matching both keys), and
     finishes once the duplicate is resolved."""
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     t, unit = await make_tenant("rotc")
     p = await persona(api, t.code, "tenant_admin")
@@ -374,7 +374,7 @@ async def test_unknown_index_keys_are_refused_at_startup(api, monkeypatch):
     assert base64.b64encode(I1).decode() not in text and secret not in text
     # A process without the key (one started before the rotation) refuses to write there rather
     # than store an index nobody would find.
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
     from tests.members.members_helpers import unit_gid
 
     lost = make_id(area="350102")
@@ -398,10 +398,10 @@ async def test_import_batch_prepared_before_a_rotation_started(api, monkeypatch)
     re-indexes its rows under the new write key and matches existing people under both keys: the
     person still under the old key and the person already under the new one are updated, not
     created a second time, and the new person is stored under the new key."""
-    from core.audit.services import Actor
+    from core.actor import Actor
     from core.members import importer, personal, services
     from core.members.tables import MemberImport
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     t, unit = await make_tenant("roti")
     p = await persona(api, t.code, "tenant_admin")

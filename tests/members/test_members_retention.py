@@ -33,7 +33,7 @@ async def make_tenant(prefix: str) -> tuple[Any, str]:
 
 async def sql(tenant: Any, query: str, *args: Any) -> list[dict[str, Any]]:
     from core.dbutil import raw
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         return await raw(query, *args)
@@ -47,7 +47,7 @@ def pk(gid: str) -> int:
 
 async def purge(tenant: Any, now: dt.datetime | None = None) -> dict[str, Any]:
     from core.members.retention import purge_expired
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         return await purge_expired(tenant, now=now)
@@ -175,7 +175,7 @@ async def test_purge_job_and_hourly_cron(api):
     from core.jobs.tables import JobRecord
     from core.jobs.worker import worker_settings
     from core.members.jobs import cron_purge
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     assert "members.purge" in REGISTRY
     arq_cron = {c.name: c for c in worker_settings()["cron_jobs"]}

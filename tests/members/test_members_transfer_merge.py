@@ -105,7 +105,7 @@ def masked(idn: str) -> str:
 async def test_transfer_into_a_former_members_record_merges_it(api, people, sh_admin, sh_auditor):
     from core.dbutil import raw
     from core.members import queries
-    from core.tenancy.context import tenant_scope
+    from core.context import tenant_scope
 
     fj, sh = people["fj_admin"], sh_admin
     idn = make_id(area="350102", birth="19800315")

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from core.plugins import available_plugins, register_test_plugin, validate_plugin_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 _MODULE_NAME = "huijia_tests_dummy_plugin"
 

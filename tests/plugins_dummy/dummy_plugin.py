@@ -25,7 +25,7 @@ from core.interface import (
     TagInfo,
 )
 from core.plugins import tenant_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 NAME = "dummy"
 
@@ -125,6 +125,11 @@ def register_routes() -> list[Any]:
 
 @hookimpl
 def register_shutdown() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_demo_data() -> list[Any]:
     return []
 
 

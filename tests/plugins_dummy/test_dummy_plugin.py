@@ -27,7 +27,7 @@ from core.interface import (
     SmallPayerInfo,
 )
 from core.plugins import get_plugin_manager, hooks_for, notify, register_test_plugin
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 VALID_ID = "11010519491231002X"  # GB 11643 example whose check digit holds (DOMAIN.md §8)
 

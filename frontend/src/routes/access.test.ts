@@ -39,8 +39,8 @@ describe('route registry filtering', () => {
     expect(paths(visibleEntries(SCREENS, perms(DEMO_PERMISSIONS.operator)))).toEqual(['/', '/platform/tenants']);
   });
 
-  it('names only actions that exist in core/accounts/permissions.py', () => {
-    const py = readFileSync(resolve(__dirname, '../../../core/accounts/permissions.py'), 'utf8');
+  it('names only actions that exist in core/permissions.py', () => {
+    const py = readFileSync(resolve(__dirname, '../../../core/permissions.py'), 'utf8');
     const known = new Set([...py.matchAll(/^\s*"([a-z_]+(?:\.[a-z_]+)+)":/gm)].map((m) => m[1]));
     expect(known.has('org.read')).toBe(true);
     const used = [...SCREENS, ...PANELS].flatMap((e) => (e.permission === undefined ? [] : typeof e.permission === 'string' ? [e.permission] : [...e.permission]));

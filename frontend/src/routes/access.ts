@@ -1,6 +1,6 @@
 /**
  * Pure permission logic for the route registry, the menu and dashboard panels.
- * A screen (or panel) declares `permission`: one action name from core/accounts/permissions.py, or
+ * A screen (or panel) declares `permission`: one action name from core/permissions.py, or
  * a list meaning "any of these". No permission means any logged-in user.
  */
 

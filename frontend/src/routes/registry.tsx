@@ -1,6 +1,6 @@
 /**
  * THE route registry. Each screen declares its path, menu label, icon, menu group and the
- * permission it needs (an action from core/accounts/permissions.py, or a list meaning "any of").
+ * permission it needs (an action from core/permissions.py, or a list meaning "any of").
  * The router, the side menu, the 403 guard and the breadcrumb are all built from this list.
  *
  * To add a screen: write src/pages/<Name>.tsx (default export), then add one entry here.

@@ -32,7 +32,7 @@ export function mockGraphQL(handler: Handler) {
   return fn;
 }
 
-/** Permissions of the demo roles, as `me.permissions` returns them (see core/accounts/permissions.py). */
+/** Permissions of the demo roles, as `me.permissions` returns them (see core/permissions.py). */
 export const DEMO_PERMISSIONS = {
   worker: [] as string[],
   clerk: ['job.read', 'org.read', 'member.read', 'ledger.read', 'report.read'],

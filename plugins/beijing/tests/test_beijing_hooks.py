@@ -8,7 +8,7 @@ import huijia_beijing.plugin
 import pytest
 
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 
 @pytest.fixture(name="pm", scope="module")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 PM = build_plugin_manager([huijia_fujian.plugin], trace=False)
 

@@ -35,6 +35,6 @@ def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProb
 
 def _tag_labels(tenant: TenantContext) -> dict[str, str]:
     """Tag code -> Chinese label as this tenant shows it (core tags plus every plugin's)."""
-    from core.members.vocab import tag_vocabulary
+    from core.sdk import tag_vocabulary
 
     return {code: tag.label_zh for code, tag in tag_vocabulary(tenant).tags.items()}

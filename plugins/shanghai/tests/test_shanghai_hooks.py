@@ -9,7 +9,7 @@ import pytest
 
 from core.interface import MemberInfo, ProblemCode
 from core.plugins import build_plugin_manager, hooks_for, validate_plugin_settings
-from core.tenancy.context import TenantContext
+from core.context import TenantContext
 
 BAD_CHECK_DIGIT_ID = "110105194912310021"  # 11010519491231002X with its check digit changed
 

@@ -1,7 +1,8 @@
 """The one table that maps each action to the roles allowed to perform it.
 
 A role is granted at an org unit and covers that unit's subtree. GraphQL permission classes and
-services both read this table, so a field and the service behind it cannot disagree.
+services both read this table, so a field and the service behind it cannot disagree. It sits at
+core's top level, not in core.accounts, because the GraphQL layer and every domain check it.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def roles_for(action: str) -> frozenset[Role]:
         return table[action]
     except KeyError:  # a typo must not silently mean "nobody" or "everybody"
         raise KeyError(
-            f"unknown action {action!r}; add it to core/accounts/permissions.py or a plugin's register_permissions"
+            f"unknown action {action!r}; add it to core/permissions.py or a plugin's register_permissions"
         ) from None
 
 

@@ -9,13 +9,16 @@ at the root covers them.
 
 Refusals follow one pattern: outside what you may *read* is NOT_FOUND (existence is not
 confirmed), readable but not actionable is FORBIDDEN.
+
+Every domain (the audit log too, which core.accounts writes to) applies the rule, so it sits at
+core's top level next to core.permissions.
 """
 
 from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from core.accounts.permissions import Principal
+from core.permissions import Principal
 from core.errors import DomainError, ErrorCode
 
 

@@ -4,6 +4,9 @@ A ``TenantContext`` is resolved once at the edge (HTTP middleware, job start, CL
 explicitly to every service and query. The ``current_tenant`` ContextVar exists for infrastructure
 only: the database layer reads it when a pooled connection is acquired (to set PostgreSQL's
 ``app.tenant_id`` for row-level security), logging reads it, and nothing else should.
+
+This is a leaf module (it imports nothing of core) because every layer, from the database pool to
+the domains and plugins (through core.sdk), needs these names.
 """
 
 from __future__ import annotations

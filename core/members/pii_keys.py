@@ -1,0 +1,34 @@
+"""The members' PII keyring, built from settings.
+
+The lowest module of core.members: the personal-data codec (core.members.personal), the encrypted
+file store (core.members.filestore) and key rotation (core.members.keys) all read the keyring,
+and rotation in turn re-encrypts through the first two, so the keyring cannot live with rotation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from core.pii import Keyring, generate_key
+
+
+@functools.lru_cache(maxsize=1)
+def _cached(spec: str, index_keys: str) -> Keyring:
+    return Keyring.from_settings(spec, index_keys)
+
+
+def keyring() -> Keyring:
+    """The keyring built from the current settings (cached; settings are read once per process)."""
+    from core.settings import get_settings
+
+    s = get_settings()
+    return _cached(s.pii_keys, s.pii_index_keys)
+
+
+def generate_entry(key_id: str | None = None, *, index: bool = False) -> str:
+    """A new ``key_id:BASE64`` entry to put first in HUIJIA_PII_KEYS (or HUIJIA_PII_INDEX_KEYS)."""
+    key_id = key_id or ("i" if index else "k") + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    # Validate the id the same way the keyring will.
+    Keyring({key_id: b"\0" * 32}, key_id, {key_id: b"\1" * 32})
+    return f"{key_id}:{generate_key()}"
