@@ -238,8 +238,8 @@ def _month_end(y: int, m: int) -> dt.date:
 
 async def seed_ledger(tenant: TenantContext, report: DemoReport) -> None:
     """Per month: every grassroots union's 2 % levy (split upward by the province's rule); each
-    quarter: counties and cities remit part of what they received to the level above, and the
-    province grants some back down; grassroots unions pay for activities and hardship visits
+    quarter: the unions that collect their own levy remit what they owe upward, and counties and
+    cities grant some of their cash down to a union; grassroots unions pay for activities and hardship visits
     (reserve, then pay); at the turn of the year, the special allocation into the hardship fund."""
     from core.funds import services as funds
     from core.funds.chart import GENERAL
@@ -259,6 +259,7 @@ async def seed_ledger(tenant: TenantContext, report: DemoReport) -> None:
     months = _months(_as_date(first), -WINDOW_MONTHS) if first else _months(today, WINDOW_MONTHS)
     cash: dict[int, int] = {r["id"]: 0 for r in rows}  # general-fund cash this run knows of, per unit
     before = await _scalar("SELECT COUNT(*) AS v FROM ledger_entry WHERE tenant_id = {}", tenant.id) or 0
+    threshold = await funds.manual_threshold(tenant)
     for y, m in months:
         if m == 1 and any(ym[0] == y - 1 for ym in months):
             await funds.allocate_special_fund(tenant, y - 1, DEMO_ACTOR)
@@ -273,18 +274,25 @@ async def seed_ledger(tenant: TenantContext, report: DemoReport) -> None:
             rng = _rng(tenant.code, "levy", unit["code"], y, m)
             staff = max(20, counts.get(unit["id"], 0)) * 6  # the roster's members are a share of the staff
             payroll = staff * rng.randrange(650_000, 1_100_000)  # monthly wages in fen
+            # Most levies are collected by the tax office, which pays each level its share; a few
+            # unions collect the whole levy themselves and owe the upward share (上解, quarterly).
+            accrued = _accrues(tenant.code, unit["code"])
             r = await funds.record_levy(tenant, DEMO_ACTOR, unit=unit, parent=parent, period_start=start,
                                         period_end=end, payroll_fen=payroll, levy_fen=None,
-                                        key=f"demo:levy:{unit['code']}:{y}-{m:02d}", entry_date=levy_day)
-            cash[unit["id"]] += r.grassroots_fen
-            cash[r.to_unit_id] += r.upward_fen
+                                        key=f"demo:levy:{unit['code']}:{y}-{m:02d}", entry_date=levy_day,
+                                        upward_settled=not accrued)
+            if accrued:
+                cash[unit["id"]] += r.levy_fen
+            else:
+                cash[unit["id"]] += r.grassroots_fen
+                cash[r.to_unit_id] += r.upward_fen
         # Grassroots spending: activities every month, a hardship visit now and then.
         pay_day = dt.date(y, m, 25)
         if pay_day <= today:
             for unit in grassroots:
                 rng = _rng(tenant.code, "spend", unit["code"], y, m)
                 code, memo = ("501", "职工文体活动") if rng.random() < 0.7 else ("503", "困难职工走访慰问")
-                amount = cash[unit["id"]] * rng.randrange(15, 40) // 100
+                amount = min(cash[unit["id"]] * rng.randrange(15, 40) // 100, threshold)
                 if amount < 10_000:
                     continue
                 key = f"demo:spend:{unit['code']}:{y}-{m:02d}"
@@ -292,32 +300,48 @@ async def seed_ledger(tenant: TenantContext, report: DemoReport) -> None:
                                           expense_code=code, key=key, memo=memo)
                 await funds.post_reservation(tenant, DEMO_ACTOR, res, key="pay", final=True, entry_date=pay_day)
                 cash[unit["id"]] -= amount
-        # Quarterly: remit upward, then the province grants back down to its cities.
+        # Quarterly: unions that collect their own levy remit what they owe upward (no more: the
+        # ledger refuses paying up more than account 221 shows owed), and each county or city
+        # grants part of its cash down to one of its unions. Amounts stay under the approval
+        # threshold so the demo needs no second person.
         if m % 3 == 0 and dt.date(y, m, 28) <= today:
-            for level, share in (("county", 40), ("city", 30)):
-                for unit in sorted((u for u in rows if u["level"] == level), key=lambda u: u["code"]):
-                    parent = by_id.get(unit["parent_id"])
-                    amount = cash[unit["id"]] * share // 100
-                    if parent is None or amount < 10_000:
-                        continue
-                    await funds.transfer(tenant, DEMO_ACTOR, from_unit=unit, to_unit=parent, fund=GENERAL,
-                                         amount_fen=amount, key=f"demo:remit:{unit['code']}:{y}-{m:02d}",
-                                         entry_date=dt.date(y, m, 28))
-                    cash[unit["id"]] -= amount
-                    cash[parent["id"]] += amount
-            root = next((u for u in rows if u["level"] == "province"), None)
-            if root is not None:
-                for unit in sorted((u for u in rows if u["parent_id"] == root["id"]), key=lambda u: u["code"]):
-                    amount = cash[root["id"]] * 10 // 100
-                    if amount < 10_000:
-                        continue
-                    await funds.transfer(tenant, DEMO_ACTOR, from_unit=root, to_unit=unit, fund=GENERAL,
-                                         amount_fen=amount, key=f"demo:grant:{unit['code']}:{y}-{m:02d}",
-                                         memo="补助下级工会开展职工服务", entry_date=dt.date(y, m, 28))
-                    cash[root["id"]] -= amount
-                    cash[unit["id"]] += amount
+            for unit in grassroots:
+                parent = by_id.get(unit["parent_id"])
+                if parent is None or not _accrues(tenant.code, unit["code"]):
+                    continue
+                amount = min(await _owed_upward(tenant, unit["id"]), cash[unit["id"]], threshold)
+                if amount < 10_000:
+                    continue
+                await funds.transfer(tenant, DEMO_ACTOR, from_unit=unit, to_unit=parent, fund=GENERAL,
+                                     amount_fen=amount, key=f"demo:remit:{unit['code']}:{y}-{m:02d}",
+                                     entry_date=dt.date(y, m, 28))
+                cash[unit["id"]] -= amount
+                cash[parent["id"]] += amount
+            for giver in sorted((u for u in rows if u["level"] in ("county", "city")), key=lambda u: u["code"]):
+                child = next((g for g in grassroots if g["parent_id"] == giver["id"]), None)
+                amount = min(cash[giver["id"]] * 10 // 100, threshold)
+                if child is None or amount < 10_000:
+                    continue
+                await funds.transfer(tenant, DEMO_ACTOR, from_unit=giver, to_unit=child, fund=GENERAL,
+                                     amount_fen=amount, key=f"demo:grant:{child['code']}:{y}-{m:02d}",
+                                     memo="补助下级工会开展职工服务", entry_date=dt.date(y, m, 28))
+                cash[giver["id"]] -= amount
+                cash[child["id"]] += amount
     after = await _scalar("SELECT COUNT(*) AS v FROM ledger_entry WHERE tenant_id = {}", tenant.id) or 0
     report.entries_posted = int(after) - int(before)
+
+
+def _accrues(tenant_code: str, unit_code: str) -> bool:
+    """One union in three collects its whole levy and remits the upward share itself (deterministic)."""
+    return _rng(tenant_code, "accrues", unit_code).random() < 1 / 3
+
+
+async def _owed_upward(tenant: TenantContext, unit_id: int) -> int:
+    """What ``unit_id`` owes the levels above in the general fund (its account 221, credit-normal)."""
+    owed = await _scalar("SELECT SUM(a.normal_sign * a.balance_fen - a.reserved_fen) AS v FROM ledger_account a "
+                         "JOIN ledger_fund f ON f.id = a.fund_id WHERE a.tenant_id = {} AND a.org_unit_id = {} "
+                         "AND a.code = '221' AND f.code = 'general'", tenant.id, unit_id)
+    return max(int(owed or 0), 0)
 
 
 async def _scalar(sql: str, *args: Any) -> Any:

@@ -29,8 +29,15 @@ SCRIPT = textwrap.dedent('''
                     return r.json()["data"]["login"]["token"]
                 fin = await login("finance")
                 units = (await gql(fin, "{ orgUnits(first: 100) { nodes { id code level parent { id } } } }"))["orgUnits"]["nodes"]
-                g = [u for u in units if u["level"] == "GRASSROOTS"][0]
-                parent = g["parent"]["id"]
+                # The demo provinces hold a year of money: a new county with one grassroots union
+                # gives this test books of its own.
+                adm = await login("admin")
+                city = [u for u in units if u["level"] == "CITY"][0]
+                make = "mutation($in: OrgUnitCreateInput!) { orgUnitCreate(input: $in) { orgUnit { id } errors { code } } }"
+                county = await gql(adm, make, {"in": {"parentId": city["id"], "code": "fj-sqlite-county", "name": "测试县总工会", "level": "COUNTY"}})
+                parent = county["orgUnitCreate"]["orgUnit"]["id"]
+                made = await gql(adm, make, {"in": {"parentId": parent, "code": "fj-sqlite-g", "name": "测试基层工会", "level": "GRASSROOTS"}})
+                g = {"id": made["orgUnitCreate"]["orgUnit"]["id"]}
                 levy = await gql(fin, "mutation($i: LevyInput!) { levyRecord(input: $i) { grassrootsFen upwardFen errors { code } } }",
                                  {"i": {"orgUnitId": g["id"], "periodStart": "2025-01-01", "periodEnd": "2025-01-31",
                                         "payrollFen": 1000000, "idempotencyKey": "levy-1"}})
@@ -54,7 +61,7 @@ SCRIPT = textwrap.dedent('''
                               {"i": {"id": rid, "idempotencyKey": "p-1", "amountFen": 100, "final": True}})
                 assert p["reservationPost"]["reservation"]["status"] == "POSTED", p
                 # Maker-checker on SQLite too: with a low threshold a transfer and a reservation wait for the approver.
-                adm, appr = await login("admin"), await login("approver")
+                appr = await login("approver")
                 await gql(adm, "mutation { ledgerConfigUpdate(manualEntryThresholdFen: 200) { errors { code } } }")
                 d = await gql(fin, "mutation($i: LedgerTransferInput!) { ledgerTransfer(input: $i) { entry { id } draft { id kind } errors { code } } }",
                               {"i": {"fromOrgUnitId": parent, "toOrgUnitId": g["id"], "amountFen": 400, "idempotencyKey": "t-2"}})
@@ -73,7 +80,7 @@ SCRIPT = textwrap.dedent('''
                                {"i": {"dateTo": "2100-01-01"}})
                 assert tb["trialBalance"]["balanced"] and tb["trialBalance"]["totalDebitFen"] > 0, tb
                 x = await gql(fin, "query($i: ReportInput!) { ledgerReportExport(report: FLOWS, format: XLSX, input: $i) { rowCount } }",
-                              {"i": {"dateTo": "2100-01-01"}})
+                              {"i": {"dateTo": "2100-01-01", "subtreeOf": parent}})
                 aud = await login("auditor")
                 v = await gql(aud, "{ ledgerVerify { ok checked pending problems } }")
                 print("LEDGER", json.dumps(v["ledgerVerify"]), "FLOWS", x["ledgerReportExport"]["rowCount"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from tests.fixtures.api import LOGIN, PASSWORD, login, make_user, persona, unique
+from tests.fixtures.api import LOGIN, PASSWORD, login, make_user, persona, unique, units_by_code
 
 ME = "{ me { user { username } tenant { code } grants { role orgUnit { code } } permissions } }"
 
@@ -83,8 +83,7 @@ async def test_me_lists_grants_and_permissions(api):
 
 
 async def test_admin_creates_users_and_grants_within_subtree_only(api, sh_admin):
-    units = (await sh_admin.api.gql("{ orgUnits(first: 100) { nodes { id code } } }"))["data"]["orgUnits"]["nodes"]
-    by_code = {u["code"]: u["id"] for u in units}
+    by_code = {code: u["id"] for code, u in (await units_by_code(sh_admin.api)).items()}
     create = """mutation($in: UserCreateInput!) { userCreate(input: $in) { user { id username grants { role orgUnit { code } } } errors { field code } } }"""
     name = unique("clerk_")
     made = (await sh_admin.api.gql(create, {"in": {"username": name, "password": "long-enough-pw", "displayName": "张三",

@@ -57,13 +57,17 @@ def live_server(database):
 
 
 @pytest.fixture(scope="session")
-async def fuzz_headers(live_server):
+async def fuzz_headers(live_server, tmp_path_factory):
+    from core.testing import create_plugin_tenant
     from tests.fixtures.api import PASSWORD, make_user
 
-    username = await make_user("shanghai", "tenant_admin")
+    # A province of its own (with Shanghai's rules): the fuzzer's random mutations (thresholds, new
+    # units, deactivated users) must not change the demo provinces the other tests rely on.
+    tenant = await create_plugin_tenant(["shanghai"], tmp_path_factory.mktemp("fuzz-tenant"))
+    username = await make_user(tenant.code, "tenant_admin")
     async with httpx.AsyncClient(base_url=live_server) as c:
-        r = await c.post("/graphql", json={"query": "mutation($u: String!, $p: String!) { login(tenantCode: \"shanghai\", username: $u, password: $p) { token } }",
-                                           "variables": {"u": username, "p": PASSWORD}})
+        r = await c.post("/graphql", json={"query": "mutation($t: String!, $u: String!, $p: String!) { login(tenantCode: $t, username: $u, password: $p) { token } }",
+                                           "variables": {"t": tenant.code, "u": username, "p": PASSWORD}})
     return {"Authorization": f"Bearer {r.json()['data']['login']['token']}"}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.fixtures.api import persona, unique
+from tests.fixtures.api import persona, unique, units_by_code
 
 CREATE = """mutation($in: OrgUnitCreateInput!) { orgUnitCreate(input: $in) {
   orgUnit { id code name level depth parent { code } ancestors { code } } errors { field code message } } }"""
@@ -14,11 +14,9 @@ UNIT_BY_CODE = """query($f: OrgUnitFilter) { orgUnits(filter: $f, first: 100) { 
 
 
 async def unit_id(api, code: str) -> str:
-    body = await api.gql(UNIT_BY_CODE, {"f": {"nameContains": None}})
-    nodes = body["data"]["orgUnits"]["nodes"]
-    found = [n for n in nodes if n["code"] == code]
-    assert found, code
-    return found[0]["id"]
+    units = await units_by_code(api)
+    assert code in units, code
+    return units[code]["id"]
 
 
 async def create(api, parent_id: str, level: str, code: str | None = None, name: str = "测试工会") -> dict:
