@@ -2,8 +2,8 @@
 
 It is an ordinary plugin (datasette's ``DEFAULT_PLUGINS``): province plugins register after it and so
 answer first; whatever they leave as ``None`` falls through to these rules. Its figures are settings
-too (``[settings.builtin]`` in a tenant manifest), because DOMAIN.md treats every figure as a
-per-tenant parameter; the defaults below are marked [S] (from a source) or [I] (invented).
+too (``[settings.builtin]`` in a tenant manifest), because every figure (lines, ratios, cut-off dates)
+varies by province and year; the defaults below are marked [S] (from a source) or [I] (invented).
 
 The module also holds the pure national rules (``split_levy``, ``lookup_region_year``,
 ``id_number_problems``, ``small_payer_refund_eligible``) that province ``rules.py`` modules reuse, so

@@ -1,7 +1,7 @@
 """The chart of accounts (工会会计制度) and the standard funds.
 
-Accounts are (tenant, org unit, fund, code). The codes follow the union accounting system as listed in
-DOMAIN.md §5, plus the asset side of the balance sheet (101 现金, 102 银行存款). Every (org unit, fund)
+Accounts are (tenant, org unit, fund, code). The codes follow the union accounting system (工会会计制度, income 4xx,
+expense 5xx, payables 2xx), plus the asset side of the balance sheet (101 现金, 102 银行存款). Every (org unit, fund)
 pair has the same chart; an account row is created the first time it is used.
 
 Amounts are integer fen. A posting's ``amount_fen`` is signed: debit positive, credit negative. An

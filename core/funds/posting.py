@@ -5,8 +5,8 @@ Order inside the transaction (the same for every path, so concurrent postings ca
 1. a *shared* per-tenant advisory lock (period close and budget creation take it exclusively);
 2. the entry row, ``INSERT … ON CONFLICT (tenant_id, idempotency_key) DO NOTHING``: a repeated key
    inserts nothing, waits for the first transaction to finish, and the caller gets the first entry
-   back; no exception is caught inside the transaction (STACK-NOTES: that would turn COMMIT into a
-   silent ROLLBACK);
+   back; no exception is caught inside the transaction (in a piccolo transaction that
+   turns the final COMMIT into a silent ROLLBACK);
 3. (reservations: their row, locked by the caller before calling in);
 4. the accounts, ``ORDER BY id FOR NO KEY UPDATE`` (compatible with the KEY SHARE locks that
    foreign-key checks take, so inserting a row that references an account never deadlocks with the

@@ -1,4 +1,4 @@
-"""Members (会员), households, membership transfers, and roster import/export (issue 4).
+"""Members (会员), households, membership transfers, and roster import/export.
 
 See docs/members.md. Modules: ``tables`` (piccolo), ``services`` (writes), ``queries`` (reads),
 ``graphql``, ``http`` (file upload/download routes), ``jobs``, ``importer`` + ``roster`` (reading

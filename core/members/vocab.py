@@ -15,7 +15,7 @@ from typing import Mapping
 from core.interface import TagInfo
 from core.context import TenantContext
 
-# 工作状态 (DOMAIN.md §1 archive fields).
+# 工作状态, as the national hardship archive (困难职工档案) records it.
 WORK_STATUSES: dict[str, str] = {
     "on_duty": "在岗",
     "laid_off": "下岗",
@@ -46,7 +46,7 @@ RELATIONS: dict[str, str] = {
     "other": "其他",
 }
 
-# Tags every tenant has (issue 4 names 劳模, 新就业形态, 户外劳动者). The built-in plugin registers
+# Tags every tenant has (劳模, 新就业形态, 户外劳动者: groups every province serves). The built-in plugin registers
 # some of the same codes; a plugin's definition wins, these fill the gaps.
 CORE_TAGS: tuple[TagInfo, ...] = (
     TagInfo("model_worker", "劳动模范", "各级劳动模范、先进工作者"),

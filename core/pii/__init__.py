@@ -1,6 +1,6 @@
 """Personal information: validation (ID numbers, phones), encryption at rest, blind indexes, masking.
 
-See DOMAIN.md §8. ID numbers, phones, bank data and health data are sensitive under PIPL /
+ID numbers, phones, bank data and health data are sensitive under PIPL /
 GB/T 35273: store them with ``Keyring.encrypt`` (context = field + tenant), look them up through
 ``Keyring.blind_index`` of the canonical value, and show them only through the ``mask_*`` helpers.
 """

@@ -1,6 +1,6 @@
 """Display masking of personal information, and redaction of structures for audit logs.
 
-No national display standard exists; these follow common practice (DOMAIN.md §8): ID numbers show
+No national display standard exists; these follow common practice in Chinese public services: ID numbers show
 the first 6 and last 4 characters, mobiles the first 3 and last 4, landlines the area code and last 4,
 names only the first character. Every function accepts None/empty/odd input and then reveals less,
 never more: too-short values are masked completely. Masks keep the value's length.

@@ -32,7 +32,7 @@ def default_dibao() -> dict[str, dict[str, int]]:
 
 def default_member_tags() -> list[TagSetting]:
     # 京卡·互助服务卡: Beijing pays mutual-aid benefits (e.g. 住院津贴) onto this card, so knowing who
-    # holds one decides whether a payout can go straight to the member. [S] DOMAIN.md §3, §7.
+    # holds one decides whether a payout can go straight to the member. [S] Beijing's mutual-aid scheme rules.
     return [
         TagSetting(
             code="jingka",
