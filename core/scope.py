@@ -36,6 +36,13 @@ def covers_root(principal: Principal, action: str) -> bool:
     return any(is_root_path(p) for p in principal.scope_paths(action))
 
 
+def require_root(principal: Principal, action: str) -> None:
+    """Raise FORBIDDEN unless ``action`` is granted at the province root: for province-wide
+    operations (a hash chain covers every unit's records, so a district grant does not reach it)."""
+    if not covers_root(principal, action):
+        raise DomainError(ErrorCode.FORBIDDEN, f"not allowed: {action} at the province root")
+
+
 def in_subtree(principal: Principal, action: str, unit_path: str | None) -> bool:
     """May ``principal`` perform ``action`` on a thing at ``unit_path``? ``None`` means "no unit":
     only a root grant covers it."""

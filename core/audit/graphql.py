@@ -10,6 +10,7 @@ import strawberry
 from core.audit import anchor, queries
 from core.audit.services import checkpoint as audit_checkpoint, verify_chain
 from core.errors import DomainError, ErrorCode
+from core.scope import require_root
 from core.graphql.base import (
     BigInt, Connection, Info, JSONScalar, Node, connection, for_query, from_global_id, json_loads_maybe,
     page_args, perm, to_global_id,
@@ -120,19 +121,22 @@ class AuditQuery:
                                                  principal=principal)
         return connection([AuditRecord.from_row(r) for r in rows], total, page)
 
-    @strawberry.field(description=perm("audit.read", "Recompute the hash chain now and report edits or deletions, "
+    @strawberry.field(description=perm("audit.read", "Granted at the province root (the chain covers every unit). "
+                                       "Recompute the hash chain now and report edits or deletions, "
                                        "including deleted newest records (the chain's anchored head). Given a "
                                        "`checkpoint` document, also prove the chain still holds its head."))
     @for_query
     async def audit_verify(self, info: Info, checkpoint: Optional[str] = None) -> AuditVerification:
-        tenant, _ = info.context.require("audit.read")
+        tenant, principal = info.context.require("audit.read")
+        require_root(principal, "audit.read")  # the chain covers the whole province's records
         doc = parse_checkpoint_arg(checkpoint, "audit", tenant)
         result = await verify_chain(tenant, checkpoint=doc)
         return AuditVerification(ok=result.ok, checked=result.checked, problems=result.problems[:100])
 
-    @strawberry.field(description=perm("audit.read", "A signed checkpoint of the audit chain's current head, for an "
+    @strawberry.field(description=perm("audit.read", "Granted at the province root. A signed checkpoint of the audit chain's current head, for an "
                                        "auditor to keep outside the platform."))
     @for_query
     async def audit_checkpoint(self, info: Info) -> ChainCheckpoint:
-        tenant, _ = info.context.require("audit.read")
+        tenant, principal = info.context.require("audit.read")
+        require_root(principal, "audit.read")  # the chain covers the whole province's records
         return await make_checkpoint(audit_checkpoint, tenant)

@@ -23,7 +23,7 @@ from core.graphql.base import (
     to_global_id,
 )
 from core.jobs.runner import RETRYABLE, get_job
-from core.scope import in_subtree
+from core.scope import in_subtree, require_root
 from core.tenancy.queries import units_by_ids
 
 
@@ -107,12 +107,13 @@ class JobPayload:
 
 @strawberry.type
 class JobsMutation:
-    @strawberry.mutation(description=perm("audit.read", "Start a background re-verification of the audit chain; poll `job(id)`."))
+    @strawberry.mutation(description=perm("audit.read", "Granted at the province root. Start a background re-verification of the audit chain; poll `job(id)`."))
     async def audit_verify_start(self, info: Info) -> JobPayload:
         from core.jobs.runner import enqueue
 
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("audit.read")
+            require_root(principal, "audit.read")  # the chain covers the whole province
             job_id = await enqueue(tenant, "audit.verify", created_by=principal.user_id)
             from core.audit.services import record
 

@@ -127,3 +127,16 @@ async def test_chain_stays_intact_under_concurrent_mutations(api, sh_auditor):
     bj_auditor = await persona(api, "beijing", "auditor")
     verdict = (await bj_auditor.api.gql("{ auditVerify { ok checked problems } }"))["data"]["auditVerify"]
     assert verdict["ok"] is True, verdict
+
+
+async def test_a_district_auditor_cannot_verify_or_checkpoint_the_province_chain(api):
+    """The chain covers every unit's records; a district auditor reads only its own staff's records."""
+    district = await persona(api, "shanghai", "auditor", "sh-huangpu")
+    for query in ("{ auditVerify { ok } }", "{ auditCheckpoint { seq } }"):
+        body = await district.api.gql(query)
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN", (query, body)
+    started = (await district.api.gql("mutation { auditVerifyStart { job { id } errors { code } } }"))
+    assert started["data"]["auditVerifyStart"]["job"] is None
+    assert [e["code"] for e in started["data"]["auditVerifyStart"]["errors"]] == ["FORBIDDEN"]
+    root = await persona(api, "shanghai", "auditor")
+    assert (await root.api.gql("{ auditVerify { ok } }"))["data"]["auditVerify"]["ok"] is True
