@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py lint-imports schema bench-api bench-import bench-ledger frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-py lint lint-imports schema bench-api bench-import bench-ledger frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,9 +19,12 @@ install: uv ## Install the platform and its dev tools from the lock file
 run: install frontend ## Run the platform on the embedded default (SQLite, in-process jobs, demo provinces) at http://127.0.0.1:8000
 	@env -u DATABASE_URL -u REDIS_URL $(PY_RUN) huijia serve --demo
 
-test: install lint-imports ## Run the whole test suite against real PostgreSQL and Redis
+test: install lint ## Run the whole test suite against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
 	@$(MAKE) --no-print-directory test-frontend
+
+lint: install lint-imports ## Lint (ruff) and the import layering
+	@$(PY_RUN) ruff check --no-cache .
 
 lint-imports: install ## Check the import layering (core imports no plugin, plugins only core.sdk, no cycles)
 	@$(PY_RUN) lint-imports --no-cache

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -82,7 +83,7 @@ async def load(url: str, body: dict[str, Any], headers: dict[str, str], *, concu
     2-core machine an httpx client would eat the CPU the servers are measured on."""
     host, port = url.split("//", 1)[1].split(":")
     payload = json.dumps(body).encode()
-    head = [f"POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+    head = ["POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
             f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
     request = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
     latencies: list[float] = []

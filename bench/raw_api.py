@@ -15,7 +15,7 @@ WHERE u.tenant_id = $1 ORDER BY u.path, u.id LIMIT 100"""
 pool: asyncpg.Pool | None = None
 
 
-async def app(scope, receive, send):  # noqa: ANN001 - bare ASGI on purpose
+async def app(scope, receive, send):
     global pool
     if scope["type"] == "lifespan":
         while True:

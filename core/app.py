@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from litestar import Litestar, MediaType, Response, get
 from litestar.exceptions import HTTPException
@@ -16,8 +16,14 @@ from core.bootstrap import start_database, startup_checks, stop_database
 from core.logging import configure_logging
 from core.registry import get_registry
 from core.settings import ROOT, get_settings
-from core.web import (EdgeMiddleware, graphql_get, graphql_post, http_exception_handler, internal_error_handler,
-                      security_headers)
+from core.web import (
+    EdgeMiddleware,
+    graphql_get,
+    graphql_post,
+    http_exception_handler,
+    internal_error_handler,
+    security_headers,
+)
 
 FRONTEND_DIST = ROOT / "frontend" / "dist"
 
@@ -36,7 +42,7 @@ async def health() -> Response[Any]:
     try:
         await raw("SELECT 1")
         db = "ok"
-    except Exception:  # noqa: BLE001 - health reports, never raises
+    except Exception:
         db = "unavailable"
     return Response({"status": "ok" if db == "ok" else "degraded", "database": db},
                     status_code=200 if db == "ok" else 503)

@@ -21,6 +21,7 @@ from typing import Literal
 
 import msgspec
 
+from core.context import TenantContext
 from core.hookspecs import hookimpl
 from core.interface import (
     BASIS_POINTS,
@@ -38,7 +39,6 @@ from core.interface import (
 )
 from core.pii.idcard import IdNumberError, normalize_id_number
 from core.plugins import BUILTIN_PLUGIN, CORE_VERSION, tenant_settings
-from core.context import TenantContext
 
 __all__ = [
     "PLUGIN",

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 DEMO_PASSWORD = "huijia-demo"
@@ -64,7 +65,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_tenants_sync(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from core.tenancy.manifest import ManifestError, TENANTS_DIR, sync_all
+    from core.tenancy.manifest import TENANTS_DIR, ManifestError, sync_all
 
     async def go() -> Any:
         return await sync_all(Path(args.dir) if args.dir else TENANTS_DIR)
@@ -83,9 +84,9 @@ async def _create_user(tenant_code: str, username: str, password: str, role: str
                        display_name: str = "", exist_ok: bool = False) -> str:
     from core.accounts import services as accounts
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.errors import DomainError, ErrorCode
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     if tenant is None:
@@ -182,7 +183,7 @@ def _read_checkpoint(path: str, chain: str) -> dict[str, Any]:
     from core.audit.anchor import CheckpointError, parse_checkpoint
 
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
         return parse_checkpoint(text, chain)
     except (OSError, CheckpointError) as exc:
         print(f"error: {path}: {exc}", file=sys.stderr)

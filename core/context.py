@@ -12,9 +12,10 @@ the domains and plugins (through core.sdk), needs these names.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from urllib.parse import urlparse
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
-from core.settings import Settings, get_settings
 from core.context import current_tenant
+from core.settings import Settings, get_settings
 
 # Sentinel for "no tenant": an id no tenant has, so policies fail closed rather than erroring.
 NO_TENANT = "0"
@@ -40,7 +40,7 @@ def _tenant_setting() -> str:
 # value is dropped (so the next acquire sets it again) whenever it may have changed behind our
 # back: a transaction that re-scoped itself (its SET is undone if it rolls back), or a new
 # connection.
-_known_tenant: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+_known_tenant: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def _raw_connection(connection: Any) -> Any:

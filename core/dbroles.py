@@ -60,7 +60,7 @@ async def grant_app_role(app_role: str) -> list[str]:
         # schema's owner may take it back.
         try:
             await db.run_ddl("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        except Exception as exc:  # noqa: BLE001 - reported, the rest of the separation stands
+        except Exception as exc:
             log.warning("could not revoke CREATE on schema public (%s); the app role can create tables there: "
                         "as the schema's owner run REVOKE CREATE ON SCHEMA public FROM PUBLIC", exc)
     return append_only

@@ -159,7 +159,7 @@ async def seed_members(tenant: TenantContext, report: DemoReport, count: int = M
             # One transaction per batch (the services' own nest inside it): on SQLite every commit
             # is a disk sync, and one per member made the first `make run` take minutes.
             async with transaction():
-                done = [await _one_member(tenant, n, grassroots, by_id, areas, today, tags, relations, strict=True)
+                done = [await _one_member(tenant, n, grassroots, by_id, areas, today, tags, relations, strict=False)
                         for n in batch]
         except DomainError:
             # Some of the batch exists already (an interrupted run): one by one, skipping those.

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import argparse
     import types
 
+    from core.context import TenantContext
     from core.interface import (
         CapabilityInfo,
         EntryInfo,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
         SmallPayerInfo,
         TagInfo,
     )
-    from core.context import TenantContext
 
 from core.interface import ContractVersion, RenamedArg
 

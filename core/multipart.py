@@ -20,10 +20,16 @@ clients) is decoded as such.
 from __future__ import annotations
 
 import re
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 from urllib.parse import unquote_to_bytes
 
-from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser, parse_options_header
+from multipart import (
+    MultipartSegment,
+    ParserError,
+    ParserLimitReached,
+    PushMultipartParser,
+    parse_options_header,
+)
 
 FILE_FIELD = "file"
 MAX_PARTS = 16

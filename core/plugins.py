@@ -44,8 +44,8 @@ import msgspec
 import pluggy
 
 from core import hookspecs
-from core.interface import PluginInfo
 from core.context import TenantContext
+from core.interface import PluginInfo
 
 __all__ = [
     "BUILTIN_PLUGIN",
@@ -193,7 +193,7 @@ def discover_plugins(entry_points: Iterable[EntryPointLike] | None = None) -> li
     for ep in sorted(entry_points, key=lambda e: e.name):  # sorted: a deterministic LIFO order
         try:
             plugin = ep.load()
-        except Exception as exc:  # noqa: BLE001 - re-raised with the entry point named
+        except Exception as exc:
             raise PluginError(f"plugin {ep.name!r}: cannot import its module: {exc!r}") from exc
         info = plugin_info(plugin)
         if info is None:
@@ -217,7 +217,7 @@ def extra_plugins(value: str | None = None) -> list[object]:
             continue
         try:
             module = importlib.import_module(path)
-        except Exception as exc:  # noqa: BLE001 - re-raised naming the module
+        except Exception as exc:
             raise PluginError(f"plugin module {path!r} ({EXTRA_PLUGINS_ENV}): cannot import it: {exc!r}") from exc
         if plugin_info(module) is None:
             raise PluginError(f"plugin module {path!r} ({EXTRA_PLUGINS_ENV}): has no PLUGIN = PluginInfo(...)")

@@ -105,7 +105,7 @@ class Registry:
                 result = impl.function()
             except PluginError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - re-raised naming the plugin
+            except Exception as exc:
                 raise PluginError(f"plugin {impl.plugin_name!r}: {hook}() failed: {exc!r}") from exc
             if result is not None:
                 yield impl.plugin_name, result

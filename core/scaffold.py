@@ -54,8 +54,13 @@ def check_name(name: str, taken: set[str] | None = None) -> None:
 
 def installed_names() -> set[str]:
     """Names plugins and capabilities already use (installed entry points, core's domains, capabilities)."""
-    from core.plugins import BUILTIN_PLUGIN, CORE_PLUGIN_NAMES, available_plugins, capability_settings_schemas
-    from core.plugins import get_plugin_manager
+    from core.plugins import (
+        BUILTIN_PLUGIN,
+        CORE_PLUGIN_NAMES,
+        available_plugins,
+        capability_settings_schemas,
+        get_plugin_manager,
+    )
 
     pm = get_plugin_manager()
     names = {BUILTIN_PLUGIN, "core", "platform", *CORE_PLUGIN_NAMES, *available_plugins(pm)}

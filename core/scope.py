@@ -16,10 +16,11 @@ core's top level next to core.permissions.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from core.permissions import Principal
 from core.errors import DomainError, ErrorCode
+from core.permissions import Principal
 
 
 def is_root_path(path: str) -> bool:

@@ -28,6 +28,7 @@ and ``HUIJIA_TEST_REDIS`` to point at other servers. Disable the plugin with ``-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.metadata
 import itertools
 import os
@@ -157,10 +158,9 @@ async def create_test_database(env: TestEnvironment) -> None:
         for role in (env.app_role, env.owner_role):
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             if not exists:
-                try:
+                # a parallel run may win the race
+                with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
                     await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-                except (asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):  # a parallel run won the race
-                    pass
         await conn.execute(f"CREATE DATABASE {env.database} OWNER {env.owner_role}")
     finally:
         await conn.close()
@@ -382,8 +382,8 @@ async def make_user(tenant_code: str, role: str, unit_code: str | None = None, u
     """Create a user through the accounts service (test set-up) with one grant; return the username."""
     from core.accounts import services as accounts
     from core.actor import Actor
-    from core.tenancy import services as tenancy
     from core.context import tenant_scope
+    from core.tenancy import services as tenancy
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     assert tenant is not None, tenant_code
@@ -506,9 +506,9 @@ async def create_plugin_tenant(plugin_names: list[str], tmp: Path, settings: str
     path = tmp / f"{code}.toml"
     path.write_text(text, encoding="utf-8")
     await sync_manifest(parse_manifest(path), SyncReport())
+    from core.context import tenant_scope
     from core.graphql.base import to_global_id
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
 
     made = PluginTenant(code, tuple(province), tuple(capabilities), f"{code}-root", f"{code}-district", f"{code}-g1")
     tenant = await made.context()
@@ -540,9 +540,9 @@ def synthetic_id_number(n: int, born: str = "19800101", area: str = "110105") ->
 async def members(plugin_tenant: PluginTenant) -> list[dict[str, Any]]:
     """Three members of the tenant's grassroots union, created through the members service (rows as stored)."""
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.members.services import create_member
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
 
     tenant = await plugin_tenant.context()
     created = []
@@ -569,9 +569,9 @@ class FundedAccounts:
 async def funded_accounts(plugin_tenant: PluginTenant) -> FundedAccounts:
     """Dr 102 cash / Cr 404 subsidy income at the root (1,000,000 fen) and the district (200,000 fen)."""
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.funds.services import AccountRef, create_manual_entry
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
 
     tenant = await plugin_tenant.context()
     funded = FundedAccounts(root_cash_fen=1_000_000, district_cash_fen=200_000)

@@ -19,21 +19,21 @@ import uuid
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 from litestar import Request, Response, get, post
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.middleware import AbstractMiddleware
 from litestar.types import Message, Receive, Scope, Send
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from core.accounts.services import TokenProblem, authenticate
+from core.context import current_tenant
 from core.errors import ErrorCode
 from core.graphql.base import Context
 from core.logging import request_id_var
 from core.settings import ROOT
-from core.context import current_tenant
 
 log = logging.getLogger("huijia.http")
 _RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

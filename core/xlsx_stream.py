@@ -18,7 +18,8 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from typing import Any, BinaryIO, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 # Characters XML 1.0 cannot carry (C0 controls other than tab/newline/CR, lone surrogates, U+FFFE/F).
@@ -143,7 +144,7 @@ class XlsxStreamWriter:
         self._zip.close()
         self._finished = True
 
-    def __enter__(self) -> "XlsxStreamWriter":
+    def __enter__(self) -> XlsxStreamWriter:
         return self
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 
 async def explain_all(tenant: Any, out: Path) -> None:
+    from core.context import tenant_scope
     from core.dbutil import raw
     from core.members import personal, queries
-    from core.context import tenant_scope
     from core.tenancy.services import get_unit_by_code
 
     with tenant_scope(tenant):

@@ -61,10 +61,10 @@ def fake_rows(start: int, count: int, unit_ids: list[int], tenant_id: int, rnd: 
 async def measure(rows: int, units: int) -> dict:
     from core.actor import Actor
     from core.bootstrap import migrate, start_database, stop_database
+    from core.context import tenant_scope
     from core.members import importer
     from core.members.tables import MemberImport
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
     from core.tenancy.manifest import sync_all
 
     await start_database()

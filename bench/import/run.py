@@ -136,8 +136,8 @@ async def raw_copy(dsn: str, path: Path, table: str, indexed: bool) -> float:
 
 async def add_units(count: int) -> list[str]:
     from core.actor import Actor
-    from core.tenancy import services as tenancy
     from core.context import tenant_scope
+    from core.tenancy import services as tenancy
 
     tenant = await tenancy.get_tenant(code="shanghai")
     codes = []
@@ -193,10 +193,10 @@ async def run(args: argparse.Namespace) -> dict:
         raw_s = await raw_copy(dsn, csv_path, "roster_raw", indexed=False)
         raw_idx_s = await raw_copy(dsn, csv_path, "roster_raw_indexed", indexed=True)
 
-        from core.permissions import Principal  # noqa: F401 - import order
         from core.actor import Actor
-        from core.members import importer, queries
         from core.context import tenant_scope
+        from core.members import importer, queries
+        from core.permissions import Principal  # noqa: F401 - import order
         from core.tenancy.services import get_tenant, root_unit
 
         tenant = await get_tenant(code="shanghai")

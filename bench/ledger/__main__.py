@@ -54,8 +54,8 @@ async def setup(db: str) -> dict[str, Any]:
     os.environ.pop("REDIS_URL", None)
     from core.actor import Actor
     from core.bootstrap import migrate, start_database
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
     from core.tenancy.manifest import ensure_platform_tenant
     from core.tenancy.services import create_tenant, create_unit, root_unit
 
@@ -73,12 +73,12 @@ async def setup(db: str) -> dict[str, Any]:
                 county = await create_unit(tenant, actor, parent_id=root["id"], code=f"c{ci}", name=f"区{ci}",
                                            level="county")
                 cids = await services.account_ids(tenant, [(county["id"], "general", x) for x in ("102", "506", "404")])
-                c = dict(zip(("102", "506", "404"), cids))
+                c = dict(zip(("102", "506", "404"), cids, strict=True))
                 for gi in range(UNITS // 4):
                     g = await create_unit(tenant, actor, parent_id=county["id"], code=f"c{ci}g{gi}", name=f"工会{ci}-{gi}",
                                           level="grassroots")
                     gids = await services.account_ids(tenant, [(g["id"], "general", x) for x in ("102", "501", "502", "403", "404")])
-                    units.append((dict(zip(("102", "501", "502", "403", "404"), gids)), c))
+                    units.append((dict(zip(("102", "501", "502", "403", "404"), gids, strict=True)), c))
             # Opening money, through the ledger itself.
             from core.funds.posting import EntrySpec, Line, post
 
@@ -95,10 +95,10 @@ async def setup(db: str) -> dict[str, Any]:
 
 
 async def run_ours(tenant: Any, units: list[Any], round_no: int) -> tuple[float, list[float]]:
+    from core.context import tenant_scope
     from core.funds import chain
     from core.funds.posting import EntrySpec, Line, post
     from core.funds.services import today
-    from core.context import tenant_scope
 
     day = today()
     latencies: list[float] = []
@@ -198,9 +198,9 @@ async def main() -> None:
             ours_lat += l_ours
             print(f"round {r + 1}: raw {total / t_raw:8.0f} entries/s   ours {total / t_ours:8.0f} entries/s   "
                   f"ratio {t_raw / t_ours:.3f}")
+        from core.context import tenant_scope
         from core.funds.chain import verify
         from core.funds.integrity import check
-        from core.context import tenant_scope
 
         with tenant_scope(ours_t):
             chain_report = await verify(ours_t, link_first=False)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from core.accounts import services
-from core.permissions import Role as RoleValue
-from core.scope import require_user_covered, user_grant_paths, user_visible
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
-    Connection, Info, Node, UserError, connection, for_query, from_global_id, page_args, perm,
-    run_mutation, to_global_id, user_errors,
+    Connection,
+    Info,
+    Node,
+    UserError,
+    connection,
+    for_query,
+    from_global_id,
+    page_args,
+    perm,
+    run_mutation,
+    to_global_id,
+    user_errors,
 )
+from core.permissions import Role as RoleValue
+from core.scope import require_user_covered, user_grant_paths, user_visible
 from core.tenancy import queries as unit_queries
 from core.tenancy.graphql import OrgUnit, Tenant
 
@@ -28,7 +37,7 @@ class RoleGrant:
     org_unit_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         row = await info.context.loader("org_unit_by_id", unit_queries.units_by_ids).load(self.org_unit_pk)
         return OrgUnit.from_row(row) if row else None
 
@@ -43,7 +52,7 @@ class User(Node):
     pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "User":
+    def from_row(cls, row: dict[str, Any]) -> User:
         return cls(id=strawberry.ID(to_global_id("User", row["id"])), username=row["username"],
                    display_name=row["display_name"], active=row["active"], created_at=row["created_at"], pk=row["id"])
 
@@ -68,9 +77,9 @@ class Me:
 
 @strawberry.type
 class LoginPayload:
-    token: Optional[str] = strawberry.field(default=None, description="Bearer token: send `Authorization: Bearer <token>`.")
-    expires_at: Optional[datetime] = None
-    user: Optional[User] = None
+    token: str | None = strawberry.field(default=None, description="Bearer token: send `Authorization: Bearer <token>`.")
+    expires_at: datetime | None = None
+    user: User | None = None
     errors: list[UserError]
 
 
@@ -96,7 +105,7 @@ class UserCreateInput:
 
 @strawberry.type
 class UserPayload:
-    user: Optional[User] = None
+    user: User | None = None
     errors: list[UserError]
 
 
@@ -125,8 +134,8 @@ class AccountsQuery:
 
     @strawberry.field(description=perm("user.read", "Users of your tenant."))
     @for_query
-    async def users(self, info: Info, username_prefix: Optional[str] = None, first: Optional[int] = 50,
-                    after: Optional[str] = None) -> Connection[User]:
+    async def users(self, info: Info, username_prefix: str | None = None, first: int | None = 50,
+                    after: str | None = None) -> Connection[User]:
         tenant, principal = info.context.require("user.read")
         page = page_args(first, after)
         if username_prefix and len(username_prefix) > 64:
@@ -136,7 +145,7 @@ class AccountsQuery:
         return connection([User.from_row(r) for r in rows], total, page)
 
 
-async def resolve_user(info: Info, pk: int) -> Optional[User]:
+async def resolve_user(info: Info, pk: int) -> User | None:
     tenant, principal = info.context.authenticated()
     if principal.user_id != pk:
         paths = (await user_grant_paths(tenant.id, [pk]))[pk]

@@ -275,7 +275,7 @@ async def note(tenant_id: int, username: str, ip: str, action: str, by_address: 
     if previous is not None:
         try:
             await flush_key(previous, now=now)
-        except Exception:  # noqa: BLE001 - the login's answer must not depend on the audit flush; cron retries
+        except Exception:
             log.warning("lazy login audit flush failed", exc_info=True)
 
 
@@ -288,7 +288,7 @@ async def flush_due(*, now: float | None = None, everything: bool = False, limit
     for key in await store.due(now, limit, everything):
         try:
             written += await flush_key(key, now=now, everything=everything)
-        except Exception:  # noqa: BLE001 - one bad summary must not stop the others; retried next run
+        except Exception:
             log.warning("login audit flush failed", exc_info=True)
     return written
 
@@ -314,7 +314,7 @@ async def flush_key(key: str, *, now: float | None = None, everything: bool = Fa
 
 
 def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()
 
 
 def summary_id(key: str) -> str:
@@ -330,8 +330,8 @@ async def write_summary(key: str, data: dict[str, Any], closed_early: bool = Fal
     from core.actor import Actor
     from core.audit.services import AUDIT_LOCK_NAMESPACE, record
     from core.audit.tables import AuditRecord
-    from core.dbutil import advisory_xact_lock, raw, transaction
     from core.context import tenant_scope
+    from core.dbutil import advisory_xact_lock, raw, transaction
     from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(id=int(data["tenant"]))

@@ -19,14 +19,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.accounts import login_audit, throttle
-from core.permissions import Grant, Principal, Role
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext, tenant_scope
 from core.dbutil import as_utc, raw, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
+from core.permissions import Grant, Principal, Role
 from core.settings import get_settings
-from core.context import TenantContext, tenant_scope
 from core.tenancy.cache import on_forget_tenant
 from core.tenancy.services import get_tenant, get_unit, provide_first_admin
 from core.tenancy.tables import OrgUnit

@@ -1,6 +1,6 @@
 """Users, scoped role grants, bearer tokens and login attempts. All tenant-owned."""
 
-from piccolo.columns import OnDelete, BigSerial, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import BigSerial, Boolean, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

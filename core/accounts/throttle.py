@@ -132,7 +132,7 @@ class Keys:
     account_prefix: str
 
     @classmethod
-    def of(cls, tenant_id: int, username: str, ip: str) -> "Keys":
+    def of(cls, tenant_id: int, username: str, ip: str) -> Keys:
         base = f"{get_settings().job_queue}:login"
         acct = f"{tenant_id}:{_h(username.lower())}"
         addr = _h(ip or "-")

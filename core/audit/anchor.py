@@ -28,7 +28,8 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from core.context import TenantContext
 
@@ -122,7 +123,7 @@ def make_checkpoint(tenant: TenantContext, chain: str, seq: int, head_hash: str,
         "chain": chain,
         "seq": seq,
         "head_hash": head_hash,
-        "at": (at or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds"),
         "alg": ALG,
         "key": _fingerprint(key),
     }

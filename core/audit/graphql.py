@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from core.audit import anchor, queries
-from core.audit.services import checkpoint as audit_checkpoint, verify_chain
+from core.audit.services import checkpoint as audit_checkpoint
+from core.audit.services import verify_chain
 from core.errors import DomainError, ErrorCode
-from core.scope import require_root
 from core.graphql.base import (
-    BigInt, Connection, Info, JSONScalar, Node, connection, for_query, from_global_id, json_loads_maybe,
-    page_args, perm, to_global_id,
+    BigInt,
+    Connection,
+    Info,
+    JSONScalar,
+    Node,
+    connection,
+    for_query,
+    from_global_id,
+    json_loads_maybe,
+    page_args,
+    perm,
+    to_global_id,
 )
+from core.scope import require_root
 
 
 @strawberry.type(description="One audit record: who did what to which object, when. Sensitive values are redacted.")
@@ -22,7 +33,7 @@ class AuditRecord(Node):
     id: strawberry.ID
     seq: BigInt  # type: ignore[valid-type]
     actor_name: str
-    actor_id: Optional[strawberry.ID]
+    actor_id: strawberry.ID | None
     action: str
     target_type: str
     target_id: str
@@ -30,10 +41,10 @@ class AuditRecord(Node):
     request_id: str
     at: datetime
     hash: str
-    reason: Optional[str] = strawberry.field(description="The reason the actor gave (reveals, unmasked exports, refusals), when there is one.")
+    reason: str | None = strawberry.field(description="The reason the actor gave (reveals, unmasked exports, refusals), when there is one.")
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "AuditRecord":
+    def from_row(cls, r: dict[str, Any]) -> AuditRecord:
         changes = json_loads_maybe(r["changes"])
         reason = changes.get("reason") if isinstance(changes, dict) else None
         return cls(id=strawberry.ID(to_global_id("AuditRecord", r["id"])), seq=r["seq"], actor_name=r["actor_name"],
@@ -45,12 +56,12 @@ class AuditRecord(Node):
 
 @strawberry.input
 class AuditFilter:
-    action_prefix: Optional[str] = strawberry.field(default=None, description="e.g. `org_unit.` or `member.reveal`")
-    actor_id: Optional[strawberry.ID] = None
-    target_type: Optional[str] = None
-    target_id: Optional[str] = None
-    since: Optional[datetime] = None
-    until: Optional[datetime] = None
+    action_prefix: str | None = strawberry.field(default=None, description="e.g. `org_unit.` or `member.reveal`")
+    actor_id: strawberry.ID | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @strawberry.type(description="Result of recomputing the tenant's audit hash chain.")
@@ -73,14 +84,14 @@ class ChainCheckpoint:
     document: str = strawberry.field(description="The checkpoint as the JSON document to keep, exactly as signed.")
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> "ChainCheckpoint":
+    def from_doc(cls, doc: dict[str, Any]) -> ChainCheckpoint:
         import json
 
         return cls(tenant=doc["tenant"], chain=doc["chain"], seq=doc["seq"], head_hash=doc["head_hash"], at=doc["at"],
                    signature=doc["signature"], document=json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-def parse_checkpoint_arg(text: Optional[str], chain: str, tenant: Any) -> Optional[dict[str, Any]]:
+def parse_checkpoint_arg(text: str | None, chain: str, tenant: Any) -> dict[str, Any] | None:
     """A checkpoint passed to a verify query: signature, chain and tenant checked, else INVALID_INPUT."""
     if text is None:
         return None
@@ -106,8 +117,8 @@ async def make_checkpoint(fn: Any, tenant: Any) -> ChainCheckpoint:
 class AuditQuery:
     @strawberry.field(description=perm("audit.read", "The tenant's audit log, newest first. Below the province root you see the records of the staff whose every grant lies in your subtree."))
     @for_query
-    async def audit_records(self, info: Info, filter: Optional[AuditFilter] = None, first: Optional[int] = 50,
-                            after: Optional[str] = None) -> Connection[AuditRecord]:
+    async def audit_records(self, info: Info, filter: AuditFilter | None = None, first: int | None = 50,
+                            after: str | None = None) -> Connection[AuditRecord]:
         tenant, principal = info.context.require("audit.read")
         page = page_args(first, after)
         f = filter or AuditFilter()
@@ -126,7 +137,7 @@ class AuditQuery:
                                        "including deleted newest records (the chain's anchored head). Given a "
                                        "`checkpoint` document, also prove the chain still holds its head."))
     @for_query
-    async def audit_verify(self, info: Info, checkpoint: Optional[str] = None) -> AuditVerification:
+    async def audit_verify(self, info: Info, checkpoint: str | None = None) -> AuditVerification:
         tenant, principal = info.context.require("audit.read")
         require_root(principal, "audit.read")  # the chain covers the whole province's records
         doc = parse_checkpoint_arg(checkpoint, "audit", tenant)

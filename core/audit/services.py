@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from core.actor import Actor
 from core.audit import anchor
 from core.audit.tables import AuditRecord
+from core.context import TenantContext
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction, utcnow
 from core.logging import request_id_var
 from core.pii.masking import redact
-from core.context import TenantContext
 
 AUDIT_LOCK_NAMESPACE = 1001
 CHAIN = "audit"

@@ -5,7 +5,7 @@ this log, so the audit package sits below tenancy and must not import it. The co
 database is the same (the migrations declare it).
 """
 
-from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, BigSerial, ForeignKey, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table

@@ -29,13 +29,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from core.audit import anchor
+from core.context import TenantContext
 from core.dbutil import as_utc
 from core.funds.sql import Sql, ledger_tx, read_conn
-from core.context import TenantContext
 
 log = logging.getLogger("huijia.funds")
 
@@ -109,7 +110,7 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
 
 async def _insert_links(db: Sql, links: list[tuple[Any, ...]]) -> None:
     if db.pg:
-        cols = list(zip(*links))
+        cols = list(zip(*links, strict=True))
         await db.execute(
             "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
             "SELECT t, s, e, c, p, h, now() FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], "
@@ -117,7 +118,7 @@ async def _insert_links(db: Sql, links: list[tuple[Any, ...]]) -> None:
             list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]), list(cols[5]),
         )
     else:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         await db.executemany(
             "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7)", [(*link, now) for link in links])
@@ -175,7 +176,7 @@ async def kick(tenant: TenantContext) -> None:
             _background.add(task)
             task.add_done_callback(_background.discard)
             handed_off = True
-    except Exception:  # noqa: BLE001 - chaining is retried by the cron job and by verify
+    except Exception:
         log.exception("ledger chain: linking failed", extra={"tenant": tenant.code})
     finally:
         if not handed_off:
@@ -188,7 +189,7 @@ async def _drain_in_background(tenant: TenantContext, state: _Chainer) -> None:
     try:
         with tenant_scope(tenant):
             await _drain(tenant, state, 1_000_000)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("ledger chain: background linking failed", extra={"tenant": tenant.code})
     finally:
         state.running = False

@@ -25,8 +25,8 @@ def add_commands(sub: Any) -> None:
 
 
 async def _each_tenant(code: str | None, fn: Any) -> bool:
-    from core.dbutil import start_database, stop_database
     from core.context import tenant_scope
+    from core.dbutil import start_database, stop_database
     from core.tenancy.services import list_tenants
 
     await start_database()

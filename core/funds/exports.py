@@ -8,8 +8,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from core.funds.reports import ReportScope, report_table
 from core.context import TenantContext
+from core.funds.reports import ReportScope, report_table
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -82,6 +82,6 @@ async def export_report(tenant: TenantContext, report: str, fmt: str, scope: Rep
     else:
         fund = fund_codes.get(scope.fund_id, "") if scope.fund_id else "all funds"
         subtitle = f"{tenant.name} · {unit_code} · {start} ~ {scope.date_to.isoformat()} · {fund} · generated " \
-                   f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}"
+                   f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}"
         data = to_xlsx(title, headers, rows, subtitle)
     return ExportFile(name, CONTENT_TYPES[fmt], data, len(rows))

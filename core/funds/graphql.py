@@ -11,11 +11,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import enum
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
 from core.audit.graphql import ChainCheckpoint
+from core.context import TenantContext
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import queries, reports, services
 from core.funds.posting import shown_key
@@ -35,7 +36,6 @@ from core.graphql.base import (
 )
 from core.jobs.graphql import Job
 from core.tenancy import queries as unit_queries
-from core.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ class ExportFormat(enum.Enum):
     XLSX = "xlsx"
 
 
-def _gid(type_name: str, pk: int | None) -> Optional[strawberry.ID]:
+def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
     return strawberry.ID(to_global_id(type_name, pk)) if pk else None
 
 
@@ -126,17 +126,17 @@ def _gid(type_name: str, pk: int | None) -> Optional[strawberry.ID]:
 # ---------------------------------------------------------------------------------------------
 
 
-async def _load_unit(info: Info, pk: int) -> Optional[OrgUnit]:
+async def _load_unit(info: Info, pk: int) -> OrgUnit | None:
     row = await info.context.loader("org_unit_by_id", unit_queries.units_by_ids).load(pk)
     return OrgUnit.from_row(row) if row else None
 
 
-async def _load_fund(info: Info, pk: int) -> Optional["Fund"]:
+async def _load_fund(info: Info, pk: int) -> Fund | None:
     row = await info.context.loader("fund_by_id", queries.funds_by_ids).load(pk)
     return Fund.from_row(row) if row else None
 
 
-async def _load_account(info: Info, pk: int) -> Optional["LedgerAccount"]:
+async def _load_account(info: Info, pk: int) -> LedgerAccount | None:
     row = await info.context.loader("ledger_account_by_id", queries.accounts_by_ids).load(pk)
     return LedgerAccount.from_row(row) if row else None
 
@@ -150,7 +150,7 @@ class Fund(Node):
     active: bool
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "Fund":
+    def from_row(cls, r: dict[str, Any]) -> Fund:
         return cls(id=strawberry.ID(to_global_id("Fund", r["id"])), code=r["code"], kind=FundKind(r["kind"]),
                    name=r["name"], active=r["active"])
 
@@ -172,7 +172,7 @@ class LedgerAccount(Node):
     fund_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "LedgerAccount":
+    def from_row(cls, r: dict[str, Any]) -> LedgerAccount:
         normal = r["normal_sign"] * r["balance_fen"]
         return cls(id=strawberry.ID(to_global_id("LedgerAccount", r["id"])), code=r["code"], name=r["name"],
                    type=AccountType(r["type"]), normal_balance=EntrySide.DEBIT if r["normal_sign"] == 1 else EntrySide.CREDIT,
@@ -181,11 +181,11 @@ class LedgerAccount(Node):
                    unit_pk=r["org_unit_id"], fund_pk=r["fund_id"])
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.unit_pk)
 
     @strawberry.field
-    async def fund(self, info: Info) -> Optional[Fund]:
+    async def fund(self, info: Info) -> Fund | None:
         return await _load_fund(info, self.fund_pk)
 
 
@@ -200,21 +200,21 @@ class LedgerPosting:
     fund_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "LedgerPosting":
+    def from_row(cls, r: dict[str, Any]) -> LedgerPosting:
         a = r["amount_fen"]
         return cls(code=r["code"], side=EntrySide.DEBIT if a > 0 else EntrySide.CREDIT, amount_fen=abs(a),
                    signed_amount_fen=a, account_pk=r["account_id"], unit_pk=r["org_unit_id"], fund_pk=r["fund_id"])
 
     @strawberry.field
-    async def account(self, info: Info) -> Optional[LedgerAccount]:
+    async def account(self, info: Info) -> LedgerAccount | None:
         return await _load_account(info, self.account_pk)
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.unit_pk)
 
     @strawberry.field
-    async def fund(self, info: Info) -> Optional[Fund]:
+    async def fund(self, info: Info) -> Fund | None:
         return await _load_fund(info, self.fund_pk)
 
 
@@ -228,13 +228,13 @@ class LedgerEntry(Node):
     source_id: str
     entry_date: dt.date
     created_at: dt.datetime
-    created_by_id: Optional[strawberry.ID] = strawberry.field(description="The maker (a User id).")
-    approved_by_id: Optional[strawberry.ID] = strawberry.field(description="The checker, for approved manual entries.")
+    created_by_id: strawberry.ID | None = strawberry.field(description="The maker (a User id).")
+    approved_by_id: strawberry.ID | None = strawberry.field(description="The checker, for approved manual entries.")
     pk: strawberry.Private[int]
-    reverses_pk: strawberry.Private[Optional[int]]
+    reverses_pk: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "LedgerEntry":
+    def from_row(cls, r: dict[str, Any]) -> LedgerEntry:
         return cls(id=strawberry.ID(to_global_id("LedgerEntry", r["id"])),
                    idempotency_key=shown_key(r["idempotency_key"]),
                    kind=EntryKind(r["kind"]), memo=r["memo"], source_type=r["source_type"], source_id=r["source_id"],
@@ -253,24 +253,24 @@ class LedgerEntry(Node):
         return sum(r["amount_fen"] for r in rows if r["amount_fen"] > 0)
 
     @strawberry.field(description="The entry this one reverses.")
-    async def reverses(self, info: Info) -> Optional["LedgerEntry"]:
+    async def reverses(self, info: Info) -> LedgerEntry | None:
         if self.reverses_pk is None:
             return None
         row = await info.context.loader("ledger_entry_by_id", queries.entries_by_ids).load(self.reverses_pk)
         return LedgerEntry.from_row(row) if row else None
 
     @strawberry.field(description="The entry that reverses this one, if any.")
-    async def reversed_by(self, info: Info) -> Optional["LedgerEntry"]:
+    async def reversed_by(self, info: Info) -> LedgerEntry | None:
         row = await info.context.loader("ledger_reversal_of", queries.reversals_of).load(self.pk)
         return LedgerEntry.from_row(row) if row else None
 
     @strawberry.field(description="Position in the tenant's hash chain; null until linked (normally milliseconds).")
-    async def chain_seq(self, info: Info) -> Optional[BigInt]:  # type: ignore[valid-type]
+    async def chain_seq(self, info: Info) -> BigInt | None:  # type: ignore[valid-type]
         row = await info.context.loader("ledger_chain_of", queries.chain_links).load(self.pk)
         return row["seq"] if row else None
 
     @strawberry.field
-    async def chain_hash(self, info: Info) -> Optional[str]:
+    async def chain_hash(self, info: Info) -> str | None:
         row = await info.context.loader("ledger_chain_of", queries.chain_links).load(self.pk)
         return row["hash"] if row else None
 
@@ -282,7 +282,7 @@ class DraftLine:
     account_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def account(self, info: Info) -> Optional[LedgerAccount]:
+    async def account(self, info: Info) -> LedgerAccount | None:
         return await _load_account(info, self.account_pk)
 
 
@@ -298,15 +298,15 @@ class LedgerDraft(Node):
     source_id: str
     total_fen: BigInt  # type: ignore[valid-type]
     postings: list[DraftLine]
-    created_by_id: Optional[strawberry.ID]
-    decided_by_id: Optional[strawberry.ID]
-    decided_at: Optional[dt.datetime]
+    created_by_id: strawberry.ID | None
+    decided_by_id: strawberry.ID | None
+    decided_at: dt.datetime | None
     reason: str
     created_at: dt.datetime
-    entry_pk: strawberry.Private[Optional[int]]
+    entry_pk: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "LedgerDraft":
+    def from_row(cls, r: dict[str, Any]) -> LedgerDraft:
         import json
 
         lines = r["postings"] if isinstance(r["postings"], list) else json.loads(r["postings"])
@@ -320,7 +320,7 @@ class LedgerDraft(Node):
                    decided_at=r["decided_at"], reason=r["reason"], created_at=r["created_at"], entry_pk=r["entry_id"])
 
     @strawberry.field(description="The posted entry, once approved.")
-    async def entry(self, info: Info) -> Optional[LedgerEntry]:
+    async def entry(self, info: Info) -> LedgerEntry | None:
         if not self.entry_pk:
             return None
         row = await info.context.loader("ledger_entry_by_id", queries.entries_by_ids).load(self.entry_pk)
@@ -332,11 +332,11 @@ class Reservation(Node):
     id: strawberry.ID
     idempotency_key: str
     status: ReservationStatus
-    approved_by_id: Optional[strawberry.ID] = strawberry.field(description="The checker, for a reservation above the approval threshold.")
+    approved_by_id: strawberry.ID | None = strawberry.field(description="The checker, for a reservation above the approval threshold.")
     amount_fen: BigInt  # type: ignore[valid-type]
     posted_fen: BigInt  # type: ignore[valid-type]
     remaining_fen: BigInt  # type: ignore[valid-type]
-    expires_at: Optional[dt.datetime]
+    expires_at: dt.datetime | None
     memo: str
     source_type: str
     source_id: str
@@ -347,7 +347,7 @@ class Reservation(Node):
     fund_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "Reservation":
+    def from_row(cls, r: dict[str, Any]) -> Reservation:
         open_ = r["status"] in ("open", "pending_approval")
         return cls(id=strawberry.ID(to_global_id("Reservation", r["id"])),
                    idempotency_key=shown_key(r["idempotency_key"]), status=ReservationStatus(r["status"]),
@@ -358,19 +358,19 @@ class Reservation(Node):
                    fund_pk=r["fund_id"])
 
     @strawberry.field(description="The account the money is held on (cash of the fund).")
-    async def account(self, info: Info) -> Optional[LedgerAccount]:
+    async def account(self, info: Info) -> LedgerAccount | None:
         return await _load_account(info, self.account_pk)
 
     @strawberry.field(description="The spending account a payment is posted to.")
-    async def expense_account(self, info: Info) -> Optional[LedgerAccount]:
+    async def expense_account(self, info: Info) -> LedgerAccount | None:
         return await _load_account(info, self.expense_pk)
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.unit_pk)
 
     @strawberry.field
-    async def fund(self, info: Info) -> Optional[Fund]:
+    async def fund(self, info: Info) -> Fund | None:
         return await _load_fund(info, self.fund_pk)
 
 
@@ -378,7 +378,7 @@ class Reservation(Node):
 class BudgetLift:
     amount_fen: BigInt  # type: ignore[valid-type]
     reason: str
-    lifted_by_id: Optional[strawberry.ID]
+    lifted_by_id: strawberry.ID | None
     created_at: dt.datetime
 
 
@@ -397,7 +397,7 @@ class Budget(Node):
     fund_pk: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "Budget":
+    def from_row(cls, r: dict[str, Any]) -> Budget:
         limit = r["amount_fen"] + r["lifted_fen"]
         return cls(id=strawberry.ID(to_global_id("Budget", r["id"])), year=r["year"], amount_fen=r["amount_fen"],
                    lifted_fen=r["lifted_fen"], limit_fen=limit, spent_fen=r["spent_fen"], reserved_fen=r["reserved_fen"],
@@ -405,11 +405,11 @@ class Budget(Node):
                    fund_pk=r["fund_id"])
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.unit_pk)
 
     @strawberry.field
-    async def fund(self, info: Info) -> Optional[Fund]:
+    async def fund(self, info: Info) -> Fund | None:
         return await _load_fund(info, self.fund_pk)
 
     @strawberry.field
@@ -423,7 +423,7 @@ class Budget(Node):
 class LedgerPeriod:
     period: str
     closed_at: dt.datetime
-    closed_by_id: Optional[strawberry.ID]
+    closed_by_id: strawberry.ID | None
 
 
 @strawberry.type(description="Result of recomputing the tenant's ledger hash chain.")
@@ -473,11 +473,11 @@ class FundStatementRow:
     fund_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.unit_pk)
 
     @strawberry.field
-    async def fund(self, info: Info) -> Optional[Fund]:
+    async def fund(self, info: Info) -> Fund | None:
         return await _load_fund(info, self.fund_pk)
 
 
@@ -520,11 +520,11 @@ class FlowRow:
     to_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def from_org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def from_org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.from_pk)
 
     @strawberry.field
-    async def to_org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def to_org_unit(self, info: Info) -> OrgUnit | None:
         return await _load_unit(info, self.to_pk)
 
 
@@ -552,28 +552,28 @@ class ReportFile:
 class PostingInput:
     side: EntrySide
     amount_fen: BigInt = strawberry.field(description="Positive fen.")  # type: ignore[valid-type]
-    account_id: Optional[strawberry.ID] = None
-    org_unit_id: Optional[strawberry.ID] = None
-    fund: Optional[str] = strawberry.field(default=None, description="Fund code, e.g. `general`, `hardship`.")
-    code: Optional[str] = strawberry.field(default=None, description="Account code, e.g. `102`, `501`.")
+    account_id: strawberry.ID | None = None
+    org_unit_id: strawberry.ID | None = None
+    fund: str | None = strawberry.field(default=None, description="Fund code, e.g. `general`, `hardship`.")
+    code: str | None = strawberry.field(default=None, description="Account code, e.g. `102`, `501`.")
 
 
 @strawberry.input
 class LedgerEntryInput:
     idempotency_key: str = strawberry.field(description="Unique per tenant: repeating the request returns the first result.")
     postings: list[PostingInput]
-    memo: Optional[str] = None
-    entry_date: Optional[dt.date] = strawberry.field(default=None, description="Defaults to today (China time).")
-    source_type: Optional[str] = None
-    source_id: Optional[str] = None
+    memo: str | None = None
+    entry_date: dt.date | None = strawberry.field(default=None, description="Defaults to today (China time).")
+    source_type: str | None = None
+    source_id: str | None = None
 
 
 @strawberry.input
 class LedgerEntryReverseInput:
     id: strawberry.ID
     idempotency_key: str
-    memo: Optional[str] = None
-    entry_date: Optional[dt.date] = None
+    memo: str | None = None
+    entry_date: dt.date | None = None
 
 
 @strawberry.input
@@ -583,8 +583,8 @@ class LedgerTransferInput:
     amount_fen: BigInt  # type: ignore[valid-type]
     idempotency_key: str
     fund: str = "general"
-    memo: Optional[str] = None
-    entry_date: Optional[dt.date] = None
+    memo: str | None = None
+    entry_date: dt.date | None = None
 
 
 @strawberry.input
@@ -594,9 +594,9 @@ class LevyInput:
     period_end: dt.date
     payroll_fen: BigInt  # type: ignore[valid-type]
     idempotency_key: str
-    levy_fen: Optional[BigInt] = strawberry.field(default=None, description="Defaults to 2 % of payrollFen.")  # type: ignore[valid-type]
+    levy_fen: BigInt | None = strawberry.field(default=None, description="Defaults to 2 % of payrollFen.")  # type: ignore[valid-type]
     upward_settled: bool = strawberry.field(default=True, description="True: the collector paid the upper level its share directly (税务代征); false: the union owes it (221) until 上解.")
-    entry_date: Optional[dt.date] = None
+    entry_date: dt.date | None = None
 
 
 @strawberry.input
@@ -606,8 +606,8 @@ class SmallPayerRefundInput:
     is_soe: bool = False
     is_budget_funded: bool = False
     claims_micro_refund: bool = False
-    staff_count: Optional[int] = None
-    entry_date: Optional[dt.date] = None
+    staff_count: int | None = None
+    entry_date: dt.date | None = None
 
 
 @strawberry.input
@@ -618,20 +618,20 @@ class ReservationInput:
     expense_code: str = strawberry.field(description="The spending account (501-508) a payment will go to.")
     idempotency_key: str
     funding_code: str = "102"
-    expires_at: Optional[dt.datetime] = None
-    memo: Optional[str] = None
-    source_type: Optional[str] = None
-    source_id: Optional[str] = None
+    expires_at: dt.datetime | None = None
+    memo: str | None = None
+    source_type: str | None = None
+    source_id: str | None = None
 
 
 @strawberry.input
 class ReservationPostInput:
     id: strawberry.ID
     idempotency_key: str
-    amount_fen: Optional[BigInt] = strawberry.field(default=None, description="Defaults to what remains.")  # type: ignore[valid-type]
+    amount_fen: BigInt | None = strawberry.field(default=None, description="Defaults to what remains.")  # type: ignore[valid-type]
     final: bool = strawberry.field(default=False, description="Release whatever remains after this payment.")
-    memo: Optional[str] = None
-    entry_date: Optional[dt.date] = None
+    memo: str | None = None
+    entry_date: dt.date | None = None
 
 
 @strawberry.input
@@ -658,50 +658,50 @@ class FundCreateInput:
 
 @strawberry.input
 class LedgerAccountFilter:
-    org_unit_id: Optional[strawberry.ID] = None
-    subtree_of: Optional[strawberry.ID] = None
-    fund: Optional[str] = None
-    code: Optional[str] = None
-    type: Optional[AccountType] = None
+    org_unit_id: strawberry.ID | None = None
+    subtree_of: strawberry.ID | None = None
+    fund: str | None = None
+    code: str | None = None
+    type: AccountType | None = None
     non_zero: bool = False
 
 
 @strawberry.input
 class LedgerEntryFilter:
-    account_id: Optional[strawberry.ID] = None
-    org_unit_id: Optional[strawberry.ID] = None
-    subtree_of: Optional[strawberry.ID] = None
-    fund: Optional[str] = None
-    date_from: Optional[dt.date] = None
-    date_to: Optional[dt.date] = None
-    source_type: Optional[str] = None
-    source_id: Optional[str] = None
-    kind: Optional[EntryKind] = None
-    idempotency_key: Optional[str] = None
+    account_id: strawberry.ID | None = None
+    org_unit_id: strawberry.ID | None = None
+    subtree_of: strawberry.ID | None = None
+    fund: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    source_type: str | None = None
+    source_id: str | None = None
+    kind: EntryKind | None = None
+    idempotency_key: str | None = None
 
 
 @strawberry.input
 class ReservationFilter:
-    status: Optional[ReservationStatus] = None
-    org_unit_id: Optional[strawberry.ID] = None
-    fund: Optional[str] = None
-    source_type: Optional[str] = None
-    source_id: Optional[str] = None
+    status: ReservationStatus | None = None
+    org_unit_id: strawberry.ID | None = None
+    fund: str | None = None
+    source_type: str | None = None
+    source_id: str | None = None
 
 
 @strawberry.input
 class BudgetFilter:
-    year: Optional[int] = None
-    org_unit_id: Optional[strawberry.ID] = None
-    fund: Optional[str] = None
+    year: int | None = None
+    org_unit_id: strawberry.ID | None = None
+    fund: str | None = None
 
 
 @strawberry.input(description="Report scope: a subtree (default: your own top unit), a date range, optionally one fund.")
 class ReportInput:
     date_to: dt.date
-    date_from: Optional[dt.date] = strawberry.field(default=None, description="Omitted: from the first entry.")
-    subtree_of: Optional[strawberry.ID] = None
-    fund: Optional[str] = None
+    date_from: dt.date | None = strawberry.field(default=None, description="Omitted: from the first entry.")
+    subtree_of: strawberry.ID | None = None
+    fund: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -711,71 +711,71 @@ class ReportInput:
 
 @strawberry.type
 class LedgerEntryPayload:
-    entry: Optional[LedgerEntry] = None
-    draft: Optional[LedgerDraft] = strawberry.field(default=None, description="Set when the entry waits for approval.")
+    entry: LedgerEntry | None = None
+    draft: LedgerDraft | None = strawberry.field(default=None, description="Set when the entry waits for approval.")
     errors: list[UserError]
 
 
 @strawberry.type
 class LedgerTransferPayload:
-    entry: Optional[LedgerEntry] = None
-    draft: Optional[LedgerDraft] = strawberry.field(default=None, description="Set when the transfer is above the approval threshold and waits for an approver.")
-    direction: Optional[TransferDirection] = None
+    entry: LedgerEntry | None = None
+    draft: LedgerDraft | None = strawberry.field(default=None, description="Set when the transfer is above the approval threshold and waits for an approver.")
+    direction: TransferDirection | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class LevyPayload:
-    entry: Optional[LedgerEntry] = None
-    levy_fen: Optional[BigInt] = None  # type: ignore[valid-type]
-    grassroots_fen: Optional[BigInt] = None  # type: ignore[valid-type]
-    upward_fen: Optional[BigInt] = None  # type: ignore[valid-type]
-    rule: Optional[str] = strawberry.field(default=None, description="The split rule applied (from hook fund_levy_split).")
+    entry: LedgerEntry | None = None
+    levy_fen: BigInt | None = None  # type: ignore[valid-type]
+    grassroots_fen: BigInt | None = None  # type: ignore[valid-type]
+    upward_fen: BigInt | None = None  # type: ignore[valid-type]
+    rule: str | None = strawberry.field(default=None, description="The split rule applied (from hook fund_levy_split).")
     errors: list[UserError]
 
 
 @strawberry.type
 class SmallPayerRefundPayload:
-    entry: Optional[LedgerEntry] = None
-    draft: Optional[LedgerDraft] = strawberry.field(default=None, description="Set when the refund is above the approval threshold and waits for an approver.")
-    upward_paid_fen: Optional[BigInt] = None  # type: ignore[valid-type]
+    entry: LedgerEntry | None = None
+    draft: LedgerDraft | None = strawberry.field(default=None, description="Set when the refund is above the approval threshold and waits for an approver.")
+    upward_paid_fen: BigInt | None = None  # type: ignore[valid-type]
     errors: list[UserError]
 
 
 @strawberry.type
 class ReservationPayload:
-    reservation: Optional[Reservation] = None
-    entry: Optional[LedgerEntry] = None
+    reservation: Reservation | None = None
+    entry: LedgerEntry | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class BudgetPayload:
-    budget: Optional[Budget] = None
+    budget: Budget | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class LedgerPeriodPayload:
-    period: Optional[LedgerPeriod] = None
+    period: LedgerPeriod | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class FundPayload:
-    fund: Optional[Fund] = None
+    fund: Fund | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class LedgerConfigPayload:
-    config: Optional[LedgerConfig] = None
+    config: LedgerConfig | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class FundsJobPayload:
-    job: Optional[Job] = None
+    job: Job | None = None
     errors: list[UserError]
 
 
@@ -824,7 +824,7 @@ async def _entry_payload(tenant: TenantContext, entry_id: int | None, draft_id: 
     return out
 
 
-async def _fund_id(tenant: TenantContext, code: Optional[str]) -> Optional[int]:
+async def _fund_id(tenant: TenantContext, code: str | None) -> int | None:
     if code is None:
         return None
     return (await services.get_fund(tenant, code))["id"]
@@ -853,13 +853,13 @@ def _in_scope(principal: Any, action: str, paths: list[str]) -> bool:
     return any(principal.can(action, p) for p in paths)
 
 
-async def resolve_fund(info: Info, pk: int) -> Optional[Fund]:
+async def resolve_fund(info: Info, pk: int) -> Fund | None:
     info.context.require("ledger.read")
     row = await _load_fund(info, pk)
     return row
 
 
-async def resolve_account(info: Info, pk: int) -> Optional[LedgerAccount]:
+async def resolve_account(info: Info, pk: int) -> LedgerAccount | None:
     tenant, principal = info.context.require("ledger.read")
     row = await info.context.loader("ledger_account_by_id", queries.accounts_by_ids).load(pk)
     if row is None:
@@ -870,7 +870,7 @@ async def resolve_account(info: Info, pk: int) -> Optional[LedgerAccount]:
     return LedgerAccount.from_row(row)
 
 
-async def resolve_entry(info: Info, pk: int) -> Optional[LedgerEntry]:
+async def resolve_entry(info: Info, pk: int) -> LedgerEntry | None:
     tenant, principal = info.context.require("ledger.read")
     row = await info.context.loader("ledger_entry_by_id", queries.entries_by_ids).load(pk)
     if row is None or not _in_scope(principal, "ledger.read", await queries.entry_unit_paths(tenant, pk)):
@@ -878,7 +878,7 @@ async def resolve_entry(info: Info, pk: int) -> Optional[LedgerEntry]:
     return LedgerEntry.from_row(row)
 
 
-async def resolve_draft(info: Info, pk: int) -> Optional[LedgerDraft]:
+async def resolve_draft(info: Info, pk: int) -> LedgerDraft | None:
     tenant, principal = info.context.require("ledger.read")
     row = await queries.get_draft(tenant, pk)
     if row is None or not _in_scope(principal, "ledger.read", await queries.draft_unit_paths(tenant, row)):
@@ -886,7 +886,7 @@ async def resolve_draft(info: Info, pk: int) -> Optional[LedgerDraft]:
     return LedgerDraft.from_row(row)
 
 
-async def resolve_reservation(info: Info, pk: int) -> Optional[Reservation]:
+async def resolve_reservation(info: Info, pk: int) -> Reservation | None:
     tenant, principal = info.context.require("ledger.read")
     row = await queries.get_reservation(tenant, pk)
     if row is None:
@@ -897,7 +897,7 @@ async def resolve_reservation(info: Info, pk: int) -> Optional[Reservation]:
     return Reservation.from_row(row)
 
 
-async def resolve_budget(info: Info, pk: int) -> Optional[Budget]:
+async def resolve_budget(info: Info, pk: int) -> Budget | None:
     tenant, principal = info.context.require("ledger.read")
     row = await queries.get_budget(tenant, pk)
     if row is None:
@@ -924,7 +924,7 @@ NODE_TYPES = [Fund, LedgerAccount, LedgerEntry, LedgerDraft, Reservation, Budget
 # ---------------------------------------------------------------------------------------------
 
 
-def _text_arg(name: str, value: Optional[str], max_len: int = 100) -> Optional[str]:
+def _text_arg(name: str, value: str | None, max_len: int = 100) -> str | None:
     if value is not None and len(value) > max_len:
         raise DomainError(ErrorCode.INVALID_INPUT, f"{name} is too long", name)
     return value
@@ -942,8 +942,8 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.read", "Accounts with their balances, within your subtree."))
     @for_query
-    async def ledger_accounts(self, info: Info, filter: Optional[LedgerAccountFilter] = None, first: Optional[int] = 50,
-                              after: Optional[str] = None) -> Connection[LedgerAccount]:
+    async def ledger_accounts(self, info: Info, filter: LedgerAccountFilter | None = None, first: int | None = 50,
+                              after: str | None = None) -> Connection[LedgerAccount]:
         tenant, principal = info.context.require("ledger.read")
         page = page_args(first, after)
         f = filter or LedgerAccountFilter()
@@ -958,8 +958,8 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.read", "Entries touching your subtree, newest first."))
     @for_query
-    async def ledger_entries(self, info: Info, filter: Optional[LedgerEntryFilter] = None, first: Optional[int] = 50,
-                             after: Optional[str] = None) -> Connection[LedgerEntry]:
+    async def ledger_entries(self, info: Info, filter: LedgerEntryFilter | None = None, first: int | None = 50,
+                             after: str | None = None) -> Connection[LedgerEntry]:
         tenant, principal = info.context.require("ledger.read")
         page = page_args(first, after)
         f = filter or LedgerEntryFilter()
@@ -976,8 +976,8 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.read", "Manual entries waiting for (or past) approval."))
     @for_query
-    async def ledger_drafts(self, info: Info, status: Optional[DraftStatus] = None, first: Optional[int] = 50,
-                            after: Optional[str] = None) -> Connection[LedgerDraft]:
+    async def ledger_drafts(self, info: Info, status: DraftStatus | None = None, first: int | None = 50,
+                            after: str | None = None) -> Connection[LedgerDraft]:
         tenant, principal = info.context.require("ledger.read")
         page = page_args(first, after)
         rows, total = await queries.list_drafts(tenant, status=status.value if status else None,
@@ -987,8 +987,8 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.read", "Reservations within your subtree, newest first."))
     @for_query
-    async def reservations(self, info: Info, filter: Optional[ReservationFilter] = None, first: Optional[int] = 50,
-                           after: Optional[str] = None) -> Connection[Reservation]:
+    async def reservations(self, info: Info, filter: ReservationFilter | None = None, first: int | None = 50,
+                           after: str | None = None) -> Connection[Reservation]:
         tenant, principal = info.context.require("ledger.read")
         page = page_args(first, after)
         f = filter or ReservationFilter()
@@ -1002,8 +1002,8 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.read", "Budgets within your subtree."))
     @for_query
-    async def budgets(self, info: Info, filter: Optional[BudgetFilter] = None, first: Optional[int] = 50,
-                      after: Optional[str] = None) -> Connection[Budget]:
+    async def budgets(self, info: Info, filter: BudgetFilter | None = None, first: int | None = 50,
+                      after: str | None = None) -> Connection[Budget]:
         tenant, principal = info.context.require("ledger.read")
         page = page_args(first, after)
         f = filter or BudgetFilter()
@@ -1028,7 +1028,7 @@ class FundsQuery:
 
     @strawberry.field(description=perm("ledger.verify", "Link pending entries, then recompute the whole hash chain and compare its anchored head; given a `checkpoint` document from `ledgerCheckpoint`, also prove the chain still holds its head (granted at the province root)."))
     @for_query
-    async def ledger_verify(self, info: Info, checkpoint: Optional[str] = None) -> LedgerVerification:
+    async def ledger_verify(self, info: Info, checkpoint: str | None = None) -> LedgerVerification:
         from core.audit.graphql import parse_checkpoint_arg
         from core.funds.chain import verify
 
@@ -1277,7 +1277,7 @@ class FundsMutation:
         return await run_mutation(ReservationPayload, work)
 
     @strawberry.mutation(description=perm("ledger.reserve", "Void a reservation: release what is left."))
-    async def reservation_void(self, info: Info, id: strawberry.ID, reason: Optional[str] = None) -> ReservationPayload:
+    async def reservation_void(self, info: Info, id: strawberry.ID, reason: str | None = None) -> ReservationPayload:
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.require("ledger.reserve")
             res = await _reservation(info, tenant, id)
@@ -1329,10 +1329,9 @@ class FundsMutation:
     @strawberry.mutation(description=perm("ledger.post", "Start the yearly special-fund allocation for a year that has ended (granted at the province root). Each run allocates per unit only what is still due, so running again after late income or a skipped unit tops up. Poll `job(id)`."))
     async def special_allocation_run(self, info: Info, year: int) -> FundsJobPayload:
         async def work() -> dict[str, Any]:
-            from core.jobs.runner import enqueue, get_job
-
             from core.dbutil import utcnow
             from core.funds.jobs import SPECIAL_ALLOCATION, special_allocation_key
+            from core.jobs.runner import enqueue, get_job
             from core.jobs.tables import JobRecord
 
             tenant, principal = info.context.authenticated()
@@ -1367,7 +1366,7 @@ class FundsMutation:
         return await run_mutation(FundPayload, work)
 
     @strawberry.mutation(description=perm("ledger.configure", "Set the approval threshold for money moving out (null: platform default)."))
-    async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: Optional[BigInt]) -> LedgerConfigPayload:  # type: ignore[valid-type]
+    async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: BigInt | None) -> LedgerConfigPayload:  # type: ignore[valid-type]
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.authenticated()
             info.context.require("ledger.configure", await _root_path(tenant))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.context import TenantContext
 from core.funds.chart import EXPENSE_CODES
 from core.funds.sql import read_conn
-from core.context import TenantContext
 
 
 @dataclass
@@ -80,7 +80,7 @@ async def check(tenant: TenantContext) -> CheckReport:
     return r
 
 
-def _d(y: int, m: int, d: int):  # noqa: ANN202
+def _d(y: int, m: int, d: int):
     import datetime as dt
 
     return dt.date(y, m, d)

@@ -77,12 +77,12 @@ async def cron_special_allocation(ctx: dict[str, Any]) -> int:
 
 
 async def cron_expire_reservations(ctx: dict[str, Any]) -> int:
-    bucket = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M")
+    bucket = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M")
     return await _for_each_tenant(EXPIRE_RESERVATIONS, f"{EXPIRE_RESERVATIONS}:{bucket}", bucket)
 
 
 async def cron_chain(ctx: dict[str, Any]) -> int:
-    bucket = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M")
+    bucket = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M")
     return await _for_each_tenant(CHAIN, f"{CHAIN}:{bucket}", bucket)
 
 

@@ -28,14 +28,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
+from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
 from core.funds import chain
 from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
 from core.funds.sql import Sql, ledger_tx
-from core.context import TenantContext
 
 LEDGER_LOCK_NAMESPACE = 1010
 
@@ -151,7 +152,7 @@ async def post(tenant: TenantContext, spec: EntrySpec, *, db: Sql | None = None,
     Returns the entry id; with a repeated idempotency key, the first entry's id and ``created=False``."""
     check_lines(spec.lines)
     rhash = request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, spec.reverses_id, spec.lines)
-    created_at = dt.datetime.now(dt.timezone.utc)
+    created_at = dt.datetime.now(dt.UTC)
     chash = chain.content_hash(tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id,
                                spec.entry_date, spec.reverses_id, spec.created_by, spec.approved_by, created_at,
                                [(ln.account_id, ln.amount_fen) for ln in spec.lines])
@@ -186,7 +187,7 @@ async def _notify(tenant: TenantContext, posted: Posted, spec: EntrySpec, create
     try:
         if not hooks_for(tenant).on_ledger_entry_posted.get_hookimpls():
             return
-    except Exception:  # noqa: BLE001 - a plugin problem must not fail a committed posting
+    except Exception:
         return
     from core.funds.queries import fund_codes
     from core.interface import EntryInfo, PostingInfo

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
+from core.context import TenantContext
 from core.dbutil import raw
 from core.funds.tables import Account, Budget, Draft, Entry, Fund, LedgerConfig, Period, Posting, Reservation
-from core.context import TenantContext
 
 # ---------------------------------------------------------------------------------------------
 # Funds: tiny and hot, cached per process for a few seconds (creation clears the cache).

@@ -13,10 +13,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.context import TenantContext
 from core.dbutil import raw
 from core.errors import DomainError, ErrorCode
 from core.funds.chart import CHART, EXPENSE_CODES
-from core.context import TenantContext
 
 MAX_RANGE_DAYS = 366 * 50
 
@@ -28,7 +28,7 @@ class ReportScope:
     date_to: dt.date
     fund_id: int | None = None
 
-    def check(self) -> "ReportScope":
+    def check(self) -> ReportScope:
         if self.date_from and self.date_from > self.date_to:
             raise DomainError(ErrorCode.INVALID_INPUT, "dateFrom is after dateTo", "dateFrom")
         if self.date_from and (self.date_to - self.date_from).days > MAX_RANGE_DAYS:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.actor import SYSTEM, Actor
 from core.audit.services import record
+from core.context import TenantContext
 from core.dbutil import utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import chart, posting
@@ -24,7 +26,6 @@ from core.funds.chart import CASH, CHART, EXPENSE_CODES
 from core.funds.posting import EntrySpec, Line, Posted, TransferRow
 from core.funds.sql import Sql, ledger_tx
 from core.settings import get_settings
-from core.context import TenantContext
 from core.validation import clean_text
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -251,7 +252,7 @@ async def account_ids(tenant: TenantContext, items: Sequence[tuple[int, str, str
     """(unit id, fund code, account code) -> account ids, created if missing. For other domains and tests."""
     funds = [await get_fund(tenant, f) for _, f, _ in items]
     async with ledger_tx() as db:
-        return await ensure_accounts(db, tenant, [(u, f["id"], c) for (u, _, c), f in zip(items, funds)])
+        return await ensure_accounts(db, tenant, [(u, f["id"], c) for (u, _, c), f in zip(items, funds, strict=True)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ async def _post_audited(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
     async def body(tx: Sql) -> Posted:
         if resolved:
             ids = await _ids_for(tx, tenant, resolved)
-            spec.lines = [Line(i, ln.amount_fen) for i, ln in zip(ids, spec.lines)]
+            spec.lines = [Line(i, ln.amount_fen) for i, ln in zip(ids, spec.lines, strict=True)]
         done = await posting.post(tenant, spec, db=tx)
         if done.created and audit_action:
             await record(tenant, actor, audit_action, "LedgerEntry", done.entry_id, audit or {})
@@ -374,7 +375,7 @@ async def _create_draft(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
             raise DomainError(ErrorCode.DUPLICATE, "this idempotency key was already used for a posted entry",
                               "idempotencyKey")
         ids = await _ids_for(db, tenant, resolved) if resolved else [ln.account_id for ln in spec.lines]
-        lines = [[i, ln.amount_fen] for i, ln in zip(ids, spec.lines)]
+        lines = [[i, ln.amount_fen] for i, ln in zip(ids, spec.lines, strict=True)]
         rhash = posting.request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, spec.reverses_id,
                                      [tuple(x) for x in lines])
         if draft is not None:
@@ -590,7 +591,7 @@ async def transfer(tenant: TenantContext, actor: Actor, *, from_unit: dict[str, 
                           "transfers go between a unit and one of its ancestors or descendants", "toOrgUnitId")
     f = await get_fund(tenant, fund)
     units = (from_unit, from_unit, to_unit, to_unit)
-    resolved = [Resolved(u, f, c, None) for u, (c, _) in zip(units, codes)]
+    resolved = [Resolved(u, f, c, None) for u, (c, _) in zip(units, codes, strict=True)]
     default_memo = "上解上级经费" if direction == "up" else "补助下级"
     spec = EntrySpec(key=key, kind=entry_kind, entry_date=entry_date, memo=_memo(memo) or default_memo,
                      lines=[Line(0, a) for _, a in codes], created_by=actor.user_id,

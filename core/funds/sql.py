@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from typing import Any, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
 
 from core.dbutil import engine as _find_engine
 

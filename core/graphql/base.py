@@ -9,18 +9,19 @@ import base64
 import binascii
 import enum
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Generic, NewType, Sequence, TypeVar
+from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from core.permissions import Principal, describe
 from core.actor import Actor
-from core.errors import DomainError, DomainErrors, ErrorCode
 from core.context import TenantContext
+from core.errors import DomainError, DomainErrors, ErrorCode
+from core.permissions import Principal, describe
 
 # ---------------------------------------------------------------------------------------------
 # Scalars. GraphQL Int is 32-bit; fen amounts and ids need 64-bit, range-checked on the way in.

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    FieldExtension,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
-from strawberry.extensions import FieldExtension
 from strawberry.tools import merge_types
 from strawberry.utils.str_converters import to_camel_case
 
 from core.errors import DomainError, ErrorCode
+from core.graphql.base import Info, Node, UserError, api_error, from_global_id
 from core.graphql.execution import FastListExecutionContext
-from core.graphql.base import ApiError, Info, Node, UserError, api_error, from_global_id
 from core.plugins import PluginError
 from core.settings import get_settings
 
@@ -32,7 +40,7 @@ NodeResolver = Callable[[Info, int], Awaitable[Any]]
 @strawberry.type
 class CoreQuery:
     @strawberry.field(description="Any object by its global id, within your tenant; null when it does not exist or is not visible to you.")
-    async def node(self, info: Info, id: strawberry.ID) -> Optional[Node]:
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         try:
             info.context.authenticated()
             type_name, pk = from_global_id(id)
@@ -173,9 +181,7 @@ def _should_mask(error: GraphQLError) -> bool:
     # mistake, shown as is. ApiError (our typed refusals) is one too.
     if original is None or isinstance(original, GraphQLError):
         return False
-    if isinstance(original, (ValueError, TypeError)) and "BigInt" in str(original):
-        return False
-    return True
+    return not (isinstance(original, (ValueError, TypeError)) and "BigInt" in str(original))
 
 
 class HuijiaSchema(strawberry.Schema):

@@ -21,9 +21,9 @@ async def audit_verify_job(ctx: JobContext) -> dict[str, Any]:
 @job("org.count_subtree")
 async def count_subtree_job(ctx: JobContext, unit_id: int) -> dict[str, Any]:
     """Counts the units below one unit, in steps: a small job that exercises progress and retries."""
+    from core.jobs.runner import JobFailed
     from core.tenancy.queries import UnitFilter, list_units
     from core.tenancy.services import get_unit
-    from core.jobs.runner import JobFailed
 
     unit = await get_unit(ctx.tenant, unit_id)
     if unit is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
@@ -50,11 +50,11 @@ class Job(Node):
     errors: JSONScalar  # type: ignore[valid-type]
     created_at: datetime
     updated_at: datetime
-    heartbeat_at: Optional[datetime] = strawberry.field(description="Last sign of life of the current run (null before it first ran).")
+    heartbeat_at: datetime | None = strawberry.field(description="Last sign of life of the current run (null before it first ran).")
     retryable: bool = strawberry.field(description="INTERRUPTED or FAILED: `jobRetry` may run it again.")
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "Job":
+    def from_row(cls, r: dict[str, Any]) -> Job:
         return cls(id=strawberry.ID(to_global_id("Job", r["id"])), name=r["name"], status=JobStatus(r["status"]),
                    progress=r["progress"], total=r["total"], attempts=r["attempts"],
                    result=json_loads_maybe(r["result"]), errors=json_loads_maybe(r["errors"]),
@@ -71,7 +71,7 @@ async def _job_unit_path(info: Info, row: dict[str, Any]) -> str | None:
     return unit["path"] if unit is not None else None
 
 
-async def resolve_job(info: Info, pk: int) -> Optional[Job]:
+async def resolve_job(info: Info, pk: int) -> Job | None:
     tenant, principal = info.context.authenticated()
     row = await get_job(tenant, pk)
     if row is None:
@@ -95,13 +95,13 @@ def _is_admin_over(principal: Any, unit_path: str | None) -> bool:
 class JobsQuery:
     @strawberry.field(description=perm("job.read", "A job's status and progress: readable by the user who started it, and by job.read holders whose subtree covers the job's org unit (the province root for province-wide jobs)."))
     @for_query
-    async def job(self, info: Info, id: strawberry.ID) -> Optional[Job]:
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         return await resolve_job(info, from_global_id(id, "Job")[1])
 
 
 @strawberry.type
 class JobPayload:
-    job: Optional[Job] = None
+    job: Job | None = None
     errors: list[UserError]
 
 

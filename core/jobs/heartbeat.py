@@ -24,8 +24,9 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from core.dbutil import utcnow
 from core.jobs.tables import JobRecord
@@ -45,7 +46,7 @@ class Liveness:
     stale_after: float
 
     @classmethod
-    def from_settings(cls, interval: float | None = None, stale_after: float | None = None) -> "Liveness":
+    def from_settings(cls, interval: float | None = None, stale_after: float | None = None) -> Liveness:
         from core.settings import get_settings
 
         s = get_settings()
@@ -117,7 +118,7 @@ async def keep_alive(tenant_id: int, job_id: int, token: str, interval: float, o
         await asyncio.sleep(interval)
         try:
             alive = await beat(tenant_id, job_id, token, now=clock())
-        except Exception:  # noqa: BLE001 - a failed beat (database blip) is retried next interval
+        except Exception:
             log.warning("job heartbeat failed", exc_info=True, extra={"job_id": job_id})
             continue
         if not alive:

@@ -15,19 +15,21 @@ Arguments are ids only: personal data never rides in a queue payload.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from core.context import TenantContext, tenant_scope
 from core.dbutil import transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.jobs import heartbeat
 from core.jobs.tables import JobRecord
 from core.settings import get_settings
-from core.context import TenantContext, tenant_scope
 
 log = logging.getLogger("huijia.jobs")
 
@@ -56,7 +58,7 @@ def install_jobs() -> dict[str, JobFn]:
     from core.registry import get_registry
 
     jobs = get_registry().jobs
-    if REGISTRY != jobs:
+    if jobs != REGISTRY:
         REGISTRY.clear()
         REGISTRY.update(jobs)
     return REGISTRY
@@ -229,20 +231,18 @@ async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None 
             # once rather than leave it to the sweeper; then let the cancellation through.
             try:
                 await asyncio.shield(heartbeat.mark_interrupted(tenant_id, job_id, token))
-            except Exception:  # noqa: BLE001 - the sweeper will mark it when the heartbeat goes stale
+            except Exception:
                 log.warning("could not mark a cancelled job interrupted", extra={"job_id": job_id})
             raise
-        except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for arq's retry
+        except Exception as exc:
             log.exception("job crashed", extra={"job": rec["name"], "job_id": job_id})
             await _finish(tenant_id, job_id, "failed", token=token,
                           errors=[{"code": "INTERNAL", "message": f"{type(exc).__name__}; see server log"}])
             raise
         finally:
             beating.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await beating
-            except asyncio.CancelledError:
-                pass
         if not await _finish(tenant_id, job_id, "succeeded", token=token,
                              result=result if isinstance(result, dict) else {"value": result}):
             return "superseded"  # declared dead and run again meanwhile: that run reports

@@ -25,22 +25,22 @@ def cron_jobs() -> list[Any]:
 
 async def run_cron(stop: asyncio.Event, jobs: list[Any] | None = None) -> None:
     jobs = cron_jobs() if jobs is None else jobs
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for job in jobs:
         job.calculate_next(now)
     while not stop.is_set() and jobs:
         due = min(j.next_run for j in jobs)
-        delay = max(0.0, (due - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        delay = max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds())
         try:
             await asyncio.wait_for(stop.wait(), timeout=delay)
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         for job in jobs:
             if job.next_run <= now:
                 try:
                     await job.coroutine({})
-                except Exception:  # noqa: BLE001 - one failing cron must not stop the others
+                except Exception:
                     log.exception("cron job failed", extra={"job": job.name})
                 job.calculate_next(now)

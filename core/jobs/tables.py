@@ -1,6 +1,6 @@
 """Job records: status and progress of long operations, kept in the database for the UI to poll."""
 
-from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, BigSerial, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

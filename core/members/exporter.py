@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext
 from core.dbutil import transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries
 from core.members.tables import MemberExport
 from core.members.vocab import STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import mask_id_number, mask_phone
-from core.context import TenantContext
 from core.xlsx_stream import XlsxStreamWriter
 
 KIND = "exports"

@@ -12,10 +12,13 @@ the key-rotation command) that replace them are honoured.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
-from core.files import CHUNK, EncryptedReader as _Reader, EncryptedWriter as _Writer, FileStore
+from core.files import CHUNK, FileStore
+from core.files import EncryptedReader as _Reader
+from core.files import EncryptedWriter as _Writer
 from core.members import pii_keys
 
 __all__ = ["CHUNK", "KINDS", "EncryptedReader", "EncryptedWriter", "delete_stored", "open_stored", "path_for",

@@ -9,26 +9,38 @@ needs ``member.reveal`` over the member's union and a reason, and is audited.
 from __future__ import annotations
 
 import base64
-
 import datetime as dt
 import enum
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 from strawberry.tools import merge_types
 
+from core.context import TenantContext
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
-    make_edges,
-    BigInt, Connection, Edge, Info, PageInfo, JSONScalar, Node, OrderDirection, UserError, connection, for_query, from_global_id,
-    page_args, perm, run_mutation, to_global_id,
+    BigInt,
+    Connection,
+    Edge,
+    Info,
+    JSONScalar,
+    Node,
+    OrderDirection,
+    PageInfo,
+    UserError,
+    connection,
+    for_query,
+    from_global_id,
+    page_args,
+    perm,
+    run_mutation,
+    to_global_id,
 )
+from core.jobs.graphql import Job
 from core.members import personal, queries, services
 from core.members.vocab import RELATIONS, STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import IdNumberError, PhoneError
 from core.scope import require_in_subtree
-from core.jobs.graphql import Job
-from core.context import TenantContext
 from core.tenancy.graphql import OrgUnit
 from core.tenancy.queries import units_by_ids
 
@@ -93,7 +105,7 @@ def _tags(tenant: TenantContext, codes: list[str]) -> list[MemberTag]:
     return out
 
 
-def _age(born: dt.date | None) -> Optional[int]:
+def _age(born: dt.date | None) -> int | None:
     if born is None:
         return None
     today = services.today()
@@ -107,11 +119,11 @@ class MemberHistoryEntry:
     changes: JSONScalar  # type: ignore[valid-type]
     actor_name: str
     at: dt.datetime
-    import_id: Optional[strawberry.ID]
-    transfer_id: Optional[strawberry.ID]
+    import_id: strawberry.ID | None
+    transfer_id: strawberry.ID | None
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "MemberHistoryEntry":
+    def from_row(cls, r: dict[str, Any]) -> MemberHistoryEntry:
         return cls(id=strawberry.ID(to_global_id("MemberHistory", r["id"])), action=r["action"],
                    changes=services.history_changes(r["changes"]), actor_name=r["actor_name"], at=r["at"],
                    import_id=strawberry.ID(to_global_id("MemberImport", r["import_id"])) if r["import_id"] else None,
@@ -126,23 +138,23 @@ class Member(Node):
     birth_year: int = strawberry.field(description="From the ID number (the full date only through memberReveal).")
     age: int
     id_number_masked: str = strawberry.field(description="First 6 and last 4 characters, e.g. 110105********002X.")
-    phone_masked: Optional[str] = strawberry.field(description="First 3 and last 4 digits, e.g. 138****5678.")
+    phone_masked: str | None = strawberry.field(description="First 3 and last 4 digits, e.g. 138****5678.")
     employer: str
     work_status: WorkStatus
     state: MembershipState
-    joined_on: Optional[dt.date]
-    left_on: Optional[dt.date]
+    joined_on: dt.date | None
+    left_on: dt.date | None
     version: int = strawberry.field(description="Increases on every change; pass it back as expectedVersion.")
     created_at: dt.datetime
     updated_at: dt.datetime
     pk: strawberry.Private[int]
     unit_pk: strawberry.Private[int]
-    household_pk: strawberry.Private[Optional[int]]
+    household_pk: strawberry.Private[int | None]
     tag_codes: strawberry.Private[list[str]]
     tenant: strawberry.Private[TenantContext]
 
     @classmethod
-    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "Member":
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> Member:
         return cls(
             id=strawberry.ID(to_global_id("Member", r["id"])), name=r["name"], gender=Gender(r["gender"]),
             birth_year=r["birth_date"].year, age=_age(r["birth_date"]) or 0,
@@ -167,18 +179,18 @@ class Member(Node):
         return _tags(self.tenant, self.tag_codes)
 
     @strawberry.field(description="The member's grassroots union.")
-    async def org_unit(self, info: Info) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info) -> OrgUnit | None:
         row = await info.context.loader("org_unit_by_id", units_by_ids).load(self.unit_pk)
         return OrgUnit.from_row(row) if row else None
 
     @strawberry.field(description="The member's household, if registered.")
-    async def household(self, info: Info) -> Optional["Household"]:
+    async def household(self, info: Info) -> Household | None:
         if self.household_pk is None:
             return None
         return await resolve_household(info, self.household_pk)
 
     @strawberry.field(description="Every change to this member, newest first.")
-    async def history(self, info: Info, first: Optional[int] = 20, after: Optional[str] = None) -> Connection[MemberHistoryEntry]:
+    async def history(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[MemberHistoryEntry]:
         page = page_args(first, after)
         rows, total = await queries.history(self.tenant, self.pk, page.offset, page.limit)
         return connection([MemberHistoryEntry.from_row(r) for r in rows], total, page)
@@ -190,10 +202,10 @@ class HouseholdPerson(Node):
     relation: Relation
     relation_label: str
     name: str
-    id_number_masked: Optional[str]
-    gender: Optional[Gender]
-    birth_year: Optional[int]
-    member: Optional[Member]
+    id_number_masked: str | None
+    gender: Gender | None
+    birth_year: int | None
+    member: Member | None
 
 
 @strawberry.type(description="A household (户), for hardship archives: its member and the people living with them.")
@@ -253,14 +265,14 @@ class MemberTransfer(Node):
     dest_unit_name: str
     reason: str
     requested_by_name: str
-    source_approved_by_name: Optional[str]
-    source_approved_at: Optional[dt.datetime]
-    dest_approved_by_name: Optional[str]
-    dest_approved_at: Optional[dt.datetime]
-    decided_by_name: Optional[str]
+    source_approved_by_name: str | None
+    source_approved_at: dt.datetime | None
+    dest_approved_by_name: str | None
+    dest_approved_at: dt.datetime | None
+    decided_by_name: str | None
     decision_note: str
     created_at: dt.datetime
-    completed_at: Optional[dt.datetime]
+    completed_at: dt.datetime | None
 
 
 async def _tenant_code(tenant_id: int) -> str:
@@ -303,14 +315,14 @@ class MemberConnection:
 
 @strawberry.input(description="Filters for members; all given conditions must hold.")
 class MemberFilter:
-    name_prefix: Optional[str] = None
-    id_number: Optional[str] = strawberry.field(default=None, description="Exact ID number (matched through the blind index).")
-    phone: Optional[str] = strawberry.field(default=None, description="Exact phone number (matched through the blind index).")
-    org_unit_id: Optional[strawberry.ID] = strawberry.field(default=None, description="Members of exactly this union.")
-    subtree_of: Optional[strawberry.ID] = strawberry.field(default=None, description="Members of this unit and every unit below it.")
-    states: Optional[list[MembershipState]] = None
-    work_statuses: Optional[list[WorkStatus]] = None
-    tags: Optional[list[str]] = strawberry.field(default=None, description="Tag codes; a member must carry all of them.")
+    name_prefix: str | None = None
+    id_number: str | None = strawberry.field(default=None, description="Exact ID number (matched through the blind index).")
+    phone: str | None = strawberry.field(default=None, description="Exact phone number (matched through the blind index).")
+    org_unit_id: strawberry.ID | None = strawberry.field(default=None, description="Members of exactly this union.")
+    subtree_of: strawberry.ID | None = strawberry.field(default=None, description="Members of this unit and every unit below it.")
+    states: list[MembershipState] | None = None
+    work_statuses: list[WorkStatus] | None = None
+    tags: list[str] | None = strawberry.field(default=None, description="Tag codes; a member must carry all of them.")
 
 
 @strawberry.enum
@@ -331,63 +343,63 @@ class MemberCreateInput:
     name: str
     id_number: str
     org_unit_id: strawberry.ID = strawberry.field(description="A grassroots union you administer.")
-    phone: Optional[str] = None
-    employer: Optional[str] = None
-    work_status: Optional[WorkStatus] = None
-    tags: Optional[list[str]] = None
-    joined_on: Optional[dt.date] = strawberry.field(default=None, description="Defaults to today.")
+    phone: str | None = None
+    employer: str | None = None
+    work_status: WorkStatus | None = None
+    tags: list[str] | None = None
+    joined_on: dt.date | None = strawberry.field(default=None, description="Defaults to today.")
 
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are. `phone: null` removes the phone.")
 class MemberUpdateInput:
-    name: Optional[str] = strawberry.UNSET
-    id_number: Optional[str] = strawberry.field(default=strawberry.UNSET, description="Corrects a mistyped ID number.")
-    phone: Optional[str] = strawberry.UNSET
-    employer: Optional[str] = strawberry.UNSET
-    work_status: Optional[WorkStatus] = strawberry.UNSET
-    tags: Optional[list[str]] = strawberry.UNSET
-    joined_on: Optional[dt.date] = strawberry.UNSET
-    expected_version: Optional[int] = strawberry.field(default=None, description="Refuse (CONFLICT) if the member changed since.")
+    name: str | None = strawberry.UNSET
+    id_number: str | None = strawberry.field(default=strawberry.UNSET, description="Corrects a mistyped ID number.")
+    phone: str | None = strawberry.UNSET
+    employer: str | None = strawberry.UNSET
+    work_status: WorkStatus | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    joined_on: dt.date | None = strawberry.UNSET
+    expected_version: int | None = strawberry.field(default=None, description="Refuse (CONFLICT) if the member changed since.")
 
 
 @strawberry.input(description="Where to transfer: `toOrgUnitId` within your tenant, or `toTenantCode` + `toOrgUnitCode` for another province.")
 class MemberTransferInput:
     member_id: strawberry.ID
-    to_org_unit_id: Optional[strawberry.ID] = None
-    to_tenant_code: Optional[str] = None
-    to_org_unit_code: Optional[str] = None
+    to_org_unit_id: strawberry.ID | None = None
+    to_tenant_code: str | None = None
+    to_org_unit_code: str | None = None
     reason: str = ""
 
 
 @strawberry.input(description="A household person: an existing member (`memberId`), or a non-member (`name` + `idNumber`).")
 class HouseholdPersonInput:
     relation: Relation
-    member_id: Optional[strawberry.ID] = None
-    name: Optional[str] = None
-    id_number: Optional[str] = None
+    member_id: strawberry.ID | None = None
+    name: str | None = None
+    id_number: str | None = None
 
 
 @strawberry.type
 class MemberPayload:
-    member: Optional[Member] = None
+    member: Member | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class RevealPayload:
-    value: Optional[str] = strawberry.field(default=None, description="The plain value (null when none is on record).")
+    value: str | None = strawberry.field(default=None, description="The plain value (null when none is on record).")
     errors: list[UserError]
 
 
 @strawberry.type
 class HouseholdPayload:
-    household: Optional[Household] = None
+    household: Household | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class MemberTransferPayload:
-    transfer: Optional[MemberTransfer] = None
+    transfer: MemberTransfer | None = None
     errors: list[UserError]
 
 
@@ -438,13 +450,13 @@ def _scope(info: Info, action: str) -> list[str]:
     return principal.scope_paths(action)
 
 
-def _check_len(value: Optional[str], field: str, limit: int) -> None:
+def _check_len(value: str | None, field: str, limit: int) -> None:
     if value is not None and (len(value) > limit or "\x00" in value):
         raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is too long or contains NUL characters", field,
                           "查询条件过长或含有不允许的字符")
 
 
-async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFilter],
+async def build_filter(info: Info, tenant: TenantContext, flt: MemberFilter | None,
                        seal: bool = False) -> queries.MemberFilter:
     """``seal``: also keep the exact ID/phone searched for, encrypted (an export's stored filter)."""
     flt = flt or MemberFilter()
@@ -497,7 +509,7 @@ async def build_filter(info: Info, tenant: TenantContext, flt: Optional[MemberFi
     )
 
 
-async def resolve_member(info: Info, pk: int) -> Optional[Member]:
+async def resolve_member(info: Info, pk: int) -> Member | None:
     tenant, principal = info.context.require("member.read")
     row = await queries.get_member(tenant, pk)
     if row is None or not principal.can("member.read", await _unit_path(info, row["org_unit_id"])):
@@ -505,7 +517,7 @@ async def resolve_member(info: Info, pk: int) -> Optional[Member]:
     return Member.from_row(tenant, row)
 
 
-async def resolve_household(info: Info, pk: int) -> Optional[Household]:
+async def resolve_household(info: Info, pk: int) -> Household | None:
     tenant, principal = info.context.require("member.read")
     hh = await queries.get_household(tenant, pk)
     if hh is None or not principal.can("member.read", await _unit_path(info, hh["org_unit_id"])):
@@ -513,7 +525,7 @@ async def resolve_household(info: Info, pk: int) -> Optional[Household]:
     return await build_household(tenant, hh)
 
 
-async def resolve_transfer(info: Info, pk: int) -> Optional[MemberTransfer]:
+async def resolve_transfer(info: Info, pk: int) -> MemberTransfer | None:
     tenant, _ = info.context.require("member.read")
     row = await queries.get_transfer(tenant, pk)
     if row is None or not _transfer_sides(info, row, await _transfer_paths(info, tenant, row), "member.read"):
@@ -533,14 +545,14 @@ async def _household_for(info: Info, gid: Any, action: str, field: str = "househ
     return tenant, hh
 
 
-def _transfer_sides(info: Info, row: dict[str, Any], paths: dict[str, Optional[str]], action: str) -> list[str]:
+def _transfer_sides(info: Info, row: dict[str, Any], paths: dict[str, str | None], action: str) -> list[str]:
     _, principal = info.context.authenticated()
     sides = ["source", "dest"] if row["side"] == "both" else [row["side"]]
     return [s for s in sides if paths.get(s) is not None and principal.can(action, paths[s])]
 
 
-async def _transfer_paths(info: Info, tenant: TenantContext, row: dict[str, Any]) -> dict[str, Optional[str]]:
-    paths: dict[str, Optional[str]] = {}
+async def _transfer_paths(info: Info, tenant: TenantContext, row: dict[str, Any]) -> dict[str, str | None]:
+    paths: dict[str, str | None] = {}
     if row["source_tenant_id"] == tenant.id:
         paths["source"] = await _unit_path(info, row["source_unit_id"])
     if row["dest_tenant_id"] == tenant.id:
@@ -560,7 +572,7 @@ def _member_cursor(position: int, member_pk: int) -> str:
     return base64.b64encode(f"mcursor:{position}:{member_pk}".encode()).decode()
 
 
-def _decode_member_cursor(after: Optional[str]) -> tuple[int, Optional[int]]:
+def _decode_member_cursor(after: str | None) -> tuple[int, int | None]:
     if not after:
         return 0, None
     try:
@@ -582,8 +594,8 @@ def _decode_member_cursor(after: Optional[str]) -> tuple[int, Optional[int]]:
 class MemberRecordsQuery:
     @strawberry.field(description=perm("member.read", "Members within your scope, masked, paginated. Search by name prefix, exact ID number or phone, union or subtree, state, work status and tags."))
     @for_query
-    async def members(self, info: Info, filter: Optional[MemberFilter] = None, order_by: Optional[MemberOrder] = None,
-                      first: Optional[int] = 50, after: Optional[str] = None) -> "MemberConnection":
+    async def members(self, info: Info, filter: MemberFilter | None = None, order_by: MemberOrder | None = None,
+                      first: int | None = 50, after: str | None = None) -> MemberConnection:
         tenant, principal = info.context.require("member.read")
         offset, after_key = _decode_member_cursor(after)
         page = page_args(first, None)
@@ -596,7 +608,7 @@ class MemberRecordsQuery:
             after_key=after_key)
         base = connection([Member.from_row(tenant, r) for r in rows], total, page)
         cursors = [_member_cursor(page.offset + i, r["id"]) for i, r in enumerate(rows)]
-        edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, base.nodes)]
+        edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, base.nodes, strict=True)]
         info_ = base.page_info
         page_info = PageInfo(has_next_page=info_.has_next_page, has_previous_page=info_.has_previous_page,
                              start_cursor=cursors[0] if cursors else None, end_cursor=cursors[-1] if cursors else None)
@@ -605,7 +617,7 @@ class MemberRecordsQuery:
 
     @strawberry.field(description=perm("member.read", "One member by global id; null if not visible to you."))
     @for_query
-    async def member(self, info: Info, id: strawberry.ID) -> Optional[Member]:
+    async def member(self, info: Info, id: strawberry.ID) -> Member | None:
         return await resolve_member(info, from_global_id(id, "Member")[1])
 
     @strawberry.field(description=perm("member.read", "The reasons your province accepts for an unmasked export; besides them, free text written as `其他：…` (at least 4 characters)."))
@@ -625,14 +637,14 @@ class MemberRecordsQuery:
 
     @strawberry.field(description=perm("member.read", "One household by global id; null if not visible to you."))
     @for_query
-    async def household(self, info: Info, id: strawberry.ID) -> Optional[Household]:
+    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
         return await resolve_household(info, from_global_id(id, "Household")[1])
 
     @strawberry.field(description=perm("member.read", "Transfers your tenant takes part in (within it, outgoing or incoming) whose union on your tenant's side lies in your subtree, newest first."))
     @for_query
-    async def member_transfers(self, info: Info, status: Optional[TransferStatus] = None,
-                               direction: Optional[TransferDirection] = None, first: Optional[int] = 50,
-                               after: Optional[str] = None) -> Connection[MemberTransfer]:
+    async def member_transfers(self, info: Info, status: TransferStatus | None = None,
+                               direction: TransferDirection | None = None, first: int | None = 50,
+                               after: str | None = None) -> Connection[MemberTransfer]:
         tenant, principal = info.context.require("member.read")
         page = page_args(first, after)
         rows, total = await queries.list_transfers(tenant, status=status.value if status else None,
@@ -642,7 +654,7 @@ class MemberRecordsQuery:
 
     @strawberry.field(description=perm("member.read", "One transfer by global id."))
     @for_query
-    async def member_transfer(self, info: Info, id: strawberry.ID) -> Optional[MemberTransfer]:
+    async def member_transfer(self, info: Info, id: strawberry.ID) -> MemberTransfer | None:
         return await resolve_transfer(info, from_global_id(id, "MemberTransfer")[1])
 
 
@@ -706,7 +718,7 @@ class MemberRecordsMutation:
         return await run_mutation(MemberPayload, work)
 
     @strawberry.mutation(description=perm("member.write", "退会: the member leaves the union."))
-    async def member_leave(self, info: Info, id: strawberry.ID, left_on: Optional[dt.date] = None,
+    async def member_leave(self, info: Info, id: strawberry.ID, left_on: dt.date | None = None,
                            reason: str = "") -> MemberPayload:
         async def work() -> dict[str, Any]:
             tenant, row = await _member_for(info, id, "member.write")
@@ -716,7 +728,7 @@ class MemberRecordsMutation:
         return await run_mutation(MemberPayload, work)
 
     @strawberry.mutation(description=perm("member.write", "Record a member's death; the record is closed."))
-    async def member_mark_deceased(self, info: Info, id: strawberry.ID, died_on: Optional[dt.date] = None) -> MemberPayload:
+    async def member_mark_deceased(self, info: Info, id: strawberry.ID, died_on: dt.date | None = None) -> MemberPayload:
         async def work() -> dict[str, Any]:
             tenant, row = await _member_for(info, id, "member.write")
             return {"member": Member.from_row(tenant, await services.mark_deceased(tenant, info.context.actor, row["id"],
@@ -725,8 +737,8 @@ class MemberRecordsMutation:
         return await run_mutation(MemberPayload, work)
 
     @strawberry.mutation(description=perm("member.write", "A member who left joins again, in their old union or another one you administer."))
-    async def member_rejoin(self, info: Info, id: strawberry.ID, org_unit_id: Optional[strawberry.ID] = None,
-                            joined_on: Optional[dt.date] = None) -> MemberPayload:
+    async def member_rejoin(self, info: Info, id: strawberry.ID, org_unit_id: strawberry.ID | None = None,
+                            joined_on: dt.date | None = None) -> MemberPayload:
         async def work() -> dict[str, Any]:
             tenant, row = await _member_for(info, id, "member.write")
             unit_pk = from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1] if org_unit_id else None
@@ -921,7 +933,7 @@ class ImportPhase(enum.Enum):
 class ImportFileError:
     code: str
     message: str
-    row: Optional[int]
+    row: int | None
     column: str
 
 
@@ -935,7 +947,7 @@ class ImportRowError:
 
 @strawberry.type(name="MemberImportColumn", description="A column of the uploaded file's header and the field it was mapped to (null: ignored).")
 class ImportColumn:
-    field: Optional[str]
+    field: str | None
     column: str
 
 
@@ -960,20 +972,20 @@ class MemberImport(Node):
     updated: int
     unchanged: int
     failed: int
-    file_error: Optional[ImportFileError]
+    file_error: ImportFileError | None
     columns: list[ImportColumn]
     created_by_name: str
     created_at: dt.datetime
-    finished_at: Optional[dt.datetime]
+    finished_at: dt.datetime | None
     error_report_csv_url: str
     error_report_xlsx_url: str
     pk: strawberry.Private[int]
     tenant: strawberry.Private[TenantContext]
-    preview_job_pk: strawberry.Private[Optional[int]]
-    commit_job_pk: strawberry.Private[Optional[int]]
+    preview_job_pk: strawberry.Private[int | None]
+    commit_job_pk: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "MemberImport":
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> MemberImport:
         fe = r["file_error"] or None
         return cls(
             id=strawberry.ID(to_global_id("MemberImport", r["id"])), filename=r["filename"], format=r["format"],
@@ -991,8 +1003,8 @@ class MemberImport(Node):
         )
 
     @strawberry.field(description="Row errors of a phase (default: the commit's once it started, else the preview's), by row.")
-    async def errors(self, phase: Optional[ImportPhase] = None, first: Optional[int] = 20,
-                     after: Optional[str] = None) -> Connection[ImportRowError]:
+    async def errors(self, phase: ImportPhase | None = None, first: int | None = 20,
+                     after: str | None = None) -> Connection[ImportRowError]:
         page = page_args(first, after)
         if phase is None:
             phase = ImportPhase.COMMIT if self.status in (ImportStatus.COMMITTING, ImportStatus.COMMITTED,
@@ -1004,15 +1016,15 @@ class MemberImport(Node):
         return connection(items, total, page)
 
     @strawberry.field(description="The preview (dry-run) job.")
-    async def preview_job(self, info: Info) -> Optional[Job]:
+    async def preview_job(self, info: Info) -> Job | None:
         return await _job(self.tenant, self.preview_job_pk)
 
     @strawberry.field(description="The latest commit job.")
-    async def commit_job(self, info: Info) -> Optional[Job]:
+    async def commit_job(self, info: Info) -> Job | None:
         return await _job(self.tenant, self.commit_job_pk)
 
 
-async def _job(tenant: TenantContext, pk: Optional[int]) -> Optional[Job]:
+async def _job(tenant: TenantContext, pk: int | None) -> Job | None:
     from core.jobs.runner import get_job
 
     if pk is None:
@@ -1048,13 +1060,13 @@ class MemberExport(Node):
     downloads: int
     created_by_name: str
     created_at: dt.datetime
-    finished_at: Optional[dt.datetime]
-    download_url: Optional[str]
-    job_pk: strawberry.Private[Optional[int]]
+    finished_at: dt.datetime | None
+    download_url: str | None
+    job_pk: strawberry.Private[int | None]
     tenant: strawberry.Private[TenantContext]
 
     @classmethod
-    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> "MemberExport":
+    def from_row(cls, tenant: TenantContext, r: dict[str, Any]) -> MemberExport:
         return cls(id=strawberry.ID(to_global_id("MemberExport", r["id"])), format=ExportFormat(r["format"]),
                    unmasked=r["unmasked"], reason=r["reason"], status=ExportStatus(r["status"]), row_count=r["row_count"],
                    size_bytes=r["size_bytes"], downloads=r["downloads"], created_by_name=r["created_by_name"],
@@ -1062,19 +1074,19 @@ class MemberExport(Node):
                    download_url=f"/exports/{r['id']}" if r["status"] == "ready" else None, job_pk=r["job_id"], tenant=tenant)
 
     @strawberry.field
-    async def job(self) -> Optional[Job]:
+    async def job(self) -> Job | None:
         return await _job(self.tenant, self.job_pk)
 
 
 @strawberry.type
 class MemberImportPayload:
-    member_import: Optional[MemberImport] = None
+    member_import: MemberImport | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class MemberExportPayload:
-    member_export: Optional[MemberExport] = None
+    member_export: MemberExport | None = None
     errors: list[UserError]
 
 
@@ -1088,7 +1100,7 @@ def can_see_import(principal: Any, row: dict[str, Any]) -> bool:
     return row["created_by"] == principal.user_id or sees_all_imports(principal)
 
 
-async def resolve_import(info: Info, pk: int) -> Optional[MemberImport]:
+async def resolve_import(info: Info, pk: int) -> MemberImport | None:
     tenant, principal = info.context.authenticated()
     row = await queries.get_import(tenant, pk)
     if row is None or not can_see_import(principal, row):
@@ -1103,7 +1115,7 @@ async def _shown_import(tenant: TenantContext, row: dict[str, Any]) -> MemberImp
     return MemberImport.from_row(tenant, {**row, "status": await shown_status(tenant, row)})
 
 
-async def resolve_export(info: Info, pk: int) -> Optional[MemberExport]:
+async def resolve_export(info: Info, pk: int) -> MemberExport | None:
     tenant, principal = info.context.authenticated()
     row = await queries.get_export(tenant, pk)
     if row is None or row["created_by"] != principal.user_id:
@@ -1115,13 +1127,13 @@ async def resolve_export(info: Info, pk: int) -> Optional[MemberExport]:
 class MemberFilesQuery:
     @strawberry.field(description=perm("member.import", "One roster import: status, preview counts, first errors, checkpoint."))
     @for_query
-    async def member_import(self, info: Info, id: strawberry.ID) -> Optional[MemberImport]:
+    async def member_import(self, info: Info, id: strawberry.ID) -> MemberImport | None:
         info.context.require("member.import")
         return await resolve_import(info, from_global_id(id, "MemberImport")[1])
 
     @strawberry.field(description=perm("member.import", "Roster imports, newest first: your own, or all of the tenant's for importers at the province root. Upload with `POST /imports?filename=…` (the body is the file)."))
     @for_query
-    async def member_imports(self, info: Info, first: Optional[int] = 20, after: Optional[str] = None) -> Connection[MemberImport]:
+    async def member_imports(self, info: Info, first: int | None = 20, after: str | None = None) -> Connection[MemberImport]:
         tenant, principal = info.context.require("member.import")
         page = page_args(first, after)
         rows, total = await queries.list_imports(tenant, page.offset, page.limit,
@@ -1130,7 +1142,7 @@ class MemberFilesQuery:
 
     @strawberry.field(description=perm("member.export", "One of your exports."))
     @for_query
-    async def member_export(self, info: Info, id: strawberry.ID) -> Optional[MemberExport]:
+    async def member_export(self, info: Info, id: strawberry.ID) -> MemberExport | None:
         info.context.require("member.export")
         return await resolve_export(info, from_global_id(id, "MemberExport")[1])
 
@@ -1165,7 +1177,7 @@ class MemberFilesMutation:
         return await run_mutation(MemberImportPayload, work)
 
     @strawberry.mutation(description=perm("member.export", "Export the members matching a filter (within your scope) to CSV or XLSX, masked. `unmasked: true` needs `member.export_unmasked` and a reason; it is audited."))
-    async def member_export_start(self, info: Info, filter: Optional[MemberFilter] = None, format: ExportFormat = ExportFormat.XLSX,
+    async def member_export_start(self, info: Info, filter: MemberFilter | None = None, format: ExportFormat = ExportFormat.XLSX,
                                   unmasked: bool = False, reason: str = "") -> MemberExportPayload:
         from core.members import exporter
 
@@ -1193,7 +1205,7 @@ class MemberFilesMutation:
         return await run_mutation(MemberExportPayload, attempt)
 
 
-async def _resolve_person(info: Info, pk: int) -> Optional[HouseholdPerson]:
+async def _resolve_person(info: Info, pk: int) -> HouseholdPerson | None:
     tenant, _ = info.context.require("member.read")
     person = await queries.get_person(tenant, pk)
     if person is None:

@@ -40,21 +40,27 @@ import sys
 import threading
 import uuid
 from collections import deque
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext
 from core.dbutil import engine, on_postgres, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
-from core.members import filestore, personal, queries, roster
-from core.members import pii_keys
+from core.members import filestore, personal, pii_keys, queries, roster
 from core.members.tables import MemberImport, MemberImportError
 from core.members.validation import (
-    CONFLICT, DUPLICATE, FIELDS, STATE, RowContext, clean_member, plugin_problems,
+    CONFLICT,
+    DUPLICATE,
+    FIELDS,
+    STATE,
+    RowContext,
+    clean_member,
+    plugin_problems,
 )
-from core.context import TenantContext
 
 log = logging.getLogger("huijia.members.import")
 
@@ -375,7 +381,7 @@ class _Statistics:
         self.since_refresh = 0
 
     @classmethod
-    async def start(cls) -> "_Statistics":
+    async def start(cls) -> _Statistics:
         async with engine().pool.acquire() as conn:
             size = await conn.fetchval("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'member'::regclass")
         return cls(int(size or 0))
@@ -1130,7 +1136,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
             await MemberImport.update({MemberImport.status: "interrupted", MemberImport.updated_at: utcnow()}).where(
                 (MemberImport.tenant_id == tenant.id) & (MemberImport.id == import_id)
                 & (MemberImport.status == "committing"))
-        except Exception:  # noqa: BLE001 - the database itself may be gone; the checkpoint is what counts
+        except Exception:
             log.warning("could not mark import interrupted", extra={"job_id": import_id})
         raise
     finally:

@@ -52,7 +52,7 @@ async def cron_purge(ctx: dict[str, Any]) -> int:
     from core.jobs.runner import enqueue
     from core.tenancy.services import list_tenants
 
-    hour = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H")
+    hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
     n = 0
     for tenant in await list_tenants():
         await enqueue(tenant, "members.purge", hour, key=f"members.purge:{hour}")

@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from core.members import pii_keys
 from core.members.pii_keys import generate_entry
@@ -107,8 +108,8 @@ class RotationReport:
 
 async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationReport:
     """Re-encrypt every token and stored file not under the active key. Idempotent and restartable."""
-    from core.dbutil import raw, transaction
     from core.context import tenant_scope
+    from core.dbutil import raw, transaction
 
     ring = pii_keys.keyring()
     active = ring.active_key_id
@@ -132,7 +133,7 @@ async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationRe
                             last_id = row["id"]
                             try:
                                 token = ring.reencrypt(row["token"], context=context)
-                            except Exception:  # noqa: BLE001 - counted, never printed (no values)
+                            except Exception:
                                 report.count(report.failed, label)
                                 continue
                             await raw(f"UPDATE {table} SET {column} = {{}} WHERE tenant_id = {{}} AND id = {{}}",
@@ -169,7 +170,7 @@ async def _rotate_export_filter_tokens(tenant: Any, ring: Keyring, batch: int, r
                     try:
                         flt[token_key] = ring.reencrypt(token, context=context("member_export", ctx_field, tenant.id))
                         changed = True
-                    except Exception:  # noqa: BLE001 - counted, never printed
+                    except Exception:
                         report.count(report.failed, label)
                 if changed:
                     await MemberExport.update({MemberExport.filter: flt}).where(
@@ -188,7 +189,7 @@ async def _rotate_files(tenant: Any, report: RotationReport) -> None:
         for object_id in filestore.stored_ids(kind, tenant.id):
             try:
                 changed = await asyncio.to_thread(filestore.reencrypt_stored, kind, tenant.id, object_id)
-            except Exception:  # noqa: BLE001 - a missing key or a damaged file: counted, never printed
+            except Exception:
                 report.count(report.failed, label)
                 continue
             if changed:
@@ -330,7 +331,7 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
                 last_id = row["id"]
                 try:
                     plain = personal.decrypt(row["token"], ctx[0], ctx[1], tenant.id)
-                except Exception:  # noqa: BLE001 - counted, never printed (no values)
+                except Exception:
                     report.count(report.failed, label)
                     left_behind += 1
                     continue
@@ -394,7 +395,7 @@ async def _recompute_export_filters(tenant: Any, goal: str, checkpoint: dict[str
                         continue
                     try:
                         plain = personal.decrypt(flt[token_key], "member_export", ctx_field, tenant.id)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         report.count(report.failed, label)
                         left_behind += 1
                         continue
@@ -419,9 +420,9 @@ async def check_index_keys() -> None:
     """Start-up check: every index key some tenant's blind indexes are under (or are moving to) must
     be in HUIJIA_PII_INDEX_KEYS. Without it lookups would silently find nobody and dedupe would let
     the same person in twice, so the process refuses to start instead."""
+    from core.context import tenant_scope
     from core.members import personal
     from core.settings import SettingsError
-    from core.context import tenant_scope
 
     ring = pii_keys.keyring()
     problems = []

@@ -175,7 +175,7 @@ def masked_id(token: str | None, table: str, tenant_id: int) -> str | None:
         return None
     try:
         return mask_id_number(decrypt(token, table, "id_number", tenant_id))
-    except Exception:  # noqa: BLE001 - DecryptError or a malformed token: reveal nothing
+    except Exception:
         return "******************"
 
 
@@ -184,7 +184,7 @@ def masked_phone(token: str | None, tenant_id: int) -> str | None:
         return None
     try:
         return mask_phone(decrypt(token, "member", "phone", tenant_id))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "***********"
 
 

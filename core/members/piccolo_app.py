@@ -3,8 +3,16 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from core.members.tables import (
-    Household, HouseholdPerson, Member, MemberExport, MemberHistory, MemberImport, MemberImportError, MemberIndexKey,
-    MemberTag, MemberTransfer,
+    Household,
+    HouseholdPerson,
+    Member,
+    MemberExport,
+    MemberHistory,
+    MemberImport,
+    MemberImportError,
+    MemberIndexKey,
+    MemberTag,
+    MemberTransfer,
 )
 
 APP_CONFIG = AppConfig(

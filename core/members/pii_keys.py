@@ -28,7 +28,7 @@ def keyring() -> Keyring:
 
 def generate_entry(key_id: str | None = None, *, index: bool = False) -> str:
     """A new ``key_id:BASE64`` entry to put first in HUIJIA_PII_KEYS (or HUIJIA_PII_INDEX_KEYS)."""
-    key_id = key_id or ("i" if index else "k") + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    key_id = key_id or ("i" if index else "k") + dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
     # Validate the id the same way the keyring will.
     Keyring({key_id: b"\0" * 32}, key_id, {key_id: b"\1" * 32})
     return f"{key_id}:{generate_key()}"

@@ -10,15 +10,23 @@ plan cannot turn into an index range), exact blind-index matches, org subtrees t
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
+from core.context import TenantContext
 from core.dbutil import on_postgres, raw
 from core.members.personal import prefix_upper_bound
 from core.members.tables import (
-    Household, HouseholdPerson, Member, MemberExport, MemberHistory, MemberImport, MemberImportError, MemberTransfer,
+    Household,
+    HouseholdPerson,
+    Member,
+    MemberExport,
+    MemberHistory,
+    MemberImport,
+    MemberImportError,
+    MemberTransfer,
 )
-from core.context import TenantContext
 
 MEMBER_COLUMNS = ("id", "org_unit_id", "name", "gender", "birth_date", "id_number_enc", "phone_enc", "employer",
                   "work_status", "tags", "state", "joined_on", "left_on", "household_id", "version", "created_at",
@@ -87,7 +95,7 @@ class MemberFilter:
         return {k: plain(v) for k, v in self.__dict__.items() if v not in (None, [], ())}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "MemberFilter":
+    def from_json(cls, data: dict[str, Any]) -> MemberFilter:
         values = dict(data)
         for key in ("id_bidx", "phone_bidx"):
             if values.get(key):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from core.errors import DomainError, ErrorCode
 from core.context import TenantContext
+from core.errors import DomainError, ErrorCode
 
 MIN_FREE_TEXT = 4
 # Words that say nothing about why (what a script or a careless click sends).

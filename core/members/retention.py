@@ -25,10 +25,10 @@ from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext
 from core.dbutil import transaction, utcnow
 from core.members import filestore
 from core.members.tables import MemberExport, MemberImport
-from core.context import TenantContext
 
 PURGE_JOB = "members.purge"
 ACTOR = Actor(None, PURGE_JOB)

@@ -15,21 +15,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext, tenant_scope
 from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal, queries
 from core.members.tables import Household, HouseholdPerson, Member, MemberHistory, MemberTag, MemberTransfer
 from core.members.validation import (
-    CleanMember, Problem, RowContext, UnitDirectory, UnitInfo, clean_member, parse_date, plugin_problems,
-    raise_problems, unit_problem,
+    CleanMember,
+    Problem,
+    RowContext,
+    UnitDirectory,
+    UnitInfo,
+    clean_member,
+    parse_date,
+    plugin_problems,
+    raise_problems,
+    unit_problem,
 )
 from core.members.vocab import RELATIONS, STATES, tag_vocabulary
 from core.pii import IdNumberError, mask_id_number
-from core.context import TenantContext, tenant_scope
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 
@@ -237,7 +246,7 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
             "id_number": personal.decrypt(row["id_number_enc"], "member", "id_number", tenant.id),
             "phone": personal.decrypt(row["phone_enc"], "member", "phone", tenant.id) if row["phone_enc"] else None,
         }
-        merged = {**current, **{k: v for k, v in changes.items()}}
+        merged = {**current, **changes}
         clean = clean_for_api(tenant, merged, unit, scope_paths, member_id)
         ix = await personal.index_keys(tenant, for_write=True)
         new_values = _member_values(tenant, clean, ix)
@@ -906,7 +915,7 @@ async def reject_transfer(tenant: TenantContext, actor: Actor, transfer_id: int,
 def transfer_display_mask(row: Mapping[str, Any], tenant: TenantContext) -> str:
     try:
         return personal.decrypt(row["id_masked_enc"], "member_transfer", "id_masked", tenant.id)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return "******************"
 
 

@@ -15,7 +15,18 @@ Deliberate departures from the default table shape:
 """
 
 from piccolo.columns import (
-    JSONB, Array, OnDelete, BigInt, BigSerial, Boolean, Bytea, Date, ForeignKey, Integer, Timestamptz, Varchar,
+    JSONB,
+    Array,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Bytea,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table

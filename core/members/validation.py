@@ -12,17 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
+from core.context import TenantContext
 from core.errors import DomainError, DomainErrors, ErrorCode
 from core.interface import MemberInfo
 from core.members.personal import canonical_id_number, canonical_phone, id_facts, name_key
 from core.members.vocab import (
-    DEFAULT_WORK_STATUS, MAX_TAGS, WORK_STATUS_BY_LABEL, WORK_STATUSES, TagVocabulary,
+    DEFAULT_WORK_STATUS,
+    MAX_TAGS,
+    WORK_STATUS_BY_LABEL,
+    WORK_STATUSES,
+    TagVocabulary,
 )
 from core.pii import IdNumberError, PhoneError
-from core.context import TenantContext
 
 # field key -> (Chinese column label, GraphQL input field)
 FIELDS: dict[str, tuple[str, str]] = {
@@ -87,7 +92,7 @@ class UnitDirectory:
     by_name: dict[str, list[int]]
 
     @classmethod
-    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> "UnitDirectory":
+    def from_rows(cls, rows: Iterable[Mapping[str, Any]]) -> UnitDirectory:
         rows = list(rows)
         area = {r["id"]: r["area_code"] for r in rows}
         by_id: dict[int, UnitInfo] = {}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from core.interface import TagInfo
 from core.context import TenantContext
+from core.interface import TagInfo
 
 # 工作状态, as the national hardship archive (困难职工档案) records it.
 WORK_STATUSES: dict[str, str] = {

@@ -39,7 +39,8 @@ import tempfile
 import zipfile
 from array import array
 from collections import OrderedDict
-from typing import IO, Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 from xml.parsers import expat
 
 _MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
@@ -811,7 +812,7 @@ def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], 
         failure: BaseException | None = None
         try:
             done = next(chunks, _DONE) is _DONE
-        except Exception as exc:  # noqa: BLE001 - hand on the rows before the problem first
+        except Exception as exc:
             failure = exc
         batch = ready[:]
         ready.clear()
@@ -846,7 +847,7 @@ def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any
             strings = read_shared_strings(z, by_type.get("sharedStrings", "xl/sharedStrings.xml"), max_row_chars)
         except BadXlsx:
             raise
-        except Exception:  # noqa: BLE001 - zipfile, zlib and expat raise many types for damaged files
+        except Exception:
             raise BadXlsx("workbook") from None
         epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
         try:
@@ -854,7 +855,7 @@ def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any
                 yield from _sheet_rows(src, strings, styles, epoch, max_row_chars)
         except BadXlsx:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             raise BadXlsx("sheet") from None
     finally:
         if strings is not None:

@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from operator import mul
 from datetime import date, datetime, timedelta, timezone
+from operator import mul
 
 __all__ = [
     "PROVINCE_CODES",

@@ -8,7 +8,8 @@ they are imported, so tenancy need not import them (they import tenancy).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from core.context import TenantContext
 

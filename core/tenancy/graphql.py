@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
+from core.context import TenantContext
 from core.graphql.base import (
-    Connection, Info, JSONScalar, Node, OrderDirection, UserError, connection, for_query,
-    from_global_id, page_args, perm, run_mutation, to_global_id,
+    Connection,
+    Info,
+    JSONScalar,
+    Node,
+    OrderDirection,
+    UserError,
+    connection,
+    for_query,
+    from_global_id,
+    page_args,
+    perm,
+    run_mutation,
+    to_global_id,
 )
 from core.tenancy import queries, services
-from core.context import TenantContext
 from core.tenancy.settings_graphql import PluginSettingsMutation, PluginSettingsQuery
 
 
@@ -52,16 +63,16 @@ class OrgUnit(Node):
     code: str
     name: str
     level: OrgLevel
-    area_code: Optional[str] = strawberry.field(description="民政 area code (GB/T 2260), where it has one.")
+    area_code: str | None = strawberry.field(description="民政 area code (GB/T 2260), where it has one.")
     active: bool
     depth: int = strawberry.field(description="0 for the province root.")
     created_at: datetime
     pk: strawberry.Private[int]
-    parent_pk: strawberry.Private[Optional[int]]
+    parent_pk: strawberry.Private[int | None]
     path: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> "OrgUnit":
+    def from_row(cls, row: dict[str, Any]) -> OrgUnit:
         pk = row["id"]
         return cls(
             id=strawberry.ID(to_global_id("OrgUnit", pk)), code=row["code"], name=row["name"],
@@ -70,7 +81,7 @@ class OrgUnit(Node):
         )
 
     @strawberry.field(description="The parent unit; null for the province root.", metadata={"prefetched": "_parent"})
-    def parent(self, info: Info) -> Optional["OrgUnit"]:
+    def parent(self, info: Info) -> OrgUnit | None:
         # Lists prefetch parents in one query (see prefetch_parents): answering synchronously
         # spares graphql-core an awaitable per row, which costs more than the query itself.
         prefetched = getattr(self, "_parent", _MISSING)
@@ -80,18 +91,18 @@ class OrgUnit(Node):
             return None
         return self._load_parent(info)  # type: ignore[return-value]  # awaited by graphql-core
 
-    async def _load_parent(self, info: Info) -> Optional["OrgUnit"]:
+    async def _load_parent(self, info: Info) -> OrgUnit | None:
         row = await info.context.loader("org_unit_by_id", queries.units_by_ids).load(self.parent_pk)
         return OrgUnit.from_row(row) if row else None
 
     @strawberry.field(description="Ancestors from the province root down to the parent.")
-    async def ancestors(self, info: Info) -> list["OrgUnit"]:
+    async def ancestors(self, info: Info) -> list[OrgUnit]:
         ids = queries.path_ids(self.path)[:-1]
         rows = await info.context.loader("org_unit_by_id", queries.units_by_ids).load_many(ids)
         return [OrgUnit.from_row(r) for r in rows if r]
 
     @strawberry.field(description="Direct sub-units, active first, by name (at most 500).")
-    async def children(self, info: Info) -> list["OrgUnit"]:
+    async def children(self, info: Info) -> list[OrgUnit]:
         tenant = info.context.tenant
         assert tenant is not None
         rows, _ = await queries.list_units(tenant, queries.UnitFilter(parent_id=self.pk), order="NAME",
@@ -118,7 +129,7 @@ class Tenant(Node):
     )
 
     @classmethod
-    def from_context(cls, t: TenantContext) -> "Tenant":
+    def from_context(cls, t: TenantContext) -> Tenant:
         from core.registry import get_registry
 
         caps = [Capability(code=c.code, label=c.label_zh) for c in get_registry().enabled_capabilities(t.capabilities)]
@@ -135,11 +146,11 @@ class TenantOption:
 
 @strawberry.input(description="Filters for org units; all given conditions must hold.")
 class OrgUnitFilter:
-    parent_id: Optional[strawberry.ID] = None
-    subtree_of: Optional[strawberry.ID] = strawberry.field(default=None, description="The unit and everything below it.")
-    level: Optional[OrgLevel] = None
-    active: Optional[bool] = None
-    name_contains: Optional[str] = None
+    parent_id: strawberry.ID | None = None
+    subtree_of: strawberry.ID | None = strawberry.field(default=None, description="The unit and everything below it.")
+    level: OrgLevel | None = None
+    active: bool | None = None
+    name_contains: str | None = None
 
 
 @strawberry.enum
@@ -170,8 +181,8 @@ async def _unit_or_404(tenant: TenantContext, gid: Any, field: str = "id") -> di
 class TenancyQuery(PluginSettingsQuery):
     @strawberry.field(description=perm("org.read", "Org units visible to you, paginated."))
     @for_query
-    async def org_units(self, info: Info, filter: Optional[OrgUnitFilter] = None, order_by: Optional[OrgUnitOrder] = None,
-                        first: Optional[int] = 50, after: Optional[str] = None) -> Connection[OrgUnit]:
+    async def org_units(self, info: Info, filter: OrgUnitFilter | None = None, order_by: OrgUnitOrder | None = None,
+                        first: int | None = 50, after: str | None = None) -> Connection[OrgUnit]:
         tenant, principal = info.context.require("org.read")
         page = page_args(first, after)
         flt = filter or OrgUnitFilter()
@@ -195,7 +206,7 @@ class TenancyQuery(PluginSettingsQuery):
             # Parents came with the page (one query); answering `parent` from them is synchronous.
             # A page shares few parents: build each once.
             parents: dict[int, OrgUnit] = {}
-            for unit, row in zip(units, rows):
+            for unit, row in zip(units, rows, strict=True):
                 p = row["_parent"]
                 if p is None:
                     unit._parent = None  # type: ignore[attr-defined]
@@ -208,7 +219,7 @@ class TenancyQuery(PluginSettingsQuery):
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))
     @for_query
-    async def org_unit(self, info: Info, id: strawberry.ID) -> Optional[OrgUnit]:
+    async def org_unit(self, info: Info, id: strawberry.ID) -> OrgUnit | None:
         return await resolve_org_unit(info, from_global_id(id, "OrgUnit")[1])
 
     @strawberry.field(description="Provinces to choose from on the login screen (public).")
@@ -222,7 +233,7 @@ class TenancyQuery(PluginSettingsQuery):
         return [Tenant.from_context(t) for t in await services.list_tenants()]
 
 
-async def resolve_org_unit(info: Info, pk: int) -> Optional[OrgUnit]:
+async def resolve_org_unit(info: Info, pk: int) -> OrgUnit | None:
     tenant, principal = info.context.require("org.read")
     row = await info.context.loader("org_unit_by_id", queries.units_by_ids).load(pk)
     if row is None or not principal.can("org.read", row["path"]):
@@ -236,12 +247,12 @@ class OrgUnitCreateInput:
     code: str
     name: str
     level: OrgLevel
-    area_code: Optional[str] = None
+    area_code: str | None = None
 
 
 @strawberry.type
 class OrgUnitPayload:
-    org_unit: Optional[OrgUnit] = None
+    org_unit: OrgUnit | None = None
     errors: list[UserError]
 
 
@@ -253,16 +264,16 @@ class TenantCreateInput:
     plugins: list[str] = strawberry.field(default_factory=list)
     capabilities: list[str] = strawberry.field(
         default_factory=list, description="Capability codes to enable (see `me { tenant { capabilities } }`).")
-    settings: Optional[JSONScalar] = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
-    root_area_code: Optional[str] = None
-    admin_username: Optional[str] = strawberry.field(
+    settings: JSONScalar | None = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
+    root_area_code: str | None = None
+    admin_username: str | None = strawberry.field(
         default=None, description="If given, the province's first tenant_admin is created at its root unit.")
-    admin_password: Optional[str] = strawberry.field(default=None, description="Password for adminUsername (at least 8 characters).")
+    admin_password: str | None = strawberry.field(default=None, description="Password for adminUsername (at least 8 characters).")
 
 
 @strawberry.type
 class TenantPayload:
-    tenant: Optional[Tenant] = None
+    tenant: Tenant | None = None
     errors: list[UserError]
 
 

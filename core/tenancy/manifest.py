@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from core.actor import Actor
+from core.context import TenantContext, tenant_scope
 from core.errors import DomainError
 from core.settings import ROOT
 from core.tenancy import cache, plugin_settings, services
-from core.context import TenantContext, tenant_scope
 
 TENANTS_DIR = ROOT / "tenants"
 SYNC_ACTOR = Actor(None, "tenants-sync")

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext
 from core.dbutil import advisory_xact_lock, as_utc, raw, transaction
 from core.errors import DomainError, ErrorCode
-from core.context import TenantContext
 from core.tenancy.cache import forget_cached_tenant
 from core.tenancy.tables import PluginSettingsVersion, Tenant
 

@@ -4,13 +4,14 @@ transaction; tree writes are serialised per tenant so two concurrent moves canno
 from __future__ import annotations
 
 import time
-from typing import Any, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
+from core.context import TenantContext, tenant_scope
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
-from core.context import TenantContext, tenant_scope
 from core.tenancy.cache import CACHE_SECONDS, TENANTS, clear_tenant_cache, forget_cached_tenant
 from core.tenancy.tables import OrgUnit, Tenant
 from core.validation import clean_area_code, clean_code, clean_text

@@ -6,17 +6,25 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 import msgspec
 import strawberry
 
+from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
-    Connection, Info, JSONScalar, UserError, connection, for_query, page_args, perm, run_mutation,
+    Connection,
+    Info,
+    JSONScalar,
+    UserError,
+    connection,
+    for_query,
+    page_args,
+    perm,
+    run_mutation,
 )
 from core.tenancy import plugin_settings as ps
-from core.context import TenantContext
 
 
 @strawberry.enum(description="Where a version of a plugin's settings came from.")
@@ -30,8 +38,8 @@ class PluginSettingField:
     name: str
     type: str = strawberry.field(description="JSON type, e.g. `integer`, `array<string>`, `object<object<integer>>`.")
     required: bool
-    default: Optional[JSONScalar] = strawberry.field(description="The value used when the setting is left out.")  # type: ignore[valid-type]
-    description: Optional[str]
+    default: JSONScalar | None = strawberry.field(description="The value used when the setting is left out.")  # type: ignore[valid-type]
+    description: str | None
 
 
 @strawberry.type(description="One version of a plugin's settings. Versions are never edited; a change is a new version.")
@@ -45,7 +53,7 @@ class PluginSettingsVersion:
     created_at: datetime
 
     @classmethod
-    def build(cls, v: ps.SettingsVersion) -> "PluginSettingsVersion":
+    def build(cls, v: ps.SettingsVersion) -> PluginSettingsVersion:
         return cls(plugin=v.plugin, version=v.version, settings=v.settings, source=PluginSettingsSource(v.source),
                    changed_by=v.actor_name, changed_keys=v.changed_keys, created_at=v.created_at)
 
@@ -55,15 +63,15 @@ class PluginSettings:
     plugin: str
     version: int = strawberry.field(description="Current version; 0 if no version is recorded yet. Pass it as expectedVersion.")
     settings: JSONScalar = strawberry.field(description="Current settings, defaults filled in.")  # type: ignore[valid-type]
-    source: Optional[PluginSettingsSource]
-    changed_by: Optional[str]
-    changed_at: Optional[datetime]
-    description: Optional[str] = strawberry.field(description="The schema's own description.")
+    source: PluginSettingsSource | None
+    changed_by: str | None
+    changed_at: datetime | None
+    description: str | None = strawberry.field(description="The schema's own description.")
     json_schema: JSONScalar = strawberry.field(description="JSON Schema of the settings (from the plugin's msgspec schema).")  # type: ignore[valid-type]
     fields: list[PluginSettingField]
 
     @classmethod
-    def build(cls, state: ps.PluginState) -> "PluginSettings":
+    def build(cls, state: ps.PluginState) -> PluginSettings:
         description, schema, fields = describe_schema(state.plugin)
         latest = state.latest
         return cls(plugin=state.plugin, version=state.version, settings=state.settings,
@@ -142,8 +150,8 @@ class PluginSettingsQuery:
 
     @strawberry.field(description=perm("plugin.configure", "Versions of one plugin's settings, newest first."))
     @for_query
-    async def plugin_settings_history(self, info: Info, plugin: str, first: Optional[int] = 50,
-                                      after: Optional[str] = None) -> Connection[PluginSettingsVersion]:
+    async def plugin_settings_history(self, info: Info, plugin: str, first: int | None = 50,
+                                      after: str | None = None) -> Connection[PluginSettingsVersion]:
         tenant = await _require_configure(info)
         page = page_args(first, after)
         versions, total = await ps.history(tenant, plugin, offset=page.offset, limit=page.limit)
@@ -152,7 +160,7 @@ class PluginSettingsQuery:
 
 @strawberry.type
 class PluginSettingsPayload:
-    plugin_settings: Optional[PluginSettings] = None
+    plugin_settings: PluginSettings | None = None
     errors: list[UserError]
 
 

@@ -1,6 +1,16 @@
 """Tenants (provincial federations) and their union org-unit trees."""
 
-from piccolo.columns import OnDelete, JSON, BigInt, BigSerial, Boolean, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    BigSerial,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

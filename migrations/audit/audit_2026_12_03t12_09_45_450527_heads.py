@@ -1,7 +1,12 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from core.migration_sql import (
-    append_only_sql, backfill_heads_sql, chain_head_guard_sql, rls_sql, run_statements, unique_index_sql,
+    append_only_sql,
+    backfill_heads_sql,
+    chain_head_guard_sql,
+    rls_sql,
+    run_statements,
+    unique_index_sql,
 )
 
 ID = "2026-12-03T12:09:45:450527"

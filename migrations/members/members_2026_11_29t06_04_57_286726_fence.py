@@ -13,7 +13,7 @@ async def forwards():
     async def run():
         import datetime as dt
 
-        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        now = dt.datetime.now(dt.UTC).isoformat()
         await run_statements(
             [
                 unique_index_sql("member_index_key", ("tenant_id",)),

@@ -9,7 +9,7 @@ TARGET unit against ``testcap.write``.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
@@ -46,7 +46,7 @@ class TestcapItem(Node):
     org_unit_id: strawberry.ID = strawberry.field(description="The org unit the item belongs to.")
 
     @classmethod
-    def from_row(cls, r: dict[str, Any]) -> "TestcapItem":
+    def from_row(cls, r: dict[str, Any]) -> TestcapItem:
         return cls(id=strawberry.ID(to_global_id("TestcapItem", r["id"])), title=r["title"], amount_fen=r["amount_fen"],
                    org_unit_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])))
 
@@ -56,7 +56,7 @@ _ITEMS = ("SELECT t.id, t.title, t.amount_fen, t.org_unit_id, o.path AS unit_pat
           "JOIN org_unit o ON o.id = t.org_unit_id AND o.tenant_id = t.tenant_id WHERE t.tenant_id = {}")
 
 
-async def resolve_item(info: Info, pk: int) -> Optional[TestcapItem]:
+async def resolve_item(info: Info, pk: int) -> TestcapItem | None:
     tenant, principal = info.context.require("testcap.read")
     rows = await raw(_ITEMS + " AND t.id = {}", tenant.id, pk)
     # Outside the caller's subtree the item does not exist for them (null, like a missing id).
@@ -77,13 +77,13 @@ class TestcapQuery:
 
     @strawberry.field(description=perm("testcap.read", "One test item."))
     @for_query
-    async def testcap_item(self, info: Info, id: strawberry.ID) -> Optional[TestcapItem]:
+    async def testcap_item(self, info: Info, id: strawberry.ID) -> TestcapItem | None:
         return await resolve_item(info, from_global_id(id, "TestcapItem")[1])
 
 
 @strawberry.type
 class TestcapItemPayload:
-    item: Optional[TestcapItem] = None
+    item: TestcapItem | None = None
     errors: list[UserError]
 
 

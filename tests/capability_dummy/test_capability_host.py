@@ -6,7 +6,6 @@ without it); Shanghai does not. Everything goes through GraphQL against PostgreS
 
 from __future__ import annotations
 
-import asyncio
 import textwrap
 from pathlib import Path
 
@@ -71,8 +70,8 @@ async def other_admin(api, captenants):
 
 async def root_gid(tenant_code: str) -> str:
     """The global id of a province's root unit (items belong to an org unit)."""
-    from core.graphql.base import to_global_id
     from core.context import tenant_scope
+    from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, root_unit
 
     tenant = await get_tenant(code=tenant_code)
@@ -91,8 +90,8 @@ def _payload(body, name="testcapItemCreate"):
 
 
 async def test_capability_fields_refuse_a_tenant_that_has_not_enabled_it(sh_admin):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     # Counted rather than assumed empty: the subtree walk enables every installed capability on
@@ -132,8 +131,8 @@ async def test_hook_register_hookspecs(cap_admin, other_admin):
 
 
 def test_province_hooks_of_a_capability_run_only_for_tenants_enabling_both(captenants):
-    from core.plugins import hooks_for, validate_plugin_settings
     from core.context import TenantContext
+    from core.plugins import hooks_for, validate_plugin_settings
 
     def tenant(plugins, capabilities):
         settings = validate_plugin_settings("t", plugins, {}, capabilities=capabilities)
@@ -174,8 +173,8 @@ async def test_hook_register_permissions(api, captenants):
 
 
 async def test_capability_rows_are_isolated_by_rls_and_the_automatic_walks(cap_admin, other_admin):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     _payload(await _create(other_admin, "别人的", 10))
@@ -214,8 +213,8 @@ async def test_hook_register_graphql(captenants):
 
 async def test_hook_register_jobs_namespaces_a_plugin_job(cap_admin, captenants):
     """The capability's job "count" is registered as "testcap.count" and runs under a real arq worker."""
-    from core.jobs.runner import REGISTRY, enqueue, get_job, install_jobs
     from core.context import tenant_scope
+    from core.jobs.runner import REGISTRY, enqueue, get_job, install_jobs
     from core.tenancy.services import get_tenant
     from tests.capability_dummy import plugin
     from tests.integration.test_jobs import run_worker_burst
@@ -276,9 +275,8 @@ def test_hook_register_capabilities() -> None:
 
 
 async def test_hook_register_startup_checks(app) -> None:
-    from core.registry import get_registry
     from core.plugins import build_plugin_manager
-    from core.registry import build_registry
+    from core.registry import build_registry, get_registry
     from core.sdk import hookimpl
 
     registered = {(plugin, fn.__name__) for plugin, fn in get_registry().startup_checks}

@@ -245,8 +245,8 @@ async def test_start_up_refuses_a_stored_tenant_whose_capabilities_became_invali
     """A tenant row that names a capability no longer installed stops start-up (nothing serves
     half-configured): startup_checks validates every stored tenant against the registry."""
     from core import bootstrap
-    from core.tenancy import services
     from core.context import TenantContext
+    from core.tenancy import services
 
     ghost = TenantContext(id=999_999, code="ghostland", name="ghost", province_code="94", capabilities=("gone",))
     real = await services.list_tenants(include_platform=True)

@@ -69,8 +69,8 @@ async def captree(app, tmp_path_factory):
 
 
 async def _unit(code: str) -> str:
-    from core.graphql.base import to_global_id
     from core.context import tenant_scope
+    from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, get_unit_by_code
 
     tenant = await get_tenant(code="captree")
@@ -85,8 +85,8 @@ async def _create(who, unit_code: str, title: str) -> dict:
 
 
 async def _count() -> int:
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(code="captree")
@@ -155,8 +155,8 @@ async def test_a_reader_without_write_is_forbidden_and_a_role_without_the_capabi
 
 async def test_an_item_id_from_another_tenant_or_of_another_type_is_not_an_org_unit(east_clerk, captree):
     """orgUnitId takes only an OrgUnit of the caller's own province."""
-    from core.graphql.base import to_global_id
     from core.context import tenant_scope
+    from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, root_unit
 
     before = await _count()

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from core import hookspecs
+from core.context import TenantContext
 from core.interface import CapabilityInfo, ContractVersion, PluginInfo
 from core.plugins import PluginError, build_plugin_manager, hooks_for, installed_contracts
 from core.sdk import hookimpl, hookspec, renamed_arg
-from core.context import TenantContext
 
 ROOT = Path(__file__).resolve().parents[2]
 

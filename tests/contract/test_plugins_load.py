@@ -8,12 +8,13 @@ import logging
 from types import ModuleType
 from typing import Any
 
-import huijia_beijing.plugin
-import huijia_beijing.rules
-import huijia_shanghai.plugin
 import msgspec
 import pytest
 
+import huijia_beijing.plugin
+import huijia_beijing.rules
+import huijia_shanghai.plugin
+from core.context import TenantContext
 from core.hookspecs import hookimpl
 from core.interface import PluginInfo
 from core.plugins import (
@@ -30,7 +31,6 @@ from core.plugins import (
     register_test_plugin,
     validate_plugin_settings,
 )
-from core.context import TenantContext
 
 PROVINCES = {"shanghai": "31", "beijing": "11", "fujian": "35"}
 
@@ -173,7 +173,7 @@ def test_version_bounds(min_core: str, max_core: str | None, core: str, ok: bool
 
 
 def test_core_version_is_the_project_version() -> None:
-    assert CORE_VERSION == importlib.metadata.version("huijia")
+    assert importlib.metadata.version("huijia") == CORE_VERSION
 
 
 # -------------------------------------------------------------------------

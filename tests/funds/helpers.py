@@ -61,8 +61,8 @@ class Tree:
 
 async def make_tree(tenant_code: str = "shanghai") -> Tree:
     from core.actor import Actor
-    from core.tenancy import services as tenancy
     from core.context import tenant_scope
+    from core.tenancy import services as tenancy
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     n = next(_n)
@@ -85,8 +85,8 @@ async def user_with(api: Api, tenant_code: str, grants: list[tuple[str, dict[str
     """A user with several role grants ((role, unit row or None for the root))."""
     from core.accounts import services as accounts
     from core.actor import Actor
-    from core.tenancy import services as tenancy
     from core.context import tenant_scope
+    from core.tenancy import services as tenancy
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     username = f"fu{next(_n)}_{uuid.uuid4().hex[:6]}"
@@ -128,8 +128,8 @@ async def balance(p: Persona, unit: dict[str, Any], code: str, fund: str = "gene
 
 async def counts(tenant: Any) -> dict[str, int]:
     """Row counts of the ledger tables for one tenant (to prove that a refusal wrote nothing)."""
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     out = {}
     with tenant_scope(tenant):
@@ -142,9 +142,9 @@ async def counts(tenant: Any) -> dict[str, int]:
 
 
 async def integrity(tenant: Any) -> None:
+    from core.context import tenant_scope
     from core.funds.chain import verify
     from core.funds.integrity import check
-    from core.context import tenant_scope
 
     with tenant_scope(tenant):
         c = await check(tenant)

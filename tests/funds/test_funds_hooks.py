@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from core.actor import Actor
+from core.context import tenant_scope
 from core.errors import DomainError, ErrorCode
 from core.funds import services
 from core.plugins import register_test_plugin, validate_plugin_settings
-from core.context import tenant_scope
 from tests.funds.helpers import make_tree
 
 ACTOR = Actor(None, "hook-test")

@@ -62,10 +62,9 @@ async def test_repeated_payment_key_for_a_different_amount_is_duplicate_not_alre
 async def test_pre_namespace_entry_under_a_payment_key_is_ignored_unless_it_is_that_payment(api, sh_finance):
     """Rows written before namespaces carry bare keys: a client entry that took a payment's bare key
     does not count as the payment; the ledger's own bare-key payment does (no double payment)."""
-    from core.actor import Actor
+    from core.context import tenant_scope
     from core.funds import chart, posting, services
     from core.funds.posting import EntrySpec, Line
-    from core.context import tenant_scope
 
     t = await make_tree()
     await fund_cash(sh_finance, t.g1, 10_000)
@@ -100,8 +99,8 @@ async def test_pre_namespace_entry_under_a_payment_key_is_ignored_unless_it_is_t
 
 
 async def test_manual_entry_keyed_like_the_yearly_allocation_does_not_skip_the_unit(api, sh_finance):
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
 
     t = await make_tree()
     await entry(sh_finance, [line(t.g1, "102", "DEBIT", 100_000), line(t.g1, "404", "CREDIT", 100_000)],

@@ -10,8 +10,8 @@ import sys
 import asyncpg
 import pytest
 
-from core.dbutil import raw
 from core.context import tenant_scope
+from core.dbutil import raw
 from tests.conftest import OWNER_DSN
 from tests.funds.helpers import TRANSFER, entry, fund_cash, key, line, make_tree
 
@@ -64,11 +64,10 @@ async def test_posted_rows_cannot_be_updated_or_deleted_by_the_app(api, sh_finan
                 await owner.execute(f"TRUNCATE {table} CASCADE")
     finally:
         await owner.close()
-    with tenant_scope(t.tenant):
-        # The CHECK constraint stands behind the services: cash cannot go negative even by raw SQL.
-        with pytest.raises(asyncpg.CheckViolationError):
-            await raw("UPDATE ledger_account SET balance_fen = -1 WHERE tenant_id = {} AND code = '102' AND org_unit_id = {}",
-                      t.tenant.id, t.g1["id"])
+    # The CHECK constraint stands behind the services: cash cannot go negative even by raw SQL.
+    with tenant_scope(t.tenant), pytest.raises(asyncpg.CheckViolationError):
+        await raw("UPDATE ledger_account SET balance_fen = -1 WHERE tenant_id = {} AND code = '102' AND org_unit_id = {}",
+                  t.tenant.id, t.g1["id"])
 
 
 async def test_verify_links_and_checks_the_chain_and_detects_tampering(api, fj_finance, sh_auditor):

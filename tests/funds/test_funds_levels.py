@@ -158,8 +158,8 @@ JOB = "query($id: ID!) { job(id: $id) { id status result errors } }"
 
 
 async def test_special_fund_allocation_job_is_idempotent_per_year(api, sh_finance, monkeypatch):
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
 
     t = await make_tree()
     await entry(sh_finance, [line(t.g1, "102", "DEBIT", 100_000), line(t.g1, "404", "CREDIT", 100_000)],
@@ -318,7 +318,7 @@ async def test_reservations_reserve_post_in_parts_and_void(api, sh_finance, sh_c
 async def test_expired_reservations_are_voided_by_the_job(api, sh_finance, monkeypatch):
     t = await make_tree()
     await fund_cash(sh_finance, t.g1, 1_000)
-    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1)).isoformat()
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).isoformat()
     r = (await sh_finance.api.gql(RESERVE, {"i": {"orgUnitId": t.id("g1"), "fund": "general", "amountFen": 700,
                                                    "expenseCode": "501", "idempotencyKey": key(),
                                                    "expiresAt": soon}}))["data"]["reservationCreate"]

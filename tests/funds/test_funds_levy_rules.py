@@ -18,9 +18,9 @@ def _levy(unit_gid: str, payroll: int, **extra) -> dict:
 
 async def test_fujian_region_override_applies_to_grassroots_union_through_nearest_ancestor_area_code(api, fj_finance):
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.graphql.base import to_global_id
     from core.tenancy import services as tenancy
-    from core.context import tenant_scope
 
     tenant = await tenancy.get_tenant(code="fujian")
     actor = Actor(None, "test")

@@ -8,9 +8,6 @@ from __future__ import annotations
 from tests.fixtures.api import persona
 from tests.funds.helpers import (
     RES_POST,
-    RESERVE,
-    REVERSE,
-    TRANSFER,
     account,
     balance,
     codes,
@@ -125,9 +122,9 @@ async def test_pending_reservation_refused_by_voiding_releases_the_hold(api, sh_
 
 async def test_reservation_approved_in_code_needs_a_checker_other_than_the_maker(api, sh_finance):
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.errors import DomainError, ErrorCode
     from core.funds import services
-    from core.context import tenant_scope
 
     t = await make_tree()
     limit = await _threshold(sh_finance)

@@ -50,8 +50,8 @@ async def test_bad_fen_on_every_money_mutation_is_refused_typed(api, sh_finance,
 
 @pytest.mark.parametrize("literal", ['"100"', "100.5", "9223372036854775808", "true", "1e3"])
 async def test_bad_fen_literal_in_the_query_text_is_invalid_input(api, sh_finance, literal):
-    q = ('mutation { ledgerEntryCreate(input: {idempotencyKey: "lit", postings: [{side: DEBIT, amountFen: %s, '
-         'accountId: "QQ=="}, {side: CREDIT, amountFen: 5, accountId: "QQ=="}]}) { errors { code } } }' % literal)
+    q = (f'mutation {{ ledgerEntryCreate(input: {{idempotencyKey: "lit", postings: [{{side: DEBIT, amountFen: {literal}, '
+         'accountId: "QQ=="}, {side: CREDIT, amountFen: 5, accountId: "QQ=="}]}) { errors { code } } }')
     body = await sh_finance.api.gql(q, expect_status=400)
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT", body
     assert "BigInt" in body["errors"][0]["message"]

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.actor import Actor
+from core.context import tenant_scope
 from core.errors import DomainError
 from core.funds import services
 from core.funds.chain import verify
 from core.funds.integrity import check
-from core.context import tenant_scope
 from tests.funds.helpers import make_tree
 
 ACTOR = Actor(None, "hypothesis")

@@ -85,8 +85,8 @@ async def test_unit_skipped_for_insufficient_cash_is_allocated_by_a_later_run(ap
 
 
 async def test_reversed_allocation_is_allocated_again_and_over_allocation_is_reported(api, sh_finance):
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
 
     t = await make_tree()
     income = await entry(sh_finance, [line(t.g1, "102", "DEBIT", 60_000), line(t.g1, "405", "CREDIT", 60_000)],
@@ -121,8 +121,8 @@ async def test_reversed_allocation_is_allocated_again_and_over_allocation_is_rep
 
 
 async def test_racing_allocation_runs_allocate_each_unit_once(api, sh_finance):
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
 
     t = await make_tree()
     for unit in (t.g1, t.g2, t.county):
@@ -140,8 +140,8 @@ async def test_racing_allocation_runs_allocate_each_unit_once(api, sh_finance):
 
 
 async def test_top_up_for_a_closed_december_is_dated_in_an_open_month(api, sh_finance):
-    from core.funds import services
     from core.context import tenant_scope
+    from core.funds import services
 
     t = await make_tree()
     await entry(sh_finance, [line(t.g1, "102", "DEBIT", 20_000), line(t.g1, "404", "CREDIT", 20_000)],

@@ -58,7 +58,7 @@ async def test_logout_revokes_and_expired_tokens_are_refused(api):
     q = await persona(api, "beijing", "clerk")
     tenant = await get_tenant(code="beijing")
     with tenant_scope(tenant):
-        await AuthToken.update({AuthToken.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}).where(
+        await AuthToken.update({AuthToken.expires_at: dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}).where(
             AuthToken.user_id.username == q.username)
     body = await q.api.gql(ME, expect_status=401)
     assert body["errors"][0]["extensions"]["code"] == "TOKEN_EXPIRED"

@@ -31,8 +31,7 @@ async def test_mutations_are_audited_with_actor_target_changes_and_request_id(ap
 
 
 async def test_sensitive_values_are_redacted(api, sh_admin, sh_auditor):
-    await sh_admin.api.gql("""mutation { userCreate(input: {username: "%s", password: "super-secret-pw"}) { errors { code } } }"""
-                           % unique("red"))
+    await sh_admin.api.gql("""mutation {{ userCreate(input: {{username: "{}", password: "super-secret-pw"}}) {{ errors {{ code }} }} }}""".format(unique("red")))
     body = await sh_auditor.api.gql(RECORDS, {"f": {"actionPrefix": "user.create"}})
     rec = body["data"]["auditRecords"]["nodes"][0]
     assert rec["changes"]["password"] == "***"
@@ -57,8 +56,8 @@ async def test_only_auditors_and_admins_read_the_log(api):
 
 
 async def test_the_app_cannot_update_or_delete_audit_rows(app):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     with tenant_scope(await get_tenant(code="shanghai")):

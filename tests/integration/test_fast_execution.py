@@ -19,10 +19,10 @@ QUERIES = [
 
 @pytest.mark.parametrize("query", QUERIES)
 async def test_fast_and_standard_execution_agree(api, sh_admin, query):
-    from core.graphql.base import Context
-    from core.graphql.schema import build_schema, schema
     from core.accounts.services import authenticate
     from core.context import tenant_scope
+    from core.graphql.base import Context
+    from core.graphql.schema import build_schema, schema
 
     standard = build_schema(fast=False)
     tenant, principal = await authenticate(sh_admin.token)

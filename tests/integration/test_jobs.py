@@ -3,8 +3,6 @@ progress and results in the database; safe retries; tenant-scoped reads."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from arq.worker import Worker
 
@@ -47,9 +45,9 @@ async def test_retrying_a_finished_job_is_harmless(api, sh_auditor):
 
 
 async def test_job_progress_and_failure_are_recorded(api, sh_admin):
+    from core.context import tenant_scope
     from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, get_unit_by_code
-    from core.context import tenant_scope
 
     tenant = await get_tenant(code="shanghai")
     with tenant_scope(tenant):

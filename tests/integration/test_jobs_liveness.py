@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from core.context import tenant_scope
 from core.dbutil import utcnow
 from core.graphql.base import from_global_id, json_loads_maybe, to_global_id
 from core.jobs import heartbeat, runner
 from core.jobs.tables import JobRecord
-from core.context import tenant_scope
 from tests.fixtures.api import persona
 
 BLOCK = "tests.liveness.block"
@@ -371,9 +371,8 @@ async def test_a_retry_that_cannot_reach_the_queue_leaves_the_job_retryable(api,
         raise ConnectionError("redis unreachable")
 
     monkeypatch.setattr(runner, "dispatch", queue_down)
-    with pytest.raises(ConnectionError):
-        with tenant_scope(tenant):
-            await runner.retry(tenant, job_id)
+    with pytest.raises(ConnectionError), tenant_scope(tenant):
+        await runner.retry(tenant, job_id)
     row = await record(tenant, job_id)
     assert row["status"] == "interrupted" and row["errors"][0]["code"] == "INTERRUPTED"
     monkeypatch.undo()

@@ -53,7 +53,7 @@ class AuditClock:
     def window_start_iso(self) -> str:
         import datetime as dt
 
-        return dt.datetime.fromtimestamp(self.start, dt.timezone.utc).isoformat()
+        return dt.datetime.fromtimestamp(self.start, dt.UTC).isoformat()
 
     async def flush_after_window(self) -> int:
         from core.accounts import login_audit
@@ -84,8 +84,8 @@ async def _records(tenant, action: str, like: str) -> list[dict]:
     """The changes of a tenant's records of one action whose text contains ``like``."""
     import json
 
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     with tenant_scope(tenant):
         rows = await raw("SELECT changes FROM audit_record WHERE tenant_id = {} AND action = {} AND changes::text LIKE {}",
@@ -101,8 +101,8 @@ async def test_thirty_login_aliases_in_one_request_try_no_password(api):
     # Nothing was counted against the account: the owner logs in at once, from the same address.
     assert await login(api, "fujian", user)
     # The same through fragments.
-    frag = ('mutation { ...A ...B } fragment A on Mutation { login(tenantCode: "fujian", username: "%s", password: "x1-xxxxxx") { errors { code } } } '
-            'fragment B on Mutation { b: login(tenantCode: "fujian", username: "%s", password: "%s") { token errors { code } } }') % (user, user, PASSWORD)
+    frag = (f'mutation {{ ...A ...B }} fragment A on Mutation {{ login(tenantCode: "fujian", username: "{user}", password: "x1-xxxxxx") {{ errors {{ code }} }} }} '
+            f'fragment B on Mutation {{ b: login(tenantCode: "fujian", username: "{user}", password: "{PASSWORD}") {{ token errors {{ code }} }} }}')
     body = await api.gql(frag)
     assert body["data"]["login"]["errors"][0]["code"] == "INVALID_INPUT" and body["data"]["b"]["token"] is None
 
@@ -464,8 +464,8 @@ async def test_summaries_are_written_into_the_account_tenant_only(from_address, 
     await _try(attacker, name, "tenant-0-xxxx", tenant="shanghai")
     await audit_clock.flush_after_window()
     sh, bj = await get_tenant(code="shanghai"), await get_tenant(code="beijing")
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     for tenant, expected in ((sh, 1), (bj, 0)):
         with tenant_scope(tenant):

@@ -71,8 +71,8 @@ async def test_moving_a_subtree_rewrites_every_descendant(sh_admin):
     assert moved["errors"] == [] and moved["orgUnit"]["depth"] == 2
 
     sub_b = (await api.gql(UNIT_BY_CODE, {"f": {"subtreeOf": city_b["id"]}}))["data"]["orgUnits"]
-    assert {n["code"] for n in sub_b["nodes"]} == {city_b["code"], county["code"], *(l["code"] for l in leaves)}
-    assert all(n["depth"] == 3 for n in sub_b["nodes"] if n["code"] in {l["code"] for l in leaves})
+    assert {n["code"] for n in sub_b["nodes"]} == {city_b["code"], county["code"], *(leaf["code"] for leaf in leaves)}
+    assert all(n["depth"] == 3 for n in sub_b["nodes"] if n["code"] in {leaf["code"] for leaf in leaves})
     sub_a = (await api.gql(UNIT_BY_CODE, {"f": {"subtreeOf": city_a["id"]}}))["data"]["orgUnits"]
     assert [n["code"] for n in sub_a["nodes"]] == [city_a["code"]]
     for leaf in leaves:

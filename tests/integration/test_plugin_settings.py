@@ -214,8 +214,8 @@ async def test_wrong_roles_are_refused(tmp_path, api):
 
 
 async def test_another_tenants_plugin_and_history_are_unreachable(tmp_path, api, bj_admin):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     code, admin, _ = await province(tmp_path, api)
@@ -347,7 +347,7 @@ async def test_another_process_sees_the_change_through_the_settings_version(tmp_
     assert await tenancy.get_current_tenant(stale.id) is job_tenant
 
 
-SQLITE_SCRIPT = '''
+SQLITE_SCRIPT = f'''
 import asyncio, json, httpx
 from core.app import create_app
 
@@ -356,26 +356,26 @@ async def main():
     async with app.lifespan():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
             async def gql(query, variables=None, token=None):
-                h = {"authorization": "Bearer " + token} if token else {}
-                r = await c.post("/graphql", headers=h, json={"query": query, "variables": variables or {}})
+                h = {{"authorization": "Bearer " + token}} if token else {{}}
+                r = await c.post("/graphql", headers=h, json={{"query": query, "variables": variables or {{}}}})
                 return r.json()
-            login = 'mutation { login(tenantCode: "fujian", username: "admin", password: "huijia-demo") { token } }'
+            login = 'mutation {{ login(tenantCode: "fujian", username: "admin", password: "huijia-demo") {{ token }} }}'
             token = (await gql(login))["data"]["login"]["token"]
-            listed = (await gql(%(settings)r, token=token))["data"]["pluginSettings"]
+            listed = (await gql({SETTINGS!r}, token=token))["data"]["pluginSettings"]
             fj = [s for s in listed if s["plugin"] == "fujian"][0]
-            ok = (await gql(%(update)r, {"p": "fujian", "s": {**fj["settings"], "levy_grassroots_bp": 7000}, "v": fj["version"]}, token))
-            bad = (await gql(%(update)r, {"p": "fujian", "s": {"levy_grassroots_bp_by_region": {"3502": 1}}, "v": fj["version"] + 1}, token))
-            stale = (await gql(%(update)r, {"p": "fujian", "s": {}, "v": fj["version"]}, token))
-            hist = (await gql(%(history)r, {"p": "fujian", "first": 10}, token))["data"]["pluginSettingsHistory"]
-            print("RESULT " + json.dumps({
+            ok = (await gql({UPDATE!r}, {{"p": "fujian", "s": {{**fj["settings"], "levy_grassroots_bp": 7000}}, "v": fj["version"]}}, token))
+            bad = (await gql({UPDATE!r}, {{"p": "fujian", "s": {{"levy_grassroots_bp_by_region": {{"3502": 1}}}}, "v": fj["version"] + 1}}, token))
+            stale = (await gql({UPDATE!r}, {{"p": "fujian", "s": {{}}, "v": fj["version"]}}, token))
+            hist = (await gql({HISTORY!r}, {{"p": "fujian", "first": 10}}, token))["data"]["pluginSettingsHistory"]
+            print("RESULT " + json.dumps({{
                 "before": fj["version"], "after": ok["data"]["pluginSettingsUpdate"]["pluginSettings"]["version"],
                 "bad": [e["field"] for e in bad["data"]["pluginSettingsUpdate"]["errors"]],
                 "stale": [e["code"] for e in stale["data"]["pluginSettingsUpdate"]["errors"]],
                 "history": [(v["version"], v["source"]) for v in hist["nodes"]],
-            }))
+            }}))
 
 asyncio.run(main())
-''' % {"settings": SETTINGS, "update": UPDATE, "history": HISTORY}
+'''
 
 
 def test_settings_edit_works_on_the_embedded_sqlite_default(tmp_path):

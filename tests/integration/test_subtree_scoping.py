@@ -8,8 +8,23 @@ import pytest
 from core.jobs import runner
 from tests.fixtures.api import persona
 from tests.fixtures.subtree_walk import (
-    INSIDE, INSIDE_PLACE, PLACES, fresh_id, SAMPLES, STAFF_ROLES, WalkContext, audit_actions_by, calls_for,
-    every_capability_enabled, id_fields, list_fields, listed_ids, make_samples, missing_node_types, node_types, refused,
+    INSIDE,
+    INSIDE_PLACE,
+    PLACES,
+    SAMPLES,
+    STAFF_ROLES,
+    WalkContext,
+    audit_actions_by,
+    calls_for,
+    every_capability_enabled,
+    fresh_id,
+    id_fields,
+    list_fields,
+    listed_ids,
+    make_samples,
+    missing_node_types,
+    node_types,
+    refused,
     tenant_fingerprint,
 )
 
@@ -131,11 +146,11 @@ async def test_a_district_admin_cannot_deactivate_a_root_admin_nor_one_with_a_gr
     assert res["data"]["userSetActive"]["errors"][0]["code"] in ("NOT_FOUND", "FORBIDDEN")
     assert (await sh_admin.api.gql("{ me { user { active } } }"))["data"]["me"]["user"]["active"] is True
     # A user holding a grant in the district AND one at the root is not the district's to manage.
-    from tests.fixtures.api import make_user
     from core.accounts import services as accounts
     from core.actor import Actor
     from core.context import tenant_scope
     from core.tenancy.services import get_tenant, root_unit
+    from tests.fixtures.api import make_user
 
     both = await make_user("shanghai", "clerk", "sh-huangpu")
     tenant = await get_tenant(code="shanghai")

@@ -14,8 +14,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from core.dbutil import raw
 from core.context import tenant_scope
+from core.dbutil import raw
 from tests.conftest import APP_ROLE, OWNER_DSN, PG_ADMIN_DSN, TEST_DB
 from tests.fixtures.api import Persona, persona, unique
 from tests.funds.helpers import entry, fund_cash, line, make_tree, user_with

@@ -41,10 +41,10 @@ async def test_node_and_direct_lookups_find_nothing_across_tenants(sh_admin, bei
 
 async def foreign_node_ids(owner_code: str, per_type: int = 3) -> dict[str, list[str]]:
     """Global ids of ``owner``'s rows for every registered Node type backed by a table."""
+    from core.context import tenant_scope
     from core.dbutil import raw
     from core.graphql.base import to_global_id
     from core.registry import get_registry
-    from core.context import tenant_scope
     from core.tenancy.services import get_tenant
 
     owner = await get_tenant(code=owner_code)
@@ -219,8 +219,8 @@ async def test_every_tenant_table_forces_rls_and_the_app_role_cannot_bypass(app)
 
 
 async def test_raw_query_without_app_filter_sees_only_current_tenant(app):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")
@@ -241,8 +241,8 @@ async def test_raw_query_without_app_filter_sees_only_current_tenant(app):
 
 
 async def test_rls_blocks_writes_into_another_tenant(app):
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")
@@ -257,8 +257,8 @@ async def test_rls_blocks_writes_into_another_tenant(app):
 
 async def test_concurrent_scoped_connections_do_not_leak(app):
     """Many interleaved queries for different tenants on a shared pool: each sees only its own."""
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     tenants = [await get_tenant(code=c) for c in ("shanghai", "beijing", "fujian")]
@@ -277,18 +277,17 @@ async def test_concurrent_scoped_connections_do_not_leak(app):
 async def test_a_rolled_back_rescope_does_not_confuse_the_next_borrower(app):
     """A transaction that switched tenant and then rolled back leaves the connection on its first
     tenant; whoever borrows it next must still get exactly their own rows."""
-    from core.dbutil import raw, rescope_transaction, transaction
     from core.context import tenant_scope
+    from core.dbutil import raw, rescope_transaction, transaction
     from core.tenancy.services import get_tenant
 
     shanghai = await get_tenant(code="shanghai")
     beijing = await get_tenant(code="beijing")
     for _ in range(5):
-        with tenant_scope(shanghai):
-            with pytest.raises(RuntimeError):
-                async with transaction():
-                    await rescope_transaction(beijing.id)
-                    raise RuntimeError("abort")
+        with tenant_scope(shanghai), pytest.raises(RuntimeError):
+            async with transaction():
+                await rescope_transaction(beijing.id)
+                raise RuntimeError("abort")
         for tenant in (beijing, shanghai, beijing):
             with tenant_scope(tenant):
                 rows = await raw("SELECT DISTINCT tenant_id FROM org_unit")

@@ -30,8 +30,8 @@ def bad_checksum(valid: str) -> str:
 
 
 async def unit_gid(api_persona: Any, code: str) -> str:
-    from core.graphql.base import to_global_id
     from core.context import tenant_scope
+    from core.graphql.base import to_global_id
     from core.tenancy.services import get_tenant, get_unit_by_code
 
     tenant = await get_tenant(code=api_persona.tenant)
@@ -43,15 +43,15 @@ async def unit_gid(api_persona: Any, code: str) -> str:
 MEMBER_FIELDS = """id name gender birthYear age idNumberMasked phoneMasked employer workStatus workStatusLabel state
   joinedOn version tags { code label } orgUnit { code name }"""
 
-CREATE = """mutation($input: MemberCreateInput!) { memberCreate(input: $input) {
-  member { %s } errors { field code message } } }""" % MEMBER_FIELDS
+CREATE = f"""mutation($input: MemberCreateInput!) {{ memberCreate(input: $input) {{
+  member {{ {MEMBER_FIELDS} }} errors {{ field code message }} }} }}"""
 
-UPDATE = """mutation($id: ID!, $input: MemberUpdateInput!) { memberUpdate(id: $id, input: $input) {
-  member { %s } errors { field code message } } }""" % MEMBER_FIELDS
+UPDATE = f"""mutation($id: ID!, $input: MemberUpdateInput!) {{ memberUpdate(id: $id, input: $input) {{
+  member {{ {MEMBER_FIELDS} }} errors {{ field code message }} }} }}"""
 
-MEMBERS = """query($f: MemberFilter, $first: Int, $after: String, $o: MemberOrder) {
-  members(filter: $f, first: $first, after: $after, orderBy: $o) { totalCount pageInfo { hasNextPage endCursor }
-  nodes { %s } } }""" % MEMBER_FIELDS
+MEMBERS = f"""query($f: MemberFilter, $first: Int, $after: String, $o: MemberOrder) {{
+  members(filter: $f, first: $first, after: $after, orderBy: $o) {{ totalCount pageInfo {{ hasNextPage endCursor }}
+  nodes {{ {MEMBER_FIELDS} }} }} }}"""
 
 REVEAL = """mutation($id: ID!, $f: MemberRevealField!, $r: String!) { memberReveal(id: $id, field: $f, reason: $r) {
   value errors { field code message } } }"""
@@ -118,8 +118,8 @@ async def commit(p: Any, gid: str, allow: bool = False) -> dict[str, Any]:
 async def make_tenant(prefix: str, label: str = "测试") -> tuple[Any, str]:
     """A fresh tenant (Fujian's province code) with one grassroots union; returns it and the union's code."""
     from core.actor import Actor
-    from core.tenancy import services as tenancy
     from core.context import tenant_scope
+    from core.tenancy import services as tenancy
     from tests.fixtures.api import unique
 
     code = unique(prefix)

@@ -44,9 +44,9 @@ async def test_an_unmasked_export_takes_a_listed_reason_or_other_with_text_and_t
 
 
 async def test_the_reason_list_is_the_provinces_own(api, sh_admin):
-    from core.members.reasons import check_access_reason
-    from core.errors import DomainError
     from core.context import TenantContext
+    from core.errors import DomainError
+    from core.members.reasons import check_access_reason
 
     res = await sh_admin.api.gql("{ piiAccessReasons }")
     assert res["data"]["piiAccessReasons"] == ["审计核查", "上级调阅", "帮扶审批"]

@@ -10,7 +10,14 @@ import pytest
 
 from tests.fixtures.api import persona
 from tests.members.members_helpers import (
-    CREATE, MEMBERS, REVEAL, UPDATE, bad_checksum, create_member, make_id, unit_gid,
+    CREATE,
+    MEMBERS,
+    REVEAL,
+    UPDATE,
+    bad_checksum,
+    create_member,
+    make_id,
+    unit_gid,
 )
 
 UNIT = "sh-huangpu-nanjinglu"

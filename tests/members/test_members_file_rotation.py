@@ -16,8 +16,9 @@ import pytest
 from core.jobs import runner
 from core.members import filestore, keys, pii_keys
 from core.pii import Keyring
-from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import make_tenant as _make_tenant, commit, create_member, import_state, make_id, roster_csv, upload
+from tests.fixtures.api import persona
+from tests.members.members_helpers import commit, create_member, import_state, make_id, roster_csv, upload
+from tests.members.members_helpers import make_tenant as _make_tenant
 
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 INDEX = b"huijia-dev-blind-index-key-32byt"
@@ -42,8 +43,8 @@ def first_key(kind: str, tenant_id: int, object_id: int) -> str:
 async def filter_token(tenant: Any, export_id: int) -> str:
     import json
 
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     with tenant_scope(tenant):
         value = (await raw("SELECT filter FROM member_export WHERE tenant_id = {} AND id = {}", tenant.id, export_id))[0]["filter"]

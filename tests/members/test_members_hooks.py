@@ -60,9 +60,9 @@ async def _unit(tenant, code):
 
 
 async def test_hook_calls_on_create_update_and_join(api, spy_tenant):
+    from core.context import tenant_scope
     from core.errors import DomainError
     from core.members import services
-    from core.context import tenant_scope
 
     spy, tenant = spy_tenant
     actor = Actor(None, "test")
@@ -87,10 +87,10 @@ async def test_hook_calls_on_create_update_and_join(api, spy_tenant):
 
 
 async def test_hook_calls_on_import_rows_and_joins(api, spy_tenant, monkeypatch):
+    from core.context import tenant_scope
     from core.jobs import runner
     from core.members import importer, queries
     from core.members.tables import MemberImport
-    from core.context import tenant_scope
 
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     spy, tenant = spy_tenant

@@ -11,7 +11,15 @@ import pytest
 from core.jobs import runner
 from tests.fixtures.api import persona
 from tests.members.members_helpers import (
-    HEADER, MEMBERS, bad_checksum, commit, create_member, import_state, make_id, roster_csv, upload,
+    HEADER,
+    MEMBERS,
+    bad_checksum,
+    commit,
+    create_member,
+    import_state,
+    make_id,
+    roster_csv,
+    upload,
 )
 
 UNIT = "sh-pudong-zhangjiang"
@@ -236,10 +244,10 @@ async def test_existing_members_in_other_units_transfers_and_left(sh_admin):
     left = await create_member(sh_admin, UNIT, name="已退会")
     res = await sh_admin.api.gql("query($id: ID!) { member(id: $id) { id } }", {"id": left["id"]})
     await sh_admin.api.gql("mutation($id: ID!) { memberLeave(id: $id) { errors { code } } }", {"id": left["id"]})
-    from core.members import personal, queries
     from core.context import tenant_scope
-    from core.tenancy.services import get_tenant
     from core.graphql.base import from_global_id
+    from core.members import personal, queries
+    from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(code="shanghai")
     ids = []

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from core.context import tenant_scope
 from core.dbutil import utcnow
 from core.graphql.base import from_global_id, to_global_id
 from core.jobs import heartbeat, runner
 from core.members import importer, queries
-from core.context import tenant_scope
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
 UNIT = "sh-huangpu-bailian"
@@ -135,7 +135,7 @@ async def stop_worker(proc: asyncio.subprocess.Process) -> None:
         proc.terminate()
         try:
             await asyncio.wait_for(proc.wait(), 20)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             proc.kill()
             await proc.wait()
 

@@ -38,11 +38,11 @@ CASES = [
     ("zip", _zip_bytes(), "名册.xlsx", "FILE_TYPE", "压缩包", None),
     ("broken-xlsx", b"PK\x03\x04" + os.urandom(3000), "名册.xlsx", "FILE_TYPE", "损坏", None),
     ("binary", os.urandom(64) + b"\x00" + os.urandom(64), "名册.csv", "FILE_TYPE", "不是文本", None),
-    ("latin-1", "姓名,身份证号码,所属工会\n".encode("utf-8")[:5] + bytes(range(0x80, 0x100)) * 50, "名册.csv", "ENCODING", "编码", None),
+    ("latin-1", "姓名,身份证号码,所属工会\n".encode()[:5] + bytes(range(0x80, 0x100)) * 50, "名册.csv", "ENCODING", "编码", None),
     ("header-mismatch", roster_csv([["张三", "x", UNIT]], header="名字,证件,单位名"), "名册.csv", "HEADER", "身份证号码", 1),
     ("header-missing-one", "姓名,手机号码,所属工会\n张三,13800138000,x\n".encode(), "名册.csv", "HEADER", "「身份证号码」", 1),
     ("header-twice", "姓名,身份证号码,身份证号,所属工会\n".encode(), "名册.csv", "HEADER", "两次", None),
-    ("no-header-text", "1,2,3\n4,5,6\n".encode(), "名册.csv", "HEADER", "没有找到表头", 1),
+    ("no-header-text", b"1,2,3\n4,5,6\n", "名册.csv", "HEADER", "没有找到表头", 1),
 ]
 
 

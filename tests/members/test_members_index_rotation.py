@@ -20,10 +20,19 @@ import pytest
 from core.jobs import runner
 from core.members import keys, pii_keys
 from core.pii import Keyring
-from tests.fixtures.api import persona, unique
+from tests.fixtures.api import persona
+from tests.members.members_helpers import (
+    CREATE,
+    MEMBERS,
+    commit,
+    create_member,
+    import_state,
+    make_id,
+    roster_csv,
+    upload,
+)
 from tests.members.members_helpers import (
     make_tenant as _make_tenant,
-    CREATE, MEMBERS, commit, create_member, import_state, make_id, roster_csv, upload,
 )
 
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
@@ -62,8 +71,8 @@ async def make_tenant(prefix: str) -> tuple[Any, str]:
 
 
 async def rows(tenant: Any, sql: str, *args: Any) -> list[dict[str, Any]]:
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     with tenant_scope(tenant):
         return await raw(sql, *args)
@@ -153,8 +162,8 @@ async def test_rotation_end_to_end(api, monkeypatch):
     assert (mid["key_id"], mid["next_key_id"]) == ("i1", "i2")
     under_new = await stored_ids(a, "i2")
     assert sum(under_new.values()) == 2 and len(under_new) == 6  # two recomputed, four still under i1
-    rotated = [p for p, m in zip(people, made) if under_new[_pk(m["id"])]]
-    waiting = [p for p, m in zip(people, made) if not under_new[_pk(m["id"])]]
+    rotated = [p for p, m in zip(people, made, strict=True) if under_new[_pk(m["id"])]]
+    waiting = [p for p, m in zip(people, made, strict=True) if not under_new[_pk(m["id"])]]
     assert rotated and waiting
 
     # Mid-rotation: search by ID and phone finds people on both sides of the checkpoint.
@@ -271,10 +280,10 @@ def _pk(gid: str) -> int:
 async def test_rotation_waits_for_writers_that_read_the_old_key(api, monkeypatch):
     """The start of a rotation is a barrier: a writer that read the tenant's key before it (and so
     writes under the old key) commits first, and the rotation then recomputes its row too."""
+    from core.context import tenant_scope
     from core.dbutil import transaction
     from core.members import personal, services
     from core.members.tables import Member
-    from core.context import tenant_scope
 
     t, unit = await make_tenant("rotw")
     p = await persona(api, t.code, "tenant_admin")
@@ -317,8 +326,8 @@ async def test_two_rows_of_one_person_are_reported_not_merged(api, monkeypatch):
     """If one person somehow has a row under each key, recomputing would collide with the unique
     index: the rotation reports the conflict, stays open (lookups keep matching both keys), and
     finishes once the duplicate is resolved."""
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     t, unit = await make_tenant("rotc")
     p = await persona(api, t.code, "tenant_admin")
@@ -382,9 +391,8 @@ async def test_unknown_index_keys_are_refused_at_startup(api, monkeypatch):
     assert res["data"] is None or res["data"]["memberCreate"] is None
     assert lost not in str(res)
     assert not await rows(t, "SELECT id FROM member WHERE tenant_id = {} AND name = {}", t.id, "无钥写入")
-    with pytest.raises(personal.IndexKeyUnavailable) as missing:
-        with tenant_scope(t):
-            await personal.index_keys(t)
+    with pytest.raises(personal.IndexKeyUnavailable) as missing, tenant_scope(t):
+        await personal.index_keys(t)
     assert "'i2'" in str(missing.value)
     use(monkeypatch, "i1", "i2")
     assert (await keys.rotate_index(t.code)).ok
@@ -399,9 +407,9 @@ async def test_import_batch_prepared_before_a_rotation_started(api, monkeypatch)
     person still under the old key and the person already under the new one are updated, not
     created a second time, and the new person is stored under the new key."""
     from core.actor import Actor
+    from core.context import tenant_scope
     from core.members import importer, personal, services
     from core.members.tables import MemberImport
-    from core.context import tenant_scope
 
     t, unit = await make_tenant("roti")
     p = await persona(api, t.code, "tenant_admin")

@@ -20,8 +20,8 @@ DEV_KEY = base64.b64encode(b"huijia-dev-pii-key-32-bytes-long")
 
 
 async def _tokens(tenant_code: str) -> list[str]:
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
     from core.tenancy.services import get_tenant
 
     tenant = await get_tenant(code=tenant_code)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 
-from tests.fixtures.api import persona
 from tests.members.members_helpers import create_member, make_id, unit_gid
 
 UNIT_CREATE = """mutation($in: OrgUnitCreateInput!) { orgUnitCreate(input: $in) { orgUnit { id } errors { code } } }"""

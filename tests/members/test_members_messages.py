@@ -10,7 +10,16 @@ import pytest
 from core.jobs import runner
 from core.members import importer
 from tests.members.members_helpers import (
-    CREATE, MEMBERS, REVEAL, commit, create_member, import_state, make_id, roster_csv, unit_gid, upload,
+    CREATE,
+    MEMBERS,
+    REVEAL,
+    commit,
+    create_member,
+    import_state,
+    make_id,
+    roster_csv,
+    unit_gid,
+    upload,
 )
 
 UNIT = "sh-pudong-zhangjiang"
@@ -90,7 +99,7 @@ async def test_preview_job_reports_a_total_so_the_ui_can_show_a_percentage(sh_ad
     seen: list[tuple[int, int | None]] = []
     original = runner.JobContext.progress
 
-    async def spy(self, done, total=None):  # noqa: ANN001, ANN202
+    async def spy(self, done, total=None):
         seen.append((done, total))
         await original(self, done, total)
 

@@ -57,4 +57,5 @@ def test_sqlite_collation_sorts_names_by_pinyin():
 def test_pinyin_key_orders_common_surnames():
     surnames = ["安", "白", "蔡", "邓", "范", "高", "黄", "金", "孔", "林", "马", "潘", "钱", "任", "孙", "唐", "万", "徐",
                 "杨", "郑"]
-    assert sorted(surnames[::-1], key=pinyin_key) == surnames
+    backwards = surnames[::-1]
+    assert sorted(backwards, key=pinyin_key) == surnames

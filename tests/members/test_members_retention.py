@@ -13,8 +13,9 @@ import pytest
 
 from core.jobs import runner
 from core.members import filestore
-from tests.fixtures.api import persona, unique
-from tests.members.members_helpers import make_tenant as _make_tenant, COMMIT, create_member, import_state, make_id, roster_csv, upload
+from tests.fixtures.api import persona
+from tests.members.members_helpers import COMMIT, create_member, import_state, make_id, roster_csv, upload
+from tests.members.members_helpers import make_tenant as _make_tenant
 
 EXPORT_START = """mutation($f: MemberFilter) { memberExportStart(filter: $f, format: CSV) {
   memberExport { id status downloadUrl } errors { code } } }"""
@@ -32,8 +33,8 @@ async def make_tenant(prefix: str) -> tuple[Any, str]:
 
 
 async def sql(tenant: Any, query: str, *args: Any) -> list[dict[str, Any]]:
-    from core.dbutil import raw
     from core.context import tenant_scope
+    from core.dbutil import raw
 
     with tenant_scope(tenant):
         return await raw(query, *args)
@@ -46,15 +47,15 @@ def pk(gid: str) -> int:
 
 
 async def purge(tenant: Any, now: dt.datetime | None = None) -> dict[str, Any]:
-    from core.members.retention import purge_expired
     from core.context import tenant_scope
+    from core.members.retention import purge_expired
 
     with tenant_scope(tenant):
         return await purge_expired(tenant, now=now)
 
 
 async def back_date(tenant: Any, table: str, column: str, object_id: int, hours: float) -> None:
-    when = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=hours)
+    when = dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)
     await sql(tenant, f"UPDATE {table} SET {column} = {{}} WHERE tenant_id = {{}} AND id = {{}}", when, tenant.id, object_id)
 
 
@@ -128,7 +129,7 @@ async def test_purge_expires_stale_files_keeps_rows_and_is_idempotent(api):
     assert secret_id not in text and "保留" not in text and "1350000" not in text
 
     # A later "now": the rest passes its retention too.
-    later = await purge(t, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=100))
+    later = await purge(t, now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=100))
     assert (later["imports_expired"], later["exports_expired"]) == (1, 1)
     assert not filestore.stored_ids("imports", t.id) and not filestore.stored_ids("exports", t.id)
 
@@ -170,12 +171,12 @@ async def test_purge_is_per_tenant_and_spares_live_work(api):
 async def test_purge_job_and_hourly_cron(api):
     """`members.purge` is a registered job, scheduled hourly for arq and for the in-process scheduler;
     the cron starts one job per tenant per hour however often it fires."""
+    from core.context import tenant_scope
     from core.jobs.runner import REGISTRY, get_job
     from core.jobs.scheduler import cron_jobs
     from core.jobs.tables import JobRecord
     from core.jobs.worker import worker_settings
     from core.members.jobs import cron_purge
-    from core.context import tenant_scope
 
     assert "members.purge" in REGISTRY
     arq_cron = {c.name: c for c in worker_settings()["cron_jobs"]}

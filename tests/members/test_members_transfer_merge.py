@@ -19,7 +19,15 @@ import pytest
 
 from core.jobs import runner
 from tests.fixtures.api import persona
-from tests.members.members_helpers import MEMBERS, REVEAL, create_member, import_state, make_id, roster_csv, upload
+from tests.members.members_helpers import (
+    MEMBERS,
+    REVEAL,
+    create_member,
+    import_state,
+    make_id,
+    roster_csv,
+    upload,
+)
 
 FJ_OLD = "fj-fuzhou-dianli"  # the union the worker left years ago
 FJ_DEST = "fj-xiamen-siming-hangkong"  # where they transfer to now
@@ -103,9 +111,9 @@ def masked(idn: str) -> str:
 
 
 async def test_transfer_into_a_former_members_record_merges_it(api, people, sh_admin, sh_auditor):
+    from core.context import tenant_scope
     from core.dbutil import raw
     from core.members import queries
-    from core.context import tenant_scope
 
     fj, sh = people["fj_admin"], sh_admin
     idn = make_id(area="350102", birth="19800315")
@@ -394,7 +402,7 @@ async def test_concurrent_transfers_of_one_person_leave_one_destination_row(peop
     fujian = await tenant("fujian")
     async with own_connection() as gate, own_connection() as observer:
         await gate.execute("SELECT pg_advisory_lock($1, $2)", AUDIT_LOCK_NAMESPACE, fujian.id)
-        racers = asyncio.gather(*[a.api.gql(APPROVE, {"id": t}) for a, t in zip(approvers, final_tids)])
+        racers = asyncio.gather(*[a.api.gql(APPROVE, {"id": t}) for a, t in zip(approvers, final_tids, strict=True)])
         try:
             # One completion has written Fujian's row (merged into the old record, or inserted the
             # person) and waits to write Fujian's audit record; the other waits behind it, for the

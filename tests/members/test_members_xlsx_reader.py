@@ -273,9 +273,9 @@ def test_broken_workbook_structure(change):
         data = package([])
     elif change == "missing-part":
         data = package([("worksheets/sheet1.xml", SHEET, "visible")], replace={"xl/_rels/workbook.xml.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
-            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="nowhere.xml"/>'
-            "</Relationships>").encode()})
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+            b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="nowhere.xml"/>'
+            b"</Relationships>")})
     else:
         data = package([("worksheets/sheet1.xml", SHEET, "visible")], replace={"xl/workbook.xml": b"\x00\x01 not xml"})
     found = problem(data)

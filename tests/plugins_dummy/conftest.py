@@ -10,8 +10,8 @@ from types import ModuleType
 
 import pytest
 
-from core.plugins import available_plugins, register_test_plugin, validate_plugin_settings
 from core.context import TenantContext
+from core.plugins import available_plugins, register_test_plugin, validate_plugin_settings
 
 _MODULE_NAME = "huijia_tests_dummy_plugin"
 
@@ -65,7 +65,7 @@ def fx_tenant_plain(dummy: ModuleType) -> TenantContext:
 
 
 @pytest.fixture(name="make_tenant")
-def fx_make_tenant(dummy: ModuleType):  # noqa: ANN201 - a factory
+def fx_make_tenant(dummy: ModuleType):
     """Build a validated tenant: ``make_tenant(code, plugins, settings)``."""
     counter = iter(range(1000, 2000))
     return lambda code, plugins, settings=None: _tenant(next(counter), code, plugins, settings)

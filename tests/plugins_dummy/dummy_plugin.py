@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from core.context import TenantContext
 from core.hookspecs import hookimpl
 from core.interface import (
     EntryInfo,
@@ -25,7 +26,6 @@ from core.interface import (
     TagInfo,
 )
 from core.plugins import tenant_settings
-from core.context import TenantContext
 
 NAME = "dummy"
 

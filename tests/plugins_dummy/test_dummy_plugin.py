@@ -17,6 +17,7 @@ import pluggy
 import pytest
 
 from core import hookspecs
+from core.context import TenantContext
 from core.hookspecs import hookimpl
 from core.interface import (
     EntryInfo,
@@ -27,7 +28,6 @@ from core.interface import (
     SmallPayerInfo,
 )
 from core.plugins import get_plugin_manager, hooks_for, notify, register_test_plugin
-from core.context import TenantContext
 
 VALID_ID = "11010519491231002X"  # GB 11643 example whose check digit holds (DOMAIN.md §8)
 
@@ -76,7 +76,7 @@ def test_hook_register_jobs(dummy: ModuleType, tenant_dummy: TenantContext) -> N
     assert asyncio.run(dummy.dummy_job(ctx, 3, 4)) == "dummy job ran for tenant dummyland with [3, 4]"
 
 
-def test_hook_region_dibao_line(dummy: ModuleType, make_tenant) -> None:  # noqa: ANN001
+def test_hook_region_dibao_line(dummy: ModuleType, make_tenant) -> None:
     tenant = make_tenant(
         "dummyland",
         ("dummy",),
@@ -127,7 +127,7 @@ def test_hook_fund_levy_split(
 
 def test_hook_fund_special_allocation_ratio(
     dummy: ModuleType, make_tenant, tenant_plain: TenantContext
-) -> None:  # noqa: ANN001
+) -> None:
     tenant = make_tenant("dummyland", ("dummy",), {"dummy": {"special_allocation_bp": 250}})
     assert hooks_for(tenant).fund_special_allocation_ratio(tenant=tenant, year=2025) == 250
     national = hooks_for(tenant_plain).fund_special_allocation_ratio(tenant=tenant_plain, year=2025)
@@ -185,7 +185,7 @@ async def test_hook_on_ledger_entry_posted(
 async def test_notify_survives_a_failing_plugin(
     dummy: ModuleType,
     make_tenant,
-    caplog: pytest.LogCaptureFixture,  # noqa: ANN001
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     class Broken:
         @hookimpl

@@ -78,9 +78,8 @@ def test_memory_does_not_grow_with_rows():
 
 def test_an_exception_leaves_no_finished_file():
     out = Unseekable()
-    with pytest.raises(RuntimeError):
-        with XlsxStreamWriter(out, "s") as x:
-            x.row(["a"])
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), XlsxStreamWriter(out, "s") as x:
+        x.row(["a"])
+        raise RuntimeError("boom")
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(bytes(out.data)))

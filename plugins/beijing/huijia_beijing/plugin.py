@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.sdk import hookimpl, PluginInfo, TagInfo, TenantContext
+from core.sdk import PluginInfo, TagInfo, TenantContext, hookimpl
 from huijia_beijing import rules
 from huijia_beijing.settings import NAME, BeijingSettings, for_tenant
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from core.sdk import lookup_region_year, TagInfo
+from core.sdk import TagInfo, lookup_region_year
 from huijia_beijing.settings import TagSetting
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.sdk import BasisPoints, DibaoTable, tenant_settings, TenantContext, YearKey
+from core.sdk import BasisPoints, DibaoTable, TenantContext, YearKey, tenant_settings
 
 NAME = "beijing"
 

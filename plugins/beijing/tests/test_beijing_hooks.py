@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import huijia_beijing.plugin
 import pytest
 
-from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
+import huijia_beijing.plugin
 from core.context import TenantContext
+from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
 
 @pytest.fixture(name="pm", scope="module")
-def fx_pm():  # noqa: ANN201
+def fx_pm():
     return build_plugin_manager([huijia_beijing.plugin], trace=False)
 
 
-def make_tenant(pm, settings: dict[str, Any] | None = None) -> TenantContext:  # noqa: ANN001
+def make_tenant(pm, settings: dict[str, Any] | None = None) -> TenantContext:
     validated = validate_plugin_settings(
         "beijing", ["beijing"], settings or {}, available=available_plugins(pm)
     )
@@ -30,7 +30,7 @@ def make_tenant(pm, settings: dict[str, Any] | None = None) -> TenantContext:  #
     )
 
 
-def _tags(pm, tenant: TenantContext) -> dict[str, str]:  # noqa: ANN001
+def _tags(pm, tenant: TenantContext) -> dict[str, str]:
     return {
         t.code: t.label_zh
         for batch in hooks_for(tenant, pm).register_member_tags(tenant=tenant)
@@ -38,13 +38,13 @@ def _tags(pm, tenant: TenantContext) -> dict[str, str]:  # noqa: ANN001
     }
 
 
-def test_jingka_tag_is_offered_alongside_national_tags(pm) -> None:  # noqa: ANN001
+def test_jingka_tag_is_offered_alongside_national_tags(pm) -> None:
     tags = _tags(pm, make_tenant(pm))
     assert tags["jingka"] == "京卡持卡人"
     assert "new_employment" in tags and "migrant" in tags
 
 
-def test_tags_come_from_settings(pm) -> None:  # noqa: ANN001
+def test_tags_come_from_settings(pm) -> None:
     tenant = make_tenant(
         pm, {"beijing": {"member_tags": [{"code": "capital_medal", "label_zh": "首都劳动奖章获得者"}]}}
     )
@@ -53,7 +53,7 @@ def test_tags_come_from_settings(pm) -> None:  # noqa: ANN001
     assert "jingka" not in tags  # the manifest's list replaces the default list
 
 
-def test_special_allocation_defers_to_national_until_configured(pm) -> None:  # noqa: ANN001
+def test_special_allocation_defers_to_national_until_configured(pm) -> None:
     plain = make_tenant(pm)
     national = hooks_for(plain, pm).fund_special_allocation_ratio(tenant=plain, year=2025)
     configured = make_tenant(pm, {"beijing": {"special_allocation_bp_by_year": {"2024": national + 100}}})
@@ -63,7 +63,7 @@ def test_special_allocation_defers_to_national_until_configured(pm) -> None:  # 
     assert hooks.fund_special_allocation_ratio(tenant=configured, year=2023) == national
 
 
-def test_dibao_line(pm) -> None:  # noqa: ANN001
+def test_dibao_line(pm) -> None:
     tenant = make_tenant(pm)
     hooks = hooks_for(tenant, pm)
     assert hooks.region_dibao_line(tenant=tenant, region_code="110105", year=2024) == 145000

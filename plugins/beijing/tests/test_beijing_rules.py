@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from huijia_beijing import rules
-from huijia_beijing.settings import BeijingSettings, TagSetting, default_dibao
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from huijia_beijing import rules
+from huijia_beijing.settings import BeijingSettings, TagSetting, default_dibao
 
 
 def test_default_tags_include_jingka() -> None:

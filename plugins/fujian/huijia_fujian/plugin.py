@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.sdk import hookimpl, LevyInfo, LevySplit, PluginInfo, TenantContext
+from core.sdk import LevyInfo, LevySplit, PluginInfo, TenantContext, hookimpl
 from huijia_fujian import rules
 from huijia_fujian.settings import NAME, FujianSettings, for_tenant
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from core.sdk import BasisPoints, DibaoTable, RegionCode, tenant_settings, TenantContext
+from core.sdk import BasisPoints, DibaoTable, RegionCode, TenantContext, tenant_settings
 
 NAME = "fujian"
 

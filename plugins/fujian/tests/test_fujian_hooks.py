@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import huijia_fujian.plugin
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import huijia_fujian.plugin
+from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
-from core.context import TenantContext
 
 PM = build_plugin_manager([huijia_fujian.plugin], trace=False)
 

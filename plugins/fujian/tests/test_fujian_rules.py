@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from huijia_fujian import rules
-from huijia_fujian.settings import default_dibao
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from huijia_fujian import rules
+from huijia_fujian.settings import default_dibao
 
 CITIES = {
     "350100": "福州",

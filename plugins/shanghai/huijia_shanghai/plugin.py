@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from core.sdk import FieldProblem, hookimpl, MemberInfo, PluginInfo, TenantContext
+from core.sdk import FieldProblem, MemberInfo, PluginInfo, TenantContext, hookimpl
 from huijia_shanghai import rules
 from huijia_shanghai.settings import NAME, ShanghaiSettings, for_tenant
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from core.sdk import FieldProblem, lookup_region_year, normalize_phone, phone_kind, PhoneError, ProblemCode
+from core.sdk import FieldProblem, PhoneError, ProblemCode, lookup_region_year, normalize_phone, phone_kind
 
 
 def dibao_line(table: Mapping[str, Mapping[str, int]], region_code: str, year: int) -> int | None:

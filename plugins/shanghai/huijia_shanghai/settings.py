@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from core.sdk import DibaoTable, tenant_settings, TenantContext
+from core.sdk import DibaoTable, TenantContext, tenant_settings
 
 NAME = "shanghai"
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import huijia_shanghai.plugin
 import pytest
 
+import huijia_shanghai.plugin
+from core.context import TenantContext
 from core.interface import MemberInfo, ProblemCode
 from core.plugins import build_plugin_manager, hooks_for, validate_plugin_settings
-from core.context import TenantContext
 
 BAD_CHECK_DIGIT_ID = "110105194912310021"  # 11010519491231002X with its check digit changed
 
 
 @pytest.fixture(name="pm", scope="module")
-def fx_pm():  # noqa: ANN201
+def fx_pm():
     return build_plugin_manager([huijia_shanghai.plugin], trace=False)
 
 
@@ -31,18 +31,18 @@ def make_tenant(settings: dict[str, Any] | None = None) -> TenantContext:
     )
 
 
-def _available():  # noqa: ANN202
+def _available():
     from core.plugins import available_plugins
 
     return available_plugins(build_plugin_manager([huijia_shanghai.plugin], trace=False))
 
 
-def _problems(pm, tenant: TenantContext, member: MemberInfo) -> set[tuple[str, str]]:  # noqa: ANN001
+def _problems(pm, tenant: TenantContext, member: MemberInfo) -> set[tuple[str, str]]:
     batches = hooks_for(tenant, pm).member_validate(tenant=tenant, member=member)
     return {(p.field, p.code) for batch in batches for p in batch}
 
 
-def test_new_employment_member_needs_phone_and_national_id_check_still_runs(pm) -> None:  # noqa: ANN001
+def test_new_employment_member_needs_phone_and_national_id_check_still_runs(pm) -> None:
     tenant = make_tenant()
     rider = MemberInfo(
         id=None, org_unit_id=1, name="李四", tags=("new_employment",), id_number=BAD_CHECK_DIGIT_ID
@@ -55,7 +55,7 @@ def test_new_employment_member_needs_phone_and_national_id_check_still_runs(pm) 
     assert _problems(pm, tenant, clerk) == set()
 
 
-def test_phone_rule_follows_tenant_settings(pm) -> None:  # noqa: ANN001
+def test_phone_rule_follows_tenant_settings(pm) -> None:
     tenant = make_tenant({"shanghai": {"phone_required_tags": ["migrant"]}})
     migrant = MemberInfo(id=None, org_unit_id=1, name="赵六", tags=("migrant",))
     rider = MemberInfo(id=None, org_unit_id=1, name="李四", tags=("new_employment",))
@@ -63,7 +63,7 @@ def test_phone_rule_follows_tenant_settings(pm) -> None:  # noqa: ANN001
     assert _problems(pm, tenant, rider) == set()
 
 
-def test_dibao_line_from_settings_overrides_default(pm) -> None:  # noqa: ANN001
+def test_dibao_line_from_settings_overrides_default(pm) -> None:
     default = make_tenant()
     custom = make_tenant({"shanghai": {"dibao": {"310000": {"2026": 160000}}}})
     assert hooks_for(default, pm).region_dibao_line(tenant=default, region_code="310104", year=2024) == 151000
@@ -72,7 +72,7 @@ def test_dibao_line_from_settings_overrides_default(pm) -> None:  # noqa: ANN001
     assert hooks_for(custom, pm).region_dibao_line(tenant=custom, region_code="310104", year=2024) is None
 
 
-def test_national_defaults_still_answer_what_shanghai_leaves_open(pm) -> None:  # noqa: ANN001
+def test_national_defaults_still_answer_what_shanghai_leaves_open(pm) -> None:
     tenant = make_tenant()
     hooks = hooks_for(tenant, pm)
     assert hooks.fund_special_allocation_ratio(tenant=tenant, year=2025) == 500

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from huijia_shanghai import rules
-from huijia_shanghai.settings import ShanghaiSettings, default_dibao
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.interface import ProblemCode
+from huijia_shanghai import rules
+from huijia_shanghai.settings import ShanghaiSettings, default_dibao
 
 REQUIRED = ["new_employment"]
 DISTRICTS = [
