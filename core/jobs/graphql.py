@@ -43,11 +43,11 @@ class Job(Node):
     id: strawberry.ID
     name: str
     status: JobStatus
-    progress: BigInt  # type: ignore[valid-type]
-    total: BigInt  # type: ignore[valid-type]
+    progress: BigInt
+    total: BigInt
     attempts: int
-    result: JSONScalar  # type: ignore[valid-type]
-    errors: JSONScalar  # type: ignore[valid-type]
+    result: JSONScalar
+    errors: JSONScalar
     created_at: datetime
     updated_at: datetime
     heartbeat_at: datetime | None = strawberry.field(description="Last sign of life of the current run (null before it first ran).")
@@ -118,7 +118,9 @@ class JobsMutation:
             from core.audit.services import record
 
             await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
-            return {"job": Job.from_row(await get_job(tenant, job_id))}
+            row = await get_job(tenant, job_id)
+            assert row is not None  # enqueued just above, in this tenant
+            return {"job": Job.from_row(row)}
 
         return await run_mutation(JobPayload, work)
 
