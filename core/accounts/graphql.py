@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from core.accounts import services
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection,
@@ -228,8 +229,7 @@ class AccountsMutation:
 
         # This request arrived without a tenant; the RLS fence needs the one just logged into.
         with tenant_scope(result.tenant):
-            row = await services.get_user(result.tenant, result.principal.user_id)
-        assert row is not None  # the account just logged in
+            row = written(await services.get_user(result.tenant, result.principal.user_id), "user")
         return LoginPayload(token=result.token, expires_at=result.expires_at, user=User.from_row(row), errors=[])
 
     @strawberry.mutation(description="Revoke the token of this request.")

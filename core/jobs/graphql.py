@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
     BigInt,
@@ -118,9 +119,7 @@ class JobsMutation:
             from core.audit.services import record
 
             await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
-            row = await get_job(tenant, job_id)
-            assert row is not None  # enqueued just above, in this tenant
-            return {"job": Job.from_row(row)}
+            return {"job": Job.from_row(written(await get_job(tenant, job_id), "job"))}
 
         return await run_mutation(JobPayload, work)
 
