@@ -28,7 +28,8 @@ from core.errors import DomainError, ErrorCode, not_found
 from core.permissions import Grant, Principal, Role
 from core.settings import get_settings
 from core.tenancy.cache import on_forget_tenant
-from core.tenancy.services import get_tenant, get_unit, provide_first_admin
+from core.tenancy.queries import get_tenant, get_unit
+from core.tenancy.services import provide_first_admin
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 

@@ -101,7 +101,7 @@ async def make_user(tenant_code: str, role: str, unit_code: str | None = None, u
     from core.accounts import services as accounts
     from core.actor import Actor
     from core.context import tenant_scope
-    from core.tenancy import services as tenancy
+    from core.tenancy import queries as tenancy
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     assert tenant is not None, tenant_code

@@ -35,7 +35,7 @@ class PluginTenant:
 
     async def context(self) -> Any:
         """The tenant's ``TenantContext`` as core loads it (for calling services and hooks directly)."""
-        from core.tenancy.services import get_tenant
+        from core.tenancy.queries import get_tenant
 
         return await get_tenant(code=self.code)
 
@@ -102,7 +102,7 @@ async def create_plugin_tenant(plugin_names: list[str], tmp: Path, settings: str
     await sync_manifest(parse_manifest(path), SyncReport())
     from core.context import tenant_scope
     from core.graphql.base import to_global_id
-    from core.tenancy import services as tenancy
+    from core.tenancy import queries as tenancy
 
     made = PluginTenant(code, tuple(province), tuple(capabilities), f"{code}-root", f"{code}-district", f"{code}-g1")
     tenant = await made.context()
@@ -136,7 +136,7 @@ async def members(plugin_tenant: PluginTenant) -> list[dict[str, Any]]:
     from core.actor import Actor
     from core.context import tenant_scope
     from core.members.services import create_member
-    from core.tenancy import services as tenancy
+    from core.tenancy import queries as tenancy
 
     tenant = await plugin_tenant.context()
     created = []
@@ -165,7 +165,7 @@ async def funded_accounts(plugin_tenant: PluginTenant) -> FundedAccounts:
     from core.actor import Actor
     from core.context import tenant_scope
     from core.funds.services import AccountRef, create_manual_entry
-    from core.tenancy import services as tenancy
+    from core.tenancy import queries as tenancy
 
     tenant = await plugin_tenant.context()
     funded = FundedAccounts(root_cash_fen=1_000_000, district_cash_fen=200_000)

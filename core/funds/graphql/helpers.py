@@ -32,7 +32,7 @@ from core.tenancy import queries as unit_queries
 
 
 async def _unit(tenant: TenantContext, gid: Any, field: str = "orgUnitId") -> dict[str, Any]:
-    from core.tenancy.services import get_unit
+    from core.tenancy.queries import get_unit
 
     _, pk = from_global_id(gid, "OrgUnit", field)
     row = await get_unit(tenant, pk)
@@ -42,7 +42,7 @@ async def _unit(tenant: TenantContext, gid: Any, field: str = "orgUnitId") -> di
 
 
 async def _root_path(tenant: TenantContext) -> str:
-    from core.tenancy.services import root_unit
+    from core.tenancy.queries import root_unit
 
     root = await root_unit(tenant)
     assert root is not None

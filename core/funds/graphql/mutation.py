@@ -149,7 +149,7 @@ class FundsMutation:
     @strawberry.mutation(description=perm("ledger.post", "Record a grassroots union's levy (拨缴经费) and split it between levels (hook fund_levy_split; national default 60/40)."))
     async def levy_record(self, info: Info, input: LevyInput) -> LevyPayload:
         async def work() -> dict[str, Any]:
-            from core.tenancy.services import get_unit
+            from core.tenancy.queries import get_unit
 
             tenant, _ = info.context.require("ledger.post")
             unit = await _unit(tenant, input.org_unit_id)
@@ -199,7 +199,7 @@ class FundsMutation:
     @strawberry.mutation(description=perm("ledger.approve", "Approve a reservation above the approval threshold so it can be paid; not your own (SELF_APPROVAL). To refuse it, void it."))
     async def reservation_approve(self, info: Info, id: strawberry.ID) -> ReservationPayload:
         async def work() -> dict[str, Any]:
-            from core.tenancy.services import get_unit
+            from core.tenancy.queries import get_unit
 
             tenant, _ = info.context.require("ledger.approve")
             res = await queries.get_reservation(tenant, from_global_id(id, "Reservation")[1])
@@ -250,7 +250,7 @@ class FundsMutation:
     @strawberry.mutation(description=perm("budget.lift", "Lift (raise) a budget so spending past it is allowed; audited with the reason."))
     async def budget_lift(self, info: Info, input: BudgetLiftInput) -> BudgetPayload:
         async def work() -> dict[str, Any]:
-            from core.tenancy.services import get_unit
+            from core.tenancy.queries import get_unit
 
             tenant, _ = info.context.require("budget.lift")
             b = await queries.get_budget(tenant, from_global_id(input.id, "Budget")[1])
@@ -326,7 +326,7 @@ class FundsMutation:
 
 
 async def _reservation(info: Info, tenant: TenantContext, gid: Any) -> dict[str, Any]:
-    from core.tenancy.services import get_unit
+    from core.tenancy.queries import get_unit
 
     res = await queries.get_reservation(tenant, from_global_id(gid, "Reservation")[1])
     if res is None:
