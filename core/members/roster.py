@@ -6,7 +6,7 @@ streaming its rows with constant memory.
   BOM), UTF-16 with BOM (Excel's "Unicode text") and **GBK/GB18030** (Excel's default "CSV" on a
   Chinese Windows) are detected from the first megabyte and decoded; anything else is refused with
   a message saying how to save the file.
-- XLSX: :mod:`core.members.xlsx`, a streaming reader (expat over the zip members; the shared-strings
+- XLSX: :mod:`core.xlsx.reader`, a streaming reader (expat over the zip members; the shared-strings
   table spills to a sealed temporary file when large), after checking the zip directory (a zip
   bomb or a damaged file fails before parsing). Values are what openpyxl's read-only mode gave,
   which the importer's checks are written against; openpyxl is still used to *write* templates,
@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from core.members import xlsx
 from core.members.validation import FIELDS
+from core.xlsx import reader as xlsx
 
 SNIFF_BYTES = 1024 * 1024
 MAX_LINE = 64 * 1024
