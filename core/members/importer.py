@@ -437,7 +437,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
                                                   preparer.ix)
                     break
                 except Exception as exc:  # a single create raced the batch: look the people up again
-                    from core.members.services import _unique_violation
+                    from core.members.member_common import _unique_violation
 
                     if attempt == 2 or not _unique_violation(exc):
                         raise
