@@ -34,6 +34,9 @@ from core.members.member_common import (
     unit_directory,
     unit_info,
 )
+from core.members.member_common import (
+    _member_values as _member_values,  # a test writes a member row by hand with it
+)
 from core.members.member_writes import (
     REVEAL_FIELDS,
     create_member,
