@@ -362,16 +362,17 @@ class SqliteStore:
 async def _commit_batch(tenant: TenantContext, import_id: int, actor: Actor, prepared: list[Prepared],
                         errors: list[RowError], last_row: int, n_rows: int,
                         duplicates: dict[int, str] | None = None,
-                        prepared_keys: personal.IndexKeys | None = None) -> list[tuple[int, Prepared]]:
+                        prepared_keys: personal.IndexKeys | None = None,
+                        pg_store: type[PgStore] | None = None) -> list[tuple[int, Prepared]]:
     """One batch in one transaction, with the checkpoint: it all lands, or none of it.
     ``prepared_keys``: the index keys the rows were blind-indexed with (re-done here if a rotation
-    started since)."""
+    started since). ``pg_store``: a subclass of :class:`PgStore` to write with (see ``ImportOptions``)."""
     if duplicates:
         errors = errors + [(r.row_no, "id_number", DUPLICATE, duplicates[r.row_no]) for r in prepared if r.row_no in duplicates]
         prepared = [r for r in prepared if r.row_no not in duplicates]
     async with transaction() as tx:
         conn = tx.connection
-        store: Any = PgStore(conn, tenant) if on_postgres() else SqliteStore(conn, tenant)
+        store: Any = (pg_store or PgStore)(conn, tenant) if on_postgres() else SqliteStore(conn, tenant)
         if on_postgres():
             # One writing batch per tenant at a time: two imports listing the same people then see
             # each other's rows (update) instead of racing to insert them (the unique index would

@@ -49,6 +49,9 @@ from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
 
 # Names that callers, tests and benchmarks use through this module.
+from core.members.import_options import BATCH_ROWS as BATCH_ROWS
+from core.members.import_options import ImportOptions as ImportOptions
+from core.members.import_options import in_effect
 from core.members.import_rows import Plan as Plan
 from core.members.import_rows import Prepared as Prepared
 from core.members.import_rows import Preparer as Preparer
@@ -78,7 +81,6 @@ from core.members.validation import (
 log = logging.getLogger("huijia.members.import")
 
 
-BATCH_ROWS = 5000
 PIPELINE_DEPTH = 2
 FAIL_FAST_ROWS = 1000
 STALE_SECONDS = 600
@@ -89,8 +91,8 @@ STALE_SECONDS = 600
 # ---------------------------------------------------------------------------------------------
 
 
-def _batches(tenant_id: int, import_id: int, after_row: int = 0,
-             where: dict[str, int] | None = None) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], int]]:
+def _batches(tenant_id: int, import_id: int, after_row: int = 0, where: dict[str, int] | None = None,
+             batch_rows: int = BATCH_ROWS) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], int]]:
     """(rows, last row number) per batch, for the data rows after ``after_row``. ``where`` (if
     given) is kept up to date with the bytes read so far (``pos``) of the file's ``size``."""
     with filestore.open_stored(KIND, tenant_id, import_id) as f:
@@ -106,7 +108,7 @@ def _batches(tenant_id: int, import_id: int, after_row: int = 0,
             if row_no <= after_row:
                 continue
             batch.append((row_no, values))
-            if len(batch) >= BATCH_ROWS:
+            if len(batch) >= batch_rows:
                 if where is not None:
                     where["pos"] = f.tell()
                 yield batch, last
@@ -181,9 +183,11 @@ def _estimated_rows(done: int, where: Mapping[str, int]) -> int:
     return max(done, round(done * size / pos))
 
 
-async def run_preview(tenant: TenantContext, import_id: int, progress: Any = None) -> dict[str, Any]:
+async def run_preview(tenant: TenantContext, import_id: int, progress: Any = None,
+                      options: ImportOptions | None = None) -> dict[str, Any]:
     from core.members.services import unit_directory
 
+    opts = options or in_effect()
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
         raise not_found("import", message_zh="导入记录不存在，或您无权查看")
@@ -193,7 +197,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     await MemberImportError.delete().where((MemberImportError.tenant_id == tenant.id)
                                            & (MemberImportError.import_id == import_id) & (MemberImportError.phase == "preview"))
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
-    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"]),
+    preparer = Preparer(ctx, encrypt=False, workers=_workers(size=imp["size_bytes"], options=opts),
                         ix=await personal.index_keys(tenant))
     counts = {"total": 0, "valid": 0, "c": 0, "u": 0, "n": 0, "errors": 0}
     stored = 0
@@ -202,7 +206,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     async def run(store: Any) -> None:
         nonlocal stored
         await store.seen_start()
-        it = _batches(tenant.id, import_id, where=where)
+        it = _batches(tenant.id, import_id, where=where, batch_rows=opts.batch_rows)
         try:
             await _preview_loop(store, it)
         finally:
@@ -245,7 +249,7 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
         if on_postgres():
             async with engine().pool.acquire() as conn:
                 try:
-                    await run(PgStore(conn, tenant))
+                    await run((opts.pg_store or PgStore)(conn, tenant))
                 finally:
                     await conn.execute("DROP TABLE IF EXISTS _import_seen")
         else:
@@ -273,9 +277,12 @@ PROCESS_MIN_ROWS = 20_000
 PROCESS_MIN_BYTES = 2 * 1024 * 1024
 
 
-def _workers(rows: int = 0, size: int = 0) -> int:
-    """Worker processes for validation and encryption: HUIJIA_IMPORT_WORKERS, or by default (-1) up
-    to 2 (one core is left for the database on small machines) for large files, else none."""
+def _workers(rows: int = 0, size: int = 0, options: ImportOptions | None = None) -> int:
+    """Worker processes for validation and encryption: the options' ``workers`` if set, else
+    HUIJIA_IMPORT_WORKERS, or by default (-1) up to 2 (one core is left for the database on small
+    machines) for large files, else none."""
+    if options is not None and options.workers is not None:
+        return options.workers
     import os
 
     from core.settings import get_settings
@@ -395,13 +402,11 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
     return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
 
 
-# Tests set this to a callable(batch_number) that raises, to simulate a crash between batches.
-CRASH_AFTER_BATCH: Any = None
-
-
-async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None) -> dict[str, Any]:
+async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None,
+                     options: ImportOptions | None = None) -> dict[str, Any]:
     from core.members.services import joined_notice, unit_directory
 
+    opts = options or in_effect()
     imp = await queries.get_import(tenant, import_id)
     if imp is None:
         raise not_found("import", message_zh="导入记录不存在，或您无权查看")
@@ -419,14 +424,14 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     start = imp["committed_through_row"]
     ctx = _context(tenant, await unit_directory(tenant), imp["scope_paths"])
     duplicates = await _preview_duplicates(tenant, import_id)
-    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"]),
+    preparer = Preparer(ctx, encrypt=True, workers=_workers(rows=imp["total_rows"], options=opts),
                         ix=await personal.index_keys(tenant))
     notify_joins = _has_join_listeners(tenant)
     done_rows = 0
     batch_no = 0
     timing = {"read_s": 0.0, "prepare_wait_s": 0.0, "write_s": 0.0}
     clock = __import__("time").perf_counter
-    it = _batches(tenant.id, import_id, after_row=start)
+    it = _batches(tenant.id, import_id, after_row=start, batch_rows=opts.batch_rows)
     stats = await _Statistics.start() if on_postgres() else None
     try:
         async for prepared, errors, n, last in _prepared_batches(it, preparer, timing):
@@ -434,7 +439,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
             for attempt in range(3):
                 try:
                     created = await _commit_batch(tenant, import_id, actor, prepared, errors, last, n, duplicates,
-                                                  preparer.ix)
+                                                  preparer.ix, pg_store=opts.pg_store)
                     break
                 except Exception as exc:  # a single create raced the batch: look the people up again
                     from core.members.member_common import _unique_violation
@@ -451,8 +456,8 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
             if notify_joins:
                 for member_id, _ in created:
                     await joined_notice(tenant, member_id)
-            if CRASH_AFTER_BATCH is not None:
-                CRASH_AFTER_BATCH(batch_no)
+            if opts.after_batch is not None:
+                opts.after_batch(batch_no)
     except roster.FileProblem as problem:
         await _mark(tenant, import_id, status="failed", file_error=problem.as_dict())
         return {"status": "failed", "error": problem.code}
