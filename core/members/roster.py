@@ -185,7 +185,7 @@ def csv_rows(f: BinaryIO, sniffed: Sniffed) -> Iterator[tuple[int, list[Any]]]:
         yield counter[0], cells
 
 
-def xlsx_rows(f: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
+def xlsx_rows(f: BinaryIO, limits: xlsx.Limits = xlsx.DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     try:
         z = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -200,7 +200,7 @@ def xlsx_rows(f: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
         if total > XLSX_MAX_UNCOMPRESSED or total / packed > XLSX_MAX_RATIO:
             raise FileProblem("FILE_TOO_LARGE", "XLSX文件解压后过大：请拆分为多个文件或改用CSV格式")
         try:
-            yield from xlsx.rows(z, max_row_chars=MAX_LINE)
+            yield from xlsx.rows(z, max_row_chars=MAX_LINE, limits=limits)
         except xlsx.BadXlsx as exc:
             if exc.stage == "row":
                 raise FileProblem("LINE_TOO_LONG", f"第{exc.row}行超过{MAX_LINE // 1024}K个字符：这不像会员名册（文件可能已损坏）",

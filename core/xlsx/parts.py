@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -19,6 +20,27 @@ READ_CHUNK = 64 * 1024
 STALL_BYTES = 16 * 1024 * 1024  # this much XML without a single element is not a spreadsheet
 MAX_ATTR = 1024
 MAX_RUNS = 4096  # rich-text runs in one string
+
+# Shared strings stay in memory up to this many (or this many characters), then spill to disk in
+# sealed pages of PAGE bytes.
+MEMORY_STRINGS = 16_384
+MEMORY_CHARS = 1024 * 1024
+PAGE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What a reader holds in memory before it refuses the file (``stall_bytes``) or spills the
+    shared strings to disk. The defaults are for production; tests shrink them to reach these paths
+    with small files."""
+
+    stall_bytes: int = STALL_BYTES
+    memory_strings: int = MEMORY_STRINGS
+    memory_chars: int = MEMORY_CHARS
+    page: int = PAGE
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class BadXlsx(Exception):
@@ -36,7 +58,8 @@ def _refuse(*_: Any) -> None:
 
 
 def _parse(src: IO[bytes], start: Callable[..., None], end: Callable[[str], None] | None,
-           data: Callable[[str], None] | None, stop: list[bool] | None = None) -> Iterator[None]:
+           data: Callable[[str], None] | None, stop: list[bool] | None = None,
+           stall_bytes: int = STALL_BYTES) -> Iterator[None]:
     """Feed ``src`` to a namespace-aware expat parser in chunks; yields after each chunk so the
     caller can hand on what the handlers collected."""
     p = expat.ParserCreate(namespace_separator=" ")
@@ -55,7 +78,7 @@ def _parse(src: IO[bytes], start: Callable[..., None], end: Callable[[str], None
         p.Parse(chunk, not chunk)
         fed += len(chunk)
         # Expat holds an unfinished tag (a name or attribute value) in memory: that may not grow.
-        if fed - max(p.CurrentByteIndex, 0) > STALL_BYTES:
+        if fed - max(p.CurrentByteIndex, 0) > stall_bytes:
             raise BadXlsx("workbook")
         yield
         if not chunk or (stop is not None and stop[0]):

@@ -43,11 +43,13 @@ from core.xlsx.parts import (
     _DOC_REL_NS,
     _DONE,
     _PKG_REL_NS,
+    DEFAULT_LIMITS,
     MAX_ATTR,
     MAX_COL,
     MAX_ROW,
     MAX_RUNS,
     BadXlsx,
+    Limits,
     _names,
     _open_part,
     _parse,
@@ -67,7 +69,7 @@ MAC_EPOCH = dt.datetime(1904, 1, 1)
 # ---------------------------------------------------------------------------------------------
 
 
-def _rels(z: zipfile.ZipFile, path: str, base: str) -> dict[str, tuple[str, str]]:
+def _rels(z: zipfile.ZipFile, path: str, base: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, tuple[str, str]]:
     """Id -> (type, part name) of a relationships part; absent part -> {}."""
     if path not in z.NameToInfo:
         return {}
@@ -84,12 +86,12 @@ def _rels(z: zipfile.ZipFile, path: str, base: str) -> dict[str, tuple[str, str]
         found[rid] = (kind, part)
 
     with _open_part(z, path) as src:
-        for _ in _parse(src, start, None, None):
+        for _ in _parse(src, start, None, None, stall_bytes=limits.stall_bytes):
             pass
     return found
 
 
-def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str]], bool]:
+def _workbook(z: zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[tuple[str, str]], bool]:
     """The sheets as (state, relationship id) in tab order, and whether dates count from 1904."""
     sheets: list[tuple[str, str]] = []
     date1904 = [False]
@@ -108,7 +110,7 @@ def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str]], bool]:
             date1904[0] = attrs.get("date1904", "").strip().lower() in ("1", "true")
 
     with _open_part(z, "xl/workbook.xml") as src:
-        for _ in _parse(src, start, None, None):
+        for _ in _parse(src, start, None, None, stall_bytes=limits.stall_bytes):
             pass
     return sheets, date1904[0]
 
@@ -141,7 +143,7 @@ def format_kind(code: str | None) -> int:
     return DATE if _DATE_CHAR.search(_STRIP.sub("", first)) else NOT_DATE
 
 
-def _styles(z: zipfile.ZipFile, path: str | None) -> dict[int, int]:
+def _styles(z: zipfile.ZipFile, path: str | None, limits: Limits = DEFAULT_LIMITS) -> dict[int, int]:
     """Cell style index -> DATE or ELAPSED, for the styles whose number format is one."""
     if not path or path not in z.NameToInfo:
         return {}
@@ -174,7 +176,7 @@ def _styles(z: zipfile.ZipFile, path: str | None) -> dict[int, int]:
             in_xfs[0] = False
 
     with _open_part(z, path) as src:
-        for _ in _parse(src, start, end, None):
+        for _ in _parse(src, start, end, None, stall_bytes=limits.stall_bytes):
             pass
     kinds: dict[int, int] = {}
     for idx, fmt_id in enumerate(xf_formats):
@@ -256,7 +258,7 @@ def column_index(letters: str) -> int:
 
 
 def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], epoch: dt.datetime,
-                max_row_chars: int) -> Iterator[tuple[int, list[Any]]]:
+                max_row_chars: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     """(row number, cells) for every row from 1 to the last, as openpyxl's values-only rows with
     the trailing empty cells dropped. Row numbers missing from the file are empty rows; a row
     numbered at or below the one before it is dropped (as openpyxl does)."""
@@ -485,7 +487,7 @@ def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], 
         return row
 
     counter = 1
-    chunks = _parse(src, start, end, data, stop)
+    chunks = _parse(src, start, end, data, stop, stall_bytes=limits.stall_bytes)
     done = False
     while not done:
         failure: BaseException | None = None
@@ -506,24 +508,24 @@ def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], 
             raise failure
 
 
-def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any]]]:
+def rows(z: zipfile.ZipFile, max_row_chars: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     """The rows of the workbook's first visible worksheet (the first worksheet when all are
-    hidden). Raises :class:`BadXlsx`."""
+    hidden). Raises :class:`BadXlsx`. ``limits``: what it may hold in memory (see :class:`Limits`)."""
     strings: SharedStrings | None = None
     try:
         try:
             if "xl/workbook.xml" not in z.NameToInfo:
                 raise BadXlsx("workbook")
-            sheets, date1904 = _workbook(z)
-            rels = _rels(z, "xl/_rels/workbook.xml.rels", "xl")
+            sheets, date1904 = _workbook(z, limits)
+            rels = _rels(z, "xl/_rels/workbook.xml.rels", "xl", limits)
             worksheets = [(state, rels[rid][1]) for state, rid in sheets
                           if rid in rels and rels[rid][0].endswith("/worksheet") and rels[rid][1] in z.NameToInfo]
             if not worksheets:
                 raise BadXlsx("workbook")
             part = next((p for state, p in worksheets if state == "visible"), worksheets[0][1])
             by_type = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
-            styles = _styles(z, by_type.get("styles"))
-            strings = read_shared_strings(z, by_type.get("sharedStrings", "xl/sharedStrings.xml"), max_row_chars)
+            styles = _styles(z, by_type.get("styles"), limits)
+            strings = read_shared_strings(z, by_type.get("sharedStrings", "xl/sharedStrings.xml"), max_row_chars, limits)
         except BadXlsx:
             raise
         except Exception:
@@ -531,7 +533,7 @@ def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any
         epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
         try:
             with _open_part(z, part) as src:
-                yield from _sheet_rows(src, strings, styles, epoch, max_row_chars)
+                yield from _sheet_rows(src, strings, styles, epoch, max_row_chars, limits)
         except BadXlsx:
             raise
         except Exception:

@@ -10,12 +10,8 @@ import zipfile
 from array import array
 from collections import OrderedDict
 
-from core.xlsx.parts import MAX_RUNS, BadXlsx, _names, _open_part, _parse
+from core.xlsx.parts import DEFAULT_LIMITS, MAX_RUNS, PAGE, BadXlsx, Limits, _names, _open_part, _parse
 
-# Shared strings stay in memory up to this many (or this many characters), then spill to disk.
-MEMORY_STRINGS = 16_384
-MEMORY_CHARS = 1024 * 1024
-PAGE = 64 * 1024
 DATA_PAGES_CACHED = 8
 OFFSET_PAGES_CACHED = 8
 
@@ -24,7 +20,7 @@ class _SealedPages:
     """An append-only temporary file in AES-GCM pages of PAGE bytes under a key of its own that
     never leaves memory: what is spilled is unreadable once the reader is done (or killed)."""
 
-    def __init__(self, cached: int) -> None:
+    def __init__(self, cached: int, page: int = PAGE) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
@@ -33,7 +29,7 @@ class _SealedPages:
         self._sealed = 0
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._cached = cached
-        self._page_size = PAGE
+        self._page_size = page
         self._last_n = -1
         self._last_page = b""
         self.size = 0
@@ -95,9 +91,10 @@ class SharedStrings:
     """The shared-strings table by index: a list while small, sealed pages on disk beyond that
     (UTF-8 data, and the end offset of each string as 8 bytes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self._limits = limits
         self._memory: list[str] | None = []
-        self._per_page = PAGE // 8
+        self._per_page = limits.page // 8
         self._chars = 0
         self._data: _SealedPages | None = None
         self._ends: _SealedPages | None = None
@@ -116,14 +113,15 @@ class SharedStrings:
         if self._memory is not None:
             self._memory.append(text)
             self._chars += len(text)
-            if len(self._memory) > MEMORY_STRINGS or self._chars > MEMORY_CHARS:
+            if len(self._memory) > self._limits.memory_strings or self._chars > self._limits.memory_chars:
                 self._spill()
             return
         self._write(text)
 
     def _spill(self) -> None:
         assert self._memory is not None
-        self._data, self._ends = _SealedPages(DATA_PAGES_CACHED), _SealedPages(0)
+        page = self._limits.page
+        self._data, self._ends = _SealedPages(DATA_PAGES_CACHED, page), _SealedPages(0, page)
         held, self._memory = self._memory, None
         for text in held:
             self._write(text)
@@ -182,11 +180,12 @@ class SharedStrings:
         self._last_n, self._last_ends = -1, array("Q")
 
 
-def read_shared_strings(z: zipfile.ZipFile, path: str | None, max_chars: int) -> SharedStrings:
+def read_shared_strings(z: zipfile.ZipFile, path: str | None, max_chars: int,
+                        limits: Limits = DEFAULT_LIMITS) -> SharedStrings:
     """Stream the table: the text of each ``<si>`` is its plain ``<t>`` and its rich-text runs'
     ``<t>``, never the phonetic ``<rPh>`` guide. A text longer than ``max_chars`` is kept cut to
     ``max_chars + 1`` characters, enough for the row guard to refuse the row that uses it."""
-    strings = SharedStrings()
+    strings = SharedStrings(limits)
     if not path or path not in z.NameToInfo:
         strings.finish()
         return strings
@@ -263,7 +262,7 @@ def read_shared_strings(z: zipfile.ZipFile, path: str | None, max_chars: int) ->
 
     try:
         with _open_part(z, path) as src:
-            for _ in _parse(src, start, end, data):
+            for _ in _parse(src, start, end, data, stall_bytes=limits.stall_bytes):
                 pass
         strings.finish()
     except BaseException:
