@@ -23,8 +23,9 @@ test: install lint ## Run the whole test suite against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
 	@$(MAKE) --no-print-directory test-frontend
 
-lint: install lint-imports ## Lint (ruff) and the import layering
+lint: install lint-imports ## Lint (ruff), the import layering and the types of core (mypy)
 	@$(PY_RUN) ruff check --no-cache .
+	@$(PY_RUN) mypy core
 
 lint-imports: install ## Check the import layering (core imports no plugin, plugins only core.sdk, no cycles)
 	@$(PY_RUN) lint-imports --no-cache

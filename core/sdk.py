@@ -221,7 +221,7 @@ def capability_enabled(tenant: TenantContext, code: str) -> bool:
 
 
 # Lazily resolved names: attribute -> (module, name). Resolved on first access and cached in globals.
-_LAZY: dict[str, tuple[str, str]] = {
+_LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itself
     "get_tenant": ("core.tenancy.queries", "get_tenant"),
     "list_tenants": ("core.tenancy.queries", "list_tenants"),
     "get_unit": ("core.tenancy.queries", "get_unit"),
@@ -255,7 +255,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),
-    "files": ("core.files", None),  # type: ignore[dict-item]
+    "files": ("core.files", None),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

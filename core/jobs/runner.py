@@ -47,7 +47,7 @@ def job(name: str) -> Callable[[JobFn], JobFn]:
     module cannot silently replace another plugin's job."""
 
     def mark(fn: JobFn) -> JobFn:
-        fn.job_name = name  # type: ignore[attr-defined]
+        fn.job_name = name  # type: ignore[attr-defined]  # functions take attributes; read with getattr
         return fn
 
     return mark

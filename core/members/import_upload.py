@@ -12,7 +12,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import transaction, utcnow
+from core.dbutil import transaction, utcnow, written
 from core.members import filestore, queries, roster
 from core.members.tables import MemberImport
 from core.members.validation import (
@@ -61,7 +61,7 @@ async def receive_upload(tenant: TenantContext, actor: Actor, scope_paths: Seque
         await _mark(tenant, import_id, status="invalid", file_error={
             "code": "FILE_TOO_LARGE", "row": None, "column": "",
             "message": f"文件超过{max_bytes // (1024 * 1024)}MB上限：请拆分为多个文件后分别导入"})
-        return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
+        return written(await queries.get_import(tenant, import_id), "import")
     writer.close()
     values: dict[Any, Any] = {MemberImport.size_bytes: writer.size, MemberImport.sha256: digest.hexdigest()}
     try:
@@ -70,7 +70,7 @@ async def receive_upload(tenant: TenantContext, actor: Actor, scope_paths: Seque
         filestore.delete_stored(KIND, tenant.id, import_id)
         await _mark(tenant, import_id, status="invalid", file_error=problem.as_dict(), extra=values)
         await _audit(tenant, actor, "member.import.upload", import_id, {"size": writer.size, "invalid": problem.code})
-        return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
+        return written(await queries.get_import(tenant, import_id), "import")
     values.update({MemberImport.format: sniffed.format, MemberImport.encoding: sniffed.encoding,
                    MemberImport.header: [{"field": f, "column": FIELDS[f][0], "index": i} for f, i in header.columns.items()]
                    + [{"field": None, "column": u, "index": None} for u in header.unknown]})
@@ -80,7 +80,7 @@ async def receive_upload(tenant: TenantContext, actor: Actor, scope_paths: Seque
     job_id = await enqueue(tenant, "member.import.preview", import_id, key=f"member.import.preview:{import_id}",
                            created_by=actor.user_id)
     await _mark(tenant, import_id, extra={MemberImport.preview_job_id: job_id})
-    return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
+    return written(await queries.get_import(tenant, import_id), "import")
 
 
 def _check_file(tenant_id: int, import_id: int) -> tuple[roster.Header, roster.Sniffed]:

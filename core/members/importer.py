@@ -38,13 +38,13 @@ import asyncio
 import hashlib
 import logging
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any
 
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import engine, on_postgres, transaction, utcnow
+from core.dbutil import engine, on_postgres, transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
 
@@ -92,12 +92,12 @@ STALE_SECONDS = 600
 
 
 def _batches(tenant_id: int, import_id: int, after_row: int = 0, where: dict[str, int] | None = None,
-             batch_rows: int = BATCH_ROWS) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], int]]:
+             batch_rows: int = BATCH_ROWS) -> Generator[tuple[list[tuple[int, dict[str, Any]]], int], None, None]:
     """(rows, last row number) per batch, for the data rows after ``after_row``. ``where`` (if
     given) is kept up to date with the bytes read so far (``pos``) of the file's ``size``."""
     with filestore.open_stored(KIND, tenant_id, import_id) as f:
         if where is not None:
-            where["size"] = f.raw.size  # type: ignore[attr-defined]
+            where["size"] = f.raw.size  # type: ignore[attr-defined]  # open_stored buffers an EncryptedReader
         sniffed = roster.sniff(f)
         rows = roster.open_rows(f, sniffed)
         header = roster.find_header(rows)
@@ -399,7 +399,7 @@ async def start_commit(tenant: TenantContext, actor: Actor, import_id: int, *, a
                      {"resume_after_row": imp["committed_through_row"], "allow_errors": bool(allow_errors)})
     job_id = await enqueue(tenant, "member.import.commit", import_id, created_by=actor.user_id)
     await _mark(tenant, import_id, extra={MemberImport.commit_job_id: job_id})
-    return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
+    return written(await queries.get_import(tenant, import_id), "import")
 
 
 async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None,
@@ -546,7 +546,7 @@ async def discard(tenant: TenantContext, actor: Actor, import_id: int) -> dict[s
     filestore.delete_stored(KIND, tenant.id, import_id)
     await _mark(tenant, import_id, status="discarded")
     await _audit(tenant, actor, "member.import.discard", import_id, {})
-    return await queries.get_import(tenant, import_id)  # type: ignore[return-value]
+    return written(await queries.get_import(tenant, import_id), "import")
 
 
 def error_report_rows(errors: Sequence[dict[str, Any]]) -> Iterator[list[Any]]:

@@ -10,7 +10,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import transaction, utcnow
+from core.dbutil import transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal, queries
 from core.members.member_common import (
@@ -77,7 +77,7 @@ async def create_member(tenant: TenantContext, actor: Actor, *, values: Mapping[
         await _link_household_people(tenant, member_id, bidxs)
         await record(tenant, actor, "member.create", "Member", member_id, changes)
     await joined_notice(tenant, member_id)
-    return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
+    return written(await queries.get_member(tenant, member_id), "member")
 
 
 _EDITABLE = ("name", "id_number", "phone", "employer", "work_status", "tags", "joined_on")
@@ -142,7 +142,7 @@ async def update_member(tenant: TenantContext, actor: Actor, member_id: int, cha
             await set_tags(tenant, member_id, clean.tags)
         await add_history(tenant, actor, member_id, "update", diff)
         await record(tenant, actor, "member.update", "Member", member_id, diff)
-    return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
+    return written(await queries.get_member(tenant, member_id), "member")
 
 
 def _check_date(value: Any, field: str, not_before: dt.date | None = None) -> dt.date:
@@ -171,7 +171,7 @@ async def leave_member(tenant: TenantContext, actor: Actor, member_id: int, *, o
         changes = {"state": ["joined", "left"], "left_on": day.isoformat(), "reason": reason}
         await add_history(tenant, actor, member_id, "leave", changes)
         await record(tenant, actor, "member.leave", "Member", member_id, changes)
-    return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
+    return written(await queries.get_member(tenant, member_id), "member")
 
 
 async def mark_deceased(tenant: TenantContext, actor: Actor, member_id: int, *, on: dt.date | None) -> dict[str, Any]:
@@ -187,7 +187,7 @@ async def mark_deceased(tenant: TenantContext, actor: Actor, member_id: int, *, 
         changes = {"state": [row["state"], "deceased"], "died_on": day.isoformat()}
         await add_history(tenant, actor, member_id, "decease", changes)
         await record(tenant, actor, "member.decease", "Member", member_id, changes)
-    return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
+    return written(await queries.get_member(tenant, member_id), "member")
 
 
 async def rejoin_member(tenant: TenantContext, actor: Actor, member_id: int, *, unit_id: int | None,
@@ -211,7 +211,7 @@ async def rejoin_member(tenant: TenantContext, actor: Actor, member_id: int, *, 
         await add_history(tenant, actor, member_id, "rejoin", changes)
         await record(tenant, actor, "member.rejoin", "Member", member_id, changes)
     await joined_notice(tenant, member_id)
-    return await queries.get_member(tenant, member_id)  # type: ignore[return-value]
+    return written(await queries.get_member(tenant, member_id), "member")
 
 
 REVEAL_FIELDS = ("id_number", "phone", "birth_date")

@@ -336,11 +336,13 @@ def template_csv() -> bytes:
 def template_xlsx() -> bytes:
     import openpyxl
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from core.members.vocab import CORE_TAGS, WORK_STATUSES
 
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.title = "会员名册"
     ws.append(TEMPLATE_HEADER)
     for cell in ws[1][:3]:

@@ -12,7 +12,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext, tenant_scope
-from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow
+from core.dbutil import advisory_xact_lock, rescope_transaction, transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal, queries
 from core.members.member_common import (
@@ -104,7 +104,7 @@ async def request_transfer(tenant: TenantContext, actor: Actor, member_id: int, 
                 await record(target, actor, "member.transfer.incoming", "MemberTransfer", other,
                              {"from_tenant": tenant.code, "to_unit": dest.id})
                 await rescope_transaction(tenant.id)
-    return await queries.get_transfer(tenant, own)  # type: ignore[return-value]
+    return written(await queries.get_transfer(tenant, own), "transfer")
 
 
 ACTIVE_STATES = ("joined", "transferring")
@@ -180,8 +180,7 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
     async with transaction():
         row, other = await _transfer_rows(tenant, transfer_id)
         await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, row["member_id"])
-        row = await queries.get_transfer(tenant, transfer_id)
-        assert row is not None
+        row = written(await queries.get_transfer(tenant, transfer_id), "transfer")
         if row["status"] != "pending":
             raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id",
                               "该会籍转移已办结或已撤回，不能再操作")
@@ -222,7 +221,7 @@ async def approve_transfer(tenant: TenantContext, actor: Actor, transfer_id: int
         dest_tenant, dest_member_id = completed_in
         with tenant_scope(dest_tenant):
             await joined_notice(dest_tenant, dest_member_id)
-    return await queries.get_transfer(tenant, transfer_id)  # type: ignore[return-value]
+    return written(await queries.get_transfer(tenant, transfer_id), "transfer")
 
 
 async def _check_destination_for(dest: TenantContext, source: TenantContext | None, row: Mapping[str, Any]) -> None:
@@ -254,8 +253,9 @@ async def _complete(tenant: TenantContext, other: TenantContext | None, row: Map
         if member is None or member["state"] != "transferring":
             raise DomainError(ErrorCode.INVALID_STATE, "the member is no longer waiting for this transfer", "id",
                               "该会员已不在等待此次会籍转移")
-        own_id = (await MemberTransfer.select(MemberTransfer.id).where(
-            (MemberTransfer.tenant_id == source_tenant.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first())["id"]
+        own_id = written(await MemberTransfer.select(MemberTransfer.id).where(
+            (MemberTransfer.tenant_id == source_tenant.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first(),
+            "transfer")["id"]
         if source_tenant.id == dest_tenant.id:
             await Member.update({Member.org_unit_id: row["dest_unit_id"], Member.state: "joined",
                                  Member.version: member["version"] + 1, Member.updated_at: utcnow()}).where(
@@ -312,8 +312,9 @@ async def _move_between_tenants(source: TenantContext, dest: TenantContext, memb
     # Destination half.
     with tenant_scope(dest):
         await rescope_transaction(dest.id)
-        dest_transfer = (await MemberTransfer.select(MemberTransfer.id).where(
-            (MemberTransfer.tenant_id == dest.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first())["id"]
+        dest_transfer = written(await MemberTransfer.select(MemberTransfer.id).where(
+            (MemberTransfer.tenant_id == dest.id) & (MemberTransfer.transfer_uid == row["transfer_uid"])).first(),
+            "transfer")["id"]
         if existing is not None:
             await _merge_into(source, dest, existing, member, row, id_plain, phone_plain, dest_transfer, actor, ix)
             return existing["id"]
@@ -420,8 +421,7 @@ async def reject_transfer(tenant: TenantContext, actor: Actor, transfer_id: int,
     async with transaction():
         row, other = await _transfer_rows(tenant, transfer_id)
         await advisory_xact_lock(MEMBER_LOCK_NAMESPACE, row["member_id"])
-        row = await queries.get_transfer(tenant, transfer_id)
-        assert row is not None
+        row = written(await queries.get_transfer(tenant, transfer_id), "transfer")
         if row["status"] != "pending":
             raise DomainError(ErrorCode.INVALID_STATE, f"the transfer is {row['status']}", "id",
                               "该会籍转移已办结或已撤回，不能再操作")
@@ -448,4 +448,4 @@ async def reject_transfer(tenant: TenantContext, actor: Actor, transfer_id: int,
                 await add_history(source, actor, member["id"], f"transfer.{status}",
                                   {"state": ["transferring", "joined"]}, transfer_id=own["id"] if own else None)
             await rescope_transaction(tenant.id)
-    return await queries.get_transfer(tenant, transfer_id)  # type: ignore[return-value]
+    return written(await queries.get_transfer(tenant, transfer_id), "transfer")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -86,7 +86,7 @@ class OrgUnit(Node):
         # spares graphql-core an awaitable per row, which costs more than the query itself.
         prefetched = getattr(self, "_parent", _MISSING)
         if prefetched is not _MISSING:
-            return prefetched  # type: ignore[no-any-return]
+            return cast("OrgUnit | None", prefetched)  # prefetch_parents stores a unit or None
         if self.parent_pk is None:
             return None
         return self._load_parent(info)  # type: ignore[return-value]  # awaited by graphql-core
@@ -209,12 +209,12 @@ class TenancyQuery(PluginSettingsQuery):
             for unit, row in zip(units, rows, strict=True):
                 p = row["_parent"]
                 if p is None:
-                    unit._parent = None  # type: ignore[attr-defined]
+                    unit._parent = None  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
                     continue
                 parent = parents.get(p["id"])
                 if parent is None:
                     parent = parents[p["id"]] = OrgUnit.from_row(p)
-                unit._parent = parent  # type: ignore[attr-defined]
+                unit._parent = parent  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
         return connection(units, total if total is not None else len(units), page)
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))
@@ -264,7 +264,7 @@ class TenantCreateInput:
     plugins: list[str] = strawberry.field(default_factory=list)
     capabilities: list[str] = strawberry.field(
         default_factory=list, description="Capability codes to enable (see `me { tenant { capabilities } }`).")
-    settings: JSONScalar | None = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
+    settings: JSONScalar | None = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")
     root_area_code: str | None = None
     admin_username: str | None = strawberry.field(
         default=None, description="If given, the province's first tenant_admin is created at its root unit.")

@@ -9,7 +9,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext, tenant_scope
-from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
+from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.tenancy.cache import clear_tenant_cache, forget_cached_tenant
 
@@ -142,7 +142,7 @@ async def create_tenant(
             await rescope_transaction(tenant.id)
             await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
                                area_code=clean_area_code("rootAreaCode", root_area_code))
-            root = await root_unit(tenant)
+            root = written(await root_unit(tenant), "root unit")
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
                          {"code": code, "name": name, "plugins": list(plugins),
                           "capabilities": list(capabilities)})
@@ -203,7 +203,7 @@ async def _insert_unit(tenant: TenantContext, parent: Mapping[str, Any] | None, 
     unit_id = inserted[0]["id"]
     path = f"{parent['path'] if parent else '/'}{unit_id}/"
     await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id)
-    return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+    return written(await get_unit(tenant, unit_id), "org unit")
 
 
 async def create_unit(tenant: TenantContext, actor: Actor, *, parent_id: int, code: str, name: str,
@@ -284,7 +284,7 @@ async def move_unit(tenant: TenantContext, actor: Actor, unit_id: int, new_paren
             (OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id))
         await record(tenant, actor, "org_unit.move", "OrgUnit", unit_id,
                      {"parent_id": [unit["parent_id"], new_parent_id]})
-        return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+        return written(await get_unit(tenant, unit_id), "org unit")
 
 
 async def deactivate_unit(tenant: TenantContext, actor: Actor, unit_id: int) -> dict[str, Any]:

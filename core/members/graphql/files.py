@@ -86,7 +86,7 @@ class MemberImport(Node):
     format: str
     encoding: str = strawberry.field(description="utf-8-sig, utf-16 or gb18030 (GBK files are detected and decoded).")
     status: ImportStatus
-    size_bytes: BigInt  # type: ignore[valid-type]
+    size_bytes: BigInt
     total_rows: int
     valid_rows: int
     error_rows: int
@@ -184,7 +184,7 @@ class MemberExport(Node):
     reason: str
     status: ExportStatus
     row_count: int
-    size_bytes: BigInt  # type: ignore[valid-type]
+    size_bytes: BigInt
     downloads: int
     created_by_name: str
     created_at: dt.datetime

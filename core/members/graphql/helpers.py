@@ -49,7 +49,8 @@ async def _audit_refusal(info: Info, action: str, gid: Any, changes: dict[str, A
     tenant, principal = info.context.tenant, info.context.principal
     if tenant is None or principal is None:
         return
-    target_type, target_id = "", ""
+    target_type = ""
+    target_id: str | int = ""
     if gid is not None:
         try:
             target_type, target_id = from_global_id(gid)

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
     Connection,
@@ -265,7 +266,7 @@ class MemberRecordsMutation:
         async def work() -> dict[str, Any]:
             tenant, row = await _member_for(info, member_id, "member.write", "memberId")
             hh_id = await services.create_household(tenant, info.context.actor, row["id"], note)
-            return {"household": await build_household(tenant, await queries.get_household(tenant, hh_id))}
+            return {"household": await build_household(tenant, written(await queries.get_household(tenant, hh_id), "household"))}
 
         return await run_mutation(HouseholdPayload, work)
 

@@ -102,7 +102,7 @@ def _age(born: dt.date | None) -> int | None:
 class MemberHistoryEntry:
     id: strawberry.ID
     action: str
-    changes: JSONScalar  # type: ignore[valid-type]
+    changes: JSONScalar
     actor_name: str
     at: dt.datetime
     import_id: strawberry.ID | None
