@@ -107,11 +107,12 @@ async def public_nearby(request: Request[Any, Any, Any], tenant_code: str) -> Re
         if facility is not None:
             services.check_facilities(tenant, [facility])
         with tenant_scope(tenant):
-            found, _radius = await services.nearest(tenant, lat, lon, n, facility=facility,
+            found, radius = await services.nearest(tenant, lat, lon, n, facility=facility,
                                                     open_minute=services.local_minute(tenant) if open_now else None)
     except DomainError as exc:
         return _error(exc)
-    return Response({"stations": [station_json(f) for f in found]})
+    # radiusM: how far the search looked (fewer than n stations means none other within it).
+    return Response({"stations": [station_json(f) for f in found], "radiusM": round(radius)})
 
 
 @post(f"{PREFIX}/stations/{{number:str}}/check-in", status_code=201)
