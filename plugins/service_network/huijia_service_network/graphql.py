@@ -596,3 +596,260 @@ class ServiceNetworkMutation:
             return {"rating": Rating.from_row(row)}
 
         return await run_mutation(RatingPayload, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Service requests
+# ---------------------------------------------------------------------------------------------
+
+
+def _sla(due: dt.datetime, done: dt.datetime | None, now: dt.datetime) -> str:
+    if done is not None:
+        return "met" if done <= due else "missed"
+    if now > due:
+        return "overdue"
+    return "due_soon" if due - now < dt.timedelta(hours=4) else "ok"
+
+
+def _utc_of(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+@strawberry.type
+class RequestStep:
+    transition: str
+    from_state: str | None
+    to_state: str
+    actor_name: str
+    reasons: list[str]
+    at: dt.datetime
+
+
+@strawberry.type(description="A service request (legal aid, 欠薪, a dispute, counselling ...) and its SLA clocks.")
+class ServiceRequest(Node):
+    id: strawberry.ID
+    org_unit_id: strawberry.ID = strawberry.field(description="The handling unit (its aid centre), after routing.")
+    origin_unit_id: strawberry.ID
+    category: str
+    category_label_zh: str
+    channel: str = strawberry.field(description="portal | hotline | station")
+    state: str
+    state_label_zh: str
+    version: int
+    summary: str
+    requester_name: str
+    phone_masked: str | None
+    social_org: str | None
+    first_response_due: dt.datetime
+    resolution_due: dt.datetime
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    created_at: dt.datetime
+    response_sla: str = strawberry.field(description="ok | due_soon | overdue | met | missed")
+    resolution_sla: str
+    allowed_transitions: list[str] = strawberry.field(description="The steps you may take now.")
+
+    @strawberry.field(description="Every step, oldest first.")
+    async def timeline(self, info: Info) -> list[RequestStep]:
+        from core.sdk import workflow_timeline
+        from huijia_service_network.requests import REQUEST
+
+        tenant, _ = info.context.authenticated()  # the request itself was checked when it was resolved
+        steps = await workflow_timeline(tenant, REQUEST, from_global_id(self.id, "ServiceRequest")[1])
+        return [RequestStep(transition=s.transition, from_state=s.from_state, to_state=s.to_state,
+                            actor_name=s.actor_name, reasons=list(s.reasons), at=s.at) for s in steps]
+
+
+_REQUESTS = ("SELECT r.*, o.path AS unit_path, c.state, c.version FROM sn_request r JOIN org_unit o ON o.id = r.org_unit_id "
+             "AND o.tenant_id = r.tenant_id JOIN workflow_case c ON c.tenant_id = r.tenant_id AND "
+             "c.capability = 'service_network' AND c.case_type = 'request' AND c.case_id = r.id WHERE r.tenant_id = {}")
+
+
+def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]) -> ServiceRequest:
+    from core.sdk import mask_phone, pii_decrypt, workflow_allowed
+    from huijia_service_network.requests import REQUEST
+
+    labels = {c.code: c.label_zh for c in for_tenant(tenant).request_categories}
+    phone = None
+    if r["phone_enc"]:
+        try:
+            phone = mask_phone(pii_decrypt(r["phone_enc"], "sn_request", "phone", tenant.id))
+        except Exception:  # a retired key: show that a number exists, not a failure
+            phone = "***********"
+    now = dt.datetime.now(dt.UTC)
+    first_due, res_due = _utc_of(r["first_response_due"]), _utc_of(r["resolution_due"])
+    responded, resolved = _utc_of(r["first_responded_at"]), _utc_of(r["resolved_at"])
+    return ServiceRequest(
+        id=strawberry.ID(to_global_id("ServiceRequest", r["id"])), org_unit_id=_gid("OrgUnit", r["org_unit_id"]),
+        origin_unit_id=_gid("OrgUnit", r["origin_unit_id"]), category=r["category"],
+        category_label_zh=labels.get(r["category"], r["category"]), channel=r["channel"], state=r["state"],
+        state_label_zh=REQUEST.labels_zh.get(r["state"], r["state"]), version=int(r["version"]), summary=r["summary"],
+        requester_name=r["requester_name"], phone_masked=phone, social_org=r["social_org"],
+        first_response_due=first_due, resolution_due=res_due, first_responded_at=responded, resolved_at=resolved,
+        created_at=_utc_of(r["created_at"]), response_sla=_sla(first_due, responded, now),
+        resolution_sla=_sla(res_due, resolved, now),
+        allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])])
+
+
+async def resolve_request(info: Info, pk: int) -> ServiceRequest | None:
+    """Staff read requests in their read subtree; the person who submitted one (a worker on the
+    portal) reads theirs, to follow its status."""
+    tenant, principal = info.context.authenticated()
+    rows = await raw(_REQUESTS + " AND r.id = {}", tenant.id, pk)
+    if not rows:
+        return None
+    r = rows[0]
+    if not (in_subtree(principal, "service_network.read", r["unit_path"]) or r["created_by"] == principal.user_id):
+        return None
+    return _request_from_row(info, tenant, principal, r)
+
+
+@strawberry.input
+class ServiceRequestInput:
+    org_unit_id: strawberry.ID = strawberry.field(description="The requester's unit (routing starts here).")
+    category: str
+    channel: str = strawberry.field(description="portal | hotline | station")
+    summary: str
+    requester_name: str = ""
+    phone: str | None = None
+    member_id: strawberry.ID | None = None
+    station_id: strawberry.ID | None = None
+    service_item_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class ServiceRequestPayload:
+    request: ServiceRequest | None = None
+    errors: list[UserError]
+
+
+@strawberry.type(description="Requests of one category at one handling unit.")
+class RequestDashboardRow:
+    org_unit_id: strawberry.ID
+    unit_name: str
+    category: str
+    total: int
+    open: int
+    overdue: int
+    avg_first_response_hours: float | None
+    avg_resolution_hours: float | None
+
+
+@strawberry.type
+class ServiceRequestQuery:
+    @strawberry.field(description=perm("service_network.read", "The request queue of your subtree, oldest first."))
+    @for_query
+    async def service_requests(self, info: Info, state: str | None = None, category: str | None = None,
+                               limit: int = 100) -> list[ServiceRequest]:
+        _check_limit(limit)
+        tenant, principal = info.context.require("service_network.read")
+        scope, params = scope_clause(principal, "service_network.read", "r.org_unit_id", tenant.id)
+        sql, args = f"{_REQUESTS} AND {scope}", [tenant.id, *params]
+        if state:
+            sql += " AND c.state = {}"
+            args.append(state)
+        if category:
+            sql += " AND r.category = {}"
+            args.append(category)
+        rows = await raw(sql + " ORDER BY r.created_at, r.id LIMIT {}", *args, limit)
+        return [_request_from_row(info, tenant, principal, r) for r in rows]
+
+    @strawberry.field(description="One request: staff in its subtree, or whoever submitted it.")
+    @for_query
+    async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest | None:
+        return await resolve_request(info, from_global_id(id, "ServiceRequest")[1])
+
+    @strawberry.field(description=perm("service_network.read", "Backlog, overdue and mean response and resolution "
+                                                               "times by handling unit and category, for requests made in [since, until)."))
+    @for_query
+    async def service_request_dashboard(self, info: Info, since: dt.date, until: dt.date) -> list[RequestDashboardRow]:
+        tenant, principal = info.context.require("service_network.read")
+        if until <= since:
+            raise DomainError(ErrorCode.INVALID_INPUT, "until must be after since", "until", "截止日期须晚于起始日期")
+        scope, params = scope_clause(principal, "service_network.read", "r.org_unit_id", tenant.id)
+        rows = await raw(
+            f"SELECT r.org_unit_id, o.name, r.category, r.first_response_due, r.resolution_due, r.first_responded_at, "
+            f"r.resolved_at, r.created_at, c.state FROM sn_request r JOIN org_unit o ON o.id = r.org_unit_id AND "
+            f"o.tenant_id = r.tenant_id JOIN workflow_case c ON c.tenant_id = r.tenant_id AND c.capability = "
+            f"'service_network' AND c.case_type = 'request' AND c.case_id = r.id WHERE r.tenant_id = {{}} AND "
+            f"r.created_at >= {{}} AND r.created_at < {{}} AND {scope}", tenant.id, _utc(since), _utc(until), *params)
+        now = dt.datetime.now(dt.UTC)
+        groups: dict[tuple[int, str], dict[str, Any]] = {}
+        for r in rows:
+            g = groups.setdefault((r["org_unit_id"], r["category"]), {"name": r["name"], "total": 0, "open": 0,
+                                                                       "overdue": 0, "resp": [], "res": []})
+            g["total"] += 1
+            created = _utc_of(r["created_at"])
+            if r["state"] in ("submitted", "accepted", "referred"):
+                g["open"] += 1
+                due = _utc_of(r["first_response_due"] if r["first_responded_at"] is None else r["resolution_due"])
+                g["overdue"] += now > due
+            if r["first_responded_at"]:
+                g["resp"].append((_utc_of(r["first_responded_at"]) - created).total_seconds() / 3600)
+            if r["resolved_at"]:
+                g["res"].append((_utc_of(r["resolved_at"]) - created).total_seconds() / 3600)
+
+        def mean(xs: list[float]) -> float | None:
+            return round(sum(xs) / len(xs), 2) if xs else None
+
+        return [RequestDashboardRow(org_unit_id=_gid("OrgUnit", unit), unit_name=g["name"], category=cat,
+                                    total=g["total"], open=g["open"], overdue=g["overdue"],
+                                    avg_first_response_hours=mean(g["resp"]), avg_resolution_hours=mean(g["res"]))
+                for (unit, cat), g in sorted(groups.items(), key=lambda kv: (kv[1]["name"], kv[0][1]))]
+
+
+@strawberry.type
+class ServiceRequestMutation:
+    @strawberry.mutation(description=perm("service_network.request", "Submit a need (worker portal, 12351 hotline or a "
+                                                                     "station); routed by the tenant's rules, SLA clocks started."))
+    async def service_request_submit(self, info: Info, input: ServiceRequestInput) -> ServiceRequestPayload:
+        from huijia_service_network import requests
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("service_network.request")
+            origin = await get_unit(tenant, from_global_id(input.org_unit_id, "OrgUnit", "orgUnitId")[1])
+            if origin is None:
+                raise DomainError(ErrorCode.NOT_FOUND, "org unit not found", "orgUnitId")
+            require_in_subtree(principal, "service_network.request", origin["path"], what="org unit", field="orgUnitId")
+            member_pk = None
+            if input.member_id:
+                member_pk = from_global_id(input.member_id, "Member", "memberId")[1]
+                member = await get_member(tenant, member_pk)
+                munit = await get_unit(tenant, member["org_unit_id"]) if member else None
+                if munit is None or not in_subtree(principal, "service_network.request", munit["path"]):
+                    raise DomainError(ErrorCode.NOT_FOUND, "member not found", "memberId")
+            station_pk = item_pk = None
+            if input.station_id:
+                station_pk = from_global_id(input.station_id, "Station", "stationId")[1]
+                if not await raw("SELECT 1 FROM sn_station WHERE tenant_id = {} AND id = {}", tenant.id, station_pk):
+                    raise DomainError(ErrorCode.NOT_FOUND, "station not found", "stationId")
+            if input.service_item_id:
+                item_pk = from_global_id(input.service_item_id, "ServiceItem", "serviceItemId")[1]
+                if not await raw("SELECT 1 FROM sn_service_item WHERE tenant_id = {} AND id = {}", tenant.id, item_pk):
+                    raise DomainError(ErrorCode.NOT_FOUND, "service item not found", "serviceItemId")
+            rid = await requests.submit(tenant, info.context.actor, principal.user_id, origin, channel=input.channel,
+                                        category_code=input.category, summary=input.summary,
+                                        requester_name=input.requester_name, phone=input.phone, member_id=member_pk,
+                                        station_id=station_pk, service_item_id=item_pk)
+            return {"request": await resolve_request(info, rid)}
+
+        return await run_mutation(ServiceRequestPayload, work)
+
+    @strawberry.mutation(description=perm("service_network.handle", "Take a step on a request: accept, refer, resolve, "
+                                                                    "reject (with reasons) or close."))
+    async def service_request_step(self, info: Info, id: strawberry.ID, transition: str,
+                                   reasons: list[str] | None = None,
+                                   expected_version: int | None = None) -> ServiceRequestPayload:
+        from core.sdk import workflow_step
+        from huijia_service_network.requests import REQUEST
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.authenticated()
+            pk = from_global_id(id, "ServiceRequest")[1]
+            await workflow_step(tenant, REQUEST, pk, transition, actor=info.context.actor, principal=principal,
+                                reasons=reasons or [], expected_version=expected_version)
+            return {"request": await resolve_request(info, pk)}
+
+        return await run_mutation(ServiceRequestPayload, work)

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl
 from huijia_service_network import rules
+from huijia_service_network.requests import REQUEST
 from huijia_service_network.settings import NAME, ServiceNetworkSettings
 
 PLUGIN = PluginInfo(
@@ -22,7 +23,8 @@ PLUGIN = PluginInfo(
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="服务阵地", settings_schema=ServiceNetworkSettings,
                             description="Service-item lists, outdoor-worker stations with a public finder, "
-                                        "QR check-ins and satisfaction ratings.")
+                                        "QR check-ins, service requests with SLA clocks and satisfaction ratings.",
+                            workflows=(REQUEST,))
 
 
 @hookimpl
@@ -50,6 +52,10 @@ def register_permissions() -> dict[str, Any]:
         # Recording a member's rating: the member through the worker portal, or a clerk taking a survey.
         "service_network.rate": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
         "service_network.follow_up": [Role.TENANT_ADMIN, Role.CLERK],
+        # Submitting a need: the worker portal, the 12351 hotline clerk, a station's staff.
+        "service_network.request": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
+        # Working the queue (accept, refer, resolve, reject, close) at the handling unit.
+        "service_network.handle": [Role.TENANT_ADMIN, Role.CLERK],
     }
 
 
@@ -59,11 +65,12 @@ def register_graphql() -> list[Any]:
     from huijia_service_network import graphql as g
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery], mutation=[g.ServiceNetworkMutation],
-        types=[g.ServiceItem, g.Station, g.Rating],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery], mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation],
+        types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
-               NodeInfo("Rating", g.resolve_rating, "sn_rating")],
+               NodeInfo("Rating", g.resolve_rating, "sn_rating"),
+               NodeInfo("ServiceRequest", g.resolve_request, "sn_request")],
     )]
 
 
@@ -82,7 +89,8 @@ def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist
 
 @hookimpl
 def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
-    from huijia_service_network import services
+    from huijia_service_network import requests, services
 
     return [{"type": "station", "label_zh": "驿站", "used": services.station_used},
-            {"type": "service_item", "label_zh": "服务项目", "used": services.service_item_used}]
+            {"type": "service_item", "label_zh": "服务项目", "used": requests.service_item_used},
+            {"type": "service_request", "label_zh": "服务诉求", "used": requests.request_used}]

@@ -226,12 +226,6 @@ async def station_used(tenant: TenantContext, subject_id: int, member_id: int) -
     return int(rows[0]["org_unit_id"]) if rows else None
 
 
-async def service_item_used(tenant: TenantContext, subject_id: int, member_id: int) -> int | None:
-    # Use of a listed service is recorded by service requests, which this capability does not
-    # take yet: until then nobody has demonstrably used one, so a rating is refused.
-    return None
-
-
 def check_rating(stars: int, dimensions: dict[str, int], comment: str, subject_type: str) -> None:
     if not 1 <= stars <= 5:
         raise invalid("stars must be between 1 and 5", "stars", "评分须为1至5星")

@@ -125,4 +125,30 @@ class RatingFollowUp(Table, tablename="sn_rating_follow_up"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
-TABLES = [ServiceItem, Station, StationWindow, StationVisit, Rating, RatingHistory, RatingFollowUp]
+class Request(Table, tablename="sn_request"):
+    """A service request; its state is the shared workflow case (service_network.request, case_id = id).
+    ``org_unit_id`` is the handling unit (after routing), ``origin_unit_id`` where it came from."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    origin_unit_id = ForeignKey(OrgUnitTable, null=False, on_delete=OnDelete.restrict)
+    category = Varchar(length=32)
+    channel = Varchar(length=10)
+    member_id = BigInt(null=True, default=None)
+    requester_name = Varchar(length=50, default="")
+    phone_enc = Varchar(length=200, null=True, default=None)
+    phone_bidx = Bytea(null=True, default=None)
+    summary = Text()
+    social_org = Varchar(length=100, null=True, default=None)
+    station_id = BigInt(null=True, default=None)
+    service_item_id = BigInt(null=True, default=None)
+    first_response_due = Timestamptz()
+    resolution_due = Timestamptz()
+    first_responded_at = Timestamptz(null=True, default=None)
+    resolved_at = Timestamptz(null=True, default=None)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = [ServiceItem, Station, StationWindow, StationVisit, Rating, RatingHistory, RatingFollowUp, Request]

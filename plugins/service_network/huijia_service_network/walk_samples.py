@@ -16,6 +16,7 @@ _run = random.Random().randrange(10_000)
 ITEM = """mutation($u: ID!, $i: ServiceItemInput!) { serviceItemCreate(orgUnitId: $u, input: $i) { item { id } errors { code message } } }"""
 STATION = """mutation($i: StationInput!) { stationCreate(input: $i) { station { id number } errors { code message } } }"""
 MEMBER = """mutation($i: MemberCreateInput!) { memberCreate(input: $i) { member { id } errors { field code message } } }"""
+REQUEST = """mutation($i: ServiceRequestInput!) { serviceRequestSubmit(input: $i) { request { id } errors { field code message } } }"""
 RATE = """mutation($i: RatingInput!) { ratingSubmit(input: $i) { rating { id } errors { field code message } } }"""
 
 
@@ -69,6 +70,15 @@ async def make_rating(ctx: Any, place: dict[str, str]) -> str:
     return _data(body, "ratingSubmit", "rating")["id"]
 
 
+async def make_request(ctx: Any, place: dict[str, str]) -> str:
+    """A hotline request from the place's grassroots union, routed to its county's aid centre
+    (with the walk's units: the place itself or the grassroots union)."""
+    clerk = await ctx.who("clerk", place["unit"])
+    body = await clerk.api.gql(REQUEST, {"i": {"orgUnitId": await ctx.unit_gid(place["grassroots"]), "category": "legal_aid",
+                                               "channel": "hotline", "summary": "巡查样本诉求"}})
+    return _data(body, "serviceRequestSubmit", "request")["id"]
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_huijia_subtree_samples() -> dict[str, Any]:
-    return {"ServiceItem": make_item, "Station": make_station, "Rating": make_rating}
+    return {"ServiceItem": make_item, "Station": make_station, "Rating": make_rating, "ServiceRequest": make_request}

@@ -5,12 +5,12 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from core.sdk import tenant_tables
 
-ID = "2026-12-03T15:17:12:000000"
+ID = "2026-12-03T15:49:21:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "service_network: unique keys, indexes, row-level security"
 
 TABLES = ["sn_service_item", "sn_station", "sn_station_window", "sn_station_visit", "sn_rating",
-          "sn_rating_history", "sn_rating_follow_up"]
+          "sn_rating_history", "sn_rating_follow_up", "sn_request"]
 
 
 def _index(name: str, table: str, columns: str) -> tuple[str, str]:
