@@ -37,7 +37,8 @@ def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
     ``async def used(tenant, subject_id, member_id) -> int | None``: the id of the org unit the
     subject belongs to when ``member_id`` used it, ``None`` when they did not (or it does not exist), so a
     rating of something never used is refused by the thing's owner. The capability offers
-    ``station`` (a check-in with the member's phone) and ``service_item``; hardship, mutual aid and
+    ``station`` (a check-in with the member's phone), ``service_request`` (theirs, resolved) and
+    ``service_item`` (a resolved request of theirs for it); hardship, mutual aid and
     warmth may offer their cases, claims and receipts.
 
     :param tenant: The tenant.
