@@ -756,7 +756,8 @@ class ServiceRequestQuery:
         rows = await raw(sql + " ORDER BY r.created_at, r.id LIMIT {}", *args, limit)
         return [_request_from_row(info, tenant, principal, r) for r in rows]
 
-    @strawberry.field(description="One request: staff in its subtree, or whoever submitted it.")
+    @strawberry.field(description=perm("service_network.read", "One request: staff with this permission in its "
+                                                               "subtree, or whoever submitted it (to follow its status)."))
     @for_query
     async def service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest | None:
         return await resolve_request(info, from_global_id(id, "ServiceRequest")[1])
