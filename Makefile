@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py lint lint-imports schema bench-api bench-import bench-ledger frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ bench-api: install ## Benchmark: GraphQL list vs raw asyncpg+JSON (p50 latency r
 
 bench-ledger: install ## Benchmark: ledger posting throughput (8 clients, checks + hash chain) vs raw asyncpg INSERTs
 	@$(PY_RUN) python -m bench.ledger
+
+bench-stations: install ## Benchmark: public station finder, nearest-20 open-now at 200,000 stations vs one raw SQL query (p50 ratio)
+	@$(PY_RUN) python -m bench.stations
 
 bench-import: install ## Benchmark: 1,000,000-row roster import vs raw COPY (throughput ratio, peak RSS)
 	@$(PY_RUN) python bench/import/run.py

@@ -35,6 +35,8 @@ Groups:
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
+- limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
+  :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest`, :func:`mask_phone`;
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -210,6 +212,11 @@ __all__ = [
     "workflow_run_timers",
     # pii helpers safe for rules
     "normalize_phone",
+    "mask_phone",
+    "pii_encrypt",
+    "pii_decrypt",
+    "phone_digest",
+    "rate_limit",
     "phone_kind",
     "PhoneError",
 ]
@@ -289,6 +296,14 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "lookup_region_year": ("core.builtin_hooks", "lookup_region_year"),
     "split_levy": ("core.builtin_hooks", "split_levy"),
     "normalize_phone": ("core.pii.phone", "normalize_phone"),
+    "mask_phone": ("core.pii.masking", "mask_phone"),
+    # Personal data a capability keeps itself (a station visitor's phone): encrypted under the
+    # members' keyring with a context naming the table, column and tenant; the digest is the
+    # members' phone blind index under the active key, so it matches a member's phone_bidx.
+    "pii_encrypt": ("core.members.personal", "encrypt"),
+    "pii_decrypt": ("core.members.personal", "decrypt"),
+    "phone_digest": ("core.members.personal", "phone_bidx"),
+    "rate_limit": ("core.accounts.throttle", "rate_limit"),
     "phone_kind": ("core.pii.phone", "phone_kind"),
     "PhoneError": ("core.pii.phone", "PhoneError"),
 }
