@@ -47,6 +47,8 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     db_pool_max: int = 20
+    # Let core.db.capture_queries see the SQL a block sends (query-count tests); off in production.
+    db_query_capture: bool = False
     data_dir: Path = field(default=ROOT / "var")
     load_demo: bool = False
     graphql_max_depth: int = 12
@@ -167,6 +169,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         port=_int(env, "HUIJIA_PORT", 8000, errors, minimum=1),
         log_level=log_level,
         db_pool_max=_int(env, "HUIJIA_DB_POOL_MAX", 20, errors, minimum=2),
+        db_query_capture=env.get("HUIJIA_DB_QUERY_CAPTURE", "0") in ("1", "true", "yes"),
         data_dir=data_dir,
         load_demo=env.get("HUIJIA_DEMO", "0") in ("1", "true", "yes"),
         graphql_max_depth=_int(env, "HUIJIA_GRAPHQL_MAX_DEPTH", 12, errors, minimum=2),

@@ -1,0 +1,320 @@
+"""Query-count budgets: a page of 100 of anything, with its nested fields, costs a constant number of
+SQL statements (no N+1), for every connection field the schema has.
+
+The fields are enumerated from the running schema, so a new connection field (a capability plugin's
+too) fails here until it has a budget in BUDGETS and a seeder that gives it 100 items. Each field is
+queried with every field of its item type selected, nested objects two levels deep (an org unit's
+parent and its ancestors, a member's tags and household, an account's unit and fund...), once for 10
+items and once for 100: both must stay within the budget, and the two counts must be equal.
+
+What is counted is every statement the app sends to PostgreSQL for the request (core.db's
+``capture_queries``: authentication included, on whatever pooled connections the resolvers get),
+except per-connection overhead (the tenant stamp, the driver's type look-ups), whose number depends
+on which pooled connections a request happens to borrow. A first request warms what a process looks
+up once (a collation check); then the in-process caches (token, tenant) are emptied before each request, so every
+measured request pays for authenticating from scratch and the counts do not depend on timing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLUnionType,
+)
+
+from core.actor import Actor
+from core.context import tenant_scope
+from core.db import CapturedQueries, capture_queries
+from core.testing import PASSWORD, Api, PluginTenant, create_plugin_tenant, login, synthetic_id_number
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+SMALL, LARGE = 10, 100
+
+
+@dataclass(frozen=True)
+class Budget:
+    queries: int  # the most statements one request for a page of the field may send
+    why: str  # what those statements are
+
+
+# One entry per connection field, "Type.field". Every request pays 1 statement to authenticate the
+# token (token, user and grants in one round trip); the rest is the field's own work.
+BUDGETS: dict[str, Budget] = {
+    # Org units: the page and its count; parents and ancestors from one batched look-up of the
+    # page's paths, children from one batched look-up by parent id.
+    "Query.orgUnits": Budget(8, "auth, page, count, parents, ancestors, children, and their nested units"),
+    # Users: the page and its count; every grant of the page in one query, their units in one more.
+    "Query.users": Budget(6, "auth, page, count, grants, grant units"),
+    # Audit records: the page and its count; no nested objects.
+    "Query.auditRecords": Budget(4, "auth, page, count"),
+    # Ledger accounts: the page and its count, balances of the page in one query, units and funds
+    # batched.
+    "Query.ledgerAccounts": Budget(8, "auth, page, count, balances, units, funds"),
+    "Query.ledgerEntries": Budget(8, "auth, page, count, postings, reversal links"),
+    "Query.ledgerDrafts": Budget(8, "auth, page, count, draft lines, entries"),
+    "Query.reservations": Budget(10, "auth, page, count, accounts, units, funds"),
+    "Query.budgets": Budget(10, "auth, page, count, spending, units, funds, lifts"),
+    "Query.members": Budget(10, "auth, page, count, tags, units, households"),
+    "Query.memberTransfers": Budget(6, "auth, page, count"),
+    "Query.memberImports": Budget(8, "auth, page, count, jobs"),
+    "Query.pluginSettingsHistory": Budget(5, "auth, page, count"),
+    "Member.history": Budget(6, "auth, the member, page, count"),
+    "MemberImport.errors": Budget(6, "auth, the import, page, count"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema's connection fields, and a selection of everything under them
+# ---------------------------------------------------------------------------------------------
+
+
+def _named(tp: Any) -> Any:
+    while isinstance(tp, (GraphQLNonNull, GraphQLList)):
+        tp = tp.of_type
+    return tp
+
+
+def _is_connection(tp: Any) -> bool:
+    named = _named(tp)
+    return isinstance(named, GraphQLObjectType) and {"pageInfo", "edges", "nodes"} <= set(named.fields)
+
+
+def _graphql_schema() -> Any:
+    from core.graphql.schema import schema
+
+    return schema._schema
+
+
+def connection_fields() -> list[str]:
+    found = []
+    for type_name, tp in sorted(_graphql_schema().type_map.items()):
+        if type_name.startswith("__") or not isinstance(tp, GraphQLObjectType) or type_name == "Mutation":
+            continue
+        found += [f"{type_name}.{name}" for name, f in tp.fields.items() if _is_connection(f.type)]
+    return found
+
+
+def _plain(field: GraphQLField) -> bool:
+    """Selectable without arguments (every argument has a default)."""
+    return all(not isinstance(a.type, GraphQLNonNull) or a.default_value is not None for a in field.args.values())
+
+
+def selection(tp: Any, depth: int = 2) -> str:
+    """Every field of ``tp`` that takes no required argument; objects ``depth`` levels down. Nested
+    connections are left out: each is a field of its own here, with its own budget."""
+    tp = _named(tp)
+    if isinstance(tp, (GraphQLUnionType, GraphQLInterfaceType)):
+        return "__typename"
+    parts = []
+    for name, f in tp.fields.items():
+        if not _plain(f) or _is_connection(f.type):
+            continue
+        inner = _named(f.type)
+        if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
+            parts.append(name)
+        elif depth > 0:
+            parts.append(f"{name} {{ {selection(inner, depth - 1)} }}")
+    return " ".join(parts) or "__typename"
+
+
+def connection_query(coordinate: str, args: dict[str, str]) -> str:
+    """The query for a page of ``coordinate``; ``args`` maps extra argument names to GraphQL types."""
+    type_name, field_name = coordinate.split(".")
+    schema = _graphql_schema()
+    item = _named(schema.type_map[type_name].fields[field_name].type).fields["nodes"].type
+    declared = "".join(f", ${k}: {v}" for k, v in args.items())
+    passed = "".join(f", {k}: ${k}" for k in args)
+    page = f"{field_name}(first: $first{passed}) {{ totalCount pageInfo {{ hasNextPage }} nodes {{ {selection(item)} }} }}"
+    if type_name == "Query":
+        return f"query($first: Int!{declared}) {{ {page} }}"
+    return f"query($first: Int!, $parent: ID!{declared}) {{ node(id: $parent) {{ ... on {type_name} {{ {page} }} }} }}"
+
+
+# ---------------------------------------------------------------------------------------------
+# A province of its own with 100+ items of everything
+# ---------------------------------------------------------------------------------------------
+
+ACTOR = Actor(None, "test")
+
+
+@dataclass
+class Province:
+    tenant: PluginTenant
+    ctx: Any
+    api: Api
+    root: dict[str, Any]
+    district: dict[str, Any]
+    grassroots: dict[str, Any]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def province(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Province:
+    from core.accounts.services import create_user
+    from core.tenancy import services as tenancy
+
+    made = await create_plugin_tenant([], tmp_path_factory.mktemp("budgets"))
+    ctx = await made.context()
+    with tenant_scope(ctx):
+        root = await tenancy.get_unit_by_code(ctx, made.root_unit)
+        district = await tenancy.get_unit_by_code(ctx, made.district_unit)
+        grassroots = await tenancy.get_unit_by_code(ctx, made.grassroots_unit)
+        username = f"budget{uuid.uuid4().hex[:8]}"
+        roles = ("tenant_admin", "auditor", "finance", "approver")
+        await create_user(ctx, ACTOR, username=username, password=PASSWORD, grants=[(r, root["id"]) for r in roles])
+    token = await login(api, made.code, username)
+    return Province(made, ctx, api.as_(token), root, district, grassroots)
+
+
+Seeder = Callable[[Province], Awaitable[dict[str, Any]]]
+
+
+async def _org_units(p: Province) -> dict[str, Any]:
+    from core.tenancy import services as tenancy
+
+    with tenant_scope(p.ctx):
+        # Cities under the root, a county under some: parents, ancestors and children all vary.
+        for i in range(LARGE):
+            city = await tenancy.create_unit(p.ctx, ACTOR, parent_id=p.root["id"], code=f"{p.tenant.code}-c{i}",
+                                             name=f"城市{i}", level="city")
+            if i % 10 == 0:
+                await tenancy.create_unit(p.ctx, ACTOR, parent_id=city["id"], code=f"{p.tenant.code}-c{i}k",
+                                          name=f"区县{i}", level="county")
+    return {}
+
+
+async def _users(p: Province) -> dict[str, Any]:
+    from core.accounts.services import hash_password
+    from core.accounts.tables import RoleGrant, User
+
+    password_hash = await hash_password(PASSWORD)  # once: argon2 is slow on purpose
+    units = (p.root, p.district, p.grassroots)
+    with tenant_scope(p.ctx):
+        rows = await User.insert(*(User(tenant_id=p.ctx.id, username=f"u{i}x{uuid.uuid4().hex[:6]}",
+                                        display_name=f"用户{i}", password_hash=password_hash)
+                                   for i in range(LARGE))).returning(User.id)
+        await RoleGrant.insert(*(RoleGrant(tenant_id=p.ctx.id, user_id=r["id"], role=role, org_unit_id=units[i % 3]["id"])
+                                 for i, r in enumerate(rows) for role in ("clerk", "auditor"))
+                               )
+    return {}
+
+
+async def _audit_records(p: Province) -> dict[str, Any]:
+    await seed(p, "Query.orgUnits")  # every unit created writes an audit record
+    return {}
+
+
+async def _members(p: Province) -> dict[str, Any]:
+    from core.members.services import create_member
+
+    with tenant_scope(p.ctx):
+        for i in range(LARGE):
+            await create_member(p.ctx, ACTOR, values={"name": f"会员{i}", "id_number": synthetic_id_number(i),
+                                                      "employer": "测试企业"},
+                                unit_id=p.grassroots["id"], scope_paths=None)
+    return {}
+
+
+async def _member_history(p: Province) -> dict[str, Any]:
+    from core.graphql.base import to_global_id
+    from core.members.services import create_member, update_member
+
+    with tenant_scope(p.ctx):
+        member = await create_member(p.ctx, ACTOR, values={"name": "变更人", "id_number": synthetic_id_number(999),
+                                                           "employer": "测试企业"},
+                                     unit_id=p.grassroots["id"], scope_paths=None)
+        for i in range(LARGE):
+            await update_member(p.ctx, ACTOR, member["id"], {"employer": f"企业{i}"}, scope_paths=None)
+    return {"parent": to_global_id("Member", member["id"])}
+
+
+SEEDERS: dict[str, Seeder] = {
+    "Query.orgUnits": _org_units,
+    "Query.users": _users,
+    "Query.auditRecords": _audit_records,
+    "Query.members": _members,
+    "Member.history": _member_history,
+}
+
+_seeded: dict[str, dict[str, Any]] = {}
+
+
+async def seed(p: Province, coordinate: str) -> dict[str, Any]:
+    """Seed ``coordinate``'s items once per module; returns the query's extra variables."""
+    if coordinate not in _seeded:
+        _seeded[coordinate] = await SEEDERS[coordinate](p)
+    return _seeded[coordinate]
+
+
+# Extra arguments a field needs (name -> GraphQL type); their values come from the seeder.
+ARGS: dict[str, dict[str, str]] = {
+    "Query.pluginSettingsHistory": {"plugin": "String!"},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The tests
+# ---------------------------------------------------------------------------------------------
+
+
+def _forget_caches() -> None:
+    from core.accounts.services import _auth_cache
+    from core.tenancy.services import clear_tenant_cache
+
+    _auth_cache.clear()
+    clear_tenant_cache()
+
+
+async def measure(p: Province, coordinate: str, first: int, variables: dict[str, Any]) -> CapturedQueries:
+    query = connection_query(coordinate, ARGS.get(coordinate, {}))
+    _forget_caches()
+    async with capture_queries() as captured:
+        body = await p.api.gql(query, {"first": first, **variables})
+    assert "errors" not in body, (coordinate, body.get("errors"))
+    data = body["data"]
+    page = data[coordinate.split(".")[1]] if coordinate.startswith("Query.") else data["node"][coordinate.split(".")[1]]
+    assert len(page["nodes"]) == first, f"{coordinate}: the seeder made {len(page['nodes'])} items, {first} needed"
+    return captured
+
+
+async def test_every_connection_field_has_a_budget():
+    fields = connection_fields()
+    assert "Query.orgUnits" in fields and "Member.history" in fields  # the enumeration finds them
+    missing = [f for f in fields if f not in BUDGETS]
+    assert not missing, (
+        f"connection field(s) {missing} have no query budget: add each to BUDGETS in {__name__} (most "
+        f"statements one page may send, with a comment on what they are) and a seeder giving it {LARGE} items")
+    stale = [f for f in BUDGETS if f not in fields]
+    assert not stale, f"BUDGETS lists field(s) the schema no longer has: {stale}"
+
+
+@pytest.mark.parametrize("coordinate", connection_fields())
+async def test_a_page_costs_a_constant_number_of_queries(province: Province, coordinate: str):
+    budget = BUDGETS.get(coordinate)
+    if budget is None:
+        pytest.fail(f"{coordinate} has no query budget (see test_every_connection_field_has_a_budget)")
+    if coordinate not in SEEDERS:
+        pytest.fail(f"{coordinate} has no seeder: add one to SEEDERS giving it {LARGE} items")
+    variables = await seed(province, coordinate)
+    await measure(province, coordinate, SMALL, variables)  # once-per-process look-ups (a collation check) out of the way
+    small = await measure(province, coordinate, SMALL, variables)
+    large = await measure(province, coordinate, LARGE, variables)
+    assert large.count == small.count, (
+        f"{coordinate}: {small.count} statements for {SMALL} items but {large.count} for {LARGE}:\n"
+        f"{SMALL} items:\n{small.report()}\n{LARGE} items:\n{large.report()}")
+    assert large.count <= budget.queries, (
+        f"{coordinate}: {large.count} statements, over its budget of {budget.queries} ({budget.why}):\n"
+        f"{large.report()}")
