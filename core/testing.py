@@ -16,6 +16,7 @@ Fixtures (scope):
   with a root union, a district union under it and a grassroots union under the district;
 - ``members`` (module): three members of the grassroots union, created through the members service;
 - ``funded_accounts`` (module): cash (102) at the root and the district, funded through the ledger;
+- ``in_process_jobs`` (function): jobs enqueued during the test run in-process, not through Redis;
 - ``roles`` (module): :class:`Roles`, GraphQL clients logged in per role at the root or the district;
   ``tenant_admin``, ``approver``, ``clerk``, ``finance``, ``auditor`` and ``district_<role>`` are
   shortcuts for those clients.
@@ -611,6 +612,17 @@ class Roles:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def roles(api: Api, plugin_tenant: PluginTenant) -> Roles:
     return Roles(api, plugin_tenant)
+
+
+@pytest.fixture
+def in_process_jobs() -> Any:
+    """Jobs enqueued during the test run in the test's own process, as on the embedded default,
+    although the test environment has Redis; ``await core.jobs.runner.drain_local()`` waits for
+    them. (``run_jobs`` runs queued jobs under a real arq worker instead.)"""
+    from core.jobs.runner import jobs_in_process
+
+    with jobs_in_process():
+        yield
 
 
 def _role_fixture(role: str, district: bool) -> Any:

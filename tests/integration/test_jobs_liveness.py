@@ -46,8 +46,7 @@ async def blocking_job(ctx: runner.JobContext, gate: str) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def in_process_with_test_job(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_with_test_job(in_process_jobs, monkeypatch):
     monkeypatch.setitem(runner.REGISTRY, BLOCK, blocking_job)
     yield
     for g in GATES.values():
@@ -376,10 +375,9 @@ async def test_a_retry_that_cannot_reach_the_queue_leaves_the_job_retryable(api,
     row = await record(tenant, job_id)
     assert row["status"] == "interrupted" and row["errors"][0]["code"] == "INTERRUPTED"
     monkeypatch.undo()
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     monkeypatch.setitem(runner.REGISTRY, BLOCK, blocking_job)
     gate.open.set()
-    with tenant_scope(tenant):
+    with runner.jobs_in_process(), tenant_scope(tenant):
         await runner.retry(tenant, job_id)
     await runner.drain_local()
     assert (await record(tenant, job_id))["status"] == "succeeded" and gate.finished == 1

@@ -5,7 +5,8 @@ The fields are enumerated from the running schema, so a new connection field (a 
 too) fails here until it has a budget in BUDGETS and a seeder that gives it 100 items. Each field is
 queried with every field of its item type selected, nested objects two levels deep (an org unit's
 parent and its ancestors, a member's tags and household, an account's unit and fund...), once for 10
-items and once for 100: both must stay within the budget, and the two counts must be equal.
+items and once for 100: the page of 100 must stay within the budget and cost no more than the page
+of 10.
 
 What is counted is every statement the app sends to PostgreSQL for the request (core.db's
 ``capture_queries``: authentication included, on whatever pooled connections the resolvers get),
@@ -40,7 +41,8 @@ from core.context import tenant_scope
 from core.db import CapturedQueries, capture_queries
 from core.testing import PASSWORD, Api, PluginTenant, create_plugin_tenant, login, synthetic_id_number
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+# slow: seeding a province with 100 of everything takes a minute or two.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 SMALL, LARGE = 10, 100
 
@@ -159,6 +161,7 @@ class Province:
     root: dict[str, Any]
     district: dict[str, Any]
     grassroots: dict[str, Any]
+    user_id: int  # the logged-in user: every staff role at the root
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -166,7 +169,8 @@ async def province(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Provin
     from core.accounts.services import create_user
     from core.tenancy import services as tenancy
 
-    made = await create_plugin_tenant([], tmp_path_factory.mktemp("budgets"))
+    # testprov: a province plugin with settings (and the test capability it serves), for the settings history.
+    made = await create_plugin_tenant(["testprov"], tmp_path_factory.mktemp("budgets"))
     ctx = await made.context()
     with tenant_scope(ctx):
         root = await tenancy.get_unit_by_code(ctx, made.root_unit)
@@ -174,9 +178,10 @@ async def province(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Provin
         grassroots = await tenancy.get_unit_by_code(ctx, made.grassroots_unit)
         username = f"budget{uuid.uuid4().hex[:8]}"
         roles = ("tenant_admin", "auditor", "finance", "approver")
-        await create_user(ctx, ACTOR, username=username, password=PASSWORD, grants=[(r, root["id"]) for r in roles])
+        user = await create_user(ctx, ACTOR, username=username, password=PASSWORD,
+                                 grants=[(r, root["id"]) for r in roles])
     token = await login(api, made.code, username)
-    return Province(made, ctx, api.as_(token), root, district, grassroots)
+    return Province(made, ctx, api.as_(token), root, district, grassroots, user["id"])
 
 
 Seeder = Callable[[Province], Awaitable[dict[str, Any]]]
@@ -241,7 +246,91 @@ async def _member_history(p: Province) -> dict[str, Any]:
     return {"parent": to_global_id("Member", member["id"])}
 
 
+async def _cities(p: Province) -> list[dict[str, Any]]:
+    from core.tenancy import queries
+
+    await seed(p, "Query.orgUnits")
+    with tenant_scope(p.ctx):
+        rows, _ = await queries.list_units(p.ctx, queries.UnitFilter(level="city"), limit=LARGE, with_total=False)
+    assert len(rows) == LARGE
+    return rows
+
+
+async def _ledger(p: Province) -> dict[str, Any]:
+    """Cash and income booked at 100 cities (200 accounts, 100 entries), ten of the entries reversed."""
+    from core.funds.services import AccountRef, create_manual_entry, reverse_entry
+
+    with tenant_scope(p.ctx):
+        for i, city in enumerate(await _cities(p)):
+            refs = [AccountRef(org_unit_id=city["id"], fund="general", code="102"),
+                    AccountRef(org_unit_id=city["id"], fund="general", code="404")]
+            made = await create_manual_entry(p.ctx, ACTOR, refs=refs, amounts=[100_000, -100_000],
+                                             key=uuid.uuid4().hex, memo=f"拨款{i}")
+            assert made.entry_id is not None
+            if i % 10 == 0:
+                await reverse_entry(p.ctx, ACTOR, made.entry_id, key=uuid.uuid4().hex, memo="冲销")
+    return {}
+
+
+async def _drafts(p: Province) -> dict[str, Any]:
+    """100 entries above the approval threshold wait as drafts; ten are approved (they have an entry)."""
+    from core.funds.services import AccountRef, create_manual_entry, decide_draft
+
+    await seed(p, "Query.ledgerEntries")
+    checker = Actor(p.user_id, "checker")
+    with tenant_scope(p.ctx):
+        for i, city in enumerate(await _cities(p)):
+            refs = [AccountRef(org_unit_id=city["id"], fund="general", code="102"),
+                    AccountRef(org_unit_id=city["id"], fund="general", code="404")]
+            made = await create_manual_entry(p.ctx, ACTOR, refs=refs, amounts=[9_000_000, -9_000_000],
+                                             key=uuid.uuid4().hex, memo=f"大额{i}")
+            assert made.draft_id is not None
+            if i % 10 == 0:
+                await decide_draft(p.ctx, checker, made.draft_id, approve=True)
+    return {}
+
+
+async def _reservations(p: Province) -> dict[str, Any]:
+    from core.funds.services import reserve
+
+    await seed(p, "Query.ledgerEntries")  # the cities' cash
+    with tenant_scope(p.ctx):
+        for city in await _cities(p):
+            await reserve(p.ctx, ACTOR, unit=city, fund="general", amount_fen=100, expense_code="501",
+                          key=uuid.uuid4().hex)
+    return {}
+
+
+async def _budgets(p: Province) -> dict[str, Any]:
+    from core.funds.services import lift_budget, set_budget, today
+
+    approver = Actor(p.user_id, "approver")
+    with tenant_scope(p.ctx):
+        for i, city in enumerate(await _cities(p)):
+            budget_id = await set_budget(p.ctx, ACTOR, unit=city, fund="general", year=today().year, amount_fen=500_000)
+            if i % 10 == 0:
+                await lift_budget(p.ctx, approver, budget_id, amount_fen=1_000, reason="追加")
+    return {}
+
+
+async def _settings_history(p: Province) -> dict[str, Any]:
+    from core.tenancy.plugin_settings import plugin_states, update_settings
+
+    with tenant_scope(p.ctx):
+        version = next(s.version for s in await plugin_states(p.ctx) if s.plugin == "testprov")
+        for i in range(LARGE):
+            state = await update_settings(p.ctx, ACTOR, "testprov", {"item_limit_fen": 1_000 + i}, expected_version=version)
+            version = state.version
+    return {"plugin": "testprov"}
+
+
 SEEDERS: dict[str, Seeder] = {
+    "Query.ledgerAccounts": _ledger,
+    "Query.ledgerEntries": _ledger,
+    "Query.ledgerDrafts": _drafts,
+    "Query.reservations": _reservations,
+    "Query.budgets": _budgets,
+    "Query.pluginSettingsHistory": _settings_history,
     "Query.orgUnits": _org_units,
     "Query.users": _users,
     "Query.auditRecords": _audit_records,
@@ -312,7 +401,10 @@ async def test_a_page_costs_a_constant_number_of_queries(province: Province, coo
     await measure(province, coordinate, SMALL, variables)  # once-per-process look-ups (a collation check) out of the way
     small = await measure(province, coordinate, SMALL, variables)
     large = await measure(province, coordinate, LARGE, variables)
-    assert large.count == small.count, (
+    # Not more at 100 than at 10 (a per-item statement shows as 90 more). It may be fewer: loads
+    # that resolve in different turns of the loop make separate batches, and how the turns fall
+    # depends on the data.
+    assert large.count <= small.count, (
         f"{coordinate}: {small.count} statements for {SMALL} items but {large.count} for {LARGE}:\n"
         f"{SMALL} items:\n{small.report()}\n{LARGE} items:\n{large.report()}")
     assert large.count <= budget.queries, (
