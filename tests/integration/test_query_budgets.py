@@ -18,6 +18,8 @@ measured request pays for authenticating from scratch and the counts do not depe
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -151,6 +153,14 @@ def connection_query(coordinate: str, args: dict[str, str]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 ACTOR = Actor(None, "test")
+_ids = itertools.count()
+
+
+def person_id() -> str:
+    """A new valid ID number: synthetic_id_number varies only three digits, so vary the birth date too."""
+    n = next(_ids)
+    born = dt.date(1970, 1, 1) + dt.timedelta(days=n // 1000)
+    return synthetic_id_number(n, born=born.strftime("%Y%m%d"))
 
 
 @dataclass
@@ -227,7 +237,7 @@ async def _members(p: Province) -> dict[str, Any]:
 
     with tenant_scope(p.ctx):
         for i in range(LARGE):
-            await create_member(p.ctx, ACTOR, values={"name": f"会员{i}", "id_number": synthetic_id_number(i),
+            await create_member(p.ctx, ACTOR, values={"name": f"会员{i}", "id_number": person_id(),
                                                       "employer": "测试企业"},
                                 unit_id=p.grassroots["id"], scope_paths=None)
     return {}
@@ -238,7 +248,7 @@ async def _member_history(p: Province) -> dict[str, Any]:
     from core.members.services import create_member, update_member
 
     with tenant_scope(p.ctx):
-        member = await create_member(p.ctx, ACTOR, values={"name": "变更人", "id_number": synthetic_id_number(999),
+        member = await create_member(p.ctx, ACTOR, values={"name": "变更人", "id_number": person_id(),
                                                            "employer": "测试企业"},
                                      unit_id=p.grassroots["id"], scope_paths=None)
         for i in range(LARGE):
@@ -324,7 +334,78 @@ async def _settings_history(p: Province) -> dict[str, Any]:
     return {"plugin": "testprov"}
 
 
+async def _new_members(p: Province, n: int, prefix: str) -> list[dict[str, Any]]:
+    from core.members.services import create_member
+
+    made = []
+    with tenant_scope(p.ctx):
+        for i in range(n):
+            made.append(await create_member(p.ctx, ACTOR, values={"name": f"{prefix}{i}", "employer": "测试企业",
+                                                                  "id_number": person_id()},
+                                             unit_id=p.grassroots["id"], scope_paths=None))
+    return made
+
+
+async def _transfers(p: Province) -> dict[str, Any]:
+    """100 members asked to move to another grassroots union of the province."""
+    from core.members.services import request_transfer
+    from core.tenancy import services as tenancy
+
+    with tenant_scope(p.ctx):
+        dest = await tenancy.create_unit(p.ctx, ACTOR, parent_id=p.district["id"], code=f"{p.tenant.code}-g2",
+                                         name="转入工会", level="grassroots")
+    for member in await _new_members(p, LARGE, "转移人"):
+        with tenant_scope(p.ctx):
+            await request_transfer(p.ctx, ACTOR, member["id"], reason="调动", dest_tenant=None, dest_unit_id=dest["id"])
+    return {}
+
+
+def _roster(rows: list[list[str]]) -> bytes:
+    lines = ["姓名,身份证号码,所属工会,手机号码,工作单位,工作状态,会员标签,入会日期", *(",".join(r) for r in rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _upload(p: Province, content: bytes, filename: str) -> dict[str, Any]:
+    from core.jobs import runner
+    from core.members.importer import receive_upload
+
+    async def body() -> Any:
+        yield content
+
+    with runner.jobs_in_process(), tenant_scope(p.ctx):
+        made = await receive_upload(p.ctx, ACTOR, [p.root["path"]], filename, body(), 1024 * 1024)
+    await runner.drain_local()
+    return made
+
+
+async def _imports(p: Province) -> dict[str, Any]:
+    """Ten rosters previewed (each with its preview job), ninety files refused as no roster at all."""
+    for i in range(LARGE):
+        if i % 10 == 0:
+            rows = [[f"导入{i}", person_id(), p.tenant.grassroots_unit, "", "测试企业", "", "", ""]]
+            await _upload(p, _roster(rows), f"名册{i}.csv")
+        else:
+            await _upload(p, b"\x00\x01 not a roster", f"坏文件{i}.bin")
+    return {}
+
+
+async def _import_errors(p: Province) -> dict[str, Any]:
+    """One roster whose 120 rows all fail validation (a wrong checksum in every ID number)."""
+    from core.graphql.base import to_global_id
+
+    rows = []
+    for _ in range(LARGE + 20):
+        valid = person_id()
+        rows.append(["错号", valid[:-1] + ("0" if valid[-1] != "0" else "1"), p.tenant.grassroots_unit, "", "测试企业",
+                     "", "", ""])
+    made = await _upload(p, _roster(rows), "错误名册.csv")
+    return {"parent": to_global_id("MemberImport", made["id"])}
+
+
 SEEDERS: dict[str, Seeder] = {
+    "Query.memberTransfers": _transfers,
+    "Query.memberImports": _imports,
+    "MemberImport.errors": _import_errors,
     "Query.ledgerAccounts": _ledger,
     "Query.ledgerEntries": _ledger,
     "Query.ledgerDrafts": _drafts,
