@@ -7,10 +7,14 @@ deployment in one pass instead of one crash at a time. Secret values are never e
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,5 +199,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _loaded() -> Settings:
     return load_settings()
+
+
+# Settings in force instead of the environment's, innermost last (override_settings).
+_overrides: list[Settings] = []
+
+
+def get_settings() -> Settings:
+    return _overrides[-1] if _overrides else _loaded()
+
+
+def reload_settings() -> None:
+    """Read the environment again at the next get_settings()."""
+    _loaded.cache_clear()
+
+
+@contextlib.contextmanager
+def override_settings(**changes: Any) -> Iterator[Settings]:
+    """Run the block with some settings changed, for every caller of get_settings (tests: a lower
+    login limit, no Redis, production mode). Process-wide, not per task: not for a running server."""
+    changed = dataclasses.replace(get_settings(), **changes)
+    _overrides.append(changed)
+    try:
+        yield changed
+    finally:
+        _overrides.remove(changed)

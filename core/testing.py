@@ -16,6 +16,7 @@ Fixtures (scope):
   with a root union, a district union under it and a grassroots union under the district;
 - ``members`` (module): three members of the grassroots union, created through the members service;
 - ``funded_accounts`` (module): cash (102) at the root and the district, funded through the ledger;
+- ``settings_override`` (function): ``settings_override(redis_url=None)`` for the rest of the test;
 - ``in_process_jobs`` (function): jobs enqueued during the test run in-process, not through Redis;
 - ``roles`` (module): :class:`Roles`, GraphQL clients logged in per role at the root or the district;
   ``tenant_admin``, ``approver``, ``clerk``, ``finance``, ``auditor`` and ``district_<role>`` are
@@ -612,6 +613,16 @@ class Roles:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def roles(api: Api, plugin_tenant: PluginTenant) -> Roles:
     return Roles(api, plugin_tenant)
+
+
+@pytest.fixture
+def settings_override() -> Any:
+    """``settings_override(login_ip_max_failures=6)`` changes those settings for every caller of
+    ``get_settings`` until the test ends (``core.settings.override_settings``); returns them."""
+    from core.settings import override_settings
+
+    with contextlib.ExitStack() as stack:
+        yield lambda **changes: stack.enter_context(override_settings(**changes))
 
 
 @pytest.fixture
