@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,6 +290,16 @@ async def get_job(tenant: TenantContext, job_id: int, *, now: dt.datetime | None
 
 
 RETRYABLE = ("interrupted", "failed")
+
+
+async def jobs_by_ids(tenant: TenantContext, job_ids: Sequence[int]) -> list[dict[str, Any] | None]:
+    """Many job records in one query (a page of imports showing their jobs), each checked on read
+    like get_job (a stale running record is marked interrupted first)."""
+    if not job_ids:
+        return []
+    rows = await JobRecord.select().where((JobRecord.tenant_id == tenant.id) & JobRecord.id.is_in(list(job_ids)))
+    by_id = {r["id"]: r for r in rows}
+    return [await heartbeat.settle(tenant.id, by_id.get(i)) for i in job_ids]
 
 
 async def retry(tenant: TenantContext, job_id: int, *, now: dt.datetime | None = None,
