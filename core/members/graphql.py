@@ -1075,7 +1075,7 @@ class MemberExport(Node):
 
     @strawberry.field
     async def job(self) -> Job | None:
-        return await _job(self.tenant, self.job_pk)
+        return await _job(info, self.job_pk)
 
 
 @strawberry.type
