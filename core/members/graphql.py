@@ -1074,7 +1074,7 @@ class MemberExport(Node):
                    download_url=f"/exports/{r['id']}" if r["status"] == "ready" else None, job_pk=r["job_id"], tenant=tenant)
 
     @strawberry.field
-    async def job(self) -> Job | None:
+    async def job(self, info: Info) -> Job | None:
         return await _job(info, self.job_pk)
 
 
