@@ -222,9 +222,9 @@ def capability_enabled(tenant: TenantContext, code: str) -> bool:
 
 # Lazily resolved names: attribute -> (module, name). Resolved on first access and cached in globals.
 _LAZY: dict[str, tuple[str, str]] = {
-    "get_tenant": ("core.tenancy.services", "get_tenant"),
-    "list_tenants": ("core.tenancy.services", "list_tenants"),
-    "get_unit": ("core.tenancy.services", "get_unit"),
+    "get_tenant": ("core.tenancy.queries", "get_tenant"),
+    "list_tenants": ("core.tenancy.queries", "list_tenants"),
+    "get_unit": ("core.tenancy.queries", "get_unit"),
     "TenantTable": ("core.tenancy.tables", "Tenant"),
     "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
     "Principal": ("core.permissions", "Principal"),
