@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,9 +19,12 @@ install: uv ## Install the platform and its dev tools from the lock file
 run: install frontend ## Run the platform on the embedded default (SQLite, in-process jobs, demo provinces) at http://127.0.0.1:8000
 	@env -u DATABASE_URL -u REDIS_URL $(PY_RUN) huijia serve --demo
 
-test: install lint ## Run the whole test suite against real PostgreSQL and Redis
+test: install lint ## Run the whole test suite (slow tests included) against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
 	@$(MAKE) --no-print-directory test-frontend
+
+test-fast: install ## Quick check while working: unit, contract and plugin tests, without the slow ones (make test runs everything)
+	@$(PY_RUN) pytest -q -m "not slow" tests/unit tests/contract tests/plugins_dummy plugins
 
 lint: install lint-imports ## Lint (ruff), the import layering and the types of core (mypy)
 	@$(PY_RUN) ruff check --no-cache .

@@ -34,7 +34,7 @@ async def _with_db(fn: Any) -> Any:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core.bootstrap import migrate
     from core.dbroles import RoleError, role_of
-    from core.settings import get_settings
+    from core.settings import get_settings, reload_settings
 
     settings = get_settings()
     owner_url = args.owner_url or settings.database_owner_url
@@ -52,7 +52,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             return 2
         # This process only migrates: from here on it is the owner (the engine is built from settings).
         os.environ["DATABASE_URL"] = owner_url
-        get_settings.cache_clear()
+        reload_settings()
     try:
         _run(_with_db(lambda: migrate(quiet=not args.verbose, grant_to=app_role)))
     except RoleError as exc:

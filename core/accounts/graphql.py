@@ -60,13 +60,20 @@ class User(Node):
 
     @strawberry.field(description="Role grants. The user themself sees all of theirs; user.read holders see those inside their subtree.")
     async def grants(self, info: Info) -> list[RoleGrant]:
-        tenant, principal = info.context.authenticated()
-        rows = (await queries.grants_for_users(tenant, [self.pk]))[self.pk]
+        _, principal = info.context.authenticated()
+        rows = await info.context.loader("role_grants_by_user", _grants_of).load(self.pk)
         if principal.user_id == self.pk:
             return [RoleGrant(role=Role(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
-        units = {u["id"]: u for u in await unit_queries.units_by_ids(tenant, [r["org_unit_id"] for r in rows]) if u}
+        found = await info.context.loader("org_unit_by_id", unit_queries.units_by_ids).load_many(
+            [r["org_unit_id"] for r in rows])
+        units = {u["id"]: u for u in found if u}
         return [RoleGrant(role=Role(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows
                 if r["org_unit_id"] in units and principal.can("user.read", units[r["org_unit_id"]]["path"])]
+
+
+async def _grants_of(tenant: Any, user_ids: list[int]) -> list[list[dict[str, Any]]]:
+    found = await queries.grants_for_users(tenant, user_ids)
+    return [found[u] for u in user_ids]
 
 
 @strawberry.type(description="You: the logged-in user, the tenant and your grants.")

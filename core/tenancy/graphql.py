@@ -103,10 +103,7 @@ class OrgUnit(Node):
 
     @strawberry.field(description="Direct sub-units, active first, by name (at most 500).")
     async def children(self, info: Info) -> list[OrgUnit]:
-        tenant = info.context.tenant
-        assert tenant is not None
-        rows, _ = await queries.list_units(tenant, queries.UnitFilter(parent_id=self.pk), order="NAME",
-                                           limit=500, with_total=False)
+        rows = await info.context.loader("org_unit_children", queries.children_of).load(self.pk)
         return [OrgUnit.from_row(r) for r in rows]
 
 

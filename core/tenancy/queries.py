@@ -132,6 +132,24 @@ async def units_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict[s
     return [by_id.get(i) for i in ids]
 
 
+async def children_of(tenant: TenantContext, parent_ids: Sequence[int], *, limit: int = 500) -> list[list[dict[str, Any]]]:
+    """Each parent's direct sub-units by name (at most ``limit`` each), for many parents in one
+    round trip (a page of units asking for their children)."""
+    from core.dbutil import raw_records
+
+    if not parent_ids:
+        return []
+    cols = ", ".join(f"u.{c}" for c in _SQL_COLUMNS)
+    marks = ", ".join("{}" for _ in parent_ids)
+    sql = (f"SELECT * FROM (SELECT {cols}, row_number() OVER (PARTITION BY u.parent_id ORDER BY u.name, u.id) AS n "
+           f"FROM org_unit u WHERE u.tenant_id = {{}} AND u.parent_id IN ({marks})) c "
+           f"WHERE c.n <= {{}} ORDER BY c.parent_id, c.n")
+    by_parent: dict[int, list[dict[str, Any]]] = {}
+    for r in await raw_records(sql, tenant.id, *parent_ids, limit):
+        by_parent.setdefault(r["parent_id"], []).append({c: r[c] for c in _SQL_COLUMNS})
+    return [by_parent.get(i, []) for i in parent_ids]
+
+
 def path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 

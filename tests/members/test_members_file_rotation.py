@@ -20,6 +20,8 @@ from tests.fixtures.api import persona
 from tests.members.members_helpers import commit, create_member, import_state, make_id, roster_csv, upload
 from tests.members.members_helpers import make_tenant as _make_tenant
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 INDEX = b"huijia-dev-blind-index-key-32byt"
 EXPORT_START = """mutation($f: MemberFilter) { memberExportStart(filter: $f, format: CSV) { memberExport { id } errors { code } } }"""

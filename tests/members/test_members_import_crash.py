@@ -22,6 +22,8 @@ from core.jobs import heartbeat, runner
 from core.members import importer, queries
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 UNIT = "sh-huangpu-bailian"
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,6 +11,8 @@ from core.jobs import runner
 from core.members import importer
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 UNIT = "sh-huangpu-bailian"
 
 

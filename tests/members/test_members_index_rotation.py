@@ -35,6 +35,8 @@ from tests.members.members_helpers import (
     make_tenant as _make_tenant,
 )
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 I1 = b"huijia-dev-blind-index-key-32byt"  # the development HUIJIA_PII_INDEX_KEY, id "i1"
 I2 = os.urandom(32)

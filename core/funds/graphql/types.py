@@ -395,9 +395,10 @@ class Budget(Node):
 
     @strawberry.field
     async def lifts(self, info: Info) -> list[BudgetLift]:
-        tenant, _ = info.context.authenticated()
+        info.context.authenticated()
+        rows = await info.context.loader("ledger_budget_lifts", queries.budget_lifts_of).load(self.pk)
         return [BudgetLift(amount_fen=r["amount_fen"], reason=r["reason"], lifted_by_id=_gid("User", r["lifted_by"]),
-                           created_at=r["created_at"]) for r in await queries.budget_lifts(tenant, self.pk)]
+                           created_at=r["created_at"]) for r in rows]
 
 
 @strawberry.type(description="A closed accounting month: nothing can be posted into it.")

@@ -145,19 +145,19 @@ class MemberImport(Node):
 
     @strawberry.field(description="The preview (dry-run) job.")
     async def preview_job(self, info: Info) -> Job | None:
-        return await _job(self.tenant, self.preview_job_pk)
+        return await _job(info, self.preview_job_pk)
 
     @strawberry.field(description="The latest commit job.")
     async def commit_job(self, info: Info) -> Job | None:
-        return await _job(self.tenant, self.commit_job_pk)
+        return await _job(info, self.commit_job_pk)
 
 
-async def _job(tenant: TenantContext, pk: int | None) -> Job | None:
-    from core.jobs.runner import get_job
+async def _job(info: Info, pk: int | None) -> Job | None:
+    from core.jobs.runner import jobs_by_ids
 
     if pk is None:
         return None
-    row = await get_job(tenant, pk)
+    row = await info.context.loader("job_by_id", jobs_by_ids).load(pk)
     return Job.from_row(row) if row else None
 
 
@@ -202,8 +202,8 @@ class MemberExport(Node):
                    download_url=f"/exports/{r['id']}" if r["status"] == "ready" else None, job_pk=r["job_id"], tenant=tenant)
 
     @strawberry.field
-    async def job(self) -> Job | None:
-        return await _job(self.tenant, self.job_pk)
+    async def job(self, info: Info) -> Job | None:
+        return await _job(info, self.job_pk)
 
 
 @strawberry.type
