@@ -1,15 +1,13 @@
 /** 记账审批: manual entries above the threshold wait for a second person (maker-checker). */
 import { useState } from 'react';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { gql } from '../../api/client';
 import { describeError, errorMessage } from '../../api/errors';
-import { useGql } from '../../api/useGql';
 import { LedgerDraftApproveDocument, LedgerDraftRejectDocument, LedgerDraftsDocument, type DraftStatus, type LedgerDraftFieldsFragment } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { DRAFT_STATUS_LABELS } from '../../lib/labels';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { Amount, PostingsTable } from './shared';
@@ -29,8 +27,7 @@ export default function FundsApprovals() {
   const { me, can } = useAuth();
   const { message, modal } = App.useApp();
   const [status, setStatus] = useState<DraftStatus | 'ALL'>('PENDING_APPROVAL');
-  const pager = useCursorPager();
-  const q = useGql(LedgerDraftsDocument, { status: status === 'ALL' ? null : status, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(LedgerDraftsDocument, { status: status === 'ALL' ? null : status }, (d) => d.ledgerDrafts, { pageSize: PAGE_SIZE });
   const [rejecting, setRejecting] = useState<Row | null>(null);
   const mayApprove = can('ledger.approve');
 
@@ -98,7 +95,6 @@ export default function FundsApprovals() {
         ) : null,
     });
   }
-  const conn = q.data?.ledgerDrafts;
 
   return (
     <PageContainer title="记账审批" subTitle="超过审批阈值的手工记账须由另一位审核人批准后才入账（审批人不能是制单人）">
@@ -109,7 +105,6 @@ export default function FundsApprovals() {
           value={status}
           onChange={(v) => {
             setStatus(v);
-            pager.reset();
           }}
           options={[
             { value: 'PENDING_APPROVAL', label: '待审批' },
@@ -118,32 +113,19 @@ export default function FundsApprovals() {
             { value: 'ALL', label: '全部' },
           ]}
         />
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              expandable={{
-                expandedRowRender: (d) => (
-                  <PostingsTable
-                    rows={d.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.account?.code ?? '', accountName: p.account?.name, orgUnitName: p.account?.orgUnit?.name, fundName: p.account?.fund?.name }))}
-                  />
-                ),
-              }}
-              locale={{ emptyText: <EmptyState description={status === 'PENDING_APPROVAL' ? '没有待审批的记账' : '暂无记录'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText={status === 'PENDING_APPROVAL' ? '没有待审批的记账' : '暂无记录'}
+          size="middle"
+          columns={columns}
+          expandable={{
+            expandedRowRender: (d) => (
+              <PostingsTable
+                rows={d.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.account?.code ?? '', accountName: p.account?.name, orgUnitName: p.account?.orgUnit?.name, fundName: p.account?.fund?.name }))}
+              />
+            ),
+          }}
+        />
       </Card>
       {rejecting && (
         <RejectDialog

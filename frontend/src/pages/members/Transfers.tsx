@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { CheckCircleFilled, ClockCircleOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
@@ -23,8 +23,7 @@ import {
 } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { FormAlert } from '../../components/FormAlert';
 import { TRANSFER_DIRECTION_LABELS, TRANSFER_STATUS_LABELS } from '../../lib/labels';
 import { formatDateTime } from '../../lib/format';
@@ -78,8 +77,7 @@ export default function MemberTransfers() {
   const { message, modal } = App.useApp();
   const [status, setStatus] = useState<MemberTransferStatus | 'ALL'>('PENDING');
   const [direction, setDirection] = useState<MemberTransferDirection | 'ALL'>('ALL');
-  const pager = useCursorPager();
-  const q = useGql(MemberTransfersDocument, { status: status === 'ALL' ? null : status, direction: direction === 'ALL' ? null : direction, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(MemberTransfersDocument, { status: status === 'ALL' ? null : status, direction: direction === 'ALL' ? null : direction }, (d) => d.memberTransfers, { pageSize: PAGE_SIZE });
   const tenants = useGql(LoginTenantsDocument);
   const [rejecting, setRejecting] = useState<Row | null>(null);
   const mayApprove = can('member.transfer.approve');
@@ -213,7 +211,6 @@ export default function MemberTransfers() {
         ) : null,
     });
   }
-  const conn = q.data?.memberTransfers;
 
   return (
     <PageContainer title="会籍转移" subTitle="会员在工会之间（含跨省）转移会籍，须转出、转入双方工会各由一位审核人同意">
@@ -224,7 +221,6 @@ export default function MemberTransfers() {
             value={status}
             onChange={(v) => {
               setStatus(v);
-              pager.reset();
             }}
             options={[
               { value: 'PENDING', label: '待审批' },
@@ -240,7 +236,6 @@ export default function MemberTransfers() {
             style={{ width: 140 }}
             onChange={(v) => {
               setDirection(v);
-              pager.reset();
             }}
             options={[
               { value: 'ALL', label: '全部方向' },
@@ -249,25 +244,12 @@ export default function MemberTransfers() {
             ]}
           />
         </Space>
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              locale={{ emptyText: <EmptyState description={status === 'PENDING' ? '没有待审批的会籍转移；在会员详情页可申请转移' : '暂无记录'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText={status === 'PENDING' ? '没有待审批的会籍转移；在会员详情页可申请转移' : '暂无记录'}
+          size="middle"
+          columns={columns}
+        />
       </Card>
       {rejecting && (
         <RejectDialog
