@@ -25,7 +25,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { LEVEL_LABELS, LEVEL_ORDER, ROLE_LABELS, STAFF_ROLES } from '../lib/labels';
 import { gql } from '../api/client';
 import type { PermissionRequirement } from '../routes/access';
-import { SCREENS } from '../routes/registry';
+import { allScreens } from '../routes/registry';
 import { visibleEntries } from '../routes/access';
 import { formatYuan, toBigInt } from '../lib/money';
 
@@ -139,8 +139,8 @@ function MyGrantsPanel() {
 }
 
 function QuickLinksPanel() {
-  const { permissions } = useAuth();
-  const links = visibleEntries(SCREENS, permissions).filter((s) => s.path !== '/' && !s.hideInMenu);
+  const { permissions, capabilities } = useAuth();
+  const links = visibleEntries(allScreens(), permissions, capabilities).filter((s) => s.path !== '/' && !s.hideInMenu);
   if (links.length === 0) return <EmptyState description="暂无可用功能" />;
   return (
     <div className="hj-quick-links">

@@ -567,7 +567,7 @@ export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: str
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
+export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean, capabilities: Array<{ code: string, label: string }> }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
 
 export type FundsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1443,6 +1443,10 @@ export const MeDocument = new TypedDocumentString(`
       code
       name
       isPlatform
+      capabilities {
+        code
+        label
+      }
     }
     grants {
       role
