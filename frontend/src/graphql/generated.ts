@@ -98,6 +98,7 @@ export type ErrorCode =
   | 'INVALID_HIERARCHY'
   | 'INVALID_INPUT'
   | 'INVALID_STATE'
+  | 'INVALID_TRANSITION'
   | 'NOT_ELIGIBLE'
   | 'NOT_FOUND'
   | 'PERIOD_CLOSED'
