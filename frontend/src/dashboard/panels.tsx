@@ -22,7 +22,8 @@ import {
 } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { LEVEL_LABELS, LEVEL_ORDER, ROLE_LABELS, STAFF_ROLES } from '../lib/labels';
+import { LEVEL_LABELS, ROLE_LABELS, STAFF_ROLES } from '../lib/labels';
+import { useOrgLevels } from '../api/reference';
 import { gql } from '../api/client';
 import type { PermissionRequirement } from '../routes/access';
 import { allScreens } from '../routes/registry';
@@ -87,6 +88,7 @@ function TenantCountStat() {
 
 function OrgLevelPanel() {
   const q = useGql(OrgLevelCountsDocument);
+  const rules = useOrgLevels().data;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <LoadingState />;
   const counts: Record<OrgLevel, number> = {
@@ -96,7 +98,8 @@ function OrgLevelPanel() {
     INDUSTRY: q.data.industry.totalCount,
     GRASSROOTS: q.data.grassroots.totalCount,
   };
-  const data = LEVEL_ORDER.map((l) => ({ label: LEVEL_LABELS[l], value: counts[l] }));
+  // the API's top-down order; the counts' own order until it has come
+  const data = (rules?.map((r) => r.level) ?? (Object.keys(counts) as OrgLevel[])).map((l) => ({ label: LEVEL_LABELS[l], value: counts[l] }));
   if (data.every((d) => d.value === 0)) return <EmptyState description="暂无组织" />;
   return (
     <>

@@ -994,6 +994,16 @@ export type PluginSettingsRevertMutationVariables = Exact<{
 
 export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
+export type OrgLevelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrgLevelsQuery = { orgLevels: Array<{ level: OrgLevel, childLevels: Array<OrgLevel> }> };
+
+export type ChartOfAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ChartOfAccountsQuery = { chartOfAccounts: Array<{ code: string, name: string, type: AccountType, noNegative: boolean, normalBalance: EntrySide }> };
+
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
 export type TenantsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -2833,6 +2843,25 @@ export const PluginSettingsRevertDocument = new TypedDocumentString(`
     description
   }
 }`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
+export const OrgLevelsDocument = new TypedDocumentString(`
+    query OrgLevels {
+  orgLevels {
+    level
+    childLevels
+  }
+}
+    `) as unknown as TypedDocumentString<OrgLevelsQuery, OrgLevelsQueryVariables>;
+export const ChartOfAccountsDocument = new TypedDocumentString(`
+    query ChartOfAccounts {
+  chartOfAccounts {
+    code
+    name
+    type
+    noNegative
+    normalBalance
+  }
+}
+    `) as unknown as TypedDocumentString<ChartOfAccountsQuery, ChartOfAccountsQueryVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

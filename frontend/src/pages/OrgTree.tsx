@@ -46,7 +46,8 @@ import { PageContainer } from '../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
 import { MutationDialog } from '../components/MutationDialog';
 import { OrgUnitPicker } from '../components/OrgUnitPicker';
-import { childLevels, LEVEL_LABELS, STAFF_ROLES } from '../lib/labels';
+import { LEVEL_LABELS, STAFF_ROLES } from '../lib/labels';
+import { childLevelsOf, useOrgLevels } from '../api/reference';
 import { formatDateTime } from '../lib/format';
 
 type Unit = OrgUnitFieldsFragment;
@@ -77,6 +78,7 @@ function UnitTitle({ unit }: { unit: Unit }) {
 export default function OrgTree() {
   const { me, can } = useAuth();
   const { message, modal } = App.useApp();
+  const levelRules = useOrgLevels().data;
   const [nodes, setNodes] = useState<Record<string, NodeInfo>>({});
   const [rootIds, setRootIds] = useState<string[] | null>(null);
   const [rootsError, setRootsError] = useState<unknown>(null);
@@ -259,7 +261,7 @@ export default function OrgTree() {
       title="组织架构"
       subTitle="省、市、县（区）总工会，产业工会与基层工会"
       extra={
-        selected && canWrite(selected) && selected.unit.active && childLevels(selected.unit.level).length > 0 ? (
+        selected && canWrite(selected) && selected.unit.active && childLevelsOf(levelRules, selected.unit.level).length > 0 ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ kind: 'create', unit: selected.unit })}>
             新建下级组织
           </Button>
@@ -423,6 +425,7 @@ export default function OrgTree() {
       {dialog?.kind === 'create' && (
         <CreateDialog
           parent={dialog.unit}
+          levels={childLevelsOf(levelRules, dialog.unit.level)}
           onClose={() => setDialog(null)}
           onDone={async (created) => {
             setDialog(null);
@@ -469,8 +472,7 @@ interface CreateForm {
   areaCode?: string;
 }
 
-function CreateDialog({ parent, onClose, onDone }: { parent: Unit; onClose: () => void; onDone: (u: Unit) => Promise<void> }) {
-  const levels = childLevels(parent.level);
+function CreateDialog({ parent, levels, onClose, onDone }: { parent: Unit; levels: OrgLevel[]; onClose: () => void; onDone: (u: Unit) => Promise<void> }) {
   return (
     <MutationDialog<CreateForm, OrgUnitCreateMutation['orgUnitCreate']>
       title="新建下级组织"
