@@ -5,17 +5,18 @@
  */
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Select, Space, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Segmented, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { CheckCircleFilled, ClockCircleOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, errorMessage, type ErrorMessages, type FormLevelError } from '../../api/errors';
+import { describeError, errorMessage, type ErrorMessages } from '../../api/errors';
 import { useGql } from '../../api/useGql';
 import {
   LoginTenantsDocument,
   MemberTransferApproveDocument,
   MemberTransferCancelDocument,
   MemberTransferRejectDocument,
+  type MemberTransferRejectMutation,
   MemberTransfersDocument,
   type MemberTransferDirection,
   type MemberTransferFieldsFragment,
@@ -24,7 +25,7 @@ import {
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
 import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
-import { FormAlert } from '../../components/FormAlert';
+import { MutationDialog } from '../../components/MutationDialog';
 import { TRANSFER_DIRECTION_LABELS, TRANSFER_STATUS_LABELS } from '../../lib/labels';
 import { formatDateTime } from '../../lib/format';
 
@@ -267,34 +268,21 @@ export default function MemberTransfers() {
 }
 
 function RejectDialog({ transfer, onClose, onDone }: { transfer: Row; onClose: () => void; onDone: () => void }) {
-  const [form] = Form.useForm<{ note: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: { note: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { memberTransferReject: r } = await gql(MemberTransferRejectDocument, { id: transfer.id, note: v.note.trim() });
-      if (r.errors.length) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: TRANSFER_MESSAGES }));
-        return;
-      }
-      onDone();
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={`驳回${transfer.personName}的会籍转移`} okText="驳回" okButtonProps={{ danger: true }} cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Typography.Paragraph type="secondary">驳回后会员留在原工会（{transfer.sourceUnitName}），恢复为在会状态。</Typography.Paragraph>
-      <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="transfer-reject" onFinish={submit}>
-        <Form.Item label="驳回说明" name="note" rules={[{ required: true, whitespace: true, message: '请填写驳回说明' }, { max: 500, message: '驳回说明不能超过 500 个字' }]}>
-          <Input.TextArea rows={3} maxLength={500} showCount autoFocus />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ note: string }, MemberTransferRejectMutation['memberTransferReject']>
+      title={`驳回${transfer.personName}的会籍转移`}
+      okText="驳回"
+      danger
+      name="transfer-reject"
+      onClose={onClose}
+      intro={<Typography.Paragraph type="secondary">驳回后会员留在原工会（{transfer.sourceUnitName}），恢复为在会状态。</Typography.Paragraph>}
+      mutate={async (v) => (await gql(MemberTransferRejectDocument, { id: transfer.id, note: v.note.trim() })).memberTransferReject}
+      onDone={() => onDone()}
+      errorOptions={{ messages: TRANSFER_MESSAGES }}
+    >
+      <Form.Item label="驳回说明" name="note" rules={[{ required: true, whitespace: true, message: '请填写驳回说明' }, { max: 500, message: '驳回说明不能超过 500 个字' }]}>
+        <Input.TextArea rows={3} maxLength={500} showCount autoFocus />
+      </Form.Item>
+    </MutationDialog>
   );
 }
