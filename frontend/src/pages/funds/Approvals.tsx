@@ -1,13 +1,14 @@
 /** 记账审批: manual entries above the threshold wait for a second person (maker-checker). */
 import { useState } from 'react';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Space, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Segmented, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { gql } from '../../api/client';
 import { describeError, errorMessage } from '../../api/errors';
-import { LedgerDraftApproveDocument, LedgerDraftRejectDocument, LedgerDraftsDocument, type DraftStatus, type LedgerDraftFieldsFragment } from '../../graphql/generated';
+import { LedgerDraftApproveDocument, LedgerDraftRejectDocument, LedgerDraftsDocument, type DraftStatus, type LedgerDraftFieldsFragment, type LedgerDraftRejectMutation } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
 import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
+import { MutationDialog } from '../../components/MutationDialog';
 import { DRAFT_STATUS_LABELS } from '../../lib/labels';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { Amount, PostingsTable } from './shared';
@@ -143,33 +144,20 @@ export default function FundsApprovals() {
 }
 
 function RejectDialog({ draft, onClose, onDone }: { draft: Row; onClose: () => void; onDone: () => Promise<void> }) {
-  const [form] = Form.useForm<{ reason: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (v: { reason: string }) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { ledgerDraftReject: r } = await gql(LedgerDraftRejectDocument, { id: draft.id, reason: v.reason.trim() });
-      if (r.errors.length) {
-        setError(errorMessage(r.errors[0].code, r.errors[0].field, DRAFT_MESSAGES));
-        return;
-      }
-      await onDone();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title="驳回记账" okText="驳回" okButtonProps={{ danger: true }} cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      {error && <Typography.Paragraph type="danger" role="alert">{error}</Typography.Paragraph>}
-      <Form form={form} layout="vertical" name="draft-reject" onFinish={submit}>
-        <Form.Item label="驳回理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写驳回理由' }]}>
-          <Input.TextArea rows={3} autoFocus maxLength={500} showCount />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ reason: string }, LedgerDraftRejectMutation['ledgerDraftReject']>
+      title="驳回记账"
+      okText="驳回"
+      danger
+      name="draft-reject"
+      onClose={onClose}
+      mutate={async (v) => (await gql(LedgerDraftRejectDocument, { id: draft.id, reason: v.reason.trim() })).ledgerDraftReject}
+      onDone={() => onDone()}
+      errorOptions={{ messages: DRAFT_MESSAGES }}
+    >
+      <Form.Item label="驳回理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写驳回理由' }]}>
+        <Input.TextArea rows={3} autoFocus maxLength={500} showCount />
+      </Form.Item>
+    </MutationDialog>
   );
 }
