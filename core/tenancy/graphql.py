@@ -174,8 +174,21 @@ async def _unit_or_404(tenant: TenantContext, gid: Any, field: str = "id") -> di
     return row
 
 
+@strawberry.type(description="An org level and the levels a unit of it may hold directly below (the server's rule).")
+class OrgLevelRule:
+    level: OrgLevel
+    child_levels: list[OrgLevel]
+
+
 @strawberry.type
 class TenancyQuery(PluginSettingsQuery):
+    @strawberry.field(description=perm("org.read", "The org levels, top down, each with the levels allowed directly below it."))
+    @for_query
+    async def org_levels(self, info: Info) -> list[OrgLevelRule]:
+        info.context.require("org.read")
+        return [OrgLevelRule(level=_LEVELS[lv], child_levels=[_LEVELS[c] for c in services.child_levels(lv)])
+                for lv in services.LEVEL_ORDER]
+
     @strawberry.field(description=perm("org.read", "Org units visible to you, paginated."))
     @for_query
     async def org_units(self, info: Info, filter: OrgUnitFilter | None = None, order_by: OrgUnitOrder | None = None,

@@ -29,6 +29,9 @@ TREE_LOCK_NAMESPACE = 1002
 
 LEVELS = ("province", "city", "county", "grassroots", "industry")
 _RANK = {"province": 0, "city": 1, "county": 2, "grassroots": 3}
+# Top down, for lists and charts: industry unions sit beside the territorial chain, above the
+# grassroots unions they hold.
+LEVEL_ORDER = ("province", "city", "county", "industry", "grassroots")
 
 
 def check_level(level: str, parent_level: str | None) -> None:
@@ -52,6 +55,18 @@ def check_level(level: str, parent_level: str | None) -> None:
         return
     if _RANK[level] <= _RANK[parent_level]:
         raise DomainError(ErrorCode.INVALID_HIERARCHY, f"a {level} unit cannot sit under a {parent_level} unit", "level")
+
+
+def child_levels(parent_level: str) -> list[str]:
+    """The levels a unit may have directly below one of ``parent_level``: check_level's answer, listed."""
+    out = []
+    for level in LEVELS:
+        try:
+            check_level(level, parent_level)
+        except DomainError:
+            continue
+        out.append(level)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import strawberry
 from core.audit.graphql import ChainCheckpoint
 from core.errors import DomainError, ErrorCode
 from core.funds import queries, reports, services
+from core.funds.chart import CHART
 from core.funds.graphql.helpers import (
     _fund_id,
     _report_scope,
@@ -38,6 +39,7 @@ from core.funds.graphql.types import (
     AccountType,
     Budget,
     DraftStatus,
+    EntrySide,
     ExportFormat,
     Fund,
     LedgerAccount,
@@ -73,8 +75,25 @@ def _text_arg(name: str, value: str | None, max_len: int = 100) -> str | None:
     return value
 
 
+@strawberry.type(description="An account of the chart of accounts (工会会计制度); every unit and fund has the same chart.")
+class ChartAccount:
+    code: str
+    name: str
+    type: AccountType
+    no_negative: bool = strawberry.field(description="Money the fund holds: may never go below zero (nor below what is reserved).")
+    normal_balance: EntrySide = strawberry.field(description="The side its balance is counted on (assets and expenses: debit).")
+
+
 @strawberry.type
 class FundsQuery:
+    @strawberry.field(description=perm("ledger.read", "The chart of accounts, by code."))
+    @for_query
+    async def chart_of_accounts(self, info: Info) -> list[ChartAccount]:
+        info.context.require("ledger.read")
+        return [ChartAccount(code=d.code, name=d.name, type=AccountType(d.type), no_negative=d.no_negative,
+                             normal_balance=EntrySide(d.normal_balance))
+                for d in sorted(CHART.values(), key=lambda d: d.code)]
+
     @strawberry.field(description=perm("ledger.read", "The tenant's funds."))
     @for_query
     async def funds(self, info: Info) -> list[Fund]:

@@ -568,7 +568,7 @@ export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: str
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
+export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean, capabilities: Array<{ code: string, label: string }> }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
 
 export type FundsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -993,6 +993,16 @@ export type PluginSettingsRevertMutationVariables = Exact<{
 
 
 export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
+
+export type OrgLevelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrgLevelsQuery = { orgLevels: Array<{ level: OrgLevel, childLevels: Array<OrgLevel> }> };
+
+export type ChartOfAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ChartOfAccountsQuery = { chartOfAccounts: Array<{ code: string, name: string, type: AccountType, noNegative: boolean, normalBalance: EntrySide }> };
 
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
@@ -1444,6 +1454,10 @@ export const MeDocument = new TypedDocumentString(`
       code
       name
       isPlatform
+      capabilities {
+        code
+        label
+      }
     }
     grants {
       role
@@ -2829,6 +2843,25 @@ export const PluginSettingsRevertDocument = new TypedDocumentString(`
     description
   }
 }`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
+export const OrgLevelsDocument = new TypedDocumentString(`
+    query OrgLevels {
+  orgLevels {
+    level
+    childLevels
+  }
+}
+    `) as unknown as TypedDocumentString<OrgLevelsQuery, OrgLevelsQueryVariables>;
+export const ChartOfAccountsDocument = new TypedDocumentString(`
+    query ChartOfAccounts {
+  chartOfAccounts {
+    code
+    name
+    type
+    noNegative
+    normalBalance
+  }
+}
+    `) as unknown as TypedDocumentString<ChartOfAccountsQuery, ChartOfAccountsQueryVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {
