@@ -88,6 +88,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core.jobs", "core.jobs.plugin"),
     ("core.funds", "core.funds.plugin"),
     ("core.members", "core.members.plugin"),
+    ("core.workers", "core.workers.plugin"),
     ("core.demo", "core.demo"),
 )
 CORE_PLUGIN_NAMES = frozenset(name for name, _ in CORE_PLUGINS)

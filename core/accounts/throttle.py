@@ -185,3 +185,13 @@ def reset_local() -> None:
     """Tests: forget in-process counters."""
     global _store
     _store = None
+
+
+async def count_event(kind: str, subject: str, window: int) -> tuple[int, int]:
+    """Count one ``kind`` event (say, a self-registration) from ``subject`` (say, a client address)
+    in a fixed window of ``window`` seconds: (events so far in the window, seconds until it ends).
+    Only a digest of the subject appears in the key."""
+    store = _get_store()
+    key = f"{get_settings().job_queue}:{kind}:{_h(subject or '-')}"
+    n = await store.incr(key, window)
+    return n, await store.ttl(key)
