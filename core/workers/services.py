@@ -161,7 +161,7 @@ async def register(tenant_code: str, *, name: str, id_number: str, phone: str, p
             ix = await personal.index_keys(tenant, for_write=True)
             # One registration per phone at a time: the unique index would catch it too, but only
             # after a password hash and a user row.
-            await advisory_xact_lock(WORKER_LOCK_NAMESPACE, int.from_bytes(ix.phone_bidx(phone)[:7], "big"))
+            await advisory_xact_lock(WORKER_LOCK_NAMESPACE, int.from_bytes(ix.phone_bidx(phone)[:3], "big"))
             if await queries.account_by_phone(tenant, ix.phone_bidxs(phone)) is not None:
                 raise DomainError(ErrorCode.DUPLICATE, "this phone number already has an account", "phone",
                                   "该手机号码已注册，请直接登录")
