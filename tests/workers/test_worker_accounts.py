@@ -268,8 +268,9 @@ async def test_login_with_phone_throttled_like_staff(from_address):
     assert (await w.gql(LOGIN, {"t": "shanghai", "p": ph, "w": PASSWORD}))["data"]["workerLogin"]["token"]
     unknown = (await w.gql(LOGIN, {"t": "shanghai", "p": phone(), "w": PASSWORD}))["data"]["workerLogin"]
     assert unknown["errors"][0]["code"] == "INVALID_CREDENTIALS"
-    batch = await w.gql("mutation { a: workerLogin(tenantCode: \"shanghai\", phone: \"%s\", password: \"x\") { token errors { code } } "
-                        "b: workerLogin(tenantCode: \"shanghai\", phone: \"%s\", password: \"y\") { token errors { code } } }" % (ph, ph))
+    two = " ".join(f'{a}: workerLogin(tenantCode: "shanghai", phone: "{ph}", password: "{a}x") {{ token errors {{ code }} }}'
+                   for a in ("a", "b"))
+    batch = await w.gql("mutation { " + two + " }")
     assert batch["data"]["a"]["errors"][0]["code"] == "INVALID_INPUT"
 
 
