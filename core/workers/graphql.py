@@ -107,6 +107,8 @@ class WorkerMe:
     status: WorkerStatus
     member_id: strawberry.ID | None = strawberry.field(description="Your member record, once bound.")
     join_deadline_working_days: int = strawberry.field(description="Working days the union has to answer a join application.")
+    capabilities: list[str] = strawberry.field(description="Capability codes your province enables: the portal shows their self-service entries only for these.")
+    province_name: str
     _tenant: strawberry.Private[TenantContext]
     _account: strawberry.Private[dict[str, Any]]
     _username: strawberry.Private[str]
@@ -118,7 +120,8 @@ class WorkerMe:
         return cls(id=strawberry.ID(to_global_id("WorkerAccount", account["id"])), name=account["name"],
                    id_number_masked=id_m, phone_masked=phone_m, status=WorkerStatus(status),
                    member_id=strawberry.ID(to_global_id("Member", account["member_id"])) if account["member_id"] else None,
-                   join_deadline_working_days=joining.deadline_days(tenant), _tenant=tenant, _account=account,
+                   join_deadline_working_days=joining.deadline_days(tenant), capabilities=list(tenant.capabilities),
+                   province_name=tenant.name, _tenant=tenant, _account=account,
                    _username=username)
 
     @strawberry.field(description="Your member card with a fresh QR code; null until your account is bound. Each code issued is audited.")
