@@ -1,4 +1,7 @@
-"""``POST /portal/my-data`` — a copy of the worker's own personal data (PIPL Art. 45) as a JSON
+"""``GET /m/…`` — the worker portal's page (the built ``frontend/dist/portal.html``; its client routes
+all answer with it, like the staff UI's).
+
+``POST /portal/my-data`` — a copy of the worker's own personal data (PIPL Art. 45) as a JSON
 file. The body is ``{"password": "..."}``: the copy holds everything in the clear, so, like
 ``workerRevealMyData``, it needs the password again (throttled with the logins) and is audited.
 Bearer-authenticated like /graphql (the edge middleware resolved tenant and user already).
@@ -8,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response, post
+from litestar import MediaType, Request, Response, get, post
 
 from core.errors import DomainError, ErrorCode
 
@@ -59,4 +63,14 @@ async def download_my_data(request: Request[Any, Any, Any]) -> Response[Any]:
                              "cache-control": "no-store"})
 
 
-ROUTES = [download_my_data]
+PORTAL_PAGE = Path(__file__).resolve().parents[2] / "frontend" / "dist" / "portal.html"
+PORTAL_PLACEHOLDER = ("<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>职工之家</title>"
+                      "<p>职工之家尚未构建：请在 frontend/ 下运行 npm run build。</p></html>")
+
+
+@get(["/m", "/m/{portal_path:path}"], media_type=MediaType.HTML, include_in_schema=False)
+async def portal_page() -> str:
+    return PORTAL_PAGE.read_text(encoding="utf-8") if PORTAL_PAGE.exists() else PORTAL_PLACEHOLDER
+
+
+ROUTES = [download_my_data, portal_page]

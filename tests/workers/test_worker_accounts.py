@@ -8,9 +8,6 @@ import asyncio
 import itertools
 import random
 
-import httpx
-import pytest
-
 from tests.fixtures.api import Api, persona
 from tests.members.members_helpers import bad_checksum, create_member, make_id
 
@@ -32,31 +29,6 @@ PASSWORD = "worker-pass-123"
 
 def phone() -> str:
     return f"139{next(_phones) % 100_000_000:08d}"
-
-
-@pytest.fixture
-async def from_address(app):
-    clients = []
-
-    async def make(ip: str | None = None) -> Api:
-        ip = ip or f"10.77.{next(_addresses) % 250}.{random.randrange(1, 250)}"
-        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url="http://testserver")
-        clients.append(c)
-        return Api(c)
-
-    yield make
-    for c in clients:
-        await c.aclose()
-
-
-@pytest.fixture(scope="module")
-async def sh_clerk(api):
-    return await persona(api, "shanghai", "clerk", "sh-huangpu")
-
-
-@pytest.fixture(scope="module")
-async def xuhui_clerk(api):
-    return await persona(api, "shanghai", "clerk", "sh-xuhui")
 
 
 async def register(api: Api, *, name: str = "王小明", id_number: str | None = None, phone_: str | None = None,

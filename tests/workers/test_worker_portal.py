@@ -9,17 +9,7 @@ import json
 
 from tests.fixtures.api import persona
 from tests.members.members_helpers import create_member, make_id
-from tests.workers.test_worker_accounts import (  # noqa: F401 - fixtures
-    ME,
-    PASSWORD,
-    audit_actions,
-    from_address,
-    phone,
-    pk,
-    register,
-    sh_clerk,
-    xuhui_clerk,
-)
+from tests.workers.test_worker_accounts import ME, PASSWORD, audit_actions, phone, pk, register
 
 UNITS = """query($n: String, $r: ID, $a: String) { portalUnits(name: $n, regionId: $r, areaCode: $a, first: 50) {
   totalCount nodes { id name parentName areaCode } } }"""
@@ -212,3 +202,12 @@ async def test_persona_of_other_tenant_sees_no_applications(api, from_address):
     assert app["id"] not in [n["id"] for n in listed]
     decide = (await bj.api.gql(DECIDE, {"id": app["id"], "a": True, "r": ""}))["data"]["joinApplicationDecide"]
     assert decide["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_the_portal_page_is_served_under_m(api):
+    for path in ("/m", "/m/", "/m/card", "/m/join/x"):
+        r = await api.client.get(path)
+        assert r.status_code == 200, path
+        assert "职工之家" in r.text
+    staff = await api.client.get("/members")
+    assert staff.status_code == 200 and "职工之家</title>" not in staff.text

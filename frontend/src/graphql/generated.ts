@@ -88,6 +88,8 @@ export type EntrySide =
 export type ErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'CAPABILITY_NOT_ENABLED'
+  | 'CARD_EXPIRED'
+  | 'CARD_INVALID'
   | 'CONFLICT'
   | 'DUPLICATE'
   | 'FORBIDDEN'
@@ -102,6 +104,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'PERIOD_CLOSED'
   | 'PLUGIN_CONFIG'
+  | 'PROOF_MISMATCH'
   | 'SELF_APPROVAL'
   | 'TOKEN_EXPIRED'
   | 'TOO_MANY_ATTEMPTS'
@@ -157,6 +160,18 @@ export type JobStatus =
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+export type JoinApplyInput = {
+  employer: Scalars['String']['input'];
+  note?: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+};
+
+export type JoinStatus =
+  | 'APPROVED'
+  | 'PENDING'
+  | 'REJECTED'
+  | 'WITHDRAWN';
 
 export type LedgerAccountFilter = {
   code?: InputMaybe<Scalars['String']['input']>;
@@ -523,6 +538,22 @@ export type UserCreateInput = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
 };
+
+export type WorkerRegisterInput = {
+  idNumber: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  phone: Scalars['String']['input'];
+  tenantCode: Scalars['String']['input'];
+};
+
+/** Where a worker account stands towards membership. */
+export type WorkerStatus =
+  | 'MEMBER'
+  /** No member record: the worker may apply to join. */
+  | 'NOT_MEMBER'
+  /** A member record has this ID number: bind with the union's code (or the phone on file). */
+  | 'PROOF_NEEDED';
 
 export type AuditRecordsQueryVariables = Exact<{
   filter?: InputMaybe<AuditFilter>;
@@ -993,6 +1024,76 @@ export type PluginSettingsRevertMutationVariables = Exact<{
 
 export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
+export type WorkerFieldsFragment = { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string };
+
+export type WorkerRegisterMutationVariables = Exact<{
+  input: WorkerRegisterInput;
+}>;
+
+
+export type WorkerRegisterMutation = { workerRegister: { token: string | null, expiresAt: string | null, worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
+export type WorkerLoginMutationVariables = Exact<{
+  tenantCode: Scalars['String']['input'];
+  phone: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+}>;
+
+
+export type WorkerLoginMutation = { workerLogin: { token: string | null, expiresAt: string | null, worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
+export type MyWorkerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyWorkerQuery = { myWorker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } };
+
+export type MyCardQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyCardQuery = { myWorker: { id: string, status: WorkerStatus, card: { memberNumber: string, name: string, unionName: string, joinedOn: string | null, state: string, qrToken: string, qrExpiresAt: string } | null } };
+
+export type WorkerBindMutationVariables = Exact<{
+  code?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type WorkerBindMutation = { workerBind: { worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PortalUnitsQueryVariables = Exact<{
+  name?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PortalUnitsQuery = { portalUnits: { totalCount: number, nodes: Array<{ id: string, name: string, parentName: string | null, areaCode: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MyJoinApplicationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyJoinApplicationsQuery = { myWorker: { id: string, status: WorkerStatus, joinDeadlineWorkingDays: number, joinApplications: Array<{ id: string, unionName: string, employer: string, status: JoinStatus, dueOn: string, overdue: boolean, reason: string, appliedAt: string, decidedAt: string | null }> } };
+
+export type WorkerJoinApplyMutationVariables = Exact<{
+  input: JoinApplyInput;
+}>;
+
+
+export type WorkerJoinApplyMutation = { workerJoinApply: { application: { id: string, unionName: string, status: JoinStatus, dueOn: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WorkerJoinWithdrawMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type WorkerJoinWithdrawMutation = { workerJoinWithdraw: { application: { id: string, status: JoinStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WorkerRevealMyDataMutationVariables = Exact<{
+  password: Scalars['String']['input'];
+}>;
+
+
+export type WorkerRevealMyDataMutation = { workerRevealMyData: { data: { name: string, idNumber: string, phone: string, memberNumber: string | null, unionName: string | null, employer: string | null, joinedOn: string | null, birthDate: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
 export type TenantsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1321,6 +1422,19 @@ export const PluginSettingsFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"PluginSettingsFields"}) as unknown as TypedDocumentString<PluginSettingsFieldsFragment, unknown>;
+export const WorkerFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}
+    `, {"fragmentName":"WorkerFields"}) as unknown as TypedDocumentString<WorkerFieldsFragment, unknown>;
 export const TenantFieldsFragmentDoc = new TypedDocumentString(`
     fragment TenantFields on Tenant {
   id
@@ -2828,6 +2942,215 @@ export const PluginSettingsRevertDocument = new TypedDocumentString(`
     description
   }
 }`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
+export const WorkerRegisterDocument = new TypedDocumentString(`
+    mutation WorkerRegister($input: WorkerRegisterInput!) {
+  workerRegister(input: $input) {
+    token
+    expiresAt
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerRegisterMutation, WorkerRegisterMutationVariables>;
+export const WorkerLoginDocument = new TypedDocumentString(`
+    mutation WorkerLogin($tenantCode: String!, $phone: String!, $password: String!) {
+  workerLogin(tenantCode: $tenantCode, phone: $phone, password: $password) {
+    token
+    expiresAt
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerLoginMutation, WorkerLoginMutationVariables>;
+export const MyWorkerDocument = new TypedDocumentString(`
+    query MyWorker {
+  myWorker {
+    ...WorkerFields
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<MyWorkerQuery, MyWorkerQueryVariables>;
+export const MyCardDocument = new TypedDocumentString(`
+    query MyCard {
+  myWorker {
+    id
+    status
+    card {
+      memberNumber
+      name
+      unionName
+      joinedOn
+      state
+      qrToken
+      qrExpiresAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyCardQuery, MyCardQueryVariables>;
+export const WorkerBindDocument = new TypedDocumentString(`
+    mutation WorkerBind($code: String) {
+  workerBind(code: $code) {
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerBindMutation, WorkerBindMutationVariables>;
+export const PortalUnitsDocument = new TypedDocumentString(`
+    query PortalUnits($name: String, $first: Int, $after: String) {
+  portalUnits(name: $name, first: $first, after: $after) {
+    totalCount
+    nodes {
+      id
+      name
+      parentName
+      areaCode
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PortalUnitsQuery, PortalUnitsQueryVariables>;
+export const MyJoinApplicationsDocument = new TypedDocumentString(`
+    query MyJoinApplications {
+  myWorker {
+    id
+    status
+    joinDeadlineWorkingDays
+    joinApplications {
+      id
+      unionName
+      employer
+      status
+      dueOn
+      overdue
+      reason
+      appliedAt
+      decidedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyJoinApplicationsQuery, MyJoinApplicationsQueryVariables>;
+export const WorkerJoinApplyDocument = new TypedDocumentString(`
+    mutation WorkerJoinApply($input: JoinApplyInput!) {
+  workerJoinApply(input: $input) {
+    application {
+      id
+      unionName
+      status
+      dueOn
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerJoinApplyMutation, WorkerJoinApplyMutationVariables>;
+export const WorkerJoinWithdrawDocument = new TypedDocumentString(`
+    mutation WorkerJoinWithdraw($id: ID!) {
+  workerJoinWithdraw(id: $id) {
+    application {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerJoinWithdrawMutation, WorkerJoinWithdrawMutationVariables>;
+export const WorkerRevealMyDataDocument = new TypedDocumentString(`
+    mutation WorkerRevealMyData($password: String!) {
+  workerRevealMyData(password: $password) {
+    data {
+      name
+      idNumber
+      phone
+      memberNumber
+      unionName
+      employer
+      joinedOn
+      birthDate
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerRevealMyDataMutation, WorkerRevealMyDataMutationVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

@@ -1,13 +1,12 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { PORTAL_SESSION_KEY, setSessionKey } from '../auth/session';
+import PortalApp from './PortalApp';
 import '../styles.css';
 import './portal.css';
 
-// Before anything reads the session: the portal's login is not the staff UI's.
+// Before the first render reads it: the portal's login is not the staff UI's.
 setSessionKey(PORTAL_SESSION_KEY);
-
-const { default: PortalApp } = await import('./PortalApp');
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
