@@ -88,12 +88,13 @@ class JoinApplication:
             extra = {"applicant_name": r["applicant_name"]}
             id_m, phone_m = services.masked(r, tenant)
             extra.update(id_number_masked=id_m, phone_masked=phone_m)
+        due = r["due_on"] if isinstance(r["due_on"], dt.date) else dt.date.fromisoformat(str(r["due_on"])[:10])
         return cls(
             id=strawberry.ID(to_global_id("JoinApplication", r["id"])),
-            union_id=strawberry.ID(to_global_id("OrgUnit", r.get("org_unit_id") or r.get("org_unit"))),
+            union_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])),
             union_name=r.get("org_unit_id.name") or r.get("unit_name") or "", employer=r["employer"], note=r["note"],
-            status=JoinStatus(r["status"]), due_on=r["due_on"],
-            overdue=r["status"] == "pending" and r["due_on"] < today(), reason=r["reason"],
+            status=JoinStatus(r["status"]), due_on=due,
+            overdue=r["status"] == "pending" and due < today(), reason=r["reason"],
             applied_at=as_utc(r["created_at"]), decided_at=as_utc(r["decided_at"]) if r["decided_at"] else None, **extra,
         )
 

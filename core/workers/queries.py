@@ -43,7 +43,8 @@ async def list_applications(tenant: TenantContext, scope_paths: Sequence[str], *
     if not scope_paths:
         return [], 0
     where = ["a.tenant_id = {}", "(" + " OR ".join("o.path LIKE {}" for _ in scope_paths) + ")"]
-    params: list[Any] = [tenant.id, *[p.replace("%", "").replace("_", "\\_") + "%" for p in scope_paths]]
+    # Paths are digits and slashes ("/1/4/"): nothing in them is a LIKE wildcard.
+    params: list[Any] = [tenant.id, *[p + "%" for p in scope_paths]]
     if status:
         where.append("a.status = {}")
         params.append(status)
@@ -64,8 +65,9 @@ async def search_units(tenant: TenantContext, *, name: str | None, region_path: 
     where = ["o.tenant_id = {}", "o.level = 'grassroots'", "o.active"]
     params: list[Any] = [tenant.id]
     if name:
-        where.append("o.name LIKE {}")
-        params.append("%" + name.replace("\\", "").replace("%", "").replace("_", "\\_") + "%")
+        # An explicit escape character: SQLite has no default one.
+        where.append("o.name LIKE {} ESCAPE '\\'")
+        params.append("%" + name.replace("\\", "").replace("%", "\\%").replace("_", "\\_") + "%")
     if region_path:
         where.append("o.path LIKE {}")
         params.append(region_path + "%")

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { Link, Navigate, useLocation } from 'react-router';
 import { Alert, Button, Form, Input } from 'antd';
 import { gql } from '../../api/client';
 import { applyUserErrors, describeError, formatWait, retryAfterSeconds, type FormLevelError } from '../../api/errors';
@@ -21,7 +21,6 @@ export default function Login() {
   const [busy, setBusy] = useState(false);
   const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const { session, notice } = useSession();
-  const navigate = useNavigate();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from ?? '/';
   if (session) return <Navigate to={from} replace />;
@@ -39,7 +38,6 @@ export default function Login() {
       }
       clearNotice();
       startSession({ token: res.token, expiresAt: String(res.expiresAt), tenantCode: v.tenantCode, username: res.worker.name });
-      navigate(from, { replace: true });
     } catch (e) {
       setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
     } finally {

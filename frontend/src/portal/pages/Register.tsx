@@ -1,5 +1,5 @@
-import { useState } from 'react';
-import { Link, Navigate, useNavigate } from 'react-router';
+import { useRef, useState } from 'react';
+import { Link, Navigate } from 'react-router';
 import { Button, Form, Input } from 'antd';
 import { gql } from '../../api/client';
 import { applyUserErrors, describeError, formatWait, retryAfterSeconds, type FormLevelError } from '../../api/errors';
@@ -24,8 +24,9 @@ export default function Register() {
   const [busy, setBusy] = useState(false);
   const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const { session } = useSession();
-  const navigate = useNavigate();
-  if (session) return <Navigate to="/" replace />;
+  // Where to go once the session starts (the re-render with a session does the navigation).
+  const next = useRef('/');
+  if (session) return <Navigate to={next.current} replace />;
 
   const submit = async (v: Values) => {
     setBusy(true);
@@ -42,8 +43,8 @@ export default function Register() {
         setFormErrors(wait ? [{ code: 'TOO_MANY_ATTEMPTS', text: `注册过于频繁，请 ${formatWait(wait)}后再试` }] : rest);
         return;
       }
+      next.current = res.worker.status === 'PROOF_NEEDED' ? '/bind' : '/';
       startSession({ token: res.token, expiresAt: String(res.expiresAt), tenantCode: v.tenantCode, username: res.worker.name });
-      navigate(res.worker.status === 'PROOF_NEEDED' ? '/bind' : '/', { replace: true });
     } catch (e) {
       setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
     } finally {
