@@ -174,7 +174,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # As `serve` does: JSON lines through the formatter that keeps personal data out (arq's own
     # logger and a crash's traceback included).
     configure_logging(settings.log_level)
-    run_worker(worker_settings())  # type: ignore[arg-type]
+    run_worker(worker_settings())
     return 0
 
 

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.context import TenantContext
 from core.dbutil import raw
 from core.funds.tables import Account, Budget, Draft, Entry, Fund, LedgerConfig, Period, Posting, Reservation
@@ -270,7 +272,7 @@ async def list_drafts(tenant: TenantContext, *, status: str | None, scope_paths:
     query for the drafts and one for the org units of all their accounts."""
     import json
 
-    cond = Draft.tenant_id == tenant.id
+    cond: Combinable = Draft.tenant_id == tenant.id
     if status:
         cond &= Draft.status == status
     rows = await Draft.select().where(cond).order_by(Draft.id, ascending=False).limit(5000)

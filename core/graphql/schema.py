@@ -22,6 +22,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -202,6 +203,15 @@ if TYPE_CHECKING:
     from core.registry import Registry
 
 
+def _shared(extension: SchemaExtension) -> Callable[[], SchemaExtension]:
+    """Serve one extension instance to every request, through strawberry's factory slot.
+
+    The depth and alias limiters make their validation-rule classes when constructed, and
+    ValidationCache keys its cache on those classes: a fresh limiter per request would never hit it.
+    """
+    return lambda: extension
+
+
 def build_schema(fast: bool = True, registry: Registry | None = None) -> strawberry.Schema:
     """The schema of ``registry``'s plugins (default: the process's installed plugins)."""
     from core.registry import get_registry
@@ -217,10 +227,10 @@ def build_schema(fast: bool = True, registry: Registry | None = None) -> strawbe
         extensions=[
             ParserCache,
             ValidationCache,
-            MaxTokensLimiter(max_token_count=s.graphql_max_tokens),
-            QueryDepthLimiter(max_depth=s.graphql_max_depth),
-            MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases),
-            MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),
+            _shared(MaxTokensLimiter(max_token_count=s.graphql_max_tokens)),
+            _shared(QueryDepthLimiter(max_depth=s.graphql_max_depth)),
+            _shared(MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases)),
+            _shared(MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")),
         ],
     )
     built.node_resolvers = parts.node_resolvers  # type: ignore[attr-defined]

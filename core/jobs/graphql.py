@@ -118,7 +118,9 @@ class JobsMutation:
             from core.audit.services import record
 
             await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
-            return {"job": Job.from_row(await get_job(tenant, job_id))}
+            row = await get_job(tenant, job_id)
+            assert row is not None  # enqueued just above, in this tenant
+            return {"job": Job.from_row(row)}
 
         return await run_mutation(JobPayload, work)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -86,7 +86,7 @@ class OrgUnit(Node):
         # spares graphql-core an awaitable per row, which costs more than the query itself.
         prefetched = getattr(self, "_parent", _MISSING)
         if prefetched is not _MISSING:
-            return prefetched  # type: ignore[no-any-return]
+            return cast("OrgUnit | None", prefetched)  # prefetch_parents stores a unit or None
         if self.parent_pk is None:
             return None
         return self._load_parent(info)  # type: ignore[return-value]  # awaited by graphql-core

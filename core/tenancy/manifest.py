@@ -135,14 +135,14 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:
             report.unchanged.append(m.code)
-            tenant = await services.get_tenant(id=row["id"])
-            assert tenant is not None
-            with tenant_scope(tenant):
-                if not await plugin_settings.has_versions(tenant):
+            unchanged = await services.get_tenant(id=row["id"])
+            assert unchanged is not None
+            with tenant_scope(unchanged):
+                if not await plugin_settings.has_versions(unchanged):
                     # A tenant synced before settings were versioned: record the manifest's as version 1,
                     # so later syncs can tell a manifest edit from an API edit.
-                    await _record_manifest_settings(tenant, m)
-            return tenant
+                    await _record_manifest_settings(unchanged, m)
+            return unchanged
         else:
             current = await services.get_tenant(id=row["id"])
             assert current is not None

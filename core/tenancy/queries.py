@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piccolo.columns.combination import Or
+from piccolo.custom_types import Combinable
 
 from core.context import TenantContext
 from core.tenancy.tables import OrgUnit
@@ -27,8 +28,8 @@ class UnitFilter:
     codes: Sequence[str] | None = None
 
 
-def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | None):
-    cond = OrgUnit.tenant_id == tenant.id
+def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | None) -> Combinable:
+    cond: Combinable = OrgUnit.tenant_id == tenant.id
     if flt.parent_id is not None:
         cond &= OrgUnit.parent_id == flt.parent_id
     if flt.subtree_of_path:
@@ -46,7 +47,7 @@ def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | 
         if not scope_paths:
             cond &= OrgUnit.id == -1
         else:
-            scope = OrgUnit.path.like(scope_paths[0] + "%")
+            scope: Combinable = OrgUnit.path.like(scope_paths[0] + "%")
             for p in scope_paths[1:]:
                 scope = Or(scope, OrgUnit.path.like(p + "%"))
             cond &= scope
