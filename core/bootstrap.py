@@ -52,7 +52,7 @@ async def startup_checks() -> dict[str, Any]:
     message naming tenant, plugin and key; then run the checks domains registered."""
     from core.plugins import validate_plugin_settings
     from core.registry import get_registry
-    from core.tenancy.services import list_tenants
+    from core.tenancy.queries import list_tenants
 
     registry = get_registry().check()
     for tenant in await list_tenants(include_platform=True):

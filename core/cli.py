@@ -86,7 +86,7 @@ async def _create_user(tenant_code: str, username: str, password: str, role: str
     from core.actor import Actor
     from core.context import tenant_scope
     from core.errors import DomainError, ErrorCode
-    from core.tenancy import services as tenancy
+    from core.tenancy import queries as tenancy
 
     tenant = await tenancy.get_tenant(code=tenant_code)
     if tenant is None:
@@ -214,7 +214,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from core.audit.anchor import CheckpointError
     from core.audit.services import verify_chain
     from core.context import tenant_scope
-    from core.tenancy.services import list_tenants
+    from core.tenancy.queries import list_tenants
 
     doc = _read_checkpoint(args.checkpoint, "audit") if args.checkpoint else None
     code = checkpoint_tenant(args, doc)
@@ -250,7 +250,7 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     from core.audit.anchor import CheckpointError
     from core.audit.services import checkpoint
     from core.context import tenant_scope
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
 
     async def go() -> dict[str, Any] | None:
         tenant = await get_tenant(code=args.tenant)

@@ -377,7 +377,7 @@ async def seed_province(code: str, members: int = MEMBERS_PER_PROVINCE) -> DemoR
     from core.audit.services import record
     from core.audit.tables import AuditRecord
     from core.dbutil import transaction
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
 
     tenant = await get_tenant(code=code)
     report = DemoReport(code)

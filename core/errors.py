@@ -30,6 +30,8 @@ class ErrorCode(enum.Enum):
     PERIOD_CLOSED = "PERIOD_CLOSED"
     SELF_APPROVAL = "SELF_APPROVAL"
     INVALID_STATE = "INVALID_STATE"
+    # A case step taken out of order (the case is not in a state the step leaves).
+    INVALID_TRANSITION = "INVALID_TRANSITION"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     # What a worker offered to prove they are a member (the phone on file, a union's code) does not match.
     PROOF_MISMATCH = "PROOF_MISMATCH"

@@ -173,6 +173,9 @@ class CapabilityInfo:
     # msgspec Struct for the tenant's [settings.<code>] table, with defaults; None = no settings
     settings_schema: type[msgspec.Struct] | None = None
     description: str = ""
+    # The capability's case workflows (``core.sdk.Machine``, each with ``capability`` = ``code``):
+    # the host runs their timers for the tenants that enable the capability.
+    workflows: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,20 @@ class Registry:
         return found
 
     @functools.cached_property
+    def workflows(self) -> dict[str, Any]:
+        """Machine name (``<capability>.<case_type>``) -> the machine, from every capability."""
+        found: dict[str, Any] = {}
+        for cap in self.capabilities.values():
+            for machine in cap.info.workflows:
+                name = getattr(machine, "name", None)
+                if getattr(machine, "capability", None) != cap.code:
+                    raise PluginError(f"plugin {cap.plugin!r}: workflow {name!r} must belong to capability {cap.code!r}")
+                if name in found:
+                    raise PluginError(f"plugin {cap.plugin!r}: workflow {name!r} is declared twice")
+                found[name] = machine
+        return found
+
+    @functools.cached_property
     def capabilities_of(self) -> dict[str, tuple[str, ...]]:
         """Capability plugin name -> the codes it provides."""
         out: dict[str, list[str]] = {}
@@ -270,7 +284,7 @@ class Registry:
 
     def check(self) -> Registry:
         """Compute every section now, so a conflict stops start-up before anything serves."""
-        for section in ("capabilities", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
+        for section in ("capabilities", "workflows", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
                         "routes", "shutdown", "graphql", "nodes"):
             getattr(self, section)
         self._check_province_plugins()

@@ -39,7 +39,12 @@ Groups:
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
-  capability settings as the plugin's msgspec Struct).
+  capability settings as the plugin's msgspec Struct);
+- workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
+  ``CapabilityInfo(workflows=...)``), :class:`StepContext` (what guards and effects get),
+  :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_step`,
+  :func:`workflow_current`, :func:`workflow_current_many`, :func:`workflow_timeline`,
+  :func:`workflow_allowed`, :func:`workflow_run_timers`.
 
 Heavy modules (ledger, members, GraphQL) are imported on first use, so importing the SDK from a
 plugin module stays cheap and cannot create an import cycle with core's start-up.
@@ -193,6 +198,21 @@ __all__ = [
     "to_global_id",
     # settings
     "get_settings",
+    # workflow
+    "Machine",
+    "Transition",
+    "Timer",
+    "MachineError",
+    "StepContext",
+    "CaseState",
+    "WorkflowStepInfo",
+    "workflow_open",
+    "workflow_step",
+    "workflow_current",
+    "workflow_current_many",
+    "workflow_timeline",
+    "workflow_allowed",
+    "workflow_run_timers",
     # pii helpers safe for rules
     "normalize_phone",
     "phone_kind",
@@ -207,9 +227,9 @@ def capability_enabled(tenant: TenantContext, code: str) -> bool:
 
 # Lazily resolved names: attribute -> (module, name). Resolved on first access and cached in globals.
 _LAZY: dict[str, tuple[str, str]] = {
-    "get_tenant": ("core.tenancy.services", "get_tenant"),
-    "list_tenants": ("core.tenancy.services", "list_tenants"),
-    "get_unit": ("core.tenancy.services", "get_unit"),
+    "get_tenant": ("core.tenancy.queries", "get_tenant"),
+    "list_tenants": ("core.tenancy.queries", "list_tenants"),
+    "get_unit": ("core.tenancy.queries", "get_unit"),
     "TenantTable": ("core.tenancy.tables", "Tenant"),
     "OrgUnitTable": ("core.tenancy.tables", "OrgUnit"),
     "Principal": ("core.permissions", "Principal"),
@@ -258,6 +278,20 @@ _LAZY: dict[str, tuple[str, str]] = {
     "run_mutation": ("core.graphql.base", "run_mutation"),
     "to_global_id": ("core.graphql.base", "to_global_id"),
     "get_settings": ("core.settings", "get_settings"),
+    "Machine": ("core.workflow.machine", "Machine"),
+    "Transition": ("core.workflow.machine", "Transition"),
+    "Timer": ("core.workflow.machine", "Timer"),
+    "MachineError": ("core.workflow.machine", "MachineError"),
+    "StepContext": ("core.workflow.services", "StepContext"),
+    "CaseState": ("core.workflow.services", "CaseState"),
+    "WorkflowStepInfo": ("core.workflow.services", "Step"),
+    "workflow_open": ("core.workflow.services", "open_case"),
+    "workflow_step": ("core.workflow.services", "step"),
+    "workflow_current": ("core.workflow.services", "current"),
+    "workflow_current_many": ("core.workflow.services", "current_many"),
+    "workflow_timeline": ("core.workflow.services", "timeline"),
+    "workflow_allowed": ("core.workflow.services", "allowed_transitions"),
+    "workflow_run_timers": ("core.workflow.services", "run_due_timers"),
     "region_fallbacks": ("core.builtin_hooks", "region_fallbacks"),
     "lookup_region_year": ("core.builtin_hooks", "lookup_region_year"),
     "split_levy": ("core.builtin_hooks", "split_levy"),

@@ -1,4 +1,4 @@
-"""Test set-up for core's suite: ``huijia.testing`` (core/testing.py) provides the database, Redis and app.
+"""Test set-up for core's suite: ``huijia.testing`` (core/testing/) provides the database, Redis and app.
 
 That pytest plugin, installed with core as the ``pytest11`` entry point ``huijia``, sets the
 environment in ``pytest_configure`` (before any test module imports core), creates a fresh

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from core.accounts import services
+from core.accounts import queries, services
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection,
@@ -59,7 +59,7 @@ class User(Node):
     @strawberry.field(description="Role grants. The user themself sees all of theirs; user.read holders see those inside their subtree.")
     async def grants(self, info: Info) -> list[RoleGrant]:
         tenant, principal = info.context.authenticated()
-        rows = (await services.grants_for_users(tenant, [self.pk]))[self.pk]
+        rows = (await queries.grants_for_users(tenant, [self.pk]))[self.pk]
         if principal.user_id == self.pk:
             return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
         units = {u["id"]: u for u in await unit_queries.units_by_ids(tenant, [r["org_unit_id"] for r in rows]) if u}
@@ -114,7 +114,7 @@ async def _me(info: Info) -> Me:
 
     tenant, principal = info.context.authenticated()
     registry = get_registry()
-    row = await services.get_user(tenant, principal.user_id)
+    row = await queries.get_user(tenant, principal.user_id)
     assert row is not None
     return Me(
         user=User.from_row(row), tenant=Tenant.from_context(tenant),
@@ -140,7 +140,7 @@ class AccountsQuery:
         page = page_args(first, after)
         if username_prefix and len(username_prefix) > 64:
             raise DomainError(ErrorCode.INVALID_INPUT, "usernamePrefix is too long", "usernamePrefix")
-        rows, total = await services.list_users(tenant, principal, username_prefix=username_prefix, offset=page.offset,
+        rows, total = await queries.list_users(tenant, principal, username_prefix=username_prefix, offset=page.offset,
                                                 limit=page.limit)
         return connection([User.from_row(r) for r in rows], total, page)
 
@@ -151,7 +151,7 @@ async def resolve_user(info: Info, pk: int) -> User | None:
         paths = (await user_grant_paths(tenant.id, [pk]))[pk]
         if not principal.can("user.read") or not user_visible(principal, "user.read", paths):
             return None
-    row = await services.get_user(tenant, pk)
+    row = await queries.get_user(tenant, pk)
     return User.from_row(row) if row else None
 
 
@@ -175,7 +175,7 @@ async def _require_admin_over(info: Info, unit_pks: list[int]) -> None:
 
 async def _require_user(tenant: Any, principal: Any, user_pk: int, action: str) -> None:
     """The target user exists and ``action`` covers every unit they hold a grant at."""
-    if await services.get_user(tenant, user_pk) is None:
+    if await queries.get_user(tenant, user_pk) is None:
         raise DomainError(ErrorCode.NOT_FOUND, "user not found", "userId")
     await require_user_covered(principal, tenant.id, user_pk, action)
 
@@ -227,7 +227,7 @@ class AccountsMutation:
 
         # This request arrived without a tenant; the RLS fence needs the one just logged into.
         with tenant_scope(result.tenant):
-            row = await services.get_user(result.tenant, result.principal.user_id)
+            row = await queries.get_user(result.tenant, result.principal.user_id)
         return LoginPayload(token=result.token, expires_at=result.expires_at, user=User.from_row(row), errors=[])
 
     @strawberry.mutation(description="Revoke the token of this request.")

@@ -332,7 +332,7 @@ async def write_summary(key: str, data: dict[str, Any], closed_early: bool = Fal
     from core.audit.tables import AuditRecord
     from core.context import tenant_scope
     from core.dbutil import advisory_xact_lock, raw, transaction
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
 
     tenant = await get_tenant(id=int(data["tenant"]))
     if tenant is None:

@@ -19,6 +19,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.accounts import login_audit, throttle
+
+# The reads moved to core.accounts.queries; they stay importable from here for callers that have not
+# moved yet (tests).
+from core.accounts.queries import get_user as get_user
+from core.accounts.queries import grants_for_users as grants_for_users
+from core.accounts.queries import list_users as list_users
+from core.accounts.queries import load_principal as load_principal
 from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
 from core.actor import Actor
 from core.audit.services import record
@@ -28,7 +35,8 @@ from core.errors import DomainError, ErrorCode, not_found
 from core.permissions import Grant, Principal, Role
 from core.settings import get_settings
 from core.tenancy.cache import on_forget_tenant
-from core.tenancy.services import get_tenant, get_unit, provide_first_admin
+from core.tenancy.queries import get_tenant, get_unit
+from core.tenancy.services import provide_first_admin
 from core.tenancy.tables import OrgUnit
 from core.validation import clean_text
 
@@ -80,18 +88,6 @@ def check_new_credentials(username: str, password: str, field_prefix: str = "") 
         if field_prefix and exc.field:
             exc.field = field_prefix + exc.field[0].upper() + exc.field[1:]
         raise
-
-
-async def load_principal(tenant: TenantContext, user_id: int, token_id: int | None = None) -> Principal | None:
-    user = await User.select(User.id, User.username, User.active).where(
-        (User.tenant_id == tenant.id) & (User.id == user_id)).first()
-    if user is None or not user["active"]:
-        return None
-    rows = await RoleGrant.select(RoleGrant.role, RoleGrant.org_unit_id, RoleGrant.org_unit_id.path).where(
-        (RoleGrant.tenant_id == tenant.id) & (RoleGrant.user_id == user_id))
-    grants = tuple(Grant(Role(r["role"]), r["org_unit_id"], r["org_unit_id.path"]) for r in rows)
-    return Principal(user_id=user["id"], username=user["username"], tenant_id=tenant.id, grants=grants,
-                     token_id=token_id)
 
 
 @dataclass(frozen=True)
@@ -321,42 +317,6 @@ async def set_user_active(tenant: TenantContext, actor: Actor, user_id: int, act
         await record(tenant, actor, "user.activate" if active else "user.deactivate", "User", user_id)
     forget_user_tokens(tenant.id, user_id)
     return await get_user(tenant, user_id)  # type: ignore[return-value]
-
-
-async def get_user(tenant: TenantContext, user_id: int) -> dict[str, Any] | None:
-    return await User.select(User.id, User.username, User.display_name, User.active, User.created_at).where(
-        (User.tenant_id == tenant.id) & (User.id == user_id)).first()
-
-
-async def grants_for_users(tenant: TenantContext, user_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    if not user_ids:
-        return {}
-    rows = await RoleGrant.select(RoleGrant.user_id, RoleGrant.role, RoleGrant.org_unit_id).where(
-        (RoleGrant.tenant_id == tenant.id) & RoleGrant.user_id.is_in(user_ids))
-    out: dict[int, list[dict[str, Any]]] = {u: [] for u in user_ids}
-    for r in rows:
-        out[r["user_id"]].append(r)
-    return out
-
-
-async def list_users(tenant: TenantContext, principal: Principal, *, username_prefix: str | None, offset: int,
-                     limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Users visible to ``principal``: those with a grant inside its ``user.read`` subtree."""
-    from core.scope import users_scope_clause
-
-    scope, args = users_scope_clause(principal, "user.read", tenant.id)
-    where = ["u.tenant_id = {}", scope]
-    params: list[Any] = [tenant.id, *args]
-    if username_prefix:
-        where.append("u.username LIKE {}")
-        params.append(username_prefix.replace("\\", "").replace("%", "").replace("_", "\\_") + "%")
-    cond = " AND ".join(where)
-    rows = await raw(f"SELECT u.id, u.username, u.display_name, u.active, u.created_at FROM app_user u WHERE {cond} "
-                     "ORDER BY u.username LIMIT {} OFFSET {}", *params, limit, offset)
-    total = (await raw(f"SELECT count(*) AS n FROM app_user u WHERE {cond}", *params))[0]["n"]
-    for r in rows:
-        r["created_at"] = as_utc(r["created_at"])
-    return rows, total
 
 
 __all__ = ["OrgUnit", "login", "authenticate", "logout", "create_user", "grant_role", "revoke_role"]

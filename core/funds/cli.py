@@ -27,7 +27,7 @@ def add_commands(sub: Any) -> None:
 async def _each_tenant(code: str | None, fn: Any) -> bool:
     from core.context import tenant_scope
     from core.dbutil import start_database, stop_database
-    from core.tenancy.services import list_tenants
+    from core.tenancy.queries import list_tenants
 
     await start_database()
     try:

@@ -59,7 +59,7 @@ async def verify_job(ctx: JobContext, *bucket: Any) -> dict[str, Any]:
 
 async def _for_each_tenant(name: str, key: str, *args: Any) -> int:
     from core.jobs.runner import enqueue
-    from core.tenancy.services import list_tenants
+    from core.tenancy.queries import list_tenants
 
     n = 0
     for tenant in await list_tenants():

@@ -22,8 +22,7 @@ async def audit_verify_job(ctx: JobContext) -> dict[str, Any]:
 async def count_subtree_job(ctx: JobContext, unit_id: int) -> dict[str, Any]:
     """Counts the units below one unit, in steps: a small job that exercises progress and retries."""
     from core.jobs.runner import JobFailed
-    from core.tenancy.queries import UnitFilter, list_units
-    from core.tenancy.services import get_unit
+    from core.tenancy.queries import UnitFilter, get_unit, list_units
 
     unit = await get_unit(ctx.tenant, unit_id)
     if unit is None:

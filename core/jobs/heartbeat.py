@@ -170,7 +170,7 @@ async def sweep(*, now: dt.datetime | None = None, stale_after: float | None = N
     """Mark every tenant's dead runs interrupted (each tenant under its own scope: row-level
     security hides other tenants' jobs)."""
     from core.context import tenant_scope
-    from core.tenancy.services import list_tenants
+    from core.tenancy.queries import list_tenants
 
     n = 0
     for tenant in await list_tenants(include_platform=True):

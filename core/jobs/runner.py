@@ -181,7 +181,7 @@ async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None 
                   stale_after: float | None = None) -> str:
     """Run one job record (both runners call this). ``heartbeat_every``/``stale_after`` default to
     the settings (HUIJIA_JOB_HEARTBEAT_SECONDS, HUIJIA_JOB_STALE_SECONDS)."""
-    from core.tenancy.services import get_current_tenant
+    from core.tenancy.queries import get_current_tenant
 
     # Checked against the database, not only the cache: a job must see plugin settings edited
     # a moment ago, whichever process edited them.

@@ -171,7 +171,7 @@ async def _unit_or_404(tenant: TenantContext, gid: Any, field: str = "id") -> di
     from core.errors import not_found
 
     _, pk = from_global_id(gid, "OrgUnit", field)
-    row = await services.get_unit(tenant, pk)
+    row = await queries.get_unit(tenant, pk)
     if row is None:
         raise not_found("org unit", field)
     return row
@@ -224,13 +224,13 @@ class TenancyQuery(PluginSettingsQuery):
 
     @strawberry.field(description="Provinces to choose from on the login screen (public).")
     async def login_tenants(self, info: Info) -> list[TenantOption]:
-        return [TenantOption(code=t.code, name=t.name) for t in await services.list_tenants(include_platform=True)]
+        return [TenantOption(code=t.code, name=t.name) for t in await queries.list_tenants(include_platform=True)]
 
     @strawberry.field(description=perm("tenant.list", "All province tenants (platform operators)."))
     @for_query
     async def tenants(self, info: Info) -> list[Tenant]:
         info.context.require("tenant.list")
-        return [Tenant.from_context(t) for t in await services.list_tenants()]
+        return [Tenant.from_context(t) for t in await queries.list_tenants()]
 
 
 async def resolve_org_unit(info: Info, pk: int) -> OrgUnit | None:

@@ -22,7 +22,7 @@ from core.actor import Actor
 from core.context import TenantContext, tenant_scope
 from core.errors import DomainError
 from core.settings import ROOT
-from core.tenancy import cache, plugin_settings, services
+from core.tenancy import cache, plugin_settings, queries, services
 
 TENANTS_DIR = ROOT / "tenants"
 SYNC_ACTOR = Actor(None, "tenants-sync")
@@ -111,7 +111,7 @@ class SyncReport:
 
 
 async def ensure_platform_tenant() -> TenantContext:
-    tenant = await services.get_tenant(code=PLATFORM_CODE)
+    tenant = await queries.get_tenant(code=PLATFORM_CODE)
     if tenant is None:
         tenant = await services.create_tenant(SYNC_ACTOR, code=PLATFORM_CODE, name="会家平台运营", province_code="00",
                                               root_name="平台运营中心", is_platform=True,
@@ -135,16 +135,16 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:
             report.unchanged.append(m.code)
-            unchanged = await services.get_tenant(id=row["id"])
-            assert unchanged is not None
-            with tenant_scope(unchanged):
-                if not await plugin_settings.has_versions(unchanged):
+            tenant = await queries.get_tenant(id=row["id"])
+            assert tenant is not None
+            with tenant_scope(tenant):
+                if not await plugin_settings.has_versions(tenant):
                     # A tenant synced before settings were versioned: record the manifest's as version 1,
                     # so later syncs can tell a manifest edit from an API edit.
-                    await _record_manifest_settings(unchanged, m)
-            return unchanged
+                    await _record_manifest_settings(tenant, m)
+            return tenant
         else:
-            current = await services.get_tenant(id=row["id"])
+            current = await queries.get_tenant(id=row["id"])
             assert current is not None
             tenant = await services.update_tenant(SYNC_ACTOR, current, name=m.name, plugins=m.plugins,
                                                   settings=m.settings, manifest_hash=m.digest,
@@ -172,7 +172,7 @@ async def _record_manifest_settings(tenant: TenantContext, m: Manifest) -> None:
 
 async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) -> None:
     root_seed = m.units[0]
-    root = await services.root_unit(tenant)
+    root = await queries.root_unit(tenant)
     assert root is not None
     by_code: dict[str, dict[str, Any]] = {root_seed.code: root}
     if root["code"] != root_seed.code:
@@ -184,7 +184,7 @@ async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) ->
         await services.rename_unit(tenant, SYNC_ACTOR, root["id"], root_seed.name)
     for seed in m.units[1:]:
         try:
-            existing = await services.get_unit_by_code(tenant, seed.code)
+            existing = await queries.get_unit_by_code(tenant, seed.code)
             parent = by_code[seed.parent]  # type: ignore[index]
             if existing is None:
                 unit = await services.create_unit(tenant, SYNC_ACTOR, parent_id=parent["id"], code=seed.code,

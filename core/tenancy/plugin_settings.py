@@ -3,7 +3,7 @@
 The newest ``plugin_settings_version`` row per (tenant, plugin) is the plugin's current settings;
 ``tenant.settings`` holds a copy of all of them (what a ``TenantContext`` carries) and
 ``tenant.settings_version`` counts changes, so a process can tell that the context it holds is stale
-(see ``core.tenancy.services.get_tenant``).
+(see ``core.tenancy.queries.get_tenant``).
 
 Manifest sync and API edits meet here. The manifest is the starting value; a sync applies a
 plugin's manifest table again only when that table changed since the last sync that applied it

@@ -1,8 +1,10 @@
-"""Reads of the org-unit tree. Every read filters on tenant_id (RLS is only the second fence)."""
+"""Reads of tenancy: the active tenants (cached briefly) and the org-unit tree. Every unit read filters on
+tenant_id (RLS is only the second fence)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,8 @@ from piccolo.columns.combination import Or
 from piccolo.custom_types import Combinable
 
 from core.context import TenantContext
-from core.tenancy.tables import OrgUnit
+from core.tenancy.cache import CACHE_SECONDS, TENANTS
+from core.tenancy.tables import OrgUnit, Tenant
 
 ORDER_FIELDS = {"NAME": OrgUnit.name, "CODE": OrgUnit.code, "PATH": OrgUnit.path, "CREATED_AT": OrgUnit.created_at}
 
@@ -139,3 +142,77 @@ async def ancestors(tenant: TenantContext, unit: dict[str, Any]) -> list[dict[st
         return []
     found = await units_by_ids(tenant, ids)
     return [u for u in found if u is not None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tenants (active ones, cached briefly) and single org units
+# ---------------------------------------------------------------------------------------------
+
+
+def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
+    import json
+
+    plugins = row["plugins"]
+    settings = row["settings"]
+    capabilities = row.get("capabilities") or []
+    if isinstance(plugins, str):
+        plugins = json.loads(plugins)
+    if isinstance(settings, str):
+        settings = json.loads(settings)
+    if isinstance(capabilities, str):
+        capabilities = json.loads(capabilities)
+    return TenantContext(
+        id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
+        plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
+        settings_version=row.get("settings_version") or 0,
+        capabilities=tuple(capabilities),
+    )
+
+
+async def get_tenant(*, id: int | None = None, code: str | None = None,
+                     settings_version: int | None = None) -> TenantContext | None:
+    """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot).
+
+    ``settings_version``: the tenant's current ``settings_version`` as the caller just read it from
+    the database; a cached context with another version is stale (plugin settings were edited, maybe
+    by another process) and is read again.
+    """
+    key = ("id", id) if id is not None else ("code", code)
+    hit = TENANTS.get(key)
+    now = time.monotonic()
+    if hit and now - hit[0] < CACHE_SECONDS and (
+            settings_version is None or hit[1] is None or hit[1].settings_version == settings_version):
+        return hit[1]
+    query = Tenant.select().where(Tenant.active == True)  # noqa: E712
+    query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
+    row = await query.first()
+    ctx = tenant_from_row(row) if row else None
+    TENANTS[key] = (now, ctx)
+    return ctx
+
+
+async def get_current_tenant(tenant_id: int) -> TenantContext | None:
+    """Like ``get_tenant(id=...)`` but never with stale plugin settings: one small query compares
+    the cached context's ``settings_version`` with the database (for job starts, not every request)."""
+    row = await Tenant.select(Tenant.settings_version).where(Tenant.id == tenant_id).first()
+    if row is None:
+        return None
+    return await get_tenant(id=tenant_id, settings_version=row["settings_version"])
+
+
+async def list_tenants(include_platform: bool = False) -> list[TenantContext]:
+    query = Tenant.select().where(Tenant.active == True).order_by(Tenant.id)  # noqa: E712
+    rows = await query
+    return [tenant_from_row(r) for r in rows if include_platform or not r["is_platform"]]
+
+
+async def get_unit(tenant: TenantContext, unit_id: int) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id)).first()
+
+
+async def get_unit_by_code(tenant: TenantContext, code: str) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.code == code)).first()
+
+
+async def root_unit(tenant: TenantContext) -> dict[str, Any] | None:
+    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.parent_id.is_null())).first()

@@ -3,7 +3,6 @@ transaction; tree writes are serialised per tenant so two concurrent moves canno
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,17 @@ from core.audit.services import record
 from core.context import TenantContext, tenant_scope
 from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
 from core.errors import DomainError, ErrorCode, not_found
-from core.tenancy.cache import CACHE_SECONDS, TENANTS, clear_tenant_cache, forget_cached_tenant
+from core.tenancy.cache import clear_tenant_cache, forget_cached_tenant
+
+# The reads moved to core.tenancy.queries; they stay importable from here for callers that have not
+# moved yet (core.members, tests, benches).
+from core.tenancy.queries import get_current_tenant as get_current_tenant
+from core.tenancy.queries import get_tenant as get_tenant
+from core.tenancy.queries import get_unit as get_unit
+from core.tenancy.queries import get_unit_by_code as get_unit_by_code
+from core.tenancy.queries import list_tenants as list_tenants
+from core.tenancy.queries import root_unit as root_unit
+from core.tenancy.queries import tenant_from_row as tenant_from_row
 from core.tenancy.tables import OrgUnit, Tenant
 from core.validation import clean_area_code, clean_code, clean_text
 
@@ -68,26 +77,6 @@ def _first_admin_provider() -> tuple[Callable[..., None], Callable[..., Awaitabl
     return _first_admin
 
 
-def tenant_from_row(row: Mapping[str, Any]) -> TenantContext:
-    import json
-
-    plugins = row["plugins"]
-    settings = row["settings"]
-    capabilities = row.get("capabilities") or []
-    if isinstance(plugins, str):
-        plugins = json.loads(plugins)
-    if isinstance(settings, str):
-        settings = json.loads(settings)
-    if isinstance(capabilities, str):
-        capabilities = json.loads(capabilities)
-    return TenantContext(
-        id=row["id"], code=row["code"], name=row["name"], province_code=row["province_code"],
-        plugins=tuple(plugins), settings=settings, is_platform=row["is_platform"],
-        settings_version=row.get("settings_version") or 0,
-        capabilities=tuple(capabilities),
-    )
-
-
 def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[str],
                     settings: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """A tenant's plugins, capabilities and settings, checked; returns the settings with defaults.
@@ -104,43 +93,6 @@ def validate_config(code: str, plugins: Sequence[str], capabilities: Sequence[st
     except PluginConfigError as exc:
         field = "capabilities" if "capabilit" in exc.problem else "settings"
         raise DomainError(ErrorCode.PLUGIN_CONFIG, str(exc), field) from None
-
-
-async def get_tenant(*, id: int | None = None, code: str | None = None,
-                     settings_version: int | None = None) -> TenantContext | None:
-    """Active tenant by id or code, cached briefly (tenants change rarely; logins are hot).
-
-    ``settings_version``: the tenant's current ``settings_version`` as the caller just read it from
-    the database; a cached context with another version is stale (plugin settings were edited, maybe
-    by another process) and is read again.
-    """
-    key = ("id", id) if id is not None else ("code", code)
-    hit = TENANTS.get(key)
-    now = time.monotonic()
-    if hit and now - hit[0] < CACHE_SECONDS and (
-            settings_version is None or hit[1] is None or hit[1].settings_version == settings_version):
-        return hit[1]
-    query = Tenant.select().where(Tenant.active == True)  # noqa: E712
-    query = query.where(Tenant.id == id) if id is not None else query.where(Tenant.code == code)
-    row = await query.first()
-    ctx = tenant_from_row(row) if row else None
-    TENANTS[key] = (now, ctx)
-    return ctx
-
-
-async def get_current_tenant(tenant_id: int) -> TenantContext | None:
-    """Like ``get_tenant(id=...)`` but never with stale plugin settings: one small query compares
-    the cached context's ``settings_version`` with the database (for job starts, not every request)."""
-    row = await Tenant.select(Tenant.settings_version).where(Tenant.id == tenant_id).first()
-    if row is None:
-        return None
-    return await get_tenant(id=tenant_id, settings_version=row["settings_version"])
-
-
-async def list_tenants(include_platform: bool = False) -> list[TenantContext]:
-    query = Tenant.select().where(Tenant.active == True).order_by(Tenant.id)  # noqa: E712
-    rows = await query
-    return [tenant_from_row(r) for r in rows if include_platform or not r["is_platform"]]
 
 
 async def create_tenant(
@@ -237,18 +189,6 @@ async def update_tenant(actor: Actor, tenant: TenantContext, *, name: str, plugi
 # ---------------------------------------------------------------------------------------------
 # Org units
 # ---------------------------------------------------------------------------------------------
-
-
-async def get_unit(tenant: TenantContext, unit_id: int) -> dict[str, Any] | None:
-    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id)).first()
-
-
-async def get_unit_by_code(tenant: TenantContext, code: str) -> dict[str, Any] | None:
-    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.code == code)).first()
-
-
-async def root_unit(tenant: TenantContext) -> dict[str, Any] | None:
-    return await OrgUnit.select().where((OrgUnit.tenant_id == tenant.id) & (OrgUnit.parent_id.is_null())).first()
 
 
 async def _insert_unit(tenant: TenantContext, parent: Mapping[str, Any] | None, *, code: str, name: str,

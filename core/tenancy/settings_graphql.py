@@ -132,7 +132,7 @@ def _describe(schema_cls: type[msgspec.Struct]) -> tuple[str | None, dict[str, A
 async def _require_configure(info: Info) -> TenantContext:
     """Settings are province-wide rules: only a tenant_admin granted at the province root may see
     or change them (a district admin's grant does not cover the root)."""
-    from core.tenancy.services import root_unit
+    from core.tenancy.queries import root_unit
 
     tenant, _ = info.context.authenticated()
     root = await root_unit(tenant)

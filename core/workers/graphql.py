@@ -285,7 +285,7 @@ async def _member_for_staff(info: Info, member_id: strawberry.ID, action: str) -
     row = await members.get_member(tenant, pk)
     unit_path = None
     if row is not None:
-        from core.tenancy.services import get_unit
+        from core.tenancy.queries import get_unit
 
         unit = await get_unit(tenant, row["org_unit_id"])
         unit_path = unit["path"] if unit else None
@@ -317,7 +317,7 @@ class WorkersQuery:
             raise DomainError(ErrorCode.INVALID_INPUT, "areaCode is digits only", "areaCode", "地区代码只能是数字")
         region_path = None
         if region_id:
-            from core.tenancy.services import get_unit
+            from core.tenancy.queries import get_unit
 
             _, pk = from_global_id(region_id, "OrgUnit", "regionId")
             unit = await get_unit(me.tenant, pk)

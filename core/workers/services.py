@@ -27,6 +27,7 @@ import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from core.accounts import queries as account_queries
 from core.accounts import services as accounts
 from core.accounts import throttle
 from core.actor import Actor
@@ -38,7 +39,7 @@ from core.members import personal
 from core.members import queries as members
 from core.pii import IdNumberError, PhoneError, mask_id_number, mask_phone
 from core.settings import get_settings
-from core.tenancy.services import get_tenant, root_unit
+from core.tenancy.queries import get_tenant, root_unit
 from core.validation import clean_text
 from core.workers import queries
 from core.workers.tables import WorkerAccount, WorkerBindCode
@@ -227,7 +228,7 @@ async def login(tenant_code: str, phone: str, password: str, ip: str = "") -> Se
             ix = await personal.index_keys(tenant)
             account = await queries.account_by_phone(tenant, ix.phone_bidxs(canonical)) if canonical else None
             if account is not None:
-                user = await accounts.get_user(tenant, account["user_id"])
+                user = await account_queries.get_user(tenant, account["user_id"])
                 username = user["username"] if user else ""
         if not username:
             # No such account: still counted against this address and this (unknown) name, and
@@ -362,7 +363,7 @@ async def reset_password(tenant: TenantContext, actor: Actor, account: dict[str,
 
     temp = "".join(secrets.choice(BIND_CODE_ALPHABET.lower() + "23456789") for _ in range(TEMP_PASSWORD_LENGTH))
     new_hash = await accounts.hash_password(temp)
-    user = await accounts.get_user(tenant, account["user_id"])
+    user = await account_queries.get_user(tenant, account["user_id"])
     assert user is not None
     async with transaction():
         await User.update({User.password_hash: new_hash}).where((User.tenant_id == tenant.id) & (User.id == user["id"]))

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, Response
 
 from core.sdk import CapabilityInfo, JobContext, PluginInfo, Role, enqueue, hookimpl, job, list_tenants
+from tests.capability_dummy.workflow import NOTICE
 
 NAME = "testcap"
 
@@ -25,7 +26,8 @@ class TestcapSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
 
 
 PLUGIN = PluginInfo(name=NAME, province_code=None, version="0.0.1", min_core="0.1", settings_schema=TestcapSettings)
-CAPABILITY = CapabilityInfo(code="testcap", label_zh="测试能力", settings_schema=TestcapSettings)
+CAPABILITY = CapabilityInfo(code="testcap", label_zh="测试能力", settings_schema=TestcapSettings,
+                            workflows=(NOTICE,))
 
 
 @job("count")
@@ -73,6 +75,7 @@ def register_permissions() -> dict[str, Any]:
     return {
         "testcap.read": [Role.TENANT_ADMIN, Role.CLERK, Role.AUDITOR],
         "testcap.write": [Role.TENANT_ADMIN, "clerk"],
+        "testcap.approve": [Role.APPROVER],
     }
 
 

@@ -246,14 +246,14 @@ async def test_start_up_refuses_a_stored_tenant_whose_capabilities_became_invali
     half-configured): startup_checks validates every stored tenant against the registry."""
     from core import bootstrap
     from core.context import TenantContext
-    from core.tenancy import services
+    from core.tenancy import queries
 
     ghost = TenantContext(id=999_999, code="ghostland", name="ghost", province_code="94", capabilities=("gone",))
-    real = await services.list_tenants(include_platform=True)
+    real = await queries.list_tenants(include_platform=True)
 
     async def with_ghost(include_platform: bool = False) -> list[TenantContext]:
         return [*real, ghost]
 
-    monkeypatch.setattr(services, "list_tenants", with_ghost)
+    monkeypatch.setattr(queries, "list_tenants", with_ghost)
     with pytest.raises(PluginConfigError, match=r"tenant 'ghostland': plugin 'gone': unknown capability"):
         await bootstrap.startup_checks()

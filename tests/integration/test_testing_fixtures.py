@@ -1,4 +1,4 @@
-"""huijia.testing (core/testing.py), the pytest plugin plugin authors use: what its fixtures make.
+"""huijia.testing (core/testing/), the pytest plugin plugin authors use: what its fixtures make.
 
 plugins/shanghai/tests/test_shanghai_api.py uses the fixtures from a plugin package; the generated
 scaffolds' tests use them too (tests/contract/test_scaffold.py).

@@ -41,7 +41,7 @@ async def register(api: Api, *, name: str = "王小明", id_number: str | None =
 async def audit_actions(tenant_code: str, target_type: str, target_id) -> list[str]:
     from core.audit.tables import AuditRecord
     from core.context import tenant_scope
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
 
     tenant = await get_tenant(code=tenant_code)
     with tenant_scope(tenant):
@@ -192,7 +192,7 @@ async def test_two_accounts_racing_for_one_member_bind_exactly_one(from_address,
     loser = next(p for p in payloads if p["errors"])
     assert loser["errors"][0]["code"] in ("DUPLICATE", "PROOF_MISMATCH")
     from core.context import tenant_scope
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
     from core.workers.tables import WorkerAccount
 
     tenant = await get_tenant(code="shanghai")
@@ -272,7 +272,7 @@ async def test_worker_tables_are_fenced_by_tenant(from_address):
     """Even a query that forgets the tenant filter sees no other province's worker accounts."""
     from core.context import tenant_scope
     from core.dbutil import raw
-    from core.tenancy.services import get_tenant
+    from core.tenancy.queries import get_tenant
 
     out = await register(await from_address())
     assert out["errors"] == []

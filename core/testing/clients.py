@@ -1,0 +1,142 @@
+"""The app and GraphQL clients: an in-process app, anonymous and logged-in clients, staff personas and the job runner."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest_asyncio
+
+from core.testing.env import (
+    PASSWORD,
+    unique,
+)
+
+# -------------------------------------------------------------------------
+# The app and GraphQL clients
+# -------------------------------------------------------------------------
+
+
+@dataclass
+class Api:
+    """A GraphQL client on the in-process app, optionally logged in (``token``)."""
+
+    client: Any  # httpx.AsyncClient
+    token: str | None = None
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None,
+                  expect_status: int | None = 200) -> dict[str, Any]:
+        headers = {}
+        tok = token if token is not None else self.token
+        if tok:
+            headers["authorization"] = f"Bearer {tok}"
+        r = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        if expect_status is not None:
+            assert r.status_code == expect_status, r.text
+        body: dict[str, Any] = r.json()
+        body["_status"] = r.status_code
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """``data`` of a query that must not fail (top-level ``errors`` fail the test)."""
+        body = await self.gql(query, variables)
+        assert "errors" not in body, body
+        return body["data"]  # type: ignore[no-any-return]
+
+    def as_(self, token: str) -> Api:
+        return Api(self.client, token)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def app(database: str) -> AsyncIterator[Any]:
+    from core.app import create_app
+
+    application = create_app()
+    # Drive the lifespan inside one task: pytest-asyncio tears fixtures down in another task, and
+    # Litestar's lifespan holds an anyio cancel scope that must exit in the task that entered it.
+    started = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run())
+    await started.wait()
+    yield application
+    stop.set()
+    await task
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def client(app: Any) -> AsyncIterator[Any]:
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        yield c
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def api(client: Any) -> Api:
+    return Api(client)
+
+
+LOGIN = """mutation($t: String!, $u: String!, $p: String!) {
+  login(tenantCode: $t, username: $u, password: $p) { token user { id username } errors { field code message } }
+}"""
+
+
+async def login(api: Api, tenant: str, username: str, password: str = PASSWORD) -> str:
+    body = await api.gql(LOGIN, {"t": tenant, "u": username, "p": password})
+    payload = body["data"]["login"]
+    assert payload["errors"] == [], payload
+    return payload["token"]  # type: ignore[no-any-return]
+
+
+async def make_user(tenant_code: str, role: str, unit_code: str | None = None, username: str | None = None) -> str:
+    """Create a user through the accounts service (test set-up) with one grant; return the username."""
+    from core.accounts import services as accounts
+    from core.actor import Actor
+    from core.context import tenant_scope
+    from core.tenancy import queries as tenancy
+
+    tenant = await tenancy.get_tenant(code=tenant_code)
+    assert tenant is not None, tenant_code
+    username = username or unique(f"{role}_")
+    with tenant_scope(tenant):
+        unit = await (tenancy.get_unit_by_code(tenant, unit_code) if unit_code else tenancy.root_unit(tenant))
+        await accounts.create_user(tenant, Actor(None, "test"), username=username, password=PASSWORD,
+                                   grants=[(role, unit["id"])])
+    return username
+
+
+@dataclass
+class Persona:
+    tenant: str
+    username: str
+    token: str
+    api: Api
+
+
+async def persona(api: Api, tenant: str, role: str, unit_code: str | None = None) -> Persona:
+    """A new user with ``role`` at ``unit_code`` (default: the root), logged in over GraphQL."""
+    username = await make_user(tenant, role, unit_code)
+    token = await login(api, tenant, username)
+    return Persona(tenant, username, token, api.as_(token))
+
+
+async def run_jobs() -> None:
+    """Run every queued job once under a real arq worker in burst mode (returns when the queue is empty)."""
+    from arq.worker import Worker
+
+    from core.jobs.worker import worker_settings
+
+    settings = worker_settings(burst=True, handle_signals=False, on_startup=None, on_shutdown=None, poll_delay=0.05)
+    worker = Worker(**settings)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
