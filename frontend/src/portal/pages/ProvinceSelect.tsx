@@ -13,7 +13,6 @@ export function ProvinceSelect(props: { value?: string; onChange?: (v: string) =
       loading={loading}
       placeholder={error ? '省份列表加载失败，请刷新' : '请选择所在省（市）'}
       options={(data?.loginTenants ?? []).map((t) => ({ value: t.code, label: t.name }))}
-      aria-label="所在省（市）"
     />
   );
 }
