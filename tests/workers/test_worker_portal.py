@@ -65,7 +65,9 @@ async def test_non_member_applies_and_the_union_approves(from_address, sh_clerk,
     assert applied["errors"] == [], applied
     app = applied["application"]
     assert app["status"] == "PENDING" and not app["overdue"]
-    assert dt.date.fromisoformat(app["dueOn"]) == working_days_after(dt.date.today(), 3)
+    from core.members.services import today  # the union's calendar day (China time), not the test machine's
+
+    assert dt.date.fromisoformat(app["dueOn"]) == working_days_after(today(), 3)
     twice = (await me.gql(APPLY, {"i": {"orgUnitId": target, "employer": "南京路商店"}}))["data"]["workerJoinApply"]
     assert twice["errors"][0]["code"] == "DUPLICATE"
     # The union sees it, masked; a clerk of another district does not, and cannot decide it.
