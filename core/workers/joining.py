@@ -1,8 +1,8 @@
 """Online joining (网上入会) and the worker's own transfer request (会籍转移).
 
 A worker who is not a member applies to a grassroots union; the union answers within a deadline
-counted in working days (``join_deadline_working_days`` in the tenant's ``core.workers`` settings,
-default 3), shown to the worker. Approval creates the member through the members service, exactly
+counted in working days (default 3; ``join_deadline_working_days`` in the tenant's ``core.workers``
+settings when present, though no settings schema declares it yet), shown to the worker. Approval creates the member through the members service, exactly
 as a clerk's create (history, audit, plugin rules and ``on_member_joined``), then binds the account.
 """
 
