@@ -23,7 +23,7 @@ from core.members import filestore, personal, queries
 from core.members.tables import MemberExport
 from core.members.vocab import STATES, WORK_STATUSES, tag_vocabulary
 from core.pii import mask_id_number, mask_phone
-from core.xlsx_stream import XlsxStreamWriter
+from core.xlsx.writer import XlsxStreamWriter
 
 KIND = "exports"
 HEADER = ["姓名", "身份证号码", "性别", "出生年份", "手机号码", "所属工会", "工会代码", "工作单位", "工作状态", "会员标签",
@@ -114,7 +114,7 @@ async def run_export(tenant: TenantContext, export_id: int, progress: Any = None
     count = 0
     try:
         if exp["format"] == "xlsx":
-            # Streamed into the encrypted store: no plain-text temporary file (core/xlsx_stream.py).
+            # Streamed into the encrypted store: no plain-text temporary file (core/xlsx/writer.py).
             book = XlsxStreamWriter(sink, "会员名册", widths=WIDTHS)  # type: ignore[arg-type]
             book.header(HEADER)
             add = book.row

@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from core.xlsx_stream import XlsxStreamWriter, column_letter
+from core.xlsx.writer import XlsxStreamWriter, column_letter
 
 
 class Unseekable(io.RawIOBase):
