@@ -16,7 +16,8 @@ export default function MemberCardPage() {
 
   useEffect(() => {
     if (!card) return;
-    const wait = Math.max(5_000, Date.parse(String(card.qrExpiresAt)) - Date.now() - REFRESH_MARGIN_MS);
+    // Bounded both ways: never a busy loop, and never past setTimeout's 32-bit limit.
+    const wait = Math.min(10 * 60_000, Math.max(5_000, Date.parse(String(card.qrExpiresAt)) - Date.now() - REFRESH_MARGIN_MS));
     const timer = window.setTimeout(() => void refetch(), wait);
     return () => window.clearTimeout(timer);
   }, [card, refetch]);
