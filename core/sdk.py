@@ -31,6 +31,9 @@ Groups:
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's);
+- the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
+  field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
+  worker's object read as NOT_FOUND);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
@@ -174,6 +177,8 @@ __all__ = [
     "ledger_reverse",
     # members
     "get_member",
+    "require_worker",
+    "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
     "member_info_of",
@@ -259,6 +264,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),
+    "require_worker": ("core.workers.access", "require_worker"),
+    "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),

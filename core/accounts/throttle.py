@@ -198,3 +198,13 @@ async def rate_limit(name: str, subject: str, limit: int, window_seconds: int) -
     if count <= limit:
         return 0
     return await store.ttl(key) or window_seconds
+
+
+async def count_event(kind: str, subject: str, window: int) -> tuple[int, int]:
+    """Count one ``kind`` event (say, a self-registration) from ``subject`` (say, a client address)
+    in a fixed window of ``window`` seconds: (events so far in the window, seconds until it ends).
+    Only a digest of the subject appears in the key."""
+    store = _get_store()
+    key = f"{get_settings().job_queue}:{kind}:{_h(subject or '-')}"
+    n = await store.incr(key, window)
+    return n, await store.ttl(key)

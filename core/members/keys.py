@@ -53,6 +53,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("member", "phone_enc", "member.phone"),
     ("household_person", "id_number_enc", "household_person.id_number"),
     ("member_transfer", "id_masked_enc", "member_transfer.id_masked"),
+    ("worker_account", "id_number_enc", "worker_account.id_number"),
+    ("worker_account", "phone_enc", "worker_account.phone"),
 )
 
 # (table, token column, blind-index column, token context (table, field), purpose, unique per tenant)
@@ -62,6 +64,10 @@ INDEXED_COLUMNS: tuple[tuple[str, str, str, tuple[str, str], str, bool], ...] = 
     ("member", "phone_enc", "phone_bidx", ("member", "phone"), "person.phone", False),
     ("household_person", "id_number_enc", "id_number_bidx", ("household_person", "id_number"), "person.id_number",
      True),
+    # Worker accounts (core.workers): the phone is the login name, so unique; the ID number is not
+    # (a registration that could not prove membership does not lock the real member out).
+    ("worker_account", "id_number_enc", "id_number_bidx", ("worker_account", "id_number"), "person.id_number", False),
+    ("worker_account", "phone_enc", "phone_bidx", ("worker_account", "phone"), "person.phone", True),
 )
 # Blind indexes inside member_export.filter: (blind-index key, token key, token context field, purpose).
 EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
