@@ -75,7 +75,7 @@ async def require_worker(info: Any) -> WorkerSelf:
     for the rest of the request."""
     cached = info.context.loaders.get("__worker_self__")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     tenant, principal = info.context.authenticated()
     me = await worker_of(tenant, principal)
     info.context.loaders["__worker_self__"] = me

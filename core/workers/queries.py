@@ -27,12 +27,12 @@ async def account_by_member(tenant: TenantContext, member_id: int) -> dict[str, 
 
 async def get_application(tenant: TenantContext, app_id: int) -> dict[str, Any] | None:
     return await JoinApplication.select(
-        JoinApplication.all_columns(), JoinApplication.org_unit_id.path, JoinApplication.org_unit_id.name,
+        *JoinApplication.all_columns(), JoinApplication.org_unit_id.path, JoinApplication.org_unit_id.name,
     ).where((JoinApplication.tenant_id == tenant.id) & (JoinApplication.id == app_id)).first()
 
 
 async def applications_of(tenant: TenantContext, worker_id: int) -> list[dict[str, Any]]:
-    return await JoinApplication.select(JoinApplication.all_columns(), JoinApplication.org_unit_id.name).where(
+    return await JoinApplication.select(*JoinApplication.all_columns(), JoinApplication.org_unit_id.name).where(
         (JoinApplication.tenant_id == tenant.id) & (JoinApplication.worker_id == worker_id)
     ).order_by(JoinApplication.id, ascending=False)
 

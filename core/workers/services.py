@@ -348,7 +348,7 @@ async def bind(tenant: TenantContext, account: dict[str, Any], username: str, *,
             await record(tenant, actor, "worker.bind_failed", "WorkerAccount", account["id"], {"by": how})
         raise failure
     await throttle.succeeded(keys)
-    return await queries.account_by_user(tenant, account["user_id"])  # type: ignore[return-value]
+    return await queries.account_by_user(tenant, account["user_id"])
 
 
 # ---------------------------------------------------------------------------------------------
