@@ -32,6 +32,8 @@ class ErrorCode(enum.Enum):
     INVALID_STATE = "INVALID_STATE"
     # A case step taken out of order (the case is not in a state the step leaves).
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    # An amount over a yearly cap (extensions: capFen, usedFen, allowedFen).
+    CAP_EXCEEDED = "CAP_EXCEEDED"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     # The tenant has not enabled the capability (plugin) that owns the field.
     CAPABILITY_NOT_ENABLED = "CAPABILITY_NOT_ENABLED"

@@ -30,7 +30,10 @@ Groups:
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
-  (the tenant's member tags with their Chinese labels, core's and every plugin's);
+  (the tenant's member tags with their Chinese labels, core's and every plugin's), households
+  (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
+  own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
+  (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
@@ -175,6 +178,12 @@ __all__ = [
     "members_by_ids",
     "tag_vocabulary",
     "member_info_of",
+    "get_household",
+    "household_people",
+    "pii_encrypt",
+    "pii_decrypt",
+    "mask_id_number",
+    "mask_name",
     # files
     "files",
     # GraphQL
@@ -255,6 +264,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),
+    "get_household": ("core.members.queries", "get_household"),
+    "household_people": ("core.members.queries", "household_people"),
+    "pii_encrypt": ("core.members.personal", "encrypt"),
+    "pii_decrypt": ("core.members.personal", "decrypt"),
+    "mask_id_number": ("core.pii.masking", "mask_id_number"),
+    "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),  # type: ignore[dict-item]
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
