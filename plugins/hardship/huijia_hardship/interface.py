@@ -36,12 +36,14 @@ class HouseholdFacts:
     public_school_fee_fen: int = 0  # the public school's yearly fee it is compared with
     study_abroad_self_paid: bool = False
     civil_check_failed: bool = False  # the 民政 economic check found assets or income
-    prior_aid_yearly_fen: int = 0  # aid received in the last year (counted as income where a rule says so)
+    # Aid paid in the last year, counted as income (set only where the tenant's rules say so).
+    prior_aid_yearly_fen: int = 0
 
     @property
     def monthly_per_capita_fen(self) -> int:
         size = max(self.household_size, 1)
-        return (self.monthly_income_fen - self.monthly_rigid_expense_fen) // size
+        income = self.monthly_income_fen + self.prior_aid_yearly_fen // 12
+        return (income - self.monthly_rigid_expense_fen) // size
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,7 +158,17 @@ def finances_of(tenant: TenantContext, row: Mapping[str, Any]) -> Finances:
     return Finances.from_json(_dec(tenant, "finances", row["finances_enc"]) or {})
 
 
-def facts_of(tenant: TenantContext, row: Mapping[str, Any], fin: Finances, year: int) -> HouseholdFacts:
+async def prior_aid(tenant: TenantContext, household_id: int) -> int:
+    """Aid paid to the household in the last 365 days (fen)."""
+    rows = await raw("SELECT coalesce(sum(g.amount_fen), 0) AS n FROM hardship_grant g JOIN workflow_case w "
+                     "ON w.tenant_id = g.tenant_id AND w.capability = 'hardship' AND w.case_type = 'grant' "
+                     "AND w.case_id = g.id WHERE g.tenant_id = {} AND g.household_id = {} AND w.state = 'paid' "
+                     "AND w.state_since >= {}", tenant.id, household_id, utcnow() - dt.timedelta(days=365))
+    return int(rows[0]["n"])
+
+
+def facts_of(tenant: TenantContext, row: Mapping[str, Any], fin: Finances, year: int,
+             prior_aid_fen: int = 0) -> HouseholdFacts:
     dibao = hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=row["area_code"], year=year)
     return HouseholdFacts(
         region_code=row["area_code"], year=year, household_size=int(row["household_size"]),
@@ -167,15 +177,16 @@ def facts_of(tenant: TenantContext, row: Mapping[str, Any], fin: Finances, year:
         migrant=bool(row["migrant"]), employment_months=fin.employment_months, homes=fin.homes,
         business_owner=fin.business_owner, private_school_fee_fen=fin.private_school_fee_fen,
         public_school_fee_fen=fin.public_school_fee_fen, study_abroad_self_paid=fin.study_abroad_self_paid,
-        civil_check_failed=fin.civil_check_failed)
+        civil_check_failed=fin.civil_check_failed, prior_aid_yearly_fen=prior_aid_fen)
 
 
 async def _classify_and_store(tenant: TenantContext, actor: Actor, archive_id: int, row: Mapping[str, Any],
-                              fin: Finances) -> Classification:
+                              fin: Finances, *, count_prior_aid: bool = False) -> Classification:
     from huijia_hardship.plugin import classify
 
     now = utcnow()
-    facts = facts_of(tenant, row, fin, now.year)
+    prior = await prior_aid(tenant, int(row["household_id"])) if count_prior_aid else 0
+    facts = facts_of(tenant, row, fin, now.year, prior)
     result = classify(tenant, facts)
     inputs = {"facts": {k: getattr(facts, k) for k in facts.__dataclass_fields__}}
     stored = {"category": result.category, "reasons": list(result.reasons), "rule_version": result.rule_version,
@@ -312,7 +323,8 @@ async def recheck(tenant: TenantContext, principal: Principal, actor: Actor, arc
                             expected_version=expected_version, payload={"previous_category": old.get("category")})
         keep_civil = finances_of(tenant, row).civil_check_failed
         fin = Finances.from_json({**fin.to_json(), "civil_check_failed": keep_civil})
-        new = await _classify_and_store(tenant, actor, archive_id, row, fin)
+        new = await _classify_and_store(tenant, actor, archive_id, row, fin,
+                                        count_prior_aid=for_tenant(tenant).prior_aid_counts_as_income)
         months = for_tenant(tenant).reverify_months
         await raw("UPDATE hardship_archive SET reverify_due_on = {} WHERE tenant_id = {} AND id = {}",
                   _add_months(utcnow().date(), months), tenant.id, archive_id)

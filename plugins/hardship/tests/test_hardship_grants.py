@@ -21,6 +21,7 @@ dibao = { "110105" = { "2024" = 100000 } }
 [settings.hardship]
 escalate_province_fen = 1200000
 escalate_national_fen = 1800000
+prior_aid_counts_as_income = true
 """
 FUNDED_FEN = 10_000_000  # 100,000 元 in the root union's hardship fund
 
@@ -273,3 +274,20 @@ async def test_aid_needs_an_archived_case_and_the_callers_subtree(world, api, tm
     stranger_approver = (await persona(api, other.code, "approver")).api
     assert refused(await stranger_approver.gql(GSTEP, {"id": grant["id"], "a": "APPROVE"}),
                    "hardshipGrantStep")["code"] == "NOT_FOUND"
+
+
+RECHECK = """mutation($id: ID!, $f: HardshipFinancesInput!) { hardshipArchiveRecheck(id: $id, finances: $f) {
+  previous { category } current { category } errors { code message } } }"""
+
+
+async def test_paid_aid_counts_as_income_at_the_re_check(world):
+    w = world
+    _, archive = await archived_household(w)  # 700 元 a head: 深度困难
+    grant = ok(await w.clerk.gql(PROPOSE, {"i": {"payingUnitId": w.root, "aidType": "MEDICAL", "archiveId": archive,
+                                                 "medicalCostFen": 1_100_000}}), "hardshipGrantPropose")["grant"]
+    ok(await w.approver.gql(GSTEP, {"id": grant["id"], "a": "APPROVE"}), "hardshipGrantStep")
+    ok(await w.finance.gql(GSTEP, {"id": grant["id"], "a": "PAY"}), "hardshipGrantStep")
+    # 11,000 元 paid this year is 916 元 a month more: 1,616 元 a head, no longer below 低保.
+    same = {"monthlyIncomeFen": 120_000, "monthlyRigidExpenseFen": 50_000}
+    rechecked = ok(await w.clerk.gql(RECHECK, {"id": archive, "f": same}), "hardshipArchiveRecheck")
+    assert (rechecked["previous"]["category"], rechecked["current"]["category"]) == ("deep", "relative")
