@@ -15,7 +15,7 @@ import binascii
 import datetime as dt
 import enum
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -222,6 +222,13 @@ class HardshipQuery:
     @strawberry.field(description=perm("hardship.read", "Archives in the caller's subtree, newest first."))
     @for_query
     async def hardship_archives(self, info: Info, state: str | None = None, category: str | None = None,
+                                tier: HardshipTier | None = None,
+                                due_for_recheck: Annotated[bool, strawberry.argument(
+                                    description="Archived, with the re-verification date passed.")] = False,
+                                not_updated_months: Annotated[int | None, strawberry.argument(
+                                    description="Not changed for this many months (e.g. 12).")] = None,
+                                never_aided: Annotated[bool, strawberry.argument(
+                                    description="Archived and never given a paid grant.")] = False,
                                 first: int | None = 50, after: str | None = None) -> Connection[HardshipArchive]:
         tenant, principal = info.context.require("hardship.read")
         page = page_args(first, after)
@@ -231,6 +238,21 @@ class HardshipQuery:
             where, args = where + " AND w.state = {}", [*args, state]
         if category is not None:
             where, args = where + " AND a.category = {}", [*args, category]
+        if tier is not None:
+            where, args = where + " AND a.tier = {}", [*args, tier.value]
+        now = dt.datetime.now(dt.UTC)
+        if due_for_recheck:
+            where, args = where + " AND w.state = 'archived' AND a.reverify_due_on <= {}", [*args, now.date()]
+        if not_updated_months is not None:
+            if not 1 <= not_updated_months <= 600:
+                raise DomainError(ErrorCode.INVALID_INPUT, "notUpdatedMonths must be 1 to 600", "notUpdatedMonths")
+            where, args = where + " AND a.updated_at < {} AND w.updated_at < {}", [
+                *args, now - dt.timedelta(days=30 * not_updated_months), now - dt.timedelta(days=30 * not_updated_months)]
+        if never_aided:
+            where += (" AND w.state = 'archived' AND NOT EXISTS (SELECT 1 FROM hardship_grant g JOIN workflow_case gw "
+                      "ON gw.tenant_id = g.tenant_id AND gw.capability = 'hardship' AND gw.case_type = 'grant' "
+                      "AND gw.case_id = g.id AND gw.state = 'paid' WHERE g.tenant_id = a.tenant_id "
+                      "AND g.archive_id = a.id)")
         total = (await raw(f"SELECT count(*) AS n FROM ({services._ARCHIVE_SQL}{where}) x", tenant.id, *args))[0]["n"]
         rows = await raw(f"{services._ARCHIVE_SQL}{where} ORDER BY a.id DESC LIMIT {{}} OFFSET {{}}", tenant.id, *args,
                          page.limit, page.offset)
@@ -240,6 +262,51 @@ class HardshipQuery:
     @for_query
     async def hardship_archive(self, info: Info, id: strawberry.ID) -> HardshipArchive | None:
         return await resolve_archive(info, _pk(id))
+
+
+@strawberry.type(description="A count of archives and the aid paid to them, for one group.")
+class HardshipStat:
+    key: str = strawberry.field(description="The group: a category, a tier, a state or an aid type.")
+    archives: int
+    paid_fen: BigInt  # type: ignore[valid-type]
+
+
+@strawberry.type(description="Archives and aid in the caller's subtree, grouped.")
+class HardshipStats:
+    by_category: list[HardshipStat]
+    by_tier: list[HardshipStat]
+    by_state: list[HardshipStat]
+    paid_by_aid_type: list[HardshipStat]
+
+
+@strawberry.type
+class HardshipStatsQuery:
+    @strawberry.field(description=perm("hardship.read", "Counts of archives by category, tier and state, and aid "
+                                                        "paid by type, in the caller's subtree (exits and returns "
+                                                        "are the exited and applied states)."))
+    @for_query
+    async def hardship_stats(self, info: Info) -> HardshipStats:
+        tenant, principal = info.context.require("hardship.read")
+        scope, params = scope_clause(principal, "hardship.read", "a.org_unit_id", tenant.id)
+        paid = ("(SELECT coalesce(sum(g.amount_fen), 0) FROM hardship_grant g JOIN workflow_case gw ON "
+                "gw.tenant_id = g.tenant_id AND gw.capability = 'hardship' AND gw.case_type = 'grant' AND "
+                "gw.case_id = g.id AND gw.state = 'paid' WHERE g.tenant_id = a.tenant_id AND g.archive_id = a.id)")
+        out = {}
+        for name, column in (("by_category", "a.category"), ("by_tier", "a.tier"), ("by_state", "w.state")):
+            rows = await raw(f"SELECT {column} AS k, count(*) AS n, coalesce(sum({paid}), 0) AS fen "
+                             "FROM hardship_archive a JOIN workflow_case w ON w.tenant_id = a.tenant_id AND "
+                             "w.capability = 'hardship' AND w.case_type = 'archive' AND w.case_id = a.id "
+                             f"WHERE a.tenant_id = {{}} AND {scope} GROUP BY {column} ORDER BY {column}",
+                             tenant.id, *params)
+            out[name] = [HardshipStat(key=r["k"], archives=int(r["n"]), paid_fen=int(r["fen"])) for r in rows]
+        gscope, gparams = scope_clause(principal, "hardship.read", "g.org_unit_id", tenant.id)
+        rows = await raw("SELECT g.aid_type AS k, count(*) AS n, coalesce(sum(g.amount_fen), 0) AS fen FROM "
+                         "hardship_grant g JOIN workflow_case w ON w.tenant_id = g.tenant_id AND w.capability = "
+                         "'hardship' AND w.case_type = 'grant' AND w.case_id = g.id AND w.state = 'paid' "
+                         f"WHERE g.tenant_id = {{}} AND {gscope} GROUP BY g.aid_type ORDER BY g.aid_type",
+                         tenant.id, *gparams)
+        return HardshipStats(**out, paid_by_aid_type=[HardshipStat(key=r["k"], archives=int(r["n"]),
+                                                                   paid_fen=int(r["fen"])) for r in rows])
 
 
 @strawberry.input(description="A person's health and monthly income (fen), by household person id.")

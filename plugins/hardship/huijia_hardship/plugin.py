@@ -69,10 +69,11 @@ def register_graphql() -> list[Any]:
         HardshipGrantQuery,
         HardshipMutation,
         HardshipQuery,
+        HardshipStatsQuery,
         resolve_archive,
     )
 
-    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery],
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery],
                                 mutation=[HardshipMutation, HardshipGrantMutation], types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
 

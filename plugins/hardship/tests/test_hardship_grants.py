@@ -291,3 +291,34 @@ async def test_paid_aid_counts_as_income_at_the_re_check(world):
     same = {"monthlyIncomeFen": 120_000, "monthlyRigidExpenseFen": 50_000}
     rechecked = ok(await w.clerk.gql(RECHECK, {"id": archive, "f": same}), "hardshipArchiveRecheck")
     assert (rechecked["previous"]["category"], rechecked["current"]["category"]) == ("deep", "relative")
+
+
+QUERIES = """query($t: HardshipTier) {
+  due: hardshipArchives(dueForRecheck: true) { totalCount }
+  never: hardshipArchives(neverAided: true, tier: $t, first: 100) { nodes { id } }
+  stale: hardshipArchives(notUpdatedMonths: 12) { totalCount }
+  hardshipStats { byCategory { key archives paidFen } byState { key archives } paidByAidType { key archives paidFen } }
+}"""
+
+
+async def test_queries_and_dashboards_count_what_the_national_system_counts(world, api, tmp_path_factory):
+    w = world
+    _, aided = await archived_household(w)
+    _, idle = await archived_household(w)
+    grant = ok(await w.clerk.gql(PROPOSE, {"i": {"payingUnitId": w.root, "aidType": "TRAINING", "archiveId": aided,
+                                                 "requestedFen": 30_000}}), "hardshipGrantPropose")["grant"]
+    ok(await w.approver.gql(GSTEP, {"id": grant["id"], "a": "APPROVE"}), "hardshipGrantStep")
+    ok(await w.finance.gql(GSTEP, {"id": grant["id"], "a": "PAY"}), "hardshipGrantStep")
+    data = (await w.clerk.gql(QUERIES, {"t": "GRASSROOTS"}))["data"]
+    never = {n["id"] for n in data["never"]["nodes"]}
+    assert idle in never and aided not in never
+    assert data["due"]["totalCount"] == 0 and data["stale"]["totalCount"] == 0  # all re-verified just now
+    training = {s["key"]: s for s in data["hardshipStats"]["paidByAidType"]}["training"]
+    assert training["archives"] >= 1 and training["paidFen"] >= 30_000
+    assert {s["key"] for s in data["hardshipStats"]["byState"]} >= {"archived"}
+    deep = {s["key"]: s for s in data["hardshipStats"]["byCategory"]}["deep"]
+    assert deep["archives"] >= 2 and deep["paidFen"] >= 30_000
+    # Another province's auditor sees none of it.
+    elsewhere = await create_plugin_tenant(["hardship"], tmp_path_factory.mktemp("stats"), SETTINGS)
+    stranger = (await persona(api, elsewhere.code, "auditor")).api
+    assert (await stranger.gql(QUERIES, {"t": None}))["data"]["hardshipStats"]["byCategory"] == []
