@@ -32,6 +32,8 @@ class ErrorCode(enum.Enum):
     INVALID_STATE = "INVALID_STATE"
     # A case step taken out of order (the case is not in a state the step leaves).
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    # An amount over a yearly cap (extensions: capFen, usedFen, allowedFen).
+    CAP_EXCEEDED = "CAP_EXCEEDED"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     # What a worker offered to prove they are a member (the phone on file, a union's code) does not match.
     PROOF_MISMATCH = "PROOF_MISMATCH"

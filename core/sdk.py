@@ -30,7 +30,10 @@ Groups:
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
-  (the tenant's member tags with their Chinese labels, core's and every plugin's);
+  (the tenant's member tags with their Chinese labels, core's and every plugin's), households
+  (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
+  own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
+  (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
   worker's object read as NOT_FOUND);
@@ -182,6 +185,12 @@ __all__ = [
     "members_by_ids",
     "tag_vocabulary",
     "member_info_of",
+    "get_household",
+    "household_people",
+    "pii_encrypt",
+    "pii_decrypt",
+    "mask_id_number",
+    "mask_name",
     # files
     "files",
     # GraphQL
@@ -218,8 +227,6 @@ __all__ = [
     # pii helpers safe for rules
     "normalize_phone",
     "mask_phone",
-    "pii_encrypt",
-    "pii_decrypt",
     "phone_digest",
     "rate_limit",
     "phone_kind",
@@ -269,6 +276,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),
+    "get_household": ("core.members.queries", "get_household"),
+    "household_people": ("core.members.queries", "household_people"),
+    "pii_encrypt": ("core.members.personal", "encrypt"),
+    "pii_decrypt": ("core.members.personal", "decrypt"),
+    "mask_id_number": ("core.pii.masking", "mask_id_number"),
+    "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
@@ -307,8 +320,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     # Personal data a capability keeps itself (a station visitor's phone): encrypted under the
     # members' keyring with a context naming the table, column and tenant; the digest is the
     # members' phone blind index under the active key, so it matches a member's phone_bidx.
-    "pii_encrypt": ("core.members.personal", "encrypt"),
-    "pii_decrypt": ("core.members.personal", "decrypt"),
     "phone_digest": ("core.members.personal", "phone_bidx"),
     "rate_limit": ("core.accounts.throttle", "rate_limit"),
     "phone_kind": ("core.pii.phone", "phone_kind"),

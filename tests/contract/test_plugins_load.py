@@ -342,7 +342,9 @@ def test_unknown_hook_name_is_an_attribute_error() -> None:
 
 
 def test_trace_logs_hook_names_but_no_values(caplog: pytest.LogCaptureFixture) -> None:
-    pm = build_plugin_manager([huijia_shanghai.plugin], trace=True)
+    import huijia_hardship.plugin  # Shanghai also answers the hardship capability's aid_amount
+
+    pm = build_plugin_manager([huijia_hardship.plugin, huijia_shanghai.plugin], trace=True)
     sh = tenant("shanghai", ("shanghai",))
     from core.interface import MemberInfo
 

@@ -94,6 +94,7 @@ export type EntrySide =
 export type ErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'CAPABILITY_NOT_ENABLED'
+  | 'CAP_EXCEEDED'
   | 'CARD_EXPIRED'
   | 'CARD_INVALID'
   | 'CONFLICT'
@@ -141,6 +142,118 @@ export type GrantInput = {
   orgUnitId: Scalars['ID']['input'];
   role: Role;
 };
+
+/** A step of the archive workflow a person takes (the system takes notice_ended). */
+export type HardshipAction =
+  | 'APPROVE'
+  | 'CANCEL'
+  | 'EXIT'
+  | 'OBJECT'
+  | 'PUBLISH'
+  | 'REJECT'
+  | 'RESOLVE'
+  | 'RETURN'
+  | 'REVIEW'
+  | 'VISIT';
+
+/** Aid types: 生活救助, 子女助学, 医疗救助, 职业培训, 临时救助 (possible without an archive). */
+export type HardshipAidType =
+  | 'EDUCATION'
+  | 'LIVING'
+  | 'MEDICAL'
+  | 'TEMPORARY'
+  | 'TRAINING';
+
+/** A new archive for a household. */
+export type HardshipArchiveInput = {
+  /** 6-digit 民政 code; default: the union's. */
+  areaCode?: InputMaybe<Scalars['String']['input']>;
+  bankCard?: InputMaybe<Scalars['String']['input']>;
+  finances: HardshipFinancesInput;
+  householdId: Scalars['ID']['input'];
+  housing?: Scalars['String']['input'];
+  mainCause?: Scalars['String']['input'];
+  medicalInsurance?: Scalars['String']['input'];
+  migrant?: Scalars['Boolean']['input'];
+  people?: Array<HardshipPersonInput>;
+  secondaryCauses?: Array<Scalars['String']['input']>;
+  singleParent?: Scalars['Boolean']['input'];
+  /** A temporary (临时救助) archive. */
+  temporary?: Scalars['Boolean']['input'];
+  tier: HardshipTier;
+  workStatus?: Scalars['String']['input'];
+  zeroEmployment?: Scalars['Boolean']['input'];
+};
+
+/** Documents of an archive. */
+export type HardshipAttachmentKind =
+  | 'APPLICATION_LETTER'
+  | 'CONSENT_AUTHORISATION'
+  | 'OTHER';
+
+/** Why an archive is cancelled (销档). */
+export type HardshipCancelReason =
+  | 'DECEASED'
+  | 'MISIDENTIFIED'
+  | 'MOVED'
+  | 'RETIRED';
+
+/** The household's figures (encrypted at rest, never returned). */
+export type HardshipFinancesInput = {
+  accident?: Scalars['Boolean']['input'];
+  businessOwner?: Scalars['Boolean']['input'];
+  employmentMonths?: Scalars['Int']['input'];
+  homes?: Scalars['Int']['input'];
+  /** Household disposable income per month (annual ÷ 12). */
+  monthlyIncomeFen: Scalars['BigInt']['input'];
+  /** 刚性支出 per month (annual ÷ 12). */
+  monthlyRigidExpenseFen: Scalars['BigInt']['input'];
+  privateSchoolFeeFen?: Scalars['BigInt']['input'];
+  publicSchoolFeeFen?: Scalars['BigInt']['input'];
+  studyAbroadSelfPaid?: Scalars['Boolean']['input'];
+  yearlyHardshipCostFen?: Scalars['BigInt']['input'];
+};
+
+/** A step of an aid grant. */
+export type HardshipGrantAction =
+  | 'APPROVE'
+  | 'CANCEL'
+  | 'PAY'
+  | 'REJECT';
+
+/** A proposed grant: for an archive, or (临时救助 only) for a household without one. */
+export type HardshipGrantInput = {
+  aidType: HardshipAidType;
+  archiveId?: InputMaybe<Scalars['ID']['input']>;
+  areaCode?: InputMaybe<Scalars['String']['input']>;
+  disabledChild?: Scalars['Boolean']['input'];
+  householdId?: InputMaybe<Scalars['ID']['input']>;
+  medicalCostFen?: Scalars['BigInt']['input'];
+  /** Default: the household's union. */
+  payingUnitId?: InputMaybe<Scalars['ID']['input']>;
+  /** The aided person (per-person caps). */
+  personId?: InputMaybe<Scalars['ID']['input']>;
+  /** Default: what the rule gives. */
+  requestedFen?: InputMaybe<Scalars['BigInt']['input']>;
+  /** university | high_school | compulsory | kindergarten. */
+  schoolLevel?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A person's health and monthly income (fen), by household person id. */
+export type HardshipPersonInput = {
+  /** healthy | chronic | serious_illness | malignant_tumour | end_stage_renal | disabled_1..disabled_4. */
+  health: Scalars['String']['input'];
+  monthlyIncomeFen?: Scalars['BigInt']['input'];
+  personId: Scalars['ID']['input'];
+};
+
+/** Archive tier (建档级别), set at creation; approval happens at this level or above. */
+export type HardshipTier =
+  | 'CITY'
+  | 'COUNTY'
+  | 'GRASSROOTS'
+  | 'NATIONAL'
+  | 'PROVINCE';
 
 /** A household person: an existing member (`memberId`), or a non-member (`name` + `idNumber`). */
 export type HouseholdPersonInput = {

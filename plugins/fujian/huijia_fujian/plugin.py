@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from typing import Any
 
 from core.sdk import LevyInfo, LevySplit, PluginInfo, TenantContext, hookimpl
 from huijia_fujian import rules
@@ -16,8 +17,12 @@ PLUGIN = PluginInfo(
     max_core="0.1",
     settings_schema=FujianSettings,
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1"},
+    # It also answers the hardship capability's aid_amount, without declaring the capability: the
+    # answer is only asked for where a tenant enables hardship.
+    contracts={"huijia.core": "0.1", "hardship": "1.0"},
 )
+
+HARDSHIP_RULE_VERSION = "fujian-hardship-2026.1"
 
 
 @hookimpl
@@ -46,3 +51,19 @@ def station_rating(tenant: TenantContext, area_m2: int, capacity: int, facilitie
     return rules.station_stars(area_m2, capacity, facilities, checklist, five_area=s.station_five_star_area_m2,
                                five_capacity=s.station_five_star_capacity, five_facility=s.station_five_star_facility,
                                four_area=s.station_four_star_area_m2, four_capacity=s.station_four_star_capacity)
+
+
+@hookimpl
+def aid_amount(tenant: TenantContext, request: Any) -> Any:
+    """Living and medical aid by category (深度, 相对, 意外致困); other types: the national rule."""
+    from huijia_hardship.interface import AidItem, AidQuote
+
+    s = for_tenant(tenant)
+    answer = rules.hardship_aid(request.aid_type, request.category, request.dibao_line_fen, request.medical_cost_fen,
+                                living_months=s.hardship_living_months, medical_bp=s.hardship_medical_bp,
+                                medical_cap=s.hardship_medical_cap_fen)
+    if answer is None:
+        return None
+    amount, cap, items, refusal = answer
+    return AidQuote(amount, cap, tuple(AidItem(label, a) for label, a in items), HARDSHIP_RULE_VERSION,
+                    refusals=(refusal,) if refusal else ())

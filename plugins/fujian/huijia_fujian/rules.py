@@ -51,3 +51,29 @@ def station_stars(area_m2: int, capacity: int, facilities: list[str], checklist:
     if area_m2 >= five_area and capacity >= five_capacity and five_facility in facilities:
         return 5
     return 4
+
+
+# -- 困难职工帮扶: deep / relative / accident rules (an unnamed province's published scheme) ----------
+
+
+def hardship_aid(aid_type: str, category: str | None, dibao_fen: int | None, cost_fen: int, *,
+                 living_months: dict[str, int], medical_bp: dict[str, int], medical_cap: dict[str, int]
+                 ) -> tuple[int, int | None, list[tuple[str, int]], str | None] | None:
+    """(amount, yearly cap, items, refusal) for living and medical aid by category, or None for what
+    the scheme leaves to the national rule. Living: months of 低保; medical: a share of the own cost,
+    capped where the category has a cap."""
+    if aid_type == "living" and category in living_months:
+        if dibao_fen is None:
+            return 0, None, [], "当年低保标准未设置，无法计算生活救助"
+        months = living_months[category]
+        return months * dibao_fen, None, [(f"{months}个月低保标准", months * dibao_fen)], None
+    if aid_type == "medical" and category in medical_bp:
+        bp = medical_bp[category]
+        amount = cost_fen * bp // 10_000
+        items = [(f"自付医疗费用的{bp // 100}%", amount)]
+        cap = medical_cap.get(category)
+        if cap is not None and amount > cap:
+            items.append(("超过年度上限部分不予救助", cap - amount))
+            amount = cap
+        return amount, cap, items, None
+    return None

@@ -52,6 +52,16 @@ class FujianSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     station_five_star_facility: str = "aed"
     station_four_star_area_m2: int = 20
     station_four_star_capacity: int = 10
+    # 困难职工帮扶 [S: the unnamed province's scheme]: living aid 10 months of 低保 for 深度, 8 for
+    # 相对; medical aid the whole own share for 深度 (large grants escalate: the hardship settings'
+    # thresholds), 80 % capped at 16,000 元 for 相对, 15 % capped at 10,000 元 for 意外致困. 相对 households
+    # get one aid type a year, set by [settings.hardship] single_type_categories = ["relative"].
+    hardship_living_months: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"deep": 10, "relative": 8})
+    hardship_medical_bp: dict[str, BasisPoints] = msgspec.field(
+        default_factory=lambda: {"deep": 10_000, "relative": 8_000, "accident": 1_500})
+    hardship_medical_cap_fen: dict[str, int] = msgspec.field(
+        default_factory=lambda: {"relative": 1_600_000, "accident": 1_000_000})
 
 
 def for_tenant(tenant: TenantContext) -> FujianSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import huijia_hardship.plugin
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,7 +15,8 @@ from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-PM = build_plugin_manager([huijia_fujian.plugin], trace=False)
+# The hardship capability too: Fujian answers its aid_amount.
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_fujian.plugin], trace=False)
 
 
 def make_tenant(settings_: dict[str, Any] | None = None) -> TenantContext:

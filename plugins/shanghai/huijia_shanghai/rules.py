@@ -52,3 +52,31 @@ def phone_problems(
             )
         ]
     return []
+
+
+# -- 困难职工帮扶: 沪工总权〔2019〕19号 ---------------------------------------------------------------
+
+
+def tiered_medical_aid(own_cost_fen: int, tier_fen: int, low_bp: int, high_bp: int, cap_fen: int) -> list[tuple[str, int]]:
+    """Medical aid items: ``low_bp`` of the own cost up to ``tier_fen``, ``high_bp`` of the rest, then
+    the yearly cap (a negative item for what the cap cuts off)."""
+    low = min(own_cost_fen, tier_fen) * low_bp // 10_000
+    high = max(own_cost_fen - tier_fen, 0) * high_bp // 10_000
+    items = [(f"{tier_fen // 100:,}元以内自付部分的{low_bp // 100}%", low)]
+    if own_cost_fen > tier_fen:
+        items.append((f"超过{tier_fen // 100:,}元部分的{high_bp // 100}%", high))
+    if low + high > cap_fen:
+        items.append(("超过每人每年上限部分不予救助", cap_fen - low - high))
+    return items
+
+
+def school_aid(level: str | None, disabled_child: bool, dibao_fen: int, university_months: int,
+               high_school_bp: int) -> list[tuple[str, int]] | None:
+    """University: ``university_months`` of 低保; high school (or a disabled child) ``high_school_bp`` of that.
+    None for other levels (the national rule applies)."""
+    full = university_months * dibao_fen
+    if level == "university":
+        return [(f"{university_months}个月低保标准", full)]
+    if level == "high_school" or disabled_child:
+        return [(f"大学标准（{university_months}个月低保）的{high_school_bp // 100}%", full * high_school_bp // 10_000)]
+    return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from core.sdk import DibaoTable, TenantContext, tenant_settings
+from core.sdk import BasisPoints, DibaoTable, Fen, TenantContext, tenant_settings
 
 NAME = "shanghai"
 
@@ -27,6 +27,17 @@ class ShanghaiSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     # [I] Members carrying any of these tag codes must give a mobile number: 新就业形态 workers move
     # between employers and sites, and 申工社 reaches them (and pays 职工保障 benefits) by phone.
     phone_required_tags: list[str] = msgspec.field(default_factory=lambda: ["new_employment"])
+    # 困难职工帮扶 (沪工总权〔2019〕19号, 深度困难 Shanghai workers in employment) [S]:
+    # living aid 5,000 元 a household a year;
+    hardship_living_fen: Fen = 500_000
+    # university 10 months of 低保, high school or a disabled child half of that;
+    hardship_university_months: int = 10
+    hardship_high_school_bp: BasisPoints = 5_000
+    # medical 90 % of the own cost up to 10,000 元, 70 % above, at most 20,000 元 a person a year.
+    hardship_medical_tier_fen: Fen = 1_000_000
+    hardship_medical_low_bp: BasisPoints = 9_000
+    hardship_medical_high_bp: BasisPoints = 7_000
+    hardship_medical_cap_fen: Fen = 2_000_000
 
 
 def for_tenant(tenant: TenantContext) -> ShanghaiSettings:

@@ -1,9 +1,11 @@
-"""Shanghai's hooks through a fresh plugin manager holding only the built-in and Shanghai plugins."""
+"""Shanghai's hooks through a fresh plugin manager holding only the built-in and Shanghai plugins, and
+the hardship capability whose contract Shanghai also answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import huijia_hardship.plugin
 import pytest
 
 import huijia_shanghai.plugin
@@ -11,12 +13,13 @@ from core.context import TenantContext
 from core.interface import MemberInfo, ProblemCode
 from core.plugins import build_plugin_manager, hooks_for, validate_plugin_settings
 
+PLUGINS = [huijia_hardship.plugin, huijia_shanghai.plugin]
 BAD_CHECK_DIGIT_ID = "110105194912310021"  # 11010519491231002X with its check digit changed
 
 
 @pytest.fixture(name="pm", scope="module")
 def fx_pm():
-    return build_plugin_manager([huijia_shanghai.plugin], trace=False)
+    return build_plugin_manager(PLUGINS, trace=False)
 
 
 def make_tenant(settings: dict[str, Any] | None = None) -> TenantContext:
@@ -34,7 +37,7 @@ def make_tenant(settings: dict[str, Any] | None = None) -> TenantContext:
 def _available():
     from core.plugins import available_plugins
 
-    return available_plugins(build_plugin_manager([huijia_shanghai.plugin], trace=False))
+    return available_plugins(build_plugin_manager(PLUGINS, trace=False))
 
 
 def _problems(pm, tenant: TenantContext, member: MemberInfo) -> set[tuple[str, str]]:

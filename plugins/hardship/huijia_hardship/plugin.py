@@ -1,0 +1,106 @@
+"""The hardship capability plugin (困难职工帮扶): everything it adds to Huijia, through the register_* hooks.
+
+It imports only ``core.sdk`` from core. Strawberry and table modules are imported inside the hooks:
+``perm(...)`` descriptions need the permission table, which is built from these very hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl, hooks_for
+from huijia_hardship import rules
+from huijia_hardship.interface import AidQuote, AidRequest, Classification, HouseholdFacts
+from huijia_hardship.settings import NAME, HardshipSettings, for_tenant
+from huijia_hardship.workflow import ARCHIVE, GRANT
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code=None,
+    version="0.1.0",
+    min_core="0.1",
+    settings_schema=HardshipSettings,
+    contracts={CORE_CONTRACT.name: "0.2"},
+)
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="困难职工帮扶", settings_schema=HardshipSettings,
+                            description="困难职工一户一档建档、审核公示、分类认定、帮扶救助与动态管理",
+                            workflows=(ARCHIVE, GRANT))
+
+
+@hookimpl
+def register_capabilities() -> list[CapabilityInfo]:
+    return [CAPABILITY]
+
+
+@hookimpl
+def register_hookspecs() -> list[Any]:
+    from huijia_hardship import hookspecs
+
+    return [hookspecs]
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["huijia_hardship.piccolo_app"]
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    return {
+        # Read archives (masked: health, income and bank data never leave unmasked).
+        "hardship.read": [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.FINANCE, Role.AUDITOR],
+        # Apply, visit, record the civil-affairs check, publish, record objections, re-verify.
+        "hardship.write": [Role.TENANT_ADMIN, Role.CLERK],
+        # Unit review (初审), rejection, exit and cancellation.
+        "hardship.review": [Role.TENANT_ADMIN, Role.APPROVER],
+        # Approval of archives at their tier, and of aid grants (reserving the money).
+        "hardship.approve": [Role.APPROVER],
+        # Paying an approved grant from the reserved money.
+        "hardship.pay": [Role.FINANCE],
+    }
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.sdk import GraphQLContribution, NodeInfo
+    from huijia_hardship.graphql import (
+        HardshipArchive,
+        HardshipGrantMutation,
+        HardshipGrantQuery,
+        HardshipMutation,
+        HardshipQuery,
+        HardshipStatsQuery,
+        resolve_archive,
+    )
+
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery],
+                                mutation=[HardshipMutation, HardshipGrantMutation], types=[HardshipArchive],
+                                nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
+
+
+@hookimpl
+def hardship_classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification | None:
+    # The national formula: registered before province plugins, so it is asked last.
+    s = for_tenant(tenant)
+    return rules.classify(facts, relative_multiplier_bp=s.relative_multiplier_bp,
+                          accident_cost_ratio_bp=s.accident_cost_ratio_bp, migrant_min_months=s.migrant_min_months)
+
+
+@hookimpl
+def hardship_exclusions(tenant: TenantContext, facts: HouseholdFacts) -> list[str]:
+    return rules.exclusions(facts)
+
+
+@hookimpl
+def aid_amount(tenant: TenantContext, request: AidRequest) -> AidQuote | None:
+    # The settings' rule for the type (registered before province plugins, so asked last).
+    rule = for_tenant(tenant).aid.get(request.aid_type)
+    return None if rule is None else rules.quote_from_rule(request, rule)
+
+
+def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
+    """The tenant's answer: the first classification, then every plugin's exclusions."""
+    hooks = hooks_for(tenant)
+    result = hooks.hardship_classify(tenant=tenant, facts=facts)
+    found = [reason for answer in hooks.hardship_exclusions(tenant=tenant, facts=facts) for reason in answer or []]
+    return rules.apply_exclusions(result, list(dict.fromkeys(found)))
