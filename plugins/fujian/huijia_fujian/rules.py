@@ -35,3 +35,12 @@ def levy_split(
     return split_levy(
         levy_fen, bp, remainder_to=remainder_to, rule=f"fujian {bp}bp, remainder to {remainder_to}"
     )
+
+
+def warmth_amount(by_region: Mapping[str, Mapping[str, int]], region_code: str | None, group: str) -> int | None:
+    """The 送温暖 amount in fen for a group in a region (county, then city, then province), or None."""
+    if region_code:
+        for code in region_fallbacks(region_code):
+            if code in by_region:
+                return by_region[code].get(group)
+    return None

@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from core.sdk import BasisPoints, DibaoTable, RegionCode, TenantContext, tenant_settings
+from core.sdk import BasisPoints, DibaoTable, Fen, RegionCode, TenantContext, tenant_settings
 
 NAME = "fujian"
 
@@ -45,6 +45,12 @@ class FujianSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     # [I] Per-region overrides of levy_grassroots_bp (a city or county code; most specific wins),
     # e.g. {"350200" = 6500} if 厦门 were allowed to keep more. Empty by default.
     levy_grassroots_bp_by_region: dict[RegionCode, BasisPoints] = {}
+    # 送温暖 cash amounts in fen by region code (a county or city; most specific wins) and target
+    # group. [S] 永春县 (350525), spring festival 2021: 200 元 online red packet to members claiming
+    # it, 300 元 to front-line migrant workers, 2000 元 per archived hardship household. Elsewhere
+    # the warmth capability's own amounts apply.
+    warmth_amounts_by_region: dict[RegionCode, dict[str, Fen]] = msgspec.field(default_factory=lambda: {
+        "350525": {"fj_red_packet": 20_000, "holiday_frontline": 30_000, "hardship_household": 200_000}})
 
 
 def for_tenant(tenant: TenantContext) -> FujianSettings:

@@ -10,11 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import huijia_fujian.plugin
+import huijia_warmth.plugin
 from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-PM = build_plugin_manager([huijia_fujian.plugin], trace=False)
+# Fujian also implements the warmth capability's hooks, so its spec must be there (tests of those
+# hooks live with the capability, plugins/warmth/tests/test_warmth_hooks.py).
+PM = build_plugin_manager([huijia_warmth.plugin, huijia_fujian.plugin], trace=False)
 
 
 def make_tenant(settings_: dict[str, Any] | None = None) -> TenantContext:

@@ -1,0 +1,143 @@
+"""Warmth campaigns through the real app (huijia.testing: a fresh database, a tenant enabling it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from core.testing import create_plugin_tenant, persona
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+CREATE = """mutation($i: WarmthCampaignInput!) {
+  warmthCampaignCreate(input: $i) {
+    campaign { id name kind kindZh startsOn endsOn fund orgUnitId
+               benefits { group form amountFen item perHousehold } budgets { orgUnitId budgetFen } }
+    errors { field code message messageZh }
+  }
+}"""
+LIST = "{ warmthCampaigns { id name } }"
+ONE = "query($id: ID!) { warmthCampaign(id: $id) { id name } node(id: $id) { id } }"
+GROUPS = "{ warmthTargetGroups { code labelZh perHousehold } }"
+
+
+def campaign(pt: Any, unit: str | None = None, **over: Any) -> dict[str, Any]:
+    unit = unit or pt.root_unit
+    return {"orgUnitId": pt.unit_ids[unit], "name": "2025年元旦春节送温暖", "kind": "spring_festival",
+            "startsOn": "2024-12-22", "endsOn": "2025-02-12", "fund": "general",
+            "benefits": [{"group": "hardship_household", "form": "cash", "amountFen": 0},
+                         {"group": "holiday_frontline", "form": "in_kind", "amountFen": 15_000, "item": "米面油礼包"}],
+            "budgets": [{"orgUnitId": pt.unit_ids[unit], "budgetFen": 5_000_000},
+                        {"orgUnitId": pt.unit_ids[pt.grassroots_unit], "budgetFen": 1_000_000}]} | over
+
+
+def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
+    return [(e["field"], e["code"]) for e in payload["errors"]]
+
+
+async def test_a_clerk_creates_a_campaign_and_reads_it_back(plugin_tenant, clerk) -> None:
+    assert plugin_tenant.capabilities == ("warmth",)
+    made = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]
+    assert made["errors"] == [], made
+    c = made["campaign"]
+    assert (c["kind"], c["kindZh"], c["startsOn"], c["fund"]) == ("spring_festival", "元旦春节", "2024-12-22", "general")
+    assert c["benefits"] == [
+        {"group": "hardship_household", "form": "cash", "amountFen": 0, "item": None, "perHousehold": True},
+        {"group": "holiday_frontline", "form": "in_kind", "amountFen": 15_000, "item": "米面油礼包", "perHousehold": False}]
+    assert [b["budgetFen"] for b in c["budgets"]] == [5_000_000, 1_000_000]
+    assert c["id"] in [r["id"] for r in (await clerk.data(LIST))["warmthCampaigns"]]
+    one = await clerk.data(ONE, {"id": c["id"]})
+    assert one["warmthCampaign"]["name"] == "2025年元旦春节送温暖" and one["node"]["id"] == c["id"]
+
+
+async def test_the_target_groups_are_the_built_in_ones(plugin_tenant, clerk) -> None:
+    groups = {g["code"]: g for g in (await clerk.data(GROUPS))["warmthTargetGroups"]}
+    assert {"hardship_household", "holiday_frontline", "new_form", "work_injured", "model_worker",
+            "unpaid_6m", "off_work_6m"} <= set(groups)
+    assert groups["hardship_household"]["perHousehold"] is True and groups["model_worker"]["labelZh"] == "劳动模范"
+
+
+async def test_bad_input_gets_typed_errors_on_its_fields_and_writes_nothing(plugin_tenant, clerk) -> None:
+    before = len((await clerk.data(LIST))["warmthCampaigns"])
+    bad = campaign(plugin_tenant, name=" ", kind="easter", endsOn="2024-12-01", fund="",
+                   benefits=[{"group": "nobody", "form": "cash"}, {"group": "model_worker", "form": "in_kind"}])
+    payload = (await clerk.data(CREATE, {"i": bad}))["warmthCampaignCreate"]
+    assert payload["campaign"] is None
+    assert sorted(codes(payload)) == sorted([("name", "INVALID_INPUT"), ("kind", "INVALID_INPUT"),
+                                             ("endsOn", "INVALID_INPUT"), ("groups", "INVALID_INPUT"),
+                                             ("fund", "INVALID_INPUT"), ("groups", "INVALID_INPUT")])
+    assert all(e["messageZh"] for e in payload["errors"])
+    neg = (await clerk.data(CREATE, {"i": campaign(plugin_tenant, budgets=[
+        {"orgUnitId": plugin_tenant.unit_ids[plugin_tenant.root_unit], "budgetFen": -1}])}))["warmthCampaignCreate"]
+    assert codes(neg) == [("budgets", "INVALID_INPUT")]
+    assert len((await clerk.data(LIST))["warmthCampaigns"]) == before
+
+
+async def test_the_no_cash_festival_rule_is_a_tenant_setting(api, tmp_path) -> None:
+    anhui_like = await create_plugin_tenant(["warmth"], tmp_path, "\n[settings.warmth]\nfestival_gifts_in_kind_only = true\n")
+    clerk = await persona(api, anhui_like.code, "clerk", anhui_like.root_unit)
+    cash = (await clerk.api.data(CREATE, {"i": campaign(anhui_like)}))["warmthCampaignCreate"]
+    assert codes(cash) == [("groups", "INVALID_INPUT")] and "现金" in cash["errors"][0]["messageZh"]
+    goods = campaign(anhui_like, benefits=[{"group": "hardship_household", "form": "in_kind", "amountFen": 60_000,
+                                            "item": "慰问品"}])
+    assert (await clerk.api.data(CREATE, {"i": goods}))["warmthCampaignCreate"]["errors"] == []
+    summer = campaign(anhui_like, kind="summer_cool")  # cash outside the festival is allowed
+    assert (await clerk.api.data(CREATE, {"i": summer}))["warmthCampaignCreate"]["errors"] == []
+
+
+async def test_the_subtree_rule_applies_to_the_target_unit_and_to_budgets(api, plugin_tenant, clerk) -> None:
+    pt = plugin_tenant
+    district = await persona(api, pt.code, "clerk", pt.district_unit)
+    above = (await district.api.data(CREATE, {"i": campaign(pt)}))["warmthCampaignCreate"]
+    assert [e["code"] for e in above["errors"]] in (["FORBIDDEN"], ["NOT_FOUND"]) and above["campaign"] is None
+    root_made = (await clerk.data(CREATE, {"i": campaign(pt)}))["warmthCampaignCreate"]["campaign"]["id"]
+    # a district clerk neither lists nor opens the province's campaign
+    assert root_made not in [r["id"] for r in (await district.api.data(LIST))["warmthCampaigns"]]
+    one = await district.api.data(ONE, {"id": root_made})
+    assert one == {"warmthCampaign": None, "node": None}
+    # a district campaign may not give budget to its parent
+    upward = campaign(pt, pt.district_unit, budgets=[{"orgUnitId": pt.unit_ids[pt.root_unit], "budgetFen": 1}])
+    assert codes((await district.api.data(CREATE, {"i": upward}))["warmthCampaignCreate"]) == [("budgets", "NOT_FOUND")]
+    mine = (await district.api.data(CREATE, {"i": campaign(pt, pt.district_unit)}))["warmthCampaignCreate"]
+    assert mine["errors"] == [] and mine["campaign"]["id"] in [r["id"] for r in (await district.api.data(LIST))["warmthCampaigns"]]
+
+
+async def test_roles_auditor_reads_only_and_finance_not_at_all(plugin_tenant, auditor, finance) -> None:
+    assert isinstance((await auditor.data(LIST))["warmthCampaigns"], list)
+    refused = (await auditor.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]
+    assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    body = await finance.gql(LIST)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+
+
+async def test_another_tenant_sees_nothing_and_cannot_budget_our_units(api, plugin_tenant, clerk, tmp_path) -> None:
+    mine = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]["id"]
+    other = await create_plugin_tenant(["warmth"], tmp_path)
+    outsider = await persona(api, other.code, "clerk", other.root_unit)
+    assert (await outsider.api.data(ONE, {"id": mine})) == {"warmthCampaign": None, "node": None}
+    assert mine not in [r["id"] for r in (await outsider.api.data(LIST))["warmthCampaigns"]]
+    theirs = campaign(other, budgets=[{"orgUnitId": plugin_tenant.unit_ids[plugin_tenant.grassroots_unit],
+                                       "budgetFen": 100}])
+    assert codes((await outsider.api.data(CREATE, {"i": theirs}))["warmthCampaignCreate"]) == [("budgets", "NOT_FOUND")]
+    at_ours = campaign(other, budgets=[])
+    at_ours["orgUnitId"] = plugin_tenant.unit_ids[plugin_tenant.root_unit]
+    assert codes((await outsider.api.data(CREATE, {"i": at_ours}))["warmthCampaignCreate"]) == [("orgUnitId", "NOT_FOUND")]
+
+
+async def test_a_tenant_without_the_capability_gets_capability_not_enabled(api, tmp_path) -> None:
+    other = await create_plugin_tenant([], tmp_path)
+    outsider = await persona(api, other.code, "clerk", other.root_unit)
+    body = await outsider.api.gql(LIST)
+    assert body["errors"][0]["extensions"]["code"] == "CAPABILITY_NOT_ENABLED", body
+    payload = (await outsider.api.data(CREATE, {"i": campaign(other)}))["warmthCampaignCreate"]
+    assert [e["code"] for e in payload["errors"]] == ["CAPABILITY_NOT_ENABLED"]
+
+
+async def test_the_tables_are_fenced_by_forced_row_level_security(plugin_tenant) -> None:
+    from core.sdk import raw
+
+    rows = await raw("SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname LIKE {} "
+                     "AND relkind = 'r' ORDER BY relname", "warmth_campaign%")
+    assert rows == [{"relname": n, "relrowsecurity": True, "relforcerowsecurity": True}
+                    for n in ("warmth_campaign", "warmth_campaign_budget", "warmth_campaign_group")]
