@@ -17,10 +17,12 @@ from core.sdk import (
     hooks_for,
     require_in_subtree,
     transaction,
+    workflow_open,
 )
 from huijia_warmth import rules
 from huijia_warmth.interface import BUILTIN_GROUPS, TargetGroup
 from huijia_warmth.settings import for_tenant
+from huijia_warmth.workflow import CAMPAIGN
 
 MAX_GROUPS = 50
 MAX_BUDGETS = 500
@@ -106,6 +108,7 @@ async def create_campaign(tenant: TenantContext, principal: Principal, actor: An
         for unit_id, fen in data.budgets:
             await WarmthCampaignBudget.insert(WarmthCampaignBudget(
                 tenant_id=tenant.id, campaign_id=row["id"], org_unit_id=unit_id, budget_fen=fen))
+        await workflow_open(tenant, CAMPAIGN, row["id"], unit["id"], actor)
         await audit_record(tenant, actor, "warmth.campaign.create", "WarmthCampaign", row["id"],
                            {"org_unit_id": unit["id"], "groups": len(data.benefits), "budgets": len(data.budgets)})
     return row

@@ -15,6 +15,8 @@ import strawberry
 
 from core.sdk import (
     BigInt,
+    DomainError,
+    ErrorCode,
     Info,
     Node,
     UserError,
@@ -26,8 +28,10 @@ from core.sdk import (
     run_mutation,
     scope_clause,
     to_global_id,
+    workflow_step,
 )
 from huijia_warmth.interface import KINDS
+from huijia_warmth.workflow import CAMPAIGN, PERSON_STEPS
 
 
 @strawberry.type(description="A group campaigns can target (built in, or registered by the province plugin).")
@@ -63,13 +67,18 @@ class WarmthCampaign(Node):
     ends_on: dt.date
     fund: str = strawberry.field(description="The paying fund's code.")
     org_unit_id: strawberry.ID
+    state: str = strawberry.field(description="draft, submitted, approved, distributing, distributed, closed or cancelled.")
+    state_zh: str
+    version: int = strawberry.field(description="The case version, for expectedVersion on the next step.")
     pk: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> WarmthCampaign:
         return cls(id=strawberry.ID(to_global_id("WarmthCampaign", r["id"])), name=r["name"], kind=r["kind"],
                    kind_zh=KINDS.get(r["kind"], r["kind"]), starts_on=r["starts_on"], ends_on=r["ends_on"],
-                   fund=r["fund"], org_unit_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])), pk=r["id"])
+                   fund=r["fund"], org_unit_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])),
+                   state=r["state"], state_zh=CAMPAIGN.labels_zh.get(r["state"], r["state"]), version=r["version"],
+                   pk=r["id"])
 
     @strawberry.field(description="Target groups and their benefits.")
     async def benefits(self, info: Info) -> list[WarmthBenefit]:
@@ -88,8 +97,11 @@ class WarmthCampaign(Node):
                              budget_fen=r["budget_fen"]) for r in rows]
 
 
-_CAMPAIGNS = ("SELECT c.*, o.path AS unit_path FROM warmth_campaign c "
-              "JOIN org_unit o ON o.id = c.org_unit_id AND o.tenant_id = c.tenant_id WHERE c.tenant_id = {}")
+# Each campaign with its unit's path (the subtree rule) and its lifecycle state (core's workflow_case).
+_CAMPAIGNS = ("SELECT c.*, o.path AS unit_path, w.state, w.version FROM warmth_campaign c "
+              "JOIN org_unit o ON o.id = c.org_unit_id AND o.tenant_id = c.tenant_id "
+              "JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'warmth' "
+              "AND w.case_type = 'campaign' AND w.case_id = c.id WHERE c.tenant_id = {}")
 
 
 async def resolve_campaign(info: Info, pk: int) -> WarmthCampaign | None:
@@ -173,6 +185,28 @@ class WarmthMutation:
                 benefits=tuple(BenefitIn(b.group, b.form, b.amount_fen, b.item) for b in input.benefits),
                 budgets=tuple(budgets))
             row = await create_campaign(tenant, principal, info.context.actor, data)
-            return {"campaign": WarmthCampaign.from_row(row)}
+            rows = await raw(_CAMPAIGNS + " AND c.id = {}", tenant.id, row["id"])
+            return {"campaign": WarmthCampaign.from_row(rows[0])}
+
+        return await run_mutation(WarmthCampaignPayload, work)
+
+    @strawberry.mutation(description=perm("warmth.read", "Take a lifecycle step on a campaign: submit, return, "
+                                                         "approve, distribute, close or cancel (each needs its own "
+                                                         "permission at the campaign's unit; return and cancel a reason)."))
+    async def warmth_campaign_step(self, info: Info, id: strawberry.ID, transition: str,
+                                   reasons: list[str] | None = None,
+                                   expected_version: int | None = None) -> WarmthCampaignPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("warmth.read")
+            pk = from_global_id(id, "WarmthCampaign")[1]
+            if transition not in PERSON_STEPS:
+                raise DomainError(ErrorCode.INVALID_INPUT, f"unknown step {transition[:40]!r}", "transition",
+                                  "不支持的操作")
+            # core's step checks the campaign's unit against the transition's permission, the state,
+            # the reasons and the guard, and writes nothing when it refuses
+            await workflow_step(tenant, CAMPAIGN, pk, transition, actor=info.context.actor, principal=principal,
+                                reasons=reasons or (), expected_version=expected_version)
+            rows = await raw(_CAMPAIGNS + " AND c.id = {}", tenant.id, pk)
+            return {"campaign": WarmthCampaign.from_row(rows[0])}
 
         return await run_mutation(WarmthCampaignPayload, work)

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl
 from huijia_warmth.settings import NAME, WarmthSettings
+from huijia_warmth.workflow import CAMPAIGN
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -20,7 +21,7 @@ PLUGIN = PluginInfo(
     contracts={CORE_CONTRACT.name: "0.2"},
 )
 # label_zh is the Chinese menu label the web UI shows for the capability (e.g. 送温暖).
-CAPABILITY = CapabilityInfo(code=NAME, label_zh="送温暖", settings_schema=WarmthSettings,
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="送温暖", settings_schema=WarmthSettings, workflows=(CAMPAIGN,),
                             description="送温暖 campaigns: targeting, frozen beneficiary lists, distribution through the ledger.")
 
 
@@ -44,8 +45,10 @@ def register_piccolo_apps() -> list[str]:
 @hookimpl
 def register_permissions() -> dict[str, Any]:
     return {
-        "warmth.read": [Role.TENANT_ADMIN, Role.CLERK, Role.AUDITOR],
+        "warmth.read": [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.AUDITOR],
         "warmth.write": [Role.TENANT_ADMIN, Role.CLERK],
+        # submitted campaigns are approved, returned, cancelled and closed by someone else than the clerk
+        "warmth.approve": [Role.APPROVER],
     }
 
 

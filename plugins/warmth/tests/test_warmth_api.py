@@ -12,7 +12,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 CREATE = """mutation($i: WarmthCampaignInput!) {
   warmthCampaignCreate(input: $i) {
-    campaign { id name kind kindZh startsOn endsOn fund orgUnitId
+    campaign { id name kind kindZh startsOn endsOn fund orgUnitId state stateZh version
                benefits { group form amountFen item perHousehold } budgets { orgUnitId budgetFen } }
     errors { field code message messageZh }
   }
@@ -141,3 +141,64 @@ async def test_the_tables_are_fenced_by_forced_row_level_security(plugin_tenant)
                      "AND relkind = 'r' ORDER BY relname", "warmth_campaign%")
     assert rows == [{"relname": n, "relrowsecurity": True, "relforcerowsecurity": True}
                     for n in ("warmth_campaign", "warmth_campaign_budget", "warmth_campaign_group")]
+
+
+STEP = """mutation($id: ID!, $t: String!, $r: [String!], $v: Int) {
+  warmthCampaignStep(id: $id, transition: $t, reasons: $r, expectedVersion: $v) {
+    campaign { id state stateZh version } errors { field code message messageZh }
+  }
+}"""
+
+
+async def step(who: Any, cid: str, transition: str, reasons: list[str] | None = None,
+               version: int | None = None) -> dict[str, Any]:
+    return (await who.data(STEP, {"id": cid, "t": transition, "r": reasons, "v": version}))["warmthCampaignStep"]
+
+
+async def test_the_lifecycle_runs_on_the_shared_case_machine_with_each_step_for_its_role(
+        plugin_tenant, clerk, approver) -> None:
+    made = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]
+    assert (made["state"], made["stateZh"], made["version"]) == ("draft", "草稿", 1)
+    cid = made["id"]
+    # approving a draft is refused by state; a clerk may not approve at all
+    assert codes(await step(approver, cid, "approve")) == [("transition", "INVALID_TRANSITION")]
+    submitted = await step(clerk, cid, "submit")
+    assert submitted["errors"] == [] and submitted["campaign"]["state"] == "submitted"
+    assert [e["code"] for e in (await step(clerk, cid, "approve"))["errors"]] == ["FORBIDDEN"]
+    # returning needs a reason; a stale version is a conflict
+    assert codes(await step(approver, cid, "return")) == [("reasons", "INVALID_INPUT")]
+    assert codes(await step(approver, cid, "approve", version=1)) == [("expectedVersion", "CONFLICT")]
+    approved = await step(approver, cid, "approve", version=submitted["campaign"]["version"])
+    assert approved["errors"] == [] and (approved["campaign"]["state"], approved["campaign"]["stateZh"]) == ("approved", "已审批")
+    distributing = await step(clerk, cid, "distribute")
+    assert distributing["campaign"]["state"] == "distributing"
+    # finishing belongs to the distribution job, never to a person
+    assert codes(await step(approver, cid, "finish")) == [("transition", "INVALID_INPUT")]
+    assert codes(await step(approver, cid, "cancel", ["误建"])) == [("transition", "INVALID_TRANSITION")]
+
+
+async def test_approving_without_budget_is_refused_and_cancel_needs_a_reason(plugin_tenant, clerk, approver) -> None:
+    cid = (await clerk.data(CREATE, {"i": campaign(plugin_tenant, budgets=[])}))["warmthCampaignCreate"]["campaign"]["id"]
+    await step(clerk, cid, "submit")
+    refused = await step(approver, cid, "approve")
+    assert codes(refused) == [("budgets", "NOT_ELIGIBLE")] and refused["errors"][0]["messageZh"] == "活动没有预算，不能审批"
+    assert (await clerk.data(ONE, {"id": cid}))["warmthCampaign"]["id"] == cid
+    assert codes(await step(approver, cid, "cancel")) == [("reasons", "INVALID_INPUT")]
+    cancelled = await step(approver, cid, "cancel", ["预算未落实"])
+    assert cancelled["errors"] == [] and cancelled["campaign"]["state"] == "cancelled"
+    assert codes(await step(clerk, cid, "submit")) == [("transition", "INVALID_TRANSITION")]
+
+
+async def test_steps_follow_the_campaigns_unit_and_tenant(api, plugin_tenant, clerk, tmp_path) -> None:
+    pt = plugin_tenant
+    cid = (await clerk.data(CREATE, {"i": campaign(pt)}))["warmthCampaignCreate"]["campaign"]["id"]
+    district_approver = await persona(api, pt.code, "approver", pt.district_unit)
+    district_clerk = await persona(api, pt.code, "clerk", pt.district_unit)
+    # a district clerk cannot submit the province's campaign: for them it does not exist
+    assert [e["code"] for e in (await step(district_clerk.api, cid, "submit"))["errors"]] == ["NOT_FOUND"]
+    await step(clerk, cid, "submit")
+    assert [e["code"] for e in (await step(district_approver.api, cid, "approve"))["errors"]] == ["NOT_FOUND"]
+    other = await create_plugin_tenant(["warmth"], tmp_path)
+    outsider = await persona(api, other.code, "approver", other.root_unit)
+    assert [e["code"] for e in (await step(outsider.api, cid, "approve"))["errors"]] == ["NOT_FOUND"]
+    assert (await clerk.data(ONE, {"id": cid}))["warmthCampaign"]["id"] == cid
