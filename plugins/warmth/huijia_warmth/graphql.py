@@ -88,6 +88,13 @@ class WarmthCampaign(Node):
         return [WarmthBenefit(group=r["group_code"], form=r["form"], amount_fen=r["amount_fen"], item=r["item"],
                               per_household=r["per_household"]) for r in rows]
 
+    @strawberry.field(description="The beneficiary list, in the order added.")
+    async def beneficiaries(self, info: Info) -> list[WarmthBeneficiary]:
+        tenant, _ = info.context.require("warmth.read")
+        rows = await raw("SELECT * FROM warmth_beneficiary WHERE tenant_id = {} AND campaign_id = {} ORDER BY id LIMIT 5000",
+                         tenant.id, self.pk)
+        return [_beneficiary(r) for r in rows]
+
     @strawberry.field(description="Budgets by org unit.")
     async def budgets(self, info: Info) -> list[WarmthBudget]:
         tenant, _ = info.context.require("warmth.read")
@@ -98,6 +105,22 @@ class WarmthCampaign(Node):
 
 
 # Each campaign with its unit's path (the subtree rule) and its lifecycle state (core's workflow_case).
+@strawberry.type(description="One person on a campaign's list; amountFen is fixed when the campaign is approved.")
+class WarmthBeneficiary:
+    id: strawberry.ID
+    member_id: strawberry.ID
+    group: str
+    reason: str
+    amount_fen: BigInt | None  # type: ignore[valid-type]
+    frozen: bool
+
+
+def _beneficiary(r: dict[str, Any]) -> WarmthBeneficiary:
+    return WarmthBeneficiary(id=strawberry.ID(str(r["id"])), member_id=strawberry.ID(to_global_id("Member", r["member_id"])),
+                             group=r["group_code"], reason=r["reason"], amount_fen=r["amount_fen"],
+                             frozen=r["frozen_at"] is not None)
+
+
 _CAMPAIGNS = ("SELECT c.*, o.path AS unit_path, w.state, w.version FROM warmth_campaign c "
               "JOIN org_unit o ON o.id = c.org_unit_id AND o.tenant_id = c.tenant_id "
               "JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'warmth' "
@@ -210,3 +233,28 @@ class WarmthMutation:
             return {"campaign": WarmthCampaign.from_row(rows[0])}
 
         return await run_mutation(WarmthCampaignPayload, work)
+
+
+@strawberry.type
+class WarmthBeneficiaryPayload:
+    beneficiary: WarmthBeneficiary | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class WarmthBeneficiaryMutation:
+    @strawberry.mutation(description=perm("warmth.write", "Add a member to a draft campaign's list, with a reason; "
+                                                          "one benefit per person and per household."))
+    async def warmth_beneficiary_add(self, info: Info, campaign_id: strawberry.ID, member_id: strawberry.ID,
+                                     group: str, reason: str) -> WarmthBeneficiaryPayload:
+        from huijia_warmth.beneficiaries import add_beneficiary
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("warmth.write")
+            row = await add_beneficiary(tenant, principal, info.context.actor,
+                                        campaign_id=from_global_id(campaign_id, "WarmthCampaign", "campaignId")[1],
+                                        member_id=from_global_id(member_id, "Member", "memberId")[1],
+                                        group=group, reason=reason)
+            return {"beneficiary": _beneficiary(row)}
+
+        return await run_mutation(WarmthBeneficiaryPayload, work)

@@ -55,9 +55,16 @@ def register_permissions() -> dict[str, Any]:
 @hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
-    from huijia_warmth.graphql import WarmthCampaign, WarmthMutation, WarmthQuery, resolve_campaign
+    from huijia_warmth.graphql import (
+        WarmthBeneficiaryMutation,
+        WarmthCampaign,
+        WarmthMutation,
+        WarmthQuery,
+        resolve_campaign,
+    )
 
-    return [GraphQLContribution(query=[WarmthQuery], mutation=[WarmthMutation], types=[WarmthCampaign],
+    return [GraphQLContribution(query=[WarmthQuery], mutation=[WarmthMutation, WarmthBeneficiaryMutation],
+                                types=[WarmthCampaign],
                                 nodes=[NodeInfo("WarmthCampaign", resolve_campaign, "warmth_campaign")])]
 
 

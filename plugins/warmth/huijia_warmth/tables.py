@@ -46,3 +46,21 @@ class WarmthCampaignBudget(Table, tablename="warmth_campaign_budget"):
     campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
     org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
     budget_fen = BigInt(default=0)
+
+
+class WarmthBeneficiary(Table, tablename="warmth_beneficiary"):
+    """One person on a campaign's list, in one group. ``amount_fen`` is written when the campaign is
+    approved, with the member's unit and household as they were then: the frozen list, which later
+    member edits never change (this row copies what it needs rather than joining the member)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
+    member_id = BigInt()
+    household_id = BigInt(null=True, default=None)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    group_code = Varchar(length=40)
+    reason = Varchar(length=200)
+    amount_fen = BigInt(null=True, default=None)
+    frozen_at = Timestamptz(null=True, default=None)
+    added_by = BigInt(null=True, default=None)

@@ -4,7 +4,7 @@ draft ──submit──▶ submitted ──approve──▶ approved ──dist
   │  ◀──return───────┘                        │
   └──────────────cancel (draft, submitted, approved; with a reason)──▶ cancelled
 
-``finish`` is the system's (the distribution job), the rest a person's at the campaign's unit.
+Approval freezes the beneficiary list with its amounts (``beneficiaries.freeze``); ``finish`` is the system's (the distribution job), the rest a person's at the campaign's unit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.sdk import DomainError, ErrorCode, Machine, Transition, raw
+from huijia_warmth.beneficiaries import freeze
 
 
 async def has_budget(ctx: Any) -> list[Any]:
@@ -35,7 +36,7 @@ CAMPAIGN = Machine(
         Transition("return", ("submitted",), "draft", permission="warmth.approve", reasons_required=True,
                    label_zh="退回"),
         Transition("approve", ("submitted",), "approved", permission="warmth.approve", guard=has_budget,
-                   label_zh="审批"),
+                   effect=freeze, label_zh="审批"),
         Transition("distribute", ("approved",), "distributing", permission="warmth.write", label_zh="开始发放"),
         Transition("finish", ("distributing",), "distributed", label_zh="发放完成"),
         Transition("close", ("distributed",), "closed", permission="warmth.approve", label_zh="结项"),

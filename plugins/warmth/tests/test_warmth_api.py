@@ -202,3 +202,53 @@ async def test_steps_follow_the_campaigns_unit_and_tenant(api, plugin_tenant, cl
     outsider = await persona(api, other.code, "approver", other.root_unit)
     assert [e["code"] for e in (await step(outsider.api, cid, "approve"))["errors"]] == ["NOT_FOUND"]
     assert (await clerk.data(ONE, {"id": cid}))["warmthCampaign"]["id"] == cid
+
+
+ADD = """mutation($c: ID!, $m: ID!, $g: String!, $r: String!) {
+  warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: $g, reason: $r) {
+    beneficiary { id memberId group reason amountFen frozen } errors { field code message messageZh }
+  }
+}"""
+LISTED = "query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { memberId group amountFen frozen } } }"
+
+
+def member_gid(row: dict[str, Any]) -> str:
+    from core.sdk import to_global_id
+
+    return to_global_id("Member", row["id"])
+
+
+async def add(who: Any, cid: str, member: str, group: str = "hardship_household", reason: str = "建档困难职工") -> dict[str, Any]:
+    return (await who.data(ADD, {"c": cid, "m": member, "g": group, "r": reason}))["warmthBeneficiaryAdd"]
+
+
+async def test_the_list_takes_additions_with_reasons_once_per_person_and_freezes_at_approval(
+        plugin_tenant, members, clerk, approver) -> None:
+    cid = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]["id"]
+    zhang, li, wang = (member_gid(m) for m in members)
+    first = await add(clerk, cid, zhang)
+    assert first["errors"] == [] and first["beneficiary"]["amountFen"] is None and not first["beneficiary"]["frozen"]
+    assert codes(await add(clerk, cid, zhang, "holiday_frontline")) == [("memberId", "DUPLICATE")]
+    assert codes(await add(clerk, cid, li, reason=" ")) == [("reason", "INVALID_INPUT")]
+    assert codes(await add(clerk, cid, li, "model_worker")) == [("group", "INVALID_INPUT")]
+    assert (await add(clerk, cid, li, "holiday_frontline", "春节值守"))["errors"] == []
+    await step(clerk, cid, "submit")
+    frozen_list = await add(clerk, cid, wang)
+    assert codes(frozen_list) == [("campaignId", "INVALID_STATE")] and frozen_list["errors"][0]["messageZh"]
+    assert (await step(approver, cid, "approve"))["errors"] == []
+    listed = (await clerk.data(LISTED, {"id": cid}))["warmthCampaign"]["beneficiaries"]
+    # the capability's default for an archived household (600 元) and the in-kind item's unit value
+    assert listed == [{"memberId": zhang, "group": "hardship_household", "amountFen": 60_000, "frozen": True},
+                      {"memberId": li, "group": "holiday_frontline", "amountFen": 15_000, "frozen": True}]
+
+
+async def test_a_member_of_another_tenant_or_outside_the_tree_cannot_be_added(api, plugin_tenant, members, clerk,
+                                                                              tmp_path) -> None:
+    other = await create_plugin_tenant(["warmth"], tmp_path)
+    outsider = await persona(api, other.code, "clerk", other.root_unit)
+    theirs = (await outsider.api.data(CREATE, {"i": campaign(other)}))["warmthCampaignCreate"]["campaign"]["id"]
+    assert codes(await add(outsider.api, theirs, member_gid(members[0]))) == [("memberId", "NOT_FOUND")]
+    ours = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]["id"]
+    assert codes(await add(outsider.api, ours, member_gid(members[0]))) == [("campaignId", "NOT_FOUND")]
+    auditor_like = await persona(api, plugin_tenant.code, "auditor", plugin_tenant.root_unit)
+    assert [e["code"] for e in (await add(auditor_like.api, ours, member_gid(members[0])))["errors"]] == ["FORBIDDEN"]
