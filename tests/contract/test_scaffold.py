@@ -30,7 +30,8 @@ def _new(tmp: Path, name: str, *flags: str) -> int:
 def scaffolds(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("scaffolds")
     assert _new(tmp, "anhui") == 0
-    assert _new(tmp, "warmth", "--capability") == 0
+    # a capability name no installed plugin uses (warmth, hardship, ... are real capabilities)
+    assert _new(tmp, "outreach", "--capability") == 0
     return tmp
 
 
@@ -45,26 +46,26 @@ def test_the_scaffolds_have_the_promised_parts(scaffolds: Path) -> None:
     province = {p.relative_to(scaffolds / "anhui").as_posix() for p in (scaffolds / "anhui").rglob("*") if p.is_file()}
     assert {"pyproject.toml", "README.md", "huijia_anhui/plugin.py", "huijia_anhui/settings.py",
             "huijia_anhui/rules.py", "tests/test_anhui_rules.py", "tests/test_anhui_api.py"} <= province
-    cap = {p.relative_to(scaffolds / "warmth").as_posix() for p in (scaffolds / "warmth").rglob("*") if p.is_file()}
-    assert {"huijia_warmth/hookspecs.py", "huijia_warmth/CHANGELOG.md", "huijia_warmth/tables.py",
-            "huijia_warmth/piccolo_app.py", "huijia_warmth/graphql.py", "huijia_warmth/jobs.py",
-            "huijia_warmth/plugin.py", "README.md", "tests/test_warmth_api.py"} <= cap
-    migrations = sorted(p.name for p in (scaffolds / "warmth" / "huijia_warmth" / "migrations").glob("warmth_*.py"))
+    cap = {p.relative_to(scaffolds / "outreach").as_posix() for p in (scaffolds / "outreach").rglob("*") if p.is_file()}
+    assert {"huijia_outreach/hookspecs.py", "huijia_outreach/CHANGELOG.md", "huijia_outreach/tables.py",
+            "huijia_outreach/piccolo_app.py", "huijia_outreach/graphql.py", "huijia_outreach/jobs.py",
+            "huijia_outreach/plugin.py", "README.md", "tests/test_outreach_api.py"} <= cap
+    migrations = sorted(p.name for p in (scaffolds / "outreach" / "huijia_outreach" / "migrations").glob("outreach_*.py"))
     assert len(migrations) == 2 and migrations[1].endswith("_fence.py")
-    fence = (scaffolds / "warmth" / "huijia_warmth" / "migrations" / migrations[1]).read_text(encoding="utf-8")
-    assert 'tenant_tables(["warmth_record"]' in fence
-    meta = tomllib.loads((scaffolds / "warmth" / "pyproject.toml").read_text(encoding="utf-8"))
-    assert meta["project"]["entry-points"]["huijia.plugins"] == {"warmth": "huijia_warmth.plugin"}
-    hookspecs = (scaffolds / "warmth" / "huijia_warmth" / "hookspecs.py").read_text(encoding="utf-8")
-    version = re.search(r'CONTRACT = ContractVersion\("warmth", "([\d.]+)"\)', hookspecs)
-    assert version and f"## warmth {version[1]}" in (scaffolds / "warmth" / "huijia_warmth" / "CHANGELOG.md").read_text()
+    fence = (scaffolds / "outreach" / "huijia_outreach" / "migrations" / migrations[1]).read_text(encoding="utf-8")
+    assert 'tenant_tables(["outreach_record"]' in fence
+    meta = tomllib.loads((scaffolds / "outreach" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert meta["project"]["entry-points"]["huijia.plugins"] == {"outreach": "huijia_outreach.plugin"}
+    hookspecs = (scaffolds / "outreach" / "huijia_outreach" / "hookspecs.py").read_text(encoding="utf-8")
+    version = re.search(r'CONTRACT = ContractVersion\("outreach", "([\d.]+)"\)', hookspecs)
+    assert version and f"## outreach {version[1]}" in (scaffolds / "outreach" / "huijia_outreach" / "CHANGELOG.md").read_text()
 
 
 @pytest.mark.slow  # runs each generated package's own test suite in a subprocess
 def test_both_scaffolds_pass_their_own_tests_as_generated(scaffolds: Path) -> None:
-    pkgs = (scaffolds / "anhui", scaffolds / "warmth")
+    pkgs = (scaffolds / "anhui", scaffolds / "outreach")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "anhui/tests", "warmth/tests"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "anhui/tests", "outreach/tests"],
         cwd=scaffolds, env=_child_env(*pkgs), capture_output=True, text=True, timeout=600,
     )
     out = result.stdout[-6000:] + result.stderr[-3000:]
@@ -102,7 +103,7 @@ def _lint(tmp: Path, packages: list[str], pkg_dirs: list[Path]) -> subprocess.Co
 
 
 def test_generated_code_imports_only_core_sdk(scaffolds: Path) -> None:
-    result = _lint(scaffolds, ["huijia_anhui", "huijia_warmth"], [scaffolds / "anhui", scaffolds / "warmth"])
+    result = _lint(scaffolds, ["huijia_anhui", "huijia_outreach"], [scaffolds / "anhui", scaffolds / "outreach"])
     assert result.returncode == 0 and "0 broken" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
 
 

@@ -399,9 +399,10 @@ async def test_tenant_create_records_version_one_from_the_api(api, operator):
     from tests.fixtures.api import login
 
     code = unique("psnew")
+    # fujian serves the warmth capability, so a tenant enabling fujian enables warmth too
     body = await operator.api.gql(
         """mutation($i: TenantCreateInput!) { tenantCreate(input: $i) { tenant { code } errors { field code } } }""",
-        {"i": {"code": code, "name": f"新省{code}", "provinceCode": "35", "plugins": ["fujian"],
+        {"i": {"code": code, "name": f"新省{code}", "provinceCode": "35", "plugins": ["fujian"], "capabilities": ["warmth"],
                "settings": {"fujian": {"levy_grassroots_bp": 6500}}, "adminUsername": "admin",
                "adminPassword": "correct-horse-battery"}})
     assert body["data"]["tenantCreate"]["errors"] == []

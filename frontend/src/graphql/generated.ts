@@ -712,6 +712,33 @@ export type UserCreateInput = {
   username: Scalars['String']['input'];
 };
 
+/** A target group and its benefit. */
+export type WarmthBenefitInput = {
+  amountFen?: Scalars['BigInt']['input'];
+  /** cash or in_kind. */
+  form: Scalars['String']['input'];
+  group: Scalars['String']['input'];
+  item?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One org unit's budget. */
+export type WarmthBudgetInput = {
+  budgetFen: Scalars['BigInt']['input'];
+  orgUnitId: Scalars['ID']['input'];
+};
+
+/** A new campaign. */
+export type WarmthCampaignInput = {
+  benefits: Array<WarmthBenefitInput>;
+  budgets?: Array<WarmthBudgetInput>;
+  endsOn: Scalars['Date']['input'];
+  fund: Scalars['String']['input'];
+  kind: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  startsOn: Scalars['Date']['input'];
+};
+
 export type WindowInput = {
   /** HH:MM (24:00 for midnight) */
   end: Scalars['String']['input'];

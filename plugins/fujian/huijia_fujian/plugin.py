@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from types import SimpleNamespace
 from typing import Any
 
 from core.sdk import LevyInfo, LevySplit, PluginInfo, TenantContext, hookimpl
@@ -17,12 +18,16 @@ PLUGIN = PluginInfo(
     max_core="0.1",
     settings_schema=FujianSettings,
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    # It also answers the hardship capability's aid_amount, without declaring the capability: the
-    # answer is only asked for where a tenant enables hardship.
-    contracts={"huijia.core": "0.1", "hardship": "1.0"},
+    # It also answers the hardship and warmth capabilities' rule hooks, without declaring those
+    # capabilities (which would make every tenant using this plugin enable them): the answers are only
+    # asked for where a tenant enables the capability.
+    contracts={"huijia.core": "0.1", "hardship": "1.0", "warmth": "1.0"},
 )
 
 HARDSHIP_RULE_VERSION = "fujian-hardship-2026.1"
+
+# The group behind 永春's online red packet (claimed in 泉工e家 with the ID number and 泉工惠 card).
+RED_PACKET = "fj_red_packet"
 
 
 @hookimpl
@@ -67,3 +72,13 @@ def aid_amount(tenant: TenantContext, request: Any) -> Any:
     amount, cap, items, refusal = answer
     return AidQuote(amount, cap, tuple(AidItem(label, a) for label, a in items), HARDSHIP_RULE_VERSION,
                     refusals=(refusal,) if refusal else ())
+
+
+@hookimpl
+def campaign_target_groups(tenant: TenantContext) -> list[Any]:
+    return [SimpleNamespace(code=RED_PACKET, label_zh="会员线上红包（泉工e家）", per_household=False)]
+
+
+@hookimpl
+def campaign_amount(tenant: TenantContext, campaign: Any, candidate: Any) -> int | None:
+    return rules.warmth_amount(for_tenant(tenant).warmth_amounts_by_region, candidate.region_code, candidate.group)

@@ -77,3 +77,12 @@ def hardship_aid(aid_type: str, category: str | None, dibao_fen: int | None, cos
             amount = cap
         return amount, cap, items, None
     return None
+
+
+def warmth_amount(by_region: Mapping[str, Mapping[str, int]], region_code: str | None, group: str) -> int | None:
+    """The 送温暖 amount in fen for a group in a region (county, then city, then province), or None."""
+    if region_code:
+        for code in region_fallbacks(region_code):
+            if code in by_region:
+                return by_region[code].get(group)
+    return None

@@ -9,7 +9,7 @@ from typing import Literal
 
 import msgspec
 
-from core.sdk import BasisPoints, DibaoTable, RegionCode, TenantContext, tenant_settings
+from core.sdk import BasisPoints, DibaoTable, Fen, RegionCode, TenantContext, tenant_settings
 
 NAME = "fujian"
 
@@ -62,6 +62,12 @@ class FujianSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
         default_factory=lambda: {"deep": 10_000, "relative": 8_000, "accident": 1_500})
     hardship_medical_cap_fen: dict[str, int] = msgspec.field(
         default_factory=lambda: {"relative": 1_600_000, "accident": 1_000_000})
+    # 送温暖 cash amounts in fen by region code (a county or city; most specific wins) and target
+    # group. [S] 永春县 (350525), spring festival 2021: 200 元 online red packet to members claiming
+    # it, 300 元 to front-line migrant workers, 2000 元 per archived hardship household. Elsewhere
+    # the warmth capability's own amounts apply.
+    warmth_amounts_by_region: dict[RegionCode, dict[str, Fen]] = msgspec.field(default_factory=lambda: {
+        "350525": {"fj_red_packet": 20_000, "holiday_frontline": 30_000, "hardship_household": 200_000}})
 
 
 def for_tenant(tenant: TenantContext) -> FujianSettings:

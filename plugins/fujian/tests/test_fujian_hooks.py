@@ -11,12 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import huijia_fujian.plugin
+import huijia_warmth.plugin
 from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-# The hardship capability too: Fujian answers its aid_amount.
-PM = build_plugin_manager([huijia_hardship.plugin, huijia_fujian.plugin], trace=False)
+# Fujian also answers the hardship capability's aid_amount and the warmth capability's hooks, so their
+# specs must be there (tests of the warmth hooks live with the capability, plugins/warmth/tests).
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_fujian.plugin], trace=False)
 
 
 def make_tenant(settings_: dict[str, Any] | None = None) -> TenantContext:

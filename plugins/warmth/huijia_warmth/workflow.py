@@ -1,0 +1,51 @@
+"""A campaign's lifecycle on core's shared case state machine.
+
+draft ──submit──▶ submitted ──approve──▶ approved ──distribute──▶ distributing ──finish──▶ distributed ──close──▶ closed
+  │  ◀──return───────┘                        │
+  └──────────────cancel (draft, submitted, approved; with a reason)──▶ cancelled
+
+Approval freezes the beneficiary list with its amounts (``beneficiaries.freeze``); ``finish`` is the system's (the distribution job), the rest a person's at the campaign's unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sdk import DomainError, ErrorCode, Machine, Transition, raw
+from huijia_warmth.beneficiaries import freeze
+
+
+async def has_budget(ctx: Any) -> list[Any]:
+    rows = await raw("SELECT COALESCE(SUM(budget_fen), 0) AS total FROM warmth_campaign_budget "
+                     "WHERE tenant_id = {} AND campaign_id = {}", ctx.tenant.id, ctx.case.case_id)
+    if int(rows[0]["total"]) <= 0:
+        return [DomainError(ErrorCode.NOT_ELIGIBLE, "the campaign has no budget to approve", "budgets",
+                            "活动没有预算，不能审批")]
+    return []
+
+
+CAMPAIGN = Machine(
+    capability="warmth",
+    case_type="campaign",
+    states=("draft", "submitted", "approved", "distributing", "distributed", "closed", "cancelled"),
+    initial="draft",
+    final=("closed", "cancelled"),
+    read_permission="warmth.read",
+    transitions=(
+        Transition("submit", ("draft",), "submitted", permission="warmth.write", label_zh="提交"),
+        Transition("return", ("submitted",), "draft", permission="warmth.approve", reasons_required=True,
+                   label_zh="退回"),
+        Transition("approve", ("submitted",), "approved", permission="warmth.approve", guard=has_budget,
+                   effect=freeze, label_zh="审批"),
+        Transition("distribute", ("approved",), "distributing", permission="warmth.write", label_zh="开始发放"),
+        Transition("finish", ("distributing",), "distributed", label_zh="发放完成"),
+        Transition("close", ("distributed",), "closed", permission="warmth.approve", label_zh="结项"),
+        Transition("cancel", ("draft", "submitted", "approved"), "cancelled", permission="warmth.approve",
+                   reasons_required=True, label_zh="撤销"),
+    ),
+    labels_zh={"draft": "草稿", "submitted": "待审批", "approved": "已审批", "distributing": "发放中",
+               "distributed": "已发放", "closed": "已结项", "cancelled": "已撤销"},
+)
+
+# What a person may ask for through the API; ``finish`` belongs to the distribution job.
+PERSON_STEPS = ("submit", "return", "approve", "distribute", "close", "cancel")
