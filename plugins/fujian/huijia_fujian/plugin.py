@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 
 from core.sdk import LevyInfo, LevySplit, PluginInfo, TenantContext, hookimpl
-from huijia_fujian import rules
+from huijia_fujian import mutual_aid, rules
 from huijia_fujian.settings import NAME, FujianSettings, for_tenant
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -15,8 +16,9 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=FujianSettings,
+    capabilities=("mutual_aid",),
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1"},
+    contracts={"huijia.core": "0.1", "mutual_aid": "1.0"},
 )
 
 
@@ -35,3 +37,13 @@ def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit:
         by_region=settings.levy_grassroots_bp_by_region,
         remainder_to=settings.levy_remainder_to,
     )
+
+
+@hookimpl
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    return mutual_aid.plans()
+
+
+@hookimpl
+def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
+    return mutual_aid.benefit(plan, enrolment, claim)

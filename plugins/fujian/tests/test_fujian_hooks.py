@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import huijia_fujian.plugin
+import huijia_mutual_aid.plugin
 from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-PM = build_plugin_manager([huijia_fujian.plugin], trace=False)
+PM = build_plugin_manager([huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
 
 
 def make_tenant(settings_: dict[str, Any] | None = None) -> TenantContext:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 
 from core.sdk import FieldProblem, MemberInfo, PluginInfo, TenantContext, hookimpl
-from huijia_shanghai import rules
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
+from huijia_shanghai import mutual_aid, rules
 from huijia_shanghai.settings import NAME, ShanghaiSettings, for_tenant
 
 PLUGIN = PluginInfo(
@@ -15,8 +16,9 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=ShanghaiSettings,
+    capabilities=("mutual_aid",),
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1"},
+    contracts={"huijia.core": "0.1", "mutual_aid": "1.0"},
 )
 
 
@@ -31,6 +33,16 @@ def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProb
     if not set(member.tags) & set(required):
         return []
     return rules.phone_problems(member.tags, member.phone, required, _tag_labels(tenant))
+
+
+@hookimpl
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    return mutual_aid.plans()
+
+
+@hookimpl
+def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
+    return mutual_aid.benefit(plan, enrolment, claim)
 
 
 def _tag_labels(tenant: TenantContext) -> dict[str, str]:

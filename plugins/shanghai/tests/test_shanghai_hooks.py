@@ -1,4 +1,4 @@
-"""Shanghai's hooks through a fresh plugin manager holding only the built-in and Shanghai plugins."""
+"""Shanghai's hooks through a fresh plugin manager holding the built-in and Shanghai plugins (and mutual_aid, whose hooks Shanghai implements)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+import huijia_mutual_aid.plugin
 import huijia_shanghai.plugin
 from core.context import TenantContext
 from core.interface import MemberInfo, ProblemCode
@@ -16,7 +17,7 @@ BAD_CHECK_DIGIT_ID = "110105194912310021"  # 11010519491231002X with its check d
 
 @pytest.fixture(name="pm", scope="module")
 def fx_pm():
-    return build_plugin_manager([huijia_shanghai.plugin], trace=False)
+    return build_plugin_manager([huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=False)
 
 
 def make_tenant(settings: dict[str, Any] | None = None) -> TenantContext:
@@ -34,7 +35,7 @@ def make_tenant(settings: dict[str, Any] | None = None) -> TenantContext:
 def _available():
     from core.plugins import available_plugins
 
-    return available_plugins(build_plugin_manager([huijia_shanghai.plugin], trace=False))
+    return available_plugins(build_plugin_manager([huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=False))
 
 
 def _problems(pm, tenant: TenantContext, member: MemberInfo) -> set[tuple[str, str]]:
