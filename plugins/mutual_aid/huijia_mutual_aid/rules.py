@@ -149,3 +149,48 @@ def apply_caps(plan: Plan, benefit: Benefit, history: History) -> CappedBenefit:
 def share_of(amount_fen: int, ratio_bp: int) -> int:
     """``ratio_bp`` of an amount, rounded down to the fen (a payout never exceeds the formula)."""
     return amount_fen * ratio_bp // BP
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A member a unit union puts forward for a plan, with what enrolment checks need (no personal data)."""
+
+    member_id: int
+    org_unit_id: int
+    shares: int = 1
+    sex: Sex | None = None
+    birth: dt.date | None = None
+    retired: bool = False
+    work_status: str | None = None
+    held: tuple[str, ...] = ()  # codes of the plans the member already holds this term
+
+
+def batch_problems(plan: Plan, plans: dict[str, Plan], *, unit_id: int, unit_kind: UnitKind, eligible: int,
+                   already_enrolled: int, existing_shares: Iterable[int], candidates: Sequence[Candidate],
+                   on: dt.date) -> list[tuple[int | None, str]]:
+    """Every reason to refuse a unit's batch, as (member id or None for the batch, reason).
+
+    A batch is all or nothing: the caller stores none of it while any reason stands. A member the
+    plan already covers, or named twice, is a duplicate (void where the plan allows one share).
+    """
+    problems: list[tuple[int | None, str]] = []
+    if not candidates:
+        return [(None, "未选择参保会员")]
+    seen: set[int] = set()
+    for c in candidates:
+        if c.org_unit_id != unit_id:
+            problems.append((c.member_id, "不是本单位会员"))
+            continue
+        if c.member_id in seen or plan.code in c.held:
+            problems.append((c.member_id, "重复参保无效" if plan.max_shares == 1 else "已参加本计划"))
+            continue
+        seen.add(c.member_id)
+        held = [plans[code] for code in c.held if code in plans]
+        problems += [(c.member_id, r) for r in exclusion_problems(plan, held)]
+        problems += [(c.member_id, r) for r in eligibility_problems(
+            plan, sex=c.sex, birth=c.birth, on=on, retired=c.retired, work_status=c.work_status)]
+    problems += [(None, r) for r in shares_problems(plan, [c.shares for c in candidates], existing_shares)]
+    if plan.enrolment.group_only:
+        problems += [(None, r) for r in ratio_problems(plan, unit_kind, eligible=eligible,
+                                                       enrolling=already_enrolled + len(seen))]
+    return problems

@@ -192,3 +192,33 @@ def test_a_capped_benefit_never_exceeds_any_cap_left_and_its_items_add_up(amount
     assert 0 <= got.amount_fen <= min(amount, case, max(year - paid, 0))
     assert got.amount_fen == min(amount, case, max(year - paid, 0))
     assert sum(i.amount_fen for i in got.items) == got.amount_fen
+
+
+# --- a unit's batch --------------------------------------------------------------------------------
+
+def test_a_batch_reports_every_problem_at_once_and_passes_when_clean() -> None:
+    from huijia_mutual_aid.rules import Candidate, batch_problems
+
+    group = plan(code="group", max_shares=3, enrolment=SHANGHAI_GROUP)
+    other = plan(code="serious_a", name_zh="重大疾病A", excludes=("group",))
+    plans = {"group": group, "serious_a": other}
+    ok = [Candidate(i, 7, shares=2) for i in range(1, 9)]
+    kw = dict(unit_id=7, unit_kind=UnitKind.OTHER, eligible=10, already_enrolled=2, existing_shares=[2], on=D(2026, 1, 5))
+    assert batch_problems(group, plans, candidates=ok, **kw) == []
+    bad = [*ok[:6], Candidate(1, 7, shares=2), Candidate(50, 8, shares=2), Candidate(60, 7, shares=3, held=("serious_a",))]
+    got = batch_problems(group, plans, candidates=bad, **kw)
+    assert (1, "已参加本计划") in got and (50, "不是本单位会员") in got
+    assert (60, "已参加互斥的“重大疾病A”") in got
+    assert (None, "本计划要求同一单位参保人员份数相同") in got
+    # 2 enrolled + 7 distinct members of the unit = 9 of 10: a unit of 10 must enrol everyone
+    assert any(m is None and r.startswith("参保人数9人") for m, r in got)
+    assert batch_problems(group, plans, candidates=[], **kw) == [(None, "未选择参保会员")]
+
+
+def test_a_duplicate_is_void_where_the_plan_allows_one_share() -> None:
+    from huijia_mutual_aid.rules import Candidate, batch_problems
+
+    one = plan(code="class_a")
+    kw = dict(unit_id=1, unit_kind=UnitKind.OTHER, eligible=3, already_enrolled=0, existing_shares=[], on=D(2026, 1, 5))
+    got = batch_problems(one, {"class_a": one}, candidates=[Candidate(5, 1), Candidate(5, 1), Candidate(6, 1, held=("class_a",))], **kw)
+    assert got == [(5, "重复参保无效"), (6, "重复参保无效")]
