@@ -7,10 +7,23 @@ refuses with CAPABILITY_NOT_ENABLED).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import strawberry
 
-from core.sdk import BigInt, DomainError, ErrorCode, Info, for_query, perm
+from core.sdk import (
+    BigInt,
+    DomainError,
+    ErrorCode,
+    Info,
+    UserError,
+    for_query,
+    from_global_id,
+    perm,
+    run_mutation,
+    to_global_id,
+    utcnow,
+)
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
 
 MAX_FEN = 10**12  # 100 亿元: far above any real cost, far below the 64-bit range
@@ -168,3 +181,69 @@ class MutualAidQuery:
         return MutualAidBenefit(amount_fen=result.amount_fen, capped_by=result.capped_by,
                                 items=[MutualAidBenefitItem(label=x.label_zh, amount_fen=x.amount_fen, note=x.note_zh)
                                        for x in result.items])
+
+
+@strawberry.type(description="A member's cover under a plan for one term (参保记录).")
+class MutualAidEnrolment:
+    id: strawberry.ID
+    plan_code: str
+    member_id: strawberry.ID
+    org_unit_id: strawberry.ID
+    shares: int
+    cover_from: dt.date
+    cover_to: dt.date
+    premium_fen: BigInt  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, r: dict) -> MutualAidEnrolment:
+        return cls(id=strawberry.ID(to_global_id("MutualAidEnrolment", r["id"])), plan_code=r["plan_code"],
+                   member_id=strawberry.ID(to_global_id("Member", r["member_id"])),
+                   org_unit_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])), shares=r["shares"],
+                   cover_from=r["cover_from"], cover_to=r["cover_to"], premium_fen=r["premium_fen"])
+
+
+@strawberry.enum
+class MutualAidUnitKind(enum.Enum):
+    GOVERNMENT = "government"
+    INSTITUTION = "institution"
+    STATE_OWNED = "state_owned"
+    OTHER = "other"
+
+
+@strawberry.input(description="A unit union's batch: members of the unit, each with the same number of shares.")
+class MutualAidEnrolInput:
+    plan: str
+    org_unit_id: strawberry.ID
+    unit_kind: MutualAidUnitKind
+    member_ids: list[strawberry.ID]
+    shares: int = 1
+    batch_key: str
+
+
+@strawberry.type
+class MutualAidEnrolPayload:
+    enrolments: list[MutualAidEnrolment] = strawberry.field(default_factory=list)
+    errors: list[UserError]
+
+
+@strawberry.type
+class MutualAidMutation:
+    @strawberry.mutation(description=perm("mutual_aid.enrol", "Enrol a batch of the unit's members under a plan "
+                                          "(all or nothing: ratio, duplicates, exclusive plans, eligibility)."))
+    async def mutual_aid_enrol(self, info: Info, input: MutualAidEnrolInput) -> MutualAidEnrolPayload:
+        from huijia_mutual_aid.enrolment import enrol_batch
+        from huijia_mutual_aid.interface import UnitKind
+
+        async def work() -> dict:
+            tenant, principal = info.context.require("mutual_aid.read")
+            unit_id = from_global_id(input.org_unit_id, "OrgUnit", "orgUnitId")[1]
+            members = [from_global_id(m, "Member", "memberIds")[1] for m in input.member_ids]
+            if not input.batch_key.strip() or len(input.batch_key) > 64:
+                raise DomainError(ErrorCode.INVALID_INPUT, "batchKey must have 1 to 64 characters", "batchKey",
+                                  message_zh="批次号须为1至64个字符")
+            rows = await enrol_batch(tenant, principal, info.context.actor, plan_code=input.plan, unit_id=unit_id,
+                                     unit_kind=UnitKind(input.unit_kind.value), member_ids=members,
+                                     shares=input.shares, batch_key=input.batch_key.strip(), on=utcnow().date())
+            return {"enrolments": [MutualAidEnrolment.of(r) for r in rows]}
+
+        return await run_mutation(MutualAidEnrolPayload, work)

@@ -37,16 +37,22 @@ def register_hookspecs() -> list[Any]:
 
 
 @hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["huijia_mutual_aid.piccolo_app"]
+
+
+@hookimpl
 def register_permissions() -> dict[str, Any]:
     # clerk at the unit enrols and enters claims; an approver above it reviews; finance pays.
     return {
         "mutual_aid.read": [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.FINANCE, Role.AUDITOR],
+        "mutual_aid.enrol": [Role.CLERK],
     }
 
 
 @hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution
-    from huijia_mutual_aid.graphql import MutualAidQuery
+    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
 
-    return [GraphQLContribution(query=[MutualAidQuery])]
+    return [GraphQLContribution(query=[MutualAidQuery], mutation=[MutualAidMutation])]
