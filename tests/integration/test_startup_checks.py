@@ -15,8 +15,7 @@ async def test_bad_stored_setting_stops_startup(database):
     from core.tenancy.tables import Tenant
 
     code = unique("badcfg")
-    tenant = await create_tenant(Actor(None, "test"), code=code, name="配置错误测试", province_code="31", plugins=["shanghai"],
-                                 capabilities=["mutual_aid"])  # shanghai serves mutual_aid
+    tenant = await create_tenant(Actor(None, "test"), code=code, name="配置错误测试", province_code="31", plugins=["shanghai"])
     # Somebody edits the database by hand (or an old manifest slipped through).
     await Tenant.update({Tenant.settings: {"shanghai": {"phone_required_tags": 7}}}).where(Tenant.id == tenant.id)
     clear_tenant_cache()

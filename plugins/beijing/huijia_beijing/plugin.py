@@ -16,7 +16,9 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=BeijingSettings,
-    capabilities=("mutual_aid",),
+    # It implements the mutual_aid capability's hooks without declaring capabilities=("mutual_aid",): that
+    # declaration would make every tenant enabling this plugin enable mutual_aid too, and a province may
+    # run its mutual-aid schemes elsewhere. The hooks are only called where the capability is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
     contracts={"huijia.core": "0.1", "mutual_aid": "1.0"},
 )

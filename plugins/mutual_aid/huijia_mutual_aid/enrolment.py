@@ -19,7 +19,7 @@ from core.sdk import (
     require_in_subtree,
     transaction,
 )
-from huijia_mutual_aid.interface import Sex, UnitKind
+from huijia_mutual_aid.interface import Plan, Sex, UnitKind
 from huijia_mutual_aid.plans import plan_for, plans_for
 from huijia_mutual_aid.rules import Candidate, batch_problems, cover_period, eligibility_problems
 
@@ -52,6 +52,25 @@ async def enrol_batch(tenant: TenantContext, principal: Principal, actor: Actor,
         raise DomainError(ErrorCode.NOT_FOUND, "org unit not found", "orgUnitId", message_zh="单位不存在")
     require_in_subtree(principal, "mutual_aid.enrol", unit["path"], what="org unit", field="orgUnitId",
                        read_action="mutual_aid.read")
+    try:
+        return await _enrol(tenant, principal, actor, plan, plans, unit_id, unit_kind, member_ids, shares, batch_key, on)
+    except Exception as exc:
+        # Two batches naming one member at once: the checks of both passed, the unique key lets one in
+        # and the whole other batch rolls back.
+        if not _is_unique_violation(exc):
+            raise
+        raise DomainError(ErrorCode.DUPLICATE, "a member in this batch was enrolled meanwhile", "memberIds",
+                          message_zh="批次中有会员刚被其他批次参保，请刷新后重试") from None
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name == "UniqueViolationError" or (name == "IntegrityError" and "UNIQUE" in str(exc).upper())
+
+
+async def _enrol(tenant: TenantContext, principal: Principal, actor: Actor, plan: Plan, plans: dict[str, Plan],
+                 unit_id: int, unit_kind: UnitKind, member_ids: Sequence[int], shares: int, batch_key: str,
+                 on: dt.date) -> list[dict[str, Any]]:
     term_start, _ = plan.term.bounds(on)
     cover_from, cover_to = cover_period(plan, on)
     async with transaction():

@@ -18,14 +18,14 @@ ESTIMATE = """query($i: MutualAidEstimateInput!) { mutualAidBenefitEstimate(inpu
 
 @pytest.fixture(name="shanghai_clerk", scope="module")
 async def fx_shanghai_clerk(api, tmp_path_factory):
-    t = await create_plugin_tenant(["shanghai"], tmp_path_factory.mktemp("ma_sh"))
+    t = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_sh"))
     assert t.capabilities == ("mutual_aid",)
     return (await persona(api, t.code, "clerk", t.root_unit)).api
 
 
 @pytest.fixture(name="fujian_t", scope="module")
 async def fx_fujian(api, tmp_path_factory):
-    return await create_plugin_tenant(["fujian"], tmp_path_factory.mktemp("ma_fj"))
+    return await create_plugin_tenant(["fujian", "mutual_aid"], tmp_path_factory.mktemp("ma_fj"))
 
 
 async def test_a_clerk_lists_the_provinces_plans_with_their_rules(shanghai_clerk) -> None:

@@ -49,7 +49,7 @@ async def stored(t, plan: str) -> int:
 
 @pytest.fixture(name="sh", scope="module")
 async def fx_sh(api, tmp_path_factory) -> dict[str, Any]:
-    t = await create_plugin_tenant(["shanghai"], tmp_path_factory.mktemp("ma_enrol"))
+    t = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_enrol"))
     clerk = (await persona(api, t.code, "clerk", t.root_unit)).api
     return {"t": t, "clerk": clerk, "unit": t.unit_ids[t.grassroots_unit],
             "staff": await add_members(t, t.grassroots_unit, 4)}
@@ -100,7 +100,7 @@ async def test_a_duplicate_is_void_where_the_plan_allows_one_share(sh) -> None:
 
 async def test_members_of_another_unit_or_tenant_are_refused(api, sh, tmp_path_factory) -> None:
     t = sh["t"]
-    other = await create_plugin_tenant(["shanghai"], tmp_path_factory.mktemp("ma_other"))
+    other = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_other"))
     foreign = await add_members(other, other.grassroots_unit, 1)
     got = (await sh["clerk"].data(ENROL, batch(sh, foreign, plan="shanghai_class_b", shares=1)))["mutualAidEnrol"]
     assert reasons(got) == ["不是本单位会员"]
@@ -123,3 +123,19 @@ async def test_an_approver_reads_but_may_not_enrol_and_an_unknown_plan_is_not_fo
     assert [(e["field"], e["code"]) for e in unknown["errors"]] == [("plan", "NOT_FOUND")]
     empty = (await sh["clerk"].data(ENROL, batch(sh, [], plan="shanghai_class_b", shares=1)))["mutualAidEnrol"]
     assert [(e["field"], e["code"]) for e in empty["errors"]] == [("memberIds", "INVALID_INPUT")]
+
+
+async def test_two_clerks_enrolling_the_same_members_at_once_store_them_once(api, tmp_path_factory) -> None:
+    import asyncio
+
+    t = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_race"))
+    staff = await add_members(t, t.grassroots_unit, 3)
+    one, two = [(await persona(api, t.code, "clerk", t.root_unit)).api for _ in range(2)]
+    sh = {"unit": t.unit_ids[t.grassroots_unit]}
+    results = await asyncio.gather(*(c.data(ENROL, batch(sh, staff, plan="shanghai_class_b", shares=1, key=k))
+                                     for c, k in ((one, "r1"), (two, "r2"))))
+    payloads = [r["mutualAidEnrol"] for r in results]
+    assert sorted(len(p["enrolments"]) for p in payloads) == [0, 3]
+    loser = next(p for p in payloads if not p["enrolments"])
+    assert {e["code"] for e in loser["errors"]} <= {"DUPLICATE", "NOT_ELIGIBLE"} and loser["errors"]
+    assert await stored(t, "shanghai_class_b") == 3
