@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-py lint lint-imports schema bench-api bench-import bench-ledger frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,12 +19,16 @@ install: uv ## Install the platform and its dev tools from the lock file
 run: install frontend ## Run the platform on the embedded default (SQLite, in-process jobs, demo provinces) at http://127.0.0.1:8000
 	@env -u DATABASE_URL -u REDIS_URL $(PY_RUN) huijia serve --demo
 
-test: install lint ## Run the whole test suite against real PostgreSQL and Redis
+test: install lint ## Run the whole test suite (slow tests included) against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
 	@$(MAKE) --no-print-directory test-frontend
 
-lint: install lint-imports ## Lint (ruff) and the import layering
+test-fast: install ## Quick check while working: unit, contract and plugin tests, without the slow ones (make test runs everything)
+	@$(PY_RUN) pytest -q -m "not slow" tests/unit tests/contract tests/plugins_dummy plugins
+
+lint: install lint-imports ## Lint (ruff), the import layering and the types of core (mypy)
 	@$(PY_RUN) ruff check --no-cache .
+	@$(PY_RUN) mypy core
 
 lint-imports: install ## Check the import layering (core imports no plugin, plugins only core.sdk, no cycles)
 	@$(PY_RUN) lint-imports --no-cache
@@ -54,6 +58,9 @@ bench-api: install ## Benchmark: GraphQL list vs raw asyncpg+JSON (p50 latency r
 
 bench-ledger: install ## Benchmark: ledger posting throughput (8 clients, checks + hash chain) vs raw asyncpg INSERTs
 	@$(PY_RUN) python -m bench.ledger
+
+bench-stations: install ## Benchmark: public station finder, nearest-20 open-now at 200,000 stations vs one raw SQL query (p50 ratio)
+	@$(PY_RUN) python -m bench.stations
 
 bench-import: install ## Benchmark: 1,000,000-row roster import vs raw COPY (throughput ratio, peak RSS)
 	@$(PY_RUN) python bench/import/run.py

@@ -76,19 +76,23 @@ def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
             proc.kill()
 
 
-async def load(url: str, body: dict[str, Any], headers: dict[str, str], *, concurrency: int, requests: int,
-               check: Any = None) -> dict[str, float]:
+async def load(url: str, body: dict[str, Any] | None, headers: dict[str, str], *, concurrency: int, requests: int,
+               check: Any = None, paths: list[str] | None = None) -> dict[str, float]:
     """Closed-loop load over raw keep-alive HTTP/1.1 sockets: `concurrency` connections each
     sending pre-encoded requests back to back (bounded count). A thin client on purpose: on a
     2-core machine an httpx client would eat the CPU the servers are measured on."""
     host, port = url.split("//", 1)[1].split(":")
-    payload = json.dumps(body).encode()
-    head = ["POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
-            f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+    if paths:  # GET requests, connection i sending paths[i % len(paths)]
+        requests_by_path = [(f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode() for p in paths]
+    else:
+        payload = json.dumps(body).encode()
+        head = ["POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+                f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
+        requests_by_path = [("\r\n".join(head) + "\r\n\r\n").encode() + payload]
     latencies: list[float] = []
 
-    async def worker(n: int) -> None:
+    async def worker(n: int, request: bytes) -> None:
         reader, writer = await asyncio.open_connection(host, int(port))
         try:
             for i in range(n):
@@ -114,7 +118,7 @@ async def load(url: str, body: dict[str, Any], headers: dict[str, str], *, concu
 
     started = time.perf_counter()
     per = requests // concurrency
-    await asyncio.gather(*[worker(per) for _ in range(concurrency)])
+    await asyncio.gather(*[worker(per, requests_by_path[i % len(requests_by_path)]) for i in range(concurrency)])
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {

@@ -99,7 +99,7 @@ def region_fallbacks(region_code: str) -> list[str]:
 
 
 def lookup_region_year(
-    table: Mapping[str, Mapping[str | int, int]], region_code: str, year: int
+    table: Mapping[str, Mapping[str, int] | Mapping[int, int]], region_code: str, year: int
 ) -> int | None:
     """Look up a per-region, per-year figure with county -> city -> province and earlier-year fallback.
 

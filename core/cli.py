@@ -34,7 +34,7 @@ async def _with_db(fn: Any) -> Any:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from core.bootstrap import migrate
     from core.dbroles import RoleError, role_of
-    from core.settings import get_settings
+    from core.settings import get_settings, reload_settings
 
     settings = get_settings()
     owner_url = args.owner_url or settings.database_owner_url
@@ -52,7 +52,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             return 2
         # This process only migrates: from here on it is the owner (the engine is built from settings).
         os.environ["DATABASE_URL"] = owner_url
-        get_settings.cache_clear()
+        reload_settings()
     try:
         _run(_with_db(lambda: migrate(quiet=not args.verbose, grant_to=app_role)))
     except RoleError as exc:
@@ -174,7 +174,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # As `serve` does: JSON lines through the formatter that keeps personal data out (arq's own
     # logger and a crash's traceback included).
     configure_logging(settings.log_level)
-    run_worker(worker_settings())  # type: ignore[arg-type]
+    run_worker(worker_settings())
     return 0
 
 

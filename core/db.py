@@ -10,12 +10,22 @@ is (re)set on acquire whenever it differs from the borrower's tenant, so it neve
 next borrower (see _set_tenant for why it is not reset on release).
 
 SQLite (the embedded default) has no RLS; the app-level tenant filter is the only fence there.
+
+Query capture (tests): with ``HUIJIA_DB_QUERY_CAPTURE=1`` every pooled or new PostgreSQL connection
+gets an asyncpg query logger, and :func:`capture_queries` records the statements sent while it is
+open, from its task and every task started inside it (a request's resolvers, DataLoader batches).
+Off by default: with no logger installed asyncpg skips its logging path altogether.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import weakref
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -53,7 +63,7 @@ async def _set_tenant(connection: Any) -> None:
     if _known_tenant.get(raw) == wanted:
         return
     # SET cannot take bind parameters; set_config can. is_local=false: for the session.
-    await connection.execute("SELECT set_config('app.tenant_id', $1, false)", wanted)
+    await connection.execute(TENANT_STAMP, wanted)
     _known_tenant[raw] = wanted
 
 
@@ -68,18 +78,120 @@ async def _reset(connection: Any) -> None:
     return None
 
 
+# ---------------------------------------------------------------------------------------------
+# Query capture
+# ---------------------------------------------------------------------------------------------
+
+TENANT_STAMP = "SELECT set_config('app.tenant_id', $1, false)"
+
+
+def _driver_statements() -> frozenset[str]:
+    from asyncpg import introspection
+
+    return frozenset(getattr(introspection, name) for name in ("INTRO_LOOKUP_TYPES", "INTRO_LOOKUP_TYPES_13",
+                                                               "TYPE_BY_NAME") if hasattr(introspection, name))
+
+
+def _is_overhead(query: str) -> bool:
+    """Statements no code of ours asked for: the tenant stamp (a cost of acquiring a connection), and
+    asyncpg's look-up of a type the first time a connection meets it (with the jit switch around
+    it). How many of these a request sends depends on which pooled connections it borrows."""
+    return query == TENANT_STAMP or query in _DRIVER_STATEMENTS or "set_config('jit'" in query
+
+
+_DRIVER_STATEMENTS = _driver_statements()
+
+
+@dataclass
+class CapturedQueries:
+    """The SQL statements sent while a :func:`capture_queries` block was open, in order."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def queries(self) -> list[str]:
+        """What the code asked for: every statement but the connection overhead (see _is_overhead)."""
+        return [q for q in self.statements if not _is_overhead(q)]
+
+    @property
+    def count(self) -> int:
+        return len(self.queries)
+
+    def report(self) -> str:
+        """The distinct statements, first-seen order, each with how often it was sent."""
+        seen: dict[str, int] = {}
+        for q in self.queries:
+            text = " ".join(q.split())
+            seen[text] = seen.get(text, 0) + 1
+        return "\n".join(f"{n:4} x {text[:240]}" for text, n in seen.items())
+
+
+_captured: ContextVar[CapturedQueries | None] = ContextVar("huijia_captured_queries", default=None)
+
+
+def _log_query(record: Any) -> None:
+    # asyncpg calls loggers with loop.call_soon, which runs them in a copy of the context of the
+    # task that sent the statement: the capture open there, if any.
+    captured = _captured.get()
+    if captured is not None:
+        captured.statements.append(record.query)
+
+
+@contextlib.asynccontextmanager
+async def capture_queries() -> AsyncIterator[CapturedQueries]:
+    """Record the SQL this task (and the tasks it starts) sends to PostgreSQL inside the block.
+
+    Needs ``HUIJIA_DB_QUERY_CAPTURE=1`` (the test environment sets it) before the pool starts.
+    Statements sent through asyncpg's query methods are seen (``execute``, ``fetch*``,
+    ``executemany``: everything piccolo sends); COPY and server-side cursors are not."""
+    engine = _current_engine()
+    if not isinstance(engine, TenantPostgresEngine) or not engine.capture_queries:
+        raise RuntimeError("query capture is off: it needs PostgreSQL and HUIJIA_DB_QUERY_CAPTURE=1 at start-up")
+    captured = CapturedQueries()
+    token = _captured.set(captured)
+    try:
+        yield captured
+    finally:
+        # Loggers run with call_soon: one turn of the loop lets the last statements' loggers run.
+        await asyncio.sleep(0)
+        _captured.reset(token)
+
+
+def _current_engine() -> Any:
+    from piccolo.engine.finder import engine_finder
+
+    return engine_finder()
+
+
+def _watch(connection: Any) -> None:
+    connection.add_query_logger(_log_query)
+
+
 class TenantPostgresEngine(PostgresEngine):
-    """A PostgresEngine that stamps the current tenant on every connection it hands out."""
+    """A PostgresEngine that stamps the current tenant on every connection it hands out, and (when
+    ``capture_queries``) lets :func:`capture_queries` see the statements sent on them."""
+
+    def __init__(self, *args: Any, capture_queries: bool = False, **kwargs: Any) -> None:
+        self.capture_queries = capture_queries  # first: the base class may connect in __init__
+        super().__init__(*args, **kwargs)
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
         kwargs.setdefault("setup", _set_tenant)
         kwargs.setdefault("reset", _reset)
+        if self.capture_queries:
+            kwargs.setdefault("init", _init_watched)
         await super().start_connection_pool(**kwargs)
 
     async def get_new_connection(self) -> Any:
         connection = await super().get_new_connection()
-        await connection.execute("SELECT set_config('app.tenant_id', $1, false)", _tenant_setting())
+        if self.capture_queries:
+            _watch(connection)
+        await connection.execute(TENANT_STAMP, _tenant_setting())
         return connection
+
+
+async def _init_watched(connection: Any) -> None:
+    _watch(connection)
 
 
 SQLITE_NAME_COLLATION = "zh_pinyin"
@@ -123,7 +235,8 @@ class _PinyinConnection(sqlite3.Connection):
 def build_engine(settings: Settings | None = None) -> PostgresEngine | SQLiteEngine:
     settings = settings or get_settings()
     if settings.is_postgres:
-        return TenantPostgresEngine(config={"dsn": settings.database_url}, log_queries=False)
+        return TenantPostgresEngine(config={"dsn": settings.database_url}, log_queries=False,
+                                    capture_queries=settings.db_query_capture)
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
     # timeout: wait for the write lock rather than fail (the embedded default has concurrent writers).

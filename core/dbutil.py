@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
+
+_T = TypeVar("_T")
+
+
+def written(row: _T | None, what: str) -> _T:
+    """``row``, read back by the caller after writing or locking it in the same transaction: it
+    exists. Says so to the type checker, and fails loudly (naming ``what``) if that ever breaks."""
+    if row is None:
+        raise LookupError(f"{what} missing right after it was written")
+    return row
 
 
 def engine() -> Any:

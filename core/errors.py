@@ -33,6 +33,11 @@ class ErrorCode(enum.Enum):
     # A case step taken out of order (the case is not in a state the step leaves).
     INVALID_TRANSITION = "INVALID_TRANSITION"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    # What a worker offered to prove they are a member (the phone on file, a union's code) does not match.
+    PROOF_MISMATCH = "PROOF_MISMATCH"
+    # A member card's QR code: past its time, or not one this platform signed.
+    CARD_EXPIRED = "CARD_EXPIRED"
+    CARD_INVALID = "CARD_INVALID"
     # The tenant has not enabled the capability (plugin) that owns the field.
     CAPABILITY_NOT_ENABLED = "CAPABILITY_NOT_ENABLED"
     INTERNAL = "INTERNAL"

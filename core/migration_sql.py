@@ -6,6 +6,8 @@ accept; row-level security is PostgreSQL-only and skipped on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
@@ -36,15 +38,17 @@ def index_sql(table: str, columns: tuple[str, ...], name: str | None = None, pg_
     return pg, plain
 
 
-async def run_statements(common: list[str], postgres_only: list[str] = (), sqlite_only: list[str] = ()) -> None:
+async def run_statements(common: Sequence[str], postgres_only: Sequence[str] = (), sqlite_only: Sequence[str] = ()) -> None:
     engine = engine_finder()
+    if engine is None:
+        raise RuntimeError("no database engine: piccolo_conf defines no DB")
     postgres = isinstance(engine, PostgresEngine)
     statements = list(common) + list(postgres_only if postgres else sqlite_only)
     for statement in statements:
         await engine.run_ddl(statement)
 
 
-async def tenant_tables(tables: list[str], uniques: dict[str, list[tuple[str, ...]]], indexes: list[tuple[str, str]] = ()) -> None:
+async def tenant_tables(tables: list[str], uniques: dict[str, list[tuple[str, ...]]], indexes: Sequence[tuple[str, str]] = ()) -> None:
     """Apply the standard fence to tenant-owned tables: their unique keys, indexes and RLS."""
     common = [unique_index_sql(t, cols) for t, col_sets in uniques.items() for cols in col_sets]
     pg = [i[0] for i in indexes] + [s for t in tables for s in rls_sql(t)]

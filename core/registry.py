@@ -139,6 +139,8 @@ class Registry:
                 name = getattr(machine, "name", None)
                 if getattr(machine, "capability", None) != cap.code:
                     raise PluginError(f"plugin {cap.plugin!r}: workflow {name!r} must belong to capability {cap.code!r}")
+                if not isinstance(name, str):
+                    raise PluginError(f"plugin {cap.plugin!r}: a workflow of {cap.code!r} has no name (not a Machine)")
                 if name in found:
                     raise PluginError(f"plugin {cap.plugin!r}: workflow {name!r} is declared twice")
                 found[name] = machine

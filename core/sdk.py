@@ -31,10 +31,15 @@ Groups:
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's);
+- the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
+  field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
+  worker's object read as NOT_FOUND);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
+- limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
+  :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest`, :func:`mask_phone`;
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -172,6 +177,8 @@ __all__ = [
     "ledger_reverse",
     # members
     "get_member",
+    "require_worker",
+    "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
     "member_info_of",
@@ -210,6 +217,11 @@ __all__ = [
     "workflow_run_timers",
     # pii helpers safe for rules
     "normalize_phone",
+    "mask_phone",
+    "pii_encrypt",
+    "pii_decrypt",
+    "phone_digest",
+    "rate_limit",
     "phone_kind",
     "PhoneError",
 ]
@@ -221,7 +233,7 @@ def capability_enabled(tenant: TenantContext, code: str) -> bool:
 
 
 # Lazily resolved names: attribute -> (module, name). Resolved on first access and cached in globals.
-_LAZY: dict[str, tuple[str, str]] = {
+_LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itself
     "get_tenant": ("core.tenancy.queries", "get_tenant"),
     "list_tenants": ("core.tenancy.queries", "list_tenants"),
     "get_unit": ("core.tenancy.queries", "get_unit"),
@@ -252,10 +264,12 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),
+    "require_worker": ("core.workers.access", "require_worker"),
+    "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
     "member_info_of": ("core.members.services", "member_info_of"),
-    "files": ("core.files", None),  # type: ignore[dict-item]
+    "files": ("core.files", None),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),
@@ -289,6 +303,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "lookup_region_year": ("core.builtin_hooks", "lookup_region_year"),
     "split_levy": ("core.builtin_hooks", "split_levy"),
     "normalize_phone": ("core.pii.phone", "normalize_phone"),
+    "mask_phone": ("core.pii.masking", "mask_phone"),
+    # Personal data a capability keeps itself (a station visitor's phone): encrypted under the
+    # members' keyring with a context naming the table, column and tenant; the digest is the
+    # members' phone blind index under the active key, so it matches a member's phone_bidx.
+    "pii_encrypt": ("core.members.personal", "encrypt"),
+    "pii_decrypt": ("core.members.personal", "decrypt"),
+    "phone_digest": ("core.members.personal", "phone_bidx"),
+    "rate_limit": ("core.accounts.throttle", "rate_limit"),
     "phone_kind": ("core.pii.phone", "phone_kind"),
     "PhoneError": ("core.pii.phone", "PhoneError"),
 }

@@ -7,10 +7,14 @@ deployment in one pass instead of one crash at a time. Secret values are never e
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +51,8 @@ class Settings:
     port: int = 8000
     log_level: str = "INFO"
     db_pool_max: int = 20
+    # Let core.db.capture_queries see the SQL a block sends (query-count tests); off in production.
+    db_query_capture: bool = False
     data_dir: Path = field(default=ROOT / "var")
     load_demo: bool = False
     graphql_max_depth: int = 12
@@ -167,6 +173,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         port=_int(env, "HUIJIA_PORT", 8000, errors, minimum=1),
         log_level=log_level,
         db_pool_max=_int(env, "HUIJIA_DB_POOL_MAX", 20, errors, minimum=2),
+        db_query_capture=env.get("HUIJIA_DB_QUERY_CAPTURE", "0") in ("1", "true", "yes"),
         data_dir=data_dir,
         load_demo=env.get("HUIJIA_DEMO", "0") in ("1", "true", "yes"),
         graphql_max_depth=_int(env, "HUIJIA_GRAPHQL_MAX_DEPTH", 12, errors, minimum=2),
@@ -192,5 +199,30 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _loaded() -> Settings:
     return load_settings()
+
+
+# Settings in force instead of the environment's, innermost last (override_settings).
+_overrides: list[Settings] = []
+
+
+def get_settings() -> Settings:
+    return _overrides[-1] if _overrides else _loaded()
+
+
+def reload_settings() -> None:
+    """Read the environment again at the next get_settings()."""
+    _loaded.cache_clear()
+
+
+@contextlib.contextmanager
+def override_settings(**changes: Any) -> Iterator[Settings]:
+    """Run the block with some settings changed, for every caller of get_settings (tests: a lower
+    login limit, no Redis, production mode). Process-wide, not per task: not for a running server."""
+    changed = dataclasses.replace(get_settings(), **changes)
+    _overrides.append(changed)
+    try:
+        yield changed
+    finally:
+        _overrides.remove(changed)

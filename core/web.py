@@ -123,7 +123,7 @@ class EdgeMiddleware(AbstractMiddleware):
     async def _reject(send: Send, status: int, body: bytes) -> None:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 # Litestar's own errors (unknown route, wrong method, body too large, bad path parameter) in the

@@ -15,13 +15,16 @@ export default defineConfig({
       // roster upload, templates, error reports and export downloads (core/members/http.py)
       '/imports': { target: api },
       '/exports': { target: api },
+      // the worker portal's download of its own data (core/workers/http.py)
+      '/portal': { target: api },
     },
   },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',
-    // Two pages: the UI, and GraphiQL (served by the API at GET /graphql outside production).
-    rollupOptions: { input: { main: 'index.html', graphiql: 'graphiql.html' } },
+    // Three pages: the staff UI, the worker portal (served by the API under /m/), and GraphiQL
+    // (served by the API at GET /graphql outside production).
+    rollupOptions: { input: { main: 'index.html', portal: 'portal.html', graphiql: 'graphiql.html' } },
     // Pages and the chart library are lazy-loaded (React.lazy), so Rollup splits them on its own.
     chunkSizeWarningLimit: 1000,
   },

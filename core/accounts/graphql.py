@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from core.accounts import queries, services
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode
 from core.graphql.base import (
     Connection,
@@ -23,17 +24,18 @@ from core.graphql.base import (
     to_global_id,
     user_errors,
 )
-from core.permissions import Role as RoleValue
+from core.permissions import Role
 from core.scope import require_user_covered, user_grant_paths, user_visible
 from core.tenancy import queries as unit_queries
 from core.tenancy.graphql import OrgUnit, Tenant
 
-Role = strawberry.enum(RoleValue, name="Role", description="Roles; each is granted at an org unit and covers its subtree.")
+# Registers Role itself as the GraphQL enum: fields are annotated with the class.
+strawberry.enum(Role, name="Role", description="Roles; each is granted at an org unit and covers its subtree.")
 
 
 @strawberry.type(description="A role granted at an org unit.")
 class RoleGrant:
-    role: Role  # type: ignore[valid-type]
+    role: Role
     org_unit_pk: strawberry.Private[int]
 
     @strawberry.field
@@ -58,13 +60,20 @@ class User(Node):
 
     @strawberry.field(description="Role grants. The user themself sees all of theirs; user.read holders see those inside their subtree.")
     async def grants(self, info: Info) -> list[RoleGrant]:
-        tenant, principal = info.context.authenticated()
-        rows = (await queries.grants_for_users(tenant, [self.pk]))[self.pk]
+        _, principal = info.context.authenticated()
+        rows = await info.context.loader("role_grants_by_user", _grants_of).load(self.pk)
         if principal.user_id == self.pk:
-            return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
-        units = {u["id"]: u for u in await unit_queries.units_by_ids(tenant, [r["org_unit_id"] for r in rows]) if u}
-        return [RoleGrant(role=RoleValue(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows
+            return [RoleGrant(role=Role(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows]
+        found = await info.context.loader("org_unit_by_id", unit_queries.units_by_ids).load_many(
+            [r["org_unit_id"] for r in rows])
+        units = {u["id"]: u for u in found if u}
+        return [RoleGrant(role=Role(r["role"]), org_unit_pk=r["org_unit_id"]) for r in rows
                 if r["org_unit_id"] in units and principal.can("user.read", units[r["org_unit_id"]]["path"])]
+
+
+async def _grants_of(tenant: Any, user_ids: list[int]) -> list[list[dict[str, Any]]]:
+    found = await queries.grants_for_users(tenant, user_ids)
+    return [found[u] for u in user_ids]
 
 
 @strawberry.type(description="You: the logged-in user, the tenant and your grants.")
@@ -91,7 +100,7 @@ class LogoutPayload:
 
 @strawberry.input
 class GrantInput:
-    role: Role  # type: ignore[valid-type]
+    role: Role
     org_unit_id: strawberry.ID
 
 
@@ -227,7 +236,7 @@ class AccountsMutation:
 
         # This request arrived without a tenant; the RLS fence needs the one just logged into.
         with tenant_scope(result.tenant):
-            row = await queries.get_user(result.tenant, result.principal.user_id)
+            row = written(await queries.get_user(result.tenant, result.principal.user_id), "user")
         return LoginPayload(token=result.token, expires_at=result.expires_at, user=User.from_row(row), errors=[])
 
     @strawberry.mutation(description="Revoke the token of this request.")

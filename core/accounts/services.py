@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from core.accounts.tables import AuthToken, LoginAttempt, RoleGrant, User
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext, tenant_scope
-from core.dbutil import as_utc, raw, transaction, utcnow
+from core.dbutil import as_utc, raw, transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.permissions import Grant, Principal, Role
 from core.settings import get_settings
@@ -119,7 +120,7 @@ async def login(tenant_code: str, username: str, password: str, ip: str = "") ->
         user = await User.select().where((User.tenant_id == tenant.id) & (User.username == username)).first()
         ok = await _verify(user["password_hash"] if user else _DUMMY_HASH, password or "")
         ok = ok and user is not None and user["active"]
-        if not ok:
+        if not ok or user is None:  # ok implies a user; the checker needs it said
             await throttle.failed(keys)
             await _audit_failure(tenant, username, ip, "auth.login_failed")
             raise DomainError(ErrorCode.INVALID_CREDENTIALS, "unknown tenant, username or wrong password")
@@ -243,7 +244,7 @@ async def logout(tenant: TenantContext, principal: Principal) -> None:
 
 
 async def create_user(tenant: TenantContext, actor: Actor, *, username: str, password: str,
-                      display_name: str = "", grants: list[tuple[str, int]] = ()) -> dict[str, Any]:
+                      display_name: str = "", grants: Sequence[tuple[str, int]] = ()) -> dict[str, Any]:
     username = _clean_username(username)
     display_name = clean_text("displayName", display_name, max_len=100, required=False)
     _check_password(password)
@@ -259,7 +260,7 @@ async def create_user(tenant: TenantContext, actor: Actor, *, username: str, pas
             await RoleGrant.insert(RoleGrant(tenant_id=tenant.id, user_id=row["id"], role=role, org_unit_id=unit_id))
         await record(tenant, actor, "user.create", "User", row["id"],
                      {"username": username, "grants": [list(g) for g in grants], "password": "set"})
-    return await get_user(tenant, row["id"])  # type: ignore[return-value]
+    return written(await get_user(tenant, row["id"]), "user")
 
 
 # tenantCreate with adminUsername creates the new province's first admin through these.
@@ -291,7 +292,7 @@ async def grant_role(tenant: TenantContext, actor: Actor, user_id: int, role: st
             await RoleGrant.insert(RoleGrant(tenant_id=tenant.id, user_id=user_id, role=role, org_unit_id=unit_id))
             await record(tenant, actor, "user.grant", "User", user_id, {"role": role, "org_unit_id": unit_id})
     forget_user_tokens(tenant.id, user_id)
-    return await get_user(tenant, user_id)  # type: ignore[return-value]
+    return written(await get_user(tenant, user_id), "user")
 
 
 async def revoke_role(tenant: TenantContext, actor: Actor, user_id: int, role: str, unit_id: int) -> dict[str, Any]:
@@ -303,7 +304,7 @@ async def revoke_role(tenant: TenantContext, actor: Actor, user_id: int, role: s
             & (RoleGrant.org_unit_id == unit_id))
         await record(tenant, actor, "user.revoke", "User", user_id, {"role": role, "org_unit_id": unit_id})
     forget_user_tokens(tenant.id, user_id)
-    return await get_user(tenant, user_id)  # type: ignore[return-value]
+    return written(await get_user(tenant, user_id), "user")
 
 
 async def set_user_active(tenant: TenantContext, actor: Actor, user_id: int, active: bool) -> dict[str, Any]:
@@ -316,7 +317,7 @@ async def set_user_active(tenant: TenantContext, actor: Actor, user_id: int, act
                 (AuthToken.tenant_id == tenant.id) & (AuthToken.user_id == user_id) & AuthToken.revoked_at.is_null())
         await record(tenant, actor, "user.activate" if active else "user.deactivate", "User", user_id)
     forget_user_tokens(tenant.id, user_id)
-    return await get_user(tenant, user_id)  # type: ignore[return-value]
+    return written(await get_user(tenant, user_id), "user")
 
 
 __all__ = ["OrgUnit", "login", "authenticate", "logout", "create_user", "grant_role", "revoke_role"]

@@ -185,3 +185,26 @@ def reset_local() -> None:
     """Tests: forget in-process counters."""
     global _store
     _store = None
+
+
+async def rate_limit(name: str, subject: str, limit: int, window_seconds: int) -> int:
+    """A fixed-window counter for anything that is not a login (public reads, check-ins): count one
+    hit of ``subject`` under ``name`` and return 0 while at most ``limit`` hits fell in the current
+    window, else the seconds until it ends. Shares the login counters' store (Redis when configured,
+    so every API process counts together); only a digest of ``subject`` is in the key."""
+    store = _get_store()
+    key = f"{get_settings().job_queue}:rl:{name}:{_h(subject)}"
+    count = await store.incr(key, window_seconds)
+    if count <= limit:
+        return 0
+    return await store.ttl(key) or window_seconds
+
+
+async def count_event(kind: str, subject: str, window: int) -> tuple[int, int]:
+    """Count one ``kind`` event (say, a self-registration) from ``subject`` (say, a client address)
+    in a fixed window of ``window`` seconds: (events so far in the window, seconds until it ends).
+    Only a digest of the subject appears in the key."""
+    store = _get_store()
+    key = f"{get_settings().job_queue}:{kind}:{_h(subject or '-')}"
+    n = await store.incr(key, window)
+    return n, await store.ttl(key)

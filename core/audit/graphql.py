@@ -31,13 +31,13 @@ from core.scope import require_root
 @strawberry.type(description="One audit record: who did what to which object, when. Sensitive values are redacted.")
 class AuditRecord(Node):
     id: strawberry.ID
-    seq: BigInt  # type: ignore[valid-type]
+    seq: BigInt
     actor_name: str
     actor_id: strawberry.ID | None
     action: str
     target_type: str
     target_id: str
-    changes: JSONScalar  # type: ignore[valid-type]
+    changes: JSONScalar
     request_id: str
     at: datetime
     hash: str
@@ -77,7 +77,7 @@ class AuditVerification:
 class ChainCheckpoint:
     tenant: str
     chain: str
-    seq: BigInt  # type: ignore[valid-type]
+    seq: BigInt
     head_hash: str
     at: str
     signature: str

@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.audit.tables import AuditRecord
 from core.context import TenantContext
 
@@ -15,7 +17,7 @@ async def list_records(tenant: TenantContext, *, action_prefix: str | None, acto
     for a grant at the root; below it, the records of actors whose every grant lies inside the
     subtree (a district audits its own staff). Anonymous and system records (failed logins, jobs)
     and the actions of province-level staff are for root auditors only."""
-    cond = AuditRecord.tenant_id == tenant.id
+    cond: Combinable = AuditRecord.tenant_id == tenant.id
     if principal is not None:
         from piccolo.columns.combination import WhereRaw
 

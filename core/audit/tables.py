@@ -15,7 +15,7 @@ _TENANT = LazyTableReference("Tenant", module_path="core.tenancy.tables")
 
 class AuditRecord(Table, tablename="audit_record"):
     id = BigSerial(primary_key=True)
-    tenant_id = ForeignKey(_TENANT, null=False, index=True, on_delete=OnDelete.restrict)
+    tenant_id: ForeignKey[Table] = ForeignKey(_TENANT, null=False, index=True, on_delete=OnDelete.restrict)
     seq = BigInt()  # 1, 2, 3 … per tenant; a gap means a deleted row
     actor_id = BigInt(null=True, default=None)
     actor_name = Varchar(length=64, default="")
@@ -36,7 +36,7 @@ class ChainHead(Table, tablename="chain_head"):
     A trigger lets the head only move forward (see core/migration_sql.py)."""
 
     id = BigSerial(primary_key=True)
-    tenant_id = ForeignKey(_TENANT, null=False, index=False, on_delete=OnDelete.restrict)
+    tenant_id: ForeignKey[Table] = ForeignKey(_TENANT, null=False, index=False, on_delete=OnDelete.restrict)
     chain = Varchar(length=16)
     seq = BigInt()
     hash = Varchar(length=64)

@@ -133,7 +133,7 @@ class EncryptedReader(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]  # io passes a memoryview; typeshed says any buffer
         if self._pos >= self._size:
             return 0
         n, off = divmod(self._pos, CHUNK)
@@ -207,7 +207,7 @@ class FileStore:
     def open_stored(self, kind: str, tenant_id: int, object_id: int) -> BinaryIO:
         reader = EncryptedReader(self.path_for(kind, tenant_id, object_id), self.context(kind, tenant_id, object_id),
                                  self.keyring())
-        return io.BufferedReader(reader, buffer_size=256 * 1024)  # type: ignore[return-value]
+        return io.BufferedReader(reader, buffer_size=256 * 1024)
 
     def delete_stored(self, kind: str, tenant_id: int, object_id: int) -> None:
         self.path_for(kind, tenant_id, object_id).unlink(missing_ok=True)

@@ -297,11 +297,11 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
         head_after = await db.fetchrow(HEAD_SELECT, tenant.id, CHAIN)
         if head_before is not None:
             report.head_seq, report.head_hash = head_before["seq"], head_before["hash"]
-        for p in anchor.head_problems(CHAIN, head_before, head_after, last_seq, hash_at_head):
-            report.problem(p)
+        for problem in anchor.head_problems(CHAIN, head_before, head_after, last_seq, hash_at_head):
+            report.problem(problem)
         if checkpoint is not None:
-            for p in anchor.checkpoint_problems(checkpoint, tenant, hash_at, last_seq):
-                report.problem(p)
+            for problem in anchor.checkpoint_problems(checkpoint, tenant, hash_at, last_seq):
+                report.problem(problem)
     return report
 
 

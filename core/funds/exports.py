@@ -52,9 +52,12 @@ def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
 def to_xlsx(title: str, headers: list[str], rows: list[list[Any]], subtitle: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.title = title[:31]
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=13)
@@ -65,7 +68,7 @@ def to_xlsx(title: str, headers: list[str], rows: list[list[Any]], subtitle: str
     for r in rows:
         ws.append([_safe_cell(v) for v in r])
     for i, h in enumerate(headers, start=1):
-        ws.column_dimensions[ws.cell(row=3, column=i).column_letter].width = max(10, min(40, len(h) * 2 + 2))
+        ws.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(h) * 2 + 2))
     ws.freeze_panes = "A4"
     out = io.BytesIO()
     wb.save(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from core.context import TenantContext
@@ -80,7 +81,5 @@ async def check(tenant: TenantContext) -> CheckReport:
     return r
 
 
-def _d(y: int, m: int, d: int):
-    import datetime as dt
-
+def _d(y: int, m: int, d: int) -> dt.date:
     return dt.date(y, m, d)

@@ -30,7 +30,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
@@ -222,7 +222,7 @@ async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
     return await _post_generic(db, tenant, spec, rhash, chash, created_at)
 
 
-async def _raise_existing(db: Sql, tenant: TenantContext, key: str) -> None:
+async def _raise_existing(db: Sql, tenant: TenantContext, key: str) -> NoReturn:
     existing = await db.fetchrow(
         "SELECT id, request_hash FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key = $2", tenant.id, key)
     assert existing is not None
@@ -394,7 +394,7 @@ async def _post_generic(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: 
         spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at)
     if row is None:
         await _raise_existing(db, tenant, spec.key)
-    entry_id = row["id"]  # type: ignore[index]
+    entry_id = row["id"]
     await db.execute("INSERT INTO ledger_unchained (tenant_id, entry_id, content_hash) VALUES ($1, $2, $3)",
                      tenant.id, entry_id, chash)
     period = period_of(spec.entry_date)

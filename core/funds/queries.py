@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.context import TenantContext
 from core.dbutil import raw
 from core.funds.tables import Account, Budget, Draft, Entry, Fund, LedgerConfig, Period, Posting, Reservation
@@ -270,7 +272,7 @@ async def list_drafts(tenant: TenantContext, *, status: str | None, scope_paths:
     query for the drafts and one for the org units of all their accounts."""
     import json
 
-    cond = Draft.tenant_id == tenant.id
+    cond: Combinable = Draft.tenant_id == tenant.id
     if status:
         cond &= Draft.status == status
     rows = await Draft.select().where(cond).order_by(Draft.id, ascending=False).limit(5000)
@@ -331,11 +333,18 @@ async def list_budgets(tenant: TenantContext, *, year: int | None, org_unit_id: 
     return rows, int(total)
 
 
-async def budget_lifts(tenant: TenantContext, budget_id: int) -> list[dict[str, Any]]:
+async def budget_lifts_of(tenant: TenantContext, budget_ids: Sequence[int]) -> list[list[dict[str, Any]]]:
+    """The lifts of many budgets in one query (a page of budgets), each budget's in order."""
     from core.funds.tables import BudgetLift
 
-    return await BudgetLift.select().where((BudgetLift.tenant_id == tenant.id) & (BudgetLift.budget_id == budget_id)
+    if not budget_ids:
+        return []
+    rows = await BudgetLift.select().where((BudgetLift.tenant_id == tenant.id) & BudgetLift.budget_id.is_in(list(budget_ids))
                                            ).order_by(BudgetLift.id)
+    by_budget: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_budget.setdefault(r["budget_id"], []).append(r)
+    return [by_budget.get(b, []) for b in budget_ids]
 
 
 async def list_periods(tenant: TenantContext) -> list[dict[str, Any]]:

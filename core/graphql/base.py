@@ -17,6 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
+from strawberry.types.scalar import ScalarDefinition
 
 from core.actor import Actor
 from core.context import TenantContext
@@ -63,23 +64,30 @@ def _parse_bigint_literal(node: Any, variables: Any = None) -> int:
     raise _bad_scalar(f"BigInt must be an integer literal; got {_describe(getattr(node, 'value', node.kind))}")
 
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    serialize=int,
-    parse_value=_parse_bigint,
-    parse_literal=_parse_bigint_literal,
-    description="A signed 64-bit integer (amounts in fen, counts), sent as a JSON integer: strings, decimals "
-                "and booleans are refused.",
-)
+BigInt = NewType("BigInt", int)
+JSONScalar = NewType("JSONScalar", object)  # GraphQL name: JSON (see SCALARS)
 
-JSONScalar = strawberry.scalar(
-    NewType("JSON", object),
-    serialize=lambda v: v,
-    parse_value=lambda v: v,
-    description="Arbitrary JSON (plugin settings, job results). Never carries personal data.",
-)
+# Their GraphQL definitions, handed to the schema as StrawberryConfig(scalar_map=SCALARS): annotated
+# with the NewType, a field type-checks as the int (or object) it holds.
+SCALARS: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=_parse_bigint,
+        parse_literal=_parse_bigint_literal,
+        description="A signed 64-bit integer (amounts in fen, counts), sent as a JSON integer: strings, decimals "
+                    "and booleans are refused.",
+    ),
+    JSONScalar: strawberry.scalar(
+        name="JSON",
+        serialize=lambda v: v,
+        parse_value=lambda v: v,
+        description="Arbitrary JSON (plugin settings, job results). Never carries personal data.",
+    ),
+}
 
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Stable machine-readable error codes.")
+# Registers ErrorCode itself as the GraphQL enum: fields are annotated with the class.
+strawberry.enum(ErrorCode, name="ErrorCode", description="Stable machine-readable error codes.")
 
 
 @strawberry.enum(description="Sort direction.")
@@ -91,13 +99,13 @@ class OrderDirection(enum.Enum):
 @strawberry.type(description="A problem with a mutation's input or a refused action.")
 class UserError:
     field: str | None = strawberry.field(description="The input field at fault (camelCase), or null.")
-    code: ErrorCodeEnum  # type: ignore[valid-type]
+    code: ErrorCode
     message: str = strawberry.field(description="English explanation, for developers and logs.")
     message_zh: str | None = strawberry.field(
         default=None,
         description="Chinese text for people, naming the rule that failed, when the server has one; "
                     "else the UI shows its Chinese text keyed by code.")
-    extensions: JSONScalar | None = strawberry.field(  # type: ignore[valid-type]
+    extensions: JSONScalar | None = strawberry.field(
         default=None, description="Details beside the code, e.g. `{retryAfterSeconds: 120}` for TOO_MANY_ATTEMPTS.")
 
 

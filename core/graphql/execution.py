@@ -181,7 +181,7 @@ def _compile(spec: _Spec) -> Any:
     return env["build"]
 
 
-_ENUM_TABLES: dict[int, Any] = {}
+_ENUM_TABLES: dict[int, dict[Any, str] | None] = {}
 
 
 def _enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
@@ -189,7 +189,7 @@ def _enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
     key = id(enum_type)
     if key not in _ENUM_TABLES:
         _ENUM_TABLES[key] = _make_enum_table(enum_type)
-    return _ENUM_TABLES[key]  # type: ignore[no-any-return]
+    return _ENUM_TABLES[key]
 
 
 def _make_enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
@@ -205,6 +205,8 @@ def _make_enum_table(enum_type: GraphQLEnumType) -> dict[Any, str] | None:
 
 class FastListExecutionContext(FastExecutionContext):
     _specs: dict[tuple[Any, ...], Any] = {}
+    # per execution, made on first use: (object type, id of its field list) -> (that list, spec)
+    _fast_specs: dict[tuple[GraphQLObjectType, int], tuple[Any, Any]]
 
     def _object_spec(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
         key = (object_type, id(field_details_list))

@@ -22,14 +22,16 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
 from core.errors import DomainError, ErrorCode
-from core.graphql.base import Info, Node, UserError, api_error, from_global_id
+from core.graphql.base import SCALARS, Info, Node, UserError, api_error, from_global_id
 from core.graphql.execution import FastListExecutionContext
 from core.plugins import PluginError
 from core.settings import get_settings
@@ -51,7 +53,9 @@ class CoreQuery:
         # node(id) dispatch: type name -> resolver(info, pk), per schema (a schema built without a
         # plugin has none of its types). Each resolver applies its own permission and tenant filter,
         # so a guessed id from another tenant finds nothing.
-        resolver = info.schema.node_resolvers.get(type_name)  # type: ignore[attr-defined]
+        schema = info.schema
+        assert isinstance(schema, HuijiaSchema)  # build_schema makes no other kind
+        resolver = schema.node_resolvers.get(type_name)
         if resolver is None:
             return None
         try:
@@ -111,7 +115,7 @@ class CapabilityGate(FieldExtension):
 
 
 def _gate_fields(cls: type, capability: str) -> None:
-    for f in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+    for f in get_object_definition(cls, strict=True).fields:
         if not any(isinstance(e, CapabilityGate) and e.capability == capability for e in f.extensions):
             f.extensions.append(CapabilityGate(capability))
 
@@ -127,7 +131,7 @@ def _gate_node(resolver: NodeResolver, capability: str) -> NodeResolver:
 
 
 def _field_names(cls: type) -> list[str]:
-    return [f.graphql_name or to_camel_case(f.python_name) for f in cls.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+    return [f.graphql_name or to_camel_case(f.python_name) for f in get_object_definition(cls, strict=True).fields]
 
 
 def _merge(kind: str, classes: list[tuple[str, type]]) -> Any:
@@ -185,6 +189,8 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 class HuijiaSchema(strawberry.Schema):
+    node_resolvers: dict[str, NodeResolver]  # set by build_schema: type name -> node(id) resolver
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log only unexpected failures, by type and path. Strawberry's default logs the message and
         the query text, which can quote personal data typed into a filter."""
@@ -202,6 +208,15 @@ if TYPE_CHECKING:
     from core.registry import Registry
 
 
+def _shared(extension: SchemaExtension) -> Callable[[], SchemaExtension]:
+    """Serve one extension instance to every request, through strawberry's factory slot.
+
+    The depth and alias limiters make their validation-rule classes when constructed, and
+    ValidationCache keys its cache on those classes: a fresh limiter per request would never hit it.
+    """
+    return lambda: extension
+
+
 def build_schema(fast: bool = True, registry: Registry | None = None) -> strawberry.Schema:
     """The schema of ``registry``'s plugins (default: the process's installed plugins)."""
     from core.registry import get_registry
@@ -212,18 +227,18 @@ def build_schema(fast: bool = True, registry: Registry | None = None) -> strawbe
         query=parts.query,
         mutation=parts.mutation,
         types=parts.types,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALARS),
         execution_context_class=FastListExecutionContext if fast else None,
         extensions=[
             ParserCache,
             ValidationCache,
-            MaxTokensLimiter(max_token_count=s.graphql_max_tokens),
-            QueryDepthLimiter(max_depth=s.graphql_max_depth),
-            MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases),
-            MaskErrors(should_mask_error=_should_mask, error_message="Internal server error"),
+            _shared(MaxTokensLimiter(max_token_count=s.graphql_max_tokens)),
+            _shared(QueryDepthLimiter(max_depth=s.graphql_max_depth)),
+            _shared(MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases)),
+            _shared(MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")),
         ],
     )
-    built.node_resolvers = parts.node_resolvers  # type: ignore[attr-defined]
+    built.node_resolvers = parts.node_resolvers
     return built
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode, not_found
 from core.graphql.base import (
     BigInt,
@@ -43,11 +44,11 @@ class Job(Node):
     id: strawberry.ID
     name: str
     status: JobStatus
-    progress: BigInt  # type: ignore[valid-type]
-    total: BigInt  # type: ignore[valid-type]
+    progress: BigInt
+    total: BigInt
     attempts: int
-    result: JSONScalar  # type: ignore[valid-type]
-    errors: JSONScalar  # type: ignore[valid-type]
+    result: JSONScalar
+    errors: JSONScalar
     created_at: datetime
     updated_at: datetime
     heartbeat_at: datetime | None = strawberry.field(description="Last sign of life of the current run (null before it first ran).")
@@ -118,7 +119,7 @@ class JobsMutation:
             from core.audit.services import record
 
             await record(tenant, info.context.actor, "job.start", "Job", job_id, {"name": "audit.verify"})
-            return {"job": Job.from_row(await get_job(tenant, job_id))}
+            return {"job": Job.from_row(written(await get_job(tenant, job_id), "job"))}
 
         return await run_mutation(JobPayload, work)
 

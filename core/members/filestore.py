@@ -6,8 +6,8 @@ encryption context are ``core.files``'s (this area keeps the unprefixed context 
 first written with). Data-key rotation (``huijia keys rotate``) calls :func:`reencrypt_stored`;
 retention (``core/members/retention.py``) calls :func:`purge_stored`.
 
-The module-level functions look up :func:`root` and ``pii_keys.keyring`` on every call, so tests (and
-the key-rotation command) that replace them are honoured.
+The module-level functions look up :func:`root` and ``pii_keys.keyring`` on every call, so a directory
+set with :func:`use_root` or a keyring set with ``pii_keys.use`` is honoured at once.
 """
 
 from __future__ import annotations
@@ -22,15 +22,30 @@ from core.files import EncryptedWriter as _Writer
 from core.members import pii_keys
 
 __all__ = ["CHUNK", "KINDS", "EncryptedReader", "EncryptedWriter", "delete_stored", "open_stored", "path_for",
-           "purge_stored", "reencrypt_stored", "root", "store_stream", "stored_exists", "stored_ids"]
+           "purge_stored", "reencrypt_stored", "root", "store_stream", "stored_exists", "stored_ids", "use_root"]
 
 KINDS = ("imports", "exports")
 
 
+# A directory that replaces ``<data_dir>/members`` in this process (see ``use_root``).
+_root_override: Path | None = None
+
+
 def root() -> Path:
+    if _root_override is not None:
+        return _root_override
     from core.settings import get_settings
 
     return get_settings().data_dir / "members"
+
+
+def use_root(path: Path | None) -> Path | None:
+    """Keep this process's member files under ``path`` (None: under the settings' data directory
+    again); returns the replacement that was in effect. Tests keep their files in a temporary
+    directory with it (tests/members/conftest.py)."""
+    global _root_override
+    previous, _root_override = _root_override, path
+    return previous
 
 
 STORE = FileStore("members", root=lambda: root(), keyring=lambda: pii_keys.keyring(), context_prefix="")

@@ -152,7 +152,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
         csv.writer(out).writerows(rows)
         return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv",
                         headers={"content-disposition": _disposition(name)})
-    from core.xlsx_stream import XlsxStreamWriter
+    from core.xlsx.writer import XlsxStreamWriter
 
     buf = io.BytesIO()
     with XlsxStreamWriter(buf, "错误", widths=[8, 14, 60]) as book:

@@ -53,6 +53,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("member", "phone_enc", "member.phone"),
     ("household_person", "id_number_enc", "household_person.id_number"),
     ("member_transfer", "id_masked_enc", "member_transfer.id_masked"),
+    ("worker_account", "id_number_enc", "worker_account.id_number"),
+    ("worker_account", "phone_enc", "worker_account.phone"),
 )
 
 # (table, token column, blind-index column, token context (table, field), purpose, unique per tenant)
@@ -62,6 +64,10 @@ INDEXED_COLUMNS: tuple[tuple[str, str, str, tuple[str, str], str, bool], ...] = 
     ("member", "phone_enc", "phone_bidx", ("member", "phone"), "person.phone", False),
     ("household_person", "id_number_enc", "id_number_bidx", ("household_person", "id_number"), "person.id_number",
      True),
+    # Worker accounts (core.workers): the phone is the login name, so unique; the ID number is not
+    # (a registration that could not prove membership does not lock the real member out).
+    ("worker_account", "id_number_enc", "id_number_bidx", ("worker_account", "id_number"), "person.id_number", False),
+    ("worker_account", "phone_enc", "phone_bidx", ("worker_account", "phone"), "person.phone", True),
 )
 # Blind indexes inside member_export.filter: (blind-index key, token key, token context field, purpose).
 EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
@@ -69,8 +75,9 @@ EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
     ("phone_bidx", "phone_enc", "filter_phone", "person.phone"),
 )
 
-# Tests set this to a callable(label, batch number) that raises, to simulate an interruption.
-INDEX_AFTER_BATCH: Callable[[str, int], None] | None = None
+# Called with (column label, batch number) after each committed batch of an index rotation: a test
+# raises here to simulate an interruption.
+AfterBatch = Callable[[str, int], None]
 
 
 async def _all_tenants() -> list[Any]:
@@ -224,8 +231,10 @@ class IndexRotationReport:
             bucket[label] = bucket.get(label, 0) + n
 
 
-async def rotate_index(tenant_code: str | None = None, batch: int = 500) -> IndexRotationReport:
-    """Move every tenant's blind indexes to the active index key. Idempotent, resumable."""
+async def rotate_index(tenant_code: str | None = None, batch: int = 500,
+                       after_batch: AfterBatch | None = None) -> IndexRotationReport:
+    """Move every tenant's blind indexes to the active index key. Idempotent, resumable.
+    ``after_batch``: called after each committed batch (see ``AfterBatch``)."""
     from core.context import tenant_scope
 
     target = pii_keys.keyring().active_index_key_id
@@ -234,7 +243,7 @@ async def rotate_index(tenant_code: str | None = None, batch: int = 500) -> Inde
         if tenant_code and tenant.code != tenant_code:
             continue
         with tenant_scope(tenant):
-            outcome, finished = await _rotate_tenant_index(tenant, target, batch, report)
+            outcome, finished = await _rotate_tenant_index(tenant, target, batch, report, after_batch)
         report.tenants[tenant.code] = outcome
         if not finished:
             report.unfinished.append(tenant.code)
@@ -250,7 +259,8 @@ async def _save_state(tenant: Any, **values: Any) -> None:
         MemberIndexKey.tenant_id == tenant.id)
 
 
-async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: IndexRotationReport) -> tuple[str, bool]:
+async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: IndexRotationReport,
+                               after_batch: AfterBatch | None = None) -> tuple[str, bool]:
     """(what happened, for the operator; whether the tenant is now under ``target``)."""
     from core.actor import Actor
     from core.audit.services import record
@@ -291,8 +301,8 @@ async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: Ind
         left_behind = 0
         for table, enc_col, bidx_col, ctx, purpose, unique in INDEXED_COLUMNS:
             left_behind += await _recompute_column(tenant, table, enc_col, bidx_col, ctx, purpose, unique, goal,
-                                                   checkpoint, batch, report)
-        left_behind += await _recompute_export_filters(tenant, goal, checkpoint, batch, report)
+                                                   checkpoint, batch, report, after_batch)
+        left_behind += await _recompute_export_filters(tenant, goal, checkpoint, batch, report, after_batch)
         if left_behind:
             # Keep the rotation open (lookups keep matching the old key) and walk again next time.
             await _save_state(tenant, checkpoint={})
@@ -307,7 +317,7 @@ async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: Ind
 
 async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str, ctx: tuple[str, str], purpose: str,
                             unique: bool, goal: str, checkpoint: dict[str, Any], batch: int,
-                            report: IndexRotationReport) -> int:
+                            report: IndexRotationReport, after_batch: AfterBatch | None = None) -> int:
     """Recompute one blind-index column from its encrypted twin, from the checkpoint on. Returns
     how many rows had to be left under the old key."""
     from core.dbutil import on_postgres, raw, transaction
@@ -358,14 +368,14 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
             checkpoint[label] = last_id
             await _save_state(tenant, checkpoint=checkpoint)
         batch_no += 1
-        if INDEX_AFTER_BATCH is not None:
-            INDEX_AFTER_BATCH(label, batch_no)
+        if after_batch is not None:
+            after_batch(label, batch_no)
         if len(rows) < batch:
             return left_behind
 
 
 async def _recompute_export_filters(tenant: Any, goal: str, checkpoint: dict[str, Any], batch: int,
-                                    report: IndexRotationReport) -> int:
+                                    report: IndexRotationReport, after_batch: AfterBatch | None = None) -> int:
     """Blind indexes kept inside export filters, recomputed from the encrypted value kept beside
     them. (The export job recomputes them again when it runs; this keeps the stored filter true.)
     Filters stored before the value was kept have nothing to recompute from: counted as skipped."""
@@ -410,8 +420,8 @@ async def _recompute_export_filters(tenant: Any, goal: str, checkpoint: dict[str
             checkpoint[label] = last_id
             await _save_state(tenant, checkpoint=checkpoint)
         batch_no += 1
-        if INDEX_AFTER_BATCH is not None:
-            INDEX_AFTER_BATCH(label, batch_no)
+        if after_batch is not None:
+            after_batch(label, batch_no)
         if len(rows) < batch:
             return left_behind
 

@@ -18,12 +18,28 @@ def _cached(spec: str, index_keys: str) -> Keyring:
     return Keyring.from_settings(spec, index_keys)
 
 
+# A keyring that replaces the settings' one in this process (see ``use``).
+_override: Keyring | None = None
+
+
 def keyring() -> Keyring:
-    """The keyring built from the current settings (cached; settings are read once per process)."""
+    """The keyring built from the current settings (cached; settings are read once per process),
+    unless :func:`use` replaced it."""
+    if _override is not None:
+        return _override
     from core.settings import get_settings
 
     s = get_settings()
     return _cached(s.pii_keys, s.pii_index_keys)
+
+
+def use(ring: Keyring | None) -> Keyring | None:
+    """Run this process with ``ring`` instead of the settings' keyring (None: the settings' again);
+    returns the replacement that was in effect. For tests that rotate keys in process (the
+    ``pii_keyring`` fixture of tests/members); a deployment changes HUIJIA_PII_KEYS and restarts."""
+    global _override
+    previous, _override = _override, ring
+    return previous
 
 
 def generate_entry(key_id: str | None = None, *, index: bool = False) -> str:

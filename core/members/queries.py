@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from core.context import TenantContext
 from core.dbutil import on_postgres, raw
 from core.members.personal import prefix_upper_bound
@@ -184,10 +186,11 @@ async def where(tenant: TenantContext, flt: MemberFilter, scope_paths: Sequence[
             args.append(ids)
         else:
             sql.append(f"m.org_unit_id IN ({', '.join(str(int(i)) for i in ids)})")
-    for column, values in (("state", flt.states), ("work_status", flt.work_statuses)):
-        if values:
-            sql.append(f"m.{column} IN ({', '.join('{}' for _ in values)})")
-            args += list(values)
+    choices: tuple[tuple[str, Sequence[str] | None], ...] = (("state", flt.states), ("work_status", flt.work_statuses))
+    for column, chosen in choices:
+        if chosen:
+            sql.append(f"m.{column} IN ({', '.join('{}' for _ in chosen)})")
+            args += list(chosen)
     for tag in sorted(set(flt.tags or ())):
         # Through member_tag: equality is leakproof, so its index works under row-level security
         # (array or jsonb containment would only ever be a filter; see tables.MemberTag).
@@ -238,11 +241,11 @@ async def search_members(tenant: TenantContext, flt: MemberFilter, *, scope_path
     if with_total:
         if offset == 0 and after_key is None and len(rows) < limit:
             total = len(rows)
-        elif _tag_only(flt, scope_paths):
+        elif flt.tags and _tag_only(flt, scope_paths):  # (tags named for the checker: _tag_only needs one)
             # One tag and nothing else: count the tag's rows alone (member_tag mirrors the tenant's
             # members exactly), not the join with a million member index entries.
             total = (await raw("SELECT count(*) AS n FROM (SELECT 1 FROM member_tag t WHERE t.tenant_id = {} AND t.tag = {} "
-                               "LIMIT {}) c", tenant.id, flt.tags[0], COUNT_CAP + 1))[0]["n"]  # type: ignore[index]
+                               "LIMIT {}) c", tenant.id, flt.tags[0], COUNT_CAP + 1))[0]["n"]
         else:
             total = (await raw(f"SELECT count(*) AS n FROM (SELECT 1 FROM member m WHERE {clause} LIMIT {{}}) c",
                                *args, COUNT_CAP + 1))[0]["n"]
@@ -343,7 +346,7 @@ async def list_transfers(tenant: TenantContext, *, status: str | None, direction
                          limit: int, principal: Any = None) -> tuple[list[dict[str, Any]], int]:
     """This tenant's copies of transfers; with ``principal``, only those whose union on this
     tenant's side lies in its ``member.read`` subtree."""
-    cond = MemberTransfer.tenant_id == tenant.id
+    cond: Combinable = MemberTransfer.tenant_id == tenant.id
     if status:
         cond &= MemberTransfer.status == status
     if direction == "INCOMING":
@@ -369,7 +372,7 @@ async def get_import(tenant: TenantContext, import_id: int) -> dict[str, Any] | 
 
 async def list_imports(tenant: TenantContext, offset: int, limit: int,
                        only_user: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    cond = MemberImport.tenant_id == tenant.id
+    cond: Combinable = MemberImport.tenant_id == tenant.id
     if only_user is not None:
         cond &= MemberImport.created_by == only_user
     rows = await MemberImport.select().where(cond).order_by(MemberImport.id, ascending=False).offset(offset).limit(limit)

@@ -6,7 +6,7 @@ streaming its rows with constant memory.
   BOM), UTF-16 with BOM (Excel's "Unicode text") and **GBK/GB18030** (Excel's default "CSV" on a
   Chinese Windows) are detected from the first megabyte and decoded; anything else is refused with
   a message saying how to save the file.
-- XLSX: :mod:`core.members.xlsx`, a streaming reader (expat over the zip members; the shared-strings
+- XLSX: :mod:`core.xlsx.reader`, a streaming reader (expat over the zip members; the shared-strings
   table spills to a sealed temporary file when large), after checking the zip directory (a zip
   bomb or a damaged file fails before parsing). Values are what openpyxl's read-only mode gave,
   which the importer's checks are written against; openpyxl is still used to *write* templates,
@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from core.members import xlsx
 from core.members.validation import FIELDS
+from core.xlsx import reader as xlsx
 
 SNIFF_BYTES = 1024 * 1024
 MAX_LINE = 64 * 1024
@@ -185,7 +185,7 @@ def csv_rows(f: BinaryIO, sniffed: Sniffed) -> Iterator[tuple[int, list[Any]]]:
         yield counter[0], cells
 
 
-def xlsx_rows(f: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
+def xlsx_rows(f: BinaryIO, limits: xlsx.Limits = xlsx.DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     try:
         z = zipfile.ZipFile(f)
     except (zipfile.BadZipFile, OSError, ValueError):
@@ -200,7 +200,7 @@ def xlsx_rows(f: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
         if total > XLSX_MAX_UNCOMPRESSED or total / packed > XLSX_MAX_RATIO:
             raise FileProblem("FILE_TOO_LARGE", "XLSX文件解压后过大：请拆分为多个文件或改用CSV格式")
         try:
-            yield from xlsx.rows(z, max_row_chars=MAX_LINE)
+            yield from xlsx.rows(z, max_row_chars=MAX_LINE, limits=limits)
         except xlsx.BadXlsx as exc:
             if exc.stage == "row":
                 raise FileProblem("LINE_TOO_LONG", f"第{exc.row}行超过{MAX_LINE // 1024}K个字符：这不像会员名册（文件可能已损坏）",
@@ -336,11 +336,13 @@ def template_csv() -> bytes:
 def template_xlsx() -> bytes:
     import openpyxl
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     from core.members.vocab import CORE_TAGS, WORK_STATUSES
 
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on its one worksheet
     ws.title = "会员名册"
     ws.append(TEMPLATE_HEADER)
     for cell in ws[1][:3]:

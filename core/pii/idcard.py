@@ -88,7 +88,7 @@ class PiiValueError(ValueError):
         self.message_zh = message_zh
         self.message_en = message_en
 
-    def __reduce__(self):  # keep picklable (arq jobs, multiprocessing)
+    def __reduce__(self) -> tuple[type[PiiValueError], tuple[str, str, str]]:  # keep picklable (arq jobs, multiprocessing)
         return (type(self), (self.code, self.message_zh, self.message_en))
 
 

@@ -21,6 +21,7 @@ CORE_PLUGINS: tuple[tuple[str, str], ...] = (
     ("core.funds", "core.funds.plugin"),
     ("core.members", "core.members.plugin"),
     ("core.workflow", "core.workflow.plugin"),
+    ("core.workers", "core.workers.plugin"),
     ("core.demo", "core.demo"),
 )
 CORE_PLUGIN_NAMES = frozenset(name for name, _ in CORE_PLUGINS)

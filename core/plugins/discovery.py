@@ -250,7 +250,7 @@ class HuijiaPluginManager(pluggy.PluginManager):
     def _verify_hook(self, hook: pluggy.HookCaller, hookimpl: pluggy.HookImpl) -> None:
         spec = hook.spec
         renames = getattr(spec.function, hookspecs.RENAMED_ATTR, ()) if spec is not None else ()
-        if renames:
+        if spec is not None and renames:
             _apply_renames(hook.name, hookimpl, renames, contract_of(spec.namespace))
         super()._verify_hook(hook, hookimpl)
 
@@ -283,7 +283,7 @@ def _apply_renames(hook: str, hookimpl: pluggy.HookImpl, renames: Sequence[Any],
             lineno=code.co_firstlineno if code else 0,
             module=getattr(hookimpl.function, "__module__", None),
         )
-    hookimpl.argnames = tuple(argnames)
+    hookimpl.argnames = tuple(argnames)  # type: ignore[misc]  # Final to pluggy; the rename must reach the call
 
 
 def contract_of(module: object) -> Any:

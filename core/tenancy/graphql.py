@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -86,7 +86,7 @@ class OrgUnit(Node):
         # spares graphql-core an awaitable per row, which costs more than the query itself.
         prefetched = getattr(self, "_parent", _MISSING)
         if prefetched is not _MISSING:
-            return prefetched  # type: ignore[no-any-return]
+            return cast("OrgUnit | None", prefetched)  # prefetch_parents stores a unit or None
         if self.parent_pk is None:
             return None
         return self._load_parent(info)  # type: ignore[return-value]  # awaited by graphql-core
@@ -103,10 +103,7 @@ class OrgUnit(Node):
 
     @strawberry.field(description="Direct sub-units, active first, by name (at most 500).")
     async def children(self, info: Info) -> list[OrgUnit]:
-        tenant = info.context.tenant
-        assert tenant is not None
-        rows, _ = await queries.list_units(tenant, queries.UnitFilter(parent_id=self.pk), order="NAME",
-                                           limit=500, with_total=False)
+        rows = await info.context.loader("org_unit_children", queries.children_of).load(self.pk)
         return [OrgUnit.from_row(r) for r in rows]
 
 
@@ -177,8 +174,21 @@ async def _unit_or_404(tenant: TenantContext, gid: Any, field: str = "id") -> di
     return row
 
 
+@strawberry.type(description="An org level and the levels a unit of it may hold directly below (the server's rule).")
+class OrgLevelRule:
+    level: OrgLevel
+    child_levels: list[OrgLevel]
+
+
 @strawberry.type
 class TenancyQuery(PluginSettingsQuery):
+    @strawberry.field(description=perm("org.read", "The org levels, top down, each with the levels allowed directly below it."))
+    @for_query
+    async def org_levels(self, info: Info) -> list[OrgLevelRule]:
+        info.context.require("org.read")
+        return [OrgLevelRule(level=_LEVELS[lv], child_levels=[_LEVELS[c] for c in services.child_levels(lv)])
+                for lv in services.LEVEL_ORDER]
+
     @strawberry.field(description=perm("org.read", "Org units visible to you, paginated."))
     @for_query
     async def org_units(self, info: Info, filter: OrgUnitFilter | None = None, order_by: OrgUnitOrder | None = None,
@@ -209,12 +219,12 @@ class TenancyQuery(PluginSettingsQuery):
             for unit, row in zip(units, rows, strict=True):
                 p = row["_parent"]
                 if p is None:
-                    unit._parent = None  # type: ignore[attr-defined]
+                    unit._parent = None  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
                     continue
                 parent = parents.get(p["id"])
                 if parent is None:
                     parent = parents[p["id"]] = OrgUnit.from_row(p)
-                unit._parent = parent  # type: ignore[attr-defined]
+                unit._parent = parent  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
         return connection(units, total if total is not None else len(units), page)
 
     @strawberry.field(description=perm("org.read", "One org unit by global id; null if not visible."))
@@ -264,7 +274,7 @@ class TenantCreateInput:
     plugins: list[str] = strawberry.field(default_factory=list)
     capabilities: list[str] = strawberry.field(
         default_factory=list, description="Capability codes to enable (see `me { tenant { capabilities } }`).")
-    settings: JSONScalar | None = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")  # type: ignore[valid-type]
+    settings: JSONScalar | None = strawberry.field(default=None, description="Per-plugin settings: {plugin: {key: value}}.")
     root_area_code: str | None = None
     admin_username: str | None = strawberry.field(
         default=None, description="If given, the province's first tenant_admin is created at its root unit.")

@@ -135,14 +135,14 @@ async def sync_manifest(m: Manifest, report: SyncReport) -> TenantContext:
             await _record_manifest_settings(tenant, m)  # version 1 of each plugin's settings
         elif row["manifest_hash"] == m.digest:
             report.unchanged.append(m.code)
-            tenant = await queries.get_tenant(id=row["id"])
-            assert tenant is not None
-            with tenant_scope(tenant):
-                if not await plugin_settings.has_versions(tenant):
+            unchanged = await queries.get_tenant(id=row["id"])
+            assert unchanged is not None
+            with tenant_scope(unchanged):
+                if not await plugin_settings.has_versions(unchanged):
                     # A tenant synced before settings were versioned: record the manifest's as version 1,
                     # so later syncs can tell a manifest edit from an API edit.
-                    await _record_manifest_settings(tenant, m)
-            return tenant
+                    await _record_manifest_settings(unchanged, m)
+            return unchanged
         else:
             current = await queries.get_tenant(id=row["id"])
             assert current is not None
@@ -185,7 +185,8 @@ async def _sync_units(tenant: TenantContext, m: Manifest, report: SyncReport) ->
     for seed in m.units[1:]:
         try:
             existing = await queries.get_unit_by_code(tenant, seed.code)
-            parent = by_code[seed.parent]  # type: ignore[index]
+            assert seed.parent is not None  # load_manifest: every unit after the root names its parent
+            parent = by_code[seed.parent]
             if existing is None:
                 unit = await services.create_unit(tenant, SYNC_ACTOR, parent_id=parent["id"], code=seed.code,
                                                   name=seed.name, level=seed.level, area_code=seed.area_code)

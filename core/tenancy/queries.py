@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from piccolo.columns.combination import Or
+from piccolo.custom_types import Combinable
 
 from core.context import TenantContext
 from core.tenancy.cache import CACHE_SECONDS, TENANTS
@@ -30,8 +31,8 @@ class UnitFilter:
     codes: Sequence[str] | None = None
 
 
-def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | None):
-    cond = OrgUnit.tenant_id == tenant.id
+def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | None) -> Combinable:
+    cond: Combinable = OrgUnit.tenant_id == tenant.id
     if flt.parent_id is not None:
         cond &= OrgUnit.parent_id == flt.parent_id
     if flt.subtree_of_path:
@@ -49,7 +50,7 @@ def _where(tenant: TenantContext, flt: UnitFilter, scope_paths: Sequence[str] | 
         if not scope_paths:
             cond &= OrgUnit.id == -1
         else:
-            scope = OrgUnit.path.like(scope_paths[0] + "%")
+            scope: Combinable = OrgUnit.path.like(scope_paths[0] + "%")
             for p in scope_paths[1:]:
                 scope = Or(scope, OrgUnit.path.like(p + "%"))
             cond &= scope
@@ -129,6 +130,24 @@ async def units_by_ids(tenant: TenantContext, ids: Sequence[int]) -> list[dict[s
     rows = await OrgUnit.select(*UNIT_COLUMNS).where((OrgUnit.tenant_id == tenant.id) & OrgUnit.id.is_in(list(ids)))
     by_id = {r["id"]: r for r in rows}
     return [by_id.get(i) for i in ids]
+
+
+async def children_of(tenant: TenantContext, parent_ids: Sequence[int], *, limit: int = 500) -> list[list[dict[str, Any]]]:
+    """Each parent's direct sub-units by name (at most ``limit`` each), for many parents in one
+    round trip (a page of units asking for their children)."""
+    from core.dbutil import raw_records
+
+    if not parent_ids:
+        return []
+    cols = ", ".join(f"u.{c}" for c in _SQL_COLUMNS)
+    marks = ", ".join("{}" for _ in parent_ids)
+    sql = (f"SELECT * FROM (SELECT {cols}, row_number() OVER (PARTITION BY u.parent_id ORDER BY u.name, u.id) AS n "
+           f"FROM org_unit u WHERE u.tenant_id = {{}} AND u.parent_id IN ({marks})) c "
+           f"WHERE c.n <= {{}} ORDER BY c.parent_id, c.n")
+    by_parent: dict[int, list[dict[str, Any]]] = {}
+    for r in await raw_records(sql, tenant.id, *parent_ids, limit):
+        by_parent.setdefault(r["parent_id"], []).append({c: r[c] for c in _SQL_COLUMNS})
+    return [by_parent.get(i, []) for i in parent_ids]
 
 
 def path_ids(path: str) -> list[int]:

@@ -9,7 +9,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext, tenant_scope
-from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction
+from core.dbutil import advisory_xact_lock, raw, rescope_transaction, transaction, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.tenancy.cache import clear_tenant_cache, forget_cached_tenant
 
@@ -29,6 +29,9 @@ TREE_LOCK_NAMESPACE = 1002
 
 LEVELS = ("province", "city", "county", "grassroots", "industry")
 _RANK = {"province": 0, "city": 1, "county": 2, "grassroots": 3}
+# Top down, for lists and charts: industry unions sit beside the territorial chain, above the
+# grassroots unions they hold.
+LEVEL_ORDER = ("province", "city", "county", "industry", "grassroots")
 
 
 def check_level(level: str, parent_level: str | None) -> None:
@@ -52,6 +55,18 @@ def check_level(level: str, parent_level: str | None) -> None:
         return
     if _RANK[level] <= _RANK[parent_level]:
         raise DomainError(ErrorCode.INVALID_HIERARCHY, f"a {level} unit cannot sit under a {parent_level} unit", "level")
+
+
+def child_levels(parent_level: str) -> list[str]:
+    """The levels a unit may have directly below one of ``parent_level``: check_level's answer, listed."""
+    out = []
+    for level in LEVELS:
+        try:
+            check_level(level, parent_level)
+        except DomainError:
+            continue
+        out.append(level)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,7 +157,7 @@ async def create_tenant(
             await rescope_transaction(tenant.id)
             await _insert_unit(tenant, None, code=code, name=root_name or name, level="province",
                                area_code=clean_area_code("rootAreaCode", root_area_code))
-            root = await root_unit(tenant)
+            root = written(await root_unit(tenant), "root unit")
             await record(tenant, actor, "tenant.create", "Tenant", tenant.id,
                          {"code": code, "name": name, "plugins": list(plugins),
                           "capabilities": list(capabilities)})
@@ -203,7 +218,7 @@ async def _insert_unit(tenant: TenantContext, parent: Mapping[str, Any] | None, 
     unit_id = inserted[0]["id"]
     path = f"{parent['path'] if parent else '/'}{unit_id}/"
     await OrgUnit.update({OrgUnit.path: path}).where(OrgUnit.id == unit_id)
-    return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+    return written(await get_unit(tenant, unit_id), "org unit")
 
 
 async def create_unit(tenant: TenantContext, actor: Actor, *, parent_id: int, code: str, name: str,
@@ -284,7 +299,7 @@ async def move_unit(tenant: TenantContext, actor: Actor, unit_id: int, new_paren
             (OrgUnit.tenant_id == tenant.id) & (OrgUnit.id == unit_id))
         await record(tenant, actor, "org_unit.move", "OrgUnit", unit_id,
                      {"parent_id": [unit["parent_id"], new_parent_id]})
-        return await get_unit(tenant, unit_id)  # type: ignore[return-value]
+        return written(await get_unit(tenant, unit_id), "org unit")
 
 
 async def deactivate_unit(tenant: TenantContext, actor: Actor, unit_id: int) -> dict[str, Any]:

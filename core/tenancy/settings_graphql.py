@@ -38,7 +38,7 @@ class PluginSettingField:
     name: str
     type: str = strawberry.field(description="JSON type, e.g. `integer`, `array<string>`, `object<object<integer>>`.")
     required: bool
-    default: JSONScalar | None = strawberry.field(description="The value used when the setting is left out.")  # type: ignore[valid-type]
+    default: JSONScalar | None = strawberry.field(description="The value used when the setting is left out.")
     description: str | None
 
 
@@ -46,7 +46,7 @@ class PluginSettingField:
 class PluginSettingsVersion:
     plugin: str
     version: int
-    settings: JSONScalar  # type: ignore[valid-type]
+    settings: JSONScalar
     source: PluginSettingsSource
     changed_by: str = strawberry.field(description="Username, or `tenants-sync` for a manifest sync.")
     changed_keys: list[str] = strawberry.field(description="Dotted keys that differ from the previous version.")
@@ -54,7 +54,7 @@ class PluginSettingsVersion:
 
     @classmethod
     def build(cls, v: ps.SettingsVersion) -> PluginSettingsVersion:
-        return cls(plugin=v.plugin, version=v.version, settings=v.settings, source=PluginSettingsSource(v.source),
+        return cls(plugin=v.plugin, version=v.version, settings=JSONScalar(v.settings), source=PluginSettingsSource(v.source),
                    changed_by=v.actor_name, changed_keys=v.changed_keys, created_at=v.created_at)
 
 
@@ -62,22 +62,22 @@ class PluginSettingsVersion:
 class PluginSettings:
     plugin: str
     version: int = strawberry.field(description="Current version; 0 if no version is recorded yet. Pass it as expectedVersion.")
-    settings: JSONScalar = strawberry.field(description="Current settings, defaults filled in.")  # type: ignore[valid-type]
+    settings: JSONScalar = strawberry.field(description="Current settings, defaults filled in.")
     source: PluginSettingsSource | None
     changed_by: str | None
     changed_at: datetime | None
     description: str | None = strawberry.field(description="The schema's own description.")
-    json_schema: JSONScalar = strawberry.field(description="JSON Schema of the settings (from the plugin's msgspec schema).")  # type: ignore[valid-type]
+    json_schema: JSONScalar = strawberry.field(description="JSON Schema of the settings (from the plugin's msgspec schema).")
     fields: list[PluginSettingField]
 
     @classmethod
     def build(cls, state: ps.PluginState) -> PluginSettings:
         description, schema, fields = describe_schema(state.plugin)
         latest = state.latest
-        return cls(plugin=state.plugin, version=state.version, settings=state.settings,
+        return cls(plugin=state.plugin, version=state.version, settings=JSONScalar(state.settings),
                    source=PluginSettingsSource(latest.source) if latest else None,
                    changed_by=latest.actor_name if latest else None, changed_at=latest.created_at if latest else None,
-                   description=description, json_schema=schema, fields=fields)
+                   description=description, json_schema=JSONScalar(schema), fields=fields)
 
 
 def _type_text(s: Any, defs: dict[str, Any]) -> str:
@@ -171,7 +171,7 @@ class PluginSettingsMutation:
         "Replace one plugin's settings (the whole object; left-out keys take their defaults). Validated against "
         "the plugin's schema: a problem is reported with field `settings.<dotted.key>` and nothing changes. "
         "expectedVersion must be the current version (CONFLICT otherwise). Takes effect on the next request."))
-    async def plugin_settings_update(self, info: Info, plugin: str, settings: JSONScalar,  # type: ignore[valid-type]
+    async def plugin_settings_update(self, info: Info, plugin: str, settings: JSONScalar,
                                      expected_version: int) -> PluginSettingsPayload:
         async def work() -> dict[str, Any]:
             tenant = await _require_configure(info)

@@ -45,7 +45,7 @@ class OrgUnit(Table, tablename="org_unit"):
 
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
-    parent_id = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
+    parent_id: ForeignKey["OrgUnit"] = ForeignKey("self", null=True, on_delete=OnDelete.restrict)
     code = Varchar(length=64)
     name = Varchar(length=200)
     level = Varchar(length=16)  # province | city | county | grassroots | industry

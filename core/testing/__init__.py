@@ -16,6 +16,8 @@ Fixtures (scope):
   with a root union, a district union under it and a grassroots union under the district;
 - ``members`` (module): three members of the grassroots union, created through the members service;
 - ``funded_accounts`` (module): cash (102) at the root and the district, funded through the ledger;
+- ``settings_override`` (function): ``settings_override(redis_url=None)`` for the rest of the test;
+- ``in_process_jobs`` (function): jobs enqueued during the test run in-process, not through Redis;
 - ``roles`` (module): :class:`Roles`, GraphQL clients logged in per role at the root or the district;
   ``tenant_admin``, ``approver``, ``clerk``, ``finance``, ``auditor`` and ``district_<role>`` are
   shortcuts for those clients.
@@ -25,7 +27,7 @@ module imports core (settings and the database engine are read once). Set ``HUIJ
 and ``HUIJIA_TEST_REDIS`` to point at other servers. Disable the plugin with ``-p no:huijia``.
 
 The package: ``env`` (environment, database, Redis, the plugin under test), ``session`` (the
-configure hook and session fixtures), ``clients`` (the app and GraphQL clients) and ``tenant`` (the
+configure hook and session fixtures), ``seams`` (settings and job-runner overrides), ``clients`` (the app and GraphQL clients) and ``tenant`` (the
 plugin tenant and its fixtures). pytest finds the hook and the fixtures on this module, the
 entry point, so they are imported here.
 """
@@ -62,6 +64,12 @@ from core.testing.env import (
     migrate_as_owner,
     plugin_under_test,
     unique,
+)
+from core.testing.seams import (
+    in_process_jobs as in_process_jobs,
+)
+from core.testing.seams import (
+    settings_override as settings_override,
 )
 from core.testing.session import (
     database as database,

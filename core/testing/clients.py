@@ -43,7 +43,7 @@ class Api:
         """``data`` of a query that must not fail (top-level ``errors`` fail the test)."""
         body = await self.gql(query, variables)
         assert "errors" not in body, body
-        return body["data"]  # type: ignore[no-any-return]
+        return body["data"]
 
     def as_(self, token: str) -> Api:
         return Api(self.client, token)
@@ -93,7 +93,7 @@ async def login(api: Api, tenant: str, username: str, password: str = PASSWORD) 
     body = await api.gql(LOGIN, {"t": tenant, "u": username, "p": password})
     payload = body["data"]["login"]
     assert payload["errors"] == [], payload
-    return payload["token"]  # type: ignore[no-any-return]
+    return payload["token"]
 
 
 async def make_user(tenant_code: str, role: str, unit_code: str | None = None, username: str | None = None) -> str:
@@ -108,6 +108,7 @@ async def make_user(tenant_code: str, role: str, unit_code: str | None = None, u
     username = username or unique(f"{role}_")
     with tenant_scope(tenant):
         unit = await (tenancy.get_unit_by_code(tenant, unit_code) if unit_code else tenancy.root_unit(tenant))
+        assert unit is not None, unit_code
         await accounts.create_user(tenant, Actor(None, "test"), username=username, password=PASSWORD,
                                    grants=[(role, unit["id"])])
     return username

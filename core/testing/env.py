@@ -81,6 +81,7 @@ def configure_environment(env: TestEnvironment, extra_plugins: list[str] | tuple
             "HUIJIA_LOG_LEVEL": os.environ.get("HUIJIA_LOG_LEVEL", "WARNING"),
             "HUIJIA_LOGIN_MAX_FAILURES": "5",
             "HUIJIA_DB_POOL_MAX": "30",
+            "HUIJIA_DB_QUERY_CAPTURE": "1",
             "HUIJIA_PLUGINS_EXTRA": ",".join(extra),
         }
     )

@@ -20,9 +20,12 @@ from core.testing.env import (
     plugin_under_test,
 )
 
+# The session's environment, kept on the pytest config for the huijia_env fixture.
+_ENV = pytest.StashKey[TestEnvironment]()
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    if getattr(config, "_huijia_env", None) is not None:
+    if _ENV in config.stash:
         return
     env = current_environment()
     starts = [config.rootpath, *(Path(a.split("::")[0]).resolve() for a in config.args)]
@@ -32,12 +35,12 @@ def pytest_configure(config: pytest.Config) -> None:
             if module not in extra:
                 extra.append(module)
     configure_environment(env, extra)
-    config._huijia_env = env  # type: ignore[attr-defined]
+    config.stash[_ENV] = env
 
 
 @pytest.fixture(scope="session")
 def huijia_env(pytestconfig: pytest.Config) -> TestEnvironment:
-    return pytestconfig._huijia_env  # type: ignore[attr-defined,no-any-return]
+    return pytestconfig.stash[_ENV]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

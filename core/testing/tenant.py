@@ -109,6 +109,7 @@ async def create_plugin_tenant(plugin_names: list[str], tmp: Path, settings: str
     with tenant_scope(tenant):
         for unit_code in (made.root_unit, made.district_unit, made.grassroots_unit):
             unit = await tenancy.get_unit_by_code(tenant, unit_code)
+            assert unit is not None, unit_code
             made.unit_ids[unit_code] = to_global_id("OrgUnit", unit["id"])
     return made
 
@@ -142,6 +143,7 @@ async def members(plugin_tenant: PluginTenant) -> list[dict[str, Any]]:
     created = []
     with tenant_scope(tenant):
         unit = await tenancy.get_unit_by_code(tenant, plugin_tenant.grassroots_unit)
+        assert unit is not None, plugin_tenant.grassroots_unit
         for i, name in enumerate(("张三", "李四", "王五")):
             values = {"name": name, "id_number": synthetic_id_number(next(_seq) * 7 + i),
                       "phone": f"138{next(_seq) % 100_000_000:08d}", "employer": "测试企业"}
@@ -173,6 +175,7 @@ async def funded_accounts(plugin_tenant: PluginTenant) -> FundedAccounts:
         for unit_code, amount in ((plugin_tenant.root_unit, funded.root_cash_fen),
                                   (plugin_tenant.district_unit, funded.district_cash_fen)):
             unit = await tenancy.get_unit_by_code(tenant, unit_code)
+            assert unit is not None, unit_code
             refs = [AccountRef(org_unit_id=unit["id"], fund="general", code="102"),
                     AccountRef(org_unit_id=unit["id"], fund="general", code="404")]
             result = await create_manual_entry(tenant, Actor(None, "test"), refs=refs, amounts=[amount, -amount],

@@ -143,10 +143,10 @@ def definition_problems(m: Machine) -> list[str]:
     for tm in m.timers:
         if tm.state not in states:
             problems.append(f"timer {tm.name!r}: unknown state {tm.state!r}")
-        t = by_name.get(tm.transition)
-        if t is None:
+        fired = by_name.get(tm.transition)
+        if fired is None:
             problems.append(f"timer {tm.name!r}: unknown transition {tm.transition!r}")
-        elif tm.state not in t.sources:
+        elif tm.state not in fired.sources:
             problems.append(f"timer {tm.name!r}: transition {tm.transition!r} does not leave {tm.state!r}")
     if problems:  # reachability means little on a broken graph
         return problems

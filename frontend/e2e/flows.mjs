@@ -832,6 +832,76 @@ export const FLOWS = [
       assert.deepEqual(initials, [...initials].sort(), `members listed by pinyin: ${names.join(' ')}`);
     },
   },
+  {
+    name: 'worker portal at phone width: register, bind with the union code, card, apply to join',
+    viewport: PHONE,
+    async run({ page, base }) {
+      // A member the union knows, whose phone on file is not the one the worker registers with:
+      // binding needs the code the union prints.
+      const memberId = idNumber('310101', '19880808', 611);
+      const member = await createMemberApi(base, { name: '郑秀英', id: memberId });
+      const admin = await tokenFor(base, 'admin');
+      const issued = await gqlAs(base, admin, 'mutation($m:ID!){ workerBindCodeIssue(memberId:$m){ code errors{ code } } }', { m: member });
+      assert.deepEqual(issued.data.workerBindCodeIssue.errors, []);
+      const code = issued.data.workerBindCodeIssue.code;
+
+      const register = async (name, id, phone) => {
+        await page.goto('/m/register');
+        await page.getByRole('heading', { name: '职工注册' }).waitFor();
+        await pickOption(page, '所在省（市）', '上海市总工会');
+        await page.getByLabel('姓名').fill(name);
+        await page.getByLabel('身份证号码').fill(id);
+        await page.getByLabel('手机号码').fill(phone);
+        await page.getByLabel('设置密码').fill('worker-pass-123');
+        await page.getByLabel('确认密码').fill('worker-pass-123');
+        await page.getByRole('button', { name: /注\s*册/ }).click();
+      };
+
+      await register('郑秀英', memberId, '13911110001');
+      await page.waitForURL((u) => u.pathname === '/m/bind');
+      await page.getByLabel('绑定码').fill('WRONG234');
+      await page.getByRole('button', { name: '用绑定码绑定' }).click();
+      await page.getByText('绑定码错误、已使用或已过期').waitFor();
+      await page.getByLabel('绑定码').fill(code);
+      await page.getByRole('button', { name: '用绑定码绑定' }).click();
+      await page.waitForURL((u) => u.pathname === '/m/card');
+      await page.getByTestId('member-card').waitFor();
+      const number = await page.getByTestId('member-number').innerText();
+      assert.match(number, /^31\d{10}$/);
+      await page.getByRole('img', { name: '会员卡二维码' }).waitFor();
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `no sideways scrolling at 390 px (${width})`);
+      await shot(page, 'portal-card');
+
+      // A clerk's scan of a fresh code shows the holder, masked.
+      const workerToken = await page.evaluate(() => JSON.parse(localStorage.getItem('huijia.portal.session')).token);
+      assert.equal(await page.evaluate(() => localStorage.getItem('huijia.session')), null, 'the staff UI session is untouched');
+      const fresh = await gqlAs(base, workerToken, '{ myWorker { card { qrToken } } }');
+      const verified = await gqlAs(base, admin, 'query($t:String!){ memberCardVerify(token:$t){ memberNumber nameMasked } }', { t: fresh.data.myWorker.card.qrToken });
+      assert.deepEqual(verified.data.memberCardVerify, { memberNumber: number, nameMasked: '郑**' });
+
+      await page.getByRole('button', { name: /退\s*出/ }).click();
+      await page.waitForURL((u) => u.pathname === '/m/login');
+
+      // Someone who is not a member: apply to join a grassroots union.
+      await register('钱小红', idNumber('310104', '19950505', 612), '13911110002');
+      await page.waitForURL((u) => u.pathname === '/m/' || u.pathname === '/m');
+      await page.getByText('您还不是工会会员，可在线申请入会').waitFor();
+      await page.getByRole('button', { name: '申请入会' }).click();
+      await page.waitForURL((u) => u.pathname === '/m/join');
+      await page.getByLabel('搜索工会').fill('南京东路');
+      await page.getByLabel('搜索工会').press('Enter');
+      const union = page.locator('.ant-list-item', { hasText: '南京东路街道联合工会' });
+      await union.getByRole('button', { name: /申\s*请/ }).click();
+      const dialog = page.getByRole('dialog', { name: /申请加入/ });
+      await dialog.getByLabel('工作单位').fill('南京东路商厦');
+      await dialog.getByRole('button', { name: '提交申请' }).click();
+      const app = page.getByTestId('join-application');
+      await app.getByText('待审核').waitFor();
+      await app.getByText(/前答复/).waitFor();
+      await shot(page, 'portal-join');
+    },
+  },
 ];
 
 export { DESKTOP };

@@ -6,7 +6,7 @@ import dayjs from 'dayjs';
 import 'dayjs/locale/zh-cn';
 import { RequireAuth } from './auth/AuthProvider';
 import { AppLayout } from './layout/AppLayout';
-import { SCREENS } from './routes/registry';
+import { allScreens } from './routes/registry';
 import { Guard, NotFound, RouteError } from './routes/Guard';
 import { LoadingState } from './components/states';
 
@@ -26,7 +26,7 @@ export const THEME = {
   },
 };
 
-export function routes(): RouteObject[] {
+export function routes(screens = allScreens()): RouteObject[] {
   return [
     {
       path: '/login',
@@ -46,10 +46,10 @@ export function routes(): RouteObject[] {
         </RequireAuth>
       ),
       children: [
-        ...SCREENS.map((s) => {
+        ...screens.map((s) => {
           const Page = s.page;
           const element = (
-            <Guard permission={s.permission}>
+            <Guard permission={s.permission} capability={s.capability}>
               <Page />
             </Guard>
           );

@@ -42,7 +42,7 @@ DEFAULT_LIMIT_FEN = 100_000
 class TestcapItem(Node):
     id: strawberry.ID
     title: str
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     org_unit_id: strawberry.ID = strawberry.field(description="The org unit the item belongs to.")
 
     @classmethod
@@ -92,7 +92,7 @@ class TestcapMutation:
     @strawberry.mutation(description=perm("testcap.write", "Create a test item at an org unit in your subtree; "
                                                            "the province plugin may cap its amount."))
     async def testcap_item_create(self, info: Info, org_unit_id: strawberry.ID, title: str,
-                                  amount_fen: BigInt) -> TestcapItemPayload:  # type: ignore[valid-type]
+                                  amount_fen: BigInt) -> TestcapItemPayload:
         from tests.capability_dummy.tables import TestcapItem as Row
 
         async def work() -> dict[str, Any]:

@@ -60,6 +60,7 @@ def test_the_scaffolds_have_the_promised_parts(scaffolds: Path) -> None:
     assert version and f"## warmth {version[1]}" in (scaffolds / "warmth" / "huijia_warmth" / "CHANGELOG.md").read_text()
 
 
+@pytest.mark.slow  # runs each generated package's own test suite in a subprocess
 def test_both_scaffolds_pass_their_own_tests_as_generated(scaffolds: Path) -> None:
     pkgs = (scaffolds / "anhui", scaffolds / "warmth")
     result = subprocess.run(

@@ -157,7 +157,7 @@ SPECIAL = """mutation($y: Int!) { specialAllocationRun(year: $y) { job { id stat
 JOB = "query($id: ID!) { job(id: $id) { id status result errors } }"
 
 
-async def test_special_fund_allocation_job_is_idempotent_per_year(api, sh_finance, monkeypatch):
+async def test_special_fund_allocation_job_is_idempotent_per_year(in_process_jobs, api, sh_finance):
     from core.context import tenant_scope
     from core.funds import services
 
@@ -171,7 +171,6 @@ async def test_special_fund_allocation_job_is_idempotent_per_year(api, sh_financ
                 entryDate="2022-07-01")
     county_finance = await user_with(api, "shanghai", [("finance", t.county)])
     assert codes((await county_finance.api.gql(SPECIAL, {"y": 2022}))["data"]["specialAllocationRun"]) == ["FORBIDDEN"]
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     started = (await sh_finance.api.gql(SPECIAL, {"y": 2022}))["data"]["specialAllocationRun"]
     assert started["errors"] == []
     await runner.drain_local()
@@ -315,7 +314,7 @@ async def test_reservations_reserve_post_in_parts_and_void(api, sh_finance, sh_c
     await integrity(t.tenant)
 
 
-async def test_expired_reservations_are_voided_by_the_job(api, sh_finance, monkeypatch):
+async def test_expired_reservations_are_voided_by_the_job(in_process_jobs, api, sh_finance):
     t = await make_tree()
     await fund_cash(sh_finance, t.g1, 1_000)
     soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)).isoformat()
@@ -326,7 +325,6 @@ async def test_expired_reservations_are_voided_by_the_job(api, sh_finance, monke
     await asyncio.sleep(1.3)
     late = (await sh_finance.api.gql(RES_POST, {"i": {"id": r["reservation"]["id"], "idempotencyKey": key()}}))["data"]["reservationPost"]
     assert codes(late) == ["INVALID_STATE"]
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     job_id = await runner.enqueue(t.tenant, "funds.expire_reservations", "test", key=key("expire"))
     await runner.drain_local()
     from core.context import tenant_scope

@@ -38,8 +38,7 @@ async def test_special_allocation_refuses_the_current_and_future_years(api, sh_f
     assert await counts(t.tenant) == before
 
 
-async def test_second_allocation_run_allocates_only_the_difference_after_late_income(api, sh_finance, monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+async def test_second_allocation_run_allocates_only_the_difference_after_late_income(in_process_jobs, api, sh_finance):
     t = await make_tree()
     await entry(sh_finance, [line(t.g1, "102", "DEBIT", 100_000), line(t.g1, "402", "CREDIT", 100_000)],
                 entryDate="2017-03-01")
@@ -64,8 +63,7 @@ async def test_second_allocation_run_allocates_only_the_difference_after_late_in
     await integrity(t.tenant)
 
 
-async def test_unit_skipped_for_insufficient_cash_is_allocated_by_a_later_run(api, sh_finance, monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+async def test_unit_skipped_for_insufficient_cash_is_allocated_by_a_later_run(in_process_jobs, api, sh_finance):
     t = await make_tree()
     await entry(sh_finance, [line(t.g2, "102", "DEBIT", 200_000), line(t.g2, "401", "CREDIT", 200_000)],
                 entryDate="2016-02-01")

@@ -233,13 +233,8 @@ async def test_graphiql_page_loads_nothing_from_another_origin_and_runs_no_inlin
         assert (await client.get(asset)).status_code == 200, asset
 
 
-async def test_graphiql_is_off_in_production(client, monkeypatch):
-    import dataclasses
-
-    import core.settings
-
-    production = dataclasses.replace(core.settings.get_settings(), env="production")
-    monkeypatch.setattr(core.settings, "get_settings", lambda: production)
+async def test_graphiql_is_off_in_production(client, settings_override):
+    settings_override(env="production")
     assert_api_error(await client.get("/graphql", headers={"accept": "text/html"}), 404, "NOT_FOUND")
     # The API itself still answers GET queries.
     r = await client.get("/graphql", params={"query": "{ __typename }"})

@@ -19,6 +19,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 RAW_DB_MARKERS = ("asyncpg", "psycopg", "sqlite3", "violates", "syntax error at", "UniqueViolation", "Traceback",
                   "Internal server error", "another operation is in progress")
 

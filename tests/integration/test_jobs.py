@@ -61,8 +61,7 @@ async def test_job_progress_and_failure_are_recorded(api, sh_admin):
     assert failed["status"] == "FAILED" and failed["errors"] == [{"code": "JOB_FAILED", "message": "org unit not found"}]
 
 
-async def test_in_process_runner_runs_the_same_function(api, sh_auditor, monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+async def test_in_process_runner_runs_the_same_function(in_process_jobs, api, sh_auditor):
     started = (await sh_auditor.api.gql("mutation { auditVerifyStart { job { id } errors { code } } }"))["data"]["auditVerifyStart"]
     await runner.drain_local()
     job = (await sh_auditor.api.gql(JOB, {"id": started["job"]["id"]}))["data"]["job"]

@@ -145,19 +145,11 @@ async def test_an_account_under_attack_from_many_addresses_still_admits_its_owne
     assert (await _try(owner, user, PASSWORD))["token"]
 
 
-async def test_password_spraying_from_one_address_locks_that_address_out_of_every_account(from_address, monkeypatch):
-    from core import settings as settings_mod
-
+async def test_password_spraying_from_one_address_locks_that_address_out_of_every_account(from_address,
+                                                                                         settings_override):
     sprayer = await from_address("198.51.100.99")
     users = [await make_user("fujian", "clerk") for _ in range(3)]
-    import dataclasses
-
-    original = settings_mod.get_settings()
-    patched = dataclasses.replace(original, login_ip_max_failures=6)
-    monkeypatch.setattr(settings_mod, "get_settings", lambda: patched)
-    from core.accounts import throttle
-
-    monkeypatch.setattr(throttle, "get_settings", lambda: patched)
+    patched = settings_override(login_ip_max_failures=6)
     for i in range(6):
         assert (await _try(sprayer, users[i % 3], f"spray-{i}-xxxx"))["errors"][0]["code"] == "INVALID_CREDENTIALS"
     from core.tenancy.services import get_tenant
@@ -248,14 +240,10 @@ async def test_concurrent_guesses_from_one_address_are_each_counted_and_lock_it(
     assert (await _try(attacker, user, PASSWORD))["errors"][0]["code"] == "TOO_MANY_ATTEMPTS"
 
 
-async def test_without_redis_the_same_rules_hold_in_process(from_address, monkeypatch):
-    import dataclasses
-
+async def test_without_redis_the_same_rules_hold_in_process(from_address, settings_override):
     from core.accounts import throttle
-    from core.settings import get_settings
 
-    no_redis = dataclasses.replace(get_settings(), redis_url=None)
-    monkeypatch.setattr(throttle, "get_settings", lambda: no_redis)
+    settings_override(redis_url=None)
     throttle.reset_local()
     try:
         attacker = await from_address("198.51.100.200")
@@ -276,16 +264,9 @@ async def test_without_redis_the_same_rules_hold_in_process(from_address, monkey
 
 
 @pytest.fixture
-def lenient_throttle(monkeypatch):
+def lenient_throttle(settings_override):
     """Limits high enough that every guess is tried (and fails) rather than refused."""
-    import dataclasses
-
-    from core.accounts import throttle
-    from core.settings import get_settings
-
-    patched = dataclasses.replace(get_settings(), login_max_failures=10_000, login_ip_max_failures=10_000)
-    monkeypatch.setattr(throttle, "get_settings", lambda: patched)
-    return patched
+    return settings_override(login_max_failures=10_000, login_ip_max_failures=10_000)
 
 
 async def test_two_hundred_failures_from_several_addresses_in_one_window_leave_one_record_with_count_200(
@@ -426,14 +407,10 @@ async def test_pending_summaries_survive_a_restart_of_the_api_process(from_addre
 
 
 async def test_without_redis_summaries_are_flushed_by_cron_and_at_shutdown(from_address, sh_auditor, audit_clock,
-                                                                          monkeypatch):
-    import dataclasses
-
+                                                                          settings_override):
     from core.accounts import login_audit, throttle
-    from core.settings import get_settings
 
-    no_redis = dataclasses.replace(get_settings(), redis_url=None)
-    monkeypatch.setattr(throttle, "get_settings", lambda: no_redis)
+    settings_override(redis_url=None)
     throttle.reset_local()
     login_audit.reset_local()
     try:

@@ -32,8 +32,8 @@ NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def _jobs_run_in_process(in_process_jobs):
+    return None
 
 
 async def test_every_node_type_has_a_sample_maker_or_a_reason_it_has_no_unit():
@@ -55,15 +55,12 @@ async def walk(api):
     from core.graphql.schema import schema
 
     async with every_capability_enabled() as capabilities:
-        runner.FORCE_IN_PROCESS = True
-        try:
+        with runner.jobs_in_process():
             ctx = WalkContext(api)
             samples = await make_samples(ctx, schema)
             walkers = {role: await ctx.who(role, INSIDE) for role in STAFF_ROLES}
             inside = {t: await SAMPLES[t](ctx, INSIDE_PLACE) for t in samples}
             await runner.drain_local()
-        finally:
-            runner.FORCE_IN_PROCESS = False
         yield {"samples": samples, "walkers": walkers, "inside": inside, "capabilities": capabilities,
                "outside": {gid for by_place in samples.values() for gid in by_place.values()}}
 

@@ -91,11 +91,10 @@ def start_worker(file_store):
 
 
 @pytest.fixture
-def file_store(tmp_path, monkeypatch):
-    """The app (in this process) and the worker subprocess share one encrypted file store."""
-    from core.members import filestore
-
-    monkeypatch.setattr(filestore, "root", lambda: tmp_path / "members")
+def file_store(tmp_path, settings_override):
+    """The app (in this process) and the worker subprocess share one data directory, so one
+    encrypted file store."""
+    settings_override(data_dir=tmp_path)
     return tmp_path
 
 

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from core.jobs import runner
-from core.members import filestore, keys, pii_keys
+from core.members import filestore, keys
 from core.pii import Keyring
 from tests.fixtures.api import persona
 from tests.members.members_helpers import commit, create_member, import_state, make_id, roster_csv, upload
 from tests.members.members_helpers import make_tenant as _make_tenant
+
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
 
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 INDEX = b"huijia-dev-blind-index-key-32byt"
@@ -51,7 +53,7 @@ async def filter_token(tenant: Any, export_id: int) -> str:
     return (json.loads(value) if isinstance(value, str) else value)["id_enc"]
 
 
-async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, tmp_path):
+async def test_rotate_reencrypts_uploads_exports_and_filters(api, pii_keyring, tmp_path):
     from core.graphql.base import from_global_id
 
     t, unit = await make_tenant("frot")
@@ -82,7 +84,7 @@ async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, t
 
     k2 = os.urandom(32)
     new_ring = Keyring({"k2": k2, "dev1": DEV_KEY}, "k2", INDEX)
-    monkeypatch.setattr(pii_keys, "keyring", lambda: new_ring)
+    pii_keyring(new_ring)
     report = await keys.rotate(t.code)
     assert report.reencrypted["files.imports"] == 1 and report.reencrypted["files.exports"] == 1
     assert report.reencrypted["member_export.filter"] == 1 and report.reencrypted["member.id_number_enc"] >= 1
@@ -97,7 +99,7 @@ async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, t
     # Readable with the new key alone: the export downloads unchanged, the import commits (its
     # SHA-256 is checked against the preview's, so the plaintext is byte for byte the same).
     only_new = Keyring({"k2": k2}, "k2", INDEX)
-    monkeypatch.setattr(pii_keys, "keyring", lambda: only_new)
+    pii_keyring(only_new)
     after = (await api.client.get(url, headers={"authorization": f"Bearer {p.token}"})).content
     assert after == before
     assert (await commit(p, imp_gid))["errors"] == []
@@ -114,19 +116,19 @@ async def test_rotate_reencrypts_uploads_exports_and_filters(api, monkeypatch, t
     assert run.returncode == 0, run.stdout + run.stderr[-2000:]
     assert "re-encrypted files.exports: 1" in run.stdout and "re-encrypted member_export.filter: 1" in run.stdout
     assert idn not in run.stdout + run.stderr
-    monkeypatch.undo()
+    pii_keyring(None)
     assert first_key("exports", t.id, exp_id) == "dev1"
     assert (await api.client.get(url, headers={"authorization": f"Bearer {p.token}"})).content == before
 
 
-def test_reencrypt_does_not_resurrect_a_deleted_file(tmp_path, monkeypatch):
+def test_reencrypt_does_not_resurrect_a_deleted_file(tmp_path, monkeypatch, members_file_root, pii_keyring):
     """A file deleted (committed, discarded, purged) while rotation copied it stays deleted."""
-    monkeypatch.setattr(filestore, "root", lambda: tmp_path)
+    members_file_root(tmp_path)
     old = Keyring({"dev1": DEV_KEY}, "dev1", INDEX)
-    monkeypatch.setattr(pii_keys, "keyring", lambda: old)
+    pii_keyring(old)
     filestore.store_stream(iter([b"x" * (filestore.CHUNK + 10)]), "imports", 7, 1)
     new = Keyring({"k2": os.urandom(32), "dev1": DEV_KEY}, "k2", INDEX)
-    monkeypatch.setattr(pii_keys, "keyring", lambda: new)
+    pii_keyring(new)
     real_replace = os.replace
 
     def deleted_meanwhile(src: Any, dst: Any) -> None:  # pragma: no cover - must not be reached

@@ -22,6 +22,8 @@ from core.jobs import heartbeat, runner
 from core.members import importer, queries
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 UNIT = "sh-huangpu-bailian"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,23 +59,24 @@ async def errors_of(p, query: str, gid: str, field: str) -> list[dict]:
     return (await p.api.gql(query, {"id": gid}))["data"][field]["errors"]
 
 
-async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_declared_dead(sh_admin, monkeypatch):
+async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_declared_dead(sh_admin, monkeypatch,
+                                                                                          import_options):
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
-    monkeypatch.setattr(importer, "BATCH_ROWS", 10)
+    import_options(batch_rows=10)
     up = await upload(sh_admin, roster_csv(rows("心跳甲", 35)))
     gid = up["import"]["id"]
     gate, inside = asyncio.Event(), asyncio.Event()
-    original = importer.PgStore.write
     calls = {"n": 0}
 
-    async def slow_second_batch(self, plan, import_id, actor):
-        calls["n"] += 1
-        if calls["n"] == 2:  # batch 1 is in; batch 2 hangs (a worker stuck mid-batch)
-            inside.set()
-            await gate.wait()
-        return await original(self, plan, import_id, actor)
+    class SlowSecondBatch(importer.PgStore):
+        async def write(self, plan, import_id, actor):
+            calls["n"] += 1
+            if calls["n"] == 2:  # batch 1 is in; batch 2 hangs (a worker stuck mid-batch)
+                inside.set()
+                await gate.wait()
+            return await super().write(plan, import_id, actor)
 
-    monkeypatch.setattr(importer.PgStore, "write", slow_second_batch)
+    import_options(pg_store=SlowSecondBatch)
     assert (await sh_admin.api.gql(COMMIT, {"id": gid}))["data"]["memberImportCommit"]["errors"] == []
     await asyncio.wait_for(inside.wait(), 30)
 
@@ -103,16 +106,18 @@ async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_decl
     assert imp["committedThroughRow"] == 36 and await count(sh_admin, "心跳甲") == 35
 
 
-async def test_an_interrupted_import_without_written_rows_may_be_discarded_or_resumed(sh_admin, monkeypatch):
+async def test_an_interrupted_import_without_written_rows_may_be_discarded_or_resumed(sh_admin, monkeypatch,
+                                                                                     import_options):
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
-    monkeypatch.setattr(importer, "BATCH_ROWS", 10)
+    import_options(batch_rows=10)
     up = await upload(sh_admin, roster_csv(rows("心跳乙", 5)))
     gid = up["import"]["id"]
 
-    async def dies(self, plan, import_id, actor):
-        raise ConnectionError("worker lost its database mid-batch")
+    class Dies(importer.PgStore):
+        async def write(self, plan, import_id, actor):
+            raise ConnectionError("worker lost its database mid-batch")
 
-    monkeypatch.setattr(importer.PgStore, "write", dies)
+    import_options(pg_store=Dies)
     await commit(sh_admin, gid)
     assert (await import_state(sh_admin, gid))["status"] == "INTERRUPTED"
     out = (await sh_admin.api.gql(DISCARD, {"id": gid}))["data"]["memberImportDiscard"]

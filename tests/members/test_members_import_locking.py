@@ -49,23 +49,25 @@ async def test_unchanged_reimport_leaves_member_rows_untouched(sh_admin):
     assert after == before and all(r["xmax"] == "0" for r in after)
 
 
-async def test_a_change_between_read_and_lock_is_planned_against(sh_admin, monkeypatch):
+async def test_a_change_between_read_and_lock_is_planned_against(sh_admin, import_options):
     person = make_id()
     row = ["并发甲", person, UNIT, "13500000001", "旧单位", "在岗", "", "2020-01-01"]
     await commit(sh_admin, (await upload(sh_admin, roster_csv([row])))["import"]["id"])
     row[4] = "新单位"  # the roster changes the employer
     up = await upload(sh_admin, roster_csv([row]))
 
-    original = importer.PgStore.lock_existing
     conn = await _app_conn("shanghai")
+    edited = []
 
-    async def edited_meanwhile(self, bidxs):
-        # Another clerk renames the person after the batch read them, before it locks them.
-        await conn.execute("UPDATE member SET name = '并发乙', version = version + 1 WHERE name = '并发甲'")
-        monkeypatch.setattr(importer.PgStore, "lock_existing", original)
-        return await original(self, bidxs)
+    class EditedMeanwhile(importer.PgStore):
+        async def lock_existing(self, bidxs):
+            if not edited:
+                # Another clerk renames the person after the batch read them, before it locks them.
+                await conn.execute("UPDATE member SET name = '并发乙', version = version + 1 WHERE name = '并发甲'")
+                edited.append(True)
+            return await super().lock_existing(bidxs)
 
-    monkeypatch.setattr(importer.PgStore, "lock_existing", edited_meanwhile)
+    import_options(pg_store=EditedMeanwhile)
     try:
         await commit(sh_admin, up["import"]["id"])
     finally:
@@ -84,13 +86,13 @@ async def test_a_change_between_read_and_lock_is_planned_against(sh_admin, monke
     assert member["version"] == 3
 
 
-async def test_bulk_lookups_are_planned_for_each_batch(sh_admin, monkeypatch):
+async def test_bulk_lookups_are_planned_for_each_batch(sh_admin, import_options):
     """The preview's and the commit's look-ups by blind index never run on a generic plan: one made
     while a tenant's table was empty would scan every row of it in each later batch (see
     importer._CUSTOM_PLANS)."""
     from core.dbutil import engine
 
-    monkeypatch.setattr(importer, "BATCH_ROWS", 5)
+    import_options(batch_rows=5)
     rows = [[f"计划{i:02d}", make_id(), UNIT, "", "", "", "", ""] for i in range(60)]
     up = await upload(sh_admin, roster_csv(rows))
     await commit(sh_admin, up["import"]["id"])

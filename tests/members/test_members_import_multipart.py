@@ -227,6 +227,7 @@ async def test_roles_and_tenants(api, sh_admin, bj_admin, sh_auditor):
     assert res["data"]["memberImport"] is None
 
 
+@pytest.mark.slow  # uploads tens of megabytes to measure memory
 async def test_a_large_form_upload_streams_with_flat_memory(sh_admin):
     """Through the form parser into the encrypted store, six times the bytes cost no more memory
     (what is left is fixed: modules and buffers the first requests allocate)."""

@@ -11,13 +11,15 @@ from core.jobs import runner
 from core.members import importer
 from tests.members.members_helpers import MEMBERS, commit, import_state, make_id, roster_csv, upload
 
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
+
 UNIT = "sh-huangpu-bailian"
 
 
 @pytest.fixture(autouse=True)
-def small_batches(monkeypatch):
+def small_batches(monkeypatch, import_options):
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
-    monkeypatch.setattr(importer, "BATCH_ROWS", 10)
+    import_options(batch_rows=10)
 
 
 def rows(prefix: str, n: int) -> list[list[str]]:
@@ -29,7 +31,7 @@ async def count(p, prefix: str) -> int:
     return res["data"]["members"]["totalCount"]
 
 
-async def test_crash_between_batches_then_resume(sh_admin, monkeypatch):
+async def test_crash_between_batches_then_resume(sh_admin, import_options):
     data = rows("断点甲", 35)
     data.insert(12, ["", "bad", UNIT, "", "", "", "", ""])  # an error row inside batch 2 (file row 14)
     up = await upload(sh_admin, roster_csv(data))
@@ -40,7 +42,7 @@ async def test_crash_between_batches_then_resume(sh_admin, monkeypatch):
         if batch_no == 2:
             raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(importer, "CRASH_AFTER_BATCH", crash)
+    import_options(after_batch=crash)
     await commit(sh_admin, imp["id"], allow=True)
     imp = await import_state(sh_admin, imp["id"])
     assert imp["status"] == "INTERRUPTED" and imp["commitJob"]["status"] == "FAILED"
@@ -48,7 +50,7 @@ async def test_crash_between_batches_then_resume(sh_admin, monkeypatch):
     assert (imp["committedThroughRow"], imp["batchesCommitted"], imp["created"], imp["failed"]) == (21, 2, 19, 1)
     assert await count(sh_admin, "断点甲") == 19
     assert {e["row"] for e in imp["errors"]["nodes"]} == {14}
-    monkeypatch.setattr(importer, "CRASH_AFTER_BATCH", None)
+    import_options(after_batch=None)
     await commit(sh_admin, imp["id"])
     imp = await import_state(sh_admin, imp["id"])
     assert imp["status"] == "COMMITTED" and imp["committedThroughRow"] == 37
@@ -57,24 +59,24 @@ async def test_crash_between_batches_then_resume(sh_admin, monkeypatch):
     assert {e["row"] for e in imp["errors"]["nodes"]} == {14}
 
 
-async def test_failure_inside_a_batch_rolls_the_whole_batch_back(sh_admin, monkeypatch):
+async def test_failure_inside_a_batch_rolls_the_whole_batch_back(sh_admin, import_options):
     up = await upload(sh_admin, roster_csv(rows("断点乙", 30)))
-    original = importer.PgStore.write
     calls = {"n": 0}
 
-    async def flaky(self, plan, import_id, actor):
-        calls["n"] += 1
-        created = await original(self, plan, import_id, actor)  # rows are written ...
-        if calls["n"] == 3:
-            raise ConnectionError("database went away mid-batch")  # ... and then the batch fails
-        return created
+    class Flaky(importer.PgStore):
+        async def write(self, plan, import_id, actor):
+            calls["n"] += 1
+            created = await super().write(plan, import_id, actor)  # rows are written ...
+            if calls["n"] == 3:
+                raise ConnectionError("database went away mid-batch")  # ... and then the batch fails
+            return created
 
-    monkeypatch.setattr(importer.PgStore, "write", flaky)
+    import_options(pg_store=Flaky)
     await commit(sh_admin, up["import"]["id"])
     imp = await import_state(sh_admin, up["import"]["id"])
     assert imp["status"] == "INTERRUPTED" and imp["committedThroughRow"] == 21 and imp["created"] == 20
     assert await count(sh_admin, "断点乙") == 20  # batch 3's inserts were rolled back with its checkpoint
-    monkeypatch.setattr(importer.PgStore, "write", original)
+    import_options(pg_store=None)
     await commit(sh_admin, up["import"]["id"])
     imp = await import_state(sh_admin, up["import"]["id"])
     assert imp["status"] == "COMMITTED" and imp["created"] == 30 and await count(sh_admin, "断点乙") == 30
@@ -108,8 +110,8 @@ async def test_concurrent_imports_of_the_same_people_make_no_duplicates(sh_admin
     assert await count(sh_admin, "并行乙") == 25
 
 
-async def test_worker_processes_give_the_same_result(sh_admin, monkeypatch):
-    monkeypatch.setattr(importer, "_workers", lambda **_: 2)
+async def test_worker_processes_give_the_same_result(sh_admin, import_options):
+    import_options(workers=2)
     data = rows("多进程", 42)
     data.append(["多进程坏", "123", UNIT, "", "", "", "", ""])
     up = await upload(sh_admin, roster_csv(data))

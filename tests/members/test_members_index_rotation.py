@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from core.jobs import runner
-from core.members import keys, pii_keys
+from core.members import keys
 from core.pii import Keyring
 from tests.fixtures.api import persona
 from tests.members.members_helpers import (
@@ -34,6 +34,8 @@ from tests.members.members_helpers import (
 from tests.members.members_helpers import (
     make_tenant as _make_tenant,
 )
+
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
 
 DEV_KEY = b"huijia-dev-pii-key-32-bytes-long"
 I1 = b"huijia-dev-blind-index-key-32byt"  # the development HUIJIA_PII_INDEX_KEY, id "i1"
@@ -59,10 +61,10 @@ def in_process_jobs(monkeypatch):
     monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
 
 
-def use(monkeypatch, *index_ids: str) -> Keyring:
+def use(pii_keyring, *index_ids: str) -> Keyring:
     """This process now runs with HUIJIA_PII_INDEX_KEYS = the given ids (first = active)."""
     r = ring(*index_ids)
-    monkeypatch.setattr(pii_keys, "keyring", lambda: r)
+    pii_keyring(r)
     return r
 
 
@@ -119,7 +121,7 @@ EXPORT_START = """mutation($f: MemberFilter) { memberExportStart(filter: $f, for
 EXPORT = "query($id: ID!) { memberExport(id: $id) { status rowCount downloadUrl } }"
 
 
-async def test_rotation_end_to_end(api, monkeypatch):
+async def test_rotation_end_to_end(api, pii_keyring):
     a, unit_a = await make_tenant("rota")
     b, unit_b = await make_tenant("rotb")
     pa = await persona(api, a.code, "tenant_admin")
@@ -143,7 +145,7 @@ async def test_rotation_end_to_end(api, monkeypatch):
 
     # The operator puts i2 first and restarts: nothing is rotated yet, writes stay under the
     # tenant's recorded key (a process still on the old settings must keep finding them).
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     late = make_id(area="350102")
     await create_member(pa, unit_a, name="轮换前新增", idNumber=late)
     assert all((await stored_ids(a, "i1")).values())
@@ -154,10 +156,8 @@ async def test_rotation_end_to_end(api, monkeypatch):
         if label == "member.id_number_bidx" and batch_no == 1:
             raise Interrupted
 
-    monkeypatch.setattr(keys, "INDEX_AFTER_BATCH", stop)
     with pytest.raises(Interrupted):
-        await keys.rotate_index(a.code, batch=2)
-    monkeypatch.setattr(keys, "INDEX_AFTER_BATCH", None)
+        await keys.rotate_index(a.code, batch=2, after_batch=stop)
     mid = await state(a)
     assert (mid["key_id"], mid["next_key_id"]) == ("i1", "i2")
     under_new = await stored_ids(a, "i2")
@@ -242,11 +242,11 @@ async def test_rotation_end_to_end(api, monkeypatch):
     assert people[4][1] not in str(flt)
 
     # With i1 gone from the settings, tenant A still works; re-running is a no-op.
-    use(monkeypatch, "i2")
+    use(pii_keyring, "i2")
     for _, idn, phone in people:
         assert await count_by_id(pa, idn) == 1 and await count_by_phone(pa, phone) == 1
     assert (await create(pa, unit_a, "重复", people[0][1]))["errors"][0]["code"] == "DUPLICATE"
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     again = await keys.rotate_index(a.code, batch=2)
     assert again.total == 0 and again.tenants[a.code] == "under i2 (nothing to do)"
     audit = await rows(a, "SELECT action, changes FROM audit_record WHERE tenant_id = {} AND action = {}", a.id,
@@ -265,7 +265,7 @@ async def test_rotation_end_to_end(api, monkeypatch):
     assert all((await stored_ids(b, "i2")).values()) and await count_by_id(pb, b_id) == 1
 
     # Back to i1 for both, so the session's default settings (i1 only) can start again.
-    use(monkeypatch, "i1", "i2")
+    use(pii_keyring, "i1", "i2")
     for t in (a, b):
         assert (await keys.rotate_index(t.code)).ok
         assert (await state(t))["key_id"] == "i1" and all((await stored_ids(t, "i1")).values())
@@ -277,7 +277,7 @@ def _pk(gid: str) -> int:
     return from_global_id(gid)[1]
 
 
-async def test_rotation_waits_for_writers_that_read_the_old_key(api, monkeypatch):
+async def test_rotation_waits_for_writers_that_read_the_old_key(api, pii_keyring):
     """The start of a rotation is a barrier: a writer that read the tenant's key before it (and so
     writes under the old key) commits first, and the rotation then recomputes its row too."""
     from core.context import tenant_scope
@@ -288,7 +288,7 @@ async def test_rotation_waits_for_writers_that_read_the_old_key(api, monkeypatch
     t, unit = await make_tenant("rotw")
     p = await persona(api, t.code, "tenant_admin")
     await create_member(p, unit, name="已有", idNumber=make_id(area="350102"))
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     written = asyncio.Event()
     release = asyncio.Event()
     idn = make_id(area="350102")
@@ -318,11 +318,11 @@ async def test_rotation_waits_for_writers_that_read_the_old_key(api, monkeypatch
     assert report.ok and (await state(t))["key_id"] == "i2"
     assert all((await stored_ids(t, "i2")).values())  # the late write was recomputed too
     assert await count_by_id(p, idn) == 1
-    use(monkeypatch, "i1", "i2")
+    use(pii_keyring, "i1", "i2")
     assert (await keys.rotate_index(t.code)).ok
 
 
-async def test_two_rows_of_one_person_are_reported_not_merged(api, monkeypatch):
+async def test_two_rows_of_one_person_are_reported_not_merged(api, pii_keyring):
     """If one person somehow has a row under each key, recomputing would collide with the unique
     index: the rotation reports the conflict, stays open (lookups keep matching both keys), and
     finishes once the duplicate is resolved."""
@@ -333,7 +333,7 @@ async def test_two_rows_of_one_person_are_reported_not_merged(api, monkeypatch):
     p = await persona(api, t.code, "tenant_admin")
     idn = make_id(area="350102")
     m = await create_member(p, unit, name="原记录", idNumber=idn)
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     with tenant_scope(t):  # the corruption: a second row for the same person, under i2
         await raw("INSERT INTO member (tenant_id, org_unit_id, name, name_search, gender, birth_date, id_number_enc, "
                   "id_number_bidx, employer, work_status, tags, state, version, created_at, updated_at) "
@@ -350,11 +350,11 @@ async def test_two_rows_of_one_person_are_reported_not_merged(api, monkeypatch):
         await raw("DELETE FROM member WHERE tenant_id = {} AND name = {}", t.id, "重复记录")
     report = await keys.rotate_index(t.code)
     assert report.ok and (await state(t))["key_id"] == "i2" and await count_by_id(p, idn) == 1
-    use(monkeypatch, "i1", "i2")
+    use(pii_keyring, "i1", "i2")
     assert (await keys.rotate_index(t.code)).ok
 
 
-async def test_unknown_index_keys_are_refused_at_startup(api, monkeypatch):
+async def test_unknown_index_keys_are_refused_at_startup(api, pii_keyring):
     from core.bootstrap import startup_checks
     from core.members import personal
     from core.settings import SettingsError, load_settings
@@ -372,10 +372,10 @@ async def test_unknown_index_keys_are_refused_at_startup(api, monkeypatch):
     t, unit = await make_tenant("rotk")
     p = await persona(api, t.code, "tenant_admin")
     await create_member(p, unit, name="启动检查", idNumber=make_id(area="350102"))
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     assert (await keys.rotate_index(t.code)).ok
     await startup_checks()
-    use(monkeypatch, "i1")
+    use(pii_keyring, "i1")
     with pytest.raises(SettingsError) as exc:
         await startup_checks()
     text = str(exc.value)
@@ -394,13 +394,13 @@ async def test_unknown_index_keys_are_refused_at_startup(api, monkeypatch):
     with pytest.raises(personal.IndexKeyUnavailable) as missing, tenant_scope(t):
         await personal.index_keys(t)
     assert "'i2'" in str(missing.value)
-    use(monkeypatch, "i1", "i2")
+    use(pii_keyring, "i1", "i2")
     assert (await keys.rotate_index(t.code)).ok
-    use(monkeypatch, "i1")
+    use(pii_keyring, "i1")
     await startup_checks()
 
 
-async def test_import_batch_prepared_before_a_rotation_started(api, monkeypatch):
+async def test_import_batch_prepared_before_a_rotation_started(api, pii_keyring):
     """A commit job blind-indexes its rows (in worker processes) before each batch's transaction; if
     a rotation starts in between, the batch re-reads the tenant's keys under the shared lock,
     re-indexes its rows under the new write key and matches existing people under both keys: the
@@ -416,16 +416,17 @@ async def test_import_batch_prepared_before_a_rotation_started(api, monkeypatch)
     old_id, new_id, fresh = make_id(area="350102"), make_id(area="350102"), make_id(area="350102")
     await create_member(p, unit, name="旧键", idNumber=old_id, phone="13711112222")
     await create_member(p, unit, name="新键", idNumber=new_id)
-    use(monkeypatch, "i2", "i1")
+    use(pii_keyring, "i2", "i1")
     with tenant_scope(t):
         before = await personal.index_keys(t)  # what the job saw when it started: write under i1
         assert before.write == "i1"
     # Then the rotation starts, and stops after one batch: the first member is under i2, the
     # second still under i1.
-    monkeypatch.setattr(keys, "INDEX_AFTER_BATCH", lambda label, n: (_ for _ in ()).throw(Interrupted()))
+    def stop(label: str, batch_no: int) -> None:
+        raise Interrupted
+
     with pytest.raises(Interrupted):
-        await keys.rotate_index(t.code, batch=1)
-    monkeypatch.setattr(keys, "INDEX_AFTER_BATCH", None)
+        await keys.rotate_index(t.code, batch=1, after_batch=stop)
     assert list((await stored_ids(t, "i2")).values()) == [True, False]
 
     with tenant_scope(t):
@@ -454,5 +455,5 @@ async def test_import_batch_prepared_before_a_rotation_started(api, monkeypatch)
     assert sorted(h["action"] for h in history) == ["import.create", "import.update", "import.update"]
     assert all("phone" not in str(h["changes"]) for h in history)  # same phone under another key: unchanged
     assert (await keys.rotate_index(t.code)).ok
-    use(monkeypatch, "i1", "i2")
+    use(pii_keyring, "i1", "i2")
     assert (await keys.rotate_index(t.code)).ok

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from core.members import keys, pii_keys
+from core.members import keys
 from core.pii import Keyring
 from tests.fixtures.api import persona
 from tests.members.members_helpers import REVEAL, create_member, make_id
@@ -38,7 +38,7 @@ def test_generate_prints_a_usable_entry():
     assert ring.active_key_id == "k9"
 
 
-async def test_rotate_in_process_and_through_the_cli(api, monkeypatch):
+async def test_rotate_in_process_and_through_the_cli(api, pii_keyring):
     fj = await persona(api, "fujian", "tenant_admin")
     units = await fj.api.gql('{ orgUnits(filter: {level: GRASSROOTS}, first: 1) { nodes { code } } }')
     code = units["data"]["orgUnits"]["nodes"][0]["code"]
@@ -53,7 +53,7 @@ async def test_rotate_in_process_and_through_the_cli(api, monkeypatch):
     # 1. In process: k2 becomes active.
     new_key = os.urandom(32)
     ring = Keyring({"k2": new_key, "dev1": base64.b64decode(DEV_KEY)}, "k2", base64.b64decode(DEV_INDEX))
-    monkeypatch.setattr(pii_keys, "keyring", lambda: ring)
+    pii_keyring(ring)
     report = await keys.rotate("fujian", batch=1)
     assert report.reencrypted["member.id_number_enc"] >= 1 and report.reencrypted["member.phone_enc"] >= 1
     assert report.reencrypted["household_person.id_number_enc"] >= 1 and not report.failed
@@ -61,7 +61,7 @@ async def test_rotate_in_process_and_through_the_cli(api, monkeypatch):
     assert (await keys.rotate("fujian")).total == 0  # idempotent
     # Readable with only the new key; the blind index did not change (search still works).
     only_new = Keyring({"k2": new_key}, "k2", base64.b64decode(DEV_INDEX))
-    monkeypatch.setattr(pii_keys, "keyring", lambda: only_new)
+    pii_keyring(only_new)
     res = await fj.api.gql(REVEAL, {"id": m["id"], "f": "ID_NUMBER", "r": "轮换核对"})
     assert res["data"]["memberReveal"]["value"] == idn
     found = await fj.api.gql("query($f: MemberFilter) { members(filter: $f) { totalCount } }", {"f": {"idNumber": idn}})
@@ -78,9 +78,9 @@ async def test_rotate_in_process_and_through_the_cli(api, monkeypatch):
 
     # 3. Back to the development key, so the rest of the session reads fujian again.
     back = Keyring({"dev1": base64.b64decode(DEV_KEY), "k3": base64.b64decode(k3)}, "dev1", base64.b64decode(DEV_INDEX))
-    monkeypatch.setattr(pii_keys, "keyring", lambda: back)
+    pii_keyring(back)
     await keys.rotate("fujian")
-    monkeypatch.undo()
+    pii_keyring(None)
     assert all(t.startswith("v1.dev1.") for t in await _tokens("fujian"))
     res = await fj.api.gql(REVEAL, {"id": m["id"], "f": "PHONE", "r": "轮换核对"})
     assert res["data"]["memberReveal"]["value"] == "13599998888"

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.members.members_helpers import create_member, make_id, unit_gid
+
+pytestmark = pytest.mark.slow  # minutes, not seconds: left out of make test-fast
 
 UNIT_CREATE = """mutation($in: OrgUnitCreateInput!) { orgUnitCreate(input: $in) { orgUnit { id } errors { code } } }"""
 

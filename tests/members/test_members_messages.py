@@ -94,8 +94,8 @@ async def test_header_only_csv_is_invalid_not_previewed_with_zero_rows(sh_admin)
     assert (await import_state(sh_admin, body["import"]["id"]))["fileError"]["code"] == "NO_DATA_ROWS"
 
 
-async def test_preview_job_reports_a_total_so_the_ui_can_show_a_percentage(sh_admin, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH_ROWS", 7)  # several batches from a small file
+async def test_preview_job_reports_a_total_so_the_ui_can_show_a_percentage(sh_admin, monkeypatch, import_options):
+    import_options(batch_rows=7)  # several batches from a small file
     seen: list[tuple[int, int | None]] = []
     original = runner.JobContext.progress
 

@@ -71,8 +71,8 @@ def test_masks_never_decrypt_to_more(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setattr(filestore, "root", lambda: tmp_path)
+def store(tmp_path, members_file_root):
+    members_file_root(tmp_path)
     return tmp_path
 
 

@@ -1,4 +1,4 @@
-"""The streaming XLSX reader (core.members.xlsx) gives the rows openpyxl's read-only mode gave —
+"""The streaming XLSX reader (core.xlsx.reader) gives the rows openpyxl's read-only mode gave —
 the importer's checks are written against those values — with memory that does not grow with the
 file, and refuses hostile XML."""
 
@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
-from core.members import roster, xlsx
+from core.members import roster
+from core.xlsx import parts as xlsx_xml
+from core.xlsx import strings as xlsx_strings
+from core.xlsx.parts import DEFAULT_LIMITS, Limits
 from tests.members.members_helpers import upload
 from tests.members.xlsx_parts import MAIN, package, sst, worksheet, write_roster_xlsx
 
@@ -40,13 +43,13 @@ def openpyxl_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         wb.close()
 
 
-def streamed(data: bytes) -> list[tuple[int, list[Any]]]:
-    return list(roster.xlsx_rows(io.BytesIO(data)))
+def streamed(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[tuple[int, list[Any]]]:
+    return list(roster.xlsx_rows(io.BytesIO(data), limits))
 
 
-def problem(data: bytes) -> roster.FileProblem:
+def problem(data: bytes, limits: Limits = DEFAULT_LIMITS) -> roster.FileProblem:
     with pytest.raises(roster.FileProblem) as caught:
-        streamed(data)
+        streamed(data, limits)
     return caught.value
 
 
@@ -119,11 +122,10 @@ def test_varied_workbook_reads_as_openpyxl_read_it():
     assert len(rows) == 15
 
 
-def test_spilled_strings_read_the_same(monkeypatch):
+def test_spilled_strings_read_the_same():
     data = varied_workbook()
-    monkeypatch.setattr(xlsx, "MEMORY_STRINGS", 2)
-    monkeypatch.setattr(xlsx, "PAGE", 16)  # tiny pages: strings and offsets cross page boundaries
-    assert streamed(data) == openpyxl_rows(data)
+    # Tiny pages: strings and offsets cross page boundaries.
+    assert streamed(data, Limits(memory_strings=2, page=16)) == openpyxl_rows(data)
 
 
 def test_date1904_and_a_prefixed_namespace():
@@ -239,7 +241,7 @@ def test_the_row_guard_counts_the_whole_row_as_it_is_read():
 
 def test_too_many_rich_text_runs_are_refused():
     data = package([("worksheets/sheet1.xml", SHEET, "visible")],
-                   shared_strings=sst(["<r><t>a</t></r>" * (xlsx.MAX_RUNS + 1)]))
+                   shared_strings=sst(["<r><t>a</t></r>" * (xlsx_xml.MAX_RUNS + 1)]))
     assert problem(data).code == "FILE_TYPE"
 
 
@@ -259,11 +261,10 @@ def test_damaged_sheets_are_refused(rows_xml):
     assert found.code == "FILE_TYPE" and "读取XLSX文件时出错" in found.message
 
 
-def test_a_giant_tag_is_refused_without_buffering_it(monkeypatch):
-    monkeypatch.setattr(xlsx, "STALL_BYTES", 256 * 1024)
+def test_a_giant_tag_is_refused_without_buffering_it():
     noise = os.urandom(1024 * 1024).hex()  # does not compress: the zip-bomb check stays out of it
     sheet = worksheet('<row r="1"><c r="A1" t="inlineStr" x="' + noise + '"><is><t>1</t></is></c></row>')
-    found = problem(package([("worksheets/sheet1.xml", sheet, "visible")]))
+    found = problem(package([("worksheets/sheet1.xml", sheet, "visible")]), Limits(stall_bytes=256 * 1024))
     assert found.code == "FILE_TYPE"
 
 
@@ -283,8 +284,8 @@ def test_broken_workbook_structure(change):
 
 
 def test_spilled_strings_random_access_and_encrypted_at_rest():
-    store = xlsx.SharedStrings()
-    texts = ["", "张三", "x" * (3 * xlsx.PAGE + 7), "𠀀𠀁 astral", "a"] + [f"职工{i}号" for i in range(40_000)]
+    store = xlsx_strings.SharedStrings()
+    texts = ["", "张三", "x" * (3 * xlsx_xml.PAGE + 7), "𠀀𠀁 astral", "a"] + [f"职工{i}号" for i in range(40_000)]
     try:
         for t in texts:
             store.append(t)

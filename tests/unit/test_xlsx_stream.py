@@ -9,7 +9,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from core.xlsx_stream import XlsxStreamWriter, column_letter
+from core.xlsx.writer import XlsxStreamWriter, column_letter
 
 
 class Unseekable(io.RawIOBase):
@@ -58,6 +58,7 @@ def test_round_trip_through_openpyxl_on_an_unseekable_stream():
     assert read[1][:2] == ["张三", "110101199003070019"] and read[2][4] == "控制字符去掉"
 
 
+@pytest.mark.slow  # writes hundreds of thousands of rows to measure memory
 def test_memory_does_not_grow_with_rows():
     def peak(rows: int) -> int:
         out = Unseekable()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.context import TenantContext
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import queries, reports, services
 from core.funds.graphql.inputs import (
@@ -65,9 +66,9 @@ async def _entry_row(info: Info, entry_id: int) -> dict[str, Any]:
 async def _entry_payload(tenant: TenantContext, entry_id: int | None, draft_id: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if entry_id:
-        out["entry"] = LedgerEntry.from_row(await queries.get_entry(tenant, entry_id))  # type: ignore[arg-type]
+        out["entry"] = LedgerEntry.from_row(written(await queries.get_entry(tenant, entry_id), "ledger entry"))
     if draft_id:
-        out["draft"] = LedgerDraft.from_row(await queries.get_draft(tenant, draft_id))  # type: ignore[arg-type]
+        out["draft"] = LedgerDraft.from_row(written(await queries.get_draft(tenant, draft_id), "ledger draft"))
     return out
 
 

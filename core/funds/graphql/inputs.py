@@ -35,7 +35,7 @@ from core.jobs.graphql import Job
 @strawberry.input(description="An account by id, or by org unit + fund code + account code (created on first use).")
 class PostingInput:
     side: EntrySide
-    amount_fen: BigInt = strawberry.field(description="Positive fen.")  # type: ignore[valid-type]
+    amount_fen: BigInt = strawberry.field(description="Positive fen.")
     account_id: strawberry.ID | None = None
     org_unit_id: strawberry.ID | None = None
     fund: str | None = strawberry.field(default=None, description="Fund code, e.g. `general`, `hardship`.")
@@ -64,7 +64,7 @@ class LedgerEntryReverseInput:
 class LedgerTransferInput:
     from_org_unit_id: strawberry.ID
     to_org_unit_id: strawberry.ID = strawberry.field(description="An ancestor (上解) or a descendant (补助下级).")
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     idempotency_key: str
     fund: str = "general"
     memo: str | None = None
@@ -76,9 +76,9 @@ class LevyInput:
     org_unit_id: strawberry.ID = strawberry.field(description="The grassroots union.")
     period_start: dt.date
     period_end: dt.date
-    payroll_fen: BigInt  # type: ignore[valid-type]
+    payroll_fen: BigInt
     idempotency_key: str
-    levy_fen: BigInt | None = strawberry.field(default=None, description="Defaults to 2 % of payrollFen.")  # type: ignore[valid-type]
+    levy_fen: BigInt | None = strawberry.field(default=None, description="Defaults to 2 % of payrollFen.")
     upward_settled: bool = strawberry.field(default=True, description="True: the collector paid the upper level its share directly (税务代征); false: the union owes it (221) until 上解.")
     entry_date: dt.date | None = None
 
@@ -98,7 +98,7 @@ class SmallPayerRefundInput:
 class ReservationInput:
     org_unit_id: strawberry.ID
     fund: str
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     expense_code: str = strawberry.field(description="The spending account (501-508) a payment will go to.")
     idempotency_key: str
     funding_code: str = "102"
@@ -112,7 +112,7 @@ class ReservationInput:
 class ReservationPostInput:
     id: strawberry.ID
     idempotency_key: str
-    amount_fen: BigInt | None = strawberry.field(default=None, description="Defaults to what remains.")  # type: ignore[valid-type]
+    amount_fen: BigInt | None = strawberry.field(default=None, description="Defaults to what remains.")
     final: bool = strawberry.field(default=False, description="Release whatever remains after this payment.")
     memo: str | None = None
     entry_date: dt.date | None = None
@@ -123,13 +123,13 @@ class BudgetInput:
     org_unit_id: strawberry.ID
     fund: str
     year: int
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
 
 
 @strawberry.input
 class BudgetLiftInput:
     id: strawberry.ID
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     reason: str
 
 
@@ -211,9 +211,9 @@ class LedgerTransferPayload:
 @strawberry.type
 class LevyPayload:
     entry: LedgerEntry | None = None
-    levy_fen: BigInt | None = None  # type: ignore[valid-type]
-    grassroots_fen: BigInt | None = None  # type: ignore[valid-type]
-    upward_fen: BigInt | None = None  # type: ignore[valid-type]
+    levy_fen: BigInt | None = None
+    grassroots_fen: BigInt | None = None
+    upward_fen: BigInt | None = None
     rule: str | None = strawberry.field(default=None, description="The split rule applied (from hook fund_levy_split).")
     errors: list[UserError]
 
@@ -222,7 +222,7 @@ class LevyPayload:
 class SmallPayerRefundPayload:
     entry: LedgerEntry | None = None
     draft: LedgerDraft | None = strawberry.field(default=None, description="Set when the refund is above the approval threshold and waits for an approver.")
-    upward_paid_fen: BigInt | None = None  # type: ignore[valid-type]
+    upward_paid_fen: BigInt | None = None
     errors: list[UserError]
 
 

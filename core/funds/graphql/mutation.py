@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 
 from core.context import TenantContext
+from core.dbutil import written
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import queries, services
 from core.funds.graphql.helpers import (
@@ -192,7 +193,7 @@ class FundsMutation:
                 expense_code=input.expense_code, key=input.idempotency_key, funding_code=input.funding_code,
                 expires_at=input.expires_at, memo=input.memo, source_type=input.source_type, source_id=input.source_id,
                 origin=services.USER)
-            return {"reservation": Reservation.from_row(await queries.get_reservation(tenant, res_id))}  # type: ignore[arg-type]
+            return {"reservation": Reservation.from_row(written(await queries.get_reservation(tenant, res_id), "reservation"))}
 
         return await run_mutation(ReservationPayload, work)
 
@@ -220,7 +221,7 @@ class FundsMutation:
             entry_id = await services.post_reservation(
                 tenant, info.context.actor, res["id"], key=input.idempotency_key, amount_fen=input.amount_fen,
                 final=input.final, memo=input.memo, entry_date=input.entry_date)
-            return {"reservation": Reservation.from_row(await queries.get_reservation(tenant, res["id"])),  # type: ignore[arg-type]
+            return {"reservation": Reservation.from_row(written(await queries.get_reservation(tenant, res["id"]), "reservation")),
                     **await _entry_payload(tenant, entry_id)}
 
         return await run_mutation(ReservationPayload, work)
@@ -243,7 +244,7 @@ class FundsMutation:
             info.context.require("budget.write", unit["path"])
             bid = await services.set_budget(tenant, info.context.actor, unit=unit, fund=input.fund, year=input.year,
                                             amount_fen=input.amount_fen)
-            return {"budget": Budget.from_row(await queries.get_budget(tenant, bid))}  # type: ignore[arg-type]
+            return {"budget": Budget.from_row(written(await queries.get_budget(tenant, bid), "budget"))}
 
         return await run_mutation(BudgetPayload, work)
 
@@ -260,7 +261,7 @@ class FundsMutation:
             info.context.require("budget.lift", unit["path"] if unit else None)
             bid = await services.lift_budget(tenant, info.context.actor, b["id"], amount_fen=input.amount_fen,
                                              reason=input.reason)
-            return {"budget": Budget.from_row(await queries.get_budget(tenant, bid))}  # type: ignore[arg-type]
+            return {"budget": Budget.from_row(written(await queries.get_budget(tenant, bid), "budget"))}
 
         return await run_mutation(BudgetPayload, work)
 
@@ -299,7 +300,7 @@ class FundsMutation:
             else:
                 job_id = await enqueue(tenant, SPECIAL_ALLOCATION, year, key=f"{base}:{utcnow().isoformat()}",
                                        created_by=principal.user_id)
-            return {"job": Job.from_row(await get_job(tenant, job_id))}
+            return {"job": Job.from_row(written(await get_job(tenant, job_id), "job"))}
 
         return await run_mutation(FundsJobPayload, work)
 
@@ -315,12 +316,12 @@ class FundsMutation:
         return await run_mutation(FundPayload, work)
 
     @strawberry.mutation(description=perm("ledger.configure", "Set the approval threshold for money moving out (null: platform default)."))
-    async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: BigInt | None) -> LedgerConfigPayload:  # type: ignore[valid-type]
+    async def ledger_config_update(self, info: Info, manual_entry_threshold_fen: BigInt | None) -> LedgerConfigPayload:
         async def work() -> dict[str, Any]:
             tenant, _ = info.context.authenticated()
             info.context.require("ledger.configure", await _root_path(tenant))
             value = await services.set_manual_threshold(tenant, info.context.actor, manual_entry_threshold_fen)
-            return {"config": LedgerConfig(manual_entry_threshold_fen=value)}
+            return {"config": LedgerConfig(manual_entry_threshold_fen=BigInt(value))}
 
         return await run_mutation(LedgerConfigPayload, work)
 

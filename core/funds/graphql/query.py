@@ -9,6 +9,7 @@ import strawberry
 from core.audit.graphql import ChainCheckpoint
 from core.errors import DomainError, ErrorCode
 from core.funds import queries, reports, services
+from core.funds.chart import CHART
 from core.funds.graphql.helpers import (
     _fund_id,
     _report_scope,
@@ -38,6 +39,7 @@ from core.funds.graphql.types import (
     AccountType,
     Budget,
     DraftStatus,
+    EntrySide,
     ExportFormat,
     Fund,
     LedgerAccount,
@@ -52,6 +54,7 @@ from core.funds.graphql.types import (
     _gid,
 )
 from core.graphql.base import (
+    BigInt,
     Connection,
     Info,
     connection,
@@ -72,8 +75,25 @@ def _text_arg(name: str, value: str | None, max_len: int = 100) -> str | None:
     return value
 
 
+@strawberry.type(description="An account of the chart of accounts (工会会计制度); every unit and fund has the same chart.")
+class ChartAccount:
+    code: str
+    name: str
+    type: AccountType
+    no_negative: bool = strawberry.field(description="Money the fund holds: may never go below zero (nor below what is reserved).")
+    normal_balance: EntrySide = strawberry.field(description="The side its balance is counted on (assets and expenses: debit).")
+
+
 @strawberry.type
 class FundsQuery:
+    @strawberry.field(description=perm("ledger.read", "The chart of accounts, by code."))
+    @for_query
+    async def chart_of_accounts(self, info: Info) -> list[ChartAccount]:
+        info.context.require("ledger.read")
+        return [ChartAccount(code=d.code, name=d.name, type=AccountType(d.type), no_negative=d.no_negative,
+                             normal_balance=EntrySide(d.normal_balance))
+                for d in sorted(CHART.values(), key=lambda d: d.code)]
+
     @strawberry.field(description=perm("ledger.read", "The tenant's funds."))
     @for_query
     async def funds(self, info: Info) -> list[Fund]:
@@ -166,7 +186,7 @@ class FundsQuery:
     @for_query
     async def ledger_config(self, info: Info) -> LedgerConfig:
         tenant, _ = info.context.require("ledger.read")
-        return LedgerConfig(manual_entry_threshold_fen=await services.manual_threshold(tenant))
+        return LedgerConfig(manual_entry_threshold_fen=BigInt(await services.manual_threshold(tenant)))
 
     @strawberry.field(description=perm("ledger.verify", "Link pending entries, then recompute the whole hash chain and compare its anchored head; given a `checkpoint` document from `ledgerCheckpoint`, also prove the chain still holds its head (granted at the province root)."))
     @for_query
@@ -198,17 +218,17 @@ class FundsQuery:
         tenant, scope, _ = await _report_scope(info, input)
         tb = await reports.trial_balance(tenant, scope)
         return TrialBalance(rows=[TrialBalanceRow(code=r.code, name=r.name, type=AccountType(r.type),
-                                                  opening_fen=r.opening_fen, debit_fen=r.debit_fen,
-                                                  credit_fen=r.credit_fen, closing_fen=r.closing_fen) for r in tb.rows],
-                            total_debit_fen=tb.total_debit_fen, total_credit_fen=tb.total_credit_fen, balanced=tb.balanced)
+                                                  opening_fen=BigInt(r.opening_fen), debit_fen=BigInt(r.debit_fen),
+                                                  credit_fen=BigInt(r.credit_fen), closing_fen=BigInt(r.closing_fen)) for r in tb.rows],
+                            total_debit_fen=BigInt(tb.total_debit_fen), total_credit_fen=BigInt(tb.total_credit_fen), balanced=tb.balanced)
 
     @strawberry.field(description=perm("report.read", "Fund statement per org unit and fund: opening cash, income, spending, closing cash."))
     @for_query
     async def fund_statement(self, info: Info, input: ReportInput) -> list[FundStatementRow]:
         tenant, scope, _ = await _report_scope(info, input)
-        return [FundStatementRow(opening_cash_fen=r.opening_cash_fen, income_fen=r.income_fen, expense_fen=r.expense_fen,
-                                 other_cash_fen=r.other_cash_fen, closing_cash_fen=r.closing_cash_fen,
-                                 reserved_fen=r.reserved_fen, unit_pk=r.org_unit_id, fund_pk=r.fund_id)
+        return [FundStatementRow(opening_cash_fen=BigInt(r.opening_cash_fen), income_fen=BigInt(r.income_fen), expense_fen=BigInt(r.expense_fen),
+                                 other_cash_fen=BigInt(r.other_cash_fen), closing_cash_fen=BigInt(r.closing_cash_fen),
+                                 reserved_fen=BigInt(r.reserved_fen), unit_pk=r.org_unit_id, fund_pk=r.fund_id)
                 for r in await reports.fund_statement(tenant, scope)]
 
     @strawberry.field(description=perm("report.read", "Spending by category 501-508."))
@@ -216,16 +236,16 @@ class FundsQuery:
     async def expenditure_structure(self, info: Info, input: ReportInput) -> ExpenditureStructure:
         tenant, scope, _ = await _report_scope(info, input)
         es = await reports.expenditure_structure(tenant, scope)
-        return ExpenditureStructure(total_fen=es.total_fen, rows=[
-            CategoryAmount(code=r.code, name=r.name, amount_fen=r.amount_fen, share_bp=r.share_bp) for r in es.rows])
+        return ExpenditureStructure(total_fen=BigInt(es.total_fen), rows=[
+            CategoryAmount(code=r.code, name=r.name, amount_fen=BigInt(r.amount_fen), share_bp=r.share_bp) for r in es.rows])
 
     @strawberry.field(description=perm("report.read", "Share of spending at grassroots level (经费向基层一线倾斜)."))
     @for_query
     async def grassroots_share(self, info: Info, input: ReportInput) -> GrassrootsShare:
         tenant, scope, _ = await _report_scope(info, input)
         g = await reports.grassroots_share(tenant, scope)
-        return GrassrootsShare(total_spending_fen=g.total_spending_fen, grassroots_spending_fen=g.grassroots_spending_fen,
-                               share_bp=g.share_bp, by_level=[LevelSpending(level=r.level, spending_fen=r.spending_fen,
+        return GrassrootsShare(total_spending_fen=BigInt(g.total_spending_fen), grassroots_spending_fen=BigInt(g.grassroots_spending_fen),
+                               share_bp=g.share_bp, by_level=[LevelSpending(level=r.level, spending_fen=BigInt(r.spending_fen),
                                                                             share_bp=r.share_bp) for r in g.by_level])
 
     @strawberry.field(description=perm("report.read", "Money flowing up (levy shares, 上解) and down (补助下级, refunds)."))
@@ -233,8 +253,8 @@ class FundsQuery:
     async def hierarchy_flows(self, info: Info, input: ReportInput) -> HierarchyFlows:
         tenant, scope, _ = await _report_scope(info, input)
         fl = await reports.flows(tenant, scope)
-        return HierarchyFlows(up_fen=fl.up_fen, down_fen=fl.down_fen, rows=[
-            FlowRow(direction=TransferDirection(r.direction), kind=r.kind, amount_fen=r.amount_fen, count=r.count,
+        return HierarchyFlows(up_fen=BigInt(fl.up_fen), down_fen=BigInt(fl.down_fen), rows=[
+            FlowRow(direction=TransferDirection(r.direction), kind=r.kind, amount_fen=BigInt(r.amount_fen), count=r.count,
                     from_pk=r.from_unit_id, to_pk=r.to_unit_id) for r in fl.rows])
 
     @strawberry.field(description=perm("report.read", "A report as a CSV or XLSX file (base64)."))

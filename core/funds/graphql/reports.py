@@ -25,28 +25,28 @@ class TrialBalanceRow:
     code: str
     name: str
     type: AccountType
-    opening_fen: BigInt = strawberry.field(description="Signed, debit positive.")  # type: ignore[valid-type]
-    debit_fen: BigInt  # type: ignore[valid-type]
-    credit_fen: BigInt  # type: ignore[valid-type]
-    closing_fen: BigInt = strawberry.field(description="Signed, debit positive.")  # type: ignore[valid-type]
+    opening_fen: BigInt = strawberry.field(description="Signed, debit positive.")
+    debit_fen: BigInt
+    credit_fen: BigInt
+    closing_fen: BigInt = strawberry.field(description="Signed, debit positive.")
 
 
 @strawberry.type(description="Trial balance (试算平衡表) of a subtree: debits equal credits.")
 class TrialBalance:
     rows: list[TrialBalanceRow]
-    total_debit_fen: BigInt  # type: ignore[valid-type]
-    total_credit_fen: BigInt  # type: ignore[valid-type]
+    total_debit_fen: BigInt
+    total_credit_fen: BigInt
     balanced: bool
 
 
 @strawberry.type
 class FundStatementRow:
-    opening_cash_fen: BigInt  # type: ignore[valid-type]
-    income_fen: BigInt  # type: ignore[valid-type]
-    expense_fen: BigInt  # type: ignore[valid-type]
-    other_cash_fen: BigInt = strawberry.field(description="Transfers between funds or levels and other non-income cash moves.")  # type: ignore[valid-type]
-    closing_cash_fen: BigInt  # type: ignore[valid-type]
-    reserved_fen: BigInt = strawberry.field(description="Held by open reservations now.")  # type: ignore[valid-type]
+    opening_cash_fen: BigInt
+    income_fen: BigInt
+    expense_fen: BigInt
+    other_cash_fen: BigInt = strawberry.field(description="Transfers between funds or levels and other non-income cash moves.")
+    closing_cash_fen: BigInt
+    reserved_fen: BigInt = strawberry.field(description="Held by open reservations now.")
     unit_pk: strawberry.Private[int]
     fund_pk: strawberry.Private[int]
 
@@ -63,27 +63,27 @@ class FundStatementRow:
 class CategoryAmount:
     code: str
     name: str
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     share_bp: int = strawberry.field(description="Share of the total in basis points (10000 = 100 %).")
 
 
 @strawberry.type(description="Spending by category 501-508.")
 class ExpenditureStructure:
-    total_fen: BigInt  # type: ignore[valid-type]
+    total_fen: BigInt
     rows: list[CategoryAmount]
 
 
 @strawberry.type
 class LevelSpending:
     level: str
-    spending_fen: BigInt  # type: ignore[valid-type]
+    spending_fen: BigInt
     share_bp: int
 
 
 @strawberry.type(description="Share of spending at grassroots unions (经费向基层一线倾斜); 506 补助下级 excluded.")
 class GrassrootsShare:
-    total_spending_fen: BigInt  # type: ignore[valid-type]
-    grassroots_spending_fen: BigInt  # type: ignore[valid-type]
+    total_spending_fen: BigInt
+    grassroots_spending_fen: BigInt
     share_bp: int
     by_level: list[LevelSpending]
 
@@ -92,7 +92,7 @@ class GrassrootsShare:
 class FlowRow:
     direction: TransferDirection
     kind: str = strawberry.field(description="levy, remit (上解), grant (补助下级) or refund.")
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     count: int
     from_pk: strawberry.Private[int]
     to_pk: strawberry.Private[int]
@@ -108,8 +108,8 @@ class FlowRow:
 
 @strawberry.type(description="Money moving up and down the hierarchy.")
 class HierarchyFlows:
-    up_fen: BigInt  # type: ignore[valid-type]
-    down_fen: BigInt  # type: ignore[valid-type]
+    up_fen: BigInt
+    down_fen: BigInt
     rows: list[FlowRow]
 
 

@@ -144,10 +144,10 @@ class LedgerAccount(Node):
     type: AccountType
     normal_balance: EntrySide = strawberry.field(description="The side the balance normally sits on.")
     no_negative: bool = strawberry.field(description="The available balance may never go below zero.")
-    balance_fen: BigInt = strawberry.field(description="Balance on the normal side (negative if it swung over).")  # type: ignore[valid-type]
-    debit_balance_fen: BigInt = strawberry.field(description="Sum of postings, debits positive.")  # type: ignore[valid-type]
-    reserved_fen: BigInt = strawberry.field(description="Held by open reservations.")  # type: ignore[valid-type]
-    available_fen: BigInt = strawberry.field(description="balanceFen - reservedFen.")  # type: ignore[valid-type]
+    balance_fen: BigInt = strawberry.field(description="Balance on the normal side (negative if it swung over).")
+    debit_balance_fen: BigInt = strawberry.field(description="Sum of postings, debits positive.")
+    reserved_fen: BigInt = strawberry.field(description="Held by open reservations.")
+    available_fen: BigInt = strawberry.field(description="balanceFen - reservedFen.")
     pk: strawberry.Private[int]
     unit_pk: strawberry.Private[int]
     fund_pk: strawberry.Private[int]
@@ -174,8 +174,8 @@ class LedgerAccount(Node):
 class LedgerPosting:
     code: str
     side: EntrySide
-    amount_fen: BigInt = strawberry.field(description="Always positive; see `side`.")  # type: ignore[valid-type]
-    signed_amount_fen: BigInt = strawberry.field(description="Debit positive, credit negative.")  # type: ignore[valid-type]
+    amount_fen: BigInt = strawberry.field(description="Always positive; see `side`.")
+    signed_amount_fen: BigInt = strawberry.field(description="Debit positive, credit negative.")
     account_pk: strawberry.Private[int]
     unit_pk: strawberry.Private[int]
     fund_pk: strawberry.Private[int]
@@ -229,7 +229,7 @@ class LedgerEntry(Node):
         return [LedgerPosting.from_row(r) for r in rows]
 
     @strawberry.field(description="Sum of the debits.")
-    async def total_fen(self, info: Info) -> BigInt:  # type: ignore[valid-type]
+    async def total_fen(self, info: Info) -> BigInt:
         rows = await info.context.loader("ledger_postings_by_entry", queries.postings_for_entries).load(self.pk)
         return sum(r["amount_fen"] for r in rows if r["amount_fen"] > 0)
 
@@ -246,7 +246,7 @@ class LedgerEntry(Node):
         return LedgerEntry.from_row(row) if row else None
 
     @strawberry.field(description="Position in the tenant's hash chain; null until linked (normally milliseconds).")
-    async def chain_seq(self, info: Info) -> BigInt | None:  # type: ignore[valid-type]
+    async def chain_seq(self, info: Info) -> BigInt | None:
         row = await info.context.loader("ledger_chain_of", queries.chain_links).load(self.pk)
         return row["seq"] if row else None
 
@@ -259,7 +259,7 @@ class LedgerEntry(Node):
 @strawberry.type
 class DraftLine:
     side: EntrySide
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     account_pk: strawberry.Private[int]
 
     @strawberry.field
@@ -277,7 +277,7 @@ class LedgerDraft(Node):
     memo: str
     source_type: str
     source_id: str
-    total_fen: BigInt  # type: ignore[valid-type]
+    total_fen: BigInt
     postings: list[DraftLine]
     created_by_id: strawberry.ID | None
     decided_by_id: strawberry.ID | None
@@ -314,9 +314,9 @@ class Reservation(Node):
     idempotency_key: str
     status: ReservationStatus
     approved_by_id: strawberry.ID | None = strawberry.field(description="The checker, for a reservation above the approval threshold.")
-    amount_fen: BigInt  # type: ignore[valid-type]
-    posted_fen: BigInt  # type: ignore[valid-type]
-    remaining_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
+    posted_fen: BigInt
+    remaining_fen: BigInt
     expires_at: dt.datetime | None
     memo: str
     source_type: str
@@ -333,7 +333,7 @@ class Reservation(Node):
         return cls(id=strawberry.ID(to_global_id("Reservation", r["id"])),
                    idempotency_key=shown_key(r["idempotency_key"]), status=ReservationStatus(r["status"]),
                    approved_by_id=_gid("User", r.get("approved_by")), amount_fen=r["amount_fen"], posted_fen=r["posted_fen"],
-                   remaining_fen=(r["amount_fen"] - r["posted_fen"]) if open_ else 0, expires_at=r["expires_at"],
+                   remaining_fen=BigInt(r["amount_fen"] - r["posted_fen"] if open_ else 0), expires_at=r["expires_at"],
                    memo=r["memo"], source_type=r["source_type"], source_id=r["source_id"], created_at=r["created_at"],
                    account_pk=r["account_id"], expense_pk=r["expense_account_id"], unit_pk=r["org_unit_id"],
                    fund_pk=r["fund_id"])
@@ -357,7 +357,7 @@ class Reservation(Node):
 
 @strawberry.type(description="An audited raise of a budget by an approver.")
 class BudgetLift:
-    amount_fen: BigInt  # type: ignore[valid-type]
+    amount_fen: BigInt
     reason: str
     lifted_by_id: strawberry.ID | None
     created_at: dt.datetime
@@ -367,12 +367,12 @@ class BudgetLift:
 class Budget(Node):
     id: strawberry.ID
     year: int
-    amount_fen: BigInt  # type: ignore[valid-type]
-    lifted_fen: BigInt  # type: ignore[valid-type]
-    limit_fen: BigInt = strawberry.field(description="amountFen + liftedFen.")  # type: ignore[valid-type]
-    spent_fen: BigInt  # type: ignore[valid-type]
-    reserved_fen: BigInt  # type: ignore[valid-type]
-    remaining_fen: BigInt = strawberry.field(description="limitFen - spentFen - reservedFen.")  # type: ignore[valid-type]
+    amount_fen: BigInt
+    lifted_fen: BigInt
+    limit_fen: BigInt = strawberry.field(description="amountFen + liftedFen.")
+    spent_fen: BigInt
+    reserved_fen: BigInt
+    remaining_fen: BigInt = strawberry.field(description="limitFen - spentFen - reservedFen.")
     pk: strawberry.Private[int]
     unit_pk: strawberry.Private[int]
     fund_pk: strawberry.Private[int]
@@ -395,9 +395,10 @@ class Budget(Node):
 
     @strawberry.field
     async def lifts(self, info: Info) -> list[BudgetLift]:
-        tenant, _ = info.context.authenticated()
+        info.context.authenticated()
+        rows = await info.context.loader("ledger_budget_lifts", queries.budget_lifts_of).load(self.pk)
         return [BudgetLift(amount_fen=r["amount_fen"], reason=r["reason"], lifted_by_id=_gid("User", r["lifted_by"]),
-                           created_at=r["created_at"]) for r in await queries.budget_lifts(tenant, self.pk)]
+                           created_at=r["created_at"]) for r in rows]
 
 
 @strawberry.type(description="A closed accounting month: nothing can be posted into it.")
@@ -417,4 +418,4 @@ class LedgerVerification:
 
 @strawberry.type
 class LedgerConfig:
-    manual_entry_threshold_fen: BigInt = strawberry.field(description="The approval threshold: a manual entry, reversal, transfer, small-payer refund or reservation moving more than this waits for a second person with ledger.approve.")  # type: ignore[valid-type]
+    manual_entry_threshold_fen: BigInt = strawberry.field(description="The approval threshold: a manual entry, reversal, transfer, small-payer refund or reservation moving more than this waits for a second person with ledger.approve.")

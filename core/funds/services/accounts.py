@@ -223,7 +223,8 @@ async def ensure_accounts(db: Sql, tenant: TenantContext, items: Sequence[tuple[
 
 async def _select_accounts(db: Sql, tenant: TenantContext, items: Sequence[tuple[int, int, str]]
                            ) -> dict[tuple[int, int, str], int]:
-    conds, args = [], [tenant.id]
+    conds: list[str] = []
+    args: list[Any] = [tenant.id]
     for unit_id, fund_id, code in items:
         n = len(args)
         conds.append(f"(org_unit_id = ${n + 1} AND fund_id = ${n + 2} AND code = ${n + 3})")

@@ -11,7 +11,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import utcnow
+from core.dbutil import utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import chart, posting
 from core.funds.posting import EntrySpec, Line, Posted, TransferRow
@@ -128,7 +128,7 @@ async def _create_draft(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
         ids = await _ids_for(db, tenant, resolved) if resolved else [ln.account_id for ln in spec.lines]
         lines = [[i, ln.amount_fen] for i, ln in zip(ids, spec.lines, strict=True)]
         rhash = posting.request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, spec.reverses_id,
-                                     [tuple(x) for x in lines])
+                                     [(x[0], x[1]) for x in lines])
         if draft is not None:
             if draft["request_hash"] != rhash:
                 raise DomainError(ErrorCode.DUPLICATE, "this idempotency key was already used for a different request",
@@ -150,7 +150,7 @@ async def _create_draft(tenant: TenantContext, actor: Actor, spec: EntrySpec, re
         if row is None:  # a concurrent identical request won; return its draft
             again = await db.fetchrow("SELECT id FROM ledger_draft WHERE tenant_id = $1 AND idempotency_key = $2",
                                       tenant.id, spec.key)
-            return again["id"]  # type: ignore[index]
+            return written(again, "draft")["id"]
         await record(tenant, actor, "ledger.draft.create", "LedgerDraft", row["id"],
                      {"key": spec.key, "kind": spec.kind, "total_fen": total, "date": spec.entry_date.isoformat()})
     return row["id"]
@@ -276,11 +276,11 @@ async def reverse_entry(tenant: TenantContext, actor: Actor, entry_id: int, *, k
         return ManualResult(draft_id=await _create_draft(tenant, actor, spec, (), total))
     try:
         async with ledger_tx() as db:
-            already = await db.fetchrow("SELECT id, idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND "
-                                        "reverses_id = $2", tenant.id, entry_id)
-            if already is not None and already["idempotency_key"] != key:
+            prior = await db.fetchrow("SELECT id, idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND "
+                                      "reverses_id = $2", tenant.id, entry_id)
+            if prior is not None and prior["idempotency_key"] != key:
                 raise DomainError(ErrorCode.INVALID_STATE,
-                                  f"entry {entry_id} was already reversed by entry {already['id']}", "id")
+                                  f"entry {entry_id} was already reversed by entry {prior['id']}", "id")
             done = await posting.post(tenant, spec, db=db)
             if done.created:
                 await record(tenant, actor, "ledger.entry.reverse", "LedgerEntry", done.entry_id,

@@ -9,7 +9,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import utcnow
+from core.dbutil import utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import posting
 from core.funds.chart import EXPENSE_CODES
@@ -54,7 +54,7 @@ async def set_budget(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any
                 "reserved_fen, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 0, $6, 0, $7, $8, $8) "
                 "RETURNING id", tenant.id, unit["id"], f["id"], year, amount_fen, int(spent or 0), actor.user_id,
                 utcnow())
-            budget_id = row["id"]  # type: ignore[index]
+            budget_id = written(row, "budget")["id"]
             changes = {"amount_fen": amount_fen, "unit": unit["id"], "fund": f["code"], "year": year}
         await record(tenant, actor, "budget.set", "Budget", budget_id, changes)
     return budget_id
@@ -115,4 +115,4 @@ async def close_period(tenant: TenantContext, actor: Actor, period: str) -> dict
             await record(tenant, actor, "ledger.period.close", "LedgerPeriod", period,
                          {"period": period, "pending_drafts": int(pending or 0)})
         out = await db.fetchrow("SELECT * FROM ledger_period WHERE tenant_id = $1 AND period = $2", tenant.id, period)
-    return out  # type: ignore[return-value]
+    return written(out, "period")

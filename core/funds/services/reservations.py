@@ -8,7 +8,7 @@ from typing import Any
 from core.actor import SYSTEM, Actor
 from core.audit.services import record
 from core.context import TenantContext
-from core.dbutil import utcnow
+from core.dbutil import utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.funds import chart, posting
 from core.funds.chart import CASH, EXPENSE_CODES
@@ -86,8 +86,8 @@ async def reserve(tenant: TenantContext, actor: Actor, *, unit: dict[str, Any], 
             return existing["id"]
         res_id = row["id"]
         lock = " FOR NO KEY UPDATE" if db.pg else ""
-        acc = await db.fetchrow(f"SELECT id, code, normal_sign, balance_fen, reserved_fen FROM ledger_account "
-                                f"WHERE tenant_id = $1 AND id = $2{lock}", tenant.id, funding_id)
+        acc = written(await db.fetchrow(f"SELECT id, code, normal_sign, balance_fen, reserved_fen FROM ledger_account "
+                                        f"WHERE tenant_id = $1 AND id = $2{lock}", tenant.id, funding_id), "account")
         available = acc["normal_sign"] * acc["balance_fen"] - acc["reserved_fen"]
         if available < amount_fen:
             raise DomainError(ErrorCode.INSUFFICIENT_FUNDS,
@@ -128,7 +128,7 @@ async def approve_reservation(tenant: TenantContext, actor: Actor, res_id: int) 
         await record(tenant, actor, "ledger.reservation.approve", "Reservation", res_id,
                      {"amount_fen": r["amount_fen"], "maker": r["created_by"]})
         out = await db.fetchrow("SELECT * FROM ledger_reservation WHERE tenant_id = $1 AND id = $2", tenant.id, res_id)
-    return out  # type: ignore[return-value]
+    return written(out, "reservation")
 
 
 async def _lock_reservation(db: Sql, tenant: TenantContext, res_id: int) -> dict[str, Any]:
@@ -241,8 +241,8 @@ async def void_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, 
                          tenant.id, res_id, status, utcnow())
         await record(tenant, actor, f"ledger.reservation.{'expire' if expired else 'void'}", "Reservation", res_id,
                      {"released_fen": rest, "reason": reason_})
-        r = await db.fetchrow("SELECT * FROM ledger_reservation WHERE tenant_id = $1 AND id = $2", tenant.id, res_id)
-    return r  # type: ignore[return-value]
+        after = await db.fetchrow("SELECT * FROM ledger_reservation WHERE tenant_id = $1 AND id = $2", tenant.id, res_id)
+    return written(after, "reservation")
 
 
 async def expire_reservations(tenant: TenantContext, now: dt.datetime | None = None) -> int:

@@ -51,6 +51,9 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, string>> & Record<string,
   INVALID_TRANSITION: '办理顺序不对：案件当前所处环节不能执行这一步',
   NOT_ELIGIBLE: '不符合办理条件',
   CAPABILITY_NOT_ENABLED: '本省尚未开通此业务模块',
+  PROOF_MISMATCH: '身份核验未通过：姓名、手机号码或绑定码与工会登记的不一致',
+  CARD_EXPIRED: '会员卡二维码已过期，请刷新后重新出示',
+  CARD_INVALID: '无效的会员卡二维码',
   INTERNAL: '服务器内部错误，请稍后重试或联系管理员',
 };
 

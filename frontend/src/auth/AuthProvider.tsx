@@ -15,6 +15,8 @@ export type Me = MeQuery['me'];
 export interface AuthValue {
   me: Me;
   permissions: ReadonlySet<string>;
+  /** Codes of the capabilities (业务模块) this province enables. */
+  capabilities: ReadonlySet<string>;
   can: (permission: string) => boolean;
   reload: () => Promise<void>;
   logout: () => Promise<void>;
@@ -77,6 +79,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     return {
       me,
       permissions,
+      capabilities: new Set(me.tenant.capabilities.map((c) => c.code)),
       can: (p: string) => permissions.has(p),
       reload: load,
       logout: async () => {

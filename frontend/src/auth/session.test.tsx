@@ -13,7 +13,7 @@ const ME = {
   data: {
     me: {
       user: { id: 'VXNlcjox', username: 'admin', displayName: '系统管理员' },
-      tenant: { id: 'VGVuYW50OjQ=', code: 'shanghai', name: '上海市总工会', isPlatform: false },
+      tenant: { id: 'VGVuYW50OjQ=', code: 'shanghai', name: '上海市总工会', isPlatform: false, capabilities: [] },
       grants: [],
       permissions: ['org.read'],
     },

@@ -8,6 +8,10 @@
 
 export const SESSION_KEY = 'huijia.session';
 export const LAST_TENANT_KEY = 'huijia.lastTenant';
+/** The worker portal (/m/) keeps its own session: a worker's token never reaches the staff UI. */
+export const PORTAL_SESSION_KEY = 'huijia.portal.session';
+
+let sessionKey = SESSION_KEY;
 
 export interface Session {
   token: string;
@@ -38,7 +42,7 @@ let state: SessionState = { session: readStored(), notice: null, ended: null };
 
 function readStored(): Session | null {
   try {
-    const raw = localStorage.getItem(SESSION_KEY);
+    const raw = localStorage.getItem(sessionKey);
     if (!raw) return null;
     const s = JSON.parse(raw) as Partial<Session>;
     if (typeof s.token !== 'string' || typeof s.expiresAt !== 'string') return null;
@@ -74,13 +78,13 @@ export function msUntilExpiry(session: Session, now: number = Date.now()): numbe
 }
 
 export function startSession(session: Session): void {
-  localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  localStorage.setItem(sessionKey, JSON.stringify(session));
   if (session.tenantCode) localStorage.setItem(LAST_TENANT_KEY, session.tenantCode);
   emit({ session, notice: null, ended: null });
 }
 
 export function endSession(reason: EndReason): void {
-  localStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(sessionKey);
   if (state.session === null && reason !== 'LOGOUT' && state.notice) return; // already ended; keep first notice
   emit({ session: null, notice: END_NOTICES[reason], ended: reason });
 }
@@ -102,6 +106,12 @@ export function currentToken(now: number = Date.now()): string | null {
 
 export function lastTenant(): string | null {
   return localStorage.getItem(LAST_TENANT_KEY);
+}
+
+/** Keep the session under another localStorage key (the worker portal's entry calls this first). */
+export function setSessionKey(key: string): void {
+  sessionKey = key;
+  emit({ session: readStored(), notice: null, ended: null });
 }
 
 /** For tests: re-read localStorage. */

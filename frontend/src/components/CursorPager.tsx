@@ -1,23 +1,7 @@
-import { useCallback, useState } from 'react';
 import { Button, Space, Typography } from 'antd';
 import { LeftOutlined, RightOutlined } from '@ant-design/icons';
 
-/**
- * Relay cursors are opaque, so pages are walked in order: page n+1 starts `after` page n's
- * endCursor. Keeps the stack of cursors so "上一页" works.
- */
-export function useCursorPager() {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const page = cursors.length - 1;
-  const after = cursors[page];
-  const next = useCallback((endCursor: string | null | undefined) => {
-    if (endCursor) setCursors((c) => [...c, endCursor]);
-  }, []);
-  const prev = useCallback(() => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c)), []);
-  const reset = useCallback(() => setCursors([null]), []);
-  return { page, after, next, prev, reset };
-}
-
+/** 上一页 / 下一页 under a connection table; the cursor walk itself is `useConnection` (ConnectionTable.tsx). */
 export function CursorPager({
   page,
   pageSize,

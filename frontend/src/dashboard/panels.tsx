@@ -22,10 +22,11 @@ import {
 } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { LEVEL_LABELS, LEVEL_ORDER, ROLE_LABELS, STAFF_ROLES } from '../lib/labels';
+import { LEVEL_LABELS, ROLE_LABELS, STAFF_ROLES } from '../lib/labels';
+import { useOrgLevels } from '../api/reference';
 import { gql } from '../api/client';
 import type { PermissionRequirement } from '../routes/access';
-import { SCREENS } from '../routes/registry';
+import { allScreens } from '../routes/registry';
 import { visibleEntries } from '../routes/access';
 import { formatYuan, toBigInt } from '../lib/money';
 
@@ -87,6 +88,7 @@ function TenantCountStat() {
 
 function OrgLevelPanel() {
   const q = useGql(OrgLevelCountsDocument);
+  const rules = useOrgLevels().data;
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <LoadingState />;
   const counts: Record<OrgLevel, number> = {
@@ -96,7 +98,8 @@ function OrgLevelPanel() {
     INDUSTRY: q.data.industry.totalCount,
     GRASSROOTS: q.data.grassroots.totalCount,
   };
-  const data = LEVEL_ORDER.map((l) => ({ label: LEVEL_LABELS[l], value: counts[l] }));
+  // the API's top-down order; the counts' own order until it has come
+  const data = (rules?.map((r) => r.level) ?? (Object.keys(counts) as OrgLevel[])).map((l) => ({ label: LEVEL_LABELS[l], value: counts[l] }));
   if (data.every((d) => d.value === 0)) return <EmptyState description="暂无组织" />;
   return (
     <>
@@ -139,8 +142,8 @@ function MyGrantsPanel() {
 }
 
 function QuickLinksPanel() {
-  const { permissions } = useAuth();
-  const links = visibleEntries(SCREENS, permissions).filter((s) => s.path !== '/' && !s.hideInMenu);
+  const { permissions, capabilities } = useAuth();
+  const links = visibleEntries(allScreens(), permissions, capabilities).filter((s) => s.path !== '/' && !s.hideInMenu);
   if (links.length === 0) return <EmptyState description="暂无可用功能" />;
   return (
     <div className="hj-quick-links">

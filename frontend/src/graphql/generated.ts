@@ -62,6 +62,12 @@ export type BudgetLiftInput = {
   reason: Scalars['String']['input'];
 };
 
+export type DimensionInput = {
+  /** For stations: siting 选址, hygiene 卫生, supplies 物资, convenience 便利, function 功能 */
+  key: Scalars['String']['input'];
+  stars: Scalars['Int']['input'];
+};
+
 export type DraftStatus =
   | 'APPROVED'
   | 'PENDING_APPROVAL'
@@ -88,6 +94,8 @@ export type EntrySide =
 export type ErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'CAPABILITY_NOT_ENABLED'
+  | 'CARD_EXPIRED'
+  | 'CARD_INVALID'
   | 'CONFLICT'
   | 'DUPLICATE'
   | 'FORBIDDEN'
@@ -103,6 +111,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'PERIOD_CLOSED'
   | 'PLUGIN_CONFIG'
+  | 'PROOF_MISMATCH'
   | 'SELF_APPROVAL'
   | 'TOKEN_EXPIRED'
   | 'TOO_MANY_ATTEMPTS'
@@ -158,6 +167,18 @@ export type JobStatus =
   | 'QUEUED'
   | 'RUNNING'
   | 'SUCCEEDED';
+
+export type JoinApplyInput = {
+  employer: Scalars['String']['input'];
+  note?: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+};
+
+export type JoinStatus =
+  | 'APPROVED'
+  | 'PENDING'
+  | 'REJECTED'
+  | 'WITHDRAWN';
 
 export type LedgerAccountFilter = {
   code?: InputMaybe<Scalars['String']['input']>;
@@ -365,6 +386,40 @@ export type MembershipState =
   | 'LEFT'
   | 'TRANSFERRING';
 
+/** A unit union's batch: members of the unit, each with the same number of shares. */
+export type MutualAidEnrolInput = {
+  batchKey: Scalars['String']['input'];
+  memberIds: Array<Scalars['ID']['input']>;
+  orgUnitId: Scalars['ID']['input'];
+  plan: Scalars['String']['input'];
+  shares?: Scalars['Int']['input'];
+  unitKind: MutualAidUnitKind;
+};
+
+/** A claim to estimate: what happened and what it cost (fen), and what was paid before. */
+export type MutualAidEstimateInput = {
+  admittedOn?: InputMaybe<Scalars['Date']['input']>;
+  coveredCostFen?: Scalars['BigInt']['input'];
+  deductibleFen?: Scalars['BigInt']['input'];
+  dischargedOn?: InputMaybe<Scalars['Date']['input']>;
+  eventDate: Scalars['Date']['input'];
+  excessBedFen?: Scalars['BigInt']['input'];
+  kind: Scalars['String']['input'];
+  nonInsuredFen?: Scalars['BigInt']['input'];
+  ownCostFen?: Scalars['BigInt']['input'];
+  paidInTermFen?: Scalars['BigInt']['input'];
+  paidInYearFen?: Scalars['BigInt']['input'];
+  plan: Scalars['String']['input'];
+  shares?: Scalars['Int']['input'];
+  tier?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MutualAidUnitKind =
+  | 'GOVERNMENT'
+  | 'INSTITUTION'
+  | 'OTHER'
+  | 'STATE_OWNED';
+
 /** Sort direction. */
 export type OrderDirection =
   | 'ASC'
@@ -423,6 +478,17 @@ export type PostingInput = {
   fund?: InputMaybe<Scalars['String']['input']>;
   orgUnitId?: InputMaybe<Scalars['ID']['input']>;
   side: EntrySide;
+};
+
+export type RatingInput = {
+  comment?: Scalars['String']['input'];
+  dimensions?: Array<DimensionInput>;
+  memberId: Scalars['ID']['input'];
+  stars: Scalars['Int']['input'];
+  /** The rated thing's database id. */
+  subjectId: Scalars['BigInt']['input'];
+  /** station | service_item | what other capabilities offer */
+  subjectType: Scalars['String']['input'];
 };
 
 /** Report scope: a subtree (default: your own top unit), a date range, optionally one fund. */
@@ -485,6 +551,31 @@ export type Role =
   | 'TENANT_ADMIN'
   | 'WORKER';
 
+export type ServiceItemInput = {
+  contact?: Scalars['String']['input'];
+  hours?: Scalars['String']['input'];
+  howTo?: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** union | aid_centre | social_org */
+  providerKind: Scalars['String']['input'];
+  providerName: Scalars['String']['input'];
+  published?: Scalars['Boolean']['input'];
+};
+
+export type ServiceRequestInput = {
+  category: Scalars['String']['input'];
+  /** portal | hotline | station */
+  channel: Scalars['String']['input'];
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** The requester's unit (routing starts here). */
+  orgUnitId: Scalars['ID']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  requesterName?: Scalars['String']['input'];
+  serviceItemId?: InputMaybe<Scalars['ID']['input']>;
+  stationId?: InputMaybe<Scalars['ID']['input']>;
+  summary: Scalars['String']['input'];
+};
+
 export type SmallPayerRefundInput = {
   claimsMicroRefund?: Scalars['Boolean']['input'];
   entryDate?: InputMaybe<Scalars['Date']['input']>;
@@ -494,6 +585,23 @@ export type SmallPayerRefundInput = {
   /** 2024 = 2024-10-01 .. 2025-09-30. */
   policyYear: Scalars['Int']['input'];
   staffCount?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type StationInput = {
+  address?: Scalars['String']['input'];
+  areaM2?: Scalars['Int']['input'];
+  capacity?: Scalars['Int']['input'];
+  /** wgs84 | gcj02 (converted to WGS-84) */
+  datum?: Scalars['String']['input'];
+  facilities?: Array<Scalars['String']['input']>;
+  homeName?: InputMaybe<Scalars['String']['input']>;
+  hours?: Array<WindowInput>;
+  lat: Scalars['Float']['input'];
+  lon: Scalars['Float']['input'];
+  name: Scalars['String']['input'];
+  number: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  unionUnitId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type TenantCreateInput = {
@@ -524,6 +632,33 @@ export type UserCreateInput = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
 };
+
+export type WindowInput = {
+  /** HH:MM (24:00 for midnight) */
+  end: Scalars['String']['input'];
+  /** staffed | qr */
+  kind?: Scalars['String']['input'];
+  /** Runs past midnight: end is the next day. */
+  overnight?: Scalars['Boolean']['input'];
+  /** HH:MM */
+  start: Scalars['String']['input'];
+};
+
+export type WorkerRegisterInput = {
+  idNumber: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+  phone: Scalars['String']['input'];
+  tenantCode: Scalars['String']['input'];
+};
+
+/** Where a worker account stands towards membership. */
+export type WorkerStatus =
+  | 'MEMBER'
+  /** No member record: the worker may apply to join. */
+  | 'NOT_MEMBER'
+  /** A member record has this ID number: bind with the union's code (or the phone on file). */
+  | 'PROOF_NEEDED';
 
 export type AuditRecordsQueryVariables = Exact<{
   filter?: InputMaybe<AuditFilter>;
@@ -568,7 +703,7 @@ export type LogoutMutation = { logout: { ok: boolean, errors: Array<{ field: str
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
+export type MeQuery = { me: { permissions: Array<string>, user: { id: string, username: string, displayName: string }, tenant: { id: string, code: string, name: string, isPlatform: boolean, capabilities: Array<{ code: string, label: string }> }, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } };
 
 export type FundsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -994,6 +1129,86 @@ export type PluginSettingsRevertMutationVariables = Exact<{
 
 export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
+export type WorkerFieldsFragment = { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string };
+
+export type WorkerRegisterMutationVariables = Exact<{
+  input: WorkerRegisterInput;
+}>;
+
+
+export type WorkerRegisterMutation = { workerRegister: { token: string | null, expiresAt: string | null, worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
+export type WorkerLoginMutationVariables = Exact<{
+  tenantCode: Scalars['String']['input'];
+  phone: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+}>;
+
+
+export type WorkerLoginMutation = { workerLogin: { token: string | null, expiresAt: string | null, worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
+export type MyWorkerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyWorkerQuery = { myWorker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } };
+
+export type MyCardQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyCardQuery = { myWorker: { id: string, status: WorkerStatus, card: { memberNumber: string, name: string, unionName: string, joinedOn: string | null, state: string, qrToken: string, qrExpiresAt: string } | null } };
+
+export type WorkerBindMutationVariables = Exact<{
+  code?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type WorkerBindMutation = { workerBind: { worker: { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PortalUnitsQueryVariables = Exact<{
+  name?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PortalUnitsQuery = { portalUnits: { totalCount: number, nodes: Array<{ id: string, name: string, parentName: string | null, areaCode: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MyJoinApplicationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyJoinApplicationsQuery = { myWorker: { id: string, status: WorkerStatus, joinDeadlineWorkingDays: number, joinApplications: Array<{ id: string, unionName: string, employer: string, status: JoinStatus, dueOn: string, overdue: boolean, reason: string, appliedAt: string, decidedAt: string | null }> } };
+
+export type WorkerJoinApplyMutationVariables = Exact<{
+  input: JoinApplyInput;
+}>;
+
+
+export type WorkerJoinApplyMutation = { workerJoinApply: { application: { id: string, unionName: string, status: JoinStatus, dueOn: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WorkerJoinWithdrawMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type WorkerJoinWithdrawMutation = { workerJoinWithdraw: { application: { id: string, status: JoinStatus } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WorkerRevealMyDataMutationVariables = Exact<{
+  password: Scalars['String']['input'];
+}>;
+
+
+export type WorkerRevealMyDataMutation = { workerRevealMyData: { data: { name: string, idNumber: string, phone: string, memberNumber: string | null, unionName: string | null, employer: string | null, joinedOn: string | null, birthDate: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
+export type OrgLevelsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type OrgLevelsQuery = { orgLevels: Array<{ level: OrgLevel, childLevels: Array<OrgLevel> }> };
+
+export type ChartOfAccountsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ChartOfAccountsQuery = { chartOfAccounts: Array<{ code: string, name: string, type: AccountType, noNegative: boolean, normalBalance: EntrySide }> };
+
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
 export type TenantsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -1322,6 +1537,19 @@ export const PluginSettingsFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"PluginSettingsFields"}) as unknown as TypedDocumentString<PluginSettingsFieldsFragment, unknown>;
+export const WorkerFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}
+    `, {"fragmentName":"WorkerFields"}) as unknown as TypedDocumentString<WorkerFieldsFragment, unknown>;
 export const TenantFieldsFragmentDoc = new TypedDocumentString(`
     fragment TenantFields on Tenant {
   id
@@ -1444,6 +1672,10 @@ export const MeDocument = new TypedDocumentString(`
       code
       name
       isPlatform
+      capabilities {
+        code
+        label
+      }
     }
     grants {
       role
@@ -2829,6 +3061,234 @@ export const PluginSettingsRevertDocument = new TypedDocumentString(`
     description
   }
 }`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
+export const WorkerRegisterDocument = new TypedDocumentString(`
+    mutation WorkerRegister($input: WorkerRegisterInput!) {
+  workerRegister(input: $input) {
+    token
+    expiresAt
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerRegisterMutation, WorkerRegisterMutationVariables>;
+export const WorkerLoginDocument = new TypedDocumentString(`
+    mutation WorkerLogin($tenantCode: String!, $phone: String!, $password: String!) {
+  workerLogin(tenantCode: $tenantCode, phone: $phone, password: $password) {
+    token
+    expiresAt
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerLoginMutation, WorkerLoginMutationVariables>;
+export const MyWorkerDocument = new TypedDocumentString(`
+    query MyWorker {
+  myWorker {
+    ...WorkerFields
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<MyWorkerQuery, MyWorkerQueryVariables>;
+export const MyCardDocument = new TypedDocumentString(`
+    query MyCard {
+  myWorker {
+    id
+    status
+    card {
+      memberNumber
+      name
+      unionName
+      joinedOn
+      state
+      qrToken
+      qrExpiresAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyCardQuery, MyCardQueryVariables>;
+export const WorkerBindDocument = new TypedDocumentString(`
+    mutation WorkerBind($code: String) {
+  workerBind(code: $code) {
+    worker {
+      ...WorkerFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment WorkerFields on WorkerMe {
+  id
+  name
+  idNumberMasked
+  phoneMasked
+  status
+  memberId
+  joinDeadlineWorkingDays
+  capabilities
+  provinceName
+}`) as unknown as TypedDocumentString<WorkerBindMutation, WorkerBindMutationVariables>;
+export const PortalUnitsDocument = new TypedDocumentString(`
+    query PortalUnits($name: String, $first: Int, $after: String) {
+  portalUnits(name: $name, first: $first, after: $after) {
+    totalCount
+    nodes {
+      id
+      name
+      parentName
+      areaCode
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PortalUnitsQuery, PortalUnitsQueryVariables>;
+export const MyJoinApplicationsDocument = new TypedDocumentString(`
+    query MyJoinApplications {
+  myWorker {
+    id
+    status
+    joinDeadlineWorkingDays
+    joinApplications {
+      id
+      unionName
+      employer
+      status
+      dueOn
+      overdue
+      reason
+      appliedAt
+      decidedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyJoinApplicationsQuery, MyJoinApplicationsQueryVariables>;
+export const WorkerJoinApplyDocument = new TypedDocumentString(`
+    mutation WorkerJoinApply($input: JoinApplyInput!) {
+  workerJoinApply(input: $input) {
+    application {
+      id
+      unionName
+      status
+      dueOn
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerJoinApplyMutation, WorkerJoinApplyMutationVariables>;
+export const WorkerJoinWithdrawDocument = new TypedDocumentString(`
+    mutation WorkerJoinWithdraw($id: ID!) {
+  workerJoinWithdraw(id: $id) {
+    application {
+      id
+      status
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerJoinWithdrawMutation, WorkerJoinWithdrawMutationVariables>;
+export const WorkerRevealMyDataDocument = new TypedDocumentString(`
+    mutation WorkerRevealMyData($password: String!) {
+  workerRevealMyData(password: $password) {
+    data {
+      name
+      idNumber
+      phone
+      memberNumber
+      unionName
+      employer
+      joinedOn
+      birthDate
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerRevealMyDataMutation, WorkerRevealMyDataMutationVariables>;
+export const OrgLevelsDocument = new TypedDocumentString(`
+    query OrgLevels {
+  orgLevels {
+    level
+    childLevels
+  }
+}
+    `) as unknown as TypedDocumentString<OrgLevelsQuery, OrgLevelsQueryVariables>;
+export const ChartOfAccountsDocument = new TypedDocumentString(`
+    query ChartOfAccounts {
+  chartOfAccounts {
+    code
+    name
+    type
+    noNegative
+    normalBalance
+  }
+}
+    `) as unknown as TypedDocumentString<ChartOfAccountsQuery, ChartOfAccountsQueryVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

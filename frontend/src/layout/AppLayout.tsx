@@ -3,22 +3,24 @@
  * permissions, a header with the province and the user menu, and the page outlet. Below the `md`
  * breakpoint (phones) the menu moves into a drawer opened from the header.
  */
-import { Suspense, useMemo, useState } from 'react';
+import { Suspense, useMemo, useState, type ReactNode } from 'react';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { Avatar, Button, Drawer, Dropdown, Grid, Layout, Menu, Space, Tag, Typography, type MenuProps } from 'antd';
 import { LogoutOutlined, MenuFoldOutlined, MenuUnfoldOutlined, MenuOutlined, UserOutlined } from '@ant-design/icons';
 import { useAuth } from '../auth/AuthProvider';
 import { buildMenu, matchEntry, type MenuNode } from '../routes/access';
-import { GROUP_ICONS, MENU_GROUPS, SCREENS, type Screen } from '../routes/registry';
+import { allScreens, menuGroups, type Screen } from '../routes/registry';
+import { CAPABILITY_MODULES } from '../capabilities';
+import type { CapabilityModule } from '../capabilities/types';
 import { ROLE_LABELS } from '../lib/labels';
 import { LoadingState } from '../components/states';
 
 const { Header, Sider, Content } = Layout;
 
-function toItems(nodes: MenuNode<Screen>[]): MenuProps['items'] {
+function toItems(nodes: MenuNode<Screen>[], icons: Record<string, ReactNode>): MenuProps['items'] {
   return nodes.map((n) =>
     n.children
-      ? { key: n.key, label: n.label, icon: GROUP_ICONS[n.key.slice('group:'.length)], children: toItems(n.children) }
+      ? { key: n.key, label: n.label, icon: icons[n.key.slice('group:'.length)], children: toItems(n.children, icons) }
       : { key: n.key, label: n.label, icon: n.entry?.icon },
   );
 }
@@ -34,10 +36,9 @@ function Brand({ collapsed }: { collapsed?: boolean }) {
   );
 }
 
-const MENU_SCREENS = SCREENS.filter((s) => !s.hideInMenu);
-
-export function AppLayout() {
-  const { me, permissions, logout } = useAuth();
+/** `modules` is for tests (a fake capability); the app uses every module under src/capabilities/. */
+export function AppLayout({ modules = CAPABILITY_MODULES }: { modules?: readonly CapabilityModule[] }) {
+  const { me, permissions, capabilities, logout } = useAuth();
   const location = useLocation();
   const navigate = useNavigate();
   const screens = Grid.useBreakpoint();
@@ -45,10 +46,13 @@ export function AppLayout() {
   const [collapsed, setCollapsed] = useState(false);
   const [drawerOpen, setDrawerOpen] = useState(false);
 
-  const menu = useMemo(() => buildMenu(SCREENS, MENU_GROUPS, permissions), [permissions]);
-  const items = useMemo(() => toItems(menu), [menu]);
+  const screensAll = useMemo(() => allScreens(modules), [modules]);
+  const { groups, icons } = useMemo(() => menuGroups(modules, new Map(me.tenant.capabilities.map((c) => [c.code, c.label]))), [modules, me.tenant.capabilities]);
+  const menu = useMemo(() => buildMenu(screensAll, groups, permissions, capabilities), [screensAll, groups, permissions, capabilities]);
+  const items = useMemo(() => toItems(menu, icons), [menu, icons]);
+  const menuScreens = useMemo(() => screensAll.filter((s) => !s.hideInMenu), [screensAll]);
   // Hidden entries (/members/new, /members/:id/edit) highlight the menu item they sit under.
-  const current = matchEntry(MENU_SCREENS, location.pathname);
+  const current = matchEntry(menuScreens, location.pathname);
   const openGroups = useMemo(() => menu.filter((n) => n.children).map((n) => n.key), [menu]);
 
   const onClick: MenuProps['onClick'] = ({ key }) => {

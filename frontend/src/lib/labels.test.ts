@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actorLabel, auditActionLabel, childLevels, parseMemberQuery, sourceTypeLabel, targetLabel } from './labels';
+import { actorLabel, auditActionLabel, parseMemberQuery, sourceTypeLabel, targetLabel } from './labels';
+import { childLevelsOf } from '../api/reference';
 
 describe('parseMemberQuery', () => {
   it('reads an 18- or 15-digit ID number as an exact ID search', () => {
@@ -16,11 +17,19 @@ describe('parseMemberQuery', () => {
   });
 });
 
-describe('childLevels', () => {
-  it('follows the union hierarchy (the server has the last word)', () => {
-    expect(childLevels('GRASSROOTS')).toEqual([]);
-    expect(childLevels('INDUSTRY')).toEqual(['GRASSROOTS']);
-    expect(childLevels('PROVINCE')).toContain('CITY');
+describe('childLevelsOf', () => {
+  // The rule itself is the server's (orgLevels; tests/integration/test_reference_rules.py checks it
+  // against what orgUnitCreate accepts); the UI only reads it.
+  const RULES = [
+    { level: 'PROVINCE' as const, childLevels: ['CITY' as const, 'COUNTY' as const, 'GRASSROOTS' as const, 'INDUSTRY' as const] },
+    { level: 'INDUSTRY' as const, childLevels: ['GRASSROOTS' as const] },
+    { level: 'GRASSROOTS' as const, childLevels: [] },
+  ];
+  it('reads the levels allowed below a unit from the API rules, none before they load', () => {
+    expect(childLevelsOf(RULES, 'GRASSROOTS')).toEqual([]);
+    expect(childLevelsOf(RULES, 'INDUSTRY')).toEqual(['GRASSROOTS']);
+    expect(childLevelsOf(RULES, 'PROVINCE')).toContain('CITY');
+    expect(childLevelsOf(undefined, 'PROVINCE')).toEqual([]);
   });
 });
 

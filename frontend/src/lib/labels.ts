@@ -42,22 +42,6 @@ export const LEVEL_LABELS: Record<OrgLevel, string> = {
 
 export const LEVEL_ORDER: OrgLevel[] = ['PROVINCE', 'CITY', 'COUNTY', 'INDUSTRY', 'GRASSROOTS'];
 
-/** Levels that may sit directly below a unit of the given level (the server has the last word). */
-export function childLevels(parent: OrgLevel): OrgLevel[] {
-  switch (parent) {
-    case 'PROVINCE':
-      return ['CITY', 'COUNTY', 'INDUSTRY', 'GRASSROOTS'];
-    case 'CITY':
-      return ['COUNTY', 'INDUSTRY', 'GRASSROOTS'];
-    case 'COUNTY':
-      return ['GRASSROOTS', 'INDUSTRY'];
-    case 'INDUSTRY':
-      return ['GRASSROOTS'];
-    case 'GRASSROOTS':
-      return []; // a grassroots union has no sub-units
-  }
-}
-
 export const JOB_STATUS_LABELS: Record<JobStatus, string> = {
   QUEUED: '排队中',
   RUNNING: '进行中',
@@ -282,37 +266,6 @@ export const DRAFT_STATUS_LABELS: Record<DraftStatus, string> = {
   APPROVED: '已批准',
   REJECTED: '已驳回',
 };
-
-/** The chart of accounts (工会会计制度), as in core/funds/chart.py. */
-export const CHART: { code: string; name: string; type: AccountType }[] = [
-  ['101', '库存现金', 'ASSET'],
-  ['102', '银行存款', 'ASSET'],
-  ['131', '应收上级经费', 'ASSET'],
-  ['132', '应收下级经费', 'ASSET'],
-  ['221', '应付上级经费', 'LIABILITY'],
-  ['222', '应付下级经费', 'LIABILITY'],
-  ['301', '固定基金', 'NET_ASSET'],
-  ['302', '在建工程占用资金', 'NET_ASSET'],
-  ['303', '投资基金', 'NET_ASSET'],
-  ['311', '工会资金结转', 'NET_ASSET'],
-  ['321', '工会资金结余', 'NET_ASSET'],
-  ['401', '会费收入', 'INCOME'],
-  ['402', '拨缴经费收入', 'INCOME'],
-  ['403', '上级补助收入', 'INCOME'],
-  ['404', '政府补助收入', 'INCOME'],
-  ['405', '行政补助收入', 'INCOME'],
-  ['406', '事业收入', 'INCOME'],
-  ['407', '投资收益', 'INCOME'],
-  ['408', '其他收入', 'INCOME'],
-  ['501', '职工活动支出', 'EXPENSE'],
-  ['502', '维权支出', 'EXPENSE'],
-  ['503', '业务支出', 'EXPENSE'],
-  ['504', '行政支出', 'EXPENSE'],
-  ['505', '资本性支出', 'EXPENSE'],
-  ['506', '补助下级支出', 'EXPENSE'],
-  ['507', '事业支出', 'EXPENSE'],
-  ['508', '其他支出', 'EXPENSE'],
-].map(([code, name, type]) => ({ code, name, type: type as AccountType }));
 
 export const GRASSROOTS_LEVEL_LABELS: Record<string, string> = {
   province: '省级',

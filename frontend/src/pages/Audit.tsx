@@ -1,6 +1,6 @@
 /** The province's audit log (newest first), with filters and a hash-chain verification button. */
 import { useState } from 'react';
-import { Alert, Button, Card, DatePicker, Descriptions, Form, Input, Select, Space, Table, Typography } from 'antd';
+import { Alert, Button, Card, DatePicker, Descriptions, Form, Input, Select, Space, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { ReloadOutlined, SafetyOutlined, SearchOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
@@ -18,8 +18,7 @@ import {
 } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { PageContainer } from '../components/PageContainer';
-import { CursorPager, useCursorPager } from '../components/CursorPager';
-import { EmptyState, ErrorState } from '../components/states';
+import { ConnectionTable, useConnection } from '../components/ConnectionTable';
 import { AUDIT_PREFIXES, TARGET_TYPE_LABELS, actorLabel, auditActionLabel, targetLabel } from '../lib/labels';
 import { formatDateTime } from '../lib/format';
 
@@ -84,8 +83,7 @@ export default function Audit() {
   const { can } = useAuth();
   const [form] = Form.useForm<FilterForm>();
   const [filter, setFilter] = useState<AuditFilter>({});
-  const pager = useCursorPager();
-  const q = useGql(AuditRecordsDocument, { filter, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(AuditRecordsDocument, { filter }, (d) => d.auditRecords, { pageSize: PAGE_SIZE });
   const users = useGql(UsersDocument, { first: 100 }, { skip: !can('user.read') });
   const units = useGql(OrgUnitsPageDocument, { first: 100 }, { skip: !can('org.read') });
   const names: Record<string, Map<string, string>> = {
@@ -144,7 +142,6 @@ export default function Audit() {
     },
   ];
 
-  const conn = q.data?.auditRecords;
 
   return (
     <PageContainer
@@ -193,7 +190,6 @@ export default function Audit() {
           className="hj-filter-form"
           onFinish={(v) => {
             setFilter(toFilter(v));
-            pager.reset();
           }}
         >
           <Form.Item label="操作类别" name="actionPrefix">
@@ -231,7 +227,6 @@ export default function Audit() {
                 onClick={() => {
                   form.resetFields();
                   setFilter({});
-                  pager.reset();
                 }}
               >
                 重置
@@ -239,58 +234,37 @@ export default function Audit() {
             </Space>
           </Form.Item>
         </Form>
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<AuditRow>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              expandable={{
-                expandedRowRender: (r) => (
-                  <Descriptions size="small" column={1} bordered>
-                    <Descriptions.Item label="变更内容">
-                      <Changes value={r.changes} />
-                    </Descriptions.Item>
-                    <Descriptions.Item label="对象">{targetLabel(r.targetType, r.targetId, targetName(r, names))}</Descriptions.Item>
-                    <Descriptions.Item label="操作代码">
-                      <Typography.Text className="hj-mono-small">
-                        {r.action}
-                        {r.targetType ? ` · ${r.targetType}${r.targetId ? ` ${r.targetId}` : ''}` : ''}
-                      </Typography.Text>
-                    </Descriptions.Item>
-                    <Descriptions.Item label="请求编号">
-                      <Typography.Text copyable className="hj-mono-small">
-                        {r.requestId || '—'}
-                      </Typography.Text>
-                    </Descriptions.Item>
-                    <Descriptions.Item label="哈希">
-                      <Typography.Text className="hj-mono-small hj-break">{r.hash}</Typography.Text>
-                    </Descriptions.Item>
-                  </Descriptions>
-                ),
-                expandRowByClick: false,
-              }}
-              locale={{ emptyText: <EmptyState description="没有符合条件的审计记录" /> }}
-            />
-            {conn && (
-              <CursorPager
-                page={pager.page}
-                pageSize={PAGE_SIZE}
-                totalCount={conn.totalCount}
-                hasNextPage={conn.pageInfo.hasNextPage}
-                onPrev={pager.prev}
-                onNext={() => pager.next(conn.pageInfo.endCursor)}
-                loading={q.loading}
-              />
-            )}
-          </>
-        )}
+        <ConnectionTable<AuditRow>
+          source={q}
+          emptyText="没有符合条件的审计记录"
+          size="middle"
+          columns={columns}
+          expandable={{
+            expandedRowRender: (r) => (
+              <Descriptions size="small" column={1} bordered>
+                <Descriptions.Item label="变更内容">
+                  <Changes value={r.changes} />
+                </Descriptions.Item>
+                <Descriptions.Item label="对象">{targetLabel(r.targetType, r.targetId, targetName(r, names))}</Descriptions.Item>
+                <Descriptions.Item label="操作代码">
+                  <Typography.Text className="hj-mono-small">
+                    {r.action}
+                    {r.targetType ? ` · ${r.targetType}${r.targetId ? ` ${r.targetId}` : ''}` : ''}
+                  </Typography.Text>
+                </Descriptions.Item>
+                <Descriptions.Item label="请求编号">
+                  <Typography.Text copyable className="hj-mono-small">
+                    {r.requestId || '—'}
+                  </Typography.Text>
+                </Descriptions.Item>
+                <Descriptions.Item label="哈希">
+                  <Typography.Text className="hj-mono-small hj-break">{r.hash}</Typography.Text>
+                </Descriptions.Item>
+              </Descriptions>
+            ),
+            expandRowByClick: false,
+          }}
+        />
       </Card>
     </PageContainer>
   );

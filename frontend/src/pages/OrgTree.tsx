@@ -14,7 +14,6 @@ import {
   Form,
   Input,
   List,
-  Modal,
   Row,
   Select,
   Space,
@@ -25,7 +24,7 @@ import {
 } from 'antd';
 import { EditOutlined, PlusOutlined, DragOutlined, StopOutlined, SearchOutlined } from '@ant-design/icons';
 import { gql } from '../api/client';
-import { applyUserErrors, describeError, errorMessage, type FormLevelError } from '../api/errors';
+import { describeError, errorMessage } from '../api/errors';
 import { useGql } from '../api/useGql';
 import {
   OrgChildrenDocument,
@@ -36,15 +35,19 @@ import {
   OrgUnitRenameDocument,
   OrgUnitsPageDocument,
   type OrgLevel,
+  type OrgUnitCreateMutation,
   type OrgUnitFieldsFragment,
+  type OrgUnitMoveMutation,
+  type OrgUnitRenameMutation,
   type OrgUnitsPageQuery,
 } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { PageContainer } from '../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../components/states';
-import { FormAlert } from '../components/FormAlert';
+import { MutationDialog } from '../components/MutationDialog';
 import { OrgUnitPicker } from '../components/OrgUnitPicker';
-import { childLevels, LEVEL_LABELS, STAFF_ROLES } from '../lib/labels';
+import { LEVEL_LABELS, STAFF_ROLES } from '../lib/labels';
+import { childLevelsOf, useOrgLevels } from '../api/reference';
 import { formatDateTime } from '../lib/format';
 
 type Unit = OrgUnitFieldsFragment;
@@ -75,6 +78,7 @@ function UnitTitle({ unit }: { unit: Unit }) {
 export default function OrgTree() {
   const { me, can } = useAuth();
   const { message, modal } = App.useApp();
+  const levelRules = useOrgLevels().data;
   const [nodes, setNodes] = useState<Record<string, NodeInfo>>({});
   const [rootIds, setRootIds] = useState<string[] | null>(null);
   const [rootsError, setRootsError] = useState<unknown>(null);
@@ -257,7 +261,7 @@ export default function OrgTree() {
       title="组织架构"
       subTitle="省、市、县（区）总工会，产业工会与基层工会"
       extra={
-        selected && canWrite(selected) && selected.unit.active && childLevels(selected.unit.level).length > 0 ? (
+        selected && canWrite(selected) && selected.unit.active && childLevelsOf(levelRules, selected.unit.level).length > 0 ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setDialog({ kind: 'create', unit: selected.unit })}>
             新建下级组织
           </Button>
@@ -421,6 +425,7 @@ export default function OrgTree() {
       {dialog?.kind === 'create' && (
         <CreateDialog
           parent={dialog.unit}
+          levels={childLevelsOf(levelRules, dialog.unit.level)}
           onClose={() => setDialog(null)}
           onDone={async (created) => {
             setDialog(null);
@@ -467,140 +472,101 @@ interface CreateForm {
   areaCode?: string;
 }
 
-function CreateDialog({ parent, onClose, onDone }: { parent: Unit; onClose: () => void; onDone: (u: Unit) => Promise<void> }) {
-  const [form] = Form.useForm<CreateForm>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const levels = childLevels(parent.level);
-  const submit = async (v: CreateForm) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { orgUnitCreate: r } = await gql(OrgUnitCreateDocument, {
-        input: { parentId: parent.id, name: v.name.trim(), code: v.code.trim(), level: v.level, areaCode: v.areaCode?.trim() || null },
-      });
-      if (r.errors.length || !r.orgUnit) {
-        setFormErrors(
-          applyUserErrors(form, r.errors, {
-            messages: {
-              'code.DUPLICATE': '该编码已被本省其他组织使用',
-              'level.INVALID_HIERARCHY': '该层级不能设在所选上级组织之下',
-              'parentId.INACTIVE': '上级组织已停用，不能新建下级',
-            },
-          }),
-        );
-        return;
-      }
-      await onDone(r.orgUnit);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
+function CreateDialog({ parent, levels, onClose, onDone }: { parent: Unit; levels: OrgLevel[]; onClose: () => void; onDone: (u: Unit) => Promise<void> }) {
   return (
-    <Modal open title="新建下级组织" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Typography.Paragraph type="secondary">上级组织：{parent.name}</Typography.Paragraph>
-      <FormAlert errors={formErrors} />
-      <Form<CreateForm> form={form} layout="vertical" name="org-create" onFinish={submit} initialValues={{ level: levels[0] }}>
-        <Form.Item label="组织名称" name="name" rules={[{ required: true, whitespace: true, message: '请输入组织名称' }, { max: 200, message: '名称不能超过 200 个字' }]}>
-          <Input placeholder="例如：某某公司工会委员会" autoFocus />
-        </Form.Item>
-        <Form.Item
-          label="组织编码"
-          name="code"
-          tooltip="本省内唯一，用于导入导出和对接，创建后不可修改"
-          rules={[
-            { required: true, whitespace: true, message: '请输入组织编码' },
-            { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, message: '编码以字母或数字开头，只能包含字母、数字和 - _ .' },
-            { max: 64, message: '编码不能超过 64 个字符' },
-          ]}
-        >
-          <Input placeholder={`例如：${parent.code}-xxx`} />
-        </Form.Item>
-        <Form.Item label="组织层级" name="level" rules={[{ required: true, message: '请选择组织层级' }]}>
-          <Select options={levels.map((l) => ({ value: l, label: LEVEL_LABELS[l] }))} />
-        </Form.Item>
-        <Form.Item label="行政区划代码" name="areaCode" rules={[{ pattern: /^(\d{6}|\d{9}|\d{12})$/, message: '行政区划代码为 6、9 或 12 位数字' }]} extra="可选，民政部 GB/T 2260 代码">
-          <Input inputMode="numeric" maxLength={12} placeholder="例如：310101" />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<CreateForm, OrgUnitCreateMutation['orgUnitCreate']>
+      title="新建下级组织"
+      okText="创建"
+      name="org-create"
+      onClose={onClose}
+      initialValues={{ level: levels[0] }}
+      intro={<Typography.Paragraph type="secondary">上级组织：{parent.name}</Typography.Paragraph>}
+      mutate={async (v) =>
+        (
+          await gql(OrgUnitCreateDocument, {
+            input: { parentId: parent.id, name: v.name.trim(), code: v.code.trim(), level: v.level, areaCode: v.areaCode?.trim() || null },
+          })
+        ).orgUnitCreate
+      }
+      isDone={(r) => !!r.orgUnit}
+      onDone={(r) => onDone(r.orgUnit!)}
+      errorOptions={{
+        messages: {
+          'code.DUPLICATE': '该编码已被本省其他组织使用',
+          'level.INVALID_HIERARCHY': '该层级不能设在所选上级组织之下',
+          'parentId.INACTIVE': '上级组织已停用，不能新建下级',
+        },
+      }}
+    >
+      <Form.Item label="组织名称" name="name" rules={[{ required: true, whitespace: true, message: '请输入组织名称' }, { max: 200, message: '名称不能超过 200 个字' }]}>
+        <Input placeholder="例如：某某公司工会委员会" autoFocus />
+      </Form.Item>
+      <Form.Item
+        label="组织编码"
+        name="code"
+        tooltip="本省内唯一，用于导入导出和对接，创建后不可修改"
+        rules={[
+          { required: true, whitespace: true, message: '请输入组织编码' },
+          { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/, message: '编码以字母或数字开头，只能包含字母、数字和 - _ .' },
+          { max: 64, message: '编码不能超过 64 个字符' },
+        ]}
+      >
+        <Input placeholder={`例如：${parent.code}-xxx`} />
+      </Form.Item>
+      <Form.Item label="组织层级" name="level" rules={[{ required: true, message: '请选择组织层级' }]}>
+        <Select options={levels.map((l) => ({ value: l, label: LEVEL_LABELS[l] }))} />
+      </Form.Item>
+      <Form.Item label="行政区划代码" name="areaCode" rules={[{ pattern: /^(\d{6}|\d{9}|\d{12})$/, message: '行政区划代码为 6、9 或 12 位数字' }]} extra="可选，民政部 GB/T 2260 代码">
+        <Input inputMode="numeric" maxLength={12} placeholder="例如：310101" />
+      </Form.Item>
+    </MutationDialog>
   );
 }
 
 function RenameDialog({ unit, onClose, onDone }: { unit: Unit; onClose: () => void; onDone: (u: Unit) => Promise<void> }) {
-  const [form] = Form.useForm<{ name: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: { name: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { orgUnitRename: r } = await gql(OrgUnitRenameDocument, { id: unit.id, name: v.name.trim() });
-      if (r.errors.length || !r.orgUnit) {
-        setFormErrors(applyUserErrors(form, r.errors));
-        return;
-      }
-      await onDone(r.orgUnit);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={`重命名“${unit.name}”`} okText="保存" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="org-rename" onFinish={submit} initialValues={{ name: unit.name }}>
-        <Form.Item label="新名称" name="name" rules={[{ required: true, whitespace: true, message: '请输入新名称' }, { max: 200, message: '名称不能超过 200 个字' }]}>
-          <Input autoFocus />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ name: string }, OrgUnitRenameMutation['orgUnitRename']>
+      title={`重命名“${unit.name}”`}
+      okText="保存"
+      name="org-rename"
+      onClose={onClose}
+      initialValues={{ name: unit.name }}
+      mutate={async (v) => (await gql(OrgUnitRenameDocument, { id: unit.id, name: v.name.trim() })).orgUnitRename}
+      isDone={(r) => !!r.orgUnit}
+      onDone={(r) => onDone(r.orgUnit!)}
+    >
+      <Form.Item label="新名称" name="name" rules={[{ required: true, whitespace: true, message: '请输入新名称' }, { max: 200, message: '名称不能超过 200 个字' }]}>
+        <Input autoFocus />
+      </Form.Item>
+    </MutationDialog>
   );
 }
 
 function MoveDialog({ unit, onClose, onDone }: { unit: Unit; onClose: () => void; onDone: (u: Unit, newParentId: string) => Promise<void> }) {
-  const [form] = Form.useForm<{ newParentId: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: { newParentId: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { orgUnitMove: r } = await gql(OrgUnitMoveDocument, { id: unit.id, newParentId: v.newParentId });
-      if (r.errors.length || !r.orgUnit) {
-        setFormErrors(
-          applyUserErrors(form, r.errors, {
-            fieldMap: { parentId: 'newParentId' },
-            messages: {
-              'parentId.INVALID_HIERARCHY': '不能移到自身或其下级组织之下',
-              'parentId.INACTIVE': '所选上级组织已停用',
-              'newParentId.INVALID_HIERARCHY': '不能移到自身或其下级组织之下，且新上级的层级须高于本组织',
-              'level.INVALID_HIERARCHY': '本组织的层级不能设在所选上级组织之下',
-              'newParentId.FORBIDDEN': '您无权管理所选的上级组织',
-            },
-          }),
-        );
-        return;
-      }
-      await onDone(r.orgUnit, v.newParentId);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={`移动“${unit.name}”`} okText="移动" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Alert type="info" showIcon message="该组织的全部下级组织将一并移动。" style={{ marginBottom: 16 }} />
-      <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="org-move" onFinish={submit}>
-        <Form.Item label="新的上级组织" name="newParentId" rules={[{ required: true, message: '请选择新的上级组织' }]}>
-          <OrgUnitPicker excludeIds={[unit.id]} />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ newParentId: string }, OrgUnitMoveMutation['orgUnitMove']>
+      title={`移动“${unit.name}”`}
+      okText="移动"
+      name="org-move"
+      onClose={onClose}
+      intro={<Alert type="info" showIcon message="该组织的全部下级组织将一并移动。" style={{ marginBottom: 16 }} />}
+      mutate={async (v) => (await gql(OrgUnitMoveDocument, { id: unit.id, newParentId: v.newParentId })).orgUnitMove}
+      isDone={(r) => !!r.orgUnit}
+      onDone={(r, v) => onDone(r.orgUnit!, v.newParentId)}
+      errorOptions={{
+        fieldMap: { parentId: 'newParentId' },
+        messages: {
+          'parentId.INVALID_HIERARCHY': '不能移到自身或其下级组织之下',
+          'parentId.INACTIVE': '所选上级组织已停用',
+          'newParentId.INVALID_HIERARCHY': '不能移到自身或其下级组织之下，且新上级的层级须高于本组织',
+          'level.INVALID_HIERARCHY': '本组织的层级不能设在所选上级组织之下',
+          'newParentId.FORBIDDEN': '您无权管理所选的上级组织',
+        },
+      }}
+    >
+      <Form.Item label="新的上级组织" name="newParentId" rules={[{ required: true, message: '请选择新的上级组织' }]}>
+        <OrgUnitPicker excludeIds={[unit.id]} />
+      </Form.Item>
+    </MutationDialog>
   );
 }

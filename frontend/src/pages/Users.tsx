@@ -1,11 +1,10 @@
 /** Users of the province and their role grants (tenant admins edit; auditors read). */
 import { useState } from 'react';
-import { App, Badge, Button, Card, Form, Input, List, Modal, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, List, Modal, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { MinusCircleOutlined, PlusOutlined, SafetyCertificateOutlined, UserAddOutlined } from '@ant-design/icons';
 import { gql } from '../api/client';
 import { applyUserErrors, describeError, errorMessage, type FormLevelError } from '../api/errors';
-import { useGql } from '../api/useGql';
 import {
   RoleGrantDocument,
   RoleRevokeDocument,
@@ -18,8 +17,8 @@ import {
 } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { PageContainer } from '../components/PageContainer';
-import { CursorPager, useCursorPager } from '../components/CursorPager';
-import { EmptyState, ErrorState } from '../components/states';
+import { ConnectionTable, useConnection } from '../components/ConnectionTable';
+import { EmptyState } from '../components/states';
 import { FormAlert } from '../components/FormAlert';
 import { OrgUnitPicker } from '../components/OrgUnitPicker';
 import { GRANTABLE_ROLES, ROLE_LABELS } from '../lib/labels';
@@ -45,8 +44,7 @@ export default function Users() {
   const { message, modal } = App.useApp();
   const mayWrite = can('user.write');
   const [prefix, setPrefix] = useState('');
-  const pager = useCursorPager();
-  const q = useGql(UsersDocument, { usernamePrefix: prefix || null, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(UsersDocument, { usernamePrefix: prefix || null }, (d) => d.users, { pageSize: PAGE_SIZE });
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<UserRow | null>(null);
 
@@ -151,7 +149,6 @@ export default function Users() {
     });
   }
 
-  const conn = q.data?.users;
 
   return (
     <PageContainer
@@ -173,36 +170,15 @@ export default function Users() {
           style={{ maxWidth: 320, marginBottom: 12 }}
           onSearch={(v) => {
             setPrefix(v.trim());
-            pager.reset();
           }}
         />
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<UserRow>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 640 }}
-              locale={{ emptyText: <EmptyState description={prefix ? `没有以“${prefix}”开头的用户` : '暂无用户'} /> }}
-            />
-            {conn && (
-              <CursorPager
-                page={pager.page}
-                pageSize={PAGE_SIZE}
-                totalCount={conn.totalCount}
-                hasNextPage={conn.pageInfo.hasNextPage}
-                onPrev={pager.prev}
-                onNext={() => pager.next(conn.pageInfo.endCursor)}
-                loading={q.loading}
-              />
-            )}
-          </>
-        )}
+        <ConnectionTable<UserRow>
+          source={q}
+          emptyText={prefix ? `没有以“${prefix}”开头的用户` : '暂无用户'}
+          scrollX={640}
+          size="middle"
+          columns={columns}
+        />
       </Card>
       {creating && (
         <CreateUserDialog

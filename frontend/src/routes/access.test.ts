@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allows, buildMenu, matchEntry, visibleEntries } from './access';
-import { MENU_GROUPS, SCREENS } from './registry';
+import { MENU_GROUPS, SCREENS, allScreens } from './registry';
 import { PANELS } from '../dashboard/panels';
 import { DEMO_PERMISSIONS } from '../test/utils';
 
@@ -39,11 +39,19 @@ describe('route registry filtering', () => {
     expect(paths(visibleEntries(SCREENS, perms(DEMO_PERMISSIONS.operator)))).toEqual(['/', '/platform/tenants']);
   });
 
-  it('names only actions that exist in core/permissions.py', () => {
-    const py = readFileSync(resolve(__dirname, '../../../core/permissions.py'), 'utf8');
-    const known = new Set([...py.matchAll(/^\s*"([a-z_]+(?:\.[a-z_]+)+)":/gm)].map((m) => m[1]));
+  it('names only actions that exist in core/permissions.py or, for a capability, in its plugin', () => {
+    const actions = (py: string) => [...py.matchAll(/^\s*"([a-z_]+(?:\.[a-z_]+)+)":/gm)].map((m) => m[1]);
+    const known = new Set(actions(readFileSync(resolve(__dirname, '../../../core/permissions.py'), 'utf8')));
     expect(known.has('org.read')).toBe(true);
-    const used = [...SCREENS, ...PANELS].flatMap((e) => (e.permission === undefined ? [] : typeof e.permission === 'string' ? [e.permission] : [...e.permission]));
+    // a capability's actions come from its plugin's register_permissions (plugins/<capability>/)
+    const plugins = resolve(__dirname, '../../../plugins');
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : d.name.endsWith('.py') ? [join(dir, d.name)] : []));
+    for (const s of allScreens()) {
+      if (!s.capability || !existsSync(join(plugins, s.capability))) continue;
+      for (const f of walk(join(plugins, s.capability))) for (const a of actions(readFileSync(f, 'utf8'))) known.add(a);
+    }
+    const used = [...allScreens(), ...PANELS].flatMap((e) => (e.permission === undefined ? [] : typeof e.permission === 'string' ? [e.permission] : [...e.permission]));
     const unknown = used.filter((p) => !known.has(p));
     expect(unknown, `unknown actions in the registry: ${unknown.join(', ')}`).toEqual([]);
   });

@@ -23,11 +23,24 @@ export interface Routed {
   permission?: PermissionRequirement;
   group?: string;
   hideInMenu?: boolean;
+  /** The capability (业务模块) the entry belongs to; shown only where the province enables it. */
+  capability?: string;
 }
 
-/** The entries this user may open, in registry order. */
-export function visibleEntries<T extends Routed>(entries: readonly T[], permissions: ReadonlySet<string>): T[] {
-  return entries.filter((e) => allows(e.permission, permissions));
+const NO_CAPABILITIES: ReadonlySet<string> = new Set();
+
+/** Whether the entry's capability, if it has one, is enabled in this province. */
+export function enabledHere(entry: Pick<Routed, 'capability'>, capabilities: ReadonlySet<string> = NO_CAPABILITIES): boolean {
+  return entry.capability === undefined || capabilities.has(entry.capability);
+}
+
+/** The entries this user may open, in registry order: their capability is enabled and their role allows. */
+export function visibleEntries<T extends Routed>(
+  entries: readonly T[],
+  permissions: ReadonlySet<string>,
+  capabilities: ReadonlySet<string> = NO_CAPABILITIES,
+): T[] {
+  return entries.filter((e) => enabledHere(e, capabilities) && allows(e.permission, permissions));
 }
 
 export interface MenuNode<T extends Routed> {
@@ -45,8 +58,9 @@ export function buildMenu<T extends Routed>(
   entries: readonly T[],
   groups: readonly MenuGroupDef[],
   permissions: ReadonlySet<string>,
+  capabilities: ReadonlySet<string> = NO_CAPABILITIES,
 ): MenuNode<T>[] {
-  const visible = visibleEntries(entries, permissions).filter((e) => !e.hideInMenu);
+  const visible = visibleEntries(entries, permissions, capabilities).filter((e) => !e.hideInMenu);
   const out: MenuNode<T>[] = [];
   const groupNodes = new Map<string, MenuNode<T>>();
   for (const entry of visible) {

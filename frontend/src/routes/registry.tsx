@@ -9,6 +9,7 @@
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
 import {
   ApartmentOutlined,
+  AppstoreOutlined,
   AccountBookOutlined,
   BarChartOutlined,
   CheckSquareOutlined,
@@ -24,6 +25,8 @@ import {
   SettingOutlined,
 } from '@ant-design/icons';
 import type { MenuGroupDef, PermissionRequirement, Routed } from './access';
+import { CAPABILITY_MODULES } from '../capabilities';
+import { capabilityGroupKey, capabilityScreens, type CapabilityModule } from '../capabilities/types';
 
 export interface Screen extends Routed {
   /** Absolute path; nested paths (`/org/:id`) are fine. */
@@ -36,6 +39,8 @@ export interface Screen extends Routed {
   /** Menu group key (see MENU_GROUPS); omitted = top level. */
   group?: string;
   hideInMenu?: boolean;
+  /** Set for a capability's screens (from its CapabilityModule): shown only where it is enabled. */
+  capability?: string;
   page: LazyExoticComponent<ComponentType>;
 }
 
@@ -178,3 +183,24 @@ export const SCREENS: Screen[] = [
     page: lazy(() => import('../pages/Tenants')),
   },
 ];
+
+/** Core screens and every capability module's screens: what the router and the menu are built from. */
+export function allScreens(modules: readonly CapabilityModule[] = CAPABILITY_MODULES): Screen[] {
+  return [...SCREENS, ...capabilityScreens(modules)];
+}
+
+/**
+ * Menu groups: core's, with one group per capability before 系统管理, labelled as the API names the
+ * capability for this province (`me.tenant.capabilities`), else by the module.
+ */
+export function menuGroups(
+  modules: readonly CapabilityModule[] = CAPABILITY_MODULES,
+  apiLabels: ReadonlyMap<string, string> = new Map(),
+): { groups: MenuGroupDef[]; icons: Record<string, ReactNode> } {
+  const capGroups = modules.map((m) => ({ key: capabilityGroupKey(m.capability), label: apiLabels.get(m.capability) ?? m.label }));
+  const at = MENU_GROUPS.findIndex((g) => g.key === 'system');
+  const groups = [...MENU_GROUPS.slice(0, at), ...capGroups, ...MENU_GROUPS.slice(at)];
+  const icons: Record<string, ReactNode> = { ...GROUP_ICONS };
+  for (const m of modules) icons[capabilityGroupKey(m.capability)] = m.icon ?? <AppstoreOutlined />;
+  return { groups, icons };
+}

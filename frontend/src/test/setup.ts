@@ -1,10 +1,12 @@
 import '@testing-library/jest-dom/vitest';
 import { afterEach } from 'vitest';
 import { cleanup } from '@testing-library/react';
+import { resetReferenceCache } from '../api/reference';
 
 afterEach(() => {
   cleanup();
   localStorage.clear();
+  resetReferenceCache();
 });
 
 // jsdom lacks these; antd's responsive helpers and Tree virtual list call them. matchMedia answers

@@ -6,13 +6,14 @@ import type { Role } from '../graphql/generated';
 export function fakeAuth(permissions: string[], roles: Role[] = [], overrides: Partial<Me> = {}): AuthValue {
   const me: Me = {
     user: { id: 'VXNlcjox', username: 'tester', displayName: '测试员' },
-    tenant: { id: 'VGVuYW50OjE=', code: 'shanghai', name: '上海市总工会', isPlatform: false },
+    tenant: { id: 'VGVuYW50OjE=', code: 'shanghai', name: '上海市总工会', isPlatform: false, capabilities: [] },
     grants: roles.map((role) => ({ role, orgUnit: { id: 'T3JnVW5pdDox', name: '上海市总工会', code: 'sh' } })),
     permissions,
     ...overrides,
   };
   const set = new Set(permissions);
-  return { me, permissions: set, can: (p) => set.has(p), reload: vi.fn(), logout: vi.fn() };
+  const capabilities = new Set(me.tenant.capabilities.map((c) => c.code));
+  return { me, permissions: set, capabilities, can: (p) => set.has(p), reload: vi.fn(), logout: vi.fn() };
 }
 
 export function WithAuth({ value, children }: { value: AuthValue; children: ReactNode }) {

@@ -49,3 +49,14 @@ def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
 @hookimpl
 def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
     return mutual_aid.benefit(plan, enrolment, claim)
+
+
+# The service_network capability's hook. Optional: the plugin also loads where that capability is
+# not installed, and it is only called for tenants that enable both.
+@hookimpl(optionalhook=True)
+def station_rating(tenant: TenantContext, area_m2: int, capacity: int, facilities: list[str],
+                   checklist: list[str]) -> int | None:
+    s = for_tenant(tenant)
+    return rules.station_stars(area_m2, capacity, facilities, checklist, five_area=s.station_five_star_area_m2,
+                               five_capacity=s.station_five_star_capacity, five_facility=s.station_five_star_facility,
+                               four_area=s.station_four_star_area_m2, four_capacity=s.station_four_star_capacity)

@@ -35,3 +35,19 @@ def levy_split(
     return split_levy(
         levy_fen, bp, remainder_to=remainder_to, rule=f"fujian {bp}bp, remainder to {remainder_to}"
     )
+
+
+def station_stars(area_m2: int, capacity: int, facilities: list[str], checklist: list[str], *,
+                  five_area: int, five_capacity: int, five_facility: str, four_area: int, four_capacity: int) -> int:
+    """Fuzhou's station stars: 5★ needs ``five_area`` ㎡, room for ``five_capacity`` and
+    ``five_facility`` (an AED) on top of 4★; 4★ needs the whole checklist, ``four_area`` ㎡ and room
+    for ``four_capacity``; below that 3★ (whole checklist), 2★ (half of it) or 1★."""
+    have = sum(1 for c in checklist if c in facilities)
+    complete = have == len(checklist)
+    if not complete:
+        return 2 if have * 2 >= len(checklist) else 1
+    if area_m2 < four_area or capacity < four_capacity:
+        return 3
+    if area_m2 >= five_area and capacity >= five_capacity and five_facility in facilities:
+        return 5
+    return 4

@@ -45,6 +45,13 @@ class FujianSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     # [I] Per-region overrides of levy_grassroots_bp (a city or county code; most specific wins),
     # e.g. {"350200" = 6500} if 厦门 were allowed to keep more. Empty by default.
     levy_grassroots_bp_by_region: dict[RegionCode, BasisPoints] = {}
+    # Station stars (service_network capability). [S] Fuzhou: 5★ needs at least 30 ㎡, room for 20
+    # people and an AED. [I] 4★: the whole facilities checklist, 20 ㎡ and room for 10.
+    station_five_star_area_m2: int = 30
+    station_five_star_capacity: int = 20
+    station_five_star_facility: str = "aed"
+    station_four_star_area_m2: int = 20
+    station_four_star_capacity: int = 10
 
 
 def for_tenant(tenant: TenantContext) -> FujianSettings:

@@ -1,12 +1,10 @@
 /** 账户余额: accounts by org unit and fund, with balance, reserved and available amounts. */
 import { useState } from 'react';
-import { Card, Form, Select, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Card, Form, Select, Space, Switch, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
-import { useGql } from '../../api/useGql';
 import { LedgerAccountsDocument, type AccountType, type LedgerAccountFilter, type LedgerAccountsQuery } from '../../graphql/generated';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { ACCOUNT_TYPE_LABELS } from '../../lib/labels';
 import { Amount, FundSelect } from './shared';
@@ -16,12 +14,8 @@ const PAGE_SIZE = 20;
 
 export default function FundsAccounts() {
   const [filter, setFilter] = useState<LedgerAccountFilter>({ nonZero: true });
-  const pager = useCursorPager();
-  const q = useGql(LedgerAccountsDocument, { filter, first: PAGE_SIZE, after: pager.after });
-  const update = (patch: Partial<LedgerAccountFilter>) => {
-    setFilter((f) => ({ ...f, ...patch }));
-    pager.reset();
-  };
+  const accounts = useConnection(LedgerAccountsDocument, { filter }, (d) => d.ledgerAccounts, { pageSize: PAGE_SIZE });
+  const update = (patch: Partial<LedgerAccountFilter>) => setFilter((f) => ({ ...f, ...patch }));
 
   const columns: ColumnsType<Row> = [
     { title: '组织', key: 'unit', render: (_, r) => r.orgUnit?.name ?? '—' },
@@ -43,50 +37,37 @@ export default function FundsAccounts() {
     { title: '预留（元）', dataIndex: 'reservedFen', align: 'right', responsive: ['md'], render: (v) => <Amount fen={v} /> },
     { title: '可用（元）', dataIndex: 'availableFen', align: 'right', responsive: ['sm'], render: (v) => <Amount fen={v} /> },
   ];
-  const conn = q.data?.ledgerAccounts;
 
   return (
     <PageContainer title="账户余额" subTitle="各级组织、各项经费的会计科目余额；预留为已审批待支付的金额">
       <Card size="small" className="hj-panel">
-        <Form layout="inline" className="hj-filter-form" name="accounts-filter">
-          <Form.Item label="组织（含下级）" name="subtreeOf">
-            <OrgUnitPicker onChange={(v) => update({ subtreeOf: v ?? null })} placeholder="全部组织" />
-          </Form.Item>
-          <Form.Item label="经费" name="fund">
-            <FundSelect onChange={(v) => update({ fund: v ?? null })} />
-          </Form.Item>
-          <Form.Item label="科目类型" name="type">
-            <Select
-              allowClear
-              placeholder="全部"
-              style={{ width: 110 }}
-              onChange={(v?: AccountType) => update({ type: v ?? null })}
-              options={Object.entries(ACCOUNT_TYPE_LABELS).map(([value, label]) => ({ value, label }))}
-            />
-          </Form.Item>
-          <Form.Item label="只看有余额的" name="nonZero" valuePropName="checked" initialValue>
-            <Switch onChange={(v) => update({ nonZero: v })} />
-          </Form.Item>
-        </Form>
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              locale={{ emptyText: <EmptyState description={filter.nonZero ? '没有余额不为零的账户；关闭“只看有余额的”可查看全部' : '暂无账户'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={accounts}
+          columns={columns}
+          emptyText={filter.nonZero ? '没有余额不为零的账户；关闭“只看有余额的”可查看全部' : '暂无账户'}
+          filters={
+            <Form layout="inline" className="hj-filter-form" name="accounts-filter">
+              <Form.Item label="组织（含下级）" name="subtreeOf">
+                <OrgUnitPicker onChange={(v) => update({ subtreeOf: v ?? null })} placeholder="全部组织" />
+              </Form.Item>
+              <Form.Item label="经费" name="fund">
+                <FundSelect onChange={(v) => update({ fund: v ?? null })} />
+              </Form.Item>
+              <Form.Item label="科目类型" name="type">
+                <Select
+                  allowClear
+                  placeholder="全部"
+                  style={{ width: 110 }}
+                  onChange={(v?: AccountType) => update({ type: v ?? null })}
+                  options={Object.entries(ACCOUNT_TYPE_LABELS).map(([value, label]) => ({ value, label }))}
+                />
+              </Form.Item>
+              <Form.Item label="只看有余额的" name="nonZero" valuePropName="checked" initialValue>
+                <Switch onChange={(v) => update({ nonZero: v })} />
+              </Form.Item>
+            </Form>
+          }
+        />
         <Typography.Paragraph type="secondary" style={{ marginTop: 12, marginBottom: 0 }}>
           金额单位：元。余额按科目的正常方向计：资产、支出类为借方余额，负债、净资产、收入类为贷方余额。
         </Typography.Paragraph>

@@ -1,15 +1,14 @@
 /** 记账审批: manual entries above the threshold wait for a second person (maker-checker). */
 import { useState } from 'react';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Space, Table, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Segmented, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { gql } from '../../api/client';
 import { describeError, errorMessage } from '../../api/errors';
-import { useGql } from '../../api/useGql';
-import { LedgerDraftApproveDocument, LedgerDraftRejectDocument, LedgerDraftsDocument, type DraftStatus, type LedgerDraftFieldsFragment } from '../../graphql/generated';
+import { LedgerDraftApproveDocument, LedgerDraftRejectDocument, LedgerDraftsDocument, type DraftStatus, type LedgerDraftFieldsFragment, type LedgerDraftRejectMutation } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
+import { MutationDialog } from '../../components/MutationDialog';
 import { DRAFT_STATUS_LABELS } from '../../lib/labels';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { Amount, PostingsTable } from './shared';
@@ -29,8 +28,7 @@ export default function FundsApprovals() {
   const { me, can } = useAuth();
   const { message, modal } = App.useApp();
   const [status, setStatus] = useState<DraftStatus | 'ALL'>('PENDING_APPROVAL');
-  const pager = useCursorPager();
-  const q = useGql(LedgerDraftsDocument, { status: status === 'ALL' ? null : status, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(LedgerDraftsDocument, { status: status === 'ALL' ? null : status }, (d) => d.ledgerDrafts, { pageSize: PAGE_SIZE });
   const [rejecting, setRejecting] = useState<Row | null>(null);
   const mayApprove = can('ledger.approve');
 
@@ -98,7 +96,6 @@ export default function FundsApprovals() {
         ) : null,
     });
   }
-  const conn = q.data?.ledgerDrafts;
 
   return (
     <PageContainer title="记账审批" subTitle="超过审批阈值的手工记账须由另一位审核人批准后才入账（审批人不能是制单人）">
@@ -109,7 +106,6 @@ export default function FundsApprovals() {
           value={status}
           onChange={(v) => {
             setStatus(v);
-            pager.reset();
           }}
           options={[
             { value: 'PENDING_APPROVAL', label: '待审批' },
@@ -118,32 +114,19 @@ export default function FundsApprovals() {
             { value: 'ALL', label: '全部' },
           ]}
         />
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              expandable={{
-                expandedRowRender: (d) => (
-                  <PostingsTable
-                    rows={d.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.account?.code ?? '', accountName: p.account?.name, orgUnitName: p.account?.orgUnit?.name, fundName: p.account?.fund?.name }))}
-                  />
-                ),
-              }}
-              locale={{ emptyText: <EmptyState description={status === 'PENDING_APPROVAL' ? '没有待审批的记账' : '暂无记录'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText={status === 'PENDING_APPROVAL' ? '没有待审批的记账' : '暂无记录'}
+          size="middle"
+          columns={columns}
+          expandable={{
+            expandedRowRender: (d) => (
+              <PostingsTable
+                rows={d.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.account?.code ?? '', accountName: p.account?.name, orgUnitName: p.account?.orgUnit?.name, fundName: p.account?.fund?.name }))}
+              />
+            ),
+          }}
+        />
       </Card>
       {rejecting && (
         <RejectDialog
@@ -161,33 +144,20 @@ export default function FundsApprovals() {
 }
 
 function RejectDialog({ draft, onClose, onDone }: { draft: Row; onClose: () => void; onDone: () => Promise<void> }) {
-  const [form] = Form.useForm<{ reason: string }>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (v: { reason: string }) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { ledgerDraftReject: r } = await gql(LedgerDraftRejectDocument, { id: draft.id, reason: v.reason.trim() });
-      if (r.errors.length) {
-        setError(errorMessage(r.errors[0].code, r.errors[0].field, DRAFT_MESSAGES));
-        return;
-      }
-      await onDone();
-    } catch (e) {
-      setError(describeError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title="驳回记账" okText="驳回" okButtonProps={{ danger: true }} cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      {error && <Typography.Paragraph type="danger" role="alert">{error}</Typography.Paragraph>}
-      <Form form={form} layout="vertical" name="draft-reject" onFinish={submit}>
-        <Form.Item label="驳回理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写驳回理由' }]}>
-          <Input.TextArea rows={3} autoFocus maxLength={500} showCount />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ reason: string }, LedgerDraftRejectMutation['ledgerDraftReject']>
+      title="驳回记账"
+      okText="驳回"
+      danger
+      name="draft-reject"
+      onClose={onClose}
+      mutate={async (v) => (await gql(LedgerDraftRejectDocument, { id: draft.id, reason: v.reason.trim() })).ledgerDraftReject}
+      onDone={() => onDone()}
+      errorOptions={{ messages: DRAFT_MESSAGES }}
+    >
+      <Form.Item label="驳回理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写驳回理由' }]}>
+        <Input.TextArea rows={3} autoFocus maxLength={500} showCount />
+      </Form.Item>
+    </MutationDialog>
   );
 }

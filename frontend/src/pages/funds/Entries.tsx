@@ -1,16 +1,14 @@
 /** 记账凭证: ledger entries with filters; finance staff post manual entries (maker-checker above a threshold). */
 import { useState } from 'react';
-import { App, Button, Card, DatePicker, Form, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Card, DatePicker, Form, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { EditOutlined, ReloadOutlined, SearchOutlined } from '@ant-design/icons';
 import type { Dayjs } from 'dayjs';
 import { useNavigate } from 'react-router';
-import { useGql } from '../../api/useGql';
 import { LedgerEntriesDocument, type EntryKind, type LedgerEntryFieldsFragment, type LedgerEntryFilter } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { ENTRY_KIND_LABELS, SOURCE_TYPE_LABELS, sourceTypeLabel } from '../../lib/labels';
 
@@ -36,8 +34,7 @@ export default function FundsEntries() {
   const navigate = useNavigate();
   const [form] = Form.useForm<FilterForm>();
   const [filter, setFilter] = useState<LedgerEntryFilter>({});
-  const pager = useCursorPager();
-  const q = useGql(LedgerEntriesDocument, { filter, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(LedgerEntriesDocument, { filter }, (d) => d.ledgerEntries, { pageSize: PAGE_SIZE });
   const [creating, setCreating] = useState(false);
 
   const columns: ColumnsType<Row> = [
@@ -60,7 +57,6 @@ export default function FundsEntries() {
     { title: '金额（元）', dataIndex: 'totalFen', align: 'right', width: 150, render: (v) => <Amount fen={v} strong /> },
     { title: '链序号', dataIndex: 'chainSeq', width: 90, responsive: ['lg'], render: (v) => v ?? '待链接' },
   ];
-  const conn = q.data?.ledgerEntries;
 
   return (
     <PageContainer
@@ -89,7 +85,6 @@ export default function FundsEntries() {
               dateFrom: v.range?.[0]?.format('YYYY-MM-DD') ?? null,
               dateTo: v.range?.[1]?.format('YYYY-MM-DD') ?? null,
             });
-            pager.reset();
           }}
         >
           <Form.Item label="组织（含下级）" name="subtreeOf">
@@ -122,7 +117,6 @@ export default function FundsEntries() {
                 onClick={() => {
                   form.resetFields();
                   setFilter({});
-                  pager.reset();
                 }}
               >
                 重置
@@ -130,38 +124,26 @@ export default function FundsEntries() {
             </Space>
           </Form.Item>
         </Form>
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 520 }}
-              expandable={{
-                expandedRowRender: (r) => (
-                  <>
-                    <PostingsTable
-                      rows={r.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.code, accountName: p.account?.name, orgUnitName: p.orgUnit?.name, fundName: p.fund?.name }))}
-                    />
-                    <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
-                      来源：{sourceTypeLabel(r.sourceType)}
-                      {r.sourceId && !INTERNAL_SOURCE_IDS.has(r.sourceType ?? '') ? `（编号 ${r.sourceId}）` : ''} · 录入于 {r.createdAt.slice(0, 19).replace('T', ' ')}
-                    </Typography.Paragraph>
-                  </>
-                ),
-              }}
-              locale={{ emptyText: <EmptyState description="没有符合条件的凭证" /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText="没有符合条件的凭证"
+          scrollX={520}
+          size="middle"
+          columns={columns}
+          expandable={{
+            expandedRowRender: (r) => (
+              <>
+                <PostingsTable
+                  rows={r.postings.map((p) => ({ side: p.side, amountFen: p.amountFen, code: p.code, accountName: p.account?.name, orgUnitName: p.orgUnit?.name, fundName: p.fund?.name }))}
+                />
+                <Typography.Paragraph type="secondary" style={{ margin: '8px 0 0' }}>
+                  来源：{sourceTypeLabel(r.sourceType)}
+                  {r.sourceId && !INTERNAL_SOURCE_IDS.has(r.sourceType ?? '') ? `（编号 ${r.sourceId}）` : ''} · 录入于 {r.createdAt.slice(0, 19).replace('T', ' ')}
+                </Typography.Paragraph>
+              </>
+            ),
+          }}
+        />
       </Card>
       {creating && (
         <ManualEntryDialog

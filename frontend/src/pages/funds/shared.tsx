@@ -9,7 +9,8 @@ import { useGql } from '../../api/useGql';
 import { FundsDocument, LedgerConfigDocument, LedgerEntryCreateDocument, type EntrySide, type LedgerEntryCreateMutation } from '../../graphql/generated';
 import { FormAlert } from '../../components/FormAlert';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
-import { CHART, SIDE_LABELS } from '../../lib/labels';
+import { SIDE_LABELS } from '../../lib/labels';
+import { useChartOfAccounts } from '../../api/reference';
 import { formatFen, formatYuan, toBigInt, yuanToFen, type Fen } from '../../lib/money';
 import { newIdempotencyKey } from '../../lib/download';
 import { useAuth } from '../../auth/AuthProvider';
@@ -34,7 +35,6 @@ export function FundSelect({ id, value, onChange, allowClear = true, placeholder
   return <Select id={id} value={value} onChange={onChange} options={options} loading={loading} allowClear={allowClear} placeholder={placeholder} style={style ?? { width: 180 }} />;
 }
 
-export const CHART_OPTIONS = CHART.map((a) => ({ value: a.code, label: `${a.code} ${a.name}` }));
 
 export interface PostingRow {
   side: EntrySide;
@@ -46,6 +46,7 @@ export interface PostingRow {
 }
 
 export function PostingsTable({ rows }: { rows: PostingRow[] }) {
+  const chart = useChartOfAccounts().data;
   return (
     <Table<PostingRow & { key: number }>
       size="small"
@@ -55,7 +56,7 @@ export function PostingsTable({ rows }: { rows: PostingRow[] }) {
       scroll={{ x: 520 }}
       columns={[
         { title: '方向', dataIndex: 'side', width: 60, render: (s: EntrySide) => SIDE_LABELS[s] },
-        { title: '科目', key: 'acct', render: (_, r) => `${r.code} ${r.accountName ?? CHART.find((c) => c.code === r.code)?.name ?? ''}` },
+        { title: '科目', key: 'acct', render: (_, r) => `${r.code} ${r.accountName ?? chart?.find((c) => c.code === r.code)?.name ?? ''}` },
         { title: '组织', dataIndex: 'orgUnitName', render: (v?: string) => v ?? '—' },
         { title: '经费', dataIndex: 'fundName', render: (v?: string) => v ?? '—' },
         { title: '借方金额', key: 'dr', align: 'right', render: (_, r) => (r.side === 'DEBIT' ? <Amount fen={r.amountFen} /> : null) },
@@ -86,6 +87,7 @@ type Result = LedgerEntryCreateMutation['ledgerEntryCreate'];
  * pressing 提交 twice (or retrying after a network error) can never post twice.
  */
 export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; onDone: (r: Result) => Promise<void> }) {
+  const chartOptions = (useChartOfAccounts().data ?? []).map((a) => ({ value: a.code, label: `${a.code} ${a.name}` }));
   const { me } = useAuth();
   const home = (me.grants.find((g) => g.role === 'FINANCE') ?? me.grants[0])?.orgUnit ?? null;
   const [form] = Form.useForm<ManualEntryForm>();
@@ -193,7 +195,7 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
                     <FundSelect allowClear={false} placeholder="选择经费" style={{ width: 170 }} />
                   </Form.Item>
                   <Form.Item name={[field.name, 'code']} label={`科目 ${i + 1}`} rules={[{ required: true, message: '请选择科目' }]}>
-                    <Select showSearch optionFilterProp="label" options={CHART_OPTIONS} placeholder="科目" style={{ width: 170 }} />
+                    <Select showSearch optionFilterProp="label" options={chartOptions} placeholder="科目" style={{ width: 170 }} />
                   </Form.Item>
                   <Form.Item
                     name={[field.name, 'amount']}

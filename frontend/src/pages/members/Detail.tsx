@@ -1,16 +1,15 @@
 /** One member: masked personal data; revealing a value asks for a reason, which is audited. */
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { Alert, App, Breadcrumb, Button, Card, Col, Descriptions, Form, Input, Modal, Row, Space, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Breadcrumb, Button, Card, Col, Descriptions, Form, Input, Row, Space, Tag, Timeline, Typography } from 'antd';
 import { EditOutlined, EyeOutlined, LoginOutlined, LogoutOutlined, SafetyCertificateOutlined, StopOutlined, SwapOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
-import { MemberDetailDocument, MemberRevealDocument, type MemberRevealField } from '../../graphql/generated';
+import { MemberDetailDocument, MemberRevealDocument, type MemberRevealField, type MemberRevealMutation } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { FormAlert } from '../../components/FormAlert';
+import { MutationDialog } from '../../components/MutationDialog';
 import { GENDER_LABELS, REVEAL_FIELD_LABELS, actorLabel, memberHistoryLabel } from '../../lib/labels';
 import { DeceasedDialog, HouseholdEditor, LeaveDialog, RejoinDialog, TransferDialog, allowedActions, type LifecycleAction } from './MemberActions';
 import { formatDate, formatDateTime } from '../../lib/format';
@@ -217,35 +216,21 @@ export default function MemberDetail() {
 }
 
 function RevealDialog({ memberId, memberName, field, onClose, onDone }: { memberId: string; memberName: string; field: MemberRevealField; onClose: () => void; onDone: (value: string | null) => void }) {
-  const [form] = Form.useForm<{ reason: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const label = REVEAL_FIELD_LABELS[field];
-  const submit = async (v: { reason: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { memberReveal: r } = await gql(MemberRevealDocument, { id: memberId, field, reason: v.reason.trim() });
-      if (r.errors.length) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '请说明查看理由（至少几个字）', FORBIDDEN: '您没有查看明文个人信息的权限' } }));
-        return;
-      }
-      onDone(r.value ?? null);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={`查看${memberName}的完整${label}`} okText="确认查看" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Alert type="warning" showIcon style={{ marginBottom: 16 }} message="查看明文个人信息将记入审计日志（记录查看人、时间和理由，不记录信息本身）。请仅在办理业务确有需要时查看。" />
-      <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="member-reveal" onFinish={submit}>
-        <Form.Item label="查看理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写查看理由' }, { max: 200, message: '理由不能超过 200 个字' }]} extra={`例如：${REASON_HINTS.join('；')}`}>
-          <Input.TextArea rows={3} autoFocus maxLength={200} showCount />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ reason: string }, MemberRevealMutation['memberReveal']>
+      title={`查看${memberName}的完整${label}`}
+      okText="确认查看"
+      name="member-reveal"
+      onClose={onClose}
+      intro={<Alert type="warning" showIcon style={{ marginBottom: 16 }} message="查看明文个人信息将记入审计日志（记录查看人、时间和理由，不记录信息本身）。请仅在办理业务确有需要时查看。" />}
+      mutate={async (v) => (await gql(MemberRevealDocument, { id: memberId, field, reason: v.reason.trim() })).memberReveal}
+      onDone={(r) => onDone(r.value ?? null)}
+      errorOptions={{ messages: { 'reason.INVALID_INPUT': '请说明查看理由（至少几个字）', FORBIDDEN: '您没有查看明文个人信息的权限' } }}
+    >
+      <Form.Item label="查看理由" name="reason" rules={[{ required: true, whitespace: true, message: '请填写查看理由' }, { max: 200, message: '理由不能超过 200 个字' }]} extra={`例如：${REASON_HINTS.join('；')}`}>
+        <Input.TextArea rows={3} autoFocus maxLength={200} showCount />
+      </Form.Item>
+    </MutationDialog>
   );
 }

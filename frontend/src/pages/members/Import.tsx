@@ -22,7 +22,7 @@ import {
   type MemberImportStatus,
 } from '../../graphql/generated';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { InterruptedJob } from '../../components/InterruptedJob';
 import { IMPORT_STATUS_LABELS } from '../../lib/labels';
@@ -314,8 +314,7 @@ export default function MemberImportPage() {
   const [currentId, setCurrentId] = useState<string | null>(null);
   const [uploading, setUploading] = useState(false);
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const pager = useCursorPager();
-  const list = useGql(MemberImportsDocument, { first: 10, after: pager.after });
+  const list = useConnection(MemberImportsDocument, {}, (d) => d.memberImports, { pageSize: 10 });
 
   const template = async (fmt: 'xlsx' | 'csv') => {
     try {
@@ -381,48 +380,27 @@ export default function MemberImportPage() {
         </Col>
       </Row>
       <Card size="small" className="hj-panel" style={{ marginTop: 16 }} title={<Typography.Title level={2} className="hj-card-title">导入记录</Typography.Title>}>
-        {list.error ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : (
-          <>
-            <Table<ImportRow>
-              rowKey="id"
-              size="small"
-              loading={list.loading}
-              dataSource={list.data?.memberImports.nodes ?? []}
-              pagination={false}
-              scroll={{ x: 560 }}
-              locale={{ emptyText: <EmptyState description="暂无导入记录" /> }}
-              columns={[
-                {
-                  title: '文件',
-                  dataIndex: 'filename',
-                  render: (name: string, r) => (
-                    <Button type="link" size="small" className="hj-link-button" onClick={() => setCurrentId(r.id)}>
-                      {name}
-                    </Button>
-                  ),
-                },
-                { title: '状态', dataIndex: 'status', width: 90, render: (s: MemberImportStatus) => <Tag color={STATUS_COLORS[s]}>{IMPORT_STATUS_LABELS[s]}</Tag> },
-                { title: '行数', dataIndex: 'totalRows', width: 80, responsive: ['sm'] },
-                { title: '新增/更新', key: 'cu', width: 100, responsive: ['md'], render: (_, r) => `${r.created}/${r.updated}` },
-                { title: '上传人', dataIndex: 'createdByName', width: 100, responsive: ['md'] },
-                { title: '上传时间', dataIndex: 'createdAt', width: 170, responsive: ['lg'], render: formatDateTime },
-              ]}
-            />
-            {list.data && (
-              <CursorPager
-                page={pager.page}
-                pageSize={10}
-                totalCount={list.data.memberImports.totalCount}
-                hasNextPage={list.data.memberImports.pageInfo.hasNextPage}
-                onPrev={pager.prev}
-                onNext={() => pager.next(list.data?.memberImports.pageInfo.endCursor)}
-                loading={list.loading}
-              />
-            )}
-          </>
-        )}
+        <ConnectionTable<ImportRow>
+          source={list}
+          size="small"
+          emptyText="暂无导入记录"
+          columns={[
+            {
+              title: '文件',
+              dataIndex: 'filename',
+              render: (name: string, r) => (
+                <Button type="link" size="small" className="hj-link-button" onClick={() => setCurrentId(r.id)}>
+                  {name}
+                </Button>
+              ),
+            },
+            { title: '状态', dataIndex: 'status', width: 90, render: (s: MemberImportStatus) => <Tag color={STATUS_COLORS[s]}>{IMPORT_STATUS_LABELS[s]}</Tag> },
+            { title: '行数', dataIndex: 'totalRows', width: 80, responsive: ['sm'] },
+            { title: '新增/更新', key: 'cu', width: 100, responsive: ['md'], render: (_, r) => `${r.created}/${r.updated}` },
+            { title: '上传人', dataIndex: 'createdByName', width: 100, responsive: ['md'] },
+            { title: '上传时间', dataIndex: 'createdAt', width: 170, responsive: ['lg'], render: formatDateTime },
+          ]}
+        />
       </Card>
     </PageContainer>
   );

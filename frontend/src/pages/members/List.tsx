@@ -1,15 +1,14 @@
 /** 会员查询: search by name, ID number or phone; filter by union, state, work status and tags. Masked by default. */
 import { useMemo, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { Button, Card, Form, Input, Select, Space, Table, Tag, Typography } from 'antd';
+import { Button, Card, Form, Input, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { DownloadOutlined, PlusOutlined, ReloadOutlined, SearchOutlined, UploadOutlined } from '@ant-design/icons';
 import { useGql } from '../../api/useGql';
 import { MemberTagsDocument, MembersDocument, type MemberFilter, type MemberListFieldsFragment, type MemberWorkStatus, type MembershipState } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { GENDER_LABELS, MEMBERSHIP_STATE_LABELS, WORK_STATUS_LABELS, parseMemberQuery } from '../../lib/labels';
 import { formatDate } from '../../lib/format';
@@ -43,8 +42,7 @@ export default function MembersList() {
   const navigate = useNavigate();
   const [form] = Form.useForm<FilterForm>();
   const [filter, setFilter] = useState<MemberFilter>({});
-  const pager = useCursorPager();
-  const q = useGql(MembersDocument, { filter, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(MembersDocument, { filter }, (d) => d.members, { pageSize: PAGE_SIZE });
   const tags = useGql(MemberTagsDocument);
   const [exporting, setExporting] = useState(false);
   const searchKind = useMemo(() => (filter.idNumber ? '身份证号' : filter.phone ? '手机号' : filter.namePrefix ? '姓名' : null), [filter]);
@@ -80,7 +78,7 @@ export default function MembersList() {
     },
     { title: '入会日期', dataIndex: 'joinedOn', width: 110, responsive: ['xl'], render: formatDate },
   ];
-  const conn = q.data?.members;
+  const conn = q.connection;
 
   return (
     <PageContainer
@@ -114,7 +112,6 @@ export default function MembersList() {
           className="hj-filter-form"
           onFinish={(v) => {
             setFilter(toFilter(v));
-            pager.reset();
           }}
         >
           <Form.Item label="查找" name="q">
@@ -142,7 +139,6 @@ export default function MembersList() {
                 onClick={() => {
                   form.resetFields();
                   setFilter({});
-                  pager.reset();
                 }}
               >
                 重置
@@ -155,25 +151,12 @@ export default function MembersList() {
             按{searchKind}查找{searchKind === '姓名' ? '（姓名开头匹配）' : '（精确匹配）'}
           </Typography.Paragraph>
         )}
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              locale={{ emptyText: <EmptyState description={searchKind ? '没有找到符合条件的会员' : '暂无会员；可通过“导入名册”批量登记'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText={searchKind ? '没有找到符合条件的会员' : '暂无会员；可通过“导入名册”批量登记'}
+          size="middle"
+          columns={columns}
+        />
       </Card>
       {exporting && <ExportDialog filter={filter} total={conn?.totalCount} onClose={() => setExporting(false)} />}
     </PageContainer>

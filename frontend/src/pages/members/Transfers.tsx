@@ -5,17 +5,18 @@
  */
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { App, Badge, Button, Card, Form, Input, Modal, Segmented, Select, Space, Table, Tag, Typography } from 'antd';
+import { App, Badge, Button, Card, Form, Input, Segmented, Select, Space, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { CheckCircleFilled, ClockCircleOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, errorMessage, type ErrorMessages, type FormLevelError } from '../../api/errors';
+import { describeError, errorMessage, type ErrorMessages } from '../../api/errors';
 import { useGql } from '../../api/useGql';
 import {
   LoginTenantsDocument,
   MemberTransferApproveDocument,
   MemberTransferCancelDocument,
   MemberTransferRejectDocument,
+  type MemberTransferRejectMutation,
   MemberTransfersDocument,
   type MemberTransferDirection,
   type MemberTransferFieldsFragment,
@@ -23,9 +24,8 @@ import {
 } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
-import { CursorPager, useCursorPager } from '../../components/CursorPager';
-import { EmptyState, ErrorState } from '../../components/states';
-import { FormAlert } from '../../components/FormAlert';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
+import { MutationDialog } from '../../components/MutationDialog';
 import { TRANSFER_DIRECTION_LABELS, TRANSFER_STATUS_LABELS } from '../../lib/labels';
 import { formatDateTime } from '../../lib/format';
 
@@ -78,8 +78,7 @@ export default function MemberTransfers() {
   const { message, modal } = App.useApp();
   const [status, setStatus] = useState<MemberTransferStatus | 'ALL'>('PENDING');
   const [direction, setDirection] = useState<MemberTransferDirection | 'ALL'>('ALL');
-  const pager = useCursorPager();
-  const q = useGql(MemberTransfersDocument, { status: status === 'ALL' ? null : status, direction: direction === 'ALL' ? null : direction, first: PAGE_SIZE, after: pager.after });
+  const q = useConnection(MemberTransfersDocument, { status: status === 'ALL' ? null : status, direction: direction === 'ALL' ? null : direction }, (d) => d.memberTransfers, { pageSize: PAGE_SIZE });
   const tenants = useGql(LoginTenantsDocument);
   const [rejecting, setRejecting] = useState<Row | null>(null);
   const mayApprove = can('member.transfer.approve');
@@ -213,7 +212,6 @@ export default function MemberTransfers() {
         ) : null,
     });
   }
-  const conn = q.data?.memberTransfers;
 
   return (
     <PageContainer title="会籍转移" subTitle="会员在工会之间（含跨省）转移会籍，须转出、转入双方工会各由一位审核人同意">
@@ -224,7 +222,6 @@ export default function MemberTransfers() {
             value={status}
             onChange={(v) => {
               setStatus(v);
-              pager.reset();
             }}
             options={[
               { value: 'PENDING', label: '待审批' },
@@ -240,7 +237,6 @@ export default function MemberTransfers() {
             style={{ width: 140 }}
             onChange={(v) => {
               setDirection(v);
-              pager.reset();
             }}
             options={[
               { value: 'ALL', label: '全部方向' },
@@ -249,25 +245,12 @@ export default function MemberTransfers() {
             ]}
           />
         </Space>
-        {q.error ? (
-          <ErrorState error={q.error} onRetry={() => void q.refetch()} />
-        ) : (
-          <>
-            <Table<Row>
-              rowKey="id"
-              size="middle"
-              columns={columns}
-              dataSource={conn?.nodes ?? []}
-              loading={q.loading}
-              pagination={false}
-              scroll={{ x: 560 }}
-              locale={{ emptyText: <EmptyState description={status === 'PENDING' ? '没有待审批的会籍转移；在会员详情页可申请转移' : '暂无记录'} /> }}
-            />
-            {conn && (
-              <CursorPager page={pager.page} pageSize={PAGE_SIZE} totalCount={conn.totalCount} hasNextPage={conn.pageInfo.hasNextPage} onPrev={pager.prev} onNext={() => pager.next(conn.pageInfo.endCursor)} loading={q.loading} />
-            )}
-          </>
-        )}
+        <ConnectionTable<Row>
+          source={q}
+          emptyText={status === 'PENDING' ? '没有待审批的会籍转移；在会员详情页可申请转移' : '暂无记录'}
+          size="middle"
+          columns={columns}
+        />
       </Card>
       {rejecting && (
         <RejectDialog
@@ -285,34 +268,21 @@ export default function MemberTransfers() {
 }
 
 function RejectDialog({ transfer, onClose, onDone }: { transfer: Row; onClose: () => void; onDone: () => void }) {
-  const [form] = Form.useForm<{ note: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: { note: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { memberTransferReject: r } = await gql(MemberTransferRejectDocument, { id: transfer.id, note: v.note.trim() });
-      if (r.errors.length) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: TRANSFER_MESSAGES }));
-        return;
-      }
-      onDone();
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={`驳回${transfer.personName}的会籍转移`} okText="驳回" okButtonProps={{ danger: true }} cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Typography.Paragraph type="secondary">驳回后会员留在原工会（{transfer.sourceUnitName}），恢复为在会状态。</Typography.Paragraph>
-      <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="transfer-reject" onFinish={submit}>
-        <Form.Item label="驳回说明" name="note" rules={[{ required: true, whitespace: true, message: '请填写驳回说明' }, { max: 500, message: '驳回说明不能超过 500 个字' }]}>
-          <Input.TextArea rows={3} maxLength={500} showCount autoFocus />
-        </Form.Item>
-      </Form>
-    </Modal>
+    <MutationDialog<{ note: string }, MemberTransferRejectMutation['memberTransferReject']>
+      title={`驳回${transfer.personName}的会籍转移`}
+      okText="驳回"
+      danger
+      name="transfer-reject"
+      onClose={onClose}
+      intro={<Typography.Paragraph type="secondary">驳回后会员留在原工会（{transfer.sourceUnitName}），恢复为在会状态。</Typography.Paragraph>}
+      mutate={async (v) => (await gql(MemberTransferRejectDocument, { id: transfer.id, note: v.note.trim() })).memberTransferReject}
+      onDone={() => onDone()}
+      errorOptions={{ messages: TRANSFER_MESSAGES }}
+    >
+      <Form.Item label="驳回说明" name="note" rules={[{ required: true, whitespace: true, message: '请填写驳回说明' }, { max: 500, message: '驳回说明不能超过 500 个字' }]}>
+        <Input.TextArea rows={3} maxLength={500} showCount autoFocus />
+      </Form.Item>
+    </MutationDialog>
   );
 }

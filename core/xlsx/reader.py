@@ -1,4 +1,4 @@
-"""A streaming XLSX reader for rosters: memory stays flat whatever the file size.
+"""A streaming XLSX reader (rosters are its first use): memory stays flat whatever the file size.
 
 openpyxl's read-only mode streams the worksheet but loads the workbook's shared-strings table
 (``xl/sharedStrings.xml``) whole into a Python list. Every distinct text of the workbook (names,
@@ -32,98 +32,36 @@ and returns the serial number.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import posixpath
 import re
-import tempfile
 import zipfile
 from array import array
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO, Any
-from xml.parsers import expat
 
-_MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main", "http://purl.oclc.org/ooxml/spreadsheetml/main")
-_DOC_REL_NS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-               "http://purl.oclc.org/ooxml/officeDocument/relationships")
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+from core.xlsx.parts import (
+    _DOC_REL_NS,
+    _DONE,
+    _PKG_REL_NS,
+    DEFAULT_LIMITS,
+    MAX_ATTR,
+    MAX_COL,
+    MAX_ROW,
+    MAX_RUNS,
+    BadXlsx,
+    Limits,
+    _names,
+    _open_part,
+    _parse,
+)
+from core.xlsx.strings import SharedStrings, read_shared_strings
 
-MAX_ROW = 1_048_576  # Excel's limits
-MAX_COL = 16_384
-READ_CHUNK = 64 * 1024
-STALL_BYTES = 16 * 1024 * 1024  # this much XML without a single element is not a spreadsheet
 MAX_SHEETS = 4096
 MAX_RELS = 100_000
 MAX_STYLES = 1_000_000
-MAX_ATTR = 1024
-MAX_RUNS = 4096  # rich-text runs in one string
-
-# Shared strings stay in memory up to this many (or this many characters), then spill to disk.
-MEMORY_STRINGS = 16_384
-MEMORY_CHARS = 1024 * 1024
-PAGE = 64 * 1024
-DATA_PAGES_CACHED = 8
-OFFSET_PAGES_CACHED = 8
 
 WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 MAC_EPOCH = dt.datetime(1904, 1, 1)
-
-
-class BadXlsx(Exception):
-    """``stage``: workbook (the file's structure), sheet (reading rows), doctype (a DOCTYPE or
-    entity declaration), row (a row over the character limit; ``row`` names it)."""
-
-    def __init__(self, stage: str, row: int | None = None) -> None:
-        super().__init__(stage)
-        self.stage = stage
-        self.row = row
-
-
-# ---------------------------------------------------------------------------------------------
-# Hardened expat
-# ---------------------------------------------------------------------------------------------
-
-
-def _refuse(*_: Any) -> None:
-    raise BadXlsx("doctype")
-
-
-def _parse(src: IO[bytes], start: Callable[..., None], end: Callable[[str], None] | None,
-           data: Callable[[str], None] | None, stop: list[bool] | None = None) -> Iterator[None]:
-    """Feed ``src`` to a namespace-aware expat parser in chunks; yields after each chunk so the
-    caller can hand on what the handlers collected."""
-    p = expat.ParserCreate(namespace_separator=" ")
-    p.buffer_text = True
-    p.StartDoctypeDeclHandler = _refuse
-    p.EntityDeclHandler = _refuse
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    p.StartElementHandler = start
-    if end is not None:
-        p.EndElementHandler = end
-    if data is not None:
-        p.CharacterDataHandler = data
-    fed = 0
-    while True:
-        chunk = src.read(READ_CHUNK)
-        p.Parse(chunk, not chunk)
-        fed += len(chunk)
-        # Expat holds an unfinished tag (a name or attribute value) in memory: that may not grow.
-        if fed - max(p.CurrentByteIndex, 0) > STALL_BYTES:
-            raise BadXlsx("workbook")
-        yield
-        if not chunk or (stop is not None and stop[0]):
-            return
-
-
-_DONE = object()
-
-
-def _names(*locals_: str, ns: tuple[str, ...] = _MAIN_NS) -> dict[str, str]:
-    return {f"{n} {local}": local for n in ns for local in locals_}
-
-
-def _open_part(z: zipfile.ZipFile, name: str) -> IO[bytes]:
-    return z.open(name)  # streams; a CRC mismatch surfaces at the end as BadZipFile
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +69,7 @@ def _open_part(z: zipfile.ZipFile, name: str) -> IO[bytes]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _rels(z: zipfile.ZipFile, path: str, base: str) -> dict[str, tuple[str, str]]:
+def _rels(z: zipfile.ZipFile, path: str, base: str, limits: Limits = DEFAULT_LIMITS) -> dict[str, tuple[str, str]]:
     """Id -> (type, part name) of a relationships part; absent part -> {}."""
     if path not in z.NameToInfo:
         return {}
@@ -148,12 +86,12 @@ def _rels(z: zipfile.ZipFile, path: str, base: str) -> dict[str, tuple[str, str]
         found[rid] = (kind, part)
 
     with _open_part(z, path) as src:
-        for _ in _parse(src, start, None, None):
+        for _ in _parse(src, start, None, None, stall_bytes=limits.stall_bytes):
             pass
     return found
 
 
-def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str]], bool]:
+def _workbook(z: zipfile.ZipFile, limits: Limits = DEFAULT_LIMITS) -> tuple[list[tuple[str, str]], bool]:
     """The sheets as (state, relationship id) in tab order, and whether dates count from 1904."""
     sheets: list[tuple[str, str]] = []
     date1904 = [False]
@@ -172,7 +110,7 @@ def _workbook(z: zipfile.ZipFile) -> tuple[list[tuple[str, str]], bool]:
             date1904[0] = attrs.get("date1904", "").strip().lower() in ("1", "true")
 
     with _open_part(z, "xl/workbook.xml") as src:
-        for _ in _parse(src, start, None, None):
+        for _ in _parse(src, start, None, None, stall_bytes=limits.stall_bytes):
             pass
     return sheets, date1904[0]
 
@@ -205,7 +143,7 @@ def format_kind(code: str | None) -> int:
     return DATE if _DATE_CHAR.search(_STRIP.sub("", first)) else NOT_DATE
 
 
-def _styles(z: zipfile.ZipFile, path: str | None) -> dict[int, int]:
+def _styles(z: zipfile.ZipFile, path: str | None, limits: Limits = DEFAULT_LIMITS) -> dict[int, int]:
     """Cell style index -> DATE or ELAPSED, for the styles whose number format is one."""
     if not path or path not in z.NameToInfo:
         return {}
@@ -238,7 +176,7 @@ def _styles(z: zipfile.ZipFile, path: str | None) -> dict[int, int]:
             in_xfs[0] = False
 
     with _open_part(z, path) as src:
-        for _ in _parse(src, start, end, None):
+        for _ in _parse(src, start, end, None, stall_bytes=limits.stall_bytes):
             pass
     kinds: dict[int, int] = {}
     for idx, fmt_id in enumerate(xf_formats):
@@ -246,263 +184,6 @@ def _styles(z: zipfile.ZipFile, path: str | None) -> dict[int, int]:
         if kind:
             kinds[idx] = kind
     return kinds
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared strings
-# ---------------------------------------------------------------------------------------------
-
-
-class _SealedPages:
-    """An append-only temporary file in AES-GCM pages of PAGE bytes under a key of its own that
-    never leaves memory: what is spilled is unreadable once the reader is done (or killed)."""
-
-    def __init__(self, cached: int) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
-        self._f = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self._buf = bytearray()
-        self._sealed = 0
-        self._cache: OrderedDict[int, bytes] = OrderedDict()
-        self._cached = cached
-        self._page_size = PAGE
-        self._last_n = -1
-        self._last_page = b""
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._buf += data
-        self.size += len(data)
-        while len(self._buf) >= self._page_size:
-            self._seal(bytes(self._buf[: self._page_size]))
-            del self._buf[: self._page_size]
-
-    def _seal(self, plain: bytes) -> None:
-        self._f.write(self._aead.encrypt(self._sealed.to_bytes(12, "big"), plain, None))
-        self._sealed += 1
-
-    def finish(self) -> None:
-        if self._buf:
-            self._seal(bytes(self._buf))
-            self._buf.clear()
-        self._f.flush()
-
-    def page(self, n: int) -> bytes:
-        if n == self._last_n:  # rows mostly use strings stored next to each other
-            return self._last_page
-        found = self._cache.get(n)
-        if found is not None:
-            self._cache.move_to_end(n)
-        else:
-            sealed = os.pread(self._f.fileno(), self._page_size + 16, n * (self._page_size + 16))
-            found = self._aead.decrypt(n.to_bytes(12, "big"), sealed, None)
-            self._cache[n] = found
-            if len(self._cache) > self._cached:
-                self._cache.popitem(last=False)
-        self._last_n, self._last_page = n, found
-        return found
-
-    def read(self, offset: int, length: int) -> bytes:
-        size = self._page_size
-        n, at = divmod(offset, size)
-        first = self.page(n)
-        if at + length <= size:
-            return first[at: at + length]
-        pieces = [first[at:]]
-        got = size - at
-        while got < length:
-            n += 1
-            piece = self.page(n)[: length - got]
-            pieces.append(piece)
-            got += len(piece)
-        return b"".join(pieces)
-
-    def close(self) -> None:
-        self._f.close()
-        self._cache.clear()
-        self._last_n, self._last_page = -1, b""
-
-
-class SharedStrings:
-    """The shared-strings table by index: a list while small, sealed pages on disk beyond that
-    (UTF-8 data, and the end offset of each string as 8 bytes)."""
-
-    def __init__(self) -> None:
-        self._memory: list[str] | None = []
-        self._per_page = PAGE // 8
-        self._chars = 0
-        self._data: _SealedPages | None = None
-        self._ends: _SealedPages | None = None
-        self._pending = array("Q")
-        self._offsets: OrderedDict[int, array[int]] = OrderedDict()
-        self._last_n = -1
-        self._last_ends = array("Q")
-        self.count = 0
-
-    @property
-    def spilled(self) -> bool:
-        return self._data is not None
-
-    def append(self, text: str) -> None:
-        self.count += 1
-        if self._memory is not None:
-            self._memory.append(text)
-            self._chars += len(text)
-            if len(self._memory) > MEMORY_STRINGS or self._chars > MEMORY_CHARS:
-                self._spill()
-            return
-        self._write(text)
-
-    def _spill(self) -> None:
-        assert self._memory is not None
-        self._data, self._ends = _SealedPages(DATA_PAGES_CACHED), _SealedPages(0)
-        held, self._memory = self._memory, None
-        for text in held:
-            self._write(text)
-
-    def _write(self, text: str) -> None:
-        assert self._data is not None and self._ends is not None
-        self._data.write(text.encode("utf-8", "surrogatepass"))
-        self._pending.append(self._data.size)
-        if len(self._pending) >= self._per_page:
-            self._ends.write(self._pending.tobytes())
-            self._pending = array("Q")
-
-    def finish(self) -> None:
-        if self._data is not None and self._ends is not None:
-            self._ends.write(self._pending.tobytes())
-            self._pending = array("Q")
-            self._data.finish()
-            self._ends.finish()
-
-    def _ends_page(self, n: int) -> array[int]:
-        if n == self._last_n:
-            return self._last_ends
-        page = self._offsets.get(n)
-        if page is None:
-            assert self._ends is not None
-            page = array("Q")
-            page.frombytes(self._ends.page(n))
-            self._offsets[n] = page
-            if len(self._offsets) > OFFSET_PAGES_CACHED:
-                self._offsets.popitem(last=False)
-        else:
-            self._offsets.move_to_end(n)
-        self._last_n, self._last_ends = n, page
-        return page
-
-    def __getitem__(self, i: int) -> str:
-        if i < 0:
-            raise IndexError(i)
-        if self._memory is not None:
-            return self._memory[i]
-        if i >= self.count:
-            raise IndexError(i)
-        n, at = divmod(i, self._per_page)
-        ends = self._ends_page(n)
-        end = ends[at]
-        start = ends[at - 1] if at else (self._ends_page(n - 1)[-1] if n else 0)
-        assert self._data is not None
-        return self._data.read(start, end - start).decode("utf-8", "surrogatepass")
-
-    def close(self) -> None:
-        for pages in (self._data, self._ends):
-            if pages is not None:
-                pages.close()
-        self._memory = []
-        self._offsets.clear()
-        self._last_n, self._last_ends = -1, array("Q")
-
-
-def read_shared_strings(z: zipfile.ZipFile, path: str | None, max_chars: int) -> SharedStrings:
-    """Stream the table: the text of each ``<si>`` is its plain ``<t>`` and its rich-text runs'
-    ``<t>``, never the phonetic ``<rPh>`` guide. A text longer than ``max_chars`` is kept cut to
-    ``max_chars + 1`` characters, enough for the row guard to refuse the row that uses it."""
-    strings = SharedStrings()
-    if not path or path not in z.NameToInfo:
-        strings.finish()
-        return strings
-    names = _names("si", "t", "r", "rPh")
-    depth = [0]
-    chars = [0]  # of the current <si>: past max_chars nothing more is kept
-    plain: list[str | None] = [None]
-    runs: list[str] = []
-    in_run = [False]
-    phonetic = [0]
-    text: list[str | None] = [None]
-    collecting = [False]
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        local = names.get(name)
-        if local is None:
-            if depth[0]:
-                depth[0] += 1
-            return
-        if local == "si":
-            depth[0] = 1
-            plain[0] = None
-            runs.clear()
-            chars[0] = 0
-            return
-        if not depth[0]:
-            return
-        depth[0] += 1
-        if local == "t" and not phonetic[0] and (depth[0] == 2 or (in_run[0] and depth[0] == 3)):
-            collecting[0] = True
-            text[0] = None
-        elif local == "r" and depth[0] == 2:
-            if len(runs) >= MAX_RUNS:
-                raise BadXlsx("workbook")
-            in_run[0] = True
-            runs.append("")
-        elif local == "rPh":
-            phonetic[0] += 1
-
-    def end(name: str) -> None:
-        local = names.get(name)
-        if not depth[0]:
-            return
-        depth[0] -= 1
-        if local == "t" and collecting[0]:
-            collecting[0] = False
-            piece = text[0]
-            if chars[0] > max_chars:
-                piece = ""  # already enough for the row guard; keep nothing more
-            chars[0] += len(piece or "")
-            if in_run[0]:
-                runs[-1] = piece or ""
-            else:
-                plain[0] = piece  # the last one wins, as in openpyxl
-        elif local == "r" and depth[0] == 1:
-            in_run[0] = False
-        elif local == "rPh":
-            phonetic[0] -= 1
-        elif local == "si" and depth[0] == 0:
-            value = (plain[0] or "") + "".join(runs)
-            if len(value) > max_chars:
-                value = value[: max_chars + 1]
-            if "x005F_" in value:  # openpyxl's reading of Excel's escaped "_x…_" sequences
-                value = value.replace("x005F_", "")
-            strings.append(value)
-
-    def data(piece: str) -> None:
-        if collecting[0]:
-            current = text[0]
-            if current is None:
-                text[0] = piece
-            elif len(current) <= max_chars:
-                text[0] = (current + piece)[: max_chars + 1]
-
-    try:
-        with _open_part(z, path) as src:
-            for _ in _parse(src, start, end, data):
-                pass
-        strings.finish()
-    except BaseException:
-        strings.close()
-        raise
-    return strings
 
 
 # ---------------------------------------------------------------------------------------------
@@ -577,7 +258,7 @@ def column_index(letters: str) -> int:
 
 
 def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], epoch: dt.datetime,
-                max_row_chars: int) -> Iterator[tuple[int, list[Any]]]:
+                max_row_chars: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     """(row number, cells) for every row from 1 to the last, as openpyxl's values-only rows with
     the trailing empty cells dropped. Row numbers missing from the file are empty rows; a row
     numbered at or below the one before it is dropped (as openpyxl does)."""
@@ -806,7 +487,7 @@ def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], 
         return row
 
     counter = 1
-    chunks = _parse(src, start, end, data, stop)
+    chunks = _parse(src, start, end, data, stop, stall_bytes=limits.stall_bytes)
     done = False
     while not done:
         failure: BaseException | None = None
@@ -827,24 +508,24 @@ def _sheet_rows(src: IO[bytes], strings: SharedStrings, styles: dict[int, int], 
             raise failure
 
 
-def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any]]]:
+def rows(z: zipfile.ZipFile, max_row_chars: int, limits: Limits = DEFAULT_LIMITS) -> Iterator[tuple[int, list[Any]]]:
     """The rows of the workbook's first visible worksheet (the first worksheet when all are
-    hidden). Raises :class:`BadXlsx`."""
+    hidden). Raises :class:`BadXlsx`. ``limits``: what it may hold in memory (see :class:`Limits`)."""
     strings: SharedStrings | None = None
     try:
         try:
             if "xl/workbook.xml" not in z.NameToInfo:
                 raise BadXlsx("workbook")
-            sheets, date1904 = _workbook(z)
-            rels = _rels(z, "xl/_rels/workbook.xml.rels", "xl")
+            sheets, date1904 = _workbook(z, limits)
+            rels = _rels(z, "xl/_rels/workbook.xml.rels", "xl", limits)
             worksheets = [(state, rels[rid][1]) for state, rid in sheets
                           if rid in rels and rels[rid][0].endswith("/worksheet") and rels[rid][1] in z.NameToInfo]
             if not worksheets:
                 raise BadXlsx("workbook")
             part = next((p for state, p in worksheets if state == "visible"), worksheets[0][1])
             by_type = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
-            styles = _styles(z, by_type.get("styles"))
-            strings = read_shared_strings(z, by_type.get("sharedStrings", "xl/sharedStrings.xml"), max_row_chars)
+            styles = _styles(z, by_type.get("styles"), limits)
+            strings = read_shared_strings(z, by_type.get("sharedStrings", "xl/sharedStrings.xml"), max_row_chars, limits)
         except BadXlsx:
             raise
         except Exception:
@@ -852,7 +533,7 @@ def rows(z: zipfile.ZipFile, max_row_chars: int) -> Iterator[tuple[int, list[Any
         epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
         try:
             with _open_part(z, part) as src:
-                yield from _sheet_rows(src, strings, styles, epoch, max_row_chars)
+                yield from _sheet_rows(src, strings, styles, epoch, max_row_chars, limits)
         except BadXlsx:
             raise
         except Exception:

@@ -1,0 +1,35 @@
+"""The workers domain as a plugin: worker accounts, online joining, the member card, the portal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.hookspecs import hookimpl
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    from core.workers.access import PERMISSIONS
+
+    return dict(PERMISSIONS)
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["core.workers.piccolo_app"]
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.interface import GraphQLContribution
+    from core.workers.graphql import TYPES, WorkersMutation, WorkersQuery
+
+    return [GraphQLContribution(query=[WorkersQuery], mutation=[WorkersMutation], types=TYPES)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    # The download of a worker's own data (a file GraphQL cannot carry).
+    from core.workers.http import ROUTES
+
+    return list(ROUTES)

@@ -1,0 +1,96 @@
+"""The service_network capability plugin (服务阵地): service-item lists, stations and their public
+finder, QR check-ins, satisfaction ratings. Everything it adds to Huijia goes through the register_*
+hooks; it imports only ``core.sdk`` from core. Strawberry and table modules are imported inside the
+hooks: ``perm(...)`` descriptions need the permission table, which is built from these very hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl
+from huijia_service_network import rules
+from huijia_service_network.requests import REQUEST
+from huijia_service_network.settings import NAME, ServiceNetworkSettings
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code=None,
+    version="0.1.0",
+    min_core="0.1",
+    settings_schema=ServiceNetworkSettings,
+    contracts={CORE_CONTRACT.name: "0.2"},
+)
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="服务阵地", settings_schema=ServiceNetworkSettings,
+                            description="Service-item lists, outdoor-worker stations with a public finder, "
+                                        "QR check-ins, service requests with SLA clocks and satisfaction ratings.",
+                            workflows=(REQUEST,))
+
+
+@hookimpl
+def register_capabilities() -> list[CapabilityInfo]:
+    return [CAPABILITY]
+
+
+@hookimpl
+def register_hookspecs() -> list[Any]:
+    from huijia_service_network import hookspecs
+
+    return [hookspecs]
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["huijia_service_network.piccolo_app"]
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    return {
+        "service_network.read": [Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK, Role.AUDITOR],
+        "service_network.write": [Role.TENANT_ADMIN, Role.CLERK],
+        # Recording a member's rating: the member through the worker portal, or a clerk taking a survey.
+        "service_network.rate": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
+        "service_network.follow_up": [Role.TENANT_ADMIN, Role.CLERK],
+        # Submitting a need: the worker portal, the 12351 hotline clerk, a station's staff.
+        "service_network.request": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
+        # Working the queue (accept, refer, resolve, reject, close) at the handling unit.
+        "service_network.handle": [Role.TENANT_ADMIN, Role.CLERK],
+    }
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.sdk import GraphQLContribution, NodeInfo
+    from huijia_service_network import graphql as g
+
+    return [GraphQLContribution(
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery], mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation],
+        types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
+        nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
+               NodeInfo("Station", g.resolve_station, "sn_station"),
+               NodeInfo("Rating", g.resolve_rating, "sn_rating"),
+               NodeInfo("ServiceRequest", g.resolve_request, "sn_request")],
+    )]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_service_network import public
+
+    return public.ROUTES
+
+
+# trylast: the fallback must be asked after every province rule, whatever order plugins load in.
+@hookimpl(trylast=True)
+def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist: list[str]) -> int | None:
+    return rules.default_stars(facilities, checklist)
+
+
+@hookimpl
+def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
+    from huijia_service_network import requests, services
+
+    return [{"type": "station", "label_zh": "驿站", "used": services.station_used},
+            {"type": "service_item", "label_zh": "服务项目", "used": requests.service_item_used},
+            {"type": "service_request", "label_zh": "服务诉求", "used": requests.request_used}]
