@@ -13,6 +13,7 @@ import pytest
 
 import huijia_beijing.plugin
 import huijia_beijing.rules
+import huijia_mutual_aid.plugin
 import huijia_shanghai.plugin
 from core.context import TenantContext
 from core.hookspecs import hookimpl
@@ -344,7 +345,7 @@ def test_unknown_hook_name_is_an_attribute_error() -> None:
 def test_trace_logs_hook_names_but_no_values(caplog: pytest.LogCaptureFixture) -> None:
     import huijia_hardship.plugin  # Shanghai also answers the hardship capability's aid_amount
 
-    pm = build_plugin_manager([huijia_hardship.plugin, huijia_shanghai.plugin], trace=True)
+    pm = build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=True)
     sh = tenant("shanghai", ("shanghai",))
     from core.interface import MemberInfo
 

@@ -499,6 +499,40 @@ export type MembershipState =
   | 'LEFT'
   | 'TRANSFERRING';
 
+/** A unit union's batch: members of the unit, each with the same number of shares. */
+export type MutualAidEnrolInput = {
+  batchKey: Scalars['String']['input'];
+  memberIds: Array<Scalars['ID']['input']>;
+  orgUnitId: Scalars['ID']['input'];
+  plan: Scalars['String']['input'];
+  shares?: Scalars['Int']['input'];
+  unitKind: MutualAidUnitKind;
+};
+
+/** A claim to estimate: what happened and what it cost (fen), and what was paid before. */
+export type MutualAidEstimateInput = {
+  admittedOn?: InputMaybe<Scalars['Date']['input']>;
+  coveredCostFen?: Scalars['BigInt']['input'];
+  deductibleFen?: Scalars['BigInt']['input'];
+  dischargedOn?: InputMaybe<Scalars['Date']['input']>;
+  eventDate: Scalars['Date']['input'];
+  excessBedFen?: Scalars['BigInt']['input'];
+  kind: Scalars['String']['input'];
+  nonInsuredFen?: Scalars['BigInt']['input'];
+  ownCostFen?: Scalars['BigInt']['input'];
+  paidInTermFen?: Scalars['BigInt']['input'];
+  paidInYearFen?: Scalars['BigInt']['input'];
+  plan: Scalars['String']['input'];
+  shares?: Scalars['Int']['input'];
+  tier?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MutualAidUnitKind =
+  | 'GOVERNMENT'
+  | 'INSTITUTION'
+  | 'OTHER'
+  | 'STATE_OWNED';
+
 /** Sort direction. */
 export type OrderDirection =
   | 'ASC'

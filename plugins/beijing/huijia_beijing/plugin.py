@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.metadata
 
 from core.sdk import PluginInfo, TagInfo, TenantContext, hookimpl
-from huijia_beijing import rules
+from huijia_beijing import mutual_aid, rules
 from huijia_beijing.settings import NAME, BeijingSettings, for_tenant
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -15,8 +16,11 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=BeijingSettings,
+    # It implements the mutual_aid capability's hooks without declaring capabilities=("mutual_aid",): that
+    # declaration would make every tenant enabling this plugin enable mutual_aid too, and a province may
+    # run its mutual-aid schemes elsewhere. The hooks are only called where the capability is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1"},
+    contracts={"huijia.core": "0.1", "mutual_aid": "1.0"},
 )
 
 
@@ -34,3 +38,13 @@ def register_member_tags(tenant: TenantContext) -> list[TagInfo]:
 def fund_special_allocation_ratio(tenant: TenantContext, year: int) -> int | None:
     # None when Beijing has no figure for the year, so the national default answers.
     return rules.special_allocation_bp(for_tenant(tenant).special_allocation_bp_by_year, year)
+
+
+@hookimpl
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    return mutual_aid.plans()
+
+
+@hookimpl
+def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
+    return mutual_aid.benefit(plan, enrolment, claim)

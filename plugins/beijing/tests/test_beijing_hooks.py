@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 
 import huijia_beijing.plugin
+import huijia_mutual_aid.plugin
 from core.context import TenantContext
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
 
 @pytest.fixture(name="pm", scope="module")
 def fx_pm():
-    return build_plugin_manager([huijia_beijing.plugin], trace=False)
+    return build_plugin_manager([huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
 
 
 def make_tenant(pm, settings: dict[str, Any] | None = None) -> TenantContext:

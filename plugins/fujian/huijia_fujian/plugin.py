@@ -7,8 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from core.sdk import LevyInfo, LevySplit, PluginInfo, TenantContext, hookimpl
-from huijia_fujian import rules
+from huijia_fujian import mutual_aid, rules
 from huijia_fujian.settings import NAME, FujianSettings, for_tenant
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -17,11 +18,14 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=FujianSettings,
+    # It implements the mutual_aid capability's hooks without declaring capabilities=("mutual_aid",): that
+    # declaration would make every tenant enabling this plugin enable mutual_aid too, and a province may
+    # run its mutual-aid schemes elsewhere. The hooks are only called where the capability is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    # It also answers the hardship and warmth capabilities' rule hooks, without declaring those
+    # It also answers the hardship, warmth and mutual_aid capabilities' rule hooks, without declaring those
     # capabilities (which would make every tenant using this plugin enable them): the answers are only
     # asked for where a tenant enables the capability.
-    contracts={"huijia.core": "0.1", "hardship": "1.0", "warmth": "1.0"},
+    contracts={"huijia.core": "0.1", "hardship": "1.0", "warmth": "1.0", "mutual_aid": "1.0"},
 )
 
 HARDSHIP_RULE_VERSION = "fujian-hardship-2026.1"
@@ -45,6 +49,16 @@ def fund_levy_split(tenant: TenantContext, levy: LevyInfo) -> LevySplit:
         by_region=settings.levy_grassroots_bp_by_region,
         remainder_to=settings.levy_remainder_to,
     )
+
+
+@hookimpl
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    return mutual_aid.plans()
+
+
+@hookimpl
+def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
+    return mutual_aid.benefit(plan, enrolment, claim)
 
 
 # The service_network capability's hook. Optional: the plugin also loads where that capability is

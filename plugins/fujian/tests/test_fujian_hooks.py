@@ -11,14 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import huijia_fujian.plugin
+import huijia_mutual_aid.plugin
 import huijia_warmth.plugin
 from core.context import TenantContext
 from core.interface import LevyInfo
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-# Fujian also answers the hardship capability's aid_amount and the warmth capability's hooks, so their
+# Fujian also answers the hardship capability's aid_amount and the warmth and mutual_aid capabilities' hooks, so their
 # specs must be there (tests of the warmth hooks live with the capability, plugins/warmth/tests).
-PM = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_fujian.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
 
 
 def make_tenant(settings_: dict[str, Any] | None = None) -> TenantContext:

@@ -6,7 +6,8 @@ import importlib.metadata
 from typing import Any
 
 from core.sdk import FieldProblem, MemberInfo, PluginInfo, TenantContext, hookimpl
-from huijia_shanghai import rules
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
+from huijia_shanghai import mutual_aid, rules
 from huijia_shanghai.settings import NAME, ShanghaiSettings, for_tenant
 
 PLUGIN = PluginInfo(
@@ -16,11 +17,12 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=ShanghaiSettings,
-    # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it. It answers the
-    # hardship capability's aid_amount without declaring the capability in ``capabilities``: the
-    # answer is only asked for where a tenant enables hardship, and a Shanghai tenant without it
-    # stays valid.
-    contracts={"huijia.core": "0.1", "hardship": "1.0"},
+    # It implements the hardship and mutual_aid capabilities' hooks without declaring them in
+    # ``capabilities``: that declaration would make every tenant enabling this plugin enable them too,
+    # and a province may run those schemes elsewhere. The hooks are only called where the capability
+    # is enabled.
+    # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
+    contracts={"huijia.core": "0.1", "hardship": "1.0", "mutual_aid": "1.0"},
 )
 
 RULE_VERSION = "沪工总权〔2019〕19号"
@@ -37,6 +39,16 @@ def member_validate(tenant: TenantContext, member: MemberInfo) -> list[FieldProb
     if not set(member.tags) & set(required):
         return []
     return rules.phone_problems(member.tags, member.phone, required, _tag_labels(tenant))
+
+
+@hookimpl
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    return mutual_aid.plans()
+
+
+@hookimpl
+def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
+    return mutual_aid.benefit(plan, enrolment, claim)
 
 
 def _tag_labels(tenant: TenantContext) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Shanghai's hooks through a fresh plugin manager holding only the built-in and Shanghai plugins, and
-the hardship capability whose contract Shanghai also answers."""
+"""Shanghai's hooks through a fresh plugin manager holding the built-in and Shanghai plugins, and the
+hardship and mutual_aid capabilities whose contracts Shanghai also answers."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 import huijia_hardship.plugin
 import pytest
 
+import huijia_mutual_aid.plugin
 import huijia_shanghai.plugin
 from core.context import TenantContext
 from core.interface import MemberInfo, ProblemCode
 from core.plugins import build_plugin_manager, hooks_for, validate_plugin_settings
 
-PLUGINS = [huijia_hardship.plugin, huijia_shanghai.plugin]
+PLUGINS = [huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_shanghai.plugin]
 BAD_CHECK_DIGIT_ID = "110105194912310021"  # 11010519491231002X with its check digit changed
 
 

@@ -1,0 +1,1 @@
+"""Huijia plugin mutual_aid."""

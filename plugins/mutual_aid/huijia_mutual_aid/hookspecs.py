@@ -1,0 +1,51 @@
+"""The mutual_aid capability's hook contract: what it asks the province plugins serving it.
+
+The arguments and answers are the frozen dataclasses of :mod:`huijia_mutual_aid.interface`, the one
+module of this capability a province plugin may import.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.sdk import ContractVersion, TenantContext, hookspec
+
+if TYPE_CHECKING:
+    from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, History, Plan
+
+# Province plugins declare contracts={"mutual_aid": "1.0"}; the history is in CHANGELOG.md beside this file.
+CONTRACT = ContractVersion("mutual_aid", "1.0")
+
+
+@hookspec
+def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
+    """Return the mutual-aid plans the province offers in ``tenant``.
+
+    Every plugin's plans are collected; two plans with one code stop the plan list with an error
+    naming the code. A plan's ledger fund is ``mutual_aid.<code>``.
+
+    :param tenant: The tenant asking.
+    :return: Plans (``huijia_mutual_aid.interface.Plan``); an empty list for none.
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec(firstresult=True)
+def mutual_aid_benefit(tenant: TenantContext, plan: Plan, enrolment: Enrolment, claim: Claim,
+                       history: History) -> Benefit | None:
+    """Return the benefit a claim earns under ``plan``, with its itemised breakdown, before caps.
+
+    Stops at first non-None result. A plugin answers for its own plans only and returns ``None``
+    for any other. The capability applies the plan's caps per case, year and term afterwards (with
+    ``history``), so an answer is the formula's amount; it may read ``history`` for a rule of its own.
+
+    :param tenant: The tenant of the claim.
+    :param plan: The plan claimed under.
+    :param enrolment: The member's cover: shares, dates, sex and birth date.
+    :param claim: What happened: kind, dates, costs, tier.
+    :param history: What the plan already paid the member this year, this term, on this case.
+    :return: A ``Benefit`` in fen, or ``None``.
+
+    .. versionadded:: 1.0
+    """

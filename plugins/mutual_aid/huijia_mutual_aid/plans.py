@@ -1,0 +1,45 @@
+"""The tenant's plans, collected from the province plugins, and a claim's payable benefit."""
+
+from __future__ import annotations
+
+from core.sdk import DomainError, ErrorCode, TenantContext, hooks_for
+from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
+from huijia_mutual_aid.rules import CappedBenefit, apply_caps
+from huijia_mutual_aid.settings import for_tenant
+
+
+def plans_for(tenant: TenantContext) -> dict[str, Plan]:
+    """Every plan the tenant's province plugins offer, by code, less those its settings disable.
+
+    :raises DomainError: PLUGIN_CONFIG when two plugins declare one code (its fund would be shared).
+    """
+    disabled = set(for_tenant(tenant).disabled_plans)
+    plans: dict[str, Plan] = {}
+    for batch in hooks_for(tenant).register_mutual_aid_plans(tenant=tenant):
+        for plan in batch or ():
+            if plan.code in plans:
+                raise DomainError(ErrorCode.PLUGIN_CONFIG, f"mutual-aid plan {plan.code!r} is declared twice")
+            if plan.code not in disabled:
+                plans[plan.code] = plan
+    return plans
+
+
+def plan_for(tenant: TenantContext, code: str, field: str = "plan") -> Plan:
+    plan = plans_for(tenant).get(code)
+    if plan is None:
+        raise DomainError(ErrorCode.NOT_FOUND, f"no mutual-aid plan {code!r}", field, message_zh="没有该互助保障计划")
+    return plan
+
+
+def benefit_for(tenant: TenantContext, plan: Plan, enrolment: Enrolment, claim: Claim,
+                history: History) -> CappedBenefit:
+    """The province's formula through ``mutual_aid_benefit``, then the plan's caps.
+
+    :raises DomainError: NOT_ELIGIBLE when no plugin answers for the plan.
+    """
+    benefit = hooks_for(tenant).mutual_aid_benefit(tenant=tenant, plan=plan, enrolment=enrolment, claim=claim,
+                                                   history=history)
+    if benefit is None:
+        raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no benefit rule for plan {plan.code!r} and kind {claim.kind!r}",
+                          "kind", message_zh="本计划没有该类事项的给付规则")
+    return apply_caps(plan, benefit, history)

@@ -1,0 +1,58 @@
+"""The mutual_aid capability plugin (职工互助保障): everything it adds to Huijia, through the register_* hooks.
+
+It imports only ``core.sdk`` from core. Strawberry modules are imported inside the hooks: ``perm(...)``
+descriptions need the permission table, which is built from these very hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, hookimpl
+from huijia_mutual_aid.settings import NAME, MutualAidSettings
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code=None,
+    version="0.1.0",
+    min_core="0.1",
+    settings_schema=MutualAidSettings,
+    contracts={CORE_CONTRACT.name: "0.2"},
+)
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="互助保障", settings_schema=MutualAidSettings,
+                            description="职工互助保障: plans from the province plugins, unit enrolment, claims "
+                                        "with computed benefits, payouts from each plan's fund.")
+
+
+@hookimpl
+def register_capabilities() -> list[CapabilityInfo]:
+    return [CAPABILITY]
+
+
+@hookimpl
+def register_hookspecs() -> list[Any]:
+    from huijia_mutual_aid import hookspecs
+
+    return [hookspecs]
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["huijia_mutual_aid.piccolo_app"]
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    # clerk at the unit enrols and enters claims; an approver above it reviews; finance pays.
+    return {
+        "mutual_aid.read": [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.FINANCE, Role.AUDITOR],
+        "mutual_aid.enrol": [Role.CLERK],
+    }
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.sdk import GraphQLContribution
+    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
+
+    return [GraphQLContribution(query=[MutualAidQuery], mutation=[MutualAidMutation])]
