@@ -10,10 +10,11 @@ from huijia_hardship.interface import AidRequest, HouseholdFacts
 from huijia_hardship.plugin import classify
 
 import huijia_beijing.plugin
+import huijia_mutual_aid.plugin
 from core.context import TenantContext
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 
-PM = build_plugin_manager([huijia_hardship.plugin, huijia_beijing.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
 
 
 def tenant() -> TenantContext:

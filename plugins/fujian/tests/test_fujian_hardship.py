@@ -12,11 +12,13 @@ from huijia_hardship.interface import AidRequest
 from huijia_hardship.settings import HardshipSettings
 
 import huijia_fujian.plugin
+import huijia_mutual_aid.plugin
+import huijia_warmth.plugin
 from core.context import TenantContext
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 from huijia_fujian import rules
 
-PM = build_plugin_manager([huijia_hardship.plugin, huijia_fujian.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
 FUZHOU_DIBAO = 90_000  # 900 元 a month, for the arithmetic
 
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import huijia_hardship.plugin
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import huijia_fujian.plugin
 import huijia_mutual_aid.plugin
+import huijia_warmth.plugin
 from core.context import TenantContext
 from core.plugins import build_plugin_manager, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Sex, UnitKind
 from huijia_mutual_aid.rules import apply_caps, claim_problems, eligibility_problems, ratio_problems
 
-PM = build_plugin_manager([huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
 T = TenantContext(id=35, code="fujian", name="福建省总工会", province_code="35", plugins=("fujian",), settings={},
                   capabilities=("mutual_aid",))
 D = dt.date

@@ -10,12 +10,13 @@ import huijia_hardship.plugin
 import pytest
 from huijia_hardship.interface import AidRequest
 
+import huijia_mutual_aid.plugin
 import huijia_shanghai.plugin
 from core.context import TenantContext
 from core.plugins import available_plugins, build_plugin_manager, hooks_for, validate_plugin_settings
 from huijia_shanghai import rules
 
-PLUGINS = [huijia_hardship.plugin, huijia_shanghai.plugin]
+PLUGINS = [huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_shanghai.plugin]
 DIBAO_2024 = 151_000  # Shanghai's 2024 line, 1,510 元 a month
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import huijia_hardship.plugin
 import pytest
 
 import huijia_mutual_aid.plugin
@@ -13,7 +14,7 @@ from core.plugins import build_plugin_manager, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, UnitKind
 from huijia_mutual_aid.rules import apply_caps, cover_period, ratio_problems, shares_problems
 
-PM = build_plugin_manager([huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=False)
 D = dt.date
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import huijia_hardship.plugin
 import pytest
 
 import huijia_fujian.plugin
+import huijia_mutual_aid.plugin
 import huijia_warmth.plugin
 from core.context import TenantContext
 from core.plugins import (
@@ -23,7 +25,7 @@ from huijia_warmth.interface import CampaignInfo, Candidate
 from huijia_warmth.settings import WarmthSettings
 
 ALONE = build_plugin_manager([huijia_warmth.plugin], trace=False)
-WITH_FUJIAN = build_plugin_manager([huijia_warmth.plugin, huijia_fujian.plugin], trace=False)
+WITH_FUJIAN = build_plugin_manager([huijia_hardship.plugin, huijia_warmth.plugin, huijia_mutual_aid.plugin, huijia_fujian.plugin], trace=False)
 CAMPAIGN = CampaignInfo(id=1, kind="spring_festival", name="2025年元旦春节送温暖", starts_on=dt.date(2024, 12, 22),
                         ends_on=dt.date(2025, 2, 12), org_unit_id=1,
                         groups=("hardship_household", "off_work_6m", "unpaid_6m", "holiday_frontline", "fj_red_packet"))
