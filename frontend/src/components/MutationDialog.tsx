@@ -15,7 +15,7 @@
  * `useMutationForm` is the same machinery for a form that is not in a modal (a page, a drawer).
  */
 import { useState, type ReactNode } from 'react';
-import { Form, Modal, type FormInstance, type ModalProps } from 'antd';
+import { Form, Modal, type FormInstance, type FormProps, type ModalProps } from 'antd';
 import { ERROR_MESSAGES, applyUserErrors, describeError, type ApplyOptions, type FormLevelError, type UserError } from '../api/errors';
 import { FormAlert } from './FormAlert';
 
@@ -62,6 +62,7 @@ export function MutationDialog<Values, P extends { errors: readonly UserError[] 
   name,
   form: givenForm,
   initialValues,
+  onValuesChange,
   intro,
   footer,
   onClose,
@@ -77,6 +78,8 @@ export function MutationDialog<Values, P extends { errors: readonly UserError[] 
   /** Pass a form to watch its values (Form.useWatch) from outside. */
   form?: FormInstance<Values>;
   initialValues?: Partial<Values>;
+  /** Fill one field from another as the user types (e.g. a default name from a picked province). */
+  onValuesChange?: FormProps<Values>['onValuesChange'];
   /** Shown above the errors and the form (a note on what the action does). */
   intro?: ReactNode;
   footer?: ModalProps['footer'];
@@ -102,7 +105,7 @@ export function MutationDialog<Values, P extends { errors: readonly UserError[] 
     >
       {intro}
       <FormAlert errors={formErrors} />
-      <Form<Values> form={form} layout="vertical" name={name} onFinish={(v) => void submit(v)} initialValues={initialValues}>
+      <Form<Values> form={form} layout="vertical" name={name} onFinish={(v) => void submit(v)} initialValues={initialValues} onValuesChange={onValuesChange}>
         {children}
       </Form>
     </Modal>

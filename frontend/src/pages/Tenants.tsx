@@ -1,16 +1,15 @@
 /** Platform operators: the provinces on the platform, and onboarding a new one (tenantCreate). */
 import { useMemo, useState } from 'react';
-import { App, Alert, Button, Card, Form, Input, Modal, Select, Table, Tag, Typography } from 'antd';
+import { App, Alert, Button, Card, Form, Input, Select, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { PlusOutlined } from '@ant-design/icons';
 import { gql } from '../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../api/errors';
 import { useGql } from '../api/useGql';
-import { TenantCreateDocument, TenantsDocument, type TenantFieldsFragment } from '../graphql/generated';
+import { TenantCreateDocument, TenantsDocument, type TenantCreateMutation, type TenantFieldsFragment } from '../graphql/generated';
 import { useAuth } from '../auth/AuthProvider';
 import { PageContainer } from '../components/PageContainer';
 import { EmptyState, ErrorState } from '../components/states';
-import { FormAlert } from '../components/FormAlert';
+import { MutationDialog } from '../components/MutationDialog';
 import { PROVINCES, provinceName } from '../lib/labels';
 
 type TenantRow = TenantFieldsFragment & { adminUsername?: string };
@@ -126,62 +125,49 @@ interface TenantForm {
 
 function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: string[]; onClose: () => void; onDone: (t: TenantRow) => Promise<void> }) {
   const [form] = Form.useForm<TenantForm>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: TenantForm) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const settings = v.settings?.trim() ? (JSON.parse(v.settings) as unknown) : null;
-      const { tenantCreate: r } = await gql(TenantCreateDocument, {
-        input: {
-          code: v.code.trim().toLowerCase(),
-          name: v.name.trim(),
-          provinceCode: v.provinceCode,
-          plugins: v.plugins ?? [],
-          settings,
-          rootAreaCode: v.rootAreaCode?.trim() || null,
-          adminUsername: v.adminUsername?.trim() || null,
-          adminPassword: v.adminUsername?.trim() ? v.adminPassword ?? '' : null,
-        },
-      });
-      if (r.errors.length || !r.tenant) {
-        setFormErrors(
-          applyUserErrors(form, r.errors, {
-            messages: {
-              'code.DUPLICATE': '该登录代码已被其他省份使用',
-              'settings.PLUGIN_CONFIG': '插件或插件设置有误：请确认插件已安装、设置项符合插件要求',
-              'provinceCode.INVALID_INPUT': '请选择两位数的省级行政区划代码',
-              'adminPassword.INVALID_INPUT': '初始密码至少 8 个字符',
-              'adminUsername.INVALID_INPUT': '用户名只能包含字母、数字和 . _ - @',
-            },
-          }),
-        );
-        return;
-      }
-      await onDone({ ...r.tenant, adminUsername: v.adminUsername?.trim() || undefined });
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title="开通省份" okText="开通" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden width={560}>
-      <FormAlert errors={formErrors} />
-      <Form<TenantForm>
-        form={form}
-        layout="vertical"
-        name="tenant-create"
-        onFinish={submit}
-        initialValues={{ plugins: [] }}
-        onValuesChange={(changed) => {
-          if (changed.provinceCode && !form.getFieldValue('name')) {
-            const p = PROVINCES.find((x) => x.code === changed.provinceCode);
-            if (p) form.setFieldValue('name', `${p.name}总工会`);
-          }
-        }}
-      >
+    <MutationDialog<TenantForm, TenantCreateMutation['tenantCreate']>
+      title="开通省份"
+      okText="开通"
+      name="tenant-create"
+      width={560}
+      form={form}
+      onClose={onClose}
+      initialValues={{ plugins: [] }}
+      onValuesChange={(changed) => {
+        if (changed.provinceCode && !form.getFieldValue('name')) {
+          const p = PROVINCES.find((x) => x.code === changed.provinceCode);
+          if (p) form.setFieldValue('name', `${p.name}总工会`);
+        }
+      }}
+      mutate={async (v) => {
+        const settings = v.settings?.trim() ? (JSON.parse(v.settings) as unknown) : null;
+        const { tenantCreate: r } = await gql(TenantCreateDocument, {
+          input: {
+            code: v.code.trim().toLowerCase(),
+            name: v.name.trim(),
+            provinceCode: v.provinceCode,
+            plugins: v.plugins ?? [],
+            settings,
+            rootAreaCode: v.rootAreaCode?.trim() || null,
+            adminUsername: v.adminUsername?.trim() || null,
+            adminPassword: v.adminUsername?.trim() ? v.adminPassword ?? '' : null,
+          },
+        });
+        return r;
+      }}
+      isDone={(r) => !!r.tenant}
+      onDone={(r, v) => onDone({ ...r.tenant!, adminUsername: v.adminUsername?.trim() || undefined })}
+      errorOptions={{
+        messages: {
+          'code.DUPLICATE': '该登录代码已被其他省份使用',
+          'settings.PLUGIN_CONFIG': '插件或插件设置有误：请确认插件已安装、设置项符合插件要求',
+          'provinceCode.INVALID_INPUT': '请选择两位数的省级行政区划代码',
+          'adminPassword.INVALID_INPUT': '初始密码至少 8 个字符',
+          'adminUsername.INVALID_INPUT': '用户名只能包含字母、数字和 . _ - @',
+        },
+      }}
+    >
         <Form.Item label="省级行政区" name="provinceCode" rules={[{ required: true, message: '请选择省级行政区' }]}>
           <Select
             showSearch
@@ -244,7 +230,6 @@ function CreateTenantDialog({ knownPlugins, onClose, onDone }: { knownPlugins: s
         >
           <Input.TextArea rows={3} className="hj-mono-small" />
         </Form.Item>
-      </Form>
-    </Modal>
+    </MutationDialog>
   );
 }

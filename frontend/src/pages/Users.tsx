@@ -4,11 +4,12 @@ import { App, Badge, Button, Card, Form, Input, List, Modal, Select, Space, Tag,
 import type { ColumnsType } from 'antd/es/table';
 import { MinusCircleOutlined, PlusOutlined, SafetyCertificateOutlined, UserAddOutlined } from '@ant-design/icons';
 import { gql } from '../api/client';
-import { applyUserErrors, describeError, errorMessage, type FormLevelError } from '../api/errors';
+import { describeError, errorMessage } from '../api/errors';
 import {
   RoleGrantDocument,
   RoleRevokeDocument,
   UserCreateDocument,
+  type UserCreateMutation,
   UserSetActiveDocument,
   UserUnlockDocument,
   UsersDocument,
@@ -20,6 +21,7 @@ import { PageContainer } from '../components/PageContainer';
 import { ConnectionTable, useConnection } from '../components/ConnectionTable';
 import { EmptyState } from '../components/states';
 import { FormAlert } from '../components/FormAlert';
+import { MutationDialog, useMutationForm } from '../components/MutationDialog';
 import { OrgUnitPicker } from '../components/OrgUnitPicker';
 import { GRANTABLE_ROLES, ROLE_LABELS } from '../lib/labels';
 import { formatDateTime } from '../lib/format';
@@ -212,36 +214,30 @@ interface CreateUserForm {
 }
 
 function CreateUserDialog({ onClose, onDone }: { onClose: () => void; onDone: (u: UserRow) => Promise<void> }) {
-  const [form] = Form.useForm<CreateUserForm>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: CreateUserForm) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { userCreate: r } = await gql(UserCreateDocument, {
-        input: {
-          username: v.username.trim(),
-          displayName: v.displayName?.trim() ?? '',
-          password: v.password,
-          grants: (v.grants ?? []).filter((g) => g.role && g.orgUnitId).map((g) => ({ role: g.role!, orgUnitId: g.orgUnitId! })),
-        },
-      });
-      if (r.errors.length || !r.user) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: GRANT_MESSAGES }));
-        return;
-      }
-      await onDone(r.user);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title="新建用户" okText="创建" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden width={600}>
-      <FormAlert errors={formErrors} />
-      <Form<CreateUserForm> form={form} layout="vertical" name="user-create" onFinish={submit} initialValues={{ grants: [{}] }}>
+    <MutationDialog<CreateUserForm, UserCreateMutation['userCreate']>
+      title="新建用户"
+      okText="创建"
+      name="user-create"
+      width={600}
+      onClose={onClose}
+      initialValues={{ grants: [{}] }}
+      mutate={async (v) =>
+        (
+          await gql(UserCreateDocument, {
+            input: {
+              username: v.username.trim(),
+              displayName: v.displayName?.trim() ?? '',
+              password: v.password,
+              grants: (v.grants ?? []).filter((g) => g.role && g.orgUnitId).map((g) => ({ role: g.role!, orgUnitId: g.orgUnitId! })),
+            },
+          })
+        ).userCreate
+      }
+      isDone={(r) => !!r.user}
+      onDone={(r) => onDone(r.user!)}
+      errorOptions={{ messages: GRANT_MESSAGES }}
+    >
         <Form.Item
           label="用户名"
           name="username"
@@ -280,35 +276,24 @@ function CreateUserDialog({ onClose, onDone }: { onClose: () => void; onDone: (u
             </div>
           )}
         </Form.List>
-      </Form>
-    </Modal>
+    </MutationDialog>
   );
 }
 
 function GrantsDialog({ user, onClose, onChanged }: { user: UserRow; onClose: () => void; onChanged: (u: UserRow) => Promise<void> }) {
   const { message, modal } = App.useApp();
   const [form] = Form.useForm<{ role: Role; orgUnitId: string }>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-
-  const grant = async (v: { role: Role; orgUnitId: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { roleGrant: r } = await gql(RoleGrantDocument, { userId: user.id, grant: v });
-      if (r.errors.length || !r.user) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: GRANT_MESSAGES }));
-        return;
-      }
+  // the form sits below the current grants with its own 授予 button, so the modal is not a MutationDialog
+  const { busy, formErrors, submit: grant } = useMutationForm(form, {
+    mutate: async (v: { role: Role; orgUnitId: string }) => (await gql(RoleGrantDocument, { userId: user.id, grant: v })).roleGrant,
+    isDone: (r) => !!r.user,
+    onDone: async (r) => {
       message.success('已授予角色');
       form.resetFields();
-      await onChanged(r.user);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
+      await onChanged(r.user!);
+    },
+    errorOptions: { messages: GRANT_MESSAGES },
+  });
 
   const revoke = (g: UserRow['grants'][number]) => {
     if (!g.orgUnit) return;
@@ -367,7 +352,7 @@ function GrantsDialog({ user, onClose, onChanged }: { user: UserRow; onClose: ()
         授予新角色
       </Typography.Title>
       <FormAlert errors={formErrors} />
-      <Form form={form} layout="vertical" name="role-grant" onFinish={grant}>
+      <Form form={form} layout="vertical" name="role-grant" onFinish={(v) => void grant(v)}>
         <Form.Item label="角色" name="role" rules={[{ required: true, message: '请选择角色' }]}>
           <Select options={ROLE_OPTIONS} placeholder="选择角色" />
         </Form.Item>

@@ -1,13 +1,12 @@
 /** Pieces shared by the funds screens: fund picker, amounts, postings table, the manual-entry form. */
 import { useMemo, useState } from 'react';
-import { Alert, Button, DatePicker, Form, Input, Modal, Select, Space, Table, Typography } from 'antd';
+import { Alert, Button, DatePicker, Form, Input, Select, Space, Table, Typography } from 'antd';
 import { MinusCircleOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
 import { FundsDocument, LedgerConfigDocument, LedgerEntryCreateDocument, type EntrySide, type LedgerEntryCreateMutation } from '../../graphql/generated';
-import { FormAlert } from '../../components/FormAlert';
+import { MutationDialog } from '../../components/MutationDialog';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { SIDE_LABELS } from '../../lib/labels';
 import { useChartOfAccounts } from '../../api/reference';
@@ -92,8 +91,6 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
   const home = (me.grants.find((g) => g.role === 'FINANCE') ?? me.grants[0])?.orgUnit ?? null;
   const [form] = Form.useForm<ManualEntryForm>();
   const [key] = useState(() => newIdempotencyKey('manual'));
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const config = useGql(LedgerConfigDocument);
   const lines = Form.useWatch('postings', form) as LineForm[] | undefined;
   const totals = useMemo(() => {
@@ -110,58 +107,46 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
   const threshold = config.data?.ledgerConfig.manualEntryThresholdFen;
   const needsApproval = threshold !== undefined && totals.dr > toBigInt(threshold);
 
-  const submit = async (v: ManualEntryForm) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { ledgerEntryCreate: r } = await gql(LedgerEntryCreateDocument, {
-        input: {
-          idempotencyKey: key,
-          memo: v.memo.trim(),
-          entryDate: v.entryDate.format('YYYY-MM-DD'),
-          postings: v.postings.map((l) => ({ side: l.side!, orgUnitId: l.orgUnitId!, fund: l.fund!, code: l.code!, amountFen: Number(yuanToFen(l.amount!)!) })),
-        },
-      });
-      if (r.errors.length) {
-        setFormErrors(
-          applyUserErrors(form, r.errors, {
-            messages: {
-              'postings.UNBALANCED': '借方合计与贷方合计不相等',
-              'postings.INVALID_INPUT': '分录有误：至少两行，同一科目不能重复出现，金额须大于零',
-              'amountFen.INSUFFICIENT_FUNDS': '可用余额不足：该笔会使不可透支的账户（现金、银行存款）低于零',
-              'amountFen.BUDGET_EXCEEDED': '超出本年度预算，请先由审核人调增预算',
-              'entryDate.PERIOD_CLOSED': '该日期所在会计期间已结账',
-              'accountId.NOT_FOUND': '科目不存在',
-            },
-          }),
-        );
-        return;
-      }
-      await onDone(r);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const balanced = totals.dr === totals.cr && totals.dr > 0n;
   return (
-    <Modal open title="手工记账" okText="提交" cancelText="取消" onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden width={880}>
-      <FormAlert errors={formErrors} />
-      <Form<ManualEntryForm>
-        form={form}
-        layout="vertical"
-        name="manual-entry"
-        onFinish={submit}
-        initialValues={{
-          entryDate: dayjs(),
-          postings: [
-            { side: 'DEBIT', fund: 'general', code: '102', orgUnitId: home?.id },
-            { side: 'CREDIT', fund: 'general', orgUnitId: home?.id },
-          ],
-        }}
-      >
+    <MutationDialog<ManualEntryForm, Result>
+      title="手工记账"
+      okText="提交"
+      name="manual-entry"
+      width={880}
+      form={form}
+      onClose={onClose}
+      mutate={async (v) =>
+        (
+          await gql(LedgerEntryCreateDocument, {
+            input: {
+              idempotencyKey: key,
+              memo: v.memo.trim(),
+              entryDate: v.entryDate.format('YYYY-MM-DD'),
+              postings: v.postings.map((l) => ({ side: l.side!, orgUnitId: l.orgUnitId!, fund: l.fund!, code: l.code!, amountFen: Number(yuanToFen(l.amount!)!) })),
+            },
+          })
+        ).ledgerEntryCreate
+      }
+      onDone={(r) => onDone(r)}
+      errorOptions={{
+        messages: {
+          'postings.UNBALANCED': '借方合计与贷方合计不相等',
+          'postings.INVALID_INPUT': '分录有误：至少两行，同一科目不能重复出现，金额须大于零',
+          'amountFen.INSUFFICIENT_FUNDS': '可用余额不足：该笔会使不可透支的账户（现金、银行存款）低于零',
+          'amountFen.BUDGET_EXCEEDED': '超出本年度预算，请先由审核人调增预算',
+          'entryDate.PERIOD_CLOSED': '该日期所在会计期间已结账',
+          'accountId.NOT_FOUND': '科目不存在',
+        },
+      }}
+      initialValues={{
+        entryDate: dayjs(),
+        postings: [
+          { side: 'DEBIT', fund: 'general', code: '102', orgUnitId: home?.id },
+          { side: 'CREDIT', fund: 'general', orgUnitId: home?.id },
+        ],
+      }}
+    >
         <Space wrap align="start" size={16}>
           <Form.Item label="记账日期" name="entryDate" rules={[{ required: true, message: '请选择记账日期' }]}>
             <DatePicker allowClear={false} />
@@ -217,7 +202,6 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
             </div>
           )}
         </Form.List>
-      </Form>
       <div className="hj-entry-totals" aria-live="polite">
         <span>
           借方合计 <Typography.Text strong>{formatYuan(totals.dr)}</Typography.Text>
@@ -235,6 +219,6 @@ export function ManualEntryDialog({ onClose, onDone }: { onClose: () => void; on
           message={needsApproval ? `金额超过审批阈值 ${formatYuan(threshold)}：提交后须由另一位审核人批准才会入账。` : `金额不超过 ${formatYuan(threshold)} 的手工记账提交后直接入账。`}
         />
       )}
-    </Modal>
+    </MutationDialog>
   );
 }

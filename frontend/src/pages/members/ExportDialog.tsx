@@ -2,13 +2,14 @@
 import { useState } from 'react';
 import { Alert, Button, Checkbox, Form, Input, Modal, Progress, Radio, Result, Select } from 'antd';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
+import { describeError } from '../../api/errors';
 import { downloadFile } from '../../api/files';
 import { usePoll } from '../../api/usePoll';
 import { useGql } from '../../api/useGql';
 import { MemberExportDocument, MemberExportStartDocument, PiiAccessReasonsDocument, type MemberExportFieldsFragment, type MemberExportFormat, type MemberFilter } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
 import { FormAlert } from '../../components/FormAlert';
+import { useMutationForm } from '../../components/MutationDialog';
 import { toBigInt } from '../../lib/money';
 import { InterruptedJob } from '../../components/InterruptedJob';
 import { OTHER_REASON as OTHER, exportReason } from '../../lib/access';
@@ -32,8 +33,6 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
   const unmasked = Form.useWatch('unmasked', form);
   const reason = Form.useWatch('reason', form);
   const reasons = useGql(PiiAccessReasonsDocument, {}, { skip: !can('member.export_unmasked') });
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const [exp, setExp] = useState<MemberExportFieldsFragment | null>(null);
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const jobActive = exp?.job?.status === 'QUEUED' || exp?.job?.status === 'RUNNING';
@@ -68,23 +67,17 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
     if (memberExport) setExp(memberExport);
   };
 
-  const submit = async (v: ExportForm) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const { memberExportStart: r } = await gql(MemberExportStartDocument, { filter, format: v.format, unmasked: !!v.unmasked, reason: v.unmasked ? exportReason(v) : '' });
-      if (r.errors.length || !r.memberExport) {
-        setFormErrors(applyUserErrors(form, r.errors, { messages: { 'reason.INVALID_INPUT': '请选择导出理由；选“其他”时须写明具体理由（至少 4 个字）', FORBIDDEN: '您没有导出明文的权限' } }));
-        return;
-      }
-      setExp(r.memberExport);
-      if (r.memberExport.status === 'READY') await download(r.memberExport);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
+  // one modal that turns from the form into the export's progress, so the form half uses the hook
+  const { busy, formErrors, submit } = useMutationForm(form, {
+    mutate: async (v: ExportForm) =>
+      (await gql(MemberExportStartDocument, { filter, format: v.format, unmasked: !!v.unmasked, reason: v.unmasked ? exportReason(v) : '' })).memberExportStart,
+    isDone: (r) => !!r.memberExport,
+    onDone: async (r) => {
+      setExp(r.memberExport!);
+      if (r.memberExport!.status === 'READY') await download(r.memberExport!);
+    },
+    errorOptions: { messages: { 'reason.INVALID_INPUT': '请选择导出理由；选“其他”时须写明具体理由（至少 4 个字）', FORBIDDEN: '您没有导出明文的权限' } },
+  });
 
   return (
     <Modal
@@ -109,7 +102,7 @@ export function ExportDialog({ filter, total, onClose }: { filter: MemberFilter;
         <>
           <FormAlert errors={formErrors} />
           <Alert type="info" showIcon style={{ marginBottom: 16 }} message={`将按当前查询条件导出${total !== undefined ? ` ${total.toLocaleString('zh-CN')} 名` : ''}会员。`} />
-          <Form<ExportForm> form={form} layout="vertical" name="member-export" onFinish={submit} initialValues={{ format: 'XLSX', unmasked: false }}>
+          <Form<ExportForm> form={form} layout="vertical" name="member-export" onFinish={(v) => void submit(v)} initialValues={{ format: 'XLSX', unmasked: false }}>
             <Form.Item label="文件格式" name="format">
               <Radio.Group options={[{ value: 'XLSX', label: 'Excel（XLSX）' }, { value: 'CSV', label: 'CSV' }]} />
             </Form.Item>

@@ -5,11 +5,11 @@
  */
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { Alert, App, Button, DatePicker, Form, Input, List, Modal, Popconfirm, Radio, Select, Space, Tag, Typography } from 'antd';
+import { Alert, App, Button, DatePicker, Form, Input, List, Popconfirm, Radio, Select, Space, Tag, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, errorMessage, type ErrorMessages, type FormLevelError, type UserError } from '../../api/errors';
+import { describeError, errorMessage, type ErrorMessages, type UserError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
 import {
   HouseholdAddPersonDocument,
@@ -26,7 +26,7 @@ import {
   type MembershipState,
 } from '../../graphql/generated';
 import { useAuth } from '../../auth/AuthProvider';
-import { FormAlert } from '../../components/FormAlert';
+import { MutationDialog } from '../../components/MutationDialog';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { EmptyState } from '../../components/states';
 import { HOUSEHOLD_RELATION_LABELS } from '../../lib/labels';
@@ -67,19 +67,12 @@ const LIFECYCLE_MESSAGES: ErrorMessages = {
   'orgUnitId.NOT_FOUND': '所选工会不存在或已停用',
 };
 
-/** Shared shape of the three lifecycle dialogs: a form, a warning, typed errors beside fields. */
-function ActionDialog<V extends object>({
-  title,
-  okText,
-  danger,
+/** Shared shape of the member dialogs: a MutationDialog with a warning above the form and the lifecycle texts. */
+function ActionDialog<V extends object, P extends { errors: readonly UserError[] } = { errors: readonly UserError[] }>({
   warning,
-  name,
-  onClose,
-  run,
-  children,
-  initialValues,
   fieldMap,
   messages = LIFECYCLE_MESSAGES,
+  ...rest
 }: {
   title: string;
   okText: string;
@@ -87,35 +80,15 @@ function ActionDialog<V extends object>({
   warning: string;
   name: string;
   onClose: () => void;
-  run: (v: V) => Promise<{ errors: readonly UserError[]; ok: boolean }>;
+  mutate: (v: V) => Promise<P>;
+  onDone: () => void;
   children: React.ReactNode;
   initialValues?: Partial<V>;
   fieldMap?: Record<string, string>;
   messages?: ErrorMessages;
 }) {
-  const [form] = Form.useForm<V>();
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
-  const submit = async (v: V) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const r = await run(v);
-      if (r.errors.length) setFormErrors(applyUserErrors(form, r.errors, { messages, fieldMap }));
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal open title={title} okText={okText} cancelText="取消" okButtonProps={{ danger }} onOk={() => form.submit()} confirmLoading={busy} onCancel={onClose} destroyOnHidden>
-      <Alert type="warning" showIcon style={{ marginBottom: 16 }} message={warning} />
-      <FormAlert errors={formErrors} />
-      <Form<V> form={form} layout="vertical" name={name} onFinish={submit} initialValues={initialValues as V}>
-        {children}
-      </Form>
-    </Modal>
+    <MutationDialog<V, P> {...rest} intro={<Alert type="warning" showIcon style={{ marginBottom: 16 }} message={warning} />} errorOptions={{ messages, fieldMap }} />
   );
 }
 
@@ -129,10 +102,10 @@ export function LeaveDialog({ member, onClose, onDone }: { member: DetailMember;
       warning="退会后该会员不再计入在会人数；如需恢复，可办理重新入会。"
       initialValues={{ leftOn: dayjs() }}
       onClose={onClose}
-      run={async (v) => {
+      onDone={onDone}
+      mutate={async (v) => {
         const { memberLeave: r } = await gql(MemberLeaveDocument, { id: member.id, leftOn: day(v.leftOn), reason: (v.reason ?? '').trim() });
-        if (!r.errors.length) onDone();
-        return { errors: r.errors, ok: !r.errors.length };
+        return r;
       }}
     >
       <Form.Item label="退会日期" name="leftOn" rules={[{ required: true, message: '请选择退会日期' }]}>
@@ -155,10 +128,10 @@ export function DeceasedDialog({ member, onClose, onDone }: { member: DetailMemb
       warning="登记去世后该会员档案将关闭，不能再修改、退会或转移。请核实后再登记。"
       initialValues={{ diedOn: dayjs() }}
       onClose={onClose}
-      run={async (v) => {
+      onDone={onDone}
+      mutate={async (v) => {
         const { memberMarkDeceased: r } = await gql(MemberMarkDeceasedDocument, { id: member.id, diedOn: day(v.diedOn) });
-        if (!r.errors.length) onDone();
-        return { errors: r.errors, ok: !r.errors.length };
+        return r;
       }}
     >
       <Form.Item label="去世日期" name="diedOn" rules={[{ required: true, message: '请选择去世日期' }]}>
@@ -178,10 +151,10 @@ export function RejoinDialog({ member, onClose, onDone }: { member: DetailMember
       initialValues={{ orgUnitId: member.orgUnit?.id, joinedOn: dayjs() }}
       fieldMap={{ orgUnit: 'orgUnitId' }}
       onClose={onClose}
-      run={async (v) => {
+      onDone={onDone}
+      mutate={async (v) => {
         const { memberRejoin: r } = await gql(MemberRejoinDocument, { id: member.id, orgUnitId: v.orgUnitId ?? null, joinedOn: day(v.joinedOn) });
-        if (!r.errors.length) onDone();
-        return { errors: r.errors, ok: !r.errors.length };
+        return r;
       }}
     >
       <Form.Item label="入会工会" name="orgUnitId" extra="默认为原所属工会，也可选择您管辖的其他基层工会">
@@ -227,14 +200,14 @@ export function TransferDialog({ member, onClose, onDone }: { member: DetailMemb
       warning="转移须经转出、转入双方工会审批（由两位不同的审核人）；审批完成前会员状态为「会籍转移中」。"
       initialValues={{ scope: 'within' }}
       onClose={onClose}
-      run={async (v) => {
+      onDone={onDone}
+      mutate={async (v) => {
         const input =
           v.scope === 'within'
             ? { memberId: member.id, toOrgUnitId: v.toOrgUnitId ?? null, reason: (v.reason ?? '').trim() }
             : { memberId: member.id, toTenantCode: v.toTenantCode ?? null, toOrgUnitCode: (v.toOrgUnitCode ?? '').trim() || null, reason: (v.reason ?? '').trim() };
         const { memberTransferRequest: r } = await gql(MemberTransferRequestDocument, { input });
-        if (!r.errors.length) onDone();
-        return { errors: r.errors, ok: !r.errors.length };
+        return r;
       }}
     >
       <Form.Item label="转往" name="scope">
@@ -426,14 +399,14 @@ function AddPersonDialog({ householdId, onClose, onDone }: { householdId: string
       warning="非会员家庭成员的身份证号码加密保存，列表中只显示脱敏号码。"
       initialValues={{ kind: 'person' }}
       onClose={onClose}
-      run={async (v) => {
+      onDone={onDone}
+      mutate={async (v) => {
         const input =
           v.kind === 'member'
             ? { relation: v.relation as HouseholdRelation, memberId: v.memberId ?? null }
             : { relation: v.relation as HouseholdRelation, name: (v.name ?? '').trim(), idNumber: (v.idNumber ?? '').trim().toUpperCase() };
         const { householdAddPerson: r } = await gql(HouseholdAddPersonDocument, { householdId, input });
-        if (!r.errors.length) onDone();
-        return { errors: r.errors, ok: !r.errors.length };
+        return r;
       }}
     >
       <Form.Item label="与会员关系" name="relation" rules={[{ required: true, message: '请选择与会员的关系' }]}>

@@ -3,12 +3,12 @@
  * version it loaded (expectedVersion), so a change made by someone else meanwhile is refused
  * (CONFLICT) instead of silently overwritten.
  */
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { Alert, App, Breadcrumb, Button, Card, Checkbox, DatePicker, Form, Input, Select, Space, Typography } from 'antd';
 import dayjs, { type Dayjs } from 'dayjs';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, type ErrorMessages, type FormLevelError } from '../../api/errors';
+import { type ErrorMessages, type UserError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
 import {
   MemberCreateDocument,
@@ -22,6 +22,7 @@ import {
 import { PageContainer } from '../../components/PageContainer';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { FormAlert } from '../../components/FormAlert';
+import { useMutationForm } from '../../components/MutationDialog';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { WORK_STATUS_LABELS } from '../../lib/labels';
 
@@ -114,8 +115,6 @@ export function MemberForm({ member, onReload }: { member?: EditMember; onReload
   const navigate = useNavigate();
   const { message } = App.useApp();
   const tags = useGql(MemberTagsDocument);
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const clearPhone = Form.useWatch('clearPhone', form);
   const editing = !!member;
   const closed = member?.state === 'DECEASED';
@@ -125,13 +124,9 @@ export function MemberForm({ member, onReload }: { member?: EditMember; onReload
     if (member) form.setFieldsValue({ ...initialValues(member), idNumber: undefined, phone: undefined, clearPhone: false });
   }, [member, form]);
 
-  const submit = async (v: MemberFormValues) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
+  const { busy, formErrors, submit } = useMutationForm(form, {
+    mutate: async (v: MemberFormValues): Promise<{ errors: readonly UserError[]; memberId?: string }> => {
       const joinedOn = v.joinedOn ? v.joinedOn.format('YYYY-MM-DD') : null;
-      let errors;
-      let memberId: string | undefined;
       if (!member) {
         const { memberCreate: r } = await gql(MemberCreateDocument, {
           input: {
@@ -145,37 +140,29 @@ export function MemberForm({ member, onReload }: { member?: EditMember; onReload
             joinedOn,
           },
         });
-        errors = r.errors;
-        memberId = r.member?.id;
-      } else {
-        const input: MemberUpdateInput = {
-          name: clean(v.name),
-          employer: clean(v.employer),
-          workStatus: v.workStatus,
-          tags: v.tags ?? [],
-          expectedVersion: member.version,
-        };
-        if (joinedOn) input.joinedOn = joinedOn;
-        if (clean(v.idNumber)) input.idNumber = clean(v.idNumber).toUpperCase();
-        // `phone: null` removes the phone; omitting it keeps the current one.
-        if (v.clearPhone) input.phone = null;
-        else if (clean(v.phone)) input.phone = clean(v.phone);
-        const { memberUpdate: r } = await gql(MemberUpdateDocument, { id: member.id, input });
-        errors = r.errors;
-        memberId = r.member?.id;
+        return { errors: r.errors, memberId: r.member?.id };
       }
-      if (errors.length) {
-        setFormErrors(applyUserErrors(form, errors, { messages: MEMBER_FORM_MESSAGES }));
-        return;
-      }
+      const input: MemberUpdateInput = {
+        name: clean(v.name),
+        employer: clean(v.employer),
+        workStatus: v.workStatus,
+        tags: v.tags ?? [],
+        expectedVersion: member.version,
+      };
+      if (joinedOn) input.joinedOn = joinedOn;
+      if (clean(v.idNumber)) input.idNumber = clean(v.idNumber).toUpperCase();
+      // `phone: null` removes the phone; omitting it keeps the current one.
+      if (v.clearPhone) input.phone = null;
+      else if (clean(v.phone)) input.phone = clean(v.phone);
+      const { memberUpdate: r } = await gql(MemberUpdateDocument, { id: member.id, input });
+      return { errors: r.errors, memberId: r.member?.id };
+    },
+    onDone: ({ memberId }) => {
       message.success(editing ? '会员信息已保存' : '会员已登记');
       if (memberId) navigate(`/members/${encodeURIComponent(memberId)}`);
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    errorOptions: { messages: MEMBER_FORM_MESSAGES },
+  });
 
   const stale = formErrors.some((e) => e.code === 'CONFLICT');
 
@@ -193,7 +180,7 @@ export function MemberForm({ member, onReload }: { member?: EditMember; onReload
         layout="vertical"
         name={editing ? 'member-edit' : 'member-create'}
         initialValues={initialValues(member)}
-        onFinish={submit}
+        onFinish={(v) => void submit(v)}
         disabled={closed}
         style={{ maxWidth: 640 }}
       >

@@ -3,9 +3,10 @@ import { Link } from 'react-router';
 import { Alert, Button, Card, Form, Input, List, Modal, Tag } from 'antd';
 import { gql } from '../../api/client';
 import { useGql } from '../../api/useGql';
-import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
+import { describeError } from '../../api/errors';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { FormAlert } from '../../components/FormAlert';
+import { useMutationForm } from '../../components/MutationDialog';
 import {
   MyJoinApplicationsDocument,
   PortalUnitsDocument,
@@ -67,11 +68,19 @@ export default function Join() {
   const [query, setQuery] = useState('');
   const [search, setSearch] = useState('');
   const [chosen, setChosen] = useState<Unit | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const [refreshKey, setRefreshKey] = useState(0);
   const [form] = Form.useForm<{ employer: string; note?: string }>();
   const units = useGql(PortalUnitsDocument, { name: search || null, first: 20 }, { skip: worker.status !== 'NOT_MEMBER' });
+  const { busy, formErrors, submit: apply } = useMutationForm(form, {
+    mutate: async (v: { employer: string; note?: string }) =>
+      (await gql(WorkerJoinApplyDocument, { input: { orgUnitId: chosen!.id, employer: v.employer, note: v.note ?? '' } })).workerJoinApply,
+    onDone: async () => {
+      setChosen(null);
+      form.resetFields();
+      setRefreshKey((k) => k + 1);
+      await reload();
+    },
+  });
 
   if (worker.status === 'MEMBER') {
     return <Alert type="success" showIcon message="您已是工会会员" description={<Link to="/card">查看电子会员卡</Link>} />;
@@ -79,27 +88,6 @@ export default function Join() {
   if (worker.status === 'PROOF_NEEDED') {
     return <Alert type="warning" showIcon message="已有使用您身份证号码的会员档案" description={<Link to="/bind">请绑定会员身份</Link>} />;
   }
-
-  const apply = async (v: { employer: string; note?: string }) => {
-    if (!chosen) return;
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      const res = (await gql(WorkerJoinApplyDocument, { input: { orgUnitId: chosen.id, employer: v.employer, note: v.note ?? '' } })).workerJoinApply;
-      if (res.errors.length) {
-        setFormErrors(applyUserErrors(form, res.errors));
-        return;
-      }
-      setChosen(null);
-      form.resetFields();
-      setRefreshKey((k) => k + 1);
-      await reload();
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <>
@@ -144,7 +132,9 @@ export default function Join() {
         destroyOnHidden
       >
         <FormAlert errors={formErrors} />
-        <Form form={form} layout="vertical" onFinish={(v) => void apply(v)} requiredMark={false}>
+        <Form form={form} layout="vertical" onFinish={(v) => {
+            if (chosen) void apply(v);
+          }} requiredMark={false}>
           <Form.Item name="employer" label="工作单位" rules={[{ required: true, message: '请填写工作单位' }]}>
             <Input maxLength={200} />
           </Form.Item>

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { Button, Card, Descriptions, Form, Input, Modal } from 'antd';
 import { gql } from '../../api/client';
-import { applyUserErrors, describeError, type FormLevelError } from '../../api/errors';
+import { type UserError } from '../../api/errors';
 import { currentToken } from '../../auth/session';
 import { FormAlert } from '../../components/FormAlert';
+import { useMutationForm } from '../../components/MutationDialog';
 import { WorkerRevealMyDataDocument, type WorkerRevealMyDataMutation } from '../../graphql/generated';
 import { useWorker } from '../worker';
 
@@ -38,36 +39,22 @@ export default function MyData() {
   const { worker } = useWorker();
   const [purpose, setPurpose] = useState<Purpose | null>(null);
   const [plain, setPlain] = useState<Plain | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [formErrors, setFormErrors] = useState<FormLevelError[]>([]);
   const [form] = Form.useForm<{ password: string }>();
-
-  const confirm = async ({ password }: { password: string }) => {
-    setBusy(true);
-    setFormErrors([]);
-    try {
-      if (purpose === 'reveal') {
-        const res = (await gql(WorkerRevealMyDataDocument, { password })).workerRevealMyData;
-        if (res.errors.length || !res.data) {
-          setFormErrors(applyUserErrors(form, res.errors, { messages: { INVALID_CREDENTIALS: '密码错误' } }));
-          return;
-        }
-        setPlain(res.data);
-      } else {
-        const problem = await downloadMyData(password);
-        if (problem) {
-          setFormErrors([{ code: 'INVALID_INPUT', text: problem }]);
-          return;
-        }
-      }
+  // revealing is a mutation; downloading is a plain POST whose refusal is shaped like a payload error
+  const { busy, formErrors, submit: confirm } = useMutationForm(form, {
+    mutate: async ({ password }: { password: string }): Promise<{ errors: readonly UserError[]; data?: Plain | null }> => {
+      if (purpose === 'reveal') return (await gql(WorkerRevealMyDataDocument, { password })).workerRevealMyData;
+      const problem = await downloadMyData(password);
+      return { errors: problem ? [{ field: null, code: 'INVALID_INPUT', message: problem, messageZh: problem }] : [] };
+    },
+    isDone: (r) => purpose !== 'reveal' || !!r.data,
+    onDone: (r) => {
+      if (r.data) setPlain(r.data);
       setPurpose(null);
       form.resetFields();
-    } catch (e) {
-      setFormErrors([{ code: 'INTERNAL', text: describeError(e) }]);
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    errorOptions: { messages: { INVALID_CREDENTIALS: '密码错误' } },
+  });
 
   return (
     <>
