@@ -104,3 +104,12 @@ def cron_jobs() -> list[Any]:
         cron(cron_verify, name="funds.cron.verify", hour=3, minute=30, unique=True),
     ]
 
+
+
+@job("funds.report_file")
+async def report_file_job(ctx: JobContext, report: str, fmt: str, unit_id: int, date_from: str, date_to: str,
+                          fund_id: int) -> dict[str, Any]:
+    """Write a ledger report as CSV or XLSX into the encrypted store (downloaded by its creator)."""
+    from core.funds.exports import run_report_file
+
+    return await run_report_file(ctx.tenant, ctx.job_id, report, fmt, unit_id, date_from, date_to, fund_id)
