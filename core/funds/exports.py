@@ -148,3 +148,19 @@ async def run_report_file(tenant: TenantContext, job_id: int, report: str, fmt: 
     size = file_store().store_stream(iter([f.data]), KIND, tenant.id, job_id)
     return {"filename": f.filename, "contentType": f.content_type, "rowCount": f.row_count, "sizeBytes": size,
             "unitPath": unit["path"], "downloadUrl": download_url(job_id)}
+
+
+async def purge_report_files(tenant: TenantContext, cutoff: dt.datetime) -> int:
+    """Delete the tenant's stored report files whose job finished before ``cutoff`` (or whose job is
+    gone); returns how many were deleted."""
+    from core.context import tenant_scope
+    from core.jobs.tables import JobRecord
+
+    store = file_store()
+    ids = store.stored_ids(KIND, tenant.id)
+    if not ids:
+        return 0
+    with tenant_scope(tenant):  # under RLS, a query outside the tenant's scope sees no job and would purge all
+        keep = {r["id"] for r in await JobRecord.select(JobRecord.id).where(
+            (JobRecord.tenant_id == tenant.id) & JobRecord.id.is_in(ids) & (JobRecord.updated_at >= cutoff))}
+    return sum(store.purge_stored(KIND, tenant.id, i) for i in ids if i not in keep)

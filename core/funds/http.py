@@ -3,7 +3,8 @@
 
 - ``GET /report-files/<job id>`` — the file a ``ledgerReportFileStart`` job wrote, for the user who
   started it, while they still hold ``report.read`` over the unit it covers. Every download is
-  audited. 404 for another tenant's or another user's job, 409 while the job has not finished.
+  audited. 404 for another tenant's or another user's job, 409 while the job has not finished, 410
+  once the file is past the export retention (``HUIJIA_EXPORT_RETENTION_HOURS``) and purged.
 """
 
 from __future__ import annotations
@@ -53,8 +54,14 @@ async def download_report_file(request: Request[Any, Any, Any], job_id: int) -> 
     if unit is None or not principal.can("report.read", unit["path"]):
         return _error(403, ErrorCode.FORBIDDEN, "not allowed: report.read", "无权查看该单位的报表")
     store = file_store()
-    if row["status"] != "succeeded" or not store.stored_exists(KIND, tenant.id, job_id):
+    if row["status"] != "succeeded":
         return _error(409, ErrorCode.INVALID_STATE, f"the report file is {row['status']}", "报表文件尚未生成")
+    if not store.stored_exists(KIND, tenant.id, job_id):
+        from core.settings import get_settings
+
+        hours = get_settings().export_retention_hours
+        return _error(410, ErrorCode.INVALID_STATE, f"the report file has expired (files are kept {hours} hours): "
+                      "export again", f"报表文件已过期（保留 {hours} 小时），请重新导出")
     result = json_loads_maybe(row["result"]) or {}
     await record(tenant, Actor(principal.user_id, principal.username), "report.file.download", "Job", job_id,
                  {"filename": result.get("filename"), "rows": result.get("rowCount")})

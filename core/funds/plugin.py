@@ -36,7 +36,7 @@ def register_jobs() -> list[Any]:
     from core.funds import jobs
 
     return [jobs.special_allocation_job, jobs.expire_reservations_job, jobs.chain_job, jobs.verify_job,
-            jobs.report_file_job]
+            jobs.report_file_job, jobs.purge_report_files_job]
 
 
 @hookimpl

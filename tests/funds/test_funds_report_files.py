@@ -137,8 +137,13 @@ async def test_the_stored_file_is_encrypted(api, sh_finance):
     t = await _seed(sh_finance)
     url, _ = await finished(sh_finance, "EXPENDITURE_STRUCTURE", "CSV", _scope(t))
     tenant = await get_tenant(code="shanghai")
-    stored = file_store().path_for(KIND, tenant.id, int(url.rsplit("/", 1)[-1])).read_bytes()
-    assert "科目代码".encode() not in stored and b"501" not in stored
+    job_id = int(url.rsplit("/", 1)[-1])
+    stored = file_store().path_for(KIND, tenant.id, job_id).read_bytes()
+    plain = (await download(api, sh_finance, url)).content
+    # Sealed chunks (ASCII lines), none of the report's text; the store opens them to the same bytes.
+    assert stored.startswith(b"v1.") and stored.isascii() and plain.decode("utf-8-sig").startswith("科目代码,支出类别")
+    with file_store().open_stored(KIND, tenant.id, job_id) as f:
+        assert f.read() == plain
 
 
 def _code(body):
@@ -146,3 +151,22 @@ def _code(body):
     if body.get("errors"):
         return body["errors"][0]["extensions"]["code"]
     return body["data"]["ledgerReportFileStart"]["errors"][0]["code"]
+
+
+async def test_files_past_retention_are_purged_and_answer_410(api, sh_finance):
+    import datetime as dt
+
+    from core.funds.exports import KIND, file_store, purge_report_files
+    from core.tenancy.services import get_tenant
+
+    t = await _seed(sh_finance)
+    url, _ = await finished(sh_finance, "GRASSROOTS_SHARE", "CSV", _scope(t))
+    job_id = int(url.rsplit("/", 1)[-1])
+    tenant = await get_tenant(code="shanghai")
+    # A file newer than the cutoff stays.
+    await purge_report_files(tenant, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    assert file_store().stored_exists(KIND, tenant.id, job_id)
+    assert await purge_report_files(tenant, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)) >= 1
+    assert not file_store().stored_exists(KIND, tenant.id, job_id)
+    r = await download(api, sh_finance, url)
+    assert r.status_code == 410 and r.json()["error"]["code"] == "INVALID_STATE"
