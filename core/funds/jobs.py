@@ -15,6 +15,7 @@ SPECIAL_ALLOCATION = "funds.special_allocation"
 EXPIRE_RESERVATIONS = "funds.expire_reservations"
 CHAIN = "funds.chain"
 VERIFY = "funds.verify"
+PURGE_REPORT_FILES = "funds.purge_report_files"
 
 
 def special_allocation_key(year: int) -> str:
@@ -91,6 +92,11 @@ async def cron_verify(ctx: dict[str, Any]) -> int:
     return await _for_each_tenant(VERIFY, f"{VERIFY}:{day}", day)
 
 
+async def cron_purge_report_files(ctx: dict[str, Any]) -> int:
+    hour = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H")
+    return await _for_each_tenant(PURGE_REPORT_FILES, f"{PURGE_REPORT_FILES}:{hour}", hour)
+
+
 def cron_jobs() -> list[Any]:
     """arq ``cron_jobs`` for the worker settings."""
     from arq import cron
@@ -102,5 +108,24 @@ def cron_jobs() -> list[Any]:
              unique=True),
         cron(cron_chain, name="funds.cron.chain", minute=None, second=30, unique=True),
         cron(cron_verify, name="funds.cron.verify", hour=3, minute=30, unique=True),
+        cron(cron_purge_report_files, name="funds.cron.purge_report_files", minute=15, unique=True),
     ]
 
+
+@job("funds.report_file")
+async def report_file_job(ctx: JobContext, report: str, fmt: str, unit_id: int, date_from: str, date_to: str,
+                          fund_id: int) -> dict[str, Any]:
+    """Write a ledger report as CSV or XLSX into the encrypted store (downloaded by its creator)."""
+    from core.funds.exports import run_report_file
+
+    return await run_report_file(ctx.tenant, ctx.job_id, report, fmt, unit_id, date_from, date_to, fund_id)
+
+
+@job(PURGE_REPORT_FILES)
+async def purge_report_files_job(ctx: JobContext, *bucket: Any) -> dict[str, Any]:
+    """Delete stored report files older than the export retention (their download answers 410)."""
+    from core.funds.exports import purge_report_files
+    from core.settings import get_settings
+
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(hours=get_settings().export_retention_hours)
+    return {"purged": await purge_report_files(ctx.tenant, cutoff)}

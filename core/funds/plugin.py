@@ -35,7 +35,16 @@ def register_graphql() -> list[Any]:
 def register_jobs() -> list[Any]:
     from core.funds import jobs
 
-    return [jobs.special_allocation_job, jobs.expire_reservations_job, jobs.chain_job, jobs.verify_job]
+    return [jobs.special_allocation_job, jobs.expire_reservations_job, jobs.chain_job, jobs.verify_job,
+            jobs.report_file_job, jobs.purge_report_files_job]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    # Report files are downloaded over HTTP, not carried base64 inside GraphQL.
+    from core.funds.http import ROUTES
+
+    return list(ROUTES)
 
 
 @hookimpl

@@ -261,3 +261,11 @@ class LedgerConfigPayload:
 class FundsJobPayload:
     job: Job | None = None
     errors: list[UserError]
+
+
+@strawberry.type(description="A report file being written. Poll `job(id)`; once it has SUCCEEDED, GET `downloadUrl` "
+                             "(with the same bearer token).")
+class LedgerReportFilePayload:
+    job: Job | None = None
+    download_url: str | None = strawberry.field(default=None, description="`/report-files/<id>`: the file, for you only.")
+    errors: list[UserError]

@@ -13,6 +13,7 @@ from core.funds import queries, services
 from core.funds.graphql.helpers import (
     _entry_payload,
     _entry_row,
+    _report_scope,
     _require_all,
     _root_path,
     _unit,
@@ -29,10 +30,12 @@ from core.funds.graphql.inputs import (
     LedgerEntryPayload,
     LedgerEntryReverseInput,
     LedgerPeriodPayload,
+    LedgerReportFilePayload,
     LedgerTransferInput,
     LedgerTransferPayload,
     LevyInput,
     LevyPayload,
+    ReportInput,
     ReservationInput,
     ReservationPayload,
     ReservationPostInput,
@@ -41,9 +44,11 @@ from core.funds.graphql.inputs import (
 )
 from core.funds.graphql.types import (
     Budget,
+    ExportFormat,
     Fund,
     LedgerConfig,
     LedgerPeriod,
+    LedgerReport,
     Reservation,
     TransferDirection,
     _gid,
@@ -303,6 +308,21 @@ class FundsMutation:
             return {"job": Job.from_row(written(await get_job(tenant, job_id), "job"))}
 
         return await run_mutation(FundsJobPayload, work)
+
+    @strawberry.mutation(description=perm("report.read", "Write a report of a subtree as a CSV or XLSX file in a job "
+                                                         "(report.read over the unit asked for). Poll `job(id)`, then "
+                                                         "download `downloadUrl`; every download is audited."))
+    async def ledger_report_file_start(self, info: Info, report: LedgerReport, format: ExportFormat,
+                                       input: ReportInput) -> LedgerReportFilePayload:
+        async def work() -> dict[str, Any]:
+            from core.funds.exports import download_url, start_report_file
+            from core.jobs.runner import get_job
+
+            tenant, scope, unit = await _report_scope(info, input)
+            job_id = await start_report_file(tenant, info.context.actor, report.value, format.value, scope, unit)
+            return {"job": Job.from_row(written(await get_job(tenant, job_id), "job")), "download_url": download_url(job_id)}
+
+        return await run_mutation(LedgerReportFilePayload, work)
 
     @strawberry.mutation(description=perm("fund.write", "Create a fund for a mutual-aid plan (granted at the province root)."))
     async def fund_create(self, info: Info, input: FundCreateInput) -> FundPayload:

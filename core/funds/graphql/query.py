@@ -257,7 +257,9 @@ class FundsQuery:
             FlowRow(direction=TransferDirection(r.direction), kind=r.kind, amount_fen=BigInt(r.amount_fen), count=r.count,
                     from_pk=r.from_unit_id, to_pk=r.to_unit_id) for r in fl.rows])
 
-    @strawberry.field(description=perm("report.read", "A report as a CSV or XLSX file (base64)."))
+    @strawberry.field(description=perm("report.read", "A report as a CSV or XLSX file (base64)."),
+                      deprecation_reason="Use the ledgerReportFileStart mutation: it writes the file in a job and "
+                                         "serves it from an audited download route instead of base64 in the response.")
     @for_query
     async def ledger_report_export(self, info: Info, report: LedgerReport, format: ExportFormat,
                                    input: ReportInput) -> ReportFile:

@@ -1,6 +1,6 @@
 /**
- * File transfer outside GraphQL (core/members/http.py): roster upload, templates, error reports and
- * export downloads. Same bearer token and the same 401 handling as the GraphQL client.
+ * File transfer outside GraphQL (core/members/http.py, core/funds/http.py): roster upload, templates,
+ * error reports, member exports and ledger report files. Same bearer token and the same 401 handling as the GraphQL client.
  */
 import { currentToken, endSession } from '../auth/session';
 import { ApiError, NetworkError } from './client';

@@ -941,14 +941,14 @@ export type GrassrootsShareReportQueryVariables = Exact<{
 
 export type GrassrootsShareReportQuery = { grassrootsShare: { totalSpendingFen: number | string, grassrootsSpendingFen: number | string, shareBp: number, byLevel: Array<{ level: string, spendingFen: number | string, shareBp: number }> } };
 
-export type LedgerReportExportQueryVariables = Exact<{
+export type LedgerReportFileStartMutationVariables = Exact<{
   report: LedgerReport;
   format: ExportFormat;
   input: ReportInput;
 }>;
 
 
-export type LedgerReportExportQuery = { ledgerReportExport: { filename: string, contentType: string, contentBase64: string, rowCount: number } };
+export type LedgerReportFileStartMutation = { ledgerReportFileStart: { downloadUrl: string | null, job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type JobFieldsFragment = { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean };
 
@@ -2102,16 +2102,34 @@ export const GrassrootsShareReportDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<GrassrootsShareReportQuery, GrassrootsShareReportQueryVariables>;
-export const LedgerReportExportDocument = new TypedDocumentString(`
-    query LedgerReportExport($report: LedgerReport!, $format: ExportFormat!, $input: ReportInput!) {
-  ledgerReportExport(report: $report, format: $format, input: $input) {
-    filename
-    contentType
-    contentBase64
-    rowCount
+export const LedgerReportFileStartDocument = new TypedDocumentString(`
+    mutation LedgerReportFileStart($report: LedgerReport!, $format: ExportFormat!, $input: ReportInput!) {
+  ledgerReportFileStart(report: $report, format: $format, input: $input) {
+    job {
+      ...JobFields
+    }
+    downloadUrl
+    errors {
+      field
+      code
+      message
+    }
   }
 }
-    `) as unknown as TypedDocumentString<LedgerReportExportQuery, LedgerReportExportQueryVariables>;
+    fragment JobFields on Job {
+  id
+  name
+  status
+  progress
+  total
+  attempts
+  result
+  errors
+  createdAt
+  updatedAt
+  heartbeatAt
+  retryable
+}`) as unknown as TypedDocumentString<LedgerReportFileStartMutation, LedgerReportFileStartMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

@@ -5,12 +5,15 @@ import { DownloadOutlined, SearchOutlined } from '@ant-design/icons';
 import dayjs, { type Dayjs } from 'dayjs';
 import { gql } from '../../api/client';
 import { describeError } from '../../api/errors';
+import { downloadFile } from '../../api/files';
+import { usePoll } from '../../api/usePoll';
 import { useGql } from '../../api/useGql';
 import {
   ExpenditureStructureReportDocument,
   FundStatementReportDocument,
   GrassrootsShareReportDocument,
-  LedgerReportExportDocument,
+  JobDocument,
+  LedgerReportFileStartDocument,
   TrialBalanceReportDocument,
   type AccountType,
   type LedgerReport,
@@ -21,7 +24,6 @@ import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { ACCOUNT_TYPE_LABELS, GRASSROOTS_LEVEL_LABELS } from '../../lib/labels';
 import { formatBp, formatFen, toBigInt } from '../../lib/money';
-import { downloadBase64 } from '../../lib/download';
 import { Amount, FundSelect } from './shared';
 
 const BarChartView = lazy(() => import('../../components/charts/BarChart'));
@@ -39,9 +41,44 @@ function toInput(v: FilterForm): ReportInput {
   return { dateFrom: v.range[0].format('YYYY-MM-DD'), dateTo: v.range[1].format('YYYY-MM-DD'), subtreeOf: v.subtreeOf ?? null, fund: v.fund ?? null };
 }
 
-function ExportButton({ report, input }: { report: LedgerReport; input: ReportInput }) {
+type ReportFileJob = { id: string; status: string; downloadUrl: string };
+
+/** 导出 Excel: the file is written by a job; poll it, then download it from its audited route. */
+export function ExportButton({ report, input }: { report: LedgerReport; input: ReportInput }) {
   const { message } = App.useApp();
   const [busy, setBusy] = useState(false);
+  const [job, setJob] = useState<ReportFileJob | null>(null);
+  const running = !!job && (job.status === 'QUEUED' || job.status === 'RUNNING');
+
+  const finish = async (j: ReportFileJob, result: unknown) => {
+    setJob(null);
+    if (j.status === 'SUCCEEDED') {
+      try {
+        const name = await downloadFile(j.downloadUrl, '经费报表.xlsx');
+        const rows = (result as { rowCount?: number } | null)?.rowCount;
+        message.success(rows === undefined ? `已导出 ${name}` : `已导出 ${name}（${rows} 行）`);
+      } catch (e) {
+        message.error(`下载失败：${describeError(e)}`);
+      }
+    } else {
+      message.error(j.status === 'INTERRUPTED' ? '导出中断，请重新导出' : '导出失败，请稍后重试');
+    }
+    setBusy(false);
+  };
+
+  usePoll(
+    async () => {
+      if (!job) return;
+      const { job: row } = await gql(JobDocument, { id: job.id });
+      if (!row) return;
+      const next = { ...job, status: row.status };
+      if (next.status === 'QUEUED' || next.status === 'RUNNING') setJob(next);
+      else await finish(next, row.result);
+    },
+    1000,
+    running,
+  );
+
   return (
     <Button
       icon={<DownloadOutlined />}
@@ -49,12 +86,17 @@ function ExportButton({ report, input }: { report: LedgerReport; input: ReportIn
       onClick={async () => {
         setBusy(true);
         try {
-          const { ledgerReportExport: f } = await gql(LedgerReportExportDocument, { report, format: 'XLSX', input });
-          downloadBase64(f.filename, f.contentType, f.contentBase64);
-          message.success(`已导出 ${f.filename}（${f.rowCount} 行）`);
+          const { ledgerReportFileStart: r } = await gql(LedgerReportFileStartDocument, { report, format: 'XLSX', input });
+          if (r.errors.length || !r.job || !r.downloadUrl) {
+            message.error(`导出失败：${r.errors[0]?.message ?? '未知错误'}`);
+            setBusy(false);
+            return;
+          }
+          const started = { id: r.job.id, status: r.job.status, downloadUrl: r.downloadUrl };
+          if (started.status === 'QUEUED' || started.status === 'RUNNING') setJob(started);
+          else await finish(started, r.job.result);
         } catch (e) {
           message.error(`导出失败：${describeError(e)}`);
-        } finally {
           setBusy(false);
         }
       }}
