@@ -49,6 +49,7 @@ Groups:
   ``CapabilityInfo(workflows=...)``), :class:`StepContext` (what guards and effects get),
   :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_step`,
   :func:`workflow_current`, :func:`workflow_current_many`, :func:`workflow_timeline`,
+  :func:`workflow_timeline_many`,
   :func:`workflow_allowed`, :func:`workflow_run_timers`.
 
 Heavy modules (ledger, members, GraphQL) are imported on first use, so importing the SDK from a
@@ -222,6 +223,7 @@ __all__ = [
     "workflow_current",
     "workflow_current_many",
     "workflow_timeline",
+    "workflow_timeline_many",
     "workflow_allowed",
     "workflow_run_timers",
     # pii helpers safe for rules
@@ -310,6 +312,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "workflow_current": ("core.workflow.services", "current"),
     "workflow_current_many": ("core.workflow.services", "current_many"),
     "workflow_timeline": ("core.workflow.services", "timeline"),
+    "workflow_timeline_many": ("core.workflow.services", "timeline_many"),
     "workflow_allowed": ("core.workflow.services", "allowed_transitions"),
     "workflow_run_timers": ("core.workflow.services", "run_due_timers"),
     "region_fallbacks": ("core.builtin_hooks", "region_fallbacks"),

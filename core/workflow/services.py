@@ -237,17 +237,27 @@ async def current_many(tenant: TenantContext, machine: Machine, case_ids: Sequen
 
 async def timeline(tenant: TenantContext, machine: Machine, case_id: int) -> list[Step]:
     """The case's steps, oldest first (the caller checks who may read the case)."""
+    return (await timeline_many(tenant, machine, [case_id])).get(int(case_id), [])
+
+
+async def timeline_many(tenant: TenantContext, machine: Machine, case_ids: Sequence[int]) -> dict[int, list[Step]]:
+    """The steps of several cases in one query, each oldest first (for lists and dataloaders); a case
+    without steps is missing from the result."""
+    if not case_ids:
+        return {}
+    ids = ", ".join(str(int(i)) for i in case_ids)  # integers only: safe to inline, and one plan on both backends
     rows = await raw("SELECT * FROM workflow_step WHERE tenant_id = {} AND capability = {} AND case_type = {} "
-                     "AND case_id = {} ORDER BY seq", tenant.id, machine.capability, machine.case_type, case_id)
-    out = []
+                     f"AND case_id IN ({ids}) ORDER BY case_id, seq", tenant.id, machine.capability, machine.case_type)
+    out: dict[int, list[Step]] = {}
     for r in rows:
         reasons, payload = r["reasons"], r["payload"]
         if isinstance(reasons, str):  # JSON comes back as text from raw SQL
             import json
 
             reasons, payload = json.loads(reasons), json.loads(payload)
-        out.append(Step(int(r["seq"]), r["transition"], r["from_state"], r["to_state"], r["actor_id"], r["actor_name"],
-                        tuple(reasons), payload, as_utc(r["at"])))
+        out.setdefault(int(r["case_id"]), []).append(
+            Step(int(r["seq"]), r["transition"], r["from_state"], r["to_state"], r["actor_id"], r["actor_name"],
+                 tuple(reasons), payload, as_utc(r["at"])))
     return out
 
 

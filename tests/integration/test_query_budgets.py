@@ -1,8 +1,10 @@
 """Query-count budgets: a page of 100 of anything, with its nested fields, costs a constant number of
 SQL statements (no N+1), for every connection field the schema has.
 
-The fields are enumerated from the running schema, so a new connection field (a capability plugin's
-too) fails here until it has a budget in BUDGETS and a seeder that gives it 100 items. Each field is
+The fields are enumerated from the running schema, so a new connection field fails here until it has
+a budget in BUDGETS and a seeder that gives it 100 items. A capability plugin gives its own fields
+theirs from its test code, through the pytest hook ``pytest_huijia_query_budgets``
+(``tests/fixtures/budget_hookspecs.py``): its province is made with every installed capability on. Each field is
 queried with every field of its item type selected, nested objects two levels deep (an org unit's
 parent and its ancestors, a member's tags and household, an account's unit and fund...), once for 10
 items and once for 100: the page of 100 must stay within the budget and cost no more than the page
@@ -80,6 +82,8 @@ BUDGETS: dict[str, Budget] = {
     "Query.pluginSettingsHistory": Budget(5, "tenant, token, the root unit (permission), page, count"),
     "Member.history": Budget(6, "tenant, token, the member, its unit (scope check), page, count"),
     "MemberImport.errors": Budget(4, "tenant, token, the import, page (one row past it: no count)"),
+    "Query.portalUnits": Budget(5, "tenant, token, the worker's account, page (with parents' names), count"),
+    "Query.joinApplications": Budget(4, "tenant, token, page, count"),
 }
 
 
@@ -179,10 +183,13 @@ class Province:
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def province(api: Api, tmp_path_factory: pytest.TempPathFactory) -> Province:
     from core.accounts.services import create_user
+    from core.plugins import get_plugin_manager, host_info
     from core.tenancy import services as tenancy
 
-    # testprov: a province plugin with settings (and the test capability it serves), for the settings history.
-    made = await create_plugin_tenant(["testprov"], tmp_path_factory.mktemp("budgets"))
+    # testprov: a province plugin with settings (and the test capability it serves), for the settings
+    # history; and every installed capability plugin, whose connection fields are in the schema too.
+    capability_plugins = sorted(host_info(get_plugin_manager()).capabilities_of)
+    made = await create_plugin_tenant(["testprov", *capability_plugins], tmp_path_factory.mktemp("budgets"))
     ctx = await made.context()
     with tenant_scope(ctx):
         root = await tenancy.get_unit_by_code(ctx, made.root_unit)
@@ -404,7 +411,50 @@ async def _import_errors(p: Province) -> dict[str, Any]:
     return {"parent": to_global_id("MemberImport", made["id"])}
 
 
+async def _workers(p: Province, n: int) -> list[Any]:
+    """``n`` worker accounts (not members), each registered from an address of its own (registration
+    is throttled per address)."""
+    from core.workers import services as workers
+
+    sessions = []
+    for _ in range(n):
+        k = next(_ids)
+        sessions.append(await workers.register(p.tenant.code, name=f"职工{k}", id_number=person_id(),
+                                               phone=f"139{k:08d}", password=PASSWORD,
+                                               ip=f"10.{k // 65536 % 256}.{k // 256 % 256}.{k % 256}"))
+    return sessions
+
+
+async def _join_applications(p: Province) -> dict[str, Any]:
+    """100 workers applied to join the grassroots union; ten of the applications were turned down."""
+    from core.workers import joining, queries
+
+    for i, session in enumerate(await _workers(p, LARGE)):
+        with tenant_scope(p.ctx):
+            made = await joining.apply(p.ctx, session.account, ACTOR, unit_id=p.grassroots["id"], employer="测试企业",
+                                       note=f"申请{i}")
+            if i % 10 == 0:
+                row = await queries.get_application(p.ctx, made["id"])
+                await joining.decide(p.ctx, Actor(p.user_id, "checker"), row, approve=False, reason="材料不全",
+                                     scope_paths=[p.root["path"]])
+    return {}
+
+
+async def _portal_units(p: Province) -> dict[str, Any]:
+    """100 grassroots unions under the district (and the province's own) seen by a logged-in worker."""
+    from core.tenancy import services as tenancy
+
+    with tenant_scope(p.ctx):
+        for i in range(LARGE):
+            await tenancy.create_unit(p.ctx, ACTOR, parent_id=p.district["id"], code=f"{p.tenant.code}-p{i}",
+                                      name=f"门户工会{i}", level="grassroots")
+    (session,) = await _workers(p, 1)
+    return {TOKEN: session.token}
+
+
 SEEDERS: dict[str, Seeder] = {
+    "Query.portalUnits": _portal_units,
+    "Query.joinApplications": _join_applications,
     "Query.memberTransfers": _transfers,
     "Query.memberImports": _imports,
     "MemberImport.errors": _import_errors,
@@ -420,6 +470,9 @@ SEEDERS: dict[str, Seeder] = {
     "Query.members": _members,
     "Member.history": _member_history,
 }
+
+# A seeder's variables may name the caller: a token of its own (a worker's, say) instead of the staff user's.
+TOKEN = "_token"
 
 _seeded: dict[str, dict[str, Any]] = {}
 
@@ -438,6 +491,26 @@ ARGS: dict[str, dict[str, str]] = {
 
 
 # ---------------------------------------------------------------------------------------------
+# Plugins' fields (pytest hook)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plugin_budgets(pytestconfig: pytest.Config) -> None:
+    """Merge the budgets, seeders and arguments plugins' test code contributes; a field claimed twice is
+    a mistake, not an override."""
+    for contributed in pytestconfig.hook.pytest_huijia_query_budgets():
+        for coordinate, (budget, seeder, args) in contributed.items():
+            known = BUDGETS.get(coordinate)
+            if (known is not None and known != Budget(**budget)) or SEEDERS.get(coordinate, seeder) is not seeder:
+                raise pytest.UsageError(f"query budgets: {coordinate} has a budget or seeder already")
+            BUDGETS[coordinate] = Budget(**budget)
+            SEEDERS[coordinate] = seeder
+            if args:
+                ARGS[coordinate] = dict(args)
+
+
+# ---------------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------------
 
@@ -452,9 +525,12 @@ def _forget_caches() -> None:
 
 async def measure(p: Province, coordinate: str, first: int, variables: dict[str, Any]) -> CapturedQueries:
     query = connection_query(coordinate, ARGS.get(coordinate, {}))
+    variables = dict(variables)
+    token = variables.pop(TOKEN, None)
+    api = p.api if token is None else p.api.as_(token)
     _forget_caches()
     async with capture_queries() as captured:
-        body = await p.api.gql(query, {"first": first, **variables})
+        body = await api.gql(query, {"first": first, **variables})
     assert "errors" not in body, (coordinate, body.get("errors"))
     data = body["data"]
     page = data[coordinate.split(".")[1]] if coordinate.startswith("Query.") else data["node"][coordinate.split(".")[1]]
@@ -462,7 +538,7 @@ async def measure(p: Province, coordinate: str, first: int, variables: dict[str,
     return captured
 
 
-async def test_every_connection_field_has_a_budget():
+async def test_every_connection_field_has_a_budget(plugin_budgets: None):
     fields = connection_fields()
     assert "Query.orgUnits" in fields and "Member.history" in fields  # the enumeration finds them
     missing = [f for f in fields if f not in BUDGETS]
@@ -474,7 +550,7 @@ async def test_every_connection_field_has_a_budget():
 
 
 @pytest.mark.parametrize("coordinate", connection_fields())
-async def test_a_page_costs_a_constant_number_of_queries(province: Province, coordinate: str):
+async def test_a_page_costs_a_constant_number_of_queries(plugin_budgets: None, province: Province, coordinate: str):
     budget = BUDGETS.get(coordinate)
     if budget is None:
         pytest.fail(f"{coordinate} has no query budget (see test_every_connection_field_has_a_budget)")

@@ -38,7 +38,7 @@ from core.sdk import (
     scope_clause,
     to_global_id,
     workflow_allowed,
-    workflow_timeline,
+    workflow_timeline_many,
 )
 from huijia_hardship import services
 from huijia_hardship.interface import CATEGORY_ZH
@@ -127,6 +127,36 @@ def _classification(c: dict[str, Any], at: Any = None) -> HardshipClassification
                                   excluded=bool(c.get("excluded")), at=at)
 
 
+# Per-request batch loaders: a page of archives asks for each archive's steps, classifications and
+# documents, and these answer a page with one query each instead of one per archive.
+
+
+def _ids_sql(keys: list[Any]) -> str:
+    return ", ".join(str(int(k)) for k in keys)  # integers only: safe to inline
+
+
+async def _timelines(tenant: Any, keys: list[Any]) -> list[Any]:
+    found = await workflow_timeline_many(tenant, ARCHIVE, keys)
+    return [found.get(int(k), []) for k in keys]
+
+
+async def _by_archive(tenant: Any, table: str, order: str, keys: list[Any]) -> list[Any]:
+    rows = await raw(f"SELECT * FROM {table} WHERE tenant_id = {{}} AND archive_id IN ({_ids_sql(keys)}) "
+                     f"ORDER BY {order}", tenant.id)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        grouped.setdefault(int(r["archive_id"]), []).append(r)
+    return [grouped.get(int(k), []) for k in keys]
+
+
+async def _classifications(tenant: Any, keys: list[Any]) -> list[Any]:
+    return await _by_archive(tenant, "hardship_classification", "id DESC", keys)
+
+
+async def _attachments(tenant: Any, keys: list[Any]) -> list[Any]:
+    return await _by_archive(tenant, "hardship_attachment", "id", keys)
+
+
 @strawberry.type(description="A hardship household archive (一户一档). Health, income and bank data are masked.")
 class HardshipArchive(Node):
     id: strawberry.ID
@@ -174,13 +204,13 @@ class HardshipArchive(Node):
 
     @strawberry.field(description=perm("hardship.read", "The archive's steps, oldest first."))
     async def timeline(self, info: Info) -> list[HardshipStep]:
-        tenant, _ = info.context.require("hardship.read")
+        info.context.require("hardship.read")
         return [HardshipStep(seq=s.seq, action=s.transition,
                              action_label=(ARCHIVE.transition(s.transition).label_zh
                                            if ARCHIVE.transition(s.transition) else "建档申请"),
                              from_state=s.from_state, to_state=s.to_state, actor_name=s.actor_name,
                              reasons=list(s.reasons), at=s.at)
-                for s in await workflow_timeline(tenant, ARCHIVE, self._pk)]
+                for s in await info.context.loader("hardship.timeline", _timelines).load(self._pk)]
 
     @strawberry.field(description="The actions the caller's roles allow on this archive now, at its union "
                                   "(conditions such as attached consent are checked when the action is taken).")
@@ -191,18 +221,17 @@ class HardshipArchive(Node):
     @strawberry.field(description=perm("hardship.read", "Every classification, newest first: a re-check shows "
                                                         "the old beside the new."))
     async def classification_history(self, info: Info) -> list[HardshipClassification]:
-        tenant, _ = info.context.require("hardship.read")
-        rows = await raw("SELECT * FROM hardship_classification WHERE tenant_id = {} AND archive_id = {} "
-                         "ORDER BY id DESC", tenant.id, self._pk)
+        info.context.require("hardship.read")
+        rows = await info.context.loader("hardship.classifications", _classifications).load(self._pk)
         return [_classification({**r, "reasons": _json(r["reasons"])}, r["at"]) for r in rows]
 
     @strawberry.field(description=perm("hardship.read", "The archive's documents."))
     async def attachments(self, info: Info) -> list[HardshipAttachment]:
-        tenant, _ = info.context.require("hardship.read")
+        info.context.require("hardship.read")
         return [HardshipAttachment(id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])),
                                    kind=HardshipAttachmentKind(r["kind"]), filename=r["filename"],
                                    content_type=r["content_type"], size=r["size"], created_at=r["created_at"])
-                for r in await services.attachments(tenant, self._pk)]
+                for r in await info.context.loader("hardship.attachments", _attachments).load(self._pk)]
 
 
 async def resolve_archive(info: Info, pk: int) -> HardshipArchive | None:

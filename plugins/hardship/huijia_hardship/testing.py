@@ -56,6 +56,37 @@ def pytest_huijia_subtree_samples() -> dict[str, Any]:
     return {"HardshipArchive": make_archive}
 
 
+async def seed_archives(province: Any) -> dict[str, Any]:
+    """100 archives at the province's grassroots union, every tenth with both consent documents
+    and reviewed (so steps, classifications and documents vary from archive to archive)."""
+    from core.sdk import to_global_id
+
+    api = province.api  # tenant_admin and approver at the root
+    unit = to_global_id("OrgUnit", province.grassroots["id"])
+    for i in range(100):
+        _, household = await household_at(api, unit, f"困难职工{i}")
+        body = await api.gql(ARCHIVE, {"i": archive_input(household)})
+        assert "errors" not in body, body
+        payload = body["data"]["hardshipArchiveCreate"]
+        assert payload["errors"] == [], payload
+        if i % 10 == 0:
+            archive_id = payload["archive"]["id"]
+            for kind in ("APPLICATION_LETTER", "CONSENT_AUTHORISATION"):
+                added = await api.gql(ATTACH, {"id": archive_id, "k": kind, "f": "a.pdf", "b": PDF_B64})
+                assert added["data"]["hardshipAttachmentAdd"]["errors"] == [], added
+            stepped = await api.gql(STEP, {"id": archive_id, "a": "REVIEW"})
+            assert stepped["data"]["hardshipArchiveStep"]["errors"] == [], stepped
+    return {}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_huijia_query_budgets() -> dict[str, Any]:
+    """Core's query-count check of every connection field: the archives list batches each archive's
+    steps, classifications and documents (one query each for the page)."""
+    return {"Query.hardshipArchives": (
+        {"queries": 7, "why": "tenant, token, count, page, steps, classifications, documents"}, seed_archives, {})}
+
+
 STEP = """mutation($id: ID!, $a: HardshipAction!, $r: [String!]) {
   hardshipArchiveStep(id: $id, action: $a, reasons: $r) { archive { id state } errors { field code message } } }"""
 CHECK = """mutation($id: ID!, $p: Boolean!) { hardshipCivilCheck(id: $id, passed: $p) {
