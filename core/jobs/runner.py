@@ -93,8 +93,6 @@ def _check_args(args: tuple[Any, ...]) -> list[Any]:
 _arq_pool: Any = None
 # The embedded default runs jobs in-process; jobs_in_process() does so with Redis set too.
 _force_in_process = 0
-# The older switch for the same, still patched by tests not yet moved to the in_process_jobs fixture.
-FORCE_IN_PROCESS = False
 _local_tasks: set[asyncio.Task[Any]] = set()
 
 
@@ -177,7 +175,7 @@ def _arq_job_id(tenant_id: int, job_id: int, again: bool) -> str:
 
 async def dispatch(tenant_id: int, job_id: int, *, again: bool = False) -> None:
     settings = get_settings()
-    if settings.redis_url and not (_force_in_process or FORCE_IN_PROCESS):
+    if settings.redis_url and not _force_in_process:
         pool = await _arq()
         await pool.enqueue_job("run_job", tenant_id, job_id, _job_id=_arq_job_id(tenant_id, job_id, again))
     else:

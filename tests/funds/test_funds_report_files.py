@@ -22,8 +22,9 @@ TB = """query($i: ReportInput!) { trialBalance(input: $i) { totalDebitFen totalC
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def start(p, report, fmt, variables):

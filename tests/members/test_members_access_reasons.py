@@ -17,8 +17,9 @@ AUDIT = """query($p: String) { auditRecords(filter: {actionPrefix: $p}, first: 5
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 @pytest.mark.parametrize("reason", ["True", "true", "1", "   ", "ok", "是", "其他：", "其他：是", "其他：aaaa", "其他：true",

@@ -19,8 +19,9 @@ EXPORT = "query($id: ID!) { memberExport(id: $id) { id status rowCount downloadU
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,9 @@ EXPORT = "query($id: ID!) { memberExport(id: $id) { status downloadUrl } }"
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def make_tenant(prefix: str) -> tuple[Any, str]:

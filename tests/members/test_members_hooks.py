@@ -86,13 +86,12 @@ async def test_hook_calls_on_create_update_and_join(api, spy_tenant):
         assert spy.joined == [row["id"], row["id"]]
 
 
-async def test_hook_calls_on_import_rows_and_joins(api, spy_tenant, monkeypatch):
+async def test_hook_calls_on_import_rows_and_joins(api, spy_tenant, in_process_jobs):
     from core.context import tenant_scope
     from core.jobs import runner
     from core.members import importer, queries
     from core.members.tables import MemberImport
 
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     spy, tenant = spy_tenant
     actor = Actor(None, "test")
     content = roster_csv([["钩子乙", make_id(), "sh-pudong-dianqi", "", "", "", "测试标签", ""],

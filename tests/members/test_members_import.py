@@ -26,8 +26,9 @@ UNIT = "sh-pudong-zhangjiang"
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 def good_rows(n: int, unit: str = UNIT, prefix: str = "导入") -> list[list[str]]:

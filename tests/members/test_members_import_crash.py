@@ -59,9 +59,8 @@ async def errors_of(p, query: str, gid: str, field: str) -> list[dict]:
     return (await p.api.gql(query, {"id": gid}))["data"][field]["errors"]
 
 
-async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_declared_dead(sh_admin, monkeypatch,
+async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_declared_dead(sh_admin, in_process_jobs,
                                                                                           import_options):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     import_options(batch_rows=10)
     up = await upload(sh_admin, roster_csv(rows("心跳甲", 35)))
     gid = up["import"]["id"]
@@ -106,9 +105,8 @@ async def test_resume_and_discard_agree_while_a_commit_runs_and_after_it_is_decl
     assert imp["committedThroughRow"] == 36 and await count(sh_admin, "心跳甲") == 35
 
 
-async def test_an_interrupted_import_without_written_rows_may_be_discarded_or_resumed(sh_admin, monkeypatch,
+async def test_an_interrupted_import_without_written_rows_may_be_discarded_or_resumed(sh_admin, in_process_jobs,
                                                                                      import_options):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
     import_options(batch_rows=10)
     up = await upload(sh_admin, roster_csv(rows("心跳乙", 5)))
     gid = up["import"]["id"]
@@ -167,11 +165,11 @@ async def _release_orphans() -> None:
 
 @pytest.mark.parametrize("resume_by", ["memberImportCommit", "jobRetry"])
 async def test_an_import_killed_mid_commit_under_a_real_worker_resumes_at_once_with_exactly_the_right_rows(
-        sh_admin, monkeypatch, tmp_path, _members_file_store, resume_by):
+        sh_admin, tmp_path, _members_file_store, resume_by):
     n_rows = 25_000  # five batches of the worker's 5,000: the kill lands after the first
     prefix = "崩溃甲" if resume_by == "memberImportCommit" else "崩溃乙"
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
-    up = await upload(sh_admin, roster_csv(rows(prefix, n_rows)))
+    with runner.jobs_in_process():  # the preview runs here; the commit goes to the arq queue below
+        up = await upload(sh_admin, roster_csv(rows(prefix, n_rows)))
     gid = up["import"]["id"]
     assert (await import_state(sh_admin, gid))["validRows"] == n_rows
 
@@ -181,7 +179,6 @@ async def test_an_import_killed_mid_commit_under_a_real_worker_resumes_at_once_w
     tenant = await shanghai()
     proc = await start_worker(tmp_path, "first")
     try:
-        monkeypatch.setattr(runner, "FORCE_IN_PROCESS", False)  # the commit goes to the arq queue
         assert (await sh_admin.api.gql(COMMIT, {"id": gid}))["data"]["memberImportCommit"]["errors"] == []
         deadline = time.monotonic() + 120
         while True:
@@ -219,8 +216,8 @@ async def test_an_import_killed_mid_commit_under_a_real_worker_resumes_at_once_w
     assert "resume it" in discard[0]["message"]
 
     if resume_by == "memberImportCommit":
-        monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
-        assert await errors_of(sh_admin, COMMIT, gid, "memberImportCommit") == []
+        with runner.jobs_in_process():
+            assert await errors_of(sh_admin, COMMIT, gid, "memberImportCommit") == []
         await runner.drain_local(300)
     else:
         # The same job record again, under arq, on a restarted worker, with a new arq job id: the

@@ -17,8 +17,9 @@ UNIT = "sh-pudong-zhangjiang"
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def _app_conn(tenant_code: str) -> asyncpg.Connection:

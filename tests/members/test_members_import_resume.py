@@ -17,9 +17,10 @@ UNIT = "sh-huangpu-bailian"
 
 
 @pytest.fixture(autouse=True)
-def small_batches(monkeypatch, import_options):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def small_batches(import_options):
     import_options(batch_rows=10)
+    with runner.jobs_in_process():
+        yield
 
 
 def rows(prefix: str, n: int) -> list[list[str]]:

@@ -57,8 +57,9 @@ def digest(value: str, tenant_id: int, key_id: str, purpose: str = ID_PURPOSE) -
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 def use(pii_keyring, *index_ids: str) -> Keyring:

@@ -30,8 +30,9 @@ JOB = "query($id: ID!) { memberImport(id: $id) { status totalRows previewJob { s
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def test_duplicate_member_error_has_chinese_text_and_english_message(sh_admin):

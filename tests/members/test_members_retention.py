@@ -24,8 +24,9 @@ DISCARD = "mutation($id: ID!) { memberImportDiscard(id: $id) { memberImport { st
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def make_tenant(prefix: str) -> tuple[Any, str]:

@@ -51,8 +51,9 @@ COMMIT = "mutation($id: ID!) { memberImportCommit(id: $id) { errors { code } } }
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,9 @@ ROUNDS = 4
 
 
 @pytest.fixture(autouse=True)
-def in_process_jobs(monkeypatch):
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+def in_process_jobs():
+    with runner.jobs_in_process():
+        yield
 
 
 async def _fujian_record(fj, kind: str) -> str:

@@ -197,10 +197,7 @@ def test_doctype_and_entities_are_refused(where):
     assert found.code == "FILE_TYPE" and "DOCTYPE" in found.message
 
 
-async def test_doctype_upload_is_refused_over_http(sh_admin, monkeypatch):
-    from core.jobs import runner
-
-    monkeypatch.setattr(runner, "FORCE_IN_PROCESS", True)
+async def test_doctype_upload_is_refused_over_http(sh_admin, in_process_jobs):
     data = package([("worksheets/sheet1.xml", SHEET, "visible")], shared_strings=BILLION_LAUGHS)
     body = await upload(sh_admin, data, filename="名册.xlsx", expect=422)
     assert body["import"]["status"] == "INVALID"
