@@ -101,10 +101,14 @@ class OrgUnit(Node):
         rows = await info.context.loader("org_unit_by_id", queries.units_by_ids).load_many(ids)
         return [OrgUnit.from_row(r) for r in rows if r]
 
-    @strawberry.field(description="Direct sub-units, active first, by name (at most 500).")
+    @strawberry.field(description=perm("org.read", "Direct sub-units you may read, by name (at most 500). "
+                                                  "A unit reached through `parent` or `ancestors` lists "
+                                                  "only the children inside your own subtree."))
     async def children(self, info: Info) -> list[OrgUnit]:
+        _, principal = info.context.authenticated()
         rows = await info.context.loader("org_unit_children", queries.children_of).load(self.pk)
-        return [OrgUnit.from_row(r) for r in rows]
+        # Ancestors are readable for breadcrumbs; their other branches are not.
+        return [OrgUnit.from_row(r) for r in rows if principal.can("org.read", r["path"])]
 
 
 @strawberry.type(description="A capability (业务模块) the tenant enables: the UI shows its menus only when listed.")

@@ -125,6 +125,22 @@ async def test_wrong_role_cannot_write_and_clerk_sees_only_subtree(api, sh_admin
     assert ok["errors"] == []
 
 
+async def test_children_of_an_ancestor_list_only_the_callers_own_branch(api, sh_admin):
+    # A district clerk reads the province root as a breadcrumb (ancestors, parent); walking down from
+    # it must not list the other districts, which their grant does not reach.
+    clerk = await persona(api, "shanghai", "clerk", "sh-xuhui")
+    xuhui = await unit_id(clerk.api, "sh-xuhui")
+    walk = """query($id: ID!) { node(id: $id) { ... on OrgUnit { code
+      parent { code children { code } } ancestors { code children { code } } children { code } } } }"""
+    seen = (await clerk.api.gql(walk, {"id": xuhui}))["data"]["node"]
+    assert seen["parent"]["code"] == "sh" and [a["code"] for a in seen["ancestors"]] == ["sh"]
+    assert [c["code"] for c in seen["parent"]["children"]] == ["sh-xuhui"]
+    assert [c["code"] for c in seen["ancestors"][0]["children"]] == ["sh-xuhui"]
+    # The province admin, whose grant is at the root, sees every district under it.
+    root_children = (await sh_admin.api.gql(walk, {"id": xuhui}))["data"]["node"]["parent"]["children"]
+    assert {"sh-xuhui", "sh-huangpu"} <= {c["code"] for c in root_children}
+
+
 async def test_pagination_filter_and_order(sh_admin):
     api = sh_admin.api
     q = """query($after: String, $o: OrgUnitOrder) { orgUnits(first: 3, after: $after, orderBy: $o, filter: {level: GRASSROOTS}) {
