@@ -95,13 +95,23 @@ def test_bad_key_settings_fail_without_echoing_keys(spec):
 
 
 RATE = """mutation($i: RatingInput!) { ratingSubmit(input: $i) { rating { id version } errors { field code } } }"""
+ARCHIVE_READ = """query($id: ID!) { hardshipArchive(id: $id) { id bankCardMasked } }"""
+# 低保 1,000 元 a month in the hardship archive's region.
+HARDSHIP_SETTINGS = """
+[settings.builtin]
+dibao = { "110105" = { "2024" = 100000 } }
+"""
 STATION = """mutation($i: StationInput!) { stationCreate(input: $i) { station { id } errors { field code } } }"""
 
 
 async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_path):
-    """Capability plugins' columns are rotated too: a service_network check-in's phone is
-    re-encrypted and its blind index recomputed, and with the old keys gone the member who checked
-    in can still rate the station (the check-in is found by its blind index)."""
+    """Capability plugins' columns are rotated too: a hardship archive's health, finances and bank
+    card and its classification inputs are re-encrypted, a service_network check-in's phone is
+    re-encrypted and its blind index recomputed; with the old keys gone the archive's card still
+    reads through GraphQL and the member who checked in can still rate the station (the check-in
+    is found by its blind index)."""
+    from huijia_hardship.testing import ARCHIVE, archive_input, household_at
+
     from core.actor import Actor
     from core.graphql.base import from_global_id, to_global_id
     from core.members.services import create_member as create_member_row
@@ -110,6 +120,8 @@ async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_pat
     from core.tenancy import services as tenancy
     from core.testing import create_plugin_tenant, synthetic_id_number
     from core.testing import persona as plugin_persona
+
+    ARCHIVE_CREATE = ARCHIVE.replace("archive { id }", "archive { id bankCardMasked }")
 
     registry = get_registry()
     contexts = {(c.table, c.column): c.context for c in registry.encrypted_columns}
@@ -123,8 +135,12 @@ async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_pat
     indexed = {(c.table, c.index_column) for c in registry.indexed_columns}
     assert {("sn_station_visit", "phone_bidx"), ("sn_request", "phone_bidx"), ("member", "phone_bidx")} <= indexed
 
-    t = await create_plugin_tenant(["service_network"], tmp_path)
+    t = await create_plugin_tenant(["service_network", "hardship"], tmp_path, HARDSHIP_SETTINGS)
     clerk = await plugin_persona(api, t.code, "clerk", t.root_unit)
+    _, household = await household_at(clerk.api, t.unit_ids[t.grassroots_unit])
+    created = await clerk.api.gql(ARCHIVE_CREATE, {"i": archive_input(household, bankCard="6222020200112233445")})
+    assert created["data"]["hardshipArchiveCreate"]["errors"] == [], created
+    archive_id = created["data"]["hardshipArchiveCreate"]["archive"]["id"]
     worker = await plugin_persona(api, t.code, "worker", t.grassroots_unit)
     station = {"orgUnitId": t.unit_ids[t.district_unit], "number": "ROT-1", "name": "轮换驿站", "lat": 26.0745,
                "lon": 119.2965, "address": "福州市鼓楼区五四路1号", "facilities": ["room", "tables", "water"],
@@ -152,6 +168,13 @@ async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_pat
     pii_keyring(Keyring({"k2": new_key, "dev1": dev_key}, "k2", {"i2": new_index, "i1": dev_index}, "i2"))
     report = await keys.rotate(t.code, batch=1)
     assert report.reencrypted["sn_station_visit.phone_enc"] == 1 and not report.failed
+    for column in ("health_enc", "finances_enc", "bank_card_enc"):
+        assert report.reencrypted[f"hardship_archive.{column}"] == 1, report
+    with tenant_scope(tenant):
+        left = await raw("SELECT health_enc AS t FROM hardship_archive UNION ALL SELECT finances_enc FROM hardship_archive "
+                         "UNION ALL SELECT bank_card_enc FROM hardship_archive "
+                         "UNION ALL SELECT inputs_enc FROM hardship_classification")
+    assert left and all(r["t"].startswith("v1.k2.") for r in left if r["t"])
     index_report = await keys.rotate_index(t.code, batch=1)
     assert index_report.ok and index_report.recomputed["sn_station_visit.phone_bidx"] == 1, index_report
     after = await visit()
@@ -166,5 +189,7 @@ async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_pat
                   "dimensions": [{"key": "hygiene", "stars": 5}, {"key": "supplies", "stars": 3}], "comment": "干净"}
         rated = (await worker.api.data(RATE, {"i": rating}))["ratingSubmit"]
         assert rated["errors"] == [] and rated["rating"]["version"] == 1, (made_id, rated)
+        read = await clerk.api.gql(ARCHIVE_READ, {"id": archive_id})
+        assert read["data"]["hardshipArchive"]["bankCardMasked"] == "**** 3445", read
     finally:
         pii_keyring(None)
