@@ -8,7 +8,7 @@ runbooks.
 
 **Data keys** (``rotate``): generate a key, put it *first* in ``HUIJIA_PII_KEYS`` (keeping the old
 ones after it), restart, run ``huijia keys rotate``. It re-encrypts every stored token not under the
-active key (table by table, tenant by tenant, in small committed batches, so it can be interrupted
+active key in every column registered through ``register_encrypted_columns`` (core's and plugins') (table by table, tenant by tenant, in small committed batches, so it can be interrupted
 and re-run), the tokens inside export filters, and the stored roster uploads and export files
 (``filestore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
 
