@@ -8,12 +8,13 @@ runbooks.
 
 **Data keys** (``rotate``): generate a key, put it *first* in ``HUIJIA_PII_KEYS`` (keeping the old
 ones after it), restart, run ``huijia keys rotate``. It re-encrypts every stored token not under the
-active key in every column registered through ``register_encrypted_columns`` (core's and plugins') (table by table, tenant by tenant, in small committed batches, so it can be interrupted
-and re-run), the tokens inside export filters, and the stored roster uploads and export files
+active key in every column registered through ``register_encrypted_columns``, core's and plugins'
+(table by table, tenant by tenant, in small committed batches, so it can be interrupted and
+re-run), the tokens inside export filters, and the stored roster uploads and export files
 (``filestore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
 
 **Blind-index keys** (``rotate_index``): a digest cannot be converted from one key to another, it
-must be recomputed from the value, so each indexed column is walked with its encrypted twin: decrypt,
+must be recomputed from the value, so each registered indexed column is walked with its encrypted twin: decrypt,
 HMAC under the new key, update. Per tenant, ``member_index_key`` records the key its indexes are
 under and, while a rotation runs, the key it is moving to (``next_key_id``) and a checkpoint per
 column. The protocol:
