@@ -14,8 +14,8 @@ re-run), the tokens inside export filters, and the stored roster uploads and exp
 (``filestore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
 
 **Blind-index keys** (``rotate_index``): a digest cannot be converted from one key to another, it
-must be recomputed from the value, so each registered indexed column is walked with its encrypted twin: decrypt,
-HMAC under the new key, update. Per tenant, ``member_index_key`` records the key its indexes are
+must be recomputed from the value, so each registered indexed column is walked with its encrypted
+twin: decrypt, HMAC under the new key, update. Per tenant, ``member_index_key`` records the key its indexes are
 under and, while a rotation runs, the key it is moving to (``next_key_id``) and a checkpoint per
 column. The protocol:
 
