@@ -41,9 +41,11 @@ if TYPE_CHECKING:
     from core.context import TenantContext
     from core.interface import (
         CapabilityInfo,
+        EncryptedColumn,
         EntryInfo,
         FieldProblem,
         GraphQLContribution,
+        IndexedColumn,
         LevyInfo,
         LevySplit,
         MemberInfo,
@@ -59,7 +61,7 @@ PROJECT_NAME = "huijia"
 
 # The version of this contract. Bump the minor for a new hook or argument, the major for a removal or
 # a change of meaning, and add the version to docs/hooks-changelog.md (a contract test checks it).
-CONTRACT = ContractVersion("huijia.core", "0.2")
+CONTRACT = ContractVersion("huijia.core", "0.3")
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -437,4 +439,21 @@ def register_demo_data() -> list[Callable[..., Any]]:
     :return: A list of ``async def seed(codes: list[str]) -> list[str]`` callables (may be empty).
 
     .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def register_encrypted_columns() -> list[EncryptedColumn | IndexedColumn]:
+    """Return every column this plugin stores keyring-encrypted PII or blind indexes in.
+
+    ``huijia keys rotate`` re-encrypts the tokens of every registered column (the encrypted column of
+    an :class:`core.interface.IndexedColumn` included) and ``huijia keys rotate-index`` recomputes
+    every registered blind index, for every tenant, whether or not it enables the capability. A
+    column left out keeps needing the old key after a rotation: retiring that key loses its data,
+    and its blind indexes stop matching. Core's own columns (members, workers) register here too.
+
+    :return: A list of :class:`core.interface.EncryptedColumn` and
+        :class:`core.interface.IndexedColumn` (may be empty).
+
+    .. versionadded:: 0.3
     """

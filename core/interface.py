@@ -27,8 +27,10 @@ import msgspec
 __all__ = [
     "BASIS_POINTS",
     "CapabilityInfo",
+    "EncryptedColumn",
     "ContractVersion",
     "GraphQLContribution",
+    "IndexedColumn",
     "NodeInfo",
     "Role",
     "BasisPoints",
@@ -379,3 +381,32 @@ class EntryInfo:
         # A posted entry is balanced by construction; checking here means a plugin can rely on it.
         if sum(p.amount_fen for p in self.postings) != 0:
             raise ValueError(f"ledger entry {self.key!r} is not balanced")
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptedColumn:
+    """A column holding PII tokens encrypted with the platform keyring (``pii_encrypt``), so that
+    ``huijia keys rotate`` re-encrypts it. ``context`` is ``"<table>.<field>"`` built from exactly the
+    ``table`` and ``field`` arguments the writer passes to ``pii_encrypt`` (the tenant id is appended
+    by the keyring); it need not name the column's own table. Empty strings and NULLs are skipped."""
+
+    table: str
+    column: str
+    context: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedColumn:
+    """A blind-index column (``phone_digest``) and the encrypted column it is recomputed from, so
+    that ``huijia keys rotate-index`` moves it to a new index key. ``purpose`` is the blind index's
+    purpose (``"person.phone"`` for ``phone_digest``); ``unique``: whether a value may appear only
+    once per tenant (a recomputed value another row holds is then reported as a conflict). The
+    encrypted column is rotated by ``huijia keys rotate`` too, with no separate
+    :class:`EncryptedColumn` needed."""
+
+    table: str
+    column: str
+    index_column: str
+    context: str
+    purpose: str
+    unique: bool = False

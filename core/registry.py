@@ -14,6 +14,8 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
 - ``startup_checks``: async checks the web app and the worker run before serving;
 - ``routes`` and ``shutdown``: HTTP handlers beside ``/graphql`` and async shutdown functions.
 - ``demo_data``: async seeders ``huijia demo`` runs on the embedded default.
+- ``encrypted_columns`` and ``indexed_columns``: every column holding keyring-encrypted PII or a
+  blind index, which ``huijia keys rotate`` / ``rotate-index`` walk.
 
 Each section is computed on first use (the permission table is needed while GraphQL modules are
 still being imported, so it cannot wait for the GraphQL section); :meth:`Registry.check` computes
@@ -30,7 +32,15 @@ from typing import Any
 
 import pluggy
 
-from core.interface import CapabilityInfo, GraphQLContribution, NodeInfo, PluginInfo, Role
+from core.interface import (
+    CapabilityInfo,
+    EncryptedColumn,
+    GraphQLContribution,
+    IndexedColumn,
+    NodeInfo,
+    PluginInfo,
+    Role,
+)
 from core.plugins import (
     BUILTIN_PLUGIN,
     CORE_PLUGIN_NAMES,
@@ -223,6 +233,41 @@ class Registry:
     def startup_checks(self) -> list[tuple[str, Callable[[], Any]]]:
         return [(plugin, fn) for plugin, fns in self._results("register_startup_checks") for fn in fns]
 
+    def _pii_columns(self) -> Iterator[tuple[str, Any]]:
+        for plugin, columns in self._results("register_encrypted_columns"):
+            for column in columns:
+                if not isinstance(column, EncryptedColumn | IndexedColumn):
+                    raise PluginError(f"plugin {plugin!r}: register_encrypted_columns must return EncryptedColumn or "
+                                      f"IndexedColumn, got {column!r}")
+                yield plugin, column
+
+    @functools.cached_property
+    def encrypted_columns(self) -> list[EncryptedColumn]:
+        """Every encrypted column, the twins of blind indexes included, once each. One column
+        registered with two contexts is refused: rotation could decrypt only one of them."""
+        found: dict[tuple[str, str], tuple[str, EncryptedColumn]] = {}
+        for plugin, column in self._pii_columns():
+            enc = EncryptedColumn(column.table, column.column, column.context)
+            key = (enc.table, enc.column)
+            if key in found and found[key][1] != enc:
+                raise PluginError(f"plugin {plugin!r}: encrypted column {enc.table}.{enc.column} is registered by plugin "
+                                  f"{found[key][0]!r} with context {found[key][1].context!r}, here with {enc.context!r}")
+            found.setdefault(key, (plugin, enc))
+        return [enc for _, enc in found.values()]
+
+    @functools.cached_property
+    def indexed_columns(self) -> list[IndexedColumn]:
+        found: dict[tuple[str, str], tuple[str, IndexedColumn]] = {}
+        for plugin, column in self._pii_columns():
+            if not isinstance(column, IndexedColumn):
+                continue
+            key = (column.table, column.index_column)
+            if key in found:
+                raise PluginError(f"plugin {plugin!r}: blind-index column {column.table}.{column.index_column} is "
+                                  f"already registered by plugin {found[key][0]!r}")
+            found[key] = (plugin, column)
+        return [column for _, column in found.values()]
+
     @functools.cached_property
     def routes(self) -> list[Any]:
         found: list[Any] = []
@@ -287,7 +332,7 @@ class Registry:
     def check(self) -> Registry:
         """Compute every section now, so a conflict stops start-up before anything serves."""
         for section in ("capabilities", "workflows", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
-                        "routes", "shutdown", "graphql", "nodes"):
+                        "encrypted_columns", "indexed_columns", "routes", "shutdown", "graphql", "nodes"):
             getattr(self, section)
         self._check_province_plugins()
         return self

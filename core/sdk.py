@@ -42,7 +42,9 @@ Groups:
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
 - limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
-  :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest`, :func:`mask_phone`;
+  :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest` (purpose ``PHONE_DIGEST_PURPOSE``),
+  :func:`mask_phone`; every encrypted or indexed column is declared with :class:`EncryptedColumn` /
+  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it;
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -71,10 +73,12 @@ from core.interface import (
     CapabilityInfo,
     ContractVersion,
     DibaoTable,
+    EncryptedColumn,
     EntryInfo,
     Fen,
     FieldProblem,
     GraphQLContribution,
+    IndexedColumn,
     LevyInfo,
     LevySplit,
     MemberInfo,
@@ -107,10 +111,12 @@ __all__ = [
     "ContractVersion",
     "CORE_CONTRACT",
     "DibaoTable",
+    "EncryptedColumn",
     "EntryInfo",
     "Fen",
     "FieldProblem",
     "GraphQLContribution",
+    "IndexedColumn",
     "LevyInfo",
     "LevySplit",
     "MemberInfo",
@@ -230,6 +236,7 @@ __all__ = [
     "normalize_phone",
     "mask_phone",
     "phone_digest",
+    "PHONE_DIGEST_PURPOSE",
     "rate_limit",
     "phone_kind",
     "PhoneError",
@@ -324,6 +331,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     # members' keyring with a context naming the table, column and tenant; the digest is the
     # members' phone blind index under the active key, so it matches a member's phone_bidx.
     "phone_digest": ("core.members.personal", "phone_bidx"),
+    "PHONE_DIGEST_PURPOSE": ("core.members.personal", "PHONE_PURPOSE"),
     "rate_limit": ("core.accounts.throttle", "rate_limit"),
     "phone_kind": ("core.pii.phone", "phone_kind"),
     "PhoneError": ("core.pii.phone", "PhoneError"),

@@ -8,13 +8,14 @@ runbooks.
 
 **Data keys** (``rotate``): generate a key, put it *first* in ``HUIJIA_PII_KEYS`` (keeping the old
 ones after it), restart, run ``huijia keys rotate``. It re-encrypts every stored token not under the
-active key (table by table, tenant by tenant, in small committed batches, so it can be interrupted
-and re-run), the tokens inside export filters, and the stored roster uploads and export files
+active key in every column registered through ``register_encrypted_columns``, core's and plugins'
+(table by table, tenant by tenant, in small committed batches, so it can be interrupted and
+re-run), the tokens inside export filters, and the stored roster uploads and export files
 (``filestore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
 
 **Blind-index keys** (``rotate_index``): a digest cannot be converted from one key to another, it
-must be recomputed from the value, so each indexed column is walked with its encrypted twin: decrypt,
-HMAC under the new key, update. Per tenant, ``member_index_key`` records the key its indexes are
+must be recomputed from the value, so each registered indexed column is walked with its encrypted
+twin: decrypt, HMAC under the new key, update. Per tenant, ``member_index_key`` records the key its indexes are
 under and, while a rotation runs, the key it is moving to (``next_key_id``) and a checkpoint per
 column. The protocol:
 
@@ -46,29 +47,50 @@ from core.members import pii_keys
 from core.members.pii_keys import generate_entry
 from core.pii import Keyring
 
-# (table, token column, context field) of every encrypted column. Contexts are
-# "<table>.<field>:<tenant id>" (see core.members.personal).
-ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("member", "id_number_enc", "member.id_number"),
-    ("member", "phone_enc", "member.phone"),
-    ("household_person", "id_number_enc", "household_person.id_number"),
-    ("member_transfer", "id_masked_enc", "member_transfer.id_masked"),
-    ("worker_account", "id_number_enc", "worker_account.id_number"),
-    ("worker_account", "phone_enc", "worker_account.phone"),
-)
+# The encrypted and blind-indexed columns rotation walks come from the registry
+# (``register_encrypted_columns``): core's members and workers register theirs below, capability
+# plugins theirs. Contexts are "<table>.<field>" plus ":<tenant id>" (see core.members.personal).
 
-# (table, token column, blind-index column, token context (table, field), purpose, unique per tenant)
-# of every blind-indexed column.
-INDEXED_COLUMNS: tuple[tuple[str, str, str, tuple[str, str], str, bool], ...] = (
-    ("member", "id_number_enc", "id_number_bidx", ("member", "id_number"), "person.id_number", True),
-    ("member", "phone_enc", "phone_bidx", ("member", "phone"), "person.phone", False),
-    ("household_person", "id_number_enc", "id_number_bidx", ("household_person", "id_number"), "person.id_number",
-     True),
-    # Worker accounts (core.workers): the phone is the login name, so unique; the ID number is not
-    # (a registration that could not prove membership does not lock the real member out).
-    ("worker_account", "id_number_enc", "id_number_bidx", ("worker_account", "id_number"), "person.id_number", False),
-    ("worker_account", "phone_enc", "phone_bidx", ("worker_account", "phone"), "person.phone", True),
-)
+
+def member_columns() -> list[Any]:
+    """Members' columns (core.members' ``register_encrypted_columns``)."""
+    from core.interface import EncryptedColumn, IndexedColumn
+    from core.members.personal import ID_PURPOSE, PHONE_PURPOSE
+
+    return [
+        IndexedColumn("member", "id_number_enc", "id_number_bidx", "member.id_number", ID_PURPOSE, unique=True),
+        IndexedColumn("member", "phone_enc", "phone_bidx", "member.phone", PHONE_PURPOSE),
+        IndexedColumn("household_person", "id_number_enc", "id_number_bidx", "household_person.id_number", ID_PURPOSE,
+                      unique=True),
+        EncryptedColumn("member_transfer", "id_masked_enc", "member_transfer.id_masked"),
+    ]
+
+
+def worker_columns() -> list[Any]:
+    """Worker accounts' columns (core.workers' ``register_encrypted_columns``)."""
+    from core.interface import IndexedColumn
+    from core.members.personal import ID_PURPOSE, PHONE_PURPOSE
+
+    return [
+        # The phone is the login name, so unique; the ID number is not (a registration that could
+        # not prove membership does not lock the real member out).
+        IndexedColumn("worker_account", "id_number_enc", "id_number_bidx", "worker_account.id_number", ID_PURPOSE),
+        IndexedColumn("worker_account", "phone_enc", "phone_bidx", "worker_account.phone", PHONE_PURPOSE, unique=True),
+    ]
+
+
+def _encrypted_columns() -> list[Any]:
+    from core.registry import get_registry
+
+    return get_registry().encrypted_columns
+
+
+def _indexed_columns() -> list[Any]:
+    from core.registry import get_registry
+
+    return get_registry().indexed_columns
+
+
 # Blind indexes inside member_export.filter: (blind-index key, token key, token context field, purpose).
 EXPORT_FILTER_INDEXES: tuple[tuple[str, str, str, str], ...] = (
     ("id_bidx", "id_enc", "filter_id_number", "person.id_number"),
@@ -126,15 +148,16 @@ async def rotate(tenant_code: str | None = None, batch: int = 500) -> RotationRe
         if tenant_code and tenant.code != tenant_code:
             continue
         with tenant_scope(tenant):
-            for table, column, ctx_field in ENCRYPTED_COLUMNS:
+            for col in _encrypted_columns():
+                table, column = col.table, col.column
                 label = f"{table}.{column}"
-                context = f"{ctx_field}:{tenant.id}"
+                context = f"{col.context}:{tenant.id}"
                 last_id = 0
                 while True:
                     async with transaction():
                         rows: list[dict[str, Any]] = await raw(
                             f"SELECT id, {column} AS token FROM {table} WHERE tenant_id = {{}} AND id > {{}} "
-                            f"AND {column} IS NOT NULL AND {column} NOT LIKE {{}} ORDER BY id LIMIT {int(batch)}",
+                            f"AND {column} IS NOT NULL AND {column} <> '' AND {column} NOT LIKE {{}} ORDER BY id LIMIT {int(batch)}",
                             tenant.id, last_id, prefix)
                         for row in rows:
                             last_id = row["id"]
@@ -299,9 +322,10 @@ async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: Ind
         checkpoint = _json(state["checkpoint"])
         before = report.total
         left_behind = 0
-        for table, enc_col, bidx_col, ctx, purpose, unique in INDEXED_COLUMNS:
-            left_behind += await _recompute_column(tenant, table, enc_col, bidx_col, ctx, purpose, unique, goal,
-                                                   checkpoint, batch, report, after_batch)
+        for col in _indexed_columns():
+            left_behind += await _recompute_column(tenant, col.table, col.column, col.index_column, col.context,
+                                                   col.purpose, col.unique, goal, checkpoint, batch, report,
+                                                   after_batch)
         left_behind += await _recompute_export_filters(tenant, goal, checkpoint, batch, report, after_batch)
         if left_behind:
             # Keep the rotation open (lookups keep matching the old key) and walk again next time.
@@ -315,13 +339,12 @@ async def _rotate_tenant_index(tenant: Any, target: str, batch: int, report: Ind
         moved += [key, goal] if not moved else [goal]
 
 
-async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str, ctx: tuple[str, str], purpose: str,
+async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str, ctx: str, purpose: str,
                             unique: bool, goal: str, checkpoint: dict[str, Any], batch: int,
                             report: IndexRotationReport, after_batch: AfterBatch | None = None) -> int:
     """Recompute one blind-index column from its encrypted twin, from the checkpoint on. Returns
     how many rows had to be left under the old key."""
     from core.dbutil import on_postgres, raw, transaction
-    from core.members import personal
     from core.members.importer import IMPORT_LOCK_NAMESPACE
 
     ring = pii_keys.keyring()
@@ -335,12 +358,12 @@ async def _recompute_column(tenant: Any, table: str, enc_col: str, bidx_col: str
                 await raw("SELECT pg_advisory_xact_lock({}, {})", IMPORT_LOCK_NAMESPACE, tenant.id)
             rows = await raw(
                 f"SELECT id, {enc_col} AS token, {bidx_col} AS bidx FROM {table} WHERE tenant_id = {{}} AND id > {{}} "
-                f"AND {enc_col} IS NOT NULL ORDER BY id LIMIT {int(batch)}", tenant.id, last_id)
+                f"AND {enc_col} IS NOT NULL AND {enc_col} <> '' ORDER BY id LIMIT {int(batch)}", tenant.id, last_id)
             todo: list[tuple[int, bytes | None, bytes]] = []
             for row in rows:
                 last_id = row["id"]
                 try:
-                    plain = personal.decrypt(row["token"], ctx[0], ctx[1], tenant.id)
+                    plain = ring.decrypt(row["token"], context=f"{ctx}:{tenant.id}")
                 except Exception:
                     report.count(report.failed, label)
                     left_behind += 1

@@ -66,3 +66,11 @@ def register_routes() -> list[Any]:
     from core.members.http import ROUTES
 
     return list(ROUTES)
+
+
+@hookimpl
+def register_encrypted_columns() -> list[Any]:
+    # What `huijia keys rotate` / `rotate-index` walk for members.
+    from core.members.keys import member_columns
+
+    return member_columns()

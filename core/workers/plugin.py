@@ -33,3 +33,11 @@ def register_routes() -> list[Any]:
     from core.workers.http import ROUTES
 
     return list(ROUTES)
+
+
+@hookimpl
+def register_encrypted_columns() -> list[Any]:
+    # Worker accounts are encrypted with the members' keyring; their key commands rotate them.
+    from core.members.keys import worker_columns
+
+    return worker_columns()

@@ -91,3 +91,105 @@ def test_bad_key_settings_fail_without_echoing_keys(spec):
     with pytest.raises(ValueError) as exc:
         Keyring.from_settings(spec, DEV_INDEX)
     assert DEV_KEY.decode() not in str(exc.value)
+
+
+
+RATE = """mutation($i: RatingInput!) { ratingSubmit(input: $i) { rating { id version } errors { field code } } }"""
+ARCHIVE_READ = """query($id: ID!) { hardshipArchive(id: $id) { id bankCardMasked } }"""
+# 低保 1,000 元 a month in the hardship archive's region.
+HARDSHIP_SETTINGS = """
+[settings.builtin]
+dibao = { "110105" = { "2024" = 100000 } }
+"""
+STATION = """mutation($i: StationInput!) { stationCreate(input: $i) { station { id } errors { field code } } }"""
+
+
+async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_path):
+    """Capability plugins' columns are rotated too: a hardship archive's health, finances and bank
+    card and its classification inputs are re-encrypted, a service_network check-in's phone is
+    re-encrypted and its blind index recomputed; with the old keys gone the archive's card still
+    reads through GraphQL and the member who checked in can still rate the station (the check-in
+    is found by its blind index)."""
+    from huijia_hardship.testing import ARCHIVE, archive_input, household_at
+
+    from core.actor import Actor
+    from core.graphql.base import from_global_id, to_global_id
+    from core.members.services import create_member as create_member_row
+    from core.registry import get_registry
+    from core.sdk import pii_decrypt, raw, tenant_scope
+    from core.tenancy import services as tenancy
+    from core.testing import create_plugin_tenant, synthetic_id_number
+    from core.testing import persona as plugin_persona
+
+    ARCHIVE_CREATE = ARCHIVE.replace("archive { id }", "archive { id bankCardMasked }")
+
+    registry = get_registry()
+    contexts = {(c.table, c.column): c.context for c in registry.encrypted_columns}
+    assert contexts[("hardship_archive", "health_enc")] == "hardship_archive.health"
+    assert contexts[("hardship_archive", "finances_enc")] == "hardship_archive.finances"
+    assert contexts[("hardship_archive", "bank_card_enc")] == "hardship_archive.bank_card"
+    assert contexts[("hardship_classification", "inputs_enc")] == "hardship_archive.classification_inputs"
+    assert contexts[("sn_station_visit", "phone_enc")] == "sn_station_visit.phone"
+    assert contexts[("sn_request", "phone_enc")] == "sn_request.phone"
+    assert contexts[("member", "id_number_enc")] == "member.id_number"
+    indexed = {(c.table, c.index_column) for c in registry.indexed_columns}
+    assert {("sn_station_visit", "phone_bidx"), ("sn_request", "phone_bidx"), ("member", "phone_bidx")} <= indexed
+
+    t = await create_plugin_tenant(["service_network", "hardship"], tmp_path, HARDSHIP_SETTINGS)
+    clerk = await plugin_persona(api, t.code, "clerk", t.root_unit)
+    _, household = await household_at(clerk.api, t.unit_ids[t.grassroots_unit])
+    created = await clerk.api.gql(ARCHIVE_CREATE, {"i": archive_input(household, bankCard="6222020200112233445")})
+    assert created["data"]["hardshipArchiveCreate"]["errors"] == [], created
+    archive_id = created["data"]["hardshipArchiveCreate"]["archive"]["id"]
+    worker = await plugin_persona(api, t.code, "worker", t.grassroots_unit)
+    station = {"orgUnitId": t.unit_ids[t.district_unit], "number": "ROT-1", "name": "轮换驿站", "lat": 26.0745,
+               "lon": 119.2965, "address": "福州市鼓楼区五四路1号", "facilities": ["room", "tables", "water"],
+               "areaM2": 25, "capacity": 12, "hours": [{"start": "08:00", "end": "22:00", "kind": "staffed"}]}
+    made = (await clerk.api.data(STATION, {"i": station}))["stationCreate"]
+    assert made["errors"] == []
+    tenant = await t.context()
+    with tenant_scope(tenant):
+        unit = await tenancy.get_unit_by_code(tenant, t.grassroots_unit)
+        row = await create_member_row(tenant, Actor(None, "test"), unit_id=unit["id"], scope_paths=None,
+                                      values={"name": "轮换", "id_number": synthetic_id_number(97_001),
+                                              "phone": "13700007777", "employer": "快递公司"})
+    r = await client.post(f"/public/service-network/{t.code}/stations/ROT-1/check-in",
+                          json={"phone": "13700007777", "occupation": "外卖骑手"})
+    assert r.status_code == 201, r.text
+
+    async def visit() -> dict:
+        with tenant_scope(tenant):
+            return (await raw("SELECT phone_enc, phone_bidx FROM sn_station_visit WHERE tenant_id = {}", tenant.id))[0]
+
+    before = await visit()
+    assert before["phone_enc"].startswith("v1.dev1.")
+    new_key, new_index = os.urandom(32), os.urandom(32)
+    dev_key, dev_index = base64.b64decode(DEV_KEY), base64.b64decode(DEV_INDEX)
+    pii_keyring(Keyring({"k2": new_key, "dev1": dev_key}, "k2", {"i2": new_index, "i1": dev_index}, "i2"))
+    report = await keys.rotate(t.code, batch=1)
+    assert report.reencrypted["sn_station_visit.phone_enc"] == 1 and not report.failed
+    for column in ("health_enc", "finances_enc", "bank_card_enc"):
+        assert report.reencrypted[f"hardship_archive.{column}"] == 1, report
+    with tenant_scope(tenant):
+        left = await raw("SELECT health_enc AS t FROM hardship_archive UNION ALL SELECT finances_enc FROM hardship_archive "
+                         "UNION ALL SELECT bank_card_enc FROM hardship_archive "
+                         "UNION ALL SELECT inputs_enc FROM hardship_classification")
+    assert left and all(r["t"].startswith("v1.k2.") for r in left if r["t"])
+    index_report = await keys.rotate_index(t.code, batch=1)
+    assert index_report.ok and index_report.recomputed["sn_station_visit.phone_bidx"] == 1, index_report
+    after = await visit()
+    assert after["phone_enc"].startswith("v1.k2.") and bytes(after["phone_bidx"]) != bytes(before["phone_bidx"])
+
+    # The old keys are gone: the phone decrypts, and the check-in is still found by its index.
+    pii_keyring(Keyring({"k2": new_key}, "k2", {"i2": new_index}, "i2"))
+    try:
+        assert pii_decrypt(after["phone_enc"], "sn_station_visit", "phone", tenant.id) == "13700007777"
+        rating = {"subjectType": "station", "subjectId": from_global_id(made_id := made["station"]["id"])[1],
+                  "memberId": to_global_id("Member", row["id"]), "stars": 4,
+                  "dimensions": [{"key": "hygiene", "stars": 5}, {"key": "supplies", "stars": 3}], "comment": "干净"}
+        rated = (await worker.api.data(RATE, {"i": rating}))["ratingSubmit"]
+        assert rated["errors"] == [] and rated["rating"]["version"] == 1, (made_id, rated)
+        read = await clerk.api.gql(ARCHIVE_READ, {"id": archive_id})
+        assert read["data"]["hardshipArchive"]["bankCardMasked"] == "**** 3445", read
+    finally:
+        pii_keyring(None)

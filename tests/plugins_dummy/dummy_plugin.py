@@ -173,3 +173,8 @@ def on_member_joined(tenant: TenantContext, member: MemberInfo) -> None:
 async def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> None:
     # async, like a real notification that awaits enqueue(...); core.plugins.notify awaits it.
     EVENTS.append(("on_ledger_entry_posted", tenant.code, entry.id))
+
+
+@hookimpl
+def register_encrypted_columns() -> list[Any]:
+    return []

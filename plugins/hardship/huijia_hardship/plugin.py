@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl, hooks_for
+from core.sdk import (
+    CORE_CONTRACT,
+    CapabilityInfo,
+    EncryptedColumn,
+    PluginInfo,
+    Role,
+    TenantContext,
+    hookimpl,
+    hooks_for,
+)
 from huijia_hardship import rules
 from huijia_hardship.interface import AidQuote, AidRequest, Classification, HouseholdFacts
 from huijia_hardship.settings import NAME, HardshipSettings, for_tenant
@@ -20,7 +29,7 @@ PLUGIN = PluginInfo(
     version="0.1.0",
     min_core="0.1",
     settings_schema=HardshipSettings,
-    contracts={CORE_CONTRACT.name: "0.2"},
+    contracts={CORE_CONTRACT.name: "0.3"},
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="困难职工帮扶", settings_schema=HardshipSettings,
                             description="困难职工一户一档建档、审核公示、分类认定、帮扶救助与动态管理",
@@ -104,3 +113,17 @@ def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
     result = hooks.hardship_classify(tenant=tenant, facts=facts)
     found = [reason for answer in hooks.hardship_exclusions(tenant=tenant, facts=facts) for reason in answer or []]
     return rules.apply_exclusions(result, list(dict.fromkeys(found)))
+
+
+@hookimpl
+def register_encrypted_columns() -> list[EncryptedColumn]:
+    # Every field services._enc writes: all under the archive's context (TABLE), the
+    # classification inputs too, though they live in their own table. Key rotation walks these.
+    from huijia_hardship.services import TABLE
+
+    return [
+        EncryptedColumn("hardship_archive", "health_enc", f"{TABLE}.health"),
+        EncryptedColumn("hardship_archive", "finances_enc", f"{TABLE}.finances"),
+        EncryptedColumn("hardship_archive", "bank_card_enc", f"{TABLE}.bank_card"),
+        EncryptedColumn("hardship_classification", "inputs_enc", f"{TABLE}.classification_inputs"),
+    ]

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, TenantContext, hookimpl
+from core.sdk import (
+    CORE_CONTRACT,
+    PHONE_DIGEST_PURPOSE,
+    CapabilityInfo,
+    IndexedColumn,
+    PluginInfo,
+    Role,
+    TenantContext,
+    hookimpl,
+)
 from huijia_service_network import rules
 from huijia_service_network.requests import REQUEST
 from huijia_service_network.settings import NAME, ServiceNetworkSettings
@@ -19,7 +28,7 @@ PLUGIN = PluginInfo(
     version="0.1.0",
     min_core="0.1",
     settings_schema=ServiceNetworkSettings,
-    contracts={CORE_CONTRACT.name: "0.2"},
+    contracts={CORE_CONTRACT.name: "0.3"},
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="服务阵地", settings_schema=ServiceNetworkSettings,
                             description="Service-item lists, outdoor-worker stations with a public finder, "
@@ -94,3 +103,13 @@ def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
     return [{"type": "station", "label_zh": "驿站", "used": services.station_used},
             {"type": "service_item", "label_zh": "服务项目", "used": requests.service_item_used},
             {"type": "service_request", "label_zh": "服务诉求", "used": requests.request_used}]
+
+
+@hookimpl
+def register_encrypted_columns() -> list[IndexedColumn]:
+    # Check-in and request phones: encrypted (pii_encrypt with these contexts) and indexed with
+    # phone_digest. Key rotation re-encrypts the tokens and recomputes the indexes from them.
+    return [
+        IndexedColumn("sn_station_visit", "phone_enc", "phone_bidx", "sn_station_visit.phone", PHONE_DIGEST_PURPOSE),
+        IndexedColumn("sn_request", "phone_enc", "phone_bidx", "sn_request.phone", PHONE_DIGEST_PURPOSE),
+    ]
