@@ -47,7 +47,9 @@ def dummy():
 async def _tenant_with_dummy(tree, settings=None):
     t = tree.tenant
     plugins = tuple(t.plugins) + ("dummy",)
-    clean = validate_plugin_settings(t.code, list(plugins), {**dict(t.settings), "dummy": settings or {}})
+    # The province's enabled capabilities keep their settings beside the plugins'.
+    clean = validate_plugin_settings(t.code, list(plugins), {**dict(t.settings), "dummy": settings or {}},
+                                     capabilities=t.capabilities)
     return dataclasses.replace(t, plugins=plugins, settings=clean)
 
 
