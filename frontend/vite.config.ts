@@ -34,5 +34,8 @@ export default defineConfig({
     setupFiles: ['./src/test/setup.ts'],
     include: ['src/**/*.test.{ts,tsx}'],
     css: false,
+    // A render of an antd page costs seconds when the machine is busy (ProTable, Form); the tests
+    // assert what is shown, never how fast, so the harness limit is generous.
+    testTimeout: 30_000,
   },
 });

@@ -1,7 +1,10 @@
 import '@testing-library/jest-dom/vitest';
 import { afterEach } from 'vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { resetReferenceCache } from '../api/reference';
+
+// findBy*/waitFor wait 1 s by default; a busy machine renders an antd page slower than that.
+configure({ asyncUtilTimeout: 5_000 });
 
 afterEach(() => {
   cleanup();
