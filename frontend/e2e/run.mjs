@@ -1,6 +1,12 @@
-// `npm run e2e [-- name-filter]`: runs every flow in e2e/flows.mjs against a fresh backend.
+// `npm run e2e [-- name-filter]`: runs every flow in e2e/flows.mjs and e2e/flows/*.mjs (one file per
+// capability, each exporting FLOWS) against a fresh backend.
+import { readdirSync } from 'node:fs';
 import { startBackend, launchBrowser } from './harness.mjs';
-import { FLOWS } from './flows.mjs';
+import { FLOWS as CORE_FLOWS } from './flows.mjs';
+
+const capabilityFiles = readdirSync(new URL('./flows/', import.meta.url)).filter((f) => f.endsWith('.mjs')).sort();
+const FLOWS = [...CORE_FLOWS];
+for (const file of capabilityFiles) FLOWS.push(...(await import(`./flows/${file}`)).FLOWS);
 
 const filter = process.argv[2];
 const flows = filter ? FLOWS.filter((f) => f.name.includes(filter)) : FLOWS;
