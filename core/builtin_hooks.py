@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -67,6 +67,21 @@ class BuiltinSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     # Reasons staff may give for seeing personal data unmasked (unmasked member exports), besides
     # free text written as "其他：…" (core/members/reasons.py).
     pii_access_reasons: list[str] = msgspec.field(default_factory=lambda: ["审计核查", "上级调阅", "帮扶审批"])
+    # [S] Working days a grassroots union has to answer an online join application (天津 知工: 3).
+    join_deadline_working_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 3
+    # The State Council publishes each year's public holidays (法定节假日) and the weekend days worked
+    # in their place (调休) only weeks ahead, so both are settings: deadlines counted in working days
+    # skip the first and count the second.
+    public_holidays: list[dt.date] = []
+    extra_working_days: list[dt.date] = []
+    # How a worker shows that the phone they register with is theirs. "sms": a one-time code sent
+    # through the tenant's SMS gateway (a plugin's ``register_sms_gateways``) must be entered, and only
+    # then does the phone on file bind the account to a member. "none": the phone is taken on trust,
+    # so someone who knows a member's name, ID number and phone can register first; use it only until
+    # a gateway is configured.
+    worker_phone_verification: Literal["none", "sms"] = "none"
+    # The gateway to use when several plugins offer one (its ``name``); empty = the only one.
+    sms_gateway: str = ""
 
 
 PLUGIN = PluginInfo(

@@ -188,6 +188,8 @@ __all__ = [
     # members
     "get_member",
     "require_worker",
+    "add_working_days",
+    "is_working_day",
     "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
@@ -281,6 +283,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),
     "require_worker": ("core.workers.access", "require_worker"),
+    "add_working_days": ("core.workdays", "add_working_days"),
+    "is_working_day": ("core.workdays", "is_working_day"),
     "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),

@@ -1,8 +1,8 @@
 """Online joining (网上入会) and the worker's own transfer request (会籍转移).
 
 A worker who is not a member applies to a grassroots union; the union answers within a deadline
-counted in working days (default 3; ``join_deadline_working_days`` in the tenant's ``core.workers``
-settings when present, though no settings schema declares it yet), shown to the worker. Approval creates the member through the members service, exactly
+counted in working days of the tenant's calendar (``join_deadline_working_days``, default 3, with the
+public holidays and 调休 days from the built-in settings; ``core.workdays``), shown to the worker. Approval creates the member through the members service, exactly
 as a clerk's create (history, audit, plugin rules and ``on_member_joined``), then binds the account.
 """
 
@@ -19,29 +19,19 @@ from core.errors import DomainError, ErrorCode, not_found
 from core.members import personal
 from core.members import services as member_services
 from core.validation import clean_text
+from core.workdays import add_working_days
 from core.workers import queries
 from core.workers.services import Status, status_of
 from core.workers.tables import JoinApplication, WorkerAccount
 
-DEFAULT_DEADLINE_WORKING_DAYS = 3
 JOIN_LOCK_NAMESPACE = 1502
 
 
 def deadline_days(tenant: TenantContext) -> int:
-    value = tenant.plugin_settings("core.workers").get("join_deadline_working_days", DEFAULT_DEADLINE_WORKING_DAYS)
-    return value if isinstance(value, int) and 1 <= value <= 60 else DEFAULT_DEADLINE_WORKING_DAYS
+    from core.builtin_hooks import BuiltinSettings
+    from core.plugins import BUILTIN_PLUGIN, tenant_settings
 
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """``days`` working days after ``start`` (Monday to Friday; public holidays are not known here,
-    so a deadline over a holiday is early, never late)."""
-    day = start
-    left = days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
+    return tenant_settings(tenant, BUILTIN_PLUGIN, BuiltinSettings).join_deadline_working_days
 
 
 async def apply(tenant: TenantContext, account: dict[str, Any], actor: Actor, *, unit_id: int, employer: str,
@@ -59,7 +49,7 @@ async def apply(tenant: TenantContext, account: dict[str, Any], actor: Actor, *,
         raise DomainError(ErrorCode.INVALID_STATE, "you are a member already" if status == Status.MEMBER
                           else "a member record has your ID number: bind your account instead", None,
                           "您已是会员" if status == Status.MEMBER else "已有使用您身份证号码的会员档案，请绑定会员身份")
-    due = add_working_days(member_services.today(), deadline_days(tenant))
+    due = add_working_days(tenant, member_services.today(), deadline_days(tenant))
     async with transaction():
         await advisory_xact_lock(JOIN_LOCK_NAMESPACE, account["id"])
         if await JoinApplication.exists().where(

@@ -187,11 +187,49 @@ async def test_own_data_unmasked_only_with_the_password_and_audited(from_address
 
 
 async def test_join_deadline_counts_working_days():
-    from core.workers.joining import add_working_days
+    from core.context import TenantContext
+    from core.workers.joining import deadline_days
+    from core.workdays import add_working_days, is_working_day
 
+    plain = TenantContext(1, "t", "t", "31")
     friday = dt.date(2026, 12, 4)
-    assert add_working_days(friday, 3) == dt.date(2026, 12, 9)
-    assert add_working_days(dt.date(2026, 12, 5), 1) == dt.date(2026, 12, 7)  # Saturday -> Monday
+    assert add_working_days(plain, friday, 3) == dt.date(2026, 12, 9)
+    assert add_working_days(plain, dt.date(2026, 12, 5), 1) == dt.date(2026, 12, 7)  # Saturday -> Monday
+    assert add_working_days(plain, friday, 0) == friday
+    assert deadline_days(plain) == 3
+    # A holiday week with a 调休 Saturday: from Wednesday 30 Sep, Thursday 1 Oct to Wednesday 7 Oct are
+    # off, and Saturday 10 Oct is worked. Three working days are Thu 8, Fri 9 and Sat 10 Oct.
+    holidays = [(dt.date(2026, 10, 1) + dt.timedelta(days=i)).isoformat() for i in range(7)]
+    national_day = TenantContext(2, "u", "u", "32", settings={"builtin": {
+        "public_holidays": holidays, "extra_working_days": ["2026-10-10"], "join_deadline_working_days": 5}})
+    assert add_working_days(national_day, dt.date(2026, 9, 30), 3) == dt.date(2026, 10, 10)
+    assert not is_working_day(national_day, dt.date(2026, 10, 5)) and is_working_day(national_day, dt.date(2026, 10, 10))
+    assert deadline_days(national_day) == 5
+
+
+async def test_the_tenant_sets_the_join_deadline(from_address, api, tmp_path):
+    """A province's own deadline (and holidays) reach what the worker is shown and the application's due day."""
+    from tests.integration.test_plugin_settings import province, settings_of, update
+
+    code, admin, _ = await province(tmp_path, api)
+    current = await settings_of(admin, "builtin")
+    bad = await update(admin, "builtin", {**current["settings"], "join_deadline_working_days": 0}, current["version"])
+    assert bad["errors"][0]["code"] == "PLUGIN_CONFIG" and bad["errors"][0]["field"] == "settings.join_deadline_working_days"
+    from core.members.services import today
+
+    start = today()
+    holiday = working_days_after(start, 1)
+    changed = await update(admin, "builtin", {**current["settings"], "join_deadline_working_days": 5,
+                                               "public_holidays": [holiday.isoformat()]}, current["version"])
+    assert changed["errors"] == [], changed
+    out = await register(await from_address(), name="周敏", tenant=code)
+    me = api.as_(out["token"])
+    assert (await me.data(ME))["myWorker"]["joinDeadlineWorkingDays"] == 5
+    target = (await me.data(UNITS, {"n": "基层工会"}))["portalUnits"]["nodes"][0]["id"]
+    app = (await me.gql(APPLY, {"i": {"orgUnitId": target, "employer": "某公司"}}))["data"]["workerJoinApply"]
+    assert app["errors"] == [], app
+    # The holiday does not count: five working days after it, not after today.
+    assert dt.date.fromisoformat(app["application"]["dueOn"]) == working_days_after(holiday, 5)
 
 
 async def test_persona_of_other_tenant_sees_no_applications(api, from_address):
