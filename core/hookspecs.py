@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         LevySplit,
         MemberInfo,
         SmallPayerInfo,
+        SmsGateway,
         TagInfo,
     )
 
@@ -61,7 +62,7 @@ PROJECT_NAME = "huijia"
 
 # The version of this contract. Bump the minor for a new hook or argument, the major for a removal or
 # a change of meaning, and add the version to docs/hooks-changelog.md (a contract test checks it).
-CONTRACT = ContractVersion("huijia.core", "0.3")
+CONTRACT = ContractVersion("huijia.core", "0.4")
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -456,4 +457,19 @@ def register_encrypted_columns() -> list[EncryptedColumn | IndexedColumn]:
         :class:`core.interface.IndexedColumn` (may be empty).
 
     .. versionadded:: 0.3
+    """
+
+
+@hookspec
+def register_sms_gateways() -> list[SmsGateway]:
+    """Return the SMS gateways this plugin offers (see :class:`core.interface.SmsGateway`).
+
+    Asked through ``hooks_for(tenant)``, so only gateways of plugins the tenant enables count. A tenant
+    whose built-in setting ``worker_phone_verification`` is ``"sms"`` sends workers a one-time code
+    through one of them (``sms_gateway`` names it when there are several); with none, registration
+    says the province's SMS service is not configured.
+
+    :return: A list of gateway adapters (may be empty).
+
+    .. versionadded:: 0.4
     """

@@ -20,9 +20,12 @@ import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, runtime_checkable
 
 import msgspec
+
+if TYPE_CHECKING:
+    from core.context import TenantContext
 
 __all__ = [
     "BASIS_POINTS",
@@ -49,6 +52,7 @@ __all__ = [
     "ProblemCode",
     "RenamedArg",
     "SmallPayerInfo",
+    "SmsGateway",
     "TagInfo",
 ]
 
@@ -410,3 +414,19 @@ class IndexedColumn:
     context: str
     purpose: str
     unique: bool = False
+
+
+@runtime_checkable
+class SmsGateway(Protocol):
+    """An SMS provider's adapter, offered by a plugin's ``register_sms_gateways``.
+
+    Core never formats message text: it names a ``template`` (``"worker.phone_code"``, params
+    ``code`` and ``minutes``), because Chinese SMS providers send only templates registered with them
+    in advance; the adapter maps the name to its provider's template id. ``send`` returns the
+    provider's message id and raises on failure (the caller reports it to the user and keeps nothing).
+    It must never log the phone number or the params.
+    """
+
+    name: str
+
+    async def send(self, *, tenant: TenantContext, phone: str, template: str, params: Mapping[str, str]) -> str: ...

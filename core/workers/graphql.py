@@ -32,6 +32,7 @@ from core.members import queries as members
 from core.pii import mask_id_number, mask_name, mask_phone
 from core.scope import require_in_subtree
 from core.workers import card, joining, queries, services
+from core.workers import phone as phone_codes
 from core.workers.access import require_worker
 
 
@@ -188,6 +189,20 @@ class WorkerRegisterInput:
     id_number: str
     phone: str
     password: str
+    phone_code: str | None = strawberry.field(default=None, description="The code `workerPhoneCodeSend` texted to `phone`: required where the province verifies phones (`portalRegistration.phoneCodeRequired`).")
+
+
+@strawberry.type(description="What registering in a province asks for (no login needed).")
+class PortalRegistration:
+    phone_code_required: bool = strawberry.field(description="A code texted to the phone must be entered (`workerPhoneCodeSend`).")
+    join_deadline_working_days: int
+
+
+@strawberry.type
+class PhoneCodePayload:
+    expires_at: dt.datetime | None = None
+    resend_after_seconds: int | None = None
+    errors: list[UserError]
 
 
 @strawberry.input
@@ -298,6 +313,12 @@ async def _member_for_staff(info: Info, member_id: strawberry.ID, action: str) -
 
 @strawberry.type
 class WorkersQuery:
+    @strawberry.field(description="What registering in this province asks for: whether a texted code proves the phone, and the join deadline. No login needed.")
+    async def portal_registration(self, tenant_code: str) -> PortalRegistration:
+        tenant = await services.portal_tenant(tenant_code)
+        return PortalRegistration(phone_code_required=phone_codes.required(tenant),
+                                  join_deadline_working_days=joining.deadline_days(tenant))
+
     @strawberry.field(description=perm("worker.self", "You, the logged-in worker: status, masked details, card, applications."))
     @for_query
     async def my_worker(self, info: Info) -> WorkerMe:
@@ -372,10 +393,21 @@ class WorkersMutation:
         async def work() -> dict[str, Any]:
             _one_per_request(info, "workerRegister")
             session = await services.register(input.tenant_code, name=input.name, id_number=input.id_number,
-                                               phone=input.phone, password=input.password, ip=info.context.client_ip)
+                                               phone=input.phone, password=input.password, ip=info.context.client_ip,
+                                               phone_code=input.phone_code)
             return await _session_payload(session)
 
         return await run_mutation(WorkerSessionPayload, work)
+
+    @strawberry.mutation(description="Text a one-time code to the phone a worker registers with, where the province verifies phones by SMS (no login needed). One a minute and five an hour per phone, and a limit per address (TOO_MANY_ATTEMPTS with `extensions.retryAfterSeconds`); INVALID_STATE where the province does not ask for codes.")
+    async def worker_phone_code_send(self, info: Info, tenant_code: str, phone: str) -> PhoneCodePayload:
+        async def work() -> dict[str, Any]:
+            _one_per_request(info, "workerPhoneCodeSend")
+            tenant = await services.portal_tenant(tenant_code)
+            sent = await phone_codes.send_code(tenant, services.clean_phone(phone), info.context.client_ip)
+            return {"expires_at": sent["expires_at"], "resend_after_seconds": sent["resend_after_seconds"]}
+
+        return await run_mutation(PhoneCodePayload, work)
 
     @strawberry.mutation(description="Log in as a worker with phone and password. Throttled like the staff login (TOO_MANY_ATTEMPTS with `extensions.retryAfterSeconds`); one per request.")
     async def worker_login(self, info: Info, tenant_code: str, phone: str, password: str) -> WorkerSessionPayload:

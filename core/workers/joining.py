@@ -8,7 +8,6 @@ as a clerk's create (history, audit, plugin rules and ``on_member_joined``), the
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from core.actor import Actor

@@ -41,6 +41,7 @@ from core.pii import IdNumberError, PhoneError, mask_id_number, mask_phone
 from core.settings import get_settings
 from core.tenancy.queries import get_tenant, root_unit
 from core.validation import clean_text
+from core.workers import phone as phone_codes
 from core.workers import queries
 from core.workers.tables import WorkerAccount, WorkerBindCode
 
@@ -120,7 +121,7 @@ def _same_name(a: str, b: str) -> bool:
     return personal.name_key(a) == personal.name_key(b)
 
 
-async def _tenant(code: str | None) -> TenantContext:
+async def portal_tenant(code: str | None) -> TenantContext:
     tenant = await get_tenant(code=(code or "").strip().lower())
     if tenant is None or tenant.is_platform:
         raise DomainError(ErrorCode.NOT_FOUND, "unknown province", "tenantCode", "所选省份不存在")
@@ -142,20 +143,24 @@ async def status_of(tenant: TenantContext, account: dict[str, Any]) -> str:
 
 
 async def register(tenant_code: str, *, name: str, id_number: str, phone: str, password: str,
-                   ip: str = "") -> Session:
+                   ip: str = "", phone_code: str | None = None) -> Session:
     """Create a worker account (and bind it when the phone on file proves the worker is the member),
-    then log it in."""
+    then log it in. Where the tenant verifies phones by SMS, ``phone_code`` must be a code sent to
+    ``phone`` (``core.workers.phone``); it is used up before anything is written."""
     seen, wait = await throttle.count_event("register", ip, REGISTER_WINDOW)
     if seen > REGISTER_MAX_PER_WINDOW:
         raise DomainError(ErrorCode.TOO_MANY_ATTEMPTS, f"too many registrations from this address; try again in {wait} seconds",
                           None, f"注册过于频繁，请 {max(1, wait // 60)} 分钟后再试", extensions={"retryAfterSeconds": wait})
-    tenant = await _tenant(tenant_code)
+    tenant = await portal_tenant(tenant_code)
     name = clean_name(name)
     id_number = clean_id_number(id_number)
     phone = clean_phone(phone)
     _check_password(password)
     username = "w-" + secrets.token_hex(8)
     with tenant_scope(tenant):
+        verified = phone_codes.required(tenant)
+        if verified:
+            await phone_codes.consume_code(tenant, (await personal.index_keys(tenant)).phone_bidxs(phone), phone_code)
         root = await root_unit(tenant)
         assert root is not None
         async with transaction():
@@ -195,7 +200,7 @@ async def register(tenant_code: str, *, name: str, id_number: str, phone: str, p
                 raise
             status = Status.MEMBER if bind else (Status.PROOF_NEEDED if member is not None else Status.NOT_MEMBER)
             await record(tenant, Actor(user["id"], username), "worker.register", "WorkerAccount", account_id,
-                         {"status": status, "bound_by": "phone" if bind else None,
+                         {"status": status, "bound_by": "phone" if bind else None, "phone_verified_by_sms": verified,
                           "member_id": member["id"] if bind and member else None})
     return await _login_as(tenant, username, password, ip)
 

@@ -6,7 +6,17 @@ lists these columns). ``member_id`` is unique per tenant (the fence migration), 
 most one account; the phone's blind index is unique too, because it is the login name.
 """
 
-from piccolo.columns import BigInt, BigSerial, Bytea, Date, ForeignKey, OnDelete, Timestamptz, Varchar
+from piccolo.columns import (
+    BigInt,
+    BigSerial,
+    Bytea,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -60,4 +70,20 @@ class JoinApplication(Table, tablename="join_application"):
     decided_by_name = Varchar(length=100, default="")
     decided_at = Timestamptz(null=True, default=None)
     member_id = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WorkerPhoneCode(Table, tablename="worker_phone_code"):
+    """A one-time code sent by SMS to prove a worker holds the phone they register with. Only the
+    phone's blind index and an HMAC of the code are stored; failed tries are counted on the row."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(Tenant, null=False, index=True, on_delete=OnDelete.restrict)
+    phone_bidx = Bytea()
+    code_hash = Varchar(length=64)
+    expires_at = Timestamptz()
+    attempts = Integer(default=0)
+    used_at = Timestamptz(null=True, default=None)
+    gateway = Varchar(length=50, default="")
+    message_id = Varchar(length=100, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -188,8 +188,8 @@ async def test_own_data_unmasked_only_with_the_password_and_audited(from_address
 
 async def test_join_deadline_counts_working_days():
     from core.context import TenantContext
-    from core.workers.joining import deadline_days
     from core.workdays import add_working_days, is_working_day
+    from core.workers.joining import deadline_days
 
     plain = TenantContext(1, "t", "t", "31")
     friday = dt.date(2026, 12, 4)

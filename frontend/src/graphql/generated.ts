@@ -789,6 +789,8 @@ export type WorkerRegisterInput = {
   name: Scalars['String']['input'];
   password: Scalars['String']['input'];
   phone: Scalars['String']['input'];
+  /** The code `workerPhoneCodeSend` texted to `phone`: required where the province verifies phones (`portalRegistration.phoneCodeRequired`). */
+  phoneCode?: InputMaybe<Scalars['String']['input']>;
   tenantCode: Scalars['String']['input'];
 };
 
@@ -1270,6 +1272,21 @@ export type PluginSettingsRevertMutationVariables = Exact<{
 export type PluginSettingsRevertMutation = { pluginSettingsRevert: { pluginSettings: { plugin: string, version: number, settings: unknown, source: PluginSettingsSource | null, changedBy: string | null, changedAt: string | null, description: string | null, fields: Array<{ name: string, type: string, required: boolean, default: unknown | null, description: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
 export type WorkerFieldsFragment = { id: string, name: string, idNumberMasked: string, phoneMasked: string, status: WorkerStatus, memberId: string | null, joinDeadlineWorkingDays: number, capabilities: Array<string>, provinceName: string };
+
+export type PortalRegistrationQueryVariables = Exact<{
+  tenantCode: Scalars['String']['input'];
+}>;
+
+
+export type PortalRegistrationQuery = { portalRegistration: { phoneCodeRequired: boolean, joinDeadlineWorkingDays: number } };
+
+export type WorkerPhoneCodeSendMutationVariables = Exact<{
+  tenantCode: Scalars['String']['input'];
+  phone: Scalars['String']['input'];
+}>;
+
+
+export type WorkerPhoneCodeSendMutation = { workerPhoneCodeSend: { expiresAt: string | null, resendAfterSeconds: number | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
 export type WorkerRegisterMutationVariables = Exact<{
   input: WorkerRegisterInput;
@@ -3219,6 +3236,29 @@ export const PluginSettingsRevertDocument = new TypedDocumentString(`
     description
   }
 }`) as unknown as TypedDocumentString<PluginSettingsRevertMutation, PluginSettingsRevertMutationVariables>;
+export const PortalRegistrationDocument = new TypedDocumentString(`
+    query PortalRegistration($tenantCode: String!) {
+  portalRegistration(tenantCode: $tenantCode) {
+    phoneCodeRequired
+    joinDeadlineWorkingDays
+  }
+}
+    `) as unknown as TypedDocumentString<PortalRegistrationQuery, PortalRegistrationQueryVariables>;
+export const WorkerPhoneCodeSendDocument = new TypedDocumentString(`
+    mutation WorkerPhoneCodeSend($tenantCode: String!, $phone: String!) {
+  workerPhoneCodeSend(tenantCode: $tenantCode, phone: $phone) {
+    expiresAt
+    resendAfterSeconds
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerPhoneCodeSendMutation, WorkerPhoneCodeSendMutationVariables>;
 export const WorkerRegisterDocument = new TypedDocumentString(`
     mutation WorkerRegister($input: WorkerRegisterInput!) {
   workerRegister(input: $input) {

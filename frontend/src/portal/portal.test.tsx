@@ -128,6 +128,56 @@ describe('注册', () => {
   }, 30_000);
 });
 
+describe('短信验证码', () => {
+  it('asks for the texted code where the province verifies phones, and sends it with the registration', async () => {
+    const calls: { query: string; variables: Record<string, unknown> }[] = [];
+    mockGraphQL((body) => {
+      calls.push(body);
+      if (body.query.includes('loginTenants')) return { json: { data: { loginTenants: [{ code: 'shanghai', name: '上海市总工会' }] } } };
+      if (body.query.includes('portalRegistration')) return { json: { data: { portalRegistration: { phoneCodeRequired: true, joinDeadlineWorkingDays: 3 } } } };
+      if (body.query.includes('workerPhoneCodeSend')) return { json: { data: { workerPhoneCodeSend: { expiresAt: '2099-01-01T00:10:00Z', resendAfterSeconds: 60, errors: [] } } } };
+      return {
+        json: {
+          data: {
+            workerRegister: {
+              token: null, expiresAt: null, worker: null,
+              errors: [{ field: 'phoneCode', code: 'PROOF_MISMATCH', message: 'the code is wrong, used or expired', messageZh: '短信验证码错误或已失效，请重新获取', extensions: null }],
+            },
+          },
+        },
+      };
+    });
+    localStorage.setItem('huijia.lastTenant', 'shanghai');
+    renderAt('/register', <Register />, null);
+    const user = userEvent.setup();
+    await screen.findByText('上海市总工会');
+    const codeBox = await screen.findByLabelText('短信验证码');
+    fillRegistration();
+    await user.click(screen.getByRole('button', { name: '获取验证码' }));
+    expect(await screen.findByRole('button', { name: /秒后重发/ })).toBeDisabled();
+    const sent = calls.find((c) => c.query.includes('workerPhoneCodeSend'))!;
+    expect(sent.variables).toEqual({ tenantCode: 'shanghai', phone: '13900000001' });
+    fireEvent.change(codeBox, { target: { value: '123456' } });
+    await user.click(screen.getByRole('button', { name: '注 册' }));
+    expect(await screen.findByText('短信验证码错误或已失效，请重新获取')).toBeInTheDocument();
+    const registered = calls.find((c) => c.query.includes('workerRegister'))!;
+    expect((registered.variables.input as Record<string, unknown>).phoneCode).toBe('123456');
+    expect(getState().session).toBeNull();
+  }, 30_000);
+
+  it('shows no code field where the province does not verify phones by SMS', async () => {
+    mockGraphQL(({ query }) => {
+      if (query.includes('loginTenants')) return { json: { data: { loginTenants: [{ code: 'shanghai', name: '上海市总工会' }] } } };
+      return { json: { data: { portalRegistration: { phoneCodeRequired: false, joinDeadlineWorkingDays: 3 } } } };
+    });
+    localStorage.setItem('huijia.lastTenant', 'shanghai');
+    renderAt('/register', <Register />, null);
+    await screen.findByText('上海市总工会');
+    await screen.findByLabelText('手机号码');
+    expect(screen.queryByLabelText('短信验证码')).toBeNull();
+  }, 30_000);
+});
+
 describe('电子会员卡', () => {
   it('shows the card with a QR code of the signed token', async () => {
     startSession({ token: 't', expiresAt: '2099-01-01T00:00:00Z', tenantCode: 'shanghai', username: '王小明' });

@@ -1,12 +1,13 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link, Navigate } from 'react-router';
-import { Button, Form, Input } from 'antd';
+import { Button, Form, Input, Space } from 'antd';
 import { gql } from '../../api/client';
 import { applyUserErrors, describeError, formatWait, retryAfterSeconds, type FormLevelError } from '../../api/errors';
 import { useSession } from '../../auth/AuthProvider';
 import { lastTenant, startSession } from '../../auth/session';
 import { FormAlert } from '../../components/FormAlert';
-import { WorkerRegisterDocument } from '../../graphql/generated';
+import { useGql } from '../../api/useGql';
+import { PortalRegistrationDocument, WorkerPhoneCodeSendDocument, WorkerRegisterDocument } from '../../graphql/generated';
 import { AuthShell } from './AuthShell';
 import { ProvinceSelect } from './ProvinceSelect';
 
@@ -15,8 +16,47 @@ interface Values {
   name: string;
   idNumber: string;
   phone: string;
+  phoneCode?: string;
   password: string;
   confirm: string;
+}
+
+/** 获取验证码: asks the server to text a code, then counts down until another may be asked. */
+function PhoneCodeButton({ tenantCode, phone, onErrors }: { tenantCode?: string; phone?: string; onErrors: (e: FormLevelError[], field?: string) => void }) {
+  const [wait, setWait] = useState(0);
+  const [sending, setSending] = useState(false);
+  useEffect(() => {
+    if (wait <= 0) return undefined;
+    const t = setTimeout(() => setWait((w) => w - 1), 1000);
+    return () => clearTimeout(t);
+  }, [wait]);
+  const send = async () => {
+    if (!tenantCode || !phone?.trim()) {
+      onErrors([], '请先填写手机号码');
+      return;
+    }
+    setSending(true);
+    onErrors([]);
+    try {
+      const res = (await gql(WorkerPhoneCodeSendDocument, { tenantCode, phone: phone.trim() })).workerPhoneCodeSend;
+      if (res.errors.length) {
+        const retry = retryAfterSeconds(res.errors[0]);
+        if (retry) setWait(retry);
+        onErrors([], res.errors[0].messageZh ?? res.errors[0].message);
+        return;
+      }
+      setWait(res.resendAfterSeconds ?? 60);
+    } catch (e) {
+      onErrors([{ code: 'INTERNAL', text: describeError(e) }]);
+    } finally {
+      setSending(false);
+    }
+  };
+  return (
+    <Button onClick={send} loading={sending} disabled={wait > 0}>
+      {wait > 0 ? `${wait} 秒后重发` : '获取验证码'}
+    </Button>
+  );
 }
 
 export default function Register() {
@@ -26,7 +66,16 @@ export default function Register() {
   const { session } = useSession();
   // Where to go once the session starts (the re-render with a session does the navigation).
   const next = useRef('/');
+  const tenantCode = Form.useWatch('tenantCode', form);
+  const phone = Form.useWatch('phone', form);
+  const rules = useGql(PortalRegistrationDocument, { tenantCode: tenantCode ?? '' }, { skip: !tenantCode });
+  const codeRequired = Boolean(tenantCode && rules.data?.portalRegistration?.phoneCodeRequired);
   if (session) return <Navigate to={next.current} replace />;
+
+  const codeErrors = (errors: FormLevelError[], fieldText?: string) => {
+    setFormErrors(errors);
+    form.setFields([{ name: 'phoneCode', errors: fieldText ? [fieldText] : [] }]);
+  };
 
   const submit = async (v: Values) => {
     setBusy(true);
@@ -34,7 +83,10 @@ export default function Register() {
     try {
       const res = (
         await gql(WorkerRegisterDocument, {
-          input: { tenantCode: v.tenantCode, name: v.name.trim(), idNumber: v.idNumber.trim(), phone: v.phone.trim(), password: v.password },
+          input: {
+            tenantCode: v.tenantCode, name: v.name.trim(), idNumber: v.idNumber.trim(), phone: v.phone.trim(), password: v.password,
+            ...(codeRequired ? { phoneCode: (v.phoneCode ?? '').trim() } : {}),
+          },
         })
       ).workerRegister;
       if (res.errors.length || !res.token || !res.worker) {
@@ -70,6 +122,16 @@ export default function Register() {
         <Form.Item name="phone" label="手机号码" rules={[{ required: true, message: '请输入手机号码' }]} extra="今后用手机号码登录">
           <Input inputMode="tel" autoComplete="tel" maxLength={20} />
         </Form.Item>
+        {codeRequired && (
+          <Form.Item label="短信验证码" required extra="验证码 10 分钟内有效，证明手机号码是您本人的">
+            <Space.Compact style={{ width: '100%' }}>
+              <Form.Item name="phoneCode" noStyle rules={[{ required: true, message: '请输入短信验证码' }]}>
+                <Input inputMode="numeric" autoComplete="one-time-code" maxLength={6} aria-label="短信验证码" />
+              </Form.Item>
+              <PhoneCodeButton tenantCode={tenantCode} phone={phone} onErrors={codeErrors} />
+            </Space.Compact>
+          </Form.Item>
+        )}
         <Form.Item name="password" label="设置密码" rules={[{ required: true, min: 8, message: '密码至少 8 位' }]}>
           <Input.Password autoComplete="new-password" />
         </Form.Item>
