@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
+import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar, MediaType, Response, get
-from litestar.exceptions import HTTPException
+from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
@@ -54,8 +58,30 @@ async def index() -> str:
     return page.read_text(encoding="utf-8") if page.exists() else PLACEHOLDER
 
 
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Who may read /metrics: the holder of ``HUIJIA_METRICS_TOKEN`` when one is set; otherwise
+    anyone in development and test, and only loopback clients in production. Refusals are 404 so
+    that the endpoint's existence is not advertised."""
+    settings = get_settings()
+    if settings.metrics_token:
+        given = connection.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, f"Bearer {settings.metrics_token}".encode()):
+            raise NotFoundException()
+        return
+    if settings.env != "production":
+        return
+    host = connection.client.host if connection.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise NotFoundException()
+
+
 class Metrics(PrometheusController):
     path = "/metrics"
+    guards = [metrics_guard]
 
 
 def create_app() -> Litestar:

@@ -61,6 +61,9 @@ class Settings:
     manual_entry_threshold_fen: int = 5_000_000
     job_queue: str = "huijia:queue"
     auth_cache_seconds: int = 5
+    # Bearer token a Prometheus scraper sends for /metrics. Without one, production answers /metrics
+    # only on the loopback address: request counts and paths are reconnaissance for anyone else.
+    metrics_token: str = ""
     # Roster imports (core/members): upload size cap, and worker processes for row validation and
     # encryption of large files (-1 = automatic: up to 2, by CPU count; 0 = a helper thread only).
     import_max_bytes: int = 300 * 1024 * 1024
@@ -154,6 +157,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             errors.append("HUIJIA_PII_KEYS / HUIJIA_PII_INDEX_KEYS: the development keys cannot be used in production")
         if not database_url.startswith(("postgres", "postgresql")):
             errors.append("DATABASE_URL: production runs on PostgreSQL")
+    if 0 < len(env.get("HUIJIA_METRICS_TOKEN", "")) < 16:
+        errors.append("HUIJIA_METRICS_TOKEN: use at least 16 random characters")
     log_level = env.get("HUIJIA_LOG_LEVEL", "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         errors.append(f"HUIJIA_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -181,6 +186,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         graphql_max_tokens=_int(env, "HUIJIA_GRAPHQL_MAX_TOKENS", 4000, errors, minimum=100),
         job_queue=env.get("HUIJIA_JOB_QUEUE", "huijia:queue"),
         auth_cache_seconds=_int(env, "HUIJIA_AUTH_CACHE_SECONDS", 5, errors),
+        metrics_token=env.get("HUIJIA_METRICS_TOKEN", ""),
         manual_entry_threshold_fen=_int(env, "HUIJIA_MANUAL_ENTRY_THRESHOLD_FEN", 5_000_000, errors),
         import_max_bytes=_int(env, "HUIJIA_IMPORT_MAX_BYTES", 300 * 1024 * 1024, errors, minimum=1024),
         import_workers=_int(env, "HUIJIA_IMPORT_WORKERS", -1, errors, minimum=-1),

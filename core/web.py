@@ -84,7 +84,9 @@ class EdgeMiddleware(AbstractMiddleware):
 
         try:
             auth = headers.get("authorization", "")
-            if auth:
+            # /metrics' bearer token is the scraper's (HUIJIA_METRICS_TOKEN, checked by its guard),
+            # not a user's session.
+            if auth and scope.get("path") != "/metrics":
                 scheme, _, token = auth.partition(" ")
                 if scheme.lower() != "bearer" or not token:
                     await self._reject(send_with_rid, *_json_error(401, ErrorCode.UNAUTHENTICATED, "use Authorization: Bearer <token>"))
