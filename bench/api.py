@@ -4,14 +4,24 @@ endpoint serving the same rows, under the same concurrent load in one run. Print
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 
-from bench.common import app_dsn, create_database, drop_database, free_port, load, python, server
+from bench.common import (
+    ROUNDS,
+    Rounds,
+    app_dsn,
+    create_database,
+    drop_database,
+    free_port,
+    load,
+    python,
+    result_line,
+    server,
+)
 
 QUERY = """query Units { orgUnits(first: 100) { totalCount nodes { id code name level areaCode active depth parent { name } } } }"""
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1600"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "800"))  # per side per round
 
 
 async def seed(db: str) -> tuple[int, str]:
@@ -60,17 +70,20 @@ async def main() -> None:
         uvicorn = [python(), "-m", "uvicorn", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
         with server(uvicorn + ["--port", str(raw_port), "bench.raw_api:app"], env, raw_port) as raw_url, \
                 server([python(), "-m", "core.cli", "serve", "--port", str(ours_port)], env, ours_port) as ours_url:
-            # Warm up both (caches, pools, JIT-free but allocator warm), then measure alternately.
+            # Warm up both (caches, pools, allocator), then measure in interleaved rounds.
             await load(raw_url, body, headers, concurrency=CONCURRENCY, requests=CONCURRENCY * 10, check=ok)
             await load(ours_url, body, headers, concurrency=CONCURRENCY, requests=CONCURRENCY * 10, check=ok)
-            raw = await load(raw_url, body, headers, concurrency=CONCURRENCY, requests=REQUESTS, check=ok)
-            ours = await load(ours_url, body, headers, concurrency=CONCURRENCY, requests=REQUESTS, check=ok)
-        ratio = round(ours["p50_ms"] / raw["p50_ms"], 2)
-        print(f"raw:  {raw}")
-        print(f"ours: {ours}")
-        print(json.dumps({"bench": "api", "ratio": ratio, "target": "<=4", "rows": 100, "concurrency": CONCURRENCY,
-                          "ours_p50_ms": ours["p50_ms"], "raw_p50_ms": raw["p50_ms"], "ours_rps": ours["rps"],
-                          "raw_rps": raw["rps"], "ours_p95_ms": ours["p95_ms"], "raw_p95_ms": raw["p95_ms"]}))
+            rounds = Rounds()
+            for r in range(ROUNDS):
+                got = {}
+                for side in (("raw", "ours") if rounds.first(r) == "raw" else ("ours", "raw")):
+                    got[side] = await load(raw_url if side == "raw" else ours_url, body, headers,
+                                           concurrency=CONCURRENCY, requests=REQUESTS, check=ok)
+                rounds.add(got["ours"]["p50_ms"] / got["raw"]["p50_ms"])
+                print(f"round {r + 1}: raw {got['raw']}  ours {got['ours']}  ratio {rounds.ratios[-1]:.2f}")
+        print(result_line("api", rounds, "<=3", rows=100, concurrency=CONCURRENCY, requests_per_round=REQUESTS,
+                          ours_p50_ms=got["ours"]["p50_ms"], raw_p50_ms=got["raw"]["p50_ms"], ours_rps=got["ours"]["rps"],
+                          raw_rps=got["raw"]["rps"]))
     finally:
         await drop_database(db)
 

@@ -131,3 +131,54 @@ async def load(url: str, body: dict[str, Any] | None, headers: dict[str, str], *
 
 def python() -> str:
     return sys.executable
+
+
+# ---------------------------------------------------------------------------------------------
+# Results that hold still: interleaved rounds, their median ratio and spread, the machine's load
+# ---------------------------------------------------------------------------------------------
+
+# Above this one-minute load average (on these 2-core machines) a run shares the CPU with something
+# else, and its figures say more about the neighbour than about the code.
+LOADED = 1.5
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+
+
+def machine_load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+class Rounds:
+    """Per-round ratios of ours to raw, measured interleaved (ours and raw alternate who goes first,
+    so a drift in the machine's speed falls on both). ``ratio`` is their median; the spread shows
+    whether the figure can be trusted at all."""
+
+    def __init__(self) -> None:
+        self.ratios: list[float] = []
+        self.load_start = machine_load()
+
+    def first(self, round_no: int) -> str:
+        return "ours" if round_no % 2 else "raw"
+
+    def add(self, ratio: float) -> None:
+        self.ratios.append(ratio)
+
+    def summary(self, digits: int = 3) -> dict[str, Any]:
+        load_end = machine_load()
+        out: dict[str, Any] = {
+            "ratio": round(statistics.median(self.ratios), digits),
+            "ratio_min": round(min(self.ratios), digits),
+            "ratio_max": round(max(self.ratios), digits),
+            "rounds": len(self.ratios),
+            "load": {"start": self.load_start, "end": load_end},
+        }
+        if max(self.load_start, load_end) > LOADED:
+            out["loaded"] = f"load above {LOADED}: the machine was busy with something else; compare figures only from a quiet run"
+        return out
+
+
+def result_line(bench: str, rounds: Rounds, target: str, **figures: Any) -> str:
+    """The benchmark's last line: ``bench``, ``ratio`` and ``target`` first, then the spread and load,
+    then the bench's own figures."""
+    summary = rounds.summary()
+    return json.dumps({"bench": bench, "ratio": summary.pop("ratio"), "target": target, **summary, **figures},
+                      ensure_ascii=False)

@@ -174,9 +174,11 @@ def db_floor(rows: int, units: int) -> dict:
 
 
 async def run(args: argparse.Namespace) -> dict:
+    from bench.common import LOADED, machine_load
     from core.bootstrap import load_job_modules, migrate, start_database, stop_database
     from core.tenancy.manifest import sync_all
 
+    load_start = machine_load()
     await start_database()
     try:
         await migrate()
@@ -271,10 +273,15 @@ async def run(args: argparse.Namespace) -> dict:
             "generate_csv_s": round(gen_s, 2),
             "commit_timing": result.get("timing"),
             "reimport_timing": again.get("timing") if args.reimport else None,
-            "loadavg_1m": round(os.getloadavg()[0], 2),
+            # One round only: a million-row import takes minutes, so rounds would take the better part
+            # of an hour. The load says whether this one was measured on a quiet machine.
+            "rounds": 1,
+            "load": {"start": load_start, "end": machine_load()},
             "members": members,
             "history_rows": history,
         }
+        if max(out["load"].values()) > LOADED:
+            out["loaded"] = f"load above {LOADED}: the machine was busy with something else; compare figures only from a quiet run"
         return out
     finally:
         await stop_database()
