@@ -17,6 +17,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 
 from core.bootstrap import start_database, startup_checks, stop_database
+from core.capability_routes import mounted_routes
 from core.logging import configure_logging
 from core.registry import get_registry
 from core.settings import ROOT, get_settings
@@ -115,7 +116,7 @@ def create_app() -> Litestar:
 
     prometheus = PrometheusConfig(app_name="huijia", group_path=True, exclude=["/metrics", "/health"])
     route_handlers: list[Any] = [health, index, graphql_post, graphql_get, Metrics]
-    route_handlers += get_registry().routes  # register_routes: roster upload, export downloads, ...
+    route_handlers += mounted_routes()  # register_routes: roster upload, export downloads, a capability's files ...
     if (FRONTEND_DIST / "assets").exists():
         route_handlers.append(create_static_files_router(path="/assets", directories=[FRONTEND_DIST / "assets"]))
     return Litestar(

@@ -12,7 +12,8 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
 - ``piccolo_apps``: app modules for ``huijia migrate`` and ``piccolo_conf.APP_REGISTRY``;
 - ``graphql``: contributions with their gating capability resolved (the schema merges them);
 - ``startup_checks``: async checks the web app and the worker run before serving;
-- ``routes`` and ``shutdown``: HTTP handlers beside ``/graphql`` and async shutdown functions.
+- ``routes`` and ``shutdown``: HTTP handlers beside ``/graphql`` (``routes_by_plugin`` keeps their
+  owners, so the app can fence a capability's routes) and async shutdown functions.
 - ``demo_data``: async seeders ``huijia demo`` runs on the embedded default.
 - ``encrypted_columns`` and ``indexed_columns``: every column holding keyring-encrypted PII or a
   blind index, which ``huijia keys rotate`` / ``rotate-index`` walk.
@@ -269,8 +270,8 @@ class Registry:
         return [column for _, column in found.values()]
 
     @functools.cached_property
-    def routes(self) -> list[Any]:
-        found: list[Any] = []
+    def routes_by_plugin(self) -> list[tuple[str, list[Any]]]:
+        found: list[tuple[str, list[Any]]] = []
         owner: dict[str, str] = {}
         for plugin, handlers in self._results("register_routes"):
             for handler in handlers:
@@ -278,8 +279,12 @@ class Registry:
                     if path in owner:
                         raise PluginError(f"plugin {plugin!r}: HTTP route {path!r} is already served by plugin {owner[path]!r}")
                     owner[path] = plugin
-                found.append(handler)
+            found.append((plugin, list(handlers)))
         return found
+
+    @property
+    def routes(self) -> list[Any]:
+        return [handler for _, handlers in self.routes_by_plugin for handler in handlers]
 
     @functools.cached_property
     def shutdown(self) -> list[tuple[str, Callable[[], Any]]]:

@@ -140,6 +140,10 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return internal_error_handler(request, exc)
     message = f"request body is larger than {MAX_BODY} bytes" if status == 413 and request.url.path == "/graphql" \
         else exc.detail
+    code = getattr(exc, "error_code", None)
+    if isinstance(code, ErrorCode):  # a plain route's refusal (core.capability_routes): its own body shape
+        error = {"code": code.value, "message": message, "messageZh": getattr(exc, "message_zh", None)}
+        return Response(content={"error": error}, status_code=status, headers=exc.headers)
     _, body = _json_error(status, _HTTP_CODES.get(status, ErrorCode.INVALID_INPUT), message)
     return Response(content=body, status_code=status, media_type="application/json", headers=exc.headers)
 

@@ -113,8 +113,7 @@ async def items_csv(request: Request) -> Response:
     tenant, principal = state.get("tenant"), state.get("principal")
     if tenant is None or principal is None:
         return Response({"code": "UNAUTHENTICATED"}, status_code=401)
-    if NAME not in tenant.capabilities:
-        return Response({"code": "CAPABILITY_NOT_ENABLED"}, status_code=403)
+    # No capability check here on purpose: the host mounts a capability's routes behind its fence.
     if not principal.can("testcap.read"):
         return Response({"code": "FORBIDDEN"}, status_code=403)
     # Like the GraphQL list: only items whose unit lies in the caller's testcap.read subtree.
@@ -126,6 +125,17 @@ async def items_csv(request: Request) -> Response:
     return Response(body, media_type="text/csv")
 
 
+async def public_count(tenant_code: str) -> dict[str, Any]:
+    """GET /public/testcap/<province>/count, no login: how many items the province has (a public
+    figure, like a published service list). Nothing here checks the capability: the host does."""
+    from core.sdk import get_tenant, raw, tenant_scope
+
+    tenant = await get_tenant(code=tenant_code)
+    with tenant_scope(tenant):
+        rows = await raw("SELECT count(*) AS n FROM testcap_item WHERE tenant_id = {}", tenant.id)
+    return {"province": tenant.code, "items": rows[0]["n"]}
+
+
 async def shutdown() -> None:
     RAN.append(("shutdown", None))
 
@@ -134,7 +144,8 @@ async def shutdown() -> None:
 def register_routes() -> list[Any]:
     from litestar import get
 
-    return [get("/testcap/items.csv", name="testcap-items-csv")(items_csv)]
+    return [get("/testcap/items.csv", name="testcap-items-csv")(items_csv),
+            get("/public/testcap/{tenant_code:str}/count", name="testcap-public-count")(public_count)]
 
 
 @hookimpl

@@ -333,15 +333,25 @@ async def test_hook_register_routes(client, cap_admin, sh_admin, api, captenants
     from core.registry import get_registry
 
     paths = {p for h in get_registry().routes for p in h.paths}
-    assert {"/testcap/items.csv", "/imports"} <= paths  # the capability's and members' routes
+    assert {"/testcap/items.csv", "/imports", "/public/testcap/{tenant_code:str}/count"} <= paths
     _payload(await _create(cap_admin, "导出", 3))
     ok = await client.get("/testcap/items.csv", headers={"authorization": f"Bearer {cap_admin.token}"})
     assert ok.status_code == 200 and "导出,3" in ok.text
     assert "别人的" not in ok.text  # capother's row
+    # The plugin's handler does not check the capability: the host's fence around its routes does.
     refused = await client.get("/testcap/items.csv", headers={"authorization": f"Bearer {sh_admin.token}"})
-    assert refused.status_code == 403 and refused.json()["code"] == "CAPABILITY_NOT_ENABLED"
+    assert refused.status_code == 403
+    assert refused.json()["error"] == {"code": "CAPABILITY_NOT_ENABLED", "message": "this province has not enabled testcap",
+                                       "messageZh": "本省未启用此功能"}
     anonymous = await client.get("/testcap/items.csv")
     assert anonymous.status_code == 401
+    # A public route naming the province: a province without the capability looks like no province.
+    public = await client.get("/public/testcap/capland/count")
+    assert public.status_code == 200 and public.json()["items"] >= 1
+    for code in ("shanghai", "atlantis"):
+        hidden = await client.get(f"/public/testcap/{code}/count")
+        assert hidden.status_code == 404, code
+        assert hidden.json()["error"]["code"] == "NOT_FOUND"
 
 
 async def test_hook_register_shutdown(captenants):
