@@ -131,16 +131,19 @@ class ServiceItemPayload:
 # ---------------------------------------------------------------------------------------------
 
 
-@strawberry.type(description="A daily opening window. `overnight` windows run past midnight (22:00–08:00).")
+@strawberry.type(description="An opening window on some weekdays. `overnight` windows run past midnight (22:00–08:00) "
+                             "and belong to the day they start.")
 class OpeningWindow:
     start: str
     end: str
     kind: str = strawberry.field(description="staffed | qr (unattended, QR-code door)")
     overnight: bool
+    days: list[int] = strawberry.field(description="ISO weekdays it starts on: 1 Monday ... 7 Sunday.")
 
     @classmethod
     def of(cls, w: hours.Window) -> OpeningWindow:
-        return cls(start=hours.Window.text(w.start), end=hours.Window.text(w.end), kind=w.kind, overnight=w.overnight)
+        return cls(start=hours.Window.text(w.start), end=hours.Window.text(w.end), kind=w.kind, overnight=w.overnight,
+                   days=w.weekdays)
 
 
 @strawberry.type(description="A union station (工会驿站 / 户外劳动者服务站点). Coordinates are WGS-84.")
@@ -191,6 +194,8 @@ class WindowInput:
     end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
     kind: str = strawberry.field(default="staffed", description="staffed | qr")
     overnight: bool = strawberry.field(default=False, description="Runs past midnight: end is the next day.")
+    days: list[int] | None = strawberry.field(default=None, description="ISO weekdays (1 Monday ... 7 Sunday) it "
+                                                                          "starts on; omitted: every day.")
 
 
 @strawberry.input
@@ -218,8 +223,8 @@ async def _station_values(info: Info, i: StationInput) -> tuple[dict[str, Any], 
         raise services.invalid("areaM2 must be between 0 and 100000", "areaM2", "面积须在0至100000平方米之间")
     if not 0 <= i.capacity <= 10_000:
         raise services.invalid("capacity must be between 0 and 10000", "capacity", "容纳人数须在0至10000之间")
-    if len(i.hours) > 12:
-        raise services.invalid("at most 12 opening windows", "hours", "开放时段不能超过12个")
+    if len(i.hours) > 21:
+        raise services.invalid("at most 21 opening windows", "hours", "开放时段不能超过21个")
     windows = services.parse_windows([vars(w) for w in i.hours])
     facilities = services.check_facilities(tenant, list(i.facilities))
     union_id = None
@@ -527,6 +532,8 @@ class ServiceNetworkMutation:
             require_in_subtree(principal, "service_network.write", rows[0]["unit_path"], what="station",
                                read_action="service_network.read")
             v, windows = await _station_values(info, input)
+            if rows[0]["star_cap"] is not None:  # the yearly assessment's downgrade holds until the next one
+                v["stars"] = min(v["stars"], int(rows[0]["star_cap"]))
             async with transaction():
                 if await raw("SELECT 1 FROM sn_station WHERE tenant_id = {} AND number = {} AND id <> {}",
                              tenant.id, v["number"], rows[0]["id"]):

@@ -7,7 +7,7 @@ from typing import Any
 from core.sdk import ContractVersion, TenantContext, hookspec
 
 # Implementers declare contracts={"service_network": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("service_network", "1.0")
+CONTRACT = ContractVersion("service_network", "1.1")
 
 
 @hookspec(firstresult=True)
@@ -45,4 +45,44 @@ def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
     :return: A list of subject descriptions.
 
     .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def station_assessment_triggers(tenant: TenantContext, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add or override the downgrade triggers of a station's yearly assessment.
+
+    Collecting hook. ``facts`` holds the station's year: ``station_id``, ``number``, ``year``,
+    ``stars`` (the province rule's stars now), ``missed_hours``, ``shortages``, ``complaints``,
+    ``ratings`` and ``satisfaction`` (count and mean stars of the year's ratings of the station;
+    ``None`` without ratings), ``ratings_prev`` and ``satisfaction_prev`` (the year before), and
+    ``area_m2``, ``capacity``, ``facilities``. Return fired triggers, each
+    ``{"code": str, "label_zh": str, "downgrade": int, "detail": str}``. A trigger whose ``code`` is
+    one of the capability's (``missed_hours``, ``shortages``, ``complaints``,
+    ``falling_satisfaction``) replaces it; ``downgrade: 0`` with such a code cancels it. Stars fall
+    by the sum of the downgrades, never below 1.
+
+    :param tenant: The station's tenant.
+    :param facts: The station's figures for the assessed year.
+    :return: Triggers that fired (none: an empty list).
+
+    .. versionadded:: 1.1
+    """
+
+
+@hookspec(firstresult=True)
+def service_network_referral_contract(tenant: TenantContext, org: str, category: str) -> bool | None:
+    """Whether the social organisation ``org`` holds a service contract covering requests of
+    ``category``, so a request may be referred to it; ``None`` to defer.
+
+    Stops at first non-None result. The procurement capability is the intended implementer (its
+    contracts); the capability's own answer, asked last, is the tenant's ``contracted_social_orgs``
+    setting.
+
+    :param tenant: The tenant.
+    :param org: The organisation's name as the category names it.
+    :param category: The request category's code.
+    :return: ``True`` under contract, ``False`` not, ``None`` to let another implementation answer.
+
+    .. versionadded:: 1.1
     """

@@ -65,6 +65,8 @@ def register_permissions() -> dict[str, Any]:
         "service_network.request": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
         # Working the queue (accept, refer, resolve, reject, close) at the handling unit.
         "service_network.handle": [Role.TENANT_ADMIN, Role.CLERK],
+        # Running the province's yearly station assessment (granted at the root: it covers every station).
+        "service_network.assess": [Role.TENANT_ADMIN, Role.CLERK],
     }
 
 
@@ -72,15 +74,25 @@ def register_permissions() -> dict[str, Any]:
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_service_network import graphql as g
+    from huijia_service_network import graphql_assessment as a
+    from huijia_service_network import graphql_self as me
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery], mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery],
+        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, me.WorkerServiceMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
                NodeInfo("Rating", g.resolve_rating, "sn_rating"),
                NodeInfo("ServiceRequest", g.resolve_request, "sn_request")],
     )]
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_service_network import assessment
+
+    return [assessment.assess_stations]
 
 
 @hookimpl
@@ -94,6 +106,14 @@ def register_routes() -> list[Any]:
 @hookimpl(trylast=True)
 def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist: list[str]) -> int | None:
     return rules.default_stars(facilities, checklist)
+
+
+# trylast: a contract register (procurement) answers first; the settings list stands in for it.
+@hookimpl(trylast=True)
+def service_network_referral_contract(tenant: TenantContext, org: str) -> bool | None:
+    from huijia_service_network.settings import for_tenant
+
+    return org in for_tenant(tenant).contracted_social_orgs
 
 
 @hookimpl

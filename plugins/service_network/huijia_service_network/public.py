@@ -108,7 +108,7 @@ async def public_nearby(request: Request[Any, Any, Any], tenant_code: str) -> Re
             services.check_facilities(tenant, [facility])
         with tenant_scope(tenant):
             found, radius = await services.nearest(tenant, lat, lon, n, facility=facility,
-                                                    open_minute=services.local_minute(tenant) if open_now else None)
+                                                    open_at=services.local_time(tenant) if open_now else None)
     except DomainError as exc:
         return _error(exc)
     # radiusM: how far the search looked (fewer than n stations means none other within it).

@@ -19,6 +19,7 @@ from core.sdk import (
     TenantContext,
     Timer,
     Transition,
+    hooks_for,
     normalize_phone,
     phone_digest,
     pii_encrypt,
@@ -79,8 +80,9 @@ async def route(tenant: TenantContext, origin: dict[str, Any], cat: Category) ->
     social organisation must be under contract (the tenant's ``contracted_social_orgs``)."""
     org = None
     if cat.route == "social_org":
-        contracted = for_tenant(tenant).contracted_social_orgs
-        if not cat.social_org or cat.social_org not in contracted:
+        contracted = bool(cat.social_org) and bool(hooks_for(tenant).service_network_referral_contract(
+            tenant=tenant, org=cat.social_org, category=cat.code))
+        if not contracted:
             raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no contract with the social organisation {cat.social_org!r}",
                               "category", f"未与社会组织“{cat.social_org or ''}”签订服务合同，不能转介")
         org = cat.social_org

@@ -255,7 +255,7 @@ async def test_the_finder_orders_by_distance_with_open_now_and_facility_filters(
     assert r.json()["stations"][0]["number"] == "N0"
     # the finder's answer equals a brute-force one computed from every station
     with tenant_scope(tenant):
-        found, _ = await services.nearest(tenant, FUZHOU[0] + 0.01, FUZHOU[1] + 0.002, 4, open_minute=None,
+        found, _ = await services.nearest(tenant, FUZHOU[0] + 0.01, FUZHOU[1] + 0.002, 4, open_at=None,
                                           facility=None)
     from huijia_service_network import geo
     everyone = sorted((geo.haversine_m(FUZHOU[0] + 0.01, FUZHOU[1] + 0.002,
