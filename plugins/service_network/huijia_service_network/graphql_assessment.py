@@ -163,7 +163,7 @@ class AssessmentMutation:
     @strawberry.mutation(description=perm("service_network.write", "Record missed opening hours, a supply shortage or a "
                                                                    "substantiated complaint against a station."))
     async def station_incident_record(self, info: Info, station_id: strawberry.ID, kind: str, occurred_on: dt.date,
-                                      hours: int = 1, note: str = "") -> StationIncidentPayload:
+                                      hours: int | None = None, note: str | None = None) -> StationIncidentPayload:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("service_network.write")
             station = await _station(info, station_id, "service_network.write")
@@ -174,7 +174,7 @@ class AssessmentMutation:
                 raise services.invalid("occurredOn must not be in the future", "occurredOn", "发生日期不能晚于今天")
             quantity = 1
             if kind == "missed_hours":
-                if not 1 <= hours <= 24:
+                if hours is None or not 1 <= hours <= 24:
                     raise services.invalid("hours must be between 1 and 24 (one day)", "hours", "缺勤时长须为1至24小时")
                 quantity = hours
             text = (note or "").strip()
