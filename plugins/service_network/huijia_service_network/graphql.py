@@ -634,6 +634,15 @@ class RequestStep:
     at: dt.datetime
 
 
+@strawberry.type(description="维权帮扶一体化: the aid case (another capability's) a rights request opened.")
+class AidCaseLink:
+    capability: str
+    case_type: str = strawberry.field(description="grant (临时救助) | archive (建档申请) for hardship")
+    case_id: BigInt  # type: ignore[valid-type]
+    label_zh: str
+    state: str | None = strawberry.field(description="The case's workflow state now.")
+
+
 @strawberry.type(description="A service request (legal aid, 欠薪, a dispute, counselling ...) and its SLA clocks.")
 class ServiceRequest(Node):
     id: strawberry.ID
@@ -657,6 +666,7 @@ class ServiceRequest(Node):
     response_sla: str = strawberry.field(description="ok | due_soon | overdue | met | missed")
     resolution_sla: str
     allowed_transitions: list[str] = strawberry.field(description="The steps you may take now.")
+    aid_case: AidCaseLink | None = strawberry.field(default=None, description="The hardship case it opened, if any.")
 
     @strawberry.field(description="Every step, oldest first.")
     async def timeline(self, info: Info) -> list[RequestStep]:
@@ -669,9 +679,11 @@ class ServiceRequest(Node):
                             actor_name=s.actor_name, reasons=list(s.reasons), at=s.at) for s in steps]
 
 
-_REQUESTS = ("SELECT r.*, o.path AS unit_path, c.state, c.version FROM sn_request r JOIN org_unit o ON o.id = r.org_unit_id "
-             "AND o.tenant_id = r.tenant_id JOIN workflow_case c ON c.tenant_id = r.tenant_id AND "
-             "c.capability = 'service_network' AND c.case_type = 'request' AND c.case_id = r.id WHERE r.tenant_id = {}")
+_REQUESTS = ("SELECT r.*, o.path AS unit_path, c.state, c.version, ac.state AS aid_state FROM sn_request r "
+             "JOIN org_unit o ON o.id = r.org_unit_id AND o.tenant_id = r.tenant_id JOIN workflow_case c ON "
+             "c.tenant_id = r.tenant_id AND c.capability = 'service_network' AND c.case_type = 'request' AND c.case_id = r.id "
+             "LEFT JOIN workflow_case ac ON ac.tenant_id = r.tenant_id AND ac.capability = r.aid_capability AND "
+             "ac.case_type = r.aid_case_type AND ac.case_id = r.aid_case_id WHERE r.tenant_id = {}")
 
 
 def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]) -> ServiceRequest:
@@ -697,7 +709,9 @@ def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]
         first_response_due=first_due, resolution_due=res_due, first_responded_at=responded, resolved_at=resolved,
         created_at=_utc_of(r["created_at"]), response_sla=_sla(first_due, responded, now),
         resolution_sla=_sla(res_due, resolved, now),
-        allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])])
+        allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])],
+        aid_case=AidCaseLink(capability=r["aid_capability"], case_type=r["aid_case_type"], case_id=r["aid_case_id"],
+                             label_zh=r["aid_label_zh"] or "", state=r["aid_state"]) if r["aid_case_id"] else None)
 
 
 async def resolve_request(info: Info, pk: int) -> ServiceRequest | None:

@@ -86,3 +86,28 @@ def service_network_referral_contract(tenant: TenantContext, org: str, category:
 
     .. versionadded:: 1.1
     """
+
+
+@hookspec(firstresult=True)
+def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, kind: str, request: dict[str, Any],
+                             details: dict[str, Any]) -> Any:
+    """Open an aid case for a rights request in one step (维权帮扶一体化); ``None`` when the kind is not yours.
+
+    Stops at first non-None result. The hardship capability implements it (as an optional hook, so it
+    runs where this capability is not installed); it is asked only when the tenant enables hardship.
+    Return an awaitable resolving to ``{"capability": str, "case_type": str, "case_id": int,
+    "label_zh": str}``: the opened workflow case, whose state the request then shows. Raise
+    ``DomainError`` to refuse (the caller's permission and subtree are checked by the implementer, on
+    the household, as for any case it opens).
+
+    :param tenant: The tenant.
+    :param principal: Who asks (checked by the implementer with its own permissions).
+    :param actor: Who asks, for the audit chain and the case's timeline.
+    :param kind: ``temporary_relief`` (临时救助) or ``archive`` (困难职工建档申请).
+    :param request: ``{"id", "category", "summary", "member_id", "org_unit_id"}`` of the service request.
+    :param details: What the kind needs, database ids and fen: ``household_id``, ``person_id``,
+        ``requested_fen`` (temporary relief); ``household_id``, ``tier``, ``area_code``,
+        ``monthly_income_fen``, ``monthly_rigid_expense_fen`` (archive).
+
+    .. versionadded:: 1.1
+    """

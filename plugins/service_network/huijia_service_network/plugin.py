@@ -75,11 +75,13 @@ def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_service_network import graphql as g
     from huijia_service_network import graphql_assessment as a
+    from huijia_service_network import graphql_rights as r
     from huijia_service_network import graphql_self as me
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery],
-        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, me.WorkerServiceMutation],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery],
+        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, me.WorkerServiceMutation,
+                  r.RightsMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),

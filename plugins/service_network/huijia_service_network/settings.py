@@ -69,6 +69,9 @@ class ServiceNetworkSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
         description="Service-request categories: routing and SLA clocks.")] = msgspec.field(default_factory=default_categories)
     contracted_social_orgs: Annotated[list[str], msgspec.Meta(
         description="Social organisations under a service contract (requests may be referred to them).")] = []
+    rights_categories: Annotated[list[str], msgspec.Meta(
+        description="Request categories that are rights cases (维权): they may open a hardship case in one step.")] = \
+        msgspec.field(default_factory=lambda: ["legal_aid", "wage_arrears", "labour_dispute"])
     utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840, description="Local time for opening hours (China: +480).")] = 480
     # The yearly station assessment's downgrade triggers, one star each. [I] thresholds: two working
     # days of missed hours a year, a shortage a quarter short of four, three substantiated complaints,

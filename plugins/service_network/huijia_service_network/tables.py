@@ -154,6 +154,11 @@ class Request(Table, tablename="sn_request"):
     resolved_at = Timestamptz(null=True, default=None)
     created_by = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # 维权帮扶一体化: the aid case a rights request opened (another capability's workflow case).
+    aid_capability = Varchar(length=40, null=True, default=None)
+    aid_case_type = Varchar(length=40, null=True, default=None)
+    aid_case_id = BigInt(null=True, default=None)
+    aid_label_zh = Varchar(length=40, null=True, default=None)
 
 
 class StationIncident(Table, tablename="sn_station_incident"):
