@@ -146,6 +146,35 @@ class OpeningWindow:
                    days=w.weekdays)
 
 
+@strawberry.type(description="A photo of a station (JPEG or PNG, checked by its content).")
+class StationPhoto:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    public: bool = strawberry.field(description="Shown by the public finder.")
+    caption: str
+    created_at: dt.datetime
+    url: str = strawberry.field(description="Download (logged in, the station in your read subtree).")
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> StationPhoto:
+        return cls(id=strawberry.ID(to_global_id("StationPhoto", r["id"])), filename=r["filename"],
+                   content_type=r["content_type"], size=r["size"], public=bool(r["public"]), caption=r["caption"],
+                   created_at=r["created_at"], url=f"/service_network/photos/{r['id']}")
+
+
+async def _photos(tenant: Any, keys: list[Any]) -> list[Any]:
+    ids = [int(k) for k in keys]
+    marks = ", ".join("{}" for _ in ids)
+    rows = await raw(f"SELECT * FROM sn_station_photo WHERE tenant_id = {{}} AND station_id IN ({marks}) ORDER BY id",
+                     tenant.id, *ids)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        grouped.setdefault(int(r["station_id"]), []).append(r)
+    return [grouped.get(k, []) for k in ids]
+
+
 @strawberry.type(description="A union station (工会驿站 / 户外劳动者服务站点). Coordinates are WGS-84.")
 class Station(Node):
     id: strawberry.ID
@@ -162,6 +191,12 @@ class Station(Node):
     union_unit_id: strawberry.ID | None = strawberry.field(description="「会站家」: the union at the same site.")
     home_name: str | None = strawberry.field(description="「会站家」: the 职工之家 at the same site.")
     hours: list[OpeningWindow]
+
+    @strawberry.field(description="Its photos, oldest first (one query for a whole list of stations).")
+    async def photos(self, info: Info) -> list[StationPhoto]:
+        info.context.authenticated()  # the station itself was checked when it was resolved
+        rows = await info.context.loader("service_network.photos", _photos).load(from_global_id(self.id, "Station")[1])
+        return [StationPhoto.from_row(r) for r in rows]
 
     @strawberry.field(description="The same point in GCJ-02 (for Chinese map apps): [lat, lon].")
     def gcj02(self) -> list[float]:

@@ -1,9 +1,11 @@
-"""GraphQL of the stations' yearly assessment: staff record incidents (missed hours, shortages,
-complaints) on a station in their subtree, start the province's assessment job for a year (at the
-root: it covers every station), and read the results in their subtree."""
+"""GraphQL of station upkeep: the yearly assessment (staff record incidents - missed hours,
+shortages, complaints - on a station in their subtree, start the province's assessment job for a
+year at the root, read the results in their subtree) and the stations' photos."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from typing import Any
@@ -29,6 +31,7 @@ from core.sdk import (
 )
 from huijia_service_network import services
 from huijia_service_network.assessment import INCIDENT_KINDS
+from huijia_service_network.graphql import StationPhoto
 
 MAX_LIST = 500
 
@@ -206,3 +209,59 @@ class AssessmentMutation:
             return {"job_id": strawberry.ID(to_global_id("Job", job_id))}
 
         return await run_mutation(AssessmentRunPayload, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Photos (here beside the other station upkeep; the types are in graphql.py)
+# ---------------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class StationPhotoPayload:
+    photo: StationPhoto | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class PhotoMutation:
+    @strawberry.mutation(description=perm("service_network.write", "Add a photo (JPEG or PNG, at most 5 MB, base64) "
+                                                                   "to a station; the type is decided by the content. "
+                                                                   "`public` photos are shown by the public finder."))
+    async def station_photo_add(self, info: Info, station_id: strawberry.ID, filename: str, content_base64: str,
+                                content_type: str | None = None, public: bool = False,
+                                caption: str = "") -> StationPhotoPayload:
+        from huijia_service_network import photos
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("service_network.write")
+            station = await _station(info, station_id, "service_network.write")
+            if len(content_base64) > photos.MAX_PHOTO * 4 // 3 + 8:
+                raise services.invalid("the photo is larger than 5 MB", "contentBase64", "照片超过5MB")
+            try:
+                content = base64.b64decode(content_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise services.invalid("contentBase64 is not base64", "contentBase64", "照片内容格式不正确") from None
+            pid = await photos.add(tenant, info.context.actor, principal.user_id, int(station["id"]), filename, content,
+                                   content_type, public, caption)
+            row = (await raw("SELECT * FROM sn_station_photo WHERE tenant_id = {} AND id = {}", tenant.id, pid))[0]
+            return {"photo": StationPhoto.from_row(row)}
+
+        return await run_mutation(StationPhotoPayload, work)
+
+    @strawberry.mutation(description=perm("service_network.write", "Remove a station's photo (and its stored file)."))
+    async def station_photo_remove(self, info: Info, id: strawberry.ID) -> StationPhotoPayload:
+        from huijia_service_network import photos
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("service_network.write")
+            rows = await raw("SELECT p.*, o.path FROM sn_station_photo p JOIN sn_station s ON s.tenant_id = p.tenant_id "
+                             "AND s.id = p.station_id JOIN org_unit o ON o.tenant_id = s.tenant_id AND o.id = s.org_unit_id "
+                             "WHERE p.tenant_id = {} AND p.id = {}", tenant.id, from_global_id(id, "StationPhoto")[1])
+            if not rows:
+                raise DomainError(ErrorCode.NOT_FOUND, "photo not found", "id", "未找到该照片")
+            require_in_subtree(principal, "service_network.write", rows[0]["path"], what="photo",
+                               read_action="service_network.read")
+            await photos.remove(tenant, info.context.actor, rows[0])
+            return {"photo": StationPhoto.from_row(rows[0])}
+
+        return await run_mutation(StationPhotoPayload, work)

@@ -80,8 +80,8 @@ def register_graphql() -> list[Any]:
 
     return [GraphQLContribution(
         query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery],
-        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, me.WorkerServiceMutation,
-                  r.RightsMutation],
+        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, a.PhotoMutation,
+                  me.WorkerServiceMutation, r.RightsMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
@@ -99,9 +99,9 @@ def register_jobs() -> list[Any]:
 
 @hookimpl
 def register_routes() -> list[Any]:
-    from huijia_service_network import public
+    from huijia_service_network import http, public
 
-    return public.ROUTES
+    return public.ROUTES + http.ROUTES
 
 
 # trylast: the fallback must be asked after every province rule, whatever order plugins load in.

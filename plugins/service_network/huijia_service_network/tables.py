@@ -200,5 +200,22 @@ class StationAssessment(Table, tablename="sn_station_assessment"):
     computed_at = Timestamptz(default=TimestamptzNow())
 
 
+class StationPhoto(Table, tablename="sn_station_photo"):
+    """A photo of a station, in the encrypted file store (area ``service_network``, kind ``photo``,
+    object id = this id). ``public`` photos are shown by the public finder."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    station_id = BigInt(index=True)
+    filename = Varchar(length=200)
+    content_type = Varchar(length=40)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    public = Boolean(default=False)
+    caption = Varchar(length=100, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = [ServiceItem, Station, StationWindow, StationVisit, Rating, RatingHistory, RatingFollowUp, Request,
-          StationIncident, StationAssessment]
+          StationIncident, StationAssessment, StationPhoto]
