@@ -132,3 +132,17 @@ async def assess_stations(ctx: JobContext, year: int) -> dict[str, Any]:
     downgraded = (await raw("SELECT count(*) AS n FROM sn_station_assessment WHERE tenant_id = {} AND year = {} "
                             "AND stars_after < stars_before", ctx.tenant.id, int(year)))[0]["n"]
     return {"year": int(year), "stations": done, "downgraded": int(downgraded)}
+
+
+async def cron_assess(ctx: dict[str, Any]) -> int:
+    """Early in January: last year's assessment for every tenant enabling the capability. The key is
+    the year's, so a cron firing twice assesses once (a manual rerun uses a key of its own)."""
+    from core.sdk import capability_enabled, enqueue, list_tenants
+
+    year = dt.date.today().year - 1
+    n = 0
+    for tenant in await list_tenants():
+        if capability_enabled(tenant, "service_network"):
+            await enqueue(tenant, "service_network.assess_stations", year, key=f"service_network.assess_stations:{year}:cron")
+            n += 1
+    return n

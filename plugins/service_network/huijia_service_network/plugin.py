@@ -98,6 +98,17 @@ def register_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_cron() -> list[Any]:
+    from arq import cron
+
+    from huijia_service_network import assessment
+
+    # 2 January, 03:00: last year's station assessment (the first of January is a holiday).
+    return [cron(assessment.cron_assess, name="service_network.cron.assess", month=1, day=2, hour=3, minute=0,
+                 unique=True)]
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from huijia_service_network import http, public
 

@@ -422,7 +422,8 @@ async def test_every_table_is_fenced_by_forced_row_level_security(plugin_tenant,
 
     await clerk.data(STATION_CREATE, {"i": station_input(plugin_tenant.unit_ids[plugin_tenant.root_unit])})
     tables = ["sn_service_item", "sn_station", "sn_station_window", "sn_station_visit", "sn_rating",
-              "sn_rating_history", "sn_rating_follow_up"]
+              "sn_rating_history", "sn_rating_follow_up", "sn_request", "sn_station_incident", "sn_station_assessment",
+              "sn_station_photo"]
     for name in tables:
         rows = await raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = {}", name)
         assert rows == [{"relrowsecurity": True, "relforcerowsecurity": True}], name

@@ -206,3 +206,25 @@ async def test_a_province_rule_adds_and_overrides_triggers(api, tmp_path) -> Non
 
     assert (row["stars_before"], row["stars_after"]) == (3, 1)
     assert [(x["code"], x["downgrade"]) for x in json.loads(row["triggers"])] == [("any_shortage", 2)]
+
+
+async def test_the_january_cron_assesses_last_year_once_per_tenant(api, tmp_path) -> None:
+    from core.sdk import raw, tenant_scope
+    from huijia_service_network import assessment
+
+    t = await create_plugin_tenant(["service_network"], tmp_path)
+    root = await persona(api, t.code, "clerk", t.root_unit)
+    sid = (await root.api.data(STATION_CREATE, {"i": station(t.unit_ids[t.root_unit], "CRON")}))["stationCreate"]["station"]["id"]
+    last = dt.date(YEAR - 1, 3, 1).isoformat()
+    for _ in range(3):
+        assert (await root.api.data(RECORD, {"s": sid, "k": "complaint", "d": last}))["stationIncidentRecord"]["errors"] == []
+    assert await assessment.cron_assess({}) >= 1
+    assert await assessment.cron_assess({}) >= 1  # fired twice: the year's key makes it one job
+    tenant = await t.context()
+    with tenant_scope(tenant):
+        jobs = await raw("SELECT id FROM job_record WHERE tenant_id = {} AND name = 'service_network.assess_stations'",
+                         tenant.id)
+    assert len(jobs) == 1
+    await run_jobs()
+    got = (await root.api.data(LIST, {"y": YEAR - 1}))["stationAssessments"]
+    assert [(a["stationNumber"], a["complaints"], a["starsAfter"]) for a in got] == [("CRON", 3, 2)]
