@@ -22,7 +22,7 @@ BATCH = 500  # stations per query round: a province has tens of thousands
 
 def default_triggers(s: ServiceNetworkSettings, f: dict[str, Any]) -> list[dict[str, Any]]:
     """The capability's triggers, one star each, thresholds from the tenant's settings."""
-    fired = []
+    fired: list[dict[str, Any]] = []
     if f["missed_hours"] >= s.assessment_missed_hours:
         fired.append({"code": "missed_hours", "downgrade": 1,
                       "detail": f"{f['missed_hours']} h missed (threshold {s.assessment_missed_hours})"})
