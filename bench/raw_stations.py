@@ -14,15 +14,15 @@ from urllib.parse import parse_qs
 
 import asyncpg
 
-# $1 tenant, $2 lat, $3 lon, $4..$7 box, $8 local minute, $9 n
+# $1 tenant, $2 lat, $3 lon, $4..$7 box, $8 local minute, $9 n, $10 today's weekday bit, $11 yesterday's
 SQL = """SELECT s.number, s.name, s.lat, s.lon, s.address, s.stars,
   2 * 6371008.8 * asin(sqrt(power(sin(radians(s.lat - $2) / 2), 2)
     + cos(radians($2)) * cos(radians(s.lat)) * power(sin(radians(s.lon - $3) / 2), 2))) AS d
 FROM sn_station s
 WHERE s.tenant_id = $1 AND s.lat BETWEEN $4 AND $5 AND s.lon BETWEEN $6 AND $7
   AND EXISTS (SELECT 1 FROM sn_station_window w WHERE w.tenant_id = s.tenant_id AND w.station_id = s.id AND
-    ((w.start_min < w.end_min AND w.start_min <= $8 AND w.end_min > $8) OR
-     (w.end_min < w.start_min AND (w.start_min <= $8 OR w.end_min > $8))))
+    ((w.start_min < w.end_min AND (w.days & $10) <> 0 AND w.start_min <= $8 AND w.end_min > $8) OR
+     (w.end_min < w.start_min AND (((w.days & $10) <> 0 AND w.start_min <= $8) OR ((w.days & $11) <> 0 AND w.end_min > $8)))))
 ORDER BY d, s.id LIMIT $9"""
 
 pool: asyncpg.Pool | None = None
@@ -56,7 +56,8 @@ async def app(scope, receive, send):
         tenant_id = int(os.environ["RAW_TENANT"])
         async with pool.acquire() as conn:
             await conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(tenant_id))
-            rows = await conn.fetch(SQL, tenant_id, lat, lon, *box(lat, lon, radius), now.hour * 60 + now.minute, n)
+            rows = await conn.fetch(SQL, tenant_id, lat, lon, *box(lat, lon, radius), now.hour * 60 + now.minute, n,
+                                    1 << now.weekday(), 1 << ((now.weekday() - 1) % 7))
         stations = [{"number": r["number"], "name": r["name"], "address": r["address"], "lat": r["lat"], "lon": r["lon"],
                      "distanceM": round(r["d"]), "stars": r["stars"]} for r in rows]
         body = json.dumps({"stations": stations}, ensure_ascii=False).encode()

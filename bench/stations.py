@@ -1,4 +1,4 @@
-"""bench-stations: the public finder's nearest-20 open-now query at 200,000 stations, p50 under
+"""bench-stations: the public finder's nearest-20 open-now query (weekday-aware hours) at 200,000 stations, p50 under
 concurrent load, against a raw SQL endpoint returning the same rows in the same run. Prints the
 EXPLAIN plan of the finder's query and, last, one JSON line with the ratio (target <= 3)."""
 
@@ -62,17 +62,17 @@ async def seed(db: str) -> int:
                          20, 10, 2))
             kind = i % 3
             if kind == 0:    # round the clock
-                windows.append((tenant.id, i + 1, 0, 1440, "staffed"))
+                windows.append((tenant.id, i + 1, 0, 1440, "staffed", 127))
             elif kind == 1:  # 海沧: staffed by day, QR door by night
-                windows += [(tenant.id, i + 1, 480, 1320, "staffed"), (tenant.id, i + 1, 1320, 480, "qr")]
-            else:            # office hours
-                windows.append((tenant.id, i + 1, 540, 1080, "staffed"))
+                windows += [(tenant.id, i + 1, 480, 1320, "staffed", 127), (tenant.id, i + 1, 1320, 480, "qr", 127)]
+            else:            # office hours on weekdays, Saturday mornings, closed on Sundays
+                windows += [(tenant.id, i + 1, 540, 1080, "staffed", 31), (tenant.id, i + 1, 540, 720, "staffed", 32)]
         await conn.copy_records_to_table("sn_station", records=rows, columns=[
             "id", "tenant_id", "org_unit_id", "number", "name", "lat", "lon", "address", "facilities", "area_m2",
             "capacity", "stars"])
         await conn.execute("SELECT setval(pg_get_serial_sequence('sn_station', 'id'), $1)", STATIONS)
         await conn.copy_records_to_table("sn_station_window", records=windows,
-                                         columns=["tenant_id", "station_id", "start_min", "end_min", "kind"])
+                                         columns=["tenant_id", "station_id", "start_min", "end_min", "kind", "days"])
         await conn.execute("ANALYZE sn_station")
         await conn.execute("ANALYZE sn_station_window")
     finally:
@@ -83,7 +83,7 @@ async def seed(db: str) -> int:
 async def explain(db: str, tenant_id: int, lat: float, lon: float) -> str:
     from huijia_service_network import geo, services
 
-    sql, args = services.finder_sql(tenant_id, lat, lon, geo.box(lat, lon, 2000), 600, None, 28)
+    sql, args = services.finder_sql(tenant_id, lat, lon, geo.box(lat, lon, 2000), (3, 600), None, 28)
     n = 0
 
     def mark(_m: object) -> str:

@@ -33,6 +33,20 @@ export type AccountType =
   | 'LIABILITY'
   | 'NET_ASSET';
 
+/** What the hardship case needs. temporary_relief: householdId, personId, requestedFen (areaCode if the union has none); archive: householdId, tier, the monthly figures. */
+export type AidOpenInput = {
+  areaCode?: InputMaybe<Scalars['String']['input']>;
+  householdId: Scalars['ID']['input'];
+  /** temporary_relief (临时救助) | archive (困难职工建档申请) */
+  kind: Scalars['String']['input'];
+  monthlyIncomeFen?: InputMaybe<Scalars['BigInt']['input']>;
+  monthlyRigidExpenseFen?: InputMaybe<Scalars['BigInt']['input']>;
+  personId?: InputMaybe<Scalars['ID']['input']>;
+  requestedFen?: InputMaybe<Scalars['BigInt']['input']>;
+  /** archive: national | province | city | county | grassroots */
+  tier?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type AuditFilter = {
   /** e.g. `org_unit.` or `member.reveal` */
   actionPrefix?: InputMaybe<Scalars['String']['input']>;
@@ -533,6 +547,25 @@ export type MutualAidUnitKind =
   | 'OTHER'
   | 'STATE_OWNED';
 
+export type MyRatingInput = {
+  comment?: Scalars['String']['input'];
+  dimensions?: Array<DimensionInput>;
+  stars: Scalars['Int']['input'];
+  /** The rated thing's database id. */
+  subjectId: Scalars['BigInt']['input'];
+  /** station | service_request | service_item | what other capabilities offer */
+  subjectType: Scalars['String']['input'];
+};
+
+export type MyServiceRequestInput = {
+  category: Scalars['String']['input'];
+  /** A number to call back (stored encrypted). */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  serviceItemId?: InputMaybe<Scalars['ID']['input']>;
+  stationId?: InputMaybe<Scalars['ID']['input']>;
+  summary: Scalars['String']['input'];
+};
+
 /** Sort direction. */
 export type OrderDirection =
   | 'ASC'
@@ -774,6 +807,8 @@ export type WarmthCampaignInput = {
 };
 
 export type WindowInput = {
+  /** ISO weekdays (1 Monday ... 7 Sunday) it starts on; omitted: every day. */
+  days?: InputMaybe<Array<Scalars['Int']['input']>>;
   /** HH:MM (24:00 for midnight) */
   end: Scalars['String']['input'];
   /** staffed | qr */

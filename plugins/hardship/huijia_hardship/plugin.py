@@ -115,6 +115,15 @@ def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
     return rules.apply_exclusions(result, list(dict.fromkeys(found)))
 
 
+# 维权帮扶一体化: the service_network capability's hook (optional: that capability may not be installed).
+@hookimpl(optionalhook=True)
+def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, kind: str, request: dict[str, Any],
+                             details: dict[str, Any]) -> Any:
+    from huijia_hardship import rights
+
+    return rights.open_aid(tenant, principal, actor, kind, request, details)
+
+
 @hookimpl
 def register_encrypted_columns() -> list[EncryptedColumn]:
     # Every field services._enc writes: all under the archive's context (TABLE), the

@@ -131,16 +131,48 @@ class ServiceItemPayload:
 # ---------------------------------------------------------------------------------------------
 
 
-@strawberry.type(description="A daily opening window. `overnight` windows run past midnight (22:00–08:00).")
+@strawberry.type(description="An opening window on some weekdays. `overnight` windows run past midnight (22:00–08:00) "
+                             "and belong to the day they start.")
 class OpeningWindow:
     start: str
     end: str
     kind: str = strawberry.field(description="staffed | qr (unattended, QR-code door)")
     overnight: bool
+    days: list[int] = strawberry.field(description="ISO weekdays it starts on: 1 Monday ... 7 Sunday.")
 
     @classmethod
     def of(cls, w: hours.Window) -> OpeningWindow:
-        return cls(start=hours.Window.text(w.start), end=hours.Window.text(w.end), kind=w.kind, overnight=w.overnight)
+        return cls(start=hours.Window.text(w.start), end=hours.Window.text(w.end), kind=w.kind, overnight=w.overnight,
+                   days=w.weekdays)
+
+
+@strawberry.type(description="A photo of a station (JPEG or PNG, checked by its content).")
+class StationPhoto:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    public: bool = strawberry.field(description="Shown by the public finder.")
+    caption: str
+    created_at: dt.datetime
+    url: str = strawberry.field(description="Download (logged in, the station in your read subtree).")
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> StationPhoto:
+        return cls(id=strawberry.ID(to_global_id("StationPhoto", r["id"])), filename=r["filename"],
+                   content_type=r["content_type"], size=r["size"], public=bool(r["public"]), caption=r["caption"],
+                   created_at=r["created_at"], url=f"/service_network/photos/{r['id']}")
+
+
+async def _photos(tenant: Any, keys: list[Any]) -> list[Any]:
+    ids = [int(k) for k in keys]
+    marks = ", ".join("{}" for _ in ids)
+    rows = await raw(f"SELECT * FROM sn_station_photo WHERE tenant_id = {{}} AND station_id IN ({marks}) ORDER BY id",
+                     tenant.id, *ids)
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        grouped.setdefault(int(r["station_id"]), []).append(r)
+    return [grouped.get(k, []) for k in ids]
 
 
 @strawberry.type(description="A union station (工会驿站 / 户外劳动者服务站点). Coordinates are WGS-84.")
@@ -159,6 +191,12 @@ class Station(Node):
     union_unit_id: strawberry.ID | None = strawberry.field(description="「会站家」: the union at the same site.")
     home_name: str | None = strawberry.field(description="「会站家」: the 职工之家 at the same site.")
     hours: list[OpeningWindow]
+
+    @strawberry.field(description="Its photos, oldest first (one query for a whole list of stations).")
+    async def photos(self, info: Info) -> list[StationPhoto]:
+        info.context.authenticated()  # the station itself was checked when it was resolved
+        rows = await info.context.loader("service_network.photos", _photos).load(from_global_id(self.id, "Station")[1])
+        return [StationPhoto.from_row(r) for r in rows]
 
     @strawberry.field(description="The same point in GCJ-02 (for Chinese map apps): [lat, lon].")
     def gcj02(self) -> list[float]:
@@ -191,6 +229,8 @@ class WindowInput:
     end: str = strawberry.field(description="HH:MM (24:00 for midnight)")
     kind: str = strawberry.field(default="staffed", description="staffed | qr")
     overnight: bool = strawberry.field(default=False, description="Runs past midnight: end is the next day.")
+    days: list[int] | None = strawberry.field(default=None, description="ISO weekdays (1 Monday ... 7 Sunday) it "
+                                                                          "starts on; omitted: every day.")
 
 
 @strawberry.input
@@ -218,8 +258,8 @@ async def _station_values(info: Info, i: StationInput) -> tuple[dict[str, Any], 
         raise services.invalid("areaM2 must be between 0 and 100000", "areaM2", "面积须在0至100000平方米之间")
     if not 0 <= i.capacity <= 10_000:
         raise services.invalid("capacity must be between 0 and 10000", "capacity", "容纳人数须在0至10000之间")
-    if len(i.hours) > 12:
-        raise services.invalid("at most 12 opening windows", "hours", "开放时段不能超过12个")
+    if len(i.hours) > 21:
+        raise services.invalid("at most 21 opening windows", "hours", "开放时段不能超过21个")
     windows = services.parse_windows([vars(w) for w in i.hours])
     facilities = services.check_facilities(tenant, list(i.facilities))
     union_id = None
@@ -527,6 +567,8 @@ class ServiceNetworkMutation:
             require_in_subtree(principal, "service_network.write", rows[0]["unit_path"], what="station",
                                read_action="service_network.read")
             v, windows = await _station_values(info, input)
+            if rows[0]["star_cap"] is not None:  # the yearly assessment's downgrade holds until the next one
+                v["stars"] = min(v["stars"], int(rows[0]["star_cap"]))
             async with transaction():
                 if await raw("SELECT 1 FROM sn_station WHERE tenant_id = {} AND number = {} AND id <> {}",
                              tenant.id, v["number"], rows[0]["id"]):
@@ -627,6 +669,15 @@ class RequestStep:
     at: dt.datetime
 
 
+@strawberry.type(description="维权帮扶一体化: the aid case (another capability's) a rights request opened.")
+class AidCaseLink:
+    capability: str
+    case_type: str = strawberry.field(description="grant (临时救助) | archive (建档申请) for hardship")
+    case_id: BigInt  # type: ignore[valid-type]
+    label_zh: str
+    state: str | None = strawberry.field(description="The case's workflow state now.")
+
+
 @strawberry.type(description="A service request (legal aid, 欠薪, a dispute, counselling ...) and its SLA clocks.")
 class ServiceRequest(Node):
     id: strawberry.ID
@@ -650,6 +701,7 @@ class ServiceRequest(Node):
     response_sla: str = strawberry.field(description="ok | due_soon | overdue | met | missed")
     resolution_sla: str
     allowed_transitions: list[str] = strawberry.field(description="The steps you may take now.")
+    aid_case: AidCaseLink | None = strawberry.field(default=None, description="The hardship case it opened, if any.")
 
     @strawberry.field(description="Every step, oldest first.")
     async def timeline(self, info: Info) -> list[RequestStep]:
@@ -662,9 +714,11 @@ class ServiceRequest(Node):
                             actor_name=s.actor_name, reasons=list(s.reasons), at=s.at) for s in steps]
 
 
-_REQUESTS = ("SELECT r.*, o.path AS unit_path, c.state, c.version FROM sn_request r JOIN org_unit o ON o.id = r.org_unit_id "
-             "AND o.tenant_id = r.tenant_id JOIN workflow_case c ON c.tenant_id = r.tenant_id AND "
-             "c.capability = 'service_network' AND c.case_type = 'request' AND c.case_id = r.id WHERE r.tenant_id = {}")
+_REQUESTS = ("SELECT r.*, o.path AS unit_path, c.state, c.version, ac.state AS aid_state FROM sn_request r "
+             "JOIN org_unit o ON o.id = r.org_unit_id AND o.tenant_id = r.tenant_id JOIN workflow_case c ON "
+             "c.tenant_id = r.tenant_id AND c.capability = 'service_network' AND c.case_type = 'request' AND c.case_id = r.id "
+             "LEFT JOIN workflow_case ac ON ac.tenant_id = r.tenant_id AND ac.capability = r.aid_capability AND "
+             "ac.case_type = r.aid_case_type AND ac.case_id = r.aid_case_id WHERE r.tenant_id = {}")
 
 
 def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]) -> ServiceRequest:
@@ -690,7 +744,9 @@ def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]
         first_response_due=first_due, resolution_due=res_due, first_responded_at=responded, resolved_at=resolved,
         created_at=_utc_of(r["created_at"]), response_sla=_sla(first_due, responded, now),
         resolution_sla=_sla(res_due, resolved, now),
-        allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])])
+        allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])],
+        aid_case=AidCaseLink(capability=r["aid_capability"], case_type=r["aid_case_type"], case_id=r["aid_case_id"],
+                             label_zh=r["aid_label_zh"] or "", state=r["aid_state"]) if r["aid_case_id"] else None)
 
 
 async def resolve_request(info: Info, pk: int) -> ServiceRequest | None:

@@ -7,7 +7,7 @@ from typing import Any
 from core.sdk import ContractVersion, TenantContext, hookspec
 
 # Implementers declare contracts={"service_network": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("service_network", "1.0")
+CONTRACT = ContractVersion("service_network", "1.1")
 
 
 @hookspec(firstresult=True)
@@ -45,4 +45,69 @@ def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
     :return: A list of subject descriptions.
 
     .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def station_assessment_triggers(tenant: TenantContext, facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Add or override the downgrade triggers of a station's yearly assessment.
+
+    Collecting hook. ``facts`` holds the station's year: ``station_id``, ``number``, ``year``,
+    ``stars`` (the province rule's stars now), ``missed_hours``, ``shortages``, ``complaints``,
+    ``ratings`` and ``satisfaction`` (count and mean stars of the year's ratings of the station;
+    ``None`` without ratings), ``ratings_prev`` and ``satisfaction_prev`` (the year before), and
+    ``area_m2``, ``capacity``, ``facilities``. Return fired triggers, each
+    ``{"code": str, "label_zh": str, "downgrade": int, "detail": str}``. A trigger whose ``code`` is
+    one of the capability's (``missed_hours``, ``shortages``, ``complaints``,
+    ``falling_satisfaction``) replaces it; ``downgrade: 0`` with such a code cancels it. Stars fall
+    by the sum of the downgrades, never below 1.
+
+    :param tenant: The station's tenant.
+    :param facts: The station's figures for the assessed year.
+    :return: Triggers that fired (none: an empty list).
+
+    .. versionadded:: 1.1
+    """
+
+
+@hookspec(firstresult=True)
+def service_network_referral_contract(tenant: TenantContext, org: str, category: str) -> bool | None:
+    """Whether the social organisation ``org`` holds a service contract covering requests of
+    ``category``, so a request may be referred to it; ``None`` to defer.
+
+    Stops at first non-None result. The procurement capability is the intended implementer (its
+    contracts); the capability's own answer, asked last, is the tenant's ``contracted_social_orgs``
+    setting.
+
+    :param tenant: The tenant.
+    :param org: The organisation's name as the category names it.
+    :param category: The request category's code.
+    :return: ``True`` under contract, ``False`` not, ``None`` to let another implementation answer.
+
+    .. versionadded:: 1.1
+    """
+
+
+@hookspec(firstresult=True)
+def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, kind: str, request: dict[str, Any],
+                             details: dict[str, Any]) -> Any:
+    """Open an aid case for a rights request in one step (维权帮扶一体化); ``None`` when the kind is not yours.
+
+    Stops at first non-None result. The hardship capability implements it (as an optional hook, so it
+    runs where this capability is not installed); it is asked only when the tenant enables hardship.
+    Return an awaitable resolving to ``{"capability": str, "case_type": str, "case_id": int,
+    "label_zh": str}``: the opened workflow case, whose state the request then shows. Raise
+    ``DomainError`` to refuse (the caller's permission and subtree are checked by the implementer, on
+    the household, as for any case it opens).
+
+    :param tenant: The tenant.
+    :param principal: Who asks (checked by the implementer with its own permissions).
+    :param actor: Who asks, for the audit chain and the case's timeline.
+    :param kind: ``temporary_relief`` (临时救助) or ``archive`` (困难职工建档申请).
+    :param request: ``{"id", "category", "summary", "member_id", "org_unit_id"}`` of the service request.
+    :param details: What the kind needs, database ids and fen: ``household_id``, ``person_id``,
+        ``requested_fen`` (temporary relief); ``household_id``, ``tier``, ``area_code``,
+        ``monthly_income_fen``, ``monthly_rigid_expense_fen`` (archive).
+
+    .. versionadded:: 1.1
     """

@@ -65,6 +65,8 @@ def register_permissions() -> dict[str, Any]:
         "service_network.request": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
         # Working the queue (accept, refer, resolve, reject, close) at the handling unit.
         "service_network.handle": [Role.TENANT_ADMIN, Role.CLERK],
+        # Running the province's yearly station assessment (granted at the root: it covers every station).
+        "service_network.assess": [Role.TENANT_ADMIN, Role.CLERK],
     }
 
 
@@ -72,9 +74,14 @@ def register_permissions() -> dict[str, Any]:
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_service_network import graphql as g
+    from huijia_service_network import graphql_assessment as a
+    from huijia_service_network import graphql_rights as r
+    from huijia_service_network import graphql_self as me
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery], mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery],
+        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, a.PhotoMutation,
+                  me.WorkerServiceMutation, r.RightsMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
@@ -84,16 +91,42 @@ def register_graphql() -> list[Any]:
 
 
 @hookimpl
-def register_routes() -> list[Any]:
-    from huijia_service_network import public
+def register_jobs() -> list[Any]:
+    from huijia_service_network import assessment
 
-    return public.ROUTES
+    return [assessment.assess_stations]
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    from arq import cron
+
+    from huijia_service_network import assessment
+
+    # 2 January, 03:00: last year's station assessment (the first of January is a holiday).
+    return [cron(assessment.cron_assess, name="service_network.cron.assess", month=1, day=2, hour=3, minute=0,
+                 unique=True)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_service_network import http, public
+
+    return public.ROUTES + http.ROUTES
 
 
 # trylast: the fallback must be asked after every province rule, whatever order plugins load in.
 @hookimpl(trylast=True)
 def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist: list[str]) -> int | None:
     return rules.default_stars(facilities, checklist)
+
+
+# trylast: a contract register (procurement) answers first; the settings list stands in for it.
+@hookimpl(trylast=True)
+def service_network_referral_contract(tenant: TenantContext, org: str) -> bool | None:
+    from huijia_service_network.settings import for_tenant
+
+    return org in for_tenant(tenant).contracted_social_orgs
 
 
 @hookimpl

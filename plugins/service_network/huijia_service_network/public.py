@@ -5,7 +5,13 @@ plain JSON, rate-limited per client address, and answer only for tenants enablin
 - ``GET  /public/service-network/{tenant}/items[?unit=<org unit code>]``: published service items;
 - ``GET  /public/service-network/{tenant}/stations/nearby?lat=&lon=[&datum=gcj02][&n=20][&openNow=1][&facility=aed]``;
 - ``POST /public/service-network/{tenant}/stations/{number}/check-in`` ``{"phone", "occupation"}``
-  (the station's QR code points here).
+  (the station's QR code points here);
+- ``GET  /public/service-network/{tenant}/stations/{number}/photos``: the station's public photos;
+- ``GET  /public/service-network/{tenant}/stations/{number}/photos/{id}``: one of them (the image).
+
+Photos are public only when staff mark them so (a picture of the rest room, not of the people in it):
+a worker deciding where to rest sees what is there. They go through the same per-address limit as
+every public read, so the finder cannot be used to pull the store's files in bulk.
 
 Errors: ``{"error": {"code", "message", "messageZh", "field"}}`` with 400 / 404 / 429.
 """
@@ -108,7 +114,7 @@ async def public_nearby(request: Request[Any, Any, Any], tenant_code: str) -> Re
             services.check_facilities(tenant, [facility])
         with tenant_scope(tenant):
             found, radius = await services.nearest(tenant, lat, lon, n, facility=facility,
-                                                    open_minute=services.local_minute(tenant) if open_now else None)
+                                                    open_at=services.local_time(tenant) if open_now else None)
     except DomainError as exc:
         return _error(exc)
     # radiusM: how far the search looked (fewer than n stations means none other within it).
@@ -132,4 +138,40 @@ async def public_check_in(request: Request[Any, Any, Any], tenant_code: str, num
     return Response({"checkedIn": True, "visitedAt": visit["visited_at"].isoformat()}, status_code=201)
 
 
-ROUTES = [public_items, public_nearby, public_check_in]
+_PUBLIC_PHOTOS = ("SELECT p.id, p.caption, p.content_type FROM sn_station_photo p JOIN sn_station s ON s.tenant_id = p.tenant_id "
+                  "AND s.id = p.station_id WHERE p.tenant_id = {} AND s.number = {} AND p.public = {}")
+
+
+@get(f"{PREFIX}/stations/{{number:str}}/photos")
+async def public_photos(request: Request[Any, Any, Any], tenant_code: str, number: str) -> Response[Any]:
+    try:
+        tenant = await _tenant(request, tenant_code)
+        with tenant_scope(tenant):
+            rows = await raw(_PUBLIC_PHOTOS + " ORDER BY p.id LIMIT 20", tenant.id, number[:40], True)
+    except DomainError as exc:
+        return _error(exc)
+    base = f"/public/service-network/{tenant.code}/stations/{number[:40]}/photos"
+    return Response({"photos": [{"url": f"{base}/{r['id']}", "caption": r["caption"]} for r in rows]})
+
+
+@get(f"{PREFIX}/stations/{{number:str}}/photos/{{photo_id:int}}")
+async def public_photo(request: Request[Any, Any, Any], tenant_code: str, number: str, photo_id: int) -> Response[Any]:
+    from litestar.response import Stream
+
+    from huijia_service_network import photos
+
+    try:
+        tenant = await _tenant(request, tenant_code)
+        rows = []
+        if 1 <= photo_id <= 2**63 - 1:
+            with tenant_scope(tenant):
+                rows = await raw(_PUBLIC_PHOTOS + " AND p.id = {}", tenant.id, number[:40], True, photo_id)
+        if not rows:
+            raise DomainError(ErrorCode.NOT_FOUND, "photo not found", None, "未找到该照片")
+    except DomainError as exc:
+        return _error(exc)
+    return Stream(photos.chunks(tenant.id, photo_id), media_type=rows[0]["content_type"],
+                  headers={"cache-control": "public, max-age=86400", "x-content-type-options": "nosniff"})
+
+
+ROUTES = [public_items, public_nearby, public_check_in, public_photos, public_photo]

@@ -19,6 +19,7 @@ from core.sdk import (
     TenantContext,
     Timer,
     Transition,
+    hooks_for,
     normalize_phone,
     phone_digest,
     pii_encrypt,
@@ -79,8 +80,9 @@ async def route(tenant: TenantContext, origin: dict[str, Any], cat: Category) ->
     social organisation must be under contract (the tenant's ``contracted_social_orgs``)."""
     org = None
     if cat.route == "social_org":
-        contracted = for_tenant(tenant).contracted_social_orgs
-        if not cat.social_org or cat.social_org not in contracted:
+        contracted = bool(cat.social_org) and bool(hooks_for(tenant).service_network_referral_contract(
+            tenant=tenant, org=cat.social_org, category=cat.code))
+        if not contracted:
             raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no contract with the social organisation {cat.social_org!r}",
                               "category", f"未与社会组织“{cat.social_org or ''}”签订服务合同，不能转介")
         org = cat.social_org
@@ -142,3 +144,59 @@ async def service_item_used(tenant: TenantContext, subject_id: int, member_id: i
                      "WHERE r.tenant_id = i.tenant_id AND r.service_item_id = i.id AND r.member_id = {} "
                      "AND c.state IN ('resolved', 'closed'))", tenant.id, subject_id, member_id)
     return int(rows[0]["org_unit_id"]) if rows else None
+
+
+AID_KINDS = {"temporary_relief": "临时救助", "archive": "困难职工建档申请"}
+AID_STATES = ("submitted", "accepted", "referred", "resolved")
+
+
+async def open_aid(tenant: TenantContext, principal: Any, actor: Any, request_id: int, unit_path: str, kind: str,
+                   details: dict[str, Any]) -> None:
+    """维权帮扶一体化: open a temporary relief or a hardship archive application for a rights request,
+    through the hardship capability's implementation of ``service_network_open_aid``, and link it.
+    The request's row is locked first, so two clicks open one case."""
+    from core.sdk import audit_record, capability_enabled, require_in_subtree
+
+    require_in_subtree(principal, "service_network.handle", unit_path, what="service request", field="id",
+                       read_action="service_network.read")
+    if kind not in AID_KINDS:
+        raise DomainError(ErrorCode.INVALID_INPUT, "kind must be temporary_relief or archive", "kind",
+                          "只能转临时救助或困难职工建档申请")
+    if not capability_enabled(tenant, "hardship"):
+        raise DomainError(ErrorCode.CAPABILITY_NOT_ENABLED, "the hardship capability is not enabled in this province",
+                          "kind", "本省未启用困难帮扶，不能一键转帮扶")
+    async with transaction():
+        lock = " FOR UPDATE" if _on_pg() else ""
+        rows = await raw("SELECT r.id, r.category, r.summary, r.member_id, r.org_unit_id, r.aid_case_id, c.state "
+                         "FROM sn_request r JOIN workflow_case c ON c.tenant_id = r.tenant_id AND c.capability = "
+                         "'service_network' AND c.case_type = 'request' AND c.case_id = r.id WHERE r.tenant_id = {} "
+                         "AND r.id = {}" + lock, tenant.id, request_id)
+        r = rows[0]
+        if r["category"] not in for_tenant(tenant).rights_categories:
+            raise DomainError(ErrorCode.NOT_ELIGIBLE, "only a rights case (legal aid, wage arrears, labour dispute) "
+                              "opens a hardship case", "id", "只有维权类诉求（法律援助、欠薪、劳动争议）可一键转帮扶")
+        if r["aid_case_id"] is not None:
+            raise DomainError(ErrorCode.INVALID_STATE, "this request has opened an aid case already", "id",
+                              "该诉求已转帮扶")
+        if r["state"] not in AID_STATES:
+            raise DomainError(ErrorCode.INVALID_STATE, f"a {r['state']} request opens no aid case", "id",
+                              "该诉求已结束，不能转帮扶")
+        pending = hooks_for(tenant).service_network_open_aid(
+            tenant=tenant, principal=principal, actor=actor, kind=kind,
+            request={"id": int(r["id"]), "category": r["category"], "summary": r["summary"],
+                     "member_id": r["member_id"], "org_unit_id": int(r["org_unit_id"])}, details=dict(details))
+        if pending is None:
+            raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no capability opens {kind} here", "kind", "本省不支持该帮扶类型")
+        case = await pending
+        await raw("UPDATE sn_request SET aid_capability = {}, aid_case_type = {}, aid_case_id = {}, aid_label_zh = {} "
+                  "WHERE tenant_id = {} AND id = {}", str(case["capability"]), str(case["case_type"]),
+                  int(case["case_id"]), str(case.get("label_zh") or AID_KINDS[kind])[:40], tenant.id, request_id)
+        await audit_record(tenant, actor, "service_network.request.open_aid", "ServiceRequest", request_id,
+                           {"kind": kind, "capability": case["capability"], "case_type": case["case_type"],
+                            "case_id": int(case["case_id"])})
+
+
+def _on_pg() -> bool:
+    from core.sdk import get_settings
+
+    return bool(get_settings().is_postgres)

@@ -64,7 +64,8 @@ def parse_windows(items: list[dict[str, Any]]) -> list[hours.Window]:
     out = []
     for i, w in enumerate(items):
         try:
-            out.append(hours.parse_window(w["start"], w["end"], w["kind"], overnight=bool(w.get("overnight"))))
+            out.append(hours.parse_window(w["start"], w["end"], w["kind"], overnight=bool(w.get("overnight")),
+                                          days=w.get("days")))
         except hours.HoursError as exc:
             raise invalid(str(exc), f"hours.{i}", exc.message_zh) from None
     if hours.overlapping(out):
@@ -72,10 +73,15 @@ def parse_windows(items: list[dict[str, Any]]) -> list[hours.Window]:
     return out
 
 
-def local_minute(tenant: TenantContext, now: dt.datetime | None = None) -> int:
+def local_time(tenant: TenantContext, now: dt.datetime | None = None) -> tuple[int, int]:
+    """The tenant's local (weekday 0 Monday ... 6 Sunday, minute of the day) at ``now``."""
     now = now or dt.datetime.now(dt.UTC)
     local = now + dt.timedelta(minutes=for_tenant(tenant).utc_offset_minutes)
-    return local.hour * 60 + local.minute
+    return local.weekday(), local.hour * 60 + local.minute
+
+
+def local_minute(tenant: TenantContext, now: dt.datetime | None = None) -> int:
+    return local_time(tenant, now)[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,8 +108,8 @@ def stars_for(tenant: TenantContext, area_m2: int, capacity: int, facilities: li
 async def replace_windows(tenant: TenantContext, station_id: int, windows: list[hours.Window]) -> None:
     await raw("DELETE FROM sn_station_window WHERE tenant_id = {} AND station_id = {}", tenant.id, station_id)
     for w in windows:
-        await raw("INSERT INTO sn_station_window (tenant_id, station_id, start_min, end_min, kind) "
-                  "VALUES ({}, {}, {}, {}, {})", tenant.id, station_id, w.start, w.end, w.kind)
+        await raw("INSERT INTO sn_station_window (tenant_id, station_id, start_min, end_min, kind, days) "
+                  "VALUES ({}, {}, {}, {}, {}, {})", tenant.id, station_id, w.start, w.end, w.kind, w.days)
 
 
 async def windows_of(tenant: TenantContext, station_ids: list[int]) -> dict[int, list[hours.Window]]:
@@ -111,10 +117,10 @@ async def windows_of(tenant: TenantContext, station_ids: list[int]) -> dict[int,
     if not station_ids:
         return out
     marks = ", ".join("{}" for _ in station_ids)
-    rows = await raw(f"SELECT station_id, start_min, end_min, kind FROM sn_station_window WHERE tenant_id = {{}} "
-                     f"AND station_id IN ({marks}) ORDER BY station_id, start_min", tenant.id, *station_ids)
+    rows = await raw(f"SELECT station_id, start_min, end_min, kind, days FROM sn_station_window WHERE tenant_id = {{}} "
+                     f"AND station_id IN ({marks}) ORDER BY station_id, start_min, days", tenant.id, *station_ids)
     for r in rows:
-        out[r["station_id"]].append(hours.Window(r["start_min"], r["end_min"], r["kind"]))
+        out[r["station_id"]].append(hours.Window(r["start_min"], r["end_min"], r["kind"], r["days"]))
     return out
 
 
@@ -122,11 +128,18 @@ async def windows_of(tenant: TenantContext, station_ids: list[int]) -> dict[int,
 # The public finder
 # ---------------------------------------------------------------------------------------------
 
-# A window is open at minute m (the third and fourth placeholders): a day window covers it, or an
-# overnight one has started or not yet ended. Both databases run it as is.
+# A window is open at minute m of weekday d: a day window of day d covers m, or an overnight one
+# started on d at or before m, or one started the day before has not yet ended. The placeholders
+# are: bit(d), m, m, bit(d), m, bit(d-1), m. Both databases run it as is (``&`` is bitwise AND in each).
 OPEN_NOW = ("EXISTS (SELECT 1 FROM sn_station_window w WHERE w.tenant_id = s.tenant_id AND w.station_id = s.id AND "
-            "((w.start_min < w.end_min AND w.start_min <= {} AND w.end_min > {}) OR "
-            "(w.end_min < w.start_min AND (w.start_min <= {} OR w.end_min > {}))))")
+            "((w.start_min < w.end_min AND (w.days & {}) <> 0 AND w.start_min <= {} AND w.end_min > {}) OR "
+            "(w.end_min < w.start_min AND (((w.days & {}) <> 0 AND w.start_min <= {}) OR "
+            "((w.days & {}) <> 0 AND w.end_min > {})))))")
+
+
+def open_now_args(weekday: int, minute: int) -> list[int]:
+    today, yesterday = 1 << weekday, 1 << ((weekday - 1) % 7)
+    return [today, minute, minute, today, minute, yesterday, minute]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +148,8 @@ class Found:
     distance_m: float
 
 
-def finder_sql(tenant_id: int, lat: float, lon: float, b: tuple[float, float, float, float], minute: int | None,
-               facility: str | None, limit: int) -> tuple[str, list[Any]]:
+def finder_sql(tenant_id: int, lat: float, lon: float, b: tuple[float, float, float, float],
+               at: tuple[int, int] | None, facility: str | None, limit: int) -> tuple[str, list[Any]]:
     """The stations in box ``b``, nearest first by the equirectangular approximation (plain
     arithmetic, so SQLite runs it too), at most ``limit`` of them."""
     sql = ("SELECT s.id, s.number, s.name, s.lat, s.lon, s.address, s.facilities, s.stars, s.home_name "
@@ -145,9 +158,9 @@ def finder_sql(tenant_id: int, lat: float, lon: float, b: tuple[float, float, fl
     if facility:
         sql += " AND s.facilities LIKE {}"
         args.append(f"%,{facility},%")
-    if minute is not None:
+    if at is not None:  # (local weekday, minute): open then
         sql += " AND " + OPEN_NOW
-        args += [minute] * 4
+        args += open_now_args(*at)
     k = math.cos(math.radians(lat)) ** 2
     sql += " ORDER BY (s.lat - {}) * (s.lat - {}) + {} * (s.lon - {}) * (s.lon - {}), s.id LIMIT {}"
     args += [lat, lat, k, lon, lon, limit]
@@ -159,9 +172,10 @@ def finder_sql(tenant_id: int, lat: float, lon: float, b: tuple[float, float, fl
 SLACK = 8
 
 
-async def nearest(tenant: TenantContext, lat: float, lon: float, n: int, *, open_minute: int | None,
+async def nearest(tenant: TenantContext, lat: float, lon: float, n: int, *, open_at: tuple[int, int] | None,
                   facility: str | None) -> tuple[list[Found], float]:
-    """The ``n`` nearest stations to a WGS-84 point, nearest first, and the radius searched.
+    """The ``n`` nearest stations to a WGS-84 point, nearest first, and the radius searched;
+    ``open_at`` (local weekday, minute) keeps those open then.
 
     No spatial extension: a lat/lon box read through the (tenant_id, lat, lon) btree, growing ×2
     from 1 km until it holds ``n`` stations within its inscribed circle (the only ones certain to
@@ -171,7 +185,7 @@ async def nearest(tenant: TenantContext, lat: float, lon: float, n: int, *, open
     max_radius = float(for_tenant(tenant).finder_max_radius_m)
     radius = min(1000.0, max_radius)
     while True:
-        sql, args = finder_sql(tenant.id, lat, lon, geo.box(lat, lon, radius), open_minute, facility, n + SLACK)
+        sql, args = finder_sql(tenant.id, lat, lon, geo.box(lat, lon, radius), open_at, facility, n + SLACK)
         rows = await raw(sql, *args)
         found = [Found(r, d) for r in rows if (d := geo.haversine_m(lat, lon, r["lat"], r["lon"])) <= radius]
         if len(found) >= n or radius >= max_radius:

@@ -69,7 +69,18 @@ class ServiceNetworkSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
         description="Service-request categories: routing and SLA clocks.")] = msgspec.field(default_factory=default_categories)
     contracted_social_orgs: Annotated[list[str], msgspec.Meta(
         description="Social organisations under a service contract (requests may be referred to them).")] = []
+    rights_categories: Annotated[list[str], msgspec.Meta(
+        description="Request categories that are rights cases (维权): they may open a hardship case in one step.")] = \
+        msgspec.field(default_factory=lambda: ["legal_aid", "wage_arrears", "labour_dispute"])
     utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840, description="Local time for opening hours (China: +480).")] = 480
+    # The yearly station assessment's downgrade triggers, one star each. [I] thresholds: two working
+    # days of missed hours a year, a shortage a quarter short of four, three substantiated complaints,
+    # half a star of satisfaction lost with at least five ratings in each year.
+    assessment_missed_hours: Annotated[int, msgspec.Meta(ge=1, le=8784, description="Missed opening hours in a year that cost a star.")] = 16
+    assessment_shortages: Annotated[int, msgspec.Meta(ge=1, le=1000, description="Supply shortages in a year that cost a star.")] = 4
+    assessment_complaints: Annotated[int, msgspec.Meta(ge=1, le=1000, description="Substantiated complaints in a year that cost a star.")] = 3
+    assessment_satisfaction_drop: Annotated[float, msgspec.Meta(gt=0, le=4, description="Fall of the mean rating against the year before that costs a star.")] = 0.5
+    assessment_min_ratings: Annotated[int, msgspec.Meta(ge=1, le=10_000, description="Ratings needed in each year before satisfaction is compared.")] = 5
 
 
 def for_tenant(tenant: TenantContext) -> ServiceNetworkSettings:

@@ -5,6 +5,7 @@ from piccolo.columns import (
     BigSerial,
     Boolean,
     Bytea,
+    Date,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -53,6 +54,9 @@ class Station(Table, tablename="sn_station"):
     area_m2 = Integer(default=0)
     capacity = Integer(default=0)
     stars = SmallInt(default=1)
+    # The latest yearly assessment's result: the province rule's stars never rise above it until the
+    # next assessment (a downgrade holds when the station's facts are edited).
+    star_cap = SmallInt(null=True, default=None)
     # 「会站家」: the union and the 职工之家 at the same site.
     union_unit_id = ForeignKey(OrgUnitTable, null=True, default=None, on_delete=OnDelete.restrict)
     home_name = Varchar(length=100, null=True, default=None)
@@ -61,7 +65,7 @@ class Station(Table, tablename="sn_station"):
 
 
 class StationWindow(Table, tablename="sn_station_window"):
-    """A daily opening window; ``end_min < start_min`` is overnight (see hours.py)."""
+    """An opening window on some weekdays; ``end_min < start_min`` is overnight (see hours.py)."""
 
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
@@ -69,6 +73,7 @@ class StationWindow(Table, tablename="sn_station_window"):
     start_min = SmallInt()
     end_min = SmallInt()
     kind = Varchar(length=10)  # staffed | qr
+    days = SmallInt(default=127)  # weekdays it starts on: bit 0 Monday ... bit 6 Sunday
 
 
 class StationVisit(Table, tablename="sn_station_visit"):
@@ -149,6 +154,68 @@ class Request(Table, tablename="sn_request"):
     resolved_at = Timestamptz(null=True, default=None)
     created_by = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # 维权帮扶一体化: the aid case a rights request opened (another capability's workflow case).
+    aid_capability = Varchar(length=40, null=True, default=None)
+    aid_case_type = Varchar(length=40, null=True, default=None)
+    aid_case_id = BigInt(null=True, default=None)
+    aid_label_zh = Varchar(length=40, null=True, default=None)
 
 
-TABLES = [ServiceItem, Station, StationWindow, StationVisit, Rating, RatingHistory, RatingFollowUp, Request]
+class StationIncident(Table, tablename="sn_station_incident"):
+    """What staff record against a station for its yearly assessment: missed opening hours (``quantity``
+    hours), a supply shortage or a substantiated complaint (``quantity`` 1)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    station_id = BigInt(index=True)
+    kind = Varchar(length=20)  # missed_hours | shortage | complaint
+    occurred_on = Date()
+    quantity = Integer(default=1)
+    note = Varchar(length=500, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StationAssessment(Table, tablename="sn_station_assessment"):
+    """One station's yearly assessment: the year's figures, the downgrade triggers that fired (JSON)
+    and the star change. Computed again, it is replaced (one per station and year)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    station_id = BigInt(index=True)
+    year = Integer()
+    stars_before = SmallInt()
+    stars_after = SmallInt()
+    missed_hours = Integer(default=0)
+    shortages = Integer(default=0)
+    complaints = Integer(default=0)
+    ratings = Integer(default=0)
+    satisfaction = DoublePrecision(null=True, default=None)
+    ratings_prev = Integer(default=0)
+    satisfaction_prev = DoublePrecision(null=True, default=None)
+    triggers = Text(default="[]")
+    job_id = BigInt(null=True, default=None)
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class StationPhoto(Table, tablename="sn_station_photo"):
+    """A photo of a station, in the encrypted file store (area ``service_network``, kind ``photo``,
+    object id = this id). ``public`` photos are shown by the public finder."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    station_id = BigInt(index=True)
+    filename = Varchar(length=200)
+    content_type = Varchar(length=40)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    public = Boolean(default=False)
+    caption = Varchar(length=100, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = [ServiceItem, Station, StationWindow, StationVisit, Rating, RatingHistory, RatingFollowUp, Request,
+          StationIncident, StationAssessment, StationPhoto]

@@ -255,7 +255,7 @@ async def test_the_finder_orders_by_distance_with_open_now_and_facility_filters(
     assert r.json()["stations"][0]["number"] == "N0"
     # the finder's answer equals a brute-force one computed from every station
     with tenant_scope(tenant):
-        found, _ = await services.nearest(tenant, FUZHOU[0] + 0.01, FUZHOU[1] + 0.002, 4, open_minute=None,
+        found, _ = await services.nearest(tenant, FUZHOU[0] + 0.01, FUZHOU[1] + 0.002, 4, open_at=None,
                                           facility=None)
     from huijia_service_network import geo
     everyone = sorted((geo.haversine_m(FUZHOU[0] + 0.01, FUZHOU[1] + 0.002,
@@ -422,7 +422,8 @@ async def test_every_table_is_fenced_by_forced_row_level_security(plugin_tenant,
 
     await clerk.data(STATION_CREATE, {"i": station_input(plugin_tenant.unit_ids[plugin_tenant.root_unit])})
     tables = ["sn_service_item", "sn_station", "sn_station_window", "sn_station_visit", "sn_rating",
-              "sn_rating_history", "sn_rating_follow_up"]
+              "sn_rating_history", "sn_rating_follow_up", "sn_request", "sn_station_incident", "sn_station_assessment",
+              "sn_station_photo"]
     for name in tables:
         rows = await raw("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = {}", name)
         assert rows == [{"relrowsecurity": True, "relforcerowsecurity": True}], name
@@ -433,3 +434,57 @@ async def test_every_table_is_fenced_by_forced_row_level_security(plugin_tenant,
         assert await raw("SELECT id FROM sn_station_window") == []
     with tenant_scope(await plugin_tenant.context()):
         assert await raw("SELECT id FROM sn_station")
+
+
+async def test_weekday_hours_through_the_api_and_open_now_on_postgresql(api, client, tmp_path) -> None:
+    from core.sdk import tenant_scope
+    from huijia_service_network import hours, services
+
+    t = await create_plugin_tenant(["service_network"], tmp_path)
+    clerk = await persona(api, t.code, "clerk", t.root_unit)
+    unit = t.unit_ids[t.root_unit]
+    tenant = await t.context()
+    today, _ = services.local_time(tenant)
+    iso_today = today + 1
+    others = [d for d in range(1, 8) if d != iso_today]
+    plans = {
+        # weekdays 09–18, Saturdays 09–12, closed Sundays; Friday and Saturday nights a QR door to 02:00
+        "WK": [{"start": "09:00", "end": "18:00", "days": [1, 2, 3, 4, 5]}, {"start": "09:00", "end": "12:00", "days": [6]},
+               {"start": "22:00", "end": "02:00", "kind": "qr", "overnight": True, "days": [5, 6]}],
+        "TODAY": [{"start": "00:00", "end": "24:00", "days": [iso_today]}],  # open all day, today only
+        "NOT-TODAY": [{"start": "00:00", "end": "24:00", "days": others}],   # open all day, except today
+    }
+    for i, (number, windows) in enumerate(plans.items()):
+        out = (await clerk.api.data(STATION_CREATE, {"i": station_input(unit, number, lat=FUZHOU[0] + 0.001 * (i + 1),
+                                                                         hours=windows)}))["stationCreate"]
+        assert out["errors"] == [], out
+    got = (await clerk.api.data("{ stations { number hours { start end overnight days } } }"))["stations"]
+    wk = next(s for s in got if s["number"] == "WK")["hours"]
+    assert [(h["start"], h["end"], h["days"]) for h in wk] == [("09:00", "18:00", [1, 2, 3, 4, 5]), ("09:00", "12:00", [6]),
+                                                               ("22:00", "02:00", [5, 6])]
+
+    # the public finder's openNow honours today's weekday
+    r = await client.get(f"/public/service-network/{t.code}/stations/nearby",
+                         params={"lat": FUZHOU[0], "lon": FUZHOU[1], "n": 5, "openNow": "1"})
+    numbers = [s["number"] for s in r.json()["stations"]]
+    assert "TODAY" in numbers and "NOT-TODAY" not in numbers
+
+    # the finder on PostgreSQL agrees with the rule at every weekday, every two hours and round midnight
+    parsed = {s["number"]: [hours.parse_window(h["start"], h["end"], "staffed", overnight=h["overnight"], days=h["days"])
+                            for h in s["hours"]] for s in got}
+    with tenant_scope(tenant):
+        for day in range(7):
+            for minute in [*range(0, 1440, 120), 61, 719, 1379]:
+                found, _ = await services.nearest(tenant, FUZHOU[0], FUZHOU[1], 5, open_at=(day, minute), facility=None)
+                want = sorted(n for n, ws in parsed.items() if hours.open_at(ws, minute, day))
+                assert sorted(f.row["number"] for f in found) == want, (day, minute)
+
+    # bad weekdays and windows overlapping on a shared day are refused; the same hours on other days are not
+    bad = (await clerk.api.data(STATION_CREATE, {"i": station_input(unit, hours=[{"start": "09:00", "end": "10:00",
+                                                                                  "days": [8]}])}))["stationCreate"]
+    assert codes(bad) == [("hours.0", "INVALID_INPUT")] and "星期" in bad["errors"][0]["messageZh"]
+    clash = [{"start": "09:00", "end": "12:00", "days": [1, 2]}, {"start": "11:00", "end": "13:00", "days": [2]}]
+    bad = (await clerk.api.data(STATION_CREATE, {"i": station_input(unit, hours=clash)}))["stationCreate"]
+    assert codes(bad) == [("hours", "INVALID_INPUT")]
+    fine = [{"start": "09:00", "end": "12:00", "days": [1]}, {"start": "11:00", "end": "13:00", "days": [2]}]
+    assert (await clerk.api.data(STATION_CREATE, {"i": station_input(unit, hours=fine)}))["stationCreate"]["errors"] == []

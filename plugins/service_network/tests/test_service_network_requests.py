@@ -166,3 +166,49 @@ async def test_resolved_requests_close_by_the_timer(api, tmp_path) -> None:
         late = await workflow_run_timers(tenant, [REQUEST], now=dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
     assert early.fired == 0 and late.fired == 1
     assert (await clerk.api.data(ONE, {"id": rid}))["serviceRequest"]["state"] == "closed"
+
+
+async def test_a_contract_register_answers_the_referral_hook_before_the_settings_list(api, tmp_path) -> None:
+    """What procurement will do: a plugin answering service_network_referral_contract decides;
+    without it the tenant's contracted_social_orgs stands in."""
+    import dataclasses
+
+    from core.plugins import get_plugin_manager
+    from core.sdk import DomainError, get_unit, hookimpl, tenant_scope
+    from huijia_service_network import requests
+
+    settings = """
+[settings.service_network]
+contracted_social_orgs = ["阳光社工"]
+request_categories = [
+  { code = "counselling", label_zh = "心理咨询", route = "social_org", social_org = "阳光社工" },
+  { code = "childcare", label_zh = "托育服务", route = "social_org", social_org = "新签托育机构" },
+]
+"""
+    t = await create_plugin_tenant(["service_network"], tmp_path, settings=settings)
+    asked: list[tuple[str, str]] = []
+
+    class Contracts:
+        @hookimpl
+        def service_network_referral_contract(self, tenant, org, category):
+            asked.append((org, category))
+            return {"新签托育机构": True, "阳光社工": False}.get(org)
+
+    base = await t.context()
+    with tenant_scope(base):
+        origin = await get_unit(base, pk_of(t.unit_ids[t.grassroots_unit]))
+        # the settings list alone: 阳光社工 yes, the new one no
+        assert (await requests.route(base, origin, requests.category(base, "counselling")))[1] == "阳光社工"
+        with pytest.raises(DomainError) as caught:
+            await requests.route(base, origin, requests.category(base, "childcare"))
+        assert caught.value.code.value == "NOT_ELIGIBLE"
+        pm = get_plugin_manager()
+        pm.register(Contracts(), name="sn_test_contracts")
+        try:
+            tenant = dataclasses.replace(base, plugins=("sn_test_contracts",))
+            assert (await requests.route(tenant, origin, requests.category(tenant, "childcare")))[1] == "新签托育机构"
+            with pytest.raises(DomainError):  # the register says the listed organisation's contract has ended
+                await requests.route(tenant, origin, requests.category(tenant, "counselling"))
+        finally:
+            pm.unregister(name="sn_test_contracts")
+    assert asked == [("新签托育机构", "childcare"), ("阳光社工", "counselling")]

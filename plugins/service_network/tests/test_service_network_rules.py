@@ -103,3 +103,66 @@ def test_default_stars_count_the_checklist() -> None:
     assert rules.default_stars(["room"], checklist) == 1
     assert rules.default_stars([], []) == 1
     assert rules.facilities_of(rules.facilities_column(["b", "a", "a"])) == ["a", "b"]
+
+
+# Weekday-specific hours: weekdays 09:00–18:00, Saturdays 09:00–12:00, closed on Sundays, and a QR
+# door Friday and Saturday nights 22:00–02:00 (overnight: it belongs to the day it starts).
+WEEK = [hours.parse_window("09:00", "18:00", "staffed", overnight=False, days=[1, 2, 3, 4, 5]),
+        hours.parse_window("09:00", "12:00", "staffed", overnight=False, days=[6]),
+        hours.parse_window("22:00", "02:00", "qr", overnight=True, days=[5, 6])]
+MON, FRI, SAT, SUN = 0, 4, 5, 6
+
+
+def test_weekday_hours_close_on_sundays_and_shorten_saturdays() -> None:
+    assert not hours.overlapping(WEEK)
+    assert hours.open_at(WEEK, 10 * 60, MON) and not hours.open_at(WEEK, 18 * 60, MON)
+    assert hours.open_at(WEEK, 11 * 60, SAT) and not hours.open_at(WEEK, 13 * 60, SAT)
+    assert not any(hours.open_at(WEEK, m, SUN) for m in range(2 * 60, 1440))
+    # Friday night's QR window runs into Saturday, Saturday night's into Sunday; Thursday has none
+    assert hours.open_at(WEEK, 23 * 60, FRI) and hours.open_at(WEEK, 60, SAT) and hours.open_at(WEEK, 60, SUN)
+    assert not hours.open_at(WEEK, 60, FRI) and not hours.open_at(WEEK, 23 * 60, 3)
+    assert WEEK[0].weekdays == [1, 2, 3, 4, 5] and WEEK[2].weekdays == [5, 6]
+    assert hours.parse_window("08:00", "09:00", "staffed", overnight=False).weekdays == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_windows_overlap_only_on_a_shared_weekday() -> None:
+    monday = hours.parse_window("08:00", "12:00", "staffed", overnight=False, days=[1])
+    tuesday = hours.parse_window("10:00", "13:00", "staffed", overnight=False, days=[2])
+    assert not hours.overlapping([monday, tuesday])
+    assert hours.overlapping([monday, hours.parse_window("11:00", "13:00", "staffed", overnight=False, days=[1, 3])])
+    # Sunday night's window runs into Monday morning
+    sunday_night = hours.parse_window("22:00", "09:00", "qr", overnight=True, days=[7])
+    assert hours.overlapping([monday, sunday_night])
+    assert not hours.overlapping([monday, hours.parse_window("22:00", "08:00", "qr", overnight=True, days=[7])])
+    for bad in ([0], [8]):
+        with pytest.raises(hours.HoursError) as caught:
+            hours.parse_window("08:00", "09:00", "staffed", overnight=False, days=bad)
+        assert "星期" in caught.value.message_zh
+
+
+def test_the_open_now_sql_runs_on_sqlite_and_agrees_with_the_rule() -> None:
+    """The finder's SQL on the embedded database: every station open at a weekday and minute is
+    the one the pure rule says, for a whole week in half-hour steps."""
+    import sqlite3
+
+    from huijia_service_network import services
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE sn_station (id INTEGER PRIMARY KEY, tenant_id INTEGER, number TEXT, name TEXT, lat REAL, "
+               "lon REAL, address TEXT, facilities TEXT, stars INTEGER, home_name TEXT)")
+    db.execute("CREATE TABLE sn_station_window (id INTEGER PRIMARY KEY, tenant_id INTEGER, station_id INTEGER, "
+               "start_min INTEGER, end_min INTEGER, kind TEXT, days INTEGER)")
+    plans = {1: WEEK, 2: [hours.parse_window("00:00", "24:00", "staffed", overnight=False)],
+             3: [hours.parse_window("08:00", "22:00", "staffed", overnight=False),
+                 hours.parse_window("22:00", "08:00", "qr", overnight=True)],
+             4: [hours.parse_window("09:00", "17:00", "staffed", overnight=False, days=[7])]}
+    for sid, windows in plans.items():
+        db.execute("INSERT INTO sn_station VALUES (?, 1, ?, '', 26.07, 119.30, '', ',', 1, NULL)", (sid, f"S{sid}"))
+        for w in windows:
+            db.execute("INSERT INTO sn_station_window (tenant_id, station_id, start_min, end_min, kind, days) "
+                       "VALUES (1, ?, ?, ?, ?, ?)", (sid, w.start, w.end, w.kind, w.days))
+    for day in range(7):
+        for minute in range(0, 1440, 30):
+            sql, args = services.finder_sql(1, 26.07, 119.30, (26.0, 26.1, 119.2, 119.4), (day, minute), None, 10)
+            got = sorted(r[0] for r in db.execute(sql.replace("{}", "?"), args))
+            assert got == [sid for sid, ws in plans.items() if hours.open_at(ws, minute, day)], (day, minute)
