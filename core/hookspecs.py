@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core.interface import (
         CapabilityInfo,
         EncryptedColumn,
+        EncryptedFiles,
         EntryInfo,
         FieldProblem,
         GraphQLContribution,
@@ -61,7 +62,7 @@ PROJECT_NAME = "huijia"
 
 # The version of this contract. Bump the minor for a new hook or argument, the major for a removal or
 # a change of meaning, and add the version to docs/hooks-changelog.md (a contract test checks it).
-CONTRACT = ContractVersion("huijia.core", "0.3")
+CONTRACT = ContractVersion("huijia.core", "0.4")
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -456,4 +457,19 @@ def register_encrypted_columns() -> list[EncryptedColumn | IndexedColumn]:
         :class:`core.interface.IndexedColumn` (may be empty).
 
     .. versionadded:: 0.3
+    """
+
+
+@hookspec
+def register_encrypted_files() -> list[EncryptedFiles]:
+    """Return every kind of file this plugin keeps in core's encrypted file store.
+
+    ``huijia keys rotate`` re-encrypts each stored file of every registered ``(area, kind)`` that is
+    not under the active data key, for every tenant (core's members uploads and exports are walked
+    by core itself). A kind left out keeps needing the old key: retiring it makes those files
+    unreadable.
+
+    :return: A list of :class:`core.interface.EncryptedFiles` (may be empty).
+
+    .. versionadded:: 0.4
     """

@@ -36,7 +36,8 @@ Groups:
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
-  worker's object read as NOT_FOUND);
+  worker's object read as NOT_FOUND; :func:`worker_of` ``(tenant, principal)`` outside GraphQL, e.g. in
+  an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
@@ -44,7 +45,8 @@ Groups:
 - limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
   :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest` (purpose ``PHONE_DIGEST_PURPOSE``),
   :func:`mask_phone`; every encrypted or indexed column is declared with :class:`EncryptedColumn` /
-  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it;
+  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it (stored files
+  with :class:`EncryptedFiles` in ``register_encrypted_files``);
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -74,6 +76,7 @@ from core.interface import (
     ContractVersion,
     DibaoTable,
     EncryptedColumn,
+    EncryptedFiles,
     EntryInfo,
     Fen,
     FieldProblem,
@@ -112,6 +115,7 @@ __all__ = [
     "CORE_CONTRACT",
     "DibaoTable",
     "EncryptedColumn",
+    "EncryptedFiles",
     "EntryInfo",
     "Fen",
     "FieldProblem",
@@ -188,6 +192,7 @@ __all__ = [
     # members
     "get_member",
     "require_worker",
+    "worker_of",
     "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
@@ -281,6 +286,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),
     "require_worker": ("core.workers.access", "require_worker"),
+    "worker_of": ("core.workers.access", "worker_of"),
     "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),

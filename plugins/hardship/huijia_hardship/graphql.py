@@ -114,6 +114,16 @@ class HardshipAttachment:
     content_type: str
     size: BigInt  # type: ignore[valid-type]
     created_at: dt.datetime
+    download_url: str = strawberry.field(description="GET it with the same bearer token (permission-checked and "
+                                                     "audited on every download).")
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> HardshipAttachment:
+        from huijia_hardship.http import download_url
+
+        return cls(id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])),
+                   kind=HardshipAttachmentKind(r["kind"]), filename=r["filename"], content_type=r["content_type"],
+                   size=r["size"], created_at=r["created_at"], download_url=download_url(r["id"]))
 
 
 def _json(value: Any) -> Any:
@@ -228,10 +238,7 @@ class HardshipArchive(Node):
     @strawberry.field(description=perm("hardship.read", "The archive's documents."))
     async def attachments(self, info: Info) -> list[HardshipAttachment]:
         info.context.require("hardship.read")
-        return [HardshipAttachment(id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])),
-                                   kind=HardshipAttachmentKind(r["kind"]), filename=r["filename"],
-                                   content_type=r["content_type"], size=r["size"], created_at=r["created_at"])
-                for r in await info.context.loader("hardship.attachments", _attachments).load(self._pk)]
+        return [HardshipAttachment.from_row(r) for r in await info.context.loader("hardship.attachments", _attachments).load(self._pk)]
 
 
 async def resolve_archive(info: Info, pk: int) -> HardshipArchive | None:
@@ -509,10 +516,7 @@ class HardshipMutation:
             att = await services.add_attachment(tenant, principal, info.context.actor, pk, kind.value, filename,
                                                 content, content_type)
             rows = await raw("SELECT * FROM hardship_attachment WHERE tenant_id = {} AND id = {}", tenant.id, att)
-            r = rows[0]
-            return {"attachment": HardshipAttachment(
-                id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])), kind=HardshipAttachmentKind(r["kind"]),
-                filename=r["filename"], content_type=r["content_type"], size=r["size"], created_at=r["created_at"])}
+            return {"attachment": HardshipAttachment.from_row(rows[0])}
 
         return await run_mutation(HardshipAttachmentPayload, work)
 

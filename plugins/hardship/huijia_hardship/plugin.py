@@ -12,6 +12,7 @@ from core.sdk import (
     CORE_CONTRACT,
     CapabilityInfo,
     EncryptedColumn,
+    EncryptedFiles,
     PluginInfo,
     Role,
     TenantContext,
@@ -29,7 +30,7 @@ PLUGIN = PluginInfo(
     version="0.1.0",
     min_core="0.1",
     settings_schema=HardshipSettings,
-    contracts={CORE_CONTRACT.name: "0.3"},
+    contracts={CORE_CONTRACT.name: "0.4"},
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="困难职工帮扶", settings_schema=HardshipSettings,
                             description="困难职工一户一档建档、审核公示、分类认定、帮扶救助与动态管理",
@@ -127,3 +128,17 @@ def register_encrypted_columns() -> list[EncryptedColumn]:
         EncryptedColumn("hardship_archive", "bank_card_enc", f"{TABLE}.bank_card"),
         EncryptedColumn("hardship_classification", "inputs_enc", f"{TABLE}.classification_inputs"),
     ]
+
+
+@hookimpl
+def register_encrypted_files() -> list[EncryptedFiles]:
+    from huijia_hardship.storage import AREA, KIND
+
+    return [EncryptedFiles(AREA, KIND)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_hardship import http
+
+    return http.ROUTES

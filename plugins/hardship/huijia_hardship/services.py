@@ -352,7 +352,8 @@ def sniff(content: bytes) -> str | None:
 async def add_attachment(tenant: TenantContext, principal: Principal, actor: Actor, archive_id: int, kind: str,
                          filename: str, content: bytes, claimed_type: str | None = None) -> int:
     """Store a PDF, JPEG or PNG for an archive; its type is decided by its bytes, not its name."""
-    from core.sdk import audit_record, files
+    from core.sdk import audit_record
+    from huijia_hardship.storage import storage
 
     row = await load(tenant, archive_id)
     if row is None:
@@ -376,7 +377,7 @@ async def add_attachment(tenant: TenantContext, principal: Principal, actor: Act
             created_at=utcnow())).returning(HardshipAttachment.id)
         att_id = int(rows[0]["id"])
         # Written before the transaction commits: a failed write leaves no row pointing at nothing.
-        files.store("hardship").store_stream(iter([content]), "attachment", tenant.id, att_id)
+        storage().put(tenant.id, att_id, iter([content]))
         await audit_record(tenant, actor, "hardship.attachment.add", "HardshipArchive", archive_id,
                            {"attachment_id": att_id, "kind": kind, "content_type": ctype, "size": len(content)})
     return att_id
