@@ -18,14 +18,16 @@ Groups:
 - errors: :class:`DomainError`, :class:`DomainErrors`, :class:`ErrorCode`, :func:`not_found`, :func:`forbidden`;
 - permissions: :class:`Principal`, :func:`roles_for`, :func:`perm` (descriptions), ``Context.require``;
 - subtree guard: :func:`in_subtree`, :func:`require_in_subtree` (one object: check the TARGET's org
-  unit path, from :func:`get_unit`), :func:`scope_clause` (lists: a SQL condition for :func:`raw`).
+  unit path, from :func:`get_unit`), :func:`scope_clause` (lists: a SQL condition for :func:`raw`),
+  :func:`require_root` (province-wide operations).
   A grant for an action covers its unit and everything below it; a capability whose rows belong to
   an org unit checks every id it is given against the unit of the thing it names, and filters
   every list, exactly as core does. Refusals: outside what the caller may read is NOT_FOUND,
   readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
-- database: :func:`transaction`, :func:`raw`, :func:`utcnow`, :func:`tenant_tables` (the RLS fence
-  for a plugin's tenant-owned tables, in its fence migration);
+- database: :func:`transaction`, :func:`raw`, :func:`on_postgres` (for a bulk statement only PostgreSQL
+  takes), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
+  fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
@@ -165,6 +167,7 @@ __all__ = [
     # subtree guard
     "in_subtree",
     "require_in_subtree",
+    "require_root",
     "scope_clause",
     # audit
     "Actor",
@@ -173,6 +176,7 @@ __all__ = [
     # database
     "transaction",
     "raw",
+    "on_postgres",
     "utcnow",
     "tenant_tables",
     # jobs
@@ -264,12 +268,14 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "roles_for": ("core.permissions", "roles_for"),
     "in_subtree": ("core.scope", "in_subtree"),
     "require_in_subtree": ("core.scope", "require_in_subtree"),
+    "require_root": ("core.scope", "require_root"),
     "scope_clause": ("core.scope", "scope_clause"),
     "Actor": ("core.actor", "Actor"),
     "SYSTEM": ("core.actor", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
+    "on_postgres": ("core.dbutil", "on_postgres"),
     "utcnow": ("core.dbutil", "utcnow"),
     "tenant_tables": ("core.migration_sql", "tenant_tables"),
     "job": ("core.jobs.runner", "job"),

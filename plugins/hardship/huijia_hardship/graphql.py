@@ -66,6 +66,7 @@ class HardshipAction(enum.Enum):
     EXIT = "exit"
     CANCEL = "cancel"
     RETURN = "return"
+    CONVERT = "convert"
 
 
 @strawberry.enum(description="Why an archive is cancelled (销档).")
@@ -173,7 +174,7 @@ class HardshipArchive(Node):
     household_id: strawberry.ID
     org_unit_id: strawberry.ID = strawberry.field(description="The union the household belongs to.")
     state: str = strawberry.field(description="applied | reviewed | visited | checked | notice | ready | archived | "
-                                              "rejected | exited | cancelled.")
+                                              "rejected | exited | cancelled | lapsed.")
     state_label: str
     version: int = strawberry.field(description="Steps taken; pass it back as expectedVersion.")
     kind: str = strawberry.field(description="regular | temporary (临时救助).")
@@ -451,8 +452,9 @@ class HardshipMutation:
                                                            "needs its own permission. review, reject, exit, cancel and resolve "
                                      "need `hardship.review`; approve needs `hardship.approve` at the archive's tier "
                                      "or above, by someone other than the applicant's clerk; visit, publish, object "
-                                     "and return need `hardship.write`. Each on the archive's union (subtree). reject, "
-                                     "object, resolve, exit, cancel and return need reasons; cancel a cancelReason. "
+                                     "and return need `hardship.write`; convert (a temporary archive to a regular one) "
+                                     "needs `hardship.approve`. Each on the archive's union (subtree). reject, "
+                                     "object, resolve, exit, cancel, return and convert need reasons; cancel a cancelReason. "
                                      "Out of order: INVALID_TRANSITION; stale expectedVersion: CONFLICT."))
     async def hardship_archive_step(self, info: Info, id: strawberry.ID, action: HardshipAction,
                                     reasons: list[str] | None = None, expected_version: int | None = None,

@@ -82,9 +82,11 @@ def register_graphql() -> list[Any]:
         HardshipStatsQuery,
         resolve_archive,
     )
+    from huijia_hardship.graphql_dynamics import HardshipDynamicsMutation, HardshipDynamicsQuery
 
-    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery],
-                                mutation=[HardshipMutation, HardshipGrantMutation], types=[HardshipArchive],
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipDynamicsQuery],
+                                mutation=[HardshipMutation, HardshipGrantMutation, HardshipDynamicsMutation],
+                                types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
 
 
@@ -142,3 +144,17 @@ def register_routes() -> list[Any]:
     from huijia_hardship import http
 
     return http.ROUTES
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_hardship import reverify
+
+    return [reverify.reminders_job, reverify.reverify_job]
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    from huijia_hardship import reverify
+
+    return reverify.cron_jobs()
