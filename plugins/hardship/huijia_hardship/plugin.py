@@ -110,9 +110,10 @@ def aid_amount(tenant: TenantContext, request: AidRequest) -> AidQuote | None:
     return None if rule is None else rules.quote_from_rule(request, rule)
 
 
-def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
-    """The tenant's answer: the first classification, then every plugin's exclusions."""
-    hooks = hooks_for(tenant)
+def classify(tenant: TenantContext, facts: HouseholdFacts, hooks: Any = None) -> Classification:
+    """The tenant's answer: the first classification, then every plugin's exclusions. A batch
+    passes ``hooks_for(tenant)`` it looked up once."""
+    hooks = hooks or hooks_for(tenant)
     result = hooks.hardship_classify(tenant=tenant, facts=facts)
     found = [reason for answer in hooks.hardship_exclusions(tenant=tenant, facts=facts) for reason in answer or []]
     return rules.apply_exclusions(result, list(dict.fromkeys(found)))

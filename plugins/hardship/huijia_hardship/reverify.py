@@ -19,6 +19,8 @@ import datetime as dt
 import json
 from typing import Any
 
+import msgspec
+
 from core.sdk import (
     SYSTEM,
     Actor,
@@ -28,9 +30,11 @@ from core.sdk import (
     audit_record,
     capability_enabled,
     enqueue,
+    hooks_for,
     job,
     list_tenants,
     on_postgres,
+    pii_decrypt,
     raw,
     transaction,
     utcnow,
@@ -116,7 +120,7 @@ async def get_run(tenant: TenantContext, run_id: int) -> dict[str, Any] | None:
 
 
 def _stored(c: Any) -> dict[str, Any]:
-    return (json.loads(c) if isinstance(c, str) else c) or {}
+    return (msgspec.json.decode(c) if isinstance(c, str) else c) or {}
 
 
 async def run_batch(tenant: TenantContext, run_id: int, batch: int = BATCH) -> bool:
@@ -133,8 +137,8 @@ async def run_batch(tenant: TenantContext, run_id: int, batch: int = BATCH) -> b
         if isinstance(as_of, str):
             as_of = dt.date.fromisoformat(as_of)
         rows = await raw("SELECT a.id, a.household_id, a.area_code, a.household_size, a.migrant, a.finances_enc, "
-                         f"a.classification {_DUE_SQL} AND a.id > {{}} ORDER BY a.id LIMIT {int(batch)}",
-                         tenant.id, as_of, cursor)
+                         f"a.classification {_DUE_SQL} AND a.id > {{}} AND w.case_id > {{}} ORDER BY a.id LIMIT {int(batch)}",
+                         tenant.id, as_of, cursor, cursor)  # the case_id bound lets both index scans start there
         if not rows:
             await raw("UPDATE hardship_reverify_run SET status = 'finished', finished_at = {} WHERE tenant_id = {} "
                       "AND id = {} AND cursor = {}", now, tenant.id, run_id, cursor)
@@ -145,33 +149,40 @@ async def run_batch(tenant: TenantContext, run_id: int, batch: int = BATCH) -> b
         if settings.prior_aid_counts_as_income:
             prior = await _prior_aid(tenant, [int(r["household_id"]) for r in rows])
         lines: dict[str, int | None] = {}
-        updates: list[tuple[int, str, str]] = []
+        updates: list[dict[str, Any]] = []
         history: list[tuple[int, Any, Any]] = []
+        hooks = hooks_for(tenant)
+        decode = msgspec.json.decode
         for r in rows:
-            fin = services.finances_of(tenant, r)
+            token = r["finances_enc"]
+            fin = services.Finances.from_json(
+                decode(pii_decrypt(token, services.TABLE, "finances", tenant.id)) if token else {})
             area = r["area_code"]
             if area not in lines:
                 lines[area] = services.dibao_line(tenant, area, now.year)
             facts = services.facts_of(tenant, r, fin, now.year, prior.get(int(r["household_id"]), 0),
                                       dibao=lines[area])
-            result = classify(tenant, facts)
+            result = classify(tenant, facts, hooks)
             stored = {"category": result.category, "reasons": list(result.reasons),
                       "rule_version": result.rule_version, "excluded": result.excluded}
-            updates.append((int(r["id"]), result.category, json.dumps(stored, ensure_ascii=False)))
+            updates.append({"id": int(r["id"]), "category": result.category, "c": stored})
             old = _stored(r["classification"])
             if {k: old.get(k) for k in stored} != stored:
                 history.append((int(r["id"]), result, facts))
         due = services._add_months(now.date(), settings.reverify_months)
         await _write(tenant, updates, due, now)
-        for archive_id, result, facts in history:
-            inputs = {"facts": {k: getattr(facts, k) for k in facts.__dataclass_fields__}}
+        if history:  # one multi-row INSERT for the batch's changed classifications
+            values, args = [], []
+            for archive_id, result, facts in history:
+                inputs = {"facts": {k: getattr(facts, k) for k in facts.__dataclass_fields__}}
+                values.append("({}, {}, {}, {}, {}, {}, {}, NULL, {})")
+                args += [tenant.id, archive_id, result.category, result.excluded,
+                         json.dumps(list(result.reasons), ensure_ascii=False), result.rule_version,
+                         services._enc(tenant, "classification_inputs", inputs), now]
             await raw("INSERT INTO hardship_classification (tenant_id, archive_id, category, excluded, reasons, "
-                      "rule_version, inputs_enc, actor_id, at) VALUES ({}, {}, {}, {}, {}, {}, {}, NULL, {})",
-                      tenant.id, archive_id, result.category, result.excluded,
-                      json.dumps(list(result.reasons), ensure_ascii=False), result.rule_version,
-                      services._enc(tenant, "classification_inputs", inputs), now)
+                      f"rule_version, inputs_enc, actor_id, at) VALUES {', '.join(values)}", *args)
         moved = await raw("UPDATE hardship_reverify_run SET cursor = {}, done = done + {}, changed = changed + {} "
-                          "WHERE tenant_id = {} AND id = {} AND cursor = {} RETURNING id", updates[-1][0],
+                          "WHERE tenant_id = {} AND id = {} AND cursor = {} RETURNING id", updates[-1]["id"],
                           len(updates), len(history), tenant.id, run_id, cursor)
         if not moved:  # another worker committed this batch first: undo ours
             raise _Taken()
@@ -182,18 +193,17 @@ class _Taken(Exception):
     pass
 
 
-async def _write(tenant: TenantContext, updates: list[tuple[int, str, str]], due: dt.date, now: dt.datetime) -> None:
-    if on_postgres():  # one statement for the batch
-        values = ", ".join("({}::bigint, {}, {}::jsonb)" for _ in updates)
-        await raw(f"UPDATE hardship_archive a SET category = v.category, classification = v.c, classified_at = {{}}, "
-                  f"reverify_due_on = {{}}, updated_at = {{}} FROM (VALUES {values}) AS v(id, category, c) "
-                  "WHERE a.tenant_id = {} AND a.id = v.id", now, due, now,
-                  *[x for u in updates for x in u], tenant.id)
+async def _write(tenant: TenantContext, updates: list[dict[str, Any]], due: dt.date, now: dt.datetime) -> None:
+    if on_postgres():  # one statement and one parameter for the whole batch
+        await raw("UPDATE hardship_archive a SET category = v.category, classification = v.c, classified_at = {}, "
+                  "reverify_due_on = {}, updated_at = {} FROM jsonb_to_recordset({}::jsonb) AS v(id bigint, "
+                  "category text, c jsonb) WHERE a.tenant_id = {} AND a.id = v.id", now, due, now,
+                  msgspec.json.encode(updates).decode(), tenant.id)
         return
-    for archive_id, category, c in updates:
+    for u in updates:
         await raw("UPDATE hardship_archive SET category = {}, classification = {}, classified_at = {}, "
                   "reverify_due_on = {}, updated_at = {} WHERE tenant_id = {} AND id = {}",
-                  category, c, now, due, now, tenant.id, archive_id)
+                  u["category"], json.dumps(u["c"], ensure_ascii=False), now, due, now, tenant.id, u["id"])
 
 
 async def _prior_aid(tenant: TenantContext, household_ids: list[int]) -> dict[int, int]:
