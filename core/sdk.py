@@ -31,6 +31,7 @@ Groups:
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
+  :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
   (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
@@ -193,6 +194,7 @@ __all__ = [
     "ledger_post_reservation",
     "ledger_void_reservation",
     "ledger_reverse",
+    "ledger_fund_by_level",
     # members
     "get_member",
     "require_worker",
@@ -290,6 +292,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
+    "ledger_fund_by_level": ("core.funds.queries", "fund_by_level"),
     "get_member": ("core.members.queries", "get_member"),
     "require_worker": ("core.workers.access", "require_worker"),
     "worker_of": ("core.workers.access", "worker_of"),

@@ -83,11 +83,19 @@ def register_graphql() -> list[Any]:
         resolve_archive,
     )
     from huijia_hardship.graphql_dynamics import HardshipDynamicsMutation, HardshipDynamicsQuery
+    from huijia_hardship.graphql_stats import HardshipDashboardQuery
 
-    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipDynamicsQuery],
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipDynamicsQuery,
+                                       HardshipDashboardQuery],
                                 mutation=[HardshipMutation, HardshipGrantMutation, HardshipDynamicsMutation],
                                 types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
+
+
+@hookimpl(trylast=True)
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    # Asked last: core's deprecated hook, i.e. plugins not yet moved and [settings.builtin] dibao.
+    return hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=region_code, year=year)
 
 
 @hookimpl

@@ -168,7 +168,7 @@ async def prior_aid(tenant: TenantContext, household_id: int) -> int:
 
 
 def dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
-    return hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=region_code, year=year)
+    return hooks_for(tenant).hardship_dibao_line(tenant=tenant, region_code=region_code, year=year)
 
 
 def facts_of(tenant: TenantContext, row: Mapping[str, Any], fin: Finances, year: int,
