@@ -200,3 +200,40 @@ async def test_batch_reverification_reclassifies_due_archives_resumably(world, i
     assert (await w.clerk.gql(RUNS))["data"]["hardshipReverifyRuns"][0]["done"] == 0
     # Another province sees no run of this one.
     assert (await w.other_tenant.gql(RUNS))["data"]["hardshipReverifyRuns"] == []
+
+
+async def test_two_workers_on_one_batch_commit_it_once(world):
+    import asyncio
+
+    from huijia_hardship import reverify
+
+    from core.context import tenant_scope
+    from core.sdk import SYSTEM, raw
+    from core.tenancy.queries import get_tenant
+
+    w = world
+    await new_archived(w)
+    tenant = await get_tenant(code=w.code)
+    as_of = dt.date.today() + dt.timedelta(days=800)
+    with tenant_scope(tenant):
+        run_id, _ = await reverify.start_run(tenant, SYSTEM, as_of)
+
+        async def one() -> str:
+            try:
+                return "done" if await reverify.run_batch(tenant, run_id, batch=1) else "batch"
+            except reverify._Taken:
+                return "taken"
+
+        outcomes = sorted(await asyncio.gather(one(), one()))
+        run = await reverify.get_run(tenant, run_id)
+    # When both read the same cursor, the second's cursor update finds it moved and its batch rolls
+    # back ("taken"); when one waited for a connection it took the next batch. Either way every
+    # archive done counts once.
+    assert outcomes in (["batch", "taken"], ["batch", "batch"]), outcomes
+    assert run["done"] == outcomes.count("batch"), (outcomes, run)
+    with tenant_scope(tenant):
+        await reverify.run(tenant, run_id)
+        finished = await reverify.get_run(tenant, run_id)
+        archived_n = (await raw("SELECT count(*) AS n FROM workflow_case WHERE tenant_id = {} AND capability = "
+                                "'hardship' AND case_type = 'archive' AND state = 'archived'", tenant.id))[0]["n"]
+    assert finished["status"] == "finished" and finished["done"] == archived_n
