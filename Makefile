@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench-ledger: install ## Benchmark: ledger posting throughput (8 clients, checks
 
 bench-stations: install ## Benchmark: public station finder, nearest-20 open-now at 200,000 stations vs one raw SQL query (p50 ratio)
 	@$(PY_RUN) python -m bench.stations
+
+bench-hardship: install ## Benchmark: yearly re-verification of 100,000 archives (hooks + one write each) vs one raw UPDATE (throughput ratio)
+	@$(PY_RUN) python -m bench.hardship
 
 bench-import: install ## Benchmark: 1,000,000-row roster import vs raw COPY (throughput ratio, peak RSS)
 	@$(PY_RUN) python bench/import/run.py

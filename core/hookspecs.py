@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core.interface import (
         CapabilityInfo,
         EncryptedColumn,
+        EncryptedFiles,
         EntryInfo,
         FieldProblem,
         GraphQLContribution,
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
 
 from core.interface import ContractVersion, RenamedArg
 
-__all__ = ["CONTRACT", "PROJECT_NAME", "RENAMED_ATTR", "hookimpl", "hookspec", "renamed_arg"]
+__all__ = ["CONTRACT", "DEPRECATED_ATTR", "PROJECT_NAME", "RENAMED_ATTR", "deprecated_hook", "hookimpl", "hookspec",
+           "renamed_arg"]
 
 PROJECT_NAME = "huijia"
 
@@ -68,6 +70,7 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 RENAMED_ATTR = f"{PROJECT_NAME}_renamed_args"
+DEPRECATED_ATTR = f"{PROJECT_NAME}_deprecated_hook"
 
 
 def renamed_arg(old: str, new: str, *, since: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -85,6 +88,21 @@ def renamed_arg(old: str, new: str, *, since: str) -> Callable[[Callable[..., An
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         found = tuple(getattr(fn, RENAMED_ATTR, ()))
         setattr(fn, RENAMED_ATTR, (*found, RenamedArg(old, new, since)))
+        return fn
+
+    return mark
+
+
+def deprecated_hook(replacement: str, *, since: str, keep: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare on a hook spec that the hook moved to ``replacement`` in contract version ``since``.
+
+    Implementations still load and are still called; each plugin implementing it (other than those
+    in ``keep``) gets a ``DeprecationWarning`` (and a log line) at registration naming the plugin,
+    the hook and its replacement. Stack it under ``@hookspec``.
+    """
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(fn, DEPRECATED_ATTR, (replacement, since, keep))
         return fn
 
     return mark
@@ -256,8 +274,15 @@ def register_startup_checks() -> list[Callable[[], Any]]:
 
 
 @hookspec(firstresult=True)
+@deprecated_hook("hardship_dibao_line (the hardship capability's contract 1.1)", since="0.4", keep=("builtin",))
 def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     """Return the monthly urban 低保 (minimum living guarantee) line, in fen per person, for a region.
+
+    **Deprecated since 0.4**: the line is the hardship capability's business; implement
+    ``hardship_dibao_line`` (same arguments and answer) from its contract 1.1 instead. The
+    capability still asks this hook (after every ``hardship_dibao_line`` answer declined), so an
+    implementation keeps working; it gets a ``DeprecationWarning`` at start-up. Core's built-in
+    plugin keeps answering here from ``[settings.builtin] dibao``.
 
     The line drives hardship classification: 深度困难 when per-capita monthly income is below it,
     相对困难 below a multiple of it, and aid caps expressed as "months of 低保". An implementation
@@ -470,6 +495,21 @@ def register_sms_gateways() -> list[SmsGateway]:
     says the province's SMS service is not configured.
 
     :return: A list of gateway adapters (may be empty).
+
+    .. versionadded:: 0.4
+    """
+
+
+@hookspec
+def register_encrypted_files() -> list[EncryptedFiles]:
+    """Return every kind of file this plugin keeps in core's encrypted file store.
+
+    ``huijia keys rotate`` re-encrypts each stored file of every registered ``(area, kind)`` that is
+    not under the active data key, for every tenant (core's members uploads and exports are walked
+    by core itself). A kind left out keeps needing the old key: retiring it makes those files
+    unreadable.
+
+    :return: A list of :class:`core.interface.EncryptedFiles` (may be empty).
 
     .. versionadded:: 0.4
     """

@@ -16,7 +16,8 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
   owners, so the app can fence a capability's routes) and async shutdown functions.
 - ``demo_data``: async seeders ``huijia demo`` runs on the embedded default.
 - ``encrypted_columns`` and ``indexed_columns``: every column holding keyring-encrypted PII or a
-  blind index, which ``huijia keys rotate`` / ``rotate-index`` walk.
+  blind index, which ``huijia keys rotate`` / ``rotate-index`` walk; ``encrypted_files``: the kinds
+  of stored files ``huijia keys rotate`` re-encrypts.
 
 Each section is computed on first use (the permission table is needed while GraphQL modules are
 still being imported, so it cannot wait for the GraphQL section); :meth:`Registry.check` computes
@@ -36,6 +37,7 @@ import pluggy
 from core.interface import (
     CapabilityInfo,
     EncryptedColumn,
+    EncryptedFiles,
     GraphQLContribution,
     IndexedColumn,
     NodeInfo,
@@ -270,6 +272,17 @@ class Registry:
         return [column for _, column in found.values()]
 
     @functools.cached_property
+    def encrypted_files(self) -> list[EncryptedFiles]:
+        found: dict[tuple[str, str], EncryptedFiles] = {}
+        for plugin, kinds in self._results("register_encrypted_files"):
+            for item in kinds:
+                if not isinstance(item, EncryptedFiles):
+                    raise PluginError(f"plugin {plugin!r}: register_encrypted_files must return EncryptedFiles, "
+                                      f"got {item!r}")
+                found.setdefault((item.area, item.kind), item)
+        return list(found.values())
+
+    @functools.cached_property
     def routes_by_plugin(self) -> list[tuple[str, list[Any]]]:
         found: list[tuple[str, list[Any]]] = []
         owner: dict[str, str] = {}
@@ -337,7 +350,7 @@ class Registry:
     def check(self) -> Registry:
         """Compute every section now, so a conflict stops start-up before anything serves."""
         for section in ("capabilities", "workflows", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
-                        "encrypted_columns", "indexed_columns", "routes", "shutdown", "graphql", "nodes"):
+                        "encrypted_columns", "indexed_columns", "encrypted_files", "routes", "shutdown", "graphql", "nodes"):
             getattr(self, section)
         self._check_province_plugins()
         return self

@@ -18,17 +18,20 @@ Groups:
 - errors: :class:`DomainError`, :class:`DomainErrors`, :class:`ErrorCode`, :func:`not_found`, :func:`forbidden`;
 - permissions: :class:`Principal`, :func:`roles_for`, :func:`perm` (descriptions), ``Context.require``;
 - subtree guard: :func:`in_subtree`, :func:`require_in_subtree` (one object: check the TARGET's org
-  unit path, from :func:`get_unit`), :func:`scope_clause` (lists: a SQL condition for :func:`raw`).
+  unit path, from :func:`get_unit`), :func:`scope_clause` (lists: a SQL condition for :func:`raw`),
+  :func:`require_root` (province-wide operations).
   A grant for an action covers its unit and everything below it; a capability whose rows belong to
   an org unit checks every id it is given against the unit of the thing it names, and filters
   every list, exactly as core does. Refusals: outside what the caller may read is NOT_FOUND,
   readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
-- database: :func:`transaction`, :func:`raw`, :func:`utcnow`, :func:`tenant_tables` (the RLS fence
-  for a plugin's tenant-owned tables, in its fence migration);
+- database: :func:`transaction`, :func:`raw`, :func:`on_postgres` (for a bulk statement only PostgreSQL
+  takes), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
+  fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
+  :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
   (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
@@ -36,7 +39,8 @@ Groups:
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
-  worker's object read as NOT_FOUND);
+  worker's object read as NOT_FOUND; :func:`worker_of` ``(tenant, principal)`` outside GraphQL, e.g. in
+  an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
@@ -44,7 +48,8 @@ Groups:
 - limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
   :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest` (purpose ``PHONE_DIGEST_PURPOSE``),
   :func:`mask_phone`; every encrypted or indexed column is declared with :class:`EncryptedColumn` /
-  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it;
+  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it (stored files
+  with :class:`EncryptedFiles` in ``register_encrypted_files``);
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -74,6 +79,7 @@ from core.interface import (
     ContractVersion,
     DibaoTable,
     EncryptedColumn,
+    EncryptedFiles,
     EntryInfo,
     Fen,
     FieldProblem,
@@ -112,6 +118,7 @@ __all__ = [
     "CORE_CONTRACT",
     "DibaoTable",
     "EncryptedColumn",
+    "EncryptedFiles",
     "EntryInfo",
     "Fen",
     "FieldProblem",
@@ -161,6 +168,7 @@ __all__ = [
     # subtree guard
     "in_subtree",
     "require_in_subtree",
+    "require_root",
     "scope_clause",
     # audit
     "Actor",
@@ -169,6 +177,7 @@ __all__ = [
     # database
     "transaction",
     "raw",
+    "on_postgres",
     "utcnow",
     "tenant_tables",
     # jobs
@@ -185,11 +194,13 @@ __all__ = [
     "ledger_post_reservation",
     "ledger_void_reservation",
     "ledger_reverse",
+    "ledger_fund_by_level",
     # members
     "get_member",
     "require_worker",
     "add_working_days",
     "is_working_day",
+    "worker_of",
     "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
@@ -261,12 +272,14 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "roles_for": ("core.permissions", "roles_for"),
     "in_subtree": ("core.scope", "in_subtree"),
     "require_in_subtree": ("core.scope", "require_in_subtree"),
+    "require_root": ("core.scope", "require_root"),
     "scope_clause": ("core.scope", "scope_clause"),
     "Actor": ("core.actor", "Actor"),
     "SYSTEM": ("core.actor", "SYSTEM"),
     "audit_record": ("core.audit.services", "record"),
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
+    "on_postgres": ("core.dbutil", "on_postgres"),
     "utcnow": ("core.dbutil", "utcnow"),
     "tenant_tables": ("core.migration_sql", "tenant_tables"),
     "job": ("core.jobs.runner", "job"),
@@ -281,10 +294,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
+    "ledger_fund_by_level": ("core.funds.queries", "fund_by_level"),
     "get_member": ("core.members.queries", "get_member"),
     "require_worker": ("core.workers.access", "require_worker"),
     "add_working_days": ("core.workdays", "add_working_days"),
     "is_working_day": ("core.workdays", "is_working_day"),
+    "worker_of": ("core.workers.access", "worker_of"),
     "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),

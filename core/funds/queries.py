@@ -353,3 +353,35 @@ async def list_periods(tenant: TenantContext) -> list[dict[str, Any]]:
 
 async def ledger_config(tenant: TenantContext) -> dict[str, Any] | None:
     return await LedgerConfig.select().where(LedgerConfig.tenant_id == tenant.id).first()
+
+
+async def fund_by_level(tenant: TenantContext, fund_code: str, year: int,
+                        scope_paths: Sequence[str] | None) -> list[dict[str, Any]]:
+    """One fund's money by the level of the union holding it (province, city, county, industry,
+    grassroots), within ``scope_paths`` (None: the whole tenant): ``balance_fen`` on its asset
+    accounts, ``reserved_fen`` held by open reservations on them, and ``spent_fen`` on expense
+    accounts in ``year`` (506 补助下级 left out: a grant down is spent again by the level receiving
+    it). Read from the accounts' running balances and the postings, never from a plugin's tables."""
+    fund = (await funds_by_code(tenant)).get(fund_code)
+    if fund is None:
+        return []
+    scope, scope_args = _scope(scope_paths, "a.org_unit_id", tenant.id)
+    held = await raw("SELECT o.level, coalesce(sum(a.balance_fen), 0) AS balance, coalesce(sum(a.reserved_fen), 0) "
+                     "AS reserved FROM ledger_account a JOIN org_unit o ON o.id = a.org_unit_id AND o.tenant_id = "
+                     f"a.tenant_id WHERE a.tenant_id = {{}} AND a.fund_id = {{}} AND a.type = 'asset'{scope} "
+                     "GROUP BY o.level", tenant.id, fund["id"], *scope_args)
+    pscope, pscope_args = _scope(scope_paths, "p.org_unit_id", tenant.id)
+    spent = await raw("SELECT o.level, coalesce(sum(p.amount_fen), 0) AS spent FROM ledger_posting p JOIN org_unit o "
+                      "ON o.id = p.org_unit_id AND o.tenant_id = p.tenant_id WHERE p.tenant_id = {} AND p.fund_id = {} "
+                      f"AND p.code LIKE '5%' AND p.code <> '506' AND p.entry_date >= {{}} AND p.entry_date <= {{}}"
+                      f"{pscope} GROUP BY o.level", tenant.id, fund["id"], dt.date(year, 1, 1), dt.date(year, 12, 31),
+                      *pscope_args)
+    out: dict[str, dict[str, Any]] = {}
+    for r in held:
+        out.setdefault(r["level"], {"level": r["level"], "balance_fen": 0, "reserved_fen": 0, "spent_fen": 0}).update(
+            balance_fen=int(r["balance"]), reserved_fen=int(r["reserved"]))
+    for r in spent:
+        out.setdefault(r["level"], {"level": r["level"], "balance_fen": 0, "reserved_fen": 0, "spent_fen": 0})[
+            "spent_fen"] = int(r["spent"])
+    order = ["province", "city", "county", "industry", "grassroots"]
+    return sorted(out.values(), key=lambda x: order.index(x["level"]) if x["level"] in order else len(order))

@@ -11,7 +11,8 @@ ones after it), restart, run ``huijia keys rotate``. It re-encrypts every stored
 active key in every column registered through ``register_encrypted_columns``, core's and plugins'
 (table by table, tenant by tenant, in small committed batches, so it can be interrupted and
 re-run), the tokens inside export filters, and the stored roster uploads and export files
-(``filestore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
+(``filestore.reencrypt_stored``) and every kind of file plugins register through
+``register_encrypted_files``. When it reports nothing left, the old key can be removed.
 
 **Blind-index keys** (``rotate_index``): a digest cannot be converted from one key to another, it
 must be recomputed from the value, so each registered indexed column is walked with its encrypted
@@ -211,7 +212,8 @@ async def _rotate_export_filter_tokens(tenant: Any, ring: Keyring, batch: int, r
 
 
 async def _rotate_files(tenant: Any, report: RotationReport) -> None:
-    """Stored roster uploads and export files (encrypted at rest, chunk by chunk)."""
+    """Stored roster uploads and export files (encrypted at rest, chunk by chunk), then the files
+    plugins register (``register_encrypted_files``)."""
     from core.members import filestore
 
     for kind in filestore.KINDS:
@@ -219,6 +221,19 @@ async def _rotate_files(tenant: Any, report: RotationReport) -> None:
         for object_id in filestore.stored_ids(kind, tenant.id):
             try:
                 changed = await asyncio.to_thread(filestore.reencrypt_stored, kind, tenant.id, object_id)
+            except Exception:
+                report.count(report.failed, label)
+                continue
+            if changed:
+                report.count(report.reencrypted, label)
+    from core import files
+    from core.registry import get_registry
+
+    for item in get_registry().encrypted_files:
+        store, label = files.store(item.area), f"files.{item.area}.{item.kind}"
+        for object_id in store.stored_ids(item.kind, tenant.id):
+            try:
+                changed = await asyncio.to_thread(store.reencrypt_stored, item.kind, tenant.id, object_id)
             except Exception:
                 report.count(report.failed, label)
                 continue

@@ -252,7 +252,22 @@ class HuijiaPluginManager(pluggy.PluginManager):
         renames = getattr(spec.function, hookspecs.RENAMED_ATTR, ()) if spec is not None else ()
         if spec is not None and renames:
             _apply_renames(hook.name, hookimpl, renames, contract_of(spec.namespace))
+        moved = getattr(spec.function, hookspecs.DEPRECATED_ATTR, None) if spec is not None else None
+        if moved is not None and hookimpl.plugin_name not in moved[2]:
+            _warn_deprecated(hook.name, hookimpl, moved[0], moved[1])
         super()._verify_hook(hook, hookimpl)
+
+
+def _warn_deprecated(hook: str, hookimpl: pluggy.HookImpl, replacement: str, since: str) -> None:
+    import warnings
+
+    code = getattr(hookimpl.function, "__code__", None)
+    message = (f"plugin {hookimpl.plugin_name!r}: hook {hook}() is deprecated since huijia.core {since}; implement "
+               f"{replacement} instead (the old hook is still called until the next major version)")
+    log.warning("%s", message)
+    warnings.warn_explicit(message, DeprecationWarning, filename=code.co_filename if code else "<plugin>",
+                           lineno=code.co_firstlineno if code else 0,
+                           module=getattr(hookimpl.function, "__module__", None))
 
 
 def _apply_renames(hook: str, hookimpl: pluggy.HookImpl, renames: Sequence[Any], contract: Any) -> None:

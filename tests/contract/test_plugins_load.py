@@ -277,23 +277,51 @@ def test_shanghai_tenant_never_reaches_beijing(monkeypatch: pytest.MonkeyPatch) 
         return real(*args, **kwargs)
 
     monkeypatch.setattr(huijia_beijing.rules, "dibao_line", spy)
-    sh = tenant("shanghai", ("shanghai",))
-    bj = tenant("beijing", ("beijing",))
+    from dataclasses import replace
+
+    # The line is the hardship capability's hook now: asked where the tenant enables it.
+    sh = replace(tenant("shanghai", ("shanghai",)), capabilities=("hardship",))
+    bj = replace(tenant("beijing", ("beijing",)), capabilities=("hardship",))
 
     # Same question, same tenant object: the unscoped manager lets Beijing answer with its own table
     # (its default covers 110000); the tenant's view does not, so only Shanghai and the built-in
-    # plugin are asked, and neither has a line for a Beijing district.
-    unscoped = get_plugin_manager().hook.region_dibao_line(tenant=sh, region_code="110105", year=2024)
+    # answers are asked, and none has a line for a Beijing district.
+    unscoped = get_plugin_manager().hook.hardship_dibao_line(tenant=sh, region_code="110105", year=2024)
     assert unscoped is not None and calls == ["beijing"]
     calls.clear()
-    assert hooks_for(sh).region_dibao_line(tenant=sh, region_code="110105", year=2024) is None
+    assert hooks_for(sh).hardship_dibao_line(tenant=sh, region_code="110105", year=2024) is None
     assert calls == []
 
     # And the other way round: each tenant gets its own province's line for its own district.
-    sh_line = hooks_for(sh).region_dibao_line(tenant=sh, region_code="310105", year=2024)
-    bj_line = hooks_for(bj).region_dibao_line(tenant=bj, region_code="110105", year=2024)
+    sh_line = hooks_for(sh).hardship_dibao_line(tenant=sh, region_code="310105", year=2024)
+    bj_line = hooks_for(bj).hardship_dibao_line(tenant=bj, region_code="110105", year=2024)
     assert sh_line and bj_line and sh_line != bj_line
-    assert hooks_for(bj).region_dibao_line(tenant=bj, region_code="310105", year=2024) is None
+    assert hooks_for(bj).hardship_dibao_line(tenant=bj, region_code="310105", year=2024) is None
+
+
+def test_region_dibao_line_is_deprecated_but_still_answers() -> None:
+    """A plugin still implementing core's old hook loads with a DeprecationWarning naming the new
+    one, and its answer still reaches the hardship classification (asked after the new hook)."""
+    import warnings
+
+    @hookimpl
+    def region_dibao_line(tenant: Any, region_code: str, year: int) -> int | None:
+        return 123_400 if region_code == "990101" else None
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        unregister = register_test_plugin(fake_plugin("olddibao", region_dibao_line=region_dibao_line))
+    try:
+        moved = [w for w in caught if issubclass(w.category, DeprecationWarning)
+                 and "region_dibao_line" in str(w.message)]
+        assert len(moved) == 1 and "'olddibao'" in str(moved[0].message)
+        assert "hardship_dibao_line" in str(moved[0].message)
+        t = TenantContext(id=1, code="olddibao", name="x", province_code="00", plugins=("olddibao",), settings={},
+                          capabilities=("hardship",))
+        assert hooks_for(t).hardship_dibao_line(tenant=t, region_code="990101", year=2024) == 123_400
+        assert hooks_for(t).hardship_dibao_line(tenant=t, region_code="990102", year=2024) is None
+    finally:
+        unregister()
 
 
 def test_tags_differ_by_tenant() -> None:

@@ -178,3 +178,8 @@ async def on_ledger_entry_posted(tenant: TenantContext, entry: EntryInfo) -> Non
 @hookimpl
 def register_encrypted_columns() -> list[Any]:
     return []
+
+
+@hookimpl
+def register_encrypted_files() -> list[Any]:
+    return []

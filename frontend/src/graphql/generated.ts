@@ -161,6 +161,7 @@ export type GrantInput = {
 export type HardshipAction =
   | 'APPROVE'
   | 'CANCEL'
+  | 'CONVERT'
   | 'EXIT'
   | 'OBJECT'
   | 'PUBLISH'

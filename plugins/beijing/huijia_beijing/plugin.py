@@ -16,16 +16,16 @@ PLUGIN = PluginInfo(
     min_core="0.1.0",
     max_core="0.1",
     settings_schema=BeijingSettings,
-    # It implements the mutual_aid capability's hooks without declaring capabilities=("mutual_aid",): that
-    # declaration would make every tenant enabling this plugin enable mutual_aid too, and a province may
-    # run its mutual-aid schemes elsewhere. The hooks are only called where the capability is enabled.
+    # It implements the hardship and mutual_aid capabilities' hooks without declaring them in capabilities: that
+    # declaration would make every tenant enabling this plugin enable them too, and a province may
+    # run those schemes elsewhere. The hooks are only called where the capability is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1", "mutual_aid": "1.0"},
+    contracts={"huijia.core": "0.1", "hardship": "1.1", "mutual_aid": "1.0"},
 )
 
 
 @hookimpl
-def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
 
 

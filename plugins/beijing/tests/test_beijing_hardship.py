@@ -26,7 +26,7 @@ def tenant() -> TenantContext:
 def test_beijings_dibao_line_decides_the_national_categories():
     t = tenant()
     hooks = hooks_for(t, PM)
-    line = hooks.region_dibao_line(tenant=t, region_code="110105", year=2024)
+    line = hooks.hardship_dibao_line(tenant=t, region_code="110105", year=2024)
     assert line == 145_000  # 1,450 元 a month
 
     def category(monthly_income_fen: int) -> str:

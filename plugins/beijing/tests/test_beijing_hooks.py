@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import huijia_hardship.plugin
 import pytest
 
 import huijia_beijing.plugin
@@ -14,7 +15,7 @@ from core.plugins import available_plugins, build_plugin_manager, hooks_for, val
 
 @pytest.fixture(name="pm", scope="module")
 def fx_pm():
-    return build_plugin_manager([huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
+    return build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
 
 
 def make_tenant(pm, settings: dict[str, Any] | None = None) -> TenantContext:
@@ -65,9 +66,12 @@ def test_special_allocation_defers_to_national_until_configured(pm) -> None:
 
 
 def test_dibao_line(pm) -> None:
-    tenant = make_tenant(pm)
+    from dataclasses import replace
+
+    # The hardship capability's hook: answered where the tenant enables the capability.
+    tenant = replace(make_tenant(pm), capabilities=("hardship",))
     hooks = hooks_for(tenant, pm)
-    assert hooks.region_dibao_line(tenant=tenant, region_code="110105", year=2024) == 145000
+    assert hooks.hardship_dibao_line(tenant=tenant, region_code="110105", year=2024) == 145000
     assert (
-        hooks.region_dibao_line(tenant=tenant, region_code="120101", year=2024) is None
+        hooks.hardship_dibao_line(tenant=tenant, region_code="120101", year=2024) is None
     )  # 天津: not Beijing's

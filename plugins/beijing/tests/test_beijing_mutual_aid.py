@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import huijia_hardship.plugin
 import pytest
 
 import huijia_beijing.plugin
@@ -13,7 +14,7 @@ from core.plugins import build_plugin_manager, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Sex
 from huijia_mutual_aid.rules import apply_caps, eligibility_problems
 
-PM = build_plugin_manager([huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
+PM = build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_beijing.plugin], trace=False)
 T = TenantContext(id=11, code="beijing", name="北京市总工会", province_code="11", plugins=("beijing",), settings={},
                   capabilities=("mutual_aid",))
 D = dt.date

@@ -25,7 +25,7 @@ PLUGIN = PluginInfo(
     # It also answers the hardship, warmth and mutual_aid capabilities' rule hooks, without declaring those
     # capabilities (which would make every tenant using this plugin enable them): the answers are only
     # asked for where a tenant enables the capability.
-    contracts={"huijia.core": "0.1", "hardship": "1.0", "warmth": "1.0", "mutual_aid": "1.0"},
+    contracts={"huijia.core": "0.1", "hardship": "1.1", "warmth": "1.0", "mutual_aid": "1.0"},
 )
 
 HARDSHIP_RULE_VERSION = "fujian-hardship-2026.1"
@@ -35,7 +35,7 @@ RED_PACKET = "fj_red_packet"
 
 
 @hookimpl
-def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
 
 

@@ -83,8 +83,12 @@ def test_bad_override_is_refused_at_load() -> None:
 
 
 def test_dibao_line_by_city() -> None:
-    hooks = hooks_for(DEFAULT, PM)
-    fuzhou = hooks.region_dibao_line(tenant=DEFAULT, region_code="350102", year=2025)
-    xiamen = hooks.region_dibao_line(tenant=DEFAULT, region_code="350203", year=2025)
+    from dataclasses import replace
+
+    # The hardship capability's hook: answered where the tenant enables the capability.
+    t = replace(DEFAULT, capabilities=("hardship",))
+    hooks = hooks_for(t, PM)
+    fuzhou = hooks.hardship_dibao_line(tenant=t, region_code="350102", year=2025)
+    xiamen = hooks.hardship_dibao_line(tenant=t, region_code="350203", year=2025)
     assert fuzhou and xiamen and fuzhou != xiamen
-    assert hooks.region_dibao_line(tenant=DEFAULT, region_code="310101", year=2025) is None
+    assert hooks.hardship_dibao_line(tenant=t, region_code="310101", year=2025) is None

@@ -125,7 +125,7 @@ async def quote(tenant: TenantContext, principal: Principal, p: Proposal) -> tup
         raise DomainError(ErrorCode.INVALID_INPUT, "the paying union must be the household's union or above it",
                           "payingUnitId", "支付单位须为该家庭所在工会或其上级工会")
     year = utcnow().year
-    dibao = hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=area, year=year) if area else None
+    dibao = hooks_for(tenant).hardship_dibao_line(tenant=tenant, region_code=area, year=year) if area else None
     req = AidRequest(aid_type=p.aid_type, category=category, region_code=area, year=year, dibao_line_fen=dibao,
                      household_size=size, requested_fen=p.requested_fen, medical_cost_fen=p.medical_cost_fen,
                      school_level=p.school_level, disabled_child=p.disabled_child)

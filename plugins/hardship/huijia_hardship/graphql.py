@@ -66,6 +66,7 @@ class HardshipAction(enum.Enum):
     EXIT = "exit"
     CANCEL = "cancel"
     RETURN = "return"
+    CONVERT = "convert"
 
 
 @strawberry.enum(description="Why an archive is cancelled (销档).")
@@ -114,6 +115,16 @@ class HardshipAttachment:
     content_type: str
     size: BigInt  # type: ignore[valid-type]
     created_at: dt.datetime
+    download_url: str = strawberry.field(description="GET it with the same bearer token (permission-checked and "
+                                                     "audited on every download).")
+
+    @classmethod
+    def from_row(cls, r: dict[str, Any]) -> HardshipAttachment:
+        from huijia_hardship.http import download_url
+
+        return cls(id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])),
+                   kind=HardshipAttachmentKind(r["kind"]), filename=r["filename"], content_type=r["content_type"],
+                   size=r["size"], created_at=r["created_at"], download_url=download_url(r["id"]))
 
 
 def _json(value: Any) -> Any:
@@ -163,7 +174,7 @@ class HardshipArchive(Node):
     household_id: strawberry.ID
     org_unit_id: strawberry.ID = strawberry.field(description="The union the household belongs to.")
     state: str = strawberry.field(description="applied | reviewed | visited | checked | notice | ready | archived | "
-                                              "rejected | exited | cancelled.")
+                                              "rejected | exited | cancelled | lapsed.")
     state_label: str
     version: int = strawberry.field(description="Steps taken; pass it back as expectedVersion.")
     kind: str = strawberry.field(description="regular | temporary (临时救助).")
@@ -228,10 +239,7 @@ class HardshipArchive(Node):
     @strawberry.field(description=perm("hardship.read", "The archive's documents."))
     async def attachments(self, info: Info) -> list[HardshipAttachment]:
         info.context.require("hardship.read")
-        return [HardshipAttachment(id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])),
-                                   kind=HardshipAttachmentKind(r["kind"]), filename=r["filename"],
-                                   content_type=r["content_type"], size=r["size"], created_at=r["created_at"])
-                for r in await info.context.loader("hardship.attachments", _attachments).load(self._pk)]
+        return [HardshipAttachment.from_row(r) for r in await info.context.loader("hardship.attachments", _attachments).load(self._pk)]
 
 
 async def resolve_archive(info: Info, pk: int) -> HardshipArchive | None:
@@ -444,8 +452,9 @@ class HardshipMutation:
                                                            "needs its own permission. review, reject, exit, cancel and resolve "
                                      "need `hardship.review`; approve needs `hardship.approve` at the archive's tier "
                                      "or above, by someone other than the applicant's clerk; visit, publish, object "
-                                     "and return need `hardship.write`. Each on the archive's union (subtree). reject, "
-                                     "object, resolve, exit, cancel and return need reasons; cancel a cancelReason. "
+                                     "and return need `hardship.write`; convert (a temporary archive to a regular one) "
+                                     "needs `hardship.approve`. Each on the archive's union (subtree). reject, "
+                                     "object, resolve, exit, cancel, return and convert need reasons; cancel a cancelReason. "
                                      "Out of order: INVALID_TRANSITION; stale expectedVersion: CONFLICT."))
     async def hardship_archive_step(self, info: Info, id: strawberry.ID, action: HardshipAction,
                                     reasons: list[str] | None = None, expected_version: int | None = None,
@@ -509,10 +518,7 @@ class HardshipMutation:
             att = await services.add_attachment(tenant, principal, info.context.actor, pk, kind.value, filename,
                                                 content, content_type)
             rows = await raw("SELECT * FROM hardship_attachment WHERE tenant_id = {} AND id = {}", tenant.id, att)
-            r = rows[0]
-            return {"attachment": HardshipAttachment(
-                id=strawberry.ID(to_global_id("HardshipAttachment", r["id"])), kind=HardshipAttachmentKind(r["kind"]),
-                filename=r["filename"], content_type=r["content_type"], size=r["size"], created_at=r["created_at"])}
+            return {"attachment": HardshipAttachment.from_row(rows[0])}
 
         return await run_mutation(HardshipAttachmentPayload, work)
 

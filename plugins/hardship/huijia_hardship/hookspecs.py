@@ -6,7 +6,27 @@ from core.sdk import ContractVersion, TenantContext, hookspec
 from huijia_hardship.interface import AidQuote, AidRequest, Classification, HouseholdFacts
 
 # Province plugins declare contracts={"hardship": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("hardship", "1.0")
+CONTRACT = ContractVersion("hardship", "1.1")
+
+
+@hookspec(firstresult=True)
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    """Return the monthly urban 低保 (minimum living guarantee) line, in fen per person, for a region.
+
+    Stops at first non-None result. It drives the classification (深度困难 below it, 相对困难 below a
+    multiple of it) and aid expressed as months of 低保. An implementation may fall back from a
+    county code to its city (``xxxx00``) and province (``xx0000``), and from ``year`` to the nearest
+    earlier year it knows; return ``None`` to defer. The capability's built-in answer (asked last)
+    is core's deprecated ``region_dibao_line`` hook, which reads ``[settings.builtin] dibao``; a
+    final ``None`` means "not configured" and the household is not classified.
+
+    :param tenant: The tenant asking; its settings hold the line tables.
+    :param region_code: 6-digit 民政 / GB/T 2260 area code (e.g. ``"350102"``).
+    :param year: Calendar year the line applies to.
+    :return: Fen per person per month (``151000`` = 1510 元), or ``None`` to defer.
+
+    .. versionadded:: 1.1 (moved from core's ``region_dibao_line``)
+    """
 
 
 @hookspec(firstresult=True)
@@ -15,7 +35,7 @@ def hardship_classify(tenant: TenantContext, facts: HouseholdFacts) -> Classific
 
     Stops at first non-None result. The capability's built-in answer (asked last) is the national
     formula with the tenant's 低保 line for the household's region and year (``facts.dibao_line_fen``,
-    from ``region_dibao_line``) and the ``relative_multiplier_bp`` / ``accident_cost_ratio_bp``
+    from ``hardship_dibao_line``) and the ``relative_multiplier_bp`` / ``accident_cost_ratio_bp``
     settings. Give the reasons in Chinese, without the household's figures, and a ``rule_version``
     of your own: it is stored with the case.
 

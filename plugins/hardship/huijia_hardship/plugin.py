@@ -12,6 +12,7 @@ from core.sdk import (
     CORE_CONTRACT,
     CapabilityInfo,
     EncryptedColumn,
+    EncryptedFiles,
     PluginInfo,
     Role,
     TenantContext,
@@ -29,7 +30,7 @@ PLUGIN = PluginInfo(
     version="0.1.0",
     min_core="0.1",
     settings_schema=HardshipSettings,
-    contracts={CORE_CONTRACT.name: "0.3"},
+    contracts={CORE_CONTRACT.name: "0.4"},
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="困难职工帮扶", settings_schema=HardshipSettings,
                             description="困难职工一户一档建档、审核公示、分类认定、帮扶救助与动态管理",
@@ -81,10 +82,20 @@ def register_graphql() -> list[Any]:
         HardshipStatsQuery,
         resolve_archive,
     )
+    from huijia_hardship.graphql_dynamics import HardshipDynamicsMutation, HardshipDynamicsQuery
+    from huijia_hardship.graphql_stats import HardshipDashboardQuery
 
-    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery],
-                                mutation=[HardshipMutation, HardshipGrantMutation], types=[HardshipArchive],
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipDynamicsQuery,
+                                       HardshipDashboardQuery],
+                                mutation=[HardshipMutation, HardshipGrantMutation, HardshipDynamicsMutation],
+                                types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
+
+
+@hookimpl(trylast=True)
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    # Asked last: core's deprecated hook, i.e. plugins not yet moved and [settings.builtin] dibao.
+    return hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=region_code, year=year)
 
 
 @hookimpl
@@ -107,9 +118,10 @@ def aid_amount(tenant: TenantContext, request: AidRequest) -> AidQuote | None:
     return None if rule is None else rules.quote_from_rule(request, rule)
 
 
-def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
-    """The tenant's answer: the first classification, then every plugin's exclusions."""
-    hooks = hooks_for(tenant)
+def classify(tenant: TenantContext, facts: HouseholdFacts, hooks: Any = None) -> Classification:
+    """The tenant's answer: the first classification, then every plugin's exclusions. A batch
+    passes ``hooks_for(tenant)`` it looked up once."""
+    hooks = hooks or hooks_for(tenant)
     result = hooks.hardship_classify(tenant=tenant, facts=facts)
     found = [reason for answer in hooks.hardship_exclusions(tenant=tenant, facts=facts) for reason in answer or []]
     return rules.apply_exclusions(result, list(dict.fromkeys(found)))
@@ -136,3 +148,31 @@ def register_encrypted_columns() -> list[EncryptedColumn]:
         EncryptedColumn("hardship_archive", "bank_card_enc", f"{TABLE}.bank_card"),
         EncryptedColumn("hardship_classification", "inputs_enc", f"{TABLE}.classification_inputs"),
     ]
+
+
+@hookimpl
+def register_encrypted_files() -> list[EncryptedFiles]:
+    from huijia_hardship.storage import AREA, KIND
+
+    return [EncryptedFiles(AREA, KIND)]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_hardship import http
+
+    return http.ROUTES
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_hardship import reverify
+
+    return [reverify.reminders_job, reverify.reverify_job]
+
+
+@hookimpl
+def register_cron() -> list[Any]:
+    from huijia_hardship import reverify
+
+    return reverify.cron_jobs()

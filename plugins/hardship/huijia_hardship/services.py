@@ -167,9 +167,15 @@ async def prior_aid(tenant: TenantContext, household_id: int) -> int:
     return int(rows[0]["n"])
 
 
+def dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+    return hooks_for(tenant).hardship_dibao_line(tenant=tenant, region_code=region_code, year=year)
+
+
 def facts_of(tenant: TenantContext, row: Mapping[str, Any], fin: Finances, year: int,
-             prior_aid_fen: int = 0) -> HouseholdFacts:
-    dibao = hooks_for(tenant).region_dibao_line(tenant=tenant, region_code=row["area_code"], year=year)
+             prior_aid_fen: int = 0, *, dibao: int | None | bool = False) -> HouseholdFacts:
+    # dibao=False: ask the hook; a batch passes the line it looked up once per region.
+    if dibao is False:
+        dibao = dibao_line(tenant, row["area_code"], year)
     return HouseholdFacts(
         region_code=row["area_code"], year=year, household_size=int(row["household_size"]),
         monthly_income_fen=fin.monthly_income_fen, monthly_rigid_expense_fen=fin.monthly_rigid_expense_fen,
@@ -352,7 +358,8 @@ def sniff(content: bytes) -> str | None:
 async def add_attachment(tenant: TenantContext, principal: Principal, actor: Actor, archive_id: int, kind: str,
                          filename: str, content: bytes, claimed_type: str | None = None) -> int:
     """Store a PDF, JPEG or PNG for an archive; its type is decided by its bytes, not its name."""
-    from core.sdk import audit_record, files
+    from core.sdk import audit_record
+    from huijia_hardship.storage import storage
 
     row = await load(tenant, archive_id)
     if row is None:
@@ -376,7 +383,7 @@ async def add_attachment(tenant: TenantContext, principal: Principal, actor: Act
             created_at=utcnow())).returning(HardshipAttachment.id)
         att_id = int(rows[0]["id"])
         # Written before the transaction commits: a failed write leaves no row pointing at nothing.
-        files.store("hardship").store_stream(iter([content]), "attachment", tenant.id, att_id)
+        storage().put(tenant.id, att_id, iter([content]))
         await audit_record(tenant, actor, "hardship.attachment.add", "HardshipArchive", archive_id,
                            {"attachment_id": att_id, "kind": kind, "content_type": ctype, "size": len(content)})
     return att_id
@@ -458,9 +465,34 @@ async def record_civil_check(ctx: Any) -> None:
 
 
 async def on_archived(ctx: Any) -> None:
-    months = for_tenant(ctx.tenant).reverify_months
+    settings = for_tenant(ctx.tenant)
+    months = settings.reverify_months
+    row = await load(ctx.tenant, ctx.case.case_id)
+    assert row is not None
+    if row["kind"] == "temporary":  # lapses unless converted (the machine's temporary_period timer)
+        ctx.due_at = ctx.now + dt.timedelta(days=settings.temporary_days)
     await raw("UPDATE hardship_archive SET reverify_due_on = {}, updated_at = {} WHERE tenant_id = {} AND id = {}",
               _add_months(ctx.now.date(), months), ctx.now, ctx.tenant.id, ctx.case.case_id)
+
+
+async def temporary_refusals(ctx: Any) -> list[Any]:
+    row = await load(ctx.tenant, ctx.case.case_id)
+    assert row is not None
+    if row["kind"] != "temporary":
+        return [DomainError(ErrorCode.INVALID_STATE, "only a temporary (临时救助) archive converts or lapses", "id",
+                            "只有临时救助档案可以转为常态档案或到期失效")]
+    if ctx.transition.name == "convert" and row["category"] == "none":
+        return [DomainError(ErrorCode.NOT_ELIGIBLE, "the household does not qualify for a regular archive", "category",
+                            "不符合常态建档条件，不能转为常态档案")]
+    return []
+
+
+async def convert_temporary(ctx: Any) -> None:
+    """A temporary archive becomes a regular one: no lapse any more, re-verified like the others."""
+    ctx.due_at = None
+    due = _add_months(ctx.now.date(), for_tenant(ctx.tenant).reverify_months)
+    await raw("UPDATE hardship_archive SET kind = 'regular', reverify_due_on = {}, updated_at = {} "
+              "WHERE tenant_id = {} AND id = {}", due, ctx.now, ctx.tenant.id, ctx.case.case_id)
 
 
 async def close_archive(ctx: Any) -> None:

@@ -48,7 +48,12 @@ class HardshipSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     # 公示 days before a case with no open objection is ready for approval [I: 5-7 days; not found].
     notice_days: int = msgspec.field(default=7)
     # Re-verification interval (复核) in months [S: yearly; a mine union used 6].
-    reverify_months: int = msgspec.field(default=12)
+    reverify_months: Annotated[int, msgspec.Meta(ge=1, le=60)] = 12
+    # A temporary (临时救助) archive lapses this many days after its approval unless converted to a
+    # regular one [I: a federation sets its own].
+    temporary_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 180
+    # Re-verification reminders are recorded this many days before an archive falls due [I].
+    reminder_lead_days: Annotated[int, msgspec.Meta(ge=0, le=366)] = 30
     # 相对困难: per-capita income below this multiple of 低保 [S: 2 ×].
     relative_multiplier_bp: Annotated[int, msgspec.Meta(ge=10_000, le=100_000)] = 20_000
     # 意外致困: the year's hardship costs above this share of household income [S: 80 %].

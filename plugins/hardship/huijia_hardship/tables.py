@@ -121,3 +121,33 @@ class HardshipGrant(Table, tablename="hardship_grant"):
     created_by = BigInt(null=True, default=None)
     created_by_name = Varchar(length=150, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class HardshipReminder(Table, tablename="hardship_reminder"):
+    """A re-verification reminder (复核提醒) the daily cron recorded for an archive whose re-check is
+    due: kept and listed (``hardshipReminders``), not sent anywhere. One per archive and due date."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    archive_id = BigInt()
+    kind = Varchar(length=16, default="reverify")
+    due_on = Date()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class HardshipReverifyRun(Table, tablename="hardship_reverify_run"):
+    """A batch re-verification of a tenant's due archives (the yearly 复核 of the whole roll): the
+    archives due when it started, walked in id order; ``cursor`` is the last archive done, committed
+    with each batch, so an interrupted run resumes where it stopped."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    as_of = Date()  # archives due on or before this day
+    status = Varchar(length=16, default="running")  # running | finished
+    cursor = BigInt(default=0)
+    done = Integer(default=0)
+    changed = Integer(default=0)  # archives whose category changed
+    started_by = BigInt(null=True, default=None)
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)

@@ -84,7 +84,22 @@ def pytest_huijia_query_budgets() -> dict[str, Any]:
     """Core's query-count check of every connection field: the archives list batches each archive's
     steps, classifications and documents (one query each for the page)."""
     return {"Query.hardshipArchives": (
-        {"queries": 7, "why": "tenant, token, count, page, steps, classifications, documents"}, seed_archives, {})}
+        {"queries": 7, "why": "tenant, token, count, page, steps, classifications, documents"}, seed_archives, {}),
+        "Query.hardshipReminders": (
+        {"queries": 8, "why": "tenant, token, count, page, archives, their steps, classifications, documents"},
+        seed_reminders, {"openOnly": "Boolean"})}
+
+
+async def seed_reminders(province: Any) -> dict[str, Any]:
+    """100 archives (as for the archive list), each with a recorded re-verification reminder."""
+    from core.sdk import raw, tenant_scope, utcnow
+
+    await seed_archives(province)
+    with tenant_scope(province.ctx):
+        await raw("INSERT INTO hardship_reminder (tenant_id, org_unit_id, archive_id, kind, due_on, created_at) "
+                  "SELECT tenant_id, org_unit_id, id, 'reverify', {}, {} FROM hardship_archive WHERE tenant_id = {} "
+                  "ON CONFLICT DO NOTHING", utcnow().date(), utcnow(), province.ctx.id)
+    return {"openOnly": False}  # the seeded archives are not archived yet
 
 
 STEP = """mutation($id: ID!, $a: HardshipAction!, $r: [String!]) {

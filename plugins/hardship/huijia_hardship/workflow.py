@@ -5,6 +5,8 @@ applied ─review(初审)─▶ reviewed ─visit(入户走访, signed letters a
   ─(notice_days without an open objection: the host's timer)─▶ ready ─approve(at the tier)─▶ archived
 archived ↺ recheck (复核) ─exit(脱困)─▶ exited ─return(返困)─▶ applied
 archived ─cancel(销档: retired, moved, deceased, misidentified)─▶ cancelled
+archived (temporary 临时救助) ─convert(转为常态档案)─▶ archived (regular)
+archived (temporary) ─(temporary_months after approval, not converted: the host's timer)─▶ lapsed
 applied | reviewed | visited | checked | ready ─reject(with reasons)─▶ rejected
 """
 
@@ -18,6 +20,7 @@ from core.sdk import Machine, Timer, Transition
 STATES_ZH = {
     "applied": "已申请", "reviewed": "已初审", "visited": "已入户", "checked": "已核对", "notice": "公示中",
     "ready": "待审批", "archived": "已建档", "rejected": "未通过", "exited": "已脱困", "cancelled": "已销档",
+    "lapsed": "已失效",
 }
 CANCEL_REASONS = {"retired": "退休", "moved": "调离", "deceased": "死亡", "misidentified": "识别不准"}
 
@@ -58,6 +61,18 @@ async def _approval(ctx: Any) -> list[Any]:
     return await services.approval_refusals(ctx)
 
 
+async def _temporary(ctx: Any) -> list[Any]:
+    from huijia_hardship import services
+
+    return await services.temporary_refusals(ctx)
+
+
+async def _convert(ctx: Any) -> None:
+    from huijia_hardship import services
+
+    await services.convert_temporary(ctx)
+
+
 async def _cancel_reason(ctx: Any) -> list[Any]:
     from core.sdk import DomainError, ErrorCode
 
@@ -96,7 +111,7 @@ ARCHIVE = Machine(
     case_type="archive",
     states=tuple(STATES_ZH),
     initial="applied",
-    final=("rejected", "cancelled"),
+    final=("rejected", "cancelled", "lapsed"),
     read_permission="hardship.read",
     labels_zh=STATES_ZH,
     transitions=(
@@ -122,8 +137,14 @@ ARCHIVE = Machine(
                    guard=_cancel_reason, effect=_close, label_zh="销档"),
         Transition("return", ("exited",), "applied", permission="hardship.write", reasons_required=True,
                    effect=_reopen, label_zh="返困"),
+        # 临时救助 archives: converted to a regular archive by an approver, or lapsed by the timer
+        # (due_at, set at approval) when nobody did.
+        Transition("convert", ("archived",), "archived", permission="hardship.approve", guard=_temporary,
+                   reasons_required=True, effect=_convert, label_zh="转为常态档案"),
+        Transition("lapse", ("archived",), "lapsed", guard=_temporary, effect=_close, label_zh="临时档案到期失效"),
     ),
-    timers=(Timer("notice_period", "notice", "notice_ended", after=_notice),),
+    timers=(Timer("notice_period", "notice", "notice_ended", after=_notice),
+            Timer("temporary_period", "archived", "lapse")),
 )
 
 

@@ -22,14 +22,14 @@ PLUGIN = PluginInfo(
     # and a province may run those schemes elsewhere. The hooks are only called where the capability
     # is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1", "hardship": "1.0", "mutual_aid": "1.0"},
+    contracts={"huijia.core": "0.1", "hardship": "1.1", "mutual_aid": "1.0"},
 )
 
 RULE_VERSION = "沪工总权〔2019〕19号"
 
 
 @hookimpl
-def region_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
+def hardship_dibao_line(tenant: TenantContext, region_code: str, year: int) -> int | None:
     return rules.dibao_line(for_tenant(tenant).dibao, region_code, year)
 
 

@@ -68,12 +68,15 @@ def test_phone_rule_follows_tenant_settings(pm) -> None:
 
 
 def test_dibao_line_from_settings_overrides_default(pm) -> None:
-    default = make_tenant()
-    custom = make_tenant({"shanghai": {"dibao": {"310000": {"2026": 160000}}}})
-    assert hooks_for(default, pm).region_dibao_line(tenant=default, region_code="310104", year=2024) == 151000
-    assert hooks_for(custom, pm).region_dibao_line(tenant=custom, region_code="310104", year=2026) == 160000
+    from dataclasses import replace
+
+    # The hardship capability's hook: answered where the tenant enables the capability.
+    default = replace(make_tenant(), capabilities=("hardship",))
+    custom = replace(make_tenant({"shanghai": {"dibao": {"310000": {"2026": 160000}}}}), capabilities=("hardship",))
+    assert hooks_for(default, pm).hardship_dibao_line(tenant=default, region_code="310104", year=2024) == 151000
+    assert hooks_for(custom, pm).hardship_dibao_line(tenant=custom, region_code="310104", year=2026) == 160000
     # The manifest's table replaces the default table: 2024 is no longer known for this tenant.
-    assert hooks_for(custom, pm).region_dibao_line(tenant=custom, region_code="310104", year=2024) is None
+    assert hooks_for(custom, pm).hardship_dibao_line(tenant=custom, region_code="310104", year=2024) is None
 
 
 def test_national_defaults_still_answer_what_shanghai_leaves_open(pm) -> None:
