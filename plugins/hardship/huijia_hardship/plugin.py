@@ -81,9 +81,11 @@ def register_graphql() -> list[Any]:
         HardshipStatsQuery,
         resolve_archive,
     )
+    from huijia_hardship.portal import HardshipPortalMutation, HardshipPortalQuery
 
-    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery],
-                                mutation=[HardshipMutation, HardshipGrantMutation], types=[HardshipArchive],
+    return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipPortalQuery],
+                                mutation=[HardshipMutation, HardshipGrantMutation, HardshipPortalMutation],
+                                types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
 
 
