@@ -139,8 +139,17 @@ async def _own_household(me: WorkerSelf) -> int | None:
 
 
 async def _area_code(me: WorkerSelf) -> str:
+    """The 民政 area of the worker's union, or of its nearest union above that has one (a company's
+    union often has none of its own; its district does)."""
     unit = await get_unit(me.tenant, me.member_unit_id) if me.member_unit_id else None
-    return ((unit or {}).get("area_code") or "")[:6]
+    if unit is None:
+        return ""
+    ids = [int(x) for x in str(unit["path"]).strip("/").split("/") if x.isdigit()]
+    if not ids:
+        return ""
+    rows = await raw(f"SELECT area_code FROM org_unit WHERE tenant_id = {{}} AND id IN ({', '.join(map(str, ids))}) "
+                     "AND area_code IS NOT NULL AND area_code <> '' ORDER BY length(path) DESC LIMIT 1", me.tenant.id)
+    return str(rows[0]["area_code"])[:6] if rows else ""
 
 
 def _validate(i: HardshipSelfTestInput) -> None:

@@ -59,12 +59,15 @@ class Province:
 
 async def _province(api: Api, tmp: Any) -> Province:
     made = await create_plugin_tenant(["hardship"], tmp, SETTINGS)
-    # The grassroots union's 民政 area code is what the portal classifies with.
+    # Only the district has a 民政 area code: the worker's grassroots union has none of its own, and
+    # the portal classifies with its nearest union above that has one.
     from core.sdk import raw, tenant_scope
 
     tenant = await made.context()
     with tenant_scope(tenant):
-        await raw("UPDATE org_unit SET area_code = {} WHERE tenant_id = {}", "110105000000", tenant.id)
+        await raw("UPDATE org_unit SET area_code = NULL WHERE tenant_id = {}", tenant.id)
+        await raw("UPDATE org_unit SET area_code = {} WHERE tenant_id = {} AND code = {}", "110105000000", tenant.id,
+                  made.district_unit)
     return Province(made.code, made.unit_ids[made.grassroots_unit], (await persona(api, made.code, "clerk")).api,
                     (await persona(api, made.code, "approver")).api)
 
