@@ -83,7 +83,7 @@ async function openCase(page, name) {
 }
 
 async function upload(page, kind, filename) {
-  await page.getByRole('combobox', { name: '材料类型' }).click();
+  await page.locator('.ant-select', { has: page.getByRole('combobox', { name: '材料类型' }) }).click();
   await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: kind }).first().click();
   const chooser = page.waitForEvent('filechooser');
   await page.getByRole('button', { name: /上传材料/ }).click();
@@ -151,7 +151,7 @@ export const FLOWS = [
       await page.getByTestId('hardship-grants').getByRole('button', { name: /申请救助/ }).click();
       const aid = page.getByRole('dialog', { name: '申请救助' });
       await aid.getByTestId('aid-cap').waitFor();
-      await aid.getByText('按规则测算').waitFor();
+      await aid.getByText('按规则测算', { exact: true }).waitFor();
       const quote = await aid.getByTestId('aid-quote').innerText();
       assert.match(quote, /年度上限/, quote);
       await shot(page, 'hardship-aid-form');
