@@ -92,7 +92,10 @@ export default function HardshipCaseDetail() {
     void q.refetch();
   };
   const history = a?.classificationHistory ?? [];
-  const compare = recheck?.previous && recheck.current ? recheck : history.length >= 2 ? { previous: history[1], current: history[0] } : null;
+  // Old beside new only for a re-check (复核); a civil-affairs check also reclassifies, and its
+  // earlier results are listed under the current one instead.
+  const rechecked = !!a?.timeline.some((s) => s.action === 'recheck');
+  const compare = recheck?.previous && recheck.current ? recheck : rechecked && history.length >= 2 ? { previous: history[1], current: history[0] } : null;
 
   return (
     <PageContainer
@@ -152,6 +155,18 @@ export default function HardshipCaseDetail() {
             </Card>
             <Card size="small" className="hj-panel hj-panel-flow" style={{ marginTop: 16 }} data-testid="hardship-classification" title={<Typography.Title level={2} className="hj-card-title">困难认定</Typography.Title>}>
               {compare ? <SideBySide previous={compare.previous!} current={compare.current!} /> : <Classification c={a.classification} />}
+              {history.length > 1 && (
+                <div style={{ marginTop: 12 }} data-testid="classification-history">
+                  <Typography.Text strong>认定记录</Typography.Text>
+                  <ul className="hj-plain-list">
+                    {history.map((h, i) => (
+                      <li key={`${h.at}-${i}`}>
+                        {formatDateTime(h.at)} · {h.categoryLabel} · 规则版本 {h.ruleVersion}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              )}
             </Card>
             <Card size="small" className="hj-panel hj-panel-flow" style={{ marginTop: 16 }} data-testid="hardship-attachments" title={<Typography.Title level={2} className="hj-card-title">材料</Typography.Title>}>
               <Attachments archiveId={a.id} attachments={a.attachments} canUpload={can('hardship.write')} onChanged={() => void q.refetch()} />

@@ -173,6 +173,7 @@ describe('档案详情', () => {
           stateLabel: '已建档',
           classification: cls('relative', '相对困难', ['人均收入高于低保标准但低于1.5倍'], 'national-2027.1'),
           classificationHistory: [cls('relative', '相对困难', ['人均收入高于低保标准但低于1.5倍'], 'national-2027.1'), cls('deep', '深度困难', ['家庭人均收入低于当地低保标准'])],
+          timeline: [{ seq: 7, action: 'recheck', actionLabel: '复核', fromState: 'archived', toState: 'archived', actorName: '王经办', reasons: [], at: '2027-01-02T03:00:00Z' }],
         }),
       }),
       HardshipGrants: () => ({ hardshipGrants: [] }),
@@ -183,6 +184,19 @@ describe('档案详情', () => {
     expect(within(within(compare).getByTestId('classification-原认定')).getByText('深度困难')).toBeInTheDocument();
     expect(within(within(compare).getByTestId('classification-复核认定')).getByText('相对困难')).toBeInTheDocument();
     expect(within(compare).getByText(/national-2027.1/)).toBeInTheDocument();
+  });
+
+  it('a reclassification by the civil-affairs check is listed, not shown as a re-check', async () => {
+    server({
+      HardshipArchive: () => ({ hardshipArchive: archive({ state: 'checked', stateLabel: '已核对', classificationHistory: [cls('none', '不符合建档条件', ['民政核对发现家庭财产']), cls('deep', '深度困难', ['家庭人均收入低于当地低保标准'])], classification: cls('none', '不符合建档条件', ['民政核对发现家庭财产']) }) }),
+      HardshipGrants: () => ({ hardshipGrants: [] }),
+      HardshipHousehold: () => HOUSEHOLD,
+    });
+    detail(READ);
+    const history = await screen.findByTestId('classification-history');
+    expect(within(history).getAllByRole('listitem')).toHaveLength(2);
+    expect(screen.queryByTestId('recheck-compare')).toBeNull();
+    expect(screen.getByText('民政核对发现家庭财产')).toBeInTheDocument();
   });
 
   it('the aid form shows the breakdown and the cap (used / allowed) before submitting; finance pays an approved grant', async () => {
