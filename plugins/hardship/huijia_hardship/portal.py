@@ -27,6 +27,7 @@ from core.sdk import (
     from_global_id,
     get_unit,
     hooks_for,
+    perm,
     raw,
     require_worker,
     run_mutation,
@@ -207,13 +208,14 @@ async def _require_own_case(me: WorkerSelf, gid: strawberry.ID) -> dict[str, Any
 
 @strawberry.type
 class HardshipPortalQuery:
-    @strawberry.field(description="Worker: what the province's rules say about your household's figures. "
-                                  "Nothing is stored.")
+    @strawberry.field(description=perm("worker.self", "What the province's rules say about your household's "
+                                                      "figures. Nothing is stored."))
     @for_query
     async def hardship_self_test(self, info: Info, input: HardshipSelfTestInput) -> HardshipSelfTestResult:
         return await _self_test(await require_worker(info), input)
 
-    @strawberry.field(description="Worker: the cases of your own household, newest first (empty before you apply).")
+    @strawberry.field(description=perm("worker.self", "The cases of your own household, newest first (empty before "
+                                                      "you apply)."))
     @for_query
     async def my_hardship_cases(self, info: Info) -> list[HardshipMyCase]:
         me = await require_worker(info)
@@ -226,7 +228,7 @@ class HardshipPortalQuery:
                          me.tenant.id, household)
         return [_my_case(me.tenant, r) for r in rows]
 
-    @strawberry.field(description="Worker: one case of your own household; NOT_FOUND for anyone else's.")
+    @strawberry.field(description=perm("worker.self", "One case of your own household; NOT_FOUND for anyone else's."))
     @for_query
     async def my_hardship_case(self, info: Info, id: strawberry.ID) -> HardshipMyCase:
         me = await require_worker(info)
@@ -241,8 +243,9 @@ class HardshipMyCasePayload:
 
 @strawberry.type
 class HardshipPortalMutation:
-    @strawberry.mutation(description="Worker: apply for hardship aid (建档申请) for your own household with these "
-                                     "figures; the union reviews it. One open case per household (DUPLICATE).")
+    @strawberry.mutation(description=perm("worker.self", "Apply for hardship aid (建档申请) for your own household "
+                                                         "with these figures; the union reviews it. One open case per "
+                                                         "household (DUPLICATE)."))
     async def hardship_apply(self, info: Info, input: HardshipSelfTestInput) -> HardshipMyCasePayload:
         async def work() -> dict[str, Any]:
             me = await require_worker(info)
