@@ -112,7 +112,14 @@ export async function startBackend() {
     await stop();
     throw new Error('the server is not serving frontend/dist/index.html at /');
   }
-  return { base, stop, log };
+  return { base, stop, log, env };
+}
+
+/** Run `uv run --frozen <args>` against the running backend's data (e.g. a Python snippet that acts as
+ * the host's cron would at a later time). Returns spawnSync's result. */
+export function uvRunSync(backend, args) {
+  const [cmd, argv] = uv(...args);
+  return spawnSync(cmd, argv, { cwd: ROOT, env: backend.env, encoding: 'utf8' });
 }
 
 export async function launchBrowser() {

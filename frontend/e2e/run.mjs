@@ -30,7 +30,7 @@ try {
     });
     page.setDefaultTimeout(15_000);
     try {
-      await flow.run({ page, context, base: backend.base, browser });
+      await flow.run({ page, context, base: backend.base, browser, backend });
       if (pageErrors.length) throw new Error(`uncaught page errors:\n${pageErrors.join('\n')}`);
       console.log(`  ✓ ${flow.name} (${Date.now() - t0} ms)`);
     } catch (e) {

@@ -262,6 +262,25 @@ export type HardshipPersonInput = {
   personId: Scalars['ID']['input'];
 };
 
+/** The worker's own household figures for the self-test or an application (monthly fen; yearly costs in fen). */
+export type HardshipSelfTestInput = {
+  accident?: Scalars['Boolean']['input'];
+  businessOwner?: Scalars['Boolean']['input'];
+  employmentMonths?: Scalars['Int']['input'];
+  /** The worker's health: healthy | chronic | serious_illness | malignant_tumour | end_stage_renal | disabled_1..disabled_4. */
+  health?: Scalars['String']['input'];
+  homes?: Scalars['Int']['input'];
+  /** People in the household (1 to 20). */
+  householdSize: Scalars['Int']['input'];
+  migrant?: Scalars['Boolean']['input'];
+  /** Household disposable income per month (annual ÷ 12). */
+  monthlyIncomeFen: Scalars['BigInt']['input'];
+  /** 刚性支出 per month (annual ÷ 12). */
+  monthlyRigidExpenseFen: Scalars['BigInt']['input'];
+  studyAbroadSelfPaid?: Scalars['Boolean']['input'];
+  yearlyHardshipCostFen?: Scalars['BigInt']['input'];
+};
+
 /** Archive tier (建档级别), set at creation; approval happens at this level or above. */
 export type HardshipTier =
   | 'CITY'
@@ -988,6 +1007,151 @@ export type LedgerReportFileStartMutationVariables = Exact<{
 
 export type LedgerReportFileStartMutation = { ledgerReportFileStart: { downloadUrl: string | null, job: { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string }> } };
 
+export type HardshipClassificationFieldsFragment = { category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null };
+
+export type HardshipArchiveListFieldsFragment = { id: string, householdName: string, state: string, stateLabel: string, kind: string, tier: HardshipTier, areaCode: string, householdSize: number, createdAt: string, reverifyDueOn: string | null, classification: { category: string, categoryLabel: string } };
+
+export type HardshipArchivesQueryVariables = Exact<{
+  state?: InputMaybe<Scalars['String']['input']>;
+  category?: InputMaybe<Scalars['String']['input']>;
+  tier?: InputMaybe<HardshipTier>;
+  unitId?: InputMaybe<Scalars['ID']['input']>;
+  text?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type HardshipArchivesQuery = { hardshipArchives: { totalCount: number, nodes: Array<{ id: string, householdName: string, state: string, stateLabel: string, kind: string, tier: HardshipTier, areaCode: string, householdSize: number, createdAt: string, reverifyDueOn: string | null, classification: { category: string, categoryLabel: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type HardshipArchiveFieldsFragment = { id: string, householdId: string, householdName: string, orgUnitId: string, state: string, stateLabel: string, version: number, kind: string, tier: HardshipTier, areaCode: string, householdSize: number, migrant: boolean, workStatus: string, housing: string, medicalInsurance: string, singleParent: boolean, zeroEmployment: boolean, mainCause: string, secondaryCauses: Array<string>, bankCardMasked: string | null, reverifyDueOn: string | null, createdAt: string, allowedActions: Array<string>, classification: { category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null }, classificationHistory: Array<{ category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, actorName: string, reasons: Array<string>, at: string }>, attachments: Array<{ id: string, kind: HardshipAttachmentKind, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }> };
+
+export type HardshipArchiveQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type HardshipArchiveQuery = { hardshipArchive: { id: string, householdId: string, householdName: string, orgUnitId: string, state: string, stateLabel: string, version: number, kind: string, tier: HardshipTier, areaCode: string, householdSize: number, migrant: boolean, workStatus: string, housing: string, medicalInsurance: string, singleParent: boolean, zeroEmployment: boolean, mainCause: string, secondaryCauses: Array<string>, bankCardMasked: string | null, reverifyDueOn: string | null, createdAt: string, allowedActions: Array<string>, classification: { category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null }, classificationHistory: Array<{ category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, actorName: string, reasons: Array<string>, at: string }>, attachments: Array<{ id: string, kind: HardshipAttachmentKind, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }> } | null };
+
+export type HardshipHouseholdQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type HardshipHouseholdQuery = { household: { id: string, size: number, people: Array<{ id: string, name: string, relationLabel: string, idNumberMasked: string | null, gender: MemberGender | null, birthYear: number | null }> } | null };
+
+export type HardshipArchiveCreateMutationVariables = Exact<{
+  input: HardshipArchiveInput;
+}>;
+
+
+export type HardshipArchiveCreateMutation = { hardshipArchiveCreate: { archive: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipArchiveStepMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  action: HardshipAction;
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  cancelReason?: InputMaybe<HardshipCancelReason>;
+}>;
+
+
+export type HardshipArchiveStepMutation = { hardshipArchiveStep: { archive: { id: string, state: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipCivilCheckMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  passed: Scalars['Boolean']['input'];
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type HardshipCivilCheckMutation = { hardshipCivilCheck: { archive: { id: string, state: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipArchiveRecheckMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  finances: HardshipFinancesInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type HardshipArchiveRecheckMutation = { hardshipArchiveRecheck: { archive: { id: string, version: number } | null, previous: { category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null } | null, current: { category: string, categoryLabel: string, reasons: Array<string>, ruleVersion: string, excluded: boolean, at: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipAttachmentAddMutationVariables = Exact<{
+  archiveId: Scalars['ID']['input'];
+  kind: HardshipAttachmentKind;
+  filename: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type HardshipAttachmentAddMutation = { hardshipAttachmentAdd: { attachment: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipGrantFieldsFragment = { id: string, aidType: HardshipAidType, year: number, amountFen: number | string, capFen: number | string | null, usedBeforeFen: number | string, ruleVersion: string, escalation: string, state: string, version: number, createdAt: string, breakdown: Array<{ labelZh: string, amountFen: number | string }> };
+
+export type HardshipGrantsQueryVariables = Exact<{
+  archiveId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type HardshipGrantsQuery = { hardshipGrants: Array<{ id: string, aidType: HardshipAidType, year: number, amountFen: number | string, capFen: number | string | null, usedBeforeFen: number | string, ruleVersion: string, escalation: string, state: string, version: number, createdAt: string, breakdown: Array<{ labelZh: string, amountFen: number | string }> }> };
+
+export type HardshipAidQuoteQueryVariables = Exact<{
+  input: HardshipGrantInput;
+}>;
+
+
+export type HardshipAidQuoteQuery = { hardshipAidQuote: { amountFen: number | string, capFen: number | string | null, usedFen: number | string, allowedFen: number | string, refusals: Array<string>, ruleVersion: string, breakdown: Array<{ labelZh: string, amountFen: number | string }> } };
+
+export type HardshipGrantProposeMutationVariables = Exact<{
+  input: HardshipGrantInput;
+}>;
+
+
+export type HardshipGrantProposeMutation = { hardshipGrantPropose: { grant: { id: string, aidType: HardshipAidType, year: number, amountFen: number | string, capFen: number | string | null, usedBeforeFen: number | string, ruleVersion: string, escalation: string, state: string, version: number, createdAt: string, breakdown: Array<{ labelZh: string, amountFen: number | string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipGrantStepMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  action: HardshipGrantAction;
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  nationalApprovalRef?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type HardshipGrantStepMutation = { hardshipGrantStep: { grant: { id: string, state: string, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type HardshipStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type HardshipStatsQuery = { hardshipStats: { byCategory: Array<{ key: string, archives: number, paidFen: number | string }>, byTier: Array<{ key: string, archives: number, paidFen: number | string }>, byState: Array<{ key: string, archives: number, paidFen: number | string }>, paidByAidType: Array<{ key: string, archives: number, paidFen: number | string }> } };
+
+export type HardshipSelfTestQueryVariables = Exact<{
+  input: HardshipSelfTestInput;
+}>;
+
+
+export type HardshipSelfTestQuery = { hardshipSelfTest: { category: string, categoryLabel: string, reasons: Array<string>, excluded: boolean, eligible: boolean, ruleVersion: string } };
+
+export type HardshipApplyMutationVariables = Exact<{
+  input: HardshipSelfTestInput;
+}>;
+
+
+export type HardshipApplyMutation = { hardshipApply: { case: { id: string, state: string, stateLabel: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MyHardshipCasesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyHardshipCasesQuery = { myHardshipCases: Array<{ id: string, state: string, stateLabel: string, category: string, categoryLabel: string, reasons: Array<string>, createdAt: string, timeline: Array<{ actionLabel: string, stateLabel: string, reasons: Array<string>, at: string }>, grants: Array<{ aidTypeLabel: string, amountFen: number | string, state: string, stateLabel: string, createdAt: string }> }> };
+
+export type HardshipMemberSearchQueryVariables = Exact<{
+  namePrefix: Scalars['String']['input'];
+}>;
+
+
+export type HardshipMemberSearchQuery = { members: { nodes: Array<{ id: string, name: string, idNumberMasked: string, orgUnit: { id: string, name: string } | null, household: { id: string, size: number } | null }> } };
+
 export type JobFieldsFragment = { id: string, name: string, status: JobStatus, progress: number | string, total: number | string, attempts: number, result: unknown, errors: unknown, createdAt: string, updatedAt: string, heartbeatAt: string | null, retryable: boolean };
 
 export type JobQueryVariables = Exact<{
@@ -1561,6 +1725,112 @@ export const LedgerDraftFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"LedgerDraftFields"}) as unknown as TypedDocumentString<LedgerDraftFieldsFragment, unknown>;
+export const HardshipArchiveListFieldsFragmentDoc = new TypedDocumentString(`
+    fragment HardshipArchiveListFields on HardshipArchive {
+  id
+  householdName
+  state
+  stateLabel
+  kind
+  tier
+  areaCode
+  householdSize
+  createdAt
+  reverifyDueOn
+  classification {
+    category
+    categoryLabel
+  }
+}
+    `, {"fragmentName":"HardshipArchiveListFields"}) as unknown as TypedDocumentString<HardshipArchiveListFieldsFragment, unknown>;
+export const HardshipClassificationFieldsFragmentDoc = new TypedDocumentString(`
+    fragment HardshipClassificationFields on HardshipClassification {
+  category
+  categoryLabel
+  reasons
+  ruleVersion
+  excluded
+  at
+}
+    `, {"fragmentName":"HardshipClassificationFields"}) as unknown as TypedDocumentString<HardshipClassificationFieldsFragment, unknown>;
+export const HardshipArchiveFieldsFragmentDoc = new TypedDocumentString(`
+    fragment HardshipArchiveFields on HardshipArchive {
+  id
+  householdId
+  householdName
+  orgUnitId
+  state
+  stateLabel
+  version
+  kind
+  tier
+  areaCode
+  householdSize
+  migrant
+  workStatus
+  housing
+  medicalInsurance
+  singleParent
+  zeroEmployment
+  mainCause
+  secondaryCauses
+  bankCardMasked
+  reverifyDueOn
+  createdAt
+  allowedActions
+  classification {
+    ...HardshipClassificationFields
+  }
+  classificationHistory {
+    ...HardshipClassificationFields
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    actorName
+    reasons
+    at
+  }
+  attachments {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+    downloadUrl
+  }
+}
+    fragment HardshipClassificationFields on HardshipClassification {
+  category
+  categoryLabel
+  reasons
+  ruleVersion
+  excluded
+  at
+}`, {"fragmentName":"HardshipArchiveFields"}) as unknown as TypedDocumentString<HardshipArchiveFieldsFragment, unknown>;
+export const HardshipGrantFieldsFragmentDoc = new TypedDocumentString(`
+    fragment HardshipGrantFields on HardshipGrant {
+  id
+  aidType
+  year
+  amountFen
+  capFen
+  usedBeforeFen
+  breakdown {
+    labelZh
+    amountFen
+  }
+  ruleVersion
+  escalation
+  state
+  version
+  createdAt
+}
+    `, {"fragmentName":"HardshipGrantFields"}) as unknown as TypedDocumentString<HardshipGrantFieldsFragment, unknown>;
 export const JobFieldsFragmentDoc = new TypedDocumentString(`
     fragment JobFields on Job {
   id
@@ -2183,6 +2453,447 @@ export const LedgerReportFileStartDocument = new TypedDocumentString(`
   heartbeatAt
   retryable
 }`) as unknown as TypedDocumentString<LedgerReportFileStartMutation, LedgerReportFileStartMutationVariables>;
+export const HardshipArchivesDocument = new TypedDocumentString(`
+    query HardshipArchives($state: String, $category: String, $tier: HardshipTier, $unitId: ID, $text: String, $first: Int, $after: String) {
+  hardshipArchives(
+    state: $state
+    category: $category
+    tier: $tier
+    unitId: $unitId
+    text: $text
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    nodes {
+      ...HardshipArchiveListFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment HardshipArchiveListFields on HardshipArchive {
+  id
+  householdName
+  state
+  stateLabel
+  kind
+  tier
+  areaCode
+  householdSize
+  createdAt
+  reverifyDueOn
+  classification {
+    category
+    categoryLabel
+  }
+}`) as unknown as TypedDocumentString<HardshipArchivesQuery, HardshipArchivesQueryVariables>;
+export const HardshipArchiveDocument = new TypedDocumentString(`
+    query HardshipArchive($id: ID!) {
+  hardshipArchive(id: $id) {
+    ...HardshipArchiveFields
+  }
+}
+    fragment HardshipClassificationFields on HardshipClassification {
+  category
+  categoryLabel
+  reasons
+  ruleVersion
+  excluded
+  at
+}
+fragment HardshipArchiveFields on HardshipArchive {
+  id
+  householdId
+  householdName
+  orgUnitId
+  state
+  stateLabel
+  version
+  kind
+  tier
+  areaCode
+  householdSize
+  migrant
+  workStatus
+  housing
+  medicalInsurance
+  singleParent
+  zeroEmployment
+  mainCause
+  secondaryCauses
+  bankCardMasked
+  reverifyDueOn
+  createdAt
+  allowedActions
+  classification {
+    ...HardshipClassificationFields
+  }
+  classificationHistory {
+    ...HardshipClassificationFields
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    actorName
+    reasons
+    at
+  }
+  attachments {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+    downloadUrl
+  }
+}`) as unknown as TypedDocumentString<HardshipArchiveQuery, HardshipArchiveQueryVariables>;
+export const HardshipHouseholdDocument = new TypedDocumentString(`
+    query HardshipHousehold($id: ID!) {
+  household(id: $id) {
+    id
+    size
+    people {
+      id
+      name
+      relationLabel
+      idNumberMasked
+      gender
+      birthYear
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<HardshipHouseholdQuery, HardshipHouseholdQueryVariables>;
+export const HardshipArchiveCreateDocument = new TypedDocumentString(`
+    mutation HardshipArchiveCreate($input: HardshipArchiveInput!) {
+  hardshipArchiveCreate(input: $input) {
+    archive {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipArchiveCreateMutation, HardshipArchiveCreateMutationVariables>;
+export const HardshipArchiveStepDocument = new TypedDocumentString(`
+    mutation HardshipArchiveStep($id: ID!, $action: HardshipAction!, $reasons: [String!], $expectedVersion: Int, $cancelReason: HardshipCancelReason) {
+  hardshipArchiveStep(
+    id: $id
+    action: $action
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+    cancelReason: $cancelReason
+  ) {
+    archive {
+      id
+      state
+      version
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipArchiveStepMutation, HardshipArchiveStepMutationVariables>;
+export const HardshipCivilCheckDocument = new TypedDocumentString(`
+    mutation HardshipCivilCheck($id: ID!, $passed: Boolean!, $reasons: [String!], $expectedVersion: Int) {
+  hardshipCivilCheck(
+    id: $id
+    passed: $passed
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    archive {
+      id
+      state
+      version
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipCivilCheckMutation, HardshipCivilCheckMutationVariables>;
+export const HardshipArchiveRecheckDocument = new TypedDocumentString(`
+    mutation HardshipArchiveRecheck($id: ID!, $finances: HardshipFinancesInput!, $expectedVersion: Int) {
+  hardshipArchiveRecheck(
+    id: $id
+    finances: $finances
+    expectedVersion: $expectedVersion
+  ) {
+    archive {
+      id
+      version
+    }
+    previous {
+      ...HardshipClassificationFields
+    }
+    current {
+      ...HardshipClassificationFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment HardshipClassificationFields on HardshipClassification {
+  category
+  categoryLabel
+  reasons
+  ruleVersion
+  excluded
+  at
+}
+fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipArchiveRecheckMutation, HardshipArchiveRecheckMutationVariables>;
+export const HardshipAttachmentAddDocument = new TypedDocumentString(`
+    mutation HardshipAttachmentAdd($archiveId: ID!, $kind: HardshipAttachmentKind!, $filename: String!, $contentBase64: String!) {
+  hardshipAttachmentAdd(
+    archiveId: $archiveId
+    kind: $kind
+    filename: $filename
+    contentBase64: $contentBase64
+  ) {
+    attachment {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipAttachmentAddMutation, HardshipAttachmentAddMutationVariables>;
+export const HardshipGrantsDocument = new TypedDocumentString(`
+    query HardshipGrants($archiveId: ID) {
+  hardshipGrants(archiveId: $archiveId) {
+    ...HardshipGrantFields
+  }
+}
+    fragment HardshipGrantFields on HardshipGrant {
+  id
+  aidType
+  year
+  amountFen
+  capFen
+  usedBeforeFen
+  breakdown {
+    labelZh
+    amountFen
+  }
+  ruleVersion
+  escalation
+  state
+  version
+  createdAt
+}`) as unknown as TypedDocumentString<HardshipGrantsQuery, HardshipGrantsQueryVariables>;
+export const HardshipAidQuoteDocument = new TypedDocumentString(`
+    query HardshipAidQuote($input: HardshipGrantInput!) {
+  hardshipAidQuote(input: $input) {
+    amountFen
+    capFen
+    usedFen
+    allowedFen
+    breakdown {
+      labelZh
+      amountFen
+    }
+    refusals
+    ruleVersion
+  }
+}
+    `) as unknown as TypedDocumentString<HardshipAidQuoteQuery, HardshipAidQuoteQueryVariables>;
+export const HardshipGrantProposeDocument = new TypedDocumentString(`
+    mutation HardshipGrantPropose($input: HardshipGrantInput!) {
+  hardshipGrantPropose(input: $input) {
+    grant {
+      ...HardshipGrantFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment HardshipGrantFields on HardshipGrant {
+  id
+  aidType
+  year
+  amountFen
+  capFen
+  usedBeforeFen
+  breakdown {
+    labelZh
+    amountFen
+  }
+  ruleVersion
+  escalation
+  state
+  version
+  createdAt
+}
+fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipGrantProposeMutation, HardshipGrantProposeMutationVariables>;
+export const HardshipGrantStepDocument = new TypedDocumentString(`
+    mutation HardshipGrantStep($id: ID!, $action: HardshipGrantAction!, $reasons: [String!], $expectedVersion: Int, $nationalApprovalRef: String) {
+  hardshipGrantStep(
+    id: $id
+    action: $action
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+    nationalApprovalRef: $nationalApprovalRef
+  ) {
+    grant {
+      id
+      state
+      version
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipGrantStepMutation, HardshipGrantStepMutationVariables>;
+export const HardshipStatsDocument = new TypedDocumentString(`
+    query HardshipStats {
+  hardshipStats {
+    byCategory {
+      key
+      archives
+      paidFen
+    }
+    byTier {
+      key
+      archives
+      paidFen
+    }
+    byState {
+      key
+      archives
+      paidFen
+    }
+    paidByAidType {
+      key
+      archives
+      paidFen
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<HardshipStatsQuery, HardshipStatsQueryVariables>;
+export const HardshipSelfTestDocument = new TypedDocumentString(`
+    query HardshipSelfTest($input: HardshipSelfTestInput!) {
+  hardshipSelfTest(input: $input) {
+    category
+    categoryLabel
+    reasons
+    excluded
+    eligible
+    ruleVersion
+  }
+}
+    `) as unknown as TypedDocumentString<HardshipSelfTestQuery, HardshipSelfTestQueryVariables>;
+export const HardshipApplyDocument = new TypedDocumentString(`
+    mutation HardshipApply($input: HardshipSelfTestInput!) {
+  hardshipApply(input: $input) {
+    case {
+      id
+      state
+      stateLabel
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<HardshipApplyMutation, HardshipApplyMutationVariables>;
+export const MyHardshipCasesDocument = new TypedDocumentString(`
+    query MyHardshipCases {
+  myHardshipCases {
+    id
+    state
+    stateLabel
+    category
+    categoryLabel
+    reasons
+    createdAt
+    timeline {
+      actionLabel
+      stateLabel
+      reasons
+      at
+    }
+    grants {
+      aidTypeLabel
+      amountFen
+      state
+      stateLabel
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MyHardshipCasesQuery, MyHardshipCasesQueryVariables>;
+export const HardshipMemberSearchDocument = new TypedDocumentString(`
+    query HardshipMemberSearch($namePrefix: String!) {
+  members(filter: {namePrefix: $namePrefix}, first: 10) {
+    nodes {
+      id
+      name
+      idNumberMasked
+      orgUnit {
+        id
+        name
+      }
+      household {
+        id
+        size
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<HardshipMemberSearchQuery, HardshipMemberSearchQueryVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

@@ -30,6 +30,7 @@ from core.sdk import (
     connection,
     for_query,
     from_global_id,
+    get_unit,
     in_subtree,
     page_args,
     perm,
@@ -168,6 +169,18 @@ async def _attachments(tenant: Any, keys: list[Any]) -> list[Any]:
     return await _by_archive(tenant, "hardship_attachment", "id", keys)
 
 
+async def _household_names(tenant: Any, keys: list[Any]) -> list[Any]:
+    # The household's own member (relation self) first, else its first person: the name staff know a case by.
+    rows = await raw("SELECT hp.household_id, coalesce(m.name, hp.name) AS name FROM household_person hp "
+                     "LEFT JOIN member m ON m.tenant_id = hp.tenant_id AND m.id = hp.member_id "
+                     f"WHERE hp.tenant_id = {{}} AND hp.household_id IN ({_ids_sql(keys)}) "
+                     "ORDER BY hp.household_id, (hp.relation = 'self') DESC, hp.id", tenant.id)
+    first: dict[int, str] = {}
+    for r in rows:
+        first.setdefault(int(r["household_id"]), r["name"] or "")
+    return [first.get(int(k), "") for k in keys]
+
+
 @strawberry.type(description="A hardship household archive (一户一档). Health, income and bank data are masked.")
 class HardshipArchive(Node):
     id: strawberry.ID
@@ -195,6 +208,13 @@ class HardshipArchive(Node):
     created_at: dt.datetime
     _pk: strawberry.Private[int]
     _unit_path: strawberry.Private[str]
+    _household_pk: strawberry.Private[int] = 0
+
+    @strawberry.field(description=perm("hardship.read", "The name of the household's own member (the applicant), "
+                                                        "as the member list shows it."))
+    async def household_name(self, info: Info) -> str:
+        info.context.require("hardship.read")
+        return await info.context.loader("hardship.household_names", _household_names).load(self._household_pk)
 
     @classmethod
     def from_row(cls, tenant: Any, r: dict[str, Any]) -> HardshipArchive:
@@ -211,7 +231,7 @@ class HardshipArchive(Node):
             bank_card_masked=services.mask_card(tenant, r["bank_card_enc"]),
             classification=_classification(_json(r["classification"]) or {}, r["classified_at"]),
             reverify_due_on=r["reverify_due_on"], created_at=r["created_at"], _pk=int(r["id"]),
-            _unit_path=r["unit_path"])
+            _unit_path=r["unit_path"], _household_pk=int(r["household_id"]))
 
     @strawberry.field(description=perm("hardship.read", "The archive's steps, oldest first."))
     async def timeline(self, info: Info) -> list[HardshipStep]:
@@ -266,6 +286,10 @@ class HardshipQuery:
                                     description="Not changed for this many months (e.g. 12).")] = None,
                                 never_aided: Annotated[bool, strawberry.argument(
                                     description="Archived and never given a paid grant.")] = False,
+                                unit_id: Annotated[strawberry.ID | None, strawberry.argument(
+                                    description="Only archives of this union and its subtree.")] = None,
+                                text: Annotated[str | None, strawberry.argument(
+                                    description="A name of a person of the household contains this.")] = None,
                                 first: int | None = 50, after: str | None = None) -> Connection[HardshipArchive]:
         tenant, principal = info.context.require("hardship.read")
         page = page_args(first, after)
@@ -277,6 +301,14 @@ class HardshipQuery:
             where, args = where + " AND a.category = {}", [*args, category]
         if tier is not None:
             where, args = where + " AND a.tier = {}", [*args, tier.value]
+        if unit_id is not None:
+            unit = await get_unit(tenant, from_global_id(unit_id, "OrgUnit", "unitId")[1])
+            where, args = where + " AND o.path LIKE {}", [*args, (unit["path"] if unit else "/-none-/") + "%"]
+        if text and text.strip():
+            like = "%" + text.strip().replace("\\", "").replace("%", "").replace("_", "") + "%"
+            where, args = where + (" AND EXISTS (SELECT 1 FROM household_person hp LEFT JOIN member m ON m.tenant_id "
+                                   "= hp.tenant_id AND m.id = hp.member_id WHERE hp.tenant_id = a.tenant_id AND "
+                                   "hp.household_id = a.household_id AND coalesce(m.name, hp.name) LIKE {})"), [*args, like]
         now = dt.datetime.now(dt.UTC)
         if due_for_recheck:
             where, args = where + " AND w.state = 'archived' AND a.reverify_due_on <= {}", [*args, now.date()]

@@ -84,10 +84,12 @@ def register_graphql() -> list[Any]:
     )
     from huijia_hardship.graphql_dynamics import HardshipDynamicsMutation, HardshipDynamicsQuery
     from huijia_hardship.graphql_stats import HardshipDashboardQuery
+    from huijia_hardship.portal import HardshipPortalMutation, HardshipPortalQuery
 
     return [GraphQLContribution(query=[HardshipQuery, HardshipGrantQuery, HardshipStatsQuery, HardshipDynamicsQuery,
-                                       HardshipDashboardQuery],
-                                mutation=[HardshipMutation, HardshipGrantMutation, HardshipDynamicsMutation],
+                                       HardshipDashboardQuery, HardshipPortalQuery],
+                                mutation=[HardshipMutation, HardshipGrantMutation, HardshipDynamicsMutation,
+                                          HardshipPortalMutation],
                                 types=[HardshipArchive],
                                 nodes=[NodeInfo("HardshipArchive", resolve_archive, "hardship_archive")])]
 

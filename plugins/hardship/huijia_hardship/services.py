@@ -251,9 +251,11 @@ def _duplicate() -> DomainError:
                        "该家庭已有在档档案（一户一档），不能重复建档")
 
 
-async def create_archive(tenant: TenantContext, principal: Principal, actor: Actor, inp: ArchiveInput) -> int:
+async def create_archive(tenant: TenantContext, principal: Principal, actor: Actor, inp: ArchiveInput, *,
+                         own_household: bool = False) -> int:
     """Open an archive for a household of the tenant at the household's union, classify it, and
-    start its workflow (applied)."""
+    start its workflow (applied). ``own_household``: a worker applies for the household the caller
+    has already proved is their own (the portal), so no staff subtree applies."""
     from core.sdk import DomainErrors
 
     household = await get_household(tenant, inp.household_id)
@@ -261,8 +263,9 @@ async def create_archive(tenant: TenantContext, principal: Principal, actor: Act
         raise DomainError(ErrorCode.NOT_FOUND, "household not found", "householdId", "家庭不存在，或您无权查看")
     unit = await get_unit(tenant, household["org_unit_id"])
     assert unit is not None
-    require_in_subtree(principal, "hardship.write", unit["path"], what="household", field="householdId",
-                       read_action="hardship.read", message_zh="家庭不存在，或您无权查看")
+    if not own_household:
+        require_in_subtree(principal, "hardship.write", unit["path"], what="household", field="householdId",
+                           read_action="hardship.read", message_zh="家庭不存在，或您无权查看")
     people = await household_people(tenant, inp.household_id)
     problems = _validate(inp, {int(p["id"]) for p in people})
     area = inp.area_code or (unit.get("area_code") or "")[:6]

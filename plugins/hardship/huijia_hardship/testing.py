@@ -84,9 +84,9 @@ def pytest_huijia_query_budgets() -> dict[str, Any]:
     """Core's query-count check of every connection field: the archives list batches each archive's
     steps, classifications and documents (one query each for the page)."""
     return {"Query.hardshipArchives": (
-        {"queries": 7, "why": "tenant, token, count, page, steps, classifications, documents"}, seed_archives, {}),
+        {"queries": 8, "why": "tenant, token, count, page, steps, classifications, documents, household names"}, seed_archives, {}),
         "Query.hardshipReminders": (
-        {"queries": 8, "why": "tenant, token, count, page, archives, their steps, classifications, documents"},
+        {"queries": 9, "why": "tenant, token, count, page, archives, their steps, classifications, documents, household names"},
         seed_reminders, {"openOnly": "Boolean"})}
 
 
