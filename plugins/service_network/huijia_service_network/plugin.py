@@ -72,9 +72,11 @@ def register_permissions() -> dict[str, Any]:
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_service_network import graphql as g
+    from huijia_service_network import portal as p
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery], mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, p.ServiceNetworkPortalQuery],
+        mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, p.ServiceNetworkPortalMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
