@@ -1,3 +1,3 @@
 // Capabilities' portal modules register themselves here (see registry.ts). Add one import line per
 // capability: `import '../capabilities/<name>/portal';`.
-export {};
+import '../capabilities/service_network/portal';

@@ -4,6 +4,7 @@
  * names, and the public finder route (also used by the worker portal).
  */
 import { useMemo } from 'react';
+import './sn.css';
 import { Rate, Tag } from 'antd';
 import type { ConnectionSource } from '../../components/ConnectionTable';
 import { useGql } from '../../api/useGql';
