@@ -2,7 +2,7 @@
  *  publishes), the request dashboard for the same period, and low ratings with their follow-ups. */
 import { useState } from 'react';
 import dayjs, { type Dayjs } from 'dayjs';
-import { Button, Card, Checkbox, DatePicker, Form, Input, Select, Space, Tag, message } from 'antd';
+import { Button, Card, Checkbox, DatePicker, Form, Input, Segmented, Select, Space, Tag, message } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { PageContainer } from '../../components/PageContainer';
 import { ConnectionTable } from '../../components/ConnectionTable';
@@ -42,10 +42,12 @@ export default function Ratings() {
   const [level, setLevel] = useState('city');
   const [subjectType, setSubjectType] = useState<string | undefined>();
   const [following, setFollowing] = useState<Rating | null>(null);
+  const [queue, setQueue] = useState<'todo' | 'all'>('todo');
   const period = { since: range[0].format('YYYY-MM-DD'), until: range[1].format('YYYY-MM-DD') };
   const ranking = useListSource(SnRatingRankingDocument, { ...period, level, subjectType: subjectType ?? null }, (d) => d.ratingRanking);
   const dash = useListSource(SnRequestDashboardDocument, period, (d) => d.serviceRequestDashboard);
-  const low = useListSource(SnRatingsDocument, { flagged: true, subjectType: subjectType ?? null }, (d) => d.ratings);
+  // the follow-up queue (low and not yet followed up), or every rating with its follow-ups
+  const low = useListSource(SnRatingsDocument, { flagged: queue === 'todo' ? true : null, subjectType: subjectType ?? null }, (d) => d.ratings);
 
   const rankColumns: ColumnsType<Rank> = [
     { title: '排名', dataIndex: 'rank', width: 70 },
@@ -84,8 +86,8 @@ export default function Ratings() {
           {r.followUps.map((f, i) => (
             <div key={i} style={{ fontSize: 12 }}>{formatDateTime(f.createdAt)}：{f.note}{f.resolved ? '（已解决）' : ''}</div>
           ))}
-          {r.followedUp ? <Tag color="green">已回访</Tag> : <Tag color="orange">待回访</Tag>}
-          {!r.followedUp && can('service_network.follow_up') && <Button size="small" onClick={() => setFollowing(r)}>登记回访</Button>}
+          {r.followedUp ? <Tag color="green">已回访</Tag> : r.flagged ? <Tag color="orange">待回访</Tag> : null}
+          {r.flagged && !r.followedUp && can('service_network.follow_up') && <Button size="small" onClick={() => setFollowing(r)}>登记回访</Button>}
         </div>
       ),
     },
@@ -105,8 +107,9 @@ export default function Ratings() {
       <Card size="small" title="诉求办理情况" className="hj-panel-flow" style={{ marginBottom: 12 }}>
         <ConnectionTable<Dash> source={dash} columns={dashColumns} rowKey={(r) => `${r.orgUnitId}-${r.category}`} emptyText="该期间暂无诉求" />
       </Card>
-      <Card size="small" title="低分评价与回访" className="hj-panel-flow">
-        <ConnectionTable<Rating> source={low} columns={lowColumns} emptyText="暂无低分评价" />
+      <Card size="small" title="低分评价与回访" className="hj-panel-flow"
+        extra={<Segmented aria-label="评价范围" value={queue} onChange={(v) => setQueue(v as 'todo' | 'all')} options={[{ value: 'todo', label: '待回访' }, { value: 'all', label: '全部评价' }]} />}>
+        <ConnectionTable<Rating> source={low} columns={lowColumns} emptyText={queue === 'todo' ? '暂无待回访的低分评价' : '暂无评价'} />
       </Card>
       {following && (
         <MutationDialog<{ note: string; resolved: boolean }, SnRatingFollowUpMutation['ratingFollowUp']>
