@@ -152,7 +152,7 @@ export const FLOWS = [
       await dialog.getByLabel('时段2开始').fill('22:00');
       await dialog.getByLabel('结束').nth(1).fill('08:00');
       await dialog.getByRole('button', { name: /保\s*存/ }).click();
-      await dialog.locator('.ant-form-item-explain-error, .ant-alert').first().waitFor();
+      await dialog.getByText(/时段结束时间（08:00）早于开始时间（22:00）/).waitFor();
       await dialog.getByRole('switch').nth(1).click();
       await dialog.getByRole('button', { name: /保\s*存/ }).click();
       await dialog.waitFor({ state: 'hidden' });
