@@ -114,6 +114,29 @@ async def test_a_worker_submits_follows_checks_in_and_rates(api, app, tmp_path) 
     assert codes(theirs) == [("subjectId", "NOT_ELIGIBLE")]
 
 
+async def test_another_province_sees_nothing(api, app, tmp_path) -> None:
+    t = await create_plugin_tenant(["service_network"], tmp_path)
+    other_t = await create_plugin_tenant(["service_network"], tmp_path)
+    n = next(_seq) * 10
+    me = await _worker(app, t, n, f"1370000{n:04d}")
+    stranger = await _worker(app, other_t, n + 1, f"1370000{n + 1:04d}")
+    clerk = await persona(api, t.code, "clerk", t.root_unit)
+    made = (await me.data(SUBMIT, {"c": "counselling", "s": "压力很大"}))["workerServiceRequestSubmit"]
+    assert made["errors"] == [], made
+    station = (await clerk.api.data(STATION_CREATE, {"i": {
+        "orgUnitId": t.unit_ids[t.district_unit], "number": f"PX-{n}", "name": "驿站", "lat": 26.08, "lon": 119.3}}))
+    assert station["stationCreate"]["errors"] == []
+    assert (await me.data(CHECK_IN, {"n": f"PX-{n}", "o": "环卫工人"}))["workerStationCheckIn"]["errors"] == []
+    # The other province's worker: none of it, and the station number means nothing there.
+    assert (await stranger.data(MINE))["myServiceRequests"] == []
+    assert (await stranger.data(VISITS))["myStationVisits"] == []
+    check = (await stranger.data(CHECK_IN, {"n": f"PX-{n}", "o": "环卫工人"}))["workerStationCheckIn"]
+    assert codes(check) == [("number", "NOT_FOUND")]
+    rate = (await stranger.data(RATE, {"t": "station", "id": pk_of(station["stationCreate"]["station"]["id"]), "s": 5, "d": [],
+                                       "c": ""}))["workerRatingSubmit"]
+    assert codes(rate) == [("subjectId", "NOT_ELIGIBLE")]
+
+
 async def test_staff_accounts_and_strangers_are_refused(api, tmp_path) -> None:
     t = await create_plugin_tenant(["service_network"], tmp_path)
     clerk = await persona(api, t.code, "clerk", t.root_unit)
