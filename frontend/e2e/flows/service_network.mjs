@@ -17,6 +17,17 @@ async function memberWithPhone(base, { name, id, phone, unitCode = 'sh-huangpu-b
   assert.deepEqual(r.data.memberCreate.errors, [], `created ${name}`);
 }
 
+/** A station opened through the API (as the tenant admin), open round the clock. */
+async function stationApi(base, { number, name, lat, lon, unitCode = 'sh-huangpu' }) {
+  const token = await tokenFor(base, 'admin');
+  const units = await gqlAs(base, token, '{ orgUnits(first: 100){ nodes{ id code } } }');
+  const unit = units.data.orgUnits.nodes.find((u) => u.code === unitCode);
+  assert.ok(unit, `unit ${unitCode} exists`);
+  const r = await gqlAs(base, token, 'mutation($i:StationInput!){ stationCreate(input:$i){ station{ id } errors{ field code } } }',
+    { i: { orgUnitId: unit.id, number, name, lat, lon, address: '南京东路100号', facilities: ['room', 'water'], hours: [{ start: '00:00', end: '24:00', kind: 'staffed' }] } });
+  assert.deepEqual(r.data.stationCreate.errors, [], `opened ${name}`);
+}
+
 async function noSideways(page, what) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `${what}: no sideways scrolling at 390 px (${width})`);
@@ -42,6 +53,28 @@ export const FLOWS = [
       await page.getByLabel('确认密码').fill('worker-pass-123');
       await page.getByRole('button', { name: /注\s*册/ }).click();
       await page.getByText('您已绑定会员身份').waitFor();
+
+      // The finder (the public route), nearest first with the plot; check in from the result.
+      await stationApi(base, { number: 'SH-E2E-W1', name: '南京东路户外驿站', lat: 31.2355, lon: 121.4810 });
+      await page.getByText('附近驿站', { exact: true }).click();
+      await page.waitForURL((u) => u.pathname === '/m/stations');
+      await page.getByLabel('纬度').fill('31.2350');
+      await page.getByLabel('经度').fill('121.4800');
+      await page.getByLabel('只看正在开放').check();
+      await page.getByRole('button', { name: '查找附近驿站' }).click();
+      const hit = page.getByTestId('finder-station').filter({ hasText: '南京东路户外驿站' });
+      await hit.getByText(/\d+ 米/).waitFor();
+      await page.getByTestId('station-map').locator('[data-station="SH-E2E-W1"]').waitFor();
+      await noSideways(page, 'finder');
+      await shot(page, 'portal-finder');
+      await hit.getByRole('link', { name: '签到' }).click();
+      await page.waitForURL((u) => u.pathname === '/m/stations/check-in');
+      assert.equal(await page.getByLabel('驿站编号').inputValue(), 'SH-E2E-W1');
+      await page.getByLabel('我的职业').fill('快递员');
+      await page.getByRole('button', { name: /签\s*到/ }).click();
+      await page.getByTestId('my-visit').filter({ hasText: '南京东路户外驿站' }).waitFor();
+
+      await page.goto('/m/');
       await page.getByText('我要求助').click();
       await page.waitForURL((u) => u.pathname === '/m/service-requests/new');
 
