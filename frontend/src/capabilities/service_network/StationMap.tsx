@@ -17,7 +17,10 @@ export interface MapPoint {
 }
 
 const WIDTH = 600;
+const HEIGHT = 360;
 const PAD = 36;
+// one degree of latitude (and of longitude times cos(latitude)), in km
+const KM_PER_DEGREE = 111.32;
 
 type XY = [number, number];
 
@@ -39,25 +42,23 @@ export function convexHull(points: XY[]): XY[] {
   return [...lower.slice(0, -1), ...upper.slice(0, -1)];
 }
 
-/** Where each point goes in the SVG, and the extent's real width in km. */
+/** Where each point goes in the SVG (one scale for both axes, the extent centred), the extent's
+ *  east–west width in km, and the whole view's width in km (for the scale bar). */
 export function project(points: { lat: number; lon: number }[]) {
   const lats = points.map((p) => p.lat);
   const lons = points.map((p) => p.lon);
   let [minLat, maxLat, minLon, maxLon] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
   // one point, or all on one spot: show about 2 km around it
-  if (maxLat - minLat < 0.01) [minLat, maxLat] = [minLat - 0.01, maxLat + 0.01];
-  if (maxLon - minLon < 0.01) [minLon, maxLon] = [minLon - 0.01, maxLon + 0.01];
+  if (maxLat - minLat < 0.01) [minLat, maxLat] = [(minLat + maxLat) / 2 - 0.01, (minLat + maxLat) / 2 + 0.01];
+  if (maxLon - minLon < 0.01) [minLon, maxLon] = [(minLon + maxLon) / 2 - 0.01, (minLon + maxLon) / 2 + 0.01];
   const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
   const spanX = (maxLon - minLon) * k;
   const spanY = maxLat - minLat;
-  const scale = (WIDTH - 2 * PAD) / Math.max(spanX, spanY * 0.5);
-  const height = Math.min(Math.max(spanY * scale + 2 * PAD, 220), 640);
-  const scaleFit = Math.min(scale, (height - 2 * PAD) / spanY);
-  const offX = (WIDTH - spanX * scaleFit) / 2;
-  const offY = (height - spanY * scaleFit) / 2;
-  const at = (lat: number, lon: number): XY => [offX + (lon - minLon) * k * scaleFit, offY + (maxLat - lat) * scaleFit];
-  const widthKm = ((WIDTH - 2 * offX) / scaleFit) * 111.32;
-  return { at, height, widthKm, scaleFit, offX };
+  const scale = Math.min((WIDTH - 2 * PAD) / spanX, (HEIGHT - 2 * PAD) / spanY);
+  const offX = (WIDTH - spanX * scale) / 2;
+  const offY = (HEIGHT - spanY * scale) / 2;
+  const at = (lat: number, lon: number): XY => [offX + (lon - minLon) * k * scale, offY + (maxLat - lat) * scale];
+  return { at, height: HEIGHT, widthKm: spanX * KM_PER_DEGREE, viewKm: (WIDTH / scale) * KM_PER_DEGREE, scale };
 }
 
 function padded(hull: XY[], by: number): XY[] {
@@ -98,14 +99,14 @@ export function StationMap({
     ? [Math.min(...xy.map((p) => p[0])) - 18, Math.min(...xy.map((p) => p[1])) - 18, Math.max(...xy.map((p) => p[0])) + 18, Math.max(...xy.map((p) => p[1])) + 18]
     : null;
   // a round length for the scale bar, about a fifth of the width
-  const target = view.widthKm / 5;
+  const target = view.viewKm / 5;
   const step = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500].find((s) => s >= target) ?? 1000;
-  const barPx = (step / 111.32) * view.scaleFit;
+  const barPx = (step / KM_PER_DEGREE) * view.scale;
   const o = origin ? view.at(origin.lat, origin.lon) : null;
   const desc = `${points.length} 个站点，东西约 ${view.widthKm.toFixed(1)} 公里。浅色区域是由站点坐标推算的分布范围，并非行政区划边界。`;
   return (
     <figure className="hj-sn-map" style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${WIDTH} ${view.height.toFixed(0)}`} width="100%" role="group" aria-labelledby="hj-sn-map-title hj-sn-map-desc" data-testid="station-map" style={{ background: '#f4f8fb', borderRadius: 8, maxHeight: 480 }}>
+      <svg viewBox={`0 0 ${WIDTH} ${view.height}`} width="100%" role="group" aria-labelledby="hj-sn-map-title hj-sn-map-desc" data-testid="station-map" style={{ background: '#f4f8fb', borderRadius: 8 }}>
         <title id="hj-sn-map-title">{title}</title>
         <desc id="hj-sn-map-desc">{desc}</desc>
         {hull && <polygon points={hull.map((p) => p.join(',')).join(' ')} fill="#e6eef5" stroke="#9fb6cc" strokeDasharray="4 3" data-testid="station-map-outline" />}
@@ -137,7 +138,8 @@ export function StationMap({
                 <title>{label}</title>
                 <circle cx={x} cy={y} r={on ? 8 : 6} fill={on ? '#fa8c16' : '#c8161d'} stroke="#fff" strokeWidth={2} />
                 {points.length <= 30 && (
-                  <text x={x + 9} y={y + 4} fontSize={12} fill="#333">
+                  // labels of points near the right edge go to their left, so none is cut off
+                  <text x={x > WIDTH * 0.7 ? x - 9 : x + 9} y={y + 4} fontSize={12} fill="#333" textAnchor={x > WIDTH * 0.7 ? 'end' : 'start'}>
                     {p.label}
                   </text>
                 )}
