@@ -10,8 +10,11 @@ import { MutationDialog } from '../../components/MutationDialog';
 import { useAuth } from '../../auth/AuthProvider';
 import { gql } from '../../api/client';
 import { formatDateTime } from '../../lib/format';
+import { useGql } from '../../api/useGql';
 import {
   SnRatingFollowUpDocument,
+  SnRequestCategoriesDocument,
+  SnStationsDocument,
   SnRatingRankingDocument,
   SnRatingsDocument,
   SnRequestDashboardDocument,
@@ -20,7 +23,7 @@ import {
   type SnRatingsQuery,
   type SnRequestDashboardQuery,
 } from '../../graphql/generated';
-import { SUBJECT_TYPES, Stars, useListSource, useUnitNames } from './common';
+import { SUBJECT_TYPES, Stars, pkOf, useListSource, useUnitNames } from './common';
 
 type Rank = SnRatingRankingQuery['ratingRanking'][number];
 type Dash = SnRequestDashboardQuery['serviceRequestDashboard'][number];
@@ -47,6 +50,13 @@ export default function Ratings() {
   const ranking = useListSource(SnRatingRankingDocument, { ...period, level, subjectType: subjectType ?? null }, (d) => d.ratingRanking);
   const dash = useListSource(SnRequestDashboardDocument, period, (d) => d.serviceRequestDashboard);
   // the follow-up queue (low and not yet followed up), or every rating with its follow-ups
+  const categories = useGql(SnRequestCategoriesDocument).data?.serviceRequestCategories ?? [];
+  const categoryLabel = new Map(categories.map((c) => [c.code, c.labelZh]));
+  // rated stations by name (the rating carries the station's database id)
+  const stations = useGql(SnStationsDocument).data?.stations ?? [];
+  const stationName = new Map(stations.map((st) => [pkOf(st.id), st.name]));
+  const subjectText = (type: string, id: number | string) =>
+    type === 'station' && stationName.has(Number(id)) ? `驿站：${stationName.get(Number(id))}` : `${SUBJECT_TYPES[type] ?? '其他'}（编号 ${id}）`;
   const low = useListSource(SnRatingsDocument, { flagged: queue === 'todo' ? true : null, subjectType: subjectType ?? null }, (d) => d.ratings);
 
   const rankColumns: ColumnsType<Rank> = [
@@ -58,7 +68,7 @@ export default function Ratings() {
   ];
   const dashColumns: ColumnsType<Dash> = [
     { title: '承办单位', dataIndex: 'unitName' },
-    { title: '类别', dataIndex: 'category', render: (_: string, r) => r.category },
+    { title: '类别', dataIndex: 'category', render: (c: string) => categoryLabel.get(c) ?? '其他' },
     { title: '总数', dataIndex: 'total' },
     { title: '未办结', dataIndex: 'open' },
     { title: '超时', dataIndex: 'overdue', render: (v: number) => (v ? <Tag color="red">{v}</Tag> : 0) },
@@ -67,7 +77,7 @@ export default function Ratings() {
   ];
   const lowColumns: ColumnsType<Rating> = [
     { title: '评价时间', dataIndex: 'ratedAt', render: (v: string) => formatDateTime(v), width: 150 },
-    { title: '对象', dataIndex: 'subjectType', render: (t: string, r) => `${SUBJECT_TYPES[t] ?? t}（编号 ${r.subjectId}）` },
+    { title: '对象', dataIndex: 'subjectType', render: (t: string, r) => subjectText(t, r.subjectId) },
     { title: '所属组织', dataIndex: 'orgUnitId', render: (id: string) => unitName(id), responsive: ['lg'] },
     { title: '星级', dataIndex: 'stars', render: (v: number) => <Stars value={v} label="评分" /> },
     {

@@ -122,3 +122,12 @@ export async function fetchNearby(tenantCode: string, params: { lat: number; lon
 export function distanceText(m: number): string {
   return m < 1000 ? `${Math.round(m)} 米` : `${(m / 1000).toFixed(1)} 公里`;
 }
+
+/** The database id inside a Relay global id ("Station:12" → 12), which ratings carry and take. */
+export function pkOf(globalId: string): number {
+  try {
+    return Number(atob(globalId).split(':')[1]);
+  } catch {
+    return NaN;
+  }
+}

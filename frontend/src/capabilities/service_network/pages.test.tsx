@@ -155,7 +155,9 @@ describe('满意度评价', () => {
     mockGraphQL(({ query, variables }) => {
       if (query.includes('orgUnits')) return { json: { data: UNITS } };
       if (query.includes('ratingRanking')) return { json: { data: { ratingRanking: [{ orgUnitId: 'x', name: '厦门市总工会', count: 12, averageStars: 4.5, lowCount: 0, rank: 1 }, { orgUnitId: 'y', name: '福州市总工会', count: 9, averageStars: 3.2, lowCount: 2, rank: 2 }] } } };
-      if (query.includes('serviceRequestDashboard')) return { json: { data: { serviceRequestDashboard: [] } } };
+      if (query.includes('serviceRequestDashboard')) return { json: { data: { serviceRequestDashboard: [{ orgUnitId: 'y', unitName: '福州市总工会', category: 'wage_arrears', total: 3, open: 1, overdue: 1, avgFirstResponseHours: 5.5, avgResolutionHours: null }] } } };
+      if (query.includes('serviceRequestCategories')) return { json: { data: { serviceRequestCategories: [{ code: 'wage_arrears', labelZh: '欠薪', firstResponseHours: 24, resolutionHours: 240 }] } } };
+      if (query.includes('stations(')) return { json: { data: { stations: [station({ id: 'U3RhdGlvbjo3', name: '鼓楼驿站' })], stationFacilities: [] } } };
       if (query.includes('ratingFollowUp')) {
         followUps.push(variables);
         return { json: { data: { ratingFollowUp: { rating: { id: 'R1', followedUp: true, flagged: true }, errors: NO_ERRORS } } } };
@@ -167,6 +169,9 @@ describe('满意度评价', () => {
     expect(within(first).getByText('4.50')).toBeInTheDocument();
     expect(screen.getByText('2', { selector: '.ant-tag' })).toHaveClass('ant-tag-red'); // 福州's two low ratings
     expect(await screen.findByText('卫生1星')).toBeInTheDocument();
+    expect(await screen.findByText('驿站：鼓楼驿站')).toBeInTheDocument(); // the rated station by name, not its id
+    const dashRow = (await screen.findByText('欠薪')).closest('tr') as HTMLElement;
+    expect(within(dashRow).getByText('5.5 小时')).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: '登记回访' }));
     const dialog = await screen.findByRole('dialog');
     fireEvent.change(within(dialog).getByLabelText('回访记录'), { target: { value: '已电话回访，补充热水器' } });

@@ -9,18 +9,11 @@ import { FormAlert } from '../../../components/FormAlert';
 import { EmptyState, ErrorState, LoadingState } from '../../../components/states';
 import { useMutationForm } from '../../../components/MutationDialog';
 import { SnMyRequestsDocument, SnMyVisitsDocument, SnWorkerRateDocument } from '../../../graphql/generated';
-import { STATION_DIMENSIONS } from '../common';
+import { STATION_DIMENSIONS, pkOf } from '../common';
 
 interface Values { subject: string; stars: number; comment?: string; dims?: Record<string, number> }
 
-/** The database id inside a Relay global id ("Station:12" → 12), which the rating API takes. */
-export function pkOf(globalId: string): number {
-  try {
-    return Number(atob(globalId).split(':')[1]);
-  } catch {
-    return NaN;
-  }
-}
+export { pkOf };
 
 export default function Rate() {
   const [params] = useSearchParams();
