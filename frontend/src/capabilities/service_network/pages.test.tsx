@@ -122,6 +122,33 @@ describe('服务诉求', () => {
     expect(within(await rowOf('丙')).getByText('办结：按时')).toHaveClass('ant-tag-green');
   });
 
+  it('lets a hotline clerk register a need for a caller, routed from the caller’s union', async () => {
+    const sent: Record<string, unknown>[] = [];
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      if (query.includes('serviceRequestCategories')) return { json: { data: { serviceRequestCategories: [{ code: 'wage_arrears', labelZh: '欠薪', firstResponseHours: 24, resolutionHours: 240 }] } } };
+      if (query.includes('serviceRequestSubmit')) {
+        sent.push(variables);
+        return { json: { data: { serviceRequestSubmit: { request: request(), errors: NO_ERRORS } } } };
+      }
+      return { json: { data: { serviceRequests: sent.length ? [request()] : [] } } };
+    });
+    renderAt('/q', '/q', <Requests />, CLERK);
+    expect(await screen.findByText('暂无服务诉求')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: '登记诉求（热线）' }));
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.type(within(dialog).getByLabelText('诉求人所在工会'), '福州');
+    await userEvent.click(await screen.findByText('福州市总工会', { selector: '.ant-select-item-option-content *, .ant-select-item-option-content' }));
+    await userEvent.click(within(dialog).getByLabelText('诉求类别'));
+    await userEvent.click(await screen.findByText('欠薪（24小时内响应）'));
+    fireEvent.change(within(dialog).getByLabelText('诉求人姓名'), { target: { value: '钱七' } });
+    fireEvent.change(within(dialog).getByLabelText('联系电话'), { target: { value: '13300001111' } });
+    fireEvent.change(within(dialog).getByLabelText('诉求内容'), { target: { value: '工地拖欠三个月工资' } });
+    await userEvent.click(within(dialog).getByRole('button', { name: /提\s?交/ }));
+    await waitFor(() => expect(sent).toEqual([{ input: { orgUnitId: 'T3JnVW5pdDox', category: 'wage_arrears', channel: 'hotline', summary: '工地拖欠三个月工资', requesterName: '钱七', phone: '13300001111' } }]));
+    expect(await screen.findByText('钱七')).toBeInTheDocument();
+  });
+
   it('offers the steps the role allows and wants a reason before rejecting', async () => {
     const steps: Record<string, unknown>[] = [];
     mockGraphQL(({ query, variables }) => {
