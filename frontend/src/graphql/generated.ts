@@ -1566,6 +1566,168 @@ export type ChartOfAccountsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type ChartOfAccountsQuery = { chartOfAccounts: Array<{ code: string, name: string, type: AccountType, noNegative: boolean, normalBalance: EntrySide }> };
 
+export type ServiceItemFieldsFragment = { id: string, orgUnitId: string, name: string, providerKind: string, providerName: string, howTo: string, hours: string, contact: string, published: boolean };
+
+export type StationFieldsFragment = { id: string, orgUnitId: string, number: string, name: string, lat: number, lon: number, address: string, facilities: Array<string>, areaM2: number, capacity: number, stars: number, unionUnitId: string | null, homeName: string | null, gcj02: Array<number>, hours: Array<{ start: string, end: string, kind: string, overnight: boolean }> };
+
+export type ServiceRequestFieldsFragment = { id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> };
+
+export type SnServiceItemsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnServiceItemsQuery = { serviceItems: Array<{ id: string, orgUnitId: string, name: string, providerKind: string, providerName: string, howTo: string, hours: string, contact: string, published: boolean }> };
+
+export type SnServiceItemCreateMutationVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+  input: ServiceItemInput;
+}>;
+
+
+export type SnServiceItemCreateMutation = { serviceItemCreate: { item: { id: string, orgUnitId: string, name: string, providerKind: string, providerName: string, howTo: string, hours: string, contact: string, published: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnServiceItemUpdateMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: ServiceItemInput;
+}>;
+
+
+export type SnServiceItemUpdateMutation = { serviceItemUpdate: { item: { id: string, orgUnitId: string, name: string, providerKind: string, providerName: string, howTo: string, hours: string, contact: string, published: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnStationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnStationsQuery = { stations: Array<{ id: string, orgUnitId: string, number: string, name: string, lat: number, lon: number, address: string, facilities: Array<string>, areaM2: number, capacity: number, stars: number, unionUnitId: string | null, homeName: string | null, gcj02: Array<number>, hours: Array<{ start: string, end: string, kind: string, overnight: boolean }> }>, stationFacilities: Array<{ key: string, labelZh: string }> };
+
+export type SnStationFacilitiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnStationFacilitiesQuery = { stationFacilities: Array<{ key: string, labelZh: string }> };
+
+export type SnStationCreateMutationVariables = Exact<{
+  input: StationInput;
+}>;
+
+
+export type SnStationCreateMutation = { stationCreate: { station: { id: string, orgUnitId: string, number: string, name: string, lat: number, lon: number, address: string, facilities: Array<string>, areaM2: number, capacity: number, stars: number, unionUnitId: string | null, homeName: string | null, gcj02: Array<number>, hours: Array<{ start: string, end: string, kind: string, overnight: boolean }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnStationUpdateMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: StationInput;
+}>;
+
+
+export type SnStationUpdateMutation = { stationUpdate: { station: { id: string, orgUnitId: string, number: string, name: string, lat: number, lon: number, address: string, facilities: Array<string>, areaM2: number, capacity: number, stars: number, unionUnitId: string | null, homeName: string | null, gcj02: Array<number>, hours: Array<{ start: string, end: string, kind: string, overnight: boolean }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnRequestCategoriesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnRequestCategoriesQuery = { serviceRequestCategories: Array<{ code: string, labelZh: string, firstResponseHours: number, resolutionHours: number }> };
+
+export type SnServiceRequestsQueryVariables = Exact<{
+  state?: InputMaybe<Scalars['String']['input']>;
+  category?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type SnServiceRequestsQuery = { serviceRequests: Array<{ id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> }> };
+
+export type SnServiceRequestQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type SnServiceRequestQuery = { serviceRequest: { originUnitId: string, id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string>, timeline: Array<{ transition: string, fromState: string | null, toState: string, actorName: string, reasons: Array<string>, at: string }> } | null };
+
+export type SnServiceRequestSubmitMutationVariables = Exact<{
+  input: ServiceRequestInput;
+}>;
+
+
+export type SnServiceRequestSubmitMutation = { serviceRequestSubmit: { request: { id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnServiceRequestStepMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  transition: Scalars['String']['input'];
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type SnServiceRequestStepMutation = { serviceRequestStep: { request: { id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnRequestDashboardQueryVariables = Exact<{
+  since: Scalars['Date']['input'];
+  until: Scalars['Date']['input'];
+}>;
+
+
+export type SnRequestDashboardQuery = { serviceRequestDashboard: Array<{ orgUnitId: string, unitName: string, category: string, total: number, open: number, overdue: number, avgFirstResponseHours: number | null, avgResolutionHours: number | null }> };
+
+export type SnRatingsQueryVariables = Exact<{
+  flagged?: InputMaybe<Scalars['Boolean']['input']>;
+  subjectType?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type SnRatingsQuery = { ratings: Array<{ id: string, orgUnitId: string, subjectType: string, subjectId: number | string, stars: number, comment: string, flagged: boolean, followedUp: boolean, version: number, ratedAt: string, dimensions: Array<{ key: string, labelZh: string, stars: number }>, followUps: Array<{ note: string, resolved: boolean, createdAt: string }> }> };
+
+export type SnRatingRankingQueryVariables = Exact<{
+  since: Scalars['Date']['input'];
+  until: Scalars['Date']['input'];
+  level: Scalars['String']['input'];
+  subjectType?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type SnRatingRankingQuery = { ratingRanking: Array<{ orgUnitId: string, name: string, count: number, averageStars: number, lowCount: number, rank: number }> };
+
+export type SnRatingFollowUpMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+  resolved: Scalars['Boolean']['input'];
+}>;
+
+
+export type SnRatingFollowUpMutation = { ratingFollowUp: { rating: { id: string, followedUp: boolean, flagged: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnMyRequestsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnMyRequestsQuery = { myServiceRequests: Array<{ id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> }> };
+
+export type SnMyVisitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SnMyVisitsQuery = { myStationVisits: Array<{ stationId: string, stationNumber: string, stationName: string, occupation: string, visitedAt: string, myStars: number | null }> };
+
+export type SnWorkerSubmitMutationVariables = Exact<{
+  category: Scalars['String']['input'];
+  summary: Scalars['String']['input'];
+  stationId?: InputMaybe<Scalars['ID']['input']>;
+}>;
+
+
+export type SnWorkerSubmitMutation = { workerServiceRequestSubmit: { request: { id: string, orgUnitId: string, category: string, categoryLabelZh: string, channel: string, state: string, stateLabelZh: string, version: number, summary: string, requesterName: string, phoneMasked: string | null, socialOrg: string | null, firstResponseDue: string, resolutionDue: string, firstRespondedAt: string | null, resolvedAt: string | null, createdAt: string, responseSla: string, resolutionSla: string, allowedTransitions: Array<string> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnWorkerCheckInMutationVariables = Exact<{
+  number: Scalars['String']['input'];
+  occupation: Scalars['String']['input'];
+}>;
+
+
+export type SnWorkerCheckInMutation = { workerStationCheckIn: { visit: { stationId: string, stationNumber: string, stationName: string, visitedAt: string, myStars: number | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnWorkerRateMutationVariables = Exact<{
+  subjectType: Scalars['String']['input'];
+  subjectId: Scalars['BigInt']['input'];
+  stars: Scalars['Int']['input'];
+  dimensions?: InputMaybe<Array<DimensionInput> | DimensionInput>;
+  comment: Scalars['String']['input'];
+}>;
+
+
+export type SnWorkerRateMutation = { workerRatingSubmit: { rating: { id: string, stars: number, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
 export type TenantsQueryVariables = Exact<{ [key: string]: never; }>;
@@ -2013,6 +2175,67 @@ export const WorkerFieldsFragmentDoc = new TypedDocumentString(`
   provinceName
 }
     `, {"fragmentName":"WorkerFields"}) as unknown as TypedDocumentString<WorkerFieldsFragment, unknown>;
+export const ServiceItemFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ServiceItemFields on ServiceItem {
+  id
+  orgUnitId
+  name
+  providerKind
+  providerName
+  howTo
+  hours
+  contact
+  published
+}
+    `, {"fragmentName":"ServiceItemFields"}) as unknown as TypedDocumentString<ServiceItemFieldsFragment, unknown>;
+export const StationFieldsFragmentDoc = new TypedDocumentString(`
+    fragment StationFields on Station {
+  id
+  orgUnitId
+  number
+  name
+  lat
+  lon
+  address
+  facilities
+  areaM2
+  capacity
+  stars
+  unionUnitId
+  homeName
+  gcj02
+  hours {
+    start
+    end
+    kind
+    overnight
+  }
+}
+    `, {"fragmentName":"StationFields"}) as unknown as TypedDocumentString<StationFieldsFragment, unknown>;
+export const ServiceRequestFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}
+    `, {"fragmentName":"ServiceRequestFields"}) as unknown as TypedDocumentString<ServiceRequestFieldsFragment, unknown>;
 export const TenantFieldsFragmentDoc = new TypedDocumentString(`
     fragment TenantFields on Tenant {
   id
@@ -4234,6 +4457,560 @@ export const ChartOfAccountsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ChartOfAccountsQuery, ChartOfAccountsQueryVariables>;
+export const SnServiceItemsDocument = new TypedDocumentString(`
+    query SnServiceItems {
+  serviceItems(limit: 500) {
+    ...ServiceItemFields
+  }
+}
+    fragment ServiceItemFields on ServiceItem {
+  id
+  orgUnitId
+  name
+  providerKind
+  providerName
+  howTo
+  hours
+  contact
+  published
+}`) as unknown as TypedDocumentString<SnServiceItemsQuery, SnServiceItemsQueryVariables>;
+export const SnServiceItemCreateDocument = new TypedDocumentString(`
+    mutation SnServiceItemCreate($orgUnitId: ID!, $input: ServiceItemInput!) {
+  serviceItemCreate(orgUnitId: $orgUnitId, input: $input) {
+    item {
+      ...ServiceItemFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment ServiceItemFields on ServiceItem {
+  id
+  orgUnitId
+  name
+  providerKind
+  providerName
+  howTo
+  hours
+  contact
+  published
+}`) as unknown as TypedDocumentString<SnServiceItemCreateMutation, SnServiceItemCreateMutationVariables>;
+export const SnServiceItemUpdateDocument = new TypedDocumentString(`
+    mutation SnServiceItemUpdate($id: ID!, $input: ServiceItemInput!) {
+  serviceItemUpdate(id: $id, input: $input) {
+    item {
+      ...ServiceItemFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment ServiceItemFields on ServiceItem {
+  id
+  orgUnitId
+  name
+  providerKind
+  providerName
+  howTo
+  hours
+  contact
+  published
+}`) as unknown as TypedDocumentString<SnServiceItemUpdateMutation, SnServiceItemUpdateMutationVariables>;
+export const SnStationsDocument = new TypedDocumentString(`
+    query SnStations {
+  stations(limit: 500) {
+    ...StationFields
+  }
+  stationFacilities {
+    key
+    labelZh
+  }
+}
+    fragment StationFields on Station {
+  id
+  orgUnitId
+  number
+  name
+  lat
+  lon
+  address
+  facilities
+  areaM2
+  capacity
+  stars
+  unionUnitId
+  homeName
+  gcj02
+  hours {
+    start
+    end
+    kind
+    overnight
+  }
+}`) as unknown as TypedDocumentString<SnStationsQuery, SnStationsQueryVariables>;
+export const SnStationFacilitiesDocument = new TypedDocumentString(`
+    query SnStationFacilities {
+  stationFacilities {
+    key
+    labelZh
+  }
+}
+    `) as unknown as TypedDocumentString<SnStationFacilitiesQuery, SnStationFacilitiesQueryVariables>;
+export const SnStationCreateDocument = new TypedDocumentString(`
+    mutation SnStationCreate($input: StationInput!) {
+  stationCreate(input: $input) {
+    station {
+      ...StationFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment StationFields on Station {
+  id
+  orgUnitId
+  number
+  name
+  lat
+  lon
+  address
+  facilities
+  areaM2
+  capacity
+  stars
+  unionUnitId
+  homeName
+  gcj02
+  hours {
+    start
+    end
+    kind
+    overnight
+  }
+}`) as unknown as TypedDocumentString<SnStationCreateMutation, SnStationCreateMutationVariables>;
+export const SnStationUpdateDocument = new TypedDocumentString(`
+    mutation SnStationUpdate($id: ID!, $input: StationInput!) {
+  stationUpdate(id: $id, input: $input) {
+    station {
+      ...StationFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment StationFields on Station {
+  id
+  orgUnitId
+  number
+  name
+  lat
+  lon
+  address
+  facilities
+  areaM2
+  capacity
+  stars
+  unionUnitId
+  homeName
+  gcj02
+  hours {
+    start
+    end
+    kind
+    overnight
+  }
+}`) as unknown as TypedDocumentString<SnStationUpdateMutation, SnStationUpdateMutationVariables>;
+export const SnRequestCategoriesDocument = new TypedDocumentString(`
+    query SnRequestCategories {
+  serviceRequestCategories {
+    code
+    labelZh
+    firstResponseHours
+    resolutionHours
+  }
+}
+    `) as unknown as TypedDocumentString<SnRequestCategoriesQuery, SnRequestCategoriesQueryVariables>;
+export const SnServiceRequestsDocument = new TypedDocumentString(`
+    query SnServiceRequests($state: String, $category: String) {
+  serviceRequests(state: $state, category: $category, limit: 500) {
+    ...ServiceRequestFields
+  }
+}
+    fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnServiceRequestsQuery, SnServiceRequestsQueryVariables>;
+export const SnServiceRequestDocument = new TypedDocumentString(`
+    query SnServiceRequest($id: ID!) {
+  serviceRequest(id: $id) {
+    ...ServiceRequestFields
+    originUnitId
+    timeline {
+      transition
+      fromState
+      toState
+      actorName
+      reasons
+      at
+    }
+  }
+}
+    fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnServiceRequestQuery, SnServiceRequestQueryVariables>;
+export const SnServiceRequestSubmitDocument = new TypedDocumentString(`
+    mutation SnServiceRequestSubmit($input: ServiceRequestInput!) {
+  serviceRequestSubmit(input: $input) {
+    request {
+      ...ServiceRequestFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnServiceRequestSubmitMutation, SnServiceRequestSubmitMutationVariables>;
+export const SnServiceRequestStepDocument = new TypedDocumentString(`
+    mutation SnServiceRequestStep($id: ID!, $transition: String!, $reasons: [String!], $expectedVersion: Int) {
+  serviceRequestStep(
+    id: $id
+    transition: $transition
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    request {
+      ...ServiceRequestFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnServiceRequestStepMutation, SnServiceRequestStepMutationVariables>;
+export const SnRequestDashboardDocument = new TypedDocumentString(`
+    query SnRequestDashboard($since: Date!, $until: Date!) {
+  serviceRequestDashboard(since: $since, until: $until) {
+    orgUnitId
+    unitName
+    category
+    total
+    open
+    overdue
+    avgFirstResponseHours
+    avgResolutionHours
+  }
+}
+    `) as unknown as TypedDocumentString<SnRequestDashboardQuery, SnRequestDashboardQueryVariables>;
+export const SnRatingsDocument = new TypedDocumentString(`
+    query SnRatings($flagged: Boolean, $subjectType: String) {
+  ratings(flagged: $flagged, subjectType: $subjectType, limit: 200) {
+    id
+    orgUnitId
+    subjectType
+    subjectId
+    stars
+    dimensions {
+      key
+      labelZh
+      stars
+    }
+    comment
+    flagged
+    followedUp
+    version
+    ratedAt
+    followUps {
+      note
+      resolved
+      createdAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SnRatingsQuery, SnRatingsQueryVariables>;
+export const SnRatingRankingDocument = new TypedDocumentString(`
+    query SnRatingRanking($since: Date!, $until: Date!, $level: String!, $subjectType: String) {
+  ratingRanking(
+    since: $since
+    until: $until
+    level: $level
+    subjectType: $subjectType
+  ) {
+    orgUnitId
+    name
+    count
+    averageStars
+    lowCount
+    rank
+  }
+}
+    `) as unknown as TypedDocumentString<SnRatingRankingQuery, SnRatingRankingQueryVariables>;
+export const SnRatingFollowUpDocument = new TypedDocumentString(`
+    mutation SnRatingFollowUp($id: ID!, $note: String!, $resolved: Boolean!) {
+  ratingFollowUp(id: $id, note: $note, resolved: $resolved) {
+    rating {
+      id
+      followedUp
+      flagged
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<SnRatingFollowUpMutation, SnRatingFollowUpMutationVariables>;
+export const SnMyRequestsDocument = new TypedDocumentString(`
+    query SnMyRequests {
+  myServiceRequests(limit: 50) {
+    ...ServiceRequestFields
+  }
+}
+    fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnMyRequestsQuery, SnMyRequestsQueryVariables>;
+export const SnMyVisitsDocument = new TypedDocumentString(`
+    query SnMyVisits {
+  myStationVisits(limit: 50) {
+    stationId
+    stationNumber
+    stationName
+    occupation
+    visitedAt
+    myStars
+  }
+}
+    `) as unknown as TypedDocumentString<SnMyVisitsQuery, SnMyVisitsQueryVariables>;
+export const SnWorkerSubmitDocument = new TypedDocumentString(`
+    mutation SnWorkerSubmit($category: String!, $summary: String!, $stationId: ID) {
+  workerServiceRequestSubmit(
+    category: $category
+    summary: $summary
+    stationId: $stationId
+  ) {
+    request {
+      ...ServiceRequestFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment ServiceRequestFields on ServiceRequest {
+  id
+  orgUnitId
+  category
+  categoryLabelZh
+  channel
+  state
+  stateLabelZh
+  version
+  summary
+  requesterName
+  phoneMasked
+  socialOrg
+  firstResponseDue
+  resolutionDue
+  firstRespondedAt
+  resolvedAt
+  createdAt
+  responseSla
+  resolutionSla
+  allowedTransitions
+}`) as unknown as TypedDocumentString<SnWorkerSubmitMutation, SnWorkerSubmitMutationVariables>;
+export const SnWorkerCheckInDocument = new TypedDocumentString(`
+    mutation SnWorkerCheckIn($number: String!, $occupation: String!) {
+  workerStationCheckIn(number: $number, occupation: $occupation) {
+    visit {
+      stationId
+      stationNumber
+      stationName
+      visitedAt
+      myStars
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<SnWorkerCheckInMutation, SnWorkerCheckInMutationVariables>;
+export const SnWorkerRateDocument = new TypedDocumentString(`
+    mutation SnWorkerRate($subjectType: String!, $subjectId: BigInt!, $stars: Int!, $dimensions: [DimensionInput!], $comment: String!) {
+  workerRatingSubmit(
+    subjectType: $subjectType
+    subjectId: $subjectId
+    stars: $stars
+    dimensions: $dimensions
+    comment: $comment
+  ) {
+    rating {
+      id
+      stars
+      version
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<SnWorkerRateMutation, SnWorkerRateMutationVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

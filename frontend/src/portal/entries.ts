@@ -1,3 +1,4 @@
 // Capabilities' portal modules register themselves here (see registry.ts). Add one import line per
 // capability: `import '../capabilities/<name>/portal';`.
 import '../capabilities/hardship/portal';
+import '../capabilities/service_network/portal';

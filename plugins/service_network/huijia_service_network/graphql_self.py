@@ -79,14 +79,7 @@ async def _mine(info: Info, pk: int) -> ServiceRequest | None:
 
 @strawberry.type
 class WorkerServiceQuery:
-    @strawberry.field(description="Worker portal: my service requests and their status, newest first.")
-    @for_query
-    async def my_service_requests(self, info: Info, limit: int = 50) -> list[ServiceRequest]:
-        _limit(limit)
-        me = await require_worker(info)
-        rows = await raw(_REQUESTS + _MINE + " ORDER BY r.created_at DESC, r.id DESC LIMIT {}", me.tenant.id,
-                         me.member_id or -1, me.principal.user_id, limit)
-        return [_request_from_row(info, me.tenant, me.principal, r) for r in rows]
+    # The list of my requests is portal.py's ``myServiceRequests``.
 
     @strawberry.field(description="Worker portal: one of my requests (null for anyone else's).")
     @for_query

@@ -58,11 +58,13 @@ def register_permissions() -> dict[str, Any]:
     return {
         "service_network.read": [Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK, Role.AUDITOR],
         "service_network.write": [Role.TENANT_ADMIN, Role.CLERK],
-        # Recording a member's rating: the member through the worker portal, or a clerk taking a survey.
-        "service_network.rate": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
+        # Recording a member's rating as a clerk taking a survey. Workers rate through the portal fields,
+        # which take the member from the login: a client-supplied member id is for staff only.
+        "service_network.rate": [Role.TENANT_ADMIN, Role.CLERK],
         "service_network.follow_up": [Role.TENANT_ADMIN, Role.CLERK],
-        # Submitting a need: the worker portal, the 12351 hotline clerk, a station's staff.
-        "service_network.request": [Role.TENANT_ADMIN, Role.CLERK, Role.WORKER],
+        # Submitting a need for someone: the 12351 hotline clerk, a station's staff. Workers submit their
+        # own through the portal fields (the member comes from the login).
+        "service_network.request": [Role.TENANT_ADMIN, Role.CLERK],
         # Working the queue (accept, refer, resolve, reject, close) at the handling unit.
         "service_network.handle": [Role.TENANT_ADMIN, Role.CLERK],
         # Running the province's yearly station assessment (granted at the root: it covers every station).
@@ -77,11 +79,13 @@ def register_graphql() -> list[Any]:
     from huijia_service_network import graphql_assessment as a
     from huijia_service_network import graphql_rights as r
     from huijia_service_network import graphql_self as me
+    from huijia_service_network import portal as p
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery],
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery,
+               p.ServiceNetworkPortalQuery],
         mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, a.PhotoMutation,
-                  me.WorkerServiceMutation, r.RightsMutation],
+                  me.WorkerServiceMutation, r.RightsMutation, p.ServiceNetworkPortalMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
