@@ -61,7 +61,7 @@ PROJECT_NAME = "huijia"
 
 # The version of this contract. Bump the minor for a new hook or argument, the major for a removal or
 # a change of meaning, and add the version to docs/hooks-changelog.md (a contract test checks it).
-CONTRACT = ContractVersion("huijia.core", "0.3")
+CONTRACT = ContractVersion("huijia.core", "0.4")
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -456,4 +456,19 @@ def register_encrypted_columns() -> list[EncryptedColumn | IndexedColumn]:
         :class:`core.interface.IndexedColumn` (may be empty).
 
     .. versionadded:: 0.3
+    """
+
+
+@hookspec
+def register_file_stores() -> list[Any]:
+    """Return the :class:`core.files.FileStore` areas this plugin keeps encrypted files in.
+
+    ``huijia backup`` copies every registered area into the archive (still encrypted, the keys stay
+    out), ``huijia restore`` puts them back, ``huijia files verify`` decrypts each file, and the
+    province export and erase reach them. A file kept in an area left out is lost by a restore.
+    Core's members and funds domains register theirs here too.
+
+    :return: A list of ``FileStore`` objects (``core.sdk.files.store("<area>")``; may be empty).
+
+    .. versionadded:: 0.4
     """

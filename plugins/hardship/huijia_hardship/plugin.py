@@ -29,7 +29,7 @@ PLUGIN = PluginInfo(
     version="0.1.0",
     min_core="0.1",
     settings_schema=HardshipSettings,
-    contracts={CORE_CONTRACT.name: "0.3"},
+    contracts={CORE_CONTRACT.name: "0.4"},
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="困难职工帮扶", settings_schema=HardshipSettings,
                             description="困难职工一户一档建档、审核公示、分类认定、帮扶救助与动态管理",
@@ -113,6 +113,14 @@ def classify(tenant: TenantContext, facts: HouseholdFacts) -> Classification:
     result = hooks.hardship_classify(tenant=tenant, facts=facts)
     found = [reason for answer in hooks.hardship_exclusions(tenant=tenant, facts=facts) for reason in answer or []]
     return rules.apply_exclusions(result, list(dict.fromkeys(found)))
+
+
+@hookimpl
+def register_file_stores() -> list[Any]:
+    # Archive attachments: backups, restores and province exports and erasures carry them.
+    from core.sdk import files
+
+    return [files.store(NAME)]
 
 
 @hookimpl
