@@ -162,6 +162,30 @@ def _version() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _absolute(path: Path, make_parent: bool = False) -> Path:
+    path = path.resolve()
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _holds_anything(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def _package(work: Path, out: Path, manifest: dict[str, Any]) -> None:
+    """Checksum every file into the manifest, then write the tar beside ``out`` and rename it."""
+    manifest["checksums"] = {p.relative_to(work).as_posix(): _sha256(p)
+                             for p in sorted(work.rglob("*")) if p.is_file()}
+    (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    partial = out.with_name(out.name + ".part")
+    with tarfile.open(partial, "w") as tar:
+        tar.add(work / MANIFEST, arcname=MANIFEST)  # first, so a restore reads it cheaply
+        for rel in manifest["checksums"]:
+            tar.add(work / rel, arcname=rel)
+    os.replace(partial, out)
+
+
 async def backup(out: Path, database_url: str, *, after_snapshot: Callable[[], Awaitable[None]] | None = None,
                  pg_dump: str = "pg_dump") -> dict[str, Any]:
     """Write the archive ``out`` (a tar file; written beside it, then renamed) and return its manifest.
@@ -170,8 +194,7 @@ async def backup(out: Path, database_url: str, *, after_snapshot: Callable[[], A
     show the archive holds the snapshot, not what came after)."""
     import asyncpg
 
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = _absolute(out, make_parent=True)
     conn = await asyncpg.connect(database_url)
     try:
         await _require_all_rows(conn)
@@ -198,17 +221,8 @@ async def backup(out: Path, database_url: str, *, after_snapshot: Callable[[], A
                     "file_areas": files["areas"],
                     # every key a restore needs loaded; the keys themselves are never written here
                     "data_key_ids": sorted(set(facts["data_key_ids"]) | set(files["file_key_ids"])),
-                    "checksums": {},
                 }
-                for path in sorted(p for p in work.rglob("*") if p.is_file()):
-                    manifest["checksums"][path.relative_to(work).as_posix()] = _sha256(path)
-                (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-                partial = out.with_name(out.name + ".part")
-                with tarfile.open(partial, "w") as tar:
-                    tar.add(work / MANIFEST, arcname=MANIFEST)  # first, so a restore reads it cheaply
-                    for rel in manifest["checksums"]:
-                        tar.add(work / rel, arcname=rel)
-                os.replace(partial, out)
+                await asyncio.to_thread(_package, work, out, manifest)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
         finally:
@@ -256,8 +270,8 @@ async def restore(archive: Path, database_url: str, data_dir: Path, ring: Any,
     if missing:
         raise BackupError("refused, nothing was restored: the backup needs keys that are not loaded: "
                           + "; ".join(missing) + ". Load the keys that were in use when it was taken")
-    data_dir = data_dir.resolve()
-    if data_dir.exists() and any(data_dir.iterdir()):
+    data_dir = _absolute(data_dir)
+    if _holds_anything(data_dir):
         raise BackupError(f"refused, nothing was restored: the data directory {data_dir} is not empty")
     conn = await asyncpg.connect(database_url)
     try:

@@ -6,74 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import pytest_asyncio
 
-from core.testing import current_environment
+from tests.integration.drill import ENV, admin_url, app_url, create_db, drop_db, fetch, huijia, ok, owner_url
 
 pytestmark = pytest.mark.slow
 
-ENV = current_environment()
-HOST = ENV.admin_dsn.split("@", 1)[-1].split("/", 1)[0]
 # Areas and contexts as the members, funds and hardship stores write them.
 STORED = [("members", "exports", ""), ("funds", "reports", "funds/"), ("hardship", "attachment", "hardship/")]
-
-
-def admin_url(db: str) -> str:
-    return ENV.admin_dsn.rsplit("/", 1)[0] + f"/{db}"
-
-
-def app_url(db: str) -> str:
-    return f"postgresql://{ENV.app_role}@{HOST}/{db}"
-
-
-def owner_url(db: str) -> str:
-    return f"postgresql://{ENV.owner_role}@{HOST}/{db}"
-
-
-async def huijia(db: str, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    """Run the `huijia` command against ``db`` as the app role, in its own process (one engine each)."""
-    full = {**os.environ, "DATABASE_URL": app_url(db), "HUIJIA_DATA_DIR": str(data_dir), **(env or {})}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "core.cli", *args, env=full,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
-
-
-async def ok(db: str, data_dir: Path, *args: str) -> str:
-    code, out = await huijia(db, data_dir, *args)
-    assert code == 0, out
-    return out
-
-
-async def create_db(name: str) -> None:
-    conn = await asyncpg.connect(ENV.admin_dsn)
-    try:
-        await conn.execute(f"CREATE DATABASE {name} OWNER {ENV.owner_role}")
-    finally:
-        await conn.close()
-
-
-async def drop_db(name: str) -> None:
-    conn = await asyncpg.connect(ENV.admin_dsn)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
-
-
-async def fetch(db: str, sql: str) -> list[dict[str, Any]]:
-    conn = await asyncpg.connect(admin_url(db))
-    try:
-        return [dict(r) for r in await conn.fetch(sql)]
-    finally:
-        await conn.close()
 
 
 def plaintext(area: str, tenant_id: int, n: int) -> bytes:
