@@ -38,6 +38,7 @@ Groups:
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
   worker's object read as NOT_FOUND);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
+  ``http_error`` and ``content_disposition`` for a plugin's own file-download routes;
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -200,6 +201,8 @@ __all__ = [
     "mask_name",
     # files
     "files",
+    "http_error",
+    "content_disposition",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -292,6 +295,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "mask_id_number": ("core.pii.masking", "mask_id_number"),
     "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),
+    "http_error": ("core.downloads", "http_error"),
+    "content_disposition": ("core.downloads", "content_disposition"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),
