@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import asyncpg
 from core.testing import current_environment
 
 ENV = current_environment()
+ROOT = Path(__file__).resolve().parents[2]
 HOST = ENV.admin_dsn.split("@", 1)[-1].split("/", 1)[0]
 def admin_url(db: str) -> str:
     return ENV.admin_dsn.rsplit("/", 1)[0] + f"/{db}"
@@ -64,3 +67,34 @@ async def fetch(db: str, sql: str) -> list[dict[str, Any]]:
         return [dict(r) for r in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+# Areas and contexts as the members, funds and hardship stores write them.
+STORED = [("members", "exports", ""), ("funds", "reports", "funds/"), ("hardship", "attachment", "hardship/")]
+
+
+def plaintext(area: str, tenant_id: int, n: int) -> bytes:
+    # Over one chunk, so the files are more than one sealed line.
+    return f"{area}:{tenant_id}:{n}:".encode() * 70_000
+
+
+@contextlib.asynccontextmanager
+async def demo_deployment(name: str, data: Path) -> AsyncIterator[tuple[str, Path, dict[str, int]]]:
+    """A scratch deployment as `huijia demo` makes it (members, households, 13 months of ledger, audit
+    records in three provinces) with one stored file per area in each province: (database, data
+    directory, tenant ids by code). Dropped afterwards."""
+    from core.files import FileStore
+
+    db = f"huijia_drill_{name}_{ENV.run_id}"
+    await create_db(db)
+    try:
+        await ok(db, data, "migrate", "--owner-url", owner_url(db))
+        await ok(db, data, "demo", "--force")
+        tenants = {r["code"]: r["id"] for r in await fetch(db, "SELECT id, code FROM tenant")}
+        for area, kind, prefix in STORED:
+            st = FileStore(area, root=lambda a=area: data / a, context_prefix=prefix)
+            for code in ("shanghai", "fujian", "beijing"):
+                st.store_stream(iter([plaintext(area, tenants[code], 1)]), kind, tenants[code], 1)
+        yield db, data, tenants
+    finally:
+        await drop_db(db)

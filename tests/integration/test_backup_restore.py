@@ -12,38 +12,26 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.integration.drill import ENV, admin_url, app_url, create_db, drop_db, fetch, huijia, ok, owner_url
+from tests.integration.drill import (
+    ENV,
+    admin_url,
+    app_url,
+    create_db,
+    demo_deployment,
+    drop_db,
+    fetch,
+    huijia,
+    ok,
+    owner_url,
+    plaintext,
+)
 
 pytestmark = pytest.mark.slow
 
-# Areas and contexts as the members, funds and hardship stores write them.
-STORED = [("members", "exports", ""), ("funds", "reports", "funds/"), ("hardship", "attachment", "hardship/")]
-
-
-def plaintext(area: str, tenant_id: int, n: int) -> bytes:
-    # Over one chunk, so the files are more than one sealed line.
-    return f"{area}:{tenant_id}:{n}:".encode() * 70_000
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def source(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A demo deployment (members, households, 13 months of ledger, audit records) with stored files."""
-    from core.files import FileStore
-
-    db = f"huijia_drill_src_{ENV.run_id}"
-    data = tmp_path_factory.mktemp("drill") / "src"
-    await create_db(db)
-    try:
-        await ok(db, data, "migrate", "--owner-url", owner_url(db))
-        await ok(db, data, "demo", "--force")
-        tenants = {r["code"]: r["id"] for r in await fetch(db, "SELECT id, code FROM tenant")}
-        for area, kind, prefix in STORED:
-            st = FileStore(area, root=lambda a=area: data / a, context_prefix=prefix)
-            for code in ("shanghai", "fujian"):
-                st.store_stream(iter([plaintext(area, tenants[code], 1)]), kind, tenants[code], 1)
-        yield db, data, tenants
-    finally:
-        await drop_db(db)
+    async with demo_deployment("src", tmp_path_factory.mktemp("drill") / "src") as found:
+        yield found
 
 
 async def test_backup_during_writes_restores_one_consistent_snapshot(source: Any, tmp_path: Path,
@@ -75,7 +63,7 @@ async def test_backup_during_writes_restores_one_consistent_snapshot(source: Any
     users_now = (await fetch(db, "SELECT count(*) AS n FROM app_user"))[0]["n"]
     assert users_now == manifest["table_counts"]["app_user"] + 3
     assert manifest["data_key_ids"] and manifest["index_key_ids"]
-    assert manifest["file_areas"] == {"funds": 2, "hardship": 2, "members": 2}
+    assert manifest["file_areas"] == {"funds": 3, "hardship": 3, "members": 3}
     assert "HUIJIA_PII_KEYS" not in archive.read_bytes().decode("latin-1")
 
     target = f"huijia_drill_dst_{ENV.run_id}"
@@ -95,7 +83,7 @@ async def test_backup_during_writes_restores_one_consistent_snapshot(source: Any
         await ok(target, restored, "ledger", "verify", "--checkpoint", str(ledger_checkpoint))
         await ok(target, restored, "ledger", "check")
         out = await ok(target, restored, "files", "verify")
-        assert "funds: 2 files decrypt" in out and "hardship: 2 files decrypt" in out and "members: 2 files" in out
+        assert "funds: 3 files decrypt" in out and "hardship: 3 files decrypt" in out and "members: 3 files" in out
         # The app role reads the restored rows (migrate granted it) and the files hold what was stored.
         code, out = await huijia(target, restored, "users", "create", "--tenant", "shanghai", "--username",
                                  "after", "--role", "clerk", env={"HUIJIA_NEW_PASSWORD": "after-restore-pw-1"})
