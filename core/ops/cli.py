@@ -72,7 +72,7 @@ def cmd_files_verify(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="write one archive: a consistent database snapshot and the encrypted file stores "
                        "(never the keys)")
     p.add_argument("--out", required=True, metavar="FILE")
@@ -156,7 +156,7 @@ async def _record_erasure(report: dict[str, object]) -> None:
     await with_database(go)
 
 
-def add_province_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_province_commands(sub: argparse._SubParsersAction) -> None:
     province = sub.add_parser("province", help="one province whole: export it, or erase it (PIPL Art. 47)")
     cmds = province.add_subparsers(dest="sub", required=True)
     p = cmds.add_parser("export", help="write the province's rows and files (still encrypted) to one archive")
