@@ -79,17 +79,17 @@ def plaintext(area: str, tenant_id: int, n: int) -> bytes:
 
 
 @contextlib.asynccontextmanager
-async def demo_deployment(name: str, data: Path) -> AsyncIterator[tuple[str, Path, dict[str, int]]]:
+async def demo_deployment(name: str, data: Path, *, demo: bool = True) -> AsyncIterator[tuple[str, Path, dict[str, int]]]:
     """A scratch deployment as `huijia demo` makes it (members, households, 13 months of ledger, audit
     records in three provinces) with one stored file per area in each province: (database, data
-    directory, tenant ids by code). Dropped afterwards."""
+    directory, tenant ids by code). Dropped afterwards. ``demo=False``: the provinces only, no rows."""
     from core.files import FileStore
 
     db = f"huijia_drill_{name}_{ENV.run_id}"
     await create_db(db)
     try:
         await ok(db, data, "migrate", "--owner-url", owner_url(db))
-        await ok(db, data, "demo", "--force")
+        await ok(db, data, *(("demo", "--force") if demo else ("tenants", "sync")))
         tenants = {r["code"]: r["id"] for r in await fetch(db, "SELECT id, code FROM tenant")}
         for area, kind, prefix in STORED:
             st = FileStore(area, root=lambda a=area: data / a, context_prefix=prefix)
