@@ -47,6 +47,12 @@ class BackupError(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
+def _require_postgres(url: str) -> None:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise BackupError("backup and restore are for PostgreSQL (a postgresql:// URL); on the embedded SQLite "
+                          "default, stop the server and copy HUIJIA_DATA_DIR whole")
+
+
 async def _require_all_rows(conn: Any) -> None:
     sees_all = await conn.fetchval("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
     if not sees_all:
@@ -194,6 +200,7 @@ async def backup(out: Path, database_url: str, *, after_snapshot: Callable[[], A
     show the archive holds the snapshot, not what came after)."""
     import asyncpg
 
+    _require_postgres(database_url)
     out = _absolute(out, make_parent=True)
     conn = await asyncpg.connect(database_url)
     try:
@@ -265,6 +272,7 @@ async def restore(archive: Path, database_url: str, data_dir: Path, ring: Any,
     """Restore ``archive`` into an empty database and an empty data directory; return the manifest."""
     import asyncpg
 
+    _require_postgres(database_url)
     manifest = read_manifest(archive)
     missing = missing_keys(manifest, ring)
     if missing:

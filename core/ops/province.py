@@ -30,7 +30,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from core.ops.backup import BackupError, _absolute, _file_key_id, _require_all_rows, _sha256
+from core.ops.backup import (
+    BackupError,
+    _absolute,
+    _file_key_id,
+    _require_all_rows,
+    _require_postgres,
+    _sha256,
+)
 
 FORMAT = "huijia-province-export/1"
 
@@ -125,6 +132,7 @@ async def export_province(code: str, out: Path, database_url: str) -> dict[str, 
 
     from core.registry import get_registry
 
+    _require_postgres(database_url)
     out = _absolute(out, make_parent=True)
     conn = await asyncpg.connect(database_url)
     try:
@@ -164,6 +172,7 @@ async def erase_province(code: str, database_url: str) -> dict[str, Any]:
     """Delete every row and file of province ``code``; return what was deleted (counts per table and area)."""
     import asyncpg
 
+    _require_postgres(database_url)
     conn = await asyncpg.connect(database_url)
     try:
         if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
