@@ -13,7 +13,8 @@ Both connect as a role that sees every tenant's rows. Erasure deletes from appen
 (audit records, ledger entries, chain heads), which their triggers refuse on purpose, so it needs a
 superuser: it runs in one transaction with ``session_replication_role = replica`` (triggers and
 foreign-key checks off for that transaction only, which is why every row of the province goes at
-once and nothing of another is touched).
+once and nothing of another is touched). Before it commits, every foreign key is checked by hand:
+a row of another province still pointing at a deleted row rolls the whole erasure back.
 """
 
 from __future__ import annotations
@@ -168,6 +169,24 @@ async def export_province(code: str, out: Path, database_url: str) -> dict[str, 
     return manifest
 
 
+async def _dangling_references(conn: Any) -> list[str]:
+    """``child.column -> parent`` for each single-column foreign key with a value its parent lacks."""
+    fks = await conn.fetch(
+        "SELECT c.conrelid::regclass::text AS child, a.attname AS col, c.confrelid::regclass::text AS parent, "
+        "af.attname AS pcol FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+        "JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1] "
+        "WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 AND c.connamespace = 'public'::regnamespace")
+    found = []
+    for fk in fks:
+        bad = await conn.fetchval(
+            f'SELECT 1 FROM {fk["child"]} x WHERE x."{fk["col"]}" IS NOT NULL AND NOT EXISTS '
+            f'(SELECT 1 FROM {fk["parent"]} p WHERE p."{fk["pcol"]}" = x."{fk["col"]}") LIMIT 1')
+        if bad:
+            found.append(f"{fk['child']}.{fk['col']} -> {fk['parent']}")
+    return found
+
+
 async def erase_province(code: str, database_url: str) -> dict[str, Any]:
     """Delete every row and file of province ``code``; return what was deleted (counts per table and area)."""
     import asyncpg
@@ -180,18 +199,25 @@ async def erase_province(code: str, database_url: str) -> dict[str, Any]:
                               "(docs/operations.md, Erasing a province)")
         tenant = await _find_tenant(conn, code)
         tid = int(tenant["id"])
-        # Files first: if this stops half-way the rows are still there and running it again finishes.
-        files: dict[str, int] = {}
-        for area, _kind, folder in await asyncio.to_thread(_area_dirs, tid):
-            files[area] = files.get(area, 0) + sum(1 for _ in folder.glob("*.enc"))
-            await asyncio.to_thread(shutil.rmtree, folder)
         counts: dict[str, int] = {}
+        files: dict[str, int] = {}
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
             for table in await _tenant_tables(conn):
                 status = await conn.execute(f'DELETE FROM "{table}" WHERE tenant_id = $1', tid)
                 counts[table] = int(status.split()[-1])
             await conn.execute("DELETE FROM tenant WHERE id = $1", tid)
+            # Foreign keys were not enforced above: refuse (roll back) if another province's row
+            # pointed at one of the deleted rows, rather than leave it dangling.
+            dangling = await _dangling_references(conn)
+            if dangling:
+                raise BackupError(f"refused, nothing was erased: rows of other provinces refer to {code}'s rows "
+                                  f"({', '.join(dangling[:5])})")
+            # The files go last, before the commit: if this stops half-way the rows are still there,
+            # and running it again finishes.
+            for area, _kind, folder in await asyncio.to_thread(_area_dirs, tid):
+                files[area] = files.get(area, 0) + sum(1 for _ in folder.glob("*.enc"))
+                await asyncio.to_thread(shutil.rmtree, folder)
     finally:
         await conn.close()
     return {"tenant": code, "tenant_id": tid, "rows": {t: n for t, n in counts.items() if n}, "files": files}

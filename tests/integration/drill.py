@@ -98,3 +98,11 @@ async def demo_deployment(name: str, data: Path, *, demo: bool = True) -> AsyncI
         yield db, data, tenants
     finally:
         await drop_db(db)
+
+
+async def execute(db: str, sql: str) -> None:
+    conn = await asyncpg.connect(admin_url(db))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()

@@ -130,3 +130,20 @@ async def test_erasing_a_province_leaves_the_others_whole(deployment: Any, tmp_p
     assert len(rows) == 1
     changes = json.loads(rows[0]["changes"]) if isinstance(rows[0]["changes"], str) else rows[0]["changes"]
     assert changes["tenant"] == "fujian" and changes["rows"]["member"] > 0
+
+
+async def test_an_erasure_that_would_leave_another_provinces_row_dangling_is_rolled_back(tmp_path: Path) -> None:
+    from tests.integration.drill import execute
+
+    async with demo_deployment("dangle", tmp_path / "data", demo=False) as (db, data, tenants):
+        fj, bj = tenants["fujian"], tenants["beijing"]
+        # A row of beijing pointing at a row of fujian (no code path makes one; a superuser can).
+        await execute(db, f"UPDATE org_unit SET parent_id = (SELECT min(id) FROM org_unit WHERE tenant_id = {fj}) "
+                          f"WHERE id = (SELECT max(id) FROM org_unit WHERE tenant_id = {bj})")
+        units = (await fetch(db, f"SELECT count(*) AS n FROM org_unit WHERE tenant_id = {fj}"))[0]["n"]
+        code, out = await huijia(db, data, "province", "erase", "--tenant", "fujian", "--confirm", "fujian",
+                                 "--database-url", admin_url(db))
+        assert code == 2 and "nothing was erased" in out and "org_unit.parent_id -> org_unit" in out
+        assert (await fetch(db, f"SELECT count(*) AS n FROM org_unit WHERE tenant_id = {fj}"))[0]["n"] == units > 0
+        assert await fetch(db, "SELECT 1 FROM tenant WHERE code = 'fujian'")
+        assert (data / "hardship" / "attachment" / str(fj) / "1.enc").exists()
