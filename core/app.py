@@ -40,8 +40,27 @@ PLACEHOLDER = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><
 </body></html>"""
 
 
+async def _redis_health(url: str, queue: str) -> tuple[str, int | None]:
+    """("ok", jobs waiting in the arq queue) or ("unavailable", None). Its own short-lived connection,
+    so the answer is about Redis now, not about a pool opened earlier."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return "ok", int(await client.zcard(queue))
+    except Exception:
+        return "unavailable", None
+    finally:
+        with contextlib.suppress(Exception):
+            await client.aclose()
+
+
 @get("/health", media_type=MediaType.JSON)
 async def health() -> Response[Any]:
+    """Readiness, each dependency apart: the database, Redis (when jobs go to workers) and how many
+    jobs wait in the queue (a number to alert on: it grows when no worker takes jobs). 503 when the
+    database or a configured Redis does not answer."""
     from core.dbutil import raw
 
     try:
@@ -49,8 +68,13 @@ async def health() -> Response[Any]:
         db = "ok"
     except Exception:
         db = "unavailable"
-    return Response({"status": "ok" if db == "ok" else "degraded", "database": db},
-                    status_code=200 if db == "ok" else 503)
+    settings = get_settings()
+    redis, depth = ("not configured", None)
+    if settings.redis_url:
+        redis, depth = await _redis_health(settings.redis_url, settings.job_queue)
+    ready = db == "ok" and redis != "unavailable"
+    return Response({"status": "ok" if ready else "degraded", "database": db, "redis": redis, "queueDepth": depth},
+                    status_code=200 if ready else 503)
 
 
 @get(["/", "/{spa_path:path}"], media_type=MediaType.HTML, include_in_schema=False)  # SPA: client routes (/org, /users…) get index.html

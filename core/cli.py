@@ -346,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", help="parent directory of the new package (default: plugins)")
     p.set_defaults(fn=cmd_plugin_new)
 
+    from core.ops.cli import add_commands as add_ops_commands
+
+    add_ops_commands(sub)
     add_registered_commands(sub)
     return parser
 

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from core.interface import (
         CapabilityInfo,
         EncryptedColumn,
-        EncryptedFiles,
         EntryInfo,
         FieldProblem,
         GraphQLContribution,
@@ -501,15 +500,15 @@ def register_sms_gateways() -> list[SmsGateway]:
 
 
 @hookspec
-def register_encrypted_files() -> list[EncryptedFiles]:
-    """Return every kind of file this plugin keeps in core's encrypted file store.
+def register_file_stores() -> list[Any]:
+    """Return the :class:`core.files.FileStore` areas this plugin keeps encrypted files in.
 
-    ``huijia keys rotate`` re-encrypts each stored file of every registered ``(area, kind)`` that is
-    not under the active data key, for every tenant (core's members uploads and exports are walked
-    by core itself). A kind left out keeps needing the old key: retiring it makes those files
-    unreadable.
+    ``huijia backup`` copies every registered area into the archive (still encrypted, the keys stay
+    out), ``huijia restore`` puts them back, ``huijia files verify`` decrypts each file, and the
+    province export and erase reach them. A file kept in an area left out is lost by a restore.
+    Core's members and funds domains register theirs here too.
 
-    :return: A list of :class:`core.interface.EncryptedFiles` (may be empty).
+    :return: A list of ``FileStore`` objects (``core.sdk.files.store("<area>")``; may be empty).
 
     .. versionadded:: 0.4
     """

@@ -31,7 +31,6 @@ __all__ = [
     "BASIS_POINTS",
     "CapabilityInfo",
     "EncryptedColumn",
-    "EncryptedFiles",
     "ContractVersion",
     "GraphQLContribution",
     "IndexedColumn",
@@ -398,15 +397,6 @@ class EncryptedColumn:
     table: str
     column: str
     context: str
-
-
-@dataclass(frozen=True, slots=True)
-class EncryptedFiles:
-    """One kind of file a plugin keeps in core's encrypted file store (``files.store(area)``, written
-    with ``kind``), so that ``huijia keys rotate`` re-encrypts the stored files too."""
-
-    area: str
-    kind: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,8 @@ attributed to the plugin that returned it, and refuses conflicts naming both plu
   owners, so the app can fence a capability's routes) and async shutdown functions.
 - ``demo_data``: async seeders ``huijia demo`` runs on the embedded default.
 - ``encrypted_columns`` and ``indexed_columns``: every column holding keyring-encrypted PII or a
-  blind index, which ``huijia keys rotate`` / ``rotate-index`` walk; ``encrypted_files``: the kinds
-  of stored files ``huijia keys rotate`` re-encrypts.
+  blind index, which ``huijia keys rotate`` / ``rotate-index`` walk.
+- ``file_stores``: area -> ``core.files.FileStore`` of every encrypted file area (backups, exports).
 
 Each section is computed on first use (the permission table is needed while GraphQL modules are
 still being imported, so it cannot wait for the GraphQL section); :meth:`Registry.check` computes
@@ -37,7 +37,6 @@ import pluggy
 from core.interface import (
     CapabilityInfo,
     EncryptedColumn,
-    EncryptedFiles,
     GraphQLContribution,
     IndexedColumn,
     NodeInfo,
@@ -272,15 +271,20 @@ class Registry:
         return [column for _, column in found.values()]
 
     @functools.cached_property
-    def encrypted_files(self) -> list[EncryptedFiles]:
-        found: dict[tuple[str, str], EncryptedFiles] = {}
-        for plugin, kinds in self._results("register_encrypted_files"):
-            for item in kinds:
-                if not isinstance(item, EncryptedFiles):
-                    raise PluginError(f"plugin {plugin!r}: register_encrypted_files must return EncryptedFiles, "
-                                      f"got {item!r}")
-                found.setdefault((item.area, item.kind), item)
-        return list(found.values())
+    def file_stores(self) -> dict[str, Any]:
+        """Area -> FileStore; one area registered by two plugins with different stores is refused."""
+        from core.files import FileStore
+
+        found: dict[str, tuple[str, FileStore]] = {}
+        for plugin, stores in self._results("register_file_stores"):
+            for st in stores:
+                if not isinstance(st, FileStore):
+                    raise PluginError(f"plugin {plugin!r}: register_file_stores must return FileStore objects, got {st!r}")
+                if st.area in found and found[st.area][1] is not st:
+                    raise PluginError(f"plugin {plugin!r}: file store area {st.area!r} is already registered by "
+                                      f"plugin {found[st.area][0]!r}")
+                found.setdefault(st.area, (plugin, st))
+        return {area: st for area, (_, st) in found.items()}
 
     @functools.cached_property
     def routes_by_plugin(self) -> list[tuple[str, list[Any]]]:
@@ -350,7 +354,7 @@ class Registry:
     def check(self) -> Registry:
         """Compute every section now, so a conflict stops start-up before anything serves."""
         for section in ("capabilities", "workflows", "permissions", "jobs", "cron", "cli", "piccolo_apps", "startup_checks",
-                        "encrypted_columns", "indexed_columns", "encrypted_files", "routes", "shutdown", "graphql", "nodes"):
+                        "encrypted_columns", "indexed_columns", "file_stores", "routes", "shutdown", "graphql", "nodes"):
             getattr(self, section)
         self._check_province_plugins()
         return self

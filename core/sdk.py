@@ -42,14 +42,16 @@ Groups:
   worker's object read as NOT_FOUND; :func:`worker_of` ``(tenant, principal)`` outside GraphQL, e.g. in
   an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
+  ``http_error`` and ``content_disposition`` for a plugin's own file-download routes;
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
 - limits and personal data: :func:`rate_limit` (fixed window, Redis-backed when configured),
   :func:`pii_encrypt`/:func:`pii_decrypt`, :func:`phone_digest` (purpose ``PHONE_DIGEST_PURPOSE``),
   :func:`mask_phone`; every encrypted or indexed column is declared with :class:`EncryptedColumn` /
-  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it (stored files
-  with :class:`EncryptedFiles` in ``register_encrypted_files``);
+  :class:`IndexedColumn` in ``register_encrypted_columns`` so key rotation reaches it (a file area
+  of ``files.store(area)`` is declared in ``register_file_stores``, which key rotation, backups and
+  province exports walk);
 - settings: :func:`get_settings` (process settings), :func:`tenant_settings` (a tenant's plugin or
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
@@ -79,7 +81,6 @@ from core.interface import (
     ContractVersion,
     DibaoTable,
     EncryptedColumn,
-    EncryptedFiles,
     EntryInfo,
     Fen,
     FieldProblem,
@@ -118,7 +119,6 @@ __all__ = [
     "CORE_CONTRACT",
     "DibaoTable",
     "EncryptedColumn",
-    "EncryptedFiles",
     "EntryInfo",
     "Fen",
     "FieldProblem",
@@ -213,6 +213,8 @@ __all__ = [
     "mask_name",
     # files
     "files",
+    "http_error",
+    "content_disposition",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -311,6 +313,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "mask_id_number": ("core.pii.masking", "mask_id_number"),
     "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),
+    "http_error": ("core.downloads", "http_error"),
+    "content_disposition": ("core.downloads", "content_disposition"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

@@ -11,25 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get
 from litestar.response import Stream
 
 from core.context import TenantContext
+from core.downloads import content_disposition, http_error
 from core.errors import ErrorCode
 
 # Ids in paths are BIGINT: a larger number is no row (and would be a driver error, a 500).
 MAX_ID = 2**63 - 1
-
-
-def _error(status: int, code: ErrorCode, message: str, message_zh: str) -> Response[Any]:
-    return Response({"error": {"code": code.value, "message": message, "messageZh": message_zh}}, status_code=status)
-
-
-def _disposition(filename: str) -> str:
-    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @get("/report-files/{job_id:int}")
@@ -44,23 +35,23 @@ async def download_report_file(request: Request[Any, Any, Any], job_id: int) -> 
     state: dict[str, Any] = request.scope.get("state", {})
     principal = state.get("principal")
     if principal is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)", "请先登录")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)", "请先登录")
     tenant: TenantContext = state["tenant"]  # a principal always comes with its tenant
     row = await get_job(tenant, job_id) if job_id <= MAX_ID else None
     if row is None or row["name"] != REPORT_FILE_JOB or row["created_by"] != principal.user_id:
-        return _error(404, ErrorCode.NOT_FOUND, "report file not found", "报表文件不存在，或您无权查看")
+        return http_error(404, ErrorCode.NOT_FOUND, "report file not found", "报表文件不存在，或您无权查看")
     unit = await get_unit(tenant, row["org_unit_id"]) if row["org_unit_id"] else None
     # Checked again at download: a role withdrawn since the job started no longer reads the file.
     if unit is None or not principal.can("report.read", unit["path"]):
-        return _error(403, ErrorCode.FORBIDDEN, "not allowed: report.read", "无权查看该单位的报表")
+        return http_error(403, ErrorCode.FORBIDDEN, "not allowed: report.read", "无权查看该单位的报表")
     store = file_store()
     if row["status"] != "succeeded":
-        return _error(409, ErrorCode.INVALID_STATE, f"the report file is {row['status']}", "报表文件尚未生成")
+        return http_error(409, ErrorCode.INVALID_STATE, f"the report file is {row['status']}", "报表文件尚未生成")
     if not store.stored_exists(KIND, tenant.id, job_id):
         from core.settings import get_settings
 
         hours = get_settings().export_retention_hours
-        return _error(410, ErrorCode.INVALID_STATE, f"the report file has expired (files are kept {hours} hours): "
+        return http_error(410, ErrorCode.INVALID_STATE, f"the report file has expired (files are kept {hours} hours): "
                       "export again", f"报表文件已过期（保留 {hours} 小时），请重新导出")
     result = json_loads_maybe(row["result"]) or {}
     await record(tenant, Actor(principal.user_id, principal.username), "report.file.download", "Job", job_id,
@@ -71,7 +62,7 @@ async def download_report_file(request: Request[Any, Any, Any], job_id: int) -> 
             yield from iter(lambda: f.read(256 * 1024), b"")
 
     return Stream(chunks, media_type=result.get("contentType", "application/octet-stream"),
-                  headers={"content-disposition": _disposition(result.get("filename") or f"report-{job_id}")})
+                  headers={"content-disposition": content_disposition(result.get("filename") or f"report-{job_id}")})
 
 
 ROUTES = [download_report_file]

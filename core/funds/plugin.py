@@ -67,3 +67,11 @@ def register_shutdown() -> list[Any]:
     from core.funds.chain import wait_background
 
     return [wait_background]
+
+
+@hookimpl
+def register_file_stores() -> list[Any]:
+    # Report files (exports of the ledger): backups, restores and province exports carry them.
+    from core.funds.exports import file_store
+
+    return [file_store()]

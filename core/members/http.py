@@ -21,11 +21,11 @@ import csv
 import io
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.response import Stream
 
+from core.downloads import content_disposition, http_error
 from core.errors import ErrorCode
 from core.graphql.base import to_global_id
 
@@ -34,19 +34,9 @@ MAX_REPORT_ROWS = 100_000
 MAX_ID = 2**63 - 1
 
 
-def _error(status: int, code: ErrorCode | str, message: str, **extra: Any) -> Response[Any]:
-    value = code.value if isinstance(code, ErrorCode) else code
-    return Response({"error": {"code": value, "message": message, **extra}}, status_code=status)
-
-
 def _who(request: Request[Any, Any, Any]) -> tuple[Any, Any]:
     state = request.scope.get("state", {})
     return state.get("tenant"), state.get("principal")
-
-
-def _disposition(filename: str) -> str:
-    ascii_name = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename)
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def import_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -67,9 +57,9 @@ async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
 
     tenant, principal = _who(request)
     if principal is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     if not principal.can("member.import"):
-        return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.import")
+        return http_error(403, ErrorCode.FORBIDDEN, "not allowed: member.import")
     limit = get_settings().import_max_bytes
     try:
         boundary = form_boundary(request.headers.get("content-type"))
@@ -78,7 +68,7 @@ async def upload_import(request: Request[Any, Any, Any]) -> Response[Any]:
     allowed = limit if boundary is None else limit + MULTIPART_SLACK
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > allowed:
-        return _error(413, ErrorCode.INVALID_INPUT, f"文件超过{limit // (1024 * 1024)}MB上限：请拆分为多个文件后分别导入")
+        return http_error(413, ErrorCode.INVALID_INPUT, f"文件超过{limit // (1024 * 1024)}MB上限：请拆分为多个文件后分别导入")
     filename = request.query_params.get("filename") or "roster"
     body: Any = request.stream()
     if boundary is not None:
@@ -102,7 +92,7 @@ MULTIPART_SLACK = 64 * 1024
 
 
 def _form_error(problem: Any) -> Response[Any]:
-    return _error(problem.status, ErrorCode.INVALID_INPUT, problem.message,
+    return http_error(problem.status, ErrorCode.INVALID_INPUT, problem.message,
                   fileError={"code": "UPLOAD", "message": problem.message_zh, "row": None, "column": ""})
 
 
@@ -113,15 +103,15 @@ async def import_template(request: Request[Any, Any, Any]) -> Response[Any]:
     fmt = request.url.path.rsplit(".", 1)[-1]
     _, principal = _who(request)
     if principal is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     if fmt == "csv":
         return Response(roster.template_csv(), media_type="text/csv",
-                        headers={"content-disposition": _disposition("会员名册导入模板.csv")})
+                        headers={"content-disposition": content_disposition("会员名册导入模板.csv")})
     if fmt == "xlsx":
         return Response(roster.template_xlsx(),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"content-disposition": _disposition("会员名册导入模板.xlsx")})
-    return _error(404, ErrorCode.NOT_FOUND, "template.csv or template.xlsx")
+                        headers={"content-disposition": content_disposition("会员名册导入模板.xlsx")})
+    return http_error(404, ErrorCode.NOT_FOUND, "template.csv or template.xlsx")
 
 
 @get(["/imports/{import_id:int}/errors.csv", "/imports/{import_id:int}/errors.xlsx"])
@@ -132,14 +122,14 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
     fmt = request.url.path.rsplit(".", 1)[-1]
     tenant, principal = _who(request)
     if principal is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     from core.members.graphql import can_see_import
 
     imp = await queries.get_import(tenant, import_id) if import_id <= MAX_ID else None
     if imp is None or not can_see_import(principal, imp):
-        return _error(404, ErrorCode.NOT_FOUND, "import not found")
+        return http_error(404, ErrorCode.NOT_FOUND, "import not found")
     if fmt not in ("csv", "xlsx"):
-        return _error(404, ErrorCode.NOT_FOUND, "errors.csv or errors.xlsx")
+        return http_error(404, ErrorCode.NOT_FOUND, "errors.csv or errors.xlsx")
     phase = "commit" if imp["status"] in ("committing", "committed", "interrupted") else "preview"
     errors = await queries.import_errors(tenant, import_id, phase, 0, MAX_REPORT_ROWS)
     rows = list(error_report_rows(errors))
@@ -151,7 +141,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
         out = io.StringIO()
         csv.writer(out).writerows(rows)
         return Response(("\ufeff" + out.getvalue()).encode("utf-8"), media_type="text/csv",
-                        headers={"content-disposition": _disposition(name)})
+                        headers={"content-disposition": content_disposition(name)})
     from core.xlsx.writer import XlsxStreamWriter
 
     buf = io.BytesIO()
@@ -160,7 +150,7 @@ async def import_errors(request: Request[Any, Any, Any], import_id: int) -> Resp
         for r in rows[1:]:
             book.row(r)
     return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"content-disposition": _disposition(name)})
+                    headers={"content-disposition": content_disposition(name)})
 
 
 @get("/exports/{export_id:int}")
@@ -170,19 +160,19 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
 
     tenant, principal = _who(request)
     if principal is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     exp = await queries.get_export(tenant, export_id) if export_id <= MAX_ID else None
     if exp is None or exp["created_by"] != principal.user_id:
-        return _error(404, ErrorCode.NOT_FOUND, "export not found")
+        return http_error(404, ErrorCode.NOT_FOUND, "export not found")
     if not principal.can("member.export_unmasked" if exp["unmasked"] else "member.export"):
-        return _error(403, ErrorCode.FORBIDDEN, "not allowed: member.export")
+        return http_error(403, ErrorCode.FORBIDDEN, "not allowed: member.export")
     if exp["status"] == "expired":
         from core.settings import get_settings
 
-        return _error(410, ErrorCode.INVALID_STATE, f"the export has expired (files are kept "
+        return http_error(410, ErrorCode.INVALID_STATE, f"the export has expired (files are kept "
                       f"{get_settings().export_retention_hours} hours): export again")
     if exp["status"] != "ready" or not filestore.stored_exists(exporter.KIND, tenant.id, export_id):
-        return _error(409, ErrorCode.INVALID_STATE, f"the export is {exp['status']}")
+        return http_error(409, ErrorCode.INVALID_STATE, f"the export is {exp['status']}")
     await exporter.note_download(tenant, Actor(principal.user_id, principal.username), exp)
 
     def chunks() -> Iterator[bytes]:
@@ -191,7 +181,7 @@ async def download_export(request: Request[Any, Any, Any], export_id: int) -> Re
 
     media = "text/csv" if exp["format"] == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Stream(chunks, media_type=media, headers={"content-disposition": _disposition(f"会员导出-{export_id}.{exp['format']}")})
+    return Stream(chunks, media_type=media, headers={"content-disposition": content_disposition(f"会员导出-{export_id}.{exp['format']}")})
 
 
 ROUTES = [upload_import, import_template, import_errors, download_export]

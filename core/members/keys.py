@@ -10,9 +10,8 @@ runbooks.
 ones after it), restart, run ``huijia keys rotate``. It re-encrypts every stored token not under the
 active key in every column registered through ``register_encrypted_columns``, core's and plugins'
 (table by table, tenant by tenant, in small committed batches, so it can be interrupted and
-re-run), the tokens inside export filters, and the stored roster uploads and export files
-(``filestore.reencrypt_stored``) and every kind of file plugins register through
-``register_encrypted_files``. When it reports nothing left, the old key can be removed.
+re-run), the tokens inside export filters, and the stored files of every area registered through
+``register_file_stores`` (``FileStore.reencrypt_stored``). When it reports nothing left, the old key can be removed.
 
 **Blind-index keys** (``rotate_index``): a digest cannot be converted from one key to another, it
 must be recomputed from the value, so each registered indexed column is walked with its encrypted
@@ -212,33 +211,24 @@ async def _rotate_export_filter_tokens(tenant: Any, ring: Keyring, batch: int, r
 
 
 async def _rotate_files(tenant: Any, report: RotationReport) -> None:
-    """Stored roster uploads and export files (encrypted at rest, chunk by chunk), then the files
-    plugins register (``register_encrypted_files``)."""
-    from core.members import filestore
-
-    for kind in filestore.KINDS:
-        label = f"files.{kind}"
-        for object_id in filestore.stored_ids(kind, tenant.id):
-            try:
-                changed = await asyncio.to_thread(filestore.reencrypt_stored, kind, tenant.id, object_id)
-            except Exception:
-                report.count(report.failed, label)
-                continue
-            if changed:
-                report.count(report.reencrypted, label)
-    from core import files
+    """Stored files of every area registered through ``register_file_stores`` (roster uploads and
+    exports, ledger report files, capability attachments), encrypted at rest chunk by chunk. Labels:
+    ``files.<kind>`` for the members area, ``files.<area>.<kind>`` for the others."""
     from core.registry import get_registry
 
-    for item in get_registry().encrypted_files:
-        store, label = files.store(item.area), f"files.{item.area}.{item.kind}"
-        for object_id in store.stored_ids(item.kind, tenant.id):
-            try:
-                changed = await asyncio.to_thread(store.reencrypt_stored, item.kind, tenant.id, object_id)
-            except Exception:
-                report.count(report.failed, label)
-                continue
-            if changed:
-                report.count(report.reencrypted, label)
+    for area, st in sorted(get_registry().file_stores.items()):
+        root = st.root()
+        kinds = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.isidentifier()) if root.is_dir() else []
+        for kind in kinds:
+            label = f"files.{kind}" if area == "members" else f"files.{area}.{kind}"
+            for object_id in st.stored_ids(kind, tenant.id):
+                try:
+                    changed = await asyncio.to_thread(st.reencrypt_stored, kind, tenant.id, object_id)
+                except Exception:
+                    report.count(report.failed, label)
+                    continue
+                if changed:
+                    report.count(report.reencrypted, label)
 
 
 # ---------------------------------------------------------------------------------------------

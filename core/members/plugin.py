@@ -74,3 +74,11 @@ def register_encrypted_columns() -> list[Any]:
     from core.members.keys import member_columns
 
     return member_columns()
+
+
+@hookimpl
+def register_file_stores() -> list[Any]:
+    # Roster uploads and member exports: backups, restores and province exports carry them.
+    from core.members.filestore import STORE
+
+    return [STORE]

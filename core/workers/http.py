@@ -13,18 +13,11 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from litestar import MediaType, Request, Response, get, post
 
+from core.downloads import content_disposition, http_error
 from core.errors import DomainError, ErrorCode
-
-
-def _error(status: int, code: ErrorCode, message: str, message_zh: str | None = None, **extra: Any) -> Response[Any]:
-    body: dict[str, Any] = {"code": code.value, "message": message, **extra}
-    if message_zh:
-        body["messageZh"] = message_zh
-    return Response({"error": body}, status_code=status)
 
 
 @post("/portal/my-data", status_code=200)
@@ -36,13 +29,13 @@ async def download_my_data(request: Request[Any, Any, Any]) -> Response[Any]:
     state = request.scope.get("state", {})
     tenant, principal = state.get("tenant"), state.get("principal")
     if principal is None or tenant is None:
-        return _error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
+        return http_error(401, ErrorCode.UNAUTHENTICATED, "log in first (Authorization: Bearer <token>)")
     try:
         body = json.loads(await request.body() or b"{}")
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("password"), str):
-        return _error(400, ErrorCode.INVALID_INPUT, "send {\"password\": \"...\"}", "请输入登录密码")
+        return http_error(400, ErrorCode.INVALID_INPUT, "send {\"password\": \"...\"}", "请输入登录密码")
     try:
         me = await worker_of(tenant, principal)
         account = await queries.account_by_user(tenant, me.principal.user_id)
@@ -53,13 +46,13 @@ async def download_my_data(request: Request[Any, Any, Any]) -> Response[Any]:
     except DomainError as exc:
         status = {ErrorCode.FORBIDDEN: 403, ErrorCode.TOO_MANY_ATTEMPTS: 429, ErrorCode.INVALID_CREDENTIALS: 403}.get(
             exc.code, 400)
-        return _error(status, exc.code, exc.message, exc.message_zh, **(exc.extensions or {}))
+        return http_error(status, exc.code, exc.message, exc.message_zh, **(exc.extensions or {}))
     document = {"generatedAt": utcnow().isoformat(), "province": tenant.name,
                 "note": "您在本平台登记的个人信息副本（依据《个人信息保护法》第四十五条）", **data}
     filename = f"我的个人信息-{dt.date.today():%Y%m%d}.json"
     ascii_name = f"my-data-{dt.date.today():%Y%m%d}.json"
     return Response(json.dumps(document, ensure_ascii=False, indent=2).encode(), media_type="application/json",
-                    headers={"content-disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+                    headers={"content-disposition": content_disposition(filename, ascii_name),
                              "cache-control": "no-store"})
 
 

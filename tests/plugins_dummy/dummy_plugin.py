@@ -180,6 +180,3 @@ def register_encrypted_columns() -> list[Any]:
     return []
 
 
-@hookimpl
-def register_encrypted_files() -> list[Any]:
-    return []

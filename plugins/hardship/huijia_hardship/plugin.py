@@ -12,7 +12,6 @@ from core.sdk import (
     CORE_CONTRACT,
     CapabilityInfo,
     EncryptedColumn,
-    EncryptedFiles,
     PluginInfo,
     Role,
     TenantContext,
@@ -139,6 +138,14 @@ def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, 
 
 
 @hookimpl
+def register_file_stores() -> list[Any]:
+    # Archive attachments: backups, restores and province exports and erasures carry them.
+    from core.sdk import files
+
+    return [files.store(NAME)]
+
+
+@hookimpl
 def register_encrypted_columns() -> list[EncryptedColumn]:
     # Every field services._enc writes: all under the archive's context (TABLE), the
     # classification inputs too, though they live in their own table. Key rotation walks these.
@@ -150,13 +157,6 @@ def register_encrypted_columns() -> list[EncryptedColumn]:
         EncryptedColumn("hardship_archive", "bank_card_enc", f"{TABLE}.bank_card"),
         EncryptedColumn("hardship_classification", "inputs_enc", f"{TABLE}.classification_inputs"),
     ]
-
-
-@hookimpl
-def register_encrypted_files() -> list[EncryptedFiles]:
-    from huijia_hardship.storage import AREA, KIND
-
-    return [EncryptedFiles(AREA, KIND)]
 
 
 @hookimpl

@@ -3,7 +3,8 @@ object store can answer as well as local disk (put an object, stream it back, te
 by tenant and attachment id only (never a file name a user chose).
 
 The default is core's encrypted file store (area ``hardship``, kind ``attachment``), which
-``huijia keys rotate`` re-encrypts through ``register_encrypted_files``. Another backend is set
+``huijia keys rotate`` re-encrypts and ``huijia backup`` carries (the plugin registers the area through
+``register_file_stores``). Another backend is set
 with :func:`use_storage` at start-up; it must encrypt at rest itself (attachments are personal data).
 """
 

@@ -113,6 +113,15 @@ def register_cron() -> list[Any]:
 
 
 @hookimpl
+def register_file_stores() -> list[Any]:
+    # Station photos: backups, restores, key rotation and a province's export and erasure carry them.
+    from core.sdk import files
+    from huijia_service_network.photos import AREA
+
+    return [files.store(AREA)]
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from huijia_service_network import http, public
 
