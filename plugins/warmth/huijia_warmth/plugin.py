@@ -53,6 +53,13 @@ def register_permissions() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_warmth.money import distribute_job
+
+    return [distribute_job]
+
+
+@hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_warmth.graphql import (
@@ -62,8 +69,10 @@ def register_graphql() -> list[Any]:
         WarmthQuery,
         resolve_campaign,
     )
+    from huijia_warmth.graphql_distribution import WarmthDistributionMutation, WarmthDistributionQuery
 
-    return [GraphQLContribution(query=[WarmthQuery], mutation=[WarmthMutation, WarmthBeneficiaryMutation],
+    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery],
+                                mutation=[WarmthMutation, WarmthBeneficiaryMutation, WarmthDistributionMutation],
                                 types=[WarmthCampaign],
                                 nodes=[NodeInfo("WarmthCampaign", resolve_campaign, "warmth_campaign")])]
 
