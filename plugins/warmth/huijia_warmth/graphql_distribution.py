@@ -26,7 +26,13 @@ from core.sdk import (
     require_worker,
     run_mutation,
 )
-from huijia_warmth.graphql import _CAMPAIGNS, WarmthBeneficiary, WarmthCampaign, WarmthCampaignPayload, _beneficiary
+from huijia_warmth.graphql import (
+    _CAMPAIGNS,
+    WarmthBeneficiary,
+    WarmthCampaign,
+    WarmthCampaignPayload,
+    _beneficiary,
+)
 
 
 def _beneficiary_pk(value: strawberry.ID) -> int:

@@ -70,9 +70,11 @@ def register_graphql() -> list[Any]:
         resolve_campaign,
     )
     from huijia_warmth.graphql_distribution import WarmthDistributionMutation, WarmthDistributionQuery
+    from huijia_warmth.graphql_targeting import WarmthTargetingMutation, WarmthTargetingQuery
 
-    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery],
-                                mutation=[WarmthMutation, WarmthBeneficiaryMutation, WarmthDistributionMutation],
+    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery, WarmthTargetingQuery],
+                                mutation=[WarmthMutation, WarmthBeneficiaryMutation, WarmthDistributionMutation,
+                                          WarmthTargetingMutation],
                                 types=[WarmthCampaign],
                                 nodes=[NodeInfo("WarmthCampaign", resolve_campaign, "warmth_campaign")])]
 
