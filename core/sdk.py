@@ -31,7 +31,9 @@ Groups:
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
-  (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
+  (:func:`get_household`, :func:`household_people`), :func:`find_members_by_id_number` (member ids by
+  canonical ID number, through the blind index; check a number first with :func:`normalize_id_number`,
+  which raises :class:`IdNumberError`), and the members' encryption for a capability's
   own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
@@ -194,6 +196,9 @@ __all__ = [
     "member_info_of",
     "get_household",
     "household_people",
+    "find_members_by_id_number",
+    "normalize_id_number",
+    "IdNumberError",
     "pii_encrypt",
     "pii_decrypt",
     "mask_id_number",
@@ -287,6 +292,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "member_info_of": ("core.members.services", "member_info_of"),
     "get_household": ("core.members.queries", "get_household"),
     "household_people": ("core.members.queries", "household_people"),
+    "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
+    "normalize_id_number": ("core.pii.idcard", "normalize_id_number"),
+    "IdNumberError": ("core.pii.idcard", "IdNumberError"),
     "pii_encrypt": ("core.members.personal", "encrypt"),
     "pii_decrypt": ("core.members.personal", "decrypt"),
     "mask_id_number": ("core.pii.masking", "mask_id_number"),

@@ -55,8 +55,8 @@ async def raw_sql(pt: Any, query: str, *args: Any) -> list[dict[str, Any]]:
         return await raw(query, *args)
 
 
-async def tagged(pt: Any, tags: list[list[str]]) -> list[str]:
-    """Members of the grassroots union with the given tags (global ids)."""
+async def tagged(pt: Any, tags: list[list[str]], numbers: list[str] | None = None) -> list[str]:
+    """Members of the grassroots union with the given tags (global ids); their ID numbers go to ``numbers``."""
     from core.actor import Actor
     from core.context import tenant_scope
     from core.members.member_common import set_tags
@@ -75,6 +75,8 @@ async def tagged(pt: Any, tags: list[list[str]]) -> list[str]:
                       "phone": f"136{k % 100_000_000:08d}", "employer": "测试企业"}
             m = await create_member(tenant, Actor(None, "test"), values=values, unit_id=unit["id"], scope_paths=None)
             await set_tags(tenant, m["id"], t)
+            if numbers is not None:
+                numbers.append(values["id_number"])
             out.append(to_global_id("Member", m["id"]))
     return out
 
@@ -193,3 +195,62 @@ async def test_without_hardship_the_household_group_is_empty_and_another_tenant_
     built = (await clerk.data(BUILD, {"c": (await world.clerk.data(CREATE, {"i": campaign(world.pt, ALL_GROUPS)}))[
         "warmthCampaignCreate"]["campaign"]["id"]}))["warmthTargetingBuild"]
     assert [e["code"] for e in built["errors"]] == ["NOT_FOUND"]
+
+
+MATCH = """mutation($c: ID!, $l: String!, $f: String!) { warmthCrossMatch(campaignId: $c, line: $l, contentBase64: $f) {
+  result { line rows matched new unmatched invalid errors { row code messageZh } members { memberId onList }
+           missedHouseholds { memberId } }
+  errors { field code message } } }"""
+ADD = """mutation($c: ID!, $m: ID!) { warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: "model_worker",
+  reason: "民政低收入名单比对") { errors { code } } }"""
+
+
+def csv_b64(rows: list[list[str]]) -> str:
+    import base64
+
+    text = "\n".join(",".join(r) for r in rows)
+    return base64.b64encode(text.encode("utf-8-sig")).decode()
+
+
+async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and_the_missed_households(
+        api, world, tmp_path) -> None:
+    from core.testing.tenant import synthetic_id_number
+
+    pt, clerk = world.pt, world.clerk
+    numbers: list[str] = []
+    [mine] = await tagged(pt, [["model_worker"]], numbers)
+    other = await create_plugin_tenant(["warmth"], tmp_path)
+    theirs: list[str] = []
+    await tagged(other, [["model_worker"]], theirs)
+    good = numbers[0]
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    stranger = synthetic_id_number(7, born="19880808")
+    cid = (await clerk.data(CREATE, {"i": campaign(pt, ALL_GROUPS)}))["warmthCampaignCreate"]["campaign"]["id"]
+    f = csv_b64([["姓名", "身份证号"], ["甲", good.lower()], ["乙", bad], [",", ""], ["丙", stranger], ["丁", theirs[0]]])
+    out = (await clerk.data(MATCH, {"c": cid, "l": "civil_affairs_low_income", "f": f}))["warmthCrossMatch"]
+    assert out["errors"] == [], out
+    r = out["result"]
+    assert (r["rows"], r["matched"], r["new"], r["unmatched"], r["invalid"]) == (4, 1, 1, 2, 1)
+    assert [(e["row"], e["code"]) for e in r["errors"]] == [(3, "ID_CHECKSUM")] and r["errors"][0]["messageZh"]
+    assert r["members"] == [{"memberId": mine, "onList": False}]
+    # the archived household is not on this campaign's list yet
+    assert r["missedHouseholds"] == [{"memberId": world.hardship_member}]
+    # nothing of the file is kept: the audit log has the counts only
+    audit = await raw_sql(pt, "SELECT changes::text AS d FROM audit_record WHERE action = 'warmth.crossmatch'")
+    assert audit and not any(n in a["d"] for a in audit for n in (good, bad, stranger, theirs[0]))
+
+    assert (await clerk.data(ADD, {"c": cid, "m": mine}))["warmthBeneficiaryAdd"]["errors"] == []
+    again = (await clerk.data(MATCH, {"c": cid, "l": "work_injury", "f": f}))["warmthCrossMatch"]["result"]
+    assert (again["matched"], again["new"], again["members"]) == (1, 0, [{"memberId": mine, "onList": True}])
+
+    def refused(body: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(e["field"], e["code"]) for e in body["warmthCrossMatch"]["errors"]]
+
+    assert refused(await clerk.data(MATCH, {"c": cid, "l": "tax", "f": f})) == [("line", "INVALID_INPUT")]
+    assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": csv_b64([["姓名"], ["甲"]])})) == [
+        ("content", "INVALID_INPUT")]
+    assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": "not base64!"})) == [
+        ("contentBase64", "INVALID_INPUT")]
+    outsider = (await persona(api, other.code, "clerk")).api
+    assert [e["code"] for e in (await outsider.data(MATCH, {"c": cid, "l": "other", "f": f}))["warmthCrossMatch"][
+        "errors"]] == ["NOT_FOUND"]
