@@ -39,7 +39,8 @@ Groups:
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
   worker's object read as NOT_FOUND);
-- files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
+- files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store), and
+  :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -205,6 +206,7 @@ __all__ = [
     "mask_name",
     # files
     "files",
+    "XlsxStreamWriter",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -300,6 +302,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "mask_id_number": ("core.pii.masking", "mask_id_number"),
     "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),
+    "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

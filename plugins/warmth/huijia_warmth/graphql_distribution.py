@@ -132,7 +132,29 @@ class WarmthDistributionQuery:
 
 
 @strawberry.type
+class WarmthFilePayload:
+    job_id: strawberry.ID | None = strawberry.field(default=None, description="Poll it with `job(id)`.")
+    download_url: str | None = strawberry.field(default=None, description="GET it (Bearer token) once the job succeeded.")
+    errors: list[UserError]
+
+
+@strawberry.type
 class WarmthDistributionMutation:
+    @strawberry.mutation(description=perm("warmth.read", "Export the campaign's 台账 (XLSX: union, name, masked ID "
+                                                         "number, household, amount or goods, date, receipt status; "
+                                                         "grouped by org unit) as a job; download it from downloadUrl."))
+    async def warmth_ledger_file_start(self, info: Info, campaign_id: strawberry.ID) -> WarmthFilePayload:
+        from core.sdk import to_global_id
+        from huijia_warmth.ledger_file import start
+
+        async def work() -> dict[str, Any]:
+            tenant, pk = await _readable_campaign(info, campaign_id)
+            rows = await raw(_CAMPAIGNS + " AND c.id = {}", tenant.id, pk)
+            job_id = await start(tenant, info.context.actor, rows[0])
+            return {"job_id": strawberry.ID(to_global_id("Job", job_id)), "download_url": f"/warmth-files/{job_id}"}
+
+        return await run_mutation(WarmthFilePayload, work)
+
     @strawberry.mutation(description=perm("warmth.write", "Run a distributing campaign's job again (after its worker "
                                                           "died or it failed); it continues where it stopped and pays "
                                                           "no one twice."))

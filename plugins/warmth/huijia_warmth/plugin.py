@@ -54,9 +54,17 @@ def register_permissions() -> dict[str, Any]:
 
 @hookimpl
 def register_jobs() -> list[Any]:
+    from huijia_warmth.ledger_file import ledger_file_job
     from huijia_warmth.money import distribute_job
 
-    return [distribute_job]
+    return [distribute_job, ledger_file_job]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_warmth.ledger_file import routes
+
+    return routes()
 
 
 @hookimpl

@@ -367,3 +367,63 @@ async def test_receipts_the_worker_confirms_their_own_a_clerk_records_a_photo_an
         "errors"]] == ["NOT_FOUND"]
     left = (await clerk.data(UNCONFIRMED, {"c": cid}))["warmthUnconfirmed"]
     assert left == [{"beneficiary": {"id": third}, "followups": [{"note": "电话未接通，明日再联系"}]}]
+
+
+FILE = """mutation($c: ID!) { warmthLedgerFileStart(campaignId: $c) { jobId downloadUrl errors { field code message } } }"""
+
+
+async def download(who: Any, url: str) -> Any:
+    return await who.client.get(url, headers={"authorization": f"Bearer {who.token}"})
+
+
+async def test_the_ledger_file_lists_each_beneficiary_by_unit_with_masked_ids_and_is_only_the_starters(
+        api, plugin_tenant, money, clerk, approver, in_process_jobs, tmp_path) -> None:
+    import io
+    import zipfile
+
+    from core.actor import Actor
+    from core.context import tenant_scope
+    from core.jobs import runner
+    from core.tenancy.services import create_unit
+    from core.xlsx.reader import rows as xlsx_rows
+
+    pt = plugin_tenant
+    tenant = await pt.context()
+    with tenant_scope(tenant):
+        root = (await sql(pt, "SELECT id FROM org_unit WHERE code = {}", pt.root_unit))[0]
+        code = f"{pt.code}-a{uuid.uuid4().hex[:4]}"
+        await create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=code, name="直属工会",
+                          level="grassroots")
+    people = await new_members(pt, 2)
+    district_people = await new_members(pt, 1, code)
+    cid = await submitted(pt, clerk, people + district_people)
+    assert (await step(approver, cid, "approve"))["errors"] == []
+    await step(clerk, cid, "distribute")
+    await runner.drain_local(60)
+    started = (await clerk.data(FILE, {"c": cid}))["warmthLedgerFileStart"]
+    assert started["errors"] == [] and started["downloadUrl"].startswith("/warmth-files/")
+    await runner.drain_local(60)
+    assert (await clerk.data(JOB, {"id": started["jobId"]}))["job"]["status"] == "SUCCEEDED"
+    got = await download(clerk, started["downloadUrl"])
+    assert got.status_code == 200, got.text
+    table = [r for _, r in xlsx_rows(zipfile.ZipFile(io.BytesIO(got.content)), 10_000)]
+    assert table[0][:4] == ["工会", "姓名", "身份证号", "家庭编号"]
+    body = table[1:]
+    assert len(body) == 3
+    # grouped by unit (each union's rows together, in tree order)
+    assert sorted(r[0] for r in body) == sorted([f"{pt.code} 测试企业工会"] * 2 + ["直属工会"])
+    assert len([k for k, _ in itertools.groupby(r[0] for r in body)]) == 2
+    shown = {r[2]: r for r in body}
+    for m in people + district_people:
+        number = m["values"]["id_number"]
+        r = shown[number[:6] + "********" + number[-4:]]
+        assert number not in str(table) and (r[5], r[8]) == (100, "未签收")
+    # only the user who started it, and never another tenant
+    other_clerk = await persona(api, pt.code, "clerk", pt.root_unit)
+    assert (await download(other_clerk.api, started["downloadUrl"])).status_code == 404
+    other = await create_plugin_tenant(["warmth"], tmp_path)
+    outsider = await persona(api, other.code, "clerk", other.root_unit)
+    assert (await download(outsider.api, started["downloadUrl"])).status_code == 404
+    assert [e["code"] for e in (await outsider.api.data(FILE, {"c": cid}))["warmthLedgerFileStart"]["errors"]] == [
+        "NOT_FOUND"]
+    assert (await clerk.client.get(started["downloadUrl"])).status_code == 401
