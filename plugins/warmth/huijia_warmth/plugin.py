@@ -78,9 +78,10 @@ def register_graphql() -> list[Any]:
         resolve_campaign,
     )
     from huijia_warmth.graphql_distribution import WarmthDistributionMutation, WarmthDistributionQuery
+    from huijia_warmth.graphql_stats import WarmthStatsQuery
     from huijia_warmth.graphql_targeting import WarmthTargetingMutation, WarmthTargetingQuery
 
-    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery, WarmthTargetingQuery],
+    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery, WarmthTargetingQuery, WarmthStatsQuery],
                                 mutation=[WarmthMutation, WarmthBeneficiaryMutation, WarmthDistributionMutation,
                                           WarmthTargetingMutation],
                                 types=[WarmthCampaign],

@@ -25,6 +25,10 @@ PREVIEW = """query($c: ID!) { warmthPreview(campaignId: $c) { totalFen budgetFen
 BUILD = "mutation($c: ID!) { warmthTargetingBuild(campaignId: $c) { added errors { field code message messageZh } } }"
 REMOVE = """mutation($c: ID!, $b: ID!, $r: String!) { warmthBeneficiaryRemove(campaignId: $c, beneficiaryId: $b, reason: $r) {
   removed errors { field code message } } }"""
+STATS = """query($c: ID!) { warmthStats(campaignId: $c) { budgetFen spentFen
+  coverage { group orgUnitId eligible covered paidFen } budgets { orgUnitId budgetFen spentFen reservationStatus }
+  figures { total hardship keyGroups modelWorkers } } }"""
+NATIONAL = "query($y: Int!) { warmthNationalFigures(year: $y) { total hardship keyGroups modelWorkers } }"
 LISTED = "query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { id memberId group reason } } }"
 
 # 低保 1,000 元 a month, so the household below (1,200 元 income, 500 元 rigid costs) is 深度困难.
@@ -175,6 +179,16 @@ async def test_the_preview_counts_each_group_by_unit_and_the_build_adds_exactly_
     assert (await world.approver.data(STEP, {"id": cid, "t": "approve"}))["warmthCampaignStep"]["errors"] == []
     assert (await clerk.data(STEP, {"id": cid, "t": "distribute"}))["warmthCampaignStep"]["errors"] == []
     await runner.drain_local(60)
+    stats = (await clerk.data(STATS, {"c": cid}))["warmthStats"]
+    g1 = pt.unit_ids[pt.grassroots_unit]
+    assert [(c["group"], c["orgUnitId"], c["eligible"], c["covered"], c["paidFen"]) for c in stats["coverage"]] == [
+        ("hardship_household", g1, 1, 1, 60_000), ("model_worker", g1, 1, 1, 50_000), ("new_form", g1, 2, 2, 0)]
+    assert (stats["budgetFen"], stats["spentFen"]) == (150_000, 110_000)
+    assert stats["budgets"] == [{"orgUnitId": pt.unit_ids[pt.root_unit], "budgetFen": 150_000, "spentFen": 110_000,
+                                 "reservationStatus": "open"}]
+    assert stats["figures"] == {"total": 4, "hardship": 1, "keyGroups": 2, "modelWorkers": 1}
+    assert (await clerk.data(NATIONAL, {"y": 2024}))["warmthNationalFigures"] == stats["figures"]
+    assert (await clerk.data(NATIONAL, {"y": 2025}))["warmthNationalFigures"]["total"] == 0
     nxt = (await clerk.data(CREATE, {"i": campaign(pt, ALL_GROUPS)}))["warmthCampaignCreate"]["campaign"]["id"]
     rows = {r["group"]: r for r in (await clerk.data(PREVIEW, {"c": nxt}))["warmthPreview"]["rows"]}
     assert [(g, rows[g]["eligible"], rows[g]["recent"]) for g in sorted(rows)] == [
@@ -189,9 +203,11 @@ async def test_without_hardship_the_household_group_is_empty_and_another_tenant_
     preview = (await clerk.data(PREVIEW, {"c": cid}))["warmthPreview"]
     assert preview["rows"] == [] and preview["totalFen"] == 0  # none of the other tenant's members or archives
     assert (await clerk.data(BUILD, {"c": cid}))["warmthTargetingBuild"] == {"added": 0, "errors": []}
-    theirs = await clerk.gql(PREVIEW, {"c": (await world.clerk.data(CREATE, {"i": campaign(world.pt, ALL_GROUPS)}))[
-        "warmthCampaignCreate"]["campaign"]["id"]})
+    ours = (await world.clerk.data(CREATE, {"i": campaign(world.pt, ALL_GROUPS)}))["warmthCampaignCreate"]["campaign"]["id"]
+    theirs = await clerk.gql(PREVIEW, {"c": ours})
     assert theirs["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await clerk.gql(STATS, {"c": ours}))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await clerk.data(NATIONAL, {"y": 2024}))["warmthNationalFigures"]["total"] == 0
     built = (await clerk.data(BUILD, {"c": (await world.clerk.data(CREATE, {"i": campaign(world.pt, ALL_GROUPS)}))[
         "warmthCampaignCreate"]["campaign"]["id"]}))["warmthTargetingBuild"]
     assert [e["code"] for e in built["errors"]] == ["NOT_FOUND"]
