@@ -27,7 +27,8 @@ Groups:
 - database: :func:`transaction`, :func:`raw`, :func:`utcnow`, :func:`tenant_tables` (the RLS fence
   for a plugin's tenant-owned tables, in its fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
-- ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
+- ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
+  for a batch of keyed payments in one transaction), :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
@@ -186,6 +187,7 @@ __all__ = [
     "ledger_post",
     "ledger_reserve",
     "ledger_post_reservation",
+    "ledger_post_reservation_many",
     "ledger_void_reservation",
     "ledger_reverse",
     # members
@@ -284,6 +286,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_post": ("core.funds.posting", "post"),
     "ledger_reserve": ("core.funds.services", "reserve"),
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
+    "ledger_post_reservation_many": ("core.funds.services", "post_reservation_many"),
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "get_member": ("core.members.queries", "get_member"),

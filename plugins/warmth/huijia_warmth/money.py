@@ -1,6 +1,7 @@
 """A campaign's money: each budget reserved in the ledger at approval, released at close (or when an
 approved campaign is cancelled), and the distribution job that pays the frozen list from those
-reservations, one idempotent posting per beneficiary, in batches.
+reservations, one idempotent posting per beneficiary (its own ledger key), in batches: each batch is
+one transaction with one ledger call per reservation (``ledger_post_reservation_many``).
 
 Cash benefits go through the ledger (Dr 502 维权支出 / Cr 102 cash of the budget's union, from the
 campaign's fund); in-kind benefits record the item given and take one unit from the campaign's
@@ -21,7 +22,7 @@ from core.sdk import (
     TenantContext,
     get_unit,
     job,
-    ledger_post_reservation,
+    ledger_post_reservation_many,
     ledger_reserve,
     ledger_void_reservation,
     raw,
@@ -138,29 +139,52 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
             break
         async with transaction():
             now = utcnow()
+            marks: list[tuple[int, int | None, str | None]] = []  # (beneficiary, entry, item given)
+            cash: dict[int, list[dict[str, Any]]] = {}  # reservation -> its rows in this batch
             for r in rows:
                 g = groups[r["group_code"]]
-                entry_id, item = None, None
                 if g["form"] == "in_kind":
                     taken = await raw("UPDATE warmth_stock SET quantity = quantity - 1, given = given + 1 WHERE "
                                       "tenant_id = {} AND campaign_id = {} AND item = {} AND quantity > 0 RETURNING id",
                                       tenant.id, campaign_id, g["item"])
                     if not taken:
                         raise JobFailed(f"the stock of an in-kind item ran out after {done} beneficiaries")
-                    item = g["item"]
+                    marks.append((r["id"], None, g["item"]))
                 elif int(r["amount_fen"] or 0) > 0:
                     res_id = reservations.get(r["budget_id"])
                     if res_id is None:
                         raise JobFailed(f"beneficiary {r['id']} has no reserved budget")
-                    entry_id = await ledger_post_reservation(tenant, SYSTEM, int(res_id), key=payment_key(campaign_id, r["id"]),
-                                                             amount_fen=int(r["amount_fen"]), memo=memo)
-                    paid_fen += int(r["amount_fen"])
-                await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = {}, item_given = {} WHERE "
-                          "tenant_id = {} AND id = {} AND paid_at IS NULL", now, entry_id, item, tenant.id, r["id"])
+                    cash.setdefault(int(res_id), []).append(r)
+                else:
+                    marks.append((r["id"], None, None))
+            for res_id, part in cash.items():
+                # One call per reservation and batch; each payment keeps its own key.
+                entries = await ledger_post_reservation_many(
+                    tenant, SYSTEM, res_id, [(payment_key(campaign_id, r["id"]), int(r["amount_fen"])) for r in part],
+                    memo=memo)
+                marks += [(r["id"], e, None) for r, e in zip(part, entries, strict=True)]
+                paid_fen += sum(int(r["amount_fen"]) for r in part)
+            await _mark_paid(tenant, marks, now)
         done += len(rows)
         await ctx.progress(done, total)
     await workflow_step(tenant, _machine(), campaign_id, "finish", actor=SYSTEM, principal=None)
     return {"paid": done, "paid_fen": paid_fen}
+
+
+async def _mark_paid(tenant: TenantContext, marks: list[tuple[int, int | None, str | None]], now: Any) -> None:
+    if not marks:
+        return
+    from huijia_warmth.beneficiaries import _on_postgres
+
+    if _on_postgres():
+        await raw("UPDATE warmth_beneficiary b SET paid_at = {}, entry_id = v.e, item_given = v.i FROM "
+                  "unnest({}::bigint[], {}::bigint[], {}::text[]) AS v(id, e, i) WHERE b.tenant_id = {} AND b.id = v.id "
+                  "AND b.paid_at IS NULL", now, [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks],
+                  tenant.id)
+        return
+    for bid, entry_id, item in marks:
+        await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = {}, item_given = {} WHERE tenant_id = {} "
+                  "AND id = {} AND paid_at IS NULL", now, entry_id, item, tenant.id, bid)
 
 
 def _machine() -> Any:

@@ -256,18 +256,18 @@ async def test_a_distribution_killed_halfway_finishes_when_resumed_and_pays_nobo
     cid = await submitted(pt, clerk, await new_members(pt, 5))
     assert (await step(approver, cid, "approve"))["errors"] == []
     monkeypatch.setattr(warmth_money, "BATCH", 2)
-    real_post = warmth_money.ledger_post_reservation
+    real_post = warmth_money.ledger_post_reservation_many
     calls, inside, never = {"n": 0}, asyncio.Event(), asyncio.Event()
 
     async def dies_in_the_second_batch(*args: Any, **kw: Any) -> int:
         calls["n"] += 1
         entry = await real_post(*args, **kw)
-        if calls["n"] == 4:  # batch 2 has posted one payment, not yet the other: the worker dies here
+        if calls["n"] == 2:  # batch 2 has posted its payments, not committed them: the worker dies here
             inside.set()
             await never.wait()
         return entry
 
-    monkeypatch.setattr(warmth_money, "ledger_post_reservation", dies_in_the_second_batch)
+    monkeypatch.setattr(warmth_money, "ledger_post_reservation_many", dies_in_the_second_batch)
     assert (await step(clerk, cid, "distribute"))["errors"] == []
     await asyncio.wait_for(inside.wait(), 60)
     for task in list(runner._local_tasks):
@@ -280,7 +280,7 @@ async def test_a_distribution_killed_halfway_finishes_when_resumed_and_pays_nobo
     assert (job["status"], job["progress"], job["retryable"]) == ("INTERRUPTED", 2, True)
     assert len(await payments(pt, cid)) == 2  # the cut-off batch's payment went with its transaction
 
-    monkeypatch.setattr(warmth_money, "ledger_post_reservation", real_post)
+    monkeypatch.setattr(warmth_money, "ledger_post_reservation_many", real_post)
     resumed = (await clerk.data(RESUME, {"c": cid}))["warmthDistributionResume"]
     assert resumed["errors"] == [] and resumed["campaign"]["distributionJobId"] == listed["distributionJobId"]
     await runner.drain_local(60)
