@@ -120,7 +120,7 @@ class WarmthDistributionQuery:
                 notes.setdefault(n["beneficiary_id"], []).append(WarmthFollowup(note=n["note"], created_at=n["created_at"]))
         return [WarmthUnconfirmed(beneficiary=_beneficiary(r), followups=notes.get(r["id"], [])) for r in rows]
 
-    @strawberry.field(description="Worker portal: the warmth benefits given to me (worker.self).")
+    @strawberry.field(description=perm("worker.self", "Worker portal: the warmth benefits given to me."))
     async def my_warmth_benefits(self, info: Info) -> list[WarmthMyBenefit]:
         me = await require_worker(info)
         if me.member_id is None:
@@ -191,7 +191,8 @@ class WarmthDistributionMutation:
 
         return await run_mutation(WarmthStockPayload, work)
 
-    @strawberry.mutation(description="Worker portal: confirm that I received my benefit (worker.self; my own row only).")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: confirm that I received my benefit (my own "
+                                                         "row only; another's reads as NOT_FOUND)."))
     async def warmth_receipt_confirm(self, info: Info, beneficiary_id: strawberry.ID) -> WarmthReceiptPayload:
         from huijia_warmth.receipts import confirm_by_worker
 
