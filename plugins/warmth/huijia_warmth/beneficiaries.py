@@ -152,12 +152,14 @@ async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int 
         return
     if _on_postgres():
         # One statement per chunk: a list of 100,000 is frozen in seconds, not minutes.
-        for i in range(0, len(frozen), 5000):
-            part = frozen[i:i + 5000]
-            await raw("UPDATE warmth_beneficiary b SET amount_fen = v.amount, budget_id = v.budget, frozen_at = {} "
-                      "FROM unnest({}::bigint[], {}::bigint[], {}::bigint[]) AS v(id, amount, budget) "
-                      "WHERE b.tenant_id = {} AND b.id = v.id", now, [f[0] for f in part], [f[1] for f in part],
-                      [f[2] for f in part], tenant.id)
+        for i in range(0, len(frozen), 1000):
+            part = frozen[i:i + 1000]
+            ids = [f[0] for f in part]
+            # No join with unnest(): see money._mark_paid (a primary-key look-up whatever the statistics).
+            await raw("UPDATE warmth_beneficiary SET amount_fen = ({}::bigint[])[array_position({}::bigint[], id)], "
+                      "budget_id = ({}::bigint[])[array_position({}::bigint[], id)], frozen_at = {} "
+                      "WHERE tenant_id = {} AND id = ANY({}::bigint[])", [f[1] for f in part], ids,
+                      [f[2] for f in part], ids, now, tenant.id, ids)
         return
     for bid, amount, budget_id in frozen:
         await raw("UPDATE warmth_beneficiary SET amount_fen = {}, budget_id = {}, frozen_at = {} WHERE tenant_id = {} "

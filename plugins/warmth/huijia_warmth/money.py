@@ -177,10 +177,12 @@ async def _mark_paid(tenant: TenantContext, marks: list[tuple[int, int | None, s
     from huijia_warmth.beneficiaries import _on_postgres
 
     if _on_postgres():
-        await raw("UPDATE warmth_beneficiary b SET paid_at = {}, entry_id = v.e, item_given = v.i FROM "
-                  "unnest({}::bigint[], {}::bigint[], {}::text[]) AS v(id, e, i) WHERE b.tenant_id = {} AND b.id = v.id "
-                  "AND b.paid_at IS NULL", now, [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks],
-                  tenant.id)
+        # No join: a join with unnest() may get a nested loop over the whole table from a generic plan
+        # (a list loaded in bulk has no statistics yet); ``id = ANY`` is a primary-key look-up.
+        ids, entries, items = [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks]
+        await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = ({}::bigint[])[array_position({}::bigint[], id)], "
+                  "item_given = ({}::text[])[array_position({}::bigint[], id)] WHERE tenant_id = {} AND "
+                  "id = ANY({}::bigint[]) AND paid_at IS NULL", now, entries, ids, items, ids, tenant.id, ids)
         return
     for bid, entry_id, item in marks:
         await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = {}, item_given = {} WHERE tenant_id = {} "
