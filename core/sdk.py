@@ -29,12 +29,15 @@ Groups:
   takes), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
   fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
-- ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
+- ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
+  for a batch of keyed payments in one transaction), :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
   :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
-  (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
+  (:func:`get_household`, :func:`household_people`), :func:`find_members_by_id_number` (member ids by
+  canonical ID number, through the blind index; check a number first with :func:`normalize_id_number`,
+  which raises :class:`IdNumberError`), and the members' encryption for a capability's
   own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
@@ -43,6 +46,9 @@ Groups:
   an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
   ``http_error`` and ``content_disposition`` for a plugin's own file-download routes;
+  worker's object read as NOT_FOUND);
+- files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store), and
+  :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -192,6 +198,7 @@ __all__ = [
     "ledger_post",
     "ledger_reserve",
     "ledger_post_reservation",
+    "ledger_post_reservation_many",
     "ledger_void_reservation",
     "ledger_reverse",
     "ledger_fund_by_level",
@@ -207,6 +214,9 @@ __all__ = [
     "member_info_of",
     "get_household",
     "household_people",
+    "find_members_by_id_number",
+    "normalize_id_number",
+    "IdNumberError",
     "pii_encrypt",
     "pii_decrypt",
     "mask_id_number",
@@ -215,6 +225,7 @@ __all__ = [
     "files",
     "http_error",
     "content_disposition",
+    "XlsxStreamWriter",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -294,6 +305,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_post": ("core.funds.posting", "post"),
     "ledger_reserve": ("core.funds.services", "reserve"),
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
+    "ledger_post_reservation_many": ("core.funds.services", "post_reservation_many"),
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "ledger_fund_by_level": ("core.funds.queries", "fund_by_level"),
@@ -308,6 +320,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "member_info_of": ("core.members.services", "member_info_of"),
     "get_household": ("core.members.queries", "get_household"),
     "household_people": ("core.members.queries", "household_people"),
+    "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
+    "normalize_id_number": ("core.pii.idcard", "normalize_id_number"),
+    "IdNumberError": ("core.pii.idcard", "IdNumberError"),
     "pii_encrypt": ("core.members.personal", "encrypt"),
     "pii_decrypt": ("core.members.personal", "decrypt"),
     "mask_id_number": ("core.pii.masking", "mask_id_number"),
@@ -315,6 +330,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "files": ("core.files", None),
     "http_error": ("core.downloads", "http_error"),
     "content_disposition": ("core.downloads", "content_disposition"),
+    "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

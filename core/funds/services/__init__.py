@@ -51,6 +51,7 @@ from core.funds.services.reservations import (
     approve_reservation,
     expire_reservations,
     post_reservation,
+    post_reservation_many,
     reserve,
     void_reservation,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "reserve",
     "approve_reservation",
     "post_reservation",
+    "post_reservation_many",
     "void_reservation",
     "expire_reservations",
     "set_budget",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from core.actor import SYSTEM, Actor
@@ -185,6 +186,76 @@ async def post_reservation(tenant: TenantContext, actor: Actor, res_id: int, *, 
                      {"entry_id": done.entry_id, "amount_fen": amount, "final": status == "posted"})
     await posting.after_commit(tenant, done, spec, utcnow())
     return done.entry_id
+
+
+async def post_reservation_many(tenant: TenantContext, actor: Actor, res_id: int, payments: Sequence[tuple[str, int]],
+                                *, memo: str | None = None, entry_date: dt.date | None = None) -> list[int]:
+    """Pay many (key, amount) payments from one reservation in one transaction: an entry per payment
+    (Dr expense / Cr funding) under the same derived key as :func:`post_reservation`, so each payment
+    stays idempotent on its own, and a repeated key returns its first entry after the same check.
+    One reservation lock, one look-up of the keys, one reservation update and one audit record for
+    the batch: what a distribution to thousands of people needs. Returns the entry ids in order."""
+    if not payments or len(payments) > 5000:
+        raise DomainError(ErrorCode.INVALID_INPUT, "1 to 5000 payments per call", "payments")
+    entry_date = clean_date(entry_date)
+    memo_ = _memo(memo)
+    wanted = [(clean_key(k), clean_amount(a)) for k, a in payments]
+    if len({k for k, _ in wanted}) != len(wanted):
+        raise DomainError(ErrorCode.INVALID_INPUT, "a payment key appears twice", "payments")
+    done: list[posting.Posted] = []
+    specs: list[EntrySpec] = []
+    async with ledger_tx() as db:
+        await posting.lock_shared(db, tenant)
+        r = await _lock_reservation(db, tenant, res_id)
+        keys = {posting.sys_key("reservation", res_id, k): (k, a) for k, a in wanted}
+        marks = ", ".join(f"${i}" for i in range(2, len(keys) + 2))
+        used = {row["idempotency_key"] for row in await db.fetch(
+            f"SELECT idempotency_key FROM ledger_entry WHERE tenant_id = $1 AND idempotency_key IN ({marks})",
+            tenant.id, *keys)}
+        if len(used) < len(keys):
+            if r["status"] != "open":
+                raise DomainError(ErrorCode.INVALID_STATE, f"the reservation is {r['status'].replace('_', ' ')}", "id")
+            if r["expires_at"] is not None and _aware(r["expires_at"]) <= utcnow():
+                raise DomainError(ErrorCode.INVALID_STATE, "the reservation has expired", "id")
+        remaining = r["amount_fen"] - r["posted_fen"]
+        ids: list[int] = []
+        paid = 0
+        for entry_key, (raw_key, amount) in keys.items():
+            if entry_key in used:
+                prior = await _prior_payment(db, tenant, r, entry_key, f"reservation:{res_id}:{raw_key}", amount)
+                assert prior is not None  # a mismatch raised DUPLICATE
+                ids.append(prior)
+                continue
+            if paid + amount > remaining:
+                raise DomainError(ErrorCode.INVALID_INPUT, f"only {remaining - paid} fen remain on the reservation",
+                                  "amountFen")
+            spec = EntrySpec(key=entry_key, kind=chart.PAYOUT, entry_date=entry_date, memo=memo_ or r["memo"],
+                             source_type=r["source_type"], source_id=r["source_id"], created_by=actor.user_id,
+                             lines=[Line(r["expense_account_id"], amount), Line(r["account_id"], -amount)],
+                             release_accounts={r["account_id"]: amount},
+                             release_budgets={r["budget_id"]: amount} if r["budget_id"] else {})
+            posted = await posting.post(tenant, spec, db=db)
+            done.append(posted)
+            specs.append(spec)
+            ids.append(posted.entry_id)
+            paid += amount
+        if paid:
+            posted_total = r["posted_fen"] + paid
+            status = "posted" if posted_total == r["amount_fen"] else "open"
+            await db.execute("UPDATE ledger_reservation SET posted_fen = $3, status = $4, updated_at = $5 WHERE "
+                             "tenant_id = $1 AND id = $2", tenant.id, res_id, posted_total, status, utcnow())
+            await record(tenant, actor, "ledger.reservation.post_many", "Reservation", res_id,
+                         {"entries": len(done), "amount_fen": paid, "first_entry_id": done[0].entry_id,
+                          "final": status == "posted"})
+    if done:
+        from core.funds import chain
+
+        # One chain kick for the batch (after_commit kicks per entry), then each entry's notification.
+        await chain.kick(tenant)
+        now = utcnow()
+        for posted, spec in zip(done, specs, strict=True):
+            await posting._notify(tenant, posted, spec, now)
+    return ids
 
 
 async def _prior_payment(db: Sql, tenant: TenantContext, r: dict[str, Any], key: str, legacy_key: str,

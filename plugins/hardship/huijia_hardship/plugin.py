@@ -143,6 +143,26 @@ def register_file_stores() -> list[Any]:
     from core.sdk import files
 
     return [files.store(NAME)]
+@hookimpl(optionalhook=True)
+def warmth_hardship_households(tenant: TenantContext, unit_path: str) -> Any:
+    # The warmth capability's declared interface (optional: warmth may not be installed). Every open
+    # archive in state archived at or below the unit, with the household's first member as the person.
+    from core.sdk import raw
+
+    async def archived() -> list[Any]:
+        from types import SimpleNamespace
+
+        rows = await raw(
+            "SELECT a.household_id, a.org_unit_id, (SELECT MIN(m.id) FROM member m WHERE m.tenant_id = a.tenant_id "
+            "AND m.household_id = a.household_id AND m.state = 'joined') AS member_id FROM hardship_archive a "
+            "JOIN org_unit o ON o.tenant_id = a.tenant_id AND o.id = a.org_unit_id JOIN workflow_case w ON "
+            "w.tenant_id = a.tenant_id AND w.capability = 'hardship' AND w.case_type = 'archive' AND w.case_id = a.id "
+            "WHERE a.tenant_id = {} AND a.closed_at IS NULL AND w.state = 'archived' AND o.path LIKE {} ORDER BY a.id",
+            tenant.id, unit_path + "%")
+        return [SimpleNamespace(household_id=r["household_id"], member_id=r["member_id"], org_unit_id=r["org_unit_id"])
+                for r in rows]
+
+    return archived()
 
 
 @hookimpl

@@ -70,6 +70,8 @@ class WarmthCampaign(Node):
     state: str = strawberry.field(description="draft, submitted, approved, distributing, distributed, closed or cancelled.")
     state_zh: str
     version: int = strawberry.field(description="The case version, for expectedVersion on the next step.")
+    distribution_job_id: strawberry.ID | None = strawberry.field(
+        description="The distribution job (query it with `job(id)` for status and progress); null before distribution.")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -78,7 +80,8 @@ class WarmthCampaign(Node):
                    kind_zh=KINDS.get(r["kind"], r["kind"]), starts_on=r["starts_on"], ends_on=r["ends_on"],
                    fund=r["fund"], org_unit_id=strawberry.ID(to_global_id("OrgUnit", r["org_unit_id"])),
                    state=r["state"], state_zh=CAMPAIGN.labels_zh.get(r["state"], r["state"]), version=r["version"],
-                   pk=r["id"])
+                   distribution_job_id=strawberry.ID(to_global_id("Job", r["distribution_job_id"]))
+                   if r.get("distribution_job_id") else None, pk=r["id"])
 
     @strawberry.field(description="Target groups and their benefits.")
     async def benefits(self, info: Info) -> list[WarmthBenefit]:
@@ -113,12 +116,22 @@ class WarmthBeneficiary:
     reason: str
     amount_fen: BigInt | None  # type: ignore[valid-type]
     frozen: bool
+    paid: bool = strawberry.field(description="True once the distribution paid the cash or gave the goods.")
+    paid_at: dt.datetime | None
+    item_given: str | None = strawberry.field(description="The goods given (in-kind benefits).")
+    receipt_status: str = strawberry.field(description="not_given, unconfirmed or confirmed.")
+    receipt_method: str | None = strawberry.field(description="portal, signature, fingerprint or photo.")
+    receipt_at: dt.datetime | None
 
 
 def _beneficiary(r: dict[str, Any]) -> WarmthBeneficiary:
+    paid_at, receipt_at = r.get("paid_at"), r.get("receipt_at")
     return WarmthBeneficiary(id=strawberry.ID(str(r["id"])), member_id=strawberry.ID(to_global_id("Member", r["member_id"])),
                              group=r["group_code"], reason=r["reason"], amount_fen=r["amount_fen"],
-                             frozen=r["frozen_at"] is not None)
+                             frozen=r["frozen_at"] is not None, paid=paid_at is not None, paid_at=paid_at,
+                             item_given=r.get("item_given"),
+                             receipt_status="not_given" if paid_at is None else "confirmed" if receipt_at else "unconfirmed",
+                             receipt_method=r.get("receipt_method"), receipt_at=receipt_at)
 
 
 _CAMPAIGNS = ("SELECT c.*, o.path AS unit_path, w.state, w.version FROM warmth_campaign c "
@@ -229,6 +242,11 @@ class WarmthMutation:
             # the reasons and the guard, and writes nothing when it refuses
             await workflow_step(tenant, CAMPAIGN, pk, transition, actor=info.context.actor, principal=principal,
                                 reasons=reasons or (), expected_version=expected_version)
+            if transition == "distribute":
+                from huijia_warmth.money import start_distribution
+
+                # After the step committed: the job must find the campaign distributing.
+                await start_distribution(tenant, info.context.actor, pk)
             rows = await raw(_CAMPAIGNS + " AND c.id = {}", tenant.id, pk)
             return {"campaign": WarmthCampaign.from_row(rows[0])}
 

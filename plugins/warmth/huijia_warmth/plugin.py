@@ -53,6 +53,21 @@ def register_permissions() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_warmth.ledger_file import ledger_file_job
+    from huijia_warmth.money import distribute_job
+
+    return [distribute_job, ledger_file_job]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_warmth.ledger_file import routes
+
+    return routes()
+
+
+@hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_warmth.graphql import (
@@ -62,8 +77,13 @@ def register_graphql() -> list[Any]:
         WarmthQuery,
         resolve_campaign,
     )
+    from huijia_warmth.graphql_distribution import WarmthDistributionMutation, WarmthDistributionQuery
+    from huijia_warmth.graphql_stats import WarmthStatsQuery
+    from huijia_warmth.graphql_targeting import WarmthTargetingMutation, WarmthTargetingQuery
 
-    return [GraphQLContribution(query=[WarmthQuery], mutation=[WarmthMutation, WarmthBeneficiaryMutation],
+    return [GraphQLContribution(query=[WarmthQuery, WarmthDistributionQuery, WarmthTargetingQuery, WarmthStatsQuery],
+                                mutation=[WarmthMutation, WarmthBeneficiaryMutation, WarmthDistributionMutation,
+                                          WarmthTargetingMutation],
                                 types=[WarmthCampaign],
                                 nodes=[NodeInfo("WarmthCampaign", resolve_campaign, "warmth_campaign")])]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from core.sdk import Fen, TenantContext, tenant_settings
@@ -21,6 +23,9 @@ class WarmthSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, f
     festival_gifts_in_kind_only: bool = False
     # Months of no pay (or no work) that make a worker one of the unpaid (off-work) group.
     months_threshold: int = 6
+    # Days after a paid benefit during which a person is left out of other campaigns' automatic lists
+    # (the tenant's no-repeat window across campaigns); 0 turns it off.
+    no_repeat_days: Annotated[int, msgspec.Meta(ge=0, le=3660)] = 0
 
 
 def for_tenant(tenant: TenantContext) -> WarmthSettings:

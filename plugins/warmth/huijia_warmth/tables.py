@@ -22,6 +22,7 @@ class WarmthCampaign(Table, tablename="warmth_campaign"):
     fund = Varchar(length=30)  # the paying fund's code in the ledger
     created_by = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    distribution_job_id = BigInt(null=True, default=None)
 
 
 class WarmthCampaignGroup(Table, tablename="warmth_campaign_group"):
@@ -46,6 +47,8 @@ class WarmthCampaignBudget(Table, tablename="warmth_campaign_budget"):
     campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
     org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
     budget_fen = BigInt(default=0)
+    # The ledger reservation holding this budget from approval until the campaign closes.
+    reservation_id = BigInt(null=True, default=None)
 
 
 class WarmthBeneficiary(Table, tablename="warmth_beneficiary"):
@@ -64,3 +67,50 @@ class WarmthBeneficiary(Table, tablename="warmth_beneficiary"):
     amount_fen = BigInt(null=True, default=None)
     frozen_at = Timestamptz(null=True, default=None)
     added_by = BigInt(null=True, default=None)
+    # The budget row that pays this person (the deepest budget unit above their union), fixed at approval.
+    budget_id = BigInt(null=True, default=None)
+    paid_at = Timestamptz(null=True, default=None)
+    entry_id = BigInt(null=True, default=None)  # the ledger entry of a cash payment
+    item_given = Varchar(length=100, null=True, default=None)  # the goods of an in-kind benefit
+    receipt_at = Timestamptz(null=True, default=None)
+    receipt_method = Varchar(length=20, null=True, default=None)  # portal | signature | photo
+    receipt_file_id = BigInt(null=True, default=None)
+    receipt_by = BigInt(null=True, default=None)
+
+
+class WarmthStock(Table, tablename="warmth_stock"):
+    """Goods a campaign holds for its in-kind benefits; distribution decrements it one per person."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
+    item = Varchar(length=100)
+    quantity = BigInt(default=0)
+    given = BigInt(default=0)
+
+
+class WarmthFollowup(Table, tablename="warmth_followup"):
+    """A note of a follow-up call to a beneficiary who has not confirmed receipt."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
+    beneficiary_id = BigInt(default=0, index=True)
+    note = Varchar(length=500)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WarmthReceiptFile(Table, tablename="warmth_receipt_file"):
+    """A signature or photo a clerk recorded as proof of receipt; its bytes are in core's encrypted file store."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    campaign_id = ForeignKey(WarmthCampaign, null=False, index=True, on_delete=OnDelete.cascade)
+    beneficiary_id = BigInt(default=0, index=True)
+    kind = Varchar(length=20)
+    content_type = Varchar(length=50)
+    size_bytes = BigInt(default=0)
+    sha256 = Varchar(length=64)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

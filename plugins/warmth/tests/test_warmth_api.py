@@ -28,8 +28,9 @@ def campaign(pt: Any, unit: str | None = None, **over: Any) -> dict[str, Any]:
             "startsOn": "2024-12-22", "endsOn": "2025-02-12", "fund": "general",
             "benefits": [{"group": "hardship_household", "form": "cash", "amountFen": 0},
                          {"group": "holiday_frontline", "form": "in_kind", "amountFen": 15_000, "item": "米面油礼包"}],
-            "budgets": [{"orgUnitId": pt.unit_ids[unit], "budgetFen": 5_000_000},
-                        {"orgUnitId": pt.unit_ids[pt.grassroots_unit], "budgetFen": 1_000_000}]} | over
+            "budgets": [{"orgUnitId": pt.unit_ids[unit], "budgetFen": 50_000},
+                        {"orgUnitId": pt.unit_ids[pt.district_unit if unit == pt.root_unit else pt.grassroots_unit],
+                         "budgetFen": 100_000}]} | over
 
 
 def codes(payload: dict[str, Any]) -> list[tuple[str | None, str]]:
@@ -45,7 +46,7 @@ async def test_a_clerk_creates_a_campaign_and_reads_it_back(plugin_tenant, clerk
     assert c["benefits"] == [
         {"group": "hardship_household", "form": "cash", "amountFen": 0, "item": None, "perHousehold": True},
         {"group": "holiday_frontline", "form": "in_kind", "amountFen": 15_000, "item": "米面油礼包", "perHousehold": False}]
-    assert [b["budgetFen"] for b in c["budgets"]] == [5_000_000, 1_000_000]
+    assert [b["budgetFen"] for b in c["budgets"]] == [50_000, 100_000]
     assert c["id"] in [r["id"] for r in (await clerk.data(LIST))["warmthCampaigns"]]
     one = await clerk.data(ONE, {"id": c["id"]})
     assert one["warmthCampaign"]["name"] == "2025年元旦春节送温暖" and one["node"]["id"] == c["id"]
@@ -156,7 +157,7 @@ async def step(who: Any, cid: str, transition: str, reasons: list[str] | None = 
 
 
 async def test_the_lifecycle_runs_on_the_shared_case_machine_with_each_step_for_its_role(
-        plugin_tenant, clerk, approver) -> None:
+        plugin_tenant, clerk, approver, funded_accounts) -> None:
     made = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]
     assert (made["state"], made["stateZh"], made["version"]) == ("draft", "草稿", 1)
     cid = made["id"]
@@ -223,7 +224,7 @@ async def add(who: Any, cid: str, member: str, group: str = "hardship_household"
 
 
 async def test_the_list_takes_additions_with_reasons_once_per_person_and_freezes_at_approval(
-        plugin_tenant, members, clerk, approver) -> None:
+        plugin_tenant, members, clerk, approver, funded_accounts) -> None:
     cid = (await clerk.data(CREATE, {"i": campaign(plugin_tenant)}))["warmthCampaignCreate"]["campaign"]["id"]
     zhang, li, wang = (member_gid(m) for m in members)
     first = await add(clerk, cid, zhang)
