@@ -45,9 +45,7 @@ Groups:
   worker's object read as NOT_FOUND; :func:`worker_of` ``(tenant, principal)`` outside GraphQL, e.g. in
   an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
-  ``http_error`` and ``content_disposition`` for a plugin's own file-download routes;
-  worker's object read as NOT_FOUND);
-- files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store), and
+  ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
   :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
