@@ -323,6 +323,9 @@ async def test_a_member_rates_a_station_they_used_once_per_station_with_history(
     t = await create_plugin_tenant(["service_network"], tmp_path)
     clerk = await persona(api, t.code, "clerk", t.root_unit)
     worker = await persona(api, t.code, "worker", t.grassroots_unit)
+    # A clerk of the member's union records the rating (a satisfaction survey); workers rate their own
+    # through the portal fields, which take the member from the login.
+    surveyor = await persona(api, t.code, "clerk", t.grassroots_unit)
     made = (await clerk.api.data(STATION_CREATE, {"i": station_input(t.unit_ids[t.district_unit], "R-1")}))
     station_pk = int(__import__("base64").b64decode(made["stationCreate"]["station"]["id"]).decode().split(":")[1])
     member = await _member_with_phone(t, "13700001111")
@@ -330,13 +333,13 @@ async def test_a_member_rates_a_station_they_used_once_per_station_with_history(
     rating = {"subjectType": "station", "subjectId": station_pk, "memberId": member, "stars": 4,
               "dimensions": [{"key": "hygiene", "stars": 5}, {"key": "supplies", "stars": 3}], "comment": "干净"}
 
-    never = (await worker.api.data(RATE, {"i": rating}))["ratingSubmit"]
+    never = (await surveyor.api.data(RATE, {"i": rating}))["ratingSubmit"]
     assert codes(never) == [("subjectId", "NOT_ELIGIBLE")] and "未使用" in never["errors"][0]["messageZh"]
     r = await client.post(f"/public/service-network/{t.code}/stations/R-1/check-in",
                           json={"phone": "137-0000-1111", "occupation": "外卖骑手"})
     assert r.status_code == 201
 
-    first = (await worker.api.data(RATE, {"i": rating}))["ratingSubmit"]
+    first = (await surveyor.api.data(RATE, {"i": rating}))["ratingSubmit"]
     assert first["errors"] == [] and first["rating"]["version"] == 1 and not first["rating"]["flagged"]
     assert {d["key"]: d["labelZh"] for d in first["rating"]["dimensions"]} == {"hygiene": "卫生", "supplies": "物资"}
     for bad, field in (({"stars": 0}, "stars"), ({"stars": 6}, "stars"),
@@ -344,10 +347,10 @@ async def test_a_member_rates_a_station_they_used_once_per_station_with_history(
                        ({"dimensions": [{"key": "taste", "stars": 3}]}, "dimensions"),
                        ({"subjectType": "spaceship", "dimensions": []}, "subjectType"),
                        ({"memberId": stranger}, "subjectId")):
-        out = (await worker.api.data(RATE, {"i": {**rating, **bad}}))["ratingSubmit"]
+        out = (await surveyor.api.data(RATE, {"i": {**rating, **bad}}))["ratingSubmit"]
         assert [e["field"] for e in out["errors"]] == [field], (bad, out)
 
-    second = (await worker.api.data(RATE, {"i": {**rating, "stars": 1, "comment": "没有热水"}}))["ratingSubmit"]
+    second = (await surveyor.api.data(RATE, {"i": {**rating, "stars": 1, "comment": "没有热水"}}))["ratingSubmit"]
     got = second["rating"]
     assert got["id"] == first["rating"]["id"] and got["version"] == 2 and got["flagged"] is True
     assert [(h["version"], h["stars"]) for h in got["history"]] == [(1, 4), (2, 1)]
@@ -358,7 +361,9 @@ async def test_a_member_rates_a_station_they_used_once_per_station_with_history(
     assert followed["errors"] == [] and followed["rating"]["followedUp"] is True
     assert followed["rating"]["followUps"] == [{"note": "已电话回访，补充热水", "resolved": True}]
     assert (await clerk.api.data("{ ratings(flagged: true) { id } }"))["ratings"] == []
-    # a worker may rate but not follow up
+    # a worker may neither rate in a member's name through the staff field nor follow up
+    assert [e["code"] for e in (await worker.api.data(RATE, {"i": {**rating, "stars": 5}}))["ratingSubmit"]["errors"]] == [
+        "FORBIDDEN"]
     assert [e["code"] for e in (await worker.api.data(FOLLOW, {"id": got["id"], "n": "x"}))["ratingFollowUp"]["errors"]] == [
         "FORBIDDEN"]
 
