@@ -1,0 +1,71 @@
+"""The procurement capability plugin (工会购买社会组织服务): everything it adds to Huijia, through the
+register_* hooks.
+
+It imports only ``core.sdk`` from core. Strawberry and table modules are imported inside the hooks:
+``perm(...)`` descriptions need the permission table, which is built from these very hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, hookimpl
+from huijia_procurement.settings import NAME, ProcurementSettings
+
+PLUGIN = PluginInfo(
+    name=NAME,
+    province_code=None,
+    version="0.1.0",
+    min_core="0.1",
+    settings_schema=ProcurementSettings,
+    contracts={CORE_CONTRACT.name: "0.3"},
+)
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="购买服务", settings_schema=ProcurementSettings,
+                            description="Buying services from social organisations: registry, need lists, calls, "
+                                        "sealed bids, panel scoring, contracts with milestone payments, open data.")
+
+STAFF_READ = [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.FINANCE, Role.AUDITOR]
+
+
+@hookimpl
+def register_capabilities() -> list[CapabilityInfo]:
+    return [CAPABILITY]
+
+
+@hookimpl
+def register_hookspecs() -> list[Any]:
+    from huijia_procurement import hookspecs
+
+    return [hookspecs]
+
+
+@hookimpl
+def register_piccolo_apps() -> list[str]:
+    return ["huijia_procurement.piccolo_app"]
+
+
+@hookimpl
+def register_permissions() -> dict[str, Any]:
+    return {
+        "procurement.read": STAFF_READ,
+        # an organisation's own login: apply, upload its documents, see calls and its own bids
+        "procurement.org.self": [Role.SOCIAL_ORG],
+        "procurement.org.decide": [Role.TENANT_ADMIN, Role.APPROVER],
+        "procurement.need.write": [Role.TENANT_ADMIN, Role.CLERK],
+    }
+
+
+@hookimpl
+def register_graphql() -> list[Any]:
+    from core.sdk import GraphQLContribution, NodeInfo
+    from huijia_procurement import graphql as g
+
+    return [GraphQLContribution(query=[g.ProcurementQuery], mutation=[g.ProcurementMutation],
+                                types=[g.SocialOrg, g.ServiceNeed],
+                                nodes=[NodeInfo("SocialOrg", g.resolve_org, "procurement_org"),
+                                       NodeInfo("ServiceNeed", g.resolve_need, "procurement_need")])]
+
+
+@hookimpl
+def register_encrypted_columns() -> list[EncryptedColumn]:
+    return []

@@ -1,0 +1,121 @@
+"""The procurement capability's tenant-owned tables (row-level security in the fence migration).
+
+A call's state lives in core's ``workflow_case`` (machine ``procurement.call``, ``case_id`` = the
+call's id). A bid's price and documents are sealed: the price is encrypted with the members' keyring
+(bound to table, field and tenant) and the documents sit encrypted in the file store; the service
+layer refuses to open either before the call's tender deadline, whoever asks.
+"""
+
+from piccolo.columns import (
+    JSONB,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from core.sdk import OrgUnitTable, TenantTable
+
+
+class ProcurementOrg(Table, tablename="procurement_org"):
+    """A social organisation (社会组织) that applied through its own login and a union decided on."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    user_id = BigInt()  # the organisation's login (role social_org): the only user who acts for it
+    name = Varchar(length=200)
+    credit_code = Varchar(length=18)  # 统一社会信用代码 (GB 32100), unique per tenant
+    registration_no = Varchar(length=64)  # 民政 registration certificate number
+    registration_authority = Varchar(length=100)
+    service_areas = JSONB(default=[])
+    has_own_union = Boolean(default=False)
+    status = Varchar(length=16, default="pending")  # pending | approved | rejected
+    decision_reasons = JSONB(default=[])
+    decided_by = BigInt(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    # Performance score in basis points of 100 (8500 = 85.00); starts at the tenant's default and
+    # moves with each evaluation (procurement_org_score keeps the history).
+    score_bp = Integer(default=7000)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementOrgDocument(Table, tablename="procurement_org_document"):
+    """A qualification document (PDF, JPEG or PNG by content) kept in the file store."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_id = BigInt(index=True)
+    kind = Varchar(length=32)
+    filename = Varchar(length=200)
+    content_type = Varchar(length=64)
+    size = BigInt(default=0)
+    sha256 = Varchar(length=64)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementBlacklist(Table, tablename="procurement_blacklist"):
+    """负面清单 entry for an organisation: why and from when to when (inclusive); lifting ends it early."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_id = BigInt(index=True)
+    reason = Varchar(length=500)
+    starts_on = Date()
+    ends_on = Date()
+    lifted_at = Timestamptz(null=True, default=None)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementOrgScore(Table, tablename="procurement_org_score"):
+    """One change of an organisation's performance score, and what caused it."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_id = BigInt(index=True)
+    score_bp = Integer()
+    source = Varchar(length=32)  # registered | evaluation
+    source_id = BigInt(null=True, default=None)
+    note = Varchar(length=200, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementNeed(Table, tablename="procurement_need"):
+    """One project on a union's service need list (服务项目清单)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    category = Varchar(length=32)
+    title = Varchar(length=200)
+    description = Text(default="")
+    budget_fen = BigInt(default=0)
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementExcluded(Table, tablename="procurement_excluded"):
+    """An item a union may not buy (负面清单 of services), matched against a need's title and text;
+    it applies to the union that set it and every union below."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    term = Varchar(length=50)
+    reason = Varchar(length=200, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+TABLES = [ProcurementOrg, ProcurementOrgDocument, ProcurementBlacklist, ProcurementOrgScore, ProcurementNeed,
+          ProcurementExcluded]
