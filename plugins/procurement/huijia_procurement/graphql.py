@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 import strawberry
 
@@ -94,7 +94,7 @@ class BlacklistEntry:
     reason: str
     starts_on: dt.date
     ends_on: dt.date
-    lifted_at: Optional[dt.datetime]
+    lifted_at: dt.datetime | None
     in_force: bool
 
 
@@ -163,7 +163,7 @@ class SocialOrg(Node):
                 for r in rows]
 
 
-async def resolve_org(info: Info, pk: int) -> Optional[SocialOrg]:
+async def resolve_org(info: Info, pk: int) -> SocialOrg | None:
     tenant, principal = info.context.authenticated()
     org = await registry.load(tenant, pk)
     if org is None or (int(org["user_id"]) != principal.user_id and not principal.can("procurement.read", org["unit_path"])):
@@ -189,7 +189,7 @@ class ServiceNeed(Node):
                    description=r["description"], budget_fen=int(r["budget_fen"]), created_at=r["created_at"])
 
 
-async def resolve_need(info: Info, pk: int) -> Optional[ServiceNeed]:
+async def resolve_need(info: Info, pk: int) -> ServiceNeed | None:
     tenant, principal = info.context.require("procurement.read")
     row = await needs.load_need(tenant, pk)
     if row is None or not principal.can("procurement.read", row["unit_path"]):
@@ -217,7 +217,7 @@ class ProcurementQuery:
     @strawberry.field(description=perm("procurement.read", "Social organisations registered with unions in your "
                                        "subtree, newest first (at most 500); filter by status."))
     @for_query
-    async def procurement_orgs(self, info: Info, status: Optional[str] = None) -> list[SocialOrg]:
+    async def procurement_orgs(self, info: Info, status: str | None = None) -> list[SocialOrg]:
         tenant, principal = info.context.require("procurement.read")
         cond, args = scope_clause(principal, "procurement.read", "g.org_unit_id", tenant.id)
         sql = f"SELECT g.* FROM procurement_org g WHERE g.tenant_id = {{}} AND {cond}"
@@ -231,7 +231,7 @@ class ProcurementQuery:
     @strawberry.field(description=perm("procurement.org.self", "The organisation your login acts for (null before "
                                        "it applies)."))
     @for_query
-    async def procurement_my_org(self, info: Info) -> Optional[SocialOrg]:
+    async def procurement_my_org(self, info: Info) -> SocialOrg | None:
         tenant, principal = info.context.require("procurement.org.self")
         org = await own_org(tenant, principal)
         return SocialOrg.from_row(org) if org else None
@@ -239,13 +239,13 @@ class ProcurementQuery:
     @strawberry.field(description=perm("procurement.read", "One social organisation (or the organisation's own "
                                        "login: its own record)."))
     @for_query
-    async def procurement_org(self, info: Info, id: strawberry.ID) -> Optional[SocialOrg]:
+    async def procurement_org(self, info: Info, id: strawberry.ID) -> SocialOrg | None:
         return await resolve_org(info, _pk(id, "SocialOrg", "id"))
 
     @strawberry.field(description=perm("procurement.read", "Service need lists of the unions in your subtree "
                                        "(at most 500), newest first."))
     @for_query
-    async def procurement_needs(self, info: Info, category: Optional[str] = None) -> list[ServiceNeed]:
+    async def procurement_needs(self, info: Info, category: str | None = None) -> list[ServiceNeed]:
         tenant, principal = info.context.require("procurement.read")
         cond, args = scope_clause(principal, "procurement.read", "n.org_unit_id", tenant.id)
         sql = f"SELECT n.* FROM procurement_need n WHERE n.tenant_id = {{}} AND {cond}"
@@ -293,31 +293,31 @@ class SocialOrgApplyInput:
 
 @strawberry.type
 class SocialOrgPayload:
-    org: Optional[SocialOrg] = None
+    org: SocialOrg | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class OrgDocumentPayload:
-    document: Optional[OrgDocument] = None
+    document: OrgDocument | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class BlacklistPayload:
-    entry: Optional[BlacklistEntry] = None
+    entry: BlacklistEntry | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class ServiceNeedPayload:
-    need: Optional[ServiceNeed] = None
+    need: ServiceNeed | None = None
     errors: list[UserError]
 
 
 @strawberry.type
 class ExcludedItemPayload:
-    item: Optional[ExcludedItem] = None
+    item: ExcludedItem | None = None
     errors: list[UserError]
 
 
@@ -348,7 +348,7 @@ class ProcurementMutation:
     @strawberry.mutation(description=perm("procurement.org.decide", "Approve an application, or reject it with "
                                           "reasons."))
     async def procurement_org_decide(self, info: Info, org_id: strawberry.ID, approve: bool,
-                                     reasons: Optional[list[str]] = None) -> SocialOrgPayload:
+                                     reasons: list[str] | None = None) -> SocialOrgPayload:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("procurement.org.decide")
             org = await registry.decide(tenant, principal, info.context.actor, _pk(org_id, "SocialOrg", "orgId"),
@@ -397,7 +397,7 @@ class ProcurementMutation:
     @strawberry.mutation(description=perm("procurement.need.write", "Add an item a union (and every union below it) "
                                           "may not buy."))
     async def procurement_excluded_add(self, info: Info, org_unit_id: strawberry.ID, term: str,
-                                       reason: Optional[str] = None) -> ExcludedItemPayload:
+                                       reason: str | None = None) -> ExcludedItemPayload:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("procurement.need.write")
             r = await needs.add_excluded(tenant, principal, info.context.actor, _pk(org_unit_id, "OrgUnit", "orgUnitId"),
@@ -410,7 +410,7 @@ class ProcurementMutation:
                                           "its budget is capped per project and its text checked against the "
                                           "negative list."))
     async def procurement_need_create(self, info: Info, org_unit_id: strawberry.ID, category: str, title: str,
-                                      budget_fen: BigInt, description: Optional[str] = None) -> ServiceNeedPayload:
+                                      budget_fen: BigInt, description: str | None = None) -> ServiceNeedPayload:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("procurement.need.write")
             r = await needs.create_need(tenant, principal, info.context.actor,

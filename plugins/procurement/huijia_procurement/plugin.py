@@ -11,6 +11,7 @@ from typing import Any
 
 from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, hookimpl
 from huijia_procurement.settings import NAME, ProcurementSettings
+from huijia_procurement.workflow import CALL
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -20,7 +21,7 @@ PLUGIN = PluginInfo(
     settings_schema=ProcurementSettings,
     contracts={CORE_CONTRACT.name: "0.3"},
 )
-CAPABILITY = CapabilityInfo(code=NAME, label_zh="购买服务", settings_schema=ProcurementSettings,
+CAPABILITY = CapabilityInfo(code=NAME, label_zh="购买服务", settings_schema=ProcurementSettings, workflows=(CALL,),
                             description="Buying services from social organisations: registry, need lists, calls, "
                                         "sealed bids, panel scoring, contracts with milestone payments, open data.")
 
@@ -52,6 +53,9 @@ def register_permissions() -> dict[str, Any]:
         "procurement.org.self": [Role.SOCIAL_ORG],
         "procurement.org.decide": [Role.TENANT_ADMIN, Role.APPROVER],
         "procurement.need.write": [Role.TENANT_ADMIN, Role.CLERK],
+        "procurement.call.draft": [Role.TENANT_ADMIN, Role.CLERK],
+        "procurement.call.publish": [Role.TENANT_ADMIN, Role.APPROVER],
+        "procurement.call.award": [Role.TENANT_ADMIN, Role.APPROVER],
     }
 
 
@@ -59,13 +63,23 @@ def register_permissions() -> dict[str, Any]:
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_procurement import graphql as g
+    from huijia_procurement import graphql_calls as c
 
-    return [GraphQLContribution(query=[g.ProcurementQuery], mutation=[g.ProcurementMutation],
-                                types=[g.SocialOrg, g.ServiceNeed],
+    return [GraphQLContribution(query=[g.ProcurementQuery, c.CallQuery], mutation=[g.ProcurementMutation, c.CallMutation],
+                                types=[g.SocialOrg, g.ServiceNeed, c.ProcurementCall],
                                 nodes=[NodeInfo("SocialOrg", g.resolve_org, "procurement_org"),
-                                       NodeInfo("ServiceNeed", g.resolve_need, "procurement_need")])]
+                                       NodeInfo("ServiceNeed", g.resolve_need, "procurement_need"),
+                                       NodeInfo("ProcurementCall", c.resolve_call, "procurement_call")])]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from huijia_procurement import routes
+
+    return routes.ROUTES
 
 
 @hookimpl
 def register_encrypted_columns() -> list[EncryptedColumn]:
-    return []
+    # A sealed bid's price (pii_encrypt(price, "procurement_bid", "price", tenant)): key rotation reaches it.
+    return [EncryptedColumn("procurement_bid", "price_enc", "procurement_bid.price")]

@@ -31,7 +31,12 @@ from core.sdk import (
 from huijia_procurement import credit_code
 from huijia_procurement.common import invalid, own_org, social_org_unit, text
 from huijia_procurement.settings import for_tenant
-from huijia_procurement.tables import ProcurementBlacklist, ProcurementOrg, ProcurementOrgDocument, ProcurementOrgScore
+from huijia_procurement.tables import (
+    ProcurementBlacklist,
+    ProcurementOrg,
+    ProcurementOrgDocument,
+    ProcurementOrgScore,
+)
 
 FILE_AREA = "procurement"
 MAX_DOCUMENT = 10 * 1024 * 1024

@@ -117,5 +117,85 @@ class ProcurementExcluded(Table, tablename="procurement_excluded"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ProcurementCall(Table, tablename="procurement_call"):
+    """A call for proposals (招标/征集). Its deadlines are set when it is published, from its periods
+    divided by the tenant's sandbox acceleration."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    need_id = BigInt(null=True, default=None)
+    title = Varchar(length=200)
+    category = Varchar(length=32)
+    description = Text(default="")
+    budget_fen = BigInt(default=0)
+    area_code = Varchar(length=6, default="")
+    enquiry_days = Integer(default=5)
+    tender_days = Integer(default=10)
+    standstill_days = Integer(default=5)
+    published_at = Timestamptz(null=True, default=None)
+    enquiry_end = Timestamptz(null=True, default=None)
+    tender_end = Timestamptz(null=True, default=None)
+    standstill_end = Timestamptz(null=True, default=None)
+    award_bid_id = BigInt(null=True, default=None)
+    award_reasons = JSONB(default=[])
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementQuestion(Table, tablename="procurement_question"):
+    """A bidder's question during the enquiry period and the union's answer, shown to every bidder
+    (without the asker)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt(index=True)
+    org_id = BigInt()
+    question = Varchar(length=1000)
+    answer = Varchar(length=2000, default="")
+    answered_by = BigInt(null=True, default=None)
+    asked_at = Timestamptz(default=TimestamptzNow())
+    answered_at = Timestamptz(null=True, default=None)
+
+
+class ProcurementComplaint(Table, tablename="procurement_complaint"):
+    """A bidder's complaint against an award during the standstill; it pauses the call until decided."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt(index=True)
+    org_id = BigInt()
+    text = Varchar(length=2000)
+    outcome = Varchar(length=16, default="")  # "" while open | dismissed | upheld
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+
+
+class ProcurementBid(Table, tablename="procurement_bid"):
+    """A sealed bid: the price is encrypted (``pii_encrypt``, context procurement_bid.price) and is
+    decrypted by the service layer only after the call's tender deadline."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt(index=True)
+    org_id = BigInt()
+    price_enc = Text(default="")
+    submitted_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementBidDocument(Table, tablename="procurement_bid_document"):
+    """A bid's document, encrypted in the file store; its metadata too stays hidden until the deadline."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    bid_id = BigInt(index=True)
+    filename = Varchar(length=200)
+    content_type = Varchar(length=64)
+    size = BigInt(default=0)
+    sha256 = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = [ProcurementOrg, ProcurementOrgDocument, ProcurementBlacklist, ProcurementOrgScore, ProcurementNeed,
-          ProcurementExcluded]
+          ProcurementExcluded, ProcurementCall, ProcurementQuestion, ProcurementComplaint, ProcurementBid,
+          ProcurementBidDocument]

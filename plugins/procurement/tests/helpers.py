@@ -15,7 +15,7 @@ APPLY = """mutation($i: SocialOrgApplyInput!) {
     errors { field code message } }
 }"""
 DECIDE = """mutation($id: ID!, $a: Boolean!, $r: [String!]) {
-  procurementOrgDecide(orgId: $id, approve: $a, reasons: $r) { org { id status decisionReasons scoreBp
+  procurementOrgDecide(orgId: $id, approve: $a, reasons: $r) { org { id name status decisionReasons scoreBp
     scoreHistory { scoreBp source } } errors { field code message } }
 }"""
 
@@ -45,3 +45,62 @@ async def new_org(api: Any, tenant: Any, approver: Any | None = None, unit: str 
         assert done["errors"] == [], done
         org = done["org"]
     return who.api, org
+
+
+# -- calls on an accelerated tenant (sandbox: a day of the call's calendar lasts a second) -----------
+
+ACCELERATED = "\n[settings.procurement]\nsandbox_acceleration = 86400\n"
+
+CALL_FIELDS = "id state version tenderEnd enquiryEnd standstillEnd awardBidId awardReasons"
+CREATE_CALL = ("mutation($i: CallCreateInput!) { procurementCallCreate(input: $i) { call { " + CALL_FIELDS
+               + " title budgetFen } errors { field code message } } }")
+STEP = ("mutation($id: ID!, $s: CallStep!, $r: [String!]) { procurementCallStep(callId: $id, step: $s, reasons: $r) "
+        "{ call { " + CALL_FIELDS + " } errors { field code message } } }")
+BID = """mutation($id: ID!, $p: BigInt!, $d: [BidDocumentInput!]!) {
+  procurementBidSubmit(callId: $id, priceFen: $p, documents: $d) { bid { id callId priceFen }
+    errors { field code message } } }"""
+CALL_ONE = "query($id: ID!) { procurementCall(id: $id) { " + CALL_FIELDS + " questions { question answer } } }"
+BIDS = "query($id: ID!) { procurementCallBids(callId: $id) { id orgId orgName priceFen hasOwnUnion documentIds } }"
+
+
+def call_input(tenant: Any, **over: Any) -> dict[str, Any]:
+    return {"orgUnitId": tenant.unit_ids[tenant.root_unit], "title": "法律知识进企业（12场，覆盖1500人）",
+            "category": "legal_aid", "budgetFen": 3_000_000, "enquiryDays": 1, "tenderDays": 4, "standstillDays": 2,
+            **over}
+
+
+async def run_timers(tenant: Any, now: Any = None) -> None:
+    """What the host's cron does every ten minutes, now (optionally as if at ``now``)."""
+    from core.sdk import tenant_scope, workflow_run_timers
+    from huijia_procurement.workflow import CALL
+
+    ctx = await tenant.context()
+    with tenant_scope(ctx):
+        await workflow_run_timers(ctx, [CALL], now=now)
+
+
+def parse(ts: str) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(ts)
+
+
+async def wait_until(ts: str) -> None:
+    import asyncio
+    import datetime as dt
+
+    left = (parse(ts) - dt.datetime.now(dt.UTC)).total_seconds()
+    if left > 0:
+        await asyncio.sleep(left + 0.05)
+
+
+async def published_call(clerk: Any, approver: Any, tenant: Any, **over: Any) -> dict[str, Any]:
+    """A call drafted, published and moved into its bidding period (the enquiry period's timer fired)."""
+    made = (await clerk.data(CREATE_CALL, {"i": call_input(tenant, **over)}))["procurementCallCreate"]
+    assert made["errors"] == [], made
+    pub = (await approver.data(STEP, {"id": made["call"]["id"], "s": "PUBLISH"}))["procurementCallStep"]
+    assert pub["errors"] == [] and pub["call"]["state"] == "enquiries", pub
+    await run_timers(tenant, parse(pub["call"]["enquiryEnd"]))
+    call = (await clerk.data(CALL_ONE, {"id": made["call"]["id"]}))["procurementCall"]
+    assert call["state"] == "bidding", call
+    return call
