@@ -147,6 +147,9 @@ async def bids_of_call(tenant: TenantContext, principal: Principal, call_id: int
     if not principal.can("procurement.read", call["unit_path"]):
         raise DomainError(ErrorCode.FORBIDDEN, "not allowed: procurement.read")
     require_open(call)
+    from huijia_procurement import scoring
+
+    await scoring.require_declared(tenant, principal, call_id)
     rows = await raw("SELECT b.*, g.name AS org_name, g.has_own_union, g.score_bp FROM procurement_bid b "
                      "JOIN procurement_org g ON g.tenant_id = b.tenant_id AND g.id = b.org_id "
                      "WHERE b.tenant_id = {} AND b.call_id = {} ORDER BY b.id", tenant.id, call_id)

@@ -34,3 +34,22 @@ class Refusal:
 
     message: str
     message_zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One weighted scoring criterion; a call's criteria weigh 10,000 basis points together."""
+
+    code: str
+    label_zh: str
+    weight_bp: int
+
+
+# 江门's five criteria (创投 2019), weighed equally: the default when no province rule answers.
+JIANGMEN_CRITERIA = (
+    Criterion("targeting", "定位精准性", 2000),
+    Criterion("breadth", "需求广泛性", 2000),
+    Criterion("innovation", "方法创新性", 2000),
+    Criterion("demonstration", "项目示范性", 2000),
+    Criterion("professionalism", "实施专业性", 2000),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, hookimpl
+from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, TenantContext, hookimpl
 from huijia_procurement.settings import NAME, ProcurementSettings
 from huijia_procurement.workflow import CALL
 
@@ -64,8 +64,10 @@ def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_procurement import graphql as g
     from huijia_procurement import graphql_calls as c
+    from huijia_procurement import graphql_scoring as s
 
-    return [GraphQLContribution(query=[g.ProcurementQuery, c.CallQuery], mutation=[g.ProcurementMutation, c.CallMutation],
+    return [GraphQLContribution(query=[g.ProcurementQuery, c.CallQuery, s.ScoringQuery],
+                                mutation=[g.ProcurementMutation, c.CallMutation, s.ScoringMutation],
                                 types=[g.SocialOrg, g.ServiceNeed, c.ProcurementCall],
                                 nodes=[NodeInfo("SocialOrg", g.resolve_org, "procurement_org"),
                                        NodeInfo("ServiceNeed", g.resolve_need, "procurement_need"),
@@ -83,3 +85,11 @@ def register_routes() -> list[Any]:
 def register_encrypted_columns() -> list[EncryptedColumn]:
     # A sealed bid's price (pii_encrypt(price, "procurement_bid", "price", tenant)): key rotation reaches it.
     return [EncryptedColumn("procurement_bid", "price_enc", "procurement_bid.price")]
+
+
+# trylast: the national default is asked after every province rule, whatever order plugins load in.
+@hookimpl(trylast=True)
+def procurement_criteria(tenant: TenantContext, call: Any) -> list[Any] | None:
+    from huijia_procurement.interface import JIANGMEN_CRITERIA
+
+    return list(JIANGMEN_CRITERIA)

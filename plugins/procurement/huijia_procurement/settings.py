@@ -31,6 +31,11 @@ class ProcurementSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     # ProZorro's sandbox acceleration: every period of a call runs this many times faster (1 = real
     # time; 1440 makes a day a minute). Only for demo and test tenants.
     sandbox_acceleration: int = 1
+    # How much of a bid's total comes from the organisation's performance score (the rest from the
+    # panel), in basis points: past evaluations count in later calls.
+    performance_weight_bp: int = 1000
+    # An evaluator's total this many points (of 100) away from the panel's median is shown as an outlier.
+    outlier_points: int = 15
     # Requests per minute per client address on the public listing.
     public_requests_per_minute: int = 60
 

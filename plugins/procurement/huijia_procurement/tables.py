@@ -196,6 +196,33 @@ class ProcurementBidDocument(Table, tablename="procurement_bid_document"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ProcurementPanelMember(Table, tablename="procurement_panel_member"):
+    """An evaluator appointed to a call's panel. ``declared_at`` is set when they declare no conflict of
+    interest (they see no bid before); a declared conflict recuses them."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt(index=True)
+    user_id = BigInt()
+    appointed_by = BigInt(null=True, default=None)
+    declared_at = Timestamptz(null=True, default=None)
+    conflict = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementScore(Table, tablename="procurement_score"):
+    """One evaluator's points (0 to 100) for one criterion of one bid."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt(index=True)
+    bid_id = BigInt()
+    user_id = BigInt()
+    criterion = Varchar(length=32)
+    points = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = [ProcurementOrg, ProcurementOrgDocument, ProcurementBlacklist, ProcurementOrgScore, ProcurementNeed,
           ProcurementExcluded, ProcurementCall, ProcurementQuestion, ProcurementComplaint, ProcurementBid,
-          ProcurementBidDocument]
+          ProcurementBidDocument, ProcurementPanelMember, ProcurementScore]

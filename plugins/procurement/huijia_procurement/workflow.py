@@ -51,6 +51,12 @@ async def _evaluation(ctx: Any) -> None:
     ctx.due_at = None
 
 
+async def _ranked_first(ctx: Any) -> list[Any]:
+    from huijia_procurement import scoring
+
+    return await scoring.award_refusals(ctx)
+
+
 async def _award(ctx: Any) -> None:
     from huijia_procurement import calls
 
@@ -91,7 +97,7 @@ CALL = Machine(
         Transition("fail", ("evaluation",), "unsuccessful", permission="procurement.call.award",
                    reasons_required=True, label_zh="流标"),
         Transition("award", ("evaluation",), "standstill", permission="procurement.call.award",
-                   reasons_required=True, effect=_award, label_zh="确定中标"),
+                   reasons_required=True, guard=_ranked_first, effect=_award, label_zh="确定中标"),
         # Taken by the service for a bidder of the call (an organisation's grant does not follow the
         # union tree), so the machine knows it as a system step.
         Transition("complain", ("standstill",), "complaint", effect=_pause, label_zh="投诉"),

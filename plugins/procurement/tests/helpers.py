@@ -49,7 +49,6 @@ async def new_org(api: Any, tenant: Any, approver: Any | None = None, unit: str 
 
 # -- calls on an accelerated tenant (sandbox: a day of the call's calendar lasts a second) -----------
 
-ACCELERATED = "\n[settings.procurement]\nsandbox_acceleration = 86400\n"
 
 CALL_FIELDS = "id state version tenderEnd enquiryEnd standstillEnd awardBidId awardReasons"
 CREATE_CALL = ("mutation($i: CallCreateInput!) { procurementCallCreate(input: $i) { call { " + CALL_FIELDS
@@ -104,3 +103,53 @@ async def published_call(clerk: Any, approver: Any, tenant: Any, **over: Any) ->
     call = (await clerk.data(CALL_ONE, {"id": made["call"]["id"]}))["procurementCall"]
     assert call["state"] == "bidding", call
     return call
+
+
+# -- the evaluation panel ------------------------------------------------------------------------------
+
+APPOINT = """mutation($c: ID!, $u: ID!) { procurementPanelAppoint(callId: $c, userId: $u) { member { userId declared }
+  errors { field code message } } }"""
+DECLARE = """mutation($c: ID!, $n: Boolean!) { procurementPanelDeclare(callId: $c, noConflict: $n) {
+  member { declared conflict } errors { field code message } } }"""
+SCORE = """mutation($c: ID!, $b: ID!, $s: [CriterionScoreInput!]!) { procurementScoreSubmit(callId: $c, bidId: $b,
+  scores: $s) { scored errors { field code message } } }"""
+AWARD = """mutation($id: ID!, $b: ID!, $r: [String!]!) { procurementCallAward(callId: $id, bidId: $b, reasons: $r) {
+  call { id state standstillEnd awardBidId awardReasons } errors { field code message } } }"""
+CRITERIA = ("targeting", "breadth", "innovation", "demonstration", "professionalism")
+
+
+def points(p: int) -> list[dict[str, Any]]:
+    return [{"criterion": c, "points": p} for c in CRITERIA]
+
+
+async def evaluator(api: Any, tenant: Any, approver: Any, call_id: str, *, declare: bool | None = True,
+                    role: str = "clerk") -> Any:
+    """A staff user appointed to the call's panel (and, unless ``declare`` is None, declared)."""
+    who = (await persona(api, tenant.code, role, tenant.root_unit)).api
+    user_id = (await who.data("{ me { user { id } } }"))["me"]["user"]["id"]
+    made = (await approver.data(APPOINT, {"c": call_id, "u": user_id}))["procurementPanelAppoint"]
+    assert made["errors"] == [], made
+    if declare is not None:
+        done = (await who.data(DECLARE, {"c": call_id, "n": declare}))["procurementPanelDeclare"]
+        assert done["errors"] == [], done
+    who.user_id = user_id
+    return who
+
+
+async def bidding_closed(api: Any, clerk: Any, approver: Any, tenant: Any, prices: list[int],
+                         unions: list[bool] | None = None) -> tuple[dict[str, Any], list[Any]]:
+    """A call with one bid per price (from new approved organisations), past its deadline, in evaluation."""
+    import base64
+
+    # organisations first: the sandbox's bidding period lasts seconds
+    orgs = [await new_org(api, tenant, approver, hasOwnUnion=bool(unions and unions[i])) for i in range(len(prices))]
+    call = await published_call(clerk, approver, tenant)
+    docs = [{"filename": "方案.pdf", "contentBase64": base64.b64encode(b"%PDF-1.4 plan").decode()}]
+    for (org_api, _), price in zip(orgs, prices, strict=True):
+        body = (await org_api.data(BID, {"id": call["id"], "p": price, "d": docs}))["procurementBidSubmit"]
+        assert body["errors"] == [], body
+    await wait_until(call["tenderEnd"])
+    await run_timers(tenant)
+    call = (await clerk.data(CALL_ONE, {"id": call["id"]}))["procurementCall"]
+    assert call["state"] == "evaluation", call
+    return call, orgs

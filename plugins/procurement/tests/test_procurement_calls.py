@@ -7,20 +7,23 @@ import base64
 import datetime as dt
 
 import pytest
-import pytest_asyncio
 
 from core.testing import create_plugin_tenant, persona
 
 from .helpers import (
-    ACCELERATED,
+    AWARD,
     BID,
     BIDS,
     CALL_ONE,
     CREATE_CALL,
+    SCORE,
     STEP,
+    bidding_closed,
     call_input,
+    evaluator,
     new_org,
     parse,
+    points,
     published_call,
     run_timers,
     wait_until,
@@ -40,17 +43,6 @@ LIST = "{ procurementCalls { id state } }"
 MY_BIDS = "{ procurementMyBids { id callId priceFen } }"
 BLACKLIST = """mutation($id: ID!, $s: Date!, $e: Date!) { procurementOrgBlacklist(orgId: $id, reason: "虚报服务",
   startsOn: $s, endsOn: $e) { errors { code } } }"""
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def fast(app, tmp_path_factory):
-    return await create_plugin_tenant(["procurement"], tmp_path_factory.mktemp("fast"), ACCELERATED)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def staff(api, fast):
-    return {role: (await persona(api, fast.code, role, fast.root_unit)).api
-            for role in ("clerk", "approver", "tenant_admin", "auditor", "finance")}
 
 
 def auth(who) -> dict[str, str]:
@@ -152,13 +144,13 @@ async def test_only_registered_eligible_orgs_bid_within_the_budget_and_the_perio
     assert _codes(late) == [("callId", "INVALID_STATE")]
 
 
-async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fast, staff) -> None:
+async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fast, staff, tmp_path) -> None:
     from core.sdk import raw, tenant_scope
 
     clerk, approver = staff["clerk"], staff["approver"]
-    call = await published_call(clerk, approver, fast)
     bidder, org = await new_org(api, fast, approver, hasOwnUnion=True)
     rival, _ = await new_org(api, fast, approver)
+    call = await published_call(clerk, approver, fast)
     assert (await bidder.data(BID, {"id": call["id"], "p": 2_800_000, "d": DOCS}))["procurementBidSubmit"]["errors"] == []
     # a replacement before the deadline wins over the first bid
     assert (await bidder.data(BID, {"id": call["id"], "p": 2_750_000, "d": DOCS}))["procurementBidSubmit"]["errors"] == []
@@ -195,7 +187,7 @@ async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fas
     assert (await client.get(f"/procurement/bid-documents/{doc_id}")).status_code == 401
     assert [b["priceFen"] for b in (await bidder.data(MY_BIDS))["procurementMyBids"]] == [2_750_000]
     # another tenant sees neither the bids nor the document
-    other = await create_plugin_tenant(["procurement"], __import__("pathlib").Path("/tmp"))
+    other = await create_plugin_tenant(["procurement"], tmp_path)
     outsider = (await persona(api, other.code, "approver", other.root_unit)).api
     assert (await outsider.gql(BIDS, {"id": call["id"]}))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await client.get(f"/procurement/bid-documents/{doc_id}", headers=auth(outsider))).status_code == 404
@@ -203,19 +195,16 @@ async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fas
 
 async def test_award_standstill_and_a_complaint_that_pauses_the_call(api, fast, staff) -> None:
     clerk, approver = staff["clerk"], staff["approver"]
-    call = await published_call(clerk, approver, fast)
-    winner, _ = await new_org(api, fast, approver)
-    loser, _ = await new_org(api, fast, approver)
+    call, orgs = await bidding_closed(api, clerk, approver, fast, [2_000_000, 2_200_000])
+    (winner, _), (loser, _) = orgs
     outsider_org, _ = await new_org(api, fast, approver)
-    for who, price in ((winner, 2_000_000), (loser, 2_200_000)):
-        assert (await who.data(BID, {"id": call["id"], "p": price, "d": DOCS}))["procurementBidSubmit"]["errors"] == []
-    await wait_until(call["tenderEnd"])
-    await run_timers(fast)
-    bids = (await approver.data(BIDS, {"id": call["id"]}))["procurementCallBids"]
-    best = min(bids, key=lambda b: b["priceFen"])
-    award = """mutation($id: ID!, $b: ID!, $r: [String!]!) { procurementCallAward(callId: $id, bidId: $b, reasons: $r) {
-      call { state standstillEnd awardBidId awardReasons } errors { field code message } } }"""
-    done = (await approver.data(award, {"id": call["id"], "b": best["id"], "r": ["综合得分最高"]}))["procurementCallAward"]
+    judge = await evaluator(api, fast, approver, call["id"])
+    bids = sorted((await approver.data(BIDS, {"id": call["id"]}))["procurementCallBids"], key=lambda b: b["priceFen"])
+    for bid, p in zip(bids, (90, 70), strict=True):
+        assert (await judge.data(SCORE, {"c": call["id"], "b": bid["id"], "s": points(p)}))[
+            "procurementScoreSubmit"]["errors"] == []
+    best = bids[0]
+    done = (await approver.data(AWARD, {"id": call["id"], "b": best["id"], "r": ["综合得分最高"]}))["procurementCallAward"]
     assert done["errors"] == [] and done["call"]["state"] == "standstill"
     assert done["call"]["awardBidId"] == best["id"] and done["call"]["awardReasons"] == ["综合得分最高"]
     # only a bidder complains; the complaint pauses the standstill (the timer leaves the call alone)
@@ -229,3 +218,18 @@ async def test_award_standstill_and_a_complaint_that_pauses_the_call(api, fast, 
     assert dismissed["errors"] == [] and dismissed["call"]["state"] == "standstill"
     await run_timers(fast, parse(dismissed["call"]["standstillEnd"]))
     assert (await clerk.data(CALL_ONE, {"id": call["id"]}))["procurementCall"]["state"] == "awarded"
+
+
+async def test_an_upheld_complaint_sends_the_call_back_to_evaluation(api, fast, staff) -> None:
+    clerk, approver = staff["clerk"], staff["approver"]
+    call, orgs = await bidding_closed(api, clerk, approver, fast, [1_000_000, 1_100_000])
+    judge = await evaluator(api, fast, approver, call["id"])
+    bids = sorted((await approver.data(BIDS, {"id": call["id"]}))["procurementCallBids"], key=lambda b: b["priceFen"])
+    for bid in bids:
+        await judge.data(SCORE, {"c": call["id"], "b": bid["id"], "s": points(80)})
+    # equal scores, no union on either side: the lower price ranks first
+    done = (await approver.data(AWARD, {"id": call["id"], "b": bids[0]["id"], "r": ["同分取低价"]}))["procurementCallAward"]
+    assert done["errors"] == [], done
+    assert (await orgs[1][0].data(COMPLAIN, {"id": call["id"], "t": "评分有误"}))["procurementComplaintFile"]["errors"] == []
+    upheld = (await approver.data(STEP, {"id": call["id"], "s": "UPHOLD", "r": ["评分须复核"]}))["procurementCallStep"]
+    assert upheld["call"]["state"] == "evaluation" and upheld["call"]["awardBidId"] is None
