@@ -56,6 +56,9 @@ def register_permissions() -> dict[str, Any]:
         "procurement.call.draft": [Role.TENANT_ADMIN, Role.CLERK],
         "procurement.call.publish": [Role.TENANT_ADMIN, Role.APPROVER],
         "procurement.call.award": [Role.TENANT_ADMIN, Role.APPROVER],
+        "procurement.contract.sign": [Role.TENANT_ADMIN, Role.APPROVER],
+        "procurement.contract.accept": [Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK],
+        "procurement.contract.pay": [Role.TENANT_ADMIN, Role.FINANCE],
     }
 
 
@@ -64,14 +67,16 @@ def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_procurement import graphql as g
     from huijia_procurement import graphql_calls as c
+    from huijia_procurement import graphql_contracts as k
     from huijia_procurement import graphql_scoring as s
 
-    return [GraphQLContribution(query=[g.ProcurementQuery, c.CallQuery, s.ScoringQuery],
-                                mutation=[g.ProcurementMutation, c.CallMutation, s.ScoringMutation],
-                                types=[g.SocialOrg, g.ServiceNeed, c.ProcurementCall],
+    return [GraphQLContribution(query=[g.ProcurementQuery, c.CallQuery, s.ScoringQuery, k.ContractQuery],
+                                mutation=[g.ProcurementMutation, c.CallMutation, s.ScoringMutation, k.ContractMutation],
+                                types=[g.SocialOrg, g.ServiceNeed, c.ProcurementCall, k.Contract],
                                 nodes=[NodeInfo("SocialOrg", g.resolve_org, "procurement_org"),
                                        NodeInfo("ServiceNeed", g.resolve_need, "procurement_need"),
-                                       NodeInfo("ProcurementCall", c.resolve_call, "procurement_call")])]
+                                       NodeInfo("ProcurementCall", c.resolve_call, "procurement_call"),
+                                       NodeInfo("Contract", k.resolve_contract, "procurement_contract")])]
 
 
 @hookimpl

@@ -36,6 +36,10 @@ class ProcurementSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     performance_weight_bp: int = 1000
     # An evaluator's total this many points (of 100) away from the panel's median is shown as an outlier.
     outlier_points: int = 15
+    # Where a contract's value is reserved and paid from: the buying union's fund and the expense
+    # account of the union accounting system (501 职工活动支出).
+    fund: str = "general"
+    expense_code: str = "501"
     # Requests per minute per client address on the public listing.
     public_requests_per_minute: int = 60
 

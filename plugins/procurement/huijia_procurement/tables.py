@@ -223,6 +223,57 @@ class ProcurementScore(Table, tablename="procurement_score"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class ProcurementContract(Table, tablename="procurement_contract"):
+    """The contract with the awarded organisation; its whole value is reserved in the ledger at signing."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    org_unit_id = ForeignKey(OrgUnitTable, null=False, index=True, on_delete=OnDelete.restrict)
+    call_id = BigInt()
+    bid_id = BigInt()
+    org_id = BigInt(index=True)
+    value_fen = BigInt()
+    reservation_id = BigInt(null=True, default=None)
+    signed_by = BigInt(null=True, default=None)
+    signed_at = Timestamptz(default=TimestamptzNow())
+
+
+class ProcurementMilestone(Table, tablename="procurement_milestone"):
+    """A payment milestone: a deliverable (宜昌: 12 legal talks reaching 1,500 workers) and its share of
+    the value. pending -> delivered (the organisation reports) -> accepted (the union) -> paid (finance)."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    contract_id = BigInt(index=True)
+    seq = Integer()
+    title = Varchar(length=200)
+    deliverable = Varchar(length=1000)
+    percent = Integer()
+    amount_fen = BigInt()
+    status = Varchar(length=16, default="pending")
+    delivery_note = Varchar(length=2000, default="")
+    delivered_at = Timestamptz(null=True, default=None)
+    accepted_by = BigInt(null=True, default=None)
+    accepted_at = Timestamptz(null=True, default=None)
+    entry_id = BigInt(null=True, default=None)
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class ProcurementEvaluation(Table, tablename="procurement_evaluation"):
+    """A mid-term or final evaluation (绩效评价) of a contract; it moves the organisation's score."""
+
+    id = BigSerial(primary_key=True)
+    tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)
+    contract_id = BigInt(index=True)
+    org_id = BigInt(index=True)
+    kind = Varchar(length=16)  # midterm | final
+    score = Integer()
+    comments = Varchar(length=2000, default="")
+    created_by = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 TABLES = [ProcurementOrg, ProcurementOrgDocument, ProcurementBlacklist, ProcurementOrgScore, ProcurementNeed,
           ProcurementExcluded, ProcurementCall, ProcurementQuestion, ProcurementComplaint, ProcurementBid,
-          ProcurementBidDocument, ProcurementPanelMember, ProcurementScore]
+          ProcurementBidDocument, ProcurementPanelMember, ProcurementScore,
+          ProcurementContract, ProcurementMilestone, ProcurementEvaluation]

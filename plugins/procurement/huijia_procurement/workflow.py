@@ -17,7 +17,7 @@ from core.sdk import Machine, Timer, Transition
 
 STATES_ZH = {
     "draft": "草稿", "enquiries": "答疑中", "bidding": "投标中", "evaluation": "评审中", "standstill": "公示期",
-    "complaint": "投诉处理中", "awarded": "已确定中标", "cancelled": "已取消",
+    "complaint": "投诉处理中", "awarded": "已确定中标", "contracted": "已签约", "cancelled": "已取消",
     "unsuccessful": "流标",
 }
 OPEN_STATES = ("draft", "enquiries", "bidding", "evaluation", "standstill", "complaint", "awarded")
@@ -75,6 +75,12 @@ async def _withdraw_award(ctx: Any) -> None:
     await calls.on_complaint_decided(ctx, upheld=True)
 
 
+async def _sign(ctx: Any) -> None:
+    from huijia_procurement import contracts
+
+    await contracts.on_sign(ctx)
+
+
 async def _pause(ctx: Any) -> None:
     ctx.due_at = None  # a complaint stops the standstill clock
 
@@ -84,7 +90,7 @@ CALL = Machine(
     case_type="call",
     states=tuple(STATES_ZH),
     initial="draft",
-    final=("cancelled", "unsuccessful"),
+    final=("contracted", "cancelled", "unsuccessful"),
     read_permission="procurement.read",
     labels_zh=STATES_ZH,
     transitions=(
@@ -106,6 +112,8 @@ CALL = Machine(
         Transition("uphold", ("complaint",), "evaluation", permission="procurement.call.award",
                    reasons_required=True, effect=_withdraw_award, label_zh="投诉成立"),
         Transition("standstill_end", ("standstill",), "awarded", label_zh="公示期满"),
+        Transition("sign", ("awarded",), "contracted", permission="procurement.contract.sign", effect=_sign,
+                   label_zh="签订合同"),
         Transition("cancel", OPEN_STATES, "cancelled", permission="procurement.call.publish",
                    reasons_required=True, effect=_evaluation, label_zh="取消"),
     ),

@@ -153,3 +153,21 @@ async def bidding_closed(api: Any, clerk: Any, approver: Any, tenant: Any, price
     call = (await clerk.data(CALL_ONE, {"id": call["id"]}))["procurementCall"]
     assert call["state"] == "evaluation", call
     return call, orgs
+
+
+async def awarded_call(api: Any, staff: dict[str, Any], tenant: Any, prices: list[int],
+                       clerk: Any | None = None) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
+    """A call awarded to its cheapest bid (equal scores) and past its standstill: ready to sign."""
+    approver = staff["approver"]
+    call, orgs = await bidding_closed(api, clerk or staff["clerk"], approver, tenant, prices)
+    judge = await evaluator(api, tenant, approver, call["id"])
+    bids = sorted((await approver.data(BIDS, {"id": call["id"]}))["procurementCallBids"], key=lambda b: b["priceFen"])
+    for bid in bids:
+        assert (await judge.data(SCORE, {"c": call["id"], "b": bid["id"], "s": points(80)}))[
+            "procurementScoreSubmit"]["errors"] == []
+    done = (await approver.data(AWARD, {"id": call["id"], "b": bids[0]["id"], "r": ["综合排名第一"]}))["procurementCallAward"]
+    assert done["errors"] == [], done
+    await run_timers(tenant, parse(done["call"]["standstillEnd"]))
+    call = (await approver.data(CALL_ONE, {"id": call["id"]}))["procurementCall"]
+    assert call["state"] == "awarded", call
+    return call, orgs, bids[0]
