@@ -40,6 +40,8 @@ class ProcurementSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     # account of the union accounting system (501 职工活动支出).
     fund: str = "general"
     expense_code: str = "501"
+    # The OCDS ocid prefix the publisher registered (ocds-xxxxxx); the tenant code and call id follow.
+    ocid_prefix: str = "ocds-huijia"
     # Requests per minute per client address on the public listing.
     public_requests_per_minute: int = 60
 
