@@ -44,10 +44,8 @@ def _gid(type_name: str, pk: Any) -> strawberry.ID:
 
 
 def _pk(gid: strawberry.ID, type_name: str, field: str) -> int:
-    try:
-        return from_global_id(gid, type_name)[1]
-    except DomainError:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"{field} is not a {type_name} id", field) from None
+    # A malformed or other-type id is NOT_FOUND, like any id this caller cannot see.
+    return from_global_id(gid, type_name, field)[1]
 
 
 # -- loaders (one query per list of organisations, never one per row) ----------------------------------

@@ -155,6 +155,12 @@ async def test_evaluations_move_the_score_that_later_rankings_use(api, fast, sta
     ranked = {b["orgId"]: b for b in (await approver.data(results, {"c": nxt["id"]}))["procurementCallResults"]["bids"]}
     assert ranked[winner["orgId"]]["performanceBp"] == 7333
     assert ranked[winner["orgId"]]["totalBp"] == (8000 * 9000 + 7333 * 1000) // 10000
+    # a district's staff do not see the root union's contract (the subtree rule)
+    district = (await persona(api, fast.code, "approver", fast.district_unit)).api
+    assert (await district.data("query($id: ID!) { node(id: $id) { id } }", {"id": contract["id"]}))["node"] is None
+    assert contract["id"] not in [k["id"] for k in (await district.data(CONTRACTS))["procurementContracts"]]
+    assert _codes((await district.data(EVALUATE, {"k": contract["id"], "kind": "midterm", "s": 1}))[
+        "procurementContractEvaluate"]) == [("contractId", "NOT_FOUND")]
     # another province sees neither the contract nor the organisation
     other = await create_plugin_tenant(["procurement"], tmp_path)
     outsider = (await persona(api, other.code, "approver", other.root_unit)).api
