@@ -64,7 +64,7 @@ BIDS = "query($id: ID!) { procurementCallBids(callId: $id) { id orgId orgName pr
 
 def call_input(tenant: Any, **over: Any) -> dict[str, Any]:
     return {"orgUnitId": tenant.unit_ids[tenant.root_unit], "title": "法律知识进企业（12场，覆盖1500人）",
-            "category": "legal_aid", "budgetFen": 3_000_000, "enquiryDays": 1, "tenderDays": 4, "standstillDays": 2,
+            "category": "legal_aid", "budgetFen": 3_000_000, "enquiryDays": 1, "tenderDays": 6, "standstillDays": 2,
             **over}
 
 

@@ -67,9 +67,9 @@ async def test_a_call_runs_from_draft_to_bidding_with_questions_seen_by_every_bi
     assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     pub = (await approver.data(STEP, {"id": call_id, "s": "PUBLISH"}))["procurementCallStep"]["call"]
     assert pub["state"] == "enquiries"
-    # the sandbox runs a day of the calendar in a second: 1 enquiry day, then 4 tender days
+    # the sandbox runs a day of the calendar in a second: 1 enquiry day, then 6 tender days
     gap = parse(pub["tenderEnd"]) - parse(pub["enquiryEnd"])
-    assert dt.timedelta(seconds=3.9) < gap < dt.timedelta(seconds=4.1)
+    assert dt.timedelta(seconds=5.9) < gap < dt.timedelta(seconds=6.1)
     q = (await asker.data(ASK, {"id": call_id, "q": "是否接受联合体投标？"}))["procurementQuestionAsk"]
     assert q["errors"] == []
     a = (await clerk.data(ANSWER, {"id": q["question"]["id"], "a": "不接受。"}))["procurementQuestionAnswer"]
