@@ -57,6 +57,12 @@ export type AuditFilter = {
   until?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
+/** A bid document: a PDF, JPEG or PNG, base64. */
+export type BidDocumentInput = {
+  contentBase64: Scalars['String']['input'];
+  filename: Scalars['String']['input'];
+};
+
 export type BudgetFilter = {
   fund?: InputMaybe<Scalars['String']['input']>;
   orgUnitId?: InputMaybe<Scalars['ID']['input']>;
@@ -74,6 +80,34 @@ export type BudgetLiftInput = {
   amountFen: Scalars['BigInt']['input'];
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+/** A new call for proposals (a draft until an approver publishes it). */
+export type CallCreateInput = {
+  areaCode?: InputMaybe<Scalars['String']['input']>;
+  budgetFen: Scalars['BigInt']['input'];
+  category: Scalars['String']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+  enquiryDays?: Scalars['Int']['input'];
+  needId?: InputMaybe<Scalars['ID']['input']>;
+  orgUnitId: Scalars['ID']['input'];
+  standstillDays?: Scalars['Int']['input'];
+  tenderDays?: Scalars['Int']['input'];
+  title: Scalars['String']['input'];
+};
+
+/** Steps staff take on a call (the periods' ends are the system's). */
+export type CallStep =
+  | 'CANCEL'
+  | 'DISMISS'
+  | 'FAIL'
+  | 'PUBLISH'
+  | 'UPHOLD';
+
+/** Points (0 to 100) for one criterion. */
+export type CriterionScoreInput = {
+  criterion: Scalars['String']['input'];
+  points: Scalars['Int']['input'];
 };
 
 export type DimensionInput = {
@@ -533,6 +567,15 @@ export type MembershipState =
   | 'LEFT'
   | 'TRANSFERRING';
 
+/** A payment milestone of a new contract. */
+export type MilestoneInput = {
+  /** What is delivered, e.g. 12 legal talks reaching 1,500 workers. */
+  deliverable: Scalars['String']['input'];
+  /** Share of the value; the milestones' shares add up to 100. */
+  percent: Scalars['Int']['input'];
+  title: Scalars['String']['input'];
+};
+
 /** A unit union's batch: members of the unit, each with the same number of shares. */
 export type MutualAidEnrolInput = {
   batchKey: Scalars['String']['input'];
@@ -751,6 +794,18 @@ export type SmallPayerRefundInput = {
   /** 2024 = 2024-10-01 .. 2025-09-30. */
   policyYear: Scalars['Int']['input'];
   staffCount?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** An organisation's application to the registry. */
+export type SocialOrgApplyInput = {
+  /** 统一社会信用代码: 18 characters; the check character is verified and the first must be 5 (registered with 民政). */
+  creditCode: Scalars['String']['input'];
+  hasOwnUnion?: Scalars['Boolean']['input'];
+  name: Scalars['String']['input'];
+  registrationAuthority: Scalars['String']['input'];
+  registrationNo: Scalars['String']['input'];
+  /** Administrative division codes (2, 4 or 6 digits). */
+  serviceAreas: Array<Scalars['String']['input']>;
 };
 
 export type StationInput = {

@@ -61,6 +61,13 @@ def register_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_file_stores() -> list[Any]:
+    # Receipt signatures and photos, and 台账 files: backups, restores, key rotation and a province's export and erasure carry them.
+    from core.sdk import files
+    return [files.store("warmth")]
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from huijia_warmth.ledger_file import routes
 

@@ -1,0 +1,1 @@
+"""Huijia plugin procurement."""
