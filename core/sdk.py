@@ -28,8 +28,9 @@ Groups:
   for a plugin's tenant-owned tables, in its fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation`, :func:`ledger_void_reservation`,
-  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
-- members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
+  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`,
+  :func:`ledger_account_ids` (the accounts for those lines), :func:`ledger_mutual_aid_fund` (a plan's fund);
+- members: :func:`get_member`, :func:`members_by_ids`, :func:`find_members_by_id_number` (blind index), :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
   (:func:`get_household`, :func:`household_people`), and the members' encryption for a capability's
   own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
@@ -185,8 +186,11 @@ __all__ = [
     "ledger_post_reservation",
     "ledger_void_reservation",
     "ledger_reverse",
+    "ledger_account_ids",
+    "ledger_mutual_aid_fund",
     # members
     "get_member",
+    "find_members_by_id_number",
     "require_worker",
     "WorkerSelf",
     "members_by_ids",
@@ -279,7 +283,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
+    # (unit id, fund code, account code) -> account ids for ledger_post's lines; and a plan's fund
+    "ledger_account_ids": ("core.funds.services", "account_ids"),
+    "ledger_mutual_aid_fund": ("core.funds.services", "ensure_mutual_aid_fund"),
     "get_member": ("core.members.queries", "get_member"),
+    "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
     "require_worker": ("core.workers.access", "require_worker"),
     "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),

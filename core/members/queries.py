@@ -404,3 +404,27 @@ def _json_fields(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
         if isinstance(row.get(name), str):
             row[name] = json.loads(row[name])
     return row
+
+
+async def find_members_by_id_number(tenant: TenantContext, id_numbers: Sequence[str]) -> dict[str, int]:
+    """Member ids by ID number, through the blind index (the numbers are never compared in clear).
+
+    Returns ``{id number as given: member id}`` for the numbers that name a member of ``tenant``;
+    invalid numbers and numbers of no member are simply absent. One query for the whole batch."""
+    from core.members import personal
+    from core.pii import PiiValueError
+
+    keys = await personal.index_keys(tenant)
+    given_by_digest: dict[bytes, str] = {}
+    for given in id_numbers:
+        try:
+            canonical = personal.canonical_id_number(given)
+        except PiiValueError:
+            continue
+        for digest in keys.id_bidxs(canonical):
+            given_by_digest[digest] = given
+    if not given_by_digest:
+        return {}
+    rows = await raw("SELECT id, id_number_bidx FROM member WHERE tenant_id = {} AND id_number_bidx = ANY({})",
+                     tenant.id, list(given_by_digest))
+    return {given_by_digest[bytes(r["id_number_bidx"])]: int(r["id"]) for r in rows}

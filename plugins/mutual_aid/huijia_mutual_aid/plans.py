@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from core.sdk import DomainError, ErrorCode, TenantContext, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
 from huijia_mutual_aid.rules import CappedBenefit, apply_caps
@@ -13,14 +15,21 @@ def plans_for(tenant: TenantContext) -> dict[str, Plan]:
 
     :raises DomainError: PLUGIN_CONFIG when two plugins declare one code (its fund would be shared).
     """
-    disabled = set(for_tenant(tenant).disabled_plans)
+    settings = for_tenant(tenant)
+    disabled = set(settings.disabled_plans)
     plans: dict[str, Plan] = {}
     for batch in hooks_for(tenant).register_mutual_aid_plans(tenant=tenant):
         for plan in batch or ():
             if plan.code in plans:
                 raise DomainError(ErrorCode.PLUGIN_CONFIG, f"mutual-aid plan {plan.code!r} is declared twice")
-            if plan.code not in disabled:
-                plans[plan.code] = plan
+            if plan.code in disabled:
+                continue
+            changes: dict[str, int] = {}
+            if plan.code in settings.claim_within_days:
+                changes["claim_within_days"] = settings.claim_within_days[plan.code]
+            if plan.code in settings.waiting_days:
+                changes["cover_after_days"] = settings.waiting_days[plan.code]
+            plans[plan.code] = dataclasses.replace(plan, **changes) if changes else plan
     return plans
 
 
