@@ -1,11 +1,14 @@
-"""Test set-up shared by the capability's tests: members made through the members service, enrolments
-moved back in time (cover that started weeks ago), and money put into a plan's fund."""
+"""Test set-up shared by the capability's tests (members made through the members service, enrolments
+moved back in time, money put into a plan's fund), and its share of core's query budgets (a pytest
+plugin, entry point ``pytest11``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
 from typing import Any
+
+import pytest
 
 PDF_B64 = "JVBERi0xLjQKMSAwIG9iajw8Pj5lbmRvYmoKdHJhaWxlcjw8Pj4KJSVFT0YK"  # a minimal %PDF- file
 PNG_NAMED_PDF = "aGVsbG8gd29ybGQ="  # "hello world": no PDF, JPEG or PNG whatever its name says
@@ -14,28 +17,29 @@ ENROL = """mutation($i: MutualAidEnrolInput!) { mutualAidEnrol(input: $i) {
 _seq = itertools.count(500)
 
 
-async def add_members(t: Any, unit_code: str, n: int, *, born: str = "19800101", area: str = "310101",
-                      phone: bool = False) -> list[tuple[str, str]]:
-    """``n`` members of unit ``unit_code`` made through the members service: (GraphQL id, ID number)."""
-    from core.actor import Actor
-    from core.context import tenant_scope
-    from core.members.services import create_member
-    from core.sdk import to_global_id
-    from core.testing import synthetic_id_number
-    from core.tenancy import queries as tenancy
+MEMBER = """mutation($i: MemberCreateInput!) { memberCreate(input: $i) { member { id } errors { code message } } }"""
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
-    tenant = await t.context()
+
+def id_number(n: int, born: str = "19800101", area: str = "310101") -> str:
+    """A well-formed resident ID number (GB 11643 check digit) that belongs to nobody in particular."""
+    body = f"{area}{born}{n % 1000:03d}"
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+async def add_members(clerk: Any, unit_gid: str, n: int, *, born: str = "19800101", area: str = "310101",
+                      phone: bool = False) -> list[tuple[str, str]]:
+    """``n`` members of a grassroots union, made through the API by a clerk there: (GraphQL id, ID number)."""
     out = []
-    with tenant_scope(tenant):
-        unit = await tenancy.get_unit_by_code(tenant, unit_code)
-        for _ in range(n):
-            k = next(_seq)
-            idn = synthetic_id_number(k, born=born, area=area)
-            values = {"name": "参保人", "id_number": idn, "employer": "测试企业"}
-            if phone:
-                values["phone"] = f"139{k:08d}"
-            row = await create_member(tenant, Actor(None, "test"), unit_id=unit["id"], scope_paths=None, values=values)
-            out.append((to_global_id("Member", row["id"]), idn))
+    for _ in range(n):
+        k = next(_seq)
+        idn = id_number(k, born=born, area=area)
+        values = {"name": "参保人", "idNumber": idn, "orgUnitId": unit_gid, "employer": "测试企业"}
+        if phone:
+            values["phone"] = f"139{k:08d}"
+        made = (await clerk.data(MEMBER, {"i": values}))["memberCreate"]
+        assert made["errors"] == [], made
+        out.append((made["member"]["id"], idn))
     return out
 
 
@@ -65,25 +69,27 @@ async def backdate(t: Any, plan: str, days: int) -> None:
                   "plan_code = {}", days, tenant.id, plan)
 
 
-async def fund(t: Any, plan_code: str, name: str, fen: int, fund_code: str | None = None) -> None:
-    """Put ``fen`` into the plan's fund at the root union (a manual entry, threshold raised for tests)."""
-    from core.actor import Actor
-    from core.context import tenant_scope
-    from core.funds.services import AccountRef, create_manual_entry, ensure_mutual_aid_fund, set_manual_threshold
-    from core.tenancy import queries as tenancy
+async def fund(t: Any, plan_code: str, name: str, fen: int) -> None:
+    """Put ``fen`` into the plan's fund at the root union (Dr 102 bank / Cr 403 上级补助收入)."""
+    from core.sdk import (
+        EntrySpec,
+        Line,
+        ledger_account_ids,
+        ledger_mutual_aid_fund,
+        ledger_post,
+        raw,
+        tenant_scope,
+    )
 
     tenant = await t.context()
     with tenant_scope(tenant):
-        await set_manual_threshold(tenant, Actor(None, "test"), 1_000_000_000_000)
-        code = fund_code or f"mutual_aid.{plan_code}"
-        if fund_code is None:
-            await ensure_mutual_aid_fund(tenant, plan_code, name)
-        root = await tenancy.root_unit(tenant)
-        result = await create_manual_entry(
-            tenant, Actor(None, "test"), refs=[AccountRef(org_unit_id=root["id"], fund=code, code="102"),
-                                               AccountRef(org_unit_id=root["id"], fund=code, code="403")],
-            amounts=[fen, -fen], key=f"ma-fund-{t.code}-{code}-{fen}", memo="互助金")
-        assert result.entry_id is not None
+        await ledger_mutual_aid_fund(tenant, plan_code, name)
+        root = (await raw("SELECT id FROM org_unit WHERE tenant_id = {} AND parent_id IS NULL", tenant.id))[0]["id"]
+        bank, grant = await ledger_account_ids(tenant, [(root, f"mutual_aid.{plan_code}", "102"),
+                                                        (root, f"mutual_aid.{plan_code}", "403")])
+        await ledger_post(tenant, EntrySpec(key=f"sys:test-fund:{plan_code}:{fen}", kind="system",
+                                            entry_date=dt.date.today(), lines=[Line(bank, fen), Line(grant, -fen)],
+                                            memo="互助金"))
 
 
 async def cash(t: Any, fund_code: str) -> tuple[int, int]:
@@ -98,3 +104,63 @@ def days_ago(n: int) -> str:
     from core.sdk import utcnow
 
     return (utcnow().date() - dt.timedelta(days=n)).isoformat()
+
+
+async def seed_claims(province: Any) -> dict[str, Any]:
+    """100 enrolments and 100 claims at the province's grassroots union, each claim on the claim machine,
+    every tenth with two documents (so the page's documents vary). Rows are written directly: the
+    province has no province plugin, hence no plan to enrol through; the list reads what is stored."""
+    from core.sdk import SYSTEM, raw, tenant_scope, utcnow, workflow_open
+    from huijia_mutual_aid.workflow import CLAIM
+
+    tenant, unit = province.ctx, province.grassroots["id"]
+    today = utcnow().date()
+    with tenant_scope(tenant):
+        for i in range(100):
+            e = await raw("INSERT INTO mutual_aid_enrolment (tenant_id, org_unit_id, plan_code, member_id, term_start, "
+                          "shares, cover_from, cover_to, premium_fen, batch_key, created_at) VALUES ({}, {}, 'budget', {}, "
+                          "{}, 1, {}, {}, 100, 'budget', now()) RETURNING id", tenant.id, unit, 900_000 + i,
+                          dt.date(today.year, 1, 1), dt.date(today.year, 1, 2), dt.date(today.year, 12, 31))
+            c = await raw("INSERT INTO mutual_aid_claim (tenant_id, org_unit_id, member_id, enrolment_id, plan_code, "
+                          "term_start, kind, event_date, amount_fen, breakdown, source, created_at) VALUES ({}, {}, {}, {}, "
+                          "'budget', {}, 'hospital_stay', {}, 100, {}, 'unit', now()) RETURNING id", tenant.id, unit,
+                          900_000 + i, e[0]["id"], dt.date(today.year, 1, 1), today,
+                          '[{"label_zh": "住院津贴", "amount_fen": 100, "note_zh": ""}]')
+            await workflow_open(tenant, CLAIM, int(c[0]["id"]), unit, SYSTEM)
+            for _ in range(2 if i % 10 == 0 else 0):
+                await raw("INSERT INTO mutual_aid_claim_document (tenant_id, claim_id, kind, filename, content_type, size, "
+                          "sha256, created_at) VALUES ({}, {}, 'invoice', 'a.pdf', 'application/pdf', 10, '', now())",
+                          tenant.id, c[0]["id"])
+    return {}
+
+
+async def _seeded_enrolments(province: Any) -> dict[str, Any]:
+    # the claims' seeder made 100 enrolments too; seed once whichever field is measured first
+    from core.sdk import raw, tenant_scope
+
+    with tenant_scope(province.ctx):
+        n = await raw("SELECT count(*) AS n FROM mutual_aid_enrolment WHERE tenant_id = {} AND plan_code = 'budget'",
+                      province.ctx.id)
+    return {} if int(n[0]["n"]) >= 100 else await seed_claims(province)
+
+
+async def _seeded_claims(province: Any) -> dict[str, Any]:
+    from core.sdk import raw, tenant_scope
+
+    with tenant_scope(province.ctx):
+        n = await raw("SELECT count(*) AS n FROM mutual_aid_claim WHERE tenant_id = {} AND plan_code = 'budget'",
+                      province.ctx.id)
+    return {} if int(n[0]["n"]) >= 100 else await seed_claims(province)
+
+
+def pytest_huijia_query_budgets() -> dict[str, Any]:
+    """Core's query-count check of the capability's connection fields: a page of claims reads its
+    documents in one query; enrolments are one row each."""
+    return {
+        "Query.mutualAidClaims": ({"queries": 5, "why": "tenant, token, count, page, the page's documents"},
+                                  _seeded_claims, {}),
+        "Query.mutualAidEnrolments": ({"queries": 4, "why": "tenant, token, count, page"}, _seeded_enrolments, {}),
+    }
+
+
+pytest_huijia_query_budgets = pytest.hookimpl(optionalhook=True)(pytest_huijia_query_budgets)

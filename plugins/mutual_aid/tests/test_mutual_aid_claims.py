@@ -10,9 +10,19 @@ import asyncio
 from typing import Any
 
 import pytest
-from huijia_mutual_aid.testing import PDF_B64, PNG_NAMED_PDF, add_members, backdate, cash, days_ago, enrol, fund, sql
 
 from core.testing import create_plugin_tenant, persona
+from huijia_mutual_aid.testing import (
+    PDF_B64,
+    PNG_NAMED_PDF,
+    add_members,
+    backdate,
+    cash,
+    days_ago,
+    enrol,
+    fund,
+    sql,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -41,7 +51,7 @@ FUNDED = 50_000_000  # 500,000 元 in Class B's fund
 async def fx_world(api, tmp_path_factory) -> dict[str, Any]:
     t = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_claims"), SETTINGS)
     clerk = (await persona(api, t.code, "clerk", t.grassroots_unit)).api
-    staff = await add_members(t, t.grassroots_unit, 4)
+    staff = await add_members(clerk, t.unit_ids[t.grassroots_unit], 4)
     unit = t.unit_ids[t.grassroots_unit]
     await enrol(clerk, unit, "shanghai_class_a", [m for m, _ in staff], "a1")
     await enrol(clerk, unit, "shanghai_class_b", [m for m, _ in staff[:3]], "b1")
@@ -143,7 +153,7 @@ async def test_claims_in_the_waiting_period_before_cover_or_after_the_deadline_s
     fresh, _ = w["staff"][3]
     kind = errors(await w["clerk"].gql(SUBMIT, claim_input(fresh, plan="shanghai_class_a")), "mutualAidClaimSubmit")
     assert [e["code"] for e in kind] == ["INVALID_INPUT"]
-    hire = (await add_members(w["t"], w["t"].grassroots_unit, 1))[0][0]
+    hire = (await add_members(w["clerk"], w["unit"], 1))[0][0]
     await enrol(w["clerk"], w["unit"], "shanghai_class_b", [hire], "b-hire")
     waiting = errors(await w["clerk"].gql(SUBMIT, claim_input(hire, eventDate=days_ago(0))), "mutualAidClaimSubmit")
     assert [e["extensions"]["reason"] for e in waiting] == ["WAITING_PERIOD"]
@@ -167,8 +177,8 @@ async def test_the_one_who_entered_a_claim_cannot_approve_it_and_a_rejected_clai
     from core.accounts import services as accounts
     from core.actor import Actor
     from core.context import tenant_scope
-    from core.testing import PASSWORD, login, unique
     from core.tenancy import queries as tenancy
+    from core.testing import PASSWORD, login, unique
 
     # one person holding both roles above the unit: clerk and approver at the district
     tenant, username = await w["t"].context(), unique("both_")
@@ -202,7 +212,8 @@ async def test_another_tenant_sees_no_claim_and_cannot_step_it(w, api, tmp_path_
                                       "mutualAidClaimStep")] == ["NOT_FOUND"]
     assert (await stranger.data(LIST, {}))["mutualAidClaims"]["totalCount"] == 0
     # nor can the clerk claim for the other tenant's member
-    foreign = (await add_members(other, other.grassroots_unit, 1))[0][0]
+    their_clerk = (await persona(api, other.code, "clerk", other.grassroots_unit)).api
+    foreign = (await add_members(their_clerk, other.unit_ids[other.grassroots_unit], 1))[0][0]
     assert [e["code"] for e in errors(await w["clerk"].gql(SUBMIT, claim_input(foreign)), "mutualAidClaimSubmit")] == [
         "NOT_FOUND"]
     # and row-level security hides the rows even from a query that forgets the tenant filter
@@ -234,7 +245,7 @@ async def _pk(gid: str) -> int:
 
 async def test_a_worker_claims_for_themself_only(w, api) -> None:
     t = w["t"]
-    (member, idn), = await add_members(t, t.grassroots_unit, 1, phone=True)
+    (member, idn), = await add_members(w["clerk"], w["unit"], 1, phone=True)
     await enrol(w["clerk"], w["unit"], "shanghai_class_b", [member], "b-worker")
     await backdate(t, "shanghai_class_b", 1)
     reg = await api.gql("""mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token

@@ -11,9 +11,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from huijia_mutual_aid.testing import PDF_B64, add_members, backdate, cash, days_ago, enrol, fund, sql
 
 from core.testing import create_plugin_tenant, persona, run_jobs, synthetic_id_number
+from huijia_mutual_aid.testing import PDF_B64, add_members, backdate, cash, days_ago, enrol, fund, sql
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -44,7 +44,7 @@ FUNDED = 5_000_000
 async def fx_world(api, tmp_path_factory) -> dict[str, Any]:
     t = await create_plugin_tenant(["beijing", "mutual_aid"], tmp_path_factory.mktemp("ma_stays"), SETTINGS)
     clerk = (await persona(api, t.code, "clerk", t.grassroots_unit)).api
-    staff = await add_members(t, t.grassroots_unit, 5, area="110105")
+    staff = await add_members(clerk, t.unit_ids[t.grassroots_unit], 5, area="110105")
     unit = t.unit_ids[t.grassroots_unit]
     await enrol(clerk, unit, PLAN, [m for m, _ in staff[:4]], "bj1")
     await backdate(t, PLAN, 300)
