@@ -50,7 +50,8 @@ Groups:
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
   ``CapabilityInfo(workflows=...)``), :class:`StepContext` (what guards and effects get),
-  :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_step`,
+  :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_open_many`
+  (a batch a job makes), :func:`workflow_step`,
   :func:`workflow_current`, :func:`workflow_current_many`, :func:`workflow_timeline`,
   :func:`workflow_timeline_many`,
   :func:`workflow_allowed`, :func:`workflow_run_timers`.
@@ -229,6 +230,7 @@ __all__ = [
     "CaseState",
     "WorkflowStepInfo",
     "workflow_open",
+    "workflow_open_many",
     "workflow_step",
     "workflow_current",
     "workflow_current_many",
@@ -323,6 +325,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "CaseState": ("core.workflow.services", "CaseState"),
     "WorkflowStepInfo": ("core.workflow.services", "Step"),
     "workflow_open": ("core.workflow.services", "open_case"),
+    "workflow_open_many": ("core.workflow.services", "open_many"),
     "workflow_step": ("core.workflow.services", "step"),
     "workflow_current": ("core.workflow.services", "current"),
     "workflow_current_many": ("core.workflow.services", "current_many"),

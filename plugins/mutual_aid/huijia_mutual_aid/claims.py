@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.sdk import (
-    SYSTEM,
     Actor,
     DomainError,
     DomainErrors,
@@ -350,12 +349,8 @@ async def reserve(ctx: Any) -> None:
         raise DomainError(ErrorCode.CAP_EXCEEDED, "nothing is left under the plan's caps", "id",
                           "已达给付上限，本次无可给付金额", extensions={"cappedBy": benefit.capped_by})
     root, _ = await plan_accounts(ctx.tenant, plan, ())
-    # Maker and checker as the ledger sees them: the clerk who entered it and the approver; an automatic
-    # claim is made by the system and authorised by whoever imported the hospital file.
-    if c["source"] == "automatic":
-        maker, approved_by = SYSTEM, c["created_by"]
-    else:
-        maker, approved_by = Actor(c["created_by"], c["created_by_name"] or "clerk"), ctx.actor.user_id
+    # Maker and checker as the ledger sees them: the one who entered it and the approver.
+    maker, approved_by = Actor(c["created_by"], c["created_by_name"] or "clerk"), ctx.actor.user_id
     try:
         res_id = await ledger_reserve(
             ctx.tenant, maker, unit=root, fund=plan.fund, amount_fen=benefit.amount_fen, expense_code=EXPENSE_CODE,
@@ -376,10 +371,24 @@ async def pay(ctx: Any) -> None:
     c = await load(ctx.tenant, ctx.case.case_id)
     assert c is not None and c["reservation_id"] is not None
     plan = plan_for(ctx.tenant, c["plan_code"])
+    # Automatic claims share their file chunk's reservation: each pays its own part of it.
+    shared = c["source"] == "automatic"
     entry = await ledger_post_reservation(ctx.tenant, ctx.actor, int(c["reservation_id"]),
-                                          key=f"mutual-aid-claim:{c['id']}", final=True, memo=f"{plan.name_zh}给付")
+                                          key=f"mutual-aid-claim:{c['id']}", amount_fen=int(c["amount_fen"]) if shared else None,
+                                          final=not shared, memo=f"{plan.name_zh}给付")
     await raw("UPDATE mutual_aid_claim SET entry_id = {} WHERE tenant_id = {} AND id = {}", entry, ctx.tenant.id, c["id"])
     ctx.payload["entry_id"] = entry
+
+
+async def cancel_refusals(ctx: Any) -> list[Any]:
+    c = await load(ctx.tenant, ctx.case.case_id)
+    assert c is not None
+    if c["source"] == "automatic":
+        # its money is held with the rest of its file's chunk, and the ledger releases a reservation whole
+        return [DomainError(ErrorCode.INVALID_STATE, "an automatic claim shares its file's reservation and cannot "
+                            "be cancelled; pay it and reverse the payment", "id",
+                            "免申即享的申请不能撤销审批；如有误，请给付后冲正")]
+    return []
 
 
 async def void(ctx: Any) -> None:

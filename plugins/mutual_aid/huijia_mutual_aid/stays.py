@@ -21,9 +21,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.sdk import (
+    SYSTEM,
     Actor,
     DomainError,
-    DomainErrors,
     ErrorCode,
     JobContext,
     Principal,
@@ -33,24 +33,26 @@ from core.sdk import (
     files,
     find_members_by_id_number,
     job,
-    members_by_ids,
+    ledger_reserve,
     raw,
     require_in_subtree,
     transaction,
     utcnow,
-    workflow_open,
-    workflow_step,
+    workflow_open_many,
 )
 from huijia_mutual_aid.claims import (
+    EXPENSE_CODE,
+    TABLE,
     ClaimInput,
+    breakdown_json,
     claim_value,
     enrolment_value,
-    history_of,
     insert_claim,
     pick_enrolment,
 )
+from huijia_mutual_aid.interface import History
 from huijia_mutual_aid.plans import benefit_for, plan_for
-from huijia_mutual_aid.premiums import root_unit
+from huijia_mutual_aid.premiums import plan_accounts, root_unit
 from huijia_mutual_aid.rules import claim_refusals
 from huijia_mutual_aid.workflow import CLAIM
 
@@ -167,7 +169,7 @@ async def import_stays(ctx: JobContext, file_id: int) -> dict[str, Any]:
     rows = list(parse(text))
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        made, paid, problems = await _chunk(tenant, plan, kind, importer, chunk, today)
+        made, paid, problems = await _chunk(tenant, plan, kind, importer, file_id, start // CHUNK, chunk, today)
         created, amount = created + made, amount + paid
         for n, reason in problems:
             counts[reason] += 1
@@ -178,8 +180,12 @@ async def import_stays(ctx: JobContext, file_id: int) -> dict[str, Any]:
             "unmatched": sum(counts.values()), "unmatched_by_reason": dict(counts), "unmatched_rows": unmatched}
 
 
-async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, chunk: list[tuple[int, Any]],
-                 today: dt.date) -> tuple[int, int, list[tuple[int, str]]]:
+async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, file_id: int, chunk_no: int,
+                 chunk: list[tuple[int, Any]], today: dt.date) -> tuple[int, int, list[tuple[int, str]]]:
+    """One chunk of the file: a handful of reads for the whole chunk, every stay checked and its benefit
+    computed with the member's approved claims (those before the file and those earlier in it) counted
+    against the caps, then, in one transaction, one reservation for the chunk's total on the plan's fund,
+    the claims, and their cases on the claim machine as checked and approved by the system."""
     problems: list[tuple[int, str]] = [(n, "INVALID_ROW") for n, s in chunk if s is None]
     good = [(n, s) for n, s in chunk if s is not None]
     found = await find_members_by_id_number(tenant, [s["id_number"] for _, s in good])
@@ -190,17 +196,18 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, c
     for r in await raw("SELECT * FROM mutual_aid_enrolment WHERE tenant_id = {} AND plan_code = {} AND member_id = ANY({})",
                        tenant.id, plan.code, ids):
         enrolments.setdefault(int(r["member_id"]), []).append(r)
-    members = {m["id"]: m for m in await members_by_ids(tenant, ids) if m is not None}
+    members = {int(m["id"]): m for m in await raw("SELECT id, gender, birth_date FROM member WHERE tenant_id = {} AND "
+                                                   "id = ANY({})", tenant.id, ids)}
     keys = {stay_key(plan.code, s["member_id"], s) for _, s in good}
     seen = {r["stay_key"] for r in await raw("SELECT stay_key FROM mutual_aid_claim WHERE tenant_id = {} AND "
                                              "stay_key = ANY({})", tenant.id, list(keys))}
-    created, amount = 0, 0
+    paid_term, paid_year = await _spent(tenant, plan, ids)
+    accepted = []
     for n, s in good:
         key = stay_key(plan.code, s["member_id"], s)
         if key in seen:
             problems.append((n, "ALREADY_CLAIMED"))
             continue
-        seen.add(key)
         e = pick_enrolment(enrolments.get(s["member_id"], []), s["admitted_on"])
         if e is None:
             problems.append((n, "NOT_ENROLLED"))
@@ -209,30 +216,97 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, c
                        admitted_on=s["admitted_on"], discharged_on=s["discharged_on"], hospital=s["hospital"],
                        covered_cost_fen=s["covered_cost_fen"], own_cost_fen=s["own_cost_fen"])
         enrolment, claim = enrolment_value(e, members.get(s["member_id"])), claim_value(i)
-        try:
-            made = await _create(tenant, plan, importer, e, i, enrolment, claim, key, today)
-        except (DomainError, DomainErrors) as exc:
-            reason = (exc.extensions or {}).get("reason") if isinstance(exc, DomainError) else None
-            problems.append((n, reason or exc.code.value))
-            continue
-        created, amount = created + 1, amount + made
-    return created, amount, problems
-
-
-async def _create(tenant: TenantContext, plan: Any, importer: Actor, e: dict[str, Any], i: ClaimInput, enrolment: Any,
-                  claim: Any, key: str, today: dt.date) -> int:
-    """One stay: checked, entered, checked and approved by the system (reserving it), in one transaction."""
-    async with transaction():
-        history = await history_of(tenant, plan, i.member_id, e["term_start"], i.event_date, "")
+        term_k, year_k = (s["member_id"], e["term_start"]), (s["member_id"], s["admitted_on"].year)
+        history = History(paid_in_year_fen=paid_year.get(year_k, 0), paid_in_term_fen=paid_term.get(term_k, 0))
         refusals = claim_refusals(plan, enrolment, claim, submitted_on=today, history=history)
         if refusals:
-            raise DomainError(ErrorCode.NOT_ELIGIBLE, "stay not covered", None, extensions={"reason": refusals[0][0]})
+            problems.append((n, refusals[0][0]))
+            continue
         benefit = benefit_for(tenant, plan, enrolment, claim, history)
         if benefit.amount_fen <= 0:
-            raise DomainError(ErrorCode.NOT_ELIGIBLE, "nothing payable", None, extensions={"reason": "NOTHING_PAYABLE"})
-        claim_id = await insert_claim(tenant, e, i, benefit, source="automatic", actor=importer, stay_key=key)
-        await workflow_open(tenant, CLAIM, claim_id, int(e["org_unit_id"]), importer,
-                            payload={"plan": plan.code, "kind": i.kind, "source": "automatic"})
-        await workflow_step(tenant, CLAIM, claim_id, "check", actor=importer, principal=None)
-        await workflow_step(tenant, CLAIM, claim_id, "approve", actor=importer, principal=None)
-    return int(benefit.amount_fen)
+            problems.append((n, "NOTHING_PAYABLE"))
+            continue
+        seen.add(key)
+        paid_term[term_k] = paid_term.get(term_k, 0) + benefit.amount_fen
+        paid_year[year_k] = paid_year.get(year_k, 0) + benefit.amount_fen
+        accepted.append((e, i, benefit, key))
+    if not accepted:
+        return 0, 0, problems
+    total = sum(b.amount_fen for _, _, b, _ in accepted)
+    root, _ = await plan_accounts(tenant, plan, ())
+    async with transaction():
+        # Maker: the system; checker: whoever imported the file (the ledger's maker-checker holds).
+        res_id = await ledger_reserve(
+            tenant, SYSTEM, unit=root, fund=plan.fund, amount_fen=total, expense_code=EXPENSE_CODE,
+            key=f"mutual-aid-stays:{file_id}:{chunk_no}", memo=f"{plan.name_zh} 免申即享",
+            source_type="mutual_aid_stay_file", source_id=str(file_id), approved_by=importer.user_id)
+        made = await _insert_claims(tenant, plan, kind, importer, res_id, accepted)
+        await workflow_open_many(tenant, CLAIM, made, importer, path=("check", "approve"),
+                                 payload={"plan": plan.code, "kind": kind, "source": "automatic", "file": file_id})
+    return len(accepted), total, problems
+
+
+async def _spent(tenant: TenantContext, plan: Any, member_ids: list[int]) -> tuple[dict[Any, int], dict[Any, int]]:
+    """Approved and paid claims of these members under the plan: by (member, term) and (member, year)."""
+    rows = await raw(
+        "SELECT c.member_id, c.term_start, " + _year("c.event_date") + " AS yr, sum(c.amount_fen) AS fen "
+        "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
+        "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.plan_code = {} "
+        "AND c.member_id = ANY({}) AND w.state IN ('approved', 'paid') GROUP BY 1, 2, 3", tenant.id, plan.code,
+        member_ids)
+    term: dict[Any, int] = {}
+    year: dict[Any, int] = {}
+    for r in rows:
+        m = int(r["member_id"])
+        term[(m, r["term_start"])] = term.get((m, r["term_start"]), 0) + int(r["fen"])
+        year[(m, int(r["yr"]))] = year.get((m, int(r["yr"])), 0) + int(r["fen"])
+    return term, year
+
+
+def _year(column: str) -> str:
+    from core.sdk import get_settings
+
+    return f"extract(year FROM {column})::int" if get_settings().is_postgres else f"cast(strftime('%Y', {column}) AS int)"
+
+
+async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int,
+                         accepted: list[tuple[Any, ClaimInput, Any, str]]) -> list[tuple[int, int]]:
+    """The chunk's claims in one statement (PostgreSQL); their (claim id, org unit id)."""
+    from core.sdk import get_settings, pii_encrypt
+
+    cols = {
+        "org_unit_id": [int(e["org_unit_id"]) for e, *_ in accepted],
+        "member_id": [i.member_id for _, i, _, _ in accepted],
+        "enrolment_id": [int(e["id"]) for e, *_ in accepted],
+        "term_start": [e["term_start"] for e, *_ in accepted],
+        "event_date": [i.event_date for _, i, _, _ in accepted],
+        "discharged_on": [i.discharged_on for _, i, _, _ in accepted],
+        "hospital_enc": [pii_encrypt(i.hospital, TABLE, "hospital", tenant.id) if i.hospital else ""
+                         for _, i, _, _ in accepted],
+        "covered_cost_fen": [i.covered_cost_fen for _, i, _, _ in accepted],
+        "own_cost_fen": [i.own_cost_fen for _, i, _, _ in accepted],
+        "amount_fen": [b.amount_fen for _, _, b, _ in accepted],
+        "breakdown": [breakdown_json(b) for _, _, b, _ in accepted],
+        "capped_by": [b.capped_by for _, _, b, _ in accepted],
+        "stay_key": [k for *_, k in accepted],
+    }
+    now = utcnow()
+    if get_settings().is_postgres:
+        rows = await raw(
+            "INSERT INTO mutual_aid_claim (tenant_id, plan_code, kind, source, reservation_id, created_by, "
+            "created_by_name, created_at, org_unit_id, member_id, enrolment_id, term_start, event_date, admitted_on, "
+            "discharged_on, hospital_enc, covered_cost_fen, own_cost_fen, amount_fen, breakdown, capped_by, stay_key) "
+            "SELECT {}, {}, {}, 'automatic', {}, {}, {}, {}, x.u, x.m, x.e, x.t, x.ev, x.ev, x.d, x.h, x.cc, x.oc, x.a, "
+            "x.b::jsonb, x.cb, x.k FROM unnest({}::bigint[], {}::bigint[], {}::bigint[], {}::date[], {}::date[], "
+            "{}::date[], {}::text[], {}::bigint[], {}::bigint[], {}::bigint[], {}::text[], {}::text[], {}::text[]) "
+            "AS x(u, m, e, t, ev, d, h, cc, oc, a, b, cb, k) RETURNING id, org_unit_id",
+            tenant.id, plan.code, kind, res_id, importer.user_id, importer.username[:150], now, *cols.values())
+        return [(int(r["id"]), int(r["org_unit_id"])) for r in rows]
+    out = []
+    for n in range(len(accepted)):
+        e, i, b, k = accepted[n]
+        claim_id = await insert_claim(tenant, e, i, b, source="automatic", actor=importer, stay_key=k)
+        await raw("UPDATE mutual_aid_claim SET reservation_id = {} WHERE tenant_id = {} AND id = {}", res_id, tenant.id,
+                  claim_id)
+        out.append((claim_id, int(e["org_unit_id"])))
+    return out

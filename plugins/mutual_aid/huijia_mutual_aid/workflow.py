@@ -40,6 +40,12 @@ async def _pay(ctx: Any) -> None:
     await claims.pay(ctx)
 
 
+async def _cancellable(ctx: Any) -> list[Any]:
+    from huijia_mutual_aid import claims
+
+    return await claims.cancel_refusals(ctx)
+
+
 async def _void(ctx: Any) -> None:
     from huijia_mutual_aid import claims
 
@@ -62,6 +68,6 @@ CLAIM = Machine(
                    reasons_required=True, label_zh="不予给付"),
         Transition("pay", ("approved",), "paid", permission="mutual_aid.pay", effect=_pay, label_zh="给付"),
         Transition("cancel", ("approved",), "rejected", permission="mutual_aid.approve", reasons_required=True,
-                   effect=_void, label_zh="撤销审批"),
+                   guard=_cancellable, effect=_void, label_zh="撤销审批"),
     ),
 )

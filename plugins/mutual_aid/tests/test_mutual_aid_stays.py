@@ -135,6 +135,13 @@ async def test_a_hospital_stay_file_creates_approved_claims_once_and_reports_the
     stored = await sql(w["t"], "SELECT count(*) AS n FROM mutual_aid_claim WHERE tenant_id = {} AND member_id <> ALL({})",
                        [int(x) for x in await _member_pks(w, [s[0] for s in staff[:4]])])
     assert int(stored[0]["n"]) == 0
+    # its money is held with the file's chunk: it cannot be cancelled alone; the timeline shows the system's steps
+    cancel = await w["approver"].gql("""mutation($id: ID!) { mutualAidClaimStep(id: $id, action: CANCEL, reasons: ["x"]) {
+      errors { code } } }""", {"id": auto["nodes"][0]["id"]})
+    assert [e["code"] for e in cancel["data"]["mutualAidClaimStep"]["errors"]] == ["INVALID_STATE"]
+    steps = await sql(w["t"], "SELECT transition FROM workflow_step WHERE tenant_id = {} AND capability = 'mutual_aid' "
+                              "AND case_id = {} ORDER BY seq", (await _member_pks(w, [auto["nodes"][0]["id"]]))[0])
+    assert [r["transition"] for r in steps] == ["open", "check", "approve"]
     # finance pays the automatic claim like any other
     paid = (await w["finance"].data(STEP, {"id": auto["nodes"][0]["id"], "a": "PAY"}))["mutualAidClaimStep"]
     assert paid["errors"] == [] and paid["claim"]["state"] == "paid"
