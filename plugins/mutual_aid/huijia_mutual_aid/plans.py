@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from core.sdk import DomainError, ErrorCode, TenantContext, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
@@ -41,13 +42,14 @@ def plan_for(tenant: TenantContext, code: str, field: str = "plan") -> Plan:
 
 
 def benefit_for(tenant: TenantContext, plan: Plan, enrolment: Enrolment, claim: Claim,
-                history: History) -> CappedBenefit:
-    """The province's formula through ``mutual_aid_benefit``, then the plan's caps.
+                history: History, hook: Any = None) -> CappedBenefit:
+    """The province's formula through ``mutual_aid_benefit``, then the plan's caps. A batch passes the
+    tenant's ``hooks_for(tenant).mutual_aid_benefit`` as ``hook``, looked up once.
 
     :raises DomainError: NOT_ELIGIBLE when no plugin answers for the plan.
     """
-    benefit = hooks_for(tenant).mutual_aid_benefit(tenant=tenant, plan=plan, enrolment=enrolment, claim=claim,
-                                                   history=history)
+    hook = hook or hooks_for(tenant).mutual_aid_benefit
+    benefit = hook(tenant=tenant, plan=plan, enrolment=enrolment, claim=claim, history=history)
     if benefit is None:
         raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no benefit rule for plan {plan.code!r} and kind {claim.kind!r}",
                           "kind", message_zh="本计划没有该类事项的给付规则")

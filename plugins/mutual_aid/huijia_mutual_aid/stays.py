@@ -32,6 +32,7 @@ from core.sdk import (
     enqueue,
     files,
     find_members_by_id_number,
+    hooks_for,
     job,
     ledger_reserve,
     raw,
@@ -57,7 +58,7 @@ from huijia_mutual_aid.rules import claim_refusals
 from huijia_mutual_aid.workflow import CLAIM
 
 MAX_FILE = 50 * 1024 * 1024
-CHUNK = 2000
+CHUNK = 5000
 REPORTED_ROWS = 1000  # the first rows of each reason are listed; the counts cover all
 COLUMNS = {
     "id_number": ("id_number", "身份证号", "身份证号码"),
@@ -202,6 +203,7 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
     seen = {r["stay_key"] for r in await raw("SELECT stay_key FROM mutual_aid_claim WHERE tenant_id = {} AND "
                                              "stay_key = ANY({})", tenant.id, list(keys))}
     paid_term, paid_year = await _spent(tenant, plan, ids)
+    hook = hooks_for(tenant).mutual_aid_benefit
     accepted = []
     for n, s in good:
         key = stay_key(plan.code, s["member_id"], s)
@@ -222,7 +224,7 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
         if refusals:
             problems.append((n, refusals[0][0]))
             continue
-        benefit = benefit_for(tenant, plan, enrolment, claim, history)
+        benefit = benefit_for(tenant, plan, enrolment, claim, history, hook)
         if benefit.amount_fen <= 0:
             problems.append((n, "NOTHING_PAYABLE"))
             continue
