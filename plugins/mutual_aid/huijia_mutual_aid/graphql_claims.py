@@ -367,7 +367,7 @@ class MutualAidClaimsQuery:
                               message_zh="未找到该身份证号的会员")
         return await _member_cover(tenant, member, id_number)
 
-    @strawberry.field(description="The logged-in worker's own mutual-aid cover (worker.self).")
+    @strawberry.field(description=perm("worker.self", "The logged-in worker's own mutual-aid cover."))
     @for_query
     async def mutual_aid_my_cover(self, info: Info) -> MutualAidMemberCover:
         me = await require_worker(info)
@@ -485,7 +485,8 @@ class MutualAidClaimsMutation:
 
         return await run_mutation(MutualAidClaimPayload, work)
 
-    @strawberry.mutation(description="A worker's own claim (worker.self), with documents; memberId is ignored.")
+    @strawberry.mutation(description=perm("worker.self", "A worker's own claim, with documents (memberId, if given, "
+                                          "must be their own)."))
     async def mutual_aid_my_claim_submit(self, info: Info, input: MutualAidClaimInput) -> MutualAidClaimPayload:
         from huijia_mutual_aid.claims import submit
 
