@@ -163,7 +163,8 @@ async def open_many(tenant: TenantContext, machine: Machine, cases: Sequence[tup
     batch, the timeline steps all written, one audit record. DUPLICATE if a case exists already."""
     from core.audit.services import record
 
-    state, steps = machine.initial, [("open", None, machine.initial)]
+    state = machine.initial
+    steps: list[tuple[str, str | None, str]] = [("open", None, machine.initial)]
     for name in path:
         t = machine.transition(name)
         if t is None or state not in t.sources:
