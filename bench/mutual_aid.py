@@ -19,7 +19,8 @@ Measured in the same run, on the same ``--stays`` rows (default 100,000; about 5
   rows, and open their cases on the claim machine as checked and approved.
 
 ``ratio`` = raw COPY time / import time (higher is better; target >= 0.05). ``peak_rss_mb`` is this
-process's peak (``ru_maxrss``), set-up included. The last line printed is one JSON object.
+process's peak (``ru_maxrss``), set-up included; ``load`` the one-minute load average at the start and
+the end. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ async def measure(members: int, stays: int) -> dict:
     from huijia_mutual_aid.stays import import_stays
     from huijia_mutual_aid.testing import fund
 
+    load_start = round(os.getloadavg()[0], 2)
     await start_database()
     try:
         await migrate()
@@ -174,7 +176,9 @@ async def measure(members: int, stays: int) -> dict:
                 "raw_copy_s": round(raw_copy_s, 3), "import_s": round(import_s, 2),
                 "stays_per_s": round(stays / import_s), "claims": result["created"],
                 "unmatched": result["unmatched"], "unmatched_by_reason": result["unmatched_by_reason"],
-                "amount_fen": result["amount_fen"], "setup_members_s": round(setup_s, 1)}
+                "amount_fen": result["amount_fen"], "setup_members_s": round(setup_s, 1),
+                # one round (the set-up takes minutes): on a busy machine the figures say more about the neighbours
+                "load": {"start": load_start, "end": round(os.getloadavg()[0], 2)}}
     finally:
         await stop_database()
 
