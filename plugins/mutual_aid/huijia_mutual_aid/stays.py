@@ -168,9 +168,10 @@ async def import_stays(ctx: JobContext, file_id: int) -> dict[str, Any]:
     unmatched: list[dict[str, Any]] = []
     created, amount = 0, 0
     rows = list(parse(text))
+    spent = await _spent(tenant, plan)
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        made, paid, problems = await _chunk(tenant, plan, kind, importer, file_id, start // CHUNK, chunk, today)
+        made, paid, problems = await _chunk(tenant, plan, kind, importer, file_id, start // CHUNK, chunk, today, spent)
         created, amount = created + made, amount + paid
         for n, reason in problems:
             counts[reason] += 1
@@ -182,10 +183,11 @@ async def import_stays(ctx: JobContext, file_id: int) -> dict[str, Any]:
 
 
 async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, file_id: int, chunk_no: int,
-                 chunk: list[tuple[int, Any]], today: dt.date) -> tuple[int, int, list[tuple[int, str]]]:
+                 chunk: list[tuple[int, Any]], today: dt.date,
+                 spent: tuple[dict[Any, int], dict[Any, int]]) -> tuple[int, int, list[tuple[int, str]]]:
     """One chunk of the file: a handful of reads for the whole chunk, every stay checked and its benefit
-    computed with the member's approved claims (those before the file and those earlier in it) counted
-    against the caps, then, in one transaction, one reservation for the chunk's total on the plan's fund,
+    computed with the member's approved claims (``spent``: those before the file, and those earlier in it,
+    added here) counted against the caps, then, in one transaction, one reservation for the chunk's total on the plan's fund,
     the claims, and their cases on the claim machine as checked and approved by the system."""
     problems: list[tuple[int, str]] = [(n, "INVALID_ROW") for n, s in chunk if s is None]
     good = [(n, s) for n, s in chunk if s is not None]
@@ -199,10 +201,11 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
         enrolments.setdefault(int(r["member_id"]), []).append(r)
     members = {int(m["id"]): m for m in await raw("SELECT id, gender, birth_date FROM member WHERE tenant_id = {} AND "
                                                    "id = ANY({})", tenant.id, ids)}
+    paid_term, paid_year = spent
     keys = {stay_key(plan.code, s["member_id"], s) for _, s in good}
-    seen = {r["stay_key"] for r in await raw("SELECT stay_key FROM mutual_aid_claim WHERE tenant_id = {} AND "
-                                             "stay_key = ANY({})", tenant.id, list(keys))}
-    paid_term, paid_year = await _spent(tenant, plan, ids)
+    seen = {r["stay_key"] for r in await raw("SELECT c.stay_key FROM mutual_aid_claim c " + _among_text("c.stay_key") +
+                                             " WHERE c.tenant_id = {} " + _among_where("c.stay_key"),
+                                             *_among_args(list(keys)), tenant.id, *_among_where_args(list(keys)))}
     hook = hooks_for(tenant).mutual_aid_benefit
     accepted = []
     for n, s in good:
@@ -248,14 +251,14 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
     return len(accepted), total, problems
 
 
-async def _spent(tenant: TenantContext, plan: Any, member_ids: list[int]) -> tuple[dict[Any, int], dict[Any, int]]:
-    """Approved and paid claims of these members under the plan: by (member, term) and (member, year)."""
+async def _spent(tenant: TenantContext, plan: Any) -> tuple[dict[Any, int], dict[Any, int]]:
+    """The plan's approved and paid claims before the file, by (member, term) and (member, year): read
+    once per file, in one pass over the plan's claims; the file's own claims are added as they are made."""
     rows = await raw(
         "SELECT c.member_id, c.term_start, " + _year("c.event_date") + " AS yr, sum(c.amount_fen) AS fen "
         "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
         "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.plan_code = {} "
-        "AND c.member_id = ANY({}) AND w.state IN ('approved', 'paid') GROUP BY 1, 2, 3", tenant.id, plan.code,
-        member_ids)
+        "AND w.state IN ('approved', 'paid') GROUP BY 1, 2, 3", tenant.id, plan.code)
     term: dict[Any, int] = {}
     year: dict[Any, int] = {}
     for r in rows:
@@ -263,6 +266,32 @@ async def _spent(tenant: TenantContext, plan: Any, member_ids: list[int]) -> tup
         term[(m, r["term_start"])] = term.get((m, r["term_start"]), 0) + int(r["fen"])
         year[(m, int(r["yr"]))] = year.get((m, int(r["yr"])), 0) + int(r["fen"])
     return term, year
+
+
+def _pg() -> bool:
+    from core.sdk import get_settings
+
+    return bool(get_settings().is_postgres)
+
+
+def _among(column: str) -> str:
+    return f"JOIN unnest({{}}::bigint[]) AS among(v) ON {column} = among.v" if _pg() else ""
+
+
+def _among_text(column: str) -> str:
+    return f"JOIN unnest({{}}::text[]) AS among(v) ON {column} = among.v" if _pg() else ""
+
+
+def _among_args(values: list[Any]) -> list[Any]:
+    return [values] if _pg() else []
+
+
+def _among_where(column: str) -> str:
+    return "" if _pg() else f"AND {column} = ANY({{}}) "
+
+
+def _among_where_args(values: list[Any]) -> list[Any]:
+    return [] if _pg() else [values]
 
 
 def _year(column: str) -> str:

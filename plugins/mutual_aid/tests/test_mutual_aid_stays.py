@@ -101,7 +101,8 @@ async def test_a_hospital_stay_file_creates_approved_claims_once_and_reports_the
             f"{staff[2][1]},{days_ago(30)},{days_ago(27)},北京朝阳医院,800,200",  # 3 nights: nothing payable
             f"{stranger},{days_ago(30)},{days_ago(20)},北京朝阳医院,1000,100",  # no member of this tenant
             f"{staff[1][1]},not-a-date,{days_ago(20)},北京朝阳医院,1000,100",  # unreadable
-            f"{staff[4][1]},{days_ago(30)},{days_ago(20)},北京朝阳医院,1000,100"]  # a member, not enrolled
+            f"{staff[4][1]},{days_ago(30)},{days_ago(20)},北京朝阳医院,1000,100",  # a member, not enrolled
+            f"{staff[0][1]},{days_ago(30)},{days_ago(20)},北京朝阳医院,1000,100"]  # this year's cap already paid
     body = csv_file(rows)
     # the file reaches every union: a clerk below the root cannot see that far, finance at the root may not import
     refused = (await w["clerk"].data(IMPORT, {"p": PLAN, "k": "hospital_stay", "f": "stays.csv", "b": body}))
@@ -118,10 +119,10 @@ async def test_a_hospital_stay_file_creates_approved_claims_once_and_reports_the
     job = (await w["root_approver"].data(JOB, {"id": job_id}))["job"]
     assert job["status"] == "SUCCEEDED", job
     result = job["result"]
-    assert (result["rows"], result["created"], result["amount_fen"], result["unmatched"]) == (5, 1, 28_000, 4)
-    assert result["unmatched_by_reason"] == {"NOTHING_PAYABLE": 1, "NOT_A_MEMBER": 1, "INVALID_ROW": 1, "NOT_ENROLLED": 1}
+    assert (result["rows"], result["created"], result["amount_fen"], result["unmatched"]) == (6, 1, 28_000, 5)
+    assert result["unmatched_by_reason"] == {"NOTHING_PAYABLE": 2, "NOT_A_MEMBER": 1, "INVALID_ROW": 1, "NOT_ENROLLED": 1}
     assert sorted((r["row"], r["reason"]) for r in result["unmatched_rows"]) == [
-        (3, "NOTHING_PAYABLE"), (4, "NOT_A_MEMBER"), (5, "INVALID_ROW"), (6, "NOT_ENROLLED")]
+        (3, "NOTHING_PAYABLE"), (4, "NOT_A_MEMBER"), (5, "INVALID_ROW"), (6, "NOT_ENROLLED"), (7, "NOTHING_PAYABLE")]
     assert stranger not in str(result) and staff[4][1] not in str(result)
     auto = (await w["approver"].data(LIST, {"f": {"source": "automatic"}}))["mutualAidClaims"]
     assert [(n["state"], n["amountFen"], n["hospitalMasked"]) for n in auto["nodes"]] == [("approved", 28_000, "北京**")]
