@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth bench-mutual-aid frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -70,3 +70,5 @@ bench-import: install ## Benchmark: 1,000,000-row roster import vs raw COPY (thr
 
 bench-warmth: install ## Benchmark: a warmth campaign approved and distributed to 100,000 beneficiaries vs raw INSERTs of the postings (ratio, peak RSS)
 	@$(PY_RUN) python -m bench.warmth
+bench-mutual-aid: install ## Benchmark: automatic claims, 100,000 hospital stays against 1,000,000 enrolled members vs raw COPY (ratio, peak RSS)
+	@$(PY_RUN) python -m bench.mutual_aid

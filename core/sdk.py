@@ -32,12 +32,13 @@ Groups:
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
   for a batch of keyed payments in one transaction), :func:`ledger_void_reservation`,
   :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
-  :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
+  :func:`ledger_account_ids` (the accounts for those lines), :func:`ledger_mutual_aid_fund` (a plan's
+  fund); :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
   (:func:`get_household`, :func:`household_people`), :func:`find_members_by_id_number` (member ids by
-  canonical ID number, through the blind index; check a number first with :func:`normalize_id_number`,
-  which raises :class:`IdNumberError`), and the members' encryption for a capability's
+  ID number as given, through the blind index, invalid numbers left out; to report bad rows, check a
+  number first with :func:`normalize_id_number`, which raises :class:`IdNumberError`), and the members' encryption for a capability's
   own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
@@ -60,7 +61,8 @@ Groups:
   capability settings as the plugin's msgspec Struct);
 - workflow: :class:`Machine`, :class:`Transition`, :class:`Timer` (declare a case workflow, list it in
   ``CapabilityInfo(workflows=...)``), :class:`StepContext` (what guards and effects get),
-  :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_step`,
+  :class:`CaseState`, :class:`WorkflowStepInfo`, :func:`workflow_open`, :func:`workflow_open_many`
+  (a batch a job makes), :func:`workflow_step`,
   :func:`workflow_current`, :func:`workflow_current_many`, :func:`workflow_timeline`,
   :func:`workflow_timeline_many`,
   :func:`workflow_allowed`, :func:`workflow_run_timers`.
@@ -200,8 +202,11 @@ __all__ = [
     "ledger_void_reservation",
     "ledger_reverse",
     "ledger_fund_by_level",
+    "ledger_account_ids",
+    "ledger_mutual_aid_fund",
     # members
     "get_member",
+    "find_members_by_id_number",
     "require_worker",
     "add_working_days",
     "is_working_day",
@@ -212,7 +217,6 @@ __all__ = [
     "member_info_of",
     "get_household",
     "household_people",
-    "find_members_by_id_number",
     "normalize_id_number",
     "IdNumberError",
     "pii_encrypt",
@@ -249,6 +253,7 @@ __all__ = [
     "CaseState",
     "WorkflowStepInfo",
     "workflow_open",
+    "workflow_open_many",
     "workflow_step",
     "workflow_current",
     "workflow_current_many",
@@ -307,7 +312,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_void_reservation": ("core.funds.services", "void_reservation"),
     "ledger_reverse": ("core.funds.services", "reverse_entry"),
     "ledger_fund_by_level": ("core.funds.queries", "fund_by_level"),
+    # (unit id, fund code, account code) -> account ids for ledger_post's lines; and a plan's fund
+    "ledger_account_ids": ("core.funds.services", "account_ids"),
+    "ledger_mutual_aid_fund": ("core.funds.services", "ensure_mutual_aid_fund"),
     "get_member": ("core.members.queries", "get_member"),
+    "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
     "require_worker": ("core.workers.access", "require_worker"),
     "add_working_days": ("core.workdays", "add_working_days"),
     "is_working_day": ("core.workdays", "is_working_day"),
@@ -318,7 +327,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "member_info_of": ("core.members.services", "member_info_of"),
     "get_household": ("core.members.queries", "get_household"),
     "household_people": ("core.members.queries", "household_people"),
-    "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
     "normalize_id_number": ("core.pii.idcard", "normalize_id_number"),
     "IdNumberError": ("core.pii.idcard", "IdNumberError"),
     "pii_encrypt": ("core.members.personal", "encrypt"),
@@ -352,6 +360,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "CaseState": ("core.workflow.services", "CaseState"),
     "WorkflowStepInfo": ("core.workflow.services", "Step"),
     "workflow_open": ("core.workflow.services", "open_case"),
+    "workflow_open_many": ("core.workflow.services", "open_many"),
     "workflow_step": ("core.workflow.services", "step"),
     "workflow_current": ("core.workflow.services", "current"),
     "workflow_current_many": ("core.workflow.services", "current_many"),

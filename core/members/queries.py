@@ -407,25 +407,27 @@ def _json_fields(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
 
 
 async def find_members_by_id_number(tenant: TenantContext, id_numbers: Sequence[str]) -> dict[str, int]:
-    """Member ids by ID number, through the blind index (the number is never decrypted or compared in
-    clear). ``id_numbers`` are canonical 18-character numbers (``normalize_id_number``); the answer maps
-    each one found to its member's id, the others are absent. Lookups match under every index key of
-    a rotation in progress."""
+    """Member ids by ID number, through the blind index (the numbers are never decrypted or compared in
+    clear). Returns ``{id number as given: member id}`` for the numbers that name a member of
+    ``tenant``; invalid numbers and numbers of no member are simply absent. Lookups match under every
+    index key of a rotation in progress, in batches of 5,000 (portable across both engines)."""
     from core.members import personal
+    from core.pii import PiiValueError
 
-    wanted = list(dict.fromkeys(id_numbers))
-    if not wanted:
-        return {}
-    ix = await personal.index_keys(tenant)
-    by_digest: dict[bytes, str] = {}
-    for number in wanted:
-        for digest in ix.id_bidxs(number):
-            by_digest[digest] = number
+    keys = await personal.index_keys(tenant)
+    given_by_digest: dict[bytes, str] = {}
+    for given in dict.fromkeys(id_numbers):
+        try:
+            canonical = personal.canonical_id_number(given)
+        except PiiValueError:
+            continue
+        for digest in keys.id_bidxs(canonical):
+            given_by_digest[digest] = given
     found: dict[str, int] = {}
-    digests = list(by_digest)
+    digests = list(given_by_digest)
     for i in range(0, len(digests), 5000):
         rows = await Member.select(Member.id, Member.id_number_bidx).where(
             (Member.tenant_id == tenant.id) & Member.id_number_bidx.is_in(digests[i:i + 5000]))
         for r in rows:
-            found[by_digest[bytes(r["id_number_bidx"])]] = r["id"]
+            found[given_by_digest[bytes(r["id_number_bidx"])]] = int(r["id"])
     return found

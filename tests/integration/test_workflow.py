@@ -378,3 +378,27 @@ async def test_the_hosts_cron_runs_the_timers_of_enabled_capabilities_only(place
     with tenant_scope(shanghai):
         run = await run_due_timers(shanghai, [NOTICE], now=dt.datetime(2040, 1, 1, tzinfo=dt.UTC))
     assert (run.fired, run.refused) == (0, 0)
+
+
+async def test_a_batch_of_cases_opens_along_a_path_with_every_step_on_its_timeline(place, elsewhere):
+    from core.workflow.services import open_many
+
+    ids = [50_000 + next(_ids) for _ in range(3)]
+    units = [(i, place.units["g1"]["id"]) for i in ids]
+    with tenant_scope(place.tenant):
+        bad = await refused(open_many(place.tenant, CLAIM, units, SYSTEM, path=("approve",)))
+        assert bad.code is ErrorCode.INVALID_TRANSITION
+        await open_many(place.tenant, CLAIM, units, SYSTEM, path=("check", "approve"), payload={"file": 7})
+        states = await current_many(place.tenant, CLAIM, ids)
+        again = await refused(open_many(place.tenant, CLAIM, units[:1], SYSTEM))
+    assert {s.state for s in states.values()} == {"approved"} and {s.version for s in states.values()} == {3}
+    assert again.code is ErrorCode.DUPLICATE
+    steps = await steps_of(place, ids[0])
+    assert [(s.transition, s.from_state, s.to_state) for s in steps] == [
+        ("open", None, "entered"), ("check", "entered", "checked"), ("approve", "checked", "approved")]
+    assert steps[2].payload == {"file": 7}
+    # an opened case moves on like any other
+    paid = await go(place, ids[0], "pay", place.who(Role.CLERK, "g1"))
+    assert paid.state == "paid" and paid.version == 4
+    with tenant_scope(elsewhere.tenant):
+        assert await current_many(elsewhere.tenant, CLAIM, ids) == {}

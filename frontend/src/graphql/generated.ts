@@ -576,6 +576,62 @@ export type MilestoneInput = {
   title: Scalars['String']['input'];
 };
 
+export type MutualAidClaimAction =
+  | 'APPROVE'
+  | 'CANCEL'
+  | 'CHECK'
+  | 'PAY'
+  | 'REJECT';
+
+export type MutualAidClaimFilter = {
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  plan?: InputMaybe<Scalars['String']['input']>;
+  source?: InputMaybe<Scalars['String']['input']>;
+  state?: InputMaybe<MutualAidClaimState>;
+};
+
+/** A claim: what happened, what it cost (fen), and its documents (PDF, JPEG or PNG). */
+export type MutualAidClaimInput = {
+  admittedOn?: InputMaybe<Scalars['Date']['input']>;
+  caseRef?: Scalars['String']['input'];
+  coveredCostFen?: Scalars['BigInt']['input'];
+  deductibleFen?: Scalars['BigInt']['input'];
+  dischargedOn?: InputMaybe<Scalars['Date']['input']>;
+  documents?: Array<MutualAidDocumentInput>;
+  eventDate: Scalars['Date']['input'];
+  excessBedFen?: Scalars['BigInt']['input'];
+  hospital?: Scalars['String']['input'];
+  kind: Scalars['String']['input'];
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  nonInsuredFen?: Scalars['BigInt']['input'];
+  ownCostFen?: Scalars['BigInt']['input'];
+  plan: Scalars['String']['input'];
+  tier?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type MutualAidClaimState =
+  | 'APPROVED'
+  | 'CHECKED'
+  | 'ENTERED'
+  | 'PAID'
+  | 'REJECTED';
+
+export type MutualAidDocumentInput = {
+  contentBase64: Scalars['String']['input'];
+  filename: Scalars['String']['input'];
+  kind: MutualAidDocumentKind;
+};
+
+export type MutualAidDocumentKind =
+  | 'APPLICATION'
+  | 'CERTIFICATE'
+  | 'DIAGNOSIS'
+  | 'DISABILITY'
+  | 'DISCHARGE'
+  | 'INVOICE'
+  | 'OTHER';
+
 /** A unit union's batch: members of the unit, each with the same number of shares. */
 export type MutualAidEnrolInput = {
   batchKey: Scalars['String']['input'];

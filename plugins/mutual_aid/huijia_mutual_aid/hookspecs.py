@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from core.sdk import ContractVersion, TenantContext, hookspec
 
 if TYPE_CHECKING:
-    from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, History, Plan
+    from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, History, Plan, Settlement, SurplusMove
 
 # Province plugins declare contracts={"mutual_aid": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("mutual_aid", "1.0")
+CONTRACT = ContractVersion("mutual_aid", "1.1")
 
 
 @hookspec
@@ -48,4 +48,21 @@ def mutual_aid_benefit(tenant: TenantContext, plan: Plan, enrolment: Enrolment, 
     :return: A ``Benefit`` in fen, or ``None``.
 
     .. versionadded:: 1.0
+    """
+
+
+@hookspec(firstresult=True)
+def mutual_aid_surplus(tenant: TenantContext, plan: Plan, settlement: Settlement) -> SurplusMove | None:
+    """Return where the surplus of a settled term goes (靖江: a one-off serious-illness relief).
+
+    Stops at first non-None result. Called once, when the term is closed after its hard claim deadline,
+    with a positive surplus only. Without an answer the tenant's ``surplus_fund`` setting decides (empty:
+    the surplus stays in the plan's fund for the next term).
+
+    :param tenant: The tenant settling.
+    :param plan: The plan whose term is closed.
+    :param settlement: The term's premiums and paid claims (fen).
+    :return: A ``SurplusMove`` naming an existing ledger fund, or ``None``.
+
+    .. versionadded:: 1.1
     """

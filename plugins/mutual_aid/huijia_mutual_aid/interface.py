@@ -218,3 +218,26 @@ class Benefit:
 
     amount_fen: int
     items: tuple[BenefitItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A plan's term at settlement, as the surplus hook sees it (fen)."""
+
+    plan_code: str
+    term_start: dt.date
+    premiums_fen: int
+    claims_fen: int
+
+    @property
+    def surplus_fen(self) -> int:
+        return self.premiums_fen - self.claims_fen
+
+
+@dataclass(frozen=True, slots=True)
+class SurplusMove:
+    """Where a term's surplus goes: the ledger fund (``hardship`` for 靖江's one-off serious-illness
+    relief), and the memo the entry carries. An empty fund keeps the surplus in the plan's fund."""
+
+    fund: str
+    memo_zh: str = ""

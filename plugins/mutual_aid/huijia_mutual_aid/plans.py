@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from core.sdk import DomainError, ErrorCode, TenantContext, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
 from huijia_mutual_aid.rules import CappedBenefit, apply_caps
@@ -13,14 +16,21 @@ def plans_for(tenant: TenantContext) -> dict[str, Plan]:
 
     :raises DomainError: PLUGIN_CONFIG when two plugins declare one code (its fund would be shared).
     """
-    disabled = set(for_tenant(tenant).disabled_plans)
+    settings = for_tenant(tenant)
+    disabled = set(settings.disabled_plans)
     plans: dict[str, Plan] = {}
     for batch in hooks_for(tenant).register_mutual_aid_plans(tenant=tenant):
         for plan in batch or ():
             if plan.code in plans:
                 raise DomainError(ErrorCode.PLUGIN_CONFIG, f"mutual-aid plan {plan.code!r} is declared twice")
-            if plan.code not in disabled:
-                plans[plan.code] = plan
+            if plan.code in disabled:
+                continue
+            changes: dict[str, int] = {}
+            if plan.code in settings.claim_within_days:
+                changes["claim_within_days"] = settings.claim_within_days[plan.code]
+            if plan.code in settings.waiting_days:
+                changes["cover_after_days"] = settings.waiting_days[plan.code]
+            plans[plan.code] = dataclasses.replace(plan, **changes) if changes else plan
     return plans
 
 
@@ -32,13 +42,14 @@ def plan_for(tenant: TenantContext, code: str, field: str = "plan") -> Plan:
 
 
 def benefit_for(tenant: TenantContext, plan: Plan, enrolment: Enrolment, claim: Claim,
-                history: History) -> CappedBenefit:
-    """The province's formula through ``mutual_aid_benefit``, then the plan's caps.
+                history: History, hook: Any = None) -> CappedBenefit:
+    """The province's formula through ``mutual_aid_benefit``, then the plan's caps. A batch passes the
+    tenant's ``hooks_for(tenant).mutual_aid_benefit`` as ``hook``, looked up once.
 
     :raises DomainError: NOT_ELIGIBLE when no plugin answers for the plan.
     """
-    benefit = hooks_for(tenant).mutual_aid_benefit(tenant=tenant, plan=plan, enrolment=enrolment, claim=claim,
-                                                   history=history)
+    hook = hook or hooks_for(tenant).mutual_aid_benefit
+    benefit = hook(tenant=tenant, plan=plan, enrolment=enrolment, claim=claim, history=history)
     if benefit is None:
         raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no benefit rule for plan {plan.code!r} and kind {claim.kind!r}",
                           "kind", message_zh="本计划没有该类事项的给付规则")

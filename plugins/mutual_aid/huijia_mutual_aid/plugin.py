@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sdk import CORE_CONTRACT, CapabilityInfo, PluginInfo, Role, hookimpl
+from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, hookimpl
 from huijia_mutual_aid.settings import NAME, MutualAidSettings
+from huijia_mutual_aid.workflow import CLAIM
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -21,7 +22,8 @@ PLUGIN = PluginInfo(
 )
 CAPABILITY = CapabilityInfo(code=NAME, label_zh="互助保障", settings_schema=MutualAidSettings,
                             description="职工互助保障: plans from the province plugins, unit enrolment, claims "
-                                        "with computed benefits, payouts from each plan's fund.")
+                                        "with computed benefits, payouts from each plan's fund.",
+                            workflows=(CLAIM,))
 
 
 @hookimpl
@@ -47,12 +49,44 @@ def register_permissions() -> dict[str, Any]:
     return {
         "mutual_aid.read": [Role.TENANT_ADMIN, Role.CLERK, Role.APPROVER, Role.FINANCE, Role.AUDITOR],
         "mutual_aid.enrol": [Role.CLERK],
+        "mutual_aid.claim": [Role.CLERK],
+        "mutual_aid.check": [Role.CLERK, Role.APPROVER],
+        "mutual_aid.approve": [Role.APPROVER],
+        "mutual_aid.pay": [Role.FINANCE],
+        "mutual_aid.premium": [Role.FINANCE],
+        # automatic claims reach every union of the tenant: an approver at the root authorises the file
+        "mutual_aid.import": [Role.APPROVER],
+        "mutual_aid.settle": [Role.FINANCE],
     }
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from huijia_mutual_aid.stays import import_stays
+
+    return [import_stays]
+
+
+@hookimpl
+def register_file_stores() -> list[Any]:
+    # Claim documents and uploaded hospital-stay files: backups, restores, key rotation and a
+    # province's export and erasure carry them.
+    from core.sdk import files
+
+    return [files.store("mutual_aid")]
+
+
+@hookimpl
+def register_encrypted_columns() -> list[EncryptedColumn]:
+    # the hospital a claim names (claims.TABLE, field "hospital"); key rotation walks it
+    return [EncryptedColumn("mutual_aid_claim", "hospital_enc", "mutual_aid_claim.hospital")]
 
 
 @hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution
     from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
+    from huijia_mutual_aid.graphql_claims import MutualAidClaimsMutation, MutualAidClaimsQuery
 
-    return [GraphQLContribution(query=[MutualAidQuery], mutation=[MutualAidMutation])]
+    return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery],
+                                mutation=[MutualAidMutation, MutualAidClaimsMutation])]

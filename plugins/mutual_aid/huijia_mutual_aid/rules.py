@@ -90,28 +90,49 @@ def cover_period(plan: Plan, enrolled_on: dt.date) -> tuple[dt.date, dt.date]:
     return enrolled_on + dt.timedelta(days=plan.cover_after_days), term_end
 
 
-def claim_problems(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_on: dt.date,
-                   history: History = NOTHING_PAID) -> list[str]:
-    """Whether a claim may go ahead: kind, cover on the event date, waiting period, deadline, age, cap."""
+def claim_refusals(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_on: dt.date,
+                   history: History = NOTHING_PAID) -> list[tuple[str, str]]:
+    """Whether a claim may go ahead, as (stable reason code, Chinese reason) pairs: kind, cover on the
+    event date, waiting period, deadline, age on the event date, spent term cap."""
     problems = []
     if plan.claim_kind_label(claim.kind) is None:
-        problems.append("本计划不保障该类事项")
+        problems.append(("KIND", "本计划不保障该类事项"))
     if claim.event_date < enrolment.cover_from:
         if claim.event_date >= enrolment.cover_from - dt.timedelta(days=plan.cover_after_days):
-            problems.append(f"事故发生在等待期内（保障自{enrolment.cover_from.isoformat()}起）")
+            problems.append(("WAITING_PERIOD", f"事故发生在等待期内（保障自{enrolment.cover_from.isoformat()}起）"))
         else:
-            problems.append(f"事故发生在保障开始（{enrolment.cover_from.isoformat()}）之前")
+            problems.append(("BEFORE_COVER", f"事故发生在保障开始（{enrolment.cover_from.isoformat()}）之前"))
     elif claim.event_date > enrolment.cover_to:
-        problems.append(f"事故发生在保障结束（{enrolment.cover_to.isoformat()}）之后")
+        problems.append(("AFTER_COVER", f"事故发生在保障结束（{enrolment.cover_to.isoformat()}）之后"))
     if claim.event_date > submitted_on:
-        problems.append("事故日期不能晚于申请日期")
+        problems.append(("FUTURE_EVENT", "事故日期不能晚于申请日期"))
     if plan.claim_within_days is not None and (submitted_on - claim.event_date).days > plan.claim_within_days:
-        problems.append(f"已超过事故后{plan.claim_within_days}天的申请期限")
+        problems.append(("DEADLINE", f"已超过事故后{plan.claim_within_days}天的申请期限"))
     if plan.claim_deadline is not None and submitted_on > plan.claim_deadline:
-        problems.append(f"本期申请截止日（{plan.claim_deadline.isoformat()}）已过")
+        problems.append(("DEADLINE", f"本期申请截止日（{plan.claim_deadline.isoformat()}）已过"))
+    if enrolment.birth_date is not None and plan.eligibility.ages:
+        # the age limits hold on the event date too: cover ends with the birthday that passes them
+        ages = [p for p in eligibility_problems(plan, sex=enrolment.sex, birth=enrolment.birth_date,
+                                                on=claim.event_date, retired=False) if p.startswith("年龄")]
+        problems += [("AGE", f"事故发生时{p}") for p in ages]
     if plan.cap_per_term_fen is not None and history.paid_in_term_fen >= plan.cap_per_term_fen:
-        problems.append("本期给付已达上限，保障已终止")
+        problems.append(("TERM_CAP", "本期给付已达上限，保障已终止"))
     return problems
+
+
+def claim_problems(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_on: dt.date,
+                   history: History = NOTHING_PAID) -> list[str]:
+    """The Chinese reasons of :func:`claim_refusals` (empty: the claim may go ahead)."""
+    return [zh for _, zh in claim_refusals(plan, enrolment, claim, submitted_on=submitted_on, history=history)]
+
+
+def claim_deadline(plan: Plan, term_start: dt.date) -> dt.date:
+    """The last day a claim of the term may be made: the plan's hard deadline, or the term's end plus the
+    days a claim may follow its event. After it the term can be settled and closed."""
+    if plan.claim_deadline is not None:
+        return plan.claim_deadline
+    _, end = plan.term.bounds(term_start)
+    return end + dt.timedelta(days=plan.claim_within_days or 0)
 
 
 @dataclass(frozen=True, slots=True)
