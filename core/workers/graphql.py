@@ -313,7 +313,8 @@ async def _member_for_staff(info: Info, member_id: strawberry.ID, action: str) -
 
 @strawberry.type
 class WorkersQuery:
-    @strawberry.field(description="What registering in this province asks for: whether a texted code proves the phone, and the join deadline. No login needed.")
+    @strawberry.field(description="What registering in this province asks for: whether a texted code proves the phone, and the join deadline. No login needed (public).")
+    @for_query
     async def portal_registration(self, tenant_code: str) -> PortalRegistration:
         tenant = await services.portal_tenant(tenant_code)
         return PortalRegistration(phone_code_required=phone_codes.required(tenant),

@@ -141,7 +141,8 @@ async def test_hook_register_encrypted_columns(api, client, pii_keyring, tmp_pat
     created = await clerk.api.gql(ARCHIVE_CREATE, {"i": archive_input(household, bankCard="6222020200112233445")})
     assert created["data"]["hardshipArchiveCreate"]["errors"] == [], created
     archive_id = created["data"]["hardshipArchiveCreate"]["archive"]["id"]
-    worker = await plugin_persona(api, t.code, "worker", t.grassroots_unit)
+    # A clerk of the member's union records the rating (workers rate through the portal fields).
+    worker = await plugin_persona(api, t.code, "clerk", t.grassroots_unit)
     station = {"orgUnitId": t.unit_ids[t.district_unit], "number": "ROT-1", "name": "轮换驿站", "lat": 26.0745,
                "lon": 119.2965, "address": "福州市鼓楼区五四路1号", "facilities": ["room", "tables", "water"],
                "areaM2": 25, "capacity": 12, "hours": [{"start": "08:00", "end": "22:00", "kind": "staffed"}]}

@@ -180,3 +180,13 @@ def register_encrypted_columns() -> list[Any]:
     return []
 
 
+@hookimpl
+def register_file_stores() -> list[Any]:
+    return []
+
+
+@hookimpl
+def register_sms_gateways() -> list[Any]:
+    return []
+
+

@@ -17,6 +17,7 @@ from core.sdk import (
     for_query,
     from_global_id,
     get_unit,
+    perm,
     raw,
     require_worker,
     run_mutation,
@@ -81,12 +82,12 @@ async def _mine(info: Info, pk: int) -> ServiceRequest | None:
 class WorkerServiceQuery:
     # The list of my requests is portal.py's ``myServiceRequests``.
 
-    @strawberry.field(description="Worker portal: one of my requests (null for anyone else's).")
+    @strawberry.field(description=perm("worker.self", "Worker portal: one of my requests (null for anyone else's)."))
     @for_query
     async def my_service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest | None:
         return await _mine(info, from_global_id(id, "ServiceRequest")[1])
 
-    @strawberry.field(description="Worker portal: my ratings, newest first.")
+    @strawberry.field(description=perm("worker.self", "Worker portal: my ratings, newest first."))
     @for_query
     async def my_ratings(self, info: Info, limit: int = 50) -> list[Rating]:
         _limit(limit)
@@ -97,7 +98,7 @@ class WorkerServiceQuery:
                          me.tenant.id, me.member_id, limit)
         return [Rating.from_row(r) for r in rows]
 
-    @strawberry.field(description="Worker portal: my station check-ins (matched by my member record's phone), newest first.")
+    @strawberry.field(description=perm("worker.self", "Worker portal: my station check-ins (matched by my member record's phone), newest first."))
     @for_query
     async def my_check_ins(self, info: Info, limit: int = 50) -> list[MyCheckIn]:
         _limit(limit)
@@ -115,7 +116,7 @@ class WorkerServiceQuery:
 
 @strawberry.type
 class WorkerServiceMutation:
-    @strawberry.mutation(description="Worker portal: submit a need from my union (routed and clocked like any request).")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: submit a need from my union (routed and clocked like any request)."))
     async def my_service_request_submit(self, info: Info, input: MyServiceRequestInput) -> ServiceRequestPayload:
         from huijia_service_network import requests
 
@@ -144,7 +145,7 @@ class WorkerServiceMutation:
 
         return await run_mutation(ServiceRequestPayload, work)
 
-    @strawberry.mutation(description="Worker portal: rate something I used (a later rating replaces mine; history kept).")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: rate something I used (a later rating replaces mine; history kept)."))
     async def my_rating_submit(self, info: Info, input: MyRatingInput) -> RatingPayload:
         async def work() -> dict[str, Any]:
             me = await require_worker(info)

@@ -22,6 +22,7 @@ from core.sdk import (
     for_query,
     get_member,
     get_unit,
+    perm,
     pii_decrypt,
     raw,
     require_worker,
@@ -92,14 +93,16 @@ def _visit(r: dict[str, Any]) -> StationVisit:
 
 @strawberry.type
 class ServiceNetworkPortalQuery:
-    @strawberry.field(description="The service-request categories of your province (staff and workers).")
+    @strawberry.field(description="The service-request categories of your province, with their SLA clocks (what a worker chooses from). Requires `service_network.read` (staff) or `worker.self` (workers).")
     @for_query
     async def service_request_categories(self, info: Info) -> list[RequestCategory]:
-        tenant, _ = info.context.authenticated()
+        tenant, principal = info.context.authenticated()
+        if not (principal.can("service_network.read") or principal.can("worker.self")):
+            raise DomainError(ErrorCode.FORBIDDEN, "requires service_network.read or worker.self")
         return [RequestCategory(code=c.code, label_zh=c.label_zh, first_response_hours=c.first_response_hours,
                                 resolution_hours=c.resolution_hours) for c in for_tenant(tenant).request_categories]
 
-    @strawberry.field(description="Worker portal: the service requests I submitted, newest first, with their status.")
+    @strawberry.field(description=perm("worker.self", "Worker portal: the service requests I submitted, newest first, with their status."))
     @for_query
     async def my_service_requests(self, info: Info, limit: int = 50) -> list[ServiceRequest]:
         me = await require_worker(info)
@@ -108,8 +111,8 @@ class ServiceNetworkPortalQuery:
                          "LIMIT {}", tenant.id, principal.user_id, me.member_id or 0, max(1, min(limit, MAX_MINE)))
         return [_request_from_row(info, tenant, principal, r) for r in rows]
 
-    @strawberry.field(description="Worker portal: my check-ins at stations (matched by the phone on my member "
-                                  "record), newest first.")
+    @strawberry.field(description=perm("worker.self", "Worker portal: my check-ins at stations (matched by the phone on my member "
+                                  "record), newest first."))
     @for_query
     async def my_station_visits(self, info: Info, limit: int = 50) -> list[StationVisit]:
         me = await require_worker(info)
@@ -122,7 +125,7 @@ class ServiceNetworkPortalQuery:
 
 @strawberry.type
 class ServiceNetworkPortalMutation:
-    @strawberry.mutation(description="Worker portal: submit a need for myself; my union's unit is where routing starts.")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: submit a need for myself; my union's unit is where routing starts."))
     async def worker_service_request_submit(self, info: Info, category: str, summary: str,
                                             station_id: strawberry.ID | None = None) -> ServiceRequestPayload:
         from core.sdk import from_global_id
@@ -149,8 +152,8 @@ class ServiceNetworkPortalMutation:
 
         return await run_mutation(ServiceRequestPayload, work)
 
-    @strawberry.mutation(description="Worker portal: check in at a station (its number, as on the QR code) with the "
-                                     "phone on my member record; throttled like the public check-in.")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: check in at a station (its number, as on the QR code) with the "
+                                     "phone on my member record; throttled like the public check-in."))
     async def worker_station_check_in(self, info: Info, number: str, occupation: str) -> StationVisitPayload:
         async def work() -> dict[str, Any]:
             me = await require_worker(info)
@@ -162,8 +165,8 @@ class ServiceNetworkPortalMutation:
 
         return await run_mutation(StationVisitPayload, work)
 
-    @strawberry.mutation(description="Worker portal: rate something I used (a station I checked in at, a resolved "
-                                     "request of mine ...); a later rating replaces mine, the history is kept.")
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: rate something I used (a station I checked in at, a resolved "
+                                     "request of mine ...); a later rating replaces mine, the history is kept."))
     async def worker_rating_submit(self, info: Info, subject_type: str, subject_id: BigInt,  # type: ignore[valid-type]
                                    stars: int, dimensions: list[DimensionInput] | None = None,
                                    comment: str = "") -> RatingPayload:
