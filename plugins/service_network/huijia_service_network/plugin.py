@@ -136,10 +136,17 @@ def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist
 
 # trylast: a contract register (procurement) answers first; the settings list stands in for it.
 @hookimpl(trylast=True)
-def service_network_referral_contract(tenant: TenantContext, org: str) -> bool | None:
+def service_network_referral_contract(tenant: TenantContext, org: dict[str, Any]) -> Any:
     from huijia_service_network.settings import for_tenant
 
-    return org in for_tenant(tenant).contracted_social_orgs
+    listed = for_tenant(tenant).contracted_social_orgs
+    contracted = any(v and v in listed for v in (org.get("credit_code"), org.get("name")))
+
+    async def answer() -> dict[str, Any]:
+        return {"contracted": contracted, "capability": "settings", "org_id": None, "contract_id": None,
+                "name": org.get("name") or org.get("credit_code") or ""}
+
+    return answer()
 
 
 @hookimpl
