@@ -116,3 +116,11 @@ def service_network_referral_contract(tenant: TenantContext, org: dict[str, Any]
     from huijia_procurement.referral import referral_contract
 
     return referral_contract(tenant, org, category)
+
+
+@hookimpl(optionalhook=True)
+def service_network_open_need(tenant: TenantContext, principal: Any, actor: Any, requests: list[dict[str, Any]],
+                              need: dict[str, Any]) -> Any:
+    from huijia_procurement.referral import open_need
+
+    return open_need(tenant, principal, actor, requests, need)

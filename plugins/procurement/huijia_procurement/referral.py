@@ -1,4 +1,4 @@
-"""Referral of service requests (service_network) to social organisations under contract: the
+"""The service_network capability's hooks, answered from this register: referral of service requests (service_network) to social organisations under contract: the
 answer to service_network's ``service_network_referral_contract`` hook, from this register.
 
 An organisation is referable for a category when it is approved, not blacklisted today, and holds a
@@ -42,3 +42,16 @@ async def referral_contract(tenant: TenantContext, org: dict[str, Any], category
     if not rows:
         return refused
     return {**refused, "contracted": True, "contract_id": int(rows[0]["id"])}
+
+
+async def open_need(tenant: TenantContext, principal: Any, actor: Any, requests: list[dict[str, Any]],
+                    need: dict[str, Any]) -> dict[str, Any]:
+    """需求导向: a need-list item made from service requests, with procurement's own checks (the need
+    permission on the unit, categories, budget cap, negative list); it records the requests."""
+    from huijia_procurement import needs
+
+    made = await needs.create_need(
+        tenant, principal, actor, unit_id=int(need["org_unit_id"]), category=str(need["category"]),
+        title=str(need["title"]), description=str(need.get("description") or ""), budget_fen=int(need["budget_fen"]),
+        source_capability="service_network", source_ids=[int(r["id"]) for r in requests])
+    return {"capability": "procurement", "need_id": int(made["id"])}

@@ -1,6 +1,8 @@
-"""Referral of service requests to contracted social organisations: with procurement enabled, its
+"""service_network meets procurement. Referral of service requests to contracted social organisations: with procurement enabled, its
 contract register answers service_network's referral hook (approved, not blacklisted, a signed and
-unfinished contract in the request's category); without it the tenant's settings list does."""
+unfinished contract in the request's category); without it the tenant's settings list does. Needs
+from requests: a clerk turns service requests into a need-list item, linked both ways; refused
+without procurement."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ request_categories = [
   {{ code = "legal_aid", label_zh = "法律援助", route = "social_org", social_org_credit_code = "{CONTRACTED}" }},
   {{ code = "counselling", label_zh = "心理咨询", route = "social_org", social_org_credit_code = "{UNCONTRACTED}" }},
   {{ code = "childcare", label_zh = "托育服务", route = "social_org", social_org = "阳光社工" }},
+  {{ code = "other", label_zh = "其他" }},
 ]
 """
 SUBMIT = """mutation($i: ServiceRequestInput!) { serviceRequestSubmit(input: $i) { request { id socialOrg
@@ -148,3 +151,72 @@ async def test_without_procurement_the_settings_list_answers(api, tmp_path) -> N
     assert by_name["errors"] == [] and by_name["request"]["socialOrg"] == "阳光社工"
     refused = (await clerk.data(SUBMIT, {"i": {**base, "category": "counselling"}}))["serviceRequestSubmit"]
     assert _codes(refused) == [("category", "NOT_ELIGIBLE")]
+
+
+TO_NEED = """mutation($ids: [ID!]!, $i: RequestsToNeedInput!) { serviceRequestsToNeed(ids: $ids, input: $i) { needId
+  requests { id procurementNeedId } errors { field code message messageZh } } }"""
+NEED = "query($id: ID!) { node(id: $id) { ... on ServiceNeed { id title category sourceRequestIds } } }"
+
+
+async def test_service_requests_become_a_need_linked_both_ways(api, tmp_path) -> None:
+    t = await create_plugin_tenant(["procurement", "service_network"], tmp_path, SETTINGS)
+    clerk = (await persona(api, t.code, "clerk", t.root_unit)).api
+    district = (await persona(api, t.code, "clerk", t.district_unit)).api
+    root = t.unit_ids[t.root_unit]
+    ids = []
+    for summary in ("园区缺少托育服务", "希望开设托育班"):
+        made = (await clerk.data(SUBMIT, {"i": {"orgUnitId": root, "channel": "hotline", "category": "other",
+                                                "summary": summary}}))["serviceRequestSubmit"]
+        assert made["errors"] == [], made
+        ids.append(made["request"]["id"])
+    need = {"orgUnitId": root, "category": "care", "title": "职工子女暑期托管", "budgetFen": 500_000}
+    # procurement's own checks refuse, and nothing is linked
+    for bad, expected in (({"category": "astrology"}, ("category", "INVALID_INPUT")),
+                          ({"budgetFen": 900_000_000}, ("budgetFen", "CAP_EXCEEDED")),
+                          ({"title": "为机构融资担保"}, ("title", "NOT_ELIGIBLE"))):
+        out = (await clerk.data(TO_NEED, {"ids": ids, "i": {**need, **bad}}))["serviceRequestsToNeed"]
+        assert _codes(out) == [expected], (bad, out)
+    # outside the district clerk's subtree: not found, nothing made
+    outside = (await district.data(TO_NEED, {"ids": ids, "i": need}))["serviceRequestsToNeed"]
+    assert [e["code"] for e in outside["errors"]] == ["NOT_FOUND"]
+    assert _codes((await clerk.data(TO_NEED, {"ids": [], "i": need}))["serviceRequestsToNeed"]) == \
+        [("ids", "INVALID_INPUT")]
+
+    ok = (await clerk.data(TO_NEED, {"ids": ids, "i": need}))["serviceRequestsToNeed"]
+    assert ok["errors"] == [], ok
+    assert sorted(r["id"] for r in ok["requests"]) == sorted(ids)
+    assert {r["procurementNeedId"] for r in ok["requests"]} == {ok["needId"]}
+    made = (await clerk.data(NEED, {"id": ok["needId"]}))["node"]
+    assert made["title"] == "职工子女暑期托管" and sorted(made["sourceRequestIds"]) == sorted(ids)
+    # a request is on one need list once
+    again = (await clerk.data(TO_NEED, {"ids": ids[:1], "i": need}))["serviceRequestsToNeed"]
+    assert _codes(again) == [("ids", "INVALID_STATE")]
+
+    # two clerks at once on one fresh request: one need, the other is told it is taken
+    import asyncio
+
+    fresh = (await clerk.data(SUBMIT, {"i": {"orgUnitId": root, "channel": "station", "category": "other",
+                                             "summary": "需要职工书屋"}}))["serviceRequestSubmit"]["request"]["id"]
+    both = await asyncio.gather(*(clerk.data(TO_NEED, {"ids": [fresh], "i": {**need, "title": f"职工书屋{n}"}})
+                                  for n in (1, 2)))
+    outcomes = sorted(tuple(e["code"] for e in b["serviceRequestsToNeed"]["errors"]) for b in both)
+    assert outcomes == [(), ("INVALID_STATE",)], outcomes
+
+    # another province sees neither the requests nor the need, and cannot use our requests
+    other = await create_plugin_tenant(["procurement", "service_network"], tmp_path, SETTINGS)
+    stranger = (await persona(api, other.code, "clerk", other.root_unit)).api
+    theirs = (await stranger.data(TO_NEED, {"ids": ids, "i": {**need, "orgUnitId": other.unit_ids[other.root_unit]}}))
+    assert [e["code"] for e in theirs["serviceRequestsToNeed"]["errors"]] == ["NOT_FOUND"]
+    assert (await stranger.data(NEED, {"id": ok["needId"]}))["node"] is None
+
+
+async def test_needs_from_requests_are_refused_without_procurement(api, tmp_path) -> None:
+    t = await create_plugin_tenant(["service_network"], tmp_path)
+    clerk = (await persona(api, t.code, "clerk", t.root_unit)).api
+    root = t.unit_ids[t.root_unit]
+    made = (await clerk.data(SUBMIT, {"i": {"orgUnitId": root, "channel": "hotline", "category": "other",
+                                            "summary": "需要托育"}}))["serviceRequestSubmit"]
+    out = (await clerk.data(TO_NEED, {"ids": [made["request"]["id"]], "i": {
+        "orgUnitId": root, "category": "care", "title": "托管", "budgetFen": 100}}))["serviceRequestsToNeed"]
+    assert [e["code"] for e in out["errors"]] == ["CAPABILITY_NOT_ENABLED"] and out["needId"] is None
+    assert "购买服务" in out["errors"][0]["messageZh"]

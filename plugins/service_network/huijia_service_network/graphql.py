@@ -708,6 +708,8 @@ class ServiceRequest(Node):
         default=None, description="The procurement Contract it was referred under (a global id), if any.")
     referral_org_id: strawberry.ID | None = strawberry.field(
         default=None, description="The procurement SocialOrg it was referred to (a global id), if any.")
+    procurement_need_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The procurement ServiceNeed it became (a global id), if any.")
 
     @strawberry.field(description="Every step, oldest first.")
     async def timeline(self, info: Info) -> list[RequestStep]:
@@ -755,7 +757,8 @@ def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]
                              label_zh=r["aid_label_zh"] or "", state=r["aid_state"]) if r["aid_case_id"] else None,
         referral_capability=r["referral_capability"],
         referral_contract_id=_gid("Contract", r["referral_contract_id"]),
-        referral_org_id=_gid("SocialOrg", r["referral_org_id"]))
+        referral_org_id=_gid("SocialOrg", r["referral_org_id"]),
+        procurement_need_id=_gid("ServiceNeed", r["need_id"]) if r["need_capability"] == "procurement" else None)
 
 
 async def resolve_request(info: Info, pk: int) -> ServiceRequest | None:

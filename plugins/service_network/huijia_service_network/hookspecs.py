@@ -119,3 +119,24 @@ def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, 
 
     .. versionadded:: 1.1
     """
+
+
+@hookspec(firstresult=True)
+def service_network_open_need(tenant: TenantContext, principal: Any, actor: Any, requests: list[dict[str, Any]],
+                              need: dict[str, Any]) -> Any:
+    """Put an item on a union's procurement need list (服务项目清单) from service requests; ``None`` to defer.
+
+    Stops at first non-None result. The procurement capability implements it (as an optional hook); it
+    is asked only when the tenant enables procurement. Return an awaitable resolving to
+    ``{"capability": str, "need_id": int}``; the need records the requests it came from, the requests
+    record the need. Raise ``DomainError`` to refuse (the implementer checks its own permission on the
+    need's unit, its categories, budget cap and negative list).
+
+    :param tenant: The tenant.
+    :param principal: Who asks (checked by the implementer with its own permissions).
+    :param actor: Who asks, for the audit chain.
+    :param requests: ``[{"id", "category", "summary", "org_unit_id"}]`` of the service requests.
+    :param need: ``{"org_unit_id", "category", "title", "description", "budget_fen"}`` (database ids, fen).
+
+    .. versionadded:: 2.0
+    """

@@ -164,6 +164,9 @@ class Request(Table, tablename="sn_request"):
     referral_capability = Varchar(length=40, null=True, default=None)
     referral_org_id = BigInt(null=True, default=None)
     referral_contract_id = BigInt(null=True, default=None)
+    # 需求导向: the procurement need-list item the request became (another capability's id).
+    need_capability = Varchar(length=40, null=True, default=None)
+    need_id = BigInt(null=True, default=None)
 
 
 class StationIncident(Table, tablename="sn_station_incident"):
