@@ -50,7 +50,11 @@ SUBMIT = """mutation($i: ServiceRequestInput!) { serviceRequestSubmit(input: $i)
   referralCapability referralContractId referralOrgId } errors { field code message messageZh } } }"""
 SIGN = """mutation($c: ID!, $m: [MilestoneInput!]!) { procurementContractSign(callId: $c, milestones: $m) {
   call { id state } errors { field code message } } }"""
-CONTRACTS = "{ procurementContracts { id } }"
+CONTRACTS = "{ procurementContracts { id milestones { id } } }"
+DELIVER = """mutation($m: ID!, $n: String!) { procurementMilestoneDeliver(milestoneId: $m, note: $n) { errors { code } } }"""
+ACCEPT = """mutation($m: ID!) { procurementMilestoneAccept(milestoneId: $m) { errors { code } } }"""
+PAY = """mutation($m: ID!) { procurementMilestonePay(milestoneId: $m) { milestone { status } errors { code } } }"""
+LIFT = """mutation($id: ID!) { procurementOrgBlacklistLift(entryId: $id) { errors { code } } }"""
 BLACKLIST = """mutation($id: ID!, $r: String!, $s: Date!, $e: Date!) {
   procurementOrgBlacklist(orgId: $id, reason: $r, startsOn: $s, endsOn: $e) { entry { id } errors { code } } }"""
 ONE = "query($id: ID!) { serviceRequest(id: $id) { id } }"
@@ -110,7 +114,8 @@ async def test_the_contract_register_decides_referrals(api, tmp_path) -> None:
     before = (await clerk.data(SUBMIT, {"i": {**base, "category": "legal_aid"}}))["serviceRequestSubmit"]
     assert _codes(before) == [("category", "NOT_ELIGIBLE")] and "签订" in before["errors"][0]["messageZh"]
     await _sign_with(api, t, clerk, approver, org_api)
-    contract_id = (await approver.data(CONTRACTS))["procurementContracts"][0]["id"]
+    contract = (await approver.data(CONTRACTS))["procurementContracts"][0]
+    contract_id = contract["id"]
     ok = (await clerk.data(SUBMIT, {"i": {**base, "category": "legal_aid"}}))["serviceRequestSubmit"]
     assert ok["errors"] == [], ok
     assert ok["request"]["referralCapability"] == "procurement"
@@ -136,6 +141,19 @@ async def test_the_contract_register_decides_referrals(api, tmp_path) -> None:
     assert listed["errors"] == [], listed
     after = (await clerk.data(SUBMIT, {"i": {**base, "category": "legal_aid"}}))["serviceRequestSubmit"]
     assert _codes(after) == [("category", "NOT_ELIGIBLE")]
+    assert (await approver.data(LIFT, {"id": listed["entry"]["id"]}))["procurementOrgBlacklistLift"]["errors"] == []
+    lifted = (await clerk.data(SUBMIT, {"i": {**base, "category": "legal_aid"}}))["serviceRequestSubmit"]
+    assert lifted["errors"] == [] and lifted["request"]["referralContractId"] == contract_id
+
+    # finished (its last milestone paid): no more referrals under it
+    finance = (await persona(api, t.code, "finance", t.root_unit)).api
+    milestone = contract["milestones"][0]["id"]
+    assert (await org_api.data(DELIVER, {"m": milestone, "n": "12场讲座已完成"}))["procurementMilestoneDeliver"][
+        "errors"] == []
+    assert (await clerk.data(ACCEPT, {"m": milestone}))["procurementMilestoneAccept"]["errors"] == []
+    assert (await finance.data(PAY, {"m": milestone}))["procurementMilestonePay"]["milestone"]["status"] == "paid"
+    finished = (await clerk.data(SUBMIT, {"i": {**base, "category": "legal_aid"}}))["serviceRequestSubmit"]
+    assert _codes(finished) == [("category", "NOT_ELIGIBLE")]
 
 
 async def test_without_procurement_the_settings_list_answers(api, tmp_path) -> None:
