@@ -765,6 +765,15 @@ export type ReportInput = {
   subtreeOf?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** The need-list item to make (procurement's categories, budget cap and negative list). */
+export type RequestsToNeedInput = {
+  budgetFen: Scalars['BigInt']['input'];
+  category: Scalars['String']['input'];
+  description?: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  title: Scalars['String']['input'];
+};
+
 export type ReservationFilter = {
   fund?: InputMaybe<Scalars['String']['input']>;
   orgUnitId?: InputMaybe<Scalars['ID']['input']>;

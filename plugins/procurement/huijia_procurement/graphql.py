@@ -179,12 +179,18 @@ class ServiceNeed(Node):
     description: str
     budget_fen: BigInt
     created_at: dt.datetime
+    source_request_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="The service_network ServiceRequests it was made from (global ids).")
 
     @classmethod
     def from_row(cls, r: dict[str, Any], labels: dict[str, str]) -> ServiceNeed:
+        import json
+
+        sources = json.loads(r.get("source_ids") or "[]") if r.get("source_capability") == "service_network" else []
         return cls(id=_gid("ServiceNeed", r["id"]), org_unit_id=_gid("OrgUnit", r["org_unit_id"]),
                    category=r["category"], category_label=labels.get(r["category"], r["category"]), title=r["title"],
-                   description=r["description"], budget_fen=int(r["budget_fen"]), created_at=r["created_at"])
+                   description=r["description"], budget_fen=int(r["budget_fen"]), created_at=r["created_at"],
+                   source_request_ids=[_gid("ServiceRequest", int(i)) for i in sources])
 
 
 async def resolve_need(info: Info, pk: int) -> ServiceNeed | None:

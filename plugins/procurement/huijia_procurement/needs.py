@@ -4,6 +4,7 @@ of the union and every union above it)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from core.sdk import (
@@ -75,7 +76,8 @@ async def add_excluded(tenant: TenantContext, principal: Principal, actor: Actor
 
 
 async def create_need(tenant: TenantContext, principal: Principal, actor: Actor, *, unit_id: int, category: str,
-                      title: str, description: str, budget_fen: int) -> dict[str, Any]:
+                      title: str, description: str, budget_fen: int, source_capability: str | None = None,
+                      source_ids: list[int] | None = None) -> dict[str, Any]:
     unit = await _unit(tenant, principal, unit_id)
     categories = for_tenant(tenant).categories
     if category not in categories:
@@ -87,10 +89,12 @@ async def create_need(tenant: TenantContext, principal: Principal, actor: Actor,
     async with transaction():
         rows = await ProcurementNeed.insert(ProcurementNeed(
             tenant_id=tenant.id, org_unit_id=unit["id"], category=category, title=title, description=description,
-            budget_fen=budget_fen, created_by=actor.user_id, created_at=utcnow())).returning(ProcurementNeed.id)
+            budget_fen=budget_fen, created_by=actor.user_id, created_at=utcnow(), source_capability=source_capability,
+            source_ids=json.dumps(sorted(source_ids or [])))).returning(ProcurementNeed.id)
         need_id = int(rows[0]["id"])
         await audit_record(tenant, actor, "procurement.need.create", "ServiceNeed", need_id,
-                           {"category": category, "budget_fen": budget_fen})
+                           {"category": category, "budget_fen": budget_fen, "source_capability": source_capability,
+                            "source_ids": sorted(source_ids or [])})
     need = await load_need(tenant, need_id)
     assert need is not None
     return need

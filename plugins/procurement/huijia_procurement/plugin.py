@@ -107,3 +107,20 @@ def procurement_criteria(tenant: TenantContext, call: Any) -> list[Any] | None:
     from huijia_procurement.interface import JIANGMEN_CRITERIA
 
     return list(JIANGMEN_CRITERIA)
+
+
+# Optional: procurement runs where service_network is not installed; the host asks it only for tenants
+# enabling procurement, and its answer (the contract register) comes before the settings list.
+@hookimpl(optionalhook=True)
+def service_network_referral_contract(tenant: TenantContext, org: dict[str, Any], category: str) -> Any:
+    from huijia_procurement.referral import referral_contract
+
+    return referral_contract(tenant, org, category)
+
+
+@hookimpl(optionalhook=True)
+def service_network_open_need(tenant: TenantContext, principal: Any, actor: Any, requests: list[dict[str, Any]],
+                              need: dict[str, Any]) -> Any:
+    from huijia_procurement.referral import open_need
+
+    return open_need(tenant, principal, actor, requests, need)

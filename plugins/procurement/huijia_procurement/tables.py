@@ -102,6 +102,10 @@ class ProcurementNeed(Table, tablename="procurement_need"):
     budget_fen = BigInt(default=0)
     created_by = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Where the need came from, when another capability put it here (service_network's requests):
+    # that capability's code and its ids, a JSON list (the other half of the link lives there).
+    source_capability = Varchar(length=40, null=True, default=None)
+    source_ids = Text(default="[]")
 
 
 class ProcurementExcluded(Table, tablename="procurement_excluded"):

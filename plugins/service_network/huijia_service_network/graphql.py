@@ -702,6 +702,14 @@ class ServiceRequest(Node):
     resolution_sla: str
     allowed_transitions: list[str] = strawberry.field(description="The steps you may take now.")
     aid_case: AidCaseLink | None = strawberry.field(default=None, description="The hardship case it opened, if any.")
+    referral_capability: str | None = strawberry.field(
+        default=None, description="Whose register put the social organisation under contract: procurement or settings.")
+    referral_contract_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The procurement Contract it was referred under (a global id), if any.")
+    referral_org_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The procurement SocialOrg it was referred to (a global id), if any.")
+    procurement_need_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The procurement ServiceNeed it became (a global id), if any.")
 
     @strawberry.field(description="Every step, oldest first.")
     async def timeline(self, info: Info) -> list[RequestStep]:
@@ -746,7 +754,11 @@ def _request_from_row(info: Info, tenant: Any, principal: Any, r: dict[str, Any]
         resolution_sla=_sla(res_due, resolved, now),
         allowed_transitions=[t.name for t in workflow_allowed(REQUEST, r["state"], principal, r["unit_path"])],
         aid_case=AidCaseLink(capability=r["aid_capability"], case_type=r["aid_case_type"], case_id=r["aid_case_id"],
-                             label_zh=r["aid_label_zh"] or "", state=r["aid_state"]) if r["aid_case_id"] else None)
+                             label_zh=r["aid_label_zh"] or "", state=r["aid_state"]) if r["aid_case_id"] else None,
+        referral_capability=r["referral_capability"],
+        referral_contract_id=_gid("Contract", r["referral_contract_id"]),
+        referral_org_id=_gid("SocialOrg", r["referral_org_id"]),
+        procurement_need_id=_gid("ServiceNeed", r["need_id"]) if r["need_capability"] == "procurement" else None)
 
 
 async def resolve_request(info: Info, pk: int) -> ServiceRequest | None:

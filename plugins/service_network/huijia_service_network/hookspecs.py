@@ -6,8 +6,8 @@ from typing import Any
 
 from core.sdk import ContractVersion, TenantContext, hookspec
 
-# Implementers declare contracts={"service_network": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("service_network", "1.1")
+# Implementers declare contracts={"service_network": "2.0"}; the history is in CHANGELOG.md beside this file.
+CONTRACT = ContractVersion("service_network", "2.0")
 
 
 @hookspec(firstresult=True)
@@ -71,19 +71,27 @@ def station_assessment_triggers(tenant: TenantContext, facts: dict[str, Any]) ->
 
 
 @hookspec(firstresult=True)
-def service_network_referral_contract(tenant: TenantContext, org: str, category: str) -> bool | None:
+def service_network_referral_contract(tenant: TenantContext, org: dict[str, Any], category: str) -> Any:
     """Whether the social organisation ``org`` holds a service contract covering requests of
     ``category``, so a request may be referred to it; ``None`` to defer.
 
-    Stops at first non-None result. The procurement capability is the intended implementer (its
-    contracts); the capability's own answer, asked last, is the tenant's ``contracted_social_orgs``
-    setting.
+    Stops at first non-None result. The procurement capability implements it (as an optional hook,
+    answered from its contract register, for tenants enabling procurement); the capability's own
+    answer, asked last, is the tenant's ``contracted_social_orgs`` setting.
+
+    Return an awaitable resolving to ``{"contracted": bool, "capability": str, "org_id": int | None,
+    "contract_id": int | None, "name": str}``: ``org_id`` and ``contract_id`` are the answering
+    capability's own ids (the request records them, so it shows which contract it was referred
+    under); ``name`` is the organisation's registered name.
 
     :param tenant: The tenant.
-    :param org: The organisation's name as the category names it.
+    :param org: ``{"name": str | None, "credit_code": str | None}``, as the category names it; the
+        unified social credit code (统一社会信用代码) identifies it when given.
     :param category: The request category's code.
-    :return: ``True`` under contract, ``False`` not, ``None`` to let another implementation answer.
+    :return: An awaitable as above, or ``None`` to let another implementation answer.
 
+    .. versionchanged:: 2.0
+       Returns an awaitable and identifies the organisation by credit code; was a plain bool by name.
     .. versionadded:: 1.1
     """
 
@@ -110,4 +118,25 @@ def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, 
         ``monthly_income_fen``, ``monthly_rigid_expense_fen`` (archive).
 
     .. versionadded:: 1.1
+    """
+
+
+@hookspec(firstresult=True)
+def service_network_open_need(tenant: TenantContext, principal: Any, actor: Any, requests: list[dict[str, Any]],
+                              need: dict[str, Any]) -> Any:
+    """Put an item on a union's procurement need list (服务项目清单) from service requests; ``None`` to defer.
+
+    Stops at first non-None result. The procurement capability implements it (as an optional hook); it
+    is asked only when the tenant enables procurement. Return an awaitable resolving to
+    ``{"capability": str, "need_id": int}``; the need records the requests it came from, the requests
+    record the need. Raise ``DomainError`` to refuse (the implementer checks its own permission on the
+    need's unit, its categories, budget cap and negative list).
+
+    :param tenant: The tenant.
+    :param principal: Who asks (checked by the implementer with its own permissions).
+    :param actor: Who asks, for the audit chain.
+    :param requests: ``[{"id", "category", "summary", "org_unit_id"}]`` of the service requests.
+    :param need: ``{"org_unit_id", "category", "title", "description", "budget_fen"}`` (database ids, fen).
+
+    .. versionadded:: 2.0
     """

@@ -77,6 +77,7 @@ def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution, NodeInfo
     from huijia_service_network import graphql as g
     from huijia_service_network import graphql_assessment as a
+    from huijia_service_network import graphql_needs as n
     from huijia_service_network import graphql_rights as r
     from huijia_service_network import graphql_self as me
     from huijia_service_network import portal as p
@@ -85,7 +86,7 @@ def register_graphql() -> list[Any]:
         query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery,
                p.ServiceNetworkPortalQuery],
         mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, a.PhotoMutation,
-                  me.WorkerServiceMutation, r.RightsMutation, p.ServiceNetworkPortalMutation],
+                  me.WorkerServiceMutation, r.RightsMutation, n.NeedMutation, p.ServiceNetworkPortalMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),
@@ -136,10 +137,17 @@ def station_rating(area_m2: int, capacity: int, facilities: list[str], checklist
 
 # trylast: a contract register (procurement) answers first; the settings list stands in for it.
 @hookimpl(trylast=True)
-def service_network_referral_contract(tenant: TenantContext, org: str) -> bool | None:
+def service_network_referral_contract(tenant: TenantContext, org: dict[str, Any]) -> Any:
     from huijia_service_network.settings import for_tenant
 
-    return org in for_tenant(tenant).contracted_social_orgs
+    listed = for_tenant(tenant).contracted_social_orgs
+    contracted = any(v and v in listed for v in (org.get("credit_code"), org.get("name")))
+
+    async def answer() -> dict[str, Any]:
+        return {"contracted": contracted, "capability": "settings", "org_id": None, "contract_id": None,
+                "name": org.get("name") or org.get("credit_code") or ""}
+
+    return answer()
 
 
 @hookimpl

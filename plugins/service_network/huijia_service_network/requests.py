@@ -74,21 +74,26 @@ def category(tenant: TenantContext, code: str) -> Category:
     raise DomainError(ErrorCode.INVALID_INPUT, f"unknown category {code!r}", "category", "不支持的诉求类别")
 
 
-async def route(tenant: TenantContext, origin: dict[str, Any], cat: Category) -> tuple[int, str | None]:
+async def route(tenant: TenantContext, origin: dict[str, Any], cat: Category) -> tuple[int, dict[str, Any] | None]:
     """The handling unit (the nearest unit at or above the origin whose level is the category's,
-    else the origin itself) and the social organisation, when the category is referred to one. A
-    social organisation must be under contract (the tenant's ``contracted_social_orgs``)."""
-    org = None
+    else the origin itself) and the referral, when the category is referred to a social
+    organisation: it must be under contract for the category (procurement's contract register when
+    the tenant enables it, else the tenant's ``contracted_social_orgs``)."""
+    referral = None
     if cat.route == "social_org":
-        contracted = bool(cat.social_org) and bool(hooks_for(tenant).service_network_referral_contract(
-            tenant=tenant, org=cat.social_org, category=cat.code))
-        if not contracted:
-            raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no contract with the social organisation {cat.social_org!r}",
-                              "category", f"未与社会组织“{cat.social_org or ''}”签订服务合同，不能转介")
-        org = cat.social_org
+        named = cat.social_org or cat.social_org_credit_code or ""
+        pending = hooks_for(tenant).service_network_referral_contract(
+            tenant=tenant, org={"name": cat.social_org, "credit_code": cat.social_org_credit_code},
+            category=cat.code) if named else None
+        answer = (await pending) if pending is not None else None
+        if not answer or not answer.get("contracted"):
+            raise DomainError(ErrorCode.NOT_ELIGIBLE, f"no contract with the social organisation {named!r}", "category",
+                              f"未与社会组织“{named}”签订服务合同，不能转介")
+        referral = {"name": str(answer.get("name") or named)[:200], "capability": str(answer.get("capability") or ""),
+                    "org_id": answer.get("org_id"), "contract_id": answer.get("contract_id")}
     rows = await raw("SELECT a.id FROM org_unit a WHERE a.tenant_id = {} AND a.level = {} AND {} LIKE a.path || '%' "
                      "ORDER BY a.depth DESC LIMIT 1", tenant.id, cat.level, origin["path"])
-    return (int(rows[0]["id"]) if rows else int(origin["id"])), org
+    return (int(rows[0]["id"]) if rows else int(origin["id"])), referral
 
 
 async def submit(tenant: TenantContext, actor: Any, user_id: int, origin: dict[str, Any], *, channel: str,
@@ -112,18 +117,22 @@ async def submit(tenant: TenantContext, actor: Any, user_id: int, origin: dict[s
             raise DomainError(ErrorCode.INVALID_INPUT, "phone is not a valid phone number", "phone", "手机号码格式不正确") from None
         phone_enc = pii_encrypt(canonical, "sn_request", "phone", tenant.id)
         phone_ix = phone_digest(canonical, tenant.id)
-    unit_id, org = await route(tenant, origin, cat)
+    unit_id, referral = await route(tenant, origin, cat)
+    org = referral["name"] if referral else None
+    ref = referral or {}
     now = utcnow()
     async with transaction():
         row = (await raw(
             "INSERT INTO sn_request (tenant_id, org_unit_id, origin_unit_id, category, channel, member_id, requester_name, "
-            "phone_enc, phone_bidx, summary, social_org, station_id, service_item_id, first_response_due, resolution_due, "
-            "created_by, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+            "phone_enc, phone_bidx, summary, social_org, referral_capability, referral_org_id, referral_contract_id, "
+            "station_id, service_item_id, first_response_due, resolution_due, created_by, created_at) VALUES ({}, {}, {}, "
+            "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
             tenant.id, unit_id, origin["id"], cat.code, channel, member_id, requester_name, phone_enc, phone_ix, summary,
-            org, station_id, service_item_id, now + dt.timedelta(hours=cat.first_response_hours),
+            org, ref.get("capability"), ref.get("org_id"), ref.get("contract_id"), station_id, service_item_id, now + dt.timedelta(hours=cat.first_response_hours),
             now + dt.timedelta(hours=cat.resolution_hours), user_id, now))[0]
         await workflow_open(tenant, REQUEST, int(row["id"]), unit_id, actor or SYSTEM,
-                            payload={"category": cat.code, "channel": channel, "social_org": org})
+                            payload={"category": cat.code, "channel": channel, "social_org": org,
+                                     "referral_contract_id": ref.get("contract_id")})
     return int(row["id"])
 
 

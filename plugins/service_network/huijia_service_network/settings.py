@@ -39,6 +39,8 @@ class Category(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=
     route: Annotated[str, msgspec.Meta(pattern=r"^(aid_centre|social_org)$")] = "aid_centre"
     level: Level = "county"
     social_org: str | None = None
+    # The organisation's unified social credit code: identifies it to a contract register (procurement).
+    social_org_credit_code: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")] | None = None
     first_response_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 90)] = 24
     resolution_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 365)] = 24 * 15
 
@@ -68,7 +70,7 @@ class ServiceNetworkSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields
     request_categories: Annotated[list[Category], msgspec.Meta(
         description="Service-request categories: routing and SLA clocks.")] = msgspec.field(default_factory=default_categories)
     contracted_social_orgs: Annotated[list[str], msgspec.Meta(
-        description="Social organisations under a service contract (requests may be referred to them).")] = []
+        description="Social organisations under a service contract, by name or credit code (requests may be referred to them); used where the procurement capability does not answer.")] = []
     rights_categories: Annotated[list[str], msgspec.Meta(
         description="Request categories that are rights cases (维权): they may open a hardship case in one step.")] = \
         msgspec.field(default_factory=lambda: ["legal_aid", "wage_arrears", "labour_dispute"])

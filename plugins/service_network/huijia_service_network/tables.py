@@ -159,6 +159,14 @@ class Request(Table, tablename="sn_request"):
     aid_case_type = Varchar(length=40, null=True, default=None)
     aid_case_id = BigInt(null=True, default=None)
     aid_label_zh = Varchar(length=40, null=True, default=None)
+    # A referral to a social organisation: whose register said it is under contract (procurement, or
+    # "settings" for the tenant's list) and that register's ids of the organisation and the contract.
+    referral_capability = Varchar(length=40, null=True, default=None)
+    referral_org_id = BigInt(null=True, default=None)
+    referral_contract_id = BigInt(null=True, default=None)
+    # 需求导向: the procurement need-list item the request became (another capability's id).
+    need_capability = Varchar(length=40, null=True, default=None)
+    need_id = BigInt(null=True, default=None)
 
 
 class StationIncident(Table, tablename="sn_station_incident"):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 _seq = itertools.count(1)
 
 SUBMIT = """mutation($i: ServiceRequestInput!) { serviceRequestSubmit(input: $i) { request { id orgUnitId category
-  categoryLabelZh channel state stateLabelZh version phoneMasked socialOrg firstResponseDue resolutionDue responseSla
+  categoryLabelZh channel state stateLabelZh version phoneMasked socialOrg referralCapability firstResponseDue resolutionDue responseSla
   resolutionSla allowedTransitions } errors { field code message messageZh } } }"""
 STEP = """mutation($id: ID!, $t: String!, $r: [String!], $v: Int) { serviceRequestStep(id: $id, transition: $t, reasons: $r,
   expectedVersion: $v) { request { id state version firstRespondedAt resolvedAt responseSla timeline { transition toState reasons } }
@@ -132,6 +132,7 @@ request_categories = [
     base = {"orgUnitId": g1, "channel": "hotline", "summary": "需要帮助"}
     ok = (await clerk.api.data(SUBMIT, {"i": {**base, "category": "counselling"}}))["serviceRequestSubmit"]
     assert ok["errors"] == [] and ok["request"]["socialOrg"] == "阳光社工"
+    assert ok["request"]["referralCapability"] == "settings"
     refused = (await clerk.api.data(SUBMIT, {"i": {**base, "category": "childcare"}}))["serviceRequestSubmit"]
     assert codes(refused) == [("category", "NOT_ELIGIBLE")] and "签订" in refused["errors"][0]["messageZh"]
     # legal aid routes to the province here: the district clerk cannot see or work it
@@ -197,14 +198,21 @@ request_categories = [
     class Contracts:
         @hookimpl
         def service_network_referral_contract(self, tenant, org, category):
-            asked.append((org, category))
-            return {"新签托育机构": True, "阳光社工": False}.get(org)
+            asked.append((org["name"], category))
+            contracted = {"新签托育机构": True, "阳光社工": False}.get(org["name"])
+
+            async def answer():
+                return {"contracted": contracted, "capability": "test", "org_id": 7, "contract_id": 70,
+                        "name": org["name"]}
+
+            return answer()
 
     base = await t.context()
     with tenant_scope(base):
         origin = await get_unit(base, pk_of(t.unit_ids[t.grassroots_unit]))
         # the settings list alone: 阳光社工 yes, the new one no
-        assert (await requests.route(base, origin, requests.category(base, "counselling")))[1] == "阳光社工"
+        listed = (await requests.route(base, origin, requests.category(base, "counselling")))[1]
+        assert listed == {"name": "阳光社工", "capability": "settings", "org_id": None, "contract_id": None}
         with pytest.raises(DomainError) as caught:
             await requests.route(base, origin, requests.category(base, "childcare"))
         assert caught.value.code.value == "NOT_ELIGIBLE"
@@ -212,7 +220,8 @@ request_categories = [
         pm.register(Contracts(), name="sn_test_contracts")
         try:
             tenant = dataclasses.replace(base, plugins=("sn_test_contracts",))
-            assert (await requests.route(tenant, origin, requests.category(tenant, "childcare")))[1] == "新签托育机构"
+            referred = (await requests.route(tenant, origin, requests.category(tenant, "childcare")))[1]
+            assert referred == {"name": "新签托育机构", "capability": "test", "org_id": 7, "contract_id": 70}
             with pytest.raises(DomainError):  # the register says the listed organisation's contract has ended
                 await requests.route(tenant, origin, requests.category(tenant, "counselling"))
         finally:
