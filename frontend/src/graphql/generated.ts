@@ -2001,6 +2001,13 @@ export type WarmthLedgerFileStartMutationVariables = Exact<{
 
 export type WarmthLedgerFileStartMutation = { warmthLedgerFileStart: { jobId: string | null, downloadUrl: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type WarmthOrgUnitNameQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthOrgUnitNameQuery = { orgUnit: { id: string, name: string } | null };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -6002,3 +6009,11 @@ export const WarmthLedgerFileStartDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<WarmthLedgerFileStartMutation, WarmthLedgerFileStartMutationVariables>;
+export const WarmthOrgUnitNameDocument = new TypedDocumentString(`
+    query WarmthOrgUnitName($id: ID!) {
+  orgUnit(id: $id) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthOrgUnitNameQuery, WarmthOrgUnitNameQueryVariables>;

@@ -10,10 +10,10 @@ import { useAuth } from '../../auth/AuthProvider';
 import { MutationDialog } from '../../components/MutationDialog';
 import { PageContainer } from '../../components/PageContainer';
 import { ErrorState, LoadingState } from '../../components/states';
-import { WarmthCampaignDocument, WarmthCampaignStepDocument, WarmthTargetGroupsDocument, type WarmthCampaignQuery } from '../../graphql/generated';
+import { FundsDocument, WarmthCampaignDocument, WarmthCampaignStepDocument, WarmthTargetGroupsDocument, type WarmthCampaignQuery } from '../../graphql/generated';
 import { formatDate } from '../../lib/format';
 import { formatFen } from '../../lib/money';
-import { useUnitNames } from '../service_network/common';
+import { unitName } from './UnitName';
 import { FORM_LABELS, STATE_COLORS, STEP_ERRORS, stepsFor, type STEPS } from './labels';
 import { Beneficiaries } from './Beneficiaries';
 import { Distribution } from './Distribution';
@@ -69,8 +69,8 @@ export default function CampaignDetail() {
   const { id = '' } = useParams();
   const q = useGql(WarmthCampaignDocument, { id });
   const groups = useGql(WarmthTargetGroupsDocument);
+  const funds = useGql(FundsDocument);
   const { can } = useAuth();
-  const unitName = useUnitNames();
   const { message } = App.useApp();
   const [step, setStep] = useState<Step | null>(null);
   const c = q.data?.warmthCampaign;
@@ -99,7 +99,7 @@ export default function CampaignDetail() {
         <Descriptions.Item label="类型">{c.kindZh}</Descriptions.Item>
         <Descriptions.Item label="时间">{formatDate(c.startsOn)} 至 {formatDate(c.endsOn)}</Descriptions.Item>
         <Descriptions.Item label="主办工会">{unitName(c.orgUnitId)}</Descriptions.Item>
-        <Descriptions.Item label="支付经费">{c.fund}</Descriptions.Item>
+        <Descriptions.Item label="支付经费">{funds.data?.funds.find((f) => f.code === c.fund)?.name ?? c.fund}</Descriptions.Item>
         <Descriptions.Item label="名单人数">{c.beneficiaries.length}</Descriptions.Item>
       </Descriptions>
       <Tabs

@@ -22,7 +22,7 @@ import {
 } from '../../graphql/generated';
 import { formatDate } from '../../lib/format';
 import { yuanToFen } from '../../lib/money';
-import { useUnitNames } from '../service_network/common';
+import { unitName } from './UnitName';
 import { KIND_OPTIONS, STATE_COLORS } from './labels';
 
 type Campaign = WarmthCampaignFieldsFragment;
@@ -184,7 +184,6 @@ export function CreateWizard({ onClose, onCreated }: { onClose: () => void; onCr
 export default function Campaigns() {
   const q = useGql(WarmthCampaignsDocument);
   const { can } = useAuth();
-  const unitName = useUnitNames();
   const navigate = useNavigate();
   const { message } = App.useApp();
   const [creating, setCreating] = useState(false);

@@ -1,5 +1,6 @@
 /** 十条线比对: upload another line's CSV (身份证号 column) and see per-row errors, who matched (on the
  * list or new) and the archived hardship households the list misses. Nothing of the file is kept. */
+import type { ReactNode } from 'react';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { Alert, Button, Descriptions, Form, Select, Space, Table, Upload } from 'antd';
@@ -14,7 +15,7 @@ import { fileBase64 } from './Receipts';
 
 type Result = NonNullable<WarmthCrossMatchMutation['warmthCrossMatch']['result']>;
 
-export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitName: (id: string) => string }) {
+export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitName: (id: string) => ReactNode }) {
   const [form] = Form.useForm<{ line: string; file: UploadFile[] }>();
   const [result, setResult] = useState<Result | null>(null);
   const { busy, formErrors, submit } = useMutationForm(form, {
@@ -86,7 +87,7 @@ export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitN
             ]}
           />
           {result.missedHouseholds.length > 0 && (
-            <Alert type="info" showIcon message={`名单遗漏的在档困难职工家庭：${result.missedHouseholds.length} 户`} description={result.missedHouseholds.map((h) => unitName(h.orgUnitId)).join('、')} />
+            <Alert type="info" showIcon message={`名单遗漏的在档困难职工家庭：${result.missedHouseholds.length} 户`} description={result.missedHouseholds.map((h, i) => <span key={h.householdId}>{i > 0 ? '、' : ''}{unitName(h.orgUnitId)}</span>)} />
           )}
         </Space>
       )}

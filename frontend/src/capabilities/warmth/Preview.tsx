@@ -1,5 +1,6 @@
 /** 测算预览: by target group and org unit, who targeting finds, who is on the list already, who is left
  * out and why, with the cash against the budget; a chart of the counts by group. */
+import type { ReactNode } from 'react';
 import { lazy, Suspense } from 'react';
 import { Alert, Button, Table } from 'antd';
 import { useGql } from '../../api/useGql';
@@ -11,7 +12,7 @@ const BarChartView = lazy(() => import('../../components/charts/BarChart'));
 
 type Row = WarmthPreviewQuery['warmthPreview']['rows'][number];
 
-export function PreviewPanel({ campaignId, groupLabel, unitName }: { campaignId: string; groupLabel: (g: string) => string; unitName: (id: string) => string }) {
+export function PreviewPanel({ campaignId, groupLabel, unitName }: { campaignId: string; groupLabel: (g: string) => string; unitName: (id: string) => ReactNode }) {
   const q = useGql(WarmthPreviewDocument, { campaignId });
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <LoadingState />;

@@ -1,4 +1,5 @@
 /** 统计: coverage against eligible by group and unit, money spent against budget, the national figures. */
+import type { ReactNode } from 'react';
 import { lazy, Suspense } from 'react';
 import { Card, Col, Row, Statistic, Table } from 'antd';
 import { useGql } from '../../api/useGql';
@@ -13,7 +14,7 @@ const RESERVATION_LABELS: Record<string, string> = { pending_approval: '待审�
 
 const yuan = (fen: number | string) => Number(toBigInt(fen)) / 100;
 
-export function StatsPanel({ campaignId, groupLabel, unitName }: { campaignId: string; groupLabel: (g: string) => string; unitName: (id: string) => string }) {
+export function StatsPanel({ campaignId, groupLabel, unitName }: { campaignId: string; groupLabel: (g: string) => string; unitName: (id: string) => ReactNode }) {
   const q = useGql(WarmthStatsDocument, { campaignId });
   if (q.error) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />;
   if (!q.data) return <LoadingState />;

@@ -43,6 +43,7 @@ function beneficiary(over: Record<string, unknown> = {}) {
 }
 
 const COMMON = {
+  WarmthOrgUnitName: () => ({ orgUnit: { id: UNIT, name: '百联集团有限公司工会' } }),
   OrgUnitsPage: () => ({ orgUnits: { nodes: [{ id: UNIT, name: '百联集团有限公司工会', code: 'x', level: 'GRASSROOTS', parentId: null, path: '1', active: true, childCount: 0 }], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 1 } }),
   WarmthTargetGroups: () => ({ warmthTargetGroups: [{ code: 'holiday_frontline', labelZh: '节日坚守一线职工', perHousehold: false }, { code: 'hardship_household', labelZh: '困难职工家庭', perHousehold: true }] }),
   Funds: () => ({ funds: [{ id: 'f1', code: 'general', kind: 'GENERAL', name: '工会经费', active: true }] }),
