@@ -55,6 +55,7 @@ function server(replies: Record<string, Reply>) {
   const all: Record<string, Reply> = { ...COMMON, ...replies };
   const calls: { name: string; variables: Record<string, unknown> }[] = [];
   mockGraphQL(({ query, variables }) => {
+    if (!query) return { json: { file: true } }; // an authenticated file download (GET)
     const name = /(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? '';
     const reply = all[name];
     if (!reply) throw new Error(`unexpected operation ${name}`);
@@ -258,6 +259,39 @@ describe('活动详情', () => {
     const sent = calls.find((c) => c.name === 'WarmthCrossMatch')!.variables;
     expect(sent.line).toBe('civil_affairs_low_income');
     expect(new TextDecoder().decode(Uint8Array.from(atob(String(sent.contentBase64)), (ch) => ch.charCodeAt(0)))).toBe('身份证号\n1\n2\n');
+  });
+
+  it('records a receipt photo as base64 of the file', async () => {
+    const calls = server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributed', stateZh: '已发放', beneficiaries: [beneficiary()] }) }),
+      WarmthUnconfirmed: () => ({ warmthUnconfirmed: [{ beneficiary: beneficiary(), followups: [] }] }),
+      WarmthReceiptRecord: () => ({ warmthReceiptRecord: { beneficiary: beneficiary({ receiptStatus: 'confirmed', receiptMethod: 'photo' }), errors: [] } }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '签收回执' }));
+    await userEvent.click(await screen.findByRole('button', { name: '登记签收' }));
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.click(within(dialog).getByRole('button', { name: /保\s*存/ }));
+    expect(await within(dialog).findByText('请上传签收凭证')).toBeInTheDocument();
+    await userEvent.upload(dialog.querySelector('input[type=file]') as HTMLInputElement, new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'sign.png', { type: 'image/png' }));
+    await userEvent.click(within(dialog).getByRole('button', { name: /保\s*存/ }));
+    await waitFor(() => expect(calls.find((c) => c.name === 'WarmthReceiptRecord')?.variables).toEqual({ beneficiaryId: 'b1', kind: 'signature', contentBase64: 'iVBORw==' }));
+  });
+
+  it('downloads the 台账 once its job succeeded', async () => {
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:x'), revokeObjectURL: vi.fn() }));
+    let polls = 0;
+    const calls = server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributed', stateZh: '已发放', distributionJobId: null }) }),
+      WarmthStock: () => ({ warmthStock: [] }),
+      WarmthLedgerFileStart: () => ({ warmthLedgerFileStart: { jobId: 'j9', downloadUrl: '/warmth-files/j9', errors: [] } }),
+      Job: () => ({ job: { id: 'j9', name: 'warmth.ledger_file', status: ++polls > 1 ? 'SUCCEEDED' : 'RUNNING', progress: 1, total: 2, attempts: 1, result: null, errors: null, createdAt: '', updatedAt: '', heartbeatAt: null, retryable: false } }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '发放' }));
+    await userEvent.click(await screen.findByRole('button', { name: /导出台账/ }));
+    expect(await screen.findByText('台账已下载', {}, { timeout: 5000 })).toBeInTheDocument();
+    expect(calls.filter((c) => c.name === 'Job').length).toBeGreaterThanOrEqual(2);
   });
 
   it('job percent is whole and capped', () => {
