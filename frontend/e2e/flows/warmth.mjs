@@ -2,6 +2,7 @@
 // and builds its list, the approver approves it (the general fund reserved), the clerk distributes
 // it watching the progress, the worker confirms receipt at phone width, and staff see it confirmed.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { DESKTOP, PHONE, shot } from '../harness.mjs';
 import { gqlAs, login, logout, noSidewaysScroll, pickOption, tokenFor } from '../helpers.mjs';
 import { idNumber } from '../roster.mjs';
@@ -132,6 +133,10 @@ export const FLOWS = [
       await stateIs(page, '已发放');
       await page.locator('[data-testid="warmth-progress"].ant-progress-status-success').waitFor();
       await shot(page, 'warmth-distributed');
+      // the 台账: a job, then the file route for the user who started it
+      const [ledger] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: /导出台账/ }).click()]);
+      const bytes = readFileSync(await ledger.path());
+      assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK', `the 台账 is an XLSX (${ledger.suggestedFilename()})`);
       await logout(page);
 
       // the worker, at phone width, confirms their own benefit
