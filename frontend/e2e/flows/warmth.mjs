@@ -171,6 +171,9 @@ export const FLOWS = [
       const summary = await page.getByTestId('warmth-receipt-summary').innerText();
       assert.match(summary, /已确认 1 人/, summary);
       await shot(page, 'warmth-receipts');
+      await page.setViewportSize(PHONE);
+      await page.getByTestId('warmth-receipt-summary').waitFor();
+      await noSidewaysScroll(page, '活动详情（签收回执）');
     },
   },
 ];

@@ -10,6 +10,7 @@ import { WorkerContextProvider, type Worker } from '../../portal/worker';
 import Campaigns, { campaignInput } from './Campaigns';
 import CampaignDetail from './CampaignDetail';
 import MyBenefits from './MyBenefits';
+import Figures from './Figures';
 import { jobPercent } from './Distribution';
 import { stepsFor } from './labels';
 
@@ -178,8 +179,8 @@ describe('活动详情', () => {
     detail(CLERK);
     await userEvent.click(await screen.findByRole('tab', { name: '测算预览' }));
     expect(await screen.findByText(/测算金额 ¥7,500\.00，预算 ¥5,000\.00：超出预算/)).toBeInTheDocument();
-    expect(screen.getByTestId('bar-chart')).toHaveTextContent('节日坚守一线职工=15');
-    const row = screen.getByRole('row', { name: /节日坚守一线职工\s*百联集团有限公司工会/ });
+    expect(await screen.findByTestId('bar-chart')).toHaveTextContent('节日坚守一线职工=15');
+    const row = await screen.findByRole('row', { name: /节日坚守一线职工\s*百联集团有限公司工会/ });
     expect(within(row).getByText('12')).toBeInTheDocument();
     expect(within(row).getByText('7,500.00')).toBeInTheDocument();
   });
@@ -298,6 +299,19 @@ describe('活动详情', () => {
     expect(jobPercent({ status: 'RUNNING', progress: '1', total: '3' })).toBe(33);
     expect(jobPercent({ status: 'SUCCEEDED', progress: 0, total: 0 })).toBe(100);
     expect(jobPercent(null)).toBe(0);
+  });
+});
+
+describe('送温暖统计', () => {
+  it('shows the national figures of the chosen year', async () => {
+    const calls = server({ WarmthNationalFigures: (v) => ({ warmthNationalFigures: v.year === 2025 ? { total: 9, hardship: 4, keyGroups: 3, modelWorkers: 2 } : { total: 0, hardship: 0, keyGroups: 0, modelWorkers: 0 } }) });
+    renderPage('/warmth/figures', '/warmth/figures', <Figures />, READ);
+    await screen.findByText('慰问总人数');
+    const year = screen.getByLabelText('年度');
+    await userEvent.clear(year);
+    await userEvent.type(year, '2025');
+    await waitFor(() => expect(screen.getByTestId('bar-chart')).toHaveTextContent('困难职工=4,重点群体=3,劳动模范=2'));
+    expect(calls.some((c) => c.variables.year === 2025)).toBe(true);
   });
 });
 
