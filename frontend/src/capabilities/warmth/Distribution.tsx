@@ -34,7 +34,8 @@ function DistributionProgress({ campaign, onChanged }: { campaign: CampaignDetai
   const jobId = campaign.distributionJobId;
   const [job, setJob] = useState<JobFieldsFragment | null>(null);
   const [resuming, setResuming] = useState(false);
-  const running = !!jobId && campaign.state === 'distributing' && job?.status !== 'FAILED' && job?.status !== 'INTERRUPTED';
+  const ended = job?.status === 'FAILED' || job?.status === 'INTERRUPTED' || job?.status === 'SUCCEEDED';
+  const running = !!jobId && campaign.state === 'distributing' && !ended;
   usePoll(
     async () => {
       if (!jobId) return;
@@ -46,6 +47,7 @@ function DistributionProgress({ campaign, onChanged }: { campaign: CampaignDetai
     running || (!!jobId && !job),
   );
   if (!jobId) return <Alert type="info" showIcon message={campaign.state === 'approved' ? '审批已通过，点击“开始发放”逐人发放' : '活动审批通过后才能发放'} />;
+  // the job finishes the campaign itself before it succeeds, so only a failed or interrupted run leaves it distributing
   const stuck = campaign.state === 'distributing' && (job?.status === 'FAILED' || job?.status === 'INTERRUPTED');
   const resume = async () => {
     setResuming(true);
