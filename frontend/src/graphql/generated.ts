@@ -1916,6 +1916,163 @@ export type UserSetActiveMutationVariables = Exact<{
 
 export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type WarmthBeneficiaryFieldsFragment = { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null };
+
+export type WarmthCampaignFieldsFragment = { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> };
+
+export type WarmthCampaignsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WarmthCampaignsQuery = { warmthCampaigns: Array<{ id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> }> };
+
+export type WarmthCampaignQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthCampaignQuery = { warmthCampaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, beneficiaries: Array<{ id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }>, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null };
+
+export type WarmthTargetGroupsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WarmthTargetGroupsQuery = { warmthTargetGroups: Array<{ code: string, labelZh: string, perHousehold: boolean }> };
+
+export type WarmthPreviewQueryVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthPreviewQuery = { warmthPreview: { totalFen: number | string, budgetFen: number | string, withinBudget: boolean, rows: Array<{ group: string, orgUnitId: string, eligible: number, alreadyCovered: number, duplicate: number, recent: number, notEligible: number, amountFen: number | string }> } };
+
+export type WarmthUnconfirmedQueryVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthUnconfirmedQuery = { warmthUnconfirmed: Array<{ beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }, followups: Array<{ note: string, createdAt: string }> }> };
+
+export type WarmthStockQueryVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthStockQuery = { warmthStock: Array<{ item: string, quantity: number | string, given: number | string }> };
+
+export type WarmthStatsQueryVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthStatsQuery = { warmthStats: { budgetFen: number | string, spentFen: number | string, coverage: Array<{ group: string, orgUnitId: string, eligible: number, covered: number, paidFen: number | string }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string, spentFen: number | string, reservationStatus: string | null }>, figures: { total: number, hardship: number, keyGroups: number, modelWorkers: number } } };
+
+export type WarmthNationalFiguresQueryVariables = Exact<{
+  year: Scalars['Int']['input'];
+}>;
+
+
+export type WarmthNationalFiguresQuery = { warmthNationalFigures: { total: number, hardship: number, keyGroups: number, modelWorkers: number } };
+
+export type MyWarmthBenefitsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyWarmthBenefitsQuery = { myWarmthBenefits: Array<{ campaignName: string, beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } }> };
+
+export type WarmthCampaignCreateMutationVariables = Exact<{
+  input: WarmthCampaignInput;
+}>;
+
+
+export type WarmthCampaignCreateMutation = { warmthCampaignCreate: { campaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthCampaignStepMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  transition: Scalars['String']['input'];
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type WarmthCampaignStepMutation = { warmthCampaignStep: { campaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthTargetingBuildMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthTargetingBuildMutation = { warmthTargetingBuild: { added: number, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthBeneficiaryRemoveMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+  beneficiaryId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+}>;
+
+
+export type WarmthBeneficiaryRemoveMutation = { warmthBeneficiaryRemove: { removed: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthDistributionResumeMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthDistributionResumeMutation = { warmthDistributionResume: { campaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthStockSetMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+  item: Scalars['String']['input'];
+  quantity: Scalars['BigInt']['input'];
+}>;
+
+
+export type WarmthStockSetMutation = { warmthStockSet: { stock: { item: string, quantity: number | string, given: number | string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthReceiptConfirmMutationVariables = Exact<{
+  beneficiaryId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthReceiptConfirmMutation = { warmthReceiptConfirm: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthReceiptRecordMutationVariables = Exact<{
+  beneficiaryId: Scalars['ID']['input'];
+  kind: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type WarmthReceiptRecordMutation = { warmthReceiptRecord: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthFollowupAddMutationVariables = Exact<{
+  beneficiaryId: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+}>;
+
+
+export type WarmthFollowupAddMutation = { warmthFollowupAdd: { followup: { note: string, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthCrossMatchMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+  line: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type WarmthCrossMatchMutation = { warmthCrossMatch: { result: { line: string, rows: number, matched: number, new: number, unmatched: number, invalid: number, errors: Array<{ row: number, code: string, message: string, messageZh: string }>, members: Array<{ memberId: string, orgUnitId: string, onList: boolean }>, missedHouseholds: Array<{ householdId: string, memberId: string | null, orgUnitId: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthLedgerFileStartMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthLedgerFileStartMutation = { warmthLedgerFileStart: { jobId: string | null, downloadUrl: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthOrgUnitNameQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type WarmthOrgUnitNameQuery = { orgUnit: { id: string, name: string } | null };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -2383,6 +2540,49 @@ export const UserFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
+export const WarmthBeneficiaryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}
+    `, {"fragmentName":"WarmthBeneficiaryFields"}) as unknown as TypedDocumentString<WarmthBeneficiaryFieldsFragment, unknown>;
+export const WarmthCampaignFieldsFragmentDoc = new TypedDocumentString(`
+    fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}
+    `, {"fragmentName":"WarmthCampaignFields"}) as unknown as TypedDocumentString<WarmthCampaignFieldsFragment, unknown>;
 export const AuditRecordsDocument = new TypedDocumentString(`
     query AuditRecords($filter: AuditFilter, $first: Int, $after: String) {
   auditRecords(filter: $filter, first: $first, after: $after) {
@@ -5346,3 +5546,539 @@ export const UserSetActiveDocument = new TypedDocumentString(`
     }
   }
 }`) as unknown as TypedDocumentString<UserSetActiveMutation, UserSetActiveMutationVariables>;
+export const WarmthCampaignsDocument = new TypedDocumentString(`
+    query WarmthCampaigns {
+  warmthCampaigns {
+    ...WarmthCampaignFields
+  }
+}
+    fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}`) as unknown as TypedDocumentString<WarmthCampaignsQuery, WarmthCampaignsQueryVariables>;
+export const WarmthCampaignDocument = new TypedDocumentString(`
+    query WarmthCampaign($id: ID!) {
+  warmthCampaign(id: $id) {
+    ...WarmthCampaignFields
+    beneficiaries {
+      ...WarmthBeneficiaryFields
+    }
+  }
+}
+    fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}
+fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}`) as unknown as TypedDocumentString<WarmthCampaignQuery, WarmthCampaignQueryVariables>;
+export const WarmthTargetGroupsDocument = new TypedDocumentString(`
+    query WarmthTargetGroups {
+  warmthTargetGroups {
+    code
+    labelZh
+    perHousehold
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthTargetGroupsQuery, WarmthTargetGroupsQueryVariables>;
+export const WarmthPreviewDocument = new TypedDocumentString(`
+    query WarmthPreview($campaignId: ID!) {
+  warmthPreview(campaignId: $campaignId) {
+    rows {
+      group
+      orgUnitId
+      eligible
+      alreadyCovered
+      duplicate
+      recent
+      notEligible
+      amountFen
+    }
+    totalFen
+    budgetFen
+    withinBudget
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthPreviewQuery, WarmthPreviewQueryVariables>;
+export const WarmthUnconfirmedDocument = new TypedDocumentString(`
+    query WarmthUnconfirmed($campaignId: ID!) {
+  warmthUnconfirmed(campaignId: $campaignId) {
+    beneficiary {
+      ...WarmthBeneficiaryFields
+    }
+    followups {
+      note
+      createdAt
+    }
+  }
+}
+    fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}`) as unknown as TypedDocumentString<WarmthUnconfirmedQuery, WarmthUnconfirmedQueryVariables>;
+export const WarmthStockDocument = new TypedDocumentString(`
+    query WarmthStock($campaignId: ID!) {
+  warmthStock(campaignId: $campaignId) {
+    item
+    quantity
+    given
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthStockQuery, WarmthStockQueryVariables>;
+export const WarmthStatsDocument = new TypedDocumentString(`
+    query WarmthStats($campaignId: ID!) {
+  warmthStats(campaignId: $campaignId) {
+    coverage {
+      group
+      orgUnitId
+      eligible
+      covered
+      paidFen
+    }
+    budgets {
+      orgUnitId
+      budgetFen
+      spentFen
+      reservationStatus
+    }
+    budgetFen
+    spentFen
+    figures {
+      total
+      hardship
+      keyGroups
+      modelWorkers
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthStatsQuery, WarmthStatsQueryVariables>;
+export const WarmthNationalFiguresDocument = new TypedDocumentString(`
+    query WarmthNationalFigures($year: Int!) {
+  warmthNationalFigures(year: $year) {
+    total
+    hardship
+    keyGroups
+    modelWorkers
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthNationalFiguresQuery, WarmthNationalFiguresQueryVariables>;
+export const MyWarmthBenefitsDocument = new TypedDocumentString(`
+    query MyWarmthBenefits {
+  myWarmthBenefits {
+    campaignName
+    beneficiary {
+      ...WarmthBeneficiaryFields
+    }
+  }
+}
+    fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}`) as unknown as TypedDocumentString<MyWarmthBenefitsQuery, MyWarmthBenefitsQueryVariables>;
+export const WarmthCampaignCreateDocument = new TypedDocumentString(`
+    mutation WarmthCampaignCreate($input: WarmthCampaignInput!) {
+  warmthCampaignCreate(input: $input) {
+    campaign {
+      ...WarmthCampaignFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}`) as unknown as TypedDocumentString<WarmthCampaignCreateMutation, WarmthCampaignCreateMutationVariables>;
+export const WarmthCampaignStepDocument = new TypedDocumentString(`
+    mutation WarmthCampaignStep($id: ID!, $transition: String!, $reasons: [String!], $expectedVersion: Int) {
+  warmthCampaignStep(
+    id: $id
+    transition: $transition
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    campaign {
+      ...WarmthCampaignFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}`) as unknown as TypedDocumentString<WarmthCampaignStepMutation, WarmthCampaignStepMutationVariables>;
+export const WarmthTargetingBuildDocument = new TypedDocumentString(`
+    mutation WarmthTargetingBuild($campaignId: ID!) {
+  warmthTargetingBuild(campaignId: $campaignId) {
+    added
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthTargetingBuildMutation, WarmthTargetingBuildMutationVariables>;
+export const WarmthBeneficiaryRemoveDocument = new TypedDocumentString(`
+    mutation WarmthBeneficiaryRemove($campaignId: ID!, $beneficiaryId: ID!, $reason: String!) {
+  warmthBeneficiaryRemove(
+    campaignId: $campaignId
+    beneficiaryId: $beneficiaryId
+    reason: $reason
+  ) {
+    removed
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthBeneficiaryRemoveMutation, WarmthBeneficiaryRemoveMutationVariables>;
+export const WarmthDistributionResumeDocument = new TypedDocumentString(`
+    mutation WarmthDistributionResume($campaignId: ID!) {
+  warmthDistributionResume(campaignId: $campaignId) {
+    campaign {
+      ...WarmthCampaignFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment WarmthCampaignFields on WarmthCampaign {
+  id
+  name
+  kind
+  kindZh
+  startsOn
+  endsOn
+  fund
+  orgUnitId
+  state
+  stateZh
+  version
+  distributionJobId
+  benefits {
+    group
+    form
+    amountFen
+    item
+    perHousehold
+  }
+  budgets {
+    orgUnitId
+    budgetFen
+  }
+}`) as unknown as TypedDocumentString<WarmthDistributionResumeMutation, WarmthDistributionResumeMutationVariables>;
+export const WarmthStockSetDocument = new TypedDocumentString(`
+    mutation WarmthStockSet($campaignId: ID!, $item: String!, $quantity: BigInt!) {
+  warmthStockSet(campaignId: $campaignId, item: $item, quantity: $quantity) {
+    stock {
+      item
+      quantity
+      given
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthStockSetMutation, WarmthStockSetMutationVariables>;
+export const WarmthReceiptConfirmDocument = new TypedDocumentString(`
+    mutation WarmthReceiptConfirm($beneficiaryId: ID!) {
+  warmthReceiptConfirm(beneficiaryId: $beneficiaryId) {
+    beneficiary {
+      ...WarmthBeneficiaryFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}`) as unknown as TypedDocumentString<WarmthReceiptConfirmMutation, WarmthReceiptConfirmMutationVariables>;
+export const WarmthReceiptRecordDocument = new TypedDocumentString(`
+    mutation WarmthReceiptRecord($beneficiaryId: ID!, $kind: String!, $contentBase64: String!) {
+  warmthReceiptRecord(
+    beneficiaryId: $beneficiaryId
+    kind: $kind
+    contentBase64: $contentBase64
+  ) {
+    beneficiary {
+      ...WarmthBeneficiaryFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment WarmthBeneficiaryFields on WarmthBeneficiary {
+  id
+  memberId
+  group
+  reason
+  amountFen
+  frozen
+  paid
+  paidAt
+  itemGiven
+  receiptStatus
+  receiptMethod
+  receiptAt
+}`) as unknown as TypedDocumentString<WarmthReceiptRecordMutation, WarmthReceiptRecordMutationVariables>;
+export const WarmthFollowupAddDocument = new TypedDocumentString(`
+    mutation WarmthFollowupAdd($beneficiaryId: ID!, $note: String!) {
+  warmthFollowupAdd(beneficiaryId: $beneficiaryId, note: $note) {
+    followup {
+      note
+      createdAt
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthFollowupAddMutation, WarmthFollowupAddMutationVariables>;
+export const WarmthCrossMatchDocument = new TypedDocumentString(`
+    mutation WarmthCrossMatch($campaignId: ID!, $line: String!, $contentBase64: String!) {
+  warmthCrossMatch(
+    campaignId: $campaignId
+    line: $line
+    contentBase64: $contentBase64
+  ) {
+    result {
+      line
+      rows
+      matched
+      new
+      unmatched
+      invalid
+      errors {
+        row
+        code
+        message
+        messageZh
+      }
+      members {
+        memberId
+        orgUnitId
+        onList
+      }
+      missedHouseholds {
+        householdId
+        memberId
+        orgUnitId
+      }
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthCrossMatchMutation, WarmthCrossMatchMutationVariables>;
+export const WarmthLedgerFileStartDocument = new TypedDocumentString(`
+    mutation WarmthLedgerFileStart($campaignId: ID!) {
+  warmthLedgerFileStart(campaignId: $campaignId) {
+    jobId
+    downloadUrl
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthLedgerFileStartMutation, WarmthLedgerFileStartMutationVariables>;
+export const WarmthOrgUnitNameDocument = new TypedDocumentString(`
+    query WarmthOrgUnitName($id: ID!) {
+  orgUnit(id: $id) {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<WarmthOrgUnitNameQuery, WarmthOrgUnitNameQueryVariables>;

@@ -2,3 +2,4 @@
 // capability: `import '../capabilities/<name>/portal';`.
 import '../capabilities/hardship/portal';
 import '../capabilities/service_network/portal';
+import '../capabilities/warmth/portal';
