@@ -139,6 +139,12 @@ async def test_only_registered_eligible_orgs_bid_within_the_budget_and_the_perio
         "procurementBidSubmit"]["errors"]] == ["FORBIDDEN"]
     ok = (await good.data(BID, {"id": made["id"], "p": 2_500_000, "d": DOCS}))["procurementBidSubmit"]
     assert ok["errors"] == [] and ok["bid"]["priceFen"] is None
+    # Two submissions at the same moment: the later replaces the earlier; one bid, no server error.
+    import asyncio
+
+    racing = await asyncio.gather(*(good.data(BID, {"id": made["id"], "p": p, "d": DOCS}) for p in (2_300_000, 2_200_000)))
+    assert [r["procurementBidSubmit"]["errors"] for r in racing] == [[], []]
+    assert len({r["procurementBidSubmit"]["bid"]["id"] for r in racing} | {ok["bid"]["id"]}) == 1
     await wait_until(call["tenderEnd"])
     late = (await good.data(BID, {"id": made["id"], "p": 2_400_000, "d": DOCS}))["procurementBidSubmit"]
     assert _codes(late) == [("callId", "INVALID_STATE")]
