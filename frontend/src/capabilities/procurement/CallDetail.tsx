@@ -13,7 +13,7 @@ import { useAuth } from '../../auth/AuthProvider';
 import { useGql } from '../../api/useGql';
 import { gql } from '../../api/client';
 import { describeError } from '../../api/errors';
-import { formatFen } from '../../lib/money';
+import { formatYuan } from '../../lib/money';
 import {
   PcCallAwardDocument,
   PcCallBidsDocument,
@@ -64,7 +64,7 @@ function BidOverview({ call }: { call: Call }) {
         <Table size="small" rowKey="id" pagination={false} dataSource={d.procurementCallBids} locale={{ emptyText: '没有投标' }}
           columns={[
             { title: '投标组织', dataIndex: 'orgName', render: (n: string, r) => <>{n}{r.hasOwnUnion && <Tag color="red" style={{ marginLeft: 4 }}>已建工会</Tag>}</> },
-            { title: '报价', dataIndex: 'priceFen', render: (v) => formatFen(v), align: 'right' },
+            { title: '报价', dataIndex: 'priceFen', render: (v) => formatYuan(v), align: 'right' },
             { title: '投标时间', dataIndex: 'submittedAt', render: dateTime },
             { title: '投标文件', dataIndex: 'documentIds', render: (ids: string[]) => `${ids.length} 份` },
           ]} />
@@ -102,7 +102,7 @@ function Ranking({ call, results, canScore, refetch }: { call: Call; results: Re
         columns={[
           { title: '排名', dataIndex: 'rank', width: 60 },
           { title: '投标组织', dataIndex: 'orgName', render: (n: string, r) => <>{n}{r.wonTieByUnion && <Tag color="red" style={{ marginLeft: 4 }}>同分优先（已建工会）</Tag>}</> },
-          { title: '报价', dataIndex: 'priceFen', render: (v) => formatFen(v), align: 'right' },
+          { title: '报价', dataIndex: 'priceFen', render: (v) => formatYuan(v), align: 'right' },
           { title: '专家均分', dataIndex: 'panelBp', render: points },
           { title: '绩效分', dataIndex: 'performanceBp', render: points },
           { title: '综合得分', dataIndex: 'totalBp', render: points },
@@ -183,7 +183,7 @@ export default function CallDetail() {
             <Card size="small" className="hj-panel-flow" style={{ marginBottom: 12 }}>
               <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }}>
                 <Descriptions.Item label="采购单位">{unitName(call.orgUnitId)}</Descriptions.Item>
-                <Descriptions.Item label="预算">{formatFen(call.budgetFen)}</Descriptions.Item>
+                <Descriptions.Item label="预算">{formatYuan(call.budgetFen)}</Descriptions.Item>
                 <Descriptions.Item label="地区代码">{call.areaCode}</Descriptions.Item>
                 <Descriptions.Item label="发布时间">{dateTime(call.publishedAt)}</Descriptions.Item>
                 <Descriptions.Item label="答疑截止">{dateTime(call.enquiryEnd)}</Descriptions.Item>
@@ -299,7 +299,7 @@ function AwardDialog({ call, onClose, onDone }: { call: Call; onClose: () => voi
       isDone={(r) => !!r.call}
       onDone={onDone}
       intro={first
-        ? <Alert type="info" showIcon message={`排名第一：${first.orgName}，综合得分 ${points(first.totalBp)}，报价 ${formatFen(first.priceFen)}`} description="中标须授予排名第一的投标；公示期内投标人可以投诉。" />
+        ? <Alert type="info" showIcon message={`排名第一：${first.orgName}，综合得分 ${points(first.totalBp)}，报价 ${formatYuan(first.priceFen)}`} description="中标须授予排名第一的投标；公示期内投标人可以投诉。" />
         : <Alert type="warning" showIcon message={results.loading ? '正在读取评审排名…' : '暂无可定标的投标'} />}
     >
       <Form.Item label="定标理由（每行一条）" name="reasons" rules={[{ required: true, whitespace: true, message: '请填写定标理由' }]}>

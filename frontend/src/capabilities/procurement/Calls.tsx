@@ -9,7 +9,7 @@ import { MutationDialog } from '../../components/MutationDialog';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { useAuth } from '../../auth/AuthProvider';
 import { gql } from '../../api/client';
-import { formatFen, yuanToFen } from '../../lib/money';
+import { formatYuan, yuanToFen } from '../../lib/money';
 import { PcCallCreateDocument, PcCallsDocument, type CallFieldsFragment, type PcCallCreateMutation } from '../../graphql/generated';
 import { dateTime, useListSource, useUnitNames } from './common';
 
@@ -33,7 +33,7 @@ export default function Calls() {
     { title: '项目名称', dataIndex: 'title', render: (t: string, r) => <Link to={`/procurement/calls/${encodeURIComponent(r.id)}`}>{t}</Link> },
     { title: '类别', dataIndex: 'category', render: (c: string) => categoryLabel.get(c) ?? c, responsive: ['md'] },
     { title: '工会', dataIndex: 'orgUnitId', render: (id: string) => unitName(id), responsive: ['lg'] },
-    { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatFen(v), align: 'right' },
+    { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatYuan(v), align: 'right' },
     { title: '状态', dataIndex: 'stateLabel' },
     { title: '投标截止', dataIndex: 'tenderEnd', render: dateTime, responsive: ['md'] },
   ];

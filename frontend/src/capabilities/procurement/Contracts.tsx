@@ -12,7 +12,7 @@ import { MutationDialog } from '../../components/MutationDialog';
 import { useAuth } from '../../auth/AuthProvider';
 import { gql } from '../../api/client';
 import { describeError } from '../../api/errors';
-import { formatFen } from '../../lib/money';
+import { formatYuan } from '../../lib/money';
 import {
   PcContractEvaluateDocument,
   PcContractsDocument,
@@ -58,7 +58,7 @@ export function ContractsView({ mine }: { mine: boolean }) {
     { title: '阶段', dataIndex: 'title' },
     { title: '交付物', dataIndex: 'deliverable', responsive: ['md'] },
     { title: '比例', dataIndex: 'percent', render: (p: number) => `${p}%` },
-    { title: '金额', dataIndex: 'amountFen', render: (v: Milestone['amountFen']) => formatFen(v), align: 'right' },
+    { title: '金额', dataIndex: 'amountFen', render: (v: Milestone['amountFen']) => formatYuan(v), align: 'right' },
     { title: '状态', dataIndex: 'status', render: (s: string) => <StatusTag map={MILESTONE_STATUS} value={s} /> },
     { title: '交付说明', dataIndex: 'deliveryNote', responsive: ['lg'] },
     { title: '支付时间', dataIndex: 'paidAt', render: dateTime, responsive: ['lg'] },
@@ -75,7 +75,7 @@ export function ContractsView({ mine }: { mine: boolean }) {
 
   const columns: ColumnsType<Contract> = [
     { title: '采购项目', dataIndex: 'callId', render: (id: string) => titles.get(id) ?? '—' },
-    { title: '合同金额', dataIndex: 'valueFen', render: (v: Contract['valueFen']) => formatFen(v), align: 'right' },
+    { title: '合同金额', dataIndex: 'valueFen', render: (v: Contract['valueFen']) => formatYuan(v), align: 'right' },
     { title: '签订时间', dataIndex: 'signedAt', render: dateTime, responsive: ['md'] },
     {
       title: '履约进度', key: 'p', render: (_: unknown, c) => {
@@ -99,7 +99,9 @@ export function ContractsView({ mine }: { mine: boolean }) {
         source={source}
         columns={columns}
         expandable={{
-          defaultExpandAllRows: true,
+          // the milestones are the point of this screen: always shown under their contract
+          expandedRowKeys: source.rows.map((c) => c.id),
+          showExpandColumn: false,
           expandedRowRender: (c: Contract) => (
             <Table<Milestone> size="small" rowKey="id" pagination={false} dataSource={c.milestones} columns={milestoneColumns} aria-label="付款节点" />
           ),

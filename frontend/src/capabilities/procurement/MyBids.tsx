@@ -2,7 +2,7 @@
 import type { ColumnsType } from 'antd/es/table';
 import { PageContainer } from '../../components/PageContainer';
 import { ConnectionTable } from '../../components/ConnectionTable';
-import { formatFen } from '../../lib/money';
+import { formatYuan } from '../../lib/money';
 import { PcMyBidsDocument, PcOpenCallsDocument, type PcMyBidsQuery } from '../../graphql/generated';
 import { useGql } from '../../api/useGql';
 import { dateTime, useListSource } from './common';
@@ -16,7 +16,7 @@ export default function MyBids() {
   const columns: ColumnsType<Bid> = [
     { title: '采购项目', dataIndex: 'callId', render: (id: string) => callOf.get(id)?.title ?? '—' },
     { title: '项目状态', key: 's', render: (_: unknown, b) => callOf.get(b.callId)?.stateLabel ?? '—' },
-    { title: '报价', dataIndex: 'priceFen', render: (v: Bid['priceFen']) => (v === null || v === undefined ? '已密封' : formatFen(v)), align: 'right' },
+    { title: '报价', dataIndex: 'priceFen', render: (v: Bid['priceFen']) => (v === null || v === undefined ? '已密封' : formatYuan(v)), align: 'right' },
     { title: '提交时间', dataIndex: 'submittedAt', render: dateTime },
   ];
   return (

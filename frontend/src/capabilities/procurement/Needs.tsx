@@ -8,7 +8,7 @@ import { MutationDialog } from '../../components/MutationDialog';
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { useAuth } from '../../auth/AuthProvider';
 import { gql } from '../../api/client';
-import { formatFen, yuanToFen } from '../../lib/money';
+import { formatYuan, yuanToFen } from '../../lib/money';
 import { PcNeedCreateDocument, PcNeedsDocument, type PcNeedCreateMutation, type PcNeedsQuery } from '../../graphql/generated';
 import { dateTime, useListSource, useUnitNames } from './common';
 
@@ -28,7 +28,7 @@ export default function Needs() {
     { title: '项目', dataIndex: 'title' },
     { title: '类别', dataIndex: 'categoryLabel' },
     { title: '工会', dataIndex: 'orgUnitId', render: (id: string) => unitName(id), responsive: ['md'] },
-    { title: '预算', dataIndex: 'budgetFen', render: (v: Need['budgetFen']) => formatFen(v), align: 'right' },
+    { title: '预算', dataIndex: 'budgetFen', render: (v: Need['budgetFen']) => formatYuan(v), align: 'right' },
     { title: '说明', dataIndex: 'description', responsive: ['lg'] },
     { title: '登记时间', dataIndex: 'createdAt', render: dateTime, responsive: ['lg'] },
   ];

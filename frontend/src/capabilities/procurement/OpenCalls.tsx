@@ -10,7 +10,7 @@ import { PageContainer } from '../../components/PageContainer';
 import { ConnectionTable } from '../../components/ConnectionTable';
 import { MutationDialog } from '../../components/MutationDialog';
 import { gql } from '../../api/client';
-import { formatFen, yuanToFen } from '../../lib/money';
+import { formatYuan, yuanToFen } from '../../lib/money';
 import {
   PcBidSubmitDocument,
   PcComplaintFileDocument,
@@ -50,7 +50,7 @@ export default function OpenCalls() {
 
   const columns: ColumnsType<Call> = [
     { title: '项目名称', dataIndex: 'title' },
-    { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatFen(v), align: 'right' },
+    { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatYuan(v), align: 'right' },
     { title: '状态', dataIndex: 'stateLabel' },
     { title: '投标截止', dataIndex: 'tenderEnd', render: dateTime, responsive: ['md'] },
     {
@@ -80,7 +80,7 @@ export default function OpenCalls() {
       {bidding && (
         <MutationDialog<{ priceYuan: number }, PcBidSubmitMutation['procurementBidSubmit']>
           title={`投标：${bidding.title}`} okText="密封提交" name="pc-bid" onClose={() => setBidding(null)}
-          intro={<Typography.Paragraph type="secondary">预算 {formatFen(bidding.budgetFen)}，报价不得超过预算；截止前可重新提交（以最后一次为准）。</Typography.Paragraph>}
+          intro={<Typography.Paragraph type="secondary">预算 {formatYuan(bidding.budgetFen)}，报价不得超过预算；截止前可重新提交（以最后一次为准）。</Typography.Paragraph>}
           mutate={async (v) => (await gql(PcBidSubmitDocument, {
             callId: bidding.id, priceFen: Number(yuanToFen(v.priceYuan)),
             documents: await Promise.all(files.map(async (f) => ({ filename: f.name, contentBase64: await fileBase64(f.originFileObj as File) }))),
