@@ -96,7 +96,7 @@ function runTimers(backend, at) {
 const plusSecond = (iso) => new Date(new Date(iso).getTime() + 1000).toISOString();
 
 async function openCall(page, title) {
-  await page.goto('/procurement/calls');
+  await page.goto('/purchase/calls');
   await page.getByRole('heading', { level: 1, name: '采购项目' }).waitFor();
   await page.getByRole('link', { name: title }).click();
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
@@ -217,7 +217,7 @@ export const FLOWS = [
       await login(page, { username: 'finance' });
       await page.getByRole('menuitem', { name: '合同与履约' }).click();
       await page.getByRole('table', { name: '付款节点' }).getByRole('button', { name: spaced('支付') }).click();
-      await page.getByText('已支付', { exact: true }).waitFor();
+      await page.getByRole('table', { name: '付款节点' }).getByText('已支付', { exact: true }).first().waitFor();
       await page.getByText('1/2 期已支付').waitFor();
       await shot(page, 'procurement-first-milestone-paid');
     },
