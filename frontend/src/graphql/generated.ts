@@ -1861,6 +1861,22 @@ export type PcContractEvaluateMutationVariables = Exact<{
 
 export type PcContractEvaluateMutation = { procurementContractEvaluate: { scoreBp: number | null, evaluation: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type PcExcludedItemsQueryVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+}>;
+
+
+export type PcExcludedItemsQuery = { procurementExcludedItems: Array<{ term: string, reason: string }> };
+
+export type PcExcludedAddMutationVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+  term: Scalars['String']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcExcludedAddMutation = { procurementExcludedAdd: { item: { term: string, reason: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
 export type OrgLevelsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -5809,6 +5825,32 @@ export const PcContractEvaluateDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<PcContractEvaluateMutation, PcContractEvaluateMutationVariables>;
+export const PcExcludedItemsDocument = new TypedDocumentString(`
+    query PcExcludedItems($orgUnitId: ID!) {
+  procurementExcludedItems(orgUnitId: $orgUnitId) {
+    term
+    reason
+  }
+}
+    `) as unknown as TypedDocumentString<PcExcludedItemsQuery, PcExcludedItemsQueryVariables>;
+export const PcExcludedAddDocument = new TypedDocumentString(`
+    mutation PcExcludedAdd($orgUnitId: ID!, $term: String!, $reason: String) {
+  procurementExcludedAdd(orgUnitId: $orgUnitId, term: $term, reason: $reason) {
+    item {
+      term
+      reason
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcExcludedAddMutation, PcExcludedAddMutationVariables>;
 export const OrgLevelsDocument = new TypedDocumentString(`
     query OrgLevels {
   orgLevels {

@@ -1,4 +1,4 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import type { ReactNode } from 'react';
@@ -10,6 +10,7 @@ import { WithAuth, fakeAuth, mockGraphQL } from '../../test/utils';
 import module from '.';
 import CallDetail from './CallDetail';
 import Orgs from './Orgs';
+import Needs from './Needs';
 import { ContractsView } from './Contracts';
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -207,5 +208,43 @@ describe('合同与履约', () => {
     await userEvent.type(within(dialog).getByLabelText('交付说明'), '启动方案已提交');
     await userEvent.click(within(dialog).getByRole('button', { name: /提\s*交/ }));
     expect(await within(dialog).findByText('该节点已交付')).toBeInTheDocument();
+  });
+});
+
+describe('服务需求清单', () => {
+  it('shows budgets in yuan and a union\'s negative list, and adds an item to it', async () => {
+    const added: Record<string, unknown>[] = [];
+    let items = [{ term: '融资担保', reason: '' }];
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      if (query.includes('procurementExcludedAdd')) {
+        added.push(variables);
+        items = [...items, { term: String(variables.term), reason: String(variables.reason ?? '') }];
+        return { json: { data: { procurementExcludedAdd: { item: items[1], errors: [] } } } };
+      }
+      if (query.includes('procurementExcludedItems')) return { json: { data: { procurementExcludedItems: items } } };
+      return {
+        json: { data: {
+          procurementNeeds: [{ id: 'U2VydmljZU5lZWQ6MQ==', orgUnitId: 'T3JnVW5pdDox', category: 'legal_aid', categoryLabel: '法律服务', title: '法律知识进企业', description: '', budgetFen: 12_345_678, createdAt: '2026-12-01T00:00:00Z' }],
+          procurementCategories: [{ code: 'legal_aid', label: '法律服务' }],
+        } },
+      };
+    });
+    renderAt('/n', '/n', <Needs />, [...READ, 'procurement.need.write']);
+    expect(await screen.findByText('¥123,456.78')).toBeInTheDocument();
+    expect(screen.getByTestId('excluded-items')).toHaveTextContent('请选择工会');
+    fireEvent.mouseDown(document.getElementById('pc-excluded-unit')?.closest('.ant-select-selector') as HTMLElement);
+    await userEvent.click(await waitFor(() => {
+      const option = document.querySelector('.ant-select-item-option');
+      expect(option).not.toBeNull();
+      return option as HTMLElement;
+    }));
+    expect(await screen.findByText('融资担保')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: '增加事项' }));
+    const dialog = await screen.findByRole('dialog', { name: '增加负面清单事项' });
+    await userEvent.type(within(dialog).getByLabelText('事项'), '股票投资');
+    await userEvent.click(within(dialog).getByRole('button', { name: /增\s*加/ }));
+    await waitFor(() => expect(added).toEqual([{ orgUnitId: 'T3JnVW5pdDox', term: '股票投资', reason: null }]));
+    expect(await screen.findByText('股票投资')).toBeInTheDocument();
   });
 });
