@@ -63,6 +63,16 @@ async function setUp(base) {
   return root;
 }
 
+/** Back to the province's own calendar, so later flows on this backend see real periods. */
+async function restoreSettings(base) {
+  const admin = await tokenFor(base, 'admin');
+  const list = await gqlAs(base, admin, 'query{ pluginSettings{ plugin version settings } }');
+  const current = list.data.pluginSettings.find((p) => p.plugin === 'procurement');
+  await ok(await gqlAs(base, admin, 'mutation($s:JSON!,$v:Int!){ pluginSettingsUpdate(plugin:"procurement", settings:$s, expectedVersion:$v){ pluginSettings{ version } errors{ field code message } } }', {
+    s: { ...current.settings, sandbox_acceleration: 1 }, v: current.version,
+  }), 'pluginSettingsUpdate', 'sandbox acceleration off');
+}
+
 async function draftCall(base, root) {
   const clerk = await tokenFor(base, 'clerk');
   const r = await gqlAs(base, clerk, 'mutation($i:CallCreateInput!){ procurementCallCreate(input:$i){ call{ id } errors{ field code message } } }', {
@@ -220,6 +230,7 @@ export const FLOWS = [
       await page.getByRole('table', { name: '付款节点' }).getByText('已支付', { exact: true }).first().waitFor();
       await page.getByText('1/2 期已支付').waitFor();
       await shot(page, 'procurement-first-milestone-paid');
+      await restoreSettings(base);
     },
   },
 ];
