@@ -1676,6 +1676,272 @@ export type WorkerRevealMyDataMutationVariables = Exact<{
 
 export type WorkerRevealMyDataMutation = { workerRevealMyData: { data: { name: string, idNumber: string, phone: string, memberNumber: string | null, unionName: string | null, employer: string | null, joinedOn: string | null, birthDate: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
+export type SocialOrgFieldsFragment = { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> };
+
+export type CallFieldsFragment = { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> };
+
+export type MilestoneFieldsFragment = { id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null };
+
+export type ContractFieldsFragment = { id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> };
+
+export type PcOrgsQueryVariables = Exact<{
+  status?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcOrgsQuery = { procurementOrgs: Array<{ id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> }> };
+
+export type PcMyOrgQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PcMyOrgQuery = { procurementMyOrg: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null };
+
+export type PcOrgApplyMutationVariables = Exact<{
+  input: SocialOrgApplyInput;
+}>;
+
+
+export type PcOrgApplyMutation = { procurementOrgApply: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcOrgDecideMutationVariables = Exact<{
+  orgId: Scalars['ID']['input'];
+  approve: Scalars['Boolean']['input'];
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+}>;
+
+
+export type PcOrgDecideMutation = { procurementOrgDecide: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcOrgDocumentAddMutationVariables = Exact<{
+  orgId: Scalars['ID']['input'];
+  kind: Scalars['String']['input'];
+  filename: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type PcOrgDocumentAddMutation = { procurementOrgDocumentAdd: { document: { id: string, kind: string, filename: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcOrgBlacklistMutationVariables = Exact<{
+  orgId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+  startsOn: Scalars['Date']['input'];
+  endsOn: Scalars['Date']['input'];
+}>;
+
+
+export type PcOrgBlacklistMutation = { procurementOrgBlacklist: { entry: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcOrgBlacklistLiftMutationVariables = Exact<{
+  entryId: Scalars['ID']['input'];
+}>;
+
+
+export type PcOrgBlacklistLiftMutation = { procurementOrgBlacklistLift: { entry: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcNeedsQueryVariables = Exact<{
+  category?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcNeedsQuery = { procurementNeeds: Array<{ id: string, orgUnitId: string, category: string, categoryLabel: string, title: string, description: string, budgetFen: number | string, createdAt: string }>, procurementCategories: Array<{ code: string, label: string }> };
+
+export type PcNeedCreateMutationVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+  category: Scalars['String']['input'];
+  title: Scalars['String']['input'];
+  budgetFen: Scalars['BigInt']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcNeedCreateMutation = { procurementNeedCreate: { need: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcCallsQueryVariables = Exact<{
+  state?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> }>, procurementCategories: Array<{ code: string, label: string }> };
+
+export type PcOpenCallsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PcOpenCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> }> };
+
+export type PcCallQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type PcCallQuery = { procurementCall: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, procurementCallPanel: Array<{ userId: string, username: string, declared: boolean, conflict: boolean }> };
+
+export type PcCallBidsQueryVariables = Exact<{
+  callId: Scalars['ID']['input'];
+}>;
+
+
+export type PcCallBidsQuery = { procurementCallBids: Array<{ id: string, orgId: string, orgName: string, hasOwnUnion: boolean, priceFen: number | string, submittedAt: string, documentIds: Array<string> }> };
+
+export type PcCallResultsQueryVariables = Exact<{
+  callId: Scalars['ID']['input'];
+}>;
+
+
+export type PcCallResultsQuery = { procurementCallResults: { complete: boolean, criteria: Array<{ code: string, label: string, weightBp: number }>, bids: Array<{ bidId: string, orgId: string, orgName: string, hasOwnUnion: boolean, priceFen: number, panelBp: number, performanceBp: number, totalBp: number, rank: number, wonTieByUnion: boolean, evaluatorTotals: Array<{ evaluatorId: string, totalBp: number, outlier: boolean }> }> } };
+
+export type PcCallCreateMutationVariables = Exact<{
+  input: CallCreateInput;
+}>;
+
+
+export type PcCallCreateMutation = { procurementCallCreate: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcCallStepMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  step: CallStep;
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type PcCallStepMutation = { procurementCallStep: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcCallAwardMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  bidId: Scalars['ID']['input'];
+  reasons: Array<Scalars['String']['input']> | Scalars['String']['input'];
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type PcCallAwardMutation = { procurementCallAward: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcQuestionAskMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  question: Scalars['String']['input'];
+}>;
+
+
+export type PcQuestionAskMutation = { procurementQuestionAsk: { question: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcQuestionAnswerMutationVariables = Exact<{
+  questionId: Scalars['ID']['input'];
+  answer: Scalars['String']['input'];
+}>;
+
+
+export type PcQuestionAnswerMutation = { procurementQuestionAnswer: { question: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcComplaintFileMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
+}>;
+
+
+export type PcComplaintFileMutation = { procurementComplaintFile: { call: { id: string, state: string, stateLabel: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcMyBidsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PcMyBidsQuery = { procurementMyBids: Array<{ id: string, callId: string, submittedAt: string, priceFen: number | string | null }> };
+
+export type PcBidSubmitMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  priceFen: Scalars['BigInt']['input'];
+  documents: Array<BidDocumentInput> | BidDocumentInput;
+}>;
+
+
+export type PcBidSubmitMutation = { procurementBidSubmit: { bid: { id: string, callId: string, submittedAt: string, priceFen: number | string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcPanelAppointMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+}>;
+
+
+export type PcPanelAppointMutation = { procurementPanelAppoint: { member: { userId: string, username: string, declared: boolean, conflict: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcPanelDeclareMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  noConflict: Scalars['Boolean']['input'];
+}>;
+
+
+export type PcPanelDeclareMutation = { procurementPanelDeclare: { member: { userId: string, username: string, declared: boolean, conflict: boolean } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcScoreSubmitMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  bidId: Scalars['ID']['input'];
+  scores: Array<CriterionScoreInput> | CriterionScoreInput;
+}>;
+
+
+export type PcScoreSubmitMutation = { procurementScoreSubmit: { scored: boolean, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcContractSignMutationVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  milestones: Array<MilestoneInput> | MilestoneInput;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type PcContractSignMutation = { procurementContractSign: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcContractsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PcContractsQuery = { procurementContracts: Array<{ id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> }>, procurementCalls: Array<{ id: string, title: string }> };
+
+export type PcMilestoneDeliverMutationVariables = Exact<{
+  milestoneId: Scalars['ID']['input'];
+  note: Scalars['String']['input'];
+}>;
+
+
+export type PcMilestoneDeliverMutation = { procurementMilestoneDeliver: { milestone: { id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcMilestoneAcceptMutationVariables = Exact<{
+  milestoneId: Scalars['ID']['input'];
+}>;
+
+
+export type PcMilestoneAcceptMutation = { procurementMilestoneAccept: { milestone: { id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcMilestonePayMutationVariables = Exact<{
+  milestoneId: Scalars['ID']['input'];
+}>;
+
+
+export type PcMilestonePayMutation = { procurementMilestonePay: { milestone: { id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcContractEvaluateMutationVariables = Exact<{
+  contractId: Scalars['ID']['input'];
+  kind: Scalars['String']['input'];
+  score: Scalars['Int']['input'];
+  comments?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcContractEvaluateMutation = { procurementContractEvaluate: { scoreBp: number | null, evaluation: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type PcExcludedItemsQueryVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+}>;
+
+
+export type PcExcludedItemsQuery = { procurementExcludedItems: Array<{ term: string, reason: string }> };
+
+export type PcExcludedAddMutationVariables = Exact<{
+  orgUnitId: Scalars['ID']['input'];
+  term: Scalars['String']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcExcludedAddMutation = { procurementExcludedAdd: { item: { term: string, reason: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
 export type OrgLevelsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -2452,6 +2718,125 @@ export const WorkerFieldsFragmentDoc = new TypedDocumentString(`
   provinceName
 }
     `, {"fragmentName":"WorkerFields"}) as unknown as TypedDocumentString<WorkerFieldsFragment, unknown>;
+export const SocialOrgFieldsFragmentDoc = new TypedDocumentString(`
+    fragment SocialOrgFields on SocialOrg {
+  id
+  name
+  creditCode
+  registrationNo
+  registrationAuthority
+  serviceAreas
+  hasOwnUnion
+  status
+  decisionReasons
+  scoreBp
+  orgUnitId
+  createdAt
+  blacklisted
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+  }
+  blacklist {
+    id
+    reason
+    startsOn
+    endsOn
+    liftedAt
+    inForce
+  }
+  scoreHistory {
+    scoreBp
+    source
+    note
+    at
+  }
+}
+    `, {"fragmentName":"SocialOrgFields"}) as unknown as TypedDocumentString<SocialOrgFieldsFragment, unknown>;
+export const CallFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}
+    `, {"fragmentName":"CallFields"}) as unknown as TypedDocumentString<CallFieldsFragment, unknown>;
+export const MilestoneFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}
+    `, {"fragmentName":"MilestoneFields"}) as unknown as TypedDocumentString<MilestoneFieldsFragment, unknown>;
+export const ContractFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ContractFields on Contract {
+  id
+  callId
+  orgId
+  orgUnitId
+  valueFen
+  reservationId
+  signedAt
+  milestones {
+    ...MilestoneFields
+  }
+  evaluations {
+    id
+    kind
+    score
+    comments
+    createdAt
+  }
+}
+    fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}`, {"fragmentName":"ContractFields"}) as unknown as TypedDocumentString<ContractFieldsFragment, unknown>;
 export const ServiceItemFieldsFragmentDoc = new TypedDocumentString(`
     fragment ServiceItemFields on ServiceItem {
   id
@@ -4758,6 +5143,979 @@ export const WorkerRevealMyDataDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerRevealMyDataMutation, WorkerRevealMyDataMutationVariables>;
+export const PcOrgsDocument = new TypedDocumentString(`
+    query PcOrgs($status: String) {
+  procurementOrgs(status: $status) {
+    ...SocialOrgFields
+  }
+}
+    fragment SocialOrgFields on SocialOrg {
+  id
+  name
+  creditCode
+  registrationNo
+  registrationAuthority
+  serviceAreas
+  hasOwnUnion
+  status
+  decisionReasons
+  scoreBp
+  orgUnitId
+  createdAt
+  blacklisted
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+  }
+  blacklist {
+    id
+    reason
+    startsOn
+    endsOn
+    liftedAt
+    inForce
+  }
+  scoreHistory {
+    scoreBp
+    source
+    note
+    at
+  }
+}`) as unknown as TypedDocumentString<PcOrgsQuery, PcOrgsQueryVariables>;
+export const PcMyOrgDocument = new TypedDocumentString(`
+    query PcMyOrg {
+  procurementMyOrg {
+    ...SocialOrgFields
+  }
+}
+    fragment SocialOrgFields on SocialOrg {
+  id
+  name
+  creditCode
+  registrationNo
+  registrationAuthority
+  serviceAreas
+  hasOwnUnion
+  status
+  decisionReasons
+  scoreBp
+  orgUnitId
+  createdAt
+  blacklisted
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+  }
+  blacklist {
+    id
+    reason
+    startsOn
+    endsOn
+    liftedAt
+    inForce
+  }
+  scoreHistory {
+    scoreBp
+    source
+    note
+    at
+  }
+}`) as unknown as TypedDocumentString<PcMyOrgQuery, PcMyOrgQueryVariables>;
+export const PcOrgApplyDocument = new TypedDocumentString(`
+    mutation PcOrgApply($input: SocialOrgApplyInput!) {
+  procurementOrgApply(input: $input) {
+    org {
+      ...SocialOrgFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment SocialOrgFields on SocialOrg {
+  id
+  name
+  creditCode
+  registrationNo
+  registrationAuthority
+  serviceAreas
+  hasOwnUnion
+  status
+  decisionReasons
+  scoreBp
+  orgUnitId
+  createdAt
+  blacklisted
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+  }
+  blacklist {
+    id
+    reason
+    startsOn
+    endsOn
+    liftedAt
+    inForce
+  }
+  scoreHistory {
+    scoreBp
+    source
+    note
+    at
+  }
+}`) as unknown as TypedDocumentString<PcOrgApplyMutation, PcOrgApplyMutationVariables>;
+export const PcOrgDecideDocument = new TypedDocumentString(`
+    mutation PcOrgDecide($orgId: ID!, $approve: Boolean!, $reasons: [String!]) {
+  procurementOrgDecide(orgId: $orgId, approve: $approve, reasons: $reasons) {
+    org {
+      ...SocialOrgFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment SocialOrgFields on SocialOrg {
+  id
+  name
+  creditCode
+  registrationNo
+  registrationAuthority
+  serviceAreas
+  hasOwnUnion
+  status
+  decisionReasons
+  scoreBp
+  orgUnitId
+  createdAt
+  blacklisted
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+    createdAt
+  }
+  blacklist {
+    id
+    reason
+    startsOn
+    endsOn
+    liftedAt
+    inForce
+  }
+  scoreHistory {
+    scoreBp
+    source
+    note
+    at
+  }
+}`) as unknown as TypedDocumentString<PcOrgDecideMutation, PcOrgDecideMutationVariables>;
+export const PcOrgDocumentAddDocument = new TypedDocumentString(`
+    mutation PcOrgDocumentAdd($orgId: ID!, $kind: String!, $filename: String!, $contentBase64: String!) {
+  procurementOrgDocumentAdd(
+    orgId: $orgId
+    kind: $kind
+    filename: $filename
+    contentBase64: $contentBase64
+  ) {
+    document {
+      id
+      kind
+      filename
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcOrgDocumentAddMutation, PcOrgDocumentAddMutationVariables>;
+export const PcOrgBlacklistDocument = new TypedDocumentString(`
+    mutation PcOrgBlacklist($orgId: ID!, $reason: String!, $startsOn: Date!, $endsOn: Date!) {
+  procurementOrgBlacklist(
+    orgId: $orgId
+    reason: $reason
+    startsOn: $startsOn
+    endsOn: $endsOn
+  ) {
+    entry {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcOrgBlacklistMutation, PcOrgBlacklistMutationVariables>;
+export const PcOrgBlacklistLiftDocument = new TypedDocumentString(`
+    mutation PcOrgBlacklistLift($entryId: ID!) {
+  procurementOrgBlacklistLift(entryId: $entryId) {
+    entry {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcOrgBlacklistLiftMutation, PcOrgBlacklistLiftMutationVariables>;
+export const PcNeedsDocument = new TypedDocumentString(`
+    query PcNeeds($category: String) {
+  procurementNeeds(category: $category) {
+    id
+    orgUnitId
+    category
+    categoryLabel
+    title
+    description
+    budgetFen
+    createdAt
+  }
+  procurementCategories {
+    code
+    label
+  }
+}
+    `) as unknown as TypedDocumentString<PcNeedsQuery, PcNeedsQueryVariables>;
+export const PcNeedCreateDocument = new TypedDocumentString(`
+    mutation PcNeedCreate($orgUnitId: ID!, $category: String!, $title: String!, $budgetFen: BigInt!, $description: String) {
+  procurementNeedCreate(
+    orgUnitId: $orgUnitId
+    category: $category
+    title: $title
+    budgetFen: $budgetFen
+    description: $description
+  ) {
+    need {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcNeedCreateMutation, PcNeedCreateMutationVariables>;
+export const PcCallsDocument = new TypedDocumentString(`
+    query PcCalls($state: String) {
+  procurementCalls(state: $state) {
+    ...CallFields
+  }
+  procurementCategories {
+    code
+    label
+  }
+}
+    fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcCallsQuery, PcCallsQueryVariables>;
+export const PcOpenCallsDocument = new TypedDocumentString(`
+    query PcOpenCalls {
+  procurementCalls {
+    ...CallFields
+  }
+}
+    fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcOpenCallsQuery, PcOpenCallsQueryVariables>;
+export const PcCallDocument = new TypedDocumentString(`
+    query PcCall($id: ID!) {
+  procurementCall(id: $id) {
+    ...CallFields
+  }
+  procurementCallPanel(callId: $id) {
+    userId
+    username
+    declared
+    conflict
+  }
+}
+    fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcCallQuery, PcCallQueryVariables>;
+export const PcCallBidsDocument = new TypedDocumentString(`
+    query PcCallBids($callId: ID!) {
+  procurementCallBids(callId: $callId) {
+    id
+    orgId
+    orgName
+    hasOwnUnion
+    priceFen
+    submittedAt
+    documentIds
+  }
+}
+    `) as unknown as TypedDocumentString<PcCallBidsQuery, PcCallBidsQueryVariables>;
+export const PcCallResultsDocument = new TypedDocumentString(`
+    query PcCallResults($callId: ID!) {
+  procurementCallResults(callId: $callId) {
+    criteria {
+      code
+      label
+      weightBp
+    }
+    complete
+    bids {
+      bidId
+      orgId
+      orgName
+      hasOwnUnion
+      priceFen
+      panelBp
+      performanceBp
+      totalBp
+      rank
+      wonTieByUnion
+      evaluatorTotals {
+        evaluatorId
+        totalBp
+        outlier
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PcCallResultsQuery, PcCallResultsQueryVariables>;
+export const PcCallCreateDocument = new TypedDocumentString(`
+    mutation PcCallCreate($input: CallCreateInput!) {
+  procurementCallCreate(input: $input) {
+    call {
+      ...CallFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcCallCreateMutation, PcCallCreateMutationVariables>;
+export const PcCallStepDocument = new TypedDocumentString(`
+    mutation PcCallStep($callId: ID!, $step: CallStep!, $reasons: [String!], $expectedVersion: Int) {
+  procurementCallStep(
+    callId: $callId
+    step: $step
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    call {
+      ...CallFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcCallStepMutation, PcCallStepMutationVariables>;
+export const PcCallAwardDocument = new TypedDocumentString(`
+    mutation PcCallAward($callId: ID!, $bidId: ID!, $reasons: [String!]!, $expectedVersion: Int) {
+  procurementCallAward(
+    callId: $callId
+    bidId: $bidId
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    call {
+      ...CallFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcCallAwardMutation, PcCallAwardMutationVariables>;
+export const PcQuestionAskDocument = new TypedDocumentString(`
+    mutation PcQuestionAsk($callId: ID!, $question: String!) {
+  procurementQuestionAsk(callId: $callId, question: $question) {
+    question {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcQuestionAskMutation, PcQuestionAskMutationVariables>;
+export const PcQuestionAnswerDocument = new TypedDocumentString(`
+    mutation PcQuestionAnswer($questionId: ID!, $answer: String!) {
+  procurementQuestionAnswer(questionId: $questionId, answer: $answer) {
+    question {
+      id
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcQuestionAnswerMutation, PcQuestionAnswerMutationVariables>;
+export const PcComplaintFileDocument = new TypedDocumentString(`
+    mutation PcComplaintFile($callId: ID!, $text: String!) {
+  procurementComplaintFile(callId: $callId, text: $text) {
+    call {
+      id
+      state
+      stateLabel
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcComplaintFileMutation, PcComplaintFileMutationVariables>;
+export const PcMyBidsDocument = new TypedDocumentString(`
+    query PcMyBids {
+  procurementMyBids {
+    id
+    callId
+    submittedAt
+    priceFen
+  }
+}
+    `) as unknown as TypedDocumentString<PcMyBidsQuery, PcMyBidsQueryVariables>;
+export const PcBidSubmitDocument = new TypedDocumentString(`
+    mutation PcBidSubmit($callId: ID!, $priceFen: BigInt!, $documents: [BidDocumentInput!]!) {
+  procurementBidSubmit(
+    callId: $callId
+    priceFen: $priceFen
+    documents: $documents
+  ) {
+    bid {
+      id
+      callId
+      submittedAt
+      priceFen
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcBidSubmitMutation, PcBidSubmitMutationVariables>;
+export const PcPanelAppointDocument = new TypedDocumentString(`
+    mutation PcPanelAppoint($callId: ID!, $userId: ID!) {
+  procurementPanelAppoint(callId: $callId, userId: $userId) {
+    member {
+      userId
+      username
+      declared
+      conflict
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcPanelAppointMutation, PcPanelAppointMutationVariables>;
+export const PcPanelDeclareDocument = new TypedDocumentString(`
+    mutation PcPanelDeclare($callId: ID!, $noConflict: Boolean!) {
+  procurementPanelDeclare(callId: $callId, noConflict: $noConflict) {
+    member {
+      userId
+      username
+      declared
+      conflict
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcPanelDeclareMutation, PcPanelDeclareMutationVariables>;
+export const PcScoreSubmitDocument = new TypedDocumentString(`
+    mutation PcScoreSubmit($callId: ID!, $bidId: ID!, $scores: [CriterionScoreInput!]!) {
+  procurementScoreSubmit(callId: $callId, bidId: $bidId, scores: $scores) {
+    scored
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcScoreSubmitMutation, PcScoreSubmitMutationVariables>;
+export const PcContractSignDocument = new TypedDocumentString(`
+    mutation PcContractSign($callId: ID!, $milestones: [MilestoneInput!]!, $expectedVersion: Int) {
+  procurementContractSign(
+    callId: $callId
+    milestones: $milestones
+    expectedVersion: $expectedVersion
+  ) {
+    call {
+      ...CallFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment CallFields on ProcurementCall {
+  id
+  orgUnitId
+  title
+  category
+  description
+  budgetFen
+  areaCode
+  state
+  stateLabel
+  version
+  enquiryDays
+  tenderDays
+  standstillDays
+  publishedAt
+  enquiryEnd
+  tenderEnd
+  standstillEnd
+  awardBidId
+  awardReasons
+  questions {
+    id
+    question
+    answer
+    askedAt
+    answeredAt
+  }
+}`) as unknown as TypedDocumentString<PcContractSignMutation, PcContractSignMutationVariables>;
+export const PcContractsDocument = new TypedDocumentString(`
+    query PcContracts {
+  procurementContracts {
+    ...ContractFields
+  }
+  procurementCalls {
+    id
+    title
+  }
+}
+    fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}
+fragment ContractFields on Contract {
+  id
+  callId
+  orgId
+  orgUnitId
+  valueFen
+  reservationId
+  signedAt
+  milestones {
+    ...MilestoneFields
+  }
+  evaluations {
+    id
+    kind
+    score
+    comments
+    createdAt
+  }
+}`) as unknown as TypedDocumentString<PcContractsQuery, PcContractsQueryVariables>;
+export const PcMilestoneDeliverDocument = new TypedDocumentString(`
+    mutation PcMilestoneDeliver($milestoneId: ID!, $note: String!) {
+  procurementMilestoneDeliver(milestoneId: $milestoneId, note: $note) {
+    milestone {
+      ...MilestoneFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}`) as unknown as TypedDocumentString<PcMilestoneDeliverMutation, PcMilestoneDeliverMutationVariables>;
+export const PcMilestoneAcceptDocument = new TypedDocumentString(`
+    mutation PcMilestoneAccept($milestoneId: ID!) {
+  procurementMilestoneAccept(milestoneId: $milestoneId) {
+    milestone {
+      ...MilestoneFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}`) as unknown as TypedDocumentString<PcMilestoneAcceptMutation, PcMilestoneAcceptMutationVariables>;
+export const PcMilestonePayDocument = new TypedDocumentString(`
+    mutation PcMilestonePay($milestoneId: ID!) {
+  procurementMilestonePay(milestoneId: $milestoneId) {
+    milestone {
+      ...MilestoneFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}`) as unknown as TypedDocumentString<PcMilestonePayMutation, PcMilestonePayMutationVariables>;
+export const PcContractEvaluateDocument = new TypedDocumentString(`
+    mutation PcContractEvaluate($contractId: ID!, $kind: String!, $score: Int!, $comments: String) {
+  procurementContractEvaluate(
+    contractId: $contractId
+    kind: $kind
+    score: $score
+    comments: $comments
+  ) {
+    evaluation {
+      id
+    }
+    scoreBp
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcContractEvaluateMutation, PcContractEvaluateMutationVariables>;
+export const PcExcludedItemsDocument = new TypedDocumentString(`
+    query PcExcludedItems($orgUnitId: ID!) {
+  procurementExcludedItems(orgUnitId: $orgUnitId) {
+    term
+    reason
+  }
+}
+    `) as unknown as TypedDocumentString<PcExcludedItemsQuery, PcExcludedItemsQueryVariables>;
+export const PcExcludedAddDocument = new TypedDocumentString(`
+    mutation PcExcludedAdd($orgUnitId: ID!, $term: String!, $reason: String) {
+  procurementExcludedAdd(orgUnitId: $orgUnitId, term: $term, reason: $reason) {
+    item {
+      term
+      reason
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcExcludedAddMutation, PcExcludedAddMutationVariables>;
 export const OrgLevelsDocument = new TypedDocumentString(`
     query OrgLevels {
   orgLevels {

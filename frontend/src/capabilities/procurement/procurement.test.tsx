@@ -1,0 +1,250 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { createMemoryRouter, RouterProvider } from 'react-router';
+import type { ReactNode } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Providers } from '../../router';
+import { allScreens } from '../../routes/registry';
+import { visibleEntries } from '../../routes/access';
+import { WithAuth, fakeAuth, mockGraphQL } from '../../test/utils';
+import module from '.';
+import CallDetail from './CallDetail';
+import Orgs from './Orgs';
+import Needs from './Needs';
+import { ContractsView } from './Contracts';
+
+vi.setConfig({ testTimeout: 30_000 });
+
+const UNITS = { orgUnits: { totalCount: 1, nodes: [{ id: 'T3JnVW5pdDox', name: '上海市总工会', code: 'sh', level: 'PROVINCE', path: '1', active: true, childCount: 0, parent: null }], pageInfo: { hasNextPage: false, endCursor: null } } };
+const ME = 'VXNlcjox'; // fakeAuth's user
+const READ = ['procurement.read', 'org.read'];
+const APPROVER = [...READ, 'procurement.call.publish', 'procurement.call.award', 'procurement.org.decide', 'procurement.contract.sign'];
+
+function call(over: Record<string, unknown> = {}) {
+  return {
+    id: 'UHJvY3VyZW1lbnRDYWxsOjE=', orgUnitId: 'T3JnVW5pdDox', title: '法律知识进企业', category: 'legal_aid', description: '12场讲座',
+    budgetFen: 5_000_000, areaCode: '310000', state: 'bidding', stateLabel: '投标中', version: 3, enquiryDays: 1, tenderDays: 1, standstillDays: 1,
+    publishedAt: '2026-12-01T00:00:00Z', enquiryEnd: '2026-12-02T00:00:00Z', tenderEnd: '2026-12-03T00:00:00Z', standstillEnd: null,
+    awardBidId: null, awardReasons: [], questions: [], ...over,
+  };
+}
+
+function org(over: Record<string, unknown> = {}) {
+  return {
+    id: 'U29jaWFsT3JnOjE=', name: '江门社工服务中心', creditCode: '52440700MJ00000120', registrationNo: '粤江民证字第00012号',
+    registrationAuthority: '江门市民政局', serviceAreas: ['310000'], hasOwnUnion: false, status: 'pending', decisionReasons: [], scoreBp: 7000,
+    orgUnitId: 'T3JnVW5pdDox', createdAt: '2026-12-01T00:00:00Z', blacklisted: false, documents: [], blacklist: [], scoreHistory: [], ...over,
+  };
+}
+
+const RESULTS = {
+  criteria: [{ code: 'fit', label: '定位精准性', weightBp: 5000 }, { code: 'pro', label: '实施专业性', weightBp: 5000 }],
+  complete: true,
+  bids: [
+    {
+      bidId: 'QmlkOjE=', orgId: 'U29jaWFsT3JnOjE=', orgName: '江门社工服务中心', hasOwnUnion: true, priceFen: 3_000_000, panelBp: 8000, performanceBp: 7000,
+      totalBp: 7900, rank: 1, wonTieByUnion: true,
+      evaluatorTotals: [{ evaluatorId: ME, totalBp: 8000, outlier: false }, { evaluatorId: 'VXNlcjoy', totalBp: 4000, outlier: true }],
+    },
+  ],
+};
+
+function renderAt(path: string, pattern: string, element: ReactNode, permissions: string[]) {
+  const router = createMemoryRouter([{ path: pattern, element }], { initialEntries: [path] });
+  render(
+    <Providers>
+      <WithAuth value={fakeAuth(permissions)}>
+        <RouterProvider router={router} />
+      </WithAuth>
+    </Providers>,
+  );
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('menus', () => {
+  const screens = allScreens([module]);
+  const caps = new Set(['procurement']);
+  it("gives an organisation's login (procurement.org.self only) its own four screens and none of the staff's", () => {
+    const labels = visibleEntries(screens, new Set(['procurement.org.self']), caps).filter((s) => s.capability === 'procurement' && !s.hideInMenu).map((s) => s.label);
+    expect(labels).toEqual(['入库申请', '采购公告', '我的投标', '我的合同']);
+  });
+  it('gives staff the registry, needs, calls and contracts, and nothing of an organisation', () => {
+    const labels = visibleEntries(screens, new Set(READ), caps).filter((s) => s.capability === 'procurement' && !s.hideInMenu).map((s) => s.label);
+    expect(labels).toEqual(['社会组织库', '服务需求清单', '采购项目', '合同与履约']);
+  });
+});
+
+describe('采购项目详情', () => {
+  it('says the bids are sealed before the deadline and never asks for them', async () => {
+    const queries: string[] = [];
+    mockGraphQL(({ query }) => {
+      queries.push(query);
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      return { json: { data: { procurementCall: call(), procurementCallPanel: [] } } };
+    });
+    renderAt('/c/1', '/c/:id', <CallDetail />, APPROVER);
+    expect(await screen.findByTestId('bids-sealed')).toHaveTextContent('投标文件已密封');
+    expect(screen.getByTestId('call-state')).toHaveTextContent('投标中');
+    expect(queries.some((q) => q.includes('procurementCallBids') || q.includes('procurementCallResults'))).toBe(false);
+  });
+
+  it('asks an evaluator to declare first, then shows bids and the ranking with the outlier marked', async () => {
+    const sent: Record<string, unknown>[] = [];
+    let declared = false;
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      if (query.includes('procurementPanelDeclare')) {
+        sent.push(variables);
+        declared = true;
+        return { json: { data: { procurementPanelDeclare: { member: { userId: ME, username: 'tester', declared: true, conflict: false }, errors: [] } } } };
+      }
+      if (query.includes('procurementCallBids')) {
+        return { json: { data: { procurementCallBids: [{ id: 'QmlkOjE=', orgId: 'U29jaWFsT3JnOjE=', orgName: '江门社工服务中心', hasOwnUnion: true, priceFen: 3_000_000, submittedAt: '2026-12-02T01:00:00Z', documentIds: ['1'] }] } } };
+      }
+      if (query.includes('procurementCallResults')) return { json: { data: { procurementCallResults: RESULTS } } };
+      return { json: { data: { procurementCall: call({ state: 'evaluation', stateLabel: '评审中' }), procurementCallPanel: [{ userId: ME, username: 'tester', declared, conflict: false }] } } };
+    });
+    renderAt('/c/1', '/c/:id', <CallDetail />, READ);
+    expect(await screen.findByText('请先声明利益冲突，再查看投标与评审结果')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: '声明无利益冲突' }));
+    expect(sent).toEqual([{ callId: 'UHJvY3VyZW1lbnRDYWxsOjE=', noConflict: true }]);
+    const ranking = await screen.findByRole('table', { name: '评审排名' });
+    expect(within(ranking).getByText('专家2：40.00（异常）')).toBeInTheDocument();
+    expect(within(ranking).getByText('同分优先（已建工会）')).toBeInTheDocument();
+    expect(within(ranking).getByText('79.00')).toBeInTheDocument();
+    expect(screen.getAllByText('¥30,000.00').length).toBeGreaterThan(0);
+    // scoring: one box per criterion, sent as criterion → points
+    await userEvent.click(within(ranking).getByRole('button', { name: /评\s*分/ }));
+    const dialog = await screen.findByRole('dialog', { name: '评分：江门社工服务中心' });
+    expect(within(dialog).getAllByRole('spinbutton')).toHaveLength(2);
+    // a reader without the award permission is not offered the award
+    expect(screen.queryByRole('button', { name: '确定中标' })).toBeNull();
+  });
+});
+
+describe('社会组织库', () => {
+  it('approves at once and rejects only with reasons, one per line', async () => {
+    const decisions: Record<string, unknown>[] = [];
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      if (query.includes('procurementOrgDecide')) {
+        decisions.push(variables);
+        return { json: { data: { procurementOrgDecide: { org: org({ status: variables.approve ? 'approved' : 'rejected' }), errors: [] } } } };
+      }
+      return { json: { data: { procurementOrgs: [org(), org({ id: 'U29jaWFsT3JnOjI=', name: '浦东社工服务社' })] } } };
+    });
+    renderAt('/o', '/o', <Orgs />, APPROVER);
+    const row = (await screen.findByText('江门社工服务中心')).closest('tr') as HTMLElement;
+    await userEvent.click(within(row).getByRole('button', { name: /通\s*过/ }));
+    await waitFor(() => expect(decisions).toEqual([{ orgId: 'U29jaWFsT3JnOjE=', approve: true }]));
+    const other = screen.getByText('浦东社工服务社').closest('tr') as HTMLElement;
+    await userEvent.click(within(other).getByRole('button', { name: /驳\s*回/ }));
+    const dialog = await screen.findByRole('dialog');
+    await userEvent.click(within(dialog).getByRole('button', { name: /驳\s*回/ }));
+    expect(await within(dialog).findByText('请填写驳回理由')).toBeInTheDocument();
+    expect(decisions).toHaveLength(1);
+    await userEvent.type(within(dialog).getByLabelText('驳回理由（每行一条）'), '登记证书已过期{enter}缺少章程');
+    await userEvent.click(within(dialog).getByRole('button', { name: /驳\s*回/ }));
+    await waitFor(() => expect(decisions[1]).toEqual({ orgId: 'U29jaWFsT3JnOjI=', approve: false, reasons: ['登记证书已过期', '缺少章程'] }));
+  });
+
+  it('offers no decisions to a reader', async () => {
+    mockGraphQL(({ query }) => ({ json: { data: query.includes('orgUnits') ? UNITS : { procurementOrgs: [org()] } } }));
+    renderAt('/o', '/o', <Orgs />, READ);
+    expect(await screen.findByText('江门社工服务中心')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /通\s*过/ })).toBeNull();
+  });
+});
+
+describe('合同与履约', () => {
+  const milestone = (over: Record<string, unknown>) => ({
+    id: 'TWlsZXN0b25lOjE=', seq: 1, title: '首期', deliverable: '启动方案', percent: 30, amountFen: 900_000, status: 'accepted', deliveryNote: '已提交',
+    deliveredAt: null, acceptedAt: null, paidAt: null, entryId: null, ...over,
+  });
+  const contracts = (status: string) => ({
+    procurementContracts: [{
+      id: 'Q29udHJhY3Q6MQ==', callId: 'UHJvY3VyZW1lbnRDYWxsOjE=', orgId: 'U29jaWFsT3JnOjE=', orgUnitId: 'T3JnVW5pdDox', valueFen: 3_000_000, reservationId: '1',
+      signedAt: '2026-12-03T00:00:00Z', milestones: [milestone({ status }), milestone({ id: 'TWlsZXN0b25lOjI=', seq: 2, title: '尾期', percent: 70, amountFen: 2_100_000, status: 'pending' })],
+      evaluations: [],
+    }],
+    procurementCalls: [{ id: 'UHJvY3VyZW1lbnRDYWxsOjE=', title: '法律知识进企业' }],
+  });
+
+  it('lets finance pay an accepted milestone and shows it paid', async () => {
+    let status = 'accepted';
+    const paid: unknown[] = [];
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('procurementMilestonePay')) {
+        paid.push(variables);
+        status = 'paid';
+        return { json: { data: { procurementMilestonePay: { milestone: milestone({ status }), errors: [] } } } };
+      }
+      return { json: { data: contracts(status) } };
+    });
+    const router = createMemoryRouter([{ path: '/', element: <ContractsView mine={false} /> }]);
+    render(<Providers><WithAuth value={fakeAuth([...READ, 'procurement.contract.pay'])}><RouterProvider router={router} /></WithAuth></Providers>);
+    const table = await screen.findByRole('table', { name: '付款节点' });
+    expect(within(table).getByText('¥9,000.00')).toBeInTheDocument();
+    await userEvent.click(within(table).getByRole('button', { name: /支\s*付/ }));
+    await waitFor(() => expect(paid).toEqual([{ milestoneId: 'TWlsZXN0b25lOjE=' }]));
+    expect(await screen.findByText('1/2 期已支付')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: '报告交付' })).toBeNull();
+  });
+
+  it("offers the organisation's login only the delivery report, and puts a refusal on screen in Chinese", async () => {
+    mockGraphQL(({ query }) => {
+      if (query.includes('procurementMilestoneDeliver')) {
+        return { json: { data: { procurementMilestoneDeliver: { milestone: null, errors: [{ field: 'milestoneId', code: 'INVALID_STATE', message: 'not pending', messageZh: '该节点已交付' }] } } } };
+      }
+      return { json: { data: contracts('pending') } };
+    });
+    const router = createMemoryRouter([{ path: '/', element: <ContractsView mine /> }]);
+    render(<Providers><WithAuth value={fakeAuth(['procurement.org.self'])}><RouterProvider router={router} /></WithAuth></Providers>);
+    const table = await screen.findByRole('table', { name: '付款节点' });
+    expect(within(table).queryByRole('button', { name: /验\s*收|支\s*付/ })).toBeNull();
+    await userEvent.click(within(table).getAllByRole('button', { name: '报告交付' })[0]);
+    const dialog = await screen.findByRole('dialog', { name: '报告交付：首期' });
+    await userEvent.type(within(dialog).getByLabelText('交付说明'), '启动方案已提交');
+    await userEvent.click(within(dialog).getByRole('button', { name: /提\s*交/ }));
+    expect(await within(dialog).findByText('该节点已交付')).toBeInTheDocument();
+  });
+});
+
+describe('服务需求清单', () => {
+  it('shows budgets in yuan and a union\'s negative list, and adds an item to it', async () => {
+    const added: Record<string, unknown>[] = [];
+    let items = [{ term: '融资担保', reason: '' }];
+    mockGraphQL(({ query, variables }) => {
+      if (query.includes('orgUnits')) return { json: { data: UNITS } };
+      if (query.includes('procurementExcludedAdd')) {
+        added.push(variables);
+        items = [...items, { term: String(variables.term), reason: String(variables.reason ?? '') }];
+        return { json: { data: { procurementExcludedAdd: { item: items[1], errors: [] } } } };
+      }
+      if (query.includes('procurementExcludedItems')) return { json: { data: { procurementExcludedItems: items } } };
+      return {
+        json: { data: {
+          procurementNeeds: [{ id: 'U2VydmljZU5lZWQ6MQ==', orgUnitId: 'T3JnVW5pdDox', category: 'legal_aid', categoryLabel: '法律服务', title: '法律知识进企业', description: '', budgetFen: 12_345_678, createdAt: '2026-12-01T00:00:00Z' }],
+          procurementCategories: [{ code: 'legal_aid', label: '法律服务' }],
+        } },
+      };
+    });
+    renderAt('/n', '/n', <Needs />, [...READ, 'procurement.need.write']);
+    expect(await screen.findByText('¥123,456.78')).toBeInTheDocument();
+    expect(screen.getByTestId('excluded-items')).toHaveTextContent('请选择工会');
+    fireEvent.mouseDown(document.getElementById('pc-excluded-unit')?.closest('.ant-select-selector') as HTMLElement);
+    await userEvent.click(await waitFor(() => {
+      const option = document.querySelector('.ant-select-item-option');
+      expect(option).not.toBeNull();
+      return option as HTMLElement;
+    }));
+    expect(await screen.findByText('融资担保')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: '增加事项' }));
+    const dialog = await screen.findByRole('dialog', { name: '增加负面清单事项' });
+    await userEvent.type(within(dialog).getByLabelText('事项'), '股票投资');
+    await userEvent.click(within(dialog).getByRole('button', { name: /增\s*加/ }));
+    await waitFor(() => expect(added).toEqual([{ orgUnitId: 'T3JnVW5pdDox', term: '股票投资', reason: null }]));
+    expect(await screen.findByText('股票投资')).toBeInTheDocument();
+  });
+});
