@@ -2,7 +2,7 @@
 // premiums into the plan's fund, a claim entered with a document, checked and approved by the union
 // above, paid by finance; then the worker's cover and claim at phone width.
 import assert from 'node:assert/strict';
-import { uvRunSync } from '../harness.mjs';
+import { PHONE, uvRunSync } from '../harness.mjs';
 import { gqlAs, login, logout, pickOption, tokenFor } from '../helpers.mjs';
 import { idNumber } from '../roster.mjs';
 
@@ -152,6 +152,68 @@ export const FLOWS = [
       await page.locator('.hj-page-header').getByRole('button', { name: spaced('给付') }).click();
       await headerState(page, '已给付');
       assert.equal(await page.locator('.hj-page-header').getByRole('button').count(), 0, 'a paid claim offers no step');
+    },
+  },
+  {
+    name: 'mutual aid: a worker at phone width sees their cover, claims with a document and follows the claim',
+    viewport: PHONE,
+    async run({ page, base, backend }) {
+      const name = '互助乙';
+      const idn = idNumber('310101', '19850606', 914);
+      const phone = '13922220914';
+      const admin = await tokenFor(base, 'admin');
+      const unit = await unitId(base, admin, UNIT);
+      const made = await gqlAs(base, admin, 'mutation($i:MemberCreateInput!){ memberCreate(input:$i){ member{ id } errors{ field code } } }', {
+        i: { name, idNumber: idn, phone, orgUnitId: unit, employer: '申通地铁' },
+      });
+      assert.deepEqual(made.data.memberCreate.errors, [], `created ${name}`);
+      const member = made.data.memberCreate.member.id;
+      const clerk = await tokenFor(base, 'clerk');
+      const enrolled = await gqlAs(base, clerk, 'mutation($i:MutualAidEnrolInput!){ mutualAidEnrol(input:$i){ enrolments{ id } errors{ code message } } }', {
+        i: { plan: PLAN, orgUnitId: unit, unitKind: 'OTHER', memberIds: [member], shares: 1, batchKey: `e2e-worker-${Date.now()}` },
+      });
+      assert.deepEqual(enrolled.data.mutualAidEnrol.errors, [], 'enrolled');
+      enrolledTwoDaysAgo(backend, idn);
+
+      await page.goto('/m/register');
+      await page.getByRole('heading', { name: '职工注册' }).waitFor();
+      await pickOption(page, '所在省（市）', '上海市总工会');
+      await page.getByLabel('姓名').fill(name);
+      await page.getByLabel('身份证号码').fill(idn);
+      await page.getByLabel('手机号码').fill(phone);
+      await page.getByLabel('设置密码').fill('worker-pass-123');
+      await page.getByLabel('确认密码').fill('worker-pass-123');
+      await page.getByRole('button', { name: /注\s*册/ }).click();
+      await page.getByText('您已绑定会员身份').waitFor();
+
+      await page.getByText('我的互助保障', { exact: true }).click();
+      await page.waitForURL((u) => u.pathname === '/m/mutual-aid/cover');
+      const cover = page.getByTestId('mutual-aid-cover').filter({ hasText: PLAN_NAME });
+      await cover.getByText('保障中').waitFor();
+      await page.getByText('暂无互助金申请').waitFor();
+      const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(over <= 1, `no sideways scrolling (overflow ${over}px)`);
+
+      await page.getByRole('button', { name: '申请互助金' }).click();
+      const drawer = page.getByRole('dialog', { name: '申请互助金' });
+      await pickOption(page, '保障计划', PLAN_NAME);
+      await pickOption(page, '给付项目', '重大疾病');
+      await drawer.getByLabel('事故（发病）日期').fill(new Date().toISOString().slice(0, 10));
+      await drawer.getByLabel('事故（发病）日期').press('Enter');
+      await drawer.locator('input[type=file]').setInputFiles({ name: '诊断证明.pdf', mimeType: 'application/pdf', buffer: PDF });
+      await drawer.getByRole('button', { name: '提交申请' }).click();
+      await page.getByText('申请已提交，工会核查后将在此显示进度').waitFor();
+      const claim = page.getByTestId('my-mutual-aid-claim');
+      await claim.getByText('已受理', { exact: true }).waitFor();
+
+      // the union checks it; the worker sees the new state
+      const approver = await tokenFor(base, 'approver');
+      const list = await gqlAs(base, approver, 'query($f:MutualAidClaimFilter){ mutualAidClaims(filter:$f, first:5){ nodes{ id } } }', { f: { memberId: member } });
+      const id = list.data.mutualAidClaims.nodes[0].id;
+      const checked = await gqlAs(base, approver, 'mutation($id:ID!){ mutualAidClaimStep(id:$id, action:CHECK){ errors{ code message } } }', { id });
+      assert.deepEqual(checked.data.mutualAidClaimStep.errors, [], 'checked');
+      await page.reload();
+      await page.getByTestId('my-mutual-aid-claim').getByText('已核查', { exact: true }).waitFor();
     },
   },
 ];

@@ -7,6 +7,7 @@ import { useMemo, useState } from 'react';
 import { Alert, App, Button, Card, Form, InputNumber, Popconfirm, Progress, Select, Space, Statistic, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { gql } from '../../api/client';
+import { describeError } from '../../api/errors';
 
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
@@ -67,7 +68,7 @@ export default function MutualAidEnrol() {
     MutualAidUnitMembersDocument,
     { filter: { orgUnitId: unitId ?? null, states: ['JOINED'] } },
     (d) => d.members,
-    { pageSize: 200, skip: !unitId },
+    { pageSize: 100, skip: !unitId },
   );
   const enrolments = useConnection(MutualAidEnrolmentsDocument, { plan: planCode ?? null, orgUnitId: unitId ?? null }, (d) => d.mutualAidEnrolments, { pageSize: 20 });
   const eligible = members.connection?.totalCount ?? 0;
@@ -92,7 +93,7 @@ export default function MutualAidEnrol() {
       setChosen([]);
       await enrolments.refetch();
     } catch (e) {
-      setRefusals([String((e as Error).message ?? e)]);
+      setRefusals([describeError(e)]);
     } finally {
       setBusy(false);
     }
@@ -133,17 +134,17 @@ export default function MutualAidEnrol() {
     >
       <Card size="small" className="hj-panel" style={{ marginBottom: 16 }}>
         <Form layout="inline" name="mutual-aid-enrol">
-          <Form.Item label="保障计划">
-            <Select aria-label="保障计划" style={{ minWidth: 220 }} placeholder="选择计划" options={planOptions(plans)} value={planCode} onChange={(v) => { setPlanCode(v); setChosen([]); }} />
+          <Form.Item label="保障计划" htmlFor="mutual-aid-enrol-plan">
+            <Select id="mutual-aid-enrol-plan" style={{ minWidth: 220 }} placeholder="选择计划" options={planOptions(plans)} value={planCode} onChange={(v) => { setPlanCode(v); setChosen([]); }} />
           </Form.Item>
-          <Form.Item label="参保单位">
-            <OrgUnitPicker aria-label="参保单位" value={unitId} onChange={(v) => { setUnitId(v); setChosen([]); }} placeholder="输入工会名称" />
+          <Form.Item label="参保单位" htmlFor="mutual-aid-enrol-unit">
+            <OrgUnitPicker id="mutual-aid-enrol-unit" value={unitId} onChange={(v) => { setUnitId(v); setChosen([]); }} placeholder="输入工会名称" />
           </Form.Item>
-          <Form.Item label="单位性质">
-            <Select aria-label="单位性质" style={{ minWidth: 120 }} options={options(UNIT_KIND_LABELS)} value={unitKind} onChange={setUnitKind} />
+          <Form.Item label="单位性质" htmlFor="mutual-aid-enrol-kind">
+            <Select id="mutual-aid-enrol-kind" style={{ minWidth: 120 }} options={options(UNIT_KIND_LABELS)} value={unitKind} onChange={setUnitKind} />
           </Form.Item>
-          <Form.Item label="每人份数">
-            <InputNumber aria-label="每人份数" min={1} max={plan?.maxShares ?? 1} value={shares} onChange={(v) => setShares(v ?? 1)} />
+          <Form.Item label="每人份数" htmlFor="mutual-aid-enrol-shares">
+            <InputNumber id="mutual-aid-enrol-shares" min={1} max={plan?.maxShares ?? 1} value={shares} onChange={(v) => setShares(v ?? 1)} />
           </Form.Item>
         </Form>
       </Card>

@@ -131,11 +131,11 @@ export default function MutualAidSettlement() {
     >
       <Card size="small" className="hj-panel" style={{ marginBottom: 16 }}>
         <Form layout="inline" name="mutual-aid-settlement">
-          <Form.Item label="保障计划">
-            <Select aria-label="保障计划" style={{ minWidth: 220 }} options={planOptions(plans)} value={planCode} onChange={(v) => { setPlanCode(v); setTerm(undefined); }} />
+          <Form.Item label="保障计划" htmlFor="mutual-aid-settlement-plan">
+            <Select id="mutual-aid-settlement-plan" style={{ minWidth: 220 }} options={planOptions(plans)} value={planCode} onChange={(v) => { setPlanCode(v); setTerm(undefined); }} />
           </Form.Item>
-          <Form.Item label="保障期起始日">
-            <DatePicker aria-label="保障期起始日" value={dayjs(termStart)} onChange={(d) => setTerm(d ?? undefined)} allowClear={false} />
+          <Form.Item label="保障期起始日" htmlFor="mutual-aid-settlement-term">
+            <DatePicker id="mutual-aid-settlement-term" value={dayjs(termStart)} onChange={(d) => setTerm(d ?? undefined)} allowClear={false} />
           </Form.Item>
           {r && <Form.Item label="最迟申请日">{formatDate(r.claimDeadline)}</Form.Item>}
         </Form>
