@@ -58,12 +58,17 @@ interface FilterForm {
   source?: string;
 }
 
-export default function MutualAidClaims() {
+/**
+ * The queue; `payouts` is 给付管理: the same list opened on the approved claims waiting for finance
+ * (the filter can still be changed to see what was paid).
+ */
+export function ClaimsPage({ payouts = false }: { payouts?: boolean }) {
   const { can } = useAuth();
   const navigate = useNavigate();
   const { plans } = usePlans();
   const [form] = Form.useForm<FilterForm>();
-  const [filter, setFilter] = useState<MutualAidClaimFilter>({});
+  const initial: MutualAidClaimFilter = payouts ? { state: 'APPROVED' } : {};
+  const [filter, setFilter] = useState<MutualAidClaimFilter>(initial);
   const [creating, setCreating] = useState(false);
   const q = useConnection(MutualAidClaimsDocument, { filter }, (d) => d.mutualAidClaims, { pageSize: 20 });
   const planName = (c: string) => plans.find((p) => p.code === c)?.nameZh ?? c;
@@ -81,10 +86,10 @@ export default function MutualAidClaims() {
 
   return (
     <PageContainer
-      title="互助申请"
-      subTitle="受理 → 核查 → 审批 → 给付；录入人不能审批自己录入的申请"
+      title={payouts ? '给付管理' : '互助申请'}
+      subTitle={payouts ? '已审批的申请由财务给付，从该计划互助金支出' : '受理 → 核查 → 审批 → 给付；录入人不能审批自己录入的申请'}
       extra={
-        can('mutual_aid.claim') ? (
+        can('mutual_aid.claim') && !payouts ? (
           <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)}>
             录入申请
           </Button>
@@ -97,6 +102,7 @@ export default function MutualAidClaims() {
           layout="inline"
           name="mutual-aid-claim-filter"
           className="hj-filter-form"
+          initialValues={payouts ? { state: 'APPROVED' } : undefined}
           onFinish={(v) => setFilter({ plan: v.plan ?? null, state: v.state ?? null, orgUnitId: v.orgUnitId ?? null, source: v.source ?? null })}
         >
           <Form.Item label="计划" name="plan">
@@ -116,7 +122,7 @@ export default function MutualAidClaims() {
               <Button type="primary" htmlType="submit" icon={<SearchOutlined />}>
                 查询
               </Button>
-              <Button icon={<ReloadOutlined />} onClick={() => { form.resetFields(); setFilter({}); }}>
+              <Button icon={<ReloadOutlined />} onClick={() => { form.resetFields(); setFilter(initial); }}>
                 重置
               </Button>
             </Space>
@@ -136,4 +142,8 @@ export default function MutualAidClaims() {
       )}
     </PageContainer>
   );
+}
+
+export default function MutualAidClaims() {
+  return <ClaimsPage />;
 }

@@ -10,6 +10,7 @@ import MutualAidClaimDetail from './ClaimDetail';
 import MutualAidCoverLookup from './Cover';
 import MutualAidSettlement, { SettlementReport } from './Settlement';
 import MyCover from './MyCover';
+import MutualAidPayouts from './Payouts';
 import { RatioCheck } from './Enrol';
 import { StaysReport } from './Stays';
 import { ratioBp, requiredRatioBp, type Plan } from './shared';
@@ -150,6 +151,22 @@ describe('互助保障 staff screens', () => {
     await waitFor(() => expect(screen.queryByRole('button', { name: /^给\s*付$/ })).toBeNull());
     expect(steps).toEqual([{ id: CLAIM.id, action: 'PAY', expectedVersion: 3 }]);
     expect(screen.getAllByText('已给付').length).toBeGreaterThan(0);
+  });
+
+  it('payouts open on the approved claims, with no claim entry', async () => {
+    const asked: unknown[] = [];
+    server({
+      MutualAidPlans: () => ({ mutualAidPlans: [PLAN] }),
+      MutualAidClaims: (v) => {
+        asked.push(v.filter);
+        return { mutualAidClaims: { totalCount: 1, nodes: [{ ...CLAIM, state: 'approved', stateLabel: '已审批' }], pageInfo: { hasNextPage: false, endCursor: null } } };
+      },
+    });
+    renderPage('/mutual-aid/payouts', '/mutual-aid/payouts', <MutualAidPayouts />, FINANCE);
+    expect(await screen.findByRole('link', { name: '重大疾病' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1, name: '给付管理' })).toBeInTheDocument();
+    expect(asked[0]).toEqual({ state: 'APPROVED' });
+    expect(screen.queryByRole('button', { name: /录入申请/ })).toBeNull();
   });
 
   it('looks up cover by ID number, masked, and says so in Chinese when there is no such member', async () => {
