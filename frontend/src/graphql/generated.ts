@@ -1498,6 +1498,140 @@ export type MemberTransferCancelMutationVariables = Exact<{
 
 export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type MutualAidPlanFieldsFragment = { code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> };
+
+export type MutualAidPlansQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MutualAidPlansQuery = { mutualAidPlans: Array<{ code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> }> };
+
+export type MutualAidUnitMembersQueryVariables = Exact<{
+  filter?: InputMaybe<MemberFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MutualAidUnitMembersQuery = { members: { totalCount: number, nodes: Array<{ id: string, name: string, idNumberMasked: string, age: number, stateLabel: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MutualAidEnrolmentFieldsFragment = { id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string };
+
+export type MutualAidEnrolmentsQueryVariables = Exact<{
+  plan?: InputMaybe<Scalars['String']['input']>;
+  orgUnitId?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MutualAidEnrolmentsQuery = { mutualAidEnrolments: { totalCount: number, nodes: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MutualAidEnrolMutationVariables = Exact<{
+  input: MutualAidEnrolInput;
+}>;
+
+
+export type MutualAidEnrolMutation = { mutualAidEnrol: { enrolments: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidPremiumsPayMutationVariables = Exact<{
+  plan: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+}>;
+
+
+export type MutualAidPremiumsPayMutation = { mutualAidPremiumsPay: { premiums: Array<{ enrolmentId: string, termStart: string, level: string, payerUnitId: string, amountFen: number | string, entryId: string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidCoverFieldsFragment = { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> };
+
+export type MutualAidCoverQueryVariables = Exact<{
+  idNumber: Scalars['String']['input'];
+}>;
+
+
+export type MutualAidCoverQuery = { mutualAidCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> } };
+
+export type MutualAidMyCoverQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MutualAidMyCoverQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> } };
+
+export type MutualAidClaimFieldsFragment = { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> };
+
+export type MutualAidClaimsQueryVariables = Exact<{
+  filter?: InputMaybe<MutualAidClaimFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type MutualAidClaimsQuery = { mutualAidClaims: { totalCount: number, nodes: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, source: string, memberId: string, orgUnitId: string, eventDate: string, amountFen: number | string, cappedBy: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MutualAidClaimQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type MutualAidClaimQuery = { mutualAidClaim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } };
+
+export type MutualAidClaimSubmitMutationVariables = Exact<{
+  input: MutualAidClaimInput;
+}>;
+
+
+export type MutualAidClaimSubmitMutation = { mutualAidClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidMyClaimSubmitMutationVariables = Exact<{
+  input: MutualAidClaimInput;
+}>;
+
+
+export type MutualAidMyClaimSubmitMutation = { mutualAidMyClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidClaimStepMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  action: MutualAidClaimAction;
+  reasons?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+}>;
+
+
+export type MutualAidClaimStepMutation = { mutualAidClaimStep: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidStaysImportMutationVariables = Exact<{
+  plan: Scalars['String']['input'];
+  kind: Scalars['String']['input'];
+  filename: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type MutualAidStaysImportMutation = { mutualAidStaysImport: { jobId: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidLevelFieldsFragment = { level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null };
+
+export type MutualAidSettlementFieldsFragment = { planCode: string, termStart: string, claimDeadline: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null, closed: boolean, surplusFen: number | string | null, surplusMovedTo: string | null, units: Array<{ orgUnitId: string, name: string, level: string, premiumsFen: number | string, claimsFen: number | string, paidFen: number | string, claims: number, ratioBp: number | null }>, payerLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }>, unitLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }> };
+
+export type MutualAidSettlementQueryVariables = Exact<{
+  plan: Scalars['String']['input'];
+  termStart: Scalars['Date']['input'];
+}>;
+
+
+export type MutualAidSettlementQuery = { mutualAidSettlement: { planCode: string, termStart: string, claimDeadline: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null, closed: boolean, surplusFen: number | string | null, surplusMovedTo: string | null, units: Array<{ orgUnitId: string, name: string, level: string, premiumsFen: number | string, claimsFen: number | string, paidFen: number | string, claims: number, ratioBp: number | null }>, payerLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }>, unitLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }> } };
+
+export type MutualAidSettleMutationVariables = Exact<{
+  plan: Scalars['String']['input'];
+  termStart: Scalars['Date']['input'];
+}>;
+
+
+export type MutualAidSettleMutation = { mutualAidSettle: { report: { planCode: string, termStart: string, claimDeadline: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null, closed: boolean, surplusFen: number | string | null, surplusMovedTo: string | null, units: Array<{ orgUnitId: string, name: string, level: string, premiumsFen: number | string, claimsFen: number | string, paidFen: number | string, claims: number, ratioBp: number | null }>, payerLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }>, unitLevels: Array<{ level: string, premiumsFen: number | string, claimsFen: number | string, ratioBp: number | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type MutualAidMyPortalQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MutualAidMyPortalQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> }, mutualAidMyPlans: Array<{ code: string, nameZh: string, claimKinds: Array<{ code: string, label: string }> }>, mutualAidMyClaims: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> }> };
+
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
 export type OrgUnitsPageQueryVariables = Exact<{
@@ -2675,6 +2809,158 @@ export const MemberTransferFieldsFragmentDoc = new TypedDocumentString(`
   completedAt
 }
     `, {"fragmentName":"MemberTransferFields"}) as unknown as TypedDocumentString<MemberTransferFieldsFragment, unknown>;
+export const MutualAidPlanFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidPlanFields on MutualAidPlan {
+  code
+  nameZh
+  fund
+  premiumPerShareFen
+  payers {
+    level
+    amountFen
+  }
+  maxShares
+  equalShares
+  termKind
+  termNumber
+  termStartsOn
+  termEndsOn
+  coverAfterDays
+  claimWithinDays
+  claimDeadline
+  capPerCaseFen
+  capPerYearFen
+  capPerTermFen
+  excludes
+  claimKinds {
+    code
+    label
+  }
+  groupOnly
+  minRatioBp
+  minRatioByUnitKind {
+    unitKind
+    minRatioBp
+  }
+  smallUnitStaff
+  smallUnitRatioBp
+  newHireDays
+  retireesExcluded
+}
+    `, {"fragmentName":"MutualAidPlanFields"}) as unknown as TypedDocumentString<MutualAidPlanFieldsFragment, unknown>;
+export const MutualAidEnrolmentFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidEnrolmentFields on MutualAidEnrolment {
+  id
+  planCode
+  memberId
+  orgUnitId
+  shares
+  coverFrom
+  coverTo
+  premiumFen
+}
+    `, {"fragmentName":"MutualAidEnrolmentFields"}) as unknown as TypedDocumentString<MutualAidEnrolmentFieldsFragment, unknown>;
+export const MutualAidCoverFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidCoverFields on MutualAidMemberCover {
+  memberId
+  nameMasked
+  idNumberMasked
+  covers {
+    planCode
+    planName
+    enrolmentId
+    shares
+    coverFrom
+    coverTo
+    active
+    paidInTermFen
+    paidInYearFen
+    termLeftFen
+    yearLeftFen
+    capPerCaseFen
+  }
+}
+    `, {"fragmentName":"MutualAidCoverFields"}) as unknown as TypedDocumentString<MutualAidCoverFieldsFragment, unknown>;
+export const MutualAidClaimFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}
+    `, {"fragmentName":"MutualAidClaimFields"}) as unknown as TypedDocumentString<MutualAidClaimFieldsFragment, unknown>;
+export const MutualAidLevelFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidLevelFields on MutualAidLevelAmount {
+  level
+  premiumsFen
+  claimsFen
+  ratioBp
+}
+    `, {"fragmentName":"MutualAidLevelFields"}) as unknown as TypedDocumentString<MutualAidLevelFieldsFragment, unknown>;
+export const MutualAidSettlementFieldsFragmentDoc = new TypedDocumentString(`
+    fragment MutualAidSettlementFields on MutualAidSettlementReport {
+  planCode
+  termStart
+  claimDeadline
+  premiumsFen
+  claimsFen
+  ratioBp
+  units {
+    orgUnitId
+    name
+    level
+    premiumsFen
+    claimsFen
+    paidFen
+    claims
+    ratioBp
+  }
+  payerLevels {
+    ...MutualAidLevelFields
+  }
+  unitLevels {
+    ...MutualAidLevelFields
+  }
+  closed
+  surplusFen
+  surplusMovedTo
+}
+    fragment MutualAidLevelFields on MutualAidLevelAmount {
+  level
+  premiumsFen
+  claimsFen
+  ratioBp
+}`, {"fragmentName":"MutualAidSettlementFields"}) as unknown as TypedDocumentString<MutualAidSettlementFieldsFragment, unknown>;
 export const OrgUnitFieldsFragmentDoc = new TypedDocumentString(`
     fragment OrgUnitFields on OrgUnit {
   id
@@ -4612,6 +4898,587 @@ fragment MemberTransferFields on MemberTransfer {
   createdAt
   completedAt
 }`) as unknown as TypedDocumentString<MemberTransferCancelMutation, MemberTransferCancelMutationVariables>;
+export const MutualAidPlansDocument = new TypedDocumentString(`
+    query MutualAidPlans {
+  mutualAidPlans {
+    ...MutualAidPlanFields
+  }
+}
+    fragment MutualAidPlanFields on MutualAidPlan {
+  code
+  nameZh
+  fund
+  premiumPerShareFen
+  payers {
+    level
+    amountFen
+  }
+  maxShares
+  equalShares
+  termKind
+  termNumber
+  termStartsOn
+  termEndsOn
+  coverAfterDays
+  claimWithinDays
+  claimDeadline
+  capPerCaseFen
+  capPerYearFen
+  capPerTermFen
+  excludes
+  claimKinds {
+    code
+    label
+  }
+  groupOnly
+  minRatioBp
+  minRatioByUnitKind {
+    unitKind
+    minRatioBp
+  }
+  smallUnitStaff
+  smallUnitRatioBp
+  newHireDays
+  retireesExcluded
+}`) as unknown as TypedDocumentString<MutualAidPlansQuery, MutualAidPlansQueryVariables>;
+export const MutualAidUnitMembersDocument = new TypedDocumentString(`
+    query MutualAidUnitMembers($filter: MemberFilter, $first: Int, $after: String) {
+  members(filter: $filter, first: $first, after: $after) {
+    totalCount
+    nodes {
+      id
+      name
+      idNumberMasked
+      age
+      stateLabel
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MutualAidUnitMembersQuery, MutualAidUnitMembersQueryVariables>;
+export const MutualAidEnrolmentsDocument = new TypedDocumentString(`
+    query MutualAidEnrolments($plan: String, $orgUnitId: ID, $first: Int, $after: String) {
+  mutualAidEnrolments(
+    plan: $plan
+    orgUnitId: $orgUnitId
+    first: $first
+    after: $after
+  ) {
+    totalCount
+    nodes {
+      ...MutualAidEnrolmentFields
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment MutualAidEnrolmentFields on MutualAidEnrolment {
+  id
+  planCode
+  memberId
+  orgUnitId
+  shares
+  coverFrom
+  coverTo
+  premiumFen
+}`) as unknown as TypedDocumentString<MutualAidEnrolmentsQuery, MutualAidEnrolmentsQueryVariables>;
+export const MutualAidEnrolDocument = new TypedDocumentString(`
+    mutation MutualAidEnrol($input: MutualAidEnrolInput!) {
+  mutualAidEnrol(input: $input) {
+    enrolments {
+      ...MutualAidEnrolmentFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment MutualAidEnrolmentFields on MutualAidEnrolment {
+  id
+  planCode
+  memberId
+  orgUnitId
+  shares
+  coverFrom
+  coverTo
+  premiumFen
+}`) as unknown as TypedDocumentString<MutualAidEnrolMutation, MutualAidEnrolMutationVariables>;
+export const MutualAidPremiumsPayDocument = new TypedDocumentString(`
+    mutation MutualAidPremiumsPay($plan: String!, $orgUnitId: ID!) {
+  mutualAidPremiumsPay(plan: $plan, orgUnitId: $orgUnitId) {
+    premiums {
+      enrolmentId
+      termStart
+      level
+      payerUnitId
+      amountFen
+      entryId
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MutualAidPremiumsPayMutation, MutualAidPremiumsPayMutationVariables>;
+export const MutualAidCoverDocument = new TypedDocumentString(`
+    query MutualAidCover($idNumber: String!) {
+  mutualAidCover(idNumber: $idNumber) {
+    ...MutualAidCoverFields
+  }
+}
+    fragment MutualAidCoverFields on MutualAidMemberCover {
+  memberId
+  nameMasked
+  idNumberMasked
+  covers {
+    planCode
+    planName
+    enrolmentId
+    shares
+    coverFrom
+    coverTo
+    active
+    paidInTermFen
+    paidInYearFen
+    termLeftFen
+    yearLeftFen
+    capPerCaseFen
+  }
+}`) as unknown as TypedDocumentString<MutualAidCoverQuery, MutualAidCoverQueryVariables>;
+export const MutualAidMyCoverDocument = new TypedDocumentString(`
+    query MutualAidMyCover {
+  mutualAidMyCover {
+    ...MutualAidCoverFields
+  }
+}
+    fragment MutualAidCoverFields on MutualAidMemberCover {
+  memberId
+  nameMasked
+  idNumberMasked
+  covers {
+    planCode
+    planName
+    enrolmentId
+    shares
+    coverFrom
+    coverTo
+    active
+    paidInTermFen
+    paidInYearFen
+    termLeftFen
+    yearLeftFen
+    capPerCaseFen
+  }
+}`) as unknown as TypedDocumentString<MutualAidMyCoverQuery, MutualAidMyCoverQueryVariables>;
+export const MutualAidClaimsDocument = new TypedDocumentString(`
+    query MutualAidClaims($filter: MutualAidClaimFilter, $first: Int, $after: String) {
+  mutualAidClaims(filter: $filter, first: $first, after: $after) {
+    totalCount
+    nodes {
+      id
+      planCode
+      kind
+      state
+      stateLabel
+      source
+      memberId
+      orgUnitId
+      eventDate
+      amountFen
+      cappedBy
+      createdAt
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MutualAidClaimsQuery, MutualAidClaimsQueryVariables>;
+export const MutualAidClaimDocument = new TypedDocumentString(`
+    query MutualAidClaim($id: ID!) {
+  mutualAidClaim(id: $id) {
+    ...MutualAidClaimFields
+  }
+}
+    fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}`) as unknown as TypedDocumentString<MutualAidClaimQuery, MutualAidClaimQueryVariables>;
+export const MutualAidClaimSubmitDocument = new TypedDocumentString(`
+    mutation MutualAidClaimSubmit($input: MutualAidClaimInput!) {
+  mutualAidClaimSubmit(input: $input) {
+    claim {
+      ...MutualAidClaimFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}`) as unknown as TypedDocumentString<MutualAidClaimSubmitMutation, MutualAidClaimSubmitMutationVariables>;
+export const MutualAidMyClaimSubmitDocument = new TypedDocumentString(`
+    mutation MutualAidMyClaimSubmit($input: MutualAidClaimInput!) {
+  mutualAidMyClaimSubmit(input: $input) {
+    claim {
+      ...MutualAidClaimFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}`) as unknown as TypedDocumentString<MutualAidMyClaimSubmitMutation, MutualAidMyClaimSubmitMutationVariables>;
+export const MutualAidClaimStepDocument = new TypedDocumentString(`
+    mutation MutualAidClaimStep($id: ID!, $action: MutualAidClaimAction!, $reasons: [String!], $expectedVersion: Int) {
+  mutualAidClaimStep(
+    id: $id
+    action: $action
+    reasons: $reasons
+    expectedVersion: $expectedVersion
+  ) {
+    claim {
+      ...MutualAidClaimFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}`) as unknown as TypedDocumentString<MutualAidClaimStepMutation, MutualAidClaimStepMutationVariables>;
+export const MutualAidStaysImportDocument = new TypedDocumentString(`
+    mutation MutualAidStaysImport($plan: String!, $kind: String!, $filename: String!, $contentBase64: String!) {
+  mutualAidStaysImport(
+    plan: $plan
+    kind: $kind
+    filename: $filename
+    contentBase64: $contentBase64
+  ) {
+    jobId
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<MutualAidStaysImportMutation, MutualAidStaysImportMutationVariables>;
+export const MutualAidSettlementDocument = new TypedDocumentString(`
+    query MutualAidSettlement($plan: String!, $termStart: Date!) {
+  mutualAidSettlement(plan: $plan, termStart: $termStart) {
+    ...MutualAidSettlementFields
+  }
+}
+    fragment MutualAidLevelFields on MutualAidLevelAmount {
+  level
+  premiumsFen
+  claimsFen
+  ratioBp
+}
+fragment MutualAidSettlementFields on MutualAidSettlementReport {
+  planCode
+  termStart
+  claimDeadline
+  premiumsFen
+  claimsFen
+  ratioBp
+  units {
+    orgUnitId
+    name
+    level
+    premiumsFen
+    claimsFen
+    paidFen
+    claims
+    ratioBp
+  }
+  payerLevels {
+    ...MutualAidLevelFields
+  }
+  unitLevels {
+    ...MutualAidLevelFields
+  }
+  closed
+  surplusFen
+  surplusMovedTo
+}`) as unknown as TypedDocumentString<MutualAidSettlementQuery, MutualAidSettlementQueryVariables>;
+export const MutualAidSettleDocument = new TypedDocumentString(`
+    mutation MutualAidSettle($plan: String!, $termStart: Date!) {
+  mutualAidSettle(plan: $plan, termStart: $termStart) {
+    report {
+      ...MutualAidSettlementFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+    }
+  }
+}
+    fragment MutualAidLevelFields on MutualAidLevelAmount {
+  level
+  premiumsFen
+  claimsFen
+  ratioBp
+}
+fragment MutualAidSettlementFields on MutualAidSettlementReport {
+  planCode
+  termStart
+  claimDeadline
+  premiumsFen
+  claimsFen
+  ratioBp
+  units {
+    orgUnitId
+    name
+    level
+    premiumsFen
+    claimsFen
+    paidFen
+    claims
+    ratioBp
+  }
+  payerLevels {
+    ...MutualAidLevelFields
+  }
+  unitLevels {
+    ...MutualAidLevelFields
+  }
+  closed
+  surplusFen
+  surplusMovedTo
+}`) as unknown as TypedDocumentString<MutualAidSettleMutation, MutualAidSettleMutationVariables>;
+export const MutualAidMyPortalDocument = new TypedDocumentString(`
+    query MutualAidMyPortal {
+  mutualAidMyCover {
+    ...MutualAidCoverFields
+  }
+  mutualAidMyPlans {
+    code
+    nameZh
+    claimKinds {
+      code
+      label
+    }
+  }
+  mutualAidMyClaims {
+    ...MutualAidClaimFields
+  }
+}
+    fragment MutualAidCoverFields on MutualAidMemberCover {
+  memberId
+  nameMasked
+  idNumberMasked
+  covers {
+    planCode
+    planName
+    enrolmentId
+    shares
+    coverFrom
+    coverTo
+    active
+    paidInTermFen
+    paidInYearFen
+    termLeftFen
+    yearLeftFen
+    capPerCaseFen
+  }
+}
+fragment MutualAidClaimFields on MutualAidClaim {
+  id
+  planCode
+  kind
+  state
+  stateLabel
+  version
+  source
+  memberId
+  orgUnitId
+  enrolmentId
+  termStart
+  eventDate
+  admittedOn
+  dischargedOn
+  hospitalMasked
+  coveredCostFen
+  ownCostFen
+  tier
+  caseRef
+  amountFen
+  cappedBy
+  breakdown {
+    label
+    amountFen
+    note
+  }
+  documents {
+    id
+    kind
+    filename
+    contentType
+    size
+  }
+  createdAt
+}`) as unknown as TypedDocumentString<MutualAidMyPortalQuery, MutualAidMyPortalQueryVariables>;
 export const OrgUnitsPageDocument = new TypedDocumentString(`
     query OrgUnitsPage($filter: OrgUnitFilter, $first: Int, $after: String) {
   orgUnits(

@@ -10,6 +10,7 @@ from typing import Any
 from core.sdk import TenantContext, raw
 from huijia_mutual_aid.interface import Plan
 from huijia_mutual_aid.plans import plans_for
+from huijia_mutual_aid.rules import ids_in
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ async def covers_of(tenant: TenantContext, member_ids: list[int], on: dt.date) -
     if not member_ids:
         return {}
     plans = plans_for(tenant)
-    rows = await raw("SELECT * FROM mutual_aid_enrolment WHERE tenant_id = {} AND member_id = ANY({}) AND cover_to >= {} "
-                     "ORDER BY member_id, plan_code, term_start", tenant.id, member_ids, on)
+    rows = await raw(f"SELECT * FROM mutual_aid_enrolment WHERE tenant_id = {{}} AND member_id {ids_in(member_ids)} "
+                     "AND cover_to >= {} ORDER BY member_id, plan_code, term_start", tenant.id, on)
     spent = await raw(
         "SELECT c.enrolment_id, coalesce(sum(c.amount_fen), 0) AS term, coalesce(sum(CASE WHEN c.event_date >= {} "
         "AND c.event_date <= {} THEN c.amount_fen ELSE 0 END), 0) AS yr FROM mutual_aid_claim c JOIN workflow_case w "
         "ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' AND w.case_type = 'claim' AND w.case_id = c.id "
-        "WHERE c.tenant_id = {} AND c.member_id = ANY({}) AND w.state IN ('approved', 'paid') GROUP BY c.enrolment_id",
-        dt.date(on.year, 1, 1), dt.date(on.year, 12, 31), tenant.id, member_ids)
+        f"WHERE c.tenant_id = {{}} AND c.member_id {ids_in(member_ids)} AND w.state IN ('approved', 'paid') "
+        "GROUP BY c.enrolment_id", dt.date(on.year, 1, 1), dt.date(on.year, 12, 31), tenant.id)
     by_enrolment = {int(r["enrolment_id"]): (int(r["term"]), int(r["yr"])) for r in spent}
     out: dict[int, list[Cover]] = {m: [] for m in member_ids}
     for r in rows:

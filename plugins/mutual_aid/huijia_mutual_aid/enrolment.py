@@ -18,10 +18,11 @@ from core.sdk import (
     raw,
     require_in_subtree,
     transaction,
+    utcnow,
 )
 from huijia_mutual_aid.interface import Plan, Sex, UnitKind
 from huijia_mutual_aid.plans import plan_for, plans_for
-from huijia_mutual_aid.rules import Candidate, batch_problems, cover_period, eligibility_problems
+from huijia_mutual_aid.rules import Candidate, batch_problems, cover_period, eligibility_problems, ids_in
 
 RETIRED = ("retired", "early_retired")
 MAX_BATCH = 5000
@@ -78,10 +79,10 @@ async def _enrol(tenant: TenantContext, principal: Principal, actor: Actor, plan
                            "WHERE tenant_id = {} AND org_unit_id = {} AND state = 'joined'", tenant.id, unit_id)
         named = {r["id"]: r for r in await raw(
             "SELECT id, org_unit_id, gender, birth_date, work_status FROM member "
-            "WHERE tenant_id = {} AND id = ANY({}) AND state = 'joined'", tenant.id, list(member_ids))}
+            f"WHERE tenant_id = {{}} AND id {ids_in(member_ids)} AND state = 'joined'", tenant.id)}
         covered = await raw("SELECT member_id, plan_code, shares, org_unit_id FROM mutual_aid_enrolment "
-                            "WHERE tenant_id = {} AND cover_to >= {} AND (member_id = ANY({}) OR org_unit_id = {})",
-                            tenant.id, on, list(member_ids), unit_id)
+                            f"WHERE tenant_id = {{}} AND cover_to >= {{}} AND (member_id {ids_in(member_ids)} "
+                            "OR org_unit_id = {})", tenant.id, on, unit_id)
         held: dict[int, tuple[str, ...]] = {}
         for r in covered:
             held[r["member_id"]] = (*held.get(r["member_id"], ()), r["plan_code"])
@@ -105,9 +106,9 @@ async def _enrol(tenant: TenantContext, principal: Principal, actor: Actor, plan
             rows += await raw(
                 "INSERT INTO mutual_aid_enrolment (tenant_id, org_unit_id, plan_code, member_id, term_start, shares, "
                 "cover_from, cover_to, premium_fen, batch_key, created_by, created_at) "
-                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, now()) RETURNING *",
+                "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
                 tenant.id, unit_id, plan.code, m, term_start, shares, cover_from, cover_to,
-                shares * plan.premium_per_share_fen, batch_key, principal.user_id)
+                shares * plan.premium_per_share_fen, batch_key, principal.user_id, utcnow())
         await audit_record(tenant, actor, "mutual_aid.enrolment.batch", "OrgUnit", unit_id,
                            {"plan": plan.code, "members": len(rows), "shares": shares})
     return rows

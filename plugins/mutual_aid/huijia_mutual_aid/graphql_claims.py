@@ -41,6 +41,7 @@ from core.sdk import (
     utcnow,
 )
 from huijia_mutual_aid.graphql import MutualAidBenefitItem, MutualAidEnrolment
+from huijia_mutual_aid.rules import ids_in
 from huijia_mutual_aid.workflow import STATES_ZH
 
 
@@ -184,8 +185,8 @@ def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]]) -> Mutual
 async def _claims_out(tenant: Any, rows: list[dict[str, Any]]) -> list[MutualAidClaim]:
     docs: dict[int, list[dict[str, Any]]] = {}
     if rows:
-        for d in await raw("SELECT * FROM mutual_aid_claim_document WHERE tenant_id = {} AND claim_id = ANY({}) "
-                           "ORDER BY id", tenant.id, [int(r["id"]) for r in rows]):
+        for d in await raw("SELECT * FROM mutual_aid_claim_document WHERE tenant_id = {} AND claim_id "
+                           f"{ids_in([int(r['id']) for r in rows])} ORDER BY id", tenant.id):
             docs.setdefault(int(d["claim_id"]), []).append(d)
     return [_claim(tenant, r, docs.get(int(r["id"]), [])) for r in rows]
 

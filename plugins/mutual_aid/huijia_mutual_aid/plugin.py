@@ -87,6 +87,7 @@ def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution
     from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
     from huijia_mutual_aid.graphql_claims import MutualAidClaimsMutation, MutualAidClaimsQuery
+    from huijia_mutual_aid.graphql_worker import MutualAidWorkerQuery
 
-    return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery],
+    return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery, MutualAidWorkerQuery],
                                 mutation=[MutualAidMutation, MutualAidClaimsMutation])]

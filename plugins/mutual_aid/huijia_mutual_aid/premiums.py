@@ -31,6 +31,7 @@ from core.sdk import (
 )
 from huijia_mutual_aid.interface import Plan
 from huijia_mutual_aid.plans import plan_for
+from huijia_mutual_aid.rules import ids_in
 
 CASH, INCOME = "102", "408"
 # A plan's payer level -> the org unit levels that pay it (the nearest such union above the member's unit;
@@ -54,7 +55,7 @@ async def plan_accounts(tenant: TenantContext, plan: Plan, codes: tuple[str, ...
 
 async def _payer_units(tenant: TenantContext, plan: Plan, unit: dict[str, Any], root: dict[str, Any]) -> dict[str, int]:
     ancestors = [int(x) for x in unit["path"].strip("/").split("/") if x]
-    rows = await raw("SELECT id, level FROM org_unit WHERE tenant_id = {} AND id = ANY({})", tenant.id, ancestors)
+    rows = await raw(f"SELECT id, level FROM org_unit WHERE tenant_id = {{}} AND id {ids_in(ancestors)}", tenant.id)
     level_of = {int(r["id"]): r["level"] for r in rows}
     out = {}
     for payer in plan.payers or ():
@@ -89,8 +90,8 @@ async def pay_premiums(tenant: TenantContext, principal: Principal, actor: Actor
     root, (cash, income) = await plan_accounts(tenant, plan, (CASH, INCOME))
     payers = await _payer_units(tenant, plan, unit, root)
     done = {int(r["enrolment_id"]) for r in await raw(
-        "SELECT DISTINCT enrolment_id FROM mutual_aid_premium WHERE tenant_id = {} AND enrolment_id = ANY({}) "
-        "AND term_start = {}", tenant.id, [int(e["id"]) for e in enrolments], term_start)}
+        "SELECT DISTINCT enrolment_id FROM mutual_aid_premium WHERE tenant_id = {} AND enrolment_id "
+        f"{ids_in([int(e['id']) for e in enrolments])} AND term_start = {{}}", tenant.id, term_start)}
     posted = 0
     for e in enrolments:
         if int(e["id"]) in done:

@@ -215,3 +215,11 @@ def batch_problems(plan: Plan, plans: dict[str, Plan], *, unit_id: int, unit_kin
         problems += [(None, r) for r in ratio_problems(plan, unit_kind, eligible=eligible,
                                                        enrolling=already_enrolled + len(seen))]
     return problems
+
+
+def ids_in(ids: Iterable[int]) -> str:
+    """``IN (…)`` over integer ids, written into the SQL: ``= ANY({})`` takes a list on PostgreSQL only, and
+    the embedded SQLite default must run the same statements. ``int()`` on each keeps it injection-free;
+    an empty list matches nothing."""
+    values = ", ".join(str(int(v)) for v in ids)
+    return f"IN ({values})" if values else "IN (NULL)"

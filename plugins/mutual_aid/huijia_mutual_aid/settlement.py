@@ -32,7 +32,7 @@ from core.sdk import (
 from huijia_mutual_aid.interface import Plan, Settlement, SurplusMove
 from huijia_mutual_aid.plans import plan_for
 from huijia_mutual_aid.premiums import CASH, INCOME, plan_accounts, root_unit
-from huijia_mutual_aid.rules import claim_deadline
+from huijia_mutual_aid.rules import claim_deadline, ids_in
 from huijia_mutual_aid.settings import for_tenant
 
 SPENDING = "508"  # 其他支出: the surplus leaves the plan's fund as spending, and arrives as 408 其他收入
@@ -59,8 +59,8 @@ async def report(tenant: TenantContext, principal: Principal, plan_code: str, te
         f"AND w.case_id = x.id WHERE x.tenant_id = {{}} AND x.plan_code = {{}} AND x.term_start = {{}} AND {cond} "
         "AND w.state IN ('approved', 'paid') GROUP BY x.org_unit_id", tenant.id, plan.code, start, *args)
     unit_ids = sorted({int(r["org_unit_id"]) for r in premiums} | {int(r["org_unit_id"]) for r in claims})
-    units = {int(u["id"]): u for u in await raw("SELECT id, name, level FROM org_unit WHERE tenant_id = {} AND id = ANY({})",
-                                                tenant.id, unit_ids)} if unit_ids else {}
+    units = {int(u["id"]): u for u in await raw(f"SELECT id, name, level FROM org_unit WHERE tenant_id = {{}} AND id "
+                                                f"{ids_in(unit_ids)}", tenant.id)} if unit_ids else {}
     by_unit: dict[int, dict[str, Any]] = {u: {"unit_id": u, "name": units[u]["name"], "level": units[u]["level"],
                                               "premiums_fen": 0, "claims_fen": 0, "paid_fen": 0, "claims": 0}
                                           for u in unit_ids}

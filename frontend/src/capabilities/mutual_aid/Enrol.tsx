@@ -1,0 +1,191 @@
+/**
+ * 单位参保: pick a plan and a unit, choose its members (equal shares), see the enrolment ratio against
+ * the plan's minimum as you choose, enrol them (all or nothing: the server's refusals are listed), then
+ * the unit's enrolments and, for finance, paying the term's premiums into the plan's fund.
+ */
+import { useMemo, useState } from 'react';
+import { Alert, App, Button, Card, Form, InputNumber, Popconfirm, Progress, Select, Space, Statistic, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { gql } from '../../api/client';
+import { describeError } from '../../api/errors';
+
+import { useAuth } from '../../auth/AuthProvider';
+import { PageContainer } from '../../components/PageContainer';
+import { ConnectionTable, useConnection } from '../../components/ConnectionTable';
+import { OrgUnitPicker } from '../../components/OrgUnitPicker';
+import {
+  MutualAidEnrolDocument,
+  MutualAidEnrolmentsDocument,
+  MutualAidPremiumsPayDocument,
+  MutualAidUnitMembersDocument,
+  type MutualAidEnrolmentFieldsFragment,
+  type MutualAidUnitKind,
+  type MutualAidUnitMembersQuery,
+} from '../../graphql/generated';
+import { formatDate } from '../../lib/format';
+import { formatYuan } from '../../lib/money';
+import { UNIT_KIND_LABELS, options, pct } from './labels';
+import { planOptions, ratioBp, requiredRatioBp, usePlans, errorText } from './shared';
+
+type MemberRow = MutualAidUnitMembersQuery['members']['nodes'][number];
+
+export function RatioCheck({ eligible, chosen, requiredBp, shares, maxShares }: { eligible: number; chosen: number; requiredBp: number; shares: number; maxShares: number }) {
+  const bp = ratioBp(chosen, eligible);
+  const met = chosen > 0 && bp >= requiredBp;
+  return (
+    <Card size="small" className="hj-panel" data-testid="ratio-check" title="参保比例核对">
+      <Space size="large" wrap>
+        <Statistic title="本单位在册会员" value={eligible} suffix="人" />
+        <Statistic title="本次选择" value={chosen} suffix="人" />
+        <Statistic title="参保比例" value={pct(bp)} valueStyle={{ color: met ? '#389e0d' : '#cf1322' }} />
+        <Statistic title="最低比例" value={pct(requiredBp)} />
+        <Statistic title="每人份数" value={shares} suffix={`/ 最多${maxShares}份`} />
+      </Space>
+      <Progress percent={Math.min(100, bp / 100)} success={{ percent: Math.min(100, requiredBp / 100) }} showInfo={false} status={met ? 'success' : 'exception'} />
+      <Typography.Text type={met ? 'success' : 'danger'}>
+        {chosen === 0 ? '请勾选参保会员' : met ? '已达到最低参保比例' : `未达到最低参保比例，还需至少 ${Math.max(0, Math.ceil((requiredBp * eligible) / 10000) - chosen)} 人`}
+      </Typography.Text>
+      <div>
+        <Typography.Text type="secondary">同一单位每人参保份数相同；退休、超龄等不符合条件的会员以服务器核对为准。</Typography.Text>
+      </div>
+    </Card>
+  );
+}
+
+export default function MutualAidEnrol() {
+  const { can } = useAuth();
+  const { message } = App.useApp();
+  const { plans } = usePlans();
+  const [planCode, setPlanCode] = useState<string>();
+  const [unitId, setUnitId] = useState<string>();
+  const [unitKind, setUnitKind] = useState<MutualAidUnitKind>('OTHER');
+  const [shares, setShares] = useState(1);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [refusals, setRefusals] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+  const plan = plans.find((p) => p.code === planCode);
+  const members = useConnection(
+    MutualAidUnitMembersDocument,
+    { filter: { orgUnitId: unitId ?? null, states: ['JOINED'] } },
+    (d) => d.members,
+    { pageSize: 100, skip: !unitId },
+  );
+  const enrolments = useConnection(MutualAidEnrolmentsDocument, { plan: planCode ?? null, orgUnitId: unitId ?? null }, (d) => d.mutualAidEnrolments, { pageSize: 20 });
+  const eligible = members.connection?.totalCount ?? 0;
+  const required = plan ? requiredRatioBp(plan, unitKind, eligible) : 0;
+  // one key per choice of plan, unit, members and shares: sending the same batch again (a retry after
+  // a lost answer) cannot enrol twice, while a changed choice is a new batch
+  const batchKey = useMemo(() => crypto.randomUUID(), [planCode, unitId, chosen, shares]);
+
+  const enrol = async () => {
+    if (!plan || !unitId) return;
+    setBusy(true);
+    setRefusals([]);
+    try {
+      const { mutualAidEnrol: r } = await gql(MutualAidEnrolDocument, {
+        input: { plan: plan.code, orgUnitId: unitId, unitKind, memberIds: chosen, shares, batchKey },
+      });
+      if (r.errors.length) {
+        setRefusals(r.errors.map((e) => errorText(e)));
+        return;
+      }
+      message.success(`已为 ${r.enrolments.length} 名会员办理参保`);
+      setChosen([]);
+      await enrolments.refetch();
+    } catch (e) {
+      setRefusals([describeError(e)]);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const pay = async () => {
+    if (!plan || !unitId) return;
+    const { mutualAidPremiumsPay: r } = await gql(MutualAidPremiumsPayDocument, { plan: plan.code, orgUnitId: unitId });
+    if (r.errors.length) message.error(errorText(r.errors[0]));
+    else if (r.premiums.length === 0) message.info('本单位本期会费均已入账');
+    else message.success(`已入账 ${r.premiums.length} 笔会费，共 ${formatYuan(r.premiums.reduce((s, x) => s + Number(x.amountFen), 0))}`);
+  };
+
+  const memberColumns: ColumnsType<MemberRow> = [
+    { title: '姓名', dataIndex: 'name' },
+    { title: '身份证号', dataIndex: 'idNumberMasked', render: (v: string) => <span className="hj-mono-small">{v}</span> },
+    { title: '年龄', dataIndex: 'age', width: 80 },
+    { title: '状态', dataIndex: 'stateLabel', width: 100 },
+  ];
+  const enrolmentColumns: ColumnsType<MutualAidEnrolmentFieldsFragment> = [
+    { title: '计划', dataIndex: 'planCode', render: (c: string) => plans.find((p) => p.code === c)?.nameZh ?? c },
+    { title: '份数', dataIndex: 'shares', width: 80 },
+    { title: '保障期', key: 'cover', render: (_, e) => `${formatDate(e.coverFrom)} 至 ${formatDate(e.coverTo)}` },
+    { title: '会费', dataIndex: 'premiumFen', align: 'right', render: (v: number) => formatYuan(v) },
+  ];
+
+  return (
+    <PageContainer
+      title="单位参保"
+      subTitle="以单位为整体参保，比例不足或有不符合条件的会员时整批不予办理"
+      extra={
+        can('mutual_aid.premium') && plan && unitId ? (
+          <Popconfirm title="将本单位本期未入账的会费记入该计划互助金？" okText="入账" cancelText="取消" onConfirm={() => void pay()}>
+            <Button>会费入账</Button>
+          </Popconfirm>
+        ) : undefined
+      }
+    >
+      <Card size="small" className="hj-panel" style={{ marginBottom: 16 }}>
+        <Form layout="inline" name="mutual-aid-enrol">
+          <Form.Item label="保障计划" htmlFor="mutual-aid-enrol-plan">
+            <Select id="mutual-aid-enrol-plan" style={{ minWidth: 220 }} placeholder="选择计划" options={planOptions(plans)} value={planCode} onChange={(v) => { setPlanCode(v); setChosen([]); }} />
+          </Form.Item>
+          <Form.Item label="参保单位" htmlFor="mutual-aid-enrol-unit">
+            <OrgUnitPicker id="mutual-aid-enrol-unit" value={unitId} onChange={(v) => { setUnitId(v); setChosen([]); }} placeholder="输入工会名称" />
+          </Form.Item>
+          <Form.Item label="单位性质" htmlFor="mutual-aid-enrol-kind">
+            <Select id="mutual-aid-enrol-kind" style={{ minWidth: 120 }} options={options(UNIT_KIND_LABELS)} value={unitKind} onChange={setUnitKind} />
+          </Form.Item>
+          <Form.Item label="每人份数" htmlFor="mutual-aid-enrol-shares">
+            <InputNumber id="mutual-aid-enrol-shares" min={1} max={plan?.maxShares ?? 1} value={shares} onChange={(v) => setShares(v ?? 1)} />
+          </Form.Item>
+        </Form>
+      </Card>
+      {plan && unitId && (
+        <>
+          <RatioCheck eligible={eligible} chosen={chosen.length} requiredBp={required} shares={shares} maxShares={plan.maxShares} />
+          {refusals.length > 0 && (
+            <Alert
+              type="error"
+              showIcon
+              style={{ marginTop: 12 }}
+              message="未予办理参保"
+              description={
+                <ul style={{ margin: 0, paddingLeft: 20 }}>
+                  {refusals.map((r, i) => (
+                    <li key={i}>{r}</li>
+                  ))}
+                </ul>
+              }
+              data-testid="enrol-refusals"
+            />
+          )}
+          <Card size="small" className="hj-panel" style={{ marginTop: 12 }} title="选择参保会员">
+            <ConnectionTable<MemberRow>
+              source={members}
+              columns={memberColumns}
+              rowKey="id"
+              rowSelection={{ selectedRowKeys: chosen, onChange: (keys) => setChosen(keys.map(String)), preserveSelectedRowKeys: true }}
+              emptyText="该单位暂无在册会员"
+            />
+            {can('mutual_aid.enrol') && (
+              <Button type="primary" disabled={chosen.length === 0} loading={busy} onClick={() => void enrol()} style={{ marginTop: 12 }}>
+                办理参保（{chosen.length} 人）
+              </Button>
+            )}
+          </Card>
+        </>
+      )}
+      <Card size="small" className="hj-panel" style={{ marginTop: 16 }} title="参保记录">
+        <ConnectionTable<MutualAidEnrolmentFieldsFragment> source={enrolments} columns={enrolmentColumns} rowKey="id" emptyText="暂无参保记录" />
+      </Card>
+    </PageContainer>
+  );
+}
