@@ -54,7 +54,7 @@ from huijia_mutual_aid.claims import (
 from huijia_mutual_aid.interface import History
 from huijia_mutual_aid.plans import benefit_for, plan_for
 from huijia_mutual_aid.premiums import plan_accounts, root_unit
-from huijia_mutual_aid.rules import claim_refusals
+from huijia_mutual_aid.rules import claim_refusals, ids_in
 from huijia_mutual_aid.workflow import CLAIM
 
 MAX_FILE = 50 * 1024 * 1024
@@ -196,11 +196,11 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
     good = [(n, {**s, "member_id": found[s["id_number"]]}) for n, s in good if s["id_number"] in found]
     ids = sorted({s["member_id"] for _, s in good})
     enrolments: dict[int, list[dict[str, Any]]] = {}
-    for r in await raw("SELECT * FROM mutual_aid_enrolment WHERE tenant_id = {} AND plan_code = {} AND member_id = ANY({})",
-                       tenant.id, plan.code, ids):
+    for r in await raw("SELECT * FROM mutual_aid_enrolment WHERE tenant_id = {} AND plan_code = {} AND member_id "
+                       + ids_in(ids), tenant.id, plan.code):
         enrolments.setdefault(int(r["member_id"]), []).append(r)
     members = {int(m["id"]): m for m in await raw("SELECT id, gender, birth_date FROM member WHERE tenant_id = {} AND "
-                                                   "id = ANY({})", tenant.id, ids)}
+                                                   "id " + ids_in(ids), tenant.id)}
     paid_term, paid_year = spent
     keys = {stay_key(plan.code, s["member_id"], s) for _, s in good}
     seen = {r["stay_key"] for r in await raw("SELECT c.stay_key FROM mutual_aid_claim c " + _among_text("c.stay_key") +
