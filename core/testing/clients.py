@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,22 @@ async def app(database: str) -> AsyncIterator[Any]:
     yield application
     stop.set()
     await task
+
+
+_addresses = itertools.count(1)
+
+
+def from_new_address(api: Api) -> Api:
+    """The same in-process app seen from a client address of its own (10.99.x.y), keeping ``api``'s
+    token. Registrations and logins are throttled per address, and a whole suite registers many
+    workers: each test that registers one should do it from an address of its own."""
+    import httpx
+
+    n = next(_addresses)
+    app = api.client._transport.app  # the ASGI app behind the session's client
+    c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(f"10.99.{n // 250 % 250}.{n % 250 + 1}", 40000)),
+                          base_url=str(api.client.base_url))
+    return Api(c, api.token)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.testing import create_plugin_tenant, persona
+from core.testing import create_plugin_tenant, from_new_address, persona
 from huijia_mutual_aid.testing import (
     PDF_B64,
     PNG_NAMED_PDF,
@@ -248,10 +248,11 @@ async def test_a_worker_claims_for_themself_only(w, api) -> None:
     (member, idn), = await add_members(w["clerk"], w["unit"], 1, phone=True)
     await enrol(w["clerk"], w["unit"], "shanghai_class_b", [member], "b-worker")
     await backdate(t, "shanghai_class_b", 1)
-    reg = await api.gql("""mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token
+    web = from_new_address(api)  # registrations are throttled per address
+    reg = await web.gql("""mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token
       worker { status } errors { code message } } }""", {"i": {"tenantCode": t.code, "name": "参保人", "idNumber": idn,
                                                               "phone": await _phone_of(t, member), "password": "Worker-pass-123"}})
-    me = api.as_(reg["data"]["workerRegister"]["token"])
+    me = web.as_(reg["data"]["workerRegister"]["token"])
     assert reg["data"]["workerRegister"]["worker"]["status"] == "MEMBER", reg
     mine = (await me.data(MY_SUBMIT, claim_input(None, eventDate=days_ago(0))))["mutualAidMyClaimSubmit"]
     assert mine["errors"] == [] and mine["claim"]["source"] == "worker" and mine["claim"]["state"] == "entered"

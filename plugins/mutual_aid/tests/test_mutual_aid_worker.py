@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.testing import create_plugin_tenant, persona
+from core.testing import create_plugin_tenant, from_new_address, persona
 from huijia_mutual_aid.testing import PDF_B64, add_members, backdate, days_ago, enrol, sql
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -31,10 +31,12 @@ async def _worker(api: Any, t: Any, member: str, idn: str) -> Any:
 
     rows = await sql(t, "SELECT phone_enc FROM member WHERE tenant_id = {} AND id = {}", from_global_id(member)[1])
     phone = pii_decrypt(rows[0]["phone_enc"], "member", "phone", (await t.context()).id)
-    reg = await api.gql("""mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token errors { code } } }""",
+    web = from_new_address(api)  # registrations are throttled per address
+    reg = await web.gql("""mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token errors { code } } }""",
                         {"i": {"tenantCode": t.code, "name": "参保人", "idNumber": idn, "phone": phone,
                                "password": "Worker-pass-123"}})
-    return api.as_(reg["data"]["workerRegister"]["token"])
+    assert reg["data"]["workerRegister"]["errors"] == [], reg
+    return web.as_(reg["data"]["workerRegister"]["token"])
 
 
 @pytest.fixture(name="w", scope="module")
