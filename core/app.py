@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar, MediaType, Response, get
+from litestar import Litestar, MediaType, Request, Response, get
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
@@ -83,6 +83,18 @@ async def index() -> str:
     return page.read_text(encoding="utf-8") if page.exists() else PLACEHOLDER
 
 
+def spa_or_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """A browser opening a page of the web UI gets the UI even where a plugin's file route shares the
+    path's first segment (``/hardship/cases`` beside ``GET /hardship/attachments/{id}``): the router
+    follows the static segment and never reaches the catch-all. Only a GET that asks for HTML is
+    answered so; API and file clients keep their JSON errors."""
+    if (exc.status_code == 404 and request.method == "GET" and "text/html" in request.headers.get("accept", "")
+            and not request.url.path.startswith(("/graphql", "/health", "/metrics", "/assets", "/m/"))):
+        page = FRONTEND_DIST / "index.html"
+        return Response(page.read_text(encoding="utf-8") if page.exists() else PLACEHOLDER, media_type=MediaType.HTML)
+    return http_exception_handler(request, exc)
+
+
 def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Who may read /metrics: the holder of ``HUIJIA_METRICS_TOKEN`` when one is set; otherwise
     anyone in development and test, and only loopback clients in production. Refusals are 404 so
@@ -146,7 +158,7 @@ def create_app() -> Litestar:
     return Litestar(
         route_handlers=route_handlers,
         middleware=[prometheus.middleware, EdgeMiddleware],
-        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        exception_handlers={HTTPException: spa_or_error, Exception: internal_error_handler},
         before_send=[security_headers],
         lifespan=[lifespan],
         debug=False,
