@@ -26,7 +26,7 @@ Groups:
   readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
 - database: :func:`transaction`, :func:`raw`, :func:`on_postgres` (for a bulk statement only PostgreSQL
-  takes), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
+  takes), :func:`as_utc` (a timestamp as read back, aware, on either engine), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
   fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
@@ -184,6 +184,7 @@ __all__ = [
     "transaction",
     "raw",
     "on_postgres",
+    "as_utc",
     "utcnow",
     "tenant_tables",
     # jobs
@@ -296,6 +297,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
     "on_postgres": ("core.dbutil", "on_postgres"),
+    "as_utc": ("core.dbutil", "as_utc"),
     "utcnow": ("core.dbutil", "utcnow"),
     "tenant_tables": ("core.migration_sql", "tenant_tables"),
     "job": ("core.jobs.runner", "job"),

@@ -26,7 +26,8 @@ from tests.integration.drill import (
     plaintext,
 )
 
-pytestmark = pytest.mark.slow
+# The scratch databases are owned by the run's roles, which the run's database fixture creates.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def source(tmp_path_factory: pytest.TempPathFactory) -> Any:

@@ -12,7 +12,8 @@ import pytest
 
 from tests.integration.drill import STORED, demo_deployment, huijia, plaintext
 
-pytestmark = pytest.mark.slow
+# The scratch databases are owned by the run's roles, which the run's database fixture creates.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 
 async def test_rotation_reaches_every_areas_files(tmp_path: Path) -> None:

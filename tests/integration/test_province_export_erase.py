@@ -16,7 +16,8 @@ import pytest_asyncio
 
 from tests.integration.drill import ROOT, admin_url, app_url, demo_deployment, fetch, huijia, ok
 
-pytestmark = pytest.mark.slow
+# The scratch databases are owned by the run's roles, which the run's database fixture creates.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

@@ -13,7 +13,8 @@ import pytest
 
 from tests.integration.drill import ENV, admin_url, create_db, drop_db, fetch, ok, owner_url
 
-pytestmark = pytest.mark.slow
+# The scratch databases are owned by the run's roles, which the run's database fixture creates.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("database")]
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("huijia-*.tar"))
 # Tables a migration may legitimately add rows to (its own bookkeeping).

@@ -7,7 +7,6 @@ has left bidding: before that nobody reads them, the union's own admins and the 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from core.sdk import (
     ErrorCode,
     Principal,
     TenantContext,
+    as_utc,
     audit_record,
     files,
     hooks_for,
@@ -90,13 +90,6 @@ async def _eligible_org(tenant: TenantContext, principal: Principal, call: dict[
     return org
 
 
-def _aware(value: Any) -> dt.datetime:
-    """A timestamp as read back: aware on PostgreSQL, sometimes an ISO string on SQLite."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 async def submit(tenant: TenantContext, principal: Principal, actor: Actor, call_id: int, price_fen: int,
                  documents: list[Document]) -> dict[str, Any]:
     """Place (or, before the deadline, replace) the organisation's bid on a call."""
@@ -123,7 +116,7 @@ async def submit(tenant: TenantContext, principal: Principal, actor: Actor, call
             await raw("SELECT id FROM procurement_call WHERE tenant_id = {} AND id = {} FOR UPDATE", tenant.id, call_id)
         deadline = await raw("SELECT tender_end FROM procurement_call WHERE tenant_id = {} AND id = {}",
                              tenant.id, call_id)
-        if not deadline or deadline[0]["tender_end"] is None or utcnow() >= _aware(deadline[0]["tender_end"]):
+        if not deadline or deadline[0]["tender_end"] is None or utcnow() >= as_utc(deadline[0]["tender_end"]):
             raise DomainError(ErrorCode.INVALID_STATE, "bids are taken during the bidding period only", "callId",
                               "不在投标期内（投标已截止或尚未开始）")
         existing = await raw("SELECT id FROM procurement_bid WHERE tenant_id = {} AND call_id = {} AND org_id = {}",

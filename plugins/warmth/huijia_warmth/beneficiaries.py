@@ -15,6 +15,7 @@ from core.sdk import (
     get_member,
     hooks_for,
     in_subtree,
+    on_postgres,
     raw,
     require_in_subtree,
     transaction,
@@ -24,15 +25,6 @@ from huijia_warmth.interface import CampaignInfo, Candidate
 MAX_REASON = 200
 
 
-def _on_postgres() -> bool:
-    # SQLite (the embedded default) has no row locks and serialises writers anyway.
-    from piccolo.engine.postgres import PostgresEngine
-
-    from huijia_warmth.tables import WarmthCampaign
-
-    return isinstance(WarmthCampaign._meta.db, PostgresEngine)
-
-
 async def _campaign_for_update(tenant: TenantContext, campaign_id: int) -> dict[str, Any] | None:
     # The case row's lock is the one the approve step takes: an addition and an approval run one
     # after the other, so nothing slips onto a list that is being frozen.
@@ -40,7 +32,7 @@ async def _campaign_for_update(tenant: TenantContext, campaign_id: int) -> dict[
                      "JOIN org_unit o ON o.id = c.org_unit_id AND o.tenant_id = c.tenant_id "
                      "JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'warmth' "
                      "AND w.case_type = 'campaign' AND w.case_id = c.id "
-                     "WHERE c.tenant_id = {} AND c.id = {}" + (" FOR UPDATE OF w" if _on_postgres() else ""),
+                     "WHERE c.tenant_id = {} AND c.id = {}" + (" FOR UPDATE OF w" if on_postgres() else ""),
                      tenant.id, campaign_id)
     return rows[0] if rows else None
 
@@ -150,7 +142,7 @@ async def freeze(ctx: Any) -> None:
 async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int | None]], now: Any) -> None:
     if not frozen:
         return
-    if _on_postgres():
+    if on_postgres():
         # One statement per chunk: a list of 100,000 is frozen in seconds, not minutes.
         for i in range(0, len(frozen), 1000):
             part = frozen[i:i + 1000]

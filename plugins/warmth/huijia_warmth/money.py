@@ -25,6 +25,7 @@ from core.sdk import (
     ledger_post_reservation_many,
     ledger_reserve,
     ledger_void_reservation,
+    on_postgres,
     raw,
     transaction,
     utcnow,
@@ -174,9 +175,7 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
 async def _mark_paid(tenant: TenantContext, marks: list[tuple[int, int | None, str | None]], now: Any) -> None:
     if not marks:
         return
-    from huijia_warmth.beneficiaries import _on_postgres
-
-    if _on_postgres():
+    if on_postgres():
         # No join: a join with unnest() may get a nested loop over the whole table from a generic plan
         # (a list loaded in bulk has no statistics yet); ``id = ANY`` is a primary-key look-up.
         ids, entries, items = [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks]

@@ -14,6 +14,7 @@ from core.sdk import (
     TenantContext,
     audit_record,
     in_subtree,
+    on_postgres,
     raw,
     require_in_subtree,
     transaction,
@@ -38,19 +39,13 @@ _ROW = ("SELECT b.*, o.path AS unit_path, w.state FROM warmth_beneficiary b "
 
 
 async def _served(tenant: TenantContext, beneficiary_id: int, principal: Principal | None) -> dict[str, Any]:
-    rows = await raw(_ROW + (" FOR UPDATE OF b" if _pg() else ""), tenant.id, beneficiary_id)
+    rows = await raw(_ROW + (" FOR UPDATE OF b" if on_postgres() else ""), tenant.id, beneficiary_id)
     if not rows or (principal is not None and not in_subtree(principal, "warmth.read", rows[0]["unit_path"])):
         raise DomainError(ErrorCode.NOT_FOUND, "beneficiary not found", "beneficiaryId")
     if principal is not None:
         require_in_subtree(principal, "warmth.write", rows[0]["unit_path"], what="beneficiary", field="beneficiaryId",
                            read_action="warmth.read")
     return rows[0]
-
-
-def _pg() -> bool:
-    from huijia_warmth.beneficiaries import _on_postgres
-
-    return _on_postgres()
 
 
 def _check_receivable(row: dict[str, Any]) -> None:
@@ -64,7 +59,7 @@ def _check_receivable(row: dict[str, Any]) -> None:
 async def confirm_by_worker(tenant: TenantContext, worker: Any, actor: Any, beneficiary_id: int) -> dict[str, Any]:
     """The worker portal: only the worker whose own row it is may confirm (another's reads as NOT_FOUND)."""
     async with transaction():
-        rows = await raw(_ROW + (" FOR UPDATE OF b" if _pg() else ""), tenant.id, beneficiary_id)
+        rows = await raw(_ROW + (" FOR UPDATE OF b" if on_postgres() else ""), tenant.id, beneficiary_id)
         worker.require_own_member(rows[0]["member_id"] if rows else None, "beneficiary")
         row = rows[0]
         _check_receivable(row)
