@@ -36,6 +36,13 @@ def register_routes() -> list[Any]:
 
 
 @hookimpl
+def register_cron() -> list[Any]:
+    from core.workers.phone import cron_jobs
+
+    return cron_jobs()
+
+
+@hookimpl
 def register_encrypted_columns() -> list[Any]:
     # Worker accounts are encrypted with the members' keyring; their key commands rotate them.
     from core.members.keys import worker_columns

@@ -227,3 +227,33 @@ async def test_hook_register_sms_gateways(gateway, tmp_path):
     assert [g.name for batch in hooks_for(with_gw).register_sms_gateways() for g in batch] == ["outbox"]
     # Scoped like every hook: a province that does not enable the gateway's plugin never sees it.
     assert [g.name for batch in hooks_for(without).register_sms_gateways() for g in batch] == []
+
+
+async def test_codes_older_than_a_day_are_purged_and_fresh_ones_kept(gateway, tmp_path, from_address):
+    import datetime as dt
+
+    from core.context import tenant_scope
+    from core.tenancy.queries import get_tenant
+    from core.workers import phone as phone_codes
+    from core.workers.tables import WorkerPhoneCode
+
+    tenant = await sms_province(tmp_path)
+    w = await from_address()
+    old_phone, new_phone = phone(), phone()
+    for ph in (old_phone, new_phone):
+        assert (await w.gql(SEND, {"t": tenant, "p": ph}))["data"]["workerPhoneCodeSend"]["errors"] == []
+    ctx = await get_tenant(code=tenant)
+    assert ctx is not None
+    with tenant_scope(ctx):
+        rows = await WorkerPhoneCode.select(WorkerPhoneCode.id).where(WorkerPhoneCode.tenant_id == ctx.id).order_by(WorkerPhoneCode.id)
+        assert len(rows) == 2
+        # Send the first back by a day and a minute, as if the purge ran a day later.
+        await WorkerPhoneCode.update({WorkerPhoneCode.created_at: WorkerPhoneCode.created_at - dt.timedelta(days=1, minutes=1)}).where(
+            (WorkerPhoneCode.tenant_id == ctx.id) & (WorkerPhoneCode.id == rows[0]["id"]))
+    assert await phone_codes.purge_codes() >= 1
+    with tenant_scope(ctx):
+        left = await WorkerPhoneCode.select(WorkerPhoneCode.id).where(WorkerPhoneCode.tenant_id == ctx.id)
+    assert [r["id"] for r in left] == [rows[1]["id"]]
+    # The code left still registers its phone's holder.
+    out = (await w.gql(REGISTER, registration(tenant, phone_=new_phone, code=gateway.code_for(new_phone))))["data"]["workerRegister"]
+    assert out["errors"] == [], out
