@@ -74,6 +74,7 @@ describe('职工之家 capability slots', () => {
     renderAt('/home', <Home />, { ...WORKER, capabilities: [] });
     expect(await screen.findByText('本省（市）暂未开通在线服务，敬请期待')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: '申请入会' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: /12351/ })).toHaveAttribute('href', 'tel:12351');
   });
 });
 

@@ -51,7 +51,9 @@ export default function Home() {
           ))}
         </div>
       )}
-      <Alert style={{ marginTop: 16 }} type="info" showIcon message="职工服务热线 12351" />
+      {/* 12351 is the unions' national rights hotline; on a phone the link dials it. */}
+      <Alert style={{ marginTop: 16 }} type="info" showIcon
+        message={<a href="tel:12351">职工维权服务热线 12351（点击拨打）</a>} />
     </>
   );
 }
