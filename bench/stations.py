@@ -1,18 +1,30 @@
 """bench-stations: the public finder's nearest-20 open-now query (weekday-aware hours) at 200,000 stations, p50 under
 concurrent load, against a raw SQL endpoint returning the same rows in the same run. Prints the
-EXPLAIN plan of the finder's query and, last, one JSON line with the ratio (target <= 3)."""
+EXPLAIN plan of the finder's query, then interleaved rounds (BENCH_ROUNDS), and last one JSON line with the
+median ratio of the rounds, its spread and the load (target <= 3)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 
 import asyncpg
 import httpx
 
-from bench.common import PG_ADMIN, app_dsn, create_database, drop_database, free_port, load, python, server
+from bench.common import (
+    PG_ADMIN,
+    ROUNDS,
+    Rounds,
+    app_dsn,
+    create_database,
+    drop_database,
+    free_port,
+    load,
+    python,
+    result_line,
+    server,
+)
 
 STATIONS = int(os.environ.get("BENCH_STATIONS", "200000"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
@@ -135,15 +147,17 @@ async def main() -> None:
                         raise SystemExit(f"different rows for {ours_path}: {a[:3]} vs {b[:3]}")
             await load(raw_url, None, {}, concurrency=CONCURRENCY, requests=CONCURRENCY * 10, check=ok, paths=raw_paths)
             await load(ours_url, None, {}, concurrency=CONCURRENCY, requests=CONCURRENCY * 10, check=ok, paths=ours_paths)
-            raw = await load(raw_url, None, {}, concurrency=CONCURRENCY, requests=REQUESTS, check=ok, paths=raw_paths)
-            ours = await load(ours_url, None, {}, concurrency=CONCURRENCY, requests=REQUESTS, check=ok, paths=ours_paths)
-        ratio = round(ours["p50_ms"] / raw["p50_ms"], 2)
-        print(f"raw:  {raw}")
-        print(f"ours: {ours}")
-        print(json.dumps({"bench": "stations", "ratio": ratio, "target": "<=3", "stations": STATIONS, "n": N,
-                          "concurrency": CONCURRENCY, "ours_p50_ms": ours["p50_ms"], "raw_p50_ms": raw["p50_ms"],
-                          "ours_rps": ours["rps"], "raw_rps": raw["rps"], "ours_p95_ms": ours["p95_ms"],
-                          "raw_p95_ms": raw["p95_ms"]}))
+            rounds = Rounds()
+            for r in range(ROUNDS):
+                got = {}
+                for side in (("raw", "ours") if rounds.first(r) == "raw" else ("ours", "raw")):
+                    got[side] = await load(raw_url if side == "raw" else ours_url, None, {}, concurrency=CONCURRENCY,
+                                           requests=REQUESTS, check=ok, paths=raw_paths if side == "raw" else ours_paths)
+                rounds.add(got["ours"]["p50_ms"] / got["raw"]["p50_ms"])
+                print(f"round {r + 1}: raw {got['raw']}  ours {got['ours']}  ratio {rounds.ratios[-1]:.2f}")
+        print(result_line("stations", rounds, "<=3", stations=STATIONS, n=N, concurrency=CONCURRENCY,
+                          ours_p50_ms=got["ours"]["p50_ms"], raw_p50_ms=got["raw"]["p50_ms"], ours_rps=got["ours"]["rps"],
+                          raw_rps=got["raw"]["rps"], ours_p95_ms=got["ours"]["p95_ms"], raw_p95_ms=got["raw"]["p95_ms"]))
     finally:
         await drop_database(db)
 
