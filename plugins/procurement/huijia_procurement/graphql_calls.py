@@ -26,7 +26,7 @@ from core.sdk import (
 )
 from huijia_procurement import bids, calls
 from huijia_procurement.common import is_social_org
-from huijia_procurement.graphql import _decode, _gid, _pk
+from huijia_procurement.graphql import ServiceNeed, _decode, _gid, _pk, resolve_need
 from huijia_procurement.workflow import STATES_ZH
 
 MAX_LIST = 500
@@ -117,6 +117,13 @@ class ProcurementCall(Node):
         rows = await info.context.loader("procurement.call_questions", _questions).load(self._pk)
         return [CallQuestion(id=_gid("CallQuestion", r["id"]), question=r["question"], answer=r["answer"],
                              asked_at=r["asked_at"], answered_at=r["answered_at"]) for r in rows]
+
+    @strawberry.field(description="The need-list project the call buys, for staff who may read it (null otherwise).")
+    async def need(self, info: Info) -> ServiceNeed | None:
+        _, principal = info.context.authenticated()
+        if self.need_id is None or not principal.can("procurement.read"):
+            return None
+        return await resolve_need(info, _pk(self.need_id, "ServiceNeed", "needId"))
 
     @strawberry.field(description="Complaints against the award with their text and resolution, oldest first (an "
                                   "organisation's login: its own).")

@@ -1,5 +1,5 @@
 import { lazy } from 'react';
-import { AuditOutlined, FileDoneOutlined, FileSearchOutlined, ShopOutlined, SolutionOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
+import { AuditOutlined, FileDoneOutlined, FileSearchOutlined, GlobalOutlined, ShopOutlined, SolutionOutlined, TeamOutlined, UnorderedListOutlined } from '@ant-design/icons';
 import { defineCapability } from '../types';
 
 /** Staff screens need `procurement.read`; an organisation's login (role social_org) holds only
@@ -16,6 +16,7 @@ export default defineCapability({
     { path: '/purchase/calls', label: '采购项目', icon: <FileSearchOutlined />, permission: 'procurement.read', page: lazy(() => import('./Calls')) },
     { path: '/purchase/calls/:id', label: '采购项目详情', permission: 'procurement.read', hideInMenu: true, page: lazy(() => import('./CallDetail')) },
     { path: '/purchase/contracts', label: '合同与履约', icon: <FileDoneOutlined />, permission: 'procurement.read', page: lazy(() => import('./Contracts')) },
+    { path: '/purchase/open-data', label: '开放数据', icon: <GlobalOutlined />, permission: 'procurement.read', page: lazy(() => import('./OpenData')) },
     { path: '/purchase/my-org', label: '入库申请', icon: <SolutionOutlined />, permission: 'procurement.org.self', page: lazy(() => import('./MyOrg')) },
     { path: '/purchase/open-calls', label: '采购公告', icon: <FileSearchOutlined />, permission: 'procurement.org.self', page: lazy(() => import('./OpenCalls')) },
     { path: '/purchase/my-bids', label: '我的投标', icon: <AuditOutlined />, permission: 'procurement.org.self', page: lazy(() => import('./MyBids')) },

@@ -25,7 +25,7 @@ function call(over: Record<string, unknown> = {}) {
     id: 'UHJvY3VyZW1lbnRDYWxsOjE=', orgUnitId: 'T3JnVW5pdDox', title: '法律知识进企业', category: 'legal_aid', description: '12场讲座',
     budgetFen: 5_000_000, areaCode: '310000', state: 'bidding', stateLabel: '投标中', version: 3, enquiryDays: 1, tenderDays: 1, standstillDays: 1,
     publishedAt: '2026-12-01T00:00:00Z', enquiryEnd: '2026-12-02T00:00:00Z', tenderEnd: '2026-12-03T00:00:00Z', standstillEnd: null,
-    awardBidId: null, awardReasons: [], questions: [], ...over,
+    awardBidId: null, awardReasons: [], needId: null, need: null, questions: [], complaints: [], ...over,
   };
 }
 
@@ -71,7 +71,7 @@ describe('menus', () => {
   });
   it('gives staff the registry, needs, calls and contracts, and nothing of an organisation', () => {
     const labels = visibleEntries(screens, new Set(READ), caps).filter((s) => s.capability === 'procurement' && !s.hideInMenu).map((s) => s.label);
-    expect(labels).toEqual(['社会组织库', '服务需求清单', '采购项目', '合同与履约']);
+    expect(labels).toEqual(['社会组织库', '服务需求清单', '采购项目', '合同与履约', '开放数据']);
   });
 });
 
@@ -100,7 +100,7 @@ describe('采购项目详情', () => {
         return { json: { data: { procurementPanelDeclare: { member: { userId: ME, username: 'tester', declared: true, conflict: false }, errors: [] } } } };
       }
       if (query.includes('procurementCallBids')) {
-        return { json: { data: { procurementCallBids: [{ id: 'QmlkOjE=', orgId: 'U29jaWFsT3JnOjE=', orgName: '江门社工服务中心', hasOwnUnion: true, priceFen: 3_000_000, submittedAt: '2026-12-02T01:00:00Z', documentIds: ['1'] }] } } };
+        return { json: { data: { procurementCallBids: [{ id: 'QmlkOjE=', orgId: 'U29jaWFsT3JnOjE=', orgName: '江门社工服务中心', hasOwnUnion: true, priceFen: 3_000_000, submittedAt: '2026-12-02T01:00:00Z', documents: [{ id: 'QmlkRG9jdW1lbnQ6Nw==', filename: '投标书.pdf', size: 1024, downloadUrl: '/procurement/bid-documents/7' }] }] } } };
       }
       if (query.includes('procurementCallResults')) return { json: { data: { procurementCallResults: RESULTS } } };
       return { json: { data: { procurementCall: call({ state: 'evaluation', stateLabel: '评审中' }), procurementCallPanel: [{ userId: ME, username: 'tester', declared, conflict: false }] } } };
@@ -165,7 +165,7 @@ describe('合同与履约', () => {
   const contracts = (status: string) => ({
     procurementContracts: [{
       id: 'Q29udHJhY3Q6MQ==', callId: 'UHJvY3VyZW1lbnRDYWxsOjE=', orgId: 'U29jaWFsT3JnOjE=', orgUnitId: 'T3JnVW5pdDox', valueFen: 3_000_000, reservationId: '1',
-      signedAt: '2026-12-03T00:00:00Z', milestones: [milestone({ status }), milestone({ id: 'TWlsZXN0b25lOjI=', seq: 2, title: '尾期', percent: 70, amountFen: 2_100_000, status: 'pending' })],
+      signedAt: '2026-12-03T00:00:00Z', status: 'active', terminationReasons: [], terminatedAt: null, releasedFen: 0, milestones: [milestone({ status }), milestone({ id: 'TWlsZXN0b25lOjI=', seq: 2, title: '尾期', percent: 70, amountFen: 2_100_000, status: 'pending' })],
       evaluations: [],
     }],
     procurementCalls: [{ id: 'UHJvY3VyZW1lbnRDYWxsOjE=', title: '法律知识进企业' }],
