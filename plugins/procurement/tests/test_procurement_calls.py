@@ -306,3 +306,28 @@ async def test_a_complaints_text_reaches_the_approver_and_its_resolution_the_bid
     mine = (await dear.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]["complaints"]
     assert [(c["outcome"], c["resolution"]) for c in mine] == [("dismissed", "经核实，证书在有效期内"),
                                                                ("upheld", "评分须复核")]
+
+
+NEED = """mutation($u: ID!, $t: String!, $b: BigInt!) { procurementNeedCreate(orgUnitId: $u, category: "legal_aid", title: $t,
+  budgetFen: $b) { need { id } errors { field code } } }"""
+CALL_NEED = "query($id: ID!) { procurementCall(id: $id) { needId need { id title budgetFen } } }"
+
+
+async def test_a_call_drafted_from_a_need_shows_it_to_staff_only(api, fast, staff, tmp_path) -> None:
+    clerk, approver = staff["clerk"], staff["approver"]
+    need = (await clerk.data(NEED, {"u": fast.unit_ids[fast.root_unit], "t": "法律知识进企业", "b": 2_000_000}))[
+        "procurementNeedCreate"]["need"]
+    over = (await clerk.data(CREATE_CALL, {"i": call_input(fast, needId=need["id"], budgetFen=2_000_001)}))[
+        "procurementCallCreate"]
+    assert _codes(over) == [("budgetFen", "CAP_EXCEEDED")]
+    other = await create_plugin_tenant(["procurement"], tmp_path)
+    foreign_clerk = (await persona(api, other.code, "clerk", other.root_unit)).api
+    foreign = (await foreign_clerk.data(NEED, {"u": other.unit_ids[other.root_unit], "t": "别省需求", "b": 100}))[
+        "procurementNeedCreate"]["need"]
+    assert _codes((await clerk.data(CREATE_CALL, {"i": call_input(fast, needId=foreign["id"])}))[
+        "procurementCallCreate"]) == [("needId", "NOT_FOUND")]
+    call = await published_call(clerk, approver, fast, needId=need["id"], budgetFen=2_000_000)
+    seen = (await approver.data(CALL_NEED, {"id": call["id"]}))["procurementCall"]
+    assert seen == {"needId": need["id"], "need": {"id": need["id"], "title": "法律知识进企业", "budgetFen": 2_000_000}}
+    bidder, _ = await new_org(api, fast, approver)
+    assert (await bidder.data(CALL_NEED, {"id": call["id"]}))["procurementCall"]["need"] is None

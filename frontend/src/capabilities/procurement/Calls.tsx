@@ -32,7 +32,7 @@ export default function Calls() {
   const categoryLabel = new Map(categories.map((c) => [c.code, c.label]));
 
   const columns: ColumnsType<Call> = [
-    { title: '项目名称', dataIndex: 'title', render: (t: string, r) => <Link to={`/purchase/calls/${encodeURIComponent(r.id)}`}>{t}</Link> },
+    { title: '项目名称', dataIndex: 'title', render: (t: string, r) => <Link to={`/procurement/calls/${encodeURIComponent(r.id)}`}>{t}</Link> },
     { title: '类别', dataIndex: 'category', render: (c: string) => categoryLabel.get(c) ?? c, responsive: ['md'] },
     { title: '工会', dataIndex: 'orgUnitId', render: (id: string) => unitName(id), responsive: ['lg'] },
     { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatYuan(v), align: 'right' },
@@ -58,7 +58,7 @@ export default function Calls() {
           })).procurementCallCreate}
           isDone={(r) => !!r.call}
           errorOptions={{ fieldMap: { budgetFen: 'budgetYuan' }, messages: { 'title.NOT_ELIGIBLE': '该事项在负面清单内，不得购买', 'budgetYuan.CAP_EXCEEDED': '超过单个项目预算上限或所选服务需求的预算', 'needId.NOT_FOUND': '所选服务需求不存在，或不属于该工会' } }}
-          onDone={async (r) => { setCreating(false); if (r.call) navigate(`/purchase/calls/${encodeURIComponent(r.call.id)}`); }}
+          onDone={async (r) => { setCreating(false); if (r.call) navigate(`/procurement/calls/${encodeURIComponent(r.call.id)}`); }}
         >
           <NeedField />
           <Form.Item label="采购单位（工会）" name="orgUnitId" rules={[{ required: true, message: '请选择工会' }]}><OrgUnitPicker /></Form.Item>

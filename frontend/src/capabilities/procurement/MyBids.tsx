@@ -19,7 +19,7 @@ export default function MyBids() {
     { title: '报价', dataIndex: 'priceFen', render: (v: Bid['priceFen']) => (v === null || v === undefined ? '已密封' : formatYuan(v)), align: 'right' },
     { title: '提交时间', dataIndex: 'submittedAt', render: dateTime },
     // the documents come with the price: listed (and downloadable) only once the call is open
-    { title: '投标文件', key: 'documents', render: (_: unknown, b) => (b.priceFen === null || b.priceFen === undefined ? '已密封' : <DocumentLinks documents={b.documents} />) },
+    { title: '投标文件', key: 'documents', render: (_: unknown, b) => (b.priceFen === null || b.priceFen === undefined ? '投标截止后可下载' : <DocumentLinks documents={b.documents} />) },
   ];
   return (
     <PageContainer title="我的投标" subTitle="投标截止前报价密封保存">

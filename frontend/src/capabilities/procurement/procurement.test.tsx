@@ -352,7 +352,8 @@ describe('我的投标', () => {
     });
     renderAt('/b', '/b', <MyBids />, ['procurement.org.self']);
     const sealedRow = (await screen.findByText('法律知识进企业')).closest('tr') as HTMLElement;
-    expect(within(sealedRow).getAllByText('已密封')).toHaveLength(2);
+    expect(within(sealedRow).getByText('已密封')).toBeInTheDocument();
+    expect(within(sealedRow).getByText('投标截止后可下载')).toBeInTheDocument();
     expect(within(sealedRow).queryByRole('button')).toBeNull();
     const openRow = screen.getByText('心理关爱').closest('tr') as HTMLElement;
     expect(within(openRow).getByRole('button', { name: '下载 方案.pdf' })).toBeInTheDocument();
