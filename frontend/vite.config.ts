@@ -17,6 +17,11 @@ export default defineConfig({
       '/exports': { target: api },
       // the worker portal's download of its own data (core/workers/http.py)
       '/portal': { target: api },
+      // procurement's document downloads and the public open-data routes (the /procurement/… pages
+      // themselves are the app's)
+      '/procurement/bid-documents': { target: api },
+      '/procurement/org-documents': { target: api },
+      '/public': { target: api },
     },
   },
   build: {

@@ -106,7 +106,7 @@ function runTimers(backend, at) {
 const plusSecond = (iso) => new Date(new Date(iso).getTime() + 1000).toISOString();
 
 async function openCall(page, title) {
-  await page.goto('/purchase/calls');
+  await page.goto('/procurement/calls');
   await page.getByRole('heading', { level: 1, name: '采购项目' }).waitFor();
   await page.getByRole('link', { name: title }).click();
   await page.getByRole('heading', { level: 1, name: title }).waitFor();
@@ -156,7 +156,10 @@ export const FLOWS = [
       await page.getByTestId('call-state').getByText('答疑中').waitFor();
       await page.getByTestId('bids-sealed').waitFor();
       await page.getByRole('button', { name: '指定评审专家' }).click();
-      await page.getByRole('dialog', { name: '指定评审专家' }).getByRole('button', { name: '指定本人' }).click();
+      // the picker lists the evaluator role at the call's union or above, searched on the server
+      await page.getByRole('dialog', { name: '指定评审专家' }).getByRole('combobox', { name: '评审专家' }).fill('approver');
+      await page.locator('.ant-select-item-option').filter({ hasText: /（approver）$|^approver$/ }).click();
+      await dialogSubmit(page, '指定评审专家', '指定');
       await page.getByText(/approver：未声明/).waitFor();
       await logout(page);
 
@@ -187,6 +190,10 @@ export const FLOWS = [
       await page.getByTestId('call-state').getByText('评审中').waitFor();
       await page.getByRole('button', { name: '声明无利益冲突' }).click();
       await page.getByText('¥30,000.00').first().waitFor();
+      // the tender box is open: the bid's document downloads (sealed before, no link was shown)
+      const download = page.waitForEvent('download');
+      await page.getByRole('button', { name: '下载 投标书.pdf' }).click();
+      assert.ok((await download).suggestedFilename(), 'the bid document downloaded');
       await page.getByRole('table', { name: '评审排名' }).getByRole('button', { name: spaced('评分') }).click();
       const score = page.getByRole('dialog', { name: /评分：/ });
       const boxes = score.getByRole('spinbutton');
@@ -208,6 +215,9 @@ export const FLOWS = [
       await dialogSubmit(page, '签订合同', '签订并预留资金');
       await page.getByTestId('call-state').getByText('已签约').waitFor();
       await shot(page, 'procurement-call-contracted');
+      // the public listing of awarded contracts, as the open-data screen shows it
+      await page.getByRole('menuitem', { name: '开放数据' }).click();
+      await page.getByRole('table', { name: '中标合同公示' }).getByText('江门社工服务中心').first().waitFor();
       await logout(page);
 
       await login(page, { username: ORG_USER });

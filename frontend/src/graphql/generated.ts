@@ -1810,32 +1810,32 @@ export type WorkerRevealMyDataMutationVariables = Exact<{
 
 export type WorkerRevealMyDataMutation = { workerRevealMyData: { data: { name: string, idNumber: string, phone: string, memberNumber: string | null, unionName: string | null, employer: string | null, joinedOn: string | null, birthDate: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
-export type SocialOrgFieldsFragment = { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> };
+export type SocialOrgFieldsFragment = { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> };
 
-export type CallFieldsFragment = { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> };
+export type CallFieldsFragment = { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> };
 
 export type MilestoneFieldsFragment = { id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null };
 
-export type ContractFieldsFragment = { id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> };
+export type ContractFieldsFragment = { id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, status: string, terminationReasons: Array<string>, terminatedAt: string | null, releasedFen: number | string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> };
 
 export type PcOrgsQueryVariables = Exact<{
   status?: InputMaybe<Scalars['String']['input']>;
 }>;
 
 
-export type PcOrgsQuery = { procurementOrgs: Array<{ id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> }> };
+export type PcOrgsQuery = { procurementOrgs: Array<{ id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> }> };
 
 export type PcMyOrgQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PcMyOrgQuery = { procurementMyOrg: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null };
+export type PcMyOrgQuery = { procurementMyOrg: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null };
 
 export type PcOrgApplyMutationVariables = Exact<{
   input: SocialOrgApplyInput;
 }>;
 
 
-export type PcOrgApplyMutation = { procurementOrgApply: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcOrgApplyMutation = { procurementOrgApply: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcOrgDecideMutationVariables = Exact<{
   orgId: Scalars['ID']['input'];
@@ -1844,7 +1844,7 @@ export type PcOrgDecideMutationVariables = Exact<{
 }>;
 
 
-export type PcOrgDecideMutation = { procurementOrgDecide: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcOrgDecideMutation = { procurementOrgDecide: { org: { id: string, name: string, creditCode: string, registrationNo: string, registrationAuthority: string, serviceAreas: Array<string>, hasOwnUnion: boolean, status: string, decisionReasons: Array<string>, scoreBp: number, orgUnitId: string, createdAt: string, blacklisted: boolean, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number | string, createdAt: string, downloadUrl: string }>, blacklist: Array<{ id: string, reason: string, startsOn: string, endsOn: string, liftedAt: string | null, inForce: boolean }>, scoreHistory: Array<{ scoreBp: number, source: string, note: string, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcOrgDocumentAddMutationVariables = Exact<{
   orgId: Scalars['ID']['input'];
@@ -1896,26 +1896,39 @@ export type PcCallsQueryVariables = Exact<{
 }>;
 
 
-export type PcCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> }>, procurementCategories: Array<{ code: string, label: string }> };
+export type PcCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> }>, procurementCategories: Array<{ code: string, label: string }> };
+
+export type PcNeedChoicesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PcNeedChoicesQuery = { procurementNeeds: Array<{ id: string, orgUnitId: string, category: string, categoryLabel: string, title: string, description: string, budgetFen: number | string }> };
 
 export type PcOpenCallsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PcOpenCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> }> };
+export type PcOpenCallsQuery = { procurementCalls: Array<{ id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> }> };
 
 export type PcCallQueryVariables = Exact<{
   id: Scalars['ID']['input'];
 }>;
 
 
-export type PcCallQuery = { procurementCall: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, procurementCallPanel: Array<{ userId: string, username: string, declared: boolean, conflict: boolean }> };
+export type PcCallQuery = { procurementCall: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, need: { id: string, title: string, budgetFen: number | string, categoryLabel: string } | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> } | null, procurementCallPanel: Array<{ userId: string, username: string, declared: boolean, conflict: boolean }> };
 
 export type PcCallBidsQueryVariables = Exact<{
   callId: Scalars['ID']['input'];
 }>;
 
 
-export type PcCallBidsQuery = { procurementCallBids: Array<{ id: string, orgId: string, orgName: string, hasOwnUnion: boolean, priceFen: number | string, submittedAt: string, documentIds: Array<string> }> };
+export type PcCallBidsQuery = { procurementCallBids: Array<{ id: string, orgId: string, orgName: string, hasOwnUnion: boolean, priceFen: number | string, submittedAt: string, documents: Array<{ id: string, filename: string, size: number | string, downloadUrl: string }> }> };
+
+export type PcEligibleEvaluatorsQueryVariables = Exact<{
+  callId: Scalars['ID']['input'];
+  search?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type PcEligibleEvaluatorsQuery = { procurementEligibleEvaluators: Array<{ userId: string, username: string, displayName: string }> };
 
 export type PcCallResultsQueryVariables = Exact<{
   callId: Scalars['ID']['input'];
@@ -1929,7 +1942,7 @@ export type PcCallCreateMutationVariables = Exact<{
 }>;
 
 
-export type PcCallCreateMutation = { procurementCallCreate: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcCallCreateMutation = { procurementCallCreate: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcCallStepMutationVariables = Exact<{
   callId: Scalars['ID']['input'];
@@ -1939,7 +1952,7 @@ export type PcCallStepMutationVariables = Exact<{
 }>;
 
 
-export type PcCallStepMutation = { procurementCallStep: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcCallStepMutation = { procurementCallStep: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcCallAwardMutationVariables = Exact<{
   callId: Scalars['ID']['input'];
@@ -1949,7 +1962,7 @@ export type PcCallAwardMutationVariables = Exact<{
 }>;
 
 
-export type PcCallAwardMutation = { procurementCallAward: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcCallAwardMutation = { procurementCallAward: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcQuestionAskMutationVariables = Exact<{
   callId: Scalars['ID']['input'];
@@ -1967,6 +1980,15 @@ export type PcQuestionAnswerMutationVariables = Exact<{
 
 export type PcQuestionAnswerMutation = { procurementQuestionAnswer: { question: { id: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type PcComplaintResolveMutationVariables = Exact<{
+  complaintId: Scalars['ID']['input'];
+  uphold: Scalars['Boolean']['input'];
+  resolution: Scalars['String']['input'];
+}>;
+
+
+export type PcComplaintResolveMutation = { procurementComplaintResolve: { complaint: { id: string, outcome: string, resolution: string } | null, call: { id: string, state: string, stateLabel: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
 export type PcComplaintFileMutationVariables = Exact<{
   callId: Scalars['ID']['input'];
   text: Scalars['String']['input'];
@@ -1978,7 +2000,7 @@ export type PcComplaintFileMutation = { procurementComplaintFile: { call: { id: 
 export type PcMyBidsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PcMyBidsQuery = { procurementMyBids: Array<{ id: string, callId: string, submittedAt: string, priceFen: number | string | null }> };
+export type PcMyBidsQuery = { procurementMyBids: Array<{ id: string, callId: string, submittedAt: string, priceFen: number | string | null, documents: Array<{ id: string, filename: string, size: number | string, downloadUrl: string }> }> };
 
 export type PcBidSubmitMutationVariables = Exact<{
   callId: Scalars['ID']['input'];
@@ -2021,12 +2043,20 @@ export type PcContractSignMutationVariables = Exact<{
 }>;
 
 
-export type PcContractSignMutation = { procurementContractSign: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type PcContractSignMutation = { procurementContractSign: { call: { id: string, orgUnitId: string, title: string, category: string, description: string, budgetFen: number | string, areaCode: string, state: string, stateLabel: string, version: number, enquiryDays: number, tenderDays: number, standstillDays: number, publishedAt: string | null, enquiryEnd: string | null, tenderEnd: string | null, standstillEnd: string | null, awardBidId: string | null, awardReasons: Array<string>, needId: string | null, questions: Array<{ id: string, question: string, answer: string, askedAt: string, answeredAt: string | null }>, complaints: Array<{ id: string, orgId: string, orgName: string, text: string, outcome: string, resolution: string, createdAt: string, decidedAt: string | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcContractsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PcContractsQuery = { procurementContracts: Array<{ id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> }>, procurementCalls: Array<{ id: string, title: string }> };
+export type PcContractsQuery = { procurementContracts: Array<{ id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, status: string, terminationReasons: Array<string>, terminatedAt: string | null, releasedFen: number | string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> }>, procurementCalls: Array<{ id: string, title: string }> };
+
+export type PcContractTerminateMutationVariables = Exact<{
+  contractId: Scalars['ID']['input'];
+  reasons: Array<Scalars['String']['input']> | Scalars['String']['input'];
+}>;
+
+
+export type PcContractTerminateMutation = { procurementContractTerminate: { contract: { id: string, callId: string, orgId: string, orgUnitId: string, valueFen: number | string, reservationId: string | null, signedAt: string, status: string, terminationReasons: Array<string>, terminatedAt: string | null, releasedFen: number | string, milestones: Array<{ id: string, seq: number, title: string, deliverable: string, percent: number, amountFen: number | string, status: string, deliveryNote: string, deliveredAt: string | null, acceptedAt: string | null, paidAt: string | null, entryId: string | null }>, evaluations: Array<{ id: string, kind: string, score: number, comments: string, createdAt: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type PcMilestoneDeliverMutationVariables = Exact<{
   milestoneId: Scalars['ID']['input'];
@@ -3026,6 +3056,7 @@ export const SocialOrgFieldsFragmentDoc = new TypedDocumentString(`
     contentType
     size
     createdAt
+    downloadUrl
   }
   blacklist {
     id
@@ -3064,12 +3095,23 @@ export const CallFieldsFragmentDoc = new TypedDocumentString(`
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }
     `, {"fragmentName":"CallFields"}) as unknown as TypedDocumentString<CallFieldsFragment, unknown>;
@@ -3098,6 +3140,10 @@ export const ContractFieldsFragmentDoc = new TypedDocumentString(`
   valueFen
   reservationId
   signedAt
+  status
+  terminationReasons
+  terminatedAt
+  releasedFen
   milestones {
     ...MilestoneFields
   }
@@ -6037,6 +6083,7 @@ export const PcOrgsDocument = new TypedDocumentString(`
     contentType
     size
     createdAt
+    downloadUrl
   }
   blacklist {
     id
@@ -6080,6 +6127,7 @@ export const PcMyOrgDocument = new TypedDocumentString(`
     contentType
     size
     createdAt
+    downloadUrl
   }
   blacklist {
     id
@@ -6134,6 +6182,7 @@ fragment SocialOrgFields on SocialOrg {
     contentType
     size
     createdAt
+    downloadUrl
   }
   blacklist {
     id
@@ -6188,6 +6237,7 @@ fragment SocialOrgFields on SocialOrg {
     contentType
     size
     createdAt
+    downloadUrl
   }
   blacklist {
     id
@@ -6338,6 +6388,7 @@ export const PcCallsDocument = new TypedDocumentString(`
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
@@ -6345,7 +6396,30 @@ export const PcCallsDocument = new TypedDocumentString(`
     askedAt
     answeredAt
   }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
+  }
 }`) as unknown as TypedDocumentString<PcCallsQuery, PcCallsQueryVariables>;
+export const PcNeedChoicesDocument = new TypedDocumentString(`
+    query PcNeedChoices {
+  procurementNeeds {
+    id
+    orgUnitId
+    category
+    categoryLabel
+    title
+    description
+    budgetFen
+  }
+}
+    `) as unknown as TypedDocumentString<PcNeedChoicesQuery, PcNeedChoicesQueryVariables>;
 export const PcOpenCallsDocument = new TypedDocumentString(`
     query PcOpenCalls {
   procurementCalls {
@@ -6372,6 +6446,7 @@ export const PcOpenCallsDocument = new TypedDocumentString(`
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
@@ -6379,11 +6454,27 @@ export const PcOpenCallsDocument = new TypedDocumentString(`
     askedAt
     answeredAt
   }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
+  }
 }`) as unknown as TypedDocumentString<PcOpenCallsQuery, PcOpenCallsQueryVariables>;
 export const PcCallDocument = new TypedDocumentString(`
     query PcCall($id: ID!) {
   procurementCall(id: $id) {
     ...CallFields
+    need {
+      id
+      title
+      budgetFen
+      categoryLabel
+    }
   }
   procurementCallPanel(callId: $id) {
     userId
@@ -6412,12 +6503,23 @@ export const PcCallDocument = new TypedDocumentString(`
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }`) as unknown as TypedDocumentString<PcCallQuery, PcCallQueryVariables>;
 export const PcCallBidsDocument = new TypedDocumentString(`
@@ -6429,10 +6531,24 @@ export const PcCallBidsDocument = new TypedDocumentString(`
     hasOwnUnion
     priceFen
     submittedAt
-    documentIds
+    documents {
+      id
+      filename
+      size
+      downloadUrl
+    }
   }
 }
     `) as unknown as TypedDocumentString<PcCallBidsQuery, PcCallBidsQueryVariables>;
+export const PcEligibleEvaluatorsDocument = new TypedDocumentString(`
+    query PcEligibleEvaluators($callId: ID!, $search: String) {
+  procurementEligibleEvaluators(callId: $callId, search: $search) {
+    userId
+    username
+    displayName
+  }
+}
+    `) as unknown as TypedDocumentString<PcEligibleEvaluatorsQuery, PcEligibleEvaluatorsQueryVariables>;
 export const PcCallResultsDocument = new TypedDocumentString(`
     query PcCallResults($callId: ID!) {
   procurementCallResults(callId: $callId) {
@@ -6499,12 +6615,23 @@ fragment CallFields on ProcurementCall {
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }`) as unknown as TypedDocumentString<PcCallCreateMutation, PcCallCreateMutationVariables>;
 export const PcCallStepDocument = new TypedDocumentString(`
@@ -6549,12 +6676,23 @@ fragment CallFields on ProcurementCall {
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }`) as unknown as TypedDocumentString<PcCallStepMutation, PcCallStepMutationVariables>;
 export const PcCallAwardDocument = new TypedDocumentString(`
@@ -6599,12 +6737,23 @@ fragment CallFields on ProcurementCall {
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }`) as unknown as TypedDocumentString<PcCallAwardMutation, PcCallAwardMutationVariables>;
 export const PcQuestionAskDocument = new TypedDocumentString(`
@@ -6641,6 +6790,34 @@ export const PcQuestionAnswerDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<PcQuestionAnswerMutation, PcQuestionAnswerMutationVariables>;
+export const PcComplaintResolveDocument = new TypedDocumentString(`
+    mutation PcComplaintResolve($complaintId: ID!, $uphold: Boolean!, $resolution: String!) {
+  procurementComplaintResolve(
+    complaintId: $complaintId
+    uphold: $uphold
+    resolution: $resolution
+  ) {
+    complaint {
+      id
+      outcome
+      resolution
+    }
+    call {
+      id
+      state
+      stateLabel
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<PcComplaintResolveMutation, PcComplaintResolveMutationVariables>;
 export const PcComplaintFileDocument = new TypedDocumentString(`
     mutation PcComplaintFile($callId: ID!, $text: String!) {
   procurementComplaintFile(callId: $callId, text: $text) {
@@ -6667,6 +6844,12 @@ export const PcMyBidsDocument = new TypedDocumentString(`
     callId
     submittedAt
     priceFen
+    documents {
+      id
+      filename
+      size
+      downloadUrl
+    }
   }
 }
     `) as unknown as TypedDocumentString<PcMyBidsQuery, PcMyBidsQueryVariables>;
@@ -6790,12 +6973,23 @@ fragment CallFields on ProcurementCall {
   standstillEnd
   awardBidId
   awardReasons
+  needId
   questions {
     id
     question
     answer
     askedAt
     answeredAt
+  }
+  complaints {
+    id
+    orgId
+    orgName
+    text
+    outcome
+    resolution
+    createdAt
+    decidedAt
   }
 }`) as unknown as TypedDocumentString<PcContractSignMutation, PcContractSignMutationVariables>;
 export const PcContractsDocument = new TypedDocumentString(`
@@ -6830,6 +7024,10 @@ fragment ContractFields on Contract {
   valueFen
   reservationId
   signedAt
+  status
+  terminationReasons
+  terminatedAt
+  releasedFen
   milestones {
     ...MilestoneFields
   }
@@ -6841,6 +7039,60 @@ fragment ContractFields on Contract {
     createdAt
   }
 }`) as unknown as TypedDocumentString<PcContractsQuery, PcContractsQueryVariables>;
+export const PcContractTerminateDocument = new TypedDocumentString(`
+    mutation PcContractTerminate($contractId: ID!, $reasons: [String!]!) {
+  procurementContractTerminate(contractId: $contractId, reasons: $reasons) {
+    contract {
+      ...ContractFields
+    }
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}
+fragment MilestoneFields on Milestone {
+  id
+  seq
+  title
+  deliverable
+  percent
+  amountFen
+  status
+  deliveryNote
+  deliveredAt
+  acceptedAt
+  paidAt
+  entryId
+}
+fragment ContractFields on Contract {
+  id
+  callId
+  orgId
+  orgUnitId
+  valueFen
+  reservationId
+  signedAt
+  status
+  terminationReasons
+  terminatedAt
+  releasedFen
+  milestones {
+    ...MilestoneFields
+  }
+  evaluations {
+    id
+    kind
+    score
+    comments
+    createdAt
+  }
+}`) as unknown as TypedDocumentString<PcContractTerminateMutation, PcContractTerminateMutationVariables>;
 export const PcMilestoneDeliverDocument = new TypedDocumentString(`
     mutation PcMilestoneDeliver($milestoneId: ID!, $note: String!) {
   procurementMilestoneDeliver(milestoneId: $milestoneId, note: $note) {

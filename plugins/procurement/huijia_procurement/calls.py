@@ -159,8 +159,10 @@ async def on_award(ctx: Any) -> None:
 
 
 async def on_complaint_decided(ctx: Any, *, upheld: bool) -> None:
-    await raw("UPDATE procurement_complaint SET outcome = {}, decided_at = {} WHERE tenant_id = {} AND call_id = {} "
-              "AND outcome = ''", "upheld" if upheld else "dismissed", ctx.now, ctx.tenant.id, ctx.case.case_id)
+    # the approver's reasons are the complaint's resolution, kept with it for the bidder and the file
+    await raw("UPDATE procurement_complaint SET outcome = {}, decided_at = {}, resolution = {}, decided_by = {} "
+              "WHERE tenant_id = {} AND call_id = {} AND outcome = ''", "upheld" if upheld else "dismissed", ctx.now,
+              "；".join(ctx.reasons)[:2000], ctx.actor.user_id, ctx.tenant.id, ctx.case.case_id)
     if upheld:
         await raw("UPDATE procurement_call SET award_bid_id = NULL, standstill_end = NULL WHERE tenant_id = {} "
                   "AND id = {}", ctx.tenant.id, ctx.case.case_id)
@@ -253,6 +255,40 @@ async def complain(tenant: TenantContext, principal: Principal, actor: Actor, ca
         await workflow_step(tenant, CALL, call_id, "complain", actor=actor, principal=None,
                             payload={"complaint_id": int(rows[0]["id"])})
     return rows[0]
+
+
+async def complaints_of(tenant: TenantContext, principal: Principal, call: dict[str, Any]) -> list[dict[str, Any]]:
+    """A call's complaints with their text and resolution: every one for staff of the call's union, an
+    organisation's own for its login (another bidder's complaint is not its business)."""
+    sql = ("SELECT p.*, g.name AS org_name FROM procurement_complaint p JOIN procurement_org g ON g.tenant_id = "
+           "p.tenant_id AND g.id = p.org_id WHERE p.tenant_id = {} AND p.call_id = {}")
+    args: list[Any] = [tenant.id, int(call["id"])]
+    if not principal.can("procurement.read", call["unit_path"]):
+        org = await own_org(tenant, principal)
+        if org is None:
+            return []
+        sql += " AND p.org_id = {}"
+        args.append(int(org["id"]))
+    return await raw(sql + " ORDER BY p.id", *args)
+
+
+async def resolve_complaint(tenant: TenantContext, principal: Principal, actor: Actor, complaint_id: int,
+                            uphold: bool, resolution: str) -> dict[str, Any]:
+    """Decide the open complaint: dismiss (the standstill starts again) or uphold (back to evaluation)."""
+    rows = await raw("SELECT * FROM procurement_complaint WHERE tenant_id = {} AND id = {}", tenant.id, complaint_id)
+    call = await load(tenant, int(rows[0]["call_id"])) if rows else None
+    if call is None or not principal.can("procurement.read", call["unit_path"]):
+        raise DomainError(ErrorCode.NOT_FOUND, "complaint not found", "complaintId", "投诉不存在，或您无权查看")
+    require_in_subtree(principal, "procurement.call.award", call["unit_path"], what="complaint", field="complaintId",
+                       read_action="procurement.read")
+    resolution = text("resolution", resolution, 2000, "处理意见")
+    if rows[0]["outcome"] or call["state"] != "complaint":
+        raise DomainError(ErrorCode.INVALID_STATE, "the complaint was decided already", "complaintId", "该投诉已处理")
+    await step(tenant, principal, actor, int(call["id"]), "uphold" if uphold else "dismiss", [resolution])
+    done = await raw("SELECT p.*, g.name AS org_name FROM procurement_complaint p JOIN procurement_org g ON "
+                     "g.tenant_id = p.tenant_id AND g.id = p.org_id WHERE p.tenant_id = {} AND p.id = {}",
+                     tenant.id, complaint_id)
+    return done[0]
 
 
 async def state_of(tenant: TenantContext, call_id: int) -> str | None:

@@ -8,10 +8,15 @@ finance pays it: the payment posts the milestone's share of the reservation unde
 derived from the milestone, so a retried payment cannot post twice; an unaccepted milestone is never
 paid. Mid-term and final evaluations move the organisation's performance score, which later calls'
 rankings blend in.
+
+Termination (an approver, with reasons) ends a contract that is not fully paid: its unpaid milestones
+are closed and what is left of the reservation is voided, so the unspent money returns to the fund's
+available balance; payments already made stay as they are (no entry is deleted or rewritten).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +30,7 @@ from core.sdk import (
     get_unit,
     ledger_post_reservation,
     ledger_reserve,
+    ledger_void_reservation,
     pii_decrypt,
     raw,
     require_in_subtree,
@@ -133,11 +139,55 @@ async def _move(tenant: TenantContext, milestone_id: int, want: str, to: str, se
     return done[0]
 
 
+def _require_active(k: dict[str, Any], field: str = "milestoneId") -> None:
+    if k.get("status", "active") != "active":
+        raise DomainError(ErrorCode.INVALID_STATE, "the contract was terminated", field, "合同已终止")
+
+
+async def terminate(tenant: TenantContext, principal: Principal, actor: Actor, contract_id: int,
+                    reasons: list[str]) -> dict[str, Any]:
+    k = await visible(tenant, principal, contract_id)
+    require_in_subtree(principal, "procurement.contract.terminate", k["unit_path"], what="contract",
+                       field="contractId", read_action="procurement.read", message_zh=NOT_FOUND_ZH)
+    reasons = [text("reasons", r, 500, "终止理由") for r in reasons if (r or "").strip()]
+    if not reasons or len(reasons) > 10:
+        raise invalid("give 1 to 10 reasons for the termination", "reasons", "请填写终止合同的理由")
+    async with transaction():
+        # Claim the contract (compare-and-set): a second termination finds it terminated. Milestone rows
+        # are then updated under their own row locks, so a payment racing this either committed first
+        # (its milestone stays paid) or finds the milestone closed / the reservation voided and rolls back.
+        claimed = await raw("UPDATE procurement_contract SET status = 'terminated', terminated_by = {}, terminated_at = {}, "
+                            "termination_reasons = {} WHERE tenant_id = {} AND id = {} AND status = 'active' RETURNING id",
+                            actor.user_id, utcnow(), json.dumps(reasons, ensure_ascii=False), tenant.id, contract_id)
+        if not claimed:
+            raise DomainError(ErrorCode.INVALID_STATE, "the contract was terminated already", "contractId", "合同已终止")
+        closed = await raw("UPDATE procurement_milestone SET status = 'closed' WHERE tenant_id = {} AND contract_id = {} "
+                           "AND status IN ('pending', 'delivered', 'accepted') RETURNING id, amount_fen", tenant.id,
+                           contract_id)
+        if not closed:
+            raise DomainError(ErrorCode.INVALID_STATE, "every milestone is paid: the contract is fulfilled", "contractId",
+                              "合同各节点均已付款，无需终止")
+        released = 0
+        if k["reservation_id"] is not None:
+            res = await ledger_void_reservation(tenant, actor, int(k["reservation_id"]),
+                                                reason=f"合同终止：{'；'.join(reasons)}"[:500])
+            released = int(res["amount_fen"]) - int(res["posted_fen"])
+        await raw("UPDATE procurement_contract SET released_fen = {} WHERE tenant_id = {} AND id = {}", released,
+                  tenant.id, contract_id)
+        await audit_record(tenant, actor, "procurement.contract.terminate", "Contract", contract_id,
+                           {"released_fen": released, "closed_milestones": [int(m["id"]) for m in closed],
+                            "reasons": reasons})
+    out = await load(tenant, contract_id)
+    assert out is not None
+    return out
+
+
 async def deliver(tenant: TenantContext, principal: Principal, actor: Actor, milestone_id: int, note: str) -> dict[str, Any]:
     m, k = await _milestone(tenant, principal, milestone_id)
     org = await own_org(tenant, principal)
     if org is None or int(org["id"]) != int(k["org_id"]):
         raise DomainError(ErrorCode.FORBIDDEN, "only the contracted organisation reports a delivery")
+    _require_active(k)
     note = text("note", note, 2000, "交付说明")
     if m["status"] != "pending":
         raise DomainError(ErrorCode.INVALID_STATE, "the milestone was delivered already", "milestoneId", "该节点已报告交付")
@@ -150,6 +200,7 @@ async def accept(tenant: TenantContext, principal: Principal, actor: Actor, mile
     m, k = await _milestone(tenant, principal, milestone_id)
     require_in_subtree(principal, "procurement.contract.accept", k["unit_path"], what="contract", field="milestoneId",
                        read_action="procurement.read", message_zh=NOT_FOUND_ZH)
+    _require_active(k)
     if m["status"] != "delivered":
         raise DomainError(ErrorCode.INVALID_STATE, "only a delivered milestone is accepted", "milestoneId",
                           "社会组织尚未报告交付，不能验收")
@@ -165,6 +216,7 @@ async def pay(tenant: TenantContext, principal: Principal, actor: Actor, milesto
                        read_action="procurement.read", message_zh=NOT_FOUND_ZH)
     if m["status"] == "paid":
         return m  # a retry after a lost answer: the payment stands once
+    _require_active(k)
     if m["status"] != "accepted":
         raise DomainError(ErrorCode.INVALID_STATE, "a milestone is paid only after it is accepted", "milestoneId",
                           "该节点尚未验收，不能付款")
@@ -176,6 +228,8 @@ async def pay(tenant: TenantContext, principal: Principal, actor: Actor, milesto
         if not claimed:
             again = await raw("SELECT * FROM procurement_milestone WHERE tenant_id = {} AND id = {}", tenant.id,
                               milestone_id)
+            if again[0]["status"] != "paid":  # closed by a termination that committed first
+                raise DomainError(ErrorCode.INVALID_STATE, "the contract was terminated", "milestoneId", "合同已终止")
             return again[0]
         left = await raw("SELECT count(*) AS n FROM procurement_milestone WHERE tenant_id = {} AND contract_id = {} "
                          "AND status <> 'paid'", tenant.id, k["id"])

@@ -85,6 +85,10 @@ class OrgDocument:
     sha256: str
     created_at: dt.datetime
 
+    @strawberry.field(description="GET with the bearer token (staff of the organisation's union and its own login).")
+    def download_url(self) -> str:
+        return f"/procurement/org-documents/{from_global_id(self.id, 'OrgDocument', 'id')[1]}"
+
 
 @strawberry.type(description="An entry on the negative list (黑名单) of organisations: why and for how long.")
 class BlacklistEntry:

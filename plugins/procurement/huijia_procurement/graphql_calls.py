@@ -26,7 +26,7 @@ from core.sdk import (
 )
 from huijia_procurement import bids, calls
 from huijia_procurement.common import is_social_org
-from huijia_procurement.graphql import _decode, _gid, _pk
+from huijia_procurement.graphql import ServiceNeed, _decode, _gid, _pk, resolve_need
 from huijia_procurement.workflow import STATES_ZH
 
 MAX_LIST = 500
@@ -51,6 +51,25 @@ class CallQuestion:
     answered_at: dt.datetime | None
 
 
+@strawberry.type(description="A bidder's complaint against an award and the approver's resolution. Staff of the "
+                             "call's union see every complaint, an organisation's login its own.")
+class CallComplaint:
+    id: strawberry.ID
+    org_id: strawberry.ID
+    org_name: str
+    text: str = strawberry.field(description="What the bidder complains of.")
+    outcome: str = strawberry.field(description="Empty while open | dismissed | upheld.")
+    resolution: str = strawberry.field(description="The approver's reasons for the outcome.")
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+def complaint(r: dict[str, Any]) -> CallComplaint:
+    return CallComplaint(id=_gid("CallComplaint", r["id"]), org_id=_gid("SocialOrg", r["org_id"]),
+                         org_name=r["org_name"], text=r["text"], outcome=r["outcome"] or "",
+                         resolution=r["resolution"] or "", created_at=r["created_at"], decided_at=r["decided_at"])
+
+
 @strawberry.type(description="A call for proposals (征集/招标) on its workflow.")
 class ProcurementCall(Node):
     id: strawberry.ID
@@ -73,7 +92,9 @@ class ProcurementCall(Node):
     standstill_end: dt.datetime | None
     award_bid_id: strawberry.ID | None
     award_reasons: list[str]
+    need_id: strawberry.ID | None = strawberry.field(description="The need-list project the call buys, if any.")
     _pk: strawberry.Private[int]
+    _unit_path: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, r: dict[str, Any]) -> ProcurementCall:
@@ -87,13 +108,29 @@ class ProcurementCall(Node):
                    standstill_days=int(r["standstill_days"]), published_at=r["published_at"],
                    enquiry_end=r["enquiry_end"], tender_end=r["tender_end"], standstill_end=r["standstill_end"],
                    award_bid_id=_gid("Bid", r["award_bid_id"]) if r["award_bid_id"] else None,
-                   award_reasons=list(json_value(r["award_reasons"]) or []), _pk=int(r["id"]))
+                   award_reasons=list(json_value(r["award_reasons"]) or []),
+                   need_id=_gid("ServiceNeed", r["need_id"]) if r["need_id"] else None, _pk=int(r["id"]),
+                   _unit_path=r["unit_path"])
 
     @strawberry.field(description="Questions and answers of the enquiry period, oldest first.")
     async def questions(self, info: Info) -> list[CallQuestion]:
         rows = await info.context.loader("procurement.call_questions", _questions).load(self._pk)
         return [CallQuestion(id=_gid("CallQuestion", r["id"]), question=r["question"], answer=r["answer"],
                              asked_at=r["asked_at"], answered_at=r["answered_at"]) for r in rows]
+
+    @strawberry.field(description="The need-list project the call buys, for staff who may read it (null otherwise).")
+    async def need(self, info: Info) -> ServiceNeed | None:
+        _, principal = info.context.authenticated()
+        if self.need_id is None or not principal.can("procurement.read"):
+            return None
+        return await resolve_need(info, _pk(self.need_id, "ServiceNeed", "needId"))
+
+    @strawberry.field(description="Complaints against the award with their text and resolution, oldest first (an "
+                                  "organisation's login: its own).")
+    async def complaints(self, info: Info) -> list[CallComplaint]:
+        tenant, principal = info.context.authenticated()
+        rows = await calls.complaints_of(tenant, principal, {"id": self._pk, "unit_path": self._unit_path})
+        return [complaint(r) for r in rows]
 
 
 async def resolve_call(info: Info, pk: int) -> ProcurementCall | None:
@@ -102,6 +139,16 @@ async def resolve_call(info: Info, pk: int) -> ProcurementCall | None:
     if call is None or not calls.may_see(principal, call):
         return None
     return ProcurementCall.from_row(call)
+
+
+@strawberry.type(description="A bid document, listed only once the call's bids are open (after the tender "
+                             "deadline), like the file itself.")
+class BidDocument:
+    id: strawberry.ID
+    filename: str
+    content_type: str
+    size: BigInt
+    download_url: str = strawberry.field(description="GET with the bearer token; 409 while the bids are sealed.")
 
 
 @strawberry.type(description="A bid as staff read it after the tender deadline (price decrypted then).")
@@ -114,6 +161,7 @@ class Bid:
     submitted_at: dt.datetime
     document_ids: list[strawberry.ID] = strawberry.field(description="Download: GET /procurement/bid-documents/<n>, "
                                                                      "n the id's number.")
+    documents: list[BidDocument]
 
 
 @strawberry.type(description="An organisation's own bid; the price shows once the call is past its deadline.")
@@ -122,17 +170,22 @@ class MyBid:
     call_id: strawberry.ID
     submitted_at: dt.datetime
     price_fen: BigInt | None
+    documents: list[BidDocument] = strawberry.field(description="Its documents, once the call is past its deadline "
+                                                                "(empty before).")
 
 
-async def _doc_ids(tenant: Any, bid_ids: list[int]) -> dict[int, list[int]]:
+async def _docs(tenant: Any, bid_ids: list[int]) -> dict[int, list[BidDocument]]:
+    """Documents of bids the caller was already allowed to open (the callers check the seal)."""
     if not bid_ids:
         return {}
     ids = ", ".join(str(int(i)) for i in bid_ids)
-    rows = await raw(f"SELECT id, bid_id FROM procurement_bid_document WHERE tenant_id = {{}} AND bid_id IN ({ids}) "
-                     "ORDER BY id", tenant.id)
-    out: dict[int, list[int]] = {}
+    rows = await raw(f"SELECT id, bid_id, filename, content_type, size FROM procurement_bid_document "
+                     f"WHERE tenant_id = {{}} AND bid_id IN ({ids}) ORDER BY id", tenant.id)
+    out: dict[int, list[BidDocument]] = {}
     for r in rows:
-        out.setdefault(int(r["bid_id"]), []).append(int(r["id"]))
+        out.setdefault(int(r["bid_id"]), []).append(BidDocument(
+            id=_gid("BidDocument", r["id"]), filename=r["filename"], content_type=r["content_type"],
+            size=int(r["size"]), download_url=f"/procurement/bid-documents/{int(r['id'])}"))
     return out
 
 
@@ -168,18 +221,22 @@ class CallQuery:
     async def procurement_call_bids(self, info: Info, call_id: strawberry.ID) -> list[Bid]:
         tenant, principal = info.context.authenticated()
         _, rows = await bids.bids_of_call(tenant, principal, _pk(call_id, "ProcurementCall", "callId"))
-        docs = await _doc_ids(tenant, [int(r["id"]) for r in rows])
+        docs = await _docs(tenant, [int(r["id"]) for r in rows])
         return [Bid(id=_gid("Bid", r["id"]), org_id=_gid("SocialOrg", r["org_id"]), org_name=r["org_name"],
                     has_own_union=bool(r["has_own_union"]), price_fen=r["price_fen"], submitted_at=r["submitted_at"],
-                    document_ids=[_gid("BidDocument", d) for d in docs.get(int(r["id"]), [])]) for r in rows]
+                    document_ids=[d.id for d in docs.get(int(r["id"]), [])], documents=docs.get(int(r["id"]), []))
+                for r in rows]
 
     @strawberry.field(description=perm("procurement.org.self", "Your organisation's bids, newest first."))
     @for_query
     async def procurement_my_bids(self, info: Info) -> list[MyBid]:
         tenant, principal = info.context.require("procurement.org.self")
+        rows = await bids.my_bids(tenant, principal)
+        # the seal covers a bid's documents for its own bidder too: listed once the price shows
+        docs = await _docs(tenant, [int(r["id"]) for r in rows if r["price_fen"] is not None])
         return [MyBid(id=_gid("Bid", r["id"]), call_id=_gid("ProcurementCall", r["call_id"]),
-                      submitted_at=r["submitted_at"], price_fen=r["price_fen"])
-                for r in await bids.my_bids(tenant, principal)]
+                      submitted_at=r["submitted_at"], price_fen=r["price_fen"], documents=docs.get(int(r["id"]), []))
+                for r in rows]
 
 
 @strawberry.input(description="A new call for proposals (a draft until an approver publishes it).")
@@ -213,6 +270,13 @@ class BidDocumentInput:
 
 @strawberry.type
 class CallPayload:
+    call: ProcurementCall | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ComplaintPayload:
+    complaint: CallComplaint | None = None
     call: ProcurementCall | None = None
     errors: list[UserError]
 
@@ -312,6 +376,21 @@ class CallMutation:
 
         return await run_mutation(CallPayload, work)
 
+    @strawberry.mutation(description=perm("procurement.call.award", "Decide the call's open complaint with a "
+                                          "resolution (required, kept with it): uphold (the award is withdrawn, back "
+                                          "to evaluation) or dismiss (the standstill starts again)."))
+    async def procurement_complaint_resolve(self, info: Info, complaint_id: strawberry.ID, uphold: bool,
+                                            resolution: str) -> ComplaintPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("procurement.call.award")
+            r = await calls.resolve_complaint(tenant, principal, info.context.actor,
+                                              _pk(complaint_id, "CallComplaint", "complaintId"), uphold, resolution)
+            row = await calls.load(tenant, int(r["call_id"]))
+            assert row is not None
+            return {"complaint": complaint(r), "call": ProcurementCall.from_row(row)}
+
+        return await run_mutation(ComplaintPayload, work)
+
     @strawberry.mutation(description=perm("procurement.org.self", "Place (or replace, before the deadline) your "
                                           "organisation's sealed bid: a price within the call's budget and 1 to 10 "
                                           "documents."))
@@ -323,7 +402,7 @@ class CallMutation:
             r = await bids.submit(tenant, principal, info.context.actor, _pk(call_id, "ProcurementCall", "callId"),
                                   int(price_fen), docs)
             return {"bid": MyBid(id=_gid("Bid", r["id"]), call_id=_gid("ProcurementCall", r["call_id"]),
-                                 submitted_at=dt.datetime.now(dt.UTC), price_fen=None)}
+                                 submitted_at=dt.datetime.now(dt.UTC), price_fen=None, documents=[])}
 
         return await run_mutation(BidPayload, work)
 

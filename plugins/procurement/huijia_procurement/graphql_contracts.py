@@ -20,7 +20,7 @@ from core.sdk import (
     scope_clause,
 )
 from huijia_procurement import calls, contracts
-from huijia_procurement.common import is_social_org, own_org
+from huijia_procurement.common import is_social_org, json_value, own_org
 from huijia_procurement.graphql import _gid, _pk
 from huijia_procurement.graphql_calls import CallPayload, ProcurementCall
 
@@ -42,7 +42,8 @@ async def _evaluations(tenant: Any, keys: list[Any]) -> list[Any]:
     return await _children(tenant, "procurement_evaluation", keys)
 
 
-@strawberry.type(description="A payment milestone: pending -> delivered -> accepted -> paid.")
+@strawberry.type(description="A payment milestone: pending -> delivered -> accepted -> paid; closed when the "
+                             "contract was terminated before paying it.")
 class Milestone:
     id: strawberry.ID
     seq: int
@@ -88,6 +89,11 @@ class Contract(Node):
     value_fen: BigInt
     reservation_id: strawberry.ID | None
     signed_at: dt.datetime
+    status: str = strawberry.field(description="active | terminated.")
+    termination_reasons: list[str]
+    terminated_at: dt.datetime | None
+    released_fen: BigInt = strawberry.field(description="What the termination released from the reservation back to "
+                                                        "the fund (0 while active).")
     _pk: strawberry.Private[int]
 
     @classmethod
@@ -96,7 +102,9 @@ class Contract(Node):
                    org_id=_gid("SocialOrg", r["org_id"]), org_unit_id=_gid("OrgUnit", r["org_unit_id"]),
                    value_fen=int(r["value_fen"]),
                    reservation_id=_gid("Reservation", r["reservation_id"]) if r["reservation_id"] else None,
-                   signed_at=r["signed_at"], _pk=int(r["id"]))
+                   signed_at=r["signed_at"], status=r["status"] or "active",
+                   termination_reasons=list(json_value(r["termination_reasons"]) or []),
+                   terminated_at=r["terminated_at"], released_fen=int(r["released_fen"] or 0), _pk=int(r["id"]))
 
     @strawberry.field(description="Payment milestones in order.")
     async def milestones(self, info: Info) -> list[Milestone]:
@@ -159,7 +167,26 @@ class EvaluationPayload:
 
 
 @strawberry.type
+class ContractPayload:
+    contract: Contract | None = None
+    errors: list[UserError]
+
+
+@strawberry.type
 class ContractMutation:
+    @strawberry.mutation(description=perm("procurement.contract.terminate", "Terminate a contract that is not fully "
+                                          "paid, with reasons: its unpaid milestones are closed and the rest of the "
+                                          "reservation is voided back to the fund (payments made stand)."))
+    async def procurement_contract_terminate(self, info: Info, contract_id: strawberry.ID,
+                                             reasons: list[str]) -> ContractPayload:
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("procurement.contract.terminate")
+            row = await contracts.terminate(tenant, principal, info.context.actor,
+                                            _pk(contract_id, "Contract", "contractId"), reasons)
+            return {"contract": Contract.from_row(row)}
+
+        return await run_mutation(ContractPayload, work)
+
     @strawberry.mutation(description=perm("procurement.contract.sign", "Sign the contract of an awarded call: its "
                                           "milestones' percentages must add up to 100; the whole value is reserved "
                                           "from the union's fund (the call's drafter cannot sign)."))

@@ -19,6 +19,14 @@ class PanelMember:
     conflict: bool = strawberry.field(description="A declared conflict: the evaluator is recused.")
 
 
+@strawberry.type(description="A user an approver may appoint to a call's panel: active, holding the evaluator "
+                             "role (procurement.evaluate) at the call's union or above.")
+class EligibleEvaluator:
+    user_id: strawberry.ID
+    username: str
+    display_name: str
+
+
 @strawberry.type(description="A weighted scoring criterion of the call.")
 class ScoringCriterion:
     code: str
@@ -65,6 +73,17 @@ class ScoringQuery:
         return [PanelMember(user_id=_gid("User", m["user_id"]), username=m["username"],
                             declared=m["declared_at"] is not None, conflict=bool(m["conflict"]))
                 for m in await scoring.members(tenant, int(call["id"]))]
+
+    @strawberry.field(description=perm("procurement.call.award", "Whom you may appoint to a call's panel (the "
+                                       "picker; at most 200, those on the panel left out), optionally matching "
+                                       "`search` in the username or name."))
+    @for_query
+    async def procurement_eligible_evaluators(self, info: Info, call_id: strawberry.ID,
+                                              search: str | None = None) -> list[EligibleEvaluator]:
+        tenant, principal = info.context.require("procurement.call.award")
+        rows = await scoring.eligible_evaluators(tenant, principal, _pk(call_id, "ProcurementCall", "callId"), search)
+        return [EligibleEvaluator(user_id=_gid("User", r["id"]), username=r["username"],
+                                  display_name=r["display_name"] or "") for r in rows]
 
     @strawberry.field(description=perm("procurement.read", "The ranking of a call's bids with outliers shown: "
                                        "sealed (INVALID_STATE) until the tender deadline; an evaluator sees it only "
@@ -116,7 +135,8 @@ def _member(r: dict[str, Any], username: str = "") -> PanelMember:
 
 @strawberry.type
 class ScoringMutation:
-    @strawberry.mutation(description=perm("procurement.call.award", "Appoint a staff user to a call's panel."))
+    @strawberry.mutation(description=perm("procurement.call.award", "Appoint an eligible evaluator to a call's "
+                                          "panel (see procurementEligibleEvaluators; anyone else: NOT_FOUND)."))
     async def procurement_panel_appoint(self, info: Info, call_id: strawberry.ID, user_id: strawberry.ID) -> PanelPayload:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("procurement.call.award")

@@ -112,17 +112,22 @@ def _release(tenant: TenantContext, c: dict[str, Any], call_bids: list[dict[str,
         mine = [m for m in milestones if int(m["contract_id"]) == int(contract["id"])]
         paid = [m for m in mine if m["status"] == "paid"]
         out["contracts"] = [{
-            "id": f"{the_ocid}-contract-{int(contract['id'])}", "awardID": awards[0]["id"], "status": "active",
+            "id": f"{the_ocid}-contract-{int(contract['id'])}", "awardID": awards[0]["id"],
+            "status": "terminated" if contract.get("status") == "terminated" else "active",
             "value": _money(contract["value_fen"]), "dateSigned": _ts(contract["signed_at"]),
             "milestones": [{"id": f"milestone-{int(m['seq'])}", "title": m["title"],
                             "description": f"{m['deliverable']}（合同金额的{int(m['percent'])}%）", "type": "delivery",
-                            "status": "met" if m["status"] in ("accepted", "paid") else "scheduled"} for m in mine],
+                            "status": MILESTONE_STATUS.get(m["status"], "scheduled")} for m in mine],
             "implementation": {"transactions": [{
                 "id": f"payment-{int(m['seq'])}", "date": _ts(m["paid_at"]), "value": _money(m["amount_fen"]),
                 "payer": buyer, "payee": awards[0]["suppliers"][0]} for m in paid]},
         }]
         tags[:] = [t for t in tags if t != "award"] + ["contract"] + (["implementation"] if paid else [])
     return out
+
+
+# OCDS milestoneStatus codes; a terminated contract's unpaid milestones were not met
+MILESTONE_STATUS = {"accepted": "met", "paid": "met", "closed": "notMet"}
 
 
 def package(tenant: TenantContext, uri: str, items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -132,7 +137,7 @@ def package(tenant: TenantContext, uri: str, items: list[dict[str, Any]]) -> dic
 
 
 async def awarded_contracts(tenant: TenantContext, limit: int = 500) -> list[dict[str, Any]]:
-    rows = await raw("SELECT k.id, k.call_id, k.value_fen, k.signed_at, c.title, c.category, o.name AS unit_name, "
+    rows = await raw("SELECT k.id, k.call_id, k.value_fen, k.signed_at, k.status, c.title, c.category, o.name AS unit_name, "
                      "g.name AS org_name, g.credit_code FROM procurement_contract k "
                      "JOIN procurement_call c ON c.tenant_id = k.tenant_id AND c.id = k.call_id "
                      "JOIN org_unit o ON o.tenant_id = k.tenant_id AND o.id = k.org_unit_id "
@@ -140,7 +145,8 @@ async def awarded_contracts(tenant: TenantContext, limit: int = 500) -> list[dic
                      f"WHERE k.tenant_id = {{}} ORDER BY k.id DESC LIMIT {int(limit)}", tenant.id)
     return [{"ocid": ocid(tenant, int(r["call_id"])), "title": r["title"], "category": r["category"],
              "buyer": r["unit_name"], "supplier": {"name": r["org_name"], "creditCode": r["credit_code"]},
-             "valueFen": int(r["value_fen"]), "signedAt": _ts(r["signed_at"])} for r in rows]
+             "valueFen": int(r["value_fen"]), "signedAt": _ts(r["signed_at"]),
+             "status": r["status"] or "active"} for r in rows]
 
 
 

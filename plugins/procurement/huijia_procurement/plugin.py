@@ -56,7 +56,11 @@ def register_permissions() -> dict[str, Any]:
         "procurement.call.draft": [Role.TENANT_ADMIN, Role.CLERK],
         "procurement.call.publish": [Role.TENANT_ADMIN, Role.APPROVER],
         "procurement.call.award": [Role.TENANT_ADMIN, Role.APPROVER],
+        # who may sit on an evaluation panel (the evaluator role): staff, finance excepted, since
+        # finance pays the contract the panel's ranking leads to
+        "procurement.evaluate": [Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK, Role.AUDITOR],
         "procurement.contract.sign": [Role.TENANT_ADMIN, Role.APPROVER],
+        "procurement.contract.terminate": [Role.TENANT_ADMIN, Role.APPROVER],
         "procurement.contract.accept": [Role.TENANT_ADMIN, Role.APPROVER, Role.CLERK],
         "procurement.contract.pay": [Role.TENANT_ADMIN, Role.FINANCE],
     }

@@ -3,7 +3,7 @@ answer to service_network's ``service_network_referral_contract`` hook, from thi
 
 An organisation is referable for a category when it is approved, not blacklisted today, and holds a
 signed contract whose call's category is the request's and which is not finished (a milestone is
-still unpaid). The organisation is identified by its unified social credit code, else by its exact
+still unpaid; a terminated contract's are closed). The organisation is identified by its unified social credit code, else by its exact
 registered name. Procurement is the register where it is enabled: an organisation it does not know
 is not under contract (the settings list does not overrule it)."""
 
@@ -37,7 +37,7 @@ async def referral_contract(tenant: TenantContext, org: dict[str, Any], category
     rows = await raw("SELECT k.id FROM procurement_contract k JOIN procurement_call c ON c.tenant_id = k.tenant_id "
                      "AND c.id = k.call_id WHERE k.tenant_id = {} AND k.org_id = {} AND c.category = {} AND EXISTS "
                      "(SELECT 1 FROM procurement_milestone m WHERE m.tenant_id = k.tenant_id AND m.contract_id = k.id "
-                     "AND m.status <> 'paid') ORDER BY k.signed_at DESC, k.id DESC LIMIT 1",
+                     "AND m.status IN ('pending', 'delivered', 'accepted')) ORDER BY k.signed_at DESC, k.id DESC LIMIT 1",
                      tenant.id, int(o["id"]), category)
     if not rows:
         return refused

@@ -1,4 +1,5 @@
-"""Panel scoring. An approver appoints evaluators (staff users of the tenant); each declares that
+"""Panel scoring. An approver appoints evaluators (users holding the evaluator role,
+``procurement.evaluate``, at the call's union or above: only they can read its bids); each declares that
 they have no conflict of interest before the bids open to them, then scores every bid on the call's
 weighted criteria (hook ``procurement_criteria``, default 江门's five). A bid's total is the panel's
 mean, blended with the organisation's performance score (``performance_weight_bp``), so past
@@ -18,13 +19,13 @@ from core.sdk import (
     DomainError,
     ErrorCode,
     Principal,
-    Role,
     TenantContext,
     audit_record,
     hooks_for,
     pii_decrypt,
     raw,
     require_in_subtree,
+    roles_for,
     transaction,
     utcnow,
 )
@@ -57,11 +58,9 @@ async def appoint(tenant: TenantContext, principal: Principal, actor: Actor, cal
                        read_action="procurement.read", message_zh=calls.NOT_FOUND_ZH)
     if call["state"] not in APPOINTABLE_STATES:
         raise DomainError(ErrorCode.INVALID_STATE, "the panel is set before the award", "callId", "评审已结束，不能再增补评委")
-    grants = await raw("SELECT DISTINCT g.role FROM role_grant g JOIN app_user u ON u.tenant_id = g.tenant_id AND "
-                       "u.id = g.user_id WHERE g.tenant_id = {} AND g.user_id = {}", tenant.id, user_id)
-    roles = {r["role"] for r in grants}
-    if not roles or roles & {Role.SOCIAL_ORG.value, Role.WORKER.value}:
-        raise DomainError(ErrorCode.NOT_FOUND, "evaluator not found among the tenant's staff", "userId", "评委须为本单位工作人员")
+    if not await _eligible(tenant, call, user_id=user_id):
+        raise DomainError(ErrorCode.NOT_FOUND, "not an eligible evaluator for this call: an active user holding the "
+                          "evaluator role at the call's union or above", "userId", "该用户不是本项目可选的评委")
     async with transaction():
         if await raw("SELECT id FROM procurement_panel_member WHERE tenant_id = {} AND call_id = {} AND user_id = {}",
                      tenant.id, call_id, user_id):
@@ -71,6 +70,49 @@ async def appoint(tenant: TenantContext, principal: Principal, actor: Actor, cal
         )).returning(*ProcurementPanelMember.all_columns())
         await audit_record(tenant, actor, "procurement.panel.appoint", "ProcurementCall", call_id, {"user_id": user_id})
     return rows[0]
+
+
+def _covering_paths(unit_path: str) -> list[str]:
+    """The call's unit and every unit above it ("/1/5/9/" -> "/1/", "/1/5/", "/1/5/9/")."""
+    parts = [p for p in unit_path.split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+async def _eligible(tenant: TenantContext, call: dict[str, Any], *, user_id: int | None = None,
+                    search: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Active users holding the evaluator role (``procurement.evaluate``) at the call's union or above it:
+    a grant reaches its subtree only, so nobody else could read the call's bids to score them."""
+    roles = sorted(r.value for r in roles_for("procurement.evaluate"))
+    paths = _covering_paths(call["unit_path"])
+    sql = ("SELECT u.id, u.username, u.display_name, min(o.path) AS unit_path FROM app_user u "
+           "JOIN role_grant g ON g.tenant_id = u.tenant_id AND g.user_id = u.id "
+           "JOIN org_unit o ON o.tenant_id = g.tenant_id AND o.id = g.org_unit_id "
+           f"WHERE u.tenant_id = {{}} AND u.active AND g.role IN ({', '.join('{}' for _ in roles)}) "
+           f"AND o.path IN ({', '.join('{}' for _ in paths)})")
+    args: list[Any] = [tenant.id, *roles, *paths]
+    if user_id is not None:
+        sql += " AND u.id = {}"
+        args.append(user_id)
+    else:  # the picker: not those on the panel already
+        sql += (" AND NOT EXISTS (SELECT 1 FROM procurement_panel_member m WHERE m.tenant_id = u.tenant_id "
+                "AND m.call_id = {} AND m.user_id = u.id)")
+        args.append(int(call["id"]))
+    if search:
+        sql += " AND (lower(u.username) LIKE {} ESCAPE '\\' OR lower(u.display_name) LIKE {} ESCAPE '\\')"
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        args += [pattern, pattern]
+    return await raw(sql + f" GROUP BY u.id, u.username, u.display_name ORDER BY u.username, u.id LIMIT {int(limit)}",
+                     *args)
+
+
+async def eligible_evaluators(tenant: TenantContext, principal: Principal, call_id: int,
+                              search: str | None = None) -> list[dict[str, Any]]:
+    """Whom an approver of the call may appoint (the picker): no user.read is needed, and it lists
+    nobody the call's bids would stay closed to."""
+    call = await calls.visible(tenant, principal, call_id)
+    require_in_subtree(principal, "procurement.call.award", call["unit_path"], what="call", field="callId",
+                       read_action="procurement.read", message_zh=calls.NOT_FOUND_ZH)
+    return await _eligible(tenant, call, search=(search or "").strip()[:64])
 
 
 async def seat(tenant: TenantContext, principal: Principal, call_id: int) -> dict[str, Any] | None:

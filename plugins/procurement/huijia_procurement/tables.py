@@ -173,6 +173,8 @@ class ProcurementComplaint(Table, tablename="procurement_complaint"):
     outcome = Varchar(length=16, default="")  # "" while open | dismissed | upheld
     created_at = Timestamptz(default=TimestamptzNow())
     decided_at = Timestamptz(null=True, default=None)
+    resolution = Varchar(length=2000, default="")  # the approver's reasons for dismissing or upholding it
+    decided_by = BigInt(null=True, default=None)
 
 
 class ProcurementBid(Table, tablename="procurement_bid"):
@@ -240,11 +242,19 @@ class ProcurementContract(Table, tablename="procurement_contract"):
     reservation_id = BigInt(null=True, default=None)
     signed_by = BigInt(null=True, default=None)
     signed_at = Timestamptz(default=TimestamptzNow())
+    # active | terminated. Termination (an approver, with reasons) closes the unpaid milestones and
+    # voids what is left of the reservation: released_fen went back to the fund, no entry is deleted.
+    status = Varchar(length=16, default="active")
+    termination_reasons = JSONB(default=[])
+    terminated_by = BigInt(null=True, default=None)
+    terminated_at = Timestamptz(null=True, default=None)
+    released_fen = BigInt(default=0)
 
 
 class ProcurementMilestone(Table, tablename="procurement_milestone"):
     """A payment milestone: a deliverable (宜昌: 12 legal talks reaching 1,500 workers) and its share of
-    the value. pending -> delivered (the organisation reports) -> accepted (the union) -> paid (finance)."""
+    the value. pending -> delivered (the organisation reports) -> accepted (the union) -> paid (finance);
+    closed: left unpaid when the contract was terminated."""
 
     id = BigSerial(primary_key=True)
     tenant_id = ForeignKey(TenantTable, null=False, index=True, on_delete=OnDelete.restrict)

@@ -41,6 +41,8 @@ COMPLAIN = """mutation($id: ID!, $t: String!) { procurementComplaintFile(callId:
   errors { field code message } } }"""
 LIST = "{ procurementCalls { id state } }"
 MY_BIDS = "{ procurementMyBids { id callId priceFen } }"
+MY_DOCS = "{ procurementMyBids { id documents { filename downloadUrl } } }"
+BID_DOCS = "query($id: ID!) { procurementCallBids(callId: $id) { priceFen documents { filename size downloadUrl } } }"
 BLACKLIST = """mutation($id: ID!, $s: Date!, $e: Date!) { procurementOrgBlacklist(orgId: $id, reason: "虚报服务",
   startsOn: $s, endsOn: $e) { errors { code } } }"""
 
@@ -178,6 +180,7 @@ async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fas
         r = await client.get(f"/procurement/bid-documents/{doc_id}", headers=auth(token_of))
         assert r.status_code == 409 and r.json()["error"]["code"] == "INVALID_STATE", r.text
     assert [b["priceFen"] for b in (await bidder.data(MY_BIDS))["procurementMyBids"]] == [None]
+    assert [b["documents"] for b in (await bidder.data(MY_DOCS))["procurementMyBids"]] == [[]]  # no link yet
     # past the deadline, and once the timer has closed bidding, the bids open
     await wait_until(call["tenderEnd"])
     sealed_still = await approver.gql(BIDS, {"id": call["id"]})
@@ -188,6 +191,14 @@ async def test_bids_stay_sealed_for_everyone_until_the_deadline(api, client, fas
     assert [b["hasOwnUnion"] for b in opened if b["priceFen"] == 2_750_000] == [True]
     r = await client.get(f"/procurement/bid-documents/{doc_id}", headers=auth(approver))
     assert r.status_code == 200 and r.content == PDF
+    # the links the UI shows: each bid's documents by name, for staff and for the bidder's own bid
+    links = {b["priceFen"]: b["documents"] for b in (await approver.data(BID_DOCS, {"id": call["id"]}))[
+        "procurementCallBids"]}
+    assert [(d["filename"], d["downloadUrl"]) for d in links[2_750_000]] == [("方案.pdf", f"/procurement/bid-documents/{doc_id}")]
+    for link in (d["downloadUrl"] for docs in links.values() for d in docs):
+        assert (await client.get(link, headers=auth(approver))).content == PDF
+    mine = (await bidder.data(MY_DOCS))["procurementMyBids"][0]["documents"]
+    assert [d["downloadUrl"] for d in mine] == [f"/procurement/bid-documents/{doc_id}"]
     assert (await client.get(f"/procurement/bid-documents/{doc_id}", headers=auth(bidder))).status_code == 200
     assert (await client.get(f"/procurement/bid-documents/{doc_id}", headers=auth(rival))).status_code == 404
     assert (await client.get(f"/procurement/bid-documents/{doc_id}")).status_code == 401
@@ -239,3 +250,84 @@ async def test_an_upheld_complaint_sends_the_call_back_to_evaluation(api, fast, 
     assert (await orgs[1][0].data(COMPLAIN, {"id": call["id"], "t": "评分有误"}))["procurementComplaintFile"]["errors"] == []
     upheld = (await approver.data(STEP, {"id": call["id"], "s": "UPHOLD", "r": ["评分须复核"]}))["procurementCallStep"]
     assert upheld["call"]["state"] == "evaluation" and upheld["call"]["awardBidId"] is None
+
+
+COMPLAINTS = "query($id: ID!) { procurementCall(id: $id) { state complaints { id orgName text outcome resolution } } }"
+RESOLVE = """mutation($id: ID!, $u: Boolean!, $r: String!) { procurementComplaintResolve(complaintId: $id, uphold: $u,
+  resolution: $r) { complaint { outcome resolution decidedAt } call { state } errors { field code message } } }"""
+
+
+async def test_a_complaints_text_reaches_the_approver_and_its_resolution_the_bidder(api, fast, staff, tmp_path) -> None:
+    clerk, approver = staff["clerk"], staff["approver"]
+    call, orgs = await bidding_closed(api, clerk, approver, fast, [1_300_000, 1_400_000])
+    judge = await evaluator(api, fast, approver, call["id"])
+    bids = sorted((await approver.data(BIDS, {"id": call["id"]}))["procurementCallBids"], key=lambda b: b["priceFen"])
+    for bid in bids:
+        await judge.data(SCORE, {"c": call["id"], "b": bid["id"], "s": points(80)})
+    done = (await approver.data(AWARD, {"id": call["id"], "b": bids[0]["id"], "r": ["同分取低价"]}))["procurementCallAward"]
+    assert done["errors"] == [], done
+    (cheap, cheap_org), (dear, dear_org) = orgs  # one per price, in order
+    assert bids[0]["orgId"] == cheap_org["id"]
+    filed = (await dear.data(COMPLAIN, {"id": call["id"], "t": "中标人的讲师资质证书已过期"}))["procurementComplaintFile"]
+    assert filed["errors"] == [], filed
+    seen = (await approver.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]
+    assert [(c["orgName"], c["text"], c["outcome"]) for c in seen["complaints"]] == [
+        (dear_org["name"], "中标人的讲师资质证书已过期", "")]
+    complaint_id = seen["complaints"][0]["id"]
+    # the complainant sees its own complaint, another bidder none
+    assert [c["text"] for c in (await dear.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]["complaints"]] == [
+        "中标人的讲师资质证书已过期"]
+    assert (await cheap.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]["complaints"] == []
+    # a resolution is required, from an approver of the call, once
+    assert _codes((await approver.data(RESOLVE, {"id": complaint_id, "u": False, "r": "  "}))[
+        "procurementComplaintResolve"]) == [("resolution", "INVALID_INPUT")]
+    assert [e["code"] for e in (await clerk.data(RESOLVE, {"id": complaint_id, "u": False, "r": "x"}))[
+        "procurementComplaintResolve"]["errors"]] == ["FORBIDDEN"]
+    assert [e["code"] for e in (await dear.data(RESOLVE, {"id": complaint_id, "u": True, "r": "x"}))[
+        "procurementComplaintResolve"]["errors"]] == ["FORBIDDEN"]
+    other = await create_plugin_tenant(["procurement"], tmp_path)
+    outsider = (await persona(api, other.code, "approver", other.root_unit)).api
+    assert _codes((await outsider.data(RESOLVE, {"id": complaint_id, "u": True, "r": "x"}))[
+        "procurementComplaintResolve"]) == [("complaintId", "NOT_FOUND")]
+    resolved = (await approver.data(RESOLVE, {"id": complaint_id, "u": False, "r": "经核实，证书在有效期内"}))[
+        "procurementComplaintResolve"]
+    assert resolved["errors"] == [] and resolved["call"]["state"] == "standstill"
+    assert (resolved["complaint"]["outcome"], resolved["complaint"]["resolution"]) == ("dismissed", "经核实，证书在有效期内")
+    assert resolved["complaint"]["decidedAt"] is not None
+    assert _codes((await approver.data(RESOLVE, {"id": complaint_id, "u": True, "r": "再议"}))[
+        "procurementComplaintResolve"]) == [("complaintId", "INVALID_STATE")]
+    mine = (await dear.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]["complaints"]
+    assert [(c["outcome"], c["resolution"]) for c in mine] == [("dismissed", "经核实，证书在有效期内")]
+    # the dismiss step's reasons are a resolution too
+    again = (await dear.data(COMPLAIN, {"id": call["id"], "t": "仍有异议"}))["procurementComplaintFile"]
+    assert again["errors"] == [], again
+    upheld = (await approver.data(STEP, {"id": call["id"], "s": "UPHOLD", "r": ["评分须复核"]}))["procurementCallStep"]
+    assert upheld["call"]["state"] == "evaluation"
+    mine = (await dear.data(COMPLAINTS, {"id": call["id"]}))["procurementCall"]["complaints"]
+    assert [(c["outcome"], c["resolution"]) for c in mine] == [("dismissed", "经核实，证书在有效期内"),
+                                                               ("upheld", "评分须复核")]
+
+
+NEED = """mutation($u: ID!, $t: String!, $b: BigInt!) { procurementNeedCreate(orgUnitId: $u, category: "legal_aid", title: $t,
+  budgetFen: $b) { need { id } errors { field code } } }"""
+CALL_NEED = "query($id: ID!) { procurementCall(id: $id) { needId need { id title budgetFen } } }"
+
+
+async def test_a_call_drafted_from_a_need_shows_it_to_staff_only(api, fast, staff, tmp_path) -> None:
+    clerk, approver = staff["clerk"], staff["approver"]
+    need = (await clerk.data(NEED, {"u": fast.unit_ids[fast.root_unit], "t": "法律知识进企业", "b": 2_000_000}))[
+        "procurementNeedCreate"]["need"]
+    over = (await clerk.data(CREATE_CALL, {"i": call_input(fast, needId=need["id"], budgetFen=2_000_001)}))[
+        "procurementCallCreate"]
+    assert _codes(over) == [("budgetFen", "CAP_EXCEEDED")]
+    other = await create_plugin_tenant(["procurement"], tmp_path)
+    foreign_clerk = (await persona(api, other.code, "clerk", other.root_unit)).api
+    foreign = (await foreign_clerk.data(NEED, {"u": other.unit_ids[other.root_unit], "t": "别省需求", "b": 100}))[
+        "procurementNeedCreate"]["need"]
+    assert _codes((await clerk.data(CREATE_CALL, {"i": call_input(fast, needId=foreign["id"])}))[
+        "procurementCallCreate"]) == [("needId", "NOT_FOUND")]
+    call = await published_call(clerk, approver, fast, needId=need["id"], budgetFen=2_000_000)
+    seen = (await approver.data(CALL_NEED, {"id": call["id"]}))["procurementCall"]
+    assert seen == {"needId": need["id"], "need": {"id": need["id"], "title": "法律知识进企业", "budgetFen": 2_000_000}}
+    bidder, _ = await new_org(api, fast, approver)
+    assert (await bidder.data(CALL_NEED, {"id": call["id"]}))["procurementCall"]["need"] is None

@@ -114,6 +114,10 @@ async def test_milestones_are_paid_only_once_accepted_and_only_once(api, fast, s
         assert len({t["procurementMilestonePay"]["milestone"]["entryId"] for t in twice}) == 1
     closed = await _reservation(fast, contract["id"])
     assert (closed["amount_fen"], closed["posted_fen"]) == (2_000_000, 2_000_000) and closed["status"] != "open"
+    # a fully paid contract is fulfilled: there is nothing to terminate
+    fulfilled = (await approver.data(TERMINATE, {"k": contract["id"], "r": ["x"]}))["procurementContractTerminate"]
+    assert _codes(fulfilled) == [("contractId", "INVALID_STATE")]
+    assert await _reservation(fast, contract["id"]) == closed
 
 
 async def new_stranger(api, tenant, approver):
@@ -185,3 +189,88 @@ async def bidding_closed_with(api, staff, tenant, org_api):
     call = (await staff["clerk"].data(CALL_ONE, {"id": call["id"]}))["procurementCall"]
     assert call["state"] == "evaluation"
     return call, [org_api, other_api]
+
+
+TERMINATE = """mutation($k: ID!, $r: [String!]!) { procurementContractTerminate(contractId: $k, reasons: $r) {
+  contract { id status terminationReasons terminatedAt releasedFen milestones { status amountFen } }
+  errors { field code message } } }"""
+
+
+async def _money_of(tenant, contract_gid) -> dict:
+    """The reservation, its account's reserved total and the contract's ledger entries (what termination touches)."""
+    from core.sdk import from_global_id, raw, tenant_scope
+
+    ctx = await tenant.context()
+    with tenant_scope(ctx):
+        res = (await raw("SELECT r.id, r.amount_fen, r.posted_fen, r.status, a.reserved_fen FROM ledger_reservation r "
+                         "JOIN procurement_contract k ON k.tenant_id = r.tenant_id AND k.reservation_id = r.id "
+                         "JOIN ledger_account a ON a.tenant_id = r.tenant_id AND a.id = r.account_id "
+                         "WHERE k.tenant_id = {} AND k.id = {}", ctx.id, from_global_id(contract_gid)[1]))[0]
+        entries = await raw("SELECT e.id, p.amount_fen FROM ledger_entry e JOIN ledger_posting p ON p.tenant_id = "
+                            "e.tenant_id AND p.entry_id = e.id AND p.amount_fen > 0 WHERE e.tenant_id = {} AND "
+                            "e.idempotency_key LIKE {} ORDER BY e.id", ctx.id, f"%reservation:{int(res['id'])}:%")
+    return {**res, "entries": [(int(e["id"]), int(e["amount_fen"])) for e in entries]}
+
+
+async def test_termination_closes_unpaid_milestones_and_releases_the_rest_of_the_reservation(
+        api, client, fast, staff, fast_funds, tmp_path) -> None:
+    from core.sdk import from_global_id
+
+    approver, clerk, finance = staff["approver"], staff["clerk"], staff["finance"]
+    call, orgs, _ = await awarded_call(api, staff, fast, [2_400_000])
+    assert (await approver.data(SIGN, {"c": call["id"], "m": MILESTONES}))["procurementContractSign"]["errors"] == []
+    contract = next(k for k in (await approver.data(CONTRACTS))["procurementContracts"] if k["valueFen"] == 2_400_000)
+    first, second, third = contract["milestones"]
+    assert [m["amountFen"] for m in contract["milestones"]] == [720_000, 960_000, 720_000]
+    org_api = orgs[0][0]
+    for m in (first, second):
+        assert (await org_api.data(DELIVER, {"m": m["id"], "n": "已交付"}))["procurementMilestoneDeliver"]["errors"] == []
+        assert (await clerk.data(ACCEPT, {"m": m["id"]}))["procurementMilestoneAccept"]["errors"] == []
+    assert (await finance.data(PAY, {"m": first["id"]}))["procurementMilestonePay"]["errors"] == []
+    before = await _money_of(fast, contract["id"])
+    assert (before["amount_fen"], before["posted_fen"], before["status"]) == (2_400_000, 720_000, "open")
+    assert [amount for _, amount in before["entries"]] == [720_000]
+    # reasons are required; clerks, finance and the organisation may not; outside the subtree or province: not found
+    assert _codes((await approver.data(TERMINATE, {"k": contract["id"], "r": [" "]}))[
+        "procurementContractTerminate"]) == [("reasons", "INVALID_INPUT")]
+    for who in (clerk, finance, org_api):
+        body = (await who.data(TERMINATE, {"k": contract["id"], "r": ["x"]}))["procurementContractTerminate"]
+        assert [e["code"] for e in body["errors"]] == ["FORBIDDEN"]
+    district = (await persona(api, fast.code, "approver", fast.district_unit)).api
+    assert _codes((await district.data(TERMINATE, {"k": contract["id"], "r": ["x"]}))[
+        "procurementContractTerminate"]) == [("contractId", "NOT_FOUND")]
+    other = await create_plugin_tenant(["procurement"], tmp_path)
+    outsider = (await persona(api, other.code, "approver", other.root_unit)).api
+    assert _codes((await outsider.data(TERMINATE, {"k": contract["id"], "r": ["x"]}))[
+        "procurementContractTerminate"]) == [("contractId", "NOT_FOUND")]
+    assert (await _money_of(fast, contract["id"])) == before  # refusals move no money
+    done = (await approver.data(TERMINATE, {"k": contract["id"], "r": ["服务机构擅自更换讲师", "经协商一致解除"]}))[
+        "procurementContractTerminate"]
+    assert done["errors"] == [], done
+    k = done["contract"]
+    assert (k["status"], k["terminationReasons"], k["releasedFen"]) == (
+        "terminated", ["服务机构擅自更换讲师", "经协商一致解除"], 2_400_000 - 720_000)
+    assert k["terminatedAt"] is not None
+    assert [m["status"] for m in k["milestones"]] == ["paid", "closed", "closed"]
+    after = await _money_of(fast, contract["id"])
+    # the reservation is voided, not deleted; the payment made stands; the rest is no longer held
+    assert (after["amount_fen"], after["posted_fen"], after["status"]) == (2_400_000, 720_000, "voided")
+    assert after["entries"] == before["entries"]
+    assert before["reserved_fen"] - after["reserved_fen"] == 1_680_000
+    # nothing more happens on it: the accepted milestone is not paid, the pending one not delivered, once only
+    assert _codes((await finance.data(PAY, {"m": second["id"]}))["procurementMilestonePay"]) == [
+        ("milestoneId", "INVALID_STATE")]
+    assert _codes((await org_api.data(DELIVER, {"m": third["id"], "n": "已交付"}))["procurementMilestoneDeliver"]) == [
+        ("milestoneId", "INVALID_STATE")]
+    assert _codes((await approver.data(TERMINATE, {"k": contract["id"], "r": ["again"]}))[
+        "procurementContractTerminate"]) == [("contractId", "INVALID_STATE")]
+    assert (await _money_of(fast, contract["id"])) == after
+    # the organisation sees it terminated; the open data says so too
+    mine = (await org_api.data("{ procurementContracts { status releasedFen } }"))["procurementContracts"]
+    assert mine == [{"status": "terminated", "releasedFen": 1_680_000}]
+    release = (await client.get(f"/public/procurement/{fast.code}/ocds/{from_global_id(call['id'])[1]}")).json()[
+        "releases"][0]
+    assert release["contracts"][0]["status"] == "terminated"
+    assert [m["status"] for m in release["contracts"][0]["milestones"]] == ["met", "notMet", "notMet"]
+    listing = (await client.get(f"/public/procurement/{fast.code}/awards")).json()["contracts"]
+    assert [c["status"] for c in listing if c["valueFen"] == 2_400_000] == ["terminated"]

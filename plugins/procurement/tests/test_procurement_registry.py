@@ -205,3 +205,19 @@ async def test_row_level_security_fences_the_registry_even_without_the_app_filte
     assert rows == [] and scores == []
     with tenant_scope(await plugin_tenant.context()):
         assert await raw("SELECT id FROM procurement_org")
+
+
+async def test_a_qualification_documents_link_downloads_it_for_its_union_and_its_own_login(api, client, plugin_tenant,
+                                                                                          approver) -> None:
+    org_api, org = await new_org(api, plugin_tenant)
+    assert (await org_api.data(DOC, {"id": org["id"], "k": "charter", "f": "章程.pdf", "c": PDF}))[
+        "procurementOrgDocumentAdd"]["errors"] == []
+    link = (await approver.data("query($id: ID!) { procurementOrg(id: $id) { documents { filename downloadUrl } } }",
+                                {"id": org["id"]}))["procurementOrg"]["documents"][0]
+    assert link["filename"] == "章程.pdf" and link["downloadUrl"].startswith("/procurement/org-documents/")
+    for who in (approver, org_api):
+        r = await client.get(link["downloadUrl"], headers={"authorization": f"Bearer {who.token}"})
+        assert r.status_code == 200 and r.content == base64.b64decode(PDF)
+    other_api, _ = await new_org(api, plugin_tenant)
+    assert (await client.get(link["downloadUrl"], headers={"authorization": f"Bearer {other_api.token}"})).status_code == 404
+    assert (await client.get(link["downloadUrl"])).status_code == 401

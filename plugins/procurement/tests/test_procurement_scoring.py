@@ -3,6 +3,8 @@ aggregation with outliers, the 淮安 tie-break, and the award to the first-rank
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from core.testing import create_plugin_tenant, persona
@@ -11,9 +13,11 @@ from .helpers import (
     APPOINT,
     AWARD,
     BIDS,
+    CREATE_CALL,
     DECLARE,
     SCORE,
     bidding_closed,
+    call_input,
     evaluator,
     new_org,
     points,
@@ -117,3 +121,60 @@ async def test_ties_prefer_an_org_with_its_own_union_and_the_award_goes_to_the_f
     other = await create_plugin_tenant(["procurement"], tmp_path)
     outsider = (await persona(api, other.code, "approver", other.root_unit)).api
     assert (await outsider.gql(RESULTS, {"c": call["id"]}))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+ELIGIBLE = """query($c: ID!, $s: String) { procurementEligibleEvaluators(callId: $c, search: $s) {
+  userId username displayName } }"""
+
+
+async def _me(who: Any) -> dict[str, str]:
+    return (await who.data("{ me { user { id username } } }"))["me"]["user"]
+
+
+async def test_the_evaluator_picker_lists_the_evaluator_role_at_the_calls_union_or_above(api, fast, staff,
+                                                                                       tmp_path) -> None:
+    clerk, approver = staff["clerk"], staff["approver"]
+    district, grassroots = fast.district_unit, fast.grassroots_unit
+    made = (await clerk.data(CREATE_CALL, {"i": call_input(fast, orgUnitId=fast.unit_ids[district])}))[
+        "procurementCallCreate"]
+    assert made["errors"] == [], made
+    call_id = made["call"]["id"]
+    people = {name: (await persona(api, fast.code, role, unit)).api for name, role, unit in (
+        ("root_auditor", "auditor", fast.root_unit), ("district_clerk", "clerk", district),
+        ("grassroots_clerk", "clerk", grassroots), ("root_finance", "finance", fast.root_unit),
+        ("district_approver", "approver", district), ("grassroots_approver", "approver", grassroots))}
+    ids = {name: await _me(who) for name, who in people.items()}
+    org_api, _ = await new_org(api, fast)
+    ids["org"] = await _me(org_api)
+    listed = (await approver.data(ELIGIBLE, {"c": call_id}))["procurementEligibleEvaluators"]
+    listed_ids = {e["userId"] for e in listed}
+    # a grant at the call's union or above reaches the call; below it, or without the role, it does not
+    for name in ("root_auditor", "district_clerk", "district_approver"):
+        assert ids[name]["id"] in listed_ids, name
+    for name in ("grassroots_clerk", "grassroots_approver", "root_finance", "org"):
+        assert ids[name]["id"] not in listed_ids, name
+    found = (await approver.data(ELIGIBLE, {"c": call_id, "s": ids["district_clerk"]["username"].upper()}))[
+        "procurementEligibleEvaluators"]
+    assert [e["userId"] for e in found] == [ids["district_clerk"]["id"]]
+    assert (await approver.data(ELIGIBLE, {"c": call_id, "s": "%"}))["procurementEligibleEvaluators"] == []
+    # appointing follows the same rule, and the appointed leave the picker
+    for name in ("grassroots_clerk", "root_finance", "org"):
+        body = (await approver.data(APPOINT, {"c": call_id, "u": ids[name]["id"]}))["procurementPanelAppoint"]
+        assert _codes(body) == [("userId", "NOT_FOUND")], name
+    done = (await people["district_approver"].data(APPOINT, {"c": call_id, "u": ids["district_clerk"]["id"]}))[
+        "procurementPanelAppoint"]
+    assert done["errors"] == [], done
+    after = {e["userId"] for e in (await approver.data(ELIGIBLE, {"c": call_id}))["procurementEligibleEvaluators"]}
+    assert ids["district_clerk"]["id"] not in after and ids["root_auditor"]["id"] in after
+    # wrong role, outside the subtree, another province
+    assert (await clerk.gql(ELIGIBLE, {"c": call_id}))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    below = await people["grassroots_approver"].gql(ELIGIBLE, {"c": call_id})
+    assert below["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert _codes((await people["grassroots_approver"].data(APPOINT, {"c": call_id, "u": ids["root_auditor"]["id"]}))[
+        "procurementPanelAppoint"]) == [("callId", "NOT_FOUND")]
+    other = await create_plugin_tenant(["procurement"], tmp_path)
+    outsider = (await persona(api, other.code, "approver", other.root_unit)).api
+    assert (await outsider.gql(ELIGIBLE, {"c": call_id}))["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    stranger = await _me((await persona(api, other.code, "clerk", other.root_unit)).api)
+    assert _codes((await approver.data(APPOINT, {"c": call_id, "u": stranger["id"]}))["procurementPanelAppoint"]) == [
+        ("userId", "NOT_FOUND")]

@@ -5,7 +5,7 @@
  */
 import { useState } from 'react';
 import { useParams } from 'react-router';
-import { Alert, Button, Card, Descriptions, Form, Input, InputNumber, Space, Table, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Descriptions, Form, Input, InputNumber, Select, Space, Table, Tag, Typography } from 'antd';
 import { PageContainer } from '../../components/PageContainer';
 import { AsyncView } from '../../components/states';
 import { MutationDialog } from '../../components/MutationDialog';
@@ -20,7 +20,9 @@ import {
   PcCallDocument,
   PcCallResultsDocument,
   PcCallStepDocument,
+  PcComplaintResolveDocument,
   PcContractSignDocument,
+  PcEligibleEvaluatorsDocument,
   PcPanelAppointDocument,
   PcPanelDeclareDocument,
   PcQuestionAnswerDocument,
@@ -30,12 +32,13 @@ import {
   type PcCallAwardMutation,
   type PcCallResultsQuery,
   type PcCallStepMutation,
+  type PcComplaintResolveMutation,
   type PcContractSignMutation,
   type PcPanelAppointMutation,
   type PcQuestionAnswerMutation,
   type PcScoreSubmitMutation,
 } from '../../graphql/generated';
-import { SEALED_STATES, dateTime, points, toastErrors, useUnitNames } from './common';
+import { COMPLAINT_OUTCOME, DocumentLinks, SEALED_STATES, StatusTag, dateTime, points, toastErrors, useUnitNames } from './common';
 
 type Call = CallFieldsFragment;
 type Results = PcCallResultsQuery['procurementCallResults'];
@@ -44,8 +47,6 @@ const splitLines = (s: string) => s.split('\n').map((x) => x.trim()).filter(Bool
 const STEP_TEXT: Record<string, { title: string; ok: string }> = {
   CANCEL: { title: '取消采购项目', ok: '取消项目' },
   FAIL: { title: '流标', ok: '确认流标' },
-  DISMISS: { title: '驳回投诉（公示期重新计算）', ok: '驳回投诉' },
-  UPHOLD: { title: '投诉成立（退回评审）', ok: '投诉成立' },
 };
 
 function Sealed({ call }: { call: Call }) {
@@ -66,10 +67,63 @@ function BidOverview({ call }: { call: Call }) {
             { title: '投标组织', dataIndex: 'orgName', render: (n: string, r) => <>{n}{r.hasOwnUnion && <Tag color="red" style={{ marginLeft: 4 }}>已建工会</Tag>}</> },
             { title: '报价', dataIndex: 'priceFen', render: (v) => formatYuan(v), align: 'right' },
             { title: '投标时间', dataIndex: 'submittedAt', render: dateTime },
-            { title: '投标文件', dataIndex: 'documentIds', render: (ids: string[]) => `${ids.length} 份` },
+            { title: '投标文件', key: 'documents', render: (_: unknown, r) => <DocumentLinks documents={r.documents} empty="无" /> },
           ]} />
       )}
     </AsyncView>
+  );
+}
+
+/**
+ * The evaluator picker: users holding the evaluator role at the call's union or above, searched by
+ * name on the server (an approver has no user.read, so no user list of its own to pick from).
+ */
+function EvaluatorPicker({ callId, value, onChange }: { callId: string; value?: string; onChange?: (v: string) => void }) {
+  const [search, setSearch] = useState('');
+  const q = useGql(PcEligibleEvaluatorsDocument, { callId, search: search.trim() || null });
+  const options = (q.data?.procurementEligibleEvaluators ?? []).map((u) => ({
+    value: u.userId, label: u.displayName ? `${u.displayName}（${u.username}）` : u.username,
+  }));
+  return (
+    <Select id="pc-evaluator" showSearch filterOption={false} value={value} onChange={onChange} onSearch={setSearch}
+      loading={q.loading} options={options} placeholder="输入姓名或用户名搜索" aria-label="评审专家"
+      notFoundContent={q.loading ? '正在查询…' : '没有可指定的评审专家'} />
+  );
+}
+
+function Complaints({ call, canResolve, onChange }: { call: Call; canResolve: boolean; onChange: () => void }) {
+  const [deciding, setDeciding] = useState<{ id: string; uphold: boolean } | null>(null);
+  return (
+    <>
+      <Table size="small" rowKey="id" pagination={false} dataSource={call.complaints} aria-label="投诉"
+        columns={[
+          { title: '投诉人', dataIndex: 'orgName' },
+          { title: '投诉内容', dataIndex: 'text', render: (t: string) => <span style={{ whiteSpace: 'pre-wrap' }}>{t}</span> },
+          { title: '提出时间', dataIndex: 'createdAt', render: dateTime, responsive: ['md'] },
+          { title: '处理结果', dataIndex: 'outcome', render: (o: string) => <StatusTag map={COMPLAINT_OUTCOME} value={o} /> },
+          { title: '处理意见', dataIndex: 'resolution', render: (r: string, c) => r || (canResolve && !c.outcome && call.state === 'complaint' ? (
+            <Space size={4}>
+              <Button size="small" onClick={() => setDeciding({ id: c.id, uphold: false })}>驳回投诉</Button>
+              <Button size="small" danger onClick={() => setDeciding({ id: c.id, uphold: true })}>投诉成立</Button>
+            </Space>
+          ) : '—') },
+        ]} />
+      {deciding && (
+        <MutationDialog<{ resolution: string }, PcComplaintResolveMutation['procurementComplaintResolve']>
+          title={deciding.uphold ? '投诉成立（撤销中标，退回评审）' : '驳回投诉（公示期重新计算）'}
+          okText={deciding.uphold ? '投诉成立' : '驳回投诉'} danger={deciding.uphold} name="pc-resolve"
+          onClose={() => setDeciding(null)}
+          mutate={async (v) => (await gql(PcComplaintResolveDocument, { complaintId: deciding.id, uphold: deciding.uphold, resolution: v.resolution.trim() })).procurementComplaintResolve}
+          isDone={(r) => !!r.complaint}
+          onDone={() => { setDeciding(null); onChange(); }}
+        >
+          <Form.Item label="处理意见" name="resolution" rules={[{ required: true, whitespace: true, message: '请填写处理意见' }]}
+            extra="处理意见随投诉保存，投诉人可以看到">
+            <Input.TextArea rows={3} maxLength={2000} />
+          </Form.Item>
+        </MutationDialog>
+      )}
+    </>
   );
 }
 
@@ -174,8 +228,6 @@ export default function CallDetail() {
               <Space wrap>
                 {call.state === 'draft' && canPublish && <Button type="primary" onClick={() => void publish(call)}>发布</Button>}
                 {call.state === 'evaluation' && canAward && <Button danger onClick={() => setStep('FAIL')}>流标</Button>}
-                {call.state === 'complaint' && canAward && <Button onClick={() => setStep('DISMISS')}>驳回投诉</Button>}
-                {call.state === 'complaint' && canAward && <Button danger onClick={() => setStep('UPHOLD')}>投诉成立</Button>}
                 {call.state === 'awarded' && can('procurement.contract.sign') && <Button type="primary" onClick={() => setSigning(true)}>签订合同</Button>}
                 {open && canPublish && <Button danger onClick={() => setStep('CANCEL')}>取消项目</Button>}
               </Space>
@@ -184,6 +236,7 @@ export default function CallDetail() {
               <Descriptions size="small" column={{ xs: 1, md: 2, xl: 3 }}>
                 <Descriptions.Item label="采购单位">{unitName(call.orgUnitId)}</Descriptions.Item>
                 <Descriptions.Item label="预算">{formatYuan(call.budgetFen)}</Descriptions.Item>
+                <Descriptions.Item label="对应服务需求">{call.need ? `${call.need.title}（${call.need.categoryLabel}，预算 ${formatYuan(call.need.budgetFen)}）` : '—'}</Descriptions.Item>
                 <Descriptions.Item label="地区代码">{call.areaCode}</Descriptions.Item>
                 <Descriptions.Item label="发布时间">{dateTime(call.publishedAt)}</Descriptions.Item>
                 <Descriptions.Item label="答疑截止">{dateTime(call.enquiryEnd)}</Descriptions.Item>
@@ -240,9 +293,15 @@ export default function CallDetail() {
                 )}
             </Card>
 
+            {call.complaints.length > 0 && (
+              <Card size="small" title="投诉" className="hj-panel-flow" style={{ marginBottom: 12 }}>
+                <Complaints call={call} canResolve={canAward} onChange={refetch} />
+              </Card>
+            )}
+
             {step && (
               <MutationDialog<{ reasons: string }, PcCallStepMutation['procurementCallStep']>
-                title={STEP_TEXT[step].title} okText={STEP_TEXT[step].ok} danger={step !== 'DISMISS'} name="pc-step" onClose={() => setStep(null)}
+                title={STEP_TEXT[step].title} okText={STEP_TEXT[step].ok} danger name="pc-step" onClose={() => setStep(null)}
                 mutate={async (v) => (await gql(PcCallStepDocument, { callId: call.id, step, reasons: splitLines(v.reasons), expectedVersion: call.version })).procurementCallStep}
                 isDone={(r) => !!r.call}
                 onDone={() => { setStep(null); refetch(); }}
@@ -267,15 +326,14 @@ export default function CallDetail() {
             {appointing && (
               <MutationDialog<{ userId: string }, PcPanelAppointMutation['procurementPanelAppoint']>
                 title="指定评审专家" okText="指定" name="pc-appoint" onClose={() => setAppointing(false)}
-                mutate={async (v) => (await gql(PcPanelAppointDocument, { callId: call.id, userId: v.userId.trim() })).procurementPanelAppoint}
+                mutate={async (v) => (await gql(PcPanelAppointDocument, { callId: call.id, userId: v.userId })).procurementPanelAppoint}
                 isDone={(r) => !!r.member}
                 onDone={() => { setAppointing(false); refetch(); }}
               >
-                <Form.Item label="用户ID" name="userId" rules={[{ required: true, whitespace: true, message: '请填写用户ID' }]}
-                  extra="工作人员账号的用户ID（在“用户管理”中查看）">
-                  <Input />
+                <Form.Item label="评审专家" name="userId" rules={[{ required: true, message: '请选择评审专家' }]}
+                  extra="可选本项目工会及上级工会中具有评审资格的工作人员（不含财务人员）">
+                  <EvaluatorPicker callId={call.id} />
                 </Form.Item>
-                {me && <Button size="small" onClick={() => void gql(PcPanelAppointDocument, { callId: call.id, userId: me.user.id }).then((r) => { if (toastErrors(r.procurementPanelAppoint.errors, '已指定本人为评审专家')) { setAppointing(false); refetch(); } })}>指定本人</Button>}
               </MutationDialog>
             )}
             {awarding !== null && (

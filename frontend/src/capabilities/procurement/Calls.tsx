@@ -10,12 +10,14 @@ import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { useAuth } from '../../auth/AuthProvider';
 import { gql } from '../../api/client';
 import { formatYuan, yuanToFen } from '../../lib/money';
-import { PcCallCreateDocument, PcCallsDocument, type CallFieldsFragment, type PcCallCreateMutation } from '../../graphql/generated';
+import { useGql } from '../../api/useGql';
+import { PcCallCreateDocument, PcCallsDocument, PcNeedChoicesDocument, type CallFieldsFragment, type PcCallCreateMutation } from '../../graphql/generated';
 import { dateTime, useListSource, useUnitNames } from './common';
+import { OcdsButton } from './OpenData';
 
 type Call = CallFieldsFragment;
 interface Values {
-  orgUnitId: string; title: string; category: string; budgetYuan: number; description?: string; areaCode?: string;
+  needId?: string | null; orgUnitId: string; title: string; category: string; budgetYuan: number; description?: string; areaCode?: string;
   enquiryDays: number; tenderDays: number; standstillDays: number;
 }
 
@@ -30,12 +32,13 @@ export default function Calls() {
   const categoryLabel = new Map(categories.map((c) => [c.code, c.label]));
 
   const columns: ColumnsType<Call> = [
-    { title: '项目名称', dataIndex: 'title', render: (t: string, r) => <Link to={`/purchase/calls/${encodeURIComponent(r.id)}`}>{t}</Link> },
+    { title: '项目名称', dataIndex: 'title', render: (t: string, r) => <Link to={`/procurement/calls/${encodeURIComponent(r.id)}`}>{t}</Link> },
     { title: '类别', dataIndex: 'category', render: (c: string) => categoryLabel.get(c) ?? c, responsive: ['md'] },
     { title: '工会', dataIndex: 'orgUnitId', render: (id: string) => unitName(id), responsive: ['lg'] },
     { title: '预算', dataIndex: 'budgetFen', render: (v: Call['budgetFen']) => formatYuan(v), align: 'right' },
     { title: '状态', dataIndex: 'stateLabel' },
     { title: '投标截止', dataIndex: 'tenderEnd', render: dateTime, responsive: ['md'] },
+    { title: '开放数据', key: 'ocds', render: (_: unknown, r) => (r.state === 'draft' ? '—' : <OcdsButton callId={r.id} />), responsive: ['lg'] },
   ];
 
   return (
@@ -48,15 +51,16 @@ export default function Calls() {
           initialValues={{ enquiryDays: 5, tenderDays: 10, standstillDays: 5 }}
           mutate={async (v) => (await gql(PcCallCreateDocument, {
             input: {
-              orgUnitId: v.orgUnitId, title: v.title.trim(), category: v.category, budgetFen: Number(yuanToFen(v.budgetYuan)),
+              needId: v.needId || null, orgUnitId: v.orgUnitId, title: v.title.trim(), category: v.category, budgetFen: Number(yuanToFen(v.budgetYuan)),
               description: v.description?.trim() || null, areaCode: v.areaCode?.trim() || null,
               enquiryDays: v.enquiryDays, tenderDays: v.tenderDays, standstillDays: v.standstillDays,
             },
           })).procurementCallCreate}
           isDone={(r) => !!r.call}
-          errorOptions={{ fieldMap: { budgetFen: 'budgetYuan' }, messages: { 'title.NOT_ELIGIBLE': '该事项在负面清单内，不得购买', 'budgetYuan.CAP_EXCEEDED': '超过单个项目预算上限' } }}
-          onDone={async (r) => { setCreating(false); if (r.call) navigate(`/purchase/calls/${encodeURIComponent(r.call.id)}`); }}
+          errorOptions={{ fieldMap: { budgetFen: 'budgetYuan' }, messages: { 'title.NOT_ELIGIBLE': '该事项在负面清单内，不得购买', 'budgetYuan.CAP_EXCEEDED': '超过单个项目预算上限或所选服务需求的预算', 'needId.NOT_FOUND': '所选服务需求不存在，或不属于该工会' } }}
+          onDone={async (r) => { setCreating(false); if (r.call) navigate(`/procurement/calls/${encodeURIComponent(r.call.id)}`); }}
         >
+          <NeedField />
           <Form.Item label="采购单位（工会）" name="orgUnitId" rules={[{ required: true, message: '请选择工会' }]}><OrgUnitPicker /></Form.Item>
           <Form.Item label="项目名称" name="title" rules={[{ required: true, whitespace: true, message: '请填写项目名称' }]}><Input maxLength={200} /></Form.Item>
           <Form.Item label="类别" name="category" rules={[{ required: true, message: '请选择类别' }]}>
@@ -75,5 +79,29 @@ export default function Calls() {
         </MutationDialog>
       )}
     </PageContainer>
+  );
+}
+
+/**
+ * 对应服务需求: pick the need-list project the call buys; its union, category, title and budget fill
+ * the form (still editable: the server checks the budget against the need's and the union's subtree).
+ */
+function NeedField() {
+  const form = Form.useFormInstance<Values>();
+  const needs = useGql(PcNeedChoicesDocument, {});
+  const list = needs.data?.procurementNeeds ?? [];
+  const pick = (id: string | undefined) => {
+    const need = list.find((n) => n.id === id);
+    if (!need) return;
+    form.setFieldsValue({
+      orgUnitId: need.orgUnitId, category: need.category, title: need.title,
+      budgetYuan: Number(need.budgetFen) / 100, description: need.description || undefined,
+    });
+  };
+  return (
+    <Form.Item label="对应服务需求" name="needId" extra="从服务需求清单中选择，自动带出工会、类别、名称和预算">
+      <Select allowClear showSearch optionFilterProp="label" loading={needs.loading} onChange={pick} placeholder="可选"
+        options={list.map((n) => ({ value: n.id, label: `${n.title}（${n.categoryLabel}，${formatYuan(n.budgetFen)}）` }))} />
+    </Form.Item>
   );
 }

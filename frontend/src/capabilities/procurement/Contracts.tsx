@@ -16,12 +16,14 @@ import { formatYuan } from '../../lib/money';
 import {
   PcContractEvaluateDocument,
   PcContractsDocument,
+  PcContractTerminateDocument,
   PcMilestoneAcceptDocument,
   PcMilestoneDeliverDocument,
   PcMilestonePayDocument,
   type ContractFieldsFragment,
   type MilestoneFieldsFragment,
   type PcContractEvaluateMutation,
+  type PcContractTerminateMutation,
   type PcMilestoneDeliverMutation,
 } from '../../graphql/generated';
 import { EVALUATION_KINDS, MILESTONE_STATUS, StatusTag, dateTime, points, toastErrors, useListSource } from './common';
@@ -33,6 +35,8 @@ export function ContractsView({ mine }: { mine: boolean }) {
   const { can } = useAuth();
   const canAccept = !mine && can('procurement.contract.accept');
   const canPay = !mine && can('procurement.contract.pay');
+  const canTerminate = !mine && can('procurement.contract.terminate');
+  const [terminating, setTerminating] = useState<Contract | null>(null);
   const source = useListSource(PcContractsDocument, {}, (d) => d.procurementContracts);
   const titles = new Map((source.query.data?.procurementCalls ?? []).map((c) => [c.id, c.title]));
   const [delivering, setDelivering] = useState<Milestone | null>(null);
@@ -84,6 +88,20 @@ export function ContractsView({ mine }: { mine: boolean }) {
       },
     },
     {
+      title: '合同状态', key: 's', render: (_: unknown, c) => (c.status === 'terminated' ? (
+        <Space direction="vertical" size={0}>
+          <Tag data-status="terminated">已终止</Tag>
+          <Typography.Text type="secondary">{dateTime(c.terminatedAt)}；理由：{c.terminationReasons.join('；')}</Typography.Text>
+          <Typography.Text type="secondary">释放预留资金 {formatYuan(c.releasedFen)}</Typography.Text>
+        </Space>
+      ) : (
+        <Space size={4} wrap>
+          <Tag color="green">履行中</Tag>
+          {canTerminate && c.milestones.some((m) => m.status !== 'paid') && <Button size="small" danger onClick={() => setTerminating(c)}>终止合同</Button>}
+        </Space>
+      )),
+    },
+    {
       title: '评估', key: 'e', render: (_: unknown, c) => (
         <Space size={2} wrap>
           {c.evaluations.map((e) => <Tag key={e.id}>{EVALUATION_KINDS[e.kind] ?? e.kind}：{e.score}分</Tag>)}
@@ -117,6 +135,27 @@ export function ContractsView({ mine }: { mine: boolean }) {
         >
           <Typography.Paragraph type="secondary">交付物：{delivering.deliverable}</Typography.Paragraph>
           <Form.Item label="交付说明" name="note" rules={[{ required: true, whitespace: true, message: '请填写交付说明' }]}>
+            <Input.TextArea rows={3} maxLength={2000} />
+          </Form.Item>
+        </MutationDialog>
+      )}
+      {terminating && (
+        <MutationDialog<{ reasons: string }, PcContractTerminateMutation['procurementContractTerminate']>
+          title="终止合同" okText="终止合同" danger name="pc-terminate" onClose={() => setTerminating(null)}
+          intro={(() => {
+            const unpaid = terminating.milestones.filter((m) => m.status !== 'paid');
+            const left = unpaid.reduce((sum, m) => sum + BigInt(m.amountFen), 0n);
+            return (
+              <Typography.Paragraph type="secondary">
+                终止后，未支付的 {unpaid.length} 期付款节点将关闭，不再交付、验收或支付；预留资金中未支付的 {formatYuan(left)} 将释放回工会经费。已支付的款项不受影响。
+              </Typography.Paragraph>
+            );
+          })()}
+          mutate={async (v) => (await gql(PcContractTerminateDocument, { contractId: terminating.id, reasons: v.reasons.split('\n').map((x) => x.trim()).filter(Boolean) })).procurementContractTerminate}
+          isDone={(r) => !!r.contract}
+          onDone={async () => { toastErrors([], '合同已终止'); setTerminating(null); await source.refetch(); }}
+        >
+          <Form.Item label="终止理由（每行一条）" name="reasons" rules={[{ required: true, whitespace: true, message: '请填写终止理由' }]}>
             <Input.TextArea rows={3} maxLength={2000} />
           </Form.Item>
         </MutationDialog>

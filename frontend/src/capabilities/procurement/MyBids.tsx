@@ -5,7 +5,7 @@ import { ConnectionTable } from '../../components/ConnectionTable';
 import { formatYuan } from '../../lib/money';
 import { PcMyBidsDocument, PcOpenCallsDocument, type PcMyBidsQuery } from '../../graphql/generated';
 import { useGql } from '../../api/useGql';
-import { dateTime, useListSource } from './common';
+import { DocumentLinks, dateTime, useListSource } from './common';
 
 type Bid = PcMyBidsQuery['procurementMyBids'][number];
 
@@ -18,6 +18,8 @@ export default function MyBids() {
     { title: '项目状态', key: 's', render: (_: unknown, b) => callOf.get(b.callId)?.stateLabel ?? '—' },
     { title: '报价', dataIndex: 'priceFen', render: (v: Bid['priceFen']) => (v === null || v === undefined ? '已密封' : formatYuan(v)), align: 'right' },
     { title: '提交时间', dataIndex: 'submittedAt', render: dateTime },
+    // the documents come with the price: listed (and downloadable) only once the call is open
+    { title: '投标文件', key: 'documents', render: (_: unknown, b) => (b.priceFen === null || b.priceFen === undefined ? '投标截止后可下载' : <DocumentLinks documents={b.documents} />) },
   ];
   return (
     <PageContainer title="我的投标" subTitle="投标截止前报价密封保存">

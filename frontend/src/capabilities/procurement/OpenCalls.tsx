@@ -21,7 +21,7 @@ import {
   type PcComplaintFileMutation,
   type PcQuestionAskMutation,
 } from '../../graphql/generated';
-import { dateTime, fileBase64, useListSource } from './common';
+import { COMPLAINT_OUTCOME, StatusTag, dateTime, fileBase64, useListSource } from './common';
 
 type Call = CallFieldsFragment;
 
@@ -36,6 +36,12 @@ function CallText({ call }: { call: Call }) {
       {call.description && <Typography.Paragraph style={{ whiteSpace: 'pre-wrap' }}>{call.description}</Typography.Paragraph>}
       {call.questions.map((q) => (
         <Typography.Paragraph key={q.id}>问：{q.question}<br />答：{q.answer || '（待答复）'}</Typography.Paragraph>
+      ))}
+      {call.complaints.map((c) => (
+        <Typography.Paragraph key={c.id} data-testid="my-complaint">
+          我的投诉（{dateTime(c.createdAt)}）：{c.text}<br />
+          处理结果：<StatusTag map={COMPLAINT_OUTCOME} value={c.outcome} />{c.resolution && `处理意见：${c.resolution}`}
+        </Typography.Paragraph>
       ))}
     </div>
   );

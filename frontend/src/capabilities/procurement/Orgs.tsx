@@ -17,7 +17,7 @@ import {
   type PcOrgDecideMutation,
   type SocialOrgFieldsFragment,
 } from '../../graphql/generated';
-import { DOCUMENT_KINDS, ORG_STATUS, StatusTag, dateTime, points, toastErrors, useListSource, useUnitNames } from './common';
+import { DOCUMENT_KINDS, DocumentLinks, ORG_STATUS, StatusTag, dateTime, points, toastErrors, useListSource, useUnitNames } from './common';
 
 type Org = SocialOrgFieldsFragment;
 
@@ -31,7 +31,13 @@ export function OrgDetail({ org, onLift }: { org: Org; onLift?: (entryId: string
         <Descriptions.Item label="自建工会">{org.hasOwnUnion ? '是' : '否'}</Descriptions.Item>
         {org.decisionReasons.length > 0 && <Descriptions.Item label="审核意见">{org.decisionReasons.join('；')}</Descriptions.Item>}
         <Descriptions.Item label="资质材料">
-          {org.documents.length ? org.documents.map((d) => <Tag key={d.id}>{DOCUMENT_KINDS[d.kind] ?? d.kind}：{d.filename}</Tag>) : '未上传'}
+          {org.documents.length ? (
+            <Space direction="vertical" size={0}>
+              {org.documents.map((d) => (
+                <span key={d.id}>{DOCUMENT_KINDS[d.kind] ?? d.kind}：<DocumentLinks documents={[d]} /></span>
+              ))}
+            </Space>
+          ) : '未上传'}
         </Descriptions.Item>
       </Descriptions>
       <Table

@@ -3,8 +3,11 @@
  * ConnectionTable (these fields return lists of at most 500, not connections), org-unit names, and
  * the small helpers for dates, scores and files.
  */
-import { useMemo } from 'react';
-import { Tag, message } from 'antd';
+import { useMemo, useState } from 'react';
+import { Button, Space, Tag, Typography, message } from 'antd';
+import { DownloadOutlined } from '@ant-design/icons';
+import { downloadFile } from '../../api/files';
+import { describeError } from '../../api/errors';
 import type { ConnectionSource } from '../../components/ConnectionTable';
 import { useGql } from '../../api/useGql';
 import { OrgUnitsPageDocument, type TypedDocumentString } from '../../graphql/generated';
@@ -20,6 +23,13 @@ export const MILESTONE_STATUS: Record<string, { color: string; text: string }> =
   delivered: { color: 'blue', text: '已交付待验收' },
   accepted: { color: 'cyan', text: '已验收待支付' },
   paid: { color: 'green', text: '已支付' },
+  closed: { color: 'default', text: '已关闭（合同终止）' },
+};
+
+export const COMPLAINT_OUTCOME: Record<string, { color: string; text: string }> = {
+  '': { color: 'orange', text: '待处理' },
+  dismissed: { color: 'default', text: '已驳回' },
+  upheld: { color: 'red', text: '投诉成立' },
 };
 
 export const EVALUATION_KINDS: Record<string, string> = { midterm: '中期评估', final: '终期评估' };
@@ -61,6 +71,45 @@ export function fileBase64(file: File): Promise<string> {
     r.onerror = () => reject(r.error);
     r.readAsDataURL(file);
   });
+}
+
+/** The number inside a Relay global id ("ProcurementCall:12" in base64 → "12"), for REST paths. */
+export function idNumber(globalId: string): string {
+  try {
+    const decoded = atob(globalId);
+    return decoded.slice(decoded.indexOf(':') + 1);
+  } catch {
+    return '';
+  }
+}
+
+interface DownloadableDocument { id: string; filename: string; downloadUrl: string }
+
+/**
+ * Download buttons for documents (bid or qualification documents). The API lists a bid's documents
+ * only once its call is open, so a sealed bid never gets a link here; the file route refuses too.
+ */
+export function DocumentLinks({ documents, empty = '—' }: { documents: readonly DownloadableDocument[]; empty?: string }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  if (!documents.length) return <Typography.Text type="secondary">{empty}</Typography.Text>;
+  const get = async (d: DownloadableDocument) => {
+    setBusy(d.id);
+    try {
+      await downloadFile(d.downloadUrl, d.filename);
+    } catch (e) {
+      message.error(describeError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <Space size={4} wrap>
+      {documents.map((d) => (
+        <Button key={d.id} size="small" type="link" icon={<DownloadOutlined />} loading={busy === d.id}
+          aria-label={`下载 ${d.filename}`} onClick={() => void get(d)}>{d.filename}</Button>
+      ))}
+    </Space>
+  );
 }
 
 /** A plain list field shown through ConnectionTable as one page. */
