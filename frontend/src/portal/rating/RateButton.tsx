@@ -6,12 +6,13 @@
  * service_network, and a page loads the worker's ratings of its kind once (`useMyRatings`), not per row.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Button, Form, Input, Modal, Rate as StarInput, Space, message } from 'antd';
+import { Button, Form, Modal, Rate as StarInput, Space, message } from 'antd';
 import { gql } from '../../api/client';
 import { FormAlert } from '../../components/FormAlert';
 import { useMutationForm } from '../../components/MutationDialog';
 import { SnMyRatingsDocument, SnWorkerRateDocument, type SnMyRatingsQuery } from '../../graphql/generated';
 import { useWorker } from '../worker';
+import { RatingFields } from './RatingFields';
 
 export type MyRating = SnMyRatingsQuery['myRatings'][number];
 
@@ -100,12 +101,7 @@ export function RateButton({ subjectType, subjectId, label, current, onRated }: 
       >
         <FormAlert errors={formErrors} />
         <Form form={form} layout="vertical" name={`rate-${subjectType}-${subjectId}`} onFinish={(v) => void submit(v)}>
-          <Form.Item label="总体评分" name="stars" rules={[{ required: true, message: '请打分（1至5星）' }]}>
-            <StarInput aria-label="总体评分" />
-          </Form.Item>
-          <Form.Item label="意见建议" name="comment">
-            <Input.TextArea rows={3} maxLength={500} showCount />
-          </Form.Item>
+          <RatingFields />
           {current && <div style={{ color: '#888', fontSize: 12 }}>再次提交将替换您之前的评价（原评价会保留在记录中）</div>}
         </Form>
       </Modal>
