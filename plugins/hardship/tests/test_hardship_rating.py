@@ -151,3 +151,20 @@ async def test_hook_rating_subjects_a_worker_rates_the_grant_paid_to_their_house
     stranger = await _worker(api, t2, idn2, "13712340003")
     out = (await stranger.data(RATE, {"t": SUBJECT, "id": paid, "s": 1}))["workerRatingSubmit"]
     assert codes(out) == [("subjectId", "NOT_ELIGIBLE")]
+
+
+async def test_a_grant_is_rateable_only_where_the_province_enables_both_capabilities(api, tmp_path) -> None:
+    # service_network without hardship: no one offers hardship_grant, so the type itself is unknown
+    t = await create_plugin_tenant(["service_network"], tmp_path, settings=SETTINGS)
+    clerk = (await persona(api, t.code, "clerk")).api
+    idn, _, _ = await _member_household(api, t, clerk, "13712340004")
+    me = await _worker(api, t, idn, "13712340004")
+    out = (await me.data(RATE, {"t": SUBJECT, "id": 1, "s": 4}))["workerRatingSubmit"]
+    assert codes(out) == [("subjectType", "INVALID_INPUT")]
+    # hardship without service_network: there is no rating to give
+    t2 = await create_plugin_tenant(["hardship"], tmp_path, settings=SETTINGS)
+    clerk2 = (await persona(api, t2.code, "clerk")).api
+    idn2, _, _ = await _member_household(api, t2, clerk2, "13712340005")
+    me2 = await _worker(api, t2, idn2, "13712340005")
+    out = (await me2.data(RATE, {"t": SUBJECT, "id": 1, "s": 4}))["workerRatingSubmit"]
+    assert [e["code"] for e in out["errors"]] == ["CAPABILITY_NOT_ENABLED"]
