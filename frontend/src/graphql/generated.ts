@@ -666,25 +666,6 @@ export type MutualAidUnitKind =
   | 'OTHER'
   | 'STATE_OWNED';
 
-export type MyRatingInput = {
-  comment?: Scalars['String']['input'];
-  dimensions?: Array<DimensionInput>;
-  stars: Scalars['Int']['input'];
-  /** The rated thing's database id. */
-  subjectId: Scalars['BigInt']['input'];
-  /** station | service_request | service_item | what other capabilities offer */
-  subjectType: Scalars['String']['input'];
-};
-
-export type MyServiceRequestInput = {
-  category: Scalars['String']['input'];
-  /** A number to call back (stored encrypted). */
-  phone?: InputMaybe<Scalars['String']['input']>;
-  serviceItemId?: InputMaybe<Scalars['ID']['input']>;
-  stationId?: InputMaybe<Scalars['ID']['input']>;
-  summary: Scalars['String']['input'];
-};
-
 /** Sort direction. */
 export type OrderDirection =
   | 'ASC'
@@ -1263,7 +1244,7 @@ export type HardshipApplyMutation = { hardshipApply: { case: { id: string, state
 export type MyHardshipCasesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MyHardshipCasesQuery = { myHardshipCases: Array<{ id: string, state: string, stateLabel: string, category: string, categoryLabel: string, reasons: Array<string>, createdAt: string, timeline: Array<{ actionLabel: string, stateLabel: string, reasons: Array<string>, at: string }>, grants: Array<{ aidTypeLabel: string, amountFen: number | string, state: string, stateLabel: string, createdAt: string }> }> };
+export type MyHardshipCasesQuery = { myHardshipCases: Array<{ id: string, state: string, stateLabel: string, category: string, categoryLabel: string, reasons: Array<string>, createdAt: string, timeline: Array<{ actionLabel: string, stateLabel: string, reasons: Array<string>, at: string }>, grants: Array<{ id: string, aidTypeLabel: string, amountFen: number | string, state: string, stateLabel: string, createdAt: string }> }> };
 
 export type HardshipMemberSearchQueryVariables = Exact<{
   namePrefix: Scalars['String']['input'];
@@ -2277,6 +2258,13 @@ export type SnWorkerRateMutationVariables = Exact<{
 
 
 export type SnWorkerRateMutation = { workerRatingSubmit: { rating: { id: string, stars: number, version: number } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type SnMyRatingsQueryVariables = Exact<{
+  subjectType?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type SnMyRatingsQuery = { myRatings: Array<{ id: string, subjectType: string, subjectId: number | string, stars: number, comment: string, version: number, ratedAt: string }> };
 
 export type TenantFieldsFragment = { id: string, code: string, name: string, provinceCode: string, plugins: Array<string>, isPlatform: boolean };
 
@@ -4126,6 +4114,7 @@ export const MyHardshipCasesDocument = new TypedDocumentString(`
       at
     }
     grants {
+      id
       aidTypeLabel
       amountFen
       state
@@ -7808,6 +7797,19 @@ export const SnWorkerRateDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<SnWorkerRateMutation, SnWorkerRateMutationVariables>;
+export const SnMyRatingsDocument = new TypedDocumentString(`
+    query SnMyRatings($subjectType: String) {
+  myRatings(subjectType: $subjectType, limit: 100) {
+    id
+    subjectType
+    subjectId
+    stars
+    comment
+    version
+    ratedAt
+  }
+}
+    `) as unknown as TypedDocumentString<SnMyRatingsQuery, SnMyRatingsQueryVariables>;
 export const TenantsDocument = new TypedDocumentString(`
     query Tenants {
   tenants {

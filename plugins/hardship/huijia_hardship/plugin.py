@@ -137,6 +137,15 @@ def service_network_open_aid(tenant: TenantContext, principal: Any, actor: Any, 
     return rights.open_aid(tenant, principal, actor, kind, request, details)
 
 
+# 满意度评价: the service_network capability's collecting hook (optional: that capability may not be
+# installed; the host asks it only for tenants enabling both). What a worker may rate here: a grant paid to their household.
+@hookimpl(optionalhook=True)
+def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
+    from huijia_hardship.rating import subjects
+
+    return subjects()
+
+
 @hookimpl
 def register_file_stores() -> list[Any]:
     # Archive attachments: backups, restores and province exports and erasures carry them.

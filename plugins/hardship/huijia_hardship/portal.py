@@ -80,6 +80,8 @@ class HardshipMyStep:
 
 @strawberry.type(description="An aid grant of the worker's household.")
 class HardshipMyGrant:
+    id: strawberry.ID = strawberry.field(description="The grant (a HardshipGrant id; the worker rates it by its "
+                                                     "database id once paid).")
     aid_type_label: str
     amount_fen: BigInt  # type: ignore[valid-type]
     state: str
@@ -115,7 +117,7 @@ class HardshipMyCase:
         from huijia_hardship.aid import GRANTS_SQL
 
         rows = await raw(f"{GRANTS_SQL} AND g.archive_id = {{}} ORDER BY g.id DESC", self._tenant.id, self._pk)
-        return [HardshipMyGrant(aid_type_label=AID_TYPE_ZH.get(r["aid_type"], r["aid_type"]),
+        return [HardshipMyGrant(id=strawberry.ID(to_global_id("HardshipGrant", r["id"])), aid_type_label=AID_TYPE_ZH.get(r["aid_type"], r["aid_type"]),
                                 amount_fen=r["amount_fen"], state=r["state"],
                                 state_label=GRANT_STATES_ZH.get(r["state"], r["state"]), created_at=r["created_at"])
                 for r in rows]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, hookimpl
+from core.sdk import CORE_CONTRACT, CapabilityInfo, EncryptedColumn, PluginInfo, Role, TenantContext, hookimpl
 from huijia_mutual_aid.settings import NAME, MutualAidSettings
 from huijia_mutual_aid.workflow import CLAIM
 
@@ -91,3 +91,12 @@ def register_graphql() -> list[Any]:
 
     return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery, MutualAidWorkerQuery],
                                 mutation=[MutualAidMutation, MutualAidClaimsMutation])]
+
+
+# 满意度评价: the service_network capability's collecting hook (optional: that capability may not be
+# installed; the host asks it only for tenants enabling both). What a worker may rate here: a claim of theirs that was paid.
+@hookimpl(optionalhook=True)
+def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
+    from huijia_mutual_aid.rating import subjects
+
+    return subjects()

@@ -38,8 +38,11 @@ def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
     subject belongs to when ``member_id`` used it, ``None`` when they did not (or it does not exist), so a
     rating of something never used is refused by the thing's owner. The capability offers
     ``station`` (a check-in with the member's phone), ``service_request`` (theirs, resolved) and
-    ``service_item`` (a resolved request of theirs for it); hardship, mutual aid and
-    warmth may offer their cases, claims and receipts.
+    ``service_item`` (a resolved request of theirs for it). Other capabilities answer it as an optional
+    hook (asked only for tenants enabling both): hardship offers ``hardship_grant`` (paid to the member's
+    household), warmth ``warmth_benefit`` (given to the member), mutual_aid ``mutual_aid_claim`` (the
+    member's, paid). The rating lands on the org unit ``used`` returns, so aggregates and the subtree
+    rule see it there.
 
     :param tenant: The tenant.
     :return: A list of subject descriptions.

@@ -79,14 +79,13 @@ def register_graphql() -> list[Any]:
     from huijia_service_network import graphql_assessment as a
     from huijia_service_network import graphql_needs as n
     from huijia_service_network import graphql_rights as r
-    from huijia_service_network import graphql_self as me
     from huijia_service_network import portal as p
 
     return [GraphQLContribution(
-        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, me.WorkerServiceQuery, r.RightsQuery,
+        query=[g.ServiceNetworkQuery, g.ServiceRequestQuery, a.AssessmentQuery, r.RightsQuery,
                p.ServiceNetworkPortalQuery],
         mutation=[g.ServiceNetworkMutation, g.ServiceRequestMutation, a.AssessmentMutation, a.PhotoMutation,
-                  me.WorkerServiceMutation, r.RightsMutation, n.NeedMutation, p.ServiceNetworkPortalMutation],
+                  r.RightsMutation, n.NeedMutation, p.ServiceNetworkPortalMutation],
         types=[g.ServiceItem, g.Station, g.Rating, g.ServiceRequest],
         nodes=[NodeInfo("ServiceItem", g.resolve_item, "sn_service_item"),
                NodeInfo("Station", g.resolve_station, "sn_station"),

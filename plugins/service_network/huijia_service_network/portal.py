@@ -1,15 +1,17 @@
 """The service network's worker-facing GraphQL (职工之家 portal, /m/): submit a need, follow my
-requests, check in at a station with the phone on file, see my visits, rate what I used.
+requests, check in at a station with the phone on file, see my visits, rate what I used (here or in
+another capability: an aid grant, a campaign benefit, a mutual-aid claim) and see my ratings.
 
 Every field starts from the caller (``require_worker``): the member is always the worker's own,
-never an id from the client, so a worker cannot act or read as someone else. Staff use the fields
-in graphql.py. ``serviceRequestCategories`` serves both (the hotline form and the portal form).
+never an id from the client, so a worker cannot act or read as someone else; another worker's
+request reads as not found, exactly like an id that does not exist. Staff use the fields in
+graphql.py. ``serviceRequestCategories`` serves both (the hotline form and the portal form).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -20,6 +22,7 @@ from core.sdk import (
     Info,
     UserError,
     for_query,
+    from_global_id,
     get_member,
     get_unit,
     perm,
@@ -39,11 +42,12 @@ from huijia_service_network.graphql import (
     ServiceRequest,
     ServiceRequestPayload,
     _request_from_row,
-    resolve_request,
 )
 from huijia_service_network.settings import for_tenant
 
 MAX_MINE = 100
+# A worker's requests: the ones about their member record, or that they submitted themselves.
+_MINE = " AND (r.member_id = {} OR r.created_by = {})"
 
 
 @strawberry.type(description="A kind of service request this province handles, with its SLA clocks.")
@@ -91,6 +95,16 @@ def _visit(r: dict[str, Any]) -> StationVisit:
                         my_stars=r["stars"])
 
 
+def _limit(limit: int) -> int:
+    return max(1, min(limit, MAX_MINE))
+
+
+async def _mine(info: Info, pk: int) -> ServiceRequest | None:
+    me = await require_worker(info)
+    rows = await raw(_REQUESTS + " AND r.id = {}" + _MINE, me.tenant.id, pk, me.member_id or -1, me.principal.user_id)
+    return _request_from_row(info, me.tenant, me.principal, rows[0]) if rows else None
+
+
 @strawberry.type
 class ServiceNetworkPortalQuery:
     @strawberry.field(description="The service-request categories of your province, with their SLA clocks (what a worker chooses from). Requires `service_network.read` (staff) or `worker.self` (workers).")
@@ -107,9 +121,28 @@ class ServiceNetworkPortalQuery:
     async def my_service_requests(self, info: Info, limit: int = 50) -> list[ServiceRequest]:
         me = await require_worker(info)
         tenant, principal = me.tenant, me.principal
-        rows = await raw(_REQUESTS + " AND (r.created_by = {} OR r.member_id = {}) ORDER BY r.created_at DESC, r.id DESC "
-                         "LIMIT {}", tenant.id, principal.user_id, me.member_id or 0, max(1, min(limit, MAX_MINE)))
+        rows = await raw(_REQUESTS + _MINE + " ORDER BY r.created_at DESC, r.id DESC LIMIT {}", tenant.id,
+                         me.member_id or -1, principal.user_id, _limit(limit))
         return [_request_from_row(info, tenant, principal, r) for r in rows]
+
+    @strawberry.field(description=perm("worker.self", "Worker portal: one of my requests (null for anyone else's)."))
+    @for_query
+    async def my_service_request(self, info: Info, id: strawberry.ID) -> ServiceRequest | None:
+        return await _mine(info, from_global_id(id, "ServiceRequest")[1])
+
+    @strawberry.field(description=perm("worker.self", "Worker portal: my current ratings, newest first; `subjectType` "
+                                       "keeps one kind (a page shows my rating beside each thing I may rate)."))
+    @for_query
+    async def my_ratings(self, info: Info, limit: int = 50, subject_type: str | None = None) -> list[Rating]:
+        me = await require_worker(info)
+        if me.member_id is None:
+            return []
+        sql, args = _RATINGS + " AND t.member_id = {}", [me.tenant.id, me.member_id]
+        if subject_type:
+            sql += " AND t.subject_type = {}"
+            args.append(subject_type)
+        rows = await raw(sql + " ORDER BY t.rated_at DESC, t.id DESC LIMIT {}", *args, _limit(limit))
+        return [Rating.from_row(r) for r in rows]
 
     @strawberry.field(description=perm("worker.self", "Worker portal: my check-ins at stations (matched by the phone on my member "
                                   "record), newest first."))
@@ -119,16 +152,20 @@ class ServiceNetworkPortalQuery:
         if me.member_id is None:
             return []
         rows = await raw(_VISITS + " ORDER BY v.visited_at DESC, v.id DESC LIMIT {}", me.tenant.id, me.member_id,
-                         max(1, min(limit, MAX_MINE)))
+                         _limit(limit))
         return [_visit(r) for r in rows]
 
 
 @strawberry.type
 class ServiceNetworkPortalMutation:
-    @strawberry.mutation(description=perm("worker.self", "Worker portal: submit a need for myself; my union's unit is where routing starts."))
-    async def worker_service_request_submit(self, info: Info, category: str, summary: str,
-                                            station_id: strawberry.ID | None = None) -> ServiceRequestPayload:
-        from core.sdk import from_global_id
+    @strawberry.mutation(description=perm("worker.self", "Worker portal: submit a need for myself; my union's unit is "
+                                          "where routing starts (routed and clocked like any request)."))
+    async def worker_service_request_submit(
+            self, info: Info, category: str, summary: str, station_id: strawberry.ID | None = None,
+            service_item_id: strawberry.ID | None = None,
+            phone: Annotated[str | None, strawberry.argument(
+                description="A number to call back (stored encrypted); none: the phone on file.")] = None,
+    ) -> ServiceRequestPayload:
         from huijia_service_network import requests
 
         async def work() -> dict[str, Any]:
@@ -137,18 +174,23 @@ class ServiceNetworkPortalMutation:
             tenant = me.tenant
             origin = await get_unit(tenant, me.member_unit_id) if me.member_unit_id else None
             if origin is None:
-                raise DomainError(ErrorCode.INVALID_STATE, "your member record has no union", None, "您的会籍信息不完整")
+                raise DomainError(ErrorCode.INVALID_STATE, "your member record has no union", None, "您的会籍未关联工会组织")
             member = await get_member(tenant, member_id)
-            station_pk = None
+            station_pk = item_pk = None
             if station_id:
                 station_pk = from_global_id(station_id, "Station", "stationId")[1]
                 if not await raw("SELECT 1 FROM sn_station WHERE tenant_id = {} AND id = {}", tenant.id, station_pk):
                     raise DomainError(ErrorCode.NOT_FOUND, "station not found", "stationId", "未找到该驿站")
+            if service_item_id:
+                item_pk = from_global_id(service_item_id, "ServiceItem", "serviceItemId")[1]
+                if not await raw("SELECT 1 FROM sn_service_item WHERE tenant_id = {} AND id = {} AND published = {}",
+                                 tenant.id, item_pk, True):
+                    raise DomainError(ErrorCode.NOT_FOUND, "service item not found", "serviceItemId", "未找到该服务项目")
             rid = await requests.submit(tenant, info.context.actor, me.principal.user_id, origin, channel="portal",
                                         category_code=category, summary=summary,
-                                        requester_name=member["name"] if member else "", phone=None,
-                                        member_id=member_id, station_id=station_pk, service_item_id=None)
-            return {"request": await resolve_request(info, rid)}
+                                        requester_name=member["name"] if member else "", phone=phone,
+                                        member_id=member_id, station_id=station_pk, service_item_id=item_pk)
+            return {"request": await _mine(info, rid)}
 
         return await run_mutation(ServiceRequestPayload, work)
 
@@ -166,7 +208,9 @@ class ServiceNetworkPortalMutation:
         return await run_mutation(StationVisitPayload, work)
 
     @strawberry.mutation(description=perm("worker.self", "Worker portal: rate something I used (a station I checked in at, a resolved "
-                                     "request of mine ...); a later rating replaces mine, the history is kept."))
+                                     "request of mine, and what other capabilities offer through `rating_subjects`: a "
+                                     "paid aid grant, a campaign benefit, a paid mutual-aid claim); a later rating "
+                                     "replaces mine, the history is kept."))
     async def worker_rating_submit(self, info: Info, subject_type: str, subject_id: BigInt,  # type: ignore[valid-type]
                                    stars: int, dimensions: list[DimensionInput] | None = None,
                                    comment: str = "") -> RatingPayload:

@@ -18,14 +18,18 @@ _ips = itertools.count(1)
 
 REGISTER = """mutation($i: WorkerRegisterInput!) { workerRegister(input: $i) { token worker { status memberId }
   errors { field code message } } }"""
-SUBMIT = """mutation($i: MyServiceRequestInput!) { myServiceRequestSubmit(input: $i) { request { id state category channel
-  orgUnitId phoneMasked allowedTransitions } errors { field code message messageZh } } }"""
+SUBMIT = """mutation($category: String!, $summary: String!, $phone: String, $stationId: ID, $serviceItemId: ID) {
+  workerServiceRequestSubmit(category: $category, summary: $summary, phone: $phone, stationId: $stationId,
+  serviceItemId: $serviceItemId) { request { id state category channel orgUnitId phoneMasked allowedTransitions }
+  errors { field code message messageZh } } }"""
 MINE = "{ myServiceRequests { id state stateLabelZh category summary } }"
 ONE = "query($id: ID!) { myServiceRequest(id: $id) { id state } }"
-RATE = """mutation($i: MyRatingInput!) { myRatingSubmit(input: $i) { rating { id stars version subjectType memberId }
+RATE = """mutation($subjectType: String!, $subjectId: BigInt!, $stars: Int!, $dimensions: [DimensionInput!],
+  $comment: String! = "") { workerRatingSubmit(subjectType: $subjectType, subjectId: $subjectId, stars: $stars,
+  dimensions: $dimensions, comment: $comment) { rating { id stars version subjectType memberId }
   errors { field code message } } }"""
 MY_RATINGS = "{ myRatings { subjectType stars version } }"
-CHECK_INS = "{ myCheckIns { stationNumber stationName occupation visitedAt } }"
+CHECK_INS = "{ myStationVisits { stationNumber stationName occupation visitedAt } }"
 STEP = """mutation($id: ID!, $t: String!) { serviceRequestStep(id: $id, transition: $t) { request { state } errors { code } } }"""
 STATION_CREATE = """mutation($i: StationInput!) { stationCreate(input: $i) { station { id number } errors { field code } } }"""
 
@@ -65,8 +69,8 @@ async def test_a_worker_submits_follows_and_rates_their_own_request(api, app, cl
     me, member, c1 = await _worker(app, t, "孙八", "13512340001")
     other, _, c2 = await _worker(app, t, "周九", "13512340002")
     try:
-        made = (await me.data(SUBMIT, {"i": {"category": "wage_arrears", "summary": "老板拖欠两个月工资",
-                                             "phone": "13512340001"}}))["myServiceRequestSubmit"]
+        made = (await me.data(SUBMIT, {"category": "wage_arrears", "summary": "老板拖欠两个月工资",
+                                        "phone": "13512340001"}))["workerServiceRequestSubmit"]
         assert made["errors"] == [], made
         req = made["request"]
         # from my union, routed to the district's aid centre like any request; I cannot work it
@@ -80,18 +84,18 @@ async def test_a_worker_submits_follows_and_rates_their_own_request(api, app, cl
         assert (await me.data(ONE, {"id": req["id"]}))["myServiceRequest"]["state"] == "submitted"
 
         rate = {"subjectType": "service_request", "subjectId": pk_of(req["id"]), "stars": 2}
-        early = (await me.data(RATE, {"i": rate}))["myRatingSubmit"]
+        early = (await me.data(RATE, rate))["workerRatingSubmit"]
         assert [(e["field"], e["code"]) for e in early["errors"]] == [("subjectId", "NOT_ELIGIBLE")]
         for step in ("accept", "resolve"):
             assert (await district.api.data(STEP, {"id": req["id"], "t": step}))["serviceRequestStep"]["errors"] == []
         assert [r["state"] for r in (await me.data(MINE))["myServiceRequests"]] == ["resolved"]
         # the other worker never used it: refused; stars outside 1-5: refused
-        assert (await other.data(RATE, {"i": rate}))["myRatingSubmit"]["errors"][0]["code"] == "NOT_ELIGIBLE"
-        bad = (await me.data(RATE, {"i": {**rate, "stars": 6}}))["myRatingSubmit"]
+        assert (await other.data(RATE, rate))["workerRatingSubmit"]["errors"][0]["code"] == "NOT_ELIGIBLE"
+        bad = (await me.data(RATE, {**rate, "stars": 6}))["workerRatingSubmit"]
         assert [(e["field"], e["code"]) for e in bad["errors"]] == [("stars", "INVALID_INPUT")]
-        first = (await me.data(RATE, {"i": rate}))["myRatingSubmit"]
+        first = (await me.data(RATE, rate))["workerRatingSubmit"]
         assert first["errors"] == [] and first["rating"]["memberId"] == member and first["rating"]["version"] == 1
-        second = (await me.data(RATE, {"i": {**rate, "stars": 4}}))["myRatingSubmit"]["rating"]
+        second = (await me.data(RATE, {**rate, "stars": 4}))["workerRatingSubmit"]["rating"]
         assert second["id"] == first["rating"]["id"] and second["version"] == 2
         assert (await me.data(MY_RATINGS))["myRatings"] == [{"subjectType": "service_request", "stars": 4, "version": 2}]
         assert (await other.data(MY_RATINGS))["myRatings"] == []
@@ -110,24 +114,24 @@ async def test_a_worker_sees_their_check_ins_and_bad_input_is_refused(api, app, 
     try:
         url = f"/public/service-network/{t.code}/stations/W-1/check-in"
         assert (await client.post(url, json={"phone": "136 1234 0001", "occupation": "外卖骑手"})).status_code == 201
-        got = (await me.data(CHECK_INS))["myCheckIns"]
+        got = (await me.data(CHECK_INS))["myStationVisits"]
         assert [(g["stationNumber"], g["stationName"], g["occupation"]) for g in got] == [("W-1", "五一广场驿站", "外卖骑手")]
-        assert (await other.data(CHECK_INS))["myCheckIns"] == []
+        assert (await other.data(CHECK_INS))["myStationVisits"] == []
         # the station visit makes the station ratable by me, not by the other worker
         sid = pk_of((await clerk.api.data("{ stations { id } }"))["stations"][0]["id"])
         rate = {"subjectType": "station", "subjectId": sid, "stars": 5,
                 "dimensions": [{"key": "hygiene", "stars": 5}]}
-        assert (await me.data(RATE, {"i": rate}))["myRatingSubmit"]["errors"] == []
-        assert (await other.data(RATE, {"i": rate}))["myRatingSubmit"]["errors"][0]["code"] == "NOT_ELIGIBLE"
+        assert (await me.data(RATE, rate))["workerRatingSubmit"]["errors"] == []
+        assert (await other.data(RATE, rate))["workerRatingSubmit"]["errors"][0]["code"] == "NOT_ELIGIBLE"
 
         for bad, field in (({"category": "astrology"}, "category"), ({"summary": " "}, "summary"),
                            ({"phone": "123"}, "phone"), ({"stationId": "U3RhdGlvbjo5OTk5OTk="}, "stationId")):
-            out = (await me.data(SUBMIT, {"i": {"category": "other", "summary": "需要帮助", **bad}}))["myServiceRequestSubmit"]
+            out = (await me.data(SUBMIT, {"category": "other", "summary": "需要帮助", **bad}))["workerServiceRequestSubmit"]
             assert [e["field"] for e in out["errors"]] == [field], (bad, out)
         # a staff account is not a worker
         body = await clerk.api.gql(MINE)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        staff_submit = (await clerk.api.data(SUBMIT, {"i": {"category": "other", "summary": "x"}}))["myServiceRequestSubmit"]
+        staff_submit = (await clerk.api.data(SUBMIT, {"category": "other", "summary": "x"}))["workerServiceRequestSubmit"]
         assert [e["code"] for e in staff_submit["errors"]] == ["FORBIDDEN"]
         # another province's clerk sees none of it
         stranger_t = await create_plugin_tenant(["service_network"], tmp_path)

@@ -109,3 +109,12 @@ def campaign_amount(tenant: TenantContext, campaign: Any, candidate: Any) -> int
 
     return default_amount(candidate.group, getattr(campaign, "amounts_fen", {}).get(candidate.group),
                           for_tenant(tenant).default_amounts_fen)
+
+
+# 满意度评价: the service_network capability's collecting hook (optional: that capability may not be
+# installed; the host asks it only for tenants enabling both). What a worker may rate here: a campaign benefit given to them.
+@hookimpl(optionalhook=True)
+def rating_subjects(tenant: TenantContext) -> list[dict[str, Any]]:
+    from huijia_warmth.rating import subjects
+
+    return subjects()

@@ -7,9 +7,11 @@ import { MyHardshipCasesDocument } from '../../graphql/generated';
 import { formatDate, formatDateTime } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
 import { STATE_COLORS } from './labels';
+import { RateButton, dbIdOf, useMyRatings } from '../../portal/rating/RateButton';
 
 export default function MyCases() {
   const { data, error, refetch } = useGql(MyHardshipCasesDocument);
+  const { ratings, reload: reloadRatings } = useMyRatings('hardship_grant');
   if (error) return <ErrorState error={error} onRetry={() => void refetch()} />;
   if (!data) return <LoadingState minHeight={160} />;
   const cases = data.myHardshipCases;
@@ -59,7 +61,13 @@ export default function MyCases() {
                 header={<strong>救助记录</strong>}
                 dataSource={c.grants}
                 renderItem={(g) => (
-                  <List.Item>
+                  <List.Item
+                    data-testid="my-hardship-grant"
+                    extra={g.state === 'paid' && (
+                      <RateButton subjectType="hardship_grant" subjectId={dbIdOf(g.id)} label={`${g.aidTypeLabel} ${formatYuan(g.amountFen)}`}
+                        current={ratings.get(dbIdOf(g.id))} onRated={reloadRatings} />
+                    )}
+                  >
                     {g.aidTypeLabel} {formatYuan(g.amountFen)} <Tag>{g.stateLabel}</Tag>
                   </List.Item>
                 )}

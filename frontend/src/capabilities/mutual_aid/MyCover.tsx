@@ -16,6 +16,7 @@ import { ClaimFields, claimInput, type ClaimValues } from './ClaimForm';
 import { ClaimProgress } from './ClaimDetail';
 import { CoverList } from './CoverList';
 import { MUTUAL_AID_ERRORS, STATE_COLORS } from './labels';
+import { RateButton, dbIdOf, useMyRatings } from '../../portal/rating/RateButton';
 import type { Plan } from './shared';
 
 function ClaimDrawer({ plans, onClose, onDone }: { plans: readonly Plan[]; onClose: () => void; onDone: () => void }) {
@@ -43,6 +44,7 @@ export default function MyCover() {
   const { data, error, refetch } = useGql(MutualAidMyPortalDocument);
   const [claiming, setClaiming] = useState(false);
   const [sent, setSent] = useState(false);
+  const { ratings, reload: reloadRatings } = useMyRatings('mutual_aid_claim');
   if (error) return <ErrorState error={error} onRetry={() => void refetch()} />;
   if (!data) return <LoadingState minHeight={160} />;
   const cover = data.mutualAidMyCover;
@@ -96,6 +98,12 @@ export default function MyCover() {
               </ul>
             )}
             <div style={{ color: '#888', fontSize: 12, marginTop: 4 }}>已交材料 {c.documents.length} 份</div>
+            {c.state === 'paid' && (
+              <div style={{ marginTop: 8 }}>
+                <RateButton subjectType="mutual_aid_claim" subjectId={dbIdOf(c.id)} label={`${kindLabel(c.planCode, c.kind)} ${formatYuan(c.amountFen)}`}
+                  current={ratings.get(dbIdOf(c.id))} onRated={reloadRatings} />
+              </div>
+            )}
           </Card>
         ))
       )}

@@ -9,6 +9,7 @@ import { MyWarmthBenefitsDocument, WarmthReceiptConfirmDocument } from '../../gr
 import { formatDateTime } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
 import { RECEIPT_LABELS, RECEIPT_METHOD_LABELS } from './labels';
+import { RateButton, useMyRatings } from '../../portal/rating/RateButton';
 
 const RECEIPT_COLORS: Record<string, string> = { not_given: 'default', unconfirmed: 'orange', confirmed: 'green' };
 
@@ -16,6 +17,7 @@ export default function MyBenefits() {
   const { data, error, refetch } = useGql(MyWarmthBenefitsDocument);
   const [busy, setBusy] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const { ratings, reload: reloadRatings } = useMyRatings('warmth_benefit');
   if (error) return <ErrorState error={error} onRetry={() => void refetch()} />;
   if (!data) return <LoadingState minHeight={160} />;
   const confirm = async (id: string) => {
@@ -60,6 +62,12 @@ export default function MyBenefits() {
               </Button>
             ) : (
               <div style={{ color: '#888' }}>尚未发放，发放后可确认收到</div>
+            )}
+            {b.paid && (
+              <div style={{ marginTop: 8 }}>
+                <RateButton subjectType="warmth_benefit" subjectId={Number(b.id)} label={campaignName}
+                  current={ratings.get(Number(b.id))} onRated={reloadRatings} />
+              </div>
             )}
           </Card>
         ))

@@ -2,7 +2,7 @@
  *  stations, a comment). A later rating replaces the earlier one. */
 import { useMemo } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { Button, Card, Form, Input, Rate as StarInput, Select, message } from 'antd';
+import { Button, Card, Form, Select, message } from 'antd';
 import { gql } from '../../../api/client';
 import { useGql } from '../../../api/useGql';
 import { FormAlert } from '../../../components/FormAlert';
@@ -10,6 +10,7 @@ import { EmptyState, ErrorState, LoadingState } from '../../../components/states
 import { useMutationForm } from '../../../components/MutationDialog';
 import { SnMyRequestsDocument, SnMyVisitsDocument, SnWorkerRateDocument } from '../../../graphql/generated';
 import { STATION_DIMENSIONS, pkOf } from '../common';
+import { RatingFields } from '../../../portal/rating/RatingFields';
 
 interface Values { subject: string; stars: number; comment?: string; dims?: Record<string, number> }
 
@@ -66,18 +67,7 @@ export default function Rate() {
             <Form.Item label="评价对象" name="subject" rules={[{ required: true, message: '请选择要评价的服务' }]}>
               <Select options={options} />
             </Form.Item>
-            <Form.Item label="总体评分" name="stars" rules={[{ required: true, message: '请打分（1至5星）' }]}>
-              <StarInput aria-label="总体评分" />
-            </Form.Item>
-            {isStation &&
-              Object.entries(STATION_DIMENSIONS).map(([key, label]) => (
-                <Form.Item key={key} label={label} name={['dims', key]}>
-                  <StarInput aria-label={label} />
-                </Form.Item>
-              ))}
-            <Form.Item label="意见建议" name="comment">
-              <Input.TextArea rows={3} maxLength={500} showCount />
-            </Form.Item>
+            <RatingFields dimensions={isStation ? STATION_DIMENSIONS : undefined} />
             <Button type="primary" htmlType="submit" block loading={busy}>提交评价</Button>
           </Form>
         </Card>
