@@ -66,7 +66,14 @@ async def app(database: str) -> AsyncIterator[Any]:
             await stop.wait()
 
     task = asyncio.create_task(run())
-    await started.wait()
+    # A start-up that fails ends the task before ``started`` is set: wait for whichever comes first,
+    # so the failure is raised here instead of the whole run hanging in silence.
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if not started.is_set():
+        waiter.cancel()
+        task.result()  # raises the start-up's exception
+        raise RuntimeError("the app's lifespan ended before start-up finished")
     yield application
     stop.set()
     await task
