@@ -31,7 +31,8 @@ Groups:
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
   for a batch of keyed payments in one transaction), :func:`ledger_void_reservation`,
-  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
+  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_post_many` (up to
+  5000 of them in one set-based transaction, each with the single posting's checks), :func:`ledger_reverse`;
   :func:`ledger_account_ids` (the accounts for those lines), :func:`ledger_mutual_aid_fund` (a plan's
   fund); :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
@@ -197,6 +198,7 @@ __all__ = [
     "EntrySpec",
     "Line",
     "ledger_post",
+    "ledger_post_many",
     "ledger_reserve",
     "ledger_post_reservation",
     "ledger_post_reservation_many",
@@ -308,6 +310,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "EntrySpec": ("core.funds.posting", "EntrySpec"),
     "Line": ("core.funds.posting", "Line"),
     "ledger_post": ("core.funds.posting", "post"),
+    "ledger_post_many": ("core.funds.bulk", "post_many"),
     "ledger_reserve": ("core.funds.services", "reserve"),
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
     "ledger_post_reservation_many": ("core.funds.services", "post_reservation_many"),

@@ -165,23 +165,27 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                     memo=memo)
                 marks += [(r["id"], e, None) for r, e in zip(part, entries, strict=True)]
                 paid_fen += sum(int(r["amount_fen"]) for r in part)
-            await _mark_paid(tenant, marks, now)
+            await _mark_paid(tenant, campaign_id, marks, now)
         done += len(rows)
         await ctx.progress(done, total)
     await workflow_step(tenant, _machine(), campaign_id, "finish", actor=SYSTEM, principal=None)
     return {"paid": done, "paid_fen": paid_fen}
 
 
-async def _mark_paid(tenant: TenantContext, marks: list[tuple[int, int | None, str | None]], now: Any) -> None:
+async def _mark_paid(tenant: TenantContext, campaign_id: int, marks: list[tuple[int, int | None, str | None]],
+                     now: Any) -> None:
     if not marks:
         return
     if on_postgres():
         # No join: a join with unnest() may get a nested loop over the whole table from a generic plan
         # (a list loaded in bulk has no statistics yet); ``id = ANY`` is a primary-key look-up.
+        # The campaign and the batch's id range make the unpaid-rows index (campaign_id, id) the obvious path
+        # even before the table has statistics; without them the planner scanned every unpaid row per batch.
         ids, entries, items = [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks]
         await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = ({}::bigint[])[array_position({}::bigint[], id)], "
-                  "item_given = ({}::text[])[array_position({}::bigint[], id)] WHERE tenant_id = {} AND "
-                  "id = ANY({}::bigint[]) AND paid_at IS NULL", now, entries, ids, items, ids, tenant.id, ids)
+                  "item_given = ({}::text[])[array_position({}::bigint[], id)] WHERE tenant_id = {} AND campaign_id = {} "
+                  "AND id BETWEEN {} AND {} AND id = ANY({}::bigint[]) AND paid_at IS NULL", now, entries, ids, items, ids,
+                  tenant.id, campaign_id, min(ids), max(ids), ids)
         return
     for bid, entry_id, item in marks:
         await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = {}, item_given = {} WHERE tenant_id = {} "
