@@ -135,11 +135,12 @@ async def freeze(ctx: Any) -> None:
                                         f"{b['name']}的名单金额超出预算"))
     if problems:
         raise problems[0] if len(problems) == 1 else DomainErrors(problems)
-    await _write_frozen(tenant, frozen, ctx.now)
+    await _write_frozen(tenant, campaign_id, frozen, ctx.now)
     ctx.payload["beneficiaries"] = len(rows)
 
 
-async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int | None]], now: Any) -> None:
+async def _write_frozen(tenant: TenantContext, campaign_id: int, frozen: list[tuple[int, int, int | None]],
+                        now: Any) -> None:
     if not frozen:
         return
     if on_postgres():
@@ -147,11 +148,14 @@ async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int 
         for i in range(0, len(frozen), 1000):
             part = frozen[i:i + 1000]
             ids = [f[0] for f in part]
-            # No join with unnest(): see money._mark_paid (a primary-key look-up whatever the statistics).
+            # No join with unnest(); the campaign, "unpaid" (every row is, before approval) and the chunk's id
+            # range make the unpaid-rows index (campaign_id, id) the path, as in money._mark_paid: a list loaded
+            # in bulk has no statistics yet, and the planner otherwise scanned the tenant's every row per chunk.
             await raw("UPDATE warmth_beneficiary SET amount_fen = ({}::bigint[])[array_position({}::bigint[], id)], "
                       "budget_id = ({}::bigint[])[array_position({}::bigint[], id)], frozen_at = {} "
-                      "WHERE tenant_id = {} AND id = ANY({}::bigint[])", [f[1] for f in part], ids,
-                      [f[2] for f in part], ids, now, tenant.id, ids)
+                      "WHERE tenant_id = {} AND campaign_id = {} AND paid_at IS NULL AND id BETWEEN {} AND {} "
+                      "AND id = ANY({}::bigint[])", [f[1] for f in part], ids, [f[2] for f in part], ids, now,
+                      tenant.id, campaign_id, min(ids), max(ids), ids)
         return
     for bid, amount, budget_id in frozen:
         await raw("UPDATE warmth_beneficiary SET amount_fen = {}, budget_id = {}, frozen_at = {} WHERE tenant_id = {} "

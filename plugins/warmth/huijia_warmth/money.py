@@ -133,11 +133,16 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
     await ctx.progress(done, total)
     paid_fen = 0
     memo = f"{c['name'][:60]} 发放"
+    after = 0
     while True:
+        # Keyset: each batch starts past the last one. From the start of the index every batch would step
+        # over the entries of all the rows paid so far (dead to the partial index only after a vacuum).
         rows = await raw("SELECT id, budget_id, group_code, amount_fen FROM warmth_beneficiary WHERE tenant_id = {} "
-                         "AND campaign_id = {} AND paid_at IS NULL ORDER BY id LIMIT {}", tenant.id, campaign_id, BATCH)
+                         "AND campaign_id = {} AND paid_at IS NULL AND id > {} ORDER BY id LIMIT {}", tenant.id,
+                         campaign_id, after, BATCH)
         if not rows:
             break
+        after = int(rows[-1]["id"])
         async with transaction():
             now = utcnow()
             marks: list[tuple[int, int | None, str | None]] = []  # (beneficiary, entry, item given)

@@ -69,9 +69,10 @@ def register_file_stores() -> list[Any]:
 
 @hookimpl
 def register_routes() -> list[Any]:
+    from huijia_warmth.http import ROUTES
     from huijia_warmth.ledger_file import routes
 
-    return routes()
+    return [*routes(), *ROUTES]
 
 
 @hookimpl

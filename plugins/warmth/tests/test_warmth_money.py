@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import uuid
 from typing import Any
 
@@ -360,6 +361,7 @@ async def test_receipts_the_worker_confirms_their_own_a_clerk_records_a_photo_an
     assert recorded["errors"] == [] and recorded["beneficiary"]["receiptMethod"] == "photo"
     stored = await sql(pt, "SELECT content_type, size_bytes FROM warmth_receipt_file WHERE beneficiary_id = {}", int(theirs))
     assert stored == [{"content_type": "image/png", "size_bytes": len(PNG)}]
+    await receipt_file_downloads(api, pt, clerk, me, outsider, cid, theirs)
 
     assert codes((await clerk.data(FOLLOW, {"b": third, "n": " "}))["warmthFollowupAdd"]) == [("note", "INVALID_INPUT")]
     assert (await clerk.data(FOLLOW, {"b": third, "n": "电话未接通，明日再联系"}))["warmthFollowupAdd"]["errors"] == []
@@ -369,6 +371,43 @@ async def test_receipts_the_worker_confirms_their_own_a_clerk_records_a_photo_an
     assert left == [{"beneficiary": {"id": third}, "followups": [{"note": "电话未接通，明日再联系"}]}]
 
 
+async def receipt_file_downloads(api: Any, pt: Any, clerk: Any, worker: Any, outsider: Any, cid: str,
+                                 beneficiary: str) -> None:
+    """The recorded photo through its download URL: the bytes with their sniffed type and safe headers, audited;
+    404 outside the caller's subtree, for another worker, for another tenant; 401 without a login."""
+    from core.actor import Actor
+    from core.context import tenant_scope
+    from core.tenancy.services import create_unit
+
+    listed = (await clerk.data(RECEIPT_URL, {"id": cid}))["warmthCampaign"]["beneficiaries"]
+    assert [b["id"] for b in listed if b["receiptFileUrl"]] == [beneficiary]
+    url = next(b for b in listed if b["id"] == beneficiary)["receiptFileUrl"]
+    assert url and url.startswith("/warmth-files/receipts/")
+    got = await download(clerk, url)
+    assert got.status_code == 200 and got.content == PNG, got.text
+    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"].startswith("attachment;") and "no-store" in got.headers["cache-control"]
+    file_id = int(url.rsplit("/", 1)[1])
+    audited = await sql(pt, "SELECT changes FROM audit_record WHERE action = 'warmth.receipt.download'")
+    assert [json.loads(a["changes"])["file_id"] if isinstance(a["changes"], str) else a["changes"]["file_id"]
+            for a in audited] == [file_id]
+    # a clerk of a union beside the beneficiary's: their grant does not reach it
+    tenant = await pt.context()
+    with tenant_scope(tenant):
+        root = (await sql(pt, "SELECT id FROM org_unit WHERE code = {}", pt.root_unit))[0]
+        code = f"{pt.code}-r{uuid.uuid4().hex[:4]}"
+        await create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=code, name="旁支工会",
+                          level="grassroots")
+    beside = await persona(api, pt.code, "clerk", code)
+    for who in (beside.api, worker, outsider.api):
+        assert (await download(who, url)).status_code == 404
+    for bad in (f"/warmth-files/receipts/{file_id + 10_000}", "/warmth-files/receipts/99999999999999999999"):
+        assert (await download(clerk, bad)).status_code == 404
+    assert (await clerk.client.get(url)).status_code == 401
+    assert len(await sql(pt, "SELECT id FROM audit_record WHERE action = 'warmth.receipt.download'")) == 1
+
+
+RECEIPT_URL = """query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { id receiptFileUrl } } }"""
 FILE = """mutation($c: ID!) { warmthLedgerFileStart(campaignId: $c) { jobId downloadUrl errors { field code message } } }"""
 
 
