@@ -30,6 +30,8 @@ STATS = """query($c: ID!) { warmthStats(campaignId: $c) { budgetFen spentFen
   figures { total hardship keyGroups modelWorkers } } }"""
 NATIONAL = "query($y: Int!) { warmthNationalFigures(year: $y) { total hardship keyGroups modelWorkers } }"
 LISTED = "query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { id memberId group reason } } }"
+ADD_BY_HAND = """mutation($c: ID!, $m: ID!, $g: String!) { warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: $g,
+  reason: "手工补录") { beneficiary { id memberId } errors { field code message messageZh } } }"""
 
 # 低保 1,000 元 a month, so the household below (1,200 元 income, 500 元 rigid costs) is 深度困难.
 SETTINGS = """
@@ -193,6 +195,12 @@ async def test_the_preview_counts_each_group_by_unit_and_the_build_adds_exactly_
     rows = {r["group"]: r for r in (await clerk.data(PREVIEW, {"c": nxt}))["warmthPreview"]["rows"]}
     assert [(g, rows[g]["eligible"], rows[g]["recent"]) for g in sorted(rows)] == [
         ("hardship_household", 0, 1), ("model_worker", 1, 1), ("new_form", 0, 3)]
+    # by hand too: a person served within the window is refused with a typed error; the one removed is added
+    refused = (await clerk.data(ADD_BY_HAND, {"c": nxt, "m": world.model_workers[1], "g": "model_worker"}))["warmthBeneficiaryAdd"]
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("memberId", "NOT_ELIGIBLE")]
+    assert "365" in refused["errors"][0]["messageZh"] and refused["beneficiary"] is None
+    added = (await clerk.data(ADD_BY_HAND, {"c": nxt, "m": world.model_workers[0], "g": "model_worker"}))["warmthBeneficiaryAdd"]
+    assert added["errors"] == [] and added["beneficiary"]["memberId"] == world.model_workers[0]
 
 
 async def test_without_hardship_the_household_group_is_empty_and_another_tenant_sees_nothing(
