@@ -143,6 +143,8 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
         if not rows:
             break
         after = int(rows[-1]["id"])
+        out_of: str | None = None  # the item whose stock ran out in this batch
+        served = 0
         async with transaction():
             now = utcnow()
             marks: list[tuple[int, int | None, str | None]] = []  # (beneficiary, entry, item given)
@@ -154,7 +156,10 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                                       "tenant_id = {} AND campaign_id = {} AND item = {} AND quantity > 0 RETURNING id",
                                       tenant.id, campaign_id, g["item"])
                     if not taken:
-                        raise JobFailed(f"the stock of an in-kind item ran out after {done} beneficiaries")
+                        # Stop cleanly: those before this row are served and committed with this batch;
+                        # restocking and resuming goes on from here (nobody is served twice).
+                        out_of = str(g["item"])
+                        break
                     marks.append((r["id"], None, g["item"]))
                 elif int(r["amount_fen"] or 0) > 0:
                     res_id = reservations.get(r["budget_id"])
@@ -163,6 +168,7 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                     cash.setdefault(int(res_id), []).append(r)
                 else:
                     marks.append((r["id"], None, None))
+                served += 1
             for res_id, part in cash.items():
                 # One call per reservation and batch; each payment keeps its own key.
                 entries = await ledger_post_reservation_many(
@@ -171,8 +177,12 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                 marks += [(r["id"], e, None) for r, e in zip(part, entries, strict=True)]
                 paid_fen += sum(int(r["amount_fen"]) for r in part)
             await _mark_paid(tenant, campaign_id, marks, now)
-        done += len(rows)
+        done += served
         await ctx.progress(done, total)
+        if out_of is not None:
+            raise JobFailed(f"the stock of {out_of!r} ran out after {done} of {total} beneficiaries: set the stock "
+                            "(warmthStockSet) and resume (warmthDistributionResume)", code="OUT_OF_STOCK",
+                            message_zh=f"慰问品「{out_of}」库存不足，已发放{done}/{total}人；补充库存后可继续发放")
     await workflow_step(tenant, _machine(), campaign_id, "finish", actor=SYSTEM, principal=None)
     return {"paid": done, "paid_fen": paid_fen}
 

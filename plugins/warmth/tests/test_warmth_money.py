@@ -248,6 +248,50 @@ async def test_distribution_gives_goods_from_stock_and_runs_once_even_when_start
     assert sorted(p["amount_fen"] for p in await payments(pt, made)) == [FRONTLINE_FEN] * 2
 
 
+async def test_a_stock_that_runs_out_stops_the_distribution_with_a_typed_reason_and_restocking_resumes_it(
+        plugin_tenant, money, clerk, approver, in_process_jobs) -> None:
+    from core.jobs import runner
+
+    pt = plugin_tenant
+    cash_people, goods_people = await new_members(pt, 2), await new_members(pt, 3)
+    made = (await clerk.data(CREATE, {"i": campaign_input(pt, in_kind=True)}))["warmthCampaignCreate"]["campaign"]["id"]
+    for m in cash_people:
+        await clerk.data(ADD, {"c": made, "m": member_gid(m), "g": "holiday_frontline"})
+    for m in goods_people:
+        await clerk.data(ADD, {"c": made, "m": member_gid(m), "g": "model_worker"})
+    assert (await clerk.data(STOCK, {"c": made, "i": "米面油礼包", "q": 1}))["warmthStockSet"]["errors"] == []
+    await step(clerk, made, "submit")
+    assert (await step(approver, made, "approve"))["errors"] == []
+    assert codes(await step(clerk, made, "distribute")) == []
+    await runner.drain_local(60)
+    # the two cash payments and one gift are given and committed; the job stops on the second gift
+    listed = (await clerk.data(LISTED, {"id": made}))["warmthCampaign"]
+    assert listed["state"] == "distributing"
+    assert sorted((b["group"], b["paid"]) for b in listed["beneficiaries"]) == [
+        ("holiday_frontline", True)] * 2 + [("model_worker", False)] * 2 + [("model_worker", True)]
+    job = (await clerk.data(JOB_ERRORS, {"id": listed["distributionJobId"]}))["job"]
+    assert job["status"] == "FAILED" and job["progress"] == 3 and job["retryable"], job
+    assert [e["code"] for e in job["errors"]] == ["OUT_OF_STOCK"] and "米面油礼包" in job["errors"][0]["messageZh"]
+    assert (await clerk.data(STOCK_Q, {"c": made}))["warmthStock"] == [{"item": "米面油礼包", "quantity": 0, "given": 1}]
+    # resuming without restocking stops again at once, serving nobody twice
+    assert (await clerk.data(RESUME, {"c": made}))["warmthDistributionResume"]["errors"] == []
+    await runner.drain_local(60)
+    assert [e["code"] for e in (await clerk.data(JOB_ERRORS, {"id": listed["distributionJobId"]}))["job"]["errors"]] == [
+        "OUT_OF_STOCK"]
+    # restocked and resumed: the rest are served, the same job finishes, nobody twice
+    assert (await clerk.data(STOCK, {"c": made, "i": "米面油礼包", "q": 4}))["warmthStockSet"]["errors"] == []
+    resumed = (await clerk.data(RESUME, {"c": made}))["warmthDistributionResume"]
+    assert resumed["errors"] == [] and resumed["campaign"]["distributionJobId"] == listed["distributionJobId"]
+    await runner.drain_local(60)
+    after = (await clerk.data(LISTED, {"id": made}))["warmthCampaign"]
+    assert after["state"] == "distributed" and all(b["paid"] for b in after["beneficiaries"])
+    assert (await clerk.data(STOCK_Q, {"c": made}))["warmthStock"] == [{"item": "米面油礼包", "quantity": 2, "given": 3}]
+    assert sorted(p["amount_fen"] for p in await payments(pt, made)) == [FRONTLINE_FEN] * 2
+
+
+JOB_ERRORS = "query($id: ID!) { job(id: $id) { status progress retryable errors } }"
+
+
 async def test_a_distribution_killed_halfway_finishes_when_resumed_and_pays_nobody_twice(
         plugin_tenant, money, clerk, approver, in_process_jobs, monkeypatch) -> None:
     from core.jobs import runner
