@@ -49,6 +49,8 @@ Groups:
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
   ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
   :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
+  :func:`xlsx_read_rows` ``(zipfile, max_row_chars)``, the streaming XLSX reader (rows of the first visible
+  worksheet, flat memory; raises :class:`BadXlsx`);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -231,6 +233,8 @@ __all__ = [
     "http_error",
     "content_disposition",
     "XlsxStreamWriter",
+    "xlsx_read_rows",
+    "BadXlsx",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -342,6 +346,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "http_error": ("core.downloads", "http_error"),
     "content_disposition": ("core.downloads", "content_disposition"),
     "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
+    "xlsx_read_rows": ("core.xlsx.reader", "rows"),
+    "BadXlsx": ("core.xlsx.parts", "BadXlsx"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

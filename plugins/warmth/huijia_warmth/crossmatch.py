@@ -1,7 +1,7 @@
 """Cross-matching (十条线): an outside line's list (civil-affairs low-income, work injury, poor
 students ...) matched to the tenant's members by ID number through core's blind index.
 
-The file is read in memory and nothing of it is stored: the answer gives, per bad row, its row number
+The file (CSV or XLSX) is read in memory and nothing of it is stored: the answer gives, per bad row, its row number
 and the error (never the number itself), the members matched inside the campaign's tree (on the
 list already, or new), and the archived hardship households the campaign's list misses. Only the
 counts go to the audit log."""
@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.sdk import (
+    BadXlsx,
     DomainError,
     ErrorCode,
     IdNumberError,
@@ -24,6 +27,7 @@ from core.sdk import (
     in_subtree,
     normalize_id_number,
     raw,
+    xlsx_read_rows,
 )
 
 LINES = {"civil_affairs_low_income": "民政低收入人口", "work_injury": "人社工伤职工", "poor_students": "教育困难学生",
@@ -31,6 +35,9 @@ LINES = {"civil_affairs_low_income": "民政低收入人口", "work_injury": "�
 ID_HEADERS = ("身份证号", "身份证号码", "公民身份号码", "证件号码", "id_number", "idnumber")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+MAX_ROW_CHARS = 64 * 1024
+XLSX_MAX_UNPACKED = 400 * 1024 * 1024
+XLSX_MAX_RATIO = 200
 
 
 @dataclass
@@ -61,13 +68,46 @@ def _decode(content: bytes) -> str:
                       "文件编码无法识别，请另存为UTF-8的CSV")
 
 
+def _cell(value: Any) -> str:
+    """An XLSX cell as the text a CSV would hold: an ID number typed as a number has no ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[list[str]]:
+    """The first visible worksheet's rows, streamed by core's XLSX reader, as lists of text."""
+    try:
+        z = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise DomainError(ErrorCode.INVALID_INPUT, "the file is not a valid XLSX file", "content",
+                          "文件已损坏，或不是有效的XLSX文件") from None
+    with z:
+        infos = z.infolist()
+        unpacked = sum(i.file_size for i in infos)
+        # A zip bomb is refused before anything is inflated.
+        if unpacked > XLSX_MAX_UNPACKED or unpacked / (sum(i.compress_size for i in infos) or 1) > XLSX_MAX_RATIO:
+            raise DomainError(ErrorCode.INVALID_INPUT, "the XLSX file is too large once unpacked", "content",
+                              "XLSX文件解压后过大，请拆分或改用CSV")
+        try:
+            for _, row in xlsx_read_rows(z, MAX_ROW_CHARS):
+                yield [_cell(v) for v in row]
+        except BadXlsx:
+            raise DomainError(ErrorCode.INVALID_INPUT, "the XLSX file cannot be read (damaged or encrypted)",
+                              "content", "无法读取该XLSX文件（文件可能已损坏或加密），请在Excel中重新保存") from None
+
+
 def read_id_numbers(content: bytes) -> tuple[list[tuple[int, str]], list[tuple[int, str, str, str]], int]:
     """(row number, canonical ID number) of the good rows, the bad rows' errors, and the data row count.
-    Row numbers count the header as row 1, as a spreadsheet shows them."""
+    Row numbers count the header as row 1, as a spreadsheet shows them. CSV (UTF-8 or GB18030) or XLSX
+    (told apart by the bytes, not the name)."""
     if not content or len(content) > MAX_BYTES:
         raise DomainError(ErrorCode.INVALID_INPUT, f"the file must have 1 byte to {MAX_BYTES} bytes", "content",
                           "文件为空或超过20MB")
-    reader = csv.reader(io.StringIO(_decode(content)))
+    reader: Iterator[list[str]] = (_xlsx_rows(content) if content.startswith(b"PK\x03\x04")
+                                   else csv.reader(io.StringIO(_decode(content))))
     header = next(reader, None)
     names = [(h or "").strip().lower() for h in (header or [])]
     col = next((i for i, h in enumerate(names) if h in ID_HEADERS), None)

@@ -5,6 +5,7 @@ the tenant's no-repeat window across campaigns, removals with a reason, and the 
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -229,6 +230,19 @@ ADD = """mutation($c: ID!, $m: ID!) { warmthBeneficiaryAdd(campaignId: $c, membe
   reason: "民政低收入名单比对") { errors { code } } }"""
 
 
+def xlsx_b64(rows: list[list[str]]) -> str:
+    import io
+
+    from core.sdk import XlsxStreamWriter
+
+    out = io.BytesIO()
+    with XlsxStreamWriter(out, "名单") as book:
+        book.header(rows[0])
+        for r in rows[1:]:
+            book.row(r)
+    return base64.b64encode(out.getvalue()).decode()
+
+
 def csv_b64(rows: list[list[str]]) -> str:
     import base64
 
@@ -270,6 +284,14 @@ async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and
     def refused(body: dict[str, Any]) -> list[tuple[str, str]]:
         return [(e["field"], e["code"]) for e in body["warmthCrossMatch"]["errors"]]
 
+    # the same list as XLSX (told apart by its bytes): the same answer
+    # (the CSV's row of commas is a row of empty cells)
+    table = [["姓名", "身份证号"], ["甲", good.lower()], ["乙", bad], ["", ""], ["丙", stranger], ["丁", theirs[0]]]
+    as_xlsx = (await clerk.data(MATCH, {"c": cid, "l": "work_injury", "f": xlsx_b64(table)}))["warmthCrossMatch"]
+    assert as_xlsx["errors"] == [] and {k: v for k, v in as_xlsx["result"].items() if k != "line"} == {
+        k: v for k, v in again.items() if k != "line"}
+    broken = base64.b64encode(b"PK\x03\x04 not really a workbook").decode()
+    assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": broken})) == [("content", "INVALID_INPUT")]
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "tax", "f": f})) == [("line", "INVALID_INPUT")]
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": csv_b64([["姓名"], ["甲"]])})) == [
         ("content", "INVALID_INPUT")]
