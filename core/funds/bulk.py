@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from core.context import TenantContext
 from core.errors import DomainError, ErrorCode

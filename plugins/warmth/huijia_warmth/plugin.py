@@ -54,10 +54,11 @@ def register_permissions() -> dict[str, Any]:
 
 @hookimpl
 def register_jobs() -> list[Any]:
+    from huijia_warmth.crossmatch import crossmatch_job
     from huijia_warmth.ledger_file import ledger_file_job
     from huijia_warmth.money import distribute_job
 
-    return [distribute_job, ledger_file_job]
+    return [distribute_job, ledger_file_job, crossmatch_job]
 
 
 @hookimpl

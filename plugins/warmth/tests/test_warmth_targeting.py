@@ -226,6 +226,9 @@ MATCH = """mutation($c: ID!, $l: String!, $f: String!) { warmthCrossMatch(campai
   result { line rows matched new unmatched invalid errors { row code messageZh } members { memberId onList }
            missedHouseholds { memberId } }
   errors { field code message } } }"""
+MATCH_JOB = """mutation($c: ID!, $l: String!, $f: String!) { warmthCrossMatchStart(campaignId: $c, line: $l,
+  contentBase64: $f) { jobId errors { field code message } } }"""
+JOB_Q = "query($id: ID!) { job(id: $id) { status result errors } }"
 ADD = """mutation($c: ID!, $m: ID!) { warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: "model_worker",
   reason: "民政低收入名单比对") { errors { code } } }"""
 
@@ -251,8 +254,10 @@ def csv_b64(rows: list[list[str]]) -> str:
 
 
 async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and_the_missed_households(
-        api, world, tmp_path) -> None:
+        api, world, tmp_path, in_process_jobs) -> None:
+    from core.jobs import runner
     from core.testing.tenant import synthetic_id_number
+    from huijia_warmth.crossmatch import store
 
     pt, clerk = world.pt, world.clerk
     numbers: list[str] = []
@@ -290,6 +295,23 @@ async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and
     as_xlsx = (await clerk.data(MATCH, {"c": cid, "l": "work_injury", "f": xlsx_b64(table)}))["warmthCrossMatch"]
     assert as_xlsx["errors"] == [] and {k: v for k, v in as_xlsx["result"].items() if k != "line"} == {
         k: v for k, v in again.items() if k != "line"}
+    # as a job (large files): the same answer in the job's result, and the file is not kept afterwards
+    started = (await clerk.data(MATCH_JOB, {"c": cid, "l": "work_injury", "f": xlsx_b64(table)}))["warmthCrossMatchStart"]
+    assert started["errors"] == [] and started["jobId"]
+    await runner.drain_local(60)
+    done = (await clerk.data(JOB_Q, {"id": started["jobId"]}))["job"]
+    assert done["status"] == "SUCCEEDED", done
+    assert {k: done["result"][k] for k in ("rows", "matched", "new", "unmatched", "invalid")} == {
+        k: again[k] for k in ("rows", "matched", "new", "unmatched", "invalid")}
+    assert [m["memberId"] for m in done["result"]["members"]] == [mine]
+    assert not any(n in str(done["result"]) for n in (good, bad, stranger, theirs[0]))
+    assert store().stored_ids("crossmatch", (await pt.context()).id) == []
+    bad_job = (await clerk.data(MATCH_JOB, {"c": cid, "l": "other", "f": csv_b64([["姓名"], ["甲"]])}))[
+        "warmthCrossMatchStart"]
+    await runner.drain_local(60)
+    failed = (await clerk.data(JOB_Q, {"id": bad_job["jobId"]}))["job"]
+    assert failed["status"] == "FAILED" and [e["code"] for e in failed["errors"]] == ["INVALID_INPUT"]
+    assert failed["errors"][0]["messageZh"] and store().stored_ids("crossmatch", (await pt.context()).id) == []
     broken = base64.b64encode(b"PK\x03\x04 not really a workbook").decode()
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": broken})) == [("content", "INVALID_INPUT")]
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "tax", "f": f})) == [("line", "INVALID_INPUT")]
@@ -300,3 +322,5 @@ async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and
     outsider = (await persona(api, other.code, "clerk")).api
     assert [e["code"] for e in (await outsider.data(MATCH, {"c": cid, "l": "other", "f": f}))["warmthCrossMatch"][
         "errors"]] == ["NOT_FOUND"]
+    assert [e["code"] for e in (await outsider.data(MATCH_JOB, {"c": cid, "l": "other", "f": f}))[
+        "warmthCrossMatchStart"]["errors"]] == ["NOT_FOUND"]
