@@ -6,9 +6,11 @@ driver's per-statement overhead) per entry. Here a batch costs a handful of stat
 size, in the single path's lock order:
 
 1. the shared per-tenant ledger lock, then one ``INSERT … SELECT FROM unnest(…) ORDER BY`` of the
-   entries (``ON CONFLICT (tenant_id, idempotency_key) DO NOTHING``) with their chain-queue rows;
-   entry ids come from the sequence in the batch's order, so the chain (which links queued entries
-   in id order) appends them in that order;
+   entries (``ON CONFLICT (tenant_id, idempotency_key) DO NOTHING``) with their chain-queue rows.
+   The batch is taken in the order of its keys: a key another transaction is inserting makes the
+   insert wait for it, so two batches sharing keys must meet them in the same order or they could
+   deadlock (the single path, one key per transaction, never can). Entry ids come from the sequence
+   in that order, and the chain (which links queued entries in id order) appends them in it;
 2. one look-up of the keys that inserted nothing: each must carry the same request hash (the first
    request's entry comes back) or the batch is refused (DUPLICATE), as a repeated single key is;
 3. the accounts, in id order, ``FOR NO KEY UPDATE``; then the budgets the batch touches, in id order;
@@ -71,8 +73,9 @@ async def post_many(tenant: TenantContext, specs: Sequence[EntrySpec], *, db: Sq
     """Post ``specs`` (at most 5000) in one transaction, or inside ``db``'s for callers that locked
     rows first (then they call :func:`after_commit_many` once they committed).
 
-    Returns one :class:`Posted` per spec, in order; a key used before gives its first entry back with
-    ``created=False`` (after checking it was the same request). Any refusal rolls back the batch."""
+    Returns one :class:`Posted` per spec, in the given order; a key used before gives its first entry
+    back with ``created=False`` (after checking it was the same request). The entries are posted, checked
+    and chained in the order of their keys. Any refusal rolls back the batch."""
     created_at = dt.datetime.now(dt.UTC)
     hashes = _prepare(tenant, specs, created_at)
     if db is not None:
@@ -113,8 +116,11 @@ async def _post_many_in(db: Sql, tenant: TenantContext, specs: Sequence[EntrySpe
     return await _post_many_pg(db, tenant, specs, hashes, created_at)
 
 
-async def _post_many_pg(db: Sql, tenant: TenantContext, specs: Sequence[EntrySpec], hashes: list[tuple[str, str]],
+async def _post_many_pg(db: Sql, tenant: TenantContext, given: Sequence[EntrySpec], given_hashes: list[tuple[str, str]],
                         created_at: dt.datetime) -> list[Posted]:
+    # Key order from here on (see the module's docstring); the answer comes back in the caller's order.
+    order = sorted(range(len(given)), key=lambda i: given[i].key)
+    specs, hashes = [given[i] for i in order], [given_hashes[i] for i in order]
     # 1. Lock, entries and their chain-queue rows in one statement.
     inserted = {r["idempotency_key"]: r["id"] for r in await db.fetch(
         "WITH l AS (SELECT pg_advisory_xact_lock_shared($13::integer, $14::integer)), "
@@ -144,7 +150,7 @@ async def _post_many_pg(db: Sql, tenant: TenantContext, specs: Sequence[EntrySpe
         assert len(existing) == len(wanted), "an entry key neither inserted nor found"
     new = [s for s in specs if s.key in inserted]
     if not new:
-        return [Posted(existing[s.key], False) for s in specs]
+        return [Posted(existing[s.key], False) for s in given]
 
     # 3. Accounts in id order, then the budgets, in id order.
     ids = sorted({ln.account_id for s in new for ln in s.lines} | {a for s in new for a in s.release_accounts})
@@ -197,7 +203,7 @@ async def _post_many_pg(db: Sql, tenant: TenantContext, specs: Sequence[EntrySpe
         [a["id"] for a in changed], [a["org_unit_id"] for a in changed], [a["fund_id"] for a in changed],
         [a["code"] for a in changed])
     return [Posted(inserted[s.key], True, frozen) if s.key in inserted else Posted(existing[s.key], False)
-            for s in specs]
+            for s in given]
 
 
 async def _budgets(db: Sql, tenant: TenantContext, new: Sequence[EntrySpec],
