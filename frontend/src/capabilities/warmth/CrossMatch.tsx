@@ -1,4 +1,4 @@
-/** 十条线比对: upload another line's CSV (身份证号 column) and see per-row errors, who matched (on the
+/** 十条线比对: upload another line's CSV or XLSX (身份证号 column) and see per-row errors, who matched (on the
  * list or new) and the archived hardship households the list misses. Nothing of the file is kept. */
 import type { ReactNode } from 'react';
 import { useState } from 'react';
@@ -42,8 +42,8 @@ export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitN
           getValueFromEvent={(e: { fileList: UploadFile[] }) => e.fileList.slice(-1)}
           rules={[{ validator: async (_, v: UploadFile[]) => { if (!v?.length) throw new Error('请选择 CSV 文件'); } }]}
         >
-          <Upload beforeUpload={() => false} accept=".csv" maxCount={1}>
-            <Button icon={<UploadOutlined />}>选择 CSV（含“身份证号”列）</Button>
+          <Upload beforeUpload={() => false} accept=".csv,.xlsx" maxCount={1}>
+            <Button icon={<UploadOutlined />}>选择 CSV 或 XLSX（含“身份证号”列）</Button>
           </Upload>
         </Form.Item>
         <Form.Item>

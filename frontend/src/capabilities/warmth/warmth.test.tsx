@@ -218,6 +218,18 @@ describe('活动详情', () => {
     await waitFor(() => expect(calls.some((c) => c.name === 'WarmthDistributionResume')).toBe(true));
   });
 
+  it('says which goods ran out when the distribution stopped on the stock', async () => {
+    server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributing', stateZh: '发放中', distributionJobId: 'j1' }) }),
+      Job: () => ({ job: { id: 'j1', name: 'warmth.distribute', status: 'FAILED', progress: 3, total: 5, attempts: 1, result: null, errors: [{ code: 'OUT_OF_STOCK', message: 'the stock ran out', messageZh: '慰问品「米面油礼包」库存不足，已发放3/5人；补充库存后可继续发放' }], createdAt: '', updatedAt: '', heartbeatAt: null, retryable: true } }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '发放' }));
+    expect(await screen.findByText('慰问品库存不足，发放已暂停', {}, { timeout: 5000 })).toBeInTheDocument();
+    expect(screen.getByText(/慰问品「米面油礼包」库存不足，已发放3\/5人/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '继续发放' })).toBeInTheDocument();
+  });
+
   it('lists the unconfirmed with follow-up notes and records a follow-up', async () => {
     const calls = server({
       WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributed', stateZh: '已发放', beneficiaries: [beneficiary(), beneficiary({ id: 'b2', receiptStatus: 'confirmed' })] }) }),
