@@ -2450,6 +2450,15 @@ export type WarmthFollowupAddMutationVariables = Exact<{
 
 export type WarmthFollowupAddMutation = { warmthFollowupAdd: { followup: { note: string, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type WarmthCrossMatchStartMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+  line: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type WarmthCrossMatchStartMutation = { warmthCrossMatchStart: { jobId: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
 export type WarmthCrossMatchMutationVariables = Exact<{
   campaignId: Scalars['ID']['input'];
   line: Scalars['String']['input'];
@@ -8241,6 +8250,25 @@ export const WarmthFollowupAddDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<WarmthFollowupAddMutation, WarmthFollowupAddMutationVariables>;
+export const WarmthCrossMatchStartDocument = new TypedDocumentString(`
+    mutation WarmthCrossMatchStart($campaignId: ID!, $line: String!, $contentBase64: String!) {
+  warmthCrossMatchStart(
+    campaignId: $campaignId
+    line: $line
+    contentBase64: $contentBase64
+  ) {
+    jobId
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthCrossMatchStartMutation, WarmthCrossMatchStartMutationVariables>;
 export const WarmthCrossMatchDocument = new TypedDocumentString(`
     mutation WarmthCrossMatch($campaignId: ID!, $line: String!, $contentBase64: String!) {
   warmthCrossMatch(

@@ -247,6 +247,30 @@ describe('活动详情', () => {
     await waitFor(() => expect(calls.find((c) => c.name === 'WarmthFollowupAdd')?.variables).toEqual({ beneficiaryId: 'b1', note: '已电话确认' }));
   });
 
+  it('cross-matches a large file as a job and shows its result', async () => {
+    let polls = 0;
+    const calls = server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign() }),
+      WarmthCrossMatchStart: () => ({ warmthCrossMatchStart: { jobId: 'j7', errors: [] } }),
+      Job: () => ({
+        job: {
+          id: 'j7', name: 'warmth.crossmatch', status: ++polls > 1 ? 'SUCCEEDED' : 'RUNNING', progress: 0, total: null, attempts: 1,
+          result: { line: 'work_injury', rows: 2, matched: 1, new: 1, unmatched: 1, invalid: 0, errors: [], members: [{ memberId: 'm2', orgUnitId: UNIT, onList: false }], missedHouseholds: [] },
+          errors: null, createdAt: '', updatedAt: '', heartbeatAt: null, retryable: false,
+        },
+      }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '十条线比对' }));
+    const input = document.querySelector('input[type=file]') as HTMLInputElement;
+    const big = new File(['身份证号\n', 'x'.repeat(2 * 1024 * 1024)], 'line.csv', { type: 'text/csv' });
+    await userEvent.upload(input, big);
+    await userEvent.click(screen.getByRole('button', { name: '开始比对' }));
+    expect(await screen.findByTestId('warmth-crossmatch-result', {}, { timeout: 5000 })).toHaveTextContent('未在名单');
+    expect(calls.some((c) => c.name === 'WarmthCrossMatch')).toBe(false);
+    expect(calls.filter((c) => c.name === 'Job').length).toBeGreaterThanOrEqual(2);
+  });
+
   it('cross-matches an uploaded CSV and lists its bad rows by number', async () => {
     const calls = server({
       WarmthCampaign: () => ({ warmthCampaign: campaign() }),
