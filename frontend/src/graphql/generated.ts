@@ -2316,7 +2316,7 @@ export type UserSetActiveMutationVariables = Exact<{
 
 export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
-export type WarmthBeneficiaryFieldsFragment = { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null };
+export type WarmthBeneficiaryFieldsFragment = { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null };
 
 export type WarmthCampaignFieldsFragment = { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> };
 
@@ -2330,7 +2330,7 @@ export type WarmthCampaignQueryVariables = Exact<{
 }>;
 
 
-export type WarmthCampaignQuery = { warmthCampaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, beneficiaries: Array<{ id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }>, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null };
+export type WarmthCampaignQuery = { warmthCampaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, beneficiaries: Array<{ id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null }>, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null };
 
 export type WarmthTargetGroupsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -2349,7 +2349,7 @@ export type WarmthUnconfirmedQueryVariables = Exact<{
 }>;
 
 
-export type WarmthUnconfirmedQuery = { warmthUnconfirmed: Array<{ beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }, followups: Array<{ note: string, createdAt: string }> }> };
+export type WarmthUnconfirmedQuery = { warmthUnconfirmed: Array<{ beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null }, followups: Array<{ note: string, createdAt: string }> }> };
 
 export type WarmthStockQueryVariables = Exact<{
   campaignId: Scalars['ID']['input'];
@@ -2375,7 +2375,7 @@ export type WarmthNationalFiguresQuery = { warmthNationalFigures: { total: numbe
 export type MyWarmthBenefitsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MyWarmthBenefitsQuery = { myWarmthBenefits: Array<{ campaignName: string, beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } }> };
+export type MyWarmthBenefitsQuery = { myWarmthBenefits: Array<{ campaignName: string, beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } }> };
 
 export type WarmthCampaignCreateMutationVariables = Exact<{
   input: WarmthCampaignInput;
@@ -2431,7 +2431,7 @@ export type WarmthReceiptConfirmMutationVariables = Exact<{
 }>;
 
 
-export type WarmthReceiptConfirmMutation = { warmthReceiptConfirm: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type WarmthReceiptConfirmMutation = { warmthReceiptConfirm: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type WarmthReceiptRecordMutationVariables = Exact<{
   beneficiaryId: Scalars['ID']['input'];
@@ -2440,7 +2440,7 @@ export type WarmthReceiptRecordMutationVariables = Exact<{
 }>;
 
 
-export type WarmthReceiptRecordMutation = { warmthReceiptRecord: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type WarmthReceiptRecordMutation = { warmthReceiptRecord: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type WarmthFollowupAddMutationVariables = Exact<{
   beneficiaryId: Scalars['ID']['input'];
@@ -3234,6 +3234,7 @@ export const WarmthBeneficiaryFieldsFragmentDoc = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }
     `, {"fragmentName":"WarmthBeneficiaryFields"}) as unknown as TypedDocumentString<WarmthBeneficiaryFieldsFragment, unknown>;
 export const WarmthCampaignFieldsFragmentDoc = new TypedDocumentString(`
@@ -7833,6 +7834,7 @@ export const WarmthCampaignDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }
 fragment WarmthCampaignFields on WarmthCampaign {
   id
@@ -7912,6 +7914,7 @@ export const WarmthUnconfirmedDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthUnconfirmedQuery, WarmthUnconfirmedQueryVariables>;
 export const WarmthStockDocument = new TypedDocumentString(`
     query WarmthStock($campaignId: ID!) {
@@ -7981,6 +7984,7 @@ export const MyWarmthBenefitsDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<MyWarmthBenefitsQuery, MyWarmthBenefitsQueryVariables>;
 export const WarmthCampaignCreateDocument = new TypedDocumentString(`
     mutation WarmthCampaignCreate($input: WarmthCampaignInput!) {
@@ -8196,6 +8200,7 @@ fragment WarmthBeneficiaryFields on WarmthBeneficiary {
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthReceiptConfirmMutation, WarmthReceiptConfirmMutationVariables>;
 export const WarmthReceiptRecordDocument = new TypedDocumentString(`
     mutation WarmthReceiptRecord($beneficiaryId: ID!, $kind: String!, $contentBase64: String!) {
@@ -8231,6 +8236,7 @@ fragment WarmthBeneficiaryFields on WarmthBeneficiary {
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthReceiptRecordMutation, WarmthReceiptRecordMutationVariables>;
 export const WarmthFollowupAddDocument = new TypedDocumentString(`
     mutation WarmthFollowupAdd($beneficiaryId: ID!, $note: String!) {

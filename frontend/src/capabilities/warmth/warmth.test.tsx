@@ -39,7 +39,7 @@ function campaign(over: Record<string, unknown> = {}) {
 function beneficiary(over: Record<string, unknown> = {}) {
   return {
     id: 'b1', memberId: 'm1', group: 'holiday_frontline', reason: '按条件生成', amountFen: 50000, frozen: true, paid: true,
-    paidAt: '2026-01-10T02:00:00Z', itemGiven: null, receiptStatus: 'unconfirmed', receiptMethod: null, receiptAt: null, ...over,
+    paidAt: '2026-01-10T02:00:00Z', itemGiven: null, receiptStatus: 'unconfirmed', receiptMethod: null, receiptAt: null, receiptFileUrl: null, ...over,
   };
 }
 
@@ -313,6 +313,25 @@ describe('活动详情', () => {
     await userEvent.upload(dialog.querySelector('input[type=file]') as HTMLInputElement, new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'sign.png', { type: 'image/png' }));
     await userEvent.click(within(dialog).getByRole('button', { name: /保\s*存/ }));
     await waitFor(() => expect(calls.find((c) => c.name === 'WarmthReceiptRecord')?.variables).toEqual({ beneficiaryId: 'b1', kind: 'signature', contentBase64: 'iVBORw==' }));
+  });
+
+  it('opens a recorded receipt file from the list', async () => {
+    const objectUrl = vi.fn(() => 'blob:r');
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: objectUrl, revokeObjectURL: vi.fn() }));
+    server({
+      WarmthCampaign: () => ({
+        warmthCampaign: campaign({
+          state: 'distributed', stateZh: '已发放',
+          beneficiaries: [beneficiary({ receiptStatus: 'confirmed', receiptMethod: 'photo', receiptFileUrl: '/warmth-files/receipts/7' }), beneficiary({ id: 'b2' })],
+        }),
+      }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '发放名单' }));
+    const buttons = await screen.findAllByRole('button', { name: '查看凭证' });
+    expect(buttons).toHaveLength(1);
+    await userEvent.click(buttons[0]);
+    await waitFor(() => expect(objectUrl).toHaveBeenCalled());
   });
 
   it('downloads the 台账 once its job succeeded', async () => {
