@@ -31,7 +31,8 @@ Groups:
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
   for a batch of keyed payments in one transaction), :func:`ledger_void_reservation`,
-  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_reverse`;
+  :func:`ledger_post` (a balanced :class:`EntrySpec` of :class:`Line`s), :func:`ledger_post_many` (up to
+  5000 of them in one set-based transaction, each with the single posting's checks), :func:`ledger_reverse`;
   :func:`ledger_account_ids` (the accounts for those lines), :func:`ledger_mutual_aid_fund` (a plan's
   fund); :func:`ledger_fund_by_level` (a fund's balance, reserved and spent money by union level);
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
@@ -48,6 +49,8 @@ Groups:
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
   ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
   :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
+  :func:`xlsx_read_rows` ``(zipfile, max_row_chars)``, the streaming XLSX reader (rows of the first visible
+  worksheet, flat memory; raises :class:`BadXlsx`);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -197,6 +200,7 @@ __all__ = [
     "EntrySpec",
     "Line",
     "ledger_post",
+    "ledger_post_many",
     "ledger_reserve",
     "ledger_post_reservation",
     "ledger_post_reservation_many",
@@ -229,6 +233,8 @@ __all__ = [
     "http_error",
     "content_disposition",
     "XlsxStreamWriter",
+    "xlsx_read_rows",
+    "BadXlsx",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -308,6 +314,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "EntrySpec": ("core.funds.posting", "EntrySpec"),
     "Line": ("core.funds.posting", "Line"),
     "ledger_post": ("core.funds.posting", "post"),
+    "ledger_post_many": ("core.funds.bulk", "post_many"),
     "ledger_reserve": ("core.funds.services", "reserve"),
     "ledger_post_reservation": ("core.funds.services", "post_reservation"),
     "ledger_post_reservation_many": ("core.funds.services", "post_reservation_many"),
@@ -339,6 +346,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "http_error": ("core.downloads", "http_error"),
     "content_disposition": ("core.downloads", "content_disposition"),
     "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
+    "xlsx_read_rows": ("core.xlsx.reader", "rows"),
+    "BadXlsx": ("core.xlsx.parts", "BadXlsx"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

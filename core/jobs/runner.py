@@ -38,7 +38,13 @@ REGISTRY: dict[str, JobFn] = {}
 
 
 class JobFailed(Exception):
-    """Raise from a job for an expected failure: the message (no personal data) is recorded."""
+    """Raise from a job for an expected failure: the message (no personal data) is recorded, with
+    ``code`` (JOB_FAILED unless the job names its reason) and, for the UI, ``message_zh``."""
+
+    def __init__(self, message: str, *, code: str = "JOB_FAILED", message_zh: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message_zh = message_zh
 
 
 def job(name: str) -> Callable[[JobFn], JobFn]:
@@ -232,7 +238,10 @@ async def execute(tenant_id: int, job_id: int, *, heartbeat_every: float | None 
         try:
             result = await fn(JobContext(tenant, job_id, claimed["attempts"], token), *args)
         except JobFailed as exc:
-            await _finish(tenant_id, job_id, "failed", token=token, errors=[{"code": "JOB_FAILED", "message": str(exc)}])
+            error = {"code": exc.code, "message": str(exc)}
+            if exc.message_zh:
+                error["messageZh"] = exc.message_zh
+            await _finish(tenant_id, job_id, "failed", token=token, errors=[error])
             return "failed"
         except asyncio.CancelledError:
             if lost:

@@ -2334,7 +2334,7 @@ export type UserSetActiveMutationVariables = Exact<{
 
 export type UserSetActiveMutation = { userSetActive: { user: { id: string, username: string, displayName: string, active: boolean, createdAt: string, grants: Array<{ role: Role, orgUnit: { id: string, name: string, code: string } | null }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
-export type WarmthBeneficiaryFieldsFragment = { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null };
+export type WarmthBeneficiaryFieldsFragment = { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null };
 
 export type WarmthCampaignFieldsFragment = { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> };
 
@@ -2348,7 +2348,7 @@ export type WarmthCampaignQueryVariables = Exact<{
 }>;
 
 
-export type WarmthCampaignQuery = { warmthCampaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, beneficiaries: Array<{ id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }>, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null };
+export type WarmthCampaignQuery = { warmthCampaign: { id: string, name: string, kind: string, kindZh: string, startsOn: string, endsOn: string, fund: string, orgUnitId: string, state: string, stateZh: string, version: number, distributionJobId: string | null, beneficiaries: Array<{ id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null }>, benefits: Array<{ group: string, form: string, amountFen: number | string, item: string | null, perHousehold: boolean }>, budgets: Array<{ orgUnitId: string, budgetFen: number | string }> } | null };
 
 export type WarmthTargetGroupsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -2367,7 +2367,7 @@ export type WarmthUnconfirmedQueryVariables = Exact<{
 }>;
 
 
-export type WarmthUnconfirmedQuery = { warmthUnconfirmed: Array<{ beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null }, followups: Array<{ note: string, createdAt: string }> }> };
+export type WarmthUnconfirmedQuery = { warmthUnconfirmed: Array<{ beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null }, followups: Array<{ note: string, createdAt: string }> }> };
 
 export type WarmthStockQueryVariables = Exact<{
   campaignId: Scalars['ID']['input'];
@@ -2393,7 +2393,7 @@ export type WarmthNationalFiguresQuery = { warmthNationalFigures: { total: numbe
 export type MyWarmthBenefitsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MyWarmthBenefitsQuery = { myWarmthBenefits: Array<{ campaignName: string, beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } }> };
+export type MyWarmthBenefitsQuery = { myWarmthBenefits: Array<{ campaignName: string, beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } }> };
 
 export type WarmthCampaignCreateMutationVariables = Exact<{
   input: WarmthCampaignInput;
@@ -2449,7 +2449,7 @@ export type WarmthReceiptConfirmMutationVariables = Exact<{
 }>;
 
 
-export type WarmthReceiptConfirmMutation = { warmthReceiptConfirm: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type WarmthReceiptConfirmMutation = { warmthReceiptConfirm: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type WarmthReceiptRecordMutationVariables = Exact<{
   beneficiaryId: Scalars['ID']['input'];
@@ -2458,7 +2458,7 @@ export type WarmthReceiptRecordMutationVariables = Exact<{
 }>;
 
 
-export type WarmthReceiptRecordMutation = { warmthReceiptRecord: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type WarmthReceiptRecordMutation = { warmthReceiptRecord: { beneficiary: { id: string, memberId: string, group: string, reason: string, amountFen: number | string | null, frozen: boolean, paid: boolean, paidAt: string | null, itemGiven: string | null, receiptStatus: string, receiptMethod: string | null, receiptAt: string | null, receiptFileUrl: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type WarmthFollowupAddMutationVariables = Exact<{
   beneficiaryId: Scalars['ID']['input'];
@@ -2467,6 +2467,15 @@ export type WarmthFollowupAddMutationVariables = Exact<{
 
 
 export type WarmthFollowupAddMutation = { warmthFollowupAdd: { followup: { note: string, createdAt: string } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+
+export type WarmthCrossMatchStartMutationVariables = Exact<{
+  campaignId: Scalars['ID']['input'];
+  line: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+}>;
+
+
+export type WarmthCrossMatchStartMutation = { warmthCrossMatchStart: { jobId: string | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type WarmthCrossMatchMutationVariables = Exact<{
   campaignId: Scalars['ID']['input'];
@@ -3259,6 +3268,7 @@ export const WarmthBeneficiaryFieldsFragmentDoc = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }
     `, {"fragmentName":"WarmthBeneficiaryFields"}) as unknown as TypedDocumentString<WarmthBeneficiaryFieldsFragment, unknown>;
 export const WarmthCampaignFieldsFragmentDoc = new TypedDocumentString(`
@@ -8078,6 +8088,7 @@ export const WarmthCampaignDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }
 fragment WarmthCampaignFields on WarmthCampaign {
   id
@@ -8157,6 +8168,7 @@ export const WarmthUnconfirmedDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthUnconfirmedQuery, WarmthUnconfirmedQueryVariables>;
 export const WarmthStockDocument = new TypedDocumentString(`
     query WarmthStock($campaignId: ID!) {
@@ -8226,6 +8238,7 @@ export const MyWarmthBenefitsDocument = new TypedDocumentString(`
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<MyWarmthBenefitsQuery, MyWarmthBenefitsQueryVariables>;
 export const WarmthCampaignCreateDocument = new TypedDocumentString(`
     mutation WarmthCampaignCreate($input: WarmthCampaignInput!) {
@@ -8441,6 +8454,7 @@ fragment WarmthBeneficiaryFields on WarmthBeneficiary {
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthReceiptConfirmMutation, WarmthReceiptConfirmMutationVariables>;
 export const WarmthReceiptRecordDocument = new TypedDocumentString(`
     mutation WarmthReceiptRecord($beneficiaryId: ID!, $kind: String!, $contentBase64: String!) {
@@ -8476,6 +8490,7 @@ fragment WarmthBeneficiaryFields on WarmthBeneficiary {
   receiptStatus
   receiptMethod
   receiptAt
+  receiptFileUrl
 }`) as unknown as TypedDocumentString<WarmthReceiptRecordMutation, WarmthReceiptRecordMutationVariables>;
 export const WarmthFollowupAddDocument = new TypedDocumentString(`
     mutation WarmthFollowupAdd($beneficiaryId: ID!, $note: String!) {
@@ -8495,6 +8510,25 @@ export const WarmthFollowupAddDocument = new TypedDocumentString(`
   message
   messageZh
 }`) as unknown as TypedDocumentString<WarmthFollowupAddMutation, WarmthFollowupAddMutationVariables>;
+export const WarmthCrossMatchStartDocument = new TypedDocumentString(`
+    mutation WarmthCrossMatchStart($campaignId: ID!, $line: String!, $contentBase64: String!) {
+  warmthCrossMatchStart(
+    campaignId: $campaignId
+    line: $line
+    contentBase64: $contentBase64
+  ) {
+    jobId
+    errors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  field
+  code
+  message
+  messageZh
+}`) as unknown as TypedDocumentString<WarmthCrossMatchStartMutation, WarmthCrossMatchStartMutationVariables>;
 export const WarmthCrossMatchDocument = new TypedDocumentString(`
     mutation WarmthCrossMatch($campaignId: ID!, $line: String!, $contentBase64: String!) {
   warmthCrossMatch(

@@ -69,6 +69,7 @@ async def add_beneficiary(tenant: TenantContext, principal: Principal, actor: An
             raise DomainError(ErrorCode.DUPLICATE, "already on the list" if same_person else
                               "the member's household is already on the list", "memberId",
                               "该职工已在名单中" if same_person else "该职工家庭已在名单中（一户一份）")
+        await _check_no_repeat(tenant, campaign_id, member_id)
         row = (await raw("INSERT INTO warmth_beneficiary (tenant_id, campaign_id, member_id, household_id, org_unit_id, "
                          "group_code, reason, added_by) VALUES ({}, {}, {}, {}, {}, {}, {}, {}) RETURNING *",
                          tenant.id, campaign_id, member_id, member.get("household_id"), member["org_unit_id"], group,
@@ -76,6 +77,26 @@ async def add_beneficiary(tenant: TenantContext, principal: Principal, actor: An
         await audit_record(tenant, actor, "warmth.beneficiary.add", "WarmthCampaign", campaign_id,
                            {"member_id": member_id, "group": group})
     return row
+
+
+async def _check_no_repeat(tenant: TenantContext, campaign_id: int, member_id: int) -> None:
+    """The tenant's no-repeat window holds for a person added by hand as it does for the targeted ones:
+    served by another campaign within it, they are refused (NOT_ELIGIBLE, naming the window)."""
+    import datetime as dt
+
+    from core.sdk import utcnow
+    from huijia_warmth.settings import for_tenant
+
+    window = for_tenant(tenant).no_repeat_days
+    if window <= 0:
+        return
+    served = await raw("SELECT paid_at FROM warmth_beneficiary WHERE tenant_id = {} AND member_id = {} AND "
+                       "campaign_id <> {} AND paid_at IS NOT NULL AND paid_at >= {} ORDER BY paid_at DESC LIMIT 1",
+                       tenant.id, member_id, campaign_id, utcnow() - dt.timedelta(days=window))
+    if served:
+        raise DomainError(ErrorCode.NOT_ELIGIBLE, f"the member was served by another campaign on "
+                          f"{served[0]['paid_at'].date().isoformat()}, within the tenant's no-repeat window of "
+                          f"{window} days", "memberId", f"该职工在{window}天不重复慰问期内已受过慰问，不能再次添加")
 
 
 async def _unit_path(tenant: TenantContext, unit_id: int) -> str:
@@ -135,11 +156,12 @@ async def freeze(ctx: Any) -> None:
                                         f"{b['name']}的名单金额超出预算"))
     if problems:
         raise problems[0] if len(problems) == 1 else DomainErrors(problems)
-    await _write_frozen(tenant, frozen, ctx.now)
+    await _write_frozen(tenant, campaign_id, frozen, ctx.now)
     ctx.payload["beneficiaries"] = len(rows)
 
 
-async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int | None]], now: Any) -> None:
+async def _write_frozen(tenant: TenantContext, campaign_id: int, frozen: list[tuple[int, int, int | None]],
+                        now: Any) -> None:
     if not frozen:
         return
     if on_postgres():
@@ -147,11 +169,14 @@ async def _write_frozen(tenant: TenantContext, frozen: list[tuple[int, int, int 
         for i in range(0, len(frozen), 1000):
             part = frozen[i:i + 1000]
             ids = [f[0] for f in part]
-            # No join with unnest(): see money._mark_paid (a primary-key look-up whatever the statistics).
+            # No join with unnest(); the campaign, "unpaid" (every row is, before approval) and the chunk's id
+            # range make the unpaid-rows index (campaign_id, id) the path, as in money._mark_paid: a list loaded
+            # in bulk has no statistics yet, and the planner otherwise scanned the tenant's every row per chunk.
             await raw("UPDATE warmth_beneficiary SET amount_fen = ({}::bigint[])[array_position({}::bigint[], id)], "
                       "budget_id = ({}::bigint[])[array_position({}::bigint[], id)], frozen_at = {} "
-                      "WHERE tenant_id = {} AND id = ANY({}::bigint[])", [f[1] for f in part], ids,
-                      [f[2] for f in part], ids, now, tenant.id, ids)
+                      "WHERE tenant_id = {} AND campaign_id = {} AND paid_at IS NULL AND id BETWEEN {} AND {} "
+                      "AND id = ANY({}::bigint[])", [f[1] for f in part], ids, [f[2] for f in part], ids, now,
+                      tenant.id, campaign_id, min(ids), max(ids), ids)
         return
     for bid, amount, budget_id in frozen:
         await raw("UPDATE warmth_beneficiary SET amount_fen = {}, budget_id = {}, frozen_at = {} WHERE tenant_id = {} "

@@ -122,6 +122,9 @@ class WarmthBeneficiary:
     receipt_status: str = strawberry.field(description="not_given, unconfirmed or confirmed.")
     receipt_method: str | None = strawberry.field(description="portal, signature, fingerprint or photo.")
     receipt_at: dt.datetime | None
+    receipt_file_url: str | None = strawberry.field(
+        default=None, description="GET this URL (Bearer token) for the signature, fingerprint or photo a clerk "
+                                  "recorded as the receipt; null when there is none.")
 
 
 def _beneficiary(r: dict[str, Any]) -> WarmthBeneficiary:
@@ -131,7 +134,9 @@ def _beneficiary(r: dict[str, Any]) -> WarmthBeneficiary:
                              frozen=r["frozen_at"] is not None, paid=paid_at is not None, paid_at=paid_at,
                              item_given=r.get("item_given"),
                              receipt_status="not_given" if paid_at is None else "confirmed" if receipt_at else "unconfirmed",
-                             receipt_method=r.get("receipt_method"), receipt_at=receipt_at)
+                             receipt_method=r.get("receipt_method"), receipt_at=receipt_at,
+                             receipt_file_url=(f"/warmth-files/receipts/{int(r['receipt_file_id'])}"
+                                               if r.get("receipt_file_id") else None))
 
 
 _CAMPAIGNS = ("SELECT c.*, o.path AS unit_path, w.state, w.version FROM warmth_campaign c "

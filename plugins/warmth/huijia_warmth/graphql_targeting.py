@@ -87,6 +87,28 @@ class WarmthCrossMatchPayload:
 
 
 @strawberry.type
+class WarmthCrossMatchStartPayload:
+    job_id: strawberry.ID | None = strawberry.field(default=None, description="Poll it with `job(id)`.")
+    errors: list[UserError]
+
+
+def _file(content_base64: str, limit: int) -> bytes:
+    import base64
+    import binascii
+
+    if len(content_base64) > limit * 4 // 3 + 8:
+        mb = limit // (1024 * 1024)
+        raise DomainError(ErrorCode.INVALID_INPUT, f"the file is larger than {mb} MB"
+                          + ("; use warmthCrossMatchStart (a job) for larger files" if mb < 20 else ""),
+                          "contentBase64", f"文件超过{mb}MB" + ("，请使用后台任务比对大文件" if mb < 20 else ""))
+    try:
+        return base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise DomainError(ErrorCode.INVALID_INPUT, "contentBase64 is not base64", "contentBase64",
+                          "文件编码不正确") from None
+
+
+@strawberry.type
 class WarmthBuildPayload:
     added: int = 0
     errors: list[UserError]
@@ -148,21 +170,11 @@ class WarmthTargetingMutation:
                                                           "poor_students, disabled or other."))
     async def warmth_cross_match(self, info: Info, campaign_id: strawberry.ID, line: str,
                                  content_base64: str) -> WarmthCrossMatchPayload:
-        import base64
-        import binascii
-
-        from huijia_warmth.crossmatch import MAX_BYTES, cross_match
+        from huijia_warmth.crossmatch import SYNC_MAX_BYTES, cross_match
 
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("warmth.write")
-            if len(content_base64) > MAX_BYTES * 4 // 3 + 8:
-                raise DomainError(ErrorCode.INVALID_INPUT, "the file is larger than 20 MB", "contentBase64",
-                                  "文件超过20MB")
-            try:
-                content = base64.b64decode(content_base64, validate=True)
-            except (binascii.Error, ValueError):
-                raise DomainError(ErrorCode.INVALID_INPUT, "contentBase64 is not base64", "contentBase64",
-                                  "文件编码不正确") from None
+            content = _file(content_base64, SYNC_MAX_BYTES)
             pk = from_global_id(campaign_id, "WarmthCampaign", "campaignId")[1]
             r = await cross_match(tenant, principal, info.context.actor, pk, line, content)
 
@@ -182,6 +194,22 @@ class WarmthTargetingMutation:
                                    for h in r.missed])}
 
         return await run_mutation(WarmthCrossMatchPayload, work)
+
+    @strawberry.mutation(description=perm("warmth.write", "Cross-match a large list (CSV or XLSX, up to 20 MB) as a job: "
+                                                          "poll `job(id)`; its result has the fields of WarmthCrossMatch. "
+                                                          "The file is kept encrypted only until the job has read it."))
+    async def warmth_cross_match_start(self, info: Info, campaign_id: strawberry.ID, line: str,
+                                       content_base64: str) -> WarmthCrossMatchStartPayload:
+        from huijia_warmth.crossmatch import MAX_BYTES, start_job
+
+        async def work() -> dict[str, Any]:
+            tenant, principal = info.context.require("warmth.write")
+            content = _file(content_base64, MAX_BYTES)
+            pk = from_global_id(campaign_id, "WarmthCampaign", "campaignId")[1]
+            job_id = await start_job(tenant, principal, info.context.actor, pk, line, content)
+            return {"job_id": strawberry.ID(to_global_id("Job", job_id))}
+
+        return await run_mutation(WarmthCrossMatchStartPayload, work)
 
     @strawberry.mutation(description=perm("warmth.write", "Remove a person from a draft campaign's list, with a reason."))
     async def warmth_beneficiary_remove(self, info: Info, campaign_id: strawberry.ID, beneficiary_id: strawberry.ID,

@@ -133,11 +133,18 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
     await ctx.progress(done, total)
     paid_fen = 0
     memo = f"{c['name'][:60]} 发放"
+    after = 0
     while True:
+        # Keyset: each batch starts past the last one. From the start of the index every batch would step
+        # over the entries of all the rows paid so far (dead to the partial index only after a vacuum).
         rows = await raw("SELECT id, budget_id, group_code, amount_fen FROM warmth_beneficiary WHERE tenant_id = {} "
-                         "AND campaign_id = {} AND paid_at IS NULL ORDER BY id LIMIT {}", tenant.id, campaign_id, BATCH)
+                         "AND campaign_id = {} AND paid_at IS NULL AND id > {} ORDER BY id LIMIT {}", tenant.id,
+                         campaign_id, after, BATCH)
         if not rows:
             break
+        after = int(rows[-1]["id"])
+        out_of: str | None = None  # the item whose stock ran out in this batch
+        served = 0
         async with transaction():
             now = utcnow()
             marks: list[tuple[int, int | None, str | None]] = []  # (beneficiary, entry, item given)
@@ -149,7 +156,10 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                                       "tenant_id = {} AND campaign_id = {} AND item = {} AND quantity > 0 RETURNING id",
                                       tenant.id, campaign_id, g["item"])
                     if not taken:
-                        raise JobFailed(f"the stock of an in-kind item ran out after {done} beneficiaries")
+                        # Stop cleanly: those before this row are served and committed with this batch;
+                        # restocking and resuming goes on from here (nobody is served twice).
+                        out_of = str(g["item"])
+                        break
                     marks.append((r["id"], None, g["item"]))
                 elif int(r["amount_fen"] or 0) > 0:
                     res_id = reservations.get(r["budget_id"])
@@ -158,6 +168,7 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                     cash.setdefault(int(res_id), []).append(r)
                 else:
                     marks.append((r["id"], None, None))
+                served += 1
             for res_id, part in cash.items():
                 # One call per reservation and batch; each payment keeps its own key.
                 entries = await ledger_post_reservation_many(
@@ -165,23 +176,31 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
                     memo=memo)
                 marks += [(r["id"], e, None) for r, e in zip(part, entries, strict=True)]
                 paid_fen += sum(int(r["amount_fen"]) for r in part)
-            await _mark_paid(tenant, marks, now)
-        done += len(rows)
+            await _mark_paid(tenant, campaign_id, marks, now)
+        done += served
         await ctx.progress(done, total)
+        if out_of is not None:
+            raise JobFailed(f"the stock of {out_of!r} ran out after {done} of {total} beneficiaries: set the stock "
+                            "(warmthStockSet) and resume (warmthDistributionResume)", code="OUT_OF_STOCK",
+                            message_zh=f"慰问品「{out_of}」库存不足，已发放{done}/{total}人；补充库存后可继续发放")
     await workflow_step(tenant, _machine(), campaign_id, "finish", actor=SYSTEM, principal=None)
     return {"paid": done, "paid_fen": paid_fen}
 
 
-async def _mark_paid(tenant: TenantContext, marks: list[tuple[int, int | None, str | None]], now: Any) -> None:
+async def _mark_paid(tenant: TenantContext, campaign_id: int, marks: list[tuple[int, int | None, str | None]],
+                     now: Any) -> None:
     if not marks:
         return
     if on_postgres():
         # No join: a join with unnest() may get a nested loop over the whole table from a generic plan
         # (a list loaded in bulk has no statistics yet); ``id = ANY`` is a primary-key look-up.
+        # The campaign and the batch's id range make the unpaid-rows index (campaign_id, id) the obvious path
+        # even before the table has statistics; without them the planner scanned every unpaid row per batch.
         ids, entries, items = [m[0] for m in marks], [m[1] for m in marks], [m[2] for m in marks]
         await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = ({}::bigint[])[array_position({}::bigint[], id)], "
-                  "item_given = ({}::text[])[array_position({}::bigint[], id)] WHERE tenant_id = {} AND "
-                  "id = ANY({}::bigint[]) AND paid_at IS NULL", now, entries, ids, items, ids, tenant.id, ids)
+                  "item_given = ({}::text[])[array_position({}::bigint[], id)] WHERE tenant_id = {} AND campaign_id = {} "
+                  "AND id BETWEEN {} AND {} AND id = ANY({}::bigint[]) AND paid_at IS NULL", now, entries, ids, items, ids,
+                  tenant.id, campaign_id, min(ids), max(ids), ids)
         return
     for bid, entry_id, item in marks:
         await raw("UPDATE warmth_beneficiary SET paid_at = {}, entry_id = {}, item_given = {} WHERE tenant_id = {} "

@@ -54,10 +54,11 @@ def register_permissions() -> dict[str, Any]:
 
 @hookimpl
 def register_jobs() -> list[Any]:
+    from huijia_warmth.crossmatch import crossmatch_job
     from huijia_warmth.ledger_file import ledger_file_job
     from huijia_warmth.money import distribute_job
 
-    return [distribute_job, ledger_file_job]
+    return [distribute_job, ledger_file_job, crossmatch_job]
 
 
 @hookimpl
@@ -69,9 +70,10 @@ def register_file_stores() -> list[Any]:
 
 @hookimpl
 def register_routes() -> list[Any]:
+    from huijia_warmth.http import ROUTES
     from huijia_warmth.ledger_file import routes
 
-    return routes()
+    return [*routes(), *ROUTES]
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
+import json
 import uuid
 from typing import Any
 
@@ -247,6 +248,50 @@ async def test_distribution_gives_goods_from_stock_and_runs_once_even_when_start
     assert sorted(p["amount_fen"] for p in await payments(pt, made)) == [FRONTLINE_FEN] * 2
 
 
+async def test_a_stock_that_runs_out_stops_the_distribution_with_a_typed_reason_and_restocking_resumes_it(
+        plugin_tenant, money, clerk, approver, in_process_jobs) -> None:
+    from core.jobs import runner
+
+    pt = plugin_tenant
+    cash_people, goods_people = await new_members(pt, 2), await new_members(pt, 3)
+    made = (await clerk.data(CREATE, {"i": campaign_input(pt, in_kind=True)}))["warmthCampaignCreate"]["campaign"]["id"]
+    for m in cash_people:
+        await clerk.data(ADD, {"c": made, "m": member_gid(m), "g": "holiday_frontline"})
+    for m in goods_people:
+        await clerk.data(ADD, {"c": made, "m": member_gid(m), "g": "model_worker"})
+    assert (await clerk.data(STOCK, {"c": made, "i": "米面油礼包", "q": 1}))["warmthStockSet"]["errors"] == []
+    await step(clerk, made, "submit")
+    assert (await step(approver, made, "approve"))["errors"] == []
+    assert codes(await step(clerk, made, "distribute")) == []
+    await runner.drain_local(60)
+    # the two cash payments and one gift are given and committed; the job stops on the second gift
+    listed = (await clerk.data(LISTED, {"id": made}))["warmthCampaign"]
+    assert listed["state"] == "distributing"
+    assert sorted((b["group"], b["paid"]) for b in listed["beneficiaries"]) == [
+        ("holiday_frontline", True)] * 2 + [("model_worker", False)] * 2 + [("model_worker", True)]
+    job = (await clerk.data(JOB_ERRORS, {"id": listed["distributionJobId"]}))["job"]
+    assert job["status"] == "FAILED" and job["progress"] == 3 and job["retryable"], job
+    assert [e["code"] for e in job["errors"]] == ["OUT_OF_STOCK"] and "米面油礼包" in job["errors"][0]["messageZh"]
+    assert (await clerk.data(STOCK_Q, {"c": made}))["warmthStock"] == [{"item": "米面油礼包", "quantity": 0, "given": 1}]
+    # resuming without restocking stops again at once, serving nobody twice
+    assert (await clerk.data(RESUME, {"c": made}))["warmthDistributionResume"]["errors"] == []
+    await runner.drain_local(60)
+    assert [e["code"] for e in (await clerk.data(JOB_ERRORS, {"id": listed["distributionJobId"]}))["job"]["errors"]] == [
+        "OUT_OF_STOCK"]
+    # restocked and resumed: the rest are served, the same job finishes, nobody twice
+    assert (await clerk.data(STOCK, {"c": made, "i": "米面油礼包", "q": 4}))["warmthStockSet"]["errors"] == []
+    resumed = (await clerk.data(RESUME, {"c": made}))["warmthDistributionResume"]
+    assert resumed["errors"] == [] and resumed["campaign"]["distributionJobId"] == listed["distributionJobId"]
+    await runner.drain_local(60)
+    after = (await clerk.data(LISTED, {"id": made}))["warmthCampaign"]
+    assert after["state"] == "distributed" and all(b["paid"] for b in after["beneficiaries"])
+    assert (await clerk.data(STOCK_Q, {"c": made}))["warmthStock"] == [{"item": "米面油礼包", "quantity": 2, "given": 3}]
+    assert sorted(p["amount_fen"] for p in await payments(pt, made)) == [FRONTLINE_FEN] * 2
+
+
+JOB_ERRORS = "query($id: ID!) { job(id: $id) { status progress retryable errors } }"
+
+
 async def test_a_distribution_killed_halfway_finishes_when_resumed_and_pays_nobody_twice(
         plugin_tenant, money, clerk, approver, in_process_jobs, monkeypatch) -> None:
     from core.jobs import runner
@@ -360,6 +405,7 @@ async def test_receipts_the_worker_confirms_their_own_a_clerk_records_a_photo_an
     assert recorded["errors"] == [] and recorded["beneficiary"]["receiptMethod"] == "photo"
     stored = await sql(pt, "SELECT content_type, size_bytes FROM warmth_receipt_file WHERE beneficiary_id = {}", int(theirs))
     assert stored == [{"content_type": "image/png", "size_bytes": len(PNG)}]
+    await receipt_file_downloads(api, pt, clerk, me, outsider, cid, theirs)
 
     assert codes((await clerk.data(FOLLOW, {"b": third, "n": " "}))["warmthFollowupAdd"]) == [("note", "INVALID_INPUT")]
     assert (await clerk.data(FOLLOW, {"b": third, "n": "电话未接通，明日再联系"}))["warmthFollowupAdd"]["errors"] == []
@@ -369,6 +415,43 @@ async def test_receipts_the_worker_confirms_their_own_a_clerk_records_a_photo_an
     assert left == [{"beneficiary": {"id": third}, "followups": [{"note": "电话未接通，明日再联系"}]}]
 
 
+async def receipt_file_downloads(api: Any, pt: Any, clerk: Any, worker: Any, outsider: Any, cid: str,
+                                 beneficiary: str) -> None:
+    """The recorded photo through its download URL: the bytes with their sniffed type and safe headers, audited;
+    404 outside the caller's subtree, for another worker, for another tenant; 401 without a login."""
+    from core.actor import Actor
+    from core.context import tenant_scope
+    from core.tenancy.services import create_unit
+
+    listed = (await clerk.data(RECEIPT_URL, {"id": cid}))["warmthCampaign"]["beneficiaries"]
+    assert [b["id"] for b in listed if b["receiptFileUrl"]] == [beneficiary]
+    url = next(b for b in listed if b["id"] == beneficiary)["receiptFileUrl"]
+    assert url and url.startswith("/warmth-files/receipts/")
+    got = await download(clerk, url)
+    assert got.status_code == 200 and got.content == PNG, got.text
+    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"].startswith("attachment;") and "no-store" in got.headers["cache-control"]
+    file_id = int(url.rsplit("/", 1)[1])
+    audited = await sql(pt, "SELECT changes FROM audit_record WHERE action = 'warmth.receipt.download'")
+    assert [json.loads(a["changes"])["file_id"] if isinstance(a["changes"], str) else a["changes"]["file_id"]
+            for a in audited] == [file_id]
+    # a clerk of a union beside the beneficiary's: their grant does not reach it
+    tenant = await pt.context()
+    with tenant_scope(tenant):
+        root = (await sql(pt, "SELECT id FROM org_unit WHERE code = {}", pt.root_unit))[0]
+        code = f"{pt.code}-r{uuid.uuid4().hex[:4]}"
+        await create_unit(tenant, Actor(None, "test"), parent_id=root["id"], code=code, name="旁支工会",
+                          level="grassroots")
+    beside = await persona(api, pt.code, "clerk", code)
+    for who in (beside.api, worker, outsider.api):
+        assert (await download(who, url)).status_code == 404
+    for bad in (f"/warmth-files/receipts/{file_id + 10_000}", "/warmth-files/receipts/99999999999999999999"):
+        assert (await download(clerk, bad)).status_code == 404
+    assert (await clerk.client.get(url)).status_code == 401
+    assert len(await sql(pt, "SELECT id FROM audit_record WHERE action = 'warmth.receipt.download'")) == 1
+
+
+RECEIPT_URL = """query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { id receiptFileUrl } } }"""
 FILE = """mutation($c: ID!) { warmthLedgerFileStart(campaignId: $c) { jobId downloadUrl errors { field code message } } }"""
 
 

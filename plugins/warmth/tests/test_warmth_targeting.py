@@ -5,6 +5,7 @@ the tenant's no-repeat window across campaigns, removals with a reason, and the 
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ STATS = """query($c: ID!) { warmthStats(campaignId: $c) { budgetFen spentFen
   figures { total hardship keyGroups modelWorkers } } }"""
 NATIONAL = "query($y: Int!) { warmthNationalFigures(year: $y) { total hardship keyGroups modelWorkers } }"
 LISTED = "query($id: ID!) { warmthCampaign(id: $id) { beneficiaries { id memberId group reason } } }"
+ADD_BY_HAND = """mutation($c: ID!, $m: ID!, $g: String!) { warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: $g,
+  reason: "手工补录") { beneficiary { id memberId } errors { field code message messageZh } } }"""
 
 # 低保 1,000 元 a month, so the household below (1,200 元 income, 500 元 rigid costs) is 深度困难.
 SETTINGS = """
@@ -193,6 +196,12 @@ async def test_the_preview_counts_each_group_by_unit_and_the_build_adds_exactly_
     rows = {r["group"]: r for r in (await clerk.data(PREVIEW, {"c": nxt}))["warmthPreview"]["rows"]}
     assert [(g, rows[g]["eligible"], rows[g]["recent"]) for g in sorted(rows)] == [
         ("hardship_household", 0, 1), ("model_worker", 1, 1), ("new_form", 0, 3)]
+    # by hand too: a person served within the window is refused with a typed error; the one removed is added
+    refused = (await clerk.data(ADD_BY_HAND, {"c": nxt, "m": world.model_workers[1], "g": "model_worker"}))["warmthBeneficiaryAdd"]
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("memberId", "NOT_ELIGIBLE")]
+    assert "365" in refused["errors"][0]["messageZh"] and refused["beneficiary"] is None
+    added = (await clerk.data(ADD_BY_HAND, {"c": nxt, "m": world.model_workers[0], "g": "model_worker"}))["warmthBeneficiaryAdd"]
+    assert added["errors"] == [] and added["beneficiary"]["memberId"] == world.model_workers[0]
 
 
 async def test_without_hardship_the_household_group_is_empty_and_another_tenant_sees_nothing(
@@ -217,8 +226,24 @@ MATCH = """mutation($c: ID!, $l: String!, $f: String!) { warmthCrossMatch(campai
   result { line rows matched new unmatched invalid errors { row code messageZh } members { memberId onList }
            missedHouseholds { memberId } }
   errors { field code message } } }"""
+MATCH_JOB = """mutation($c: ID!, $l: String!, $f: String!) { warmthCrossMatchStart(campaignId: $c, line: $l,
+  contentBase64: $f) { jobId errors { field code message } } }"""
+JOB_Q = "query($id: ID!) { job(id: $id) { status result errors } }"
 ADD = """mutation($c: ID!, $m: ID!) { warmthBeneficiaryAdd(campaignId: $c, memberId: $m, group: "model_worker",
   reason: "民政低收入名单比对") { errors { code } } }"""
+
+
+def xlsx_b64(rows: list[list[str]]) -> str:
+    import io
+
+    from core.sdk import XlsxStreamWriter
+
+    out = io.BytesIO()
+    with XlsxStreamWriter(out, "名单") as book:
+        book.header(rows[0])
+        for r in rows[1:]:
+            book.row(r)
+    return base64.b64encode(out.getvalue()).decode()
 
 
 def csv_b64(rows: list[list[str]]) -> str:
@@ -229,8 +254,10 @@ def csv_b64(rows: list[list[str]]) -> str:
 
 
 async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and_the_missed_households(
-        api, world, tmp_path) -> None:
+        api, world, tmp_path, in_process_jobs) -> None:
+    from core.jobs import runner
     from core.testing.tenant import synthetic_id_number
+    from huijia_warmth.crossmatch import store
 
     pt, clerk = world.pt, world.clerk
     numbers: list[str] = []
@@ -262,6 +289,31 @@ async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and
     def refused(body: dict[str, Any]) -> list[tuple[str, str]]:
         return [(e["field"], e["code"]) for e in body["warmthCrossMatch"]["errors"]]
 
+    # the same list as XLSX (told apart by its bytes): the same answer
+    # (the CSV's row of commas is a row of empty cells)
+    table = [["姓名", "身份证号"], ["甲", good.lower()], ["乙", bad], ["", ""], ["丙", stranger], ["丁", theirs[0]]]
+    as_xlsx = (await clerk.data(MATCH, {"c": cid, "l": "work_injury", "f": xlsx_b64(table)}))["warmthCrossMatch"]
+    assert as_xlsx["errors"] == [] and {k: v for k, v in as_xlsx["result"].items() if k != "line"} == {
+        k: v for k, v in again.items() if k != "line"}
+    # as a job (large files): the same answer in the job's result, and the file is not kept afterwards
+    started = (await clerk.data(MATCH_JOB, {"c": cid, "l": "work_injury", "f": xlsx_b64(table)}))["warmthCrossMatchStart"]
+    assert started["errors"] == [] and started["jobId"]
+    await runner.drain_local(60)
+    done = (await clerk.data(JOB_Q, {"id": started["jobId"]}))["job"]
+    assert done["status"] == "SUCCEEDED", done
+    assert {k: done["result"][k] for k in ("rows", "matched", "new", "unmatched", "invalid")} == {
+        k: again[k] for k in ("rows", "matched", "new", "unmatched", "invalid")}
+    assert [m["memberId"] for m in done["result"]["members"]] == [mine]
+    assert not any(n in str(done["result"]) for n in (good, bad, stranger, theirs[0]))
+    assert store().stored_ids("crossmatch", (await pt.context()).id) == []
+    bad_job = (await clerk.data(MATCH_JOB, {"c": cid, "l": "other", "f": csv_b64([["姓名"], ["甲"]])}))[
+        "warmthCrossMatchStart"]
+    await runner.drain_local(60)
+    failed = (await clerk.data(JOB_Q, {"id": bad_job["jobId"]}))["job"]
+    assert failed["status"] == "FAILED" and [e["code"] for e in failed["errors"]] == ["INVALID_INPUT"]
+    assert failed["errors"][0]["messageZh"] and store().stored_ids("crossmatch", (await pt.context()).id) == []
+    broken = base64.b64encode(b"PK\x03\x04 not really a workbook").decode()
+    assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": broken})) == [("content", "INVALID_INPUT")]
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "tax", "f": f})) == [("line", "INVALID_INPUT")]
     assert refused(await clerk.data(MATCH, {"c": cid, "l": "other", "f": csv_b64([["姓名"], ["甲"]])})) == [
         ("content", "INVALID_INPUT")]
@@ -270,3 +322,5 @@ async def test_cross_matching_a_line_reports_bad_rows_matches_by_blind_index_and
     outsider = (await persona(api, other.code, "clerk")).api
     assert [e["code"] for e in (await outsider.data(MATCH, {"c": cid, "l": "other", "f": f}))["warmthCrossMatch"][
         "errors"]] == ["NOT_FOUND"]
+    assert [e["code"] for e in (await outsider.data(MATCH_JOB, {"c": cid, "l": "other", "f": f}))[
+        "warmthCrossMatchStart"]["errors"]] == ["NOT_FOUND"]

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import { App, Button, Form, Input, Space, Table, Tag } from 'antd';
 import { gql } from '../../api/client';
+import { downloadFile } from '../../api/files';
 import type { UserError } from '../../api/errors';
 import { describeError, errorMessage } from '../../api/errors';
 import { useAuth } from '../../auth/AuthProvider';
@@ -20,6 +21,13 @@ export function Beneficiaries({ campaign, groupLabel, onChanged }: { campaign: C
   const [building, setBuilding] = useState(false);
   const [removing, setRemoving] = useState<Row | null>(null);
   const draft = campaign.state === 'draft' && can('warmth.write');
+  const openReceipt = async (url: string) => {
+    try {
+      await downloadFile(url, '签收凭证');
+    } catch (e) {
+      message.error(describeError(e));
+    }
+  };
   const build = async () => {
     setBuilding(true);
     try {
@@ -56,7 +64,20 @@ export function Beneficiaries({ campaign, groupLabel, onChanged }: { campaign: C
           { title: '纳入理由', dataIndex: 'reason', responsive: ['md'] },
           { title: '金额（元）', dataIndex: 'amountFen', align: 'right', render: (v) => (v == null ? '审批时确定' : formatFen(v)) },
           { title: '发放', dataIndex: 'paid', render: (p: boolean, b) => (p ? <Tag color="green">{b.itemGiven ? `已发 ${b.itemGiven}` : '已发放'}</Tag> : <Tag>未发放</Tag>) },
-          { title: '签收', dataIndex: 'receiptStatus', render: (s: string) => RECEIPT_LABELS[s] ?? s },
+          {
+            title: '签收',
+            key: 'receipt',
+            render: (_: unknown, r: Row) => (
+              <Space size={4}>
+                {RECEIPT_LABELS[r.receiptStatus] ?? r.receiptStatus}
+                {r.receiptFileUrl && (
+                  <Button size="small" type="link" onClick={() => void openReceipt(r.receiptFileUrl!)}>
+                    查看凭证
+                  </Button>
+                )}
+              </Space>
+            ),
+          },
           ...(draft
             ? [{ title: '操作', key: 'op', render: (_: unknown, b: Row) => <Button size="small" danger onClick={() => setRemoving(b)}>移出</Button> }]
             : []),

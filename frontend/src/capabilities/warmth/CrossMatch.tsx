@@ -1,4 +1,4 @@
-/** 十条线比对: upload another line's CSV (身份证号 column) and see per-row errors, who matched (on the
+/** 十条线比对: upload another line's CSV or XLSX (身份证号 column) and see per-row errors, who matched (on the
  * list or new) and the archived hardship households the list misses. Nothing of the file is kept. */
 import type { ReactNode } from 'react';
 import { useState } from 'react';
@@ -9,23 +9,51 @@ import type { UploadFile } from 'antd/es/upload/interface';
 import { gql } from '../../api/client';
 import { FormAlert } from '../../components/FormAlert';
 import { useMutationForm } from '../../components/MutationDialog';
-import { WarmthCrossMatchDocument, type WarmthCrossMatchMutation } from '../../graphql/generated';
+import { usePoll } from '../../api/usePoll';
+import { JobDocument, WarmthCrossMatchDocument, WarmthCrossMatchStartDocument, type WarmthCrossMatchMutation } from '../../graphql/generated';
 import { LINE_OPTIONS } from './labels';
 import { fileBase64 } from './Receipts';
 
 type Result = NonNullable<WarmthCrossMatchMutation['warmthCrossMatch']['result']>;
 
+// Larger files are matched by a job (the server answers up to 2 MB in the request); its result has the same fields.
+export const SYNC_MAX_BYTES = 2 * 1024 * 1024;
+
 export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitName: (id: string) => ReactNode }) {
   const [form] = Form.useForm<{ line: string; file: UploadFile[] }>();
   const [result, setResult] = useState<Result | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [jobError, setJobError] = useState<string | null>(null);
+  usePoll(
+    async () => {
+      if (!jobId) return;
+      const j = (await gql(JobDocument, { id: jobId })).job;
+      if (j?.status === 'SUCCEEDED') {
+        setJobId(null);
+        setResult(j.result as Result);
+      } else if (j?.status === 'FAILED' || j?.status === 'INTERRUPTED') {
+        setJobId(null);
+        const first: unknown = Array.isArray(j.errors) ? j.errors[0] : undefined;
+        setJobError((first as { messageZh?: string } | undefined)?.messageZh || '比对任务失败，请重试');
+      }
+    },
+    1000,
+    !!jobId,
+  );
   const { busy, formErrors, submit } = useMutationForm(form, {
     mutate: async (v) => {
       setResult(null);
+      setJobError(null);
       const file = v.file[0]?.originFileObj as Blob;
-      return (await gql(WarmthCrossMatchDocument, { campaignId, line: v.line, contentBase64: await fileBase64(file) })).warmthCrossMatch;
+      const vars = { campaignId, line: v.line, contentBase64: await fileBase64(file) };
+      if (file.size > SYNC_MAX_BYTES) {
+        const r = (await gql(WarmthCrossMatchStartDocument, vars)).warmthCrossMatchStart;
+        return { result: null, jobId: r.jobId ?? null, errors: r.errors };
+      }
+      return { ...(await gql(WarmthCrossMatchDocument, vars)).warmthCrossMatch, jobId: null };
     },
-    isDone: (p) => !!p.result,
-    onDone: (p) => setResult(p.result!),
+    isDone: (p) => !!p.result || !!p.jobId,
+    onDone: (p) => (p.result ? setResult(p.result) : setJobId(p.jobId)),
     errorOptions: { fieldMap: { contentBase64: 'file' } },
   });
   return (
@@ -42,15 +70,17 @@ export function CrossMatch({ campaignId, unitName }: { campaignId: string; unitN
           getValueFromEvent={(e: { fileList: UploadFile[] }) => e.fileList.slice(-1)}
           rules={[{ validator: async (_, v: UploadFile[]) => { if (!v?.length) throw new Error('请选择 CSV 文件'); } }]}
         >
-          <Upload beforeUpload={() => false} accept=".csv" maxCount={1}>
-            <Button icon={<UploadOutlined />}>选择 CSV（含“身份证号”列）</Button>
+          <Upload beforeUpload={() => false} accept=".csv,.xlsx" maxCount={1}>
+            <Button icon={<UploadOutlined />}>选择 CSV 或 XLSX（含“身份证号”列）</Button>
           </Upload>
         </Form.Item>
         <Form.Item>
-          <Button type="primary" htmlType="submit" loading={busy}>开始比对</Button>
+          <Button type="primary" htmlType="submit" loading={busy || !!jobId}>开始比对</Button>
         </Form.Item>
       </Form>
-      <p style={{ color: '#666', marginTop: 8 }}>按身份证号与会员比对；文件内容不保存。</p>
+      <p style={{ color: '#666', marginTop: 8 }}>按身份证号与会员比对；文件内容不保存（超过2MB的文件在后台比对，完成后显示结果）。</p>
+      {jobId && <Alert type="info" showIcon message="正在后台比对，请稍候…" data-testid="warmth-crossmatch-running" />}
+      {jobError && <Alert type="error" showIcon message={jobError} />}
       {result && (
         <Space direction="vertical" style={{ width: '100%' }} data-testid="warmth-crossmatch-result">
           <Descriptions size="small" bordered column={{ xs: 2, sm: 3, md: 5, lg: 5, xl: 5, xxl: 5 }}>

@@ -28,6 +28,12 @@ export function jobPercent(job: Pick<JobFieldsFragment, 'progress' | 'total' | '
   return total > 0 ? Math.min(100, Math.floor((Number(job.progress) * 100) / total)) : 0;
 }
 
+function jobReason(job: JobFieldsFragment | null): { code?: string; messageZh?: string } | null {
+  const errors: unknown = job?.errors;
+  const first = Array.isArray(errors) ? (errors[0] as { code?: string; messageZh?: string } | undefined) : undefined;
+  return first ?? null;
+}
+
 function DistributionProgress({ campaign, onChanged }: { campaign: CampaignDetailData; onChanged: () => void }) {
   const { message } = App.useApp();
   const { can } = useAuth();
@@ -66,6 +72,8 @@ function DistributionProgress({ campaign, onChanged }: { campaign: CampaignDetai
     }
   };
   const pct = campaign.state === 'distributing' ? jobPercent(job) : 100;
+  // A typed stop (e.g. OUT_OF_STOCK: 慰问品库存不足) says why and what to do; others get the generic text.
+  const reason = stuck ? jobReason(job) : null;
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
       <div>
@@ -76,8 +84,8 @@ function DistributionProgress({ campaign, onChanged }: { campaign: CampaignDetai
         <Alert
           type="error"
           showIcon
-          message={job?.status === 'INTERRUPTED' ? '发放任务因服务中断而停止' : '发放任务失败'}
-          description="继续发放会从中断处接着发，已发放的人不会重复发放。"
+          message={job?.status === 'INTERRUPTED' ? '发放任务因服务中断而停止' : reason?.code === 'OUT_OF_STOCK' ? '慰问品库存不足，发放已暂停' : '发放任务失败'}
+          description={`${reason?.messageZh ? `${reason.messageZh}。` : ''}继续发放会从中断处接着发，已发放的人不会重复发放。`}
           action={can('warmth.write') ? <Button type="primary" loading={resuming} onClick={() => void resume()}>继续发放</Button> : undefined}
         />
       )}

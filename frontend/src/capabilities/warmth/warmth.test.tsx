@@ -39,7 +39,7 @@ function campaign(over: Record<string, unknown> = {}) {
 function beneficiary(over: Record<string, unknown> = {}) {
   return {
     id: 'b1', memberId: 'm1', group: 'holiday_frontline', reason: '按条件生成', amountFen: 50000, frozen: true, paid: true,
-    paidAt: '2026-01-10T02:00:00Z', itemGiven: null, receiptStatus: 'unconfirmed', receiptMethod: null, receiptAt: null, ...over,
+    paidAt: '2026-01-10T02:00:00Z', itemGiven: null, receiptStatus: 'unconfirmed', receiptMethod: null, receiptAt: null, receiptFileUrl: null, ...over,
   };
 }
 
@@ -218,6 +218,18 @@ describe('活动详情', () => {
     await waitFor(() => expect(calls.some((c) => c.name === 'WarmthDistributionResume')).toBe(true));
   });
 
+  it('says which goods ran out when the distribution stopped on the stock', async () => {
+    server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributing', stateZh: '发放中', distributionJobId: 'j1' }) }),
+      Job: () => ({ job: { id: 'j1', name: 'warmth.distribute', status: 'FAILED', progress: 3, total: 5, attempts: 1, result: null, errors: [{ code: 'OUT_OF_STOCK', message: 'the stock ran out', messageZh: '慰问品「米面油礼包」库存不足，已发放3/5人；补充库存后可继续发放' }], createdAt: '', updatedAt: '', heartbeatAt: null, retryable: true } }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '发放' }));
+    expect(await screen.findByText('慰问品库存不足，发放已暂停', {}, { timeout: 5000 })).toBeInTheDocument();
+    expect(screen.getByText(/慰问品「米面油礼包」库存不足，已发放3\/5人/)).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: '继续发放' })).toBeInTheDocument();
+  });
+
   it('lists the unconfirmed with follow-up notes and records a follow-up', async () => {
     const calls = server({
       WarmthCampaign: () => ({ warmthCampaign: campaign({ state: 'distributed', stateZh: '已发放', beneficiaries: [beneficiary(), beneficiary({ id: 'b2', receiptStatus: 'confirmed' })] }) }),
@@ -233,6 +245,30 @@ describe('活动详情', () => {
     await userEvent.type(within(dialog).getByLabelText('回访情况'), '已电话确认');
     await userEvent.click(within(dialog).getByRole('button', { name: /保\s*存/ }));
     await waitFor(() => expect(calls.find((c) => c.name === 'WarmthFollowupAdd')?.variables).toEqual({ beneficiaryId: 'b1', note: '已电话确认' }));
+  });
+
+  it('cross-matches a large file as a job and shows its result', async () => {
+    let polls = 0;
+    const calls = server({
+      WarmthCampaign: () => ({ warmthCampaign: campaign() }),
+      WarmthCrossMatchStart: () => ({ warmthCrossMatchStart: { jobId: 'j7', errors: [] } }),
+      Job: () => ({
+        job: {
+          id: 'j7', name: 'warmth.crossmatch', status: ++polls > 1 ? 'SUCCEEDED' : 'RUNNING', progress: 0, total: null, attempts: 1,
+          result: { line: 'work_injury', rows: 2, matched: 1, new: 1, unmatched: 1, invalid: 0, errors: [], members: [{ memberId: 'm2', orgUnitId: UNIT, onList: false }], missedHouseholds: [] },
+          errors: null, createdAt: '', updatedAt: '', heartbeatAt: null, retryable: false,
+        },
+      }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '十条线比对' }));
+    const input = document.querySelector('input[type=file]') as HTMLInputElement;
+    const big = new File(['身份证号\n', 'x'.repeat(2 * 1024 * 1024)], 'line.csv', { type: 'text/csv' });
+    await userEvent.upload(input, big);
+    await userEvent.click(screen.getByRole('button', { name: '开始比对' }));
+    expect(await screen.findByTestId('warmth-crossmatch-result', {}, { timeout: 5000 })).toHaveTextContent('未在名单');
+    expect(calls.some((c) => c.name === 'WarmthCrossMatch')).toBe(false);
+    expect(calls.filter((c) => c.name === 'Job').length).toBeGreaterThanOrEqual(2);
   });
 
   it('cross-matches an uploaded CSV and lists its bad rows by number', async () => {
@@ -277,6 +313,25 @@ describe('活动详情', () => {
     await userEvent.upload(dialog.querySelector('input[type=file]') as HTMLInputElement, new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'sign.png', { type: 'image/png' }));
     await userEvent.click(within(dialog).getByRole('button', { name: /保\s*存/ }));
     await waitFor(() => expect(calls.find((c) => c.name === 'WarmthReceiptRecord')?.variables).toEqual({ beneficiaryId: 'b1', kind: 'signature', contentBase64: 'iVBORw==' }));
+  });
+
+  it('opens a recorded receipt file from the list', async () => {
+    const objectUrl = vi.fn(() => 'blob:r');
+    vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: objectUrl, revokeObjectURL: vi.fn() }));
+    server({
+      WarmthCampaign: () => ({
+        warmthCampaign: campaign({
+          state: 'distributed', stateZh: '已发放',
+          beneficiaries: [beneficiary({ receiptStatus: 'confirmed', receiptMethod: 'photo', receiptFileUrl: '/warmth-files/receipts/7' }), beneficiary({ id: 'b2' })],
+        }),
+      }),
+    });
+    detail(CLERK);
+    await userEvent.click(await screen.findByRole('tab', { name: '发放名单' }));
+    const buttons = await screen.findAllByRole('button', { name: '查看凭证' });
+    expect(buttons).toHaveLength(1);
+    await userEvent.click(buttons[0]);
+    await waitFor(() => expect(objectUrl).toHaveBeenCalled());
   });
 
   it('downloads the 台账 once its job succeeded', async () => {
