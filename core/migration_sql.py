@@ -154,3 +154,80 @@ def app_role_grants_sql(app_role: str, owner_role: str, append_only: list[str], 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+# References kept by statement-level triggers instead of foreign-key constraints (PostgreSQL only):
+# (child table, column, parent table, the constraint it replaces). A foreign key checks and locks its
+# parent row once per inserted row (an SPI query each); a roster import inserts three such rows per
+# member, and those checks were a quarter of its write path. The triggers below do the same once per
+# statement: every distinct parent the statement's rows name is locked FOR KEY SHARE (what a foreign
+# key takes) and a value with no parent is refused with the foreign-key error code; the parents
+# refuse DELETE (and a change of id) while a child refers to them, as ON DELETE RESTRICT did.
+# Stricter than the constraints in one way: the look-up runs under row-level security, so a row can
+# only refer to a parent of its own tenant. core/ops/province.py checks these with the constraints.
+TRIGGER_REFERENCES: tuple[tuple[str, str, str, str], ...] = (
+    ("member", "org_unit_id", "org_unit", "member_org_unit_id_fkey"),
+    ("member", "tenant_id", "tenant", "member_tenant_id_fkey"),
+    ("member_tag", "tenant_id", "tenant", "member_tag_tenant_id_fkey"),
+    ("member_history", "tenant_id", "tenant", "member_history_tenant_id_fkey"),
+)
+
+
+def statement_reference_sql(child: str, column: str, parent: str, constraint: str) -> list[str]:
+    """Replace the foreign key ``constraint`` (``child.column -> parent.id``) by a statement-level
+    check after INSERT and UPDATE (see TRIGGER_REFERENCES)."""
+    fn = f"huijia_ref_{child}_{column}"
+    return [
+        f"ALTER TABLE {child} DROP CONSTRAINT IF EXISTS {constraint}",
+        f"""CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE missing bigint;
+BEGIN
+  PERFORM 1 FROM {parent} p WHERE p.id IN (SELECT DISTINCT n.{column} FROM new_rows n) ORDER BY p.id FOR KEY SHARE;
+  SELECT n.{column} INTO missing FROM (SELECT DISTINCT {column} FROM new_rows WHERE {column} IS NOT NULL) n
+    WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.{column}) LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'insert or update on table "{child}" violates foreign key constraint "{constraint}"'
+      USING ERRCODE = 'foreign_key_violation',
+            DETAIL = format('Key ({column})=(%s) is not present in table "{parent}".', missing);
+  END IF;
+  RETURN NULL;
+END $$""",
+        f"DROP TRIGGER IF EXISTS {fn}_insert ON {child}",
+        f"CREATE TRIGGER {fn}_insert AFTER INSERT ON {child} REFERENCING NEW TABLE AS new_rows "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()",
+        f"DROP TRIGGER IF EXISTS {fn}_update ON {child}",
+        f"CREATE TRIGGER {fn}_update AFTER UPDATE ON {child} REFERENCING NEW TABLE AS new_rows "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()",
+    ]
+
+
+def restrict_references_sql(parent: str, tenant_column: str) -> list[str]:
+    """The parent's side of TRIGGER_REFERENCES: refuse deleting a ``parent`` row, or changing its id,
+    while a child row refers to it. The look-up runs with app.tenant_id set to the row's tenant
+    (``tenant_column`` of the parent: "id" for tenant itself) so row-level security shows the
+    children, then puts the setting back."""
+    fn = f"huijia_restrict_{parent}"
+    checks = "\n".join(
+        f"""  IF NOT hit AND EXISTS (SELECT 1 FROM {child} c WHERE c.tenant_id = OLD.{tenant_column} AND c.{column} = OLD.id) THEN
+    hit := true; what := '{constraint}" on table "{child}';
+  END IF;""" for child, column, p, constraint in TRIGGER_REFERENCES if p == parent)
+    return [
+        f"""CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE prev text; hit boolean := false; what text;
+BEGIN
+  IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
+    RETURN NEW;
+  END IF;
+  prev := current_setting('app.tenant_id', true);
+  PERFORM set_config('app.tenant_id', OLD.{tenant_column}::text, true);
+{checks}
+  PERFORM set_config('app.tenant_id', coalesce(prev, ''), true);
+  IF hit THEN
+    RAISE EXCEPTION 'update or delete on table "{parent}" violates foreign key constraint "%"', what
+      USING ERRCODE = 'foreign_key_violation';
+  END IF;
+  RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$""",
+        f"DROP TRIGGER IF EXISTS {fn} ON {parent}",
+        f"CREATE TRIGGER {fn} BEFORE DELETE OR UPDATE OF id ON {parent} FOR EACH ROW EXECUTE FUNCTION {fn}()",
+    ]

@@ -57,11 +57,7 @@ MEMBER_QUERIES = [
 
 
 async def _members_with_tags(sh_admin) -> None:
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "members"))
-    from members_helpers import create_member
+    from tests.members.members_helpers import create_member
 
     statuses = ["ON_DUTY", "RETIRED", "MIGRANT_WORKER"]
     tags = [[], ["model_worker"], ["outdoor_worker", "new_employment"]]
