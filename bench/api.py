@@ -137,7 +137,7 @@ async def main() -> None:
             rounds, got = await measure("orgUnits", raw_url, ours_url, body, "/graphql", headers, ok, ok)
             m_rounds, m_got = await measure("members", raw_url, ours_url, members_body, "/members", headers,
                                             ok_members, ok_members)
-        members = {"bench": "api-members", **{k: v for k, v in m_rounds.summary().items()}, "target": "<=4",
+        members = {"bench": "api-members", **m_rounds.summary(), "target": "<=4",
                    "ours_p50_ms": m_got["ours"]["p50_ms"], "raw_p50_ms": m_got["raw"]["p50_ms"],
                    "ours_rps": m_got["ours"]["rps"], "raw_rps": m_got["raw"]["rps"], "members": MEMBERS}
         print(result_line("api", rounds, "<=3", rows=100, concurrency=CONCURRENCY, requests_per_round=REQUESTS,

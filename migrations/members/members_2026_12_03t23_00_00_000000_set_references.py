@@ -1,6 +1,11 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-from core.migration_sql import TRIGGER_REFERENCES, restrict_references_sql, run_statements, statement_reference_sql
+from core.migration_sql import (
+    TRIGGER_REFERENCES,
+    restrict_references_sql,
+    run_statements,
+    statement_reference_sql,
+)
 
 ID = "2026-12-03T23:00:00:000000"
 VERSION = "1.38.0"

@@ -108,8 +108,9 @@ async def prefetch_units(info: Info, members: list[Member]) -> None:
     loader = info.context.loader("org_unit_by_id", units_by_ids)
     # One query for the page, then primed into the request's loader for anything nested that asks
     # again (a loader's load_many would cost an asyncio task per union).
-    rows = await units_by_ids(info.context.tenant, ids) if ids else []
-    loader.prime_many({i: r for i, r in zip(ids, rows, strict=True)})
+    tenant, _ = info.context.authenticated()
+    rows = await units_by_ids(tenant, ids) if ids else []
+    loader.prime_many(dict(zip(ids, rows, strict=True)))
     units = {i: OrgUnit.from_row(r) if r else None for i, r in zip(ids, rows, strict=True)}
     for m in members:
         m._org_unit = units[m.unit_pk]  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
