@@ -177,11 +177,6 @@ async def _dangling_references(conn: Any) -> list[str]:
         "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
         "JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1] "
         "WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 AND c.connamespace = 'public'::regnamespace")
-    from core.migration_sql import TRIGGER_REFERENCES
-
-    # References kept by statement-level triggers rather than constraints are checked the same way.
-    fks = [dict(fk) for fk in fks] + [{"child": child, "col": col, "parent": parent, "pcol": "id"}
-                                      for child, col, parent, _ in TRIGGER_REFERENCES]
     found = []
     for fk in fks:
         bad = await conn.fetchval(
