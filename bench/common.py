@@ -77,7 +77,7 @@ def server(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
 
 
 async def load(url: str, body: dict[str, Any] | None, headers: dict[str, str], *, concurrency: int, requests: int,
-               check: Any = None, paths: list[str] | None = None) -> dict[str, float]:
+               check: Any = None, paths: list[str] | None = None, post_path: str = "/graphql") -> dict[str, float]:
     """Closed-loop load over raw keep-alive HTTP/1.1 sockets: `concurrency` connections each
     sending pre-encoded requests back to back (bounded count). A thin client on purpose: on a
     2-core machine an httpx client would eat the CPU the servers are measured on."""
@@ -87,7 +87,7 @@ async def load(url: str, body: dict[str, Any] | None, headers: dict[str, str], *
             f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode() for p in paths]
     else:
         payload = json.dumps(body).encode()
-        head = ["POST /graphql HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
+        head = [f"POST {post_path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json",
                 f"Content-Length: {len(payload)}"] + [f"{k}: {v}" for k, v in headers.items()]
         requests_by_path = [("\r\n".join(head) + "\r\n\r\n").encode() + payload]
     latencies: list[float] = []

@@ -11,6 +11,12 @@ this is the contended case):
 - raw: per entry, one transaction with ``INSERT ledger_entry … RETURNING id`` and one multi-row
   ``INSERT ledger_posting`` of the same rows (same tables, indexes, triggers), no checks, no chain.
 
+- floor (not a side of the ratio): ``core.funds.posting``'s own two statements for each entry, on a
+  connection each client holds, with no pool checkout, no chain linking and no plugin notice: what
+  the database alone charges for the checked posting (row locks on the accounts, balance updates, the
+  chain queue row). ``ratio_ceiling`` = raw time / floor time is the best ratio any Python-side
+  speed-up could reach; what separates it from 1 is the per-account serialisation and the extra rows.
+
 Rounds alternate which side goes first; the ratio is the median of the rounds' ratios, with their
 spread and the machine's load. The last line of output is one JSON object.
 Environment: BENCH_ENTRIES (per client per round, default 400), BENCH_ROUNDS (default 5).
@@ -65,7 +71,7 @@ async def setup(db: str) -> dict[str, Any]:
     await ensure_platform_tenant()
     actor = Actor(None, "bench")
     tenants = {}
-    for code in ("benchours", "benchraw"):
+    for code in ("benchours", "benchraw", "benchfloor"):
         tenant = await create_tenant(actor, code=code, name=f"{code} 总工会", province_code="33")
         units: list[tuple[dict[str, int], dict[str, int]]] = []
         with tenant_scope(tenant):
@@ -173,6 +179,49 @@ async def run_raw(db: str, tenant: Any, units: list[Any], round_no: int) -> tupl
     return elapsed, latencies
 
 
+async def run_floor(db: str, tenant: Any, units: list[Any], round_no: int) -> float:
+    """The posting's two statements per entry on held connections (see the module docstring)."""
+    import datetime as dt_
+
+    import asyncpg
+
+    from core.context import tenant_scope
+    from core.funds import chain
+    from core.funds.posting import EntrySpec, Line, _post_pg, request_hash
+    from core.funds.services import today
+    from core.funds.sql import Sql, _Holder
+
+    day = today()
+
+    async def init(conn: Any) -> None:
+        await conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(tenant.id))
+
+    pool = await asyncpg.create_pool(app_dsn(db), min_size=CLIENTS, max_size=CLIENTS, setup=init)
+
+    async def client(i: int) -> None:
+        rng = random.Random(round_no * 100 + i)
+        async with pool.acquire() as conn:
+            db_ = None
+            for n in range(ENTRIES):
+                g, c = units[rng.randrange(len(units))]
+                spec = EntrySpec(key=f"floor-r{round_no}-c{i}-{n}", kind="payout", entry_date=day,
+                                 lines=[Line(a, m) for a, m in _shape(rng, g, c, n)], memo="bench",
+                                 source_type="bench", source_id=str(n))
+                rhash = request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, None, spec.lines)
+                async with conn.transaction():
+                    if db_ is None:
+                        db_ = Sql(_Holder(conn))
+                    await _post_pg(db_, tenant, spec, rhash, rhash, dt_.datetime.now(dt_.UTC))
+
+    started = time.perf_counter()
+    await asyncio.gather(*[client(i) for i in range(CLIENTS)])
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    with tenant_scope(tenant):  # not timed: keep the floor tenant's queue from growing
+        await chain.link_all(tenant)
+    return elapsed
+
+
 def _p(lat: list[float], q: float) -> float:
     lat = sorted(lat)
     return round(lat[max(0, int(len(lat) * q) - 1)] * 1000, 2)
@@ -185,11 +234,14 @@ async def main() -> None:
         tenants = await setup(db)
         ours_t, ours_units = tenants["benchours"]
         raw_t, raw_units = tenants["benchraw"]
+        floor_t, floor_units = tenants["benchfloor"]
         total = CLIENTS * ENTRIES
         # Warm-up (connections, prepared statements, caches), not measured.
         await run_raw(db, raw_t, raw_units, 99)
         await run_ours(ours_t, ours_units, 99)
+        await run_floor(db, floor_t, floor_units, 99)
         raw_eps, ours_eps, raw_lat, ours_lat = [], [], [], []
+        ceilings: list[float] = []
         rounds = Rounds()
         for r in range(ROUNDS):
             if rounds.first(r) == "raw":
@@ -198,13 +250,15 @@ async def main() -> None:
             else:
                 t_ours, l_ours = await run_ours(ours_t, ours_units, r)
                 t_raw, l_raw = await run_raw(db, raw_t, raw_units, r)
+            t_floor = await run_floor(db, floor_t, floor_units, r)
+            ceilings.append(t_raw / t_floor)
             rounds.add(t_raw / t_ours)
             raw_eps.append(total / t_raw)
             ours_eps.append(total / t_ours)
             raw_lat += l_raw
             ours_lat += l_ours
             print(f"round {r + 1}: raw {total / t_raw:8.0f} entries/s   ours {total / t_ours:8.0f} entries/s   "
-                  f"ratio {t_raw / t_ours:.3f}")
+                  f"ratio {t_raw / t_ours:.3f}   floor {total / t_floor:8.0f} entries/s (ceiling {t_raw / t_floor:.3f})")
         from core.context import tenant_scope
         from core.funds.chain import verify
         from core.funds.integrity import check
@@ -219,6 +273,7 @@ async def main() -> None:
             "ratio": spread.pop("ratio"),
             "target": ">=0.5",
             **spread,
+            "ratio_ceiling": round(statistics.median(ceilings), 3),
             "ours_entries_per_s": round(o_med, 1),
             "raw_entries_per_s": round(r_med, 1),
             "ours_p50_ms": _p(ours_lat, 0.5), "ours_p95_ms": _p(ours_lat, 0.95),

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLEnumType, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, Undefined
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+)
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -92,11 +99,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 
 # ---------------------------------------------------------------------------------------------
-# Lists of objects: when every selected sub-field of the item type is a plain leaf attribute (or a
-# prefetched object whose own selection is again all leaves), the whole list is built as dicts in
-# one tight loop. Any surprise (a null in a non-null field, an unexpected type, a field with a
-# resolver or arguments, @defer) abandons the shortcut and the standard path runs instead; the
-# shortcut only reads attributes, so running both is harmless.
+# Lists of objects: when every selected sub-field of the item type is a plain leaf attribute, a
+# prefetched object, or a *plain resolver* (a synchronous method of the object taking nothing but
+# ``self``: no info, no arguments, no field extensions or permissions, so no capability gate) whose
+# value is a leaf, an object or a list of either, with the same conditions again below, the whole
+# list is built as dicts in one tight loop. Any type declared by core or a plugin gets this without
+# opting in. Any surprise (a null in a non-null field, an unexpected type, a field with another kind
+# of resolver or arguments, @defer, an exception) abandons the shortcut and the standard path runs
+# instead; the shortcut only reads attributes and calls resolvers that see nothing but their object,
+# so running both is harmless.
 # ---------------------------------------------------------------------------------------------
 
 _FALLBACK = object()
@@ -114,9 +125,19 @@ class _Spec:
 _COMPILED: dict[Any, Any] = {}
 
 
+def _target_shape(kind: int, t: Any) -> Any:
+    if kind == 1:
+        return _shape(t)
+    if kind == 0:
+        return id(t)
+    if kind == 3:  # list: (item kind, item target, item nullable)
+        return (t[0], _target_shape(t[0], t[1]), t[2])
+    return t
+
+
 def _shape(spec: _Spec) -> Any:
     """A structural key for a spec: equal selections on the same type compile to one function."""
-    return (spec.cls, tuple((name, kind, attr, _shape(t) if kind == 1 else (id(t) if kind == 0 else t), nullable)
+    return (spec.cls, tuple((name, kind, attr, _target_shape(kind, t), nullable)
                             for name, kind, attr, t, nullable in spec.fields))
 
 
@@ -149,36 +170,82 @@ def _compile(spec: _Spec) -> Any:
         if kind == 2:
             lines.append(f"    out[{key}] = {target!r}")
             continue
-        lines.append(f"    v = src.{attr}" if attr.isidentifier() else f"    v = getattr(src, {attr!r})")
+        if callable(attr):  # a plain resolver: a method that sees only its object
+            env[f"r{i}"] = attr
+            lines.append(f"    v = r{i}(src)")
+        else:
+            lines.append(f"    v = src.{attr}" if attr.isidentifier() else f"    v = getattr(src, {attr!r})")
         lines.append("    if v is None:")
         lines.append(f"        out[{key}] = None" if nullable else "        return _FB")
         lines.append("    else:")
-        if kind == 0 and isinstance(target, dict):
-            env[f"t{i}"] = target
-            lines += [f"        s = t{i}.get(v)", "        if s is None:", "            return _FB", f"        out[{key}] = s"]
-        elif kind == 0:
-            env[f"t{i}"] = target.serialize
-            plain = _PLAIN.get(target.name)
-            if plain is not None:
-                env[f"p{i}"] = plain
-                lines += [f"        if type(v) is p{i}:", f"            out[{key}] = v", "        else:"]
-                indent = "            "
-            elif target.name == "Int":
-                lines += ["        if type(v) is int and -2147483648 <= v <= 2147483647:", f"            out[{key}] = v",
-                          "        else:"]
-                indent = "            "
-            else:
-                indent = "        "
-            lines += [f"{indent}s = t{i}(v)", f"{indent}if s is None or s is _UNDEF:", f"{indent}    return _FB",
-                      f"{indent}out[{key}] = s"]
-        else:  # prefetched object, built once per distinct object
-            env[f"t{i}"] = target
-            lines += ["        b = memo.get(id(v))", "        if b is None:", f"            b = _build(t{i}, v, memo)",
-                      "            if b is _FB:", "                return _FB", "            memo[id(v)] = b",
-                      f"        out[{key}] = b"]
+        if kind == 3:  # a list of leaves or objects, each completed like a field of that type
+            item_kind, item_target, item_nullable = target
+            lines += ["        if not isinstance(v, (list, tuple)):", "            return _FB", "        items = []",
+                      "        for x in v:", "            if x is None:"]
+            lines.append("                items.append(None)" if item_nullable else "                return _FB")
+            lines += ["                continue"]
+            lines += _complete(env, f"{i}", item_kind, item_target, "x", "items.append({})", "            ",
+                               memo=False)
+            lines.append(f"        out[{key}] = items")
+        else:
+            # Objects a plain resolver makes are new on each call: not memoised by id (a freed one's
+            # id can come back for another object).
+            lines += _complete(env, f"{i}", kind, target, "v", f"out[{key}] = {{}}", "        ",
+                               memo=not callable(attr))
     lines.append("    return out")
     exec("\n".join(lines), env)
     return env["build"]
+
+
+def _complete(env: dict[str, Any], n: str, kind: int, target: Any, var: str, store: str, indent: str, *,
+              memo: bool) -> list[str]:
+    """Lines that complete the non-null value ``var`` as a leaf (kind 0) or an object (kind 1) and
+    store it with ``store`` (a format string taking the expression), or return _FB."""
+    put = indent + store
+    if kind == 0 and isinstance(target, dict):
+        env[f"t{n}"] = target
+        return [f"{indent}s = t{n}.get({var})", f"{indent}if s is None:", f"{indent}    return _FB", put.format("s")]
+    if kind == 0:
+        env[f"t{n}"] = target.serialize
+        plain = _PLAIN.get(target.name)
+        lines = []
+        inner = indent
+        if plain is not None:
+            env[f"p{n}"] = plain
+            lines += [f"{indent}if type({var}) is p{n}:", "    " + put.format(var), f"{indent}else:"]
+            inner = indent + "    "
+        elif target.name == "Int":
+            lines += [f"{indent}if type({var}) is int and -2147483648 <= {var} <= 2147483647:", "    " + put.format(var),
+                      f"{indent}else:"]
+            inner = indent + "    "
+        return lines + [f"{inner}s = t{n}({var})", f"{inner}if s is None or s is _UNDEF:", f"{inner}    return _FB",
+                        inner + store.format("s")]
+    env[f"t{n}"] = target
+    if not memo:
+        return [f"{indent}b = _build(t{n}, {var}, memo)", f"{indent}if b is _FB:", f"{indent}    return _FB",
+                put.format("b")]
+    # A prefetched object, built once per distinct object; the memo keeps the object alive with
+    # its result, so its id cannot be reused for another object during this list.
+    return [f"{indent}m = memo.get(id({var}))", f"{indent}if m is None:", f"{indent}    b = _build(t{n}, {var}, memo)",
+            f"{indent}    if b is _FB:", f"{indent}        return _FB", f"{indent}    memo[id({var})] = ({var}, b)",
+            f"{indent}else:", f"{indent}    b = m[1]", put.format("b")]
+
+
+def _plain_resolver(sdef: Any) -> Any:
+    """The function behind a strawberry field whose resolver is a synchronous method taking only
+    ``self`` with no arguments, extensions, permissions or directives; else None."""
+    resolver = getattr(sdef, "base_resolver", None)
+    if resolver is None or sdef.arguments or sdef.extensions or sdef.permission_classes or sdef.directives:
+        return None
+    try:
+        if resolver.is_async or resolver.is_graphql_generic or list(resolver.signature.parameters) != ["self"]:
+            return None
+    except Exception:
+        return None
+    func = resolver.wrapped_func
+    if isinstance(func, (staticmethod, classmethod)) or not callable(func):
+        return None
+    return func
 
 
 _ENUM_TABLES: dict[int, dict[Any, str] | None] = {}
@@ -241,23 +308,41 @@ class FastListExecutionContext(FastExecutionContext):
             sdef = (field_def.extensions or {}).get("strawberry-definition")
             if sdef is None:
                 return _FALLBACK
-            if isinstance(inner, (GraphQLScalarType, GraphQLEnumType)) and getattr(field_def.resolve, "_is_default", False):
-                target: Any = inner
-                if isinstance(inner, GraphQLEnumType):
-                    target = _enum_table(inner)
-                    if target is None:
-                        return _FALLBACK
-                fields.append((response_name, 0, sdef.python_name, target, nullable))
-                continue
-            prefetched = (sdef.metadata or {}).get("prefetched")
-            if prefetched and isinstance(inner, GraphQLObjectType):
-                sub = self._make_spec(inner, details)
-                if sub is _FALLBACK:
+            if getattr(field_def.resolve, "_is_default", False):
+                source: Any = sdef.python_name
+            else:
+                source = (sdef.metadata or {}).get("prefetched") if isinstance(inner, GraphQLObjectType) else None
+                if not source:
+                    source = _plain_resolver(sdef)
+                if not source:
                     return _FALLBACK
-                fields.append((response_name, 1, prefetched, sub, nullable))
+            if isinstance(inner, GraphQLList):
+                item_type = inner.of_type
+                item_nullable = not isinstance(item_type, GraphQLNonNull)
+                item = item_type if item_nullable else item_type.of_type
+                completed = self._completion(item, details)
+                if completed is _FALLBACK:
+                    return _FALLBACK
+                fields.append((response_name, 3, source, (*completed, item_nullable), nullable))
                 continue
-            return _FALLBACK
+            completed = self._completion(inner, details)
+            if completed is _FALLBACK:
+                return _FALLBACK
+            fields.append((response_name, completed[0], source, completed[1], nullable))
         return _Spec(definition.origin, fields)
+
+    def _completion(self, named: Any, details: Any) -> Any:
+        """(kind, target) completing a value of the named type: 0 and the leaf type (or an enum's
+        table), 1 and the object's spec; _FALLBACK for anything else."""
+        if isinstance(named, GraphQLEnumType):
+            table = _enum_table(named)
+            return _FALLBACK if table is None else (0, table)
+        if isinstance(named, GraphQLScalarType):
+            return (0, named)
+        if isinstance(named, GraphQLObjectType):
+            sub = self._make_spec(named, details)
+            return _FALLBACK if sub is _FALLBACK else (1, sub)
+        return _FALLBACK
 
     def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any,
                             position_context: Any) -> Any:

@@ -62,10 +62,12 @@ from core.members.graphql.types import (
     TransferStatus,
     _unit_path,
     build_household,
+    prefetch_units,
     resolve_household,
     transfer_from_row,
 )
 from core.members.vocab import tag_vocabulary
+from core.tenancy.graphql import selects
 
 # ---------------------------------------------------------------------------------------------
 # Query / Mutation
@@ -112,8 +114,10 @@ class MemberRecordsQuery:
         rows, total, exact = await queries.search_members(
             tenant, flt, scope_paths=principal.scope_paths("member.read"), order=order.field.value,
             descending=order.direction is OrderDirection.DESC, offset=page.offset, limit=page.limit,
-            after_key=after_key)
+            after_key=after_key, with_total=selects(info, "totalCount", "totalCountIsExact", "pageInfo"))
         base = connection([Member.from_row(tenant, r) for r in rows], total, page)
+        if selects(info, "nodes.orgUnit", "edges.node.orgUnit"):
+            await prefetch_units(info, base.nodes)
         cursors = [_member_cursor(page.offset + i, r["id"]) for i, r in enumerate(rows)]
         edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, base.nodes, strict=True)]
         info_ = base.page_info

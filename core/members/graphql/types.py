@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -98,6 +98,24 @@ def _age(born: dt.date | None) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+_MISSING = object()
+
+
+async def prefetch_units(info: Info, members: list[Member]) -> None:
+    """Load the unions of a page of members in one batch (the same loader ``orgUnit`` uses) and keep
+    each on its member, one OrgUnit object per distinct union."""
+    ids = list(dict.fromkeys(m.unit_pk for m in members))
+    loader = info.context.loader("org_unit_by_id", units_by_ids)
+    # One query for the page, then primed into the request's loader for anything nested that asks
+    # again (a loader's load_many would cost an asyncio task per union).
+    tenant, _ = info.context.authenticated()
+    rows = await units_by_ids(tenant, ids) if ids else []
+    loader.prime_many(dict(zip(ids, rows, strict=True)))
+    units = {i: OrgUnit.from_row(r) if r else None for i, r in zip(ids, rows, strict=True)}
+    for m in members:
+        m._org_unit = units[m.unit_pk]  # type: ignore[attr-defined]  # a prefetch cache, not a GraphQL field
+
+
 @strawberry.type(description="One change to a member (personal values are never shown, only that they changed).")
 class MemberHistoryEntry:
     id: strawberry.ID
@@ -164,8 +182,16 @@ class Member(Node):
     def tags(self) -> list[MemberTag]:
         return _tags(self.tenant, self.tag_codes)
 
-    @strawberry.field(description="The member's grassroots union.")
-    async def org_unit(self, info: Info) -> OrgUnit | None:
+    @strawberry.field(description="The member's grassroots union.", metadata={"prefetched": "_org_unit"})
+    def org_unit(self, info: Info) -> OrgUnit | None:
+        # Lists load their members' unions in one batch first (see prefetch_units): answering
+        # synchronously spares graphql-core an awaitable per row.
+        prefetched = getattr(self, "_org_unit", _MISSING)
+        if prefetched is not _MISSING:
+            return cast("OrgUnit | None", prefetched)
+        return self._load_org_unit(info)  # type: ignore[return-value]  # awaited by graphql-core
+
+    async def _load_org_unit(self, info: Info) -> OrgUnit | None:
         row = await info.context.loader("org_unit_by_id", units_by_ids).load(self.unit_pk)
         return OrgUnit.from_row(row) if row else None
 
