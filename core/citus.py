@@ -274,3 +274,67 @@ async def distribute(run: Any, ddl: Any) -> list[str]:
     if done:
         log.info("citus: distributed %d table(s): %s", len(done), ", ".join(done))
     return done
+
+
+# ---------------------------------------------------------------------------------------------
+# Joins on Citus
+# ---------------------------------------------------------------------------------------------
+# An outer join between two distributed tables runs on one shard only when both sides are pinned to
+# the same tenant. Our queries filter the first table on tenant_id; the RLS policy's equality puts the
+# joined table's tenant_id in the same equivalence class, which pins inner joins, but on PostgreSQL
+# 15 and 16 Citus refuses an outer join whose query also holds the resulting variable-free
+# ("pseudoconstant") qual. A LEFT JOIN that says tenant_id = tenant_id in its ON clause is pinned
+# without one. Piccolo writes its foreign-key joins as LEFT JOIN ... ON (fk = id): on Citus they
+# gain the tenant_id equality when both tables have the column (a foreign key never crosses tenants,
+# so the rows are the same).
+
+_installed = False
+
+
+def install_tenant_joins() -> None:
+    """Make piccolo's foreign-key joins carry tenant_id (once per process; Citus only)."""
+    global _installed
+    if _installed:
+        return
+    from piccolo.query.methods.select import Select
+
+    original = Select._get_joins
+
+    def _get_joins(self: Any, columns: Any) -> list[str]:
+        joins: list[str] = original(self, columns)
+        targets = _join_targets(columns)
+        return [_tenant_join(j, targets) for j in joins]
+
+    Select._get_joins = _get_joins  # type: ignore[method-assign]
+    _installed = True
+
+
+def _join_targets(columns: Any) -> dict[str, tuple[bool, bool]]:
+    """alias -> (left table has tenant_id, joined table has tenant_id), from the columns' key chains."""
+    from piccolo.columns import Column
+
+    found: dict[str, tuple[bool, bool]] = {}
+    pending = list(columns)
+    while pending:
+        column = pending.pop()
+        pending += getattr(column, "columns", None) or []  # Readables and QueryStrings carry columns
+        if not isinstance(column, Column):
+            continue
+        for key in column._meta.call_chain:
+            right = key._foreign_key_meta.resolved_references
+            found[key.table_alias] = (_table_has_tenant(key._meta.table), _table_has_tenant(right))
+    return found
+
+
+def _table_has_tenant(table: Any) -> bool:
+    return any(c._meta.db_column_name == DISTRIBUTION_COLUMN for c in table._meta.columns)
+
+
+_JOIN = re.compile(r'^LEFT JOIN \S+ "(?P<alias>[^"]+)" ON \((?P<left>\S+)\."[^"]+" = "(?P=alias)"\."[^"]+"\)$')
+
+
+def _tenant_join(join: str, targets: dict[str, tuple[bool, bool]]) -> str:
+    m = _JOIN.match(join)
+    if m is None or targets.get(m["alias"]) != (True, True):
+        return join
+    return join[:-1] + f' AND {m["left"]}."tenant_id" = "{m["alias"]}"."tenant_id")'

@@ -100,7 +100,9 @@ async def read_conn() -> AsyncIterator[Sql]:
     db = engine()
     if on_postgres():
         if db.pool is not None:
-            async with db.pool.acquire() as conn:
+            from core.db import tenant_connection
+
+            async with tenant_connection() as conn:
                 yield Sql(_Holder(conn))
         else:
             async with _single(db) as conn:
