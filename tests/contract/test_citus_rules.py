@@ -30,15 +30,19 @@ async def test_every_table_of_the_schema_can_be_distributed(database: str) -> No
     assert found.problems == []
     assert {"org_unit", "member", "ledger_posting", "audit_record", "testcap_item"} <= set(found.tenant_tables)
     assert found.reference_tables == ["tenant"]
-    # Every unique index of a tenant table either holds tenant_id or is rewritten to.
     fks, statements = rewrite_statements(catalog)
-    rewritten = " ".join(statements)
-    for u in catalog.uniques:
-        if catalog.tables.get(u.table) and DISTRIBUTION_COLUMN not in u.columns:
-            assert f'"{u.constraint or u.name}"' in rewritten, u
-    # Every foreign key between tenant tables is put back with tenant_id.
     between = [fk for fk in catalog.foreign_keys if catalog.tables.get(fk.table) and catalog.tables.get(fk.ref_table)
                and not fk.has_tenant]
+    without_tenant = [u for u in catalog.uniques if catalog.tables.get(u.table) and DISTRIBUTION_COLUMN not in u.columns]
+    if catalog.distributed:
+        # make test-citus: huijia migrate has distributed the schema; nothing is left to rewrite.
+        assert (between, without_tenant, fks, statements) == ([], [], [], [])
+        return
+    # Every unique index of a tenant table either holds tenant_id or is rewritten to.
+    rewritten = " ".join(statements)
+    for u in without_tenant:
+        assert f'"{u.constraint or u.name}"' in rewritten, u
+    # Every foreign key between tenant tables is put back with tenant_id.
     assert between and set(between) <= set(fks)
 
 
