@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth bench-mutual-aid frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-citus test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth bench-mutual-aid frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ run: install frontend ## Run the platform on the embedded default (SQLite, in-pr
 test: install lint ## Run the whole test suite (slow tests included) against real PostgreSQL and Redis
 	@$(PY_RUN) pytest -q
 	@$(MAKE) --no-print-directory test-frontend
+
+test-citus: install ## Run the isolation suites on a throw-away local Citus cluster (builds Citus from CITUS_SRC if missing)
+	@UV="$(UV)" deploy/citus/test-citus.sh
 
 test-fast: install ## Quick check while working: unit, contract and plugin tests, without the slow ones (make test runs everything)
 	@$(PY_RUN) pytest -q -m "not slow" tests/unit tests/contract tests/plugins_dummy plugins

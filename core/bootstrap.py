@@ -32,6 +32,18 @@ async def migrate(quiet: bool = True, grant_to: str | None = None) -> None:
         result = await run_forwards("all")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}\n{out.getvalue()}")
+    from core.dbutil import on_postgres
+
+    if on_postgres():
+        # On Citus (the extension is in this database): distribute what the migrations created. Before
+        # the grants, so they reach the shards.
+        from core.citus import distribute, is_citus
+        from core.dbutil import engine, raw
+
+        if await is_citus(raw):
+            # One transaction: a failure half-way leaves the tables as the migrations made them.
+            async with engine().transaction():
+                await distribute(raw, engine().run_ddl)
     if grant_to:
         from core.dbroles import grant_app_role
 

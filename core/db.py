@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine
 
 from core.context import current_tenant
@@ -83,6 +83,8 @@ async def _reset(connection: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 TENANT_STAMP = "SELECT set_config('app.tenant_id', $1, false)"
+# The transaction-local stamp on Citus (see below).
+_LOCAL_STAMP_PREFIXES = ("SET LOCAL app.tenant_id", "BEGIN; SET LOCAL app.tenant_id")
 
 
 def _driver_statements() -> frozenset[str]:
@@ -96,7 +98,8 @@ def _is_overhead(query: str) -> bool:
     """Statements no code of ours asked for: the tenant stamp (a cost of acquiring a connection), and
     asyncpg's look-up of a type the first time a connection meets it (with the jit switch around
     it). How many of these a request sends depends on which pooled connections it borrows."""
-    return query == TENANT_STAMP or query in _DRIVER_STATEMENTS or "set_config('jit'" in query
+    return (query == TENANT_STAMP or query in _DRIVER_STATEMENTS or "set_config('jit'" in query
+            or query.startswith(_LOCAL_STAMP_PREFIXES))
 
 
 _DRIVER_STATEMENTS = _driver_statements()
@@ -167,12 +170,48 @@ def _watch(connection: Any) -> None:
     connection.add_query_logger(_log_query)
 
 
+# ---------------------------------------------------------------------------------------------
+# Citus
+# ---------------------------------------------------------------------------------------------
+# On Citus the tables' shards live on the workers, and the coordinator reaches them over connections
+# of its own: a session-level setting on our connection never gets there, so RLS on the shards would
+# see no tenant and every query would read nothing. A SET LOCAL inside a transaction does reach them
+# when citus.propagate_set_commands is 'local' (set for the session when the pool connects). So on
+# Citus every statement runs in a transaction that starts with SET LOCAL app.tenant_id: piccolo's
+# transactions get it after BEGIN, and a statement outside one is wrapped in one of its own (BEGIN and
+# SET in one round trip). On plain PostgreSQL nothing changes: the session-level stamp on acquire.
+
+CITUS_SESSION = {"citus.propagate_set_commands": "local"}
+
+
+def tenant_local_sql(tenant_setting: str | None = None) -> str:
+    """``SET LOCAL app.tenant_id`` for the current tenant. SET takes no bind parameters, so the value
+    is inlined: it is always the decimal id of a tenant (or NO_TENANT), checked here."""
+    value = tenant_setting if tenant_setting is not None else _tenant_setting()
+    if not value.isdigit():
+        raise ValueError(f"tenant setting {value!r} is not an id")
+    return f"SET LOCAL app.tenant_id = '{value}'"
+
+
+async def _citus_enabled(config: dict[str, Any]) -> bool:
+    import asyncpg
+
+    conn = await asyncpg.connect(**config)
+    try:
+        return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"))
+    finally:
+        await conn.close()
+
+
 class TenantPostgresEngine(PostgresEngine):
     """A PostgresEngine that stamps the current tenant on every connection it hands out, and (when
-    ``capture_queries``) lets :func:`capture_queries` see the statements sent on them."""
+    ``capture_queries``) lets :func:`capture_queries` see the statements sent on them. On Citus it
+    also sets the tenant transaction-locally, so the workers see it (above)."""
 
     def __init__(self, *args: Any, capture_queries: bool = False, **kwargs: Any) -> None:
         self.capture_queries = capture_queries  # first: the base class may connect in __init__
+        self.citus = False
+        self._citus_checked = False
         super().__init__(*args, **kwargs)
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
@@ -180,6 +219,14 @@ class TenantPostgresEngine(PostgresEngine):
         kwargs.setdefault("reset", _reset)
         if self.capture_queries:
             kwargs.setdefault("init", _init_watched)
+        if self.pool is None:
+            self.citus = await _citus_enabled(dict(self.config))
+            self._citus_checked = True
+            if self.citus:
+                from core.citus import install_tenant_joins
+
+                install_tenant_joins()
+                kwargs["server_settings"] = {**self.config.get("server_settings", {}), **CITUS_SESSION}
         await super().start_connection_pool(**kwargs)
 
     async def get_new_connection(self) -> Any:
@@ -187,7 +234,67 @@ class TenantPostgresEngine(PostgresEngine):
         if self.capture_queries:
             _watch(connection)
         await connection.execute(TENANT_STAMP, _tenant_setting())
+        if not self._citus_checked:
+            self.citus = bool(await connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"))
+            self._citus_checked = True
+        if self.citus:
+            await connection.execute("SET citus.propagate_set_commands = 'local'")
         return connection
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        if self.citus:
+            return _CitusTransaction(engine=self, allow_nested=allow_nested)
+        return super().transaction(allow_nested=allow_nested)
+
+    async def _run_in_pool(self, query: str, args: Any = None) -> Any:
+        if not self.citus:
+            return await super()._run_in_pool(query, args)
+        if self.pool is None:
+            raise ValueError("A pool isn't currently running.")
+        async with self.pool.acquire() as connection:
+            return await _fetch_in_tenant_transaction(connection, query, args or [])
+
+    async def _run_in_new_connection(self, query: str, args: Any = None) -> Any:
+        if not self.citus:
+            return await super()._run_in_new_connection(query, args)
+        connection = await self.get_new_connection()
+        try:
+            return await _fetch_in_tenant_transaction(connection, query, args or [])
+        finally:
+            await connection.close()
+
+
+async def _fetch_in_tenant_transaction(connection: Any, query: str, args: Any) -> Any:
+    await connection.execute("BEGIN; " + tenant_local_sql())
+    try:
+        rows = await connection.fetch(query, *args)
+    except BaseException:
+        if not connection.is_closed():
+            await connection.execute("ROLLBACK")
+        raise
+    await connection.execute("COMMIT")
+    return rows
+
+
+class _CitusTransaction(PostgresTransaction):
+    async def begin(self) -> None:
+        await super().begin()
+        await self.connection.execute(tenant_local_sql())
+
+
+@contextlib.asynccontextmanager
+async def tenant_connection() -> AsyncIterator[Any]:
+    """A pooled connection for several statements in a row, fenced to the current tenant: on Citus
+    inside a transaction that set it locally (the workers see nothing else), elsewhere as acquired."""
+    db = _current_engine()
+    async with db.pool.acquire() as connection:
+        if getattr(db, "citus", False):
+            async with connection.transaction():
+                await connection.execute(tenant_local_sql())
+                yield connection
+        else:
+            yield connection
 
 
 async def _init_watched(connection: Any) -> None:

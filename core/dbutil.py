@@ -115,3 +115,8 @@ async def rescope_transaction(tenant_id: int) -> None:
             # this connection set its tenant afresh rather than trust what we would remember.
             forget_tenant(tx.connection)
         await raw("SELECT set_config('app.tenant_id', {}, false)", str(tenant_id))
+        if getattr(engine(), "citus", False) and tx is not None:
+            # The workers see only what the transaction sets locally (core/db.py, "Citus").
+            from core.db import tenant_local_sql
+
+            await raw(tenant_local_sql(str(tenant_id)))

@@ -74,7 +74,10 @@ def link_hash(tenant_id: int, seq: int, entry_id: int, chash: str, prev_hash: st
 async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
     """Link up to ``limit`` queued entries. Returns how many, or -1 when another process holds the lock."""
     async with ledger_tx() as db:
-        if db.pg:
+        if db.citus and not await db.fetchval("SELECT pg_try_advisory_xact_lock($1::integer, $2::integer)",
+                                              CHAIN_LOCK_NAMESPACE, tenant.id):
+            return -1
+        if db.pg and not db.citus:
             # One round trip: try the lock and, only if it was granted, take the queued rows. The chain's
             # head is read by a later statement, so under a snapshot taken while the lock is held (rows
             # another linker took and committed meanwhile are skipped by the DELETE: they are gone).
@@ -109,7 +112,7 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
 
 
 async def _insert_links(db: Sql, links: list[tuple[Any, ...]]) -> None:
-    if db.pg:
+    if db.pg and not db.citus:
         cols = list(zip(*links, strict=True))
         await db.execute(
             "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
@@ -290,7 +293,8 @@ async def verify(tenant: TenantContext, *, link_first: bool = True, chunk: int =
             "SELECT count(*) FROM ledger_unchained WHERE tenant_id = $1", tenant.id) or 0)
         missing = await db.fetch(
             "SELECT e.id FROM ledger_entry e WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_chain c "
-            "WHERE c.entry_id = e.id) AND NOT EXISTS (SELECT 1 FROM ledger_unchained u WHERE u.entry_id = e.id) "
+            "WHERE c.tenant_id = e.tenant_id AND c.entry_id = e.id) AND NOT EXISTS (SELECT 1 FROM ledger_unchained u "
+            "WHERE u.tenant_id = e.tenant_id AND u.entry_id = e.id) "
             "ORDER BY e.id LIMIT 100", tenant.id)
         for m in missing:
             report.problem(f"entry {m['id']} is in neither the chain nor the queue")

@@ -62,7 +62,7 @@ async def check(tenant: TenantContext) -> CheckReport:
             r.problem(f"entry {row['entry_id']}: unit {row['org_unit_id']} fund {row['fund_id']} off by {row['s']} fen")
         for row in await db.fetch(
                 "SELECT e.id FROM ledger_entry e WHERE e.tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM ledger_posting p "
-                "WHERE p.entry_id = e.id) LIMIT 100", t):
+                "WHERE p.tenant_id = e.tenant_id AND p.entry_id = e.id) LIMIT 100", t):
             r.problem(f"entry {row['id']} has no postings")
         for b in await db.fetch(
                 "SELECT id, org_unit_id, fund_id, year, spent_fen, reserved_fen FROM ledger_budget WHERE tenant_id = $1",

@@ -217,8 +217,10 @@ async def lock_exclusive(db: Sql, tenant: TenantContext) -> None:
 
 async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
                    created_at: dt.datetime) -> Posted:
-    if db.pg:
+    if db.pg and not db.citus:
         return await _post_pg(db, tenant, spec, rhash, chash, created_at)
+    if db.citus:
+        await lock_shared(db, tenant)
     return await _post_generic(db, tenant, spec, rhash, chash, created_at)
 
 
@@ -383,8 +385,9 @@ async def _post_pg(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
 
 async def _post_generic(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
                         created_at: dt.datetime) -> Posted:
-    """SQLite (the embedded default): the same steps one statement at a time; the IMMEDIATE
-    transaction already serialises writers, so there are no locks to take."""
+    """SQLite (the embedded default) and Citus: the same steps one statement at a time. On SQLite the
+    IMMEDIATE transaction already serialises writers; on Citus the caller took the shared ledger lock
+    and the accounts are locked here in id order, as _post_pg does."""
     row = await db.fetchrow(
         "INSERT INTO ledger_entry (tenant_id, idempotency_key, kind, memo, source_type, source_id, "
         "entry_date, reverses_id, created_by, approved_by, request_hash, content_hash, created_at) "
@@ -403,7 +406,7 @@ async def _post_generic(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: 
     ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
     accounts = await db.fetch(
         f"SELECT {_ACCOUNT_COLS} FROM ledger_account a WHERE a.tenant_id = $1 AND a.id IN ({db.in_list(2, len(ids))}) "
-        "ORDER BY a.id", tenant.id, *ids)
+        f"ORDER BY a.id{' FOR NO KEY UPDATE' if db.pg else ''}", tenant.id, *ids)
     updates = _check_accounts(spec, ids, accounts)
     by_id = {a["id"]: a for a in accounts}
     budget_updates = await _budgets(db, tenant, spec, _spending(spec, by_id))

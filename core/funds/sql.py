@@ -38,12 +38,16 @@ _PARAM = re.compile(r"\$(\d+)")
 
 
 class Sql:
-    __slots__ = ("conn", "pg", "tx")
+    __slots__ = ("citus", "conn", "pg", "tx")
 
     def __init__(self, tx: Any) -> None:
         self.tx = tx
         self.conn = tx.connection
         self.pg = on_postgres()
+        # On Citus, an INSERT ... SELECT whose rows do not come from co-located tables (a CTE, unnest)
+        # is written into the shards with COPY, which row-level security refuses: the paths built
+        # that way take the statement-at-a-time route there (docs/scale.md).
+        self.citus = self.pg and bool(getattr(engine(), "citus", False))
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         if self.pg:
@@ -100,7 +104,9 @@ async def read_conn() -> AsyncIterator[Sql]:
     db = engine()
     if on_postgres():
         if db.pool is not None:
-            async with db.pool.acquire() as conn:
+            from core.db import tenant_connection
+
+            async with tenant_connection() as conn:
                 yield Sql(_Holder(conn))
         else:
             async with _single(db) as conn:

@@ -40,6 +40,14 @@ class TestEnvironment:
     database: str
     redis_url: str
     queue: str
+    # Citus workers (host:port) joined to the run's database; empty on plain PostgreSQL.
+    citus_workers: tuple[str, ...] = ()
+
+    @property
+    def citus_worker_dsns(self) -> list[str]:
+        """Superuser connections to each worker's maintenance database (as admin_dsn's user)."""
+        user = self.admin_dsn.split("://", 1)[-1].split("@", 1)[0]
+        return [f"postgresql://{user}@{w}/postgres" for w in self.citus_workers]
 
     @property
     def database_url(self) -> str:
@@ -62,6 +70,8 @@ class TestEnvironment:
             database=f"huijia_test_{run_id}",
             redis_url=os.environ.get("HUIJIA_TEST_REDIS", "redis://127.0.0.1:6379/0"),
             queue=f"huijia-test:{run_id}",
+            citus_workers=tuple(w.strip() for w in os.environ.get("HUIJIA_TEST_CITUS_WORKERS", "").split(",")
+                                if w.strip()),
         )
 
 
@@ -99,17 +109,55 @@ async def create_test_database(env: TestEnvironment) -> None:
     """
     import asyncpg
 
-    conn = await asyncpg.connect(env.admin_dsn)
+    for dsn in (env.admin_dsn, *env.citus_worker_dsns):
+        conn = await asyncpg.connect(dsn)
+        try:
+            for role in (env.app_role, env.owner_role):
+                exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+                if not exists:
+                    # a parallel run may win the race
+                    with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                        await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
+            await conn.execute(f"CREATE DATABASE {env.database} OWNER {env.owner_role}")
+        finally:
+            await conn.close()
+    if env.citus_workers:
+        await join_citus_nodes(env)
+
+
+async def join_citus_nodes(env: TestEnvironment) -> None:
+    """On a Citus cluster (``HUIJIA_TEST_CITUS_WORKERS``): Citus keeps its metadata per database, so the
+    run's database gets the extension on every node and the coordinator adds the workers to it. A
+    superuser's work, as in production; ``huijia migrate`` then distributes the tables as the owner."""
+    import asyncpg
+
+    for dsn in env.citus_worker_dsns:
+        conn = await asyncpg.connect(_with_database(dsn, env.database))
+        try:
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS citus")
+        finally:
+            await conn.close()
+    conn = await asyncpg.connect(_with_database(env.admin_dsn, env.database))
     try:
-        for role in (env.app_role, env.owner_role):
-            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-            if not exists:
-                # a parallel run may win the race
-                with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
-                    await conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
-        await conn.execute(f"CREATE DATABASE {env.database} OWNER {env.owner_role}")
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS citus")
+        host, port = _host_port(env.admin_dsn)
+        await conn.execute("SELECT citus_set_coordinator_host($1, $2)", host, port)
+        for worker in env.citus_workers:
+            whost, wport = worker.rsplit(":", 1)
+            await conn.execute("SELECT citus_add_node($1, $2)", whost, int(wport))
     finally:
         await conn.close()
+
+
+def _host_port(dsn: str) -> tuple[str, int]:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(dsn)
+    return parsed.hostname or "127.0.0.1", parsed.port or 5432
+
+
+def _with_database(dsn: str, database: str) -> str:
+    return dsn.rsplit("/", 1)[0] + "/" + database
 
 
 async def migrate_as_owner(env: TestEnvironment) -> None:
@@ -129,11 +177,12 @@ async def migrate_as_owner(env: TestEnvironment) -> None:
 async def drop_test_database(env: TestEnvironment) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(env.admin_dsn)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {env.database} WITH (FORCE)")
-    finally:
-        await conn.close()
+    for dsn in (env.admin_dsn, *env.citus_worker_dsns):
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(f"DROP DATABASE IF EXISTS {env.database} WITH (FORCE)")
+        finally:
+            await conn.close()
 
 
 async def clean_redis(env: TestEnvironment) -> None:
