@@ -31,6 +31,7 @@ from core.sdk import (
     ledger_post_reservation,
     ledger_reserve,
     ledger_void_reservation,
+    on_postgres,
     pii_decrypt,
     pii_encrypt,
     raw,
@@ -51,6 +52,7 @@ TABLE = "mutual_aid_claim"
 # 维权支出: the union accounting system books mutual-aid payouts with the workers' protection spending.
 EXPENSE_CODE = "502"
 SPENT = ("approved", "paid")
+CAP_LOCK_NAMESPACE = 1414
 MAX_FEN = 10**12
 MAX_DOCUMENT = 10 * 1024 * 1024
 MAX_DOCUMENTS = 10
@@ -87,6 +89,24 @@ class ClaimInput:
     tier: int | None = None
     case_ref: str = ""
     documents: tuple[Document, ...] = field(default_factory=tuple)
+
+
+def cap_lock_key(tenant: TenantContext, plan_code: str) -> int:
+    """The advisory-lock key of a plan's caps in a tenant (a signed 32-bit int; a collision only makes
+    two plans wait on each other)."""
+    digest = hashlib.sha256(f"{tenant.id}|{plan_code}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+async def lock_caps(tenant: TenantContext, plan_code: str, *, exclusive: bool) -> None:
+    """What a member was already paid may only be read for a payout under this lock, until the payout is
+    written: an approval holds it shared (approvals of different members go on side by side; those of one
+    member queue on the enrolment row), a stay import exclusively, since it reads the whole plan's
+    payouts once and pays many members. Without it a manual approval committing during an import could
+    pass a cap the import had already counted up to."""
+    if on_postgres():
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await raw(f"SELECT {fn}({{}}, {{}})", CAP_LOCK_NAMESPACE, cap_lock_key(tenant, plan_code))
 
 
 def for_update() -> str:
@@ -143,6 +163,8 @@ def validate(plan: Plan, i: ClaimInput, *, documents_required: bool) -> None:
 def pick_enrolment(rows: list[dict[str, Any]], event: dt.date) -> dict[str, Any] | None:
     """The enrolment whose term holds the event; else the latest before it (its cover ended), else the
     first after it (cover had not started): the claim check then says which."""
+    if len(rows) == 1:  # the usual case, whichever of the three it is
+        return rows[0]
     holding = [r for r in rows if r["term_start"] <= event <= r["cover_to"]]
     if holding:
         return max(holding, key=lambda r: r["term_start"])
@@ -341,6 +363,7 @@ async def reserve(ctx: Any) -> None:
     so two approvals for one member queue) and hold it on the plan's fund at the root union."""
     c = await load(ctx.tenant, ctx.case.case_id)
     assert c is not None
+    await lock_caps(ctx.tenant, c["plan_code"], exclusive=False)
     plan, enrolment, claim, history, problems = await _recheck(ctx, c)
     if problems:
         raise _refused(problems)

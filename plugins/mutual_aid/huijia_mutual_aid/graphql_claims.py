@@ -39,6 +39,7 @@ from core.sdk import (
     scope_clause,
     to_global_id,
     utcnow,
+    workflow_timeline_many,
 )
 from huijia_mutual_aid.graphql import MutualAidBenefitItem, MutualAidEnrolment
 from huijia_mutual_aid.rules import ids_in
@@ -133,6 +134,21 @@ class MutualAidDocument:
     filename: str
     content_type: str
     size: int
+    download_url: str = strawberry.field(description="GET it with the same bearer token (permission-checked and "
+                                                     "audited): staff over the claim's union, or the worker whose claim it is.")
+
+
+@strawberry.type(description="One step of a claim's review, dated: who took it, from which state to which, and why.")
+class MutualAidClaimStep:
+    seq: int
+    action: str
+    action_label: str
+    from_state: str | None
+    to_state: str
+    state_label: str
+    actor_name: str
+    reasons: list[str]
+    at: dt.datetime
 
 
 @strawberry.type(description="A mutual-aid claim (互助保障申请) on the shared review workflow.")
@@ -160,11 +176,39 @@ class MutualAidClaim:
     capped_by: str | None
     breakdown: list[MutualAidBenefitItem]
     documents: list[MutualAidDocument]
+    timeline: list[MutualAidClaimStep] = strawberry.field(description="The review's steps, oldest first. An "
+                                                          "automatic claim's first three (entered, checked and "
+                                                          "approved by the system from the stay file) are dated "
+                                                          "when the file was imported.")
     created_at: dt.datetime
 
 
-def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]]) -> MutualAidClaim:
+def _steps(c: dict[str, Any], steps: list[Any]) -> list[MutualAidClaimStep]:
+    from huijia_mutual_aid.workflow import AUTOMATIC_PATH, CLAIM
+
+    labels = {t.name: t.label_zh for t in CLAIM.transitions}
+    labels["open"] = "受理"
+    out = []
+    if c["source"] == "automatic":
+        # its case was written in its final state at import: the steps are the claim's own record
+        state: str | None = None
+        for seq, (name, target) in enumerate([("open", CLAIM.initial), *[(n, CLAIM.transition(n).target)  # type: ignore[union-attr]
+                                                                           for n in AUTOMATIC_PATH]], start=1):
+            out.append(MutualAidClaimStep(seq=seq, action=name, action_label=labels.get(name, name), from_state=state,
+                                          to_state=target, state_label=STATES_ZH.get(target, target),
+                                          actor_name="系统（免申即享）", reasons=[], at=c["created_at"]))
+            state = target
+    done = len(out)
+    out += [MutualAidClaimStep(seq=s.seq, action=s.transition, action_label=labels.get(s.transition, s.transition),
+                               from_state=s.from_state, to_state=s.to_state, state_label=STATES_ZH.get(s.to_state, s.to_state),
+                               actor_name=s.actor_name, reasons=list(s.reasons), at=s.at)
+            for s in steps if s.seq > done]
+    return out
+
+
+def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]], steps: list[Any]) -> MutualAidClaim:
     from huijia_mutual_aid.claims import breakdown_of, hospital_of
+    from huijia_mutual_aid.http import download_url
 
     return MutualAidClaim(
         id=_gid("MutualAidClaim", c["id"]), plan_code=c["plan_code"], kind=c["kind"], state=c["state"],
@@ -178,17 +222,23 @@ def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]]) -> Mutual
         breakdown=[MutualAidBenefitItem(label=x["label_zh"], amount_fen=x["amount_fen"], note=x.get("note_zh", ""))
                    for x in breakdown_of(c)],
         documents=[MutualAidDocument(id=_gid("MutualAidDocument", d["id"]), kind=d["kind"], filename=d["filename"],
-                                     content_type=d["content_type"], size=int(d["size"])) for d in docs],
-        created_at=c["created_at"])
+                                     content_type=d["content_type"], size=int(d["size"]),
+                                     download_url=download_url(d["id"])) for d in docs],
+        timeline=_steps(c, steps), created_at=c["created_at"])
 
 
 async def _claims_out(tenant: Any, rows: list[dict[str, Any]]) -> list[MutualAidClaim]:
+    from huijia_mutual_aid.workflow import CLAIM
+
     docs: dict[int, list[dict[str, Any]]] = {}
+    steps: dict[int, list[Any]] = {}
     if rows:
+        ids = [int(r["id"]) for r in rows]
         for d in await raw("SELECT * FROM mutual_aid_claim_document WHERE tenant_id = {} AND claim_id "
-                           f"{ids_in([int(r['id']) for r in rows])} ORDER BY id", tenant.id):
+                           f"{ids_in(ids)} ORDER BY id", tenant.id):
             docs.setdefault(int(d["claim_id"]), []).append(d)
-    return [_claim(tenant, r, docs.get(int(r["id"]), [])) for r in rows]
+        steps = await workflow_timeline_many(tenant, CLAIM, ids)
+    return [_claim(tenant, r, docs.get(int(r["id"]), []), steps.get(int(r["id"]), [])) for r in rows]
 
 
 @strawberry.enum

@@ -68,6 +68,13 @@ def register_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from huijia_mutual_aid import http
+
+    return http.ROUTES
+
+
+@hookimpl
 def register_file_stores() -> list[Any]:
     # Claim documents and uploaded hospital-stay files: backups, restores, key rotation and a
     # province's export and erasure carry them.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from huijia_mutual_aid.interface import (
     BP,
@@ -23,6 +24,13 @@ from huijia_mutual_aid.interface import (
 )
 
 NOTHING_PAID = History()
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> dt.date:
+    """Today on China's calendar: premiums, terms, claim dates and deadlines are days in Beijing time (a
+    claim made at 07:30 on 1 January is that year's, though it is still 31 December in UTC)."""
+    return dt.datetime.now(CHINA).date()
 
 
 def age_on(birth: dt.date, on: dt.date) -> int:
