@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import datetime as dt
 import io
+import json
 import os
 import random
 import resource
@@ -85,6 +86,10 @@ async def load_members(conn, tenant_id: int, units: list[int], members: int, ix)
     await conn.execute("ANALYZE mutual_aid_enrolment")
 
 
+BREAKDOWN = json.dumps([{"label_zh": "住院津贴", "amount_fen": 28000, "note_zh": "住院10天，自第4天起7天×40元"}],
+                       ensure_ascii=False)
+
+
 class _Rollback(Exception):
     pass
 
@@ -103,18 +108,17 @@ async def writes_floor(tenant, n: int) -> float:
             async with transaction():
                 t0 = time.perf_counter()
                 await raw(
-                    "CREATE TEMP TABLE floor_claims ON COMMIT DROP AS WITH ins AS (INSERT INTO mutual_aid_claim "
-                    "(tenant_id, org_unit_id, member_id, enrolment_id, plan_code, term_start, kind, event_date, "
-                    "admitted_on, discharged_on, hospital_enc, covered_cost_fen, own_cost_fen, amount_fen, breakdown, "
-                    "source, stay_key, created_by_name, created_at) SELECT e.tenant_id, e.org_unit_id, e.member_id, "
-                    "e.id, e.plan_code, e.term_start, 'hospital_stay', e.cover_from, e.cover_from, e.cover_to, "
-                    "repeat('x', 90), 100000, 20000, 28000, '[{\"label_zh\": \"住院津贴\", \"amount_fen\": 28000, "
-                    "\"note_zh\": \"住院10天，自第4天起7天×40元\"}]'::jsonb, 'automatic', md5('floor' || e.id) || "
-                    "md5(e.id::text), 'stays-import', now() FROM mutual_aid_enrolment e WHERE e.tenant_id = {} "
-                    "ORDER BY e.id DESC LIMIT {} RETURNING id, org_unit_id) SELECT * FROM ins", tenant.id, n)
-                await raw("INSERT INTO workflow_case (tenant_id, capability, case_type, case_id, org_unit_id, state, "
-                          "state_since, version, created_at, updated_at) SELECT {}, 'mutual_aid', 'claim', id, "
-                          "org_unit_id, 'approved', now(), 3, now(), now() FROM floor_claims", tenant.id)
+                    "WITH ins AS (INSERT INTO mutual_aid_claim (tenant_id, org_unit_id, member_id, enrolment_id, plan_code, "
+                    "term_start, kind, event_date, admitted_on, discharged_on, hospital_enc, covered_cost_fen, "
+                    "own_cost_fen, amount_fen, breakdown, source, stay_key, created_by_name, created_at) SELECT "
+                    "e.tenant_id, e.org_unit_id, e.member_id, e.id, e.plan_code, e.term_start, 'hospital_stay', "
+                    "e.cover_from, e.cover_from, e.cover_to, repeat('x', 90), 100000, 20000, 28000, {}::jsonb, "
+                    "'automatic', md5('floor' || e.id) || md5(e.id::text), 'stays-import', now() "
+                    "FROM mutual_aid_enrolment e WHERE e.tenant_id = {} ORDER BY e.id DESC LIMIT {} "
+                    "RETURNING id, org_unit_id) "
+                    "INSERT INTO workflow_case (tenant_id, capability, case_type, case_id, org_unit_id, state, "
+                    "state_since, version, created_at, updated_at) SELECT {}, 'mutual_aid', 'claim', id, org_unit_id, "
+                    "'approved', now(), 3, now(), now() FROM ins", BREAKDOWN, tenant.id, n, tenant.id)
                 took = time.perf_counter() - t0
                 raise _Rollback
         except _Rollback:

@@ -49,7 +49,8 @@ Groups:
   an HTTP route);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
   ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
-  :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
+  :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``) and
+  :func:`xlsx_rows` (the rows of a small uploaded workbook, e.g. a filled-in template);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -234,6 +235,7 @@ __all__ = [
     "http_error",
     "content_disposition",
     "XlsxStreamWriter",
+    "xlsx_rows",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -347,6 +349,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "http_error": ("core.downloads", "http_error"),
     "content_disposition": ("core.downloads", "content_disposition"),
     "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
+    "xlsx_rows": ("core.xlsx.reader", "rows_of"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

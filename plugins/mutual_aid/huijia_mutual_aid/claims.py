@@ -24,6 +24,7 @@ from core.sdk import (
     ErrorCode,
     Principal,
     TenantContext,
+    as_utc,
     audit_record,
     files,
     get_member,
@@ -45,7 +46,7 @@ from core.sdk import (
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan, Sex
 from huijia_mutual_aid.plans import benefit_for, plan_for
 from huijia_mutual_aid.premiums import plan_accounts
-from huijia_mutual_aid.rules import claim_refusals
+from huijia_mutual_aid.rules import CHINA, claim_refusals
 from huijia_mutual_aid.workflow import CLAIM
 
 TABLE = "mutual_aid_claim"
@@ -323,7 +324,7 @@ async def _recheck(ctx: Any, c: dict[str, Any]) -> tuple[Plan, Enrolment, Claim,
     history = await history_of(ctx.tenant, plan, int(c["member_id"]), c["term_start"], c["event_date"], c["case_ref"],
                                exclude_id=int(c["id"]))
     # the deadline counts from when the claim was made, not from when it is reviewed
-    made_on = c["created_at"].date()
+    made_on = as_utc(c["created_at"]).astimezone(CHINA).date()
     return plan, enrolment, claim, history, claim_refusals(plan, enrolment, claim, submitted_on=made_on, history=history)
 
 

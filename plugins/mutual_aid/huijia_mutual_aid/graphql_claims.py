@@ -38,11 +38,10 @@ from core.sdk import (
     run_mutation,
     scope_clause,
     to_global_id,
-    utcnow,
     workflow_timeline_many,
 )
 from huijia_mutual_aid.graphql import MutualAidBenefitItem, MutualAidEnrolment
-from huijia_mutual_aid.rules import ids_in
+from huijia_mutual_aid.rules import china_today, ids_in
 from huijia_mutual_aid.workflow import STATES_ZH
 
 
@@ -113,7 +112,7 @@ class MutualAidMemberCover:
 async def _member_cover(tenant: Any, member: dict[str, Any], id_number: str) -> MutualAidMemberCover:
     from huijia_mutual_aid.cover import covers_of
 
-    covers = (await covers_of(tenant, [int(member["id"])], utcnow().date()))[int(member["id"])]
+    covers = (await covers_of(tenant, [int(member["id"])], china_today()))[int(member["id"])]
     return MutualAidMemberCover(
         member_id=_gid("Member", member["id"]), name_masked=mask_name(member["name"]),
         id_number_masked=mask_id_number(id_number),
@@ -512,7 +511,7 @@ class MutualAidClaimsMutation:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("mutual_aid.read")
             rows = await pay_premiums(tenant, principal, info.context.actor, plan_code=plan,
-                                      unit_id=from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1], on=utcnow().date())
+                                      unit_id=from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1], on=china_today())
             return {"premiums": [MutualAidPremium(
                 enrolment_id=_gid("MutualAidEnrolment", r["enrolment_id"]), term_start=r["term_start"], level=r["level"],
                 payer_unit_id=_gid("OrgUnit", r["payer_unit_id"]), amount_fen=int(r["amount_fen"]),
@@ -531,7 +530,7 @@ class MutualAidClaimsMutation:
                 raise DomainError(ErrorCode.INVALID_INPUT, "memberId is required", "memberId", message_zh="请选择会员")
             member = from_global_id(input.member_id, "Member", "memberId")[1]
             claim_id = await submit(tenant, info.context.actor, _claim_input(input, member), principal=principal,
-                                    source="unit", on=utcnow().date())
+                                    source="unit", on=china_today())
             return {"claim": await _one_claim(tenant, claim_id)}
 
         return await run_mutation(MutualAidClaimPayload, work)
@@ -546,7 +545,7 @@ class MutualAidClaimsMutation:
             if input.member_id is not None:
                 me.require_own_member(from_global_id(input.member_id, "Member", "memberId")[1], "member")
             claim_id = await submit(me.tenant, info.context.actor, _claim_input(input, me.require_member()),
-                                    principal=None, source="worker", on=utcnow().date())
+                                    principal=None, source="worker", on=china_today())
             return {"claim": await _one_claim(me.tenant, claim_id)}
 
         return await run_mutation(MutualAidClaimPayload, work)
@@ -592,7 +591,7 @@ class MutualAidClaimsMutation:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("mutual_aid.read")
             return {"report": _report(await close(tenant, principal, info.context.actor, plan, term_start,
-                                                  utcnow().date()))}
+                                                  china_today()))}
 
         return await run_mutation(MutualAidSettlePayload, work)
 

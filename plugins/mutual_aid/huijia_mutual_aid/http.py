@@ -1,4 +1,4 @@
-"""HTTP route for claim documents (GraphQL does not carry files well). Bearer-authenticated like /graphql:
+"""HTTP routes for files (GraphQL does not carry files well): claim documents and the enrolment template. Bearer-authenticated like /graphql:
 the edge middleware has already resolved tenant and user.
 
 - ``GET /mutual_aid/documents/<id>``: the document's bytes, for staff holding ``mutual_aid.read`` over the
@@ -6,6 +6,8 @@ the edge middleware has already resolved tenant and user.
   audited. 404 for an unknown id, another tenant's document, one outside the caller's subtree, or a
   tenant without the capability (nothing tells them apart); 401 without a login. Content-Type is the
   type sniffed at upload; the file is always served as an attachment.
+- ``GET /mutual_aid/enrolment-template/<plan>``: the plan's enrolment template (XLSX, no personal data),
+  for anyone who may enrol members somewhere (``mutual_aid.enrol``); 404 for a plan the tenant has not.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from huijia_mutual_aid.settings import NAME
 
 MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is no row (and would be a driver error)
 PATH = "/mutual_aid/documents"
+TEMPLATE_PATH = "/mutual_aid/enrolment-template"
 
 
 def download_url(document_id: int) -> str:
@@ -86,4 +89,23 @@ async def download_document(request: Request[Any, Any, Any], document_id: int) -
                            "x-content-type-options": "nosniff", "cache-control": "private, no-store"})
 
 
-ROUTES = [download_document]
+@get(f"{TEMPLATE_PATH}/{{plan_code:str}}")
+async def download_template(request: Request[Any, Any, Any], plan_code: str) -> Response[Any]:
+    from huijia_mutual_aid.plans import plans_for
+    from huijia_mutual_aid.template import XLSX, filename, template
+
+    state: dict[str, Any] = request.scope.get("state", {})
+    tenant, principal = state.get("tenant"), state.get("principal")
+    if principal is None or tenant is None:
+        return http_error(401, "UNAUTHENTICATED", "log in first (Authorization: Bearer <token>)", "请先登录")
+    plan = plans_for(tenant).get(plan_code) if capability_enabled(tenant, NAME) else None
+    if plan is None:
+        return http_error(404, "NOT_FOUND", "no such mutual-aid plan", "没有该互助保障计划")
+    if not principal.can("mutual_aid.enrol"):
+        return http_error(403, "FORBIDDEN", "only a union that enrols members downloads the template",
+                          "仅负责参保的工会可下载模板")
+    return Response(template(plan), media_type=XLSX, headers={"content-disposition": content_disposition(filename(plan)),
+                                                              "cache-control": "private, no-store"})
+
+
+ROUTES = [download_document, download_template]

@@ -25,11 +25,14 @@ def plans_for(tenant: TenantContext) -> dict[str, Plan]:
                 raise DomainError(ErrorCode.PLUGIN_CONFIG, f"mutual-aid plan {plan.code!r} is declared twice")
             if plan.code in disabled:
                 continue
-            changes: dict[str, int] = {}
+            changes: dict[str, Any] = {}
             if plan.code in settings.claim_within_days:
                 changes["claim_within_days"] = settings.claim_within_days[plan.code]
             if plan.code in settings.waiting_days:
                 changes["cover_after_days"] = settings.waiting_days[plan.code]
+            if plan.code in settings.new_hire_days:
+                changes["enrolment"] = dataclasses.replace(plan.enrolment,
+                                                           new_hire_days=settings.new_hire_days[plan.code])
             plans[plan.code] = dataclasses.replace(plan, **changes) if changes else plan
     return plans
 

@@ -92,9 +92,9 @@ def register_encrypted_columns() -> list[EncryptedColumn]:
 @hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution
-    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
+    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery, MutualAidTemplateMutation
     from huijia_mutual_aid.graphql_claims import MutualAidClaimsMutation, MutualAidClaimsQuery
     from huijia_mutual_aid.graphql_worker import MutualAidWorkerQuery
 
     return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery, MutualAidWorkerQuery],
-                                mutation=[MutualAidMutation, MutualAidClaimsMutation])]
+                                mutation=[MutualAidMutation, MutualAidClaimsMutation, MutualAidTemplateMutation])]

@@ -92,6 +92,20 @@ def exclusion_problems(plan: Plan, held: Iterable[Plan]) -> list[str]:
             if other.code in plan.excludes or plan.code in other.excludes]
 
 
+def new_hire_problems(plan: Plan, *, unit_enrolled_on: dt.date, joined_on: dt.date | None, on: dt.date) -> list[str]:
+    """Once a unit is enrolled for the term, a member is added later only as a new hire: joined the unit
+    after the unit's enrolment, and added within the plan's ``new_hire_days`` of joining (no rule: any
+    member may be added while the ratio holds)."""
+    days = plan.enrolment.new_hire_days
+    if days is None:
+        return []
+    if joined_on is None or joined_on < unit_enrolled_on:
+        return [f"本单位已于{unit_enrolled_on.isoformat()}参保，期中只可补充此后入职的会员"]
+    if (on - joined_on).days > days:
+        return [f"已超过入职后{days}天的补充参保期限（{joined_on.isoformat()}入职）"]
+    return []
+
+
 def cover_period(plan: Plan, enrolled_on: dt.date) -> tuple[dt.date, dt.date]:
     """When cover starts (after ``cover_after_days``) and ends (the end of the term)."""
     _, term_end = plan.term.bounds(enrolled_on)
@@ -196,11 +210,12 @@ class Candidate:
 
 def batch_problems(plan: Plan, plans: dict[str, Plan], *, unit_id: int, unit_kind: UnitKind, eligible: int,
                    already_enrolled: int, existing_shares: Iterable[int], candidates: Sequence[Candidate],
-                   on: dt.date) -> list[tuple[int | None, str]]:
+                   on: dt.date, check_ratio: bool = True) -> list[tuple[int | None, str]]:
     """Every reason to refuse a unit's batch, as (member id or None for the batch, reason).
 
     A batch is all or nothing: the caller stores none of it while any reason stands. A member the
     plan already covers, or named twice, is a duplicate (void where the plan allows one share).
+    ``check_ratio=False`` for new hires joining a unit already enrolled: the ratio was the unit's, met then.
     """
     problems: list[tuple[int | None, str]] = []
     if not candidates:
@@ -219,7 +234,7 @@ def batch_problems(plan: Plan, plans: dict[str, Plan], *, unit_id: int, unit_kin
         problems += [(c.member_id, r) for r in eligibility_problems(
             plan, sex=c.sex, birth=c.birth, on=on, retired=c.retired, work_status=c.work_status)]
     problems += [(None, r) for r in shares_problems(plan, [c.shares for c in candidates], existing_shares)]
-    if plan.enrolment.group_only:
+    if plan.enrolment.group_only and check_ratio:
         problems += [(None, r) for r in ratio_problems(plan, unit_kind, eligible=eligible,
                                                        enrolling=already_enrolled + len(seen))]
     return problems

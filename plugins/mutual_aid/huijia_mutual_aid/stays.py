@@ -218,12 +218,20 @@ class _Clock:
         self._at = now
 
 
-# The stays of a file, matched in SQL: one row per stay and digest its ID number may be stored under.
+# The stays of a file, matched in SQL: one row per stay and digest its ID number may be stored under, and
+# the matches, one row per stay and enrolment of its member (both emptied when the transaction ends).
 _STAGE = ("CREATE TEMP TABLE IF NOT EXISTS mutual_aid_stage_stay (n int, b bytea, adm date, dis date, hosp text, "
           "cc bigint, oc bigint) ON COMMIT DELETE ROWS")
+_MATCHED = ("CREATE TEMP TABLE IF NOT EXISTS mutual_aid_stage_match (n int, member_id bigint, gender text, birth_date date, "
+            "adm date, dis date, hosp text, cc bigint, oc bigint, key text, seen boolean, id bigint, org_unit_id bigint, "
+            "plan_code text, term_start date, shares int, cover_from date, cover_to date) ON COMMIT DELETE ROWS")
+_MATCHED_INDEX = "CREATE INDEX IF NOT EXISTS mutual_aid_stage_match_n ON mutual_aid_stage_match (n)"
+# One pass over the staged file: the planner, told the stage's size, hashes the tenant's members once (or
+# probes the unique indexes, for a small file), rather than once per chunk.
 _MATCH = """
-SELECT s.n, m.id AS member_id, m.gender, m.birth_date, e.id AS enrolment_id, e.org_unit_id, e.plan_code, e.term_start,
-       e.shares, e.cover_from, e.cover_to, k.key, c.id IS NOT NULL AS seen
+INSERT INTO mutual_aid_stage_match
+SELECT s.n, m.id, m.gender, m.birth_date, s.adm, s.dis, s.hosp, s.cc, s.oc, k.key, c.id IS NOT NULL, e.id, e.org_unit_id,
+       e.plan_code, e.term_start, e.shares, e.cover_from, e.cover_to
 FROM mutual_aid_stage_stay s
 JOIN member m ON m.tenant_id = {} AND m.id_number_bidx = s.b
 CROSS JOIN LATERAL (SELECT encode(sha256(convert_to(concat_ws('|', {}::text, m.id, to_char(s.adm, 'YYYY-MM-DD'),
@@ -235,56 +243,67 @@ LEFT JOIN mutual_aid_enrolment e ON e.tenant_id = m.tenant_id AND e.plan_code = 
 
 async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Actor, file_id: int,
                             rows: Iterator[tuple[int, Any]], today: dt.date, report: Any, clock: _Clock) -> tuple[int, int, int]:
-    """PostgreSQL: the whole file in one transaction, under the plan's cap lock, a few statements per
-    20,000 rows (the memory a chunk takes is all the job holds). A chunk's stays are staged with COPY (their
-    ID numbers as blind-index digests only) and matched to members, enrolments and claims of the same
-    stay (earlier files, earlier chunks) in one query; the checks and the province's formula run in
-    Python, batched, with what the plan paid before the file (read once, under the lock) and what the
-    file's earlier stays earn; the claims go in with one statement and their cases with another, each
-    case a single row already approved (the steps it took are the claim's own record: made by the
-    system from the file, at its creation). Returns (rows, claims created, their total)."""
+    """PostgreSQL: the whole file in one transaction, under the plan's cap lock. The stays are staged with
+    COPY, 20,000 rows at a time (their ID numbers as blind-index digests only), and matched to members,
+    enrolments and claims of the same stay in one statement, into a second staging table. Then, 20,000
+    matches at a time (the memory a chunk takes is all the job holds): the checks and the province's
+    formula in Python, batched, with what the plan paid before the file (read once, under the lock) and
+    what the file's earlier stays earn; the claims in one statement and their cases in another, each
+    case a single row already approved (the steps it took are the claim's own record: made by the system
+    from the file, at its creation). Returns (rows, claims created, their total)."""
     tenant = ctx.tenant
     created, amount, total_rows = 0, 0, 0
+    problems: list[tuple[int, str]] = []
+    staged_rows: set[int] = set()
     async with transaction():
         await lock_caps(tenant, plan.code, exclusive=True)
         await raw(_STAGE)
+        await raw(_MATCHED)
+        await raw(_MATCHED_INDEX)
         spent = await _spent(tenant, plan)
         seen: set[str] = set()
         root, _ = await plan_accounts(tenant, plan, ())
         clock.lap("lock")
-        for chunk_no, chunk in enumerate(_batched(rows, PG_CHUNK)):
+        for chunk in _batched(rows, PG_CHUNK):
             total_rows += len(chunk)
-            problems: list[tuple[int, str]] = [(n, "INVALID_ROW") for n, s in chunk if s is None]
+            problems += [(n, "INVALID_ROW") for n, s in chunk if s is None]
             good = [(n, s) for n, s in chunk if s is not None]
             digests = await id_number_digests(tenant, [s["id_number"] for _, s in good])
             staged = [(n, d, s["admitted_on"], s["discharged_on"], s["hospital"], s["covered_cost_fen"],
                        s["own_cost_fen"]) for (n, s), ds in zip(good, digests, strict=True) for d in ds]
-            clock.lap("digest")
-            if chunk_no:
-                await raw("TRUNCATE mutual_aid_stage_stay")
+            staged_rows.update(n for n, _ in good)
             await copy_records("mutual_aid_stage_stay", staged)
-            del staged, digests
+            del staged, digests, good, chunk
+        clock.lap("stage")
+        # what the planner knows of the file: how many stays to find
+        await raw("ANALYZE mutual_aid_stage_stay")
+        await raw(_MATCH, tenant.id, plan.code, plan.code)
+        clock.lap("match")
+        await ctx.progress(total_rows // 2, total_rows)
+        last, chunk_no = 0, 0
+        while True:
+            found = await raw("SELECT * FROM mutual_aid_stage_match WHERE n > {} AND n <= (SELECT max(n) FROM (SELECT n "
+                              "FROM mutual_aid_stage_match WHERE n > {} ORDER BY n LIMIT {}) AS page) ORDER BY n",
+                              last, last, PG_CHUNK)
+            if not found:
+                break
+            last = found[-1]["n"]
             matched: dict[int, list[Any]] = {}
-            for r in await raw(_MATCH, tenant.id, plan.code, plan.code):
+            for r in found:
                 m = matched.get(r["n"])
                 if m is None:
-                    m = matched[r["n"]] = [r["member_id"], r["key"], r["seen"], [],
+                    stay = {"member_id": r["member_id"], "admitted_on": r["adm"], "discharged_on": r["dis"],
+                            "hospital": r["hosp"], "covered_cost_fen": r["cc"], "own_cost_fen": r["oc"]}
+                    m = matched[r["n"]] = [stay, r["key"], r["seen"], [],
                                            {"gender": r["gender"], "birth_date": r["birth_date"]}]
-                if r["enrolment_id"] is not None:
-                    r["id"] = r["enrolment_id"]
+                if r["id"] is not None:
                     m[3].append(r)
-            clock.lap("match")
-            candidates = []
-            for n, s in good:
-                m = matched.get(n)
-                if m is None:
-                    problems.append((n, "NOT_A_MEMBER"))
-                    continue
-                s["member_id"] = m[0]
-                candidates.append((n, s, m[1], m[2], m[3], m[4]))
-            del matched, good
+                staged_rows.discard(r["n"])
+            del found
+            candidates = [(n, *m) for n, m in matched.items()]
             accepted, refused = _decide(tenant, plan, kind, candidates, today, spent, seen)
-            report(problems + refused)
+            problems += refused
+            del matched, candidates
             clock.lap("decide")
             if accepted:
                 total = sum(b.amount_fen for _, _, b, _ in accepted)
@@ -299,7 +318,11 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
                                          payload={"plan": plan.code, "kind": kind, "source": "automatic", "file": file_id})
                 clock.lap("cases")
                 created, amount = created + len(accepted), amount + total
-            await ctx.progress(total_rows, total_rows)
+            chunk_no += 1
+        # what was staged and matched no member
+        problems += [(n, "NOT_A_MEMBER") for n in staged_rows]
+        report(problems)
+        await ctx.progress(total_rows, total_rows)
     clock.lap("commit")
     return total_rows, created, amount
 
