@@ -89,6 +89,8 @@ class ClaimInput:
     non_insured_fen: int = 0
     tier: int | None = None
     case_ref: str = ""
+    graded_on: dt.date | None = None
+    treatment_ended_on: dt.date | None = None
     documents: tuple[Document, ...] = field(default_factory=tuple)
 
 
@@ -143,6 +145,9 @@ def validate(plan: Plan, i: ClaimInput, *, documents_required: bool) -> None:
                           message_zh="住院须填写入院和出院日期，且入院在前")
     if i.tier is not None and not 1 <= i.tier <= 10:
         raise DomainError(ErrorCode.INVALID_INPUT, "tier must be between 1 and 10", "tier", message_zh="档次须在1至10之间")
+    if i.treatment_ended_on is not None and i.treatment_ended_on < i.event_date:
+        raise DomainError(ErrorCode.INVALID_INPUT, "treatment cannot end before the event", "treatmentEndedOn",
+                          message_zh="治疗终结日期不能早于事故日期")
     if len(i.hospital) > 100 or len(i.case_ref) > 64:
         raise DomainError(ErrorCode.INVALID_INPUT, "hospital has at most 100 and caseRef 64 characters", "hospital",
                           message_zh="医院名称或案件编号过长")
@@ -186,7 +191,8 @@ def claim_value(i: ClaimInput | dict[str, Any]) -> Claim:
     return Claim(kind=g("kind"), event_date=g("event_date"), admitted_on=g("admitted_on"),
                  discharged_on=g("discharged_on"), covered_cost_fen=int(g("covered_cost_fen")),
                  own_cost_fen=int(g("own_cost_fen")), deductible_fen=int(g("deductible_fen")),
-                 excess_bed_fen=int(g("excess_bed_fen")), non_insured_fen=int(g("non_insured_fen")), tier=g("tier"))
+                 excess_bed_fen=int(g("excess_bed_fen")), non_insured_fen=int(g("non_insured_fen")), tier=g("tier"),
+                 graded_on=g("graded_on"), treatment_ended_on=g("treatment_ended_on"))
 
 
 async def history_of(tenant: TenantContext, plan: Plan, member_id: int, term_start: dt.date, event: dt.date,
@@ -264,13 +270,13 @@ async def insert_claim(tenant: TenantContext, e: dict[str, Any], i: ClaimInput, 
         "INSERT INTO mutual_aid_claim (tenant_id, org_unit_id, member_id, enrolment_id, plan_code, term_start, kind, "
         "event_date, admitted_on, discharged_on, hospital_enc, covered_cost_fen, own_cost_fen, deductible_fen, "
         "excess_bed_fen, non_insured_fen, tier, case_ref, amount_fen, breakdown, capped_by, source, stay_key, "
-        "created_by, created_by_name, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+        "created_by, created_by_name, created_at, graded_on, treatment_ended_on) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, "
+        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
         tenant.id, e["org_unit_id"], e["member_id"], e["id"], e["plan_code"], e["term_start"], i.kind, i.event_date,
         i.admitted_on, i.discharged_on, pii_encrypt(i.hospital, TABLE, "hospital", tenant.id) if i.hospital else "",
         i.covered_cost_fen, i.own_cost_fen, i.deductible_fen, i.excess_bed_fen, i.non_insured_fen, i.tier, i.case_ref,
         benefit.amount_fen, breakdown_json(benefit), benefit.capped_by, source, stay_key, actor.user_id,
-        actor.username[:150], utcnow())
+        actor.username[:150], utcnow(), i.graded_on, i.treatment_ended_on)
     return int(rows[0]["id"])
 
 

@@ -171,6 +171,8 @@ class MutualAidClaim:
     own_cost_fen: BigInt  # type: ignore[valid-type]
     tier: int | None
     case_ref: str
+    graded_on: dt.date | None
+    treatment_ended_on: dt.date | None
     amount_fen: BigInt = strawberry.field(description="The payable benefit after caps (fen), as last computed.")  # type: ignore[valid-type]
     capped_by: str | None
     breakdown: list[MutualAidBenefitItem]
@@ -216,7 +218,8 @@ def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]], steps: li
         enrolment_id=_gid("MutualAidEnrolment", c["enrolment_id"]), term_start=c["term_start"],
         event_date=c["event_date"], admitted_on=c["admitted_on"], discharged_on=c["discharged_on"],
         hospital_masked=_mask_hospital(hospital_of(tenant, c)), covered_cost_fen=int(c["covered_cost_fen"]),
-        own_cost_fen=int(c["own_cost_fen"]), tier=c["tier"], case_ref=c["case_ref"], amount_fen=int(c["amount_fen"]),
+        own_cost_fen=int(c["own_cost_fen"]), tier=c["tier"], case_ref=c["case_ref"],
+        graded_on=c["graded_on"], treatment_ended_on=c["treatment_ended_on"], amount_fen=int(c["amount_fen"]),
         capped_by=c["capped_by"],
         breakdown=[MutualAidBenefitItem(label=x["label_zh"], amount_fen=x["amount_fen"], note=x.get("note_zh", ""))
                    for x in breakdown_of(c)],
@@ -292,6 +295,9 @@ class MutualAidClaimInput:
     non_insured_fen: BigInt = 0  # type: ignore[valid-type]
     tier: int | None = None
     case_ref: str = ""
+    graded_on: dt.date | None = strawberry.field(default=None, description="A disability: the day it was graded.")
+    treatment_ended_on: dt.date | None = strawberry.field(default=None, description="A disability: the day treatment "
+                                                          "ended (empty: not ended when graded).")
     documents: list[MutualAidDocumentInput] = strawberry.field(default_factory=list)
 
 
@@ -319,7 +325,8 @@ def _claim_input(i: MutualAidClaimInput, member_id: int) -> Any:
                       admitted_on=i.admitted_on, discharged_on=i.discharged_on, hospital=i.hospital.strip(),
                       covered_cost_fen=i.covered_cost_fen, own_cost_fen=i.own_cost_fen, deductible_fen=i.deductible_fen,
                       excess_bed_fen=i.excess_bed_fen, non_insured_fen=i.non_insured_fen, tier=i.tier,
-                      case_ref=i.case_ref.strip(), documents=docs)
+                      case_ref=i.case_ref.strip(), graded_on=i.graded_on, treatment_ended_on=i.treatment_ended_on,
+                      documents=docs)
 
 
 async def _one_claim(tenant: Any, claim_id: int) -> MutualAidClaim:

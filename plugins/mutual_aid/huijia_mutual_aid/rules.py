@@ -139,7 +139,28 @@ def claim_refusals(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_
         problems += [("AGE", f"事故发生时{p}") for p in ages]
     if plan.cap_per_term_fen is not None and history.paid_in_term_fen >= plan.cap_per_term_fen:
         problems.append(("TERM_CAP", "本期给付已达上限，保障已终止"))
+    problems += grading_refusals(plan, claim)
     return problems
+
+
+def grading_refusals(plan: Plan, claim: Claim) -> list[tuple[str, str]]:
+    """The plan's grading rule for a disability: graded once treatment has ended, or, while treatment is
+    unfinished, at ``disability_grading_day`` days after the accident (not before: a grade given earlier
+    may still change). A claim without a grading date (a death) is not a grading."""
+    day = plan.disability_grading_day
+    if day is None or claim.kind not in plan.disability_kinds or claim.graded_on is None:
+        return []
+    if claim.graded_on < claim.event_date:
+        return [("GRADING", "伤残评定日期不能早于事故日期")]
+    due = claim.grading_due(day)
+    ended = claim.treatment_ended_on
+    if ended is not None and ended <= due:
+        if claim.graded_on < ended:
+            return [("GRADING", f"伤残须在治疗终结（{ended.isoformat()}）后评定")]
+        return []
+    if claim.graded_on < due:
+        return [("GRADING", f"治疗未终结的，伤残在事故后第{day}天（{due.isoformat()}）评定，此前的评定不予受理")]
+    return []
 
 
 def claim_problems(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_on: dt.date,
