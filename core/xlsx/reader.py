@@ -551,7 +551,7 @@ def rows_of(content: bytes, *, max_rows: int, max_row_chars: int = 4096) -> list
 
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as z:
-            out = []
+            out: list[tuple[int, list[Any]]] = []
             for n, values in rows(z, max_row_chars):
                 if len(out) >= max_rows:
                     raise ValueError(f"more than {max_rows} rows")

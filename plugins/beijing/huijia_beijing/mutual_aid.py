@@ -47,4 +47,12 @@ def benefits(plan: Plan, cases: list[tuple[Enrolment, Claim, History]]) -> list[
     """``benefit`` for many claims (the history plays no part in Beijing's formula)."""
     if plan.code != HOSPITAL_ALLOWANCE.code:
         return None
-    return [benefit(plan, e, c) for e, c, _ in cases]
+    # the allowance depends on the days in hospital only: one answer per length of stay
+    by_days: dict[int, Benefit | None] = {}
+    out = []
+    for e, c, _ in cases:
+        days = c.hospital_days if c.kind == "hospital_stay" else -1
+        if days not in by_days:
+            by_days[days] = benefit(plan, e, c)
+        out.append(by_days[days])
+    return out

@@ -180,10 +180,13 @@ def pick_enrolment(rows: list[dict[str, Any]], event: dt.date) -> dict[str, Any]
     return min(rows, key=lambda r: r["term_start"]) if rows else None
 
 
+_SEX = {"F": Sex.FEMALE, "M": Sex.MALE}
+
+
 def enrolment_value(e: dict[str, Any], member: dict[str, Any] | None) -> Enrolment:
     gender = (member or {}).get("gender")
     return Enrolment(plan_code=e["plan_code"], shares=int(e["shares"]), cover_from=e["cover_from"], cover_to=e["cover_to"],
-                     sex=Sex(gender) if gender in ("F", "M") else None, birth_date=(member or {}).get("birth_date"))
+                     sex=_SEX.get(gender) if isinstance(gender, str) else None, birth_date=(member or {}).get("birth_date"))
 
 
 def claim_value(i: ClaimInput | dict[str, Any]) -> Claim:

@@ -46,7 +46,11 @@ def eligibility_problems(plan: Plan, *, sex: Sex | None, birth: dt.date | None, 
     if rule.work_statuses and work_status not in rule.work_statuses:
         problems.append("在职状态不符合本计划要求")
     if rule.ages:
-        limit = next((a for a in rule.ages if a.sex is sex), None)
+        limit = None
+        for a in rule.ages:
+            if a.sex is sex:
+                limit = a
+                break
         if limit is None:
             problems.append("性别不符合本计划参保条件")
         elif birth is None:
@@ -132,7 +136,7 @@ def claim_refusals(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_
         problems.append(("DEADLINE", f"已超过事故后{plan.claim_within_days}天的申请期限"))
     if plan.claim_deadline is not None and submitted_on > plan.claim_deadline:
         problems.append(("DEADLINE", f"本期申请截止日（{plan.claim_deadline.isoformat()}）已过"))
-    if enrolment.birth_date is not None and plan.eligibility.ages:
+    if enrolment.birth_date is not None and plan.eligibility.ages and not _age_fits(plan, enrolment, claim.event_date):
         # the age limits hold on the event date too: cover ends with the birthday that passes them
         ages = [p for p in eligibility_problems(plan, sex=enrolment.sex, birth=enrolment.birth_date,
                                                 on=claim.event_date, retired=False) if p.startswith("年龄")]
@@ -161,6 +165,17 @@ def grading_refusals(plan: Plan, claim: Claim) -> list[tuple[str, str]]:
     if claim.graded_on < due:
         return [("GRADING", f"治疗未终结的，伤残在事故后第{day}天（{due.isoformat()}）评定，此前的评定不予受理")]
     return []
+
+
+def _age_fits(plan: Plan, enrolment: Enrolment, on: dt.date) -> bool:
+    """Whether the member's age on ``on`` is within the plan's limits for their sex (the quick yes that
+    spares a file of 100,000 stays the reasons nobody reads)."""
+    assert enrolment.birth_date is not None
+    for a in plan.eligibility.ages:
+        if a.sex is enrolment.sex:
+            age = age_on(enrolment.birth_date, on)
+            return (a.min_age is None or age >= a.min_age) and (a.below_age is None or age < a.below_age)
+    return False
 
 
 def claim_problems(plan: Plan, enrolment: Enrolment, claim: Claim, *, submitted_on: dt.date,

@@ -260,7 +260,6 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         await raw(_STAGE)
         await raw(_MATCHED)
         await raw(_MATCHED_INDEX)
-        spent = await _spent(tenant, plan)
         seen: set[str] = set()
         root, _ = await plan_accounts(tenant, plan, ())
         clock.lap("lock")
@@ -278,6 +277,8 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         # what the planner knows of the file: how many stays to find
         await raw("ANALYZE mutual_aid_stage_stay")
         await raw(_MATCH, tenant.id, plan.code, plan.code)
+        # what the plan paid the file's members before it, read under the lock
+        spent = await _spent(tenant, plan, among_matched=True)
         clock.lap("match")
         await ctx.progress(total_rows // 2, total_rows)
         last, chunk_no = 0, 0
@@ -426,14 +427,16 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
     return len(accepted), total, problems
 
 
-async def _spent(tenant: TenantContext, plan: Any) -> tuple[dict[Any, int], dict[Any, int]]:
-    """The plan's approved and paid claims, by (member, term) and (member, year): read in one pass over
-    the plan's claims, under the cap lock (see ``lock_caps``); the file's own claims are added as they are made."""
+async def _spent(tenant: TenantContext, plan: Any, *, among_matched: bool = False) -> tuple[dict[Any, int], dict[Any, int]]:
+    """The plan's approved and paid claims, by (member, term) and (member, year), under the cap lock (see
+    ``lock_caps``): of the members the staged file matched (PostgreSQL), or in one pass over the plan's
+    claims (a chunk on SQLite). The file's own claims are added as they are made."""
+    among = (" AND c.member_id IN (SELECT DISTINCT member_id FROM mutual_aid_stage_match)" if among_matched else "")
     rows = await raw(
         "SELECT c.member_id, c.term_start, " + _year("c.event_date") + " AS yr, sum(c.amount_fen) AS fen "
         "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
         "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.plan_code = {} "
-        "AND w.state IN ('approved', 'paid') GROUP BY 1, 2, 3", tenant.id, plan.code)
+        "AND w.state IN ('approved', 'paid')" + among + " GROUP BY 1, 2, 3", tenant.id, plan.code)
     term: dict[Any, int] = {}
     year: dict[Any, int] = {}
     for r in rows:
