@@ -1,6 +1,6 @@
 """Benchmark: automatic claims (免申即享) from a hospital-stay file, against a raw COPY of the same file.
 
-Run with ``make bench-mutual-aid`` (or ``uv run python -m bench.mutual_aid [--members N] [--stays N]``).
+Run with ``make bench-mutual-aid`` (or ``uv run python -m bench.mutual_aid [--members N] [--stays N] [--rounds N]``).
 It creates its own PostgreSQL database (owned by a NOSUPERUSER NOBYPASSRLS role, as production runs),
 migrates it and syncs the shipped tenants, then sets up Beijing's tenant with ``--members`` members
 (default 1,000,000) all enrolled in the hospital allowance. The set-up loads them with COPY into a
@@ -8,19 +8,24 @@ staging table and one INSERT ... SELECT each (members, enrolments): it is not wh
 members' ID numbers are blind-indexed as the members domain does; their encrypted copy is a
 placeholder, since nothing here decrypts it.
 
-Measured in the same run, on the same ``--stays`` rows (default 100,000; about 5 % name nobody):
+Measured in interleaved rounds (``bench/common.py``'s ``Rounds``; ``--rounds``, default ``BENCH_ROUNDS`` or
+5), each on a new file of ``--stays`` rows (default 100,000; about 5 % name nobody), since a file imported
+again creates nothing:
 
 - ``raw_copy_s``: ``COPY ... FROM STDIN (FORMAT csv)`` of the file into a table of typed columns with
   no index: the fastest the database takes these rows;
 - ``import_s``: the automatic-claims job (``huijia_mutual_aid.stays.import_stays``) on the stored file:
-  read and decrypt the file, parse and check every row, match ID numbers through the blind index,
-  find each member's enrolment, run the claim checks and the province's benefit hook with the caps
-  (counting earlier stays of the file), reserve each chunk's total on the plan's fund, write the claim
-  rows, and open their cases on the claim machine as checked and approved.
+  read and decrypt the file, parse and check every row, stage the stays by blind index and match them
+  to members, enrolments and earlier claims in SQL, run the claim checks and the province's benefit
+  hook (batched) within the caps, reserve each chunk's total on the plan's fund, write the claim rows
+  and their cases (one row each, approved), all in one transaction under the plan's cap lock.
 
-``ratio`` = raw COPY time / import time (higher is better; target >= 0.05). ``peak_rss_mb`` is this
-process's peak (``ru_maxrss``), set-up included; ``load`` the one-minute load average at the start and
-the end. The last line printed is one JSON object.
+``ratio`` = raw COPY time / import time, the median of the rounds (higher is better; target >= 0.05).
+``writes_floor_s`` is the time of the rows such an import must write (as many claims and cases as a
+round made) by one INSERT ... SELECT with no Python, rolled back; ``ratio_floor`` = raw COPY time /
+that: the best ratio any import of these stays could show on this machine. ``timing`` is the first
+round's job time by phase. ``peak_rss_mb`` is this process's peak (``ru_maxrss``), set-up included;
+``load`` the one-minute load average at the start and the end. The last line printed is one JSON object.
 """
 
 from __future__ import annotations

@@ -84,3 +84,32 @@ async def test_an_approval_waits_for_an_import_and_then_counts_its_payouts_again
     assert (result["created"], result["amount_fen"]) == (1, 348_000)
     # the approval counted the import's 3,480 元: 7,200 - 3,480 = 3,720 元 left this year, not 3,880
     assert approved["errors"] == [] and (approved["claim"]["amountFen"], approved["claim"]["cappedBy"]) == (372_000, "year")
+
+
+async def test_overlapping_stay_files_imported_at_once_claim_each_stay_once(api, tmp_path_factory) -> None:
+    from core.sdk import JobContext, files, raw, tenant_scope
+    from huijia_mutual_aid.stays import import_stays
+
+    t = await create_plugin_tenant(["beijing", "mutual_aid"], tmp_path_factory.mktemp("ma_overlap"))
+    clerk = (await persona(api, t.code, "clerk", t.grassroots_unit)).api
+    unit = t.unit_ids[t.grassroots_unit]
+    staff = await add_members(clerk, unit, 3, area="110105")
+    await enrol(clerk, unit, PLAN, [m for m, _ in staff], "overlap")
+    await backdate(t, PLAN, 300)
+    await fund(t, PLAN, "职工住院津贴互助保障", 5_000_000)
+    rows = [f"{idn},{days_ago(60)},{days_ago(50)},北京朝阳医院,1000,100" for _, idn in staff]
+    tenant = await t.context()
+    with tenant_scope(tenant):
+        ids = []
+        for part in (rows[:2], rows[1:]):  # the second stay is in both files
+            body = ("身份证号,入院日期,出院日期,医院,医保内费用,个人自付\n" + "\n".join(part) + "\n").encode()
+            file_id = int((await raw("INSERT INTO mutual_aid_stay_file (tenant_id, plan_code, kind, filename, size, "
+                                     "sha256, created_at) VALUES ({}, {}, 'hospital_stay', 's.csv', {}, '', now()) "
+                                     "RETURNING id", tenant.id, PLAN, len(body)))[0]["id"])
+            files.store("mutual_aid").store_stream(iter([body]), "stays", tenant.id, file_id)
+            ids.append(file_id)
+        results = await asyncio.gather(*(import_stays(JobContext(tenant, 0, 1), f) for f in ids))
+        claims = await raw("SELECT count(DISTINCT stay_key) AS keys, count(*) AS n FROM mutual_aid_claim WHERE "
+                           "tenant_id = {}", tenant.id)
+    assert sorted((r["created"], r["already_claimed"]) for r in results) == [(1, 1), (2, 0)]
+    assert (int(claims[0]["keys"]), int(claims[0]["n"])) == (3, 3)
