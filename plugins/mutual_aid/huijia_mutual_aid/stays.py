@@ -280,7 +280,6 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         # what the plan paid the file's members before it, read under the lock
         spent = await _spent(tenant, plan, among_matched=True)
         clock.lap("match")
-        await ctx.progress(total_rows // 2, total_rows)
         last, chunk_no = 0, 0
         while True:
             found = await raw("SELECT * FROM mutual_aid_stage_match WHERE n > {} AND n <= (SELECT max(n) FROM (SELECT n "
@@ -323,8 +322,10 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         # what was staged and matched no member
         problems += [(n, "NOT_A_MEMBER") for n in staged_rows]
         report(problems)
-        await ctx.progress(total_rows, total_rows)
     clock.lap("commit")
+    # Progress only outside the file's transaction: written inside, it would hold the job's row until the
+    # commit, and the run's heartbeat (another connection) would wait behind it.
+    await ctx.progress(total_rows, total_rows)
     return total_rows, created, amount
 
 
