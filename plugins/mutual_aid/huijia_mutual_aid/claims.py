@@ -53,6 +53,12 @@ TABLE = "mutual_aid_claim"
 # 维权支出: the union accounting system books mutual-aid payouts with the workers' protection spending.
 EXPENSE_CODE = "502"
 SPENT = ("approved", "paid")
+# A claim holds money (approved, or paid) exactly while it has a reservation: approval writes it in the step
+# that approves, payment keeps it, cancelling clears it when it voids it (the ledger keeps the voided
+# reservation, naming the claim). Caps are counted on this, in the claim's own row: the claim's state
+# would take a join to the cases, which the planner, its statistics behind a large import, walks by
+# the wrong index (every case of the capability for each claim).
+HOLDS = "c.reservation_id IS NOT NULL"
 CAP_LOCK_NAMESPACE = 1414
 MAX_FEN = 10**12
 MAX_DOCUMENT = 10 * 1024 * 1024
@@ -200,15 +206,14 @@ def claim_value(i: ClaimInput | dict[str, Any]) -> Claim:
 
 async def history_of(tenant: TenantContext, plan: Plan, member_id: int, term_start: dt.date, event: dt.date,
                      case_ref: str, exclude_id: int | None = None) -> History:
-    """What the plan already paid or holds for the member: approved and paid claims, in the event's
-    calendar year, in the term, and on the same case."""
+    """What the plan already paid or holds for the member: approved and paid claims (see ``HOLDS``), in the
+    event's calendar year, in the term, and on the same case."""
     rows = await raw(
         "SELECT coalesce(sum(CASE WHEN c.event_date >= {} AND c.event_date <= {} THEN c.amount_fen ELSE 0 END), 0) AS yr, "
         "coalesce(sum(CASE WHEN c.term_start = {} THEN c.amount_fen ELSE 0 END), 0) AS term, "
         "coalesce(sum(CASE WHEN c.case_ref = {} AND c.case_ref <> '' THEN c.amount_fen ELSE 0 END), 0) AS cs "
-        "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
-        "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.member_id = {} "
-        "AND c.plan_code = {} AND w.state IN ('approved', 'paid') AND c.id <> {}",
+        "FROM mutual_aid_claim c WHERE c.tenant_id = {} AND c.member_id = {} AND c.plan_code = {} AND " + HOLDS +
+        " AND c.id <> {}",
         dt.date(event.year, 1, 1), dt.date(event.year, 12, 31), term_start, case_ref, tenant.id, member_id, plan.code,
         exclude_id or 0)
     r = rows[0]
@@ -428,3 +433,5 @@ async def void(ctx: Any) -> None:
     c = await load(ctx.tenant, ctx.case.case_id)
     assert c is not None and c["reservation_id"] is not None
     await ledger_void_reservation(ctx.tenant, ctx.actor, int(c["reservation_id"]), reason="; ".join(ctx.reasons)[:500])
+    # it holds nothing any more (HOLDS)
+    await raw("UPDATE mutual_aid_claim SET reservation_id = NULL WHERE tenant_id = {} AND id = {}", ctx.tenant.id, c["id"])

@@ -11,6 +11,7 @@ counted and reported by row number and reason, and never stored.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import hashlib
@@ -47,6 +48,7 @@ from core.sdk import (
 )
 from huijia_mutual_aid.claims import (
     EXPENSE_CODE,
+    HOLDS,
     TABLE,
     ClaimInput,
     breakdown_json,
@@ -226,8 +228,7 @@ _MATCHED = ("CREATE TEMP TABLE IF NOT EXISTS mutual_aid_stage_match (n int, memb
             "adm date, dis date, hosp text, cc bigint, oc bigint, key text, seen boolean, id bigint, org_unit_id bigint, "
             "plan_code text, term_start date, shares int, cover_from date, cover_to date) ON COMMIT DELETE ROWS")
 _MATCHED_INDEX = "CREATE INDEX IF NOT EXISTS mutual_aid_stage_match_n ON mutual_aid_stage_match (n)"
-# One pass over the staged file: the planner, told the stage's size, hashes the tenant's members once (or
-# probes the unique indexes, for a small file), rather than once per chunk.
+# One pass over the staged file, probing the unique indexes for each stay (see _PROBE_SETTINGS).
 _MATCH = """
 INSERT INTO mutual_aid_stage_match
 SELECT s.n, m.id, m.gender, m.birth_date, s.adm, s.dis, s.hosp, s.cc, s.oc, k.key, c.id IS NOT NULL, e.id, e.org_unit_id,
@@ -239,6 +240,27 @@ CROSS JOIN LATERAL (SELECT encode(sha256(convert_to(concat_ws('|', {}::text, m.i
 LEFT JOIN mutual_aid_claim c ON c.tenant_id = m.tenant_id AND c.stay_key = k.key
 LEFT JOIN mutual_aid_enrolment e ON e.tenant_id = m.tenant_id AND e.plan_code = {} AND e.member_id = m.id
 """
+
+
+# The match, and the caps read after it, probe the unique indexes (member by digest, enrolment by member,
+# claim by stay key). The planner must not scan instead: its statistics of the claims and cases tables
+# lag behind (the app may not ANALYZE them, and autovacuum is slower than an import): believing the
+# claims table small, it once tested each stay against every claim, 88 s for 20,000 stays against
+# 17,000 claims. So these statements, and only they, run with sequential scans off, and with the JIT
+# off, which the cost of a disabled scan would otherwise start (0.4 s of compiling for nothing).
+_PROBE_SETTINGS = ("enable_seqscan", "jit")
+
+
+async def _probing(on: bool, before: dict[str, str] | None = None) -> dict[str, str]:
+    """Sequential scans and the JIT off for this transaction (returns what they were), or back as they were."""
+    if on:
+        rows = await raw("SELECT " + ", ".join(f"current_setting('{p}') AS {p}" for p in _PROBE_SETTINGS))
+        await raw("SELECT " + ", ".join(f"set_config('{p}', 'off', true)" for p in _PROBE_SETTINGS))
+        return dict(rows[0])
+    assert before is not None
+    await raw("SELECT " + ", ".join(f"set_config('{p}', {{}}, true)" for p in _PROBE_SETTINGS),
+              *[before[p] for p in _PROBE_SETTINGS])
+    return before
 
 
 async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Actor, file_id: int,
@@ -276,18 +298,18 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         clock.lap("stage")
         # what the planner knows of the file: how many stays to find
         await raw("ANALYZE mutual_aid_stage_stay")
+        before = await _probing(True)
         await raw(_MATCH, tenant.id, plan.code, plan.code)
+        await raw("ANALYZE mutual_aid_stage_match")
+        clock.lap("match")
         # what the plan paid the file's members before it, read under the lock
         spent = await _spent(tenant, plan, among_matched=True)
-        clock.lap("match")
-        last, chunk_no = 0, 0
-        while True:
-            found = await raw("SELECT * FROM mutual_aid_stage_match WHERE n > {} AND n <= (SELECT max(n) FROM (SELECT n "
-                              "FROM mutual_aid_stage_match WHERE n > {} ORDER BY n LIMIT {}) AS page) ORDER BY n",
-                              last, last, PG_CHUNK)
-            if not found:
-                break
-            last = found[-1]["n"]
+        await _probing(False, before)
+        clock.lap("spent")
+        def prepare(found: list[dict[str, Any]]) -> tuple[Any, list[tuple[int, str]], list[str], set[int]]:
+            """A page of matches checked and priced, the hospitals encrypted: CPU only, in a worker thread
+            while the database writes the page before (both cores at work). Its caps count every earlier
+            page's payouts: pages are prepared one after another, in the file's order."""
             matched: dict[int, list[Any]] = {}
             for r in found:
                 m = matched.get(r["n"])
@@ -298,27 +320,46 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
                                            {"gender": r["gender"], "birth_date": r["birth_date"]}]
                 if r["id"] is not None:
                     m[3].append(r)
-                staged_rows.discard(r["n"])
-            del found
-            candidates = [(n, *m) for n, m in matched.items()]
-            accepted, refused = _decide(tenant, plan, kind, candidates, today, spent, seen)
-            problems += refused
-            del matched, candidates
-            clock.lap("decide")
-            if accepted:
-                total = sum(b.amount_fen for _, _, b, _ in accepted)
-                # Maker: the system; checker: whoever imported the file (the ledger's maker-checker holds).
-                res_id = await ledger_reserve(
-                    tenant, SYSTEM, unit=root, fund=plan.fund, amount_fen=total, expense_code=EXPENSE_CODE,
-                    key=f"mutual-aid-stays:{file_id}:{chunk_no}", memo=f"{plan.name_zh} 免申即享",
-                    source_type="mutual_aid_stay_file", source_id=str(file_id), approved_by=importer.user_id)
-                made = await _insert_claims(tenant, plan, kind, importer, res_id, file_id, accepted)
-                clock.lap("claims")
-                await workflow_open_many(tenant, CLAIM, made, importer, path=AUTOMATIC_PATH, timeline=False,
-                                         payload={"plan": plan.code, "kind": kind, "source": "automatic", "file": file_id})
-                clock.lap("cases")
-                created, amount = created + len(accepted), amount + total
-            chunk_no += 1
+            accepted, refused = _decide(tenant, plan, kind, [(n, *m) for n, m in matched.items()], today, spent, seen)
+            hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
+            return accepted, refused, hospitals, set(matched)
+
+        async def page(after: int) -> list[dict[str, Any]]:
+            return await raw("SELECT * FROM mutual_aid_stage_match WHERE n > {} AND n <= (SELECT max(n) FROM (SELECT n "
+                             "FROM mutual_aid_stage_match WHERE n > {} ORDER BY n LIMIT {}) AS page) ORDER BY n",
+                             after, after, PG_CHUNK)
+
+        found = await page(0)
+        pending = asyncio.ensure_future(asyncio.to_thread(prepare, found)) if found else None
+        chunk_no = 0
+        try:
+            while pending is not None:
+                last = found[-1]["n"]
+                accepted, refused, hospitals, seen_rows = await pending
+                problems += refused
+                staged_rows.difference_update(seen_rows)
+                clock.lap("decide")
+                found = await page(last)
+                pending = asyncio.ensure_future(asyncio.to_thread(prepare, found)) if found else None
+                if accepted:
+                    total = sum(b.amount_fen for _, _, b, _ in accepted)
+                    # Maker: the system; checker: whoever imported the file (the ledger's maker-checker holds).
+                    res_id = await ledger_reserve(
+                        tenant, SYSTEM, unit=root, fund=plan.fund, amount_fen=total, expense_code=EXPENSE_CODE,
+                        key=f"mutual-aid-stays:{file_id}:{chunk_no}", memo=f"{plan.name_zh} 免申即享",
+                        source_type="mutual_aid_stay_file", source_id=str(file_id), approved_by=importer.user_id)
+                    made = await _insert_claims(tenant, plan, kind, importer, res_id, file_id, accepted, hospitals)
+                    clock.lap("claims")
+                    await workflow_open_many(tenant, CLAIM, made, importer, path=AUTOMATIC_PATH, timeline=False,
+                                             payload={"plan": plan.code, "kind": kind, "source": "automatic",
+                                                      "file": file_id})
+                    clock.lap("cases")
+                    created, amount = created + len(accepted), amount + total
+                chunk_no += 1
+        finally:
+            if pending is not None and not pending.done():
+                # a write failed: the page being prepared is of no use, and the transaction rolls back
+                await asyncio.wait([pending])
         # what was staged and matched no member
         problems += [(n, "NOT_A_MEMBER") for n in staged_rows]
         report(problems)
@@ -429,15 +470,21 @@ async def _chunk(tenant: TenantContext, plan: Any, kind: str, importer: Actor, f
 
 
 async def _spent(tenant: TenantContext, plan: Any, *, among_matched: bool = False) -> tuple[dict[Any, int], dict[Any, int]]:
-    """The plan's approved and paid claims, by (member, term) and (member, year), under the cap lock (see
+    """The plan's approved and paid claims (``HOLDS``), by (member, term) and (member, year), under the cap lock (see
     ``lock_caps``): of the members the staged file matched (PostgreSQL), or in one pass over the plan's
     claims (a chunk on SQLite). The file's own claims are added as they are made."""
-    among = (" AND c.member_id IN (SELECT DISTINCT member_id FROM mutual_aid_stage_match)" if among_matched else "")
-    rows = await raw(
-        "SELECT c.member_id, c.term_start, " + _year("c.event_date") + " AS yr, sum(c.amount_fen) AS fen "
-        "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
-        "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.plan_code = {} "
-        "AND w.state IN ('approved', 'paid')" + among + " GROUP BY 1, 2, 3", tenant.id, plan.code)
+    if among_matched:
+        # member by member (LATERAL), through the claims' member index
+        rows = await raw(
+            "SELECT f.member_id, x.term_start, x.yr, x.fen FROM (SELECT DISTINCT member_id FROM mutual_aid_stage_match) f "
+            "CROSS JOIN LATERAL (SELECT c.term_start, extract(year FROM c.event_date)::int AS yr, sum(c.amount_fen) AS fen "
+            "FROM mutual_aid_claim c WHERE c.tenant_id = {} AND c.member_id = f.member_id AND c.plan_code = {} AND "
+            + HOLDS + " GROUP BY 1, 2) x", tenant.id, plan.code)
+    else:
+        rows = await raw(
+            "SELECT c.member_id, c.term_start, " + _year("c.event_date") + " AS yr, sum(c.amount_fen) AS fen "
+            "FROM mutual_aid_claim c WHERE c.tenant_id = {} AND c.plan_code = {} AND " + HOLDS + " GROUP BY 1, 2, 3",
+            tenant.id, plan.code)
     term: dict[Any, int] = {}
     year: dict[Any, int] = {}
     for r in rows:
@@ -460,9 +507,12 @@ def _year(column: str) -> str:
 
 
 async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int, file_id: int,
-                         accepted: list[tuple[Any, dict[str, Any], Any, str]]) -> list[tuple[int, int]]:
-    """The claims in one statement (PostgreSQL; row by row on SQLite); their (claim id, org unit id)."""
-    hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
+                         accepted: list[tuple[Any, dict[str, Any], Any, str]],
+                         hospitals: list[str] | None = None) -> list[tuple[int, int]]:
+    """The claims in one statement (PostgreSQL; row by row on SQLite); their (claim id, org unit id).
+    ``hospitals``: the stays' hospitals already encrypted, in order (else encrypted here)."""
+    if hospitals is None:
+        hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
     # one file's stays share a few dozen breakdowns (Beijing's: the days in hospital): encode each once
     encoded: dict[Any, str] = {}
 
