@@ -306,7 +306,7 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         spent = await _spent(tenant, plan, among_matched=True)
         await _probing(False, before)
         clock.lap("spent")
-        def prepare(found: list[dict[str, Any]]) -> tuple[Any, list[tuple[int, str]], list[str], set[int]]:
+        def prepare(found: list[dict[str, Any]]) -> tuple[Any, list[tuple[int, str]], Any, set[int]]:
             """A page of matches checked and priced, the hospitals encrypted: CPU only, in a worker thread
             while the database writes the page before (both cores at work). Its caps count every earlier
             page's payouts: pages are prepared one after another, in the file's order."""
@@ -322,7 +322,7 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
                     m[3].append(r)
             accepted, refused = _decide(tenant, plan, kind, [(n, *m) for n, m in matched.items()], today, spent, seen)
             hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
-            return accepted, refused, hospitals, set(matched)
+            return accepted, refused, (hospitals, _claim_columns(accepted, hospitals)), set(matched)
 
         async def page(after: int) -> list[dict[str, Any]]:
             return await raw("SELECT * FROM mutual_aid_stage_match WHERE n > {} AND n <= (SELECT max(n) FROM (SELECT n "
@@ -335,7 +335,7 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
         try:
             while pending is not None:
                 last = found[-1]["n"]
-                accepted, refused, hospitals, seen_rows = await pending
+                accepted, refused, (hospitals, columns), seen_rows = await pending
                 problems += refused
                 staged_rows.difference_update(seen_rows)
                 clock.lap("decide")
@@ -348,7 +348,7 @@ async def _import_set_based(ctx: JobContext, plan: Any, kind: str, importer: Act
                         tenant, SYSTEM, unit=root, fund=plan.fund, amount_fen=total, expense_code=EXPENSE_CODE,
                         key=f"mutual-aid-stays:{file_id}:{chunk_no}", memo=f"{plan.name_zh} 免申即享",
                         source_type="mutual_aid_stay_file", source_id=str(file_id), approved_by=importer.user_id)
-                    made = await _insert_claims(tenant, plan, kind, importer, res_id, file_id, accepted, hospitals)
+                    made = await _insert_claims(tenant, plan, kind, importer, res_id, file_id, accepted, hospitals, columns)
                     clock.lap("claims")
                     await workflow_open_many(tenant, CLAIM, made, importer, path=AUTOMATIC_PATH, timeline=False,
                                              payload={"plan": plan.code, "kind": kind, "source": "automatic",
@@ -506,14 +506,10 @@ def _year(column: str) -> str:
     return f"extract(year FROM {column})::int" if get_settings().is_postgres else f"cast(strftime('%Y', {column}) AS int)"
 
 
-async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int, file_id: int,
-                         accepted: list[tuple[Any, dict[str, Any], Any, str]],
-                         hospitals: list[str] | None = None) -> list[tuple[int, int]]:
-    """The claims in one statement (PostgreSQL; row by row on SQLite); their (claim id, org unit id).
-    ``hospitals``: the stays' hospitals already encrypted, in order (else encrypted here)."""
-    if hospitals is None:
-        hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
-    # one file's stays share a few dozen breakdowns (Beijing's: the days in hospital): encode each once
+def _claim_columns(accepted: list[tuple[Any, dict[str, Any], Any, str]], hospitals: list[str]) -> tuple[list[Any], ...]:
+    """The claims' columns, one list each, in the INSERT's order after id (CPU only: prepared in the worker
+    thread). One file's stays share a few dozen breakdowns (Beijing's: the days in hospital): each is
+    encoded once."""
     encoded: dict[Any, str] = {}
 
     def breakdown(b: Any) -> str:
@@ -522,24 +518,37 @@ async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: 
             text = encoded[b.items] = breakdown_json(b)
         return text
 
-    if _pg():
-        cols = (
-            [int(e["org_unit_id"]) for e, *_ in accepted], [s["member_id"] for _, s, _, _ in accepted],
+    return ([int(e["org_unit_id"]) for e, *_ in accepted], [s["member_id"] for _, s, _, _ in accepted],
             [int(e["id"]) for e, *_ in accepted], [e["term_start"] for e, *_ in accepted],
             [s["admitted_on"] for _, s, _, _ in accepted], [s["discharged_on"] for _, s, _, _ in accepted], hospitals,
             [s["covered_cost_fen"] for _, s, _, _ in accepted], [s["own_cost_fen"] for _, s, _, _ in accepted],
             [b.amount_fen for _, _, b, _ in accepted], [breakdown(b) for _, _, b, _ in accepted],
             [b.capped_by for _, _, b, _ in accepted], [k for *_, k in accepted])
-        rows = await raw(
+
+
+async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int, file_id: int,
+                         accepted: list[tuple[Any, dict[str, Any], Any, str]], hospitals: list[str] | None = None,
+                         columns: tuple[list[Any], ...] | None = None) -> list[tuple[int, int]]:
+    """The claims in one statement (PostgreSQL; row by row on SQLite); their (claim id, org unit id).
+    ``hospitals``: the stays' hospitals already encrypted, in order; ``columns``: from ``_claim_columns``."""
+    if hospitals is None:
+        hospitals = pii_encrypt_many([s["hospital"] for _, s, _, _ in accepted], TABLE, "hospital", tenant.id)
+    if _pg():
+        # ids from the sequence first: the insert then needs no RETURNING (a third more per row)
+        ids = [int(r["id"]) for r in await raw("SELECT nextval(pg_get_serial_sequence('mutual_aid_claim', 'id')) AS id "
+                                               "FROM generate_series(1, {})", len(accepted))]
+        cols = columns or _claim_columns(accepted, hospitals)
+        units = cols[0]
+        await raw(
             "INSERT INTO mutual_aid_claim (tenant_id, plan_code, kind, source, reservation_id, created_by, "
-            "created_by_name, created_at, org_unit_id, member_id, enrolment_id, term_start, event_date, admitted_on, "
+            "created_by_name, created_at, id, org_unit_id, member_id, enrolment_id, term_start, event_date, admitted_on, "
             "discharged_on, hospital_enc, covered_cost_fen, own_cost_fen, amount_fen, breakdown, capped_by, stay_key) "
-            "SELECT {}, {}, {}, 'automatic', {}, {}, {}, {}, x.u, x.m, x.e, x.t, x.ev, x.ev, x.d, x.h, x.cc, x.oc, x.a, "
-            "x.b::jsonb, x.cb, x.k FROM unnest({}::bigint[], {}::bigint[], {}::bigint[], {}::date[], {}::date[], "
-            "{}::date[], {}::text[], {}::bigint[], {}::bigint[], {}::bigint[], {}::text[], {}::text[], {}::text[]) "
-            "AS x(u, m, e, t, ev, d, h, cc, oc, a, b, cb, k) RETURNING id, org_unit_id",
-            tenant.id, plan.code, kind, res_id, importer.user_id, importer.username[:150], utcnow(), *cols)
-        return [(int(r["id"]), int(r["org_unit_id"])) for r in rows]
+            "SELECT {}, {}, {}, 'automatic', {}, {}, {}, {}, x.i, x.u, x.m, x.e, x.t, x.ev, x.ev, x.d, x.h, x.cc, x.oc, "
+            "x.a, x.b::jsonb, x.cb, x.k FROM unnest({}::bigint[], {}::bigint[], {}::bigint[], {}::bigint[], {}::date[], "
+            "{}::date[], {}::date[], {}::text[], {}::bigint[], {}::bigint[], {}::bigint[], {}::text[], {}::text[], "
+            "{}::text[]) AS x(i, u, m, e, t, ev, d, h, cc, oc, a, b, cb, k)",
+            tenant.id, plan.code, kind, res_id, importer.user_id, importer.username[:150], utcnow(), ids, *cols)
+        return list(zip(ids, units, strict=True))
     out = []
     for (e, s, b, k), hospital in zip(accepted, hospitals, strict=True):
         i = ClaimInput(plan_code=plan.code, member_id=s["member_id"], kind=kind, event_date=s["admitted_on"],
