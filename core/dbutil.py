@@ -100,6 +100,17 @@ async def raw_records(sql: str, *args: Any) -> list[Any]:
     return list(await engine().run_querystring(QueryString(sql, *args)))
 
 
+async def copy_records(table: str, records: list[tuple[Any, ...]], columns: list[str] | None = None) -> None:
+    """PostgreSQL ``COPY`` of ``records`` into ``table`` (binary, on the current transaction's connection,
+    so its tenant and row-level security apply): for staging a bulk job's rows in a temporary table
+    and writing them with one ``INSERT ... SELECT``. Must run inside :func:`transaction`."""
+    tx = engine().current_transaction.get()
+    if tx is None:
+        raise RuntimeError("copy_records runs inside a transaction")
+    if records:
+        await tx.connection.copy_records_to_table(table, records=records, columns=columns)
+
+
 async def rescope_transaction(tenant_id: int) -> None:
     """Point the current transaction's connection at another tenant.
 

@@ -26,7 +26,7 @@ Groups:
   readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
 - database: :func:`transaction`, :func:`raw`, :func:`on_postgres` (for a bulk statement only PostgreSQL
-  takes), :func:`as_utc` (a timestamp as read back, aware, on either engine), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
+  takes), :func:`copy_records` (PostgreSQL: COPY a batch into a staging table in the transaction), :func:`as_utc` (a timestamp as read back, aware, on either engine), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
   fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
@@ -38,9 +38,11 @@ Groups:
 - members: :func:`get_member`, :func:`members_by_ids`, :func:`member_info_of`, :func:`tag_vocabulary`
   (the tenant's member tags with their Chinese labels, core's and every plugin's), households
   (:func:`get_household`, :func:`household_people`), :func:`find_members_by_id_number` (member ids by
-  ID number as given, through the blind index, invalid numbers left out; to report bad rows, check a
+  ID number as given, through the blind index, invalid numbers left out; :func:`id_number_digests` gives the
+  digests instead, to match a large file in SQL; to report bad rows, check a
   number first with :func:`normalize_id_number`, which raises :class:`IdNumberError`), and the members' encryption for a capability's
-  own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)``
+  own sensitive fields: :func:`pii_encrypt` / :func:`pii_decrypt` ``(value, table, field, tenant_id)`` (and
+  :func:`pii_encrypt_many` for a bulk write)
   (AES-GCM bound to table, field and tenant), :func:`mask_id_number`, :func:`mask_name`;
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
@@ -50,7 +52,8 @@ Groups:
   ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
   :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
   :func:`xlsx_read_rows` ``(zipfile, max_row_chars)``, the streaming XLSX reader (rows of the first visible
-  worksheet, flat memory; raises :class:`BadXlsx`);
+  worksheet, flat memory; raises :class:`BadXlsx`); :func:`xlsx_rows` (the rows of a small uploaded
+  workbook, e.g. a filled-in template);
 - GraphQL: :class:`Node`, :class:`Connection`, :func:`connection`, :func:`page_args`,
   :class:`UserError`, :class:`ApiError`, :func:`api_error`, :func:`run_mutation`, :func:`for_query`,
   :func:`to_global_id`, :func:`from_global_id`, :data:`BigInt`, :data:`Info`;
@@ -187,6 +190,7 @@ __all__ = [
     "transaction",
     "raw",
     "on_postgres",
+    "copy_records",
     "as_utc",
     "utcnow",
     "tenant_tables",
@@ -212,6 +216,7 @@ __all__ = [
     # members
     "get_member",
     "find_members_by_id_number",
+    "id_number_digests",
     "require_worker",
     "add_working_days",
     "is_working_day",
@@ -225,6 +230,7 @@ __all__ = [
     "normalize_id_number",
     "IdNumberError",
     "pii_encrypt",
+    "pii_encrypt_many",
     "pii_decrypt",
     "mask_id_number",
     "mask_name",
@@ -235,6 +241,7 @@ __all__ = [
     "XlsxStreamWriter",
     "xlsx_read_rows",
     "BadXlsx",
+    "xlsx_rows",
     # GraphQL
     "ApiError",
     "BigInt",
@@ -303,6 +310,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
     "on_postgres": ("core.dbutil", "on_postgres"),
+    "copy_records": ("core.dbutil", "copy_records"),
     "as_utc": ("core.dbutil", "as_utc"),
     "utcnow": ("core.dbutil", "utcnow"),
     "tenant_tables": ("core.migration_sql", "tenant_tables"),
@@ -326,6 +334,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "ledger_mutual_aid_fund": ("core.funds.services", "ensure_mutual_aid_fund"),
     "get_member": ("core.members.queries", "get_member"),
     "find_members_by_id_number": ("core.members.queries", "find_members_by_id_number"),
+    "id_number_digests": ("core.members.queries", "id_number_digests"),
     "require_worker": ("core.workers.access", "require_worker"),
     "add_working_days": ("core.workdays", "add_working_days"),
     "is_working_day": ("core.workdays", "is_working_day"),
@@ -339,6 +348,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "normalize_id_number": ("core.pii.idcard", "normalize_id_number"),
     "IdNumberError": ("core.pii.idcard", "IdNumberError"),
     "pii_encrypt": ("core.members.personal", "encrypt"),
+    "pii_encrypt_many": ("core.members.personal", "encrypt_many"),
     "pii_decrypt": ("core.members.personal", "decrypt"),
     "mask_id_number": ("core.pii.masking", "mask_id_number"),
     "mask_name": ("core.pii.masking", "mask_name"),
@@ -348,6 +358,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
     "xlsx_read_rows": ("core.xlsx.reader", "rows"),
     "BadXlsx": ("core.xlsx.parts", "BadXlsx"),
+    "xlsx_rows": ("core.xlsx.reader", "rows_of"),
     "ApiError": ("core.graphql.base", "ApiError"),
     "BigInt": ("core.graphql.base", "BigInt"),
     "Connection": ("core.graphql.base", "Connection"),

@@ -79,6 +79,11 @@ def decrypt(token: str, table: str, field: str, tenant_id: int) -> str:
     return pii_keys.keyring().decrypt(token, context=context(table, field, tenant_id))
 
 
+def encrypt_many(values: list[str], table: str, field: str, tenant_id: int) -> list[str]:
+    """``encrypt`` for many values of one column (each with its own nonce), for bulk writes."""
+    return pii_keys.keyring().encrypt_many(values, context=context(table, field, tenant_id))
+
+
 def id_bidx(canonical: str, tenant_id: int, key_id: str | None = None) -> bytes:
     """The blind index under ``key_id`` (default: the active index key). Writers and lookups should
     go through :func:`index_keys`, which knows the tenant's key."""
@@ -117,6 +122,11 @@ class IndexKeys:
 
     def id_bidxs(self, canonical: str) -> list[bytes]:
         return [id_bidx(canonical, self.tenant_id, k) for k in self.match]
+
+    def id_matchers(self) -> list[Any]:
+        """One function per match key, canonical ID number -> digest (see ``Keyring.blind_indexer``)."""
+        ring = pii_keys.keyring()
+        return [ring.blind_indexer(purpose=ID_PURPOSE, tenant_id=self.tenant_id, key_id=k) for k in self.match]
 
     def phone_bidx(self, canonical: str) -> bytes:
         return phone_bidx(canonical, self.tenant_id, self.write)

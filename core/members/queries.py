@@ -431,3 +431,23 @@ async def find_members_by_id_number(tenant: TenantContext, id_numbers: Sequence[
         for r in rows:
             found[given_by_digest[bytes(r["id_number_bidx"])]] = int(r["id"])
     return found
+
+
+async def id_number_digests(tenant: TenantContext, id_numbers: Sequence[str]) -> list[tuple[bytes, ...]]:
+    """For each ID number as given, the blind-index digests a member of ``tenant`` with that number may
+    be stored under (every index key of a rotation in progress); an empty tuple for an invalid number.
+    For matching a large file set-based, in SQL, against ``member.id_number_bidx`` (the numbers are
+    never stored or compared in clear): the caller stages the digests and joins."""
+    from core.members import personal
+    from core.pii import PiiValueError
+
+    matchers = (await personal.index_keys(tenant)).id_matchers()
+    out: list[tuple[bytes, ...]] = []
+    for given in id_numbers:
+        try:
+            canonical = personal.canonical_id_number(given)
+        except PiiValueError:
+            out.append(())
+            continue
+        out.append(tuple(m(canonical) for m in matchers))
+    return out

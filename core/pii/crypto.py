@@ -35,7 +35,7 @@ import hmac
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from cryptography.exceptions import InvalidTag
@@ -264,6 +264,41 @@ class Keyring:
         return self.encrypt(self.decrypt(token, context=context), context=context)
 
     # -- blind index --------------------------------------------------------------------------------
+
+    def encrypt_many(self, plaintexts: list[str], *, context: str) -> list[str]:
+        """``encrypt`` for many values under one context (a fresh nonce each): the context and key are
+        looked up once, for a bulk write of a few hundred thousand values."""
+        aad = self._aad(self._active, _check_context(context))
+        aead, prefix = self._aead[self._active], f"{TOKEN_VERSION}.{self._active}."
+        out = []
+        for plaintext in plaintexts:
+            if not isinstance(plaintext, str):
+                raise TypeError(f"plaintext must be a str, not {type(plaintext).__name__}")
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            out.append(prefix + _b64url(nonce + aead.encrypt(nonce, plaintext.encode("utf-8"), aad)))
+        return out
+
+    def blind_indexer(self, *, purpose: str, tenant_id: int, key_id: str | None = None) -> Callable[[str], bytes]:
+        """``blind_index`` as a function of the value, returning the raw 32-byte digest: the key and the
+        message's prefix are taken once (for matching a file of 100,000 ID numbers). Values must be
+        canonical ASCII (a canonical ID number): anything else goes through ``blind_index``."""
+        index_key = self._index_keys.get(self._active_index if key_id is None else key_id)
+        if index_key is None:
+            raise ValueError(f"unknown blind-index key id {key_id!r}")
+        if not isinstance(purpose, str) or not _PURPOSE.fullmatch(purpose):
+            raise ValueError("purpose must be 1-64 characters of a-z, 0-9, '_', '.', ':' or '-'")
+        if type(tenant_id) is not int or tenant_id < 0:
+            raise ValueError("tenant_id must be a non-negative int")
+        base = hmac.new(index_key, f"huijia-bidx-v1|{purpose}|{tenant_id}|".encode(), "sha256")
+
+        def digest(value: str) -> bytes:
+            if not value.isascii() or value != value.strip():
+                return bytes.fromhex(self.blind_index(value, purpose=purpose, tenant_id=tenant_id, key_id=key_id))
+            h = base.copy()
+            h.update(value.encode())
+            return h.digest()
+
+        return digest
 
     def blind_index(self, value: str, *, purpose: str, tenant_id: int, key_id: str | None = None) -> str:
         """Deterministic keyed digest (64 hex chars) for exact lookup / de-duplication.

@@ -155,12 +155,18 @@ async def open_case(tenant: TenantContext, machine: Machine, case_id: int, org_u
 
 
 async def open_many(tenant: TenantContext, machine: Machine, cases: Sequence[tuple[int, int]], actor: Actor, *,
-                    path: Sequence[str] = (), payload: Mapping[str, Any] | None = None) -> None:
+                    path: Sequence[str] = (), payload: Mapping[str, Any] | None = None, timeline: bool = True) -> None:
     """Start many cases at once, ``(case id, org unit id)`` each, as if each was opened and then taken
     along ``path`` (transition names, in order, by ``actor`` as the system). For a batch a job makes
     (automatic claims from a file): the caller has done the work of the path's guards and effects for
     the whole batch, which are NOT run here. Inside the caller's transaction: a few statements for the
-    batch, the timeline steps all written, one audit record. DUPLICATE if a case exists already."""
+    batch, the timeline steps all written, one audit record. DUPLICATE if a case exists already.
+
+    ``timeline=False`` writes each case as its one state row, already at the path's end (version = the
+    steps the path counts, so later steps number on from there), and no timeline steps: for a batch of
+    100,000 the steps are most of the writing. The caller then keeps what the steps would say (who
+    opened the cases and when: the capability's own row) and shows those steps itself; the batch's
+    audit record names the path."""
     from core.audit.services import record
 
     state = machine.initial
@@ -191,7 +197,7 @@ async def open_many(tenant: TenantContext, machine: Machine, cases: Sequence[tup
                       "state_since, version, created_at, updated_at) SELECT {}, {}, {}, x.c, x.u, {}, {}, {}, {}, {} "
                       "FROM unnest({}::bigint[], {}::bigint[]) AS x(c, u)", tenant.id, machine.capability,
                       machine.case_type, state, now, len(steps), now, now, ids, units)
-            for seq, (name, source, target) in enumerate(steps, start=1):
+            for seq, (name, source, target) in enumerate(steps if timeline else [], start=1):
                 await raw("INSERT INTO workflow_step (tenant_id, capability, case_type, case_id, seq, transition, "
                           "from_state, to_state, actor_id, actor_name, reasons, payload, at) SELECT {}, {}, {}, c, {}, {}, "
                           "{}, {}, {}, {}, '[]'::json, CAST({} AS json), {} FROM unnest({}::bigint[]) AS c", tenant.id, machine.capability,
@@ -203,13 +209,13 @@ async def open_many(tenant: TenantContext, machine: Machine, cases: Sequence[tup
                           "state_since, version, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                           tenant.id, machine.capability, machine.case_type, case_id, unit_id, state, now, len(steps),
                           now, now)
-                for seq, (name, source, target) in enumerate(steps, start=1):
+                for seq, (name, source, target) in enumerate(steps if timeline else [], start=1):
                     await WorkflowStep.insert(WorkflowStep(
                         tenant_id=tenant.id, capability=machine.capability, case_type=machine.case_type,
                         case_id=case_id, seq=seq, transition=name, from_state=source, to_state=target,
                         actor_id=actor.user_id, actor_name=actor.username[:150], reasons=[], payload=body, at=now))
         await record(tenant, actor, f"{machine.name}.open_many", machine.name, ids[0],
-                     {"cases": len(ids), "path": list(path), "to": state})
+                     {"cases": len(ids), "path": list(path), "to": state, "timeline": timeline})
 
 
 async def step(tenant: TenantContext, machine: Machine, case_id: int, transition: str, *, actor: Actor,

@@ -541,3 +541,21 @@ def rows(z: zipfile.ZipFile, max_row_chars: int, limits: Limits = DEFAULT_LIMITS
     finally:
         if strings is not None:
             strings.close()
+
+
+def rows_of(content: bytes, *, max_rows: int, max_row_chars: int = 4096) -> list[tuple[int, list[Any]]]:
+    """The rows (row number, values) of a small uploaded workbook's first visible sheet, at most
+    ``max_rows`` of them. Raises ``ValueError`` for anything that is not a readable XLSX file or has
+    more rows (a plugin's template upload: the caller turns it into its typed error)."""
+    import io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            out: list[tuple[int, list[Any]]] = []
+            for n, values in rows(z, max_row_chars):
+                if len(out) >= max_rows:
+                    raise ValueError(f"more than {max_rows} rows")
+                out.append((n, values))
+            return out
+    except (BadXlsx, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ValueError(f"not a readable XLSX file ({exc})") from None

@@ -402,3 +402,19 @@ async def test_a_batch_of_cases_opens_along_a_path_with_every_step_on_its_timeli
     assert paid.state == "paid" and paid.version == 4
     with tenant_scope(elsewhere.tenant):
         assert await current_many(elsewhere.tenant, CLAIM, ids) == {}
+
+
+async def test_a_batch_opened_without_its_timeline_is_one_row_in_its_final_state(place):
+    from core.workflow.services import open_many
+
+    ids = [60_000 + next(_ids) for _ in range(2)]
+    with tenant_scope(place.tenant):
+        await open_many(place.tenant, CLAIM, [(i, place.units["g1"]["id"]) for i in ids], SYSTEM,
+                        path=("check", "approve"), timeline=False)
+        states = await current_many(place.tenant, CLAIM, ids)
+    assert {(s.state, s.version) for s in states.values()} == {("approved", 3)}
+    assert await steps_of(place, ids[0]) == []
+    # its later steps number on after the path it skipped
+    paid = await go(place, ids[0], "pay", place.who(Role.CLERK, "g1"))
+    assert (paid.state, paid.version) == ("paid", 4)
+    assert [(s.seq, s.transition) for s in await steps_of(place, ids[0])] == [(4, "pay")]

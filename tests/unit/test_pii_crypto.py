@@ -348,3 +348,22 @@ def test_repr_hides_key_material(rotated: Keyring) -> None:
     assert "k1" in text and "k2" in text
     for raw in (K1, K2, INDEX):
         assert b64(raw) not in text and raw.hex() not in text and repr(raw) not in text
+
+
+def test_a_blind_indexer_gives_the_blind_index_as_bytes(rotated: Keyring) -> None:
+    digest = rotated.blind_indexer(purpose="person.id_number", tenant_id=7)
+    for value in ("11010519800101001X", "310101198001010012", " 110105198001010011", "１１０１０５"):
+        assert digest(value) == bytes.fromhex(rotated.blind_index(value, purpose="person.id_number", tenant_id=7))
+    assert digest("310101198001010012") != rotated.blind_indexer(purpose="person.id_number", tenant_id=8)("310101198001010012")
+    with pytest.raises(ValueError):
+        rotated.blind_indexer(purpose="Bad Purpose", tenant_id=7)
+    with pytest.raises(ValueError):
+        rotated.blind_indexer(purpose="person.id_number", tenant_id=7, key_id="nope")
+
+
+def test_encrypt_many_seals_each_value_with_its_own_nonce(rotated: Keyring) -> None:
+    tokens = rotated.encrypt_many(["北京协和医院", "北京协和医院", ""], context=CTX)
+    assert [rotated.decrypt(t, context=CTX) for t in tokens] == ["北京协和医院", "北京协和医院", ""]
+    assert tokens[0] != tokens[1] and all(rotated.key_id_of(t) == "k2" for t in tokens)
+    with pytest.raises(DecryptError):
+        rotated.decrypt(tokens[0], context="member.id_number:2")

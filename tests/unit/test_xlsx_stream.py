@@ -84,3 +84,17 @@ def test_an_exception_leaves_no_finished_file():
         raise RuntimeError("boom")
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(bytes(out.data)))
+
+
+def test_rows_of_reads_a_small_upload_and_refuses_anything_else():
+    from core.xlsx.reader import rows_of
+
+    out = io.BytesIO()
+    with XlsxStreamWriter(out, "名单") as book:
+        book.header(["身份证号", "姓名", "份数"])
+        book.row(["110105198001010011", "张三", 2])
+    assert rows_of(out.getvalue(), max_rows=5) == [(1, ["身份证号", "姓名", "份数"]), (2, ["110105198001010011", "张三", 2])]
+    with pytest.raises(ValueError):
+        rows_of(out.getvalue(), max_rows=1)
+    with pytest.raises(ValueError):
+        rows_of(b"a,b\n1,2\n", max_rows=5)

@@ -601,6 +601,8 @@ export type MutualAidClaimInput = {
   documents?: Array<MutualAidDocumentInput>;
   eventDate: Scalars['Date']['input'];
   excessBedFen?: Scalars['BigInt']['input'];
+  /** A disability: the day it was graded. */
+  gradedOn?: InputMaybe<Scalars['Date']['input']>;
   hospital?: Scalars['String']['input'];
   kind: Scalars['String']['input'];
   memberId?: InputMaybe<Scalars['ID']['input']>;
@@ -608,6 +610,8 @@ export type MutualAidClaimInput = {
   ownCostFen?: Scalars['BigInt']['input'];
   plan: Scalars['String']['input'];
   tier?: InputMaybe<Scalars['Int']['input']>;
+  /** A disability: the day treatment ended (empty: not ended when graded). */
+  treatmentEndedOn?: InputMaybe<Scalars['Date']['input']>;
 };
 
 export type MutualAidClaimState =
@@ -639,6 +643,15 @@ export type MutualAidEnrolInput = {
   orgUnitId: Scalars['ID']['input'];
   plan: Scalars['String']['input'];
   shares?: Scalars['Int']['input'];
+  unitKind: MutualAidUnitKind;
+};
+
+/** A unit union's batch from the enrolment template (XLSX: 身份证号, 姓名, 份数), downloaded from /mutual_aid/enrolment-template/<plan>. */
+export type MutualAidEnrolTemplateInput = {
+  batchKey: Scalars['String']['input'];
+  contentBase64: Scalars['String']['input'];
+  orgUnitId: Scalars['ID']['input'];
+  plan: Scalars['String']['input'];
   unitKind: MutualAidUnitKind;
 };
 

@@ -13,6 +13,7 @@ from huijia_mutual_aid.interface import (
     Claim,
     Eligibility,
     Enrolment,
+    History,
     Plan,
     Sex,
 )
@@ -40,3 +41,18 @@ def benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
     amount = paid_days * DAILY_FEN
     return Benefit(amount, (BenefitItem("住院津贴", amount,
                                         f"住院{days}天，自第{FIRST_PAID_DAY}天起{paid_days}天×{DAILY_FEN // 100}元"),))
+
+
+def benefits(plan: Plan, cases: list[tuple[Enrolment, Claim, History]]) -> list[Benefit | None] | None:
+    """``benefit`` for many claims (the history plays no part in Beijing's formula)."""
+    if plan.code != HOSPITAL_ALLOWANCE.code:
+        return None
+    # the allowance depends on the days in hospital only: one answer per length of stay
+    by_days: dict[int, Benefit | None] = {}
+    out = []
+    for e, c, _ in cases:
+        days = c.hospital_days if c.kind == "hospital_stay" else -1
+        if days not in by_days:
+            by_days[days] = benefit(plan, e, c)
+        out.append(by_days[days])
+    return out

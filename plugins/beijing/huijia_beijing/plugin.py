@@ -7,7 +7,7 @@ import importlib.metadata
 from core.sdk import PluginInfo, TagInfo, TenantContext, hookimpl
 from huijia_beijing import mutual_aid, rules
 from huijia_beijing.settings import NAME, BeijingSettings, for_tenant
-from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, Plan
+from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, History, Plan
 
 PLUGIN = PluginInfo(
     name=NAME,
@@ -20,7 +20,7 @@ PLUGIN = PluginInfo(
     # declaration would make every tenant enabling this plugin enable them too, and a province may
     # run those schemes elsewhere. The hooks are only called where the capability is enabled.
     # Written against core's 0.1 hooks; a 0.x host with a newer minor still loads it.
-    contracts={"huijia.core": "0.1", "hardship": "1.1", "mutual_aid": "1.0"},
+    contracts={"huijia.core": "0.1", "hardship": "1.1", "mutual_aid": "1.2"},
 )
 
 
@@ -48,3 +48,8 @@ def register_mutual_aid_plans(tenant: TenantContext) -> list[Plan]:
 @hookimpl
 def mutual_aid_benefit(plan: Plan, enrolment: Enrolment, claim: Claim) -> Benefit | None:
     return mutual_aid.benefit(plan, enrolment, claim)
+
+
+@hookimpl
+def mutual_aid_benefits(plan: Plan, cases: list[tuple[Enrolment, Claim, History]]) -> list[Benefit | None] | None:
+    return mutual_aid.benefits(plan, cases)

@@ -24,6 +24,7 @@ from core.sdk import (
     ErrorCode,
     Principal,
     TenantContext,
+    as_utc,
     audit_record,
     files,
     get_member,
@@ -31,6 +32,7 @@ from core.sdk import (
     ledger_post_reservation,
     ledger_reserve,
     ledger_void_reservation,
+    on_postgres,
     pii_decrypt,
     pii_encrypt,
     raw,
@@ -44,13 +46,20 @@ from core.sdk import (
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan, Sex
 from huijia_mutual_aid.plans import benefit_for, plan_for
 from huijia_mutual_aid.premiums import plan_accounts
-from huijia_mutual_aid.rules import claim_refusals
+from huijia_mutual_aid.rules import CHINA, claim_refusals
 from huijia_mutual_aid.workflow import CLAIM
 
 TABLE = "mutual_aid_claim"
 # 维权支出: the union accounting system books mutual-aid payouts with the workers' protection spending.
 EXPENSE_CODE = "502"
 SPENT = ("approved", "paid")
+# A claim holds money (approved, or paid) exactly while it has a reservation: approval writes it in the step
+# that approves, payment keeps it, cancelling clears it when it voids it (the ledger keeps the voided
+# reservation, naming the claim). Caps are counted on this, in the claim's own row: the claim's state
+# would take a join to the cases, which the planner, its statistics behind a large import, walks by
+# the wrong index (every case of the capability for each claim).
+HOLDS = "c.reservation_id IS NOT NULL"
+CAP_LOCK_NAMESPACE = 1414
 MAX_FEN = 10**12
 MAX_DOCUMENT = 10 * 1024 * 1024
 MAX_DOCUMENTS = 10
@@ -86,7 +95,27 @@ class ClaimInput:
     non_insured_fen: int = 0
     tier: int | None = None
     case_ref: str = ""
+    graded_on: dt.date | None = None
+    treatment_ended_on: dt.date | None = None
     documents: tuple[Document, ...] = field(default_factory=tuple)
+
+
+def cap_lock_key(tenant: TenantContext, plan_code: str) -> int:
+    """The advisory-lock key of a plan's caps in a tenant (a signed 32-bit int; a collision only makes
+    two plans wait on each other)."""
+    digest = hashlib.sha256(f"{tenant.id}|{plan_code}".encode()).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+async def lock_caps(tenant: TenantContext, plan_code: str, *, exclusive: bool) -> None:
+    """What a member was already paid may only be read for a payout under this lock, until the payout is
+    written: an approval holds it shared (approvals of different members go on side by side; those of one
+    member queue on the enrolment row), a stay import exclusively, since it reads the whole plan's
+    payouts once and pays many members. Without it a manual approval committing during an import could
+    pass a cap the import had already counted up to."""
+    if on_postgres():
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await raw(f"SELECT {fn}({{}}, {{}})", CAP_LOCK_NAMESPACE, cap_lock_key(tenant, plan_code))
 
 
 def for_update() -> str:
@@ -122,6 +151,9 @@ def validate(plan: Plan, i: ClaimInput, *, documents_required: bool) -> None:
                           message_zh="住院须填写入院和出院日期，且入院在前")
     if i.tier is not None and not 1 <= i.tier <= 10:
         raise DomainError(ErrorCode.INVALID_INPUT, "tier must be between 1 and 10", "tier", message_zh="档次须在1至10之间")
+    if i.treatment_ended_on is not None and i.treatment_ended_on < i.event_date:
+        raise DomainError(ErrorCode.INVALID_INPUT, "treatment cannot end before the event", "treatmentEndedOn",
+                          message_zh="治疗终结日期不能早于事故日期")
     if len(i.hospital) > 100 or len(i.case_ref) > 64:
         raise DomainError(ErrorCode.INVALID_INPUT, "hospital has at most 100 and caseRef 64 characters", "hospital",
                           message_zh="医院名称或案件编号过长")
@@ -143,6 +175,8 @@ def validate(plan: Plan, i: ClaimInput, *, documents_required: bool) -> None:
 def pick_enrolment(rows: list[dict[str, Any]], event: dt.date) -> dict[str, Any] | None:
     """The enrolment whose term holds the event; else the latest before it (its cover ended), else the
     first after it (cover had not started): the claim check then says which."""
+    if len(rows) == 1:  # the usual case, whichever of the three it is
+        return rows[0]
     holding = [r for r in rows if r["term_start"] <= event <= r["cover_to"]]
     if holding:
         return max(holding, key=lambda r: r["term_start"])
@@ -152,10 +186,13 @@ def pick_enrolment(rows: list[dict[str, Any]], event: dt.date) -> dict[str, Any]
     return min(rows, key=lambda r: r["term_start"]) if rows else None
 
 
+_SEX = {"F": Sex.FEMALE, "M": Sex.MALE}
+
+
 def enrolment_value(e: dict[str, Any], member: dict[str, Any] | None) -> Enrolment:
     gender = (member or {}).get("gender")
     return Enrolment(plan_code=e["plan_code"], shares=int(e["shares"]), cover_from=e["cover_from"], cover_to=e["cover_to"],
-                     sex=Sex(gender) if gender in ("F", "M") else None, birth_date=(member or {}).get("birth_date"))
+                     sex=_SEX.get(gender) if isinstance(gender, str) else None, birth_date=(member or {}).get("birth_date"))
 
 
 def claim_value(i: ClaimInput | dict[str, Any]) -> Claim:
@@ -163,20 +200,20 @@ def claim_value(i: ClaimInput | dict[str, Any]) -> Claim:
     return Claim(kind=g("kind"), event_date=g("event_date"), admitted_on=g("admitted_on"),
                  discharged_on=g("discharged_on"), covered_cost_fen=int(g("covered_cost_fen")),
                  own_cost_fen=int(g("own_cost_fen")), deductible_fen=int(g("deductible_fen")),
-                 excess_bed_fen=int(g("excess_bed_fen")), non_insured_fen=int(g("non_insured_fen")), tier=g("tier"))
+                 excess_bed_fen=int(g("excess_bed_fen")), non_insured_fen=int(g("non_insured_fen")), tier=g("tier"),
+                 graded_on=g("graded_on"), treatment_ended_on=g("treatment_ended_on"))
 
 
 async def history_of(tenant: TenantContext, plan: Plan, member_id: int, term_start: dt.date, event: dt.date,
                      case_ref: str, exclude_id: int | None = None) -> History:
-    """What the plan already paid or holds for the member: approved and paid claims, in the event's
-    calendar year, in the term, and on the same case."""
+    """What the plan already paid or holds for the member: approved and paid claims (see ``HOLDS``), in the
+    event's calendar year, in the term, and on the same case."""
     rows = await raw(
         "SELECT coalesce(sum(CASE WHEN c.event_date >= {} AND c.event_date <= {} THEN c.amount_fen ELSE 0 END), 0) AS yr, "
         "coalesce(sum(CASE WHEN c.term_start = {} THEN c.amount_fen ELSE 0 END), 0) AS term, "
         "coalesce(sum(CASE WHEN c.case_ref = {} AND c.case_ref <> '' THEN c.amount_fen ELSE 0 END), 0) AS cs "
-        "FROM mutual_aid_claim c JOIN workflow_case w ON w.tenant_id = c.tenant_id AND w.capability = 'mutual_aid' "
-        "AND w.case_type = 'claim' AND w.case_id = c.id WHERE c.tenant_id = {} AND c.member_id = {} "
-        "AND c.plan_code = {} AND w.state IN ('approved', 'paid') AND c.id <> {}",
+        "FROM mutual_aid_claim c WHERE c.tenant_id = {} AND c.member_id = {} AND c.plan_code = {} AND " + HOLDS +
+        " AND c.id <> {}",
         dt.date(event.year, 1, 1), dt.date(event.year, 12, 31), term_start, case_ref, tenant.id, member_id, plan.code,
         exclude_id or 0)
     r = rows[0]
@@ -241,13 +278,13 @@ async def insert_claim(tenant: TenantContext, e: dict[str, Any], i: ClaimInput, 
         "INSERT INTO mutual_aid_claim (tenant_id, org_unit_id, member_id, enrolment_id, plan_code, term_start, kind, "
         "event_date, admitted_on, discharged_on, hospital_enc, covered_cost_fen, own_cost_fen, deductible_fen, "
         "excess_bed_fen, non_insured_fen, tier, case_ref, amount_fen, breakdown, capped_by, source, stay_key, "
-        "created_by, created_by_name, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
+        "created_by, created_by_name, created_at, graded_on, treatment_ended_on) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, "
+        "{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id",
         tenant.id, e["org_unit_id"], e["member_id"], e["id"], e["plan_code"], e["term_start"], i.kind, i.event_date,
         i.admitted_on, i.discharged_on, pii_encrypt(i.hospital, TABLE, "hospital", tenant.id) if i.hospital else "",
         i.covered_cost_fen, i.own_cost_fen, i.deductible_fen, i.excess_bed_fen, i.non_insured_fen, i.tier, i.case_ref,
         benefit.amount_fen, breakdown_json(benefit), benefit.capped_by, source, stay_key, actor.user_id,
-        actor.username[:150], utcnow())
+        actor.username[:150], utcnow(), i.graded_on, i.treatment_ended_on)
     return int(rows[0]["id"])
 
 
@@ -301,7 +338,7 @@ async def _recheck(ctx: Any, c: dict[str, Any]) -> tuple[Plan, Enrolment, Claim,
     history = await history_of(ctx.tenant, plan, int(c["member_id"]), c["term_start"], c["event_date"], c["case_ref"],
                                exclude_id=int(c["id"]))
     # the deadline counts from when the claim was made, not from when it is reviewed
-    made_on = c["created_at"].date()
+    made_on = as_utc(c["created_at"]).astimezone(CHINA).date()
     return plan, enrolment, claim, history, claim_refusals(plan, enrolment, claim, submitted_on=made_on, history=history)
 
 
@@ -341,6 +378,7 @@ async def reserve(ctx: Any) -> None:
     so two approvals for one member queue) and hold it on the plan's fund at the root union."""
     c = await load(ctx.tenant, ctx.case.case_id)
     assert c is not None
+    await lock_caps(ctx.tenant, c["plan_code"], exclusive=False)
     plan, enrolment, claim, history, problems = await _recheck(ctx, c)
     if problems:
         raise _refused(problems)
@@ -395,3 +433,5 @@ async def void(ctx: Any) -> None:
     c = await load(ctx.tenant, ctx.case.case_id)
     assert c is not None and c["reservation_id"] is not None
     await ledger_void_reservation(ctx.tenant, ctx.actor, int(c["reservation_id"]), reason="; ".join(ctx.reasons)[:500])
+    # it holds nothing any more (HOLDS)
+    await raw("UPDATE mutual_aid_claim SET reservation_id = NULL WHERE tenant_id = {} AND id = {}", ctx.tenant.id, c["id"])

@@ -22,9 +22,9 @@ from core.sdk import (
     perm,
     run_mutation,
     to_global_id,
-    utcnow,
 )
 from huijia_mutual_aid.interface import Claim, Enrolment, History, Plan
+from huijia_mutual_aid.rules import china_today
 
 MAX_FEN = 10**12  # 100 亿元: far above any real cost, far below the 64-bit range
 
@@ -243,7 +243,50 @@ class MutualAidMutation:
                                   message_zh="批次号须为1至64个字符")
             rows = await enrol_batch(tenant, principal, info.context.actor, plan_code=input.plan, unit_id=unit_id,
                                      unit_kind=UnitKind(input.unit_kind.value), member_ids=members,
-                                     shares=input.shares, batch_key=input.batch_key.strip(), on=utcnow().date())
+                                     shares=input.shares, batch_key=input.batch_key.strip(), on=china_today())
+            return {"enrolments": [MutualAidEnrolment.of(r) for r in rows]}
+
+        return await run_mutation(MutualAidEnrolPayload, work)
+
+
+@strawberry.input(description="A unit union's batch from the enrolment template (XLSX: 身份证号, 姓名, 份数), "
+                              "downloaded from /mutual_aid/enrolment-template/<plan>.")
+class MutualAidEnrolTemplateInput:
+    plan: str
+    org_unit_id: strawberry.ID
+    unit_kind: MutualAidUnitKind
+    batch_key: str
+    content_base64: str
+
+
+@strawberry.type
+class MutualAidTemplateMutation:
+    @strawberry.mutation(description=perm("mutual_aid.enrol", "Enrol the members of a filled-in enrolment template "
+                                          "as one batch (all or nothing, with every check of mutualAidEnrol); each "
+                                          "refusal names its row in extensions.row and in messageZh."))
+    async def mutual_aid_enrol_from_template(self, info: Info, input: MutualAidEnrolTemplateInput) -> MutualAidEnrolPayload:
+        import base64
+        import binascii
+
+        from huijia_mutual_aid.interface import UnitKind
+        from huijia_mutual_aid.template import MAX_FILE, enrol_from_template
+
+        async def work() -> dict:
+            tenant, principal = info.context.require("mutual_aid.read")
+            unit_id = from_global_id(input.org_unit_id, "OrgUnit", "orgUnitId")[1]
+            if not input.batch_key.strip() or len(input.batch_key) > 64:
+                raise DomainError(ErrorCode.INVALID_INPUT, "batchKey must have 1 to 64 characters", "batchKey",
+                                  message_zh="批次号须为1至64个字符")
+            if len(input.content_base64) > MAX_FILE * 4 // 3 + 8:
+                raise DomainError(ErrorCode.INVALID_INPUT, "the file is larger than 5 MB", "content", message_zh="文件过大")
+            try:
+                content = base64.b64decode(input.content_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise DomainError(ErrorCode.INVALID_INPUT, "content is not base64", "content",
+                                  message_zh="文件编码不正确") from None
+            rows = await enrol_from_template(tenant, principal, info.context.actor, plan_code=input.plan, unit_id=unit_id,
+                                             unit_kind=UnitKind(input.unit_kind.value), content=content,
+                                             batch_key=input.batch_key.strip(), on=china_today())
             return {"enrolments": [MutualAidEnrolment.of(r) for r in rows]}
 
         return await run_mutation(MutualAidEnrolPayload, work)

@@ -38,10 +38,10 @@ from core.sdk import (
     run_mutation,
     scope_clause,
     to_global_id,
-    utcnow,
+    workflow_timeline_many,
 )
 from huijia_mutual_aid.graphql import MutualAidBenefitItem, MutualAidEnrolment
-from huijia_mutual_aid.rules import ids_in
+from huijia_mutual_aid.rules import china_today, ids_in
 from huijia_mutual_aid.workflow import STATES_ZH
 
 
@@ -112,7 +112,7 @@ class MutualAidMemberCover:
 async def _member_cover(tenant: Any, member: dict[str, Any], id_number: str) -> MutualAidMemberCover:
     from huijia_mutual_aid.cover import covers_of
 
-    covers = (await covers_of(tenant, [int(member["id"])], utcnow().date()))[int(member["id"])]
+    covers = (await covers_of(tenant, [int(member["id"])], china_today()))[int(member["id"])]
     return MutualAidMemberCover(
         member_id=_gid("Member", member["id"]), name_masked=mask_name(member["name"]),
         id_number_masked=mask_id_number(id_number),
@@ -133,6 +133,21 @@ class MutualAidDocument:
     filename: str
     content_type: str
     size: int
+    download_url: str = strawberry.field(description="GET it with the same bearer token (permission-checked and "
+                                                     "audited): staff over the claim's union, or the worker whose claim it is.")
+
+
+@strawberry.type(description="One step of a claim's review, dated: who took it, from which state to which, and why.")
+class MutualAidClaimStep:
+    seq: int
+    action: str
+    action_label: str
+    from_state: str | None
+    to_state: str
+    state_label: str
+    actor_name: str
+    reasons: list[str]
+    at: dt.datetime
 
 
 @strawberry.type(description="A mutual-aid claim (互助保障申请) on the shared review workflow.")
@@ -156,15 +171,45 @@ class MutualAidClaim:
     own_cost_fen: BigInt  # type: ignore[valid-type]
     tier: int | None
     case_ref: str
+    graded_on: dt.date | None
+    treatment_ended_on: dt.date | None
     amount_fen: BigInt = strawberry.field(description="The payable benefit after caps (fen), as last computed.")  # type: ignore[valid-type]
     capped_by: str | None
     breakdown: list[MutualAidBenefitItem]
     documents: list[MutualAidDocument]
+    timeline: list[MutualAidClaimStep] = strawberry.field(description="The review's steps, oldest first. An "
+                                                          "automatic claim's first three (entered, checked and "
+                                                          "approved by the system from the stay file) are dated "
+                                                          "when the file was imported.")
     created_at: dt.datetime
 
 
-def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]]) -> MutualAidClaim:
+def _steps(c: dict[str, Any], steps: list[Any]) -> list[MutualAidClaimStep]:
+    from huijia_mutual_aid.workflow import AUTOMATIC_PATH, CLAIM
+
+    labels = {t.name: t.label_zh for t in CLAIM.transitions}
+    labels["open"] = "受理"
+    out = []
+    if c["source"] == "automatic":
+        # its case was written in its final state at import: the steps are the claim's own record
+        state: str | None = None
+        for seq, (name, target) in enumerate([("open", CLAIM.initial), *[(n, CLAIM.transition(n).target)  # type: ignore[union-attr]
+                                                                           for n in AUTOMATIC_PATH]], start=1):
+            out.append(MutualAidClaimStep(seq=seq, action=name, action_label=labels.get(name, name), from_state=state,
+                                          to_state=target, state_label=STATES_ZH.get(target, target),
+                                          actor_name="系统（免申即享）", reasons=[], at=c["created_at"]))
+            state = target
+    done = len(out)
+    out += [MutualAidClaimStep(seq=s.seq, action=s.transition, action_label=labels.get(s.transition, s.transition),
+                               from_state=s.from_state, to_state=s.to_state, state_label=STATES_ZH.get(s.to_state, s.to_state),
+                               actor_name=s.actor_name, reasons=list(s.reasons), at=s.at)
+            for s in steps if s.seq > done]
+    return out
+
+
+def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]], steps: list[Any]) -> MutualAidClaim:
     from huijia_mutual_aid.claims import breakdown_of, hospital_of
+    from huijia_mutual_aid.http import download_url
 
     return MutualAidClaim(
         id=_gid("MutualAidClaim", c["id"]), plan_code=c["plan_code"], kind=c["kind"], state=c["state"],
@@ -173,22 +218,29 @@ def _claim(tenant: Any, c: dict[str, Any], docs: list[dict[str, Any]]) -> Mutual
         enrolment_id=_gid("MutualAidEnrolment", c["enrolment_id"]), term_start=c["term_start"],
         event_date=c["event_date"], admitted_on=c["admitted_on"], discharged_on=c["discharged_on"],
         hospital_masked=_mask_hospital(hospital_of(tenant, c)), covered_cost_fen=int(c["covered_cost_fen"]),
-        own_cost_fen=int(c["own_cost_fen"]), tier=c["tier"], case_ref=c["case_ref"], amount_fen=int(c["amount_fen"]),
+        own_cost_fen=int(c["own_cost_fen"]), tier=c["tier"], case_ref=c["case_ref"],
+        graded_on=c["graded_on"], treatment_ended_on=c["treatment_ended_on"], amount_fen=int(c["amount_fen"]),
         capped_by=c["capped_by"],
         breakdown=[MutualAidBenefitItem(label=x["label_zh"], amount_fen=x["amount_fen"], note=x.get("note_zh", ""))
                    for x in breakdown_of(c)],
         documents=[MutualAidDocument(id=_gid("MutualAidDocument", d["id"]), kind=d["kind"], filename=d["filename"],
-                                     content_type=d["content_type"], size=int(d["size"])) for d in docs],
-        created_at=c["created_at"])
+                                     content_type=d["content_type"], size=int(d["size"]),
+                                     download_url=download_url(d["id"])) for d in docs],
+        timeline=_steps(c, steps), created_at=c["created_at"])
 
 
 async def _claims_out(tenant: Any, rows: list[dict[str, Any]]) -> list[MutualAidClaim]:
+    from huijia_mutual_aid.workflow import CLAIM
+
     docs: dict[int, list[dict[str, Any]]] = {}
+    steps: dict[int, list[Any]] = {}
     if rows:
+        ids = [int(r["id"]) for r in rows]
         for d in await raw("SELECT * FROM mutual_aid_claim_document WHERE tenant_id = {} AND claim_id "
-                           f"{ids_in([int(r['id']) for r in rows])} ORDER BY id", tenant.id):
+                           f"{ids_in(ids)} ORDER BY id", tenant.id):
             docs.setdefault(int(d["claim_id"]), []).append(d)
-    return [_claim(tenant, r, docs.get(int(r["id"]), [])) for r in rows]
+        steps = await workflow_timeline_many(tenant, CLAIM, ids)
+    return [_claim(tenant, r, docs.get(int(r["id"]), []), steps.get(int(r["id"]), [])) for r in rows]
 
 
 @strawberry.enum
@@ -243,6 +295,9 @@ class MutualAidClaimInput:
     non_insured_fen: BigInt = 0  # type: ignore[valid-type]
     tier: int | None = None
     case_ref: str = ""
+    graded_on: dt.date | None = strawberry.field(default=None, description="A disability: the day it was graded.")
+    treatment_ended_on: dt.date | None = strawberry.field(default=None, description="A disability: the day treatment "
+                                                          "ended (empty: not ended when graded).")
     documents: list[MutualAidDocumentInput] = strawberry.field(default_factory=list)
 
 
@@ -270,7 +325,8 @@ def _claim_input(i: MutualAidClaimInput, member_id: int) -> Any:
                       admitted_on=i.admitted_on, discharged_on=i.discharged_on, hospital=i.hospital.strip(),
                       covered_cost_fen=i.covered_cost_fen, own_cost_fen=i.own_cost_fen, deductible_fen=i.deductible_fen,
                       excess_bed_fen=i.excess_bed_fen, non_insured_fen=i.non_insured_fen, tier=i.tier,
-                      case_ref=i.case_ref.strip(), documents=docs)
+                      case_ref=i.case_ref.strip(), graded_on=i.graded_on, treatment_ended_on=i.treatment_ended_on,
+                      documents=docs)
 
 
 async def _one_claim(tenant: Any, claim_id: int) -> MutualAidClaim:
@@ -462,7 +518,7 @@ class MutualAidClaimsMutation:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("mutual_aid.read")
             rows = await pay_premiums(tenant, principal, info.context.actor, plan_code=plan,
-                                      unit_id=from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1], on=utcnow().date())
+                                      unit_id=from_global_id(org_unit_id, "OrgUnit", "orgUnitId")[1], on=china_today())
             return {"premiums": [MutualAidPremium(
                 enrolment_id=_gid("MutualAidEnrolment", r["enrolment_id"]), term_start=r["term_start"], level=r["level"],
                 payer_unit_id=_gid("OrgUnit", r["payer_unit_id"]), amount_fen=int(r["amount_fen"]),
@@ -481,7 +537,7 @@ class MutualAidClaimsMutation:
                 raise DomainError(ErrorCode.INVALID_INPUT, "memberId is required", "memberId", message_zh="请选择会员")
             member = from_global_id(input.member_id, "Member", "memberId")[1]
             claim_id = await submit(tenant, info.context.actor, _claim_input(input, member), principal=principal,
-                                    source="unit", on=utcnow().date())
+                                    source="unit", on=china_today())
             return {"claim": await _one_claim(tenant, claim_id)}
 
         return await run_mutation(MutualAidClaimPayload, work)
@@ -496,7 +552,7 @@ class MutualAidClaimsMutation:
             if input.member_id is not None:
                 me.require_own_member(from_global_id(input.member_id, "Member", "memberId")[1], "member")
             claim_id = await submit(me.tenant, info.context.actor, _claim_input(input, me.require_member()),
-                                    principal=None, source="worker", on=utcnow().date())
+                                    principal=None, source="worker", on=china_today())
             return {"claim": await _one_claim(me.tenant, claim_id)}
 
         return await run_mutation(MutualAidClaimPayload, work)
@@ -542,7 +598,7 @@ class MutualAidClaimsMutation:
         async def work() -> dict[str, Any]:
             tenant, principal = info.context.require("mutual_aid.read")
             return {"report": _report(await close(tenant, principal, info.context.actor, plan, term_start,
-                                                  utcnow().date()))}
+                                                  china_today()))}
 
         return await run_mutation(MutualAidSettlePayload, work)
 

@@ -6,6 +6,7 @@ module of this capability a province plugin may import.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from core.sdk import ContractVersion, TenantContext, hookspec
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from huijia_mutual_aid.interface import Benefit, Claim, Enrolment, History, Plan, Settlement, SurplusMove
 
 # Province plugins declare contracts={"mutual_aid": "1.0"}; the history is in CHANGELOG.md beside this file.
-CONTRACT = ContractVersion("mutual_aid", "1.1")
+CONTRACT = ContractVersion("mutual_aid", "1.2")
 
 
 @hookspec
@@ -48,6 +49,23 @@ def mutual_aid_benefit(tenant: TenantContext, plan: Plan, enrolment: Enrolment, 
     :return: A ``Benefit`` in fen, or ``None``.
 
     .. versionadded:: 1.0
+    """
+
+
+@hookspec(firstresult=True)
+def mutual_aid_benefits(tenant: TenantContext, plan: Plan,
+                        cases: Sequence[tuple[Enrolment, Claim, History]]) -> list[Benefit | None] | None:
+    """Return the benefits of many claims under ``plan`` at once, one per case and in order: what
+    ``mutual_aid_benefit`` answers for each (an automatic-claims file brings 100,000 stays, and one
+    call per stay is most of its time). Stops at first non-None result; ``None`` for another plugin's
+    plan. A plugin that does not implement it is asked claim by claim through ``mutual_aid_benefit``.
+
+    :param tenant: The tenant of the claims.
+    :param plan: The plan claimed under.
+    :param cases: (cover, claim, history) for each claim, as ``mutual_aid_benefit`` takes them.
+    :return: A list as long as ``cases`` (an item ``None`` where no rule answers), or ``None``.
+
+    .. versionadded:: 1.2
     """
 
 

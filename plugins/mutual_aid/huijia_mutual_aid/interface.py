@@ -128,6 +128,11 @@ class Plan:
     excludes: tuple[str, ...] = ()
     # the claim kinds the plan pays (its benefit hook answers for these), code -> Chinese label
     claim_kinds: tuple[tuple[str, str], ...] = ()
+    # A disability is graded when its treatment ends, or at this day after the accident while treatment is
+    # still unfinished (the usual 180): a claim of one of ``disability_kinds`` that brings a grading date
+    # is checked against it (a death claim of such a kind brings none).
+    disability_grading_day: int | None = None
+    disability_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -147,6 +152,8 @@ class Plan:
             problems.append("a numbered period needs its start and end dates, in order")
         if self.code in self.excludes:
             problems.append("a plan cannot exclude itself")
+        if self.disability_kinds and (self.disability_grading_day is None or self.disability_grading_day < 1):
+            problems.append("disability_kinds need a positive disability_grading_day")
         if problems:
             raise ValueError(f"mutual-aid plan {self.code!r}: " + "; ".join(problems))
 
@@ -188,6 +195,13 @@ class Claim:
     non_insured_fen: int = 0
     # a plan paying fixed amounts by tier (illness grade, disability grade): 1 = the highest
     tier: int | None = None
+    # a disability: the day it was graded, and the day treatment ended (None: not ended when graded)
+    graded_on: dt.date | None = None
+    treatment_ended_on: dt.date | None = None
+
+    def grading_due(self, day: int) -> dt.date:
+        """The day a disability of this accident is graded at the latest when treatment is unfinished."""
+        return self.event_date + dt.timedelta(days=day)
 
     @property
     def hospital_days(self) -> int:

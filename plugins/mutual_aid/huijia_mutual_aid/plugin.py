@@ -68,6 +68,13 @@ def register_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from huijia_mutual_aid import http
+
+    return http.ROUTES
+
+
+@hookimpl
 def register_file_stores() -> list[Any]:
     # Claim documents and uploaded hospital-stay files: backups, restores, key rotation and a
     # province's export and erasure carry them.
@@ -85,12 +92,12 @@ def register_encrypted_columns() -> list[EncryptedColumn]:
 @hookimpl
 def register_graphql() -> list[Any]:
     from core.sdk import GraphQLContribution
-    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery
+    from huijia_mutual_aid.graphql import MutualAidMutation, MutualAidQuery, MutualAidTemplateMutation
     from huijia_mutual_aid.graphql_claims import MutualAidClaimsMutation, MutualAidClaimsQuery
     from huijia_mutual_aid.graphql_worker import MutualAidWorkerQuery
 
     return [GraphQLContribution(query=[MutualAidQuery, MutualAidClaimsQuery, MutualAidWorkerQuery],
-                                mutation=[MutualAidMutation, MutualAidClaimsMutation])]
+                                mutation=[MutualAidMutation, MutualAidClaimsMutation, MutualAidTemplateMutation])]
 
 
 # 满意度评价: the service_network capability's collecting hook (optional: that capability may not be

@@ -21,6 +21,9 @@ class MutualAidSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     # enrolment until cover starts), where the province's plan leaves them open or the union sets its own.
     claim_within_days: dict[str, int] = msgspec.field(default_factory=dict)
     waiting_days: dict[str, int] = msgspec.field(default_factory=dict)
+    # Per plan code, the days after joining the unit within which a new hire may be added to a unit already
+    # enrolled for the term (the plan's own ``new_hire_days`` otherwise).
+    new_hire_days: dict[str, int] = msgspec.field(default_factory=dict)
 
 
 def for_tenant(tenant: TenantContext) -> MutualAidSettings:

@@ -80,6 +80,8 @@ class MutualAidClaim(Table, tablename="mutual_aid_claim"):
     non_insured_fen = BigInt(default=0)
     tier = Integer(null=True, default=None)
     case_ref = Varchar(length=64, default="")  # claims of one case share it (the per-case cap)
+    graded_on = Date(null=True, default=None)  # a disability: when it was graded
+    treatment_ended_on = Date(null=True, default=None)  # and when treatment ended (None: unfinished)
     amount_fen = BigInt(default=0)  # the payable benefit after caps, as last computed
     breakdown = JSONB(default=[])
     capped_by = Varchar(length=8, null=True, default=None)

@@ -101,9 +101,10 @@ async def cash(t: Any, fund_code: str) -> tuple[int, int]:
 
 
 def days_ago(n: int) -> str:
-    from core.sdk import utcnow
+    """``n`` days before today on China's calendar, the one claims are checked on."""
+    from huijia_mutual_aid.rules import china_today
 
-    return (utcnow().date() - dt.timedelta(days=n)).isoformat()
+    return (china_today() - dt.timedelta(days=n)).isoformat()
 
 
 async def seed_claims(province: Any) -> dict[str, Any]:

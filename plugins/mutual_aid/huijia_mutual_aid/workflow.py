@@ -13,6 +13,9 @@ from typing import Any
 
 from core.sdk import Machine, Transition
 
+# The steps an automatic claim (免申即享) takes at once when its stay file is imported: its case is written
+# as one row in the state they end in, and its timeline shows them from the claim's own record.
+AUTOMATIC_PATH = ("check", "approve")
 STATES_ZH = {"entered": "已受理", "checked": "已核查", "approved": "已审批", "paid": "已给付", "rejected": "未通过"}
 
 

@@ -173,6 +173,25 @@ async def test_claims_in_the_waiting_period_before_cover_or_after_the_deadline_s
     assert await claims_stored(w) == before
 
 
+async def test_a_disability_graded_before_day_180_while_treatment_goes_on_is_refused(w) -> None:
+    import datetime as dt
+
+    before = await claims_stored(w)
+    member, _ = w["staff"][2]
+    accident = days_ago(10)
+    due = (dt.date.fromisoformat(accident) + dt.timedelta(days=180)).isoformat()
+    early = errors(await w["clerk"].gql(SUBMIT, claim_input(member, kind="accidental_death_disability", eventDate=accident,
+                                                            gradedOn=days_ago(0))), "mutualAidClaimSubmit")
+    assert [(e["extensions"]["reason"], e["messageZh"]) for e in early] == [
+        ("GRADING", f"治疗未终结的，伤残在事故后第180天（{due}）评定，此前的评定不予受理")]
+    assert await claims_stored(w) == before
+    # treatment ended: graded after it, the claim goes ahead and keeps both dates
+    done = await w["clerk"].data(SUBMIT.replace("hospitalMasked", "hospitalMasked gradedOn treatmentEndedOn"), claim_input(
+        member, kind="accidental_death_disability", eventDate=accident, gradedOn=days_ago(1), treatmentEndedOn=days_ago(2)))
+    claim = done["mutualAidClaimSubmit"]["claim"]
+    assert (claim["amountFen"], claim["gradedOn"], claim["treatmentEndedOn"]) == (3_000_000, days_ago(1), days_ago(2))
+
+
 async def test_the_one_who_entered_a_claim_cannot_approve_it_and_a_rejected_claim_is_never_paid(w, api) -> None:
     from core.accounts import services as accounts
     from core.actor import Actor

@@ -37,6 +37,8 @@ REPORT = """query($p: String!, $t: Date!) { mutualAidSettlement(plan: $p, termSt
 SETTLE = """mutation($p: String!, $t: Date!) { mutualAidSettle(plan: $p, termStart: $t) {
   report { closed surplusFen surplusMovedTo premiumsFen claimsFen } errors { field code message messageZh } } }"""
 PAY_PREMIUMS = """mutation($p: String!, $u: ID!) { mutualAidPremiumsPay(plan: $p, orgUnitId: $u) { errors { code } } }"""
+TIMELINE = """query($id: ID!) { mutualAidClaim(id: $id) { timeline { seq action actionLabel fromState toState stateLabel
+  actorName reasons at } } }"""
 FUNDED = 5_000_000
 
 
@@ -140,12 +142,22 @@ async def test_a_hospital_stay_file_creates_approved_claims_once_and_reports_the
     cancel = await w["approver"].gql("""mutation($id: ID!) { mutualAidClaimStep(id: $id, action: CANCEL, reasons: ["x"]) {
       errors { code } } }""", {"id": auto["nodes"][0]["id"]})
     assert [e["code"] for e in cancel["data"]["mutualAidClaimStep"]["errors"]] == ["INVALID_STATE"]
+    # its case is one row, written approved: the steps it took at import come from the claim's own record
+    claim_pk = (await _member_pks(w, [auto["nodes"][0]["id"]]))[0]
     steps = await sql(w["t"], "SELECT transition FROM workflow_step WHERE tenant_id = {} AND capability = 'mutual_aid' "
-                              "AND case_id = {} ORDER BY seq", (await _member_pks(w, [auto["nodes"][0]["id"]]))[0])
-    assert [r["transition"] for r in steps] == ["open", "check", "approve"]
-    # finance pays the automatic claim like any other
+                              "AND case_id = {} ORDER BY seq", claim_pk)
+    assert steps == []
+    timeline = (await w["approver"].data(TIMELINE, {"id": auto["nodes"][0]["id"]}))["mutualAidClaim"]["timeline"]
+    assert [(s["seq"], s["action"], s["fromState"], s["toState"], s["actorName"]) for s in timeline] == [
+        (1, "open", None, "entered", "系统（免申即享）"), (2, "check", "entered", "checked", "系统（免申即享）"),
+        (3, "approve", "checked", "approved", "系统（免申即享）")]
+    assert len({s["at"] for s in timeline}) == 1
+    # finance pays the automatic claim like any other, and the payment follows on its timeline
     paid = (await w["finance"].data(STEP, {"id": auto["nodes"][0]["id"], "a": "PAY"}))["mutualAidClaimStep"]
     assert paid["errors"] == [] and paid["claim"]["state"] == "paid"
+    timeline = (await w["approver"].data(TIMELINE, {"id": auto["nodes"][0]["id"]}))["mutualAidClaim"]["timeline"]
+    assert [(s["seq"], s["action"], s["stateLabel"]) for s in timeline][2:] == [(3, "approve", "已审批"), (4, "pay", "已给付")]
+    assert timeline[3]["at"] >= timeline[2]["at"]
 
 
 async def _member_pks(w: dict[str, Any], gids: list[str]) -> list[int]:

@@ -37,6 +37,8 @@ CLASS_B = Plan(
     max_shares=1, cover_after_days=1,
     claim_kinds=(("serious_illness", "重大疾病"), ("accidental_death_disability", "意外身故或全残"),
                  ("illness_death", "疾病身故")),
+    # [I] as accident cover grades a disability: when treatment ends, or at day 180 while it has not
+    disability_grading_day=180, disability_kinds=("accidental_death_disability",),
 )
 GROUP_ACCIDENT_PER_SHARE_FEN = 500_000
 GROUP_ACCIDENT = Plan(
@@ -44,6 +46,7 @@ GROUP_ACCIDENT = Plan(
     max_shares=3, equal_shares=True, cover_after_days=1,
     enrolment=EnrolmentRule(min_ratio_bp=7500, small_unit_staff=10, small_unit_ratio_bp=10000, new_hire_days=60),
     claim_kinds=(("accidental_death_disability", "意外身故或全残"),),
+    disability_grading_day=180, disability_kinds=("accidental_death_disability",),
 )
 PLANS = (CLASS_A, CLASS_B, GROUP_ACCIDENT)
 

@@ -12,7 +12,7 @@ import huijia_shanghai.plugin
 from core.context import TenantContext
 from core.plugins import build_plugin_manager, hooks_for
 from huijia_mutual_aid.interface import Claim, Enrolment, History, UnitKind
-from huijia_mutual_aid.rules import apply_caps, cover_period, ratio_problems, shares_problems
+from huijia_mutual_aid.rules import apply_caps, claim_refusals, cover_period, ratio_problems, shares_problems
 
 PM = build_plugin_manager([huijia_hardship.plugin, huijia_mutual_aid.plugin, huijia_shanghai.plugin], trace=False)
 D = dt.date
@@ -72,3 +72,27 @@ def test_the_benefit_is_not_capped_where_the_plan_has_no_cap() -> None:
     plan = plans()["shanghai_class_b"]
     got = benefit("shanghai_class_b", Claim("serious_illness", D(2026, 5, 1)))
     assert apply_caps(plan, got, History(paid_in_year_fen=3_000_000)).amount_fen == 2_000_000
+
+
+@pytest.mark.parametrize(("graded", "ended", "reasons"), [
+    # treatment unfinished: graded at day 180 (2026-08-29 for an accident on 2026-03-02), not before
+    (D(2026, 8, 28), None, ["治疗未终结的，伤残在事故后第180天（2026-08-29）评定，此前的评定不予受理"]),
+    (D(2026, 8, 29), None, []),
+    # treatment ended on day 100: graded once it ended, before day 180 too
+    (D(2026, 6, 10), D(2026, 6, 10), []),
+    (D(2026, 6, 9), D(2026, 6, 10), ["伤残须在治疗终结（2026-06-10）后评定"]),
+    # treatment still going on at day 180 (ends later): the day-180 grading stands
+    (D(2026, 9, 1), D(2026, 12, 1), []),
+    (D(2026, 8, 1), D(2026, 12, 1), ["治疗未终结的，伤残在事故后第180天（2026-08-29）评定，此前的评定不予受理"]),
+    # a death of the same kind brings no grading
+    (None, None, []),
+])
+def test_a_disability_is_graded_when_treatment_ends_or_at_day_180(graded, ended, reasons) -> None:
+    for code in ("shanghai_group_accident", "shanghai_class_b"):
+        plan = plans()[code]
+        assert (plan.disability_grading_day, plan.disability_kinds) == (180, ("accidental_death_disability",))
+        claim = Claim("accidental_death_disability", D(2026, 3, 2), graded_on=graded, treatment_ended_on=ended)
+        got = claim_refusals(plan, Enrolment(code, 1, D(2026, 1, 2), D(2026, 12, 31)), claim, submitted_on=D(2026, 12, 20))
+        assert [zh for reason, zh in got] == reasons and {reason for reason, _ in got} <= {"GRADING"}
+        # the benefit hook sees the grading as part of the claim (the formula does not change with it)
+        assert benefit(code, claim).amount_fen > 0
