@@ -1527,6 +1527,13 @@ export type MutualAidEnrolMutationVariables = Exact<{
 
 export type MutualAidEnrolMutation = { mutualAidEnrol: { enrolments: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
+export type MutualAidEnrolFromTemplateMutationVariables = Exact<{
+  input: MutualAidEnrolTemplateInput;
+}>;
+
+
+export type MutualAidEnrolFromTemplateMutation = { mutualAidEnrolFromTemplate: { enrolments: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
+
 export type MutualAidPremiumsPayMutationVariables = Exact<{
   plan: Scalars['String']['input'];
   orgUnitId: Scalars['ID']['input'];
@@ -1549,7 +1556,7 @@ export type MutualAidMyCoverQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type MutualAidMyCoverQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> } };
 
-export type MutualAidClaimFieldsFragment = { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> };
+export type MutualAidClaimFieldsFragment = { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> };
 
 export type MutualAidClaimsQueryVariables = Exact<{
   filter?: InputMaybe<MutualAidClaimFilter>;
@@ -1565,21 +1572,21 @@ export type MutualAidClaimQueryVariables = Exact<{
 }>;
 
 
-export type MutualAidClaimQuery = { mutualAidClaim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } };
+export type MutualAidClaimQuery = { mutualAidClaim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> } };
 
 export type MutualAidClaimSubmitMutationVariables = Exact<{
   input: MutualAidClaimInput;
 }>;
 
 
-export type MutualAidClaimSubmitMutation = { mutualAidClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type MutualAidClaimSubmitMutation = { mutualAidClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
 export type MutualAidMyClaimSubmitMutationVariables = Exact<{
   input: MutualAidClaimInput;
 }>;
 
 
-export type MutualAidMyClaimSubmitMutation = { mutualAidMyClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type MutualAidMyClaimSubmitMutation = { mutualAidMyClaimSubmit: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
 export type MutualAidClaimStepMutationVariables = Exact<{
   id: Scalars['ID']['input'];
@@ -1589,7 +1596,7 @@ export type MutualAidClaimStepMutationVariables = Exact<{
 }>;
 
 
-export type MutualAidClaimStepMutation = { mutualAidClaimStep: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type MutualAidClaimStepMutation = { mutualAidClaimStep: { claim: { id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
 export type MutualAidStaysImportMutationVariables = Exact<{
   plan: Scalars['String']['input'];
@@ -1624,7 +1631,7 @@ export type MutualAidSettleMutation = { mutualAidSettle: { report: { planCode: s
 export type MutualAidMyPortalQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MutualAidMyPortalQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> }, mutualAidMyPlans: Array<{ code: string, nameZh: string, claimKinds: Array<{ code: string, label: string }> }>, mutualAidMyClaims: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number }> }> };
+export type MutualAidMyPortalQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> }, mutualAidMyPlans: Array<{ code: string, nameZh: string, claimKinds: Array<{ code: string, label: string }> }>, mutualAidMyClaims: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> }> };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -2942,6 +2949,8 @@ export const MutualAidClaimFieldsFragmentDoc = new TypedDocumentString(`
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -2955,6 +2964,18 @@ export const MutualAidClaimFieldsFragmentDoc = new TypedDocumentString(`
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }
@@ -5069,6 +5090,31 @@ export const MutualAidEnrolDocument = new TypedDocumentString(`
   coverTo
   premiumFen
 }`) as unknown as TypedDocumentString<MutualAidEnrolMutation, MutualAidEnrolMutationVariables>;
+export const MutualAidEnrolFromTemplateDocument = new TypedDocumentString(`
+    mutation MutualAidEnrolFromTemplate($input: MutualAidEnrolTemplateInput!) {
+  mutualAidEnrolFromTemplate(input: $input) {
+    enrolments {
+      ...MutualAidEnrolmentFields
+    }
+    errors {
+      field
+      code
+      message
+      messageZh
+      extensions
+    }
+  }
+}
+    fragment MutualAidEnrolmentFields on MutualAidEnrolment {
+  id
+  planCode
+  memberId
+  orgUnitId
+  shares
+  coverFrom
+  coverTo
+  premiumFen
+}`) as unknown as TypedDocumentString<MutualAidEnrolFromTemplateMutation, MutualAidEnrolFromTemplateMutationVariables>;
 export const MutualAidPremiumsPayDocument = new TypedDocumentString(`
     mutation MutualAidPremiumsPay($plan: String!, $orgUnitId: ID!) {
   mutualAidPremiumsPay(plan: $plan, orgUnitId: $orgUnitId) {
@@ -5190,6 +5236,8 @@ export const MutualAidClaimDocument = new TypedDocumentString(`
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -5203,6 +5251,18 @@ export const MutualAidClaimDocument = new TypedDocumentString(`
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }`) as unknown as TypedDocumentString<MutualAidClaimQuery, MutualAidClaimQueryVariables>;
@@ -5217,6 +5277,7 @@ export const MutualAidClaimSubmitDocument = new TypedDocumentString(`
       code
       message
       messageZh
+      extensions
     }
   }
 }
@@ -5240,6 +5301,8 @@ export const MutualAidClaimSubmitDocument = new TypedDocumentString(`
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -5253,6 +5316,18 @@ export const MutualAidClaimSubmitDocument = new TypedDocumentString(`
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }`) as unknown as TypedDocumentString<MutualAidClaimSubmitMutation, MutualAidClaimSubmitMutationVariables>;
@@ -5267,6 +5342,7 @@ export const MutualAidMyClaimSubmitDocument = new TypedDocumentString(`
       code
       message
       messageZh
+      extensions
     }
   }
 }
@@ -5290,6 +5366,8 @@ export const MutualAidMyClaimSubmitDocument = new TypedDocumentString(`
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -5303,6 +5381,18 @@ export const MutualAidMyClaimSubmitDocument = new TypedDocumentString(`
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }`) as unknown as TypedDocumentString<MutualAidMyClaimSubmitMutation, MutualAidMyClaimSubmitMutationVariables>;
@@ -5345,6 +5435,8 @@ export const MutualAidClaimStepDocument = new TypedDocumentString(`
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -5358,6 +5450,18 @@ export const MutualAidClaimStepDocument = new TypedDocumentString(`
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }`) as unknown as TypedDocumentString<MutualAidClaimStepMutation, MutualAidClaimStepMutationVariables>;
@@ -5521,6 +5625,8 @@ fragment MutualAidClaimFields on MutualAidClaim {
   ownCostFen
   tier
   caseRef
+  gradedOn
+  treatmentEndedOn
   amountFen
   cappedBy
   breakdown {
@@ -5534,6 +5640,18 @@ fragment MutualAidClaimFields on MutualAidClaim {
     filename
     contentType
     size
+    downloadUrl
+  }
+  timeline {
+    seq
+    action
+    actionLabel
+    fromState
+    toState
+    stateLabel
+    actorName
+    reasons
+    at
   }
   createdAt
 }`) as unknown as TypedDocumentString<MutualAidMyPortalQuery, MutualAidMyPortalQueryVariables>;
