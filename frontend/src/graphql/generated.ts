@@ -1525,7 +1525,7 @@ export type MutualAidEnrolMutationVariables = Exact<{
 }>;
 
 
-export type MutualAidEnrolMutation = { mutualAidEnrol: { enrolments: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
+export type MutualAidEnrolMutation = { mutualAidEnrol: { enrolments: Array<{ id: string, planCode: string, memberId: string, orgUnitId: string, shares: number, coverFrom: string, coverTo: string, premiumFen: number | string }>, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null, extensions: unknown | null }> } };
 
 export type MutualAidEnrolFromTemplateMutationVariables = Exact<{
   input: MutualAidEnrolTemplateInput;
@@ -5077,6 +5077,7 @@ export const MutualAidEnrolDocument = new TypedDocumentString(`
       code
       message
       messageZh
+      extensions
     }
   }
 }

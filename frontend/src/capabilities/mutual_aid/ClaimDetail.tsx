@@ -4,7 +4,9 @@
  */
 import { useState } from 'react';
 import { useParams } from 'react-router';
-import { Alert, App, Button, Card, Descriptions, Form, Input, List, Space, Steps, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, List, Space, Steps, Table, Tag, Timeline, Typography } from 'antd';
+import { DownloadOutlined } from '@ant-design/icons';
+import { downloadFile } from '../../api/files';
 import { gql } from '../../api/client';
 import { describeError } from '../../api/errors';
 import { useGql } from '../../api/useGql';
@@ -29,6 +31,75 @@ export function ClaimProgress({ state }: { state: string }) {
       current={at}
       status={rejected ? 'error' : state === 'paid' ? 'finish' : 'process'}
       items={[{ title: '受理' }, { title: rejected ? '未通过' : '核查' }, { title: '审批' }, { title: '给付' }]}
+    />
+  );
+}
+
+type TimelineStep = MutualAidClaimFieldsFragment['timeline'][number];
+type ClaimDocument = MutualAidClaimFieldsFragment['documents'][number];
+
+/** The review's dated steps, oldest first: who took each, and the reasons of a rejection or cancel. */
+export function ClaimTimeline({ steps }: { steps: readonly TimelineStep[] }) {
+  if (steps.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="暂无办理记录" />;
+  return (
+    <Timeline
+      data-testid="claim-timeline"
+      style={{ marginTop: 16 }}
+      items={steps.map((s) => ({
+        key: s.seq,
+        color: s.toState === 'rejected' ? 'red' : s.toState === 'paid' ? 'green' : 'blue',
+        children: (
+          <>
+            <div>
+              <strong>{s.actionLabel}</strong> · {s.stateLabel}
+            </div>
+            <Typography.Text type="secondary">
+              {formatDateTime(s.at)} · {s.actorName || '系统'}
+            </Typography.Text>
+            {s.reasons.length > 0 && (
+              <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
+                {s.reasons.map((r, i) => (
+                  <li key={i}>{r}</li>
+                ))}
+              </ul>
+            )}
+          </>
+        ),
+      }))}
+    />
+  );
+}
+
+/** The claim's documents, each a download (the file route wants the bearer token, so no plain link). */
+export function ClaimDocuments({ documents, emptyText }: { documents: readonly ClaimDocument[]; emptyText: string }) {
+  const { message } = App.useApp();
+  const [busy, setBusy] = useState<string | null>(null);
+  const get = async (d: ClaimDocument) => {
+    setBusy(d.id);
+    try {
+      await downloadFile(d.downloadUrl, d.filename);
+    } catch (e) {
+      message.error(`下载失败：${describeError(e, MUTUAL_AID_ERRORS)}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <List
+      size="small"
+      dataSource={[...documents]}
+      locale={{ emptyText }}
+      renderItem={(d) => (
+        <List.Item
+          actions={[
+            <Button key="get" size="small" type="link" icon={<DownloadOutlined />} loading={busy === d.id} aria-label={`下载 ${d.filename}`} onClick={() => void get(d)}>
+              下载
+            </Button>,
+          ]}
+        >
+          {DOCUMENT_LABELS[d.kind.toUpperCase() as keyof typeof DOCUMENT_LABELS] ?? d.kind}：{d.filename}（{Math.max(1, Math.round(d.size / 1024))} KB）
+        </List.Item>
+      )}
     />
   );
 }
@@ -123,6 +194,7 @@ export default function MutualAidClaimDetail() {
       <Card size="small" className="hj-panel" style={{ marginBottom: 16 }} title="办理进度">
         <ClaimProgress state={c.state} />
         <Typography.Text type="secondary">受理于 {formatDateTime(c.createdAt)}</Typography.Text>
+        <ClaimTimeline steps={c.timeline} />
       </Card>
       <Card size="small" className="hj-panel" style={{ marginBottom: 16 }} title="申请信息">
         <Descriptions size="small" column={{ xs: 1, md: 2 }}>
@@ -134,22 +206,15 @@ export default function MutualAidClaimDetail() {
           <Descriptions.Item label="医保范围内费用">{formatYuan(c.coveredCostFen)}</Descriptions.Item>
           <Descriptions.Item label="个人自付">{formatYuan(c.ownCostFen)}</Descriptions.Item>
           {c.caseRef && <Descriptions.Item label="病案号">{c.caseRef}</Descriptions.Item>}
+          {c.gradedOn && <Descriptions.Item label="伤残评定日期">{formatDate(c.gradedOn)}</Descriptions.Item>}
+          {c.gradedOn && <Descriptions.Item label="治疗终结日期">{c.treatmentEndedOn ? formatDate(c.treatmentEndedOn) : '评定时尚未终结'}</Descriptions.Item>}
         </Descriptions>
       </Card>
       <Card size="small" className="hj-panel" style={{ marginBottom: 16 }} title="给付计算">
         <BenefitTable claim={c} plan={plan} />
       </Card>
       <Card size="small" className="hj-panel" title="申请材料">
-        <List
-          size="small"
-          dataSource={c.documents}
-          locale={{ emptyText: c.source === 'automatic' ? '免申即享，无需材料' : '暂无材料' }}
-          renderItem={(d) => (
-            <List.Item>
-              {DOCUMENT_LABELS[d.kind.toUpperCase() as keyof typeof DOCUMENT_LABELS] ?? d.kind}：{d.filename}（{Math.max(1, Math.round(d.size / 1024))} KB）
-            </List.Item>
-          )}
-        />
+        <ClaimDocuments documents={c.documents} emptyText={c.source === 'automatic' ? '免申即享，无需材料' : '暂无材料'} />
       </Card>
       {withReasons && (
         <MutationDialog<{ reasons: string }, MutualAidClaimStepMutation['mutualAidClaimStep']>

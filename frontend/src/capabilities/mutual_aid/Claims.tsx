@@ -13,7 +13,7 @@ import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import { MutualAidClaimsDocument, MutualAidClaimSubmitDocument, MutualAidCoverDocument, type MutualAidClaimFilter, type MutualAidClaimsQuery, type MutualAidClaimState, type MutualAidClaimSubmitMutation } from '../../graphql/generated';
 import { formatDate } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
-import { ClaimFields, claimInput, type ClaimValues } from './ClaimForm';
+import { CLAIM_FIELD_MAP, ClaimFields, claimInput, placeClaimErrors, type ClaimValues } from './ClaimForm';
 import { MUTUAL_AID_ERRORS, SOURCE_LABELS, STATE_COLORS, STATE_LABELS, options } from './labels';
 import { planOptions, usePlans, type Plan } from './shared';
 
@@ -30,11 +30,11 @@ export function ClaimDialog({ plans, onClose, onDone }: { plans: readonly Plan[]
       form={form}
       onClose={onClose}
       isDone={(p) => !!p.claim}
-      errorOptions={{ messages: MUTUAL_AID_ERRORS, fieldMap: { coveredCostFen: 'coveredCost', ownCostFen: 'ownCost', dischargedOn: 'stay', documents: 'files' } }}
+      errorOptions={{ messages: MUTUAL_AID_ERRORS, fieldMap: CLAIM_FIELD_MAP }}
       mutate={async (v) => {
         // the member is found by ID number (blind index) so the clerk never browses personal data
         const { mutualAidCover: who } = await gql(MutualAidCoverDocument, { idNumber: v.idNumber.trim().toUpperCase() });
-        return (await gql(MutualAidClaimSubmitDocument, { input: await claimInput({ ...v, memberId: who.memberId }) })).mutualAidClaimSubmit;
+        return placeClaimErrors((await gql(MutualAidClaimSubmitDocument, { input: await claimInput({ ...v, memberId: who.memberId }) })).mutualAidClaimSubmit);
       }}
       onDone={(p) => onDone(p.claim!.id)}
     >

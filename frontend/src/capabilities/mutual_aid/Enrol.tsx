@@ -4,10 +4,12 @@
  * the unit's enrolments and, for finance, paying the term's premiums into the plan's fund.
  */
 import { useMemo, useState } from 'react';
-import { Alert, App, Button, Card, Form, InputNumber, Popconfirm, Progress, Select, Space, Statistic, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, InputNumber, Popconfirm, Progress, Select, Space, Statistic, Table, Typography, Upload } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
+import { DownloadOutlined, UploadOutlined } from '@ant-design/icons';
 import { gql } from '../../api/client';
-import { describeError } from '../../api/errors';
+import { describeError, type UserError } from '../../api/errors';
+import { downloadFile } from '../../api/files';
 
 import { useAuth } from '../../auth/AuthProvider';
 import { PageContainer } from '../../components/PageContainer';
@@ -15,6 +17,7 @@ import { ConnectionTable, useConnection } from '../../components/ConnectionTable
 import { OrgUnitPicker } from '../../components/OrgUnitPicker';
 import {
   MutualAidEnrolDocument,
+  MutualAidEnrolFromTemplateDocument,
   MutualAidEnrolmentsDocument,
   MutualAidPremiumsPayDocument,
   MutualAidUnitMembersDocument,
@@ -25,7 +28,7 @@ import {
 import { formatDate } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
 import { UNIT_KIND_LABELS, options, pct } from './labels';
-import { planOptions, ratioBp, requiredRatioBp, usePlans, errorText } from './shared';
+import { planOptions, ratioBp, readBase64, requiredRatioBp, usePlans, errorText, type Plan } from './shared';
 
 type MemberRow = MutualAidUnitMembersQuery['members']['nodes'][number];
 
@@ -52,6 +55,127 @@ export function RatioCheck({ eligible, chosen, requiredBp, shares, maxShares }: 
   );
 }
 
+type RowError = UserError & { extensions?: unknown };
+interface TemplateRefusal { key: number; row: number | null; text: string }
+
+const extension = (e: RowError, key: string): unknown => (e.extensions as Record<string, unknown> | null | undefined)?.[key];
+
+/** The refusals of a template upload, one line per row (a file-wide refusal has no row). */
+export function templateRefusals(errors: readonly RowError[]): TemplateRefusal[] {
+  return errors.map((e, i) => {
+    const row = extension(e, 'row');
+    // the server's sentence starts with "第N行：", which the row column already says
+    return { key: i, row: typeof row === 'number' ? row : null, text: errorText(e).replace(/^第\d+行：/, '') };
+  });
+}
+
+const MAX_TEMPLATE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * 名单模板: download the plan's template, upload it filled in. The whole list is enrolled or none of it;
+ * every row that stands in the way is listed with its row number.
+ */
+export function TemplateEnrol({ plan, unitId, unitKind, onEnrolled }: { plan: Plan; unitId: string; unitKind: MutualAidUnitKind; onEnrolled: (count: number) => Promise<void> | void }) {
+  const { message } = App.useApp();
+  const [downloading, setDownloading] = useState(false);
+  const [uploading, setUploading] = useState(false);
+  const [refusals, setRefusals] = useState<TemplateRefusal[]>([]);
+  const [fileName, setFileName] = useState<string>();
+
+  const template = async () => {
+    setDownloading(true);
+    try {
+      await downloadFile(`/mutual_aid/enrolment-template/${encodeURIComponent(plan.code)}`, `参保名单模板-${plan.nameZh}.xlsx`);
+    } catch (e) {
+      message.error(`模板下载失败：${describeError(e)}`);
+    } finally {
+      setDownloading(false);
+    }
+  };
+
+  const upload = async (file: File) => {
+    setRefusals([]);
+    setFileName(file.name);
+    if (file.size > MAX_TEMPLATE_BYTES) {
+      setRefusals([{ key: 0, row: null, text: '文件不能超过10MB' }]);
+      return;
+    }
+    setUploading(true);
+    try {
+      const { mutualAidEnrolFromTemplate: r } = await gql(MutualAidEnrolFromTemplateDocument, {
+        // a new key per chosen file: the same file sent again after a lost answer is a new choice of the clerk's
+        input: { plan: plan.code, orgUnitId: unitId, unitKind, batchKey: crypto.randomUUID(), contentBase64: await readBase64(file) },
+      });
+      if (r.errors.length) {
+        setRefusals(templateRefusals(r.errors));
+        return;
+      }
+      message.success(`已按名单为 ${r.enrolments.length} 名会员办理参保`);
+      await onEnrolled(r.enrolments.length);
+    } catch (e) {
+      setRefusals([{ key: 0, row: null, text: describeError(e) }]);
+    } finally {
+      setUploading(false);
+    }
+  };
+
+  return (
+    <Card size="small" className="hj-panel" style={{ marginTop: 12 }} title="按模板导入名单" data-testid="enrol-template">
+      <Space wrap>
+        <Button icon={<DownloadOutlined />} loading={downloading} onClick={() => void template()}>
+          下载模板
+        </Button>
+        <Upload
+          accept=".xlsx"
+          maxCount={1}
+          showUploadList={false}
+          beforeUpload={(file) => {
+            void upload(file);
+            return false;
+          }}
+        >
+          <Button type="primary" icon={<UploadOutlined />} loading={uploading}>
+            上传名单
+          </Button>
+        </Upload>
+        <Typography.Text type="secondary">模板列：身份证号、姓名、份数；整份名单一并办理，有任何一行不符合条件时均不予办理。</Typography.Text>
+      </Space>
+      {refusals.length > 0 && (
+        <>
+          <Alert
+            type="error"
+            showIcon
+            style={{ marginTop: 12 }}
+            message={`名单${fileName ? `「${fileName}」` : ''}未予办理：共 ${refusals.length} 处问题，请修改后重新上传`}
+          />
+          <Table<TemplateRefusal>
+            size="small"
+            style={{ marginTop: 8 }}
+            data-testid="template-refusals"
+            rowKey="key"
+            dataSource={refusals}
+            pagination={refusals.length > 20 ? { pageSize: 20 } : false}
+            columns={[
+              { title: '行号', dataIndex: 'row', width: 80, render: (v: number | null) => v ?? '—' },
+              { title: '问题', dataIndex: 'text' },
+            ]}
+          />
+        </>
+      )}
+    </Card>
+  );
+}
+
+/** A member's database id from its global id ("Member:12" in base64), to name them in a refusal. */
+function dbId(globalId: string): number | null {
+  try {
+    const n = Number(atob(globalId).split(':')[1]);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
 export default function MutualAidEnrol() {
   const { can } = useAuth();
   const { message } = App.useApp();
@@ -72,6 +196,8 @@ export default function MutualAidEnrol() {
   );
   const enrolments = useConnection(MutualAidEnrolmentsDocument, { plan: planCode ?? null, orgUnitId: unitId ?? null }, (d) => d.mutualAidEnrolments, { pageSize: 20 });
   const eligible = members.connection?.totalCount ?? 0;
+  // once the unit is enrolled for the plan, the API adds only new hires (within the plan's days, no ratio check)
+  const newHires = !!plan && !!unitId && plan.newHireDays != null && (enrolments.connection?.totalCount ?? 0) > 0;
   const required = plan ? requiredRatioBp(plan, unitKind, eligible) : 0;
   // one key per choice of plan, unit, members and shares: sending the same batch again (a retry after
   // a lost answer) cannot enrol twice, while a changed choice is a new batch
@@ -86,7 +212,13 @@ export default function MutualAidEnrol() {
         input: { plan: plan.code, orgUnitId: unitId, unitKind, memberIds: chosen, shares, batchKey },
       });
       if (r.errors.length) {
-        setRefusals(r.errors.map((e) => errorText(e)));
+        const names = new Map((members.connection?.nodes ?? []).map((m) => [dbId(m.id), m.name]));
+        setRefusals(
+          r.errors.map((e) => {
+            const who = names.get(Number(extension(e, 'memberId')));
+            return who ? `${who}：${errorText(e)}` : errorText(e);
+          }),
+        );
         return;
       }
       message.success(`已为 ${r.enrolments.length} 名会员办理参保`);
@@ -150,7 +282,17 @@ export default function MutualAidEnrol() {
       </Card>
       {plan && unitId && (
         <>
-          <RatioCheck eligible={eligible} chosen={chosen.length} requiredBp={required} shares={shares} maxShares={plan.maxShares} />
+          {newHires ? (
+            <Alert
+              type="info"
+              showIcon
+              data-testid="new-hire-mode"
+              message="本单位本期已参保：补充参保新入职会员"
+              description={`可为本单位参保后入职、入职不超过 ${plan.newHireDays} 天的会员补充参保，不再核对参保比例；超出期限或参保前已入职的会员将不予办理，并在下方说明原因。`}
+            />
+          ) : (
+            <RatioCheck eligible={eligible} chosen={chosen.length} requiredBp={required} shares={shares} maxShares={plan.maxShares} />
+          )}
           {refusals.length > 0 && (
             <Alert
               type="error"
@@ -167,7 +309,18 @@ export default function MutualAidEnrol() {
               data-testid="enrol-refusals"
             />
           )}
-          <Card size="small" className="hj-panel" style={{ marginTop: 12 }} title="选择参保会员">
+          {can('mutual_aid.enrol') && (
+            <TemplateEnrol
+              plan={plan}
+              unitId={unitId}
+              unitKind={unitKind}
+              onEnrolled={async () => {
+                setRefusals([]);
+                await enrolments.refetch();
+              }}
+            />
+          )}
+          <Card size="small" className="hj-panel" style={{ marginTop: 12 }} title={newHires ? '选择新入职会员' : '选择参保会员'}>
             <ConnectionTable<MemberRow>
               source={members}
               columns={memberColumns}
@@ -177,7 +330,7 @@ export default function MutualAidEnrol() {
             />
             {can('mutual_aid.enrol') && (
               <Button type="primary" disabled={chosen.length === 0} loading={busy} onClick={() => void enrol()} style={{ marginTop: 12 }}>
-                办理参保（{chosen.length} 人）
+                {newHires ? '补充参保' : '办理参保'}（{chosen.length} 人）
               </Button>
             )}
           </Card>

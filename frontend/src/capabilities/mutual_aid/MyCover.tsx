@@ -12,8 +12,8 @@ import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { MutualAidMyClaimSubmitDocument, MutualAidMyPortalDocument } from '../../graphql/generated';
 import { formatDate } from '../../lib/format';
 import { formatYuan } from '../../lib/money';
-import { ClaimFields, claimInput, type ClaimValues } from './ClaimForm';
-import { ClaimProgress } from './ClaimDetail';
+import { CLAIM_FIELD_MAP, ClaimFields, claimInput, placeClaimErrors, type ClaimValues } from './ClaimForm';
+import { ClaimDocuments, ClaimProgress, ClaimTimeline } from './ClaimDetail';
 import { CoverList } from './CoverList';
 import { MUTUAL_AID_ERRORS, STATE_COLORS } from './labels';
 import { RateButton, dbIdOf, useMyRatings } from '../../portal/rating/RateButton';
@@ -22,10 +22,10 @@ import type { Plan } from './shared';
 function ClaimDrawer({ plans, onClose, onDone }: { plans: readonly Plan[]; onClose: () => void; onDone: () => void }) {
   const [form] = Form.useForm<ClaimValues>();
   const { busy, formErrors, submit } = useMutationForm(form, {
-    mutate: async (v: ClaimValues) => (await gql(MutualAidMyClaimSubmitDocument, { input: await claimInput(v) })).mutualAidMyClaimSubmit,
+    mutate: async (v: ClaimValues) => placeClaimErrors((await gql(MutualAidMyClaimSubmitDocument, { input: await claimInput(v) })).mutualAidMyClaimSubmit),
     isDone: (p) => !!p.claim,
     onDone,
-    errorOptions: { messages: MUTUAL_AID_ERRORS, fieldMap: { coveredCostFen: 'coveredCost', ownCostFen: 'ownCost', dischargedOn: 'stay', documents: 'files' } },
+    errorOptions: { messages: MUTUAL_AID_ERRORS, fieldMap: CLAIM_FIELD_MAP },
   });
   return (
     <Drawer open title="申请互助金" placement="bottom" height="90%" onClose={onClose} destroyOnHidden>
@@ -97,7 +97,9 @@ export default function MyCover() {
                 ))}
               </ul>
             )}
+            <ClaimTimeline steps={c.timeline} />
             <div style={{ color: '#888', fontSize: 12, marginTop: 4 }}>已交材料 {c.documents.length} 份</div>
+            {c.documents.length > 0 && <ClaimDocuments documents={c.documents} emptyText="暂无材料" />}
             {c.state === 'paid' && (
               <div style={{ marginTop: 8 }}>
                 <RateButton subjectType="mutual_aid_claim" subjectId={dbIdOf(c.id)} label={`${kindLabel(c.planCode, c.kind)} ${formatYuan(c.amountFen)}`}
