@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, RouterProvider } from 'react-router';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,7 +12,8 @@ import MutualAidCoverLookup from './Cover';
 import MutualAidSettlement, { SettlementReport } from './Settlement';
 import MyCover from './MyCover';
 import MutualAidPayouts from './Payouts';
-import { RatioCheck } from './Enrol';
+import MutualAidEnrol, { RatioCheck, TemplateEnrol } from './Enrol';
+import MutualAidClaims from './Claims';
 import { StaysReport } from './Stays';
 import { ratioBp, requiredRatioBp, type Plan } from './shared';
 
@@ -41,8 +43,28 @@ const CLAIM = {
   memberId: 'm1', orgUnitId: 'o1', enrolmentId: 'e1', termStart: '2026-01-01', eventDate: '2026-11-20', admittedOn: null, dischargedOn: null,
   hospitalMasked: '瑞金**', coveredCostFen: 0, ownCostFen: 0, tier: null, caseRef: '', amountFen: 1000000, cappedBy: '每次给付上限',
   breakdown: [{ label: '重大疾病一次性补助', amountFen: 1000000, note: '每份10,000元' }],
-  documents: [{ id: 'd1', kind: 'diagnosis', filename: '诊断.pdf', contentType: 'application/pdf', size: 2048 }], createdAt: '2026-11-21T03:00:00Z',
+  gradedOn: null, treatmentEndedOn: null,
+  documents: [{ id: 'd1', kind: 'diagnosis', filename: '诊断.pdf', contentType: 'application/pdf', size: 2048, downloadUrl: '/mutual_aid/documents/1' }], createdAt: '2026-11-21T03:00:00Z',
+  timeline: [
+    { seq: 1, action: 'submit', actionLabel: '受理', fromState: null, toState: 'entered', stateLabel: '已受理', actorName: '李办事员', reasons: [], at: '2026-11-21T03:00:00Z' },
+    { seq: 2, action: 'check', actionLabel: '核查', fromState: 'entered', toState: 'checked', stateLabel: '已核查', actorName: '王核查', reasons: [], at: '2026-11-22T02:30:00Z' },
+  ],
 };
+
+/** Serve file routes (documents, the template) beside the GraphQL mock, recording what was fetched and with which token. */
+function serveFiles(fn: ReturnType<typeof mockGraphQL>, prefix: string, fetched: { url: string; auth: boolean }[], status = 200) {
+  const graphql = fn.getMockImplementation()!;
+  fn.mockImplementation(async (url: string | URL | Request, init?: RequestInit) => {
+    if (String(url).startsWith(prefix)) {
+      fetched.push({ url: String(url), auth: !!(init?.headers as Record<string, string> | undefined)?.Authorization });
+      return status === 200
+        ? new Response(new Blob(['%PDF-1.4']), { status, headers: { 'Content-Type': 'application/octet-stream' } })
+        : new Response(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'document not found' } }), { status, headers: { 'Content-Type': 'application/json' } });
+    }
+    return graphql(url, init);
+  });
+  vi.stubGlobal('URL', Object.assign(URL, { createObjectURL: vi.fn(() => 'blob:x'), revokeObjectURL: vi.fn() }));
+}
 
 const COVER = {
   memberId: 'm1', nameMasked: '张*', idNumberMasked: '310101********0011',
@@ -249,5 +271,172 @@ describe('职工之家: 我的互助保障', () => {
     fireEvent.click(screen.getByRole('button', { name: '申请互助金' }));
     fireEvent.click(await screen.findByRole('button', { name: '提交申请' }));
     await waitFor(() => expect(screen.getByText('请上传至少一份材料')).toBeInTheDocument());
+  });
+});
+
+const XLSX = () => new File([new Uint8Array([0x50, 0x4b, 0x03, 0x04])], '名单.xlsx', { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+const uploadInput = (root: HTMLElement) => root.querySelector('input[type="file"]') as HTMLInputElement;
+
+describe('互助保障: enrolment from the template and new hires', () => {
+  it('downloads the plan’s template and lists an upload’s refusals by row, enrolling nothing', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const fn = server({
+      MutualAidEnrolFromTemplate: (v) => {
+        sent.push(v.input as Record<string, unknown>);
+        return {
+          mutualAidEnrolFromTemplate: {
+            enrolments: [],
+            errors: [
+              { field: 'content', code: 'INVALID_INPUT', message: 'row 3: invalid ID number', messageZh: '第3行：身份证号码无效', extensions: { row: 3 } },
+              { field: 'content', code: 'NOT_ELIGIBLE', message: 'row 5: not of this unit', messageZh: '第5行：不是本单位会员', extensions: { row: 5 } },
+              { field: 'memberIds', code: 'NOT_ELIGIBLE', message: 'enrolment refused', messageZh: '参保人数未达到最低比例（80%）', extensions: null },
+            ],
+          },
+        };
+      },
+    });
+    const fetched: { url: string; auth: boolean }[] = [];
+    serveFiles(fn, '/mutual_aid/enrolment-template/', fetched);
+    const enrolled = vi.fn();
+    render(
+      <Providers>
+        <TemplateEnrol plan={PLAN} unitId="o1" unitKind="OTHER" onEnrolled={enrolled} />
+      </Providers>,
+    );
+    await userEvent.click(screen.getByRole('button', { name: /下载模板/ }));
+    await waitFor(() => expect(fetched.map((f) => f.url)).toEqual(['/mutual_aid/enrolment-template/shanghai_class_b']));
+    fireEvent.change(uploadInput(screen.getByTestId('enrol-template')), { target: { files: [XLSX()] } });
+    const table = await screen.findByTestId('template-refusals');
+    const rows = within(table).getAllByRole('row').slice(1).map((r) => Array.from(r.querySelectorAll('td')).map((td) => td.textContent));
+    expect(rows).toEqual([['3', '身份证号码无效'], ['5', '不是本单位会员'], ['—', '参保人数未达到最低比例（80%）']]);
+    expect(screen.getByText(/未予办理：共 3 处问题/)).toBeInTheDocument();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ plan: PLAN.code, orgUnitId: 'o1', unitKind: 'OTHER', contentBase64: 'UEsDBA==' });
+    expect(enrolled).not.toHaveBeenCalled();
+  });
+
+  it('a clean upload enrols the list and refreshes the enrolments', async () => {
+    server({
+      MutualAidEnrolFromTemplate: () => ({
+        mutualAidEnrolFromTemplate: { enrolments: [{ id: 'e1', planCode: PLAN.code, memberId: 'm1', orgUnitId: 'o1', shares: 1, coverFrom: '2026-04-01', coverTo: '2026-12-31', premiumFen: 2400 }], errors: [] },
+      }),
+    });
+    const enrolled = vi.fn();
+    render(
+      <Providers>
+        <TemplateEnrol plan={PLAN} unitId="o1" unitKind="OTHER" onEnrolled={enrolled} />
+      </Providers>,
+    );
+    fireEvent.change(uploadInput(screen.getByTestId('enrol-template')), { target: { files: [XLSX()] } });
+    await waitFor(() => expect(enrolled).toHaveBeenCalledWith(1));
+    expect(await screen.findByText('已按名单为 1 名会员办理参保')).toBeInTheDocument();
+    expect(screen.queryByTestId('template-refusals')).toBeNull();
+  });
+
+  it('an enrolled unit adds new hires without the ratio check, and shows the refusal outside the window by name', async () => {
+    const plan = { ...PLAN, newHireDays: 30 };
+    const UNITS = { orgUnits: { totalCount: 1, nodes: [{ id: 'T3JnVW5pdDox', name: '某某公司工会', code: 'u1', level: 'GRASSROOTS', path: '1', active: true, childCount: 0, parent: null }], pageInfo: { hasNextPage: false, endCursor: null } } };
+    const members = [{ id: btoa('Member:7'), name: '赵新人', idNumberMasked: '310101********0077', age: 30, stateLabel: '在册' }];
+    const asked: unknown[] = [];
+    server({
+      MutualAidPlans: () => ({ mutualAidPlans: [plan] }),
+      OrgUnitsPage: () => UNITS,
+      MutualAidUnitMembers: () => ({ members: { totalCount: 1, nodes: members, pageInfo: { hasNextPage: false, endCursor: null } } }),
+      MutualAidEnrolments: (v) => {
+        const enrolled = v.plan && v.orgUnitId;
+        return { mutualAidEnrolments: { totalCount: enrolled ? 1 : 0, nodes: enrolled ? [{ id: 'e1', planCode: PLAN.code, memberId: 'm1', orgUnitId: 'T3JnVW5pdDox', shares: 1, coverFrom: '2026-04-01', coverTo: '2026-12-31', premiumFen: 2400 }] : [], pageInfo: { hasNextPage: false, endCursor: null } } };
+      },
+      MutualAidEnrol: (v) => {
+        asked.push(v.input);
+        return { mutualAidEnrol: { enrolments: [], errors: [{ field: 'memberIds', code: 'NOT_ELIGIBLE', message: 'enrolment refused for member 7', messageZh: '已超过入职后30天的补充参保期限（2026-09-01入职）', extensions: { memberId: 7 } }] } };
+      },
+    });
+    renderPage('/mutual-aid/enrol', '/mutual-aid/enrol', <MutualAidEnrol />, CLERK);
+    const pick = async (label: string, text: string | null, option: string) => {
+      const box = await screen.findByRole('combobox', { name: label });
+      if (text) await userEvent.type(box, text);
+      else await userEvent.click(box);
+      await userEvent.click(await waitFor(() => {
+        const o = Array.from(document.querySelectorAll('.ant-select-item-option')).find((x) => x.textContent?.includes(option));
+        expect(o).toBeDefined();
+        return o as HTMLElement;
+      }));
+    };
+    await pick('保障计划', null, PLAN.nameZh);
+    await pick('参保单位', '某某', '某某公司工会');
+    expect(await screen.findByTestId('new-hire-mode')).toHaveTextContent('入职不超过 30 天');
+    expect(screen.queryByTestId('ratio-check')).toBeNull();
+    const row = (await screen.findByText('赵新人')).closest('tr') as HTMLElement;
+    await userEvent.click(within(row).getByRole('checkbox'));
+    await userEvent.click(screen.getByRole('button', { name: /补充参保（1 人）/ }));
+    expect(await screen.findByText('赵新人：已超过入职后30天的补充参保期限（2026-09-01入职）')).toBeInTheDocument();
+    expect(asked).toMatchObject([{ plan: PLAN.code, orgUnitId: 'T3JnVW5pdDox', memberIds: [btoa('Member:7')] }]);
+  });
+});
+
+describe('互助保障: the claim’s timeline, documents and the day-180 rule', () => {
+  it('shows the dated steps with who took them and downloads a document with the bearer route', async () => {
+    const fn = server({ MutualAidPlans: () => ({ mutualAidPlans: [PLAN] }), MutualAidClaim: () => ({ mutualAidClaim: CLAIM }) });
+    const fetched: { url: string; auth: boolean }[] = [];
+    serveFiles(fn, '/mutual_aid/documents/', fetched);
+    renderPage(`/mutual-aid/claims/${CLAIM.id}`, '/mutual-aid/claims/:id', <MutualAidClaimDetail />, CLERK);
+    const timeline = await screen.findByTestId('claim-timeline');
+    expect(within(timeline).getByText(/李办事员/)).toBeInTheDocument();
+    expect(within(timeline).getByText(/王核查/)).toBeInTheDocument();
+    expect(within(timeline).getAllByRole('listitem')).toHaveLength(2);
+    await userEvent.click(screen.getByRole('button', { name: '下载 诊断.pdf' }));
+    await waitFor(() => expect(fetched.map((f) => f.url)).toEqual(['/mutual_aid/documents/1']));
+  });
+
+  it('says so when a document cannot be downloaded, and a claim with no steps yet says that', async () => {
+    const fn = server({ MutualAidPlans: () => ({ mutualAidPlans: [PLAN] }), MutualAidClaim: () => ({ mutualAidClaim: { ...CLAIM, timeline: [] } }) });
+    serveFiles(fn, '/mutual_aid/documents/', [], 404);
+    renderPage(`/mutual-aid/claims/${CLAIM.id}`, '/mutual-aid/claims/:id', <MutualAidClaimDetail />, CLERK);
+    expect(await screen.findByText('暂无办理记录')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: '下载 诊断.pdf' }));
+    expect(await screen.findByText(/^下载失败：/)).toBeInTheDocument();
+  });
+
+  it('the staff claim form asks for the grading dates of a disability and puts the grading refusal beside them', async () => {
+    const plan = { ...PLAN, claimKinds: [{ code: 'serious_illness', label: '重大疾病' }, { code: 'accidental_death_disability', label: '意外身故或全残' }] };
+    const submitted: Record<string, unknown>[] = [];
+    server({
+      MutualAidPlans: () => ({ mutualAidPlans: [plan] }),
+      MutualAidClaims: () => ({ mutualAidClaims: { totalCount: 0, nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } }),
+      MutualAidCover: () => ({ mutualAidCover: COVER }),
+      MutualAidClaimSubmit: (v) => {
+        submitted.push(v.input as Record<string, unknown>);
+        return { mutualAidClaimSubmit: { claim: null, errors: [{ field: 'eventDate', code: 'NOT_ELIGIBLE', message: 'claim refused: grading', messageZh: '治疗未终结的，伤残在事故后第180天（2026-11-28）评定，此前的评定不予受理', extensions: { reason: 'GRADING' } }] } };
+      },
+    });
+    renderPage('/mutual-aid/claims', '/mutual-aid/claims', <MutualAidClaims />, CLERK);
+    await userEvent.click(await screen.findByRole('button', { name: /录入申请/ }));
+    const dialog = await screen.findByRole('dialog');
+    const choose = async (label: string, option: string) => {
+      await userEvent.click(within(dialog).getByRole('combobox', { name: label }));
+      await userEvent.click(await waitFor(() => {
+        const o = Array.from(document.querySelectorAll('.ant-select-item-option')).filter((x) => x.textContent === option).pop();
+        expect(o).toBeDefined();
+        return o as HTMLElement;
+      }));
+    };
+    await choose('保障计划', plan.nameZh);
+    await choose('给付项目', '重大疾病');
+    expect(within(dialog).queryByLabelText('伤残评定日期')).toBeNull();
+    await choose('给付项目', '意外身故或全残');
+    const setDate = async (label: string, value: string) => {
+      const input = within(dialog).getByLabelText(label);
+      await userEvent.click(input);
+      await userEvent.type(input, `${value}{enter}`);
+    };
+    await setDate('事故（发病）日期', '2026-06-01');
+    await setDate('伤残评定日期', '2026-10-01');
+    fireEvent.change(within(dialog).getByLabelText('会员身份证号码'), { target: { value: '310101198001010011' } });
+    fireEvent.change(uploadInput(dialog), { target: { files: [new File(['%PDF-1.4'], '鉴定.pdf', { type: 'application/pdf' })] } });
+    await userEvent.click(within(dialog).getByRole('button', { name: /提\s*交/ }));
+    const grading = within(dialog).getByLabelText('伤残评定日期').closest('.ant-form-item') as HTMLElement;
+    expect(await within(grading).findByText(/伤残在事故后第180天（2026-11-28）评定/)).toBeInTheDocument();
+    expect(submitted).toHaveLength(1);
+    expect(submitted[0]).toMatchObject({ kind: 'accidental_death_disability', eventDate: '2026-06-01', gradedOn: '2026-10-01', treatmentEndedOn: null });
   });
 });
