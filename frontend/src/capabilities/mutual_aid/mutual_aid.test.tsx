@@ -440,3 +440,43 @@ describe('互助保障: the claim’s timeline, documents and the day-180 rule',
     expect(submitted[0]).toMatchObject({ kind: 'accidental_death_disability', eventDate: '2026-06-01', gradedOn: '2026-10-01', treatmentEndedOn: null });
   });
 });
+
+/** The open dropdown's option with this text, once it is there. */
+const selectOption = (text: string) =>
+  waitFor(() => {
+    const o = Array.from(document.querySelectorAll('.ant-select-item-option')).filter((x) => x.textContent === text).pop();
+    expect(o).toBeDefined();
+    return o as HTMLElement;
+  });
+
+describe('职工之家: my claim’s steps, documents and grading dates', () => {
+  it('shows my claim’s dated steps, lets me download my document, and asks for grading dates on a disability', async () => {
+    const plan = { code: PLAN.code, nameZh: PLAN.nameZh, claimKinds: [{ code: 'accidental_death_disability', label: '意外身故或全残' }] };
+    const fn = server({
+      MutualAidMyPortal: () => ({ mutualAidMyCover: COVER, mutualAidMyPlans: [plan], mutualAidMyClaims: [{ ...CLAIM, kind: 'accidental_death_disability' }] }),
+    });
+    const fetched: { url: string; auth: boolean }[] = [];
+    serveFiles(fn, '/mutual_aid/documents/', fetched);
+    const router = createMemoryRouter([{ path: '/mutual-aid/cover', element: <MyCover /> }], { initialEntries: ['/mutual-aid/cover'] });
+    render(
+      <Providers>
+        <WorkerContextProvider value={{ worker: WORKER, reload: async () => {} }}>
+          <RouterProvider router={router} />
+        </WorkerContextProvider>
+      </Providers>,
+    );
+    const claim = await screen.findByTestId('my-mutual-aid-claim');
+    expect(within(within(claim).getByTestId('claim-timeline')).getByText(/王核查/)).toBeInTheDocument();
+    await userEvent.click(within(claim).getByRole('button', { name: '下载 诊断.pdf' }));
+    await waitFor(() => expect(fetched.map((f) => f.url)).toEqual(['/mutual_aid/documents/1']));
+    await userEvent.click(screen.getByRole('button', { name: '申请互助金' }));
+    const drawer = await screen.findByRole('dialog');
+    expect(within(drawer).queryByLabelText('伤残评定日期')).toBeNull();
+    await userEvent.click(within(drawer).getByRole('combobox', { name: '保障计划' }));
+    await userEvent.click(await selectOption(PLAN.nameZh));
+    await userEvent.click(within(drawer).getByRole('combobox', { name: '给付项目' }));
+    await userEvent.click(await selectOption('意外身故或全残'));
+    expect(await within(drawer).findByLabelText('伤残评定日期')).toBeInTheDocument();
+    expect(within(drawer).getByLabelText('治疗终结日期')).toBeInTheDocument();
+  });
+});
