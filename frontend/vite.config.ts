@@ -22,6 +22,8 @@ export default defineConfig({
       '/procurement/bid-documents': { target: api },
       '/procurement/org-documents': { target: api },
       '/public': { target: api },
+      // mutual aid's claim documents and enrolment template (the app's own pages are /mutual-aid/…)
+      '/mutual_aid': { target: api },
     },
   },
   build: {
