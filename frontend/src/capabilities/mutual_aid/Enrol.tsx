@@ -196,8 +196,11 @@ export default function MutualAidEnrol() {
   );
   const enrolments = useConnection(MutualAidEnrolmentsDocument, { plan: planCode ?? null, orgUnitId: unitId ?? null }, (d) => d.mutualAidEnrolments, { pageSize: 20 });
   const eligible = members.connection?.totalCount ?? 0;
-  // once the unit is enrolled for the plan, the API adds only new hires (within the plan's days, no ratio check)
-  const newHires = !!plan && !!unitId && plan.newHireDays != null && (enrolments.connection?.totalCount ?? 0) > 0;
+  // once the unit is enrolled for the plan's current term, the API adds only new hires (within the plan's
+  // days, no ratio check); the list is newest first, so a cover still running is on its first page, and a
+  // past term's enrolment does not count (cover days are China's, like the API's)
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+  const newHires = !!plan && !!unitId && plan.newHireDays != null && (enrolments.connection?.nodes ?? []).some((e) => e.coverTo >= today);
   const required = plan ? requiredRatioBp(plan, unitKind, eligible) : 0;
   // one key per choice of plan, unit, members and shares: sending the same batch again (a retry after
   // a lost answer) cannot enrol twice, while a changed choice is a new batch

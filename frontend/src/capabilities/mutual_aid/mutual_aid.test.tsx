@@ -333,23 +333,20 @@ describe('互助保障: enrolment from the template and new hires', () => {
     expect(screen.queryByTestId('template-refusals')).toBeNull();
   });
 
-  it('an enrolled unit adds new hires without the ratio check, and shows the refusal outside the window by name', async () => {
-    const plan = { ...PLAN, newHireDays: 30 };
-    const UNITS = { orgUnits: { totalCount: 1, nodes: [{ id: 'T3JnVW5pdDox', name: '某某公司工会', code: 'u1', level: 'GRASSROOTS', path: '1', active: true, childCount: 0, parent: null }], pageInfo: { hasNextPage: false, endCursor: null } } };
-    const members = [{ id: btoa('Member:7'), name: '赵新人', idNumberMasked: '310101********0077', age: 30, stateLabel: '在册' }];
-    const asked: unknown[] = [];
+  const UNITS = { orgUnits: { totalCount: 1, nodes: [{ id: 'T3JnVW5pdDox', name: '某某公司工会', code: 'u1', level: 'GRASSROOTS', path: '1', active: true, childCount: 0, parent: null }], pageInfo: { hasNextPage: false, endCursor: null } } };
+  const NEW_HIRE = [{ id: btoa('Member:7'), name: '赵新人', idNumberMasked: '310101********0077', age: 30, stateLabel: '在册' }];
+
+  /** The enrolment page with the unit enrolled under a plan with a new-hire rule, its cover ending on coverTo. */
+  async function enrolPage(coverTo: string, enrol: Reply = () => ({ mutualAidEnrol: { enrolments: [], errors: [] } })) {
     server({
-      MutualAidPlans: () => ({ mutualAidPlans: [plan] }),
+      MutualAidPlans: () => ({ mutualAidPlans: [{ ...PLAN, newHireDays: 30 }] }),
       OrgUnitsPage: () => UNITS,
-      MutualAidUnitMembers: () => ({ members: { totalCount: 1, nodes: members, pageInfo: { hasNextPage: false, endCursor: null } } }),
+      MutualAidUnitMembers: () => ({ members: { totalCount: 1, nodes: NEW_HIRE, pageInfo: { hasNextPage: false, endCursor: null } } }),
       MutualAidEnrolments: (v) => {
         const enrolled = v.plan && v.orgUnitId;
-        return { mutualAidEnrolments: { totalCount: enrolled ? 1 : 0, nodes: enrolled ? [{ id: 'e1', planCode: PLAN.code, memberId: 'm1', orgUnitId: 'T3JnVW5pdDox', shares: 1, coverFrom: '2026-04-01', coverTo: '2026-12-31', premiumFen: 2400 }] : [], pageInfo: { hasNextPage: false, endCursor: null } } };
+        return { mutualAidEnrolments: { totalCount: enrolled ? 1 : 0, nodes: enrolled ? [{ id: 'e1', planCode: PLAN.code, memberId: 'm1', orgUnitId: 'T3JnVW5pdDox', shares: 1, coverFrom: '2000-04-01', coverTo, premiumFen: 2400 }] : [], pageInfo: { hasNextPage: false, endCursor: null } } };
       },
-      MutualAidEnrol: (v) => {
-        asked.push(v.input);
-        return { mutualAidEnrol: { enrolments: [], errors: [{ field: 'memberIds', code: 'NOT_ELIGIBLE', message: 'enrolment refused for member 7', messageZh: '已超过入职后30天的补充参保期限（2026-09-01入职）', extensions: { memberId: 7 } }] } };
-      },
+      MutualAidEnrol: enrol,
     });
     renderPage('/mutual-aid/enrol', '/mutual-aid/enrol', <MutualAidEnrol />, CLERK);
     const pick = async (label: string, text: string | null, option: string) => {
@@ -364,6 +361,15 @@ describe('互助保障: enrolment from the template and new hires', () => {
     };
     await pick('保障计划', null, PLAN.nameZh);
     await pick('参保单位', '某某', '某某公司工会');
+  }
+
+  it('an enrolled unit adds new hires without the ratio check, and shows the refusal outside the window by name', async () => {
+    const asked: unknown[] = [];
+    // a cover that runs to the end of next year is the current term's, whatever today is
+    await enrolPage(`${new Date().getFullYear() + 1}-12-31`, (v) => {
+      asked.push(v.input);
+      return { mutualAidEnrol: { enrolments: [], errors: [{ field: 'memberIds', code: 'NOT_ELIGIBLE', message: 'enrolment refused for member 7', messageZh: '已超过入职后30天的补充参保期限（2026-09-01入职）', extensions: { memberId: 7 } }] } };
+    });
     expect(await screen.findByTestId('new-hire-mode')).toHaveTextContent('入职不超过 30 天');
     expect(screen.queryByTestId('ratio-check')).toBeNull();
     const row = (await screen.findByText('赵新人')).closest('tr') as HTMLElement;
@@ -371,6 +377,14 @@ describe('互助保障: enrolment from the template and new hires', () => {
     await userEvent.click(screen.getByRole('button', { name: /补充参保（1 人）/ }));
     expect(await screen.findByText('赵新人：已超过入职后30天的补充参保期限（2026-09-01入职）')).toBeInTheDocument();
     expect(asked).toMatchObject([{ plan: PLAN.code, orgUnitId: 'T3JnVW5pdDox', memberIds: [btoa('Member:7')] }]);
+  });
+
+  it('a unit enrolled only in a past term enrols afresh, with the ratio check', async () => {
+    await enrolPage('2000-12-31');
+    expect(await screen.findByTestId('ratio-check')).toBeInTheDocument();
+    expect(screen.queryByTestId('new-hire-mode')).toBeNull();
+    expect(await screen.findByText('赵新人')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: /办理参保（0 人）/ })).toBeDisabled();
   });
 });
 
