@@ -1492,12 +1492,12 @@ export type MemberTransferCancelMutationVariables = Exact<{
 
 export type MemberTransferCancelMutation = { memberTransferCancel: { transfer: { id: string, status: MemberTransferStatus, direction: string, personName: string, idNumberMasked: string, memberId: string, sourceTenantCode: string, sourceUnitName: string, destTenantCode: string, destUnitName: string, reason: string, requestedByName: string, sourceApprovedByName: string | null, sourceApprovedAt: string | null, destApprovedByName: string | null, destApprovedAt: string | null, decidedByName: string | null, decisionNote: string, createdAt: string, completedAt: string | null } | null, errors: Array<{ field: string | null, code: ErrorCode, message: string, messageZh: string | null }> } };
 
-export type MutualAidPlanFieldsFragment = { code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> };
+export type MutualAidPlanFieldsFragment = { code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, disabilityGradingDay: number | null, disabilityKinds: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> };
 
 export type MutualAidPlansQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MutualAidPlansQuery = { mutualAidPlans: Array<{ code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> }> };
+export type MutualAidPlansQuery = { mutualAidPlans: Array<{ code: string, nameZh: string, fund: string, premiumPerShareFen: number | string, maxShares: number, equalShares: boolean, termKind: string, termNumber: number | null, termStartsOn: string | null, termEndsOn: string | null, coverAfterDays: number, claimWithinDays: number | null, claimDeadline: string | null, capPerCaseFen: number | string | null, capPerYearFen: number | string | null, capPerTermFen: number | string | null, excludes: Array<string>, disabilityGradingDay: number | null, disabilityKinds: Array<string>, groupOnly: boolean, minRatioBp: number, smallUnitStaff: number | null, smallUnitRatioBp: number | null, newHireDays: number | null, retireesExcluded: boolean, payers: Array<{ level: string, amountFen: number | string }>, claimKinds: Array<{ code: string, label: string }>, minRatioByUnitKind: Array<{ unitKind: string, minRatioBp: number }> }> };
 
 export type MutualAidUnitMembersQueryVariables = Exact<{
   filter?: InputMaybe<MemberFilter>;
@@ -1631,7 +1631,7 @@ export type MutualAidSettleMutation = { mutualAidSettle: { report: { planCode: s
 export type MutualAidMyPortalQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MutualAidMyPortalQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> }, mutualAidMyPlans: Array<{ code: string, nameZh: string, claimKinds: Array<{ code: string, label: string }> }>, mutualAidMyClaims: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> }> };
+export type MutualAidMyPortalQuery = { mutualAidMyCover: { memberId: string, nameMasked: string, idNumberMasked: string, covers: Array<{ planCode: string, planName: string, enrolmentId: string, shares: number, coverFrom: string, coverTo: string, active: boolean, paidInTermFen: number | string, paidInYearFen: number | string, termLeftFen: number | string | null, yearLeftFen: number | string | null, capPerCaseFen: number | string | null }> }, mutualAidMyPlans: Array<{ code: string, nameZh: string, disabilityGradingDay: number | null, disabilityKinds: Array<string>, claimKinds: Array<{ code: string, label: string }> }>, mutualAidMyClaims: Array<{ id: string, planCode: string, kind: string, state: string, stateLabel: string, version: number, source: string, memberId: string, orgUnitId: string, enrolmentId: string, termStart: string, eventDate: string, admittedOn: string | null, dischargedOn: string | null, hospitalMasked: string, coveredCostFen: number | string, ownCostFen: number | string, tier: number | null, caseRef: string, gradedOn: string | null, treatmentEndedOn: string | null, amountFen: number | string, cappedBy: string | null, createdAt: string, breakdown: Array<{ label: string, amountFen: number | string, note: string }>, documents: Array<{ id: string, kind: string, filename: string, contentType: string, size: number, downloadUrl: string }>, timeline: Array<{ seq: number, action: string, actionLabel: string, fromState: string | null, toState: string, stateLabel: string, actorName: string, reasons: Array<string>, at: string }> }> };
 
 export type OrgUnitFieldsFragment = { id: string, code: string, name: string, level: OrgLevel, areaCode: string | null, active: boolean, depth: number, createdAt: string };
 
@@ -2883,6 +2883,8 @@ export const MutualAidPlanFieldsFragmentDoc = new TypedDocumentString(`
     code
     label
   }
+  disabilityGradingDay
+  disabilityKinds
   groupOnly
   minRatioBp
   minRatioByUnitKind {
@@ -5009,6 +5011,8 @@ export const MutualAidPlansDocument = new TypedDocumentString(`
     code
     label
   }
+  disabilityGradingDay
+  disabilityKinds
   groupOnly
   minRatioBp
   minRatioByUnitKind {
@@ -5582,6 +5586,8 @@ export const MutualAidMyPortalDocument = new TypedDocumentString(`
       code
       label
     }
+    disabilityGradingDay
+    disabilityKinds
   }
   mutualAidMyClaims {
     ...MutualAidClaimFields

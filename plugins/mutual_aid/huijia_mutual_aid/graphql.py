@@ -75,6 +75,10 @@ class MutualAidPlan:
     small_unit_ratio_bp: int | None
     new_hire_days: int | None
     retirees_excluded: bool
+    # The day after the accident at which a disability still in treatment is graded, and the claim
+    # kinds it applies to (their claims ask for the grading and treatment-end dates).
+    disability_grading_day: int | None
+    disability_kinds: list[str]
 
     @classmethod
     def of(cls, p: Plan) -> MutualAidPlan:
@@ -93,6 +97,7 @@ class MutualAidPlan:
                                     for k, bp in e.min_ratio_bp_by_kind],
             small_unit_staff=e.small_unit_staff, small_unit_ratio_bp=e.small_unit_ratio_bp,
             new_hire_days=e.new_hire_days, retirees_excluded=p.eligibility.retirees_excluded,
+            disability_grading_day=p.disability_grading_day, disability_kinds=list(p.disability_kinds),
         )
 
 

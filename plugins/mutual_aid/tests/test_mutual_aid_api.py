@@ -11,7 +11,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 PLANS = """{ mutualAidPlans { code nameZh fund premiumPerShareFen payers { level amountFen } maxShares equalShares
   termKind termNumber termStartsOn termEndsOn coverAfterDays claimDeadline capPerYearFen capPerTermFen
   claimKinds { code label } minRatioBp minRatioByUnitKind { unitKind minRatioBp } smallUnitStaff smallUnitRatioBp
-  newHireDays retireesExcluded } }"""
+  newHireDays retireesExcluded disabilityGradingDay disabilityKinds } }"""
 ESTIMATE = """query($i: MutualAidEstimateInput!) { mutualAidBenefitEstimate(input: $i) {
   amountFen cappedBy items { label amountFen note } } }"""
 
@@ -38,6 +38,9 @@ async def test_a_clerk_lists_the_provinces_plans_with_their_rules(shanghai_clerk
     g = plans["shanghai_group_accident"]
     assert (g["maxShares"], g["equalShares"], g["minRatioBp"], g["smallUnitStaff"], g["smallUnitRatioBp"],
             g["newHireDays"]) == (3, True, 7500, 10, 10000, 60)
+    # The day-180 rule, which the claim forms ask the grading dates for.
+    assert (g["disabilityGradingDay"], g["disabilityKinds"]) == (180, ["accidental_death_disability"])
+    assert (a["disabilityGradingDay"], a["disabilityKinds"]) == (None, [])
 
 
 async def test_fujian_lists_its_city_plans_with_term_dates_deadline_and_ratios(api, fujian_t) -> None:

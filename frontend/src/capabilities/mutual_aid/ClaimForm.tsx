@@ -72,7 +72,7 @@ export function ClaimFields({ form, plans, withMember }: { form: FormInstance<Cl
   const kindCode = Form.useWatch('kind', form);
   const plan = plans.find((p) => p.code === planCode);
   const kind = plan?.claimKinds.find((k) => k.code === kindCode);
-  const disability = !!kind && isDisabilityKind(kind);
+  const disability = !!plan && !!kind && isDisabilityKind(plan, kind.code);
   return (
     <>
       <Form.Item label="保障计划" name="plan" rules={[{ required: true, message: '请选择计划' }]}>
@@ -91,7 +91,7 @@ export function ClaimFields({ form, plans, withMember }: { form: FormInstance<Cl
             type="info"
             showIcon
             style={{ marginBottom: 12 }}
-            message="伤残须在治疗终结后评定；治疗未终结的，在事故后第180天评定（以计划规定为准），此前的评定不予受理。身故无需填写评定日期。"
+            message={`伤残须在治疗终结后评定；治疗未终结的，在事故后第${plan?.disabilityGradingDay ?? 180}天评定，此前的评定不予受理。身故无需填写评定日期。`}
           />
           <Space wrap>
             <Form.Item label="伤残评定日期" name="gradedOn">

@@ -35,7 +35,7 @@ const PLAN: Plan = {
   claimDeadline: null, capPerCaseFen: 1000000, capPerYearFen: null, capPerTermFen: 2000000, excludes: [],
   claimKinds: [{ code: 'serious_illness', label: '重大疾病' }], groupOnly: true, minRatioBp: 8000,
   minRatioByUnitKind: [{ unitKind: 'government', minRatioBp: 10000 }], smallUnitStaff: 10, smallUnitRatioBp: 10000,
-  newHireDays: null, retireesExcluded: true,
+  newHireDays: null, retireesExcluded: true, disabilityGradingDay: null, disabilityKinds: [],
 };
 
 const CLAIM = {
@@ -412,7 +412,7 @@ describe('互助保障: the claim’s timeline, documents and the day-180 rule',
   });
 
   it('the staff claim form asks for the grading dates of a disability and puts the grading refusal beside them', async () => {
-    const plan = { ...PLAN, claimKinds: [{ code: 'serious_illness', label: '重大疾病' }, { code: 'accidental_death_disability', label: '意外身故或全残' }] };
+    const plan = { ...PLAN, claimKinds: [{ code: 'serious_illness', label: '重大疾病' }, { code: 'accidental_death_disability', label: '意外身故或全残' }], disabilityGradingDay: 180, disabilityKinds: ['accidental_death_disability'] };
     const submitted: Record<string, unknown>[] = [];
     server({
       MutualAidPlans: () => ({ mutualAidPlans: [plan] }),
@@ -465,7 +465,7 @@ const selectOption = (text: string) =>
 
 describe('职工之家: my claim’s steps, documents and grading dates', () => {
   it('shows my claim’s dated steps, lets me download my document, and asks for grading dates on a disability', async () => {
-    const plan = { code: PLAN.code, nameZh: PLAN.nameZh, claimKinds: [{ code: 'accidental_death_disability', label: '意外身故或全残' }] };
+    const plan = { code: PLAN.code, nameZh: PLAN.nameZh, claimKinds: [{ code: 'accidental_death_disability', label: '意外身故或全残' }], disabilityGradingDay: 180, disabilityKinds: ['accidental_death_disability'] };
     const fn = server({
       MutualAidMyPortal: () => ({ mutualAidMyCover: COVER, mutualAidMyPlans: [plan], mutualAidMyClaims: [{ ...CLAIM, kind: 'accidental_death_disability' }] }),
     });

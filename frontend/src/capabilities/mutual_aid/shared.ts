@@ -41,9 +41,6 @@ export function errorText(e: UserError): string {
   return e.messageZh && /[\u4e00-\u9fff]/.test(e.messageZh) ? e.messageZh : errorMessage(e.code, e.field, MUTUAL_AID_ERRORS);
 }
 
-/**
- * Whether a claim kind pays for a disability, so the form asks for the grading dates. The plan's own
- * list of disability kinds is not in the API's plan type, so the kind's code or Chinese label decides
- * (伤残/全残); the server applies the plan's grading rule to the kinds it names either way.
- */
-export const isDisabilityKind = (kind: { code: string; label: string }) => /disab/i.test(kind.code) || /残/.test(kind.label);
+/** Whether a claim of ``kind`` under ``plan`` is a disability the plan grades by its day rule, so the
+ * form asks for the grading dates. */
+export const isDisabilityKind = (plan: { disabilityKinds: readonly string[] }, kind: string) => plan.disabilityKinds.includes(kind);
