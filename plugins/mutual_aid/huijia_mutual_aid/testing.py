@@ -156,9 +156,10 @@ async def _seeded_claims(province: Any) -> dict[str, Any]:
 
 def pytest_huijia_query_budgets() -> dict[str, Any]:
     """Core's query-count check of the capability's connection fields: a page of claims reads its
-    documents in one query; enrolments are one row each."""
+    documents in one query and its timelines' steps in another; enrolments are one row each."""
     return {
-        "Query.mutualAidClaims": ({"queries": 5, "why": "tenant, token, count, page, the page's documents"},
+        "Query.mutualAidClaims": ({"queries": 6, "why": "tenant, token, count, page, the page's documents, "
+                                                "the page's timeline steps"},
                                   _seeded_claims, {}),
         "Query.mutualAidEnrolments": ({"queries": 4, "why": "tenant, token, count, page"}, _seeded_enrolments, {}),
     }
