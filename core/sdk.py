@@ -47,9 +47,11 @@ Groups:
 - the worker portal: :func:`require_worker` (``await require_worker(info)`` at the top of a worker-facing
   field: the logged-in worker as a :class:`WorkerSelf`; ``.require_own_member(member_id)`` makes another
   worker's object read as NOT_FOUND; :func:`worker_of` ``(tenant, principal)`` outside GraphQL, e.g. in
-  an HTTP route);
+  an HTTP route, and :func:`worker_member_id` ``(tenant, principal)``, the caller's own member id or
+  ``None``);
 - files: :mod:`core.files` re-exported as :data:`files` (encrypted per-tenant attachment store);
-  ``http_error`` and ``content_disposition`` for a plugin's own file-download routes; and
+  ``http_error``, ``content_disposition`` and ``private_attachment`` (a stored personal file streamed
+  as an uncached, unsniffed attachment) for a plugin's own file-download routes; and
   :class:`XlsxStreamWriter` (streams one worksheet into any binary stream, e.g. a store's ``writer``);
   :func:`xlsx_read_rows` ``(zipfile, max_row_chars)``, the streaming XLSX reader (rows of the first visible
   worksheet, flat memory; raises :class:`BadXlsx`); :func:`xlsx_rows` (the rows of a small uploaded
@@ -221,6 +223,7 @@ __all__ = [
     "add_working_days",
     "is_working_day",
     "worker_of",
+    "worker_member_id",
     "WorkerSelf",
     "members_by_ids",
     "tag_vocabulary",
@@ -237,6 +240,7 @@ __all__ = [
     # files
     "files",
     "http_error",
+    "private_attachment",
     "content_disposition",
     "XlsxStreamWriter",
     "xlsx_read_rows",
@@ -339,6 +343,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "add_working_days": ("core.workdays", "add_working_days"),
     "is_working_day": ("core.workdays", "is_working_day"),
     "worker_of": ("core.workers.access", "worker_of"),
+    "worker_member_id": ("core.workers.access", "own_member_id"),
     "WorkerSelf": ("core.workers.access", "WorkerSelf"),
     "members_by_ids": ("core.members.queries", "members_by_ids"),
     "tag_vocabulary": ("core.members.vocab", "tag_vocabulary"),
@@ -354,6 +359,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "mask_name": ("core.pii.masking", "mask_name"),
     "files": ("core.files", None),
     "http_error": ("core.downloads", "http_error"),
+    "private_attachment": ("core.downloads", "private_attachment"),
     "content_disposition": ("core.downloads", "content_disposition"),
     "XlsxStreamWriter": ("core.xlsx.writer", "XlsxStreamWriter"),
     "xlsx_read_rows": ("core.xlsx.reader", "rows"),

@@ -70,6 +70,19 @@ async def worker_of(tenant: TenantContext, principal: Principal) -> WorkerSelf:
     return WorkerSelf(tenant, principal, row["id"], row["member_id"], unit_id)
 
 
+async def own_member_id(tenant: TenantContext, principal: Principal) -> int | None:
+    """The member the caller's worker account is bound to; ``None`` for a staff user, a worker
+    without an account in this tenant, or one not bound to a member. For routes letting a worker
+    reach their own records where staff need a subtree permission."""
+    if not principal.can("worker.self"):
+        return None
+    try:
+        me = await worker_of(tenant, principal)
+    except DomainError:
+        return None
+    return None if me.member_id is None else int(me.member_id)
+
+
 async def require_worker(info: Any) -> WorkerSelf:
     """The request's worker (UNAUTHENTICATED without a token, FORBIDDEN for a staff user), cached
     for the rest of the request."""

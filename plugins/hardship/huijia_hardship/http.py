@@ -10,14 +10,21 @@ like /graphql: the edge middleware has already resolved tenant and user.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 from litestar import Request, Response, get
-from litestar.response import Stream
 
-from core.sdk import Actor, audit_record, capability_enabled, household_people, in_subtree, raw, worker_of
+from core.sdk import (
+    Actor,
+    audit_record,
+    capability_enabled,
+    household_people,
+    http_error,
+    in_subtree,
+    private_attachment,
+    raw,
+    worker_member_id,
+)
 from huijia_hardship.settings import NAME
 from huijia_hardship.storage import storage
 
@@ -29,31 +36,13 @@ def download_url(attachment_id: int) -> str:
     return f"{PATH}/{int(attachment_id)}"
 
 
-def _error(status: int, code: str, message: str, message_zh: str) -> Response[Any]:
-    return Response({"error": {"code": code, "message": message, "messageZh": message_zh}}, status_code=status)
-
-
 def _not_found() -> Response[Any]:
-    return _error(404, "NOT_FOUND", "attachment not found", "材料不存在，或您无权查看")
-
-
-def disposition(filename: str) -> str:
-    # The stored name is the uploader's: quote it for RFC 6266 and give old clients an ASCII fallback
-    # with nothing that could end the header or the quoted string.
-    ascii_name = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in filename) or "file"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return http_error(404, "NOT_FOUND", "attachment not found", "材料不存在，或您无权查看")
 
 
 async def _worker_owns(tenant: Any, principal: Any, household_id: int) -> bool:
-    if not principal.can("worker.self"):
-        return False
-    try:
-        me = await worker_of(tenant, principal)
-    except Exception:  # no worker account: the document simply does not exist for them
-        return False
-    if me.member_id is None:
-        return False
-    return any(p["member_id"] == me.member_id for p in await household_people(tenant, household_id))
+    member_id = await worker_member_id(tenant, principal)
+    return member_id is not None and any(p["member_id"] == member_id for p in await household_people(tenant, household_id))
 
 
 @get(f"{PATH}/{{attachment_id:int}}")
@@ -61,7 +50,7 @@ async def download_attachment(request: Request[Any, Any, Any], attachment_id: in
     state: dict[str, Any] = request.scope.get("state", {})
     tenant, principal = state.get("tenant"), state.get("principal")
     if principal is None or tenant is None:
-        return _error(401, "UNAUTHENTICATED", "log in first (Authorization: Bearer <token>)", "请先登录")
+        return http_error(401, "UNAUTHENTICATED", "log in first (Authorization: Bearer <token>)", "请先登录")
     if not capability_enabled(tenant, NAME) or not 0 < attachment_id <= MAX_ID:
         return _not_found()
     rows = await raw("SELECT t.id, t.archive_id, t.filename, t.content_type, t.size, a.household_id, o.path "
@@ -78,18 +67,11 @@ async def download_attachment(request: Request[Any, Any, Any], attachment_id: in
             return _not_found()
     backend = storage()
     if not backend.exists(tenant.id, attachment_id):
-        return _error(410, "INVALID_STATE", "the attachment's file is gone", "材料文件已不存在")
+        return http_error(410, "INVALID_STATE", "the attachment's file is gone", "材料文件已不存在")
     await audit_record(tenant, Actor(principal.user_id, principal.username), "hardship.attachment.download",
                        "HardshipArchive", int(row["archive_id"]),
                        {"attachment_id": attachment_id, "as_worker": as_worker})
-
-    def chunks() -> Iterator[bytes]:
-        with backend.open(tenant.id, attachment_id) as f:
-            yield from iter(lambda: f.read(256 * 1024), b"")
-
-    return Stream(chunks, media_type=row["content_type"],
-                  headers={"content-disposition": disposition(row["filename"]),
-                           "x-content-type-options": "nosniff", "cache-control": "private, no-store"})
+    return private_attachment(lambda: backend.open(tenant.id, attachment_id), row["filename"], row["content_type"])
 
 
 ROUTES = [download_attachment]

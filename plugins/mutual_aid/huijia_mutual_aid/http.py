@@ -12,11 +12,9 @@ the edge middleware has already resolved tenant and user.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.response import Stream
 
 from core.sdk import (
     Actor,
@@ -26,8 +24,9 @@ from core.sdk import (
     files,
     http_error,
     in_subtree,
+    private_attachment,
     raw,
-    worker_of,
+    worker_member_id,
 )
 from huijia_mutual_aid.settings import NAME
 
@@ -42,16 +41,6 @@ def download_url(document_id: int) -> str:
 
 def _not_found() -> Response[Any]:
     return http_error(404, "NOT_FOUND", "document not found", "材料不存在，或您无权查看")
-
-
-async def _own_claim(tenant: Any, principal: Any, member_id: int) -> bool:
-    if not principal.can("worker.self"):
-        return False
-    try:
-        me = await worker_of(tenant, principal)
-    except Exception:  # no worker account: the document simply does not exist for them
-        return False
-    return me.member_id is not None and int(me.member_id) == member_id
 
 
 @get(f"{PATH}/{{document_id:int}}")
@@ -71,7 +60,7 @@ async def download_document(request: Request[Any, Any, Any], document_id: int) -
     row = rows[0]
     as_worker = False
     if not in_subtree(principal, "mutual_aid.read", row["path"]):
-        as_worker = await _own_claim(tenant, principal, int(row["member_id"]))
+        as_worker = await worker_member_id(tenant, principal) == int(row["member_id"])
         if not as_worker:
             return _not_found()
     store = files.store(NAME)
@@ -79,14 +68,8 @@ async def download_document(request: Request[Any, Any, Any], document_id: int) -
         return http_error(410, "INVALID_STATE", "the document's file is gone", "材料文件已不存在")
     await audit_record(tenant, Actor(principal.user_id, principal.username), "mutual_aid.document.download",
                        "MutualAidClaim", int(row["claim_id"]), {"document_id": document_id, "as_worker": as_worker})
-
-    def chunks() -> Iterator[bytes]:
-        with store.open_stored("claim_document", tenant.id, document_id) as f:
-            yield from iter(lambda: f.read(256 * 1024), b"")
-
-    return Stream(chunks, media_type=row["content_type"] or "application/octet-stream",
-                  headers={"content-disposition": content_disposition(row["filename"]),
-                           "x-content-type-options": "nosniff", "cache-control": "private, no-store"})
+    return private_attachment(lambda: store.open_stored("claim_document", tenant.id, document_id), row["filename"],
+                              row["content_type"])
 
 
 @get(f"{TEMPLATE_PATH}/{{plan_code:str}}")

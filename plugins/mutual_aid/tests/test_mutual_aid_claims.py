@@ -289,3 +289,29 @@ async def _phone_of(t: Any, member_gid: str) -> str:
 
     rows = await sql(t, "SELECT phone_enc FROM member WHERE tenant_id = {} AND id = {}", await _pk(member_gid))
     return pii_decrypt(rows[0]["phone_enc"], "member", "phone", (await t.context()).id)
+
+
+async def test_a_claims_document_downloads_for_the_claims_subtree_only_and_is_audited(w, api, tmp_path_factory) -> None:
+    member, _ = w["staff"][1]
+    query = """mutation($i: MutualAidClaimInput!) { mutualAidClaimSubmit(input: $i) {
+      claim { id documents { downloadUrl } } errors { field code message } } }"""
+    got = (await w["clerk"].data(query, claim_input(member, eventDate=days_ago(3))))["mutualAidClaimSubmit"]
+    assert got["errors"] == [], got
+    url = got["claim"]["documents"][0]["downloadUrl"]
+
+    async def fetch(who: Any) -> Any:
+        return await who.client.get(url, headers={"authorization": f"Bearer {who.token}"} if who.token else {})
+
+    for who in (w["clerk"], w["approver"]):  # the claim's union, and a union above it
+        r = await fetch(who)
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        assert r.headers["x-content-type-options"] == "nosniff" and "no-store" in r.headers["cache-control"]
+        assert r.headers["content-disposition"].startswith("attachment;") and "filename*=UTF-8''" in r.headers["content-disposition"]
+    other = await create_plugin_tenant(["shanghai", "mutual_aid"], tmp_path_factory.mktemp("ma_other_doc"))
+    stranger = (await persona(api, other.code, "tenant_admin")).api
+    assert (await fetch(stranger)).status_code == 404
+    assert (await fetch(api.as_(None))).status_code == 401
+    document_id = int(url.rsplit("/", 1)[1])
+    audited = await sql(w["t"], "SELECT count(*) AS n FROM audit_record WHERE tenant_id = {} AND action = "
+                                "'mutual_aid.document.download' AND changes::jsonb->>'document_id' = '" + str(document_id) + "'")
+    assert int(audited[0]["n"]) == 2

@@ -13,13 +13,21 @@ user.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.response import Stream
 
-from core.sdk import Actor, audit_record, capability_enabled, files, in_subtree, raw, worker_of
+from core.sdk import (
+    Actor,
+    audit_record,
+    capability_enabled,
+    files,
+    http_error,
+    in_subtree,
+    private_attachment,
+    raw,
+    worker_member_id,
+)
 
 MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number is no row (and would be a driver error)
 PATH = "/warmth-files/receipts"
@@ -31,22 +39,8 @@ def download_url(file_id: int) -> str:
     return f"{PATH}/{int(file_id)}"
 
 
-def _error(status: int, code: str, message: str, message_zh: str) -> Response[Any]:
-    return Response({"error": {"code": code, "message": message, "messageZh": message_zh}}, status_code=status)
-
-
 def _not_found() -> Response[Any]:
-    return _error(404, "NOT_FOUND", "receipt file not found", "签收凭证不存在，或您无权查看")
-
-
-async def _own_benefit(tenant: Any, principal: Any, member_id: int) -> bool:
-    if not principal.can("worker.self"):
-        return False
-    try:
-        me = await worker_of(tenant, principal)
-    except Exception:  # no worker account: the file simply does not exist for them
-        return False
-    return me.member_id is not None and int(me.member_id) == int(member_id)
+    return http_error(404, "NOT_FOUND", "receipt file not found", "签收凭证不存在，或您无权查看")
 
 
 @get(f"{PATH}/{{file_id:int}}")
@@ -54,7 +48,7 @@ async def download_receipt_file(request: Request[Any, Any, Any], file_id: int) -
     state: dict[str, Any] = request.scope.get("state", {})
     tenant, principal = state.get("tenant"), state.get("principal")
     if principal is None or tenant is None:
-        return _error(401, "UNAUTHENTICATED", "log in first (Authorization: Bearer <token>)", "请先登录")
+        return http_error(401, "UNAUTHENTICATED", "log in first (Authorization: Bearer <token>)", "请先登录")
     if not capability_enabled(tenant, "warmth") or not 0 < file_id <= MAX_ID:
         return _not_found()
     rows = await raw("SELECT f.id, f.campaign_id, f.beneficiary_id, f.kind, f.content_type, b.member_id, o.path "
@@ -66,25 +60,19 @@ async def download_receipt_file(request: Request[Any, Any, Any], file_id: int) -
     row = rows[0]
     as_worker = False
     if not in_subtree(principal, "warmth.read", row["path"]):
-        as_worker = await _own_benefit(tenant, principal, int(row["member_id"]))
+        as_worker = await worker_member_id(tenant, principal) == int(row["member_id"])
         if not as_worker:
             return _not_found()
     store = files.store("warmth")
     if not store.stored_exists(KIND, tenant.id, file_id):
-        return _error(410, "INVALID_STATE", "the receipt's file is gone", "签收凭证文件已不存在")
+        return http_error(410, "INVALID_STATE", "the receipt's file is gone", "签收凭证文件已不存在")
     await audit_record(tenant, Actor(principal.user_id, principal.username), "warmth.receipt.download",
                        "WarmthCampaign", int(row["campaign_id"]),
                        {"file_id": file_id, "beneficiary_id": int(row["beneficiary_id"]), "as_worker": as_worker})
 
-    def chunks() -> Iterator[bytes]:
-        with store.open_stored(KIND, tenant.id, file_id) as f:
-            yield from iter(lambda: f.read(256 * 1024), b"")
-
     # The name is ours (no uploader's name is kept): kind, beneficiary and file id, ASCII only.
     name = f"receipt-{row['kind']}-{int(row['beneficiary_id'])}-{file_id}.{EXTENSIONS.get(row['content_type'], 'bin')}"
-    return Stream(chunks, media_type=row["content_type"],
-                  headers={"content-disposition": f'attachment; filename="{name}"',
-                           "x-content-type-options": "nosniff", "cache-control": "private, no-store"})
+    return private_attachment(lambda: store.open_stored(KIND, tenant.id, file_id), name, row["content_type"])
 
 
 ROUTES = [download_receipt_file]
