@@ -45,15 +45,15 @@ async def _connect(url: str) -> Any:
 
 async def require_citus_and_all_rows(conn: Any) -> None:
     """Refuse a connection that is not to a Citus coordinator, or that would not see every row."""
-    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"):
-        raise CitusOpsError("this database is not on Citus (no citus extension): isolating and moving a "
-                            "tenant are shard operations of a Citus cluster")
     row = await conn.fetchrow("SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
     if not (row["rolsuper"] or row["rolbypassrls"]):
         raise CitusOpsError(
             f"role {row['rolname']!r} is neither superuser nor BYPASSRLS: under FORCE ROW LEVEL SECURITY a "
             "shard split or move run as it copies no rows and the tenant's data would be lost. Connect as a "
             "superuser or a BYPASSRLS role (--database-url)")
+    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"):
+        raise CitusOpsError("this database is not on Citus (no citus extension): isolating and moving a "
+                            "tenant are shard operations of a Citus cluster")
 
 
 async def _tenant_id(conn: Any, code: str) -> int:
