@@ -43,7 +43,8 @@ start() {
   if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
   local i p preload=citus
   # pg_stat_statements after citus: Citus's planner hooks must run first.
-  if [ "${CITUS_STAT_STATEMENTS:-0}" = 1 ]; then preload="citus,pg_stat_statements"; fi
+  local track=none
+  if [ "${CITUS_STAT_STATEMENTS:-0}" = 1 ]; then preload="citus,pg_stat_statements"; track=all; fi
   for i in $(seq 0 "$workers"); do
     p=$((port + i))
     as_pg "$bindir/initdb" -D "$dir/n$i" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
@@ -66,6 +67,7 @@ max_logical_replication_workers = 8
 max_worker_processes = 24
 max_prepared_transactions = 100
 citus.shard_count = 8
+citus.stat_statements_track = '$track'
 EOF
     as_pg "$bindir/pg_ctl" -D "$dir/n$i" -l "$dir/n$i.log" -w start >/dev/null
   done
