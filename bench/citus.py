@@ -86,6 +86,7 @@ async def create_database(env: Any) -> None:
             await conn.close()
     conn = await _superuser(env)
     try:
+        await conn.execute("CREATE EXTENSION pg_stat_statements")  # citus_stat_statements reads through it
         await conn.execute("SELECT citus_set_coordinator_host('127.0.0.1', $1)", PORT)
         await conn.execute("SELECT citus_add_node('127.0.0.1', $1)", PORT + 1)
     finally:
