@@ -213,6 +213,12 @@ class HuijiaSchema(strawberry.Schema):
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
                 continue
+            from core.unavailable import is_unavailable
+
+            if is_unavailable(original):  # a node out of reach, not a bug: no trace (the client gets 503)
+                log.warning("graphql resolver: database unavailable", extra={
+                    "operation": ".".join(str(p) for p in (error.path or [])), "error_type": type(original).__name__})
+                continue
             log.error("graphql resolver failed", exc_info=(type(original), original, original.__traceback__),
                       extra={"operation": ".".join(str(p) for p in (error.path or []))})
 
