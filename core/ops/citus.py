@@ -14,10 +14,11 @@ role.
 
 Transfer mode. The default is ``block_writes``: the province's reads are served throughout, its
 writes wait while the rows are copied and then go through (nothing is lost, nothing fails). Citus's
-``force_logical`` (writes continue during the copy) is offered as ``--mode force_logical`` but does
-not finish here: the copy catches up through a logical replication subscription that Citus owns by a
-role of its own which is not a superuser, and PostgreSQL 15 refuses to apply changes into a table
-with row-level security for such a subscription owner, so the move waits forever. PostgreSQL 16 lifts
+``force_logical`` (writes continue during the copy) is offered as ``--mode force_logical`` but only
+finishes if nothing writes to the province meanwhile: the copy catches up through a logical
+replication subscription that Citus owns by a role of its own which is not a superuser, and
+PostgreSQL 15 refuses to apply changes into a table with row-level security for such a subscription
+owner, so the first write makes the move wait forever. PostgreSQL 16 lifts
 that limit (subscriptions ``run_as_owner``) once Citus supports it for shard moves.
 """
 

@@ -215,7 +215,8 @@ def add_tenant_placement_commands(tenants: argparse._SubParsersAction) -> None:
     from core.ops.citus import MODES
 
     mode_help = ("how Citus copies the rows: block_writes (default; reads go on, writes wait for the copy) or "
-                 "force_logical (does not finish on PostgreSQL 15 under row-level security: docs/scale.md)")
+                 "force_logical (on PostgreSQL 15 it never finishes once the province is written to meanwhile: "
+                 "docs/scale.md)")
     p = tenants.add_parser("isolate", help="Citus: give a province a shard of its own (isolate_tenant_to_new_shard)")
     p.add_argument("code", help="the province's code")
     p.add_argument("--mode", choices=MODES, default="block_writes", help=mode_help)
