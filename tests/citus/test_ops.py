@@ -266,3 +266,34 @@ async def test_a_cross_province_transfer_whose_worker_stops_half_way_changes_not
     assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
     in_sh, in_bj = await _where_is(api, m["id"])
     assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
+
+
+async def test_a_cross_province_transfer_whose_shard_connection_is_killed_half_way_changes_nothing(api) -> None:
+    """The third way to lose it: the coordinator's connection to the destination's worker dies (the
+    worker's backend terminated), while the worker itself stays up."""
+    m, tid = await _pending_transfer(api, "分布式中断丙")
+    killed: list[int] = []
+
+    async def terminate_on_the_worker(holder: Any, pid: int) -> None:
+        where = await placement("beijing")
+        conn = await asyncpg.connect(_with_database(
+            f"postgresql://postgres@{where['nodename']}:{where['nodeport']}/postgres", TEST_DB))
+        try:
+            pids = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND usename = $1 AND state = 'idle in transaction'", ENV.app_role)
+            for r in pids:
+                if await conn.fetchval("SELECT pg_terminate_backend($1::int)", r["pid"]):
+                    killed.append(r["pid"])
+        finally:
+            await conn.close()
+
+    res = await _approve_blocked_at_the_last_step(api, tid, terminate_on_the_worker)
+    assert killed, "no connection of the transaction on Beijing's worker"
+    assert res.status_code == 503 and res.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", res.text
+    in_sh, in_bj = await _where_is(api, m["id"])
+    assert in_sh == {"state": "TRANSFERRING", "orgUnit": {"code": "sh-huangpu-nanjinglu"}} and in_bj is None
+    approver = await persona(api, "shanghai", "approver", "sh-huangpu")
+    done = (await approver.api.gql(APPROVE, {"id": tid}))["data"]["memberTransferApprove"]
+    assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
+    in_sh, in_bj = await _where_is(api, m["id"])
+    assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
