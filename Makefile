@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY_RUN := $(UV) run --frozen
 
-.PHONY: help uv install run test test-citus test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth bench-mutual-aid frontend test-frontend screenshots chromium
+.PHONY: help uv install run test test-citus test-fast test-py lint lint-imports schema bench-api bench-import bench-ledger bench-stations bench-hardship bench-warmth bench-mutual-aid bench-citus frontend test-frontend screenshots chromium
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -75,3 +75,7 @@ bench-warmth: install ## Benchmark: a warmth campaign approved and distributed t
 	@$(PY_RUN) python -m bench.warmth
 bench-mutual-aid: install ## Benchmark: automatic claims, 100,000 hospital stays against 1,000,000 enrolled members vs raw COPY (ratio, peak RSS)
 	@$(PY_RUN) python -m bench.mutual_aid
+
+bench-citus: install ## Benchmark: tenant-scoped GraphQL and ledger load on a local Citus cluster, two workers vs one (ratio, router share)
+	@deploy/citus/cluster.sh build
+	@$(PY_RUN) python -m bench.citus

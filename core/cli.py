@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = tenants.add_parser("sync", help="create or update tenants from tenants/*.toml (idempotent)")
     p.add_argument("--dir")
     p.set_defaults(fn=cmd_tenants_sync)
+    from core.ops.cli import add_tenant_placement_commands
+
+    add_tenant_placement_commands(tenants)
 
     users = sub.add_parser("users", help="users").add_subparsers(dest="sub", required=True)
     p = users.add_parser("create", help="create a user (password from HUIJIA_NEW_PASSWORD or a prompt)")

@@ -68,7 +68,11 @@ async def _set_tenant(connection: Any) -> None:
 
 
 def forget_tenant(connection: Any) -> None:
-    _known_tenant.pop(_raw_connection(connection), None)
+    raw = _raw_connection(connection)
+    # A pool proxy already released (a transaction that failed and gave its connection back, e.g. when a
+    # node went away) holds None: nothing to forget, and WeakKeyDictionary cannot even look None up.
+    if raw is not None:
+        _known_tenant.pop(raw, None)
 
 
 async def _reset(connection: Any) -> None:

@@ -42,6 +42,9 @@ class ErrorCode(enum.Enum):
     CARD_INVALID = "CARD_INVALID"
     # The tenant has not enabled the capability (plugin) that owns the field.
     CAPABILITY_NOT_ENABLED = "CAPABILITY_NOT_ENABLED"
+    # A database node cannot be reached (a Citus worker down, the database restarting): nothing was
+    # changed, retry shortly (extensions: retryAfterSeconds). Answered with HTTP 503 and Retry-After.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL = "INTERNAL"
 
 

@@ -34,6 +34,8 @@ from core.errors import ErrorCode
 from core.graphql.base import Context
 from core.logging import request_id_var
 from core.settings import ROOT
+from core.unavailable import MESSAGE as UNAVAILABLE_MESSAGE
+from core.unavailable import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger("huijia.http")
 _RID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -106,6 +108,9 @@ class EdgeMiddleware(AbstractMiddleware):
             _log_server_error(exc, state)
             if status_holder["status"]:
                 raise  # mid-body: the server must abort the connection, not end it as if complete
+            if is_unavailable(exc):
+                await self._reject(send_with_rid, *_unavailable_error(), headers=_RETRY_AFTER)
+                return
             await self._reject(send_with_rid, *_json_error(500, ErrorCode.INTERNAL, "Internal server error"))
         finally:
             path = scope.get("path", "")
@@ -122,9 +127,11 @@ class EdgeMiddleware(AbstractMiddleware):
             request_id_var.reset(rid_token)
 
     @staticmethod
-    async def _reject(send: Send, status: int, body: bytes) -> None:
+    async def _reject(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                *extra]})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
@@ -148,7 +155,25 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return Response(content=body, status_code=status, media_type="application/json", headers=exc.headers)
 
 
+_RETRY_AFTER = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+def _unavailable_error() -> tuple[int, bytes]:
+    status, body = _json_error(503, ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE)
+    doc = json.loads(body)
+    doc["errors"][0]["extensions"]["retryAfterSeconds"] = RETRY_AFTER_SECONDS
+    return status, json.dumps(doc).encode()
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        # Not a bug: a database node is out of reach. Logged without the trace (it is not ours).
+        state = request.scope.get("state")
+        if state is not None:
+            state["error_type"] = type(exc).__name__
+        log.warning("database unavailable", extra={"status": 503, "error_type": type(exc).__name__})
+        _, body = _unavailable_error()
+        return Response(content=body, status_code=503, media_type="application/json", headers=_RETRY_AFTER)
     _log_server_error(exc, request.scope.get("state"))
     _, body = _json_error(500, ErrorCode.INTERNAL, "Internal server error")
     return Response(content=body, status_code=500, media_type="application/json")
@@ -283,6 +308,10 @@ async def _execute(request: Request[Any, Any, Any], payload: Any, allow_mutation
                 status = 400
             elif any((e.extensions or {}).get("code") in ("UNAUTHENTICATED", "TOKEN_EXPIRED") for e in result.errors):
                 status = 401
+        if any((e.extensions or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE.value for e in result.errors):
+            # A database node out of reach: the same 503 and Retry-After as the REST edge, the body still
+            # GraphQL's (what resolved before the failure, and the errors).
+            return Response(content=body, status_code=503, media_type="application/json", headers=_RETRY_AFTER)
     return Response(content=body, status_code=status, media_type="application/json")
 
 

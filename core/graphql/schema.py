@@ -188,6 +188,21 @@ def _should_mask(error: GraphQLError) -> bool:
     return not (isinstance(original, (ValueError, TypeError)) and "BigInt" in str(original))
 
 
+class _MaskErrors(MaskErrors):
+    """Masks as strawberry's does, but a database node out of reach (core/unavailable.py) keeps a code
+    of its own, so clients retry rather than report a bug; the driver's text is dropped all the same."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        from core.unavailable import MESSAGE, RETRY_AFTER_SECONDS, is_unavailable
+
+        if is_unavailable(error.original_error):
+            return GraphQLError(message=MESSAGE, nodes=error.nodes, source=error.source, positions=error.positions,
+                                path=error.path, original_error=None,
+                                extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value,
+                                            "retryAfterSeconds": RETRY_AFTER_SECONDS})
+        return super().anonymise_error(error)
+
+
 class HuijiaSchema(strawberry.Schema):
     node_resolvers: dict[str, NodeResolver]  # set by build_schema: type name -> node(id) resolver
 
@@ -197,6 +212,12 @@ class HuijiaSchema(strawberry.Schema):
         for error in errors:
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
+                continue
+            from core.unavailable import is_unavailable
+
+            if is_unavailable(original):  # a node out of reach, not a bug: no trace (the client gets 503)
+                log.warning("graphql resolver: database unavailable", extra={
+                    "operation": ".".join(str(p) for p in (error.path or [])), "error_type": type(original).__name__})
                 continue
             log.error("graphql resolver failed", exc_info=(type(original), original, original.__traceback__),
                       extra={"operation": ".".join(str(p) for p in (error.path or []))})
@@ -235,7 +256,7 @@ def build_schema(fast: bool = True, registry: Registry | None = None) -> strawbe
             _shared(MaxTokensLimiter(max_token_count=s.graphql_max_tokens)),
             _shared(QueryDepthLimiter(max_depth=s.graphql_max_depth)),
             _shared(MaxAliasesLimiter(max_alias_count=s.graphql_max_aliases)),
-            _shared(MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")),
+            _shared(_MaskErrors(should_mask_error=_should_mask, error_message="Internal server error")),
         ],
     )
     built.node_resolvers = parts.node_resolvers

@@ -1,5 +1,6 @@
-"""`huijia backup`, `huijia restore`, `huijia files verify` and `huijia province export | erase` (see
-core/ops/backup.py, core/ops/province.py, docs/operations.md)."""
+"""`huijia backup`, `huijia restore`, `huijia files verify`, `huijia province export | erase` and, on
+Citus, `huijia tenants isolate | move` (see core/ops/backup.py, core/ops/province.py, core/ops/citus.py,
+docs/operations.md, docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,61 @@ def add_province_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--confirm", required=True, metavar="CODE", help="the province's code again")
     p.add_argument("--database-url", help=f"a superuser (default {BACKUP_URL_ENV})")
     p.set_defaults(fn=cmd_province_erase)
+
+
+def _placement(args: argparse.Namespace, action: str) -> int:
+    from core.ops import citus
+
+    url = _url(args)
+    if not url:
+        return 2
+    try:
+        if action == "tenant.isolate":
+            report = asyncio.run(citus.isolate(args.code, url, args.mode))
+        else:
+            report = asyncio.run(citus.move(args.code, args.node, url, args.mode))
+    except citus.CitusOpsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not report["changed"]:
+        where = report.get("node") or report.get("from")
+        print(f"{args.code}: nothing to do (shard {report['shard']} on {where})")
+        return 0
+    asyncio.run(citus.record_operation(action, {**report, "mode": args.mode}))
+    if action == "tenant.isolate":
+        print(f"{args.code}: isolated on shard {report['shard']} (was {report['previous_shard']}), on {report['node']}; "
+              "recorded in the platform's audit log")
+    else:
+        print(f"{args.code}: shard {report['shard']} moved from {report['from']} to {report['to']}; recorded in the "
+              "platform's audit log")
+        if not report["alone"]:
+            print("note: the shard held other provinces too, and they moved with it (isolate the province first)")
+    return 0
+
+
+def cmd_tenants_isolate(args: argparse.Namespace) -> int:
+    return _placement(args, "tenant.isolate")
+
+
+def cmd_tenants_move(args: argparse.Namespace) -> int:
+    return _placement(args, "tenant.move")
+
+
+def add_tenant_placement_commands(tenants: argparse._SubParsersAction) -> None:
+    """`huijia tenants isolate | move`: shard operations of a Citus cluster (core/ops/citus.py)."""
+    from core.ops.citus import MODES
+
+    mode_help = ("how Citus copies the rows: block_writes (default; reads go on, writes wait for the copy) or "
+                 "force_logical (on PostgreSQL 15 it never finishes once the province is written to meanwhile: "
+                 "docs/scale.md)")
+    p = tenants.add_parser("isolate", help="Citus: give a province a shard of its own (isolate_tenant_to_new_shard)")
+    p.add_argument("code", help="the province's code")
+    p.add_argument("--mode", choices=MODES, default="block_writes", help=mode_help)
+    p.add_argument("--database-url", help=f"a superuser or BYPASSRLS role on the coordinator (default {BACKUP_URL_ENV})")
+    p.set_defaults(fn=cmd_tenants_isolate)
+    p = tenants.add_parser("move", help="Citus: move a province's shard to another worker while it is served")
+    p.add_argument("code", help="the province's code")
+    p.add_argument("node", help="the target worker, host:port")
+    p.add_argument("--mode", choices=MODES, default="block_writes", help=mode_help)
+    p.add_argument("--database-url", help=f"a superuser or BYPASSRLS role on the coordinator (default {BACKUP_URL_ENV})")
+    p.set_defaults(fn=cmd_tenants_move)

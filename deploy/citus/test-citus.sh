@@ -19,10 +19,11 @@ tests="${CITUS_TESTS:-tests/citus tests/contract/test_citus_rules.py tests/integ
 "$here/cluster.sh" build
 dir="$(mktemp -d "${TMPDIR:-/tmp}/huijia-citus.XXXXXX")"
 trap '"$here/cluster.sh" stop "$dir"' EXIT
-CITUS_PORT="$port" "$here/cluster.sh" start "$dir"
+CITUS_PORT="$port" CITUS_WORKERS=2 "$here/cluster.sh" start "$dir"
 
 start=$(date +%s)
 # shellcheck disable=SC2086 # word splitting of the test list is wanted
+HUIJIA_TEST_CITUS_DIR="$dir" \
 HUIJIA_TEST_PG_ADMIN="postgresql://postgres@127.0.0.1:$port/postgres" \
 HUIJIA_TEST_CITUS_WORKERS="127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))" \
   $uv run --frozen pytest -q $tests

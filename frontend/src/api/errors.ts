@@ -55,6 +55,7 @@ export const ERROR_MESSAGES: Partial<Record<ErrorCode, string>> & Record<string,
   PROOF_MISMATCH: '身份核验未通过：姓名、手机号码或绑定码与工会登记的不一致',
   CARD_EXPIRED: '会员卡二维码已过期，请刷新后重新出示',
   CARD_INVALID: '无效的会员卡二维码',
+  SERVICE_UNAVAILABLE: '服务暂时不可用（数据库节点无法连接），本次操作未生效，请稍后重试',
   INTERNAL: '服务器内部错误，请稍后重试或联系管理员',
 };
 
