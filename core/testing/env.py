@@ -180,7 +180,16 @@ async def drop_test_database(env: TestEnvironment) -> None:
     for dsn in (env.admin_dsn, *env.citus_worker_dsns):
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute(f"DROP DATABASE IF EXISTS {env.database} WITH (FORCE)")
+            # WITH (FORCE) terminates the sessions it sees, but on a Citus node a maintenance or
+            # remote-transaction session can connect again in between; it goes away within moments.
+            for attempt in range(10):
+                try:
+                    await conn.execute(f"DROP DATABASE IF EXISTS {env.database} WITH (FORCE)")
+                    break
+                except asyncpg.ObjectInUseError:
+                    if attempt == 9:
+                        raise
+                    await asyncio.sleep(0.5)
         finally:
             await conn.close()
 
