@@ -34,14 +34,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def _superuser(*statements: str, args: tuple = ()) -> None:
     """What a DBA going around the app could do: superuser, triggers off (session_replication_role)."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}")
-    try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            for sql in statements:
-                await conn.execute(sql, *args)
-    finally:
-        await conn.close()
+    from core.testing import rawdb
+
+    async with rawdb.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}", triggers_off=True) as conn:
+        await conn.script(*statements, args=args)
 
 
 async def _province(api, operator, mutations: int = 4) -> tuple[str, object, Persona]:
