@@ -11,8 +11,8 @@ import asyncpg
 import pytest
 
 from core.context import tenant_scope
-from core.testing import rawdb
 from core.dbutil import raw
+from core.testing import rawdb
 from tests.conftest import OWNER_DSN
 from tests.funds.helpers import TRANSFER, entry, fund_cash, key, line, make_tree
 

@@ -37,8 +37,10 @@ from core.sdk import (
     files,
     find_members_by_id_number,
     id_number_digests,
+    insert_rows,
     job,
     ledger_reserve,
+    on_citus,
     pii_encrypt_many,
     raw,
     require_in_subtree,
@@ -524,6 +526,12 @@ def _claim_columns(accepted: list[tuple[Any, dict[str, Any], Any, str]], hospita
             [s["covered_cost_fen"] for _, s, _, _ in accepted], [s["own_cost_fen"] for _, s, _, _ in accepted],
             [b.amount_fen for _, _, b, _ in accepted], [breakdown(b) for _, _, b, _ in accepted],
             [b.capped_by for _, _, b, _ in accepted], [k for *_, k in accepted])
+
+
+_CLAIM_COLUMNS = ("tenant_id", "plan_code", "kind", "source", "reservation_id", "created_by", "created_by_name",
+                  "created_at", "id", "org_unit_id", "member_id", "enrolment_id", "term_start", "event_date",
+                  "admitted_on", "discharged_on", "hospital_enc", "covered_cost_fen", "own_cost_fen", "amount_fen",
+                  "breakdown", "capped_by", "stay_key")
 
 
 async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int, file_id: int,
