@@ -49,7 +49,7 @@ class RawConnection:
         return await self._run("execute", sql, *args)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        return await self._run("fetch", sql, *args)  # type: ignore[no-any-return]
+        return await self._run("fetch", sql, *args)
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         return await self._run("fetchrow", sql, *args)
