@@ -73,7 +73,7 @@ async def connect(dsn: str, tenant_id: int | None = None, *,
     ``session_replication_role = replica`` in every statement's transaction, which skips ordinary
     triggers on the coordinator and, set locally, on the shards: what a DBA going around the append-only
     triggers would do, and the way to do it that works on Citus (``ALTER TABLE … DISABLE TRIGGER`` on a
-    distributed table is refused unless ``citus.enable_unsafe_triggers`` is on, and leaves every other
+    distributed table needs ``citus.enable_unsafe_triggers``, and leaves every other
     session unguarded meanwhile)."""
     conn = await asyncpg.connect(dsn)
     try:
