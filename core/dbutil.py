@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from piccolo.engine.finder import engine_finder
@@ -25,6 +26,34 @@ def engine() -> Any:
 
 def on_postgres() -> bool:
     return isinstance(engine(), PostgresEngine)
+
+
+def on_citus() -> bool:
+    """The database is a Citus cluster (detected once when the pool starts, core/db.py). A few bulk
+    statement shapes differ there: see :func:`insert_rows`."""
+    return bool(getattr(engine(), "citus", False))
+
+
+# asyncpg allows 32767 bind parameters per statement; SQLite's default limit is 32766.
+_MAX_PARAMS = 30_000
+
+
+async def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """``INSERT INTO table (columns) VALUES (…), (…)`` for ``rows`` (values in ``columns`` order), in as
+    few statements as the parameter limit allows. Runs on every engine; it is how bulk writes are done on
+    Citus, which executes an ``INSERT … SELECT`` from ``unnest`` of arrays (or a CTE) by ``COPY`` into the
+    shards, and PostgreSQL refuses ``COPY FROM`` under row-level security. A multi-row ``VALUES`` of one
+    tenant's rows goes to that tenant's shard as it is. The parameters take their types from the target
+    columns (pass json as text). ``table`` and ``columns`` are the caller's identifiers, never input."""
+    width = len(columns)
+    if not rows or not width:
+        return
+    per = max(1, _MAX_PARAMS // width)
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    row_sql = "(" + ", ".join(["{}"] * width) + ")"
+    for i in range(0, len(rows), per):
+        part = rows[i:i + per]
+        await raw(head + ", ".join([row_sql] * len(part)), *[v for r in part for v in r])
 
 
 def transaction() -> Any:

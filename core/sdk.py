@@ -26,7 +26,8 @@ Groups:
   readable but not actionable is FORBIDDEN;
 - audit: :class:`Actor`, :data:`SYSTEM`, :func:`audit_record`;
 - database: :func:`transaction`, :func:`raw`, :func:`on_postgres` (for a bulk statement only PostgreSQL
-  takes), :func:`copy_records` (PostgreSQL: COPY a batch into a staging table in the transaction), :func:`as_utc` (a timestamp as read back, aware, on either engine), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
+  takes), :func:`on_citus` and :func:`insert_rows` (a bulk insert as multi-row VALUES, the shape a Citus
+  cluster takes under row-level security), :func:`copy_records` (PostgreSQL: COPY a batch into a staging table in the transaction), :func:`as_utc` (a timestamp as read back, aware, on either engine), :func:`utcnow`, :func:`tenant_tables` (the RLS fence for a plugin's tenant-owned tables, in its
   fence migration);
 - jobs: :func:`job`, :func:`enqueue`, :class:`JobContext`, :class:`JobFailed`, :func:`get_job`;
 - ledger: :func:`ledger_reserve`, :func:`ledger_post_reservation` (and :func:`ledger_post_reservation_many`
@@ -192,6 +193,8 @@ __all__ = [
     "transaction",
     "raw",
     "on_postgres",
+    "on_citus",
+    "insert_rows",
     "copy_records",
     "as_utc",
     "utcnow",
@@ -314,6 +317,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {  # attribute None: the module itsel
     "transaction": ("core.dbutil", "transaction"),
     "raw": ("core.dbutil", "raw"),
     "on_postgres": ("core.dbutil", "on_postgres"),
+    "on_citus": ("core.dbutil", "on_citus"),
+    "insert_rows": ("core.dbutil", "insert_rows"),
     "copy_records": ("core.dbutil", "copy_records"),
     "as_utc": ("core.dbutil", "as_utc"),
     "utcnow": ("core.dbutil", "utcnow"),

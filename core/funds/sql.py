@@ -127,6 +127,15 @@ class _Holder:
 async def _single(db: Any) -> AsyncIterator[Any]:
     conn = await db.get_new_connection()
     try:
-        yield conn
+        if getattr(db, "citus", False):
+            # The connection's session-level tenant stamp never reaches the workers (core/db.py):
+            # the reads run in a transaction that sets it locally.
+            from core.db import tenant_local_sql
+
+            async with conn.transaction():
+                await conn.execute(tenant_local_sql())
+                yield conn
+        else:
+            yield conn
     finally:
         await conn.close()

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.actor import SYSTEM, Actor
 from core.context import TenantContext
-from core.dbutil import as_utc, on_postgres, raw, transaction, utcnow
+from core.dbutil import as_utc, insert_rows, on_citus, on_postgres, raw, transaction, utcnow
 from core.errors import DomainError, DomainErrors, ErrorCode
 from core.permissions import Principal
 from core.scope import in_subtree
@@ -192,7 +192,18 @@ async def open_many(tenant: TenantContext, machine: Machine, cases: Sequence[tup
                               ids)
         if int(found[0]["n"]):
             raise DomainError(ErrorCode.DUPLICATE, f"{machine.name}: {found[0]['n']} of these cases exist already", "id")
-        if on_postgres():
+        if on_citus():  # Citus runs INSERT ... SELECT FROM unnest by COPY, refused under row-level security
+            await insert_rows("workflow_case", ("tenant_id", "capability", "case_type", "case_id", "org_unit_id",
+                                                "state", "state_since", "version", "created_at", "updated_at"),
+                              [(tenant.id, machine.capability, machine.case_type, c, u, state, now, len(steps), now,
+                                now) for c, u in cases])
+            for seq, (name, source, target) in enumerate(steps if timeline else [], start=1):
+                await insert_rows("workflow_step", ("tenant_id", "capability", "case_type", "case_id", "seq",
+                                                    "transition", "from_state", "to_state", "actor_id", "actor_name",
+                                                    "reasons", "payload", "at"),
+                                  [(tenant.id, machine.capability, machine.case_type, c, seq, name, source, target,
+                                    actor.user_id, actor.username[:150], "[]", json.dumps(body), now) for c in ids])
+        elif on_postgres():
             await raw("INSERT INTO workflow_case (tenant_id, capability, case_type, case_id, org_unit_id, state, "
                       "state_since, version, created_at, updated_at) SELECT {}, {}, {}, x.c, x.u, {}, {}, {}, {}, {} "
                       "FROM unnest({}::bigint[], {}::bigint[]) AS x(c, u)", tenant.id, machine.capability,

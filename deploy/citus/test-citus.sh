@@ -10,11 +10,26 @@ cd "$(dirname "$0")/../.."
 here=deploy/citus
 port="${CITUS_PORT:-55432}"
 uv="${UV:-python3 -m uv}"
-# Tenant isolation (both fences), the rules Citus needs, the cluster's own checks, the ledger's posting
-# under concurrency and member transfers. The subtree walk passes too but takes minutes more; not green
-# on Citus yet (docs/scale.md): the ledger's tamper drills, the members import. CITUS_TESTS runs what you name.
+# Tenant isolation (both fences), the rules Citus needs, the cluster's own checks (append-only triggers on
+# every shard, ids unique across shards), the ledger's posting under concurrency, its tamper drills and
+# the audit chain's, member transfers, every capability's tenant walk, and the capabilities' bulk writes
+# that take a Citus-only path (warmth's freezing and marking paid; mutual aid's stays import, whose second
+# test counts on the cap the first one paid). The subtree walk passes too but takes minutes more; not
+# green on Citus yet (docs/scale.md): the members import.
+# CITUS_TESTS runs what you name.
+te=tests/integration/test_tamper_evidence.py
+ma=plugins/mutual_aid/tests/test_mutual_aid_stays.py
 tests="${CITUS_TESTS:-tests/citus tests/contract/test_citus_rules.py tests/integration/test_tenant_isolation.py
-  tests/funds/test_funds_concurrency.py tests/funds/test_funds_entries.py tests/members/test_members_transfers.py}"
+  tests/funds/test_funds_concurrency.py tests/funds/test_funds_entries.py tests/members/test_members_transfers.py
+  tests/funds/test_funds_integrity.py tests/integration/test_capability_tenant_walk.py
+  $te::test_truncate_is_refused_on_every_append_only_table_by_privilege_and_by_trigger
+  $te::test_emptied_audit_log_fails_verify_instead_of_reporting_ok_zero_records
+  $te::test_deleting_the_newest_audit_records_fails_verify
+  $te::test_force_row_level_security_still_fences_owner_and_app
+  tests/integration/test_audit.py::test_verify_detects_edited_and_deleted_records
+  plugins/warmth/tests/test_warmth_money.py::test_distribution_gives_goods_from_stock_and_runs_once_even_when_started_twice_at_once
+  $ma::test_a_second_stay_is_paid_up_to_the_yearly_cap_with_the_reason
+  $ma::test_a_hospital_stay_file_creates_approved_claims_once_and_reports_the_unmatched}"
 
 "$here/cluster.sh" build
 dir="$(mktemp -d "${TMPDIR:-/tmp}/huijia-citus.XXXXXX")"

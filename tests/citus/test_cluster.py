@@ -3,7 +3,10 @@ that a tenant's queries stay on one shard."""
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
+import pytest
 
 from core.testing.env import _with_database
 from tests.conftest import ENV, TEST_DB
@@ -88,3 +91,67 @@ async def test_a_tenants_queries_run_on_one_shard(app) -> None:
         for sql in (f"SELECT id FROM member WHERE tenant_id = {shanghai.id}", str(query)):
             plan = "\n".join(r["QUERY PLAN"] for r in await raw("EXPLAIN " + sql.replace("{", "{{").replace("}", "}}")))
             assert "Task Count: 1" in plan, plan
+
+
+APPEND_ONLY = ("audit_record", "member_history", "ledger_entry", "ledger_posting", "ledger_chain", "ledger_transfer")
+
+
+async def test_the_append_only_triggers_guard_every_shard_even_against_a_superuser_there(app) -> None:
+    """The triggers travel with each shard (citus.enable_unsafe_triggers, set by core.citus): a
+    superuser connected straight to a worker cannot rewrite a shard's row either."""
+    checked: set[str] = set()
+    refused = 0
+    for dsn in ENV.citus_worker_dsns:
+        conn = await asyncpg.connect(_with_database(dsn, TEST_DB),
+                                     server_settings={"citus.override_table_visibility": "off"})
+        try:
+            rows = await conn.fetch(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE c.relnamespace = 'public'::regnamespace AND c.relname ~ '_[0-9]+$' AND t.tgenabled = 'O' "
+                "AND t.tgname ~ '_(append_only|no_truncate)(_[0-9]+)?$'")
+            guarded: dict[str, set[str]] = {}
+            for r in rows:
+                # On a shard the trigger's name carries the shard id too.
+                kind = "append_only" if "_append_only" in r["tgname"] else "no_truncate"
+                guarded.setdefault(r["relname"], set()).add(kind)
+            shards = await conn.fetch("SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                                      "AND relkind = 'r' AND relname ~ '_[0-9]+$'")
+            for s in shards:
+                base = s["relname"].rsplit("_", 1)[0]
+                if base in APPEND_ONLY:
+                    assert len(guarded.get(s["relname"], set())) == 2, (s["relname"], guarded.get(s["relname"]))
+                    checked.add(base)
+                    if base == "audit_record" and await conn.fetchval(f"SELECT count(*) FROM {s['relname']}"):
+                        for sql in (f"UPDATE {s['relname']} SET action = 'x'", f"DELETE FROM {s['relname']}"):
+                            with pytest.raises(asyncpg.PostgresError, match="append-only"):
+                                await conn.execute(sql)
+                            refused += 1
+        finally:
+            await conn.close()
+    assert checked == set(APPEND_ONLY)
+    assert refused >= 2
+
+
+async def test_ids_come_from_one_sequence_and_stay_unique_across_shards(api, sh_admin, bj_admin) -> None:
+    """Rows of provinces on different shards, written through the coordinator, draw their ids from the
+    coordinator's sequence: no two rows of a table share an id, whichever shard holds them."""
+    from core.tenancy.services import get_tenant
+
+    made = ("mutation($p: ID!, $c: String!) { orgUnitCreate(input: {parentId: $p, code: $c, name: \"分片编号\", "
+            "level: CITY}) { errors { code } } }")
+    for persona_ in (sh_admin, bj_admin):
+        root = (await persona_.api.gql("{ orgUnits(first: 1) { nodes { id } } }"))["data"]["orgUnits"]["nodes"][0]["id"]
+        for _ in range(3):
+            got = await persona_.api.gql(made, {"p": root, "c": f"seq-{uuid.uuid4().hex[:10]}"})
+            assert got["data"]["orgUnitCreate"]["errors"] == [], got
+    sh, bj = await get_tenant(code="shanghai"), await get_tenant(code="beijing")
+    admin = await asyncpg.connect(_with_database(ENV.admin_dsn, TEST_DB))
+    try:
+        shards = {await admin.fetchval("SELECT get_shard_id_for_distribution_column('org_unit', $1::bigint)", t.id)
+                  for t in (sh, bj)}
+        assert len(shards) == 2, "the two provinces should sit on different shards for this check to mean anything"
+        for table in ("org_unit", "audit_record", "role_grant"):
+            dupes = await admin.fetchval(f"SELECT count(*) - count(DISTINCT id) FROM {table}")
+            assert dupes == 0, table
+    finally:
+        await admin.close()

@@ -12,6 +12,7 @@ import pytest
 
 from core.context import tenant_scope
 from core.dbutil import raw
+from core.testing import rawdb
 from tests.conftest import OWNER_DSN
 from tests.funds.helpers import TRANSFER, entry, fund_cash, key, line, make_tree
 
@@ -50,9 +51,7 @@ async def test_posted_rows_cannot_be_updated_or_deleted_by_the_app(api, sh_finan
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
             await raw("TRUNCATE ledger_posting")
     # The owner has every privilege; the triggers refuse it (and a single-role deployment) instead.
-    owner = await asyncpg.connect(OWNER_DSN)
-    try:
-        await owner.execute("SELECT set_config('app.tenant_id', $1, false)", str(t.tenant.id))
+    async with rawdb.connect(OWNER_DSN, t.tenant.id) as owner:
         for sql in rewrites:
             with pytest.raises(Exception, match="append-only"):
                 await owner.execute(sql.replace("{}", "$1"), entry_id)
@@ -62,8 +61,6 @@ async def test_posted_rows_cannot_be_updated_or_deleted_by_the_app(api, sh_finan
         for table in ("ledger_entry", "ledger_posting", "ledger_chain", "ledger_transfer"):
             with pytest.raises(Exception, match="append-only"):
                 await owner.execute(f"TRUNCATE {table} CASCADE")
-    finally:
-        await owner.close()
     # The CHECK constraint stands behind the services: cash cannot go negative even by raw SQL.
     with tenant_scope(t.tenant), pytest.raises(asyncpg.CheckViolationError):
         await raw("UPDATE ledger_account SET balance_fen = -1 WHERE tenant_id = {} AND code = '102' AND org_unit_id = {}",
@@ -85,13 +82,11 @@ async def test_verify_links_and_checks_the_chain_and_detects_tampering(api, fj_f
     # Finance reads it too; a clerk may not.
     clerk = await persona(api, "fujian", "clerk")
     assert (await clerk.api.gql(VERIFY))["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    # A superuser edits a posting behind the app's back (disabling the trigger): verify notices.
+    # A superuser edits a posting behind the app's back (the triggers off for its statement): verify notices.
     from core.graphql.base import from_global_id
 
     _, entry_id = from_global_id(spend["entry"]["id"])
-    conn = await asyncpg.connect(_admin_dsn())
-    try:
-        await conn.execute("ALTER TABLE ledger_posting DISABLE TRIGGER ledger_posting_append_only")
+    async with rawdb.connect(_admin_dsn(), triggers_off=True) as conn:
         await conn.execute("UPDATE ledger_posting SET amount_fen = amount_fen * 2 WHERE entry_id = $1", entry_id)
         broken = (await fj_auditor.api.gql(VERIFY))["data"]["ledgerVerify"]
         assert not broken["ok"] and any("does not match its hash" in p for p in broken["problems"])
@@ -104,9 +99,6 @@ async def test_verify_links_and_checks_the_chain_and_detects_tampering(api, fj_f
                                capture_output=True, text=True, timeout=120)
         assert check.returncode == 1 and "balance" in check.stdout, check.stdout + check.stderr
         await conn.execute("UPDATE ledger_posting SET amount_fen = amount_fen / 2 WHERE entry_id = $1", entry_id)
-    finally:
-        await conn.execute("ALTER TABLE ledger_posting ENABLE TRIGGER ledger_posting_append_only")
-        await conn.close()
     assert (await fj_auditor.api.gql(VERIFY))["data"]["ledgerVerify"]["ok"]
     for cmd in ("verify", "check"):
         out = subprocess.run([sys.executable, "-m", "core.cli", "ledger", cmd, "--tenant", "fujian"], env={**os.environ},
@@ -123,10 +115,8 @@ async def test_deleted_chain_link_and_unlinked_entry_are_reported(api, fj_financ
         assert (await chain.verify(t.tenant)).ok
         last = (await raw("SELECT seq, entry_id FROM ledger_chain WHERE tenant_id = {} ORDER BY seq DESC LIMIT 1",
                           t.tenant.id))[0]
-    conn = await asyncpg.connect(_admin_dsn())
-    try:
+    async with rawdb.connect(_admin_dsn(), triggers_off=True) as conn:
         row = await conn.fetchrow("SELECT * FROM ledger_chain WHERE tenant_id = $1 AND seq = $2", t.tenant.id, last["seq"])
-        await conn.execute("ALTER TABLE ledger_chain DISABLE TRIGGER ledger_chain_append_only")
         await conn.execute("DELETE FROM ledger_chain WHERE id = $1", row["id"])
         with tenant_scope(t.tenant):
             report = await chain.verify(t.tenant, link_first=False)
@@ -135,9 +125,6 @@ async def test_deleted_chain_link_and_unlinked_entry_are_reported(api, fj_financ
             "INSERT INTO ledger_chain (id, tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", row["id"], row["tenant_id"], row["seq"], row["entry_id"],
             row["content_hash"], row["prev_hash"], row["hash"], row["chained_at"])
-    finally:
-        await conn.execute("ALTER TABLE ledger_chain ENABLE TRIGGER ledger_chain_append_only")
-        await conn.close()
     with tenant_scope(t.tenant):
         assert (await chain.verify(t.tenant)).ok
 

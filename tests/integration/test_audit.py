@@ -74,13 +74,11 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def _tamper(sql: str) -> None:
     """What a DBA going around the app could do: superuser, triggers off."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}")
-    try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            await conn.execute(sql)
-    finally:
-        await conn.close()
+    from core.testing import rawdb
+
+    # rawdb sets it so that a Citus cluster's shards see it too (SET LOCAL, propagated).
+    async with rawdb.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}", triggers_off=True) as conn:
+        await conn.execute(sql)
 
 
 async def test_verify_detects_edited_and_deleted_records(api, sh_auditor, operator):

@@ -34,14 +34,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def _superuser(*statements: str, args: tuple = ()) -> None:
     """What a DBA going around the app could do: superuser, triggers off (session_replication_role)."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}")
-    try:
-        async with conn.transaction():
-            await conn.execute("SET LOCAL session_replication_role = replica")
-            for sql in statements:
-                await conn.execute(sql, *args)
-    finally:
-        await conn.close()
+    from core.testing import rawdb
+
+    async with rawdb.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{TEST_DB}", triggers_off=True) as conn:
+        await conn.script(*statements, args=args)
 
 
 async def _province(api, operator, mutations: int = 4) -> tuple[str, object, Persona]:
@@ -351,26 +347,24 @@ async def test_app_role_cannot_alter_drop_truncate_or_disable_rls_and_triggers(a
 
 async def test_force_row_level_security_still_fences_owner_and_app(app):
     from core.tenancy.services import get_tenant
+    from core.testing import rawdb
 
     sh = await get_tenant(code="shanghai")
-    owner = await asyncpg.connect(OWNER_DSN)
-    app_conn = await asyncpg.connect(os.environ["DATABASE_URL"])
-    try:
+    async with rawdb.connect(OWNER_DSN) as owner:
         fenced = await owner.fetch(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c JOIN pg_attribute a ON "
             "a.attrelid = c.oid AND a.attname = 'tenant_id' WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace")
-        assert {r["relname"] for r in fenced} >= {"audit_record", "chain_head", "member", "ledger_entry", "member_history"}
-        assert [r["relname"] for r in fenced if not (r["relrowsecurity"] and r["relforcerowsecurity"])] == []
-        for conn in (owner, app_conn):
-            await conn.execute("SELECT set_config('app.tenant_id', '', false)")
+    assert {r["relname"] for r in fenced} >= {"audit_record", "chain_head", "member", "ledger_entry", "member_history"}
+    assert [r["relname"] for r in fenced if not (r["relrowsecurity"] and r["relforcerowsecurity"])] == []
+    for dsn in (OWNER_DSN, os.environ["DATABASE_URL"]):
+        # rawdb sets the tenant the way that reaches a Citus cluster's shards too (SET LOCAL).
+        async with rawdb.connect(dsn) as conn:
+            conn.settings["app.tenant_id"] = ""
             assert await conn.fetchval("SELECT count(*) FROM audit_record") == 0  # no tenant: no rows, owner too
             assert await conn.fetchval("SELECT count(*) FROM chain_head") == 0
-            await conn.execute("SELECT set_config('app.tenant_id', $1, false)", str(sh.id))
+            conn.tenant_id = sh.id
             assert await conn.fetchval("SELECT count(DISTINCT tenant_id) FROM audit_record") == 1
             assert await conn.fetchval("SELECT tenant_id FROM chain_head LIMIT 1") == sh.id
-    finally:
-        await owner.close()
-        await app_conn.close()
 
 
 async def test_tables_the_owner_creates_later_give_the_app_rows_only(app):

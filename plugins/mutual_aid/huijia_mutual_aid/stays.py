@@ -37,8 +37,10 @@ from core.sdk import (
     files,
     find_members_by_id_number,
     id_number_digests,
+    insert_rows,
     job,
     ledger_reserve,
+    on_citus,
     pii_encrypt_many,
     raw,
     require_in_subtree,
@@ -526,6 +528,12 @@ def _claim_columns(accepted: list[tuple[Any, dict[str, Any], Any, str]], hospita
             [b.capped_by for _, _, b, _ in accepted], [k for *_, k in accepted])
 
 
+_CLAIM_COLUMNS = ("tenant_id", "plan_code", "kind", "source", "reservation_id", "created_by", "created_by_name",
+                  "created_at", "id", "org_unit_id", "member_id", "enrolment_id", "term_start", "event_date",
+                  "admitted_on", "discharged_on", "hospital_enc", "covered_cost_fen", "own_cost_fen", "amount_fen",
+                  "breakdown", "capped_by", "stay_key")
+
+
 async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: Actor, res_id: int, file_id: int,
                          accepted: list[tuple[Any, dict[str, Any], Any, str]], hospitals: list[str] | None = None,
                          columns: tuple[list[Any], ...] | None = None) -> list[tuple[int, int]]:
@@ -539,6 +547,13 @@ async def _insert_claims(tenant: TenantContext, plan: Any, kind: str, importer: 
                                                "FROM generate_series(1, {})", len(accepted))]
         cols = columns or _claim_columns(accepted, hospitals)
         units = cols[0]
+        if on_citus():  # Citus runs INSERT ... SELECT FROM unnest by COPY, refused under row-level security
+            (u, m, e, t, ev, d, h, cc, oc, a, b, cb, k) = cols
+            now = utcnow()
+            await insert_rows("mutual_aid_claim", _CLAIM_COLUMNS, [
+                (tenant.id, plan.code, kind, "automatic", res_id, importer.user_id, importer.username[:150], now, *row)
+                for row in zip(ids, u, m, e, t, ev, ev, d, h, cc, oc, a, b, cb, k, strict=True)])
+            return list(zip(ids, units, strict=True))
         await raw(
             "INSERT INTO mutual_aid_claim (tenant_id, plan_code, kind, source, reservation_id, created_by, "
             "created_by_name, created_at, id, org_unit_id, member_id, enrolment_id, term_start, event_date, admitted_on, "

@@ -15,6 +15,7 @@ from core.sdk import (
     get_member,
     hooks_for,
     in_subtree,
+    on_citus,
     on_postgres,
     raw,
     require_in_subtree,
@@ -163,6 +164,16 @@ async def freeze(ctx: Any) -> None:
 async def _write_frozen(tenant: TenantContext, campaign_id: int, frozen: list[tuple[int, int, int | None]],
                         now: Any) -> None:
     if not frozen:
+        return
+    if on_citus():
+        # Citus 13.2 crashes the coordinator on the array-subscript SET below; a join with unnest() it
+        # routes to the tenant's shard as one statement per chunk.
+        for i in range(0, len(frozen), 1000):
+            part = frozen[i:i + 1000]
+            await raw("UPDATE warmth_beneficiary b SET amount_fen = x.a, budget_id = x.g, frozen_at = {} FROM "
+                      "unnest({}::bigint[], {}::bigint[], {}::bigint[]) AS x(id, a, g) WHERE b.tenant_id = {} AND "
+                      "b.campaign_id = {} AND b.paid_at IS NULL AND b.id = x.id", now, [f[0] for f in part],
+                      [f[1] for f in part], [f[2] for f in part], tenant.id, campaign_id)
         return
     if on_postgres():
         # One statement per chunk: a list of 100,000 is frozen in seconds, not minutes.

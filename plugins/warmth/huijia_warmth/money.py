@@ -25,6 +25,7 @@ from core.sdk import (
     ledger_post_reservation_many,
     ledger_reserve,
     ledger_void_reservation,
+    on_citus,
     on_postgres,
     raw,
     transaction,
@@ -190,6 +191,13 @@ async def distribute_job(ctx: JobContext, campaign_id: int) -> dict[str, Any]:
 async def _mark_paid(tenant: TenantContext, campaign_id: int, marks: list[tuple[int, int | None, str | None]],
                      now: Any) -> None:
     if not marks:
+        return
+    if on_citus():
+        # Citus 13.2 crashes the coordinator on the array-subscript SET below: a join with unnest() instead.
+        await raw("UPDATE warmth_beneficiary b SET paid_at = {}, entry_id = x.e, item_given = x.i FROM "
+                  "unnest({}::bigint[], {}::bigint[], {}::text[]) AS x(id, e, i) WHERE b.tenant_id = {} AND "
+                  "b.campaign_id = {} AND b.id = x.id AND b.paid_at IS NULL", now, [m[0] for m in marks],
+                  [m[1] for m in marks], [m[2] for m in marks], tenant.id, campaign_id)
         return
     if on_postgres():
         # No join: a join with unnest() may get a nested loop over the whole table from a generic plan

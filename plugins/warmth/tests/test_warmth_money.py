@@ -85,9 +85,11 @@ async def sql(pt: Any, query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def available(pt: Any, unit_code: str) -> int:
+    # The joins state tenant_id, as every join between tenant tables must for Citus to keep it on one shard.
     rows = await sql(pt, "SELECT a.balance_fen - a.reserved_fen AS free FROM ledger_account a JOIN org_unit o ON "
-                         "o.id = a.org_unit_id JOIN ledger_fund f ON f.id = a.fund_id WHERE o.code = {} AND "
-                         "f.code = 'general' AND a.code = '102'", unit_code)
+                         "o.tenant_id = a.tenant_id AND o.id = a.org_unit_id JOIN ledger_fund f ON f.tenant_id = "
+                         "a.tenant_id AND f.id = a.fund_id WHERE a.tenant_id = {} AND o.code = {} AND "
+                         "f.code = 'general' AND a.code = '102'", (await tenant_of(pt)).id, unit_code)
     return int(rows[0]["free"]) if rows else 0
 
 
@@ -157,7 +159,8 @@ async def payments(pt: Any, cid: str) -> list[dict[str, Any]]:
     from core.sdk import from_global_id
 
     return await sql(pt, "SELECT e.idempotency_key, p.amount_fen FROM ledger_entry e JOIN ledger_posting p ON "
-                         "p.entry_id = e.id AND p.amount_fen > 0 WHERE e.idempotency_key LIKE {} ORDER BY e.id",
+                         "p.tenant_id = e.tenant_id AND p.entry_id = e.id AND p.amount_fen > 0 WHERE e.tenant_id = {} "
+                         "AND e.idempotency_key LIKE {} ORDER BY e.id", (await tenant_of(pt)).id,
                      f"%:warmth:{from_global_id(cid)[1]}:%")
 
 
