@@ -44,6 +44,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
+from core.db import tenant_connection
 from core.dbutil import engine, on_postgres, transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
@@ -247,7 +248,8 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
 
     try:
         if on_postgres():
-            async with engine().pool.acquire() as conn:
+            # Fenced to the tenant: on Citus the workers see only what a transaction set locally.
+            async with tenant_connection() as conn:
                 try:
                     await run((opts.pg_store or PgStore)(conn, tenant))
                 finally:
