@@ -249,11 +249,18 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
     try:
         if on_postgres():
             # Fenced to the tenant: on Citus the workers see only what a transaction set locally.
+            problem: roster.FileProblem | None = None
             async with tenant_connection() as conn:
                 try:
                     await run((opts.pg_store or PgStore)(conn, tenant))
+                except roster.FileProblem as found:
+                    # Raised after the transaction: on Citus it must commit, or the row errors stored
+                    # so far (shown with the refused file) would be rolled back with it.
+                    problem = found
                 finally:
                     await conn.execute("DROP TABLE IF EXISTS _import_seen")
+            if problem is not None:
+                raise problem
         else:
             await run(SqliteStore(None, tenant))
     except roster.FileProblem as problem:
