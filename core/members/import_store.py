@@ -278,14 +278,17 @@ class PgStore:
                                    [(t, rec[0], rec[12], rec[13], actor.user_id, name, import_id) for rec in records])
         return created
 
+    async def _add_errors_citus(self, import_id: int, phase: str, errors: list[RowError]) -> None:
+        await self.conn.executemany("""INSERT INTO member_import_error (tenant_id, import_id, phase, row_no,
+            column_name, code, message) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                    [(self.tenant.id, import_id, phase, e[0], FIELDS.get(e[1], ("", ""))[0], e[2],
+                                      e[3][:300]) for e in errors])
+
     async def add_errors(self, import_id: int, phase: str, errors: list[RowError]) -> None:
         if not errors:
             return
         if on_citus():  # INSERT ... SELECT FROM unnest is a COPY into the shards there (see _write_citus)
-            await self.conn.executemany("""INSERT INTO member_import_error (tenant_id, import_id, phase, row_no,
-                column_name, code, message) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-                                        [(self.tenant.id, import_id, phase, e[0], FIELDS.get(e[1], ("", ""))[0], e[2],
-                                          e[3][:300]) for e in errors])
+            await self._add_errors_citus(import_id, phase, errors)
             return
         await self.conn.execute("""INSERT INTO member_import_error (tenant_id, import_id, phase, row_no, column_name, code, message)
             SELECT $1, $2, $3, e.r, e.c, e.k, e.m FROM unnest($4::int[], $5::text[], $6::text[], $7::text[]) AS e(r, c, k, m)""",
