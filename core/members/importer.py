@@ -21,7 +21,9 @@ transaction's own pooled connection) into temporary staging tables, then one ``I
 for new members and one ``UPDATE ... FROM`` for changed ones, each writing its history rows in the
 same statement. (``COPY`` straight into ``member`` is impossible: PostgreSQL refuses ``COPY FROM``
 into tables with row-level security, and the upsert needs the staging step anyway.) On SQLite (the
-embedded default) the same batches go through ``executemany``.
+embedded default) the same batches go through ``executemany``; on Citus too (``INSERT ... VALUES`` and
+single-row ``UPDATE``s: Citus runs an ``INSERT ... SELECT`` from a local table as a ``COPY`` into the
+shards, which row-level security refuses).
 
 The module runs the jobs; the rows' preparation and classification are in
 :mod:`core.members.import_rows`, the writing back ends in :mod:`core.members.import_store`, the upload
