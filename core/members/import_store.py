@@ -11,6 +11,7 @@ from typing import Any
 
 from core.actor import Actor
 from core.context import TenantContext
+from core.db import tenant_connection
 from core.dbutil import engine, on_postgres, transaction, utcnow
 from core.members import personal
 from core.members.import_rows import (
@@ -32,6 +33,11 @@ from core.members.validation import (
 
 MAX_STORED_ERRORS = 100_000
 IMPORT_LOCK_NAMESPACE = 1403
+
+
+def on_citus() -> bool:
+    """Whether the database is a Citus coordinator (detected when the pool connects, core/db.py)."""
+    return on_postgres() and bool(getattr(engine(), "citus", False))
 
 
 async def _staging_tables(conn: Any) -> None:
@@ -83,7 +89,7 @@ class _Statistics:
 
     @classmethod
     async def start(cls) -> _Statistics:
-        async with engine().pool.acquire() as conn:
+        async with tenant_connection() as conn:
             size = await conn.fetchval("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'member'::regclass")
         return cls(int(size or 0))
 
@@ -96,7 +102,7 @@ class _Statistics:
         return self.since_refresh >= max(self.FIRST, self.size // 10)
 
     async def refresh(self) -> None:
-        async with engine().pool.acquire() as conn:
+        async with tenant_connection() as conn:
             await conn.execute("SELECT huijia_analyze_member()")
         self.size += self.since_refresh
         self.since_refresh = 0
@@ -171,6 +177,8 @@ class PgStore:
         nor ON CONFLICT (each costs about a third more per row): the batch holds the tenant's import
         lock and has looked every person up under FOR UPDATE, so only a concurrent single create
         can collide, and that aborts the batch with a unique violation, which the caller retries."""
+        if on_citus():
+            return await self._write_citus(plan, import_id, actor)
         t = self.tenant.id
         conn = self.conn
         created: list[tuple[int, Prepared]] = []
@@ -197,20 +205,7 @@ class PgStore:
                                t, import_id, actor.user_id, actor.username[:64])
             created = list(zip(ids, plan.creates, strict=True))
         if plan.updates:
-            records = []
-            for r, e, changes in plan.updates:
-                rejoin = "state" in changes
-                phone_given = "phone" in r.given
-                records.append((
-                    e["id"], r.row_no, r.org_unit_id, r.name, r.name_search,
-                    r.phone_enc if phone_given else e["phone_enc"], r.phone_bidx if phone_given else e["phone_bidx"],
-                    r.employer if "employer" in r.given else e["employer"],
-                    r.work_status if "work_status" in r.given else e["work_status"],
-                    list(r.tags) if "tags" in r.given else _tags_of(e["tags"]),
-                    (r.joined_on or dt.date.today()) if rejoin else (r.joined_on if "joined_on" in r.given else e["joined_on"]),
-                    "joined", "import.rejoin" if rejoin else "import.update",
-                    json.dumps({"row": r.row_no, **changes}, ensure_ascii=False),
-                ))
+            records = _update_records(plan)
             await conn.copy_records_to_table("_import_upd", records=records)
             await conn.execute("""DELETE FROM member_tag t USING _import_upd u WHERE t.tenant_id = $1 AND t.member_id = u.id
                 AND u.changes ? 'tags'""", t)
@@ -229,14 +224,97 @@ class PgStore:
                                actor.username[:64])
         return created
 
+    async def _write_citus(self, plan: Plan, import_id: int, actor: Actor) -> list[tuple[int, Prepared]]:
+        """The same writes on Citus, as ``INSERT ... VALUES`` and single-row ``UPDATE`` statements
+        (asyncpg ``executemany``: one round trip per batch, not per row). The staged path cannot run
+        there: an ``INSERT ... SELECT`` from a coordinator-local temporary table (or from ``unnest``,
+        or a writing CTE) is executed by Citus as a ``COPY`` into the shards, which row-level
+        security refuses. Every statement names ``tenant_id``, so each is routed to the tenant's
+        shard. No ``UPDATE ... SET x = arr[i]`` with array parameters: Citus 13.2 crashes the
+        coordinator on it."""
+        t = self.tenant.id
+        conn = self.conn
+        name = actor.username[:64]
+        created: list[tuple[int, Prepared]] = []
+        if plan.creates:
+            ids = [r["id"] for r in await conn.fetch(
+                "SELECT nextval(pg_get_serial_sequence('member', 'id')) AS id FROM generate_series(1, $1)", len(plan.creates))]
+            today = dt.date.today()
+            created = list(zip(ids, plan.creates, strict=True))
+            await conn.executemany("""
+                INSERT INTO member (id, tenant_id, org_unit_id, name, name_search, gender, birth_date, id_number_enc,
+                  id_number_bidx, phone_enc, phone_bidx, employer, work_status, tags, state, joined_on, version,
+                  last_import_id, last_import_row, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'joined', $15, 1, $16, $17, now(), now())""",
+                [(mid, t, r.org_unit_id, r.name, r.name_search, r.gender, r.birth_date, r.id_enc, r.id_bidx, r.phone_enc,
+                  r.phone_bidx, r.employer, r.work_status, list(r.tags), r.joined_on or today, import_id, r.row_no)
+                 for mid, r in created])
+            tags = [(t, mid, tag) for mid, r in created for tag in r.tags]
+            if tags:
+                await conn.executemany("INSERT INTO member_tag (tenant_id, member_id, tag) VALUES ($1, $2, $3)", tags)
+            await conn.executemany("""INSERT INTO member_history (tenant_id, member_id, action, changes, actor_id,
+                actor_name, import_id, at) VALUES ($1, $2, 'import.create', $3::jsonb, $4, $5, $6, now())""",
+                                   [(t, mid, json.dumps({"row": r.row_no}), actor.user_id, name, import_id)
+                                    for mid, r in created])
+        if plan.updates:
+            records = _update_records(plan)
+            retagged = [rec[0] for rec, (_, _, changes) in zip(records, plan.updates, strict=True) if "tags" in changes]
+            if retagged:
+                await conn.execute("DELETE FROM member_tag WHERE tenant_id = $1 AND member_id = ANY($2::bigint[])",
+                                   t, retagged)
+                tags = [(t, rec[0], tag) for rec, (_, _, changes) in zip(records, plan.updates, strict=True)
+                        if "tags" in changes for tag in rec[9]]
+                if tags:
+                    await conn.executemany("INSERT INTO member_tag (tenant_id, member_id, tag) VALUES ($1, $2, $3)", tags)
+            await conn.executemany("""
+                UPDATE member SET org_unit_id = $3, name = $4, name_search = $5, phone_enc = $6, phone_bidx = $7,
+                  employer = $8, work_status = $9, tags = $10, joined_on = $11, state = $12,
+                  left_on = CASE WHEN $13 = 'import.rejoin' THEN NULL ELSE left_on END,
+                  version = version + 1, last_import_id = $14, last_import_row = $15, updated_at = now()
+                WHERE tenant_id = $1 AND id = $2""",
+                                   [(t, rec[0], *rec[2:13], import_id, rec[1]) for rec in records])
+            await conn.executemany("""INSERT INTO member_history (tenant_id, member_id, action, changes, actor_id,
+                actor_name, import_id, at) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, now())""",
+                                   [(t, rec[0], rec[12], rec[13], actor.user_id, name, import_id) for rec in records])
+        return created
+
+    async def _add_errors_citus(self, import_id: int, phase: str, errors: list[RowError]) -> None:
+        await self.conn.executemany("""INSERT INTO member_import_error (tenant_id, import_id, phase, row_no,
+            column_name, code, message) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                    [(self.tenant.id, import_id, phase, e[0], FIELDS.get(e[1], ("", ""))[0], e[2],
+                                      e[3][:300]) for e in errors])
+
     async def add_errors(self, import_id: int, phase: str, errors: list[RowError]) -> None:
         if not errors:
+            return
+        if on_citus():  # INSERT ... SELECT FROM unnest is a COPY into the shards there (see _write_citus)
+            await self._add_errors_citus(import_id, phase, errors)
             return
         await self.conn.execute("""INSERT INTO member_import_error (tenant_id, import_id, phase, row_no, column_name, code, message)
             SELECT $1, $2, $3, e.r, e.c, e.k, e.m FROM unnest($4::int[], $5::text[], $6::text[], $7::text[]) AS e(r, c, k, m)""",
                                 self.tenant.id, import_id, phase, [e[0] for e in errors],
                                 [FIELDS.get(e[1], ("", ""))[0] for e in errors], [e[2] for e in errors],
                                 [e[3][:300] for e in errors])
+
+
+def _update_records(plan: Plan) -> list[tuple[Any, ...]]:
+    """One staging record per member to update: (id, row, unit, name, name_search, phone_enc,
+    phone_bidx, employer, work_status, tags, joined_on, state, action, changes as JSON)."""
+    records = []
+    for r, e, changes in plan.updates:
+        rejoin = "state" in changes
+        phone_given = "phone" in r.given
+        records.append((
+            e["id"], r.row_no, r.org_unit_id, r.name, r.name_search,
+            r.phone_enc if phone_given else e["phone_enc"], r.phone_bidx if phone_given else e["phone_bidx"],
+            r.employer if "employer" in r.given else e["employer"],
+            r.work_status if "work_status" in r.given else e["work_status"],
+            list(r.tags) if "tags" in r.given else _tags_of(e["tags"]),
+            (r.joined_on or dt.date.today()) if rejoin else (r.joined_on if "joined_on" in r.given else e["joined_on"]),
+            "joined", "import.rejoin" if rejoin else "import.update",
+            json.dumps({"row": r.row_no, **changes}, ensure_ascii=False),
+        ))
+    return records
 
 
 class SqliteStore:

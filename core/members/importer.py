@@ -21,7 +21,9 @@ transaction's own pooled connection) into temporary staging tables, then one ``I
 for new members and one ``UPDATE ... FROM`` for changed ones, each writing its history rows in the
 same statement. (``COPY`` straight into ``member`` is impossible: PostgreSQL refuses ``COPY FROM``
 into tables with row-level security, and the upsert needs the staging step anyway.) On SQLite (the
-embedded default) the same batches go through ``executemany``.
+embedded default) the same batches go through ``executemany``; on Citus too (``INSERT ... VALUES`` and
+single-row ``UPDATE``s: Citus runs an ``INSERT ... SELECT`` from a local table as a ``COPY`` into the
+shards, which row-level security refuses).
 
 The module runs the jobs; the rows' preparation and classification are in
 :mod:`core.members.import_rows`, the writing back ends in :mod:`core.members.import_store`, the upload
@@ -44,6 +46,7 @@ from typing import Any
 from core.actor import Actor
 from core.audit.services import record
 from core.context import TenantContext
+from core.db import tenant_connection
 from core.dbutil import engine, on_postgres, transaction, utcnow, written
 from core.errors import DomainError, ErrorCode, not_found
 from core.members import filestore, personal, queries, roster
@@ -247,11 +250,19 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
 
     try:
         if on_postgres():
-            async with engine().pool.acquire() as conn:
+            # Fenced to the tenant: on Citus the workers see only what a transaction set locally.
+            problem: roster.FileProblem | None = None
+            async with tenant_connection() as conn:
                 try:
                     await run((opts.pg_store or PgStore)(conn, tenant))
+                except roster.FileProblem as found:
+                    # Raised after the transaction: on Citus it must commit, or the row errors stored
+                    # so far (shown with the refused file) would be rolled back with it.
+                    problem = found
                 finally:
                     await conn.execute("DROP TABLE IF EXISTS _import_seen")
+            if problem is not None:
+                raise problem
         else:
             await run(SqliteStore(None, tenant))
     except roster.FileProblem as problem:
