@@ -92,8 +92,8 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
             rows = [r for r in rows if r["entry_id"] is not None]
         else:
             rows = await db.fetch(
-                "DELETE FROM ledger_unchained WHERE id IN (SELECT id FROM ledger_unchained WHERE tenant_id = $1 "
-                "ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
+                "DELETE FROM ledger_unchained WHERE tenant_id = $1 AND id IN (SELECT id FROM ledger_unchained "
+                "WHERE tenant_id = $1 ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])
