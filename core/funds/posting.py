@@ -357,7 +357,7 @@ async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
     except asyncpg.PostgresError as exc:
         if getattr(exc, "sqlstate", None) != REFUSED:
             raise
-        raise DomainError(ErrorCode[exc.detail], exc.message, exc.hint or None) from None
+        raise DomainError(ErrorCode[str(exc.detail)], str(exc.message), exc.hint or None) from None
     first = rows[0]
     if not first["o_created"]:
         raise _Existing({"id": first["o_entry"], "request_hash": first["o_hash"]})
