@@ -222,7 +222,9 @@ async def _post_own(tenant: TenantContext, spec: EntrySpec, rhash: str, chash: s
     """In a transaction of its own. Where ``ledger_post_checked`` exists the posting is that one
     statement, run outside an explicit transaction: a statement is atomic by itself, so BEGIN and
     COMMIT would only add two round trips."""
-    if PG_FUNCTION and on_postgres() and engine().pool is not None:  # pooled connections carry the tenant
+    eng = engine()
+    # Pooled connections carry the tenant; Citus posts statement by statement (no checkout wasted here).
+    if PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False):
         async with read_conn() as one:
             if await _function_ready(one):
                 return await _post_fn(one, tenant, spec, rhash, chash, created_at)
