@@ -11,9 +11,10 @@ this is the contended case):
 - raw: per entry, one transaction with ``INSERT ledger_entry … RETURNING id`` and one multi-row
   ``INSERT ledger_posting`` of the same rows (same tables, indexes, triggers), no checks, no chain.
 
-- floor (not a side of the ratio): ``core.funds.posting``'s own two statements for each entry, on a
-  connection each client holds, with no pool checkout, no chain linking and no plugin notice: what
-  the database alone charges for the checked posting (row locks on the accounts, balance updates, the
+- floor (not a side of the ratio): ``core.funds.posting``'s own database call for each entry
+  (``ledger_post_checked``, sent without BEGIN/COMMIT as ``post`` sends it), on a connection each
+  client holds, with no pool checkout, no chain linking and no plugin notice: what the database
+  alone charges for the checked posting (row locks on the accounts, balance updates, the
   chain queue row). ``ratio_ceiling`` = raw time / floor time is the best ratio any Python-side
   speed-up could reach; what separates it from 1 is the per-account serialisation and the extra rows.
 
@@ -180,14 +181,14 @@ async def run_raw(db: str, tenant: Any, units: list[Any], round_no: int) -> tupl
 
 
 async def run_floor(db: str, tenant: Any, units: list[Any], round_no: int) -> float:
-    """The posting's two statements per entry on held connections (see the module docstring)."""
+    """The posting's one call per entry on held connections (see the module docstring)."""
     import datetime as dt_
 
     import asyncpg
 
     from core.context import tenant_scope
     from core.funds import chain
-    from core.funds.posting import EntrySpec, Line, _post_pg, request_hash
+    from core.funds.posting import EntrySpec, Line, _post_fn, request_hash
     from core.funds.services import today
     from core.funds.sql import Sql, _Holder
 
@@ -208,10 +209,10 @@ async def run_floor(db: str, tenant: Any, units: list[Any], round_no: int) -> fl
                                  lines=[Line(a, m) for a, m in _shape(rng, g, c, n)], memo="bench",
                                  source_type="bench", source_id=str(n))
                 rhash = request_hash(spec.kind, spec.memo, spec.source_type, spec.source_id, None, spec.lines)
-                async with conn.transaction():
-                    if db_ is None:
-                        db_ = Sql(_Holder(conn))
-                    await _post_pg(db_, tenant, spec, rhash, rhash, dt_.datetime.now(dt_.UTC))
+                if db_ is None:
+                    db_ = Sql(_Holder(conn))
+                # The posting's own shape: one call of ledger_post_checked, no BEGIN/COMMIT around it.
+                await _post_fn(db_, tenant, spec, rhash, rhash, dt_.datetime.now(dt_.UTC))
 
     started = time.perf_counter()
     await asyncio.gather(*[client(i) for i in range(CLIENTS)])

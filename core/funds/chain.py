@@ -92,8 +92,8 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
             rows = [r for r in rows if r["entry_id"] is not None]
         else:
             rows = await db.fetch(
-                "DELETE FROM ledger_unchained WHERE id IN (SELECT id FROM ledger_unchained WHERE tenant_id = $1 "
-                "ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
+                "DELETE FROM ledger_unchained WHERE tenant_id = $1 AND id IN (SELECT id FROM ledger_unchained "
+                "WHERE tenant_id = $1 ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])
@@ -106,25 +106,29 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
             h = link_hash(tenant.id, seq, r["entry_id"], r["content_hash"], prev)
             links.append((tenant.id, seq, r["entry_id"], r["content_hash"], prev, h))
             prev = h
-        await _insert_links(db, links)
-        await db.execute(HEAD_UPSERT, tenant.id, CHAIN, seq, prev)
+        await _insert_links(db, links, seq, prev)
         return len(rows)
 
 
-async def _insert_links(db: Sql, links: list[tuple[Any, ...]]) -> None:
+async def _insert_links(db: Sql, links: list[tuple[Any, ...]], seq: int, head: str) -> None:
+    """The links and the chain's new head."""
     if db.pg and not db.citus:
+        # One round trip for both: the head upsert reads nothing the link insert writes.
         cols = list(zip(*links, strict=True))
         await db.execute(
-            "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
+            "WITH i AS (INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
             "SELECT t, s, e, c, p, h, now() FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], "
-            "$5::text[], $6::text[]) AS x(t, s, e, c, p, h)",
+            "$5::text[], $6::text[]) AS x(t, s, e, c, p, h)) "
+            + anchor.upsert_head_sql(("$7::bigint", "$8", "$9::bigint", "$10")),
             list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]), list(cols[5]),
+            links[0][0], CHAIN, seq, head,
         )
     else:
         now = dt.datetime.now(dt.UTC)
         await db.executemany(
             "INSERT INTO ledger_chain (tenant_id, seq, entry_id, content_hash, prev_hash, hash, chained_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7)", [(*link, now) for link in links])
+        await db.execute(HEAD_UPSERT, links[0][0], CHAIN, seq, head)
 
 
 async def link_all(tenant: TenantContext) -> int:

@@ -16,8 +16,11 @@ Order inside the transaction (the same for every path, so concurrent postings ca
    budget limits on the results of the write statement), balance and budget updates, the postings,
    the transfer rows and the chain queue row.
 
-On PostgreSQL steps 1–4 are one statement and step 6 another (see ``_post_pg``): BEGIN, two
-statements, COMMIT, as many round trips as a bare insert of the same rows.
+On PostgreSQL all six steps are one call of the PL/pgSQL function ``ledger_post_checked`` (see
+``_post_fn``), sent without BEGIN/COMMIT when the posting has a transaction of its own: one round
+trip where a bare insert of the same rows takes four. A database without the function (not yet
+migrated) takes ``_post_pg``: steps 1–4 in one statement, step 6 in another. SQLite and Citus go
+statement by statement (``_post_generic``).
 
 Any refusal raises a DomainError out of the transaction, which rolls everything back. PostgreSQL
 CHECK constraints (no-negative, non-zero postings) stand behind the Python checks.
@@ -36,7 +39,7 @@ from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
 from core.funds import chain
 from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
-from core.funds.sql import Sql, ledger_tx
+from core.funds.sql import Sql, engine, ledger_tx, on_postgres, read_conn
 
 LEDGER_LOCK_NAMESPACE = 1010
 
@@ -160,8 +163,7 @@ async def post(tenant: TenantContext, spec: EntrySpec, *, db: Sql | None = None,
         if db is not None:
             posted = await _post_in(db, tenant, spec, rhash, chash, created_at)
         else:
-            async with ledger_tx() as own:
-                posted = await _post_in(own, tenant, spec, rhash, chash, created_at)
+            posted = await _post_own(tenant, spec, rhash, chash, created_at)
     except _Existing as hit:
         if hit.row["request_hash"] != rhash:
             raise DomainError(ErrorCode.DUPLICATE,
@@ -215,9 +217,26 @@ async def lock_exclusive(db: Sql, tenant: TenantContext) -> None:
         await db.execute("SELECT pg_advisory_xact_lock($1, $2)", LEDGER_LOCK_NAMESPACE, tenant.id)
 
 
+async def _post_own(tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
+                    created_at: dt.datetime) -> Posted:
+    """In a transaction of its own. Where ``ledger_post_checked`` exists the posting is that one
+    statement, run outside an explicit transaction: a statement is atomic by itself, so BEGIN and
+    COMMIT would only add two round trips."""
+    eng = engine()
+    # Pooled connections carry the tenant; Citus posts statement by statement (no checkout wasted here).
+    if PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False):
+        async with read_conn() as one:
+            if await _function_ready(one):
+                return await _post_fn(one, tenant, spec, rhash, chash, created_at)
+    async with ledger_tx() as own:
+        return await _post_in(own, tenant, spec, rhash, chash, created_at)
+
+
 async def _post_in(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
                    created_at: dt.datetime) -> Posted:
     if db.pg and not db.citus:
+        if await _function_ready(db):
+            return await _post_fn(db, tenant, spec, rhash, chash, created_at)
         return await _post_pg(db, tenant, spec, rhash, chash, created_at)
     if db.citus:
         await lock_shared(db, tenant)
@@ -294,6 +313,63 @@ def _budget_refusal(b: dict[str, Any], added: int) -> DomainError:
         f"the {b['year']} budget of this fund at org unit {b['org_unit_id']} has {max(limit - before, 0)} fen left; "
         f"this entry needs {added} fen (an approver can lift the budget)", "amountFen")
 
+
+# The one-call posting (migrations/funds/*_post_checked.py): PostgreSQL only. On Citus the statement
+# path runs instead: a PL/pgSQL function on the coordinator would send each of its statements to the
+# shard one by one, without the single-shard routing the tenant_id equalities give the statements.
+# Tests turn PG_FUNCTION off to compare the two paths.
+PG_FUNCTION = True
+POST_CHECKED_SQL = (
+    "SELECT * FROM ledger_post_checked($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+    "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)")
+REFUSED = "HL001"  # the function's SQLSTATE for a refusal: DETAIL is the ErrorCode, HINT the field
+_function_in: dict[int, bool] = {}
+
+
+async def _function_ready(db: Sql) -> bool:
+    """Whether this database has ``ledger_post_checked`` (checked once per engine; a database
+    migrated by an older release posts statement by statement until it is migrated)."""
+    if not (PG_FUNCTION and db.pg) or db.citus:
+        return False
+    key = id(engine())
+    ready = _function_in.get(key)
+    if ready is None:
+        ready = bool(await db.fetchval("SELECT to_regproc('ledger_post_checked') IS NOT NULL"))
+        if ready:  # a database without it yet may be migrated later in this process: ask again then
+            _function_in[key] = True
+    return ready
+
+
+async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
+                   created_at: dt.datetime) -> Posted:
+    """PostgreSQL: the whole posting in one call of ``ledger_post_checked``. It refuses with
+    SQLSTATE HL001, which becomes the DomainError the statement path raises for the same case."""
+    import asyncpg
+
+    t = spec.transfers
+    try:
+        rows = await db.conn.fetch(
+            POST_CHECKED_SQL, tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id,
+            spec.entry_date, spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at,
+            LEDGER_LOCK_NAMESPACE, [ln.account_id for ln in spec.lines], [ln.amount_fen for ln in spec.lines],
+            list(spec.release_accounts), list(spec.release_accounts.values()), list(spec.release_budgets),
+            list(spec.release_budgets.values()), _NO_SWING, _EXPENSE,
+            [x.kind for x in t], [x.direction for x in t], [x.from_unit_id for x in t], [x.to_unit_id for x in t],
+            [x.fund_id for x in t], [x.amount_fen for x in t])
+    except asyncpg.PostgresError as exc:
+        if getattr(exc, "sqlstate", None) != REFUSED:
+            raise
+        raise DomainError(ErrorCode[str(exc.detail)], str(exc.message), exc.hint or None) from None
+    first = rows[0]
+    if not first["o_created"]:
+        raise _Existing({"id": first["o_entry"], "request_hash": first["o_hash"]})
+    accounts = tuple({"id": r["o_id"], "org_unit_id": r["o_unit"], "fund_id": r["o_fund"], "code": r["o_code"]}
+                     for r in rows)
+    return Posted(first["o_entry"], True, accounts)
+
+
+_NO_SWING = sorted(NO_SWING_CODES)
+_EXPENSE = sorted(EXPENSE_CODES)
 
 _ACCOUNT_COLS = "a.id, a.org_unit_id, a.fund_id, a.code, a.normal_sign, a.no_negative, a.balance_fen, a.reserved_fen"
 
@@ -410,9 +486,13 @@ async def _post_generic(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: 
     updates = _check_accounts(spec, ids, accounts)
     by_id = {a["id"]: a for a in accounts}
     budget_updates = await _budgets(db, tenant, spec, _spending(spec, by_id))
-    await db.executemany("UPDATE ledger_account SET balance_fen = $2, reserved_fen = $3 WHERE id = $1", updates)
+    # tenant_id in every WHERE: on Citus it routes the statement to the tenant's shard (an id alone
+    # fans out to every shard).
+    await db.executemany("UPDATE ledger_account SET balance_fen = $3, reserved_fen = $4 WHERE tenant_id = $1 "
+                         "AND id = $2", [(tenant.id, *u) for u in updates])
     if budget_updates:
-        await db.executemany("UPDATE ledger_budget SET spent_fen = $2, reserved_fen = $3 WHERE id = $1", budget_updates)
+        await db.executemany("UPDATE ledger_budget SET spent_fen = $3, reserved_fen = $4 WHERE tenant_id = $1 "
+                             "AND id = $2", [(tenant.id, *b) for b in budget_updates])
     await db.executemany(
         "INSERT INTO ledger_posting (tenant_id, entry_id, account_id, org_unit_id, fund_id, code, entry_date, "
         "amount_fen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
