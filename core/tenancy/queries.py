@@ -117,7 +117,7 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
     parents: dict[int, dict[str, Any]] = {}
     for r in found:
         values = tuple(r)
-        row = dict(zip(_SQL_COLUMNS, values[:n]))
+        row = dict(zip(_SQL_COLUMNS, values[:n], strict=True))
         if with_parents:
             p_id = values[n]
             if p_id is None:
@@ -125,7 +125,7 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
             else:
                 parent = parents.get(p_id)
                 if parent is None:
-                    parent = parents[p_id] = dict(zip(_SQL_COLUMNS, values[n:2 * n]))
+                    parent = parents[p_id] = dict(zip(_SQL_COLUMNS, values[n:2 * n], strict=True))
                 row["_parent"] = parent
         rows.append(row)
     total: int | None = None
