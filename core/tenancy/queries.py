@@ -109,11 +109,24 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
     sql = (f"SELECT {cols}{parent_cols}{total_col} FROM org_unit u{join} WHERE {where} "
            f"ORDER BY u.{_SQL_ORDER[order]} {direction}, u.id {direction} LIMIT {{}} OFFSET {{}}")
     found = await raw_records(sql, *args, limit, offset)
+    # Read the record by position (the SELECT lists the unit's columns, then its parent's): looking
+    # each of twenty names up per row was the list's costliest Python. A page shares few parents,
+    # so each parent's dict is built once.
+    n = len(_SQL_COLUMNS)
     rows: list[dict[str, Any]] = []
+    parents: dict[int, dict[str, Any]] = {}
     for r in found:
-        row = {c: r[c] for c in _SQL_COLUMNS}
+        values = tuple(r)
+        row = dict(zip(_SQL_COLUMNS, values[:n], strict=True))
         if with_parents:
-            row["_parent"] = {c: r[f"p_{c}"] for c in _SQL_COLUMNS} if r["p_id"] is not None else None
+            p_id = values[n]
+            if p_id is None:
+                row["_parent"] = None
+            else:
+                parent = parents.get(p_id)
+                if parent is None:
+                    parent = parents[p_id] = dict(zip(_SQL_COLUMNS, values[n:2 * n], strict=True))
+                row["_parent"] = parent
         rows.append(row)
     total: int | None = None
     if with_total:
