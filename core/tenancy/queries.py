@@ -116,7 +116,8 @@ async def list_units(tenant: TenantContext, flt: UnitFilter, *, order: str = "PA
     rows: list[dict[str, Any]] = []
     parents: dict[int, dict[str, Any]] = {}
     for r in found:
-        values = tuple(r)
+        # asyncpg's Record iterates its values; the embedded default's rows are dicts (in column order).
+        values = tuple(r.values()) if isinstance(r, dict) else tuple(r)
         row = dict(zip(_SQL_COLUMNS, values[:n], strict=True))
         if with_parents:
             p_id = values[n]
