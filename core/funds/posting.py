@@ -224,7 +224,10 @@ async def _post_own(tenant: TenantContext, spec: EntrySpec, rhash: str, chash: s
     COMMIT would only add two round trips."""
     eng = engine()
     # Pooled connections carry the tenant; Citus posts statement by statement (no checkout wasted here).
-    if PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False):
+    # Called inside a caller's transaction (a settlement that created accounts a moment ago), the
+    # posting joins that transaction: another connection would not see its uncommitted rows.
+    if (PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False)
+            and eng.current_transaction.get() is None):
         async with read_conn() as one:
             if await _function_ready(one):
                 return await _post_fn(one, tenant, spec, rhash, chash, created_at)

@@ -187,3 +187,29 @@ async def test_concurrent_payouts_never_overdraw_on_both_paths(path):
     assert sum(results) == 5
     assert (await _balances(tenant, [acc["102"], acc["501"]])) == {acc["102"]: (0, 0), acc["501"]: (500, 0)}
     await integrity(tenant)
+
+
+async def test_a_posting_inside_a_callers_transaction_sees_its_new_accounts_and_rolls_back_with_it(path):
+    """A capability that opens accounts and posts in one transaction of its own (a settlement moving a
+    surplus) must have the posting join that transaction: the accounts are not committed yet."""
+    from core.dbutil import transaction
+
+    t, tenant, acc = await _setup()
+
+    class Abandon(Exception):
+        pass
+
+    with tenant_scope(tenant):
+        async with transaction():
+            fresh = (await account_ids(tenant, [(t.g1["id"], "general", "503")]))[0]
+            posted = await post(tenant, EntrySpec(key=key("in-tx"), kind="manual", entry_date=today(),
+                                                  lines=[Line(fresh, 100), Line(acc["102"], -100)]))
+            assert posted.created
+        with pytest.raises(Abandon):
+            async with transaction():
+                spent = await post(tenant, EntrySpec(key=key("in-tx"), kind="manual", entry_date=today(),
+                                                     lines=[Line(fresh, 50), Line(acc["102"], -50)]))
+                raise Abandon
+    assert (await _rows(tenant, posted.entry_id))["postings"]
+    assert (await _rows(tenant, spent.entry_id))["postings"] == []
+    assert (await _balances(tenant, [acc["102"], fresh])) == {acc["102"]: (900, 0), fresh: (100, 0)}
