@@ -223,6 +223,18 @@ async def _approve_blocked_at_the_last_step(api: Any, tid: str, kill: Any) -> An
     return await call
 
 
+async def _unchanged_then_a_retry_completes(api: Any, m: dict[str, Any], tid: Any) -> None:
+    """After a transfer died half-way: the member is still Shanghai's, in transfer, and Beijing has
+    nothing; approving again completes it on both shards."""
+    in_sh, in_bj = await _where_is(api, m["id"])
+    assert in_sh == {"state": "TRANSFERRING", "orgUnit": {"code": "sh-huangpu-nanjinglu"}} and in_bj is None
+    approver = await persona(api, "shanghai", "approver", "sh-huangpu")
+    done = (await approver.api.gql(APPROVE, {"id": tid}))["data"]["memberTransferApprove"]
+    assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
+    in_sh, in_bj = await _where_is(api, m["id"])
+    assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
+
+
 async def test_a_cross_province_transfer_killed_half_way_changes_nothing_and_a_retry_completes_it(api) -> None:
     async def terminate(holder: Any, pid: int) -> None:
         assert await holder.fetchval("SELECT pg_terminate_backend($1::int)", pid)
@@ -231,13 +243,7 @@ async def test_a_cross_province_transfer_killed_half_way_changes_nothing_and_a_r
     res = await _approve_blocked_at_the_last_step(api, tid, terminate)
     body = res.json()
     assert res.status_code == 503 and body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", res.text
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh == {"state": "TRANSFERRING", "orgUnit": {"code": "sh-huangpu-nanjinglu"}} and in_bj is None
-    approver = await persona(api, "shanghai", "approver", "sh-huangpu")
-    done = (await approver.api.gql(APPROVE, {"id": tid}))["data"]["memberTransferApprove"]
-    assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
+    await _unchanged_then_a_retry_completes(api, m, tid)
 
 
 @needs_cluster_dir
@@ -259,13 +265,7 @@ async def test_a_cross_province_transfer_whose_worker_stops_half_way_changes_not
             await node(port, "start")
     sh = await persona(api, "shanghai", "tenant_admin")
     assert (await _until_served(sh, UNITS))["status"] == 200
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh == {"state": "TRANSFERRING", "orgUnit": {"code": "sh-huangpu-nanjinglu"}} and in_bj is None
-    approver = await persona(api, "shanghai", "approver", "sh-huangpu")
-    done = (await approver.api.gql(APPROVE, {"id": tid}))["data"]["memberTransferApprove"]
-    assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
+    await _unchanged_then_a_retry_completes(api, m, tid)
 
 
 async def test_a_cross_province_transfer_whose_shard_connection_is_killed_half_way_changes_nothing(api) -> None:
@@ -290,10 +290,4 @@ async def test_a_cross_province_transfer_whose_shard_connection_is_killed_half_w
     res = await _approve_blocked_at_the_last_step(api, tid, terminate_on_the_worker)
     assert killed, "no connection of the transaction on Beijing's worker"
     assert res.status_code == 503 and res.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", res.text
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh == {"state": "TRANSFERRING", "orgUnit": {"code": "sh-huangpu-nanjinglu"}} and in_bj is None
-    approver = await persona(api, "shanghai", "approver", "sh-huangpu")
-    done = (await approver.api.gql(APPROVE, {"id": tid}))["data"]["memberTransferApprove"]
-    assert done == {"transfer": {"status": "COMPLETED"}, "errors": []}
-    in_sh, in_bj = await _where_is(api, m["id"])
-    assert in_sh is None and in_bj == {"state": "JOINED", "orgUnit": {"code": "bj-dongcheng-wangfujing"}}
+    await _unchanged_then_a_retry_completes(api, m, tid)

@@ -20,7 +20,7 @@ async def _cli(*args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
-@pytest.mark.skipif(bool(ENV.citus_workers), reason="plain PostgreSQL only: on Citus the superuser is let through")
+@pytest.mark.skipif(bool(ENV.citus_workers), reason="checks the refusal of a database without Citus, which a cluster is not; tests/citus checks the role refusal there")
 async def test_a_role_under_row_level_security_and_a_database_without_citus_are_refused(app) -> None:
     from core.ops.citus import CitusOpsError, isolate, move
 
