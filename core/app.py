@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import ipaddress
 from collections.abc import AsyncIterator
@@ -121,6 +122,18 @@ class Metrics(PrometheusController):
     guards = [metrics_guard]
 
 
+def settle_heap() -> None:
+    """Move everything loaded at start-up (the schema, plugins, settings: hundreds of thousands of
+    objects that live as long as the process) out of the garbage collector's sight, and let the
+    youngest generation grow before a collection. Profiling the busiest list showed about a tenth of
+    the server's time in the collector, mostly walking those long-lived objects again and again;
+    requests make no reference cycles worth hunting every 700 allocations."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, 20_000), gen1, gen2)
+
+
 def create_app() -> Litestar:
     settings = get_settings()
     configure_logging(settings.log_level)
@@ -129,6 +142,8 @@ def create_app() -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await start_database()
         await startup_checks()
+        if settings.env != "test":  # the suite starts many apps in one process: freezing would keep their garbage
+            settle_heap()
         stop_cron = asyncio.Event()
         cron_task = None
         if not settings.redis_url and settings.env != "test":
