@@ -161,6 +161,30 @@ async def test_pagination_filter_and_order(sh_admin):
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
+async def test_list_parents_match_each_unit_across_pages_and_orders(api, sh_admin):
+    # A list page carries each distinct parent once; every row must still get its own parent, in
+    # either direction and on every page, including a parent outside a clerk's grant (a breadcrumb).
+    q = """query($after: String, $o: OrgUnitOrder) { orgUnits(first: 4, after: $after, orderBy: $o) {
+      totalCount nodes { id code parent { id code name } } pageInfo { hasNextPage endCursor } } }"""
+    one = """query($id: ID!) { node(id: $id) { ... on OrgUnit { parent { id code name } } } }"""
+    clerk = await persona(api, "shanghai", "clerk", "sh-xuhui")
+    for who in (sh_admin.api, clerk.api):
+        for direction in ("ASC", "DESC"):
+            after, seen = None, []
+            while True:
+                page = (await who.gql(q, {"after": after, "o": {"field": "NAME", "direction": direction}}))["data"]["orgUnits"]
+                for node in page["nodes"]:
+                    alone = (await who.gql(one, {"id": node["id"]}))["data"]["node"]["parent"]
+                    assert node["parent"] == alone, (node, alone)
+                    seen.append(node["code"])
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+            assert len(seen) == page["totalCount"] == len(set(seen))
+    xuhui = (await clerk.api.gql(q, {"o": {"field": "CODE", "direction": "ASC"}}))["data"]["orgUnits"]["nodes"]
+    assert next(n for n in xuhui if n["code"] == "sh-xuhui")["parent"]["code"] == "sh"
+
+
 async def test_concurrent_moves_keep_paths_consistent(sh_admin):
     api = sh_admin.api
     root = await unit_id(api, "sh")
