@@ -106,9 +106,10 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     ctx, encrypt, ix = _CONTEXTS[key]
     tenant_id = ctx.tenant.id
     hook = hooks_for(ctx.tenant).member_validate if ctx.run_plugins else None
-    ring = pii_keys.keyring()
-    id_ctx = personal.context("member", "id_number", tenant_id)
-    phone_ctx = personal.context("member", "phone", tenant_id)
+    # The index keys' HMAC prefixes are taken once per batch, not twice per row (the write key is
+    # the first of ``match``).
+    assert ix.match[0] == ix.write, "the write key leads the keys to match"
+    id_digests, phone_digests = ix.id_matchers(), ix.phone_matchers()
     out: list[Prepared] = []
     errors: list[RowError] = []
     for row_no, values in rows:
@@ -125,11 +126,24 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
             clean.org_unit_id, clean.employer, clean.work_status, clean.tags, clean.joined_on, clean.given,
             clean.region_code, b"", None,
         )
-        _index(item, ix)
-        if encrypt:
-            item.id_enc = ring.encrypt(clean.id_number, context=id_ctx)
-            item.phone_enc = ring.encrypt(phone, context=phone_ctx) if phone else None
+        ids = [d(item.id_number) for d in id_digests]
+        item.id_bidx, item.id_alt = ids[0], tuple(ids[1:])
+        if phone:
+            phones = [d(phone) for d in phone_digests]
+            item.phone_bidx, item.phone_alt = phones[0], tuple(phones[1:])
         out.append(item)
+    if encrypt and out:
+        # One call per column: the context, key and nonces are taken once per batch.
+        ring = pii_keys.keyring()
+        for item, token in zip(out, ring.encrypt_many([r.id_number for r in out],
+                                                      context=personal.context("member", "id_number", tenant_id)),
+                               strict=True):
+            item.id_enc = token
+        with_phone = [r for r in out if r.phone]
+        for item, token in zip(with_phone, ring.encrypt_many([r.phone for r in with_phone],  # type: ignore[misc]
+                                                             context=personal.context("member", "phone", tenant_id)),
+                               strict=True):
+            item.phone_enc = token
     return out, errors
 
 

@@ -122,20 +122,6 @@ def _batches(tenant_id: int, import_id: int, after_row: int = 0, where: dict[str
             yield batch, last
 
 
-async def _next_batch(it: Iterator[Any]) -> Any:
-    """The next batch, read (and decrypted, decoded, parsed) in a thread so the loop stays free."""
-    read = asyncio.ensure_future(asyncio.to_thread(next, it, None))
-    try:
-        return await asyncio.shield(read)
-    except asyncio.CancelledError:
-        # A stopping worker cancels the job: the thread cannot be stopped, so let it finish the
-        # batch; closing the generator while it runs raised "generator already executing" instead.
-        await asyncio.wait([read])
-        if not read.cancelled():
-            read.exception()  # retrieved: the cancellation is what the caller hears about
-        raise
-
-
 def _context(tenant: TenantContext, units: Any, scope_paths: Sequence[str]) -> RowContext:
     from core.members.services import row_context
 
@@ -149,31 +135,58 @@ def _context(tenant: TenantContext, units: Any, scope_paths: Sequence[str]) -> R
 
 async def _prepared_batches(it: Iterator[Any], preparer: Any, timing: dict[str, float] | None = None) -> Any:
     """Yield (prepared rows, errors, row count, last row number) per batch, in file order, while up to
-    PIPELINE_DEPTH later batches are already being prepared in the worker processes."""
+    PIPELINE_DEPTH later batches are already being prepared in the worker processes, and the batch
+    after those is being read (decrypted, decoded, parsed) in a helper thread while the caller writes.
+    Reading ahead took the reading (about a tenth of a commit) off the write path: it used to wait
+    between one batch's write and the next batch's submission."""
     import time
 
     clock = time.perf_counter
     pending: deque[tuple[asyncio.Future[Any], int, int]] = deque()
+    reading: asyncio.Future[Any] | None = None
     exhausted = False
-    while True:
-        while not exhausted and len(pending) < PIPELINE_DEPTH:
+    try:
+        while True:
+            while not exhausted and len(pending) < PIPELINE_DEPTH:
+                t0 = clock()
+                if reading is None:
+                    reading = _start_read(it)
+                nxt = await _read_result(reading)
+                reading = None
+                if timing is not None:
+                    timing["read_s"] += clock() - t0
+                if nxt is None:
+                    exhausted = True
+                    break
+                rows, last = nxt
+                pending.append((preparer.submit(rows), len(rows), last))
+            if not pending:
+                return
+            if not exhausted and reading is None:
+                reading = _start_read(it)
+            fut, n, last = pending.popleft()
             t0 = clock()
-            nxt = await _next_batch(it)
+            prepared, errors = await fut
             if timing is not None:
-                timing["read_s"] += clock() - t0
-            if nxt is None:
-                exhausted = True
-                break
-            rows, last = nxt
-            pending.append((preparer.submit(rows), len(rows), last))
-        if not pending:
-            return
-        fut, n, last = pending.popleft()
-        t0 = clock()
-        prepared, errors = await fut
-        if timing is not None:
-            timing["prepare_wait_s"] += clock() - t0
-        yield prepared, errors, n, last
+                timing["prepare_wait_s"] += clock() - t0
+            yield prepared, errors, n, last
+    finally:
+        if reading is not None:
+            # The thread cannot be stopped: let it finish its batch, so the caller can close the
+            # file's generator (closing it while a thread runs it raises "generator already executing").
+            await asyncio.wait([reading])
+            if not reading.cancelled():
+                reading.exception()  # retrieved: whatever stopped the loop is what the caller hears about
+
+
+def _start_read(it: Iterator[Any]) -> asyncio.Future[Any]:
+    return asyncio.ensure_future(asyncio.to_thread(next, it, None))
+
+
+async def _read_result(read: asyncio.Future[Any]) -> Any:
+    """A read's result. A stopping worker cancels the job: the read is shielded, and the caller's
+    clean-up waits for it (see _prepared_batches)."""
+    return await asyncio.shield(read)
 
 
 def _estimated_rows(done: int, where: Mapping[str, int]) -> int:
@@ -210,9 +223,11 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
         nonlocal stored
         await store.seen_start()
         it = _batches(tenant.id, import_id, where=where, batch_rows=opts.batch_rows)
+        batches = _prepared_batches(it, preparer)
         try:
-            await _preview_loop(store, it)
+            await _preview_loop(store, batches)
         finally:
+            await batches.aclose()  # waits for a read still running ahead, which holds the file's generator
             it.close()
         if counts["total"] == 0:
             raise roster.FileProblem("NO_DATA_ROWS", "名册中没有数据行（只有表头）：空文件不能导入，请在表头下逐行填写会员信息后重新上传")
@@ -225,9 +240,9 @@ async def run_preview(tenant: TenantContext, import_id: int, progress: Any = Non
         counts["errors"] += sum(dup_counts.values())  # duplicates are found among valid rows only
         await store.seen_end()
 
-    async def _preview_loop(store: Any, it: Iterator[Any]) -> None:
+    async def _preview_loop(store: Any, batches: Any) -> None:
         nonlocal stored
-        async for prepared, errors, n, _last in _prepared_batches(it, preparer):
+        async for prepared, errors, n, _last in batches:
             counts["total"] += n
             plan = plan_batch(prepared, await store.existing(_lookup_bidxs(prepared)), None)
             errors = errors + plan.errors
@@ -444,8 +459,9 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
     clock = __import__("time").perf_counter
     it = _batches(tenant.id, import_id, after_row=start, batch_rows=opts.batch_rows)
     stats = await _Statistics.start() if on_postgres() else None
+    batches = _prepared_batches(it, preparer, timing)
     try:
-        async for prepared, errors, n, last in _prepared_batches(it, preparer, timing):
+        async for prepared, errors, n, last in batches:
             t0 = clock()
             for attempt in range(3):
                 try:
@@ -484,6 +500,7 @@ async def run_commit(tenant: TenantContext, import_id: int, progress: Any = None
             log.warning("could not mark import interrupted", extra={"job_id": import_id})
         raise
     finally:
+        await batches.aclose()  # waits for a read still running ahead, which holds the file's generator
         it.close()
         preparer.close()
     if stats is not None and stats.stale():

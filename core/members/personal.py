@@ -134,6 +134,11 @@ class IndexKeys:
     def phone_bidxs(self, canonical: str) -> list[bytes]:
         return [phone_bidx(canonical, self.tenant_id, k) for k in self.match]
 
+    def phone_matchers(self) -> list[Any]:
+        """One function per match key, canonical phone -> digest (see ``Keyring.blind_indexer``)."""
+        ring = pii_keys.keyring()
+        return [ring.blind_indexer(purpose=PHONE_PURPOSE, tenant_id=self.tenant_id, key_id=k) for k in self.match]
+
 
 def keys_for_state(tenant_id: int, key_id: str, next_key_id: str | None) -> IndexKeys:
     ring = pii_keys.keyring()

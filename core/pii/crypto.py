@@ -270,12 +270,16 @@ class Keyring:
         looked up once, for a bulk write of a few hundred thousand values."""
         aad = self._aad(self._active, _check_context(context))
         aead, prefix = self._aead[self._active], f"{TOKEN_VERSION}.{self._active}."
+        seal = aead.encrypt
+        # The nonces of all values drawn in one call (one system call instead of one per value; each
+        # still its own 96 random bits).
+        nonces = secrets.token_bytes(NONCE_BYTES * len(plaintexts))
         out = []
-        for plaintext in plaintexts:
+        for i, plaintext in enumerate(plaintexts):
             if not isinstance(plaintext, str):
                 raise TypeError(f"plaintext must be a str, not {type(plaintext).__name__}")
-            nonce = secrets.token_bytes(NONCE_BYTES)
-            out.append(prefix + _b64url(nonce + aead.encrypt(nonce, plaintext.encode("utf-8"), aad)))
+            nonce = nonces[i * NONCE_BYTES: (i + 1) * NONCE_BYTES]
+            out.append(prefix + _b64url(nonce + seal(nonce, plaintext.encode("utf-8"), aad)))
         return out
 
     def blind_indexer(self, *, purpose: str, tenant_id: int, key_id: str | None = None) -> Callable[[str], bytes]:

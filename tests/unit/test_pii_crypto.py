@@ -367,3 +367,13 @@ def test_encrypt_many_seals_each_value_with_its_own_nonce(rotated: Keyring) -> N
     assert tokens[0] != tokens[1] and all(rotated.key_id_of(t) == "k2" for t in tokens)
     with pytest.raises(DecryptError):
         rotated.decrypt(tokens[0], context="member.id_number:2")
+
+
+def test_encrypt_many_draws_a_distinct_nonce_for_every_value(rotated: Keyring) -> None:
+    """The nonces of a bulk call are drawn together; each value must still get its own."""
+    values = [f"1380000{i:04d}" for i in range(2000)]
+    tokens = rotated.encrypt_many(values, context=CTX)
+    blobs = [base64.urlsafe_b64decode(t.split(".")[2] + "=" * (-len(t.split(".")[2]) % 4)) for t in tokens]
+    assert len({b[:12] for b in blobs}) == len(values)
+    assert [rotated.decrypt(t, context=CTX) for t in tokens] == values
+    assert rotated.encrypt_many([], context=CTX) == []
