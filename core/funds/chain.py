@@ -36,7 +36,7 @@ from typing import Any
 from core.audit import anchor
 from core.context import TenantContext
 from core.dbutil import as_utc
-from core.funds.sql import Sql, engine, ledger_tx, on_postgres, read_conn
+from core.funds.sql import Sql, engine, has_function, ledger_tx, on_postgres, read_conn
 
 log = logging.getLogger("huijia.funds")
 
@@ -76,21 +76,10 @@ def link_hash(tenant_id: int, seq: int, entry_id: int, chash: str, prev_hash: st
 # PG_FUNCTION off to compare the two paths.
 PG_FUNCTION = True
 LINK_FN_SQL = "SELECT ledger_link_pending($1, $2, $3, $4)"
-_function_in: dict[int, bool] = {}
 
 
 async def _function_ready(db: Sql) -> bool:
-    """Whether this database has ``ledger_link_pending`` (asked once per engine once it has: a database
-    migrated by an older release links statement by statement until it is migrated)."""
-    if not (PG_FUNCTION and db.pg) or db.citus:
-        return False
-    key = id(engine())
-    if key in _function_in:
-        return True
-    ready = bool(await db.fetchval("SELECT to_regproc('ledger_link_pending') IS NOT NULL"))
-    if ready:
-        _function_in[key] = True
-    return ready
+    return PG_FUNCTION and await has_function(db, "ledger_link_pending")
 
 
 async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:

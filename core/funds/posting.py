@@ -39,7 +39,7 @@ from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
 from core.funds import chain
 from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
-from core.funds.sql import Sql, engine, ledger_tx, on_postgres, read_conn
+from core.funds.sql import Sql, engine, has_function, ledger_tx, on_postgres, read_conn
 
 LEDGER_LOCK_NAMESPACE = 1010
 
@@ -326,21 +326,10 @@ POST_CHECKED_SQL = (
     "SELECT * FROM ledger_post_checked($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
     "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)")
 REFUSED = "HL001"  # the function's SQLSTATE for a refusal: DETAIL is the ErrorCode, HINT the field
-_function_in: dict[int, bool] = {}
 
 
 async def _function_ready(db: Sql) -> bool:
-    """Whether this database has ``ledger_post_checked`` (checked once per engine; a database
-    migrated by an older release posts statement by statement until it is migrated)."""
-    if not (PG_FUNCTION and db.pg) or db.citus:
-        return False
-    key = id(engine())
-    ready = _function_in.get(key)
-    if ready is None:
-        ready = bool(await db.fetchval("SELECT to_regproc('ledger_post_checked') IS NOT NULL"))
-        if ready:  # a database without it yet may be migrated later in this process: ask again then
-            _function_in[key] = True
-    return ready
+    return PG_FUNCTION and await has_function(db, "ledger_post_checked")
 
 
 async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,

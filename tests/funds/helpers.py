@@ -155,3 +155,20 @@ async def integrity(tenant: Any) -> None:
 
 def codes(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload["errors"]]
+
+
+def function_or_statements(module: Any) -> Any:
+    """A fixture running each test twice: with ``module``'s server-side function (PostgreSQL) and with
+    its statement path (what SQLite, Citus and an unmigrated database use), asserting which one runs."""
+    import pytest
+
+    @pytest.fixture(params=["function", "statements"])
+    async def path(request: Any, api: Any, monkeypatch: Any) -> str:
+        from core.funds.sql import ledger_tx
+
+        monkeypatch.setattr(module, "PG_FUNCTION", request.param == "function")
+        async with ledger_tx() as db:
+            assert await module._function_ready(db) is (request.param == "function")
+        return str(request.param)
+
+    return path

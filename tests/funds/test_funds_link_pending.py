@@ -9,24 +9,15 @@ import os
 from typing import Any
 
 import asyncpg
-import pytest
 
 from core.context import tenant_scope
 from core.funds import chain
 from core.funds.posting import EntrySpec, Line, post
 from core.funds.services import account_ids, today
 from core.testing import rawdb
-from tests.funds.helpers import integrity, key, make_tree
+from tests.funds.helpers import function_or_statements, integrity, key, make_tree
 
-
-@pytest.fixture(params=["function", "statements"])
-async def path(request, api, monkeypatch) -> str:
-    from core.funds.sql import ledger_tx
-
-    monkeypatch.setattr(chain, "PG_FUNCTION", request.param == "function")
-    async with ledger_tx() as db:
-        assert await chain._function_ready(db) is (request.param == "function")
-    return request.param
+path = function_or_statements(chain)
 
 
 def _admin_dsn() -> str:

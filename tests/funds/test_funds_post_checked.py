@@ -16,17 +16,9 @@ from core.funds import posting
 from core.funds.posting import EntrySpec, Line, TransferRow, post
 from core.funds.services import account_ids, today
 from core.funds.services.periods import close_period, set_budget
-from tests.funds.helpers import integrity, key, make_tree
+from tests.funds.helpers import function_or_statements, integrity, key, make_tree
 
-
-@pytest.fixture(params=["function", "statements"])
-async def path(request, api, monkeypatch) -> str:
-    from core.funds.sql import ledger_tx
-
-    monkeypatch.setattr(posting, "PG_FUNCTION", request.param == "function")
-    async with ledger_tx() as db:
-        assert await posting._function_ready(db) is (request.param == "function")
-    return request.param
+path = function_or_statements(posting)
 
 
 async def _setup(cash: int = 1_000) -> tuple[Any, Any, dict[str, int]]:
