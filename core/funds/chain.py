@@ -36,7 +36,7 @@ from typing import Any
 from core.audit import anchor
 from core.context import TenantContext
 from core.dbutil import as_utc
-from core.funds.sql import Sql, engine, has_function, ledger_tx, on_postgres, read_conn
+from core.funds.sql import Sql, has_function, ledger_tx, own_call_possible, read_conn
 
 log = logging.getLogger("huijia.funds")
 
@@ -84,11 +84,7 @@ async def _function_ready(db: Sql) -> bool:
 
 async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
     """Link up to ``limit`` queued entries. Returns how many, or -1 when another process holds the lock."""
-    eng = engine()
-    # Outside a caller's transaction, one call of ledger_link_pending with no BEGIN/COMMIT around it
-    # (a statement is atomic by itself). Inside one, the linker joins it as it always did.
-    if (PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False)
-            and eng.current_transaction.get() is None):
+    if PG_FUNCTION and own_call_possible():
         async with read_conn() as one:
             if await _function_ready(one):
                 return int(await one.conn.fetchval(LINK_FN_SQL, tenant.id, limit, CHAIN_LOCK_NAMESPACE, CHAIN))

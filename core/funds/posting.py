@@ -39,7 +39,7 @@ from core.context import TenantContext
 from core.errors import DomainError, ErrorCode
 from core.funds import chain
 from core.funds.chart import EXPENSE_CODES, NO_SWING_CODES
-from core.funds.sql import Sql, engine, has_function, ledger_tx, on_postgres, read_conn
+from core.funds.sql import Sql, has_function, ledger_tx, own_call_possible, read_conn
 
 LEDGER_LOCK_NAMESPACE = 1010
 
@@ -222,12 +222,10 @@ async def _post_own(tenant: TenantContext, spec: EntrySpec, rhash: str, chash: s
     """In a transaction of its own. Where ``ledger_post_checked`` exists the posting is that one
     statement, run outside an explicit transaction: a statement is atomic by itself, so BEGIN and
     COMMIT would only add two round trips."""
-    eng = engine()
     # Pooled connections carry the tenant; Citus posts statement by statement (no checkout wasted here).
     # Called inside a caller's transaction (a settlement that created accounts a moment ago), the
-    # posting joins that transaction: another connection would not see its uncommitted rows.
-    if (PG_FUNCTION and on_postgres() and eng.pool is not None and not getattr(eng, "citus", False)
-            and eng.current_transaction.get() is None):
+    # posting joins that transaction.
+    if PG_FUNCTION and own_call_possible():
         async with read_conn() as one:
             if await _function_ready(one):
                 return await _post_fn(one, tenant, spec, rhash, chash, created_at)

@@ -141,6 +141,16 @@ async def _single(db: Any) -> AsyncIterator[Any]:
         await conn.close()
 
 
+def own_call_possible() -> bool:
+    """Whether a server-side function can be called alone on a pooled connection: plain PostgreSQL
+    with a pool, and no caller's transaction open (inside one, the call joins it, since another
+    connection would not see its uncommitted rows). A statement is atomic by itself, so no BEGIN or
+    COMMIT is sent around it."""
+    eng = engine()
+    return (on_postgres() and eng.pool is not None and not getattr(eng, "citus", False)
+            and eng.current_transaction.get() is None)
+
+
 _functions_seen: set[tuple[int, str]] = set()
 
 

@@ -13,7 +13,7 @@ import pickle
 import sys
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,10 +106,7 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     ctx, encrypt, ix = _CONTEXTS[key]
     tenant_id = ctx.tenant.id
     hook = hooks_for(ctx.tenant).member_validate if ctx.run_plugins else None
-    # The index keys' HMAC prefixes are taken once per batch, not twice per row (the write key is
-    # the first of ``match``).
-    assert ix.match[0] == ix.write, "the write key leads the keys to match"
-    id_digests, phone_digests = ix.id_matchers(), ix.phone_matchers()
+    index = indexer(ix)
     out: list[Prepared] = []
     errors: list[RowError] = []
     for row_no, values in rows:
@@ -126,11 +123,7 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
             clean.org_unit_id, clean.employer, clean.work_status, clean.tags, clean.joined_on, clean.given,
             clean.region_code, b"", None,
         )
-        ids = [d(item.id_number) for d in id_digests]
-        item.id_bidx, item.id_alt = ids[0], tuple(ids[1:])
-        if phone:
-            phones = [d(phone) for d in phone_digests]
-            item.phone_bidx, item.phone_alt = phones[0], tuple(phones[1:])
+        index(item)
         out.append(item)
     if encrypt and out:
         # One call per column: the context, key and nonces are taken once per batch.
@@ -147,15 +140,22 @@ def prepare_batch(key: str, rows: list[tuple[int, dict[str, Any]]]) -> tuple[lis
     return out, errors
 
 
-def _index(item: Prepared, ix: personal.IndexKeys) -> None:
-    """Blind-index a row's ID number and phone under the write key, and under the other keys to match."""
-    ids = ix.id_bidxs(item.id_number)
-    item.id_bidx, item.id_alt = ids[0], tuple(ids[1:])
-    if item.phone:
-        phones = ix.phone_bidxs(item.phone)
-        item.phone_bidx, item.phone_alt = phones[0], tuple(phones[1:])
-    else:
-        item.phone_bidx, item.phone_alt = None, ()
+def indexer(ix: personal.IndexKeys) -> Callable[[Prepared], None]:
+    """A function that blind-indexes a row's ID number and phone under the write key, and under the
+    other keys to match. The keys' HMAC prefixes are taken once here, not twice per row."""
+    assert ix.match[0] == ix.write, "the write key leads the keys to match"
+    id_digests, phone_digests = ix.id_matchers(), ix.phone_matchers()
+
+    def index(item: Prepared) -> None:
+        ids = [d(item.id_number) for d in id_digests]
+        item.id_bidx, item.id_alt = ids[0], tuple(ids[1:])
+        if item.phone:
+            phones = [d(item.phone) for d in phone_digests]
+            item.phone_bidx, item.phone_alt = phones[0], tuple(phones[1:])
+        else:
+            item.phone_bidx, item.phone_alt = None, ()
+
+    return index
 
 
 def _lookup_bidxs(rows: Sequence[Prepared]) -> list[bytes]:

@@ -19,9 +19,9 @@ from core.members.import_rows import (
     Plan,
     Prepared,
     RowError,
-    _index,
     _lookup_bidxs,
     _tags_of,
+    indexer,
     plan_batch,
 )
 from core.members.tables import MemberImportError
@@ -488,8 +488,9 @@ async def _commit_batch(tenant: TenantContext, import_id: int, actor: Actor, pre
         # this tenant's rows; shared index lock, so a rotation cannot start until this commits.
         ix = await personal.index_keys(tenant, for_write=True)
         if ix != prepared_keys:
+            index = indexer(ix)
             for r in prepared:
-                _index(r, ix)
+                index(r)
         plan = await _plan_locked(store, prepared, import_id)
         created = await store.write(plan, import_id, actor)
         all_errors = errors + plan.errors
