@@ -50,6 +50,15 @@ LAST_AND_HEAD = (
     "UNION ALL SELECT 1, seq, hash FROM chain_head WHERE tenant_id = $1 AND chain = $2"
 )
 BATCH = 5000
+# A batch: every queued entry up to the ``limit``-th entry id, read through the (tenant_id, entry_id)
+# index. Not ``id IN (SELECT … LIMIT n)``: without statistics on the queue the planner ran that as a
+# nested loop over the whole queue per row taken (seconds for 60 rows of a large backlog). An entry
+# with a lower id committing between the two reads is taken too, so a batch may exceed ``limit``;
+# what the DELETE returned is what gets linked.
+QUEUE_TAKE = (
+    "DELETE FROM ledger_unchained WHERE tenant_id = $1 AND entry_id <= (SELECT max(s.entry_id) FROM (SELECT "
+    "entry_id FROM ledger_unchained WHERE tenant_id = $1 ORDER BY entry_id LIMIT $2) s) "
+    "RETURNING entry_id, content_hash")
 
 
 def content_hash(tenant_id: int, key: str, kind: str, memo: str, source_type: str, source_id: str,
@@ -100,17 +109,16 @@ async def link_pending(tenant: TenantContext, limit: int = BATCH) -> int:
             # another linker took and committed meanwhile are skipped by the DELETE: they are gone).
             rows = await db.fetch(
                 "WITH l AS (SELECT pg_try_advisory_xact_lock($3::integer, $4::integer) AS got), "
-                "d AS (DELETE FROM ledger_unchained WHERE id IN (SELECT u.id FROM ledger_unchained u, l WHERE l.got "
-                "AND u.tenant_id = $1 ORDER BY u.entry_id LIMIT $2) RETURNING entry_id, content_hash) "
+                "d AS (DELETE FROM ledger_unchained WHERE tenant_id = $1 AND entry_id <= (SELECT max(s.entry_id) "
+                "FROM (SELECT u.entry_id FROM ledger_unchained u, l WHERE l.got AND u.tenant_id = $1 "
+                "ORDER BY u.entry_id LIMIT $2) s) RETURNING entry_id, content_hash) "
                 "SELECT l.got, d.entry_id, d.content_hash FROM l LEFT JOIN d ON TRUE",
                 tenant.id, limit, CHAIN_LOCK_NAMESPACE, tenant.id)
             if not rows[0]["got"]:
                 return -1
             rows = [r for r in rows if r["entry_id"] is not None]
         else:
-            rows = await db.fetch(
-                "DELETE FROM ledger_unchained WHERE tenant_id = $1 AND id IN (SELECT id FROM ledger_unchained "
-                "WHERE tenant_id = $1 ORDER BY entry_id LIMIT $2) RETURNING entry_id, content_hash", tenant.id, limit)
+            rows = await db.fetch(QUEUE_TAKE, tenant.id, limit)
         if not rows:
             return 0
         rows.sort(key=lambda r: r["entry_id"])

@@ -315,19 +315,27 @@ def _budget_refusal(b: dict[str, Any], added: int) -> DomainError:
         f"this entry needs {added} fen (an approver can lift the budget)", "amountFen")
 
 
-# The one-call posting (migrations/funds/*_post_checked.py): PostgreSQL only. On Citus the statement
+# The one-call posting (migrations/funds/*_post_by_key.py): PostgreSQL only. On Citus the statement
 # path runs instead: a PL/pgSQL function on the coordinator would send each of its statements to the
 # shard one by one, without the single-shard routing the tenant_id equalities give the statements.
 # Tests turn PG_FUNCTION off to compare the two paths.
 PG_FUNCTION = True
 POST_CHECKED_SQL = (
     "SELECT * FROM ledger_post_checked($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-    "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)")
+    "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)")
 REFUSED = "HL001"  # the function's SQLSTATE for a refusal: DETAIL is the ErrorCode, HINT the field
 
 
+# With its argument types: a database still holding the function's first version (another signature)
+# takes the statement path until it is migrated.
+POST_CHECKED_FN = (
+    "ledger_post_checked(bigint, text, text, text, text, text, date, bigint, bigint, bigint, text, text, "
+    "timestamptz, integer, bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], text[], text[], "
+    "text[], text[], bigint[], bigint[], bigint[], bigint[])")
+
+
 async def _function_ready(db: Sql) -> bool:
-    return PG_FUNCTION and await has_function(db, "ledger_post_checked")
+    return PG_FUNCTION and await has_function(db, POST_CHECKED_FN)
 
 
 async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, chash: str,
@@ -337,11 +345,13 @@ async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
     import asyncpg
 
     t = spec.transfers
+    # Every account the entry touches, in the one lock order of the ledger.
+    ids = sorted({ln.account_id for ln in spec.lines} | set(spec.release_accounts))
     try:
-        rows = await db.conn.fetch(
+        row = await db.conn.fetchrow(
             POST_CHECKED_SQL, tenant.id, spec.key, spec.kind, spec.memo, spec.source_type, spec.source_id,
             spec.entry_date, spec.reverses_id, spec.created_by, spec.approved_by, rhash, chash, created_at,
-            LEDGER_LOCK_NAMESPACE, [ln.account_id for ln in spec.lines], [ln.amount_fen for ln in spec.lines],
+            LEDGER_LOCK_NAMESPACE, ids, [ln.account_id for ln in spec.lines], [ln.amount_fen for ln in spec.lines],
             list(spec.release_accounts), list(spec.release_accounts.values()), list(spec.release_budgets),
             list(spec.release_budgets.values()), _NO_SWING, _EXPENSE,
             [x.kind for x in t], [x.direction for x in t], [x.from_unit_id for x in t], [x.to_unit_id for x in t],
@@ -350,12 +360,11 @@ async def _post_fn(db: Sql, tenant: TenantContext, spec: EntrySpec, rhash: str, 
         if getattr(exc, "sqlstate", None) != REFUSED:
             raise
         raise DomainError(ErrorCode[str(exc.detail)], str(exc.message), exc.hint or None) from None
-    first = rows[0]
-    if not first["o_created"]:
-        raise _Existing({"id": first["o_entry"], "request_hash": first["o_hash"]})
-    accounts = tuple({"id": r["o_id"], "org_unit_id": r["o_unit"], "fund_id": r["o_fund"], "code": r["o_code"]}
-                     for r in rows)
-    return Posted(first["o_entry"], True, accounts)
+    if not row["o_created"]:
+        raise _Existing({"id": row["o_entry"], "request_hash": row["o_hash"]})
+    accounts = tuple({"id": i, "org_unit_id": u, "fund_id": f, "code": c}
+                     for i, u, f, c in zip(row["o_ids"], row["o_units"], row["o_funds"], row["o_codes"], strict=True))
+    return Posted(row["o_entry"], True, accounts)
 
 
 _NO_SWING = sorted(NO_SWING_CODES)

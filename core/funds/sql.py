@@ -156,14 +156,16 @@ _functions_seen: set[tuple[int, str]] = set()
 
 async def has_function(db: Sql, name: str) -> bool:
     """Whether this plain PostgreSQL database has the server-side function ``name`` (never on SQLite
-    or Citus). Remembered per engine once it has: a database migrated by an older release keeps the
+    or Citus); ``name`` may carry its argument types, ``f(bigint, text[])``, to ask for one version.
+    Remembered per engine once it has: a database migrated by an older release keeps the
     statement path, and is asked again later in case it has been migrated meanwhile."""
     if not db.pg or db.citus:
         return False
     key = (id(engine()), name)
     if key in _functions_seen:
         return True
-    if await db.fetchval("SELECT to_regproc($1) IS NOT NULL", name):
+    lookup = "to_regprocedure" if "(" in name else "to_regproc"
+    if await db.fetchval(f"SELECT {lookup}($1) IS NOT NULL", name):
         _functions_seen.add(key)
         return True
     return False

@@ -141,3 +141,28 @@ async def test_after_a_deleted_tail_the_chain_goes_on_from_the_anchored_head(pat
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", row["id"], row["tenant_id"], row["seq"], row["entry_id"],
                 row["content_hash"], row["prev_hash"], row["hash"], row["chained_at"])
     await integrity(tenant)
+
+
+async def test_a_backlog_is_linked_in_batches_in_entry_order(path):
+    """What a linker meets after an outage: a queue longer than one batch. Each pass takes the lowest
+    entry ids first and the next pass goes on from there."""
+    tenant, acc = await _setup()
+    with tenant_scope(tenant):
+        await chain.wait_background()
+        await chain.link_all(tenant)
+    state = chain._chainers.setdefault(tenant.id, chain._Chainer())
+    state.running = True  # no chainer of this process links meanwhile: the posts only queue
+    try:
+        entry_ids = [await _pay(tenant, acc, i) for i in range(1, 12)]
+    finally:
+        state.running = False
+    assert await _queued(tenant) == 11
+    with tenant_scope(tenant):
+        assert await chain.link_pending(tenant, limit=4) == 4
+        assert await _queued(tenant) == 7
+        assert await chain.link_pending(tenant, limit=4) == 4
+        assert await chain.link_pending(tenant, limit=4) == 3
+        assert await chain.link_pending(tenant, limit=4) == 0
+    seqs = [(await _link(tenant, e))["seq"] for e in entry_ids]
+    assert seqs == list(range(seqs[0], seqs[0] + 11))
+    await integrity(tenant)

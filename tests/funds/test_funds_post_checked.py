@@ -205,3 +205,65 @@ async def test_a_posting_inside_a_callers_transaction_sees_its_new_accounts_and_
     assert (await _rows(tenant, posted.entry_id))["postings"]
     assert (await _rows(tenant, spent.entry_id))["postings"] == []
     assert (await _balances(tenant, [acc["102"], fresh])) == {acc["102"]: (900, 0), fresh: (100, 0)}
+
+
+async def test_refusal_order_is_the_same_on_both_paths(path):
+    """Several checks fail at once: both paths name the same one (missing account, then a book off,
+    then funds, then the closed period, then the budget)."""
+    t, tenant, acc = await _setup(cash=100)
+    year = today().year
+    with tenant_scope(tenant):
+        await set_budget(tenant, Actor(None, "test"), unit=t.g1, fund="general", year=year, amount_fen=50)
+    # Overdrawn and over budget: the funds check comes first.
+    err = await _refused(tenant, EntrySpec(key=key("both"), kind="payout", entry_date=today(),
+                                           lines=[Line(acc["501"], 101), Line(acc["102"], -101)]))
+    assert err.code == ErrorCode.INSUFFICIENT_FUNDS
+    # Overdrawn and a book off: the book comes first.
+    err = await _refused(tenant, EntrySpec(key=key("off"), kind="manual", entry_date=today(),
+                                           lines=[Line(acc["c102"], 101), Line(acc["102"], -101)]))
+    assert err.code == ErrorCode.UNBALANCED
+    # A missing account and a book off: the missing account comes first.
+    err = await _refused(tenant, EntrySpec(key=key("miss"), kind="manual", entry_date=today(),
+                                           lines=[Line(acc["c102"], 5), Line(10**12, -5)]))
+    assert err.code == ErrorCode.NOT_FOUND
+    # A closed period and over budget: the period comes first.
+    day = dt.date(2018, 5 + (path == "statements"), 2)
+    with tenant_scope(tenant):
+        await set_budget(tenant, Actor(None, "test"), unit=t.g1, fund="general", year=day.year, amount_fen=1)
+        await close_period(tenant, Actor(None, "test"), posting.period_of(day))
+    err = await _refused(tenant, EntrySpec(key=key("closed"), kind="payout", entry_date=day,
+                                           lines=[Line(acc["501"], 2), Line(acc["102"], -2)]))
+    assert err.code == ErrorCode.PERIOD_CLOSED
+    assert (await _balances(tenant, [acc["102"], acc["501"]])) == {acc["102"]: (100, 0), acc["501"]: (0, 0)}
+    await integrity(tenant)
+
+
+async def test_an_entry_spending_in_two_units_is_held_to_each_units_budget(path):
+    """Spending at two grassroots unions in one entry: each unit's budget is charged, and the entry is
+    refused as a whole when either would go over."""
+    t, tenant, acc = await _setup()
+    year = today().year
+    with tenant_scope(tenant):
+        g2 = dict(zip(("102", "501", "404"), await account_ids(
+            tenant, [(t.g2["id"], "general", c) for c in ("102", "501", "404")]), strict=True))
+        await post(tenant, EntrySpec(key=key("open2"), kind="manual", entry_date=today(),
+                                     lines=[Line(g2["102"], 1_000), Line(g2["404"], -1_000)]))
+        await set_budget(tenant, Actor(None, "test"), unit=t.g1, fund="general", year=year, amount_fen=100)
+        await set_budget(tenant, Actor(None, "test"), unit=t.g2, fund="general", year=year, amount_fen=40)
+    both = [Line(acc["501"], 30), Line(acc["102"], -30), Line(g2["501"], 30), Line(g2["102"], -30)]
+    with tenant_scope(tenant):
+        await post(tenant, EntrySpec(key=key("two"), kind="payout", entry_date=today(), lines=both))
+    err = await _refused(tenant, EntrySpec(key=key("two-over"), kind="payout", entry_date=today(), lines=both))
+    assert (err.code, err.field) == (ErrorCode.BUDGET_EXCEEDED, "amountFen")
+    assert err.message == (f"the {year} budget of this fund at org unit {t.g2['id']} has 10 fen left; this "
+                           "entry needs 30 fen (an approver can lift the budget)")
+    from core.funds.sql import read_conn
+
+    with tenant_scope(tenant):
+        async with read_conn() as db:
+            spent = {r["org_unit_id"]: r["spent_fen"] for r in await db.fetch(
+                "SELECT org_unit_id, spent_fen FROM ledger_budget WHERE tenant_id = $1 AND year = $2 AND "
+                "org_unit_id = ANY($3::bigint[])", tenant.id, year, [t.g1["id"], t.g2["id"]])}
+    assert spent == {t.g1["id"]: 30, t.g2["id"]: 30}  # the refused entry charged neither
+    assert (await _balances(tenant, [acc["102"], g2["102"]])) == {acc["102"]: (970, 0), g2["102"]: (970, 0)}
+    await integrity(tenant)
