@@ -18,9 +18,12 @@ Order inside the transaction (the same for every path, so concurrent postings ca
 
 On PostgreSQL all six steps are one call of the PL/pgSQL function ``ledger_post_checked`` (see
 ``_post_fn``), sent without BEGIN/COMMIT when the posting has a transaction of its own: one round
-trip where a bare insert of the same rows takes four. A database without the function (not yet
-migrated) takes ``_post_pg``: steps 1–4 in one statement, step 6 in another. SQLite and Citus go
-statement by statement (``_post_generic``).
+trip where a bare insert of the same rows takes four. Inside it, step 4 is one ``UPDATE`` by primary
+key per account in id order (the row is locked as it is written; a guard keeps the CHECK constraints
+from firing so refusals keep the ledger's messages), and the usual entry, charging at most one budget,
+writes its postings, that budget and reads the period's state in one statement. A database without
+the function (not yet migrated) takes ``_post_pg``: steps 1–4 in one statement, step 6 in another.
+SQLite and Citus go statement by statement (``_post_generic``).
 
 Any refusal raises a DomainError out of the transaction, which rolls everything back. PostgreSQL
 CHECK constraints (no-negative, non-zero postings) stand behind the Python checks.
