@@ -161,14 +161,27 @@ def loaded_note(load_start: float) -> str | None:
     return None
 
 
+def cpu_times() -> tuple[int, int] | None:
+    """(steal, total) jiffies of the whole machine so far, from /proc/stat (Linux); None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[7], sum(fields)
+
+
 class Rounds:
     """Per-round ratios of ours to raw, measured interleaved (ours and raw alternate who goes first,
     so a drift in the machine's speed falls on both). ``ratio`` is their median; the spread shows
-    whether the figure can be trusted at all."""
+    whether the figure can be trusted at all. ``steal_pct`` is the share of the virtual machine's CPU
+    time the host gave to others while the bench ran: the load average does not show it, and on a
+    shared host it moves both sides' throughput by a factor of two within minutes."""
 
     def __init__(self) -> None:
         self.ratios: list[float] = []
         self.load_start = LOAD_AT_START
+        self.cpu_start = cpu_times()
 
     def first(self, round_no: int) -> str:
         return "ours" if round_no % 2 else "raw"
@@ -185,6 +198,9 @@ class Rounds:
             "rounds": len(self.ratios),
             "load": {"start": self.load_start, "end": load_end},
         }
+        cpu_end = cpu_times()
+        if self.cpu_start and cpu_end and cpu_end[1] > self.cpu_start[1]:
+            out["steal_pct"] = round(100 * (cpu_end[0] - self.cpu_start[0]) / (cpu_end[1] - self.cpu_start[1]), 1)
         note = loaded_note(self.load_start)
         if note:
             out["loaded"] = note
